@@ -1,0 +1,324 @@
+//! The ciphertext blob codec.
+//!
+//! A blob is self-describing, so Decrypt needs no `KeyId`. Layout (version 1):
+//!
+//! ```text
+//! offset  size  field
+//! 0       1     version        0x01
+//! 1       1     kind           0x01 single layer (AWS_KMS, AWS_CLOUDHSM keys)
+//!                              0x02 double layer (EXTERNAL_KEY_STORE keys)
+//! 2       16    key id         the KMS key's UUID bytes
+//! -- the 18 bytes above are the header; they are authenticated as AAD --
+//! 18      12    nonce          the KMS layer's AES-GCM nonce
+//! single layer:
+//! 30      n     ciphertext     AES-256-GCM of the plaintext
+//! 30+n    16    tag
+//! double layer (the XKS proxy's output wraps the KMS layer's ciphertext||tag):
+//! 30      1     iv length      12 or 16
+//! 31      m     iv             the proxy's initialization vector
+//! 31+m    1     metadata len   0..=20
+//! 32+m    k     metadata       the proxy's ciphertextMetadata
+//! 32+m+k  16    proxy tag      the proxy's authentication tag
+//! 48+m+k  n+16  ciphertext     the proxy's ciphertext of (KMS ciphertext || KMS tag)
+//! ```
+//!
+//! The KMS layer's AAD is `header || canonical(encryption context)` (see
+//! [`context`](super::context)). Decoding rejects unknown versions and kinds,
+//! short fields and trailing bytes; every failure names the field it was
+//! reading, and the service maps all of them to `InvalidCiphertextException`.
+
+use std::fmt;
+
+use crate::ids::KeyId;
+
+use super::aead::{NONCE_LEN, TAG_LEN};
+
+/// The only blob version this crate writes and reads.
+pub const VERSION: u8 = 1;
+/// Length of the authenticated header (version, kind, key id).
+pub const HEADER_LEN: usize = 18;
+/// Largest IV an XKS proxy may return.
+pub const MAX_XKS_IV_LEN: usize = 16;
+/// Largest `ciphertextMetadata` an XKS proxy may return.
+pub const MAX_XKS_METADATA_LEN: usize = 20;
+
+/// Which layers a blob has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobKind {
+    /// One AES-GCM layer under the key's material (AWS_KMS, AWS_CLOUDHSM).
+    Single = 1,
+    /// The KMS layer wrapped by the external key manager (EXTERNAL_KEY_STORE).
+    Double = 2,
+}
+
+/// The authenticated blob header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Layers.
+    pub kind: BlobKind,
+    /// The KMS key that made the blob.
+    pub key_id: KeyId,
+}
+
+impl Header {
+    /// The header's 18 bytes.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[0] = VERSION;
+        h[1] = self.kind as u8;
+        h[2..].copy_from_slice(self.key_id.as_bytes());
+        h
+    }
+}
+
+/// The proxy's output fields carried by a double-layer blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XksLayer<'a> {
+    /// The proxy's IV (12 or 16 bytes).
+    pub iv: &'a [u8],
+    /// The proxy's ciphertextMetadata (0–20 bytes).
+    pub metadata: &'a [u8],
+    /// The proxy's tag.
+    pub tag: &'a [u8; TAG_LEN],
+    /// The proxy's ciphertext of the KMS layer's ciphertext || tag.
+    pub ciphertext: &'a [u8],
+}
+
+/// A decoded blob, borrowing from the bytes it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blob<'a> {
+    /// The header.
+    pub header: Header,
+    /// The header's bytes as they appeared (the AAD prefix).
+    pub header_bytes: &'a [u8; HEADER_LEN],
+    /// The KMS layer's nonce.
+    pub nonce: &'a [u8; NONCE_LEN],
+    /// The body.
+    pub body: Body<'a>,
+}
+
+/// The layer-specific part of a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// Ciphertext and tag of the single KMS layer.
+    Single {
+        /// AES-GCM ciphertext.
+        ciphertext: &'a [u8],
+        /// AES-GCM tag.
+        tag: &'a [u8; TAG_LEN],
+    },
+    /// The proxy's layer, whose plaintext is the KMS layer's ciphertext || tag.
+    Double(XksLayer<'a>),
+}
+
+/// Why a blob could not be decoded: the field being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobError {
+    /// The field that was short or invalid.
+    pub field: &'static str,
+}
+
+impl fmt::Display for BlobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid ciphertext blob: bad {}", self.field)
+    }
+}
+
+impl std::error::Error for BlobError {}
+
+/// A cursor over the blob bytes.
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], BlobError> {
+        if self.buf.len() < n {
+            return Err(BlobError { field });
+        }
+        let (a, b) = self.buf.split_at(n);
+        self.buf = b;
+        Ok(a)
+    }
+
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<&'a [u8; N], BlobError> {
+        self.take(N, field)?.try_into().map_err(|_| BlobError { field })
+    }
+
+    fn u8(&mut self, field: &'static str) -> Result<u8, BlobError> {
+        Ok(self.take(1, field)?[0])
+    }
+}
+
+impl<'a> Blob<'a> {
+    /// Decodes `bytes`, borrowing the fields.
+    pub fn read(bytes: &'a [u8]) -> Result<Blob<'a>, BlobError> {
+        let mut r = Reader { buf: bytes };
+        let header_bytes: &[u8; HEADER_LEN] = r.array("header")?;
+        if header_bytes[0] != VERSION {
+            return Err(BlobError { field: "version" });
+        }
+        let kind = match header_bytes[1] {
+            1 => BlobKind::Single,
+            2 => BlobKind::Double,
+            _ => return Err(BlobError { field: "kind" }),
+        };
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&header_bytes[2..]);
+        let header = Header {
+            kind,
+            key_id: KeyId::from_bytes(id),
+        };
+        let nonce = r.array("nonce")?;
+        let body = match kind {
+            BlobKind::Single => {
+                let rest = r.buf;
+                if rest.len() < TAG_LEN + 1 {
+                    return Err(BlobError { field: "ciphertext" });
+                }
+                let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+                Body::Single {
+                    ciphertext,
+                    tag: tag.try_into().map_err(|_| BlobError { field: "tag" })?,
+                }
+            }
+            BlobKind::Double => {
+                let iv_len = usize::from(r.u8("iv length")?);
+                if iv_len != 12 && iv_len != 16 {
+                    return Err(BlobError { field: "iv length" });
+                }
+                let iv = r.take(iv_len, "iv")?;
+                let meta_len = usize::from(r.u8("metadata length")?);
+                if meta_len > MAX_XKS_METADATA_LEN {
+                    return Err(BlobError { field: "metadata length" });
+                }
+                let metadata = r.take(meta_len, "metadata")?;
+                let tag = r.array("proxy tag")?;
+                let ciphertext = r.buf;
+                // The proxy layer wraps at least one byte of KMS ciphertext and its tag.
+                if ciphertext.len() < TAG_LEN + 1 {
+                    return Err(BlobError { field: "ciphertext" });
+                }
+                Body::Double(XksLayer {
+                    iv,
+                    metadata,
+                    tag,
+                    ciphertext,
+                })
+            }
+        };
+        Ok(Blob {
+            header,
+            header_bytes,
+            nonce,
+            body,
+        })
+    }
+
+    /// Encodes the blob into `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.header.to_bytes());
+        out.extend_from_slice(self.nonce);
+        match self.body {
+            Body::Single { ciphertext, tag } => {
+                out.extend_from_slice(ciphertext);
+                out.extend_from_slice(tag);
+            }
+            Body::Double(x) => {
+                out.push(x.iv.len() as u8);
+                out.extend_from_slice(x.iv);
+                out.push(x.metadata.len() as u8);
+                out.extend_from_slice(x.metadata);
+                out.extend_from_slice(x.tag);
+                out.extend_from_slice(x.ciphertext);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> KeyId {
+        KeyId::from_random_bytes([9; 16])
+    }
+
+    fn single() -> Vec<u8> {
+        let header = Header { kind: BlobKind::Single, key_id: key() };
+        let mut out = Vec::new();
+        Blob {
+            header,
+            header_bytes: &header.to_bytes(),
+            nonce: &[1; 12],
+            body: Body::Single { ciphertext: b"abc", tag: &[2; 16] },
+        }
+        .encode(&mut out);
+        out
+    }
+
+    fn double() -> Vec<u8> {
+        let header = Header { kind: BlobKind::Double, key_id: key() };
+        let mut out = Vec::new();
+        Blob {
+            header,
+            header_bytes: &header.to_bytes(),
+            nonce: &[1; 12],
+            body: Body::Double(XksLayer { iv: &[3; 16], metadata: b"meta", tag: &[4; 16], ciphertext: &[5; 19] }),
+        }
+        .encode(&mut out);
+        out
+    }
+
+    #[test]
+    fn single_layer_round_trips() {
+        let bytes = single();
+        assert_eq!(bytes.len(), HEADER_LEN + 12 + 3 + 16);
+        let b = Blob::read(&bytes).unwrap();
+        assert_eq!(b.header.key_id, key());
+        assert_eq!(b.body, Body::Single { ciphertext: b"abc", tag: &[2; 16] });
+        let mut again = Vec::new();
+        b.encode(&mut again);
+        assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn double_layer_round_trips() {
+        let bytes = double();
+        let b = Blob::read(&bytes).unwrap();
+        let Body::Double(x) = b.body else { panic!("kind") };
+        assert_eq!((x.iv.len(), x.metadata, x.ciphertext.len()), (16, &b"meta"[..], 19));
+        let mut again = Vec::new();
+        b.encode(&mut again);
+        assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn every_truncation_is_rejected_or_reframed() {
+        for bytes in [single(), double()] {
+            for n in 0..bytes.len() {
+                // A truncated blob either fails to decode or decodes to different
+                // fields (which the tag check then rejects); it never panics.
+                if let Ok(b) = Blob::read(&bytes[..n]) {
+                    let mut again = Vec::new();
+                    b.encode(&mut again);
+                    assert_eq!(again, &bytes[..n]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_version_kind_and_lengths_name_the_field() {
+        let mut b = single();
+        b[0] = 2;
+        assert_eq!(Blob::read(&b).unwrap_err().field, "version");
+        let mut b = single();
+        b[1] = 9;
+        assert_eq!(Blob::read(&b).unwrap_err().field, "kind");
+        let mut b = double();
+        b[30] = 13;
+        assert_eq!(Blob::read(&b).unwrap_err().field, "iv length");
+        assert_eq!(Blob::read(&[1]).unwrap_err().field, "header");
+    }
+}

@@ -1,0 +1,313 @@
+//! The crate's one error type: a variant per AWS KMS exception.
+//!
+//! Every public operation returns [`Result<T>`](Result). [`Error::code`]
+//! gives the exact exception name AWS uses on the wire (for example
+//! `"KMSInvalidStateException"`), [`Error::http_status`] the HTTP status AWS
+//! answers with, and the `Display` text is `"<code>: <message>"` where the
+//! message says what to do about it.
+//!
+//! Errors are built in one place, the crate-internal `kms_err!` macro, so the
+//! message style stays uniform.
+
+use std::fmt;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! define_errors {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident => $code:literal, $status:literal;
+    )*) => {
+        /// An AWS KMS exception (or a cloudhsmv2 one, for the modelled CloudHSM
+        /// service), with a message that tells the caller what to do.
+        ///
+        /// ```
+        /// use kms_keystore::Error;
+        /// let err = Error::NotFound { message: "Key 'x' does not exist".into() };
+        /// assert_eq!(err.code(), "NotFoundException");
+        /// assert_eq!(err.http_status(), 400);
+        /// assert_eq!(err.to_string(), "NotFoundException: Key 'x' does not exist");
+        /// ```
+        #[derive(Clone, PartialEq, Eq, thiserror::Error)]
+        #[non_exhaustive]
+        pub enum Error {
+            $(
+                $(#[$doc])*
+                #[error("{}: {message}", $code)]
+                $variant {
+                    /// What went wrong and what to do about it.
+                    message: String,
+                },
+            )*
+        }
+
+        /// The exception names, without messages: one per [`Error`] variant.
+        ///
+        /// Useful where only the kind matters, e.g. a test comparing outcomes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $(
+                $(#[$doc])*
+                $variant,
+            )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const fn values() -> &'static [ErrorCode] {
+                &[$(ErrorCode::$variant,)*]
+            }
+
+            /// The AWS exception name, e.g. `"NotFoundException"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status AWS answers this exception with.
+            pub const fn http_status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            /// Looks up a code by its AWS exception name.
+            pub fn from_name(name: &str) -> Option<ErrorCode> {
+                match name {
+                    $($code => Some(ErrorCode::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// Builds the [`Error`] of this code with `message`.
+            pub fn with_message(self, message: impl Into<String>) -> Error {
+                let message = message.into();
+                match self {
+                    $(ErrorCode::$variant => Error::$variant { message },)*
+                }
+            }
+        }
+
+        impl Error {
+            /// The code of this error, without its message.
+            pub const fn kind(&self) -> ErrorCode {
+                match self {
+                    $(Error::$variant { .. } => ErrorCode::$variant,)*
+                }
+            }
+
+            /// The message, without the code.
+            pub fn message(&self) -> &str {
+                match self {
+                    $(Error::$variant { message } => message,)*
+                }
+            }
+        }
+    };
+}
+
+define_errors! {
+    /// An alias with that name already exists.
+    AlreadyExists => "AlreadyExistsException", 400;
+    /// The CloudHSM cluster is already associated with a key store, or shares
+    /// backup history with a cluster that is.
+    CloudHsmClusterInUse => "CloudHsmClusterInUseException", 400;
+    /// The cluster does not meet the configuration requirements: private
+    /// subnets in two Availability Zones, the security-group rules for TCP
+    /// 2223-2225, or two active HSMs in different Availability Zones.
+    CloudHsmClusterInvalidConfiguration => "CloudHsmClusterInvalidConfigurationException", 400;
+    /// The cluster is not initialized and active.
+    CloudHsmClusterNotActive => "CloudHsmClusterNotActiveException", 400;
+    /// No cluster has that id in this account and Region.
+    CloudHsmClusterNotFound => "CloudHsmClusterNotFoundException", 400;
+    /// The new cluster does not share backup history with the store's cluster.
+    CloudHsmClusterNotRelated => "CloudHsmClusterNotRelatedException", 400;
+    /// The key store still holds KMS keys (in any state, including
+    /// PendingDeletion).
+    CustomKeyStoreHasCmks => "CustomKeyStoreHasCMKsException", 400;
+    /// The key store's connection state does not allow this operation.
+    CustomKeyStoreInvalidState => "CustomKeyStoreInvalidStateException", 400;
+    /// Another key store in the account and Region has that name.
+    CustomKeyStoreNameInUse => "CustomKeyStoreNameInUseException", 400;
+    /// No key store has that id or name.
+    CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException", 400;
+    /// A backing system (cluster, external key manager) did not answer in time.
+    DependencyTimeout => "DependencyTimeoutException", 503;
+    /// The KMS key is disabled.
+    Disabled => "DisabledException", 400;
+    /// The request would have succeeded; `DryRun` was set.
+    DryRunOperation => "DryRunOperationException", 412;
+    /// The `KeyId` given to Decrypt or ReEncrypt is not the key that made the
+    /// ciphertext.
+    IncorrectKey => "IncorrectKeyException", 400;
+    /// The trust anchor certificate is not the one that signed the cluster's
+    /// certificate.
+    IncorrectTrustAnchor => "IncorrectTrustAnchorException", 400;
+    /// The alias name is not valid.
+    InvalidAliasName => "InvalidAliasNameException", 400;
+    /// The ARN is not valid.
+    InvalidArn => "InvalidArnException", 400;
+    /// The ciphertext was tampered with, made under another key, or the
+    /// encryption context does not match. No detail is given on purpose.
+    InvalidCiphertext => "InvalidCiphertextException", 400;
+    /// A grant token is not valid.
+    InvalidGrantToken => "InvalidGrantTokenException", 400;
+    /// The key's usage does not allow the operation.
+    InvalidKeyUsage => "InvalidKeyUsageException", 400;
+    /// The paging marker is not one this service returned.
+    InvalidMarker => "InvalidMarkerException", 400;
+    /// An internal failure; retry.
+    KmsInternal => "KMSInternalException", 500;
+    /// The key's state (or its backing key's) does not allow the operation.
+    KmsInvalidState => "KMSInvalidStateException", 400;
+    /// The key is not available now; retry.
+    KeyUnavailable => "KeyUnavailableException", 500;
+    /// A quota would be exceeded.
+    LimitExceeded => "LimitExceededException", 400;
+    /// The key policy is not valid JSON or breaks the policy grammar.
+    MalformedPolicyDocument => "MalformedPolicyDocumentException", 400;
+    /// The caller may not do this (e.g. an `alias/aws/` name).
+    NotAuthorized => "NotAuthorizedException", 400;
+    /// The key (or alias) does not exist.
+    NotFound => "NotFoundException", 400;
+    /// A tag is not valid, or there would be too many.
+    Tag => "TagException", 400;
+    /// The request rate is above the quota; slow down.
+    Throttling => "ThrottlingException", 400;
+    /// The operation is not supported for this key, key store or parameter.
+    UnsupportedOperation => "UnsupportedOperationException", 400;
+    /// The request breaks a constraint of the API model (length, range,
+    /// pattern, a missing or conflicting parameter).
+    Validation => "ValidationException", 400;
+    /// The request body could not be read as the operation's input.
+    Serialization => "SerializationException", 400;
+    /// Another KMS key in the external key store already uses that external key.
+    XksKeyAlreadyInUse => "XksKeyAlreadyInUseException", 400;
+    /// The external key is not AES_256, not ENABLED, or lacks ENCRYPT/DECRYPT.
+    XksKeyInvalidConfiguration => "XksKeyInvalidConfigurationException", 400;
+    /// The external key store proxy cannot find the external key.
+    XksKeyNotFound => "XksKeyNotFoundException", 400;
+    /// The proxy rejected the authentication credential.
+    XksProxyIncorrectAuthenticationCredential => "XksProxyIncorrectAuthenticationCredentialException", 400;
+    /// The proxy configuration (typically the URI path) is not valid.
+    XksProxyInvalidConfiguration => "XksProxyInvalidConfigurationException", 400;
+    /// The proxy's response could not be understood.
+    XksProxyInvalidResponse => "XksProxyInvalidResponseException", 400;
+    /// Another external key store uses that proxy endpoint.
+    XksProxyUriEndpointInUse => "XksProxyUriEndpointInUseException", 400;
+    /// Another external key store uses that proxy endpoint and path.
+    XksProxyUriInUse => "XksProxyUriInUseException", 400;
+    /// The proxy could not be reached, or reports no available key manager.
+    XksProxyUriUnreachable => "XksProxyUriUnreachableException", 400;
+    /// Another external key store uses that VPC endpoint service.
+    XksProxyVpcEndpointServiceInUse => "XksProxyVpcEndpointServiceInUseException", 400;
+    /// The VPC endpoint service does not meet the requirements.
+    XksProxyVpcEndpointServiceInvalidConfiguration => "XksProxyVpcEndpointServiceInvalidConfigurationException", 400;
+    /// The VPC endpoint service was not found.
+    XksProxyVpcEndpointServiceNotFound => "XksProxyVpcEndpointServiceNotFoundException", 400;
+    /// cloudhsmv2: the cluster, HSM or backup does not exist.
+    CloudHsmResourceNotFound => "CloudHsmResourceNotFoundException", 400;
+    /// cloudhsmv2: the request is not valid for the resource's state.
+    CloudHsmInvalidRequest => "CloudHsmInvalidRequestException", 400;
+}
+
+impl Error {
+    /// The exact AWS exception name, e.g. `"CustomKeyStoreInvalidStateException"`.
+    pub const fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The HTTP status AWS answers this exception with (400 for most, 500 for
+    /// `KMSInternalException`).
+    pub const fn http_status(&self) -> u16 {
+        self.kind().http_status()
+    }
+
+    /// An internal failure that should not happen: reported as
+    /// `KMSInternalException`, never as a panic.
+    #[track_caller]
+    pub(crate) fn internal(what: &str) -> Error {
+        let at = std::panic::Location::caller();
+        Error::KmsInternal {
+            message: format!(
+                "An internal error occurred ({what} at {}:{}). Retry the request.",
+                at.file(),
+                at.line()
+            ),
+        }
+    }
+
+    /// A `ValidationException` in AWS's message style:
+    /// `1 validation error detected: Value at '<field>' failed to satisfy constraint: <constraint>`.
+    pub(crate) fn validation(field: &str, constraint: impl fmt::Display) -> Error {
+        Error::Validation {
+            message: format!(
+                "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({:?})", self.code(), self.message())
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds an [`Error`] variant with a formatted message:
+/// `kms_err!(NotFound, "Key '{}' does not exist", arn)`.
+macro_rules! kms_err {
+    ($variant:ident, $($arg:tt)+) => {
+        $crate::error::Error::$variant { message: format!($($arg)+) }
+    };
+}
+pub(crate) use kms_err;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_round_trips_through_its_name() {
+        for code in ErrorCode::values() {
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(*code));
+            let err = code.with_message("m");
+            assert_eq!(err.kind(), *code);
+            assert_eq!(err.code(), code.as_str());
+            assert_eq!(err.message(), "m");
+        }
+    }
+
+    #[test]
+    fn internal_errors_are_500_and_name_the_exception() {
+        let err = Error::internal("lock poisoned");
+        assert_eq!(err.code(), "KMSInternalException");
+        assert_eq!(err.http_status(), 500);
+    }
+
+    #[test]
+    fn validation_message_follows_aws_style() {
+        let err = Error::validation("plaintext", "Member must have length less than or equal to 4096");
+        assert_eq!(
+            err.message(),
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+        );
+        assert_eq!(err.code(), "ValidationException");
+    }
+
+    #[test]
+    fn exception_names_end_in_exception() {
+        for code in ErrorCode::values() {
+            assert!(code.as_str().ends_with("Exception"), "{}", code.as_str());
+        }
+    }
+}

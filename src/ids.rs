@@ -1,0 +1,550 @@
+//! Validated identifiers: key ids and ARNs, alias names, custom key store ids,
+//! CloudHSM cluster and HSM ids, external key ids, account ids and Regions.
+//!
+//! Each is a newtype whose constructor (`FromStr`, serde) checks the API
+//! model's pattern and length, so a value of the type is always well formed.
+//! Parsing a KMS `KeyId` parameter (key id, key ARN, alias name or alias ARN)
+//! gives a [`KeyIdentifier`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result, kms_err};
+
+/// Implements Display, AsRef<str>, FromStr and serde for a validated string newtype.
+macro_rules! string_id {
+    ($ty:ident) => {
+        impl $ty {
+            /// The identifier as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    let n = s.chars().count();
+    if n < min {
+        return Err(Error::validation(
+            field,
+            format_args!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(Error::validation(
+            field,
+            format_args!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_chars(field: &str, s: &str, pattern: &str, ok: impl Fn(char) -> bool) -> Result<()> {
+    if s.chars().all(ok) {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            field,
+            format_args!("Member must satisfy regular expression pattern: {pattern}"),
+        ))
+    }
+}
+
+/// Characters of the cloudhsmv2 id alphabet `[2-7a-zA-Z]`.
+fn is_hsm_alphabet(c: char) -> bool {
+    c.is_ascii_alphabetic() || ('2'..='7').contains(&c)
+}
+
+/// A 12-digit AWS account id, e.g. `111122223333`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct AccountId(String);
+string_id!(AccountId);
+
+impl FromStr for AccountId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(AccountId(s.to_owned()))
+        } else {
+            Err(Error::validation(
+                "AWSAccountId",
+                "Member must satisfy regular expression pattern: ^[0-9]{12}$",
+            ))
+        }
+    }
+}
+
+/// An AWS Region name, e.g. `us-west-2`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Region(String);
+string_id!(Region);
+
+impl FromStr for Region {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && s.len() <= 32
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts
+                .last()
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if ok {
+            Ok(Region(s.to_owned()))
+        } else {
+            Err(Error::validation(
+                "Region",
+                "Member must look like an AWS Region name such as us-west-2",
+            ))
+        }
+    }
+}
+
+/// A KMS key id: a UUID such as `1234abcd-12ab-34cd-56ef-1234567890ab`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct KeyId(uuid::Uuid);
+
+impl KeyId {
+    /// A version-4 UUID made from 16 random bytes.
+    pub fn from_random_bytes(bytes: [u8; 16]) -> KeyId {
+        KeyId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+
+    /// The id's 16 bytes (as carried in ciphertext blobs).
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
+    /// The id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> KeyId {
+        KeyId(uuid::Uuid::from_bytes(bytes))
+    }
+
+    /// The key ARN in `region` of `account`.
+    pub fn arn(&self, region: &Region, account: &AccountId) -> String {
+        format!("arn:aws:kms:{region}:{account}:key/{self}")
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl FromStr for KeyId {
+    type Err = Error;
+    /// Parses the hyphenated lowercase-or-uppercase UUID form. Anything else is
+    /// `NotFoundException` ("Invalid keyId"), as AWS answers.
+    fn from_str(s: &str) -> Result<Self> {
+        if s.len() == 36 {
+            if let Ok(u) = uuid::Uuid::try_parse(s) {
+                return Ok(KeyId(u));
+            }
+        }
+        Err(kms_err!(NotFound, "Invalid keyId '{s}'"))
+    }
+}
+
+impl Serialize for KeyId {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An alias name: `alias/` followed by 1–250 characters of `[a-zA-Z0-9/_-]`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct AliasName(String);
+string_id!(AliasName);
+
+impl AliasName {
+    /// Whether the name is in the `alias/aws/` namespace reserved for AWS
+    /// managed keys.
+    pub fn is_reserved(&self) -> bool {
+        self.0.starts_with("alias/aws/")
+    }
+
+    /// The alias ARN in `region` of `account`.
+    pub fn arn(&self, region: &Region, account: &AccountId) -> String {
+        format!("arn:aws:kms:{region}:{account}:{self}")
+    }
+}
+
+impl FromStr for AliasName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        check_len("aliasName", s, 1, 256)?;
+        check_chars("aliasName", s, "^[a-zA-Z0-9:/_-]+$", |c| {
+            c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-')
+        })?;
+        match s.strip_prefix("alias/") {
+            Some(rest)
+                if !rest.is_empty()
+                    && rest.len() <= 250
+                    && rest
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')) =>
+            {
+                Ok(AliasName(s.to_owned()))
+            }
+            _ => Err(kms_err!(
+                InvalidAliasName,
+                "Alias '{s}' is not valid: it must begin with 'alias/' followed by 1 to 250 characters of a-z, A-Z, 0-9, '/', '_' and '-'"
+            )),
+        }
+    }
+}
+
+/// A custom key store id. KMS makes them as `cks-` + 17 lowercase hex digits;
+/// as input any 1–64 character string is accepted (the model has no pattern),
+/// and an unknown one is `CustomKeyStoreNotFoundException`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct CustomKeyStoreId(String);
+string_id!(CustomKeyStoreId);
+
+impl CustomKeyStoreId {
+    /// A new id from 9 random bytes: `cks-` + 17 hex digits.
+    pub fn from_random_bytes(bytes: [u8; 9]) -> CustomKeyStoreId {
+        let mut hex = String::with_capacity(21);
+        hex.push_str("cks-");
+        for b in bytes {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        hex.truncate(21);
+        CustomKeyStoreId(hex)
+    }
+}
+
+impl FromStr for CustomKeyStoreId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        check_len("customKeyStoreId", s, 1, 64)?;
+        Ok(CustomKeyStoreId(s.to_owned()))
+    }
+}
+
+/// A CloudHSM cluster id: `cluster-` + 11–16 characters of `[2-7a-zA-Z]`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ClusterId(String);
+string_id!(ClusterId);
+
+fn parse_hsm_style(field: &str, prefix: &str, s: &str) -> Result<String> {
+    let pattern = format!("{prefix}[2-7a-zA-Z]{{11,16}}");
+    let ok = s
+        .strip_prefix(prefix)
+        .is_some_and(|rest| (11..=16).contains(&rest.len()) && rest.chars().all(is_hsm_alphabet));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Error::validation(
+            field,
+            format_args!("Member must satisfy regular expression pattern: {pattern}"),
+        ))
+    }
+}
+
+fn hsm_style_from_bytes(prefix: &str, bytes: [u8; 11]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut s = String::with_capacity(prefix.len() + 11);
+    s.push_str(prefix);
+    for b in bytes {
+        s.push(ALPHABET[usize::from(b) % 32] as char);
+    }
+    s
+}
+
+impl ClusterId {
+    /// A new id from 11 random bytes.
+    pub fn from_random_bytes(bytes: [u8; 11]) -> ClusterId {
+        ClusterId(hsm_style_from_bytes("cluster-", bytes))
+    }
+}
+
+impl FromStr for ClusterId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        parse_hsm_style("cloudHsmClusterId", "cluster-", s).map(ClusterId)
+    }
+}
+
+/// A CloudHSM HSM id: `hsm-` + 11–16 characters of `[2-7a-zA-Z]`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct HsmId(String);
+string_id!(HsmId);
+
+impl HsmId {
+    /// A new id from 11 random bytes.
+    pub fn from_random_bytes(bytes: [u8; 11]) -> HsmId {
+        HsmId(hsm_style_from_bytes("hsm-", bytes))
+    }
+}
+
+impl FromStr for HsmId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        parse_hsm_style("hsmId", "hsm-", s).map(HsmId)
+    }
+}
+
+/// An external key id as the XKS proxy knows it: 1–128 characters of
+/// `[a-zA-Z0-9-_.]`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct XksKeyId(String);
+string_id!(XksKeyId);
+
+impl FromStr for XksKeyId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        check_len("xksKeyId", s, 1, 128)?;
+        check_chars("xksKeyId", s, "^[a-zA-Z0-9-_.]+$", |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+        })?;
+        Ok(XksKeyId(s.to_owned()))
+    }
+}
+
+/// A parsed `KeyId` parameter: the four forms the API accepts.
+///
+/// ```
+/// use kms_keystore::KeyIdentifier;
+/// let k: KeyIdentifier = "alias/app".parse().unwrap();
+/// assert!(matches!(k, KeyIdentifier::AliasName(_)));
+/// let k: KeyIdentifier = "1234abcd-12ab-34cd-56ef-1234567890ab".parse().unwrap();
+/// assert!(matches!(k, KeyIdentifier::KeyId(_)));
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum KeyIdentifier {
+    /// `1234abcd-12ab-34cd-56ef-1234567890ab`
+    KeyId(KeyId),
+    /// `arn:aws:kms:us-west-2:111122223333:key/1234abcd-…`
+    KeyArn {
+        /// The ARN's Region.
+        region: String,
+        /// The ARN's account.
+        account: String,
+        /// The key id.
+        key_id: KeyId,
+    },
+    /// `alias/ExampleAlias`
+    AliasName(AliasName),
+    /// `arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias`
+    AliasArn {
+        /// The ARN's Region.
+        region: String,
+        /// The ARN's account.
+        account: String,
+        /// The alias name.
+        alias: AliasName,
+    },
+}
+
+impl FromStr for KeyIdentifier {
+    type Err = Error;
+    /// Parses a key id, key ARN, alias name or alias ARN. A string longer than
+    /// 2048 characters or empty is `ValidationException`; a malformed ARN is
+    /// `InvalidArnException`; anything else unrecognised is `NotFoundException`.
+    fn from_str(s: &str) -> Result<Self> {
+        check_len("keyId", s, 1, 2048)?;
+        if let Some(rest) = s.strip_prefix("arn:") {
+            let parts: Vec<&str> = rest.splitn(5, ':').collect();
+            let [partition, service, region, account, resource] = parts[..] else {
+                return Err(kms_err!(InvalidArn, "ARN '{s}' is not a valid KMS ARN"));
+            };
+            if !partition.starts_with("aws")
+                || service != "kms"
+                || region.is_empty()
+                || account.len() != 12
+                || !account.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(kms_err!(InvalidArn, "ARN '{s}' is not a valid KMS ARN"));
+            }
+            if let Some(id) = resource.strip_prefix("key/") {
+                let key_id = id
+                    .parse()
+                    .map_err(|_| kms_err!(InvalidArn, "ARN '{s}' does not name a valid key id"))?;
+                return Ok(KeyIdentifier::KeyArn {
+                    region: region.to_owned(),
+                    account: account.to_owned(),
+                    key_id,
+                });
+            }
+            if resource.starts_with("alias/") {
+                let alias = resource
+                    .parse()
+                    .map_err(|_| kms_err!(InvalidArn, "ARN '{s}' does not name a valid alias"))?;
+                return Ok(KeyIdentifier::AliasArn {
+                    region: region.to_owned(),
+                    account: account.to_owned(),
+                    alias,
+                });
+            }
+            return Err(kms_err!(InvalidArn, "ARN '{s}' is not a key or alias ARN"));
+        }
+        if s.starts_with("alias/") {
+            return s
+                .parse()
+                .map(KeyIdentifier::AliasName)
+                .map_err(|_| kms_err!(NotFound, "Alias '{s}' is not found."));
+        }
+        s.parse().map(KeyIdentifier::KeyId)
+    }
+}
+
+impl fmt::Display for KeyIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyIdentifier::KeyId(id) => write!(f, "{id}"),
+            KeyIdentifier::KeyArn {
+                region,
+                account,
+                key_id,
+            } => write!(f, "arn:aws:kms:{region}:{account}:key/{key_id}"),
+            KeyIdentifier::AliasName(a) => write!(f, "{a}"),
+            KeyIdentifier::AliasArn {
+                region,
+                account,
+                alias,
+            } => write!(f, "arn:aws:kms:{region}:{account}:{alias}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_parse_only_uuids() {
+        let id: KeyId = "1234abcd-12ab-34cd-56ef-1234567890ab".parse().unwrap();
+        assert_eq!(id.to_string(), "1234abcd-12ab-34cd-56ef-1234567890ab");
+        assert_eq!("nope".parse::<KeyId>().unwrap_err().code(), "NotFoundException");
+        assert_eq!(
+            "1234abcd12ab34cd56ef1234567890ab".parse::<KeyId>().unwrap_err().code(),
+            "NotFoundException"
+        );
+    }
+
+    #[test]
+    fn key_identifier_parses_all_four_forms() {
+        let arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert!(matches!(arn.parse::<KeyIdentifier>().unwrap(), KeyIdentifier::KeyArn { .. }));
+        let aarn = "arn:aws:kms:us-west-2:111122223333:alias/app";
+        assert!(matches!(aarn.parse::<KeyIdentifier>().unwrap(), KeyIdentifier::AliasArn { .. }));
+        assert_eq!(arn.parse::<KeyIdentifier>().unwrap().to_string(), arn);
+        assert_eq!(aarn.parse::<KeyIdentifier>().unwrap().to_string(), aarn);
+    }
+
+    #[test]
+    fn malformed_arns_are_invalid_arn() {
+        for bad in [
+            "arn:aws:kms:us-west-2:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:s3:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-west-2:111122223333:key/nope",
+            "arn:aws:kms:us-west-2:111122223333:grant/x",
+            "arn:aws",
+        ] {
+            assert_eq!(bad.parse::<KeyIdentifier>().unwrap_err().code(), "InvalidArnException", "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_identifier_length_is_bounded() {
+        assert_eq!("".parse::<KeyIdentifier>().unwrap_err().code(), "ValidationException");
+        let long = "a".repeat(2049);
+        assert_eq!(long.parse::<KeyIdentifier>().unwrap_err().code(), "ValidationException");
+    }
+
+    #[test]
+    fn alias_names_follow_the_model() {
+        assert!("alias/app-1/x_y".parse::<AliasName>().is_ok());
+        assert_eq!("app".parse::<AliasName>().unwrap_err().code(), "InvalidAliasNameException");
+        assert_eq!("alias/".parse::<AliasName>().unwrap_err().code(), "InvalidAliasNameException");
+        assert_eq!("alias/a b".parse::<AliasName>().unwrap_err().code(), "ValidationException");
+        assert!(format!("alias/{}", "a".repeat(250)).parse::<AliasName>().is_ok());
+        assert!(format!("alias/{}", "a".repeat(251)).parse::<AliasName>().is_err());
+        assert!("alias/aws/ebs".parse::<AliasName>().unwrap().is_reserved());
+    }
+
+    #[test]
+    fn cluster_and_hsm_ids_follow_the_pattern() {
+        assert!("cluster-1a23b4cdefg".parse::<ClusterId>().is_err(), "1 is not in [2-7a-zA-Z]");
+        assert!("cluster-2a23b4cdefg".parse::<ClusterId>().is_ok());
+        assert!("cluster-abc".parse::<ClusterId>().is_err());
+        assert!("hsm-abcdefghijk".parse::<HsmId>().is_ok());
+        assert!("hsm-abcdefghijklmnopq".parse::<HsmId>().is_err());
+        let id = ClusterId::from_random_bytes([255; 11]);
+        assert!(id.as_str().parse::<ClusterId>().is_ok());
+        let id = HsmId::from_random_bytes([7; 11]);
+        assert!(id.as_str().parse::<HsmId>().is_ok());
+    }
+
+    #[test]
+    fn custom_key_store_ids_are_cks_and_17_hex_digits() {
+        let id = CustomKeyStoreId::from_random_bytes([0xab; 9]);
+        assert_eq!(id.as_str().len(), 21);
+        assert!(id.as_str().starts_with("cks-"));
+        assert!(id.as_str()[4..].chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn xks_key_ids_follow_the_pattern() {
+        assert!("bb8562717f809024".parse::<XksKeyId>().is_ok());
+        assert!("a.b-c_d".parse::<XksKeyId>().is_ok());
+        assert!("a/b".parse::<XksKeyId>().is_err());
+        assert!("".parse::<XksKeyId>().is_err());
+        assert!("x".repeat(129).parse::<XksKeyId>().is_err());
+    }
+
+    #[test]
+    fn account_and_region_are_validated() {
+        assert!("111122223333".parse::<AccountId>().is_ok());
+        assert!("11112222333".parse::<AccountId>().is_err());
+        assert!("us-west-2".parse::<Region>().is_ok());
+        assert!("us-gov-west-1".parse::<Region>().is_ok());
+        assert!("uswest2".parse::<Region>().is_err());
+    }
+}

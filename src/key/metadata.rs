@@ -1,0 +1,93 @@
+//! `KeyMetadata` and `Tag`, with the AWS JSON field names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::ids::{ClusterId, CustomKeyStoreId, KeyId, XksKeyId};
+
+use super::spec::{
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage,
+    OriginType,
+};
+
+/// The metadata of a KMS key, as DescribeKey and CreateKey return it.
+///
+/// Serializes with the API's field names (`AWSAccountId`, `KeyId`, `Arn`,
+/// …); fields AWS omits for a key are omitted here too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct KeyMetadata {
+    /// The account that owns the key.
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    /// The key id (a UUID).
+    pub key_id: KeyId,
+    /// The key ARN.
+    pub arn: String,
+    /// When the key was created.
+    pub creation_date: Timestamp,
+    /// Whether the key state is `Enabled`.
+    pub enabled: bool,
+    /// The description.
+    pub description: String,
+    /// `ENCRYPT_DECRYPT`.
+    pub key_usage: KeyUsage,
+    /// The key state.
+    pub key_state: KeyState,
+    /// When the key will be deleted (only in `PendingDeletion`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deletion_date: Option<Timestamp>,
+    /// Where the key material comes from.
+    pub origin: OriginType,
+    /// The custom key store holding the key, for keys in one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub custom_key_store_id: Option<CustomKeyStoreId>,
+    /// The CloudHSM cluster holding the material, for CloudHSM key store keys.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cloud_hsm_cluster_id: Option<ClusterId>,
+    /// `CUSTOMER`.
+    pub key_manager: KeyManager,
+    /// Deprecated twin of `KeySpec`.
+    pub customer_master_key_spec: CustomerMasterKeySpec,
+    /// `SYMMETRIC_DEFAULT`.
+    pub key_spec: KeySpec,
+    /// `[SYMMETRIC_DEFAULT]`.
+    pub encryption_algorithms: Vec<EncryptionAlgorithmSpec>,
+    /// Always `false` here.
+    pub multi_region: bool,
+    /// The waiting period chosen in ScheduleKeyDeletion (only in `PendingDeletion`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending_deletion_window_in_days: Option<u32>,
+    /// The external key, for external key store keys.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub xks_key_configuration: Option<XksKeyConfiguration>,
+}
+
+/// `XksKeyConfiguration`: the external key behind an external key store key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksKeyConfiguration {
+    /// The external key's id as the proxy knows it.
+    pub id: XksKeyId,
+}
+
+/// A resource tag.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// 1–128 characters; the `aws:` prefix is reserved.
+    pub tag_key: String,
+    /// 0–256 characters.
+    pub tag_value: String,
+}
+
+impl Tag {
+    /// A tag.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Tag {
+        Tag {
+            tag_key: key.into(),
+            tag_value: value.into(),
+        }
+    }
+}

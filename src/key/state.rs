@@ -1,0 +1,271 @@
+//! The key-state machine and the key-state table.
+//!
+//! A key owns a [`KeyLifecycle`] (Enabled, Disabled, or PendingDeletion with
+//! its date). What DescribeKey shows, the [`KeyState`], is derived from it
+//! and from the key's custom key store: a key whose store is not connected
+//! reads `Unavailable` unless it is pending deletion, and returns to its own
+//! state when the store reconnects — nothing has to be restored.
+//!
+//! Two tables live here, and no other code assigns a lifecycle:
+//! - [`KeyLifecycle::apply`]: `(lifecycle, event) -> lifecycle | error`;
+//! - [`check`]: `(operation, key state) -> ok | error`, the AWS key-state table.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result, kms_err};
+
+use super::spec::KeyState;
+
+/// The state a key owns. `Unavailable` is not here: it is derived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum KeyLifecycle {
+    /// Usable for cryptographic operations.
+    Enabled,
+    /// Not usable until enabled.
+    Disabled,
+    /// Scheduled for deletion; gone at `deletion_date`.
+    PendingDeletion {
+        /// When the key and its material are deleted.
+        deletion_date: Timestamp,
+        /// The waiting period the caller chose (7–30 days).
+        window_days: u32,
+    },
+}
+
+/// What can happen to a key's lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyEvent {
+    /// EnableKey.
+    Enable,
+    /// DisableKey.
+    Disable,
+    /// ScheduleKeyDeletion.
+    ScheduleDeletion {
+        /// The deletion date.
+        deletion_date: Timestamp,
+        /// The window in days.
+        window_days: u32,
+    },
+    /// CancelKeyDeletion (the key comes back Disabled).
+    CancelDeletion,
+}
+
+impl KeyLifecycle {
+    /// The one transition function. `arn` names the key in error messages.
+    pub fn apply(self, event: KeyEvent, arn: &str) -> Result<KeyLifecycle> {
+        use KeyEvent as E;
+        use KeyLifecycle as L;
+        match (self, event) {
+            (L::Enabled | L::Disabled, E::Enable) => Ok(L::Enabled),
+            (L::Enabled | L::Disabled, E::Disable) => Ok(L::Disabled),
+            (
+                L::Enabled | L::Disabled,
+                E::ScheduleDeletion {
+                    deletion_date,
+                    window_days,
+                },
+            ) => Ok(L::PendingDeletion {
+                deletion_date,
+                window_days,
+            }),
+            (L::PendingDeletion { .. }, E::CancelDeletion) => Ok(L::Disabled),
+            (L::PendingDeletion { .. }, E::Enable | E::Disable | E::ScheduleDeletion { .. }) => {
+                Err(pending_deletion(arn))
+            }
+            (L::Enabled | L::Disabled, E::CancelDeletion) => Err(kms_err!(
+                KmsInvalidState,
+                "{arn} is not pending deletion. Only a key in PendingDeletion can have its deletion cancelled."
+            )),
+        }
+    }
+
+    /// The state DescribeKey shows, given whether the key's store (if any) is
+    /// connected. Keys without a custom key store pass `true`.
+    pub fn key_state(self, store_connected: bool) -> KeyState {
+        match self {
+            KeyLifecycle::PendingDeletion { .. } => KeyState::PendingDeletion,
+            _ if !store_connected => KeyState::Unavailable,
+            KeyLifecycle::Enabled => KeyState::Enabled,
+            KeyLifecycle::Disabled => KeyState::Disabled,
+        }
+    }
+
+    /// Whether the lifecycle is PendingDeletion.
+    pub fn is_pending_deletion(self) -> bool {
+        matches!(self, KeyLifecycle::PendingDeletion { .. })
+    }
+
+    /// The deletion date, when pending deletion.
+    pub fn deletion_date(self) -> Option<Timestamp> {
+        match self {
+            KeyLifecycle::PendingDeletion { deletion_date, .. } => Some(deletion_date),
+            _ => None,
+        }
+    }
+}
+
+/// The operations the key-state table has a row for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyOperation {
+    /// Encrypt.
+    Encrypt,
+    /// Decrypt.
+    Decrypt,
+    /// ReEncrypt, on the source key.
+    ReEncryptFrom,
+    /// ReEncrypt, on the destination key.
+    ReEncryptTo,
+    /// GenerateDataKey.
+    GenerateDataKey,
+    /// GenerateDataKeyWithoutPlaintext.
+    GenerateDataKeyWithoutPlaintext,
+    /// GenerateDataKeyPair (and WithoutPlaintext).
+    GenerateDataKeyPair,
+    /// DescribeKey.
+    DescribeKey,
+    /// EnableKey.
+    EnableKey,
+    /// DisableKey.
+    DisableKey,
+    /// ScheduleKeyDeletion.
+    ScheduleKeyDeletion,
+    /// CancelKeyDeletion.
+    CancelKeyDeletion,
+    /// CreateAlias (on the target key).
+    CreateAlias,
+    /// UpdateAlias, on the key the alias points to now.
+    UpdateAliasFrom,
+    /// UpdateAlias, on the new target key.
+    UpdateAliasTo,
+    /// DeleteAlias.
+    DeleteAlias,
+    /// ListAliases for one key.
+    ListAliases,
+    /// TagResource.
+    TagResource,
+    /// UntagResource.
+    UntagResource,
+    /// ListResourceTags.
+    ListResourceTags,
+    /// UpdateKeyDescription.
+    UpdateKeyDescription,
+    /// GetKeyPolicy.
+    GetKeyPolicy,
+    /// PutKeyPolicy.
+    PutKeyPolicy,
+    /// ListKeyPolicies.
+    ListKeyPolicies,
+    /// EnableKeyRotation / DisableKeyRotation.
+    KeyRotation,
+}
+
+impl KeyOperation {
+    /// Every operation, for tests that walk the table.
+    pub const ALL: &'static [KeyOperation] = &[
+        KeyOperation::Encrypt,
+        KeyOperation::Decrypt,
+        KeyOperation::ReEncryptFrom,
+        KeyOperation::ReEncryptTo,
+        KeyOperation::GenerateDataKey,
+        KeyOperation::GenerateDataKeyWithoutPlaintext,
+        KeyOperation::GenerateDataKeyPair,
+        KeyOperation::DescribeKey,
+        KeyOperation::EnableKey,
+        KeyOperation::DisableKey,
+        KeyOperation::ScheduleKeyDeletion,
+        KeyOperation::CancelKeyDeletion,
+        KeyOperation::CreateAlias,
+        KeyOperation::UpdateAliasFrom,
+        KeyOperation::UpdateAliasTo,
+        KeyOperation::DeleteAlias,
+        KeyOperation::ListAliases,
+        KeyOperation::TagResource,
+        KeyOperation::UntagResource,
+        KeyOperation::ListResourceTags,
+        KeyOperation::UpdateKeyDescription,
+        KeyOperation::GetKeyPolicy,
+        KeyOperation::PutKeyPolicy,
+        KeyOperation::ListKeyPolicies,
+        KeyOperation::KeyRotation,
+    ];
+
+    /// Whether this is a cryptographic operation (counted against the custom
+    /// key store request quota, and needing the backing key).
+    pub const fn is_cryptographic(self) -> bool {
+        matches!(
+            self,
+            KeyOperation::Encrypt
+                | KeyOperation::Decrypt
+                | KeyOperation::ReEncryptFrom
+                | KeyOperation::ReEncryptTo
+                | KeyOperation::GenerateDataKey
+                | KeyOperation::GenerateDataKeyWithoutPlaintext
+                | KeyOperation::GenerateDataKeyPair
+        )
+    }
+}
+
+fn pending_deletion(arn: &str) -> Error {
+    kms_err!(
+        KmsInvalidState,
+        "{arn} is pending deletion. Cancel the deletion (CancelKeyDeletion) to use or change it."
+    )
+}
+
+/// The AWS key-state table: may `op` run on a key in `state`? `arn` names
+/// the key in the error message.
+///
+/// | operation | Enabled | Disabled | PendingDeletion | Unavailable |
+/// |---|---|---|---|---|
+/// | cryptographic | ok | DisabledException | KMSInvalidStateException | KMSInvalidStateException |
+/// | CreateAlias, UpdateAlias (new target) | ok | ok | KMSInvalidStateException | ok |
+/// | Enable/DisableKey, ScheduleKeyDeletion | ok | ok | KMSInvalidStateException | ok (takes effect on reconnect) |
+/// | CancelKeyDeletion | KMSInvalidStateException | KMSInvalidStateException | ok | KMSInvalidStateException |
+/// | Tag/UntagResource, UpdateKeyDescription | ok | ok | KMSInvalidStateException | ok |
+/// | Enable/DisableKeyRotation | ok | DisabledException | KMSInvalidStateException | ok |
+/// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy | ok | ok | ok | ok |
+pub fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
+    use KeyOperation as O;
+    use KeyState as S;
+    match (op, state) {
+        (_, S::Enabled) if op != O::CancelKeyDeletion => Ok(()),
+        (
+            O::DescribeKey
+            | O::DeleteAlias
+            | O::UpdateAliasFrom
+            | O::ListAliases
+            | O::ListResourceTags
+            | O::GetKeyPolicy
+            | O::PutKeyPolicy
+            | O::ListKeyPolicies,
+            _,
+        ) => Ok(()),
+        (O::CancelKeyDeletion, S::PendingDeletion) => Ok(()),
+        (O::CancelKeyDeletion, _) => Err(kms_err!(
+            KmsInvalidState,
+            "{arn} is not pending deletion. Only a key in PendingDeletion can have its deletion cancelled."
+        )),
+        (_, S::PendingDeletion) => Err(pending_deletion(arn)),
+        (_, S::Disabled) if op.is_cryptographic() || op == O::KeyRotation => Err(kms_err!(
+            Disabled,
+            "{arn} is disabled. Enable the key (EnableKey) to use it."
+        )),
+        (_, S::Disabled) => Ok(()),
+        (_, S::Unavailable) if op.is_cryptographic() => Err(kms_err!(
+            KmsInvalidState,
+            "{arn} is unavailable because its custom key store is not connected. Connect the key store (ConnectCustomKeyStore) to use the key."
+        )),
+        (_, S::Unavailable) => Ok(()),
+        (_, other) => Err(kms_err!(
+            KmsInvalidState,
+            "{arn} is in state {other}, which does not allow this operation."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

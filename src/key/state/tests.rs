@@ -1,0 +1,99 @@
+use super::*;
+use crate::error::ErrorCode;
+
+const ARN: &str = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// The expected outcome for each (operation, state), written out row by row
+/// from the AWS key-state table rather than derived from `check`.
+fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
+    use ErrorCode as C;
+    use KeyOperation as O;
+    use KeyState as S;
+    let crypto = [
+        O::Encrypt,
+        O::Decrypt,
+        O::ReEncryptFrom,
+        O::ReEncryptTo,
+        O::GenerateDataKey,
+        O::GenerateDataKeyWithoutPlaintext,
+        O::GenerateDataKeyPair,
+    ];
+    let always = [
+        O::DescribeKey,
+        O::DeleteAlias,
+        O::UpdateAliasFrom,
+        O::ListAliases,
+        O::ListResourceTags,
+        O::GetKeyPolicy,
+        O::PutKeyPolicy,
+        O::ListKeyPolicies,
+    ];
+    if always.contains(&op) {
+        return None;
+    }
+    if op == O::CancelKeyDeletion {
+        return if state == S::PendingDeletion { None } else { Some(C::KmsInvalidState) };
+    }
+    match state {
+        S::Enabled => None,
+        S::Disabled if crypto.contains(&op) || op == O::KeyRotation => Some(C::Disabled),
+        S::Disabled => None,
+        S::PendingDeletion => Some(C::KmsInvalidState),
+        S::Unavailable if crypto.contains(&op) => Some(C::KmsInvalidState),
+        S::Unavailable => None,
+        _ => Some(C::KmsInvalidState),
+    }
+}
+
+#[test]
+fn every_operation_and_state_pair_follows_the_table() {
+    for op in KeyOperation::ALL {
+        for state in KeyState::values() {
+            let got = check(*op, *state, ARN).err().map(|e| e.kind());
+            assert_eq!(got, expected(*op, *state), "{op:?} in {state}");
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_key_arn() {
+    let err = check(KeyOperation::Encrypt, KeyState::Disabled, ARN).unwrap_err();
+    assert!(err.message().contains(ARN));
+    assert_eq!(err.code(), "DisabledException");
+}
+
+#[test]
+fn lifecycle_transitions_follow_the_table() {
+    let sched = KeyEvent::ScheduleDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
+    let pending = KeyLifecycle::PendingDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
+    use KeyEvent as E;
+    use KeyLifecycle as L;
+    let rows: &[(L, E, Result<L, ErrorCode>)] = &[
+        (L::Enabled, E::Enable, Ok(L::Enabled)),
+        (L::Enabled, E::Disable, Ok(L::Disabled)),
+        (L::Disabled, E::Enable, Ok(L::Enabled)),
+        (L::Disabled, E::Disable, Ok(L::Disabled)),
+        (L::Enabled, sched, Ok(pending)),
+        (L::Disabled, sched, Ok(pending)),
+        (pending, E::CancelDeletion, Ok(L::Disabled)),
+        (pending, E::Enable, Err(ErrorCode::KmsInvalidState)),
+        (pending, E::Disable, Err(ErrorCode::KmsInvalidState)),
+        (pending, sched, Err(ErrorCode::KmsInvalidState)),
+        (L::Enabled, E::CancelDeletion, Err(ErrorCode::KmsInvalidState)),
+        (L::Disabled, E::CancelDeletion, Err(ErrorCode::KmsInvalidState)),
+    ];
+    for (from, ev, want) in rows {
+        let got = from.apply(*ev, ARN).map_err(|e| e.kind());
+        assert_eq!(&got, want, "{from:?} + {ev:?}");
+    }
+}
+
+#[test]
+fn disconnected_store_makes_keys_unavailable_except_pending_deletion() {
+    assert_eq!(KeyLifecycle::Enabled.key_state(false), KeyState::Unavailable);
+    assert_eq!(KeyLifecycle::Disabled.key_state(false), KeyState::Unavailable);
+    let pending = KeyLifecycle::PendingDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
+    assert_eq!(pending.key_state(false), KeyState::PendingDeletion);
+    assert_eq!(KeyLifecycle::Enabled.key_state(true), KeyState::Enabled);
+    assert_eq!(KeyLifecycle::Disabled.key_state(true), KeyState::Disabled);
+}

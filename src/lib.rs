@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod base64_blob;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod key;
+pub mod store;
+mod macros;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use crypto::{EncryptionContext, KeyMaterial, Plaintext};
+pub use error::{Error, ErrorCode, Result};
+pub use ids::{
+    AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
+    XksKeyId,
+};
+pub use key::{KeyMetadata, KeyState, OriginType, Tag};
