@@ -140,8 +140,14 @@ mod tests {
 
     #[test]
     fn timestamps_serialize_as_epoch_seconds() {
-        assert_eq!(serde_json::to_string(&Timestamp::from_millis(1_499_288_695_918)).unwrap(), "1499288695.918");
-        assert_eq!(serde_json::to_string(&Timestamp::from_millis(1_000)).unwrap(), "1");
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_millis(1_499_288_695_918)).unwrap(),
+            "1499288695.918"
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_millis(1_000)).unwrap(),
+            "1"
+        );
         let t: Timestamp = serde_json::from_str("1499288695.918").unwrap();
         assert_eq!(t.as_millis(), 1_499_288_695_918);
     }

@@ -296,7 +296,10 @@ mod tests {
 
     #[test]
     fn validation_message_follows_aws_style() {
-        let err = Error::validation("plaintext", "Member must have length less than or equal to 4096");
+        let err = Error::validation(
+            "plaintext",
+            "Member must have length less than or equal to 4096",
+        );
         assert_eq!(
             err.message(),
             "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"

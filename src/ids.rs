@@ -94,6 +94,13 @@ fn is_hsm_alphabet(c: char) -> bool {
 pub struct AccountId(String);
 string_id!(AccountId);
 
+impl AccountId {
+    /// For constants known to be valid.
+    pub(crate) fn new_unchecked(s: &str) -> AccountId {
+        AccountId(s.to_owned())
+    }
+}
+
 impl FromStr for AccountId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -112,6 +119,13 @@ impl FromStr for AccountId {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct Region(String);
 string_id!(Region);
+
+impl Region {
+    /// For constants known to be valid.
+    pub(crate) fn new_unchecked(s: &str) -> Region {
+        Region(s.to_owned())
+    }
+}
 
 impl FromStr for Region {
     type Err = Error;
@@ -461,9 +475,15 @@ mod tests {
     fn key_ids_parse_only_uuids() {
         let id: KeyId = "1234abcd-12ab-34cd-56ef-1234567890ab".parse().unwrap();
         assert_eq!(id.to_string(), "1234abcd-12ab-34cd-56ef-1234567890ab");
-        assert_eq!("nope".parse::<KeyId>().unwrap_err().code(), "NotFoundException");
         assert_eq!(
-            "1234abcd12ab34cd56ef1234567890ab".parse::<KeyId>().unwrap_err().code(),
+            "nope".parse::<KeyId>().unwrap_err().code(),
+            "NotFoundException"
+        );
+        assert_eq!(
+            "1234abcd12ab34cd56ef1234567890ab"
+                .parse::<KeyId>()
+                .unwrap_err()
+                .code(),
             "NotFoundException"
         );
     }
@@ -471,9 +491,15 @@ mod tests {
     #[test]
     fn key_identifier_parses_all_four_forms() {
         let arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        assert!(matches!(arn.parse::<KeyIdentifier>().unwrap(), KeyIdentifier::KeyArn { .. }));
+        assert!(matches!(
+            arn.parse::<KeyIdentifier>().unwrap(),
+            KeyIdentifier::KeyArn { .. }
+        ));
         let aarn = "arn:aws:kms:us-west-2:111122223333:alias/app";
-        assert!(matches!(aarn.parse::<KeyIdentifier>().unwrap(), KeyIdentifier::AliasArn { .. }));
+        assert!(matches!(
+            aarn.parse::<KeyIdentifier>().unwrap(),
+            KeyIdentifier::AliasArn { .. }
+        ));
         assert_eq!(arn.parse::<KeyIdentifier>().unwrap().to_string(), arn);
         assert_eq!(aarn.parse::<KeyIdentifier>().unwrap().to_string(), aarn);
     }
@@ -487,31 +513,61 @@ mod tests {
             "arn:aws:kms:us-west-2:111122223333:grant/x",
             "arn:aws",
         ] {
-            assert_eq!(bad.parse::<KeyIdentifier>().unwrap_err().code(), "InvalidArnException", "{bad}");
+            assert_eq!(
+                bad.parse::<KeyIdentifier>().unwrap_err().code(),
+                "InvalidArnException",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn key_identifier_length_is_bounded() {
-        assert_eq!("".parse::<KeyIdentifier>().unwrap_err().code(), "ValidationException");
+        assert_eq!(
+            "".parse::<KeyIdentifier>().unwrap_err().code(),
+            "ValidationException"
+        );
         let long = "a".repeat(2049);
-        assert_eq!(long.parse::<KeyIdentifier>().unwrap_err().code(), "ValidationException");
+        assert_eq!(
+            long.parse::<KeyIdentifier>().unwrap_err().code(),
+            "ValidationException"
+        );
     }
 
     #[test]
     fn alias_names_follow_the_model() {
         assert!("alias/app-1/x_y".parse::<AliasName>().is_ok());
-        assert_eq!("app".parse::<AliasName>().unwrap_err().code(), "InvalidAliasNameException");
-        assert_eq!("alias/".parse::<AliasName>().unwrap_err().code(), "InvalidAliasNameException");
-        assert_eq!("alias/a b".parse::<AliasName>().unwrap_err().code(), "ValidationException");
-        assert!(format!("alias/{}", "a".repeat(250)).parse::<AliasName>().is_ok());
-        assert!(format!("alias/{}", "a".repeat(251)).parse::<AliasName>().is_err());
+        assert_eq!(
+            "app".parse::<AliasName>().unwrap_err().code(),
+            "InvalidAliasNameException"
+        );
+        assert_eq!(
+            "alias/".parse::<AliasName>().unwrap_err().code(),
+            "InvalidAliasNameException"
+        );
+        assert_eq!(
+            "alias/a b".parse::<AliasName>().unwrap_err().code(),
+            "ValidationException"
+        );
+        assert!(
+            format!("alias/{}", "a".repeat(250))
+                .parse::<AliasName>()
+                .is_ok()
+        );
+        assert!(
+            format!("alias/{}", "a".repeat(251))
+                .parse::<AliasName>()
+                .is_err()
+        );
         assert!("alias/aws/ebs".parse::<AliasName>().unwrap().is_reserved());
     }
 
     #[test]
     fn cluster_and_hsm_ids_follow_the_pattern() {
-        assert!("cluster-1a23b4cdefg".parse::<ClusterId>().is_err(), "1 is not in [2-7a-zA-Z]");
+        assert!(
+            "cluster-1a23b4cdefg".parse::<ClusterId>().is_err(),
+            "1 is not in [2-7a-zA-Z]"
+        );
         assert!("cluster-2a23b4cdefg".parse::<ClusterId>().is_ok());
         assert!("cluster-abc".parse::<ClusterId>().is_err());
         assert!("hsm-abcdefghijk".parse::<HsmId>().is_ok());

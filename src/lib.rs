@@ -8,8 +8,9 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod key;
-pub mod store;
+pub mod kms;
 mod macros;
+pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext};
@@ -19,3 +20,4 @@ pub use ids::{
     XksKeyId,
 };
 pub use key::{KeyMetadata, KeyState, OriginType, Tag};
+pub use kms::{ConnectionMode, Kms, KmsConfig, Quotas};

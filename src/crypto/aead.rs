@@ -31,7 +31,12 @@ impl Cipher {
     }
 
     /// Encrypts `buf` in place and returns the tag.
-    pub fn seal_in_place(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> [u8; TAG_LEN] {
         let nonce = Nonce::from(*nonce);
         match self.0.encrypt_inout_detached(&nonce, aad, buf.into()) {
             Ok(tag) => tag.into(),
@@ -87,7 +92,10 @@ mod tests {
         let c = Cipher::new(&KeyMaterial::from_bytes([3; 32]));
         let mut buf = b"hello".to_vec();
         let tag = c.seal_in_place(&[1; 12], b"aad", &mut buf);
-        assert_eq!(c.open_in_place(&[1; 12], b"other", &mut buf, &tag), Err(OpenError));
+        assert_eq!(
+            c.open_in_place(&[1; 12], b"other", &mut buf, &tag),
+            Err(OpenError)
+        );
         assert_eq!(buf, [0; 5]);
     }
 

@@ -142,7 +142,9 @@ impl<'a> Reader<'a> {
     }
 
     fn array<const N: usize>(&mut self, field: &'static str) -> Result<&'a [u8; N], BlobError> {
-        self.take(N, field)?.try_into().map_err(|_| BlobError { field })
+        self.take(N, field)?
+            .try_into()
+            .map_err(|_| BlobError { field })
     }
 
     fn u8(&mut self, field: &'static str) -> Result<u8, BlobError> {
@@ -174,7 +176,9 @@ impl<'a> Blob<'a> {
             BlobKind::Single => {
                 let rest = r.buf;
                 if rest.len() < TAG_LEN + 1 {
-                    return Err(BlobError { field: "ciphertext" });
+                    return Err(BlobError {
+                        field: "ciphertext",
+                    });
                 }
                 let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
                 Body::Single {
@@ -190,14 +194,18 @@ impl<'a> Blob<'a> {
                 let iv = r.take(iv_len, "iv")?;
                 let meta_len = usize::from(r.u8("metadata length")?);
                 if meta_len > MAX_XKS_METADATA_LEN {
-                    return Err(BlobError { field: "metadata length" });
+                    return Err(BlobError {
+                        field: "metadata length",
+                    });
                 }
                 let metadata = r.take(meta_len, "metadata")?;
                 let tag = r.array("proxy tag")?;
                 let ciphertext = r.buf;
                 // The proxy layer wraps at least one byte of KMS ciphertext and its tag.
                 if ciphertext.len() < TAG_LEN + 1 {
-                    return Err(BlobError { field: "ciphertext" });
+                    return Err(BlobError {
+                        field: "ciphertext",
+                    });
                 }
                 Body::Double(XksLayer {
                     iv,
@@ -245,26 +253,40 @@ mod tests {
     }
 
     fn single() -> Vec<u8> {
-        let header = Header { kind: BlobKind::Single, key_id: key() };
+        let header = Header {
+            kind: BlobKind::Single,
+            key_id: key(),
+        };
         let mut out = Vec::new();
         Blob {
             header,
             header_bytes: &header.to_bytes(),
             nonce: &[1; 12],
-            body: Body::Single { ciphertext: b"abc", tag: &[2; 16] },
+            body: Body::Single {
+                ciphertext: b"abc",
+                tag: &[2; 16],
+            },
         }
         .encode(&mut out);
         out
     }
 
     fn double() -> Vec<u8> {
-        let header = Header { kind: BlobKind::Double, key_id: key() };
+        let header = Header {
+            kind: BlobKind::Double,
+            key_id: key(),
+        };
         let mut out = Vec::new();
         Blob {
             header,
             header_bytes: &header.to_bytes(),
             nonce: &[1; 12],
-            body: Body::Double(XksLayer { iv: &[3; 16], metadata: b"meta", tag: &[4; 16], ciphertext: &[5; 19] }),
+            body: Body::Double(XksLayer {
+                iv: &[3; 16],
+                metadata: b"meta",
+                tag: &[4; 16],
+                ciphertext: &[5; 19],
+            }),
         }
         .encode(&mut out);
         out
@@ -276,7 +298,13 @@ mod tests {
         assert_eq!(bytes.len(), HEADER_LEN + 12 + 3 + 16);
         let b = Blob::read(&bytes).unwrap();
         assert_eq!(b.header.key_id, key());
-        assert_eq!(b.body, Body::Single { ciphertext: b"abc", tag: &[2; 16] });
+        assert_eq!(
+            b.body,
+            Body::Single {
+                ciphertext: b"abc",
+                tag: &[2; 16]
+            }
+        );
         let mut again = Vec::new();
         b.encode(&mut again);
         assert_eq!(again, bytes);
@@ -286,8 +314,13 @@ mod tests {
     fn double_layer_round_trips() {
         let bytes = double();
         let b = Blob::read(&bytes).unwrap();
-        let Body::Double(x) = b.body else { panic!("kind") };
-        assert_eq!((x.iv.len(), x.metadata, x.ciphertext.len()), (16, &b"meta"[..], 19));
+        let Body::Double(x) = b.body else {
+            panic!("kind")
+        };
+        assert_eq!(
+            (x.iv.len(), x.metadata, x.ciphertext.len()),
+            (16, &b"meta"[..], 19)
+        );
         let mut again = Vec::new();
         b.encode(&mut again);
         assert_eq!(again, bytes);

@@ -30,7 +30,14 @@ pub fn aad<'a>(header: &'a [u8], ctx: &EncryptionContext) -> std::borrow::Cow<'a
     if ctx.is_empty() {
         return std::borrow::Cow::Borrowed(header);
     }
-    let mut out = Vec::with_capacity(header.len() + 4 + ctx.iter().map(|(k, v)| 8 + k.len() + v.len()).sum::<usize>());
+    let mut out = Vec::with_capacity(
+        header.len()
+            + 4
+            + ctx
+                .iter()
+                .map(|(k, v)| 8 + k.len() + v.len())
+                .sum::<usize>(),
+    );
     out.extend_from_slice(header);
     encode_context(ctx, &mut out);
     std::borrow::Cow::Owned(out)
@@ -41,7 +48,10 @@ mod tests {
     use super::*;
 
     fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -53,12 +63,18 @@ mod tests {
 
     #[test]
     fn pairs_cannot_be_confused_by_concatenation() {
-        assert_ne!(aad(b"h", &ctx(&[("ab", "c")])), aad(b"h", &ctx(&[("a", "bc")])));
+        assert_ne!(
+            aad(b"h", &ctx(&[("ab", "c")])),
+            aad(b"h", &ctx(&[("a", "bc")]))
+        );
         assert_ne!(aad(b"h", &ctx(&[])), aad(b"h", &ctx(&[("", "")])));
     }
 
     #[test]
     fn case_matters() {
-        assert_ne!(aad(b"h", &ctx(&[("A", "1")])), aad(b"h", &ctx(&[("a", "1")])));
+        assert_ne!(
+            aad(b"h", &ctx(&[("A", "1")])),
+            aad(b"h", &ctx(&[("a", "1")]))
+        );
     }
 }

@@ -45,7 +45,9 @@ impl Eq for KeyMaterial {}
 
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("KeyMaterial").field(&format_args!("{REDACTED}")).finish()
+        f.debug_tuple("KeyMaterial")
+            .field(&format_args!("{REDACTED}"))
+            .finish()
     }
 }
 
@@ -153,7 +155,13 @@ mod tests {
 
     #[test]
     fn key_material_compares_by_value() {
-        assert_eq!(KeyMaterial::from_bytes([1; 32]), KeyMaterial::from_bytes([1; 32]));
-        assert_ne!(KeyMaterial::from_bytes([1; 32]), KeyMaterial::from_bytes([2; 32]));
+        assert_eq!(
+            KeyMaterial::from_bytes([1; 32]),
+            KeyMaterial::from_bytes([1; 32])
+        );
+        assert_ne!(
+            KeyMaterial::from_bytes([1; 32]),
+            KeyMaterial::from_bytes([2; 32])
+        );
     }
 }

@@ -48,7 +48,10 @@ mod tests {
         let a = SecureRng::new(Some(42));
         let b = SecureRng::new(Some(42));
         assert_eq!(a.array::<32>(), b.array::<32>());
-        assert_ne!(SecureRng::new(Some(1)).array::<32>(), SecureRng::new(Some(2)).array::<32>());
+        assert_ne!(
+            SecureRng::new(Some(1)).array::<32>(),
+            SecureRng::new(Some(2)).array::<32>()
+        );
     }
 
     #[test]

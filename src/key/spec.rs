@@ -202,7 +202,10 @@ mod tests {
             assert_eq!(v.as_str().parse::<KeySpec>().unwrap(), *v);
         }
         for v in KeyState::values() {
-            assert_eq!(serde_json::to_string(v).unwrap(), format!("\"{}\"", v.as_str()));
+            assert_eq!(
+                serde_json::to_string(v).unwrap(),
+                format!("\"{}\"", v.as_str())
+            );
         }
         let err = "AES".parse::<KeySpec>().unwrap_err();
         assert_eq!(err.code(), "ValidationException");

@@ -32,7 +32,11 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         return None;
     }
     if op == O::CancelKeyDeletion {
-        return if state == S::PendingDeletion { None } else { Some(C::KmsInvalidState) };
+        return if state == S::PendingDeletion {
+            None
+        } else {
+            Some(C::KmsInvalidState)
+        };
     }
     match state {
         S::Enabled => None,
@@ -64,8 +68,14 @@ fn errors_name_the_key_arn() {
 
 #[test]
 fn lifecycle_transitions_follow_the_table() {
-    let sched = KeyEvent::ScheduleDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
-    let pending = KeyLifecycle::PendingDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
+    let sched = KeyEvent::ScheduleDeletion {
+        deletion_date: Timestamp::from_millis(5),
+        window_days: 7,
+    };
+    let pending = KeyLifecycle::PendingDeletion {
+        deletion_date: Timestamp::from_millis(5),
+        window_days: 7,
+    };
     use KeyEvent as E;
     use KeyLifecycle as L;
     let rows: &[(L, E, Result<L, ErrorCode>)] = &[
@@ -79,8 +89,16 @@ fn lifecycle_transitions_follow_the_table() {
         (pending, E::Enable, Err(ErrorCode::KmsInvalidState)),
         (pending, E::Disable, Err(ErrorCode::KmsInvalidState)),
         (pending, sched, Err(ErrorCode::KmsInvalidState)),
-        (L::Enabled, E::CancelDeletion, Err(ErrorCode::KmsInvalidState)),
-        (L::Disabled, E::CancelDeletion, Err(ErrorCode::KmsInvalidState)),
+        (
+            L::Enabled,
+            E::CancelDeletion,
+            Err(ErrorCode::KmsInvalidState),
+        ),
+        (
+            L::Disabled,
+            E::CancelDeletion,
+            Err(ErrorCode::KmsInvalidState),
+        ),
     ];
     for (from, ev, want) in rows {
         let got = from.apply(*ev, ARN).map_err(|e| e.kind());
@@ -90,9 +108,18 @@ fn lifecycle_transitions_follow_the_table() {
 
 #[test]
 fn disconnected_store_makes_keys_unavailable_except_pending_deletion() {
-    assert_eq!(KeyLifecycle::Enabled.key_state(false), KeyState::Unavailable);
-    assert_eq!(KeyLifecycle::Disabled.key_state(false), KeyState::Unavailable);
-    let pending = KeyLifecycle::PendingDeletion { deletion_date: Timestamp::from_millis(5), window_days: 7 };
+    assert_eq!(
+        KeyLifecycle::Enabled.key_state(false),
+        KeyState::Unavailable
+    );
+    assert_eq!(
+        KeyLifecycle::Disabled.key_state(false),
+        KeyState::Unavailable
+    );
+    let pending = KeyLifecycle::PendingDeletion {
+        deletion_date: Timestamp::from_millis(5),
+        window_days: 7,
+    };
     assert_eq!(pending.key_state(false), KeyState::PendingDeletion);
     assert_eq!(KeyLifecycle::Enabled.key_state(true), KeyState::Enabled);
     assert_eq!(KeyLifecycle::Disabled.key_state(true), KeyState::Disabled);

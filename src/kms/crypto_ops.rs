@@ -1,0 +1,363 @@
+//! Cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+//! GenerateDataKeyWithoutPlaintext, GenerateRandom.
+//!
+//! Each runs its checks in a fixed order — request shape, key existence, key
+//! state, store connection and quota — and only then touches key material.
+
+use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
+use crate::crypto::blob::{Blob, BlobKind, Body, HEADER_LEN, Header};
+use crate::crypto::context;
+use crate::crypto::{EncryptionContext, Plaintext};
+use crate::error::{Error, Result, kms_err};
+use crate::key::EncryptionAlgorithmSpec;
+use crate::key::state::KeyOperation;
+
+use super::{
+    Backing, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse,
+    GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
+    GenerateRandomRequest, GenerateRandomResponse, Inner, KeyEntry, Kms, ReEncryptRequest,
+    ReEncryptResponse,
+};
+
+/// Largest Encrypt plaintext.
+pub const MAX_PLAINTEXT: usize = 4096;
+/// Largest ciphertext blob Decrypt accepts.
+pub const MAX_CIPHERTEXT_BLOB: usize = 6144;
+/// Largest GenerateDataKey / GenerateRandom request.
+pub const MAX_RANDOM_BYTES: u32 = 1024;
+
+fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+    if tokens.len() > 10 {
+        return Err(Error::validation(
+            "grantTokens",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
+        return Err(Error::validation(
+            "grantTokens",
+            "Member must have length between 1 and 8192",
+        ));
+    }
+    Ok(())
+}
+
+fn check_algorithm(alg: Option<EncryptionAlgorithmSpec>) -> Result<()> {
+    match alg {
+        None | Some(EncryptionAlgorithmSpec::SymmetricDefault) => Ok(()),
+        Some(other) => Err(kms_err!(
+            InvalidKeyUsage,
+            "Encryption algorithm {other} is not valid for a symmetric encryption key; use SYMMETRIC_DEFAULT."
+        )),
+    }
+}
+
+fn dry_run(flag: Option<bool>) -> Result<()> {
+    if flag == Some(true) {
+        return Err(kms_err!(
+            DryRunOperation,
+            "The request would have succeeded, but the DryRun flag is set."
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_ciphertext() -> Error {
+    kms_err!(
+        InvalidCiphertext,
+        "The ciphertext is invalid, was not made by this KMS, or the encryption context does not match."
+    )
+}
+
+impl Inner {
+    /// Checks that `entry` may run the cryptographic `op` now.
+    pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<()> {
+        self.check_key(entry, op)?;
+        Ok(())
+    }
+
+    /// Encrypts `plaintext` under `entry`, binding `ctx`.
+    pub(crate) fn seal(
+        &self,
+        entry: &KeyEntry,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        match &entry.backing {
+            Backing::Kms => {
+                let cipher = entry
+                    .cipher
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
+                let header = Header {
+                    kind: BlobKind::Single,
+                    key_id: entry.id,
+                }
+                .to_bytes();
+                let nonce: [u8; NONCE_LEN] = self.rng.array();
+                let aad = context::aad(&header, ctx);
+                let mut out =
+                    Vec::with_capacity(HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN);
+                out.extend_from_slice(&header);
+                out.extend_from_slice(&nonce);
+                out.extend_from_slice(plaintext);
+                let tag = cipher.seal_in_place(&nonce, &aad, &mut out[HEADER_LEN + NONCE_LEN..]);
+                out.extend_from_slice(&tag);
+                Ok(out)
+            }
+            Backing::CloudHsm { .. } | Backing::External { .. } => Err(kms_err!(
+                UnsupportedOperation,
+                "Keys in custom key stores are not available in this build."
+            )),
+        }
+    }
+
+    /// Decrypts a decoded blob made under `entry`.
+    pub(crate) fn open(
+        &self,
+        entry: &KeyEntry,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext> {
+        match (&entry.backing, blob.body) {
+            (Backing::Kms, Body::Single { ciphertext, tag }) => {
+                let cipher = entry
+                    .cipher
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
+                let aad = context::aad(blob.header_bytes, ctx);
+                let mut out = Plaintext::from(ciphertext);
+                cipher
+                    .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
+                    .map_err(|_| invalid_ciphertext())?;
+                Ok(out)
+            }
+            (Backing::CloudHsm { .. } | Backing::External { .. }, _) => Err(kms_err!(
+                UnsupportedOperation,
+                "Keys in custom key stores are not available in this build."
+            )),
+            _ => Err(invalid_ciphertext()),
+        }
+    }
+
+    /// Decodes `bytes`, finds its key, checks an optional expected key, the
+    /// key state for `op`, and decrypts.
+    fn decrypt_blob(
+        &self,
+        bytes: &[u8],
+        expected_key: Option<&str>,
+        ctx: &EncryptionContext,
+        op: KeyOperation,
+    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext)> {
+        if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
+            return Err(Error::validation(
+                "ciphertextBlob",
+                format_args!("Member must have length between 1 and {MAX_CIPHERTEXT_BLOB}"),
+            ));
+        }
+        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
+        if let Some(k) = expected_key {
+            let given = self.resolve(k, true)?;
+            if given.id != blob.header.key_id {
+                return Err(kms_err!(
+                    IncorrectKey,
+                    "The key {} is not the key that encrypted this ciphertext.",
+                    given.arn
+                ));
+            }
+        }
+        // A blob naming a key this KMS does not have was not made here (or was
+        // tampered with): that is an invalid ciphertext, not a missing key.
+        let entry = match self.keys.read().get(&blob.header.key_id) {
+            Some(e) => e,
+            None => return Err(invalid_ciphertext()),
+        };
+        let entry = self.key_by_id(&entry.id)?;
+        self.check_crypto(&entry, op)?;
+        let plaintext = self.open(&entry, &blob, ctx)?;
+        Ok((entry, plaintext))
+    }
+}
+
+impl Kms {
+    /// Encrypt: up to 4096 bytes under a symmetric key, binding the
+    /// encryption context. The blob carries the key id, so Decrypt needs no
+    /// `KeyId`.
+    pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
+        let inner = &*self.inner;
+        let n = req.plaintext.len();
+        if n == 0 || n > MAX_PLAINTEXT {
+            return Err(Error::validation(
+                "plaintext",
+                format_args!("Member must have length between 1 and {MAX_PLAINTEXT}"),
+            ));
+        }
+        check_grant_tokens(&req.grant_tokens)?;
+        check_algorithm(req.encryption_algorithm)?;
+        let entry = inner.resolve(&req.key_id, true)?;
+        inner.check_crypto(&entry, KeyOperation::Encrypt)?;
+        dry_run(req.dry_run)?;
+        let ciphertext_blob = inner.seal(
+            &entry,
+            req.plaintext.expose_secret(),
+            &req.encryption_context,
+        )?;
+        Ok(EncryptResponse {
+            ciphertext_blob,
+            key_id: entry.arn.clone(),
+            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+        })
+    }
+
+    /// Decrypt: the blob names its key; a `KeyId`, if given, must be that key
+    /// (`IncorrectKeyException`). Any tampering, another key's blob or a
+    /// different context is `InvalidCiphertextException` and gives no plaintext.
+    pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
+        check_grant_tokens(&req.grant_tokens)?;
+        check_algorithm(req.encryption_algorithm)?;
+        let (entry, plaintext) = self.inner.decrypt_blob(
+            &req.ciphertext_blob,
+            req.key_id.as_deref(),
+            &req.encryption_context,
+            KeyOperation::Decrypt,
+        )?;
+        dry_run(req.dry_run)?;
+        Ok(DecryptResponse {
+            key_id: entry.arn.clone(),
+            plaintext,
+            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+        })
+    }
+
+    /// ReEncrypt: decrypts under the source key and context, encrypts under
+    /// the destination key and context; the plaintext never leaves KMS.
+    pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
+        let inner = &*self.inner;
+        check_grant_tokens(&req.grant_tokens)?;
+        check_algorithm(req.source_encryption_algorithm)?;
+        check_algorithm(req.destination_encryption_algorithm)?;
+        if req.destination_key_id.is_empty() {
+            return Err(Error::validation(
+                "destinationKeyId",
+                "Member must not be null",
+            ));
+        }
+        let (source, plaintext) = inner.decrypt_blob(
+            &req.ciphertext_blob,
+            req.source_key_id.as_deref(),
+            &req.source_encryption_context,
+            KeyOperation::ReEncryptFrom,
+        )?;
+        let dest = inner.resolve(&req.destination_key_id, true)?;
+        inner.check_crypto(&dest, KeyOperation::ReEncryptTo)?;
+        dry_run(req.dry_run)?;
+        let ciphertext_blob = inner.seal(
+            &dest,
+            plaintext.expose_secret(),
+            &req.destination_encryption_context,
+        )?;
+        Ok(ReEncryptResponse {
+            ciphertext_blob,
+            source_key_id: source.arn.clone(),
+            key_id: dest.arn.clone(),
+            source_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+            destination_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+        })
+    }
+
+    /// GenerateDataKey: a random data key, returned in plaintext and
+    /// encrypted under the KMS key. Exactly one of `KeySpec` and
+    /// `NumberOfBytes` (1–1024).
+    pub fn generate_data_key(
+        &self,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        let (key_id, ciphertext_blob, plaintext) =
+            self.data_key(&req, KeyOperation::GenerateDataKey)?;
+        Ok(GenerateDataKeyResponse {
+            ciphertext_blob,
+            plaintext,
+            key_id,
+        })
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: as GenerateDataKey, without the plaintext.
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
+        let (key_id, ciphertext_blob, _plaintext) =
+            self.data_key(&req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
+        Ok(GenerateDataKeyWithoutPlaintextResponse {
+            ciphertext_blob,
+            key_id,
+        })
+    }
+
+    fn data_key(
+        &self,
+        req: &GenerateDataKeyRequest,
+        op: KeyOperation,
+    ) -> Result<(String, Vec<u8>, Plaintext)> {
+        let inner = &*self.inner;
+        let len = match (req.key_spec, req.number_of_bytes) {
+            (Some(spec), None) => spec.len(),
+            (None, Some(n)) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
+            (None, Some(_)) => {
+                return Err(Error::validation(
+                    "numberOfBytes",
+                    "Member must have value between 1 and 1024",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::validation(
+                    "keySpec",
+                    "Specify either KeySpec or NumberOfBytes, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(Error::validation(
+                    "keySpec",
+                    "Specify either KeySpec or NumberOfBytes",
+                ));
+            }
+        };
+        check_grant_tokens(&req.grant_tokens)?;
+        let entry = inner.resolve(&req.key_id, true)?;
+        inner.check_crypto(&entry, op)?;
+        dry_run(req.dry_run)?;
+        let mut plaintext = Plaintext::from(vec![0u8; len]);
+        inner.rng.fill(plaintext.as_mut_vec());
+        let blob = inner.seal(&entry, plaintext.expose_secret(), &req.encryption_context)?;
+        Ok((entry.arn.clone(), blob, plaintext))
+    }
+
+    /// GenerateRandom: 1–1024 random bytes (from a CloudHSM key store's
+    /// cluster when `CustomKeyStoreId` is given).
+    pub fn generate_random(&self, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
+        let n = match req.number_of_bytes {
+            Some(n) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
+            Some(_) => {
+                return Err(Error::validation(
+                    "numberOfBytes",
+                    "Member must have value between 1 and 1024",
+                ));
+            }
+            None => {
+                return Err(Error::validation(
+                    "numberOfBytes",
+                    "Member must not be null",
+                ));
+            }
+        };
+        if let Some(store) = &req.custom_key_store_id {
+            return Err(kms_err!(
+                CustomKeyStoreNotFound,
+                "Custom key store '{store}' does not exist."
+            ));
+        }
+        let mut plaintext = Plaintext::from(vec![0u8; n]);
+        self.inner.rng.fill(plaintext.as_mut_vec());
+        Ok(GenerateRandomResponse { plaintext })
+    }
+}

@@ -1,0 +1,444 @@
+//! Key operations: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+
+use crate::crypto::{Cipher, KeyMaterial};
+use crate::error::{Error, Result, kms_err};
+use crate::ids::KeyId;
+use crate::key::state::KeyOperation;
+use crate::key::{
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyManager,
+    KeyMetadata, KeySpec, KeyUsage, OriginType, Tag,
+};
+
+use super::{
+    Backing, CancelKeyDeletionResponse, CreateKeyRequest, Inner, KeyEntry, KeyListEntry,
+    KeyMetadataResponse, KeyMutable, Kms, ListKeysRequest, ListKeysResponse,
+    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+};
+
+/// Longest description.
+pub const MAX_DESCRIPTION_CHARS: usize = 8192;
+/// Most tags on one key.
+pub const MAX_TAGS: usize = 50;
+/// Shortest and longest deletion windows, in days.
+pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
+/// The default deletion window.
+pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// Checks a tag list as TagResource and CreateKey do: at most 50 tags, keys of
+/// 1–128 and values of 0–256 characters, no `aws:` prefix, no key twice.
+/// Every failure is `TagException`.
+pub(crate) fn validate_tags(tags: &[Tag]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(kms_err!(
+            Tag,
+            "A key can have at most {MAX_TAGS} tags; the request has {}.",
+            tags.len()
+        ));
+    }
+    let mut seen = HashSet::with_capacity(tags.len());
+    for t in tags {
+        let n = t.tag_key.chars().count();
+        if !(1..=128).contains(&n) {
+            return Err(kms_err!(
+                Tag,
+                "Tag key '{}' must be 1 to 128 characters long.",
+                t.tag_key
+            ));
+        }
+        if t.tag_value.chars().count() > 256 {
+            return Err(kms_err!(
+                Tag,
+                "The value of tag '{}' must be at most 256 characters long.",
+                t.tag_key
+            ));
+        }
+        if t.tag_key.starts_with("aws:") {
+            return Err(kms_err!(
+                Tag,
+                "Tag key '{}' uses the reserved prefix 'aws:'.",
+                t.tag_key
+            ));
+        }
+        if !seen.insert(t.tag_key.as_str()) {
+            return Err(kms_err!(
+                Tag,
+                "Tag key '{}' appears more than once in the request.",
+                t.tag_key
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What CreateKey will make, once the request has been checked.
+struct KeyPlan {
+    origin: OriginType,
+    description: String,
+    policy: Option<String>,
+    tags: Vec<Tag>,
+}
+
+/// Checks the parts of a CreateKey request that do not depend on a key store.
+fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
+    let description = req.description.clone().unwrap_or_default();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::validation(
+            "description",
+            format_args!("Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"),
+        ));
+    }
+    if let Some(policy) = &req.policy {
+        if policy.is_empty() || policy.len() > 131_072 {
+            return Err(Error::validation(
+                "policy",
+                "Member must have length between 1 and 131072",
+            ));
+        }
+    }
+    let spec = match (req.key_spec, req.customer_master_key_spec) {
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                "customerMasterKeySpec",
+                "Member must be null when KeySpec is specified; use KeySpec only",
+            ));
+        }
+        (Some(s), None) => s,
+        (None, Some(c)) => c.to_key_spec(),
+        (None, None) => KeySpec::SymmetricDefault,
+    };
+    if spec != KeySpec::SymmetricDefault {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
+        ));
+    }
+    let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+    if usage != KeyUsage::EncryptDecrypt {
+        return Err(Error::validation(
+            "keyUsage",
+            format_args!(
+                "KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT; use ENCRYPT_DECRYPT"
+            ),
+        ));
+    }
+    let origin = req.origin.unwrap_or(OriginType::AwsKms);
+    if req.multi_region == Some(true) {
+        return Err(match origin {
+            OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => kms_err!(
+                UnsupportedOperation,
+                "Multi-Region keys cannot be created in a custom key store."
+            ),
+            _ => kms_err!(
+                UnsupportedOperation,
+                "Multi-Region keys are not supported by this KMS."
+            ),
+        });
+    }
+    match origin {
+        OriginType::External => {
+            return Err(kms_err!(
+                UnsupportedOperation,
+                "Origin EXTERNAL (imported key material) is not supported by this KMS."
+            ));
+        }
+        OriginType::AwsKms => {
+            if req.custom_key_store_id.is_some() {
+                return Err(Error::validation(
+                    "customKeyStoreId",
+                    "CustomKeyStoreId requires Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE",
+                ));
+            }
+        }
+        OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => {
+            if req.custom_key_store_id.is_none() {
+                return Err(Error::validation(
+                    "customKeyStoreId",
+                    format_args!("Member must not be null when Origin is {origin}"),
+                ));
+            }
+        }
+    }
+    if req.xks_key_id.is_some() && origin != OriginType::ExternalKeyStore {
+        return Err(Error::validation(
+            "xksKeyId",
+            "XksKeyId requires Origin EXTERNAL_KEY_STORE",
+        ));
+    }
+    if origin == OriginType::ExternalKeyStore && req.xks_key_id.is_none() {
+        return Err(Error::validation(
+            "xksKeyId",
+            "Member must not be null when Origin is EXTERNAL_KEY_STORE",
+        ));
+    }
+    validate_tags(&req.tags)?;
+    Ok(KeyPlan {
+        origin,
+        description,
+        policy: req.policy.clone(),
+        tags: req.tags.clone(),
+    })
+}
+
+impl Inner {
+    /// A fresh key id that is not in use.
+    pub(crate) fn new_key_id(&self) -> KeyId {
+        loop {
+            let id = KeyId::from_random_bytes(self.rng.array());
+            if !self.keys.read().contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Builds the KeyMetadata of `entry`.
+    pub(crate) fn metadata(&self, entry: &KeyEntry) -> KeyMetadata {
+        let m = entry.state.read();
+        let key_state = self.key_state(entry, m.lifecycle);
+        let (deletion_date, pending_deletion_window_in_days) = match m.lifecycle {
+            KeyLifecycle::PendingDeletion {
+                deletion_date,
+                window_days,
+            } => (Some(deletion_date), Some(window_days)),
+            _ => (None, None),
+        };
+        KeyMetadata {
+            aws_account_id: self.account_id.to_string(),
+            key_id: entry.id,
+            arn: entry.arn.clone(),
+            creation_date: entry.creation_date,
+            enabled: key_state == crate::key::KeyState::Enabled,
+            description: m.description.clone(),
+            key_usage: KeyUsage::EncryptDecrypt,
+            key_state,
+            deletion_date,
+            origin: entry.backing.origin(),
+            custom_key_store_id: entry.backing.store().cloned(),
+            cloud_hsm_cluster_id: None,
+            key_manager: KeyManager::Customer,
+            customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
+            key_spec: KeySpec::SymmetricDefault,
+            encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],
+            multi_region: false,
+            pending_deletion_window_in_days,
+            xks_key_configuration: match &entry.backing {
+                Backing::External { xks_key_id, .. } => Some(crate::key::XksKeyConfiguration {
+                    id: xks_key_id.clone(),
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// Applies a lifecycle event to a key, keeping the deletion schedule in step.
+    fn transition(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        event: KeyEvent,
+    ) -> Result<KeyLifecycle> {
+        let mut m = entry.state.write();
+        let state = self.key_state(entry, m.lifecycle);
+        crate::key::state::check(op, state, &entry.arn)?;
+        let before = m.lifecycle;
+        let after = before.apply(event, &entry.arn)?;
+        let mut schedule = self.schedule.lock();
+        if let Some(d) = before.deletion_date() {
+            schedule.remove(&(d, entry.id));
+        }
+        if let Some(d) = after.deletion_date() {
+            schedule.insert((d, entry.id));
+        }
+        m.lifecycle = after;
+        Ok(after)
+    }
+}
+
+impl Kms {
+    /// CreateKey: a symmetric encryption key, Enabled.
+    ///
+    /// Errors: `ValidationException` (description over 8192 characters, a bad
+    /// parameter combination), `UnsupportedOperationException` (a key spec
+    /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region),
+    /// `TagException`, `LimitExceededException` (too many keys), and the
+    /// custom key store errors for keys in a store.
+    pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        let inner = &*self.inner;
+        let plan = plan_key(&req)?;
+        if inner.keys.read().len() >= inner.quotas.max_keys {
+            inner.purge_due();
+            if inner.keys.read().len() >= inner.quotas.max_keys {
+                return Err(kms_err!(
+                    LimitExceeded,
+                    "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
+                    inner.quotas.max_keys
+                ));
+            }
+        }
+        let id = inner.new_key_id();
+        let arn = inner.key_arn(&id);
+        let (backing, material) = match plan.origin {
+            OriginType::AwsKms => (
+                Backing::Kms,
+                Some(KeyMaterial::from_bytes(inner.rng.array())),
+            ),
+            other => {
+                return Err(kms_err!(
+                    UnsupportedOperation,
+                    "Origin {other} needs a custom key store, which this build cannot reach yet."
+                ));
+            }
+        };
+        let cipher = material.as_ref().map(Cipher::new);
+        let entry = Arc::new(KeyEntry {
+            id,
+            arn,
+            creation_date: inner.clock.now(),
+            backing,
+            material,
+            cipher,
+            state: RwLock::new(KeyMutable {
+                lifecycle: KeyLifecycle::Enabled,
+                description: plan.description,
+                tags: plan.tags,
+                policy: plan.policy,
+            }),
+        });
+        let key_metadata = inner.metadata(&entry);
+        inner.keys.write().insert(entry);
+        Ok(KeyMetadataResponse { key_metadata })
+    }
+
+    /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
+    /// alias ARN. Works in every key state.
+    pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
+        let entry = self.inner.resolve(key_id, true)?;
+        Ok(KeyMetadataResponse {
+            key_metadata: self.inner.metadata(&entry),
+        })
+    }
+
+    /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
+    /// time; `NextMarker` continues.
+    pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
+        let limit = req.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                "Member must have value between 1 and 1000",
+            ));
+        }
+        let from = match &req.marker {
+            None => 0,
+            Some(m) => decode_marker(m)?,
+        };
+        self.inner.purge_due();
+        let (page, next) = self.inner.keys.read().page(from, limit as usize);
+        Ok(ListKeysResponse {
+            keys: page
+                .iter()
+                .map(|e| KeyListEntry {
+                    key_id: e.id,
+                    key_arn: e.arn.clone(),
+                })
+                .collect(),
+            next_marker: next.map(encode_marker),
+            truncated: next.is_some(),
+        })
+    }
+
+    /// EnableKey (key id or key ARN). On an Unavailable key it succeeds and
+    /// takes effect when the key store reconnects.
+    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+        let entry = self.inner.resolve(key_id, false)?;
+        self.inner
+            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable)
+            .map(drop)
+    }
+
+    /// DisableKey (key id or key ARN).
+    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+        let entry = self.inner.resolve(key_id, false)?;
+        self.inner
+            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable)
+            .map(drop)
+    }
+
+    /// ScheduleKeyDeletion: PendingWindowInDays 7–30 (default 30). When the
+    /// window has passed on the clock the key and its material are gone.
+    pub fn schedule_key_deletion(
+        &self,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse> {
+        let days = req
+            .pending_window_in_days
+            .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
+        if !PENDING_WINDOW_DAYS.contains(&days) {
+            return Err(Error::validation(
+                "pendingWindowInDays",
+                "Member must have value between 7 and 30",
+            ));
+        }
+        let entry = self.inner.resolve(&req.key_id, false)?;
+        let deletion_date = self.inner.clock.now().saturating_add(DAY * days);
+        self.inner.transition(
+            &entry,
+            KeyOperation::ScheduleKeyDeletion,
+            KeyEvent::ScheduleDeletion {
+                deletion_date,
+                window_days: days,
+            },
+        )?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: entry.arn.clone(),
+            deletion_date,
+            key_state: crate::key::KeyState::PendingDeletion,
+            pending_window_in_days: days,
+        })
+    }
+
+    /// CancelKeyDeletion: the key comes back Disabled.
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
+        let entry = self.inner.resolve(key_id, false)?;
+        self.inner.transition(
+            &entry,
+            KeyOperation::CancelKeyDeletion,
+            KeyEvent::CancelDeletion,
+        )?;
+        Ok(CancelKeyDeletionResponse {
+            key_id: entry.arn.clone(),
+        })
+    }
+}
+
+/// Paging markers are opaque to callers: a sequence number, base64-encoded.
+pub(crate) fn encode_marker(seq: u64) -> String {
+    crate::base64_blob::encode(&seq.to_be_bytes())
+}
+
+/// Reads a marker made by [`encode_marker`]; anything else is `InvalidMarkerException`.
+pub(crate) fn decode_marker(marker: &str) -> Result<u64> {
+    let bad = || {
+        kms_err!(
+            InvalidMarker,
+            "Marker '{marker}' is not one this service returned."
+        )
+    };
+    if marker.is_empty() || marker.len() > 1024 {
+        return Err(Error::validation(
+            "marker",
+            "Member must have length between 1 and 1024",
+        ));
+    }
+    let bytes = crate::base64_blob::decode(marker).map_err(|_| bad())?;
+    let arr: [u8; 8] = bytes.try_into().map_err(|_| bad())?;
+    Ok(u64::from_be_bytes(arr))
+}

@@ -1,0 +1,404 @@
+//! The service facade: [`Kms`], one AWS account in one Region, with a method
+//! per KMS operation.
+//!
+//! The operations are split by area: [`keys`](self) (CreateKey, DescribeKey,
+//! ListKeys, the key lifecycle), cryptographic operations (Encrypt, Decrypt,
+//! ReEncrypt, GenerateDataKey*, GenerateRandom), and the request/response
+//! shapes in [`types`].
+//!
+//! # Lock order
+//!
+//! Locks are taken in this order and never the other way round, and none is
+//! held across an AES operation on user data or an external key manager call:
+//! `keys` (the key table) → a key's own `state` → `stores` → `schedule`.
+//! The hot path takes the key table's read lock only to clone an `Arc` of the
+//! key, then the key's read lock to check its state.
+
+mod crypto_ops;
+mod keys;
+pub(crate) mod quota;
+mod table;
+pub mod types;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::crypto::rng::SecureRng;
+use crate::crypto::{Cipher, KeyMaterial};
+use crate::error::{Result, kms_err};
+use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
+use crate::key::state::{self, KeyOperation};
+use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
+
+pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
+pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
+pub use types::*;
+
+pub(crate) use table::KeyTable;
+
+/// Limits the service enforces. The defaults are AWS's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Quotas {
+    /// KMS keys per account and Region (AWS: 100,000, adjustable).
+    pub max_keys: usize,
+    /// Cryptographic requests per second per custom key store (AWS: 1,800);
+    /// `None` turns the quota off.
+    pub custom_key_store_requests_per_second: Option<u32>,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            max_keys: 100_000,
+            custom_key_store_requests_per_second: Some(1_800),
+        }
+    }
+}
+
+/// How connection-state changes of custom key stores complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConnectionMode {
+    /// Connect and disconnect finish before the call returns (the default):
+    /// DescribeCustomKeyStores shows CONNECTED/FAILED or DISCONNECTED at once.
+    #[default]
+    Immediate,
+    /// Connect leaves the store CONNECTING and disconnect DISCONNECTING until
+    /// the [`Clock`] has moved on by this many milliseconds; the transient
+    /// states are observable.
+    Stepped {
+        /// How long a connection change takes, on the clock.
+        duration_millis: u64,
+    },
+}
+
+/// Configuration of a [`Kms`].
+///
+/// ```
+/// use kms_keystore::{KmsConfig, ManualClock};
+/// let config = KmsConfig::new("111122223333", "us-west-2")
+///     .unwrap()
+///     .with_clock(ManualClock::default())
+///     .with_seed(7);
+/// assert_eq!(config.region().as_str(), "us-west-2");
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct KmsConfig {
+    account_id: AccountId,
+    region: Region,
+    clock: Arc<dyn Clock>,
+    seed: Option<u64>,
+    /// Service limits.
+    pub quotas: Quotas,
+    /// How connection changes complete.
+    pub connection_mode: ConnectionMode,
+}
+
+impl KmsConfig {
+    /// A configuration for `account_id` (12 digits) in `region`, with the
+    /// system clock, OS-seeded randomness and AWS's quotas.
+    pub fn new(account_id: &str, region: &str) -> Result<KmsConfig> {
+        Ok(KmsConfig {
+            account_id: account_id.parse()?,
+            region: region.parse()?,
+            clock: Arc::new(SystemClock),
+            seed: None,
+            quotas: Quotas::default(),
+            connection_mode: ConnectionMode::default(),
+        })
+    }
+
+    /// Uses `clock` for every timestamp, deletion window and quota.
+    pub fn with_clock(mut self, clock: impl Clock) -> KmsConfig {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Makes key ids, key material, nonces and ciphertexts deterministic: the
+    /// same seed and the same calls give the same results.
+    pub fn with_seed(mut self, seed: u64) -> KmsConfig {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Replaces the quotas.
+    pub fn with_quotas(mut self, quotas: Quotas) -> KmsConfig {
+        self.quotas = quotas;
+        self
+    }
+
+    /// Sets how connection changes complete.
+    pub fn with_connection_mode(mut self, mode: ConnectionMode) -> KmsConfig {
+        self.connection_mode = mode;
+        self
+    }
+
+    /// The account.
+    pub fn account_id(&self) -> &AccountId {
+        &self.account_id
+    }
+
+    /// The Region.
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+}
+
+impl Default for KmsConfig {
+    /// Account `111122223333` in `us-west-2`, as in the AWS documentation.
+    fn default() -> Self {
+        KmsConfig {
+            account_id: AccountId::new_unchecked("111122223333"),
+            region: Region::new_unchecked("us-west-2"),
+            clock: Arc::new(SystemClock),
+            seed: None,
+            quotas: Quotas::default(),
+            connection_mode: ConnectionMode::default(),
+        }
+    }
+}
+
+/// AWS KMS for one account in one Region, in process.
+///
+/// Cheap to clone (an `Arc` inside); `Send + Sync`.
+///
+/// ```
+/// use kms_keystore::{Kms, KmsConfig};
+/// use kms_keystore::kms::{CreateKeyRequest, EncryptRequest, DecryptRequest};
+///
+/// let kms = Kms::new(KmsConfig::default());
+/// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata;
+/// let ct = kms
+///     .encrypt(EncryptRequest { key_id: key.key_id.to_string(), plaintext: "hello".into(), ..Default::default() })
+///     .unwrap();
+/// let pt = kms
+///     .decrypt(DecryptRequest { ciphertext_blob: ct.ciphertext_blob, ..Default::default() })
+///     .unwrap();
+/// assert_eq!(pt.plaintext.expose_secret(), b"hello");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Kms {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// The shared state behind a [`Kms`].
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) account_id: AccountId,
+    pub(crate) region: Region,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<SecureRng>,
+    pub(crate) quotas: Quotas,
+    #[allow(dead_code, reason = "read by the custom key store operations")]
+    pub(crate) connection_mode: ConnectionMode,
+    pub(crate) keys: RwLock<KeyTable>,
+    /// Keys pending deletion, by deletion date.
+    pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
+}
+
+/// Where a key's material is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Backing {
+    /// In KMS (origin AWS_KMS).
+    Kms,
+    /// In the cluster of a CloudHSM key store, labelled with the key ARN.
+    #[allow(dead_code, reason = "made by the CloudHSM key store operations")]
+    CloudHsm { store: CustomKeyStoreId },
+    /// KMS material plus an external key (origin EXTERNAL_KEY_STORE).
+    #[allow(dead_code, reason = "made by the external key store operations")]
+    External {
+        store: CustomKeyStoreId,
+        xks_key_id: crate::ids::XksKeyId,
+    },
+}
+
+impl Backing {
+    pub(crate) fn origin(&self) -> OriginType {
+        match self {
+            Backing::Kms => OriginType::AwsKms,
+            Backing::CloudHsm { .. } => OriginType::AwsCloudHsm,
+            Backing::External { .. } => OriginType::ExternalKeyStore,
+        }
+    }
+
+    pub(crate) fn store(&self) -> Option<&CustomKeyStoreId> {
+        match self {
+            Backing::Kms => None,
+            Backing::CloudHsm { store } | Backing::External { store, .. } => Some(store),
+        }
+    }
+}
+
+/// The mutable part of a key.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyMutable {
+    pub(crate) lifecycle: KeyLifecycle,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<Tag>,
+    /// `None` means the default key policy.
+    pub(crate) policy: Option<String>,
+}
+
+/// A KMS key: immutable identity and material, mutable state behind a lock.
+#[derive(Debug)]
+pub(crate) struct KeyEntry {
+    pub(crate) id: KeyId,
+    pub(crate) arn: String,
+    pub(crate) creation_date: Timestamp,
+    pub(crate) backing: Backing,
+    /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
+    pub(crate) material: Option<KeyMaterial>,
+    /// The expanded KMS-layer cipher, cached.
+    pub(crate) cipher: Option<Cipher>,
+    pub(crate) state: RwLock<KeyMutable>,
+}
+
+impl Kms {
+    /// A service with no keys and no key stores.
+    pub fn new(config: KmsConfig) -> Kms {
+        let rng = Arc::new(SecureRng::new(config.seed));
+        Kms {
+            inner: Arc::new(Inner {
+                account_id: config.account_id,
+                region: config.region,
+                clock: config.clock,
+                rng,
+                quotas: config.quotas,
+                connection_mode: config.connection_mode,
+                keys: RwLock::new(KeyTable::default()),
+                schedule: Mutex::new(BTreeSet::new()),
+            }),
+        }
+    }
+
+    /// The account id.
+    pub fn account_id(&self) -> &AccountId {
+        &self.inner.account_id
+    }
+
+    /// The Region.
+    pub fn region(&self) -> &Region {
+        &self.inner.region
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+}
+
+impl Inner {
+    pub(crate) fn key_arn(&self, id: &KeyId) -> String {
+        id.arn(&self.region, &self.account_id)
+    }
+
+    /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
+    /// operations that take only a key id or key ARN.
+    pub(crate) fn resolve(&self, key_id: &str, allow_alias: bool) -> Result<Arc<KeyEntry>> {
+        let ident: KeyIdentifier = key_id.parse()?;
+        let id = match ident {
+            KeyIdentifier::KeyId(id) => id,
+            KeyIdentifier::KeyArn {
+                region,
+                account,
+                key_id,
+            } => {
+                if region != self.region.as_str() || account != self.account_id.as_str() {
+                    return Err(kms_err!(
+                        NotFound,
+                        "Key '{key_id}' does not exist in account {} and Region {}.",
+                        self.account_id,
+                        self.region
+                    ));
+                }
+                key_id
+            }
+            KeyIdentifier::AliasName(_) | KeyIdentifier::AliasArn { .. } if !allow_alias => {
+                return Err(kms_err!(
+                    NotFound,
+                    "This operation does not accept an alias ('{key_id}'). Use the key id or key ARN."
+                ));
+            }
+            KeyIdentifier::AliasName(_) | KeyIdentifier::AliasArn { .. } => {
+                return Err(kms_err!(NotFound, "Alias '{key_id}' is not found."));
+            }
+        };
+        self.key_by_id(&id)
+    }
+
+    /// The key with `id`, or NotFoundException. A key whose deletion date has
+    /// passed is deleted now and reported as not found.
+    pub(crate) fn key_by_id(&self, id: &KeyId) -> Result<Arc<KeyEntry>> {
+        let entry = self.keys.read().get(id);
+        let Some(entry) = entry else {
+            return Err(kms_err!(
+                NotFound,
+                "Key '{}' does not exist.",
+                self.key_arn(id)
+            ));
+        };
+        let due = entry.state.read().lifecycle.deletion_date();
+        if let Some(date) = due {
+            if self.clock.now() >= date {
+                self.purge_due();
+                return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+            }
+        }
+        Ok(entry)
+    }
+
+    /// Deletes every key whose deletion window has passed.
+    pub(crate) fn purge_due(&self) {
+        let now = self.clock.now();
+        let due: Vec<KeyId> = {
+            let mut schedule = self.schedule.lock();
+            let mut due = Vec::new();
+            while let Some(first) = schedule.first().copied() {
+                if first.0 > now {
+                    break;
+                }
+                schedule.pop_first();
+                due.push(first.1);
+            }
+            due
+        };
+        if due.is_empty() {
+            return;
+        }
+        let mut keys = self.keys.write();
+        for id in due {
+            // Re-check under the lock: the deletion may have been cancelled.
+            let still_due = keys.get(&id).is_some_and(|e| {
+                e.state
+                    .read()
+                    .lifecycle
+                    .deletion_date()
+                    .is_some_and(|d| d <= now)
+            });
+            if still_due {
+                keys.remove(&id);
+            }
+        }
+    }
+
+    /// The key state DescribeKey shows, and a check of `op` against it.
+    pub(crate) fn key_state(&self, entry: &KeyEntry, lifecycle: KeyLifecycle) -> KeyState {
+        let connected = match entry.backing.store() {
+            None => true,
+            Some(_) => false,
+        };
+        lifecycle.key_state(connected)
+    }
+
+    /// Checks `op` against the key-state table for `entry`.
+    pub(crate) fn check_key(&self, entry: &KeyEntry, op: KeyOperation) -> Result<KeyLifecycle> {
+        let lifecycle = entry.state.read().lifecycle;
+        state::check(op, self.key_state(entry, lifecycle), &entry.arn)?;
+        Ok(lifecycle)
+    }
+}
