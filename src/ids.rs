@@ -187,10 +187,10 @@ impl FromStr for KeyId {
     /// Parses the hyphenated lowercase-or-uppercase UUID form. Anything else is
     /// `NotFoundException` ("Invalid keyId"), as AWS answers.
     fn from_str(s: &str) -> Result<Self> {
-        if s.len() == 36 {
-            if let Ok(u) = uuid::Uuid::try_parse(s) {
-                return Ok(KeyId(u));
-            }
+        if s.len() == 36
+            && let Ok(u) = uuid::Uuid::try_parse(s)
+        {
+            return Ok(KeyId(u));
         }
         Err(kms_err!(NotFound, "Invalid keyId '{s}'"))
     }

@@ -132,6 +132,55 @@ impl<'de> serde::Deserialize<'de> for Plaintext {
     }
 }
 
+/// A secret string: a `kmsuser` password or an XKS secret access key.
+/// Zeroized on drop; `Debug` and serde output show a placeholder; it reads
+/// from a plain JSON string.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretString(Zeroizing<String>);
+
+impl SecretString {
+    /// The secret.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison with `other`.
+    pub fn ct_eq(&self, other: &str) -> bool {
+        self.0.as_bytes().ct_eq(other.as_bytes()).into()
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(s: String) -> Self {
+        SecretString(Zeroizing::new(s))
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(s: &str) -> Self {
+        SecretString(Zeroizing::new(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl serde::Serialize for SecretString {
+    /// Serializes as the redaction placeholder, never the secret.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(REDACTED)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SecretString(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +200,16 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains("hunter2"));
         assert!(!json.contains("aHVudGVy"), "no base64 of it either");
+    }
+
+    #[test]
+    fn secret_strings_are_redacted_everywhere() {
+        let s = SecretString::from("kmsPswd123");
+        assert!(!format!("{s:?}").contains("kmsPswd"));
+        assert!(!serde_json::to_string(&s).unwrap().contains("kmsPswd"));
+        let back: SecretString = serde_json::from_str("\"kmsPswd123\"").unwrap();
+        assert!(back.ct_eq("kmsPswd123"));
+        assert!(!back.ct_eq("kmsPswd124"));
     }
 
     #[test]

@@ -13,4 +13,4 @@ pub(crate) mod rng;
 pub use aead::Cipher;
 pub use blob::{Blob, BlobError, BlobKind, Header};
 pub use context::EncryptionContext;
-pub use material::{KeyMaterial, Plaintext};
+pub use material::{KeyMaterial, Plaintext, SecretString};

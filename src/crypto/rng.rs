@@ -14,14 +14,14 @@ pub(crate) enum SecureRng {
     /// Thread-local CSPRNG seeded from the OS.
     Thread,
     /// One seeded stream (deterministic for the same sequence of calls).
-    Seeded(Mutex<ChaCha20Rng>),
+    Seeded(Box<Mutex<ChaCha20Rng>>),
 }
 
 impl SecureRng {
     pub(crate) fn new(seed: Option<u64>) -> SecureRng {
         match seed {
             None => SecureRng::Thread,
-            Some(s) => SecureRng::Seeded(Mutex::new(ChaCha20Rng::seed_from_u64(s))),
+            Some(s) => SecureRng::Seeded(Box::new(Mutex::new(ChaCha20Rng::seed_from_u64(s)))),
         }
     }
 

@@ -62,7 +62,7 @@ fn dry_run(flag: Option<bool>) -> Result<()> {
     Ok(())
 }
 
-fn invalid_ciphertext() -> Error {
+pub(crate) fn invalid_ciphertext() -> Error {
     kms_err!(
         InvalidCiphertext,
         "The ciphertext is invalid, was not made by this KMS, or the encryption context does not match."
@@ -73,6 +73,9 @@ impl Inner {
     /// Checks that `entry` may run the cryptographic `op` now.
     pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<()> {
         self.check_key(entry, op)?;
+        if let Some(store) = entry.backing.store() {
+            self.take_store_quota(store)?;
+        }
         Ok(())
     }
 
@@ -89,27 +92,57 @@ impl Inner {
                     .cipher
                     .as_ref()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                let header = Header {
-                    kind: BlobKind::Single,
-                    key_id: entry.id,
-                }
-                .to_bytes();
-                let nonce: [u8; NONCE_LEN] = self.rng.array();
-                let aad = context::aad(&header, ctx);
-                let mut out =
-                    Vec::with_capacity(HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN);
-                out.extend_from_slice(&header);
-                out.extend_from_slice(&nonce);
-                out.extend_from_slice(plaintext);
-                let tag = cipher.seal_in_place(&nonce, &aad, &mut out[HEADER_LEN + NONCE_LEN..]);
-                out.extend_from_slice(&tag);
-                Ok(out)
+                self.seal_single_with(entry, plaintext, ctx, |nonce, aad, buf| {
+                    Ok(cipher.seal_in_place(nonce, aad, buf))
+                })
             }
-            Backing::CloudHsm { .. } | Backing::External { .. } => Err(kms_err!(
-                UnsupportedOperation,
-                "Keys in custom key stores are not available in this build."
-            )),
+            Backing::CloudHsm { store } => self.cloudhsm_seal(entry, store, plaintext, ctx),
+            Backing::External { store, xks_key_id } => {
+                self.xks_seal(entry, store, xks_key_id, plaintext, ctx)
+            }
         }
+    }
+
+    /// Builds a single-layer blob: header, a fresh nonce, and the plaintext
+    /// sealed in place by `seal` (which returns the tag). One allocation.
+    pub(crate) fn seal_single_with(
+        &self,
+        entry: &KeyEntry,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+        seal: impl FnOnce(&[u8; NONCE_LEN], &[u8], &mut [u8]) -> Result<[u8; TAG_LEN]>,
+    ) -> Result<Vec<u8>> {
+        let header = Header {
+            kind: BlobKind::Single,
+            key_id: entry.id,
+        }
+        .to_bytes();
+        let nonce: [u8; NONCE_LEN] = self.rng.array();
+        let aad = context::aad(&header, ctx);
+        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = seal(&nonce, &aad, &mut out[HEADER_LEN + NONCE_LEN..])?;
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Opens a single-layer blob with `open` (which checks the tag and
+    /// decrypts in place). Anything but a single-layer blob is invalid.
+    pub(crate) fn open_single_with(
+        &self,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+        open: impl FnOnce(&[u8; NONCE_LEN], &[u8], &mut [u8], &[u8; TAG_LEN]) -> Result<()>,
+    ) -> Result<Plaintext> {
+        let Body::Single { ciphertext, tag } = blob.body else {
+            return Err(invalid_ciphertext());
+        };
+        let aad = context::aad(blob.header_bytes, ctx);
+        let mut out = Plaintext::from(ciphertext);
+        open(blob.nonce, &aad, out.as_mut_vec(), tag)?;
+        Ok(out)
     }
 
     /// Decrypts a decoded blob made under `entry`.
@@ -119,24 +152,22 @@ impl Inner {
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        match (&entry.backing, blob.body) {
-            (Backing::Kms, Body::Single { ciphertext, tag }) => {
+        match &entry.backing {
+            Backing::Kms => {
                 let cipher = entry
                     .cipher
                     .as_ref()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                let aad = context::aad(blob.header_bytes, ctx);
-                let mut out = Plaintext::from(ciphertext);
-                cipher
-                    .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
-                    .map_err(|_| invalid_ciphertext())?;
-                Ok(out)
+                self.open_single_with(blob, ctx, |nonce, aad, buf, tag| {
+                    cipher
+                        .open_in_place(nonce, aad, buf, tag)
+                        .map_err(|_| invalid_ciphertext())
+                })
             }
-            (Backing::CloudHsm { .. } | Backing::External { .. }, _) => Err(kms_err!(
-                UnsupportedOperation,
-                "Keys in custom key stores are not available in this build."
-            )),
-            _ => Err(invalid_ciphertext()),
+            Backing::CloudHsm { store } => self.cloudhsm_open(entry, store, blob, ctx),
+            Backing::External { store, xks_key_id } => {
+                self.xks_open(entry, store, xks_key_id, blob, ctx)
+            }
         }
     }
 
@@ -351,10 +382,8 @@ impl Kms {
             }
         };
         if let Some(store) = &req.custom_key_store_id {
-            return Err(kms_err!(
-                CustomKeyStoreNotFound,
-                "Custom key store '{store}' does not exist."
-            ));
+            let plaintext = self.inner.store_random(store, n)?;
+            return Ok(GenerateRandomResponse { plaintext });
         }
         let mut plaintext = Plaintext::from(vec![0u8; n]);
         self.inner.rng.fill(plaintext.as_mut_vec());

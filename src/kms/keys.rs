@@ -96,13 +96,13 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
             format_args!("Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"),
         ));
     }
-    if let Some(policy) = &req.policy {
-        if policy.is_empty() || policy.len() > 131_072 {
-            return Err(Error::validation(
-                "policy",
-                "Member must have length between 1 and 131072",
-            ));
-        }
+    if let Some(policy) = &req.policy
+        && (policy.is_empty() || policy.len() > 131_072)
+    {
+        return Err(Error::validation(
+            "policy",
+            "Member must have length between 1 and 131072",
+        ));
     }
     let spec = match (req.key_spec, req.customer_master_key_spec) {
         (Some(_), Some(_)) => {
@@ -222,7 +222,10 @@ impl Inner {
             deletion_date,
             origin: entry.backing.origin(),
             custom_key_store_id: entry.backing.store().cloned(),
-            cloud_hsm_cluster_id: None,
+            cloud_hsm_cluster_id: match &entry.backing {
+                Backing::CloudHsm { store } => self.store_cluster_id(store),
+                _ => None,
+            },
             key_manager: KeyManager::Customer,
             customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
             key_spec: KeySpec::SymmetricDefault,
@@ -290,11 +293,9 @@ impl Kms {
                 Backing::Kms,
                 Some(KeyMaterial::from_bytes(inner.rng.array())),
             ),
-            other => {
-                return Err(kms_err!(
-                    UnsupportedOperation,
-                    "Origin {other} needs a custom key store, which this build cannot reach yet."
-                ));
+            origin => {
+                let store = req.custom_key_store_id.as_deref().unwrap_or_default();
+                inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref())?
             }
         };
         let cipher = material.as_ref().map(Cipher::new);
@@ -313,7 +314,17 @@ impl Kms {
             }),
         });
         let key_metadata = inner.metadata(&entry);
-        inner.keys.write().insert(entry);
+        {
+            let mut keys = inner.keys.write();
+            if let Backing::External { store, xks_key_id } = &entry.backing {
+                // Re-checked under the write lock: two concurrent creates
+                // cannot both take the same external key.
+                if inner.xks_key_in_use(&keys, store, xks_key_id) {
+                    return Err(super::external::already_in_use(xks_key_id));
+                }
+            }
+            keys.insert(entry);
+        }
         Ok(KeyMetadataResponse { key_metadata })
     }
 

@@ -10,13 +10,17 @@
 //!
 //! Locks are taken in this order and never the other way round, and none is
 //! held across an AES operation on user data or an external key manager call:
-//! `keys` (the key table) → a key's own `state` → `stores` → `schedule`.
+//! `keys` (the key table) → a key's own `state` → `stores` → a CloudHSM
+//! cluster → `schedule`.
 //! The hot path takes the key table's read lock only to clone an `Arc` of the
 //! key, then the key's read lock to check its state.
 
+mod cloudhsm;
 mod crypto_ops;
+mod external;
 mod keys;
 pub(crate) mod quota;
+mod stores;
 mod table;
 pub mod types;
 
@@ -35,6 +39,7 @@ use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
 
 pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
+pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
 
 pub(crate) use table::KeyTable;
@@ -197,6 +202,9 @@ pub(crate) struct Inner {
     #[allow(dead_code, reason = "read by the custom key store operations")]
     pub(crate) connection_mode: ConnectionMode,
     pub(crate) keys: RwLock<KeyTable>,
+    pub(crate) stores: RwLock<stores::StoreTable>,
+    /// Whether a stepped-mode connection change is waiting for the clock.
+    pub(crate) stores_pending: std::sync::atomic::AtomicBool,
     /// Keys pending deletion, by deletion date.
     pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
 }
@@ -236,6 +244,10 @@ impl Backing {
 
 /// The mutable part of a key.
 #[derive(Clone, Debug)]
+#[allow(
+    dead_code,
+    reason = "tags and policy are read by the key management operations"
+)]
 pub(crate) struct KeyMutable {
     pub(crate) lifecycle: KeyLifecycle,
     pub(crate) description: String,
@@ -252,6 +264,7 @@ pub(crate) struct KeyEntry {
     pub(crate) creation_date: Timestamp,
     pub(crate) backing: Backing,
     /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
+    #[allow(dead_code, reason = "kept for durable storage, which seals it at rest")]
     pub(crate) material: Option<KeyMaterial>,
     /// The expanded KMS-layer cipher, cached.
     pub(crate) cipher: Option<Cipher>,
@@ -271,6 +284,8 @@ impl Kms {
                 quotas: config.quotas,
                 connection_mode: config.connection_mode,
                 keys: RwLock::new(KeyTable::default()),
+                stores: RwLock::new(stores::StoreTable::default()),
+                stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
             }),
         }
@@ -343,11 +358,11 @@ impl Inner {
             ));
         };
         let due = entry.state.read().lifecycle.deletion_date();
-        if let Some(date) = due {
-            if self.clock.now() >= date {
-                self.purge_due();
-                return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
-            }
+        if let Some(date) = due
+            && self.clock.now() >= date
+        {
+            self.purge_due();
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
         }
         Ok(entry)
     }
@@ -380,8 +395,15 @@ impl Inner {
                     .deletion_date()
                     .is_some_and(|d| d <= now)
             });
-            if still_due {
-                keys.remove(&id);
+            if !still_due {
+                continue;
+            }
+            if let Some(entry) = keys.remove(&id)
+                && let Backing::CloudHsm { store } = &entry.backing
+            {
+                // Best effort, as AWS: the material may stay behind if the
+                // cluster cannot be reached.
+                self.cloudhsm_delete_key(store, &entry.arn);
             }
         }
     }
@@ -390,7 +412,7 @@ impl Inner {
     pub(crate) fn key_state(&self, entry: &KeyEntry, lifecycle: KeyLifecycle) -> KeyState {
         let connected = match entry.backing.store() {
             None => true,
-            Some(_) => false,
+            Some(store) => self.store_connected(store),
         };
         lifecycle.key_state(connected)
     }

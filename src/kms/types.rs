@@ -308,3 +308,155 @@ pub struct GenerateRandomResponse {
     /// The bytes (redacted in Debug and serde).
     pub plaintext: Plaintext,
 }
+
+/// `XksProxyAuthenticationCredential`: the SigV4 credential KMS signs proxy
+/// requests with. The secret never appears in Debug or serde output.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct XksProxyAuthenticationCredential {
+    /// 20–30 characters of `[A-Z2-7]`.
+    pub access_key_id: String,
+    /// 43–64 characters of `[a-zA-Z0-9/+=]`.
+    pub raw_secret_access_key: crate::crypto::SecretString,
+}
+
+/// CreateCustomKeyStore input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct CreateCustomKeyStoreRequest {
+    /// 1–256 characters, unique in the account and Region.
+    pub custom_key_store_name: String,
+    /// `AWS_CLOUDHSM` (default) or `EXTERNAL_KEY_STORE`.
+    pub custom_key_store_type: Option<crate::store::CustomKeyStoreType>,
+    /// CloudHSM: the cluster.
+    pub cloud_hsm_cluster_id: Option<String>,
+    /// CloudHSM: the content of `customerCA.crt`.
+    pub trust_anchor_certificate: Option<String>,
+    /// CloudHSM: the current `kmsuser` password.
+    pub key_store_password: Option<crate::crypto::SecretString>,
+    /// XKS: `https://` host of the proxy.
+    pub xks_proxy_uri_endpoint: Option<String>,
+    /// XKS: `/kms/xks/v1` or `/<prefix>/kms/xks/v1`.
+    pub xks_proxy_uri_path: Option<String>,
+    /// XKS: the VPC endpoint service name (VPC_ENDPOINT_SERVICE only).
+    pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    /// XKS: the VPC endpoint service owner (12 digits).
+    pub xks_proxy_vpc_endpoint_service_owner: Option<String>,
+    /// XKS: the SigV4 credential.
+    pub xks_proxy_authentication_credential: Option<XksProxyAuthenticationCredential>,
+    /// XKS: `PUBLIC_ENDPOINT` or `VPC_ENDPOINT_SERVICE`.
+    pub xks_proxy_connectivity: Option<crate::store::XksProxyConnectivityType>,
+}
+
+/// CreateCustomKeyStore output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct CreateCustomKeyStoreResponse {
+    /// `cks-` + 17 hex digits.
+    pub custom_key_store_id: crate::ids::CustomKeyStoreId,
+}
+
+/// UpdateCustomKeyStore input: every field but the id is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateCustomKeyStoreRequest {
+    /// The store.
+    pub custom_key_store_id: String,
+    /// A new unique name.
+    pub new_custom_key_store_name: Option<String>,
+    /// CloudHSM: the current `kmsuser` password.
+    pub key_store_password: Option<crate::crypto::SecretString>,
+    /// CloudHSM: a cluster that shares the backup history of the current one.
+    pub cloud_hsm_cluster_id: Option<String>,
+    /// XKS: a new endpoint.
+    pub xks_proxy_uri_endpoint: Option<String>,
+    /// XKS: a new path.
+    pub xks_proxy_uri_path: Option<String>,
+    /// XKS: a new VPC endpoint service name.
+    pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    /// XKS: a new VPC endpoint service owner.
+    pub xks_proxy_vpc_endpoint_service_owner: Option<String>,
+    /// XKS: a new credential (both parts).
+    pub xks_proxy_authentication_credential: Option<XksProxyAuthenticationCredential>,
+    /// XKS: a new connectivity.
+    pub xks_proxy_connectivity: Option<crate::store::XksProxyConnectivityType>,
+}
+
+/// DescribeCustomKeyStores input: all stores, or one by id or by name (not both).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DescribeCustomKeyStoresRequest {
+    /// One store by id.
+    pub custom_key_store_id: Option<String>,
+    /// One store by name.
+    pub custom_key_store_name: Option<String>,
+    /// 1–1000.
+    pub limit: Option<u32>,
+    /// `NextMarker` of the previous page.
+    pub marker: Option<String>,
+}
+
+/// `XksProxyConfiguration` as DescribeCustomKeyStores shows it: no secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct XksProxyConfiguration {
+    /// Connectivity.
+    pub connectivity: crate::store::XksProxyConnectivityType,
+    /// The access key id (not the secret).
+    pub access_key_id: String,
+    /// Endpoint.
+    pub uri_endpoint: String,
+    /// Path.
+    pub uri_path: String,
+    /// VPC endpoint service name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vpc_endpoint_service_name: Option<String>,
+    /// VPC endpoint service owner.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vpc_endpoint_service_owner: Option<String>,
+}
+
+/// One entry of DescribeCustomKeyStores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct CustomKeyStoresListEntry {
+    /// Id.
+    pub custom_key_store_id: crate::ids::CustomKeyStoreId,
+    /// Name.
+    pub custom_key_store_name: String,
+    /// CloudHSM: the cluster.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cloud_hsm_cluster_id: Option<crate::ids::ClusterId>,
+    /// CloudHSM: the trust anchor certificate.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trust_anchor_certificate: Option<String>,
+    /// Connection state.
+    pub connection_state: crate::store::ConnectionStateType,
+    /// Only when FAILED.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub connection_error_code: Option<crate::store::ConnectionErrorCode>,
+    /// Creation date.
+    pub creation_date: Timestamp,
+    /// Type.
+    pub custom_key_store_type: crate::store::CustomKeyStoreType,
+    /// XKS: the proxy configuration.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub xks_proxy_configuration: Option<XksProxyConfiguration>,
+}
+
+/// DescribeCustomKeyStores output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct DescribeCustomKeyStoresResponse {
+    /// The page.
+    pub custom_key_stores: Vec<CustomKeyStoresListEntry>,
+    /// Pass as `Marker` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next_marker: Option<String>,
+    /// Whether there are more.
+    pub truncated: bool,
+}

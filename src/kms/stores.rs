@@ -1,0 +1,642 @@
+//! Custom key store operations common to both kinds: CreateCustomKeyStore,
+//! DescribeCustomKeyStores, ConnectCustomKeyStore, DisconnectCustomKeyStore,
+//! UpdateCustomKeyStore, DeleteCustomKeyStore — and the store table.
+//!
+//! What differs between CloudHSM and external key stores (validation of the
+//! backend settings, the connect sequence, key material) lives in
+//! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
+//! state machine and the connection-state table around them.
+
+use std::sync::atomic::Ordering;
+
+use parking_lot::Mutex;
+
+use crate::clock::Timestamp;
+use crate::crypto::SecretString;
+use crate::crypto::{KeyMaterial, Plaintext};
+use crate::error::{Error, Result, kms_err};
+use crate::ids::{AccountId, ClusterId, CustomKeyStoreId, XksKeyId};
+use crate::key::OriginType;
+use crate::store::{
+    self, ConnectionErrorCode, ConnectionEvent, ConnectionState, CustomKeyStoreType,
+    StoreOperation, Transition, XksProxyConnectivityType,
+};
+
+use super::keys::{decode_marker, encode_marker};
+use super::quota::TokenBucket;
+use super::{
+    Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
+    CustomKeyStoresListEntry, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
+    Inner, KeyTable, Kms, UpdateCustomKeyStoreRequest, XksProxyConfiguration,
+};
+
+/// Most custom key stores per account and Region.
+pub const MAX_CUSTOM_KEY_STORES: usize = 10;
+
+/// The settings of a CloudHSM key store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CloudHsmStore {
+    pub(crate) cluster_id: ClusterId,
+    pub(crate) trust_anchor_certificate: String,
+    /// The `kmsuser` password KMS knows: the caller's until the first
+    /// connect, then the one KMS rotated it to.
+    pub(crate) key_store_password: SecretString,
+}
+
+/// The settings of an external key store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct XksStore {
+    pub(crate) uri_endpoint: String,
+    pub(crate) uri_path: String,
+    pub(crate) connectivity: XksProxyConnectivityType,
+    pub(crate) vpc_endpoint_service_name: Option<String>,
+    pub(crate) vpc_endpoint_service_owner: Option<AccountId>,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: SecretString,
+}
+
+/// A store's backend settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StoreBackend {
+    CloudHsm(CloudHsmStore),
+    External(XksStore),
+}
+
+impl StoreBackend {
+    pub(crate) fn store_type(&self) -> CustomKeyStoreType {
+        match self {
+            StoreBackend::CloudHsm(_) => CustomKeyStoreType::AwsCloudhsm,
+            StoreBackend::External(_) => CustomKeyStoreType::ExternalKeyStore,
+        }
+    }
+}
+
+/// A custom key store.
+#[derive(Debug)]
+pub(crate) struct StoreEntry {
+    pub(crate) id: CustomKeyStoreId,
+    pub(crate) name: String,
+    pub(crate) creation_date: Timestamp,
+    pub(crate) state: ConnectionState,
+    /// In stepped mode: when the pending CONNECTING/DISCONNECTING finishes.
+    pub(crate) transition_due: Option<Timestamp>,
+    pub(crate) backend: StoreBackend,
+    /// The custom key store request quota.
+    pub(crate) bucket: Option<Mutex<TokenBucket>>,
+}
+
+/// The stores, in creation order (at most ten, so a vector is the right map).
+#[derive(Debug, Default)]
+pub(crate) struct StoreTable {
+    pub(crate) stores: Vec<StoreEntry>,
+}
+
+impl StoreTable {
+    pub(crate) fn get(&self, id: &str) -> Option<&StoreEntry> {
+        self.stores.iter().find(|s| s.id.as_str() == id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut StoreEntry> {
+        self.stores.iter_mut().find(|s| s.id.as_str() == id)
+    }
+
+    pub(crate) fn by_name(&self, name: &str) -> Option<&StoreEntry> {
+        self.stores.iter().find(|s| s.name == name)
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    kms_err!(
+        CustomKeyStoreNotFound,
+        "Custom key store '{id}' does not exist in this account and Region."
+    )
+}
+
+fn check_name(field: &str, name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if !(1..=256).contains(&n) {
+        return Err(Error::validation(
+            field,
+            "Member must have length between 1 and 256",
+        ));
+    }
+    Ok(())
+}
+
+impl Inner {
+    /// Finishes pending stepped-mode transitions whose time has come.
+    pub(crate) fn settle_stores(&self) {
+        if !self.stores_pending.load(Ordering::Acquire) {
+            return;
+        }
+        let now = self.clock.now();
+        let mut table = self.stores.write();
+        let mut still_pending = false;
+        for store in table.stores.iter_mut() {
+            match store.transition_due {
+                Some(due) if due <= now => {
+                    store.transition_due = None;
+                    self.finish_transition(store);
+                }
+                Some(_) => still_pending = true,
+                None => {}
+            }
+        }
+        self.stores_pending.store(still_pending, Ordering::Release);
+    }
+
+    /// Completes CONNECTING (running the backend's connect sequence) or
+    /// DISCONNECTING.
+    fn finish_transition(&self, store: &mut StoreEntry) {
+        let event = match store.state {
+            ConnectionState::Connecting => match self.backend_connect(store) {
+                Ok(()) => ConnectionEvent::Established,
+                Err(code) => ConnectionEvent::AttemptFailed(code),
+            },
+            ConnectionState::Disconnecting => {
+                self.backend_disconnect(store);
+                ConnectionEvent::Closed
+            }
+            _ => return,
+        };
+        if let Ok(Transition::To(next)) = store.state.apply(event, store.id.as_str()) {
+            store.state = next;
+        }
+    }
+
+    /// Runs the backend's connect sequence; `Err` is the FAILED code.
+    fn backend_connect(
+        &self,
+        store: &mut StoreEntry,
+    ) -> std::result::Result<(), ConnectionErrorCode> {
+        match &mut store.backend {
+            StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(cfg),
+            StoreBackend::External(cfg) => self.xks_connect(cfg),
+        }
+    }
+
+    fn backend_disconnect(&self, store: &mut StoreEntry) {
+        match &mut store.backend {
+            StoreBackend::CloudHsm(cfg) => self.cloudhsm_disconnect(cfg),
+            StoreBackend::External(_) => {}
+        }
+    }
+
+    /// Whether the store `id` is CONNECTED (false if it does not exist).
+    pub(crate) fn store_connected(&self, id: &CustomKeyStoreId) -> bool {
+        self.settle_stores();
+        self.stores
+            .read()
+            .get(id.as_str())
+            .is_some_and(|s| s.state.is_connected())
+    }
+
+    /// Takes one request from the store's quota, or `ThrottlingException`.
+    pub(crate) fn take_store_quota(&self, id: &CustomKeyStoreId) -> Result<()> {
+        let stores = self.stores.read();
+        let Some(store) = stores.get(id.as_str()) else {
+            return Ok(());
+        };
+        let Some(bucket) = &store.bucket else {
+            return Ok(());
+        };
+        if bucket.lock().try_take(self.clock.now()) {
+            Ok(())
+        } else {
+            Err(kms_err!(
+                Throttling,
+                "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. (Custom key store {id} request quota.)"
+            ))
+        }
+    }
+
+    /// The cluster of CloudHSM store `id`, if it exists.
+    pub(crate) fn store_cluster_id(&self, id: &CustomKeyStoreId) -> Option<ClusterId> {
+        match &self.stores.read().get(id.as_str())?.backend {
+            StoreBackend::CloudHsm(c) => Some(c.cluster_id.clone()),
+            StoreBackend::External(_) => None,
+        }
+    }
+
+    /// A copy of store `id`'s backend settings, if it exists.
+    #[allow(dead_code, reason = "used by the custom key store backends")]
+    pub(crate) fn store_backend(&self, id: &CustomKeyStoreId) -> Option<StoreBackend> {
+        Some(self.stores.read().get(id.as_str())?.backend.clone())
+    }
+
+    /// CreateKey in a custom key store: the store exists
+    /// (`CustomKeyStoreNotFoundException`), is of the origin's type
+    /// (`UnsupportedOperationException`) and CONNECTED
+    /// (`CustomKeyStoreInvalidStateException`); then the backend makes the
+    /// key's material. Returns where the material is.
+    pub(crate) fn create_key_in_store(
+        &self,
+        origin: OriginType,
+        store_id: &str,
+        arn: &str,
+        xks_key_id: Option<&str>,
+    ) -> Result<(Backing, Option<KeyMaterial>)> {
+        self.settle_stores();
+        let (id, backend) = {
+            let table = self.stores.read();
+            let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+            let wanted = match origin {
+                OriginType::AwsCloudHsm => CustomKeyStoreType::AwsCloudhsm,
+                _ => CustomKeyStoreType::ExternalKeyStore,
+            };
+            if store.backend.store_type() != wanted {
+                return Err(kms_err!(
+                    UnsupportedOperation,
+                    "Custom key store {store_id} is of type {}; keys with Origin {origin} need a store of type {wanted}.",
+                    store.backend.store_type()
+                ));
+            }
+            store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
+            (store.id.clone(), store.backend.clone())
+        };
+        match backend {
+            StoreBackend::CloudHsm(cfg) => {
+                self.cloudhsm_create_key(&cfg, arn)?;
+                Ok((Backing::CloudHsm { store: id }, None))
+            }
+            StoreBackend::External(cfg) => {
+                let xks_key_id: XksKeyId = xks_key_id.unwrap_or_default().parse()?;
+                self.purge_due();
+                if self.xks_key_in_use(&self.keys.read(), &id, &xks_key_id) {
+                    return Err(super::external::already_in_use(&xks_key_id));
+                }
+                self.xks_create_key(&cfg, &xks_key_id, arn)?;
+                let material = KeyMaterial::from_bytes(self.rng.array());
+                Ok((
+                    Backing::External {
+                        store: id,
+                        xks_key_id,
+                    },
+                    Some(material),
+                ))
+            }
+        }
+    }
+
+    /// Whether another key in `store` already uses `xks_key_id`.
+    pub(crate) fn xks_key_in_use(
+        &self,
+        keys: &KeyTable,
+        store: &CustomKeyStoreId,
+        xks_key_id: &XksKeyId,
+    ) -> bool {
+        keys.iter().any(|k| {
+            matches!(&k.backing, Backing::External { store: s, xks_key_id: x } if s == store && x == xks_key_id)
+        })
+    }
+
+    /// GenerateRandom with a `CustomKeyStoreId`: bytes from a CONNECTED
+    /// CloudHSM store's cluster. An external key store is
+    /// `UnsupportedOperationException`.
+    pub(crate) fn store_random(&self, store_id: &str, n: usize) -> Result<Plaintext> {
+        self.settle_stores();
+        let cfg = {
+            let table = self.stores.read();
+            let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+            match &store.backend {
+                StoreBackend::External(_) => {
+                    return Err(kms_err!(
+                        UnsupportedOperation,
+                        "GenerateRandom with the id of an external key store is not supported; use a CloudHSM key store."
+                    ));
+                }
+                StoreBackend::CloudHsm(cfg) => {
+                    store::check(
+                        StoreOperation::GenerateRandom,
+                        store.state,
+                        store.id.as_str(),
+                    )?;
+                    cfg.clone()
+                }
+            }
+        };
+        self.cloudhsm_random(&cfg, n)
+    }
+
+    fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
+        loop {
+            let id = CustomKeyStoreId::from_random_bytes(self.rng.array());
+            if table.get(id.as_str()).is_none() {
+                return id;
+            }
+        }
+    }
+
+    fn list_entry(&self, s: &StoreEntry) -> CustomKeyStoresListEntry {
+        let (cloud_hsm_cluster_id, trust_anchor_certificate, xks_proxy_configuration) =
+            match &s.backend {
+                StoreBackend::CloudHsm(c) => (
+                    Some(c.cluster_id.clone()),
+                    Some(c.trust_anchor_certificate.clone()),
+                    None,
+                ),
+                StoreBackend::External(x) => (
+                    None,
+                    None,
+                    Some(XksProxyConfiguration {
+                        connectivity: x.connectivity,
+                        access_key_id: x.access_key_id.clone(),
+                        uri_endpoint: x.uri_endpoint.clone(),
+                        uri_path: x.uri_path.clone(),
+                        vpc_endpoint_service_name: x.vpc_endpoint_service_name.clone(),
+                        vpc_endpoint_service_owner: x
+                            .vpc_endpoint_service_owner
+                            .as_ref()
+                            .map(|a| a.to_string()),
+                    }),
+                ),
+            };
+        CustomKeyStoresListEntry {
+            custom_key_store_id: s.id.clone(),
+            custom_key_store_name: s.name.clone(),
+            cloud_hsm_cluster_id,
+            trust_anchor_certificate,
+            connection_state: s.state.state_type(),
+            connection_error_code: s.state.error_code(),
+            creation_date: s.creation_date,
+            custom_key_store_type: s.backend.store_type(),
+            xks_proxy_configuration,
+        }
+    }
+}
+
+impl Kms {
+    /// CreateCustomKeyStore: a CloudHSM key store (`AWS_CLOUDHSM`, the
+    /// default) or an external key store (`EXTERNAL_KEY_STORE`). The new
+    /// store is DISCONNECTED.
+    ///
+    /// Checks, in order: the request's shape (`ValidationException`), the
+    /// limit of ten stores (`LimitExceededException`), the name's uniqueness
+    /// (`CustomKeyStoreNameInUseException`), then the backend's own rules.
+    pub fn create_custom_key_store(
+        &self,
+        req: CreateCustomKeyStoreRequest,
+    ) -> Result<CreateCustomKeyStoreResponse> {
+        let inner = &*self.inner;
+        check_name("customKeyStoreName", &req.custom_key_store_name)?;
+        let store_type = req
+            .custom_key_store_type
+            .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
+        inner.settle_stores();
+        // Hold the table for the whole check-then-insert, so two concurrent
+        // creates cannot both take the last slot or the same name.
+        let mut table = inner.stores.write();
+        if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
+            return Err(kms_err!(
+                LimitExceeded,
+                "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
+            ));
+        }
+        if table.by_name(&req.custom_key_store_name).is_some() {
+            return Err(kms_err!(
+                CustomKeyStoreNameInUse,
+                "A custom key store named '{}' already exists. Choose another name.",
+                req.custom_key_store_name
+            ));
+        }
+        let backend = match store_type {
+            CustomKeyStoreType::AwsCloudhsm => {
+                StoreBackend::CloudHsm(inner.cloudhsm_new_store(&req, &table)?)
+            }
+            CustomKeyStoreType::ExternalKeyStore => {
+                StoreBackend::External(inner.xks_new_store(&req, &table)?)
+            }
+        };
+        let now = inner.clock.now();
+        let id = inner.new_store_id(&table);
+        table.stores.push(StoreEntry {
+            id: id.clone(),
+            name: req.custom_key_store_name,
+            creation_date: now,
+            state: ConnectionState::Disconnected,
+            transition_due: None,
+            backend,
+            bucket: inner
+                .quotas
+                .custom_key_store_requests_per_second
+                .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+        });
+        Ok(CreateCustomKeyStoreResponse {
+            custom_key_store_id: id,
+        })
+    }
+
+    /// DescribeCustomKeyStores: every store, or one by `CustomKeyStoreId` or
+    /// `CustomKeyStoreName` (not both); `Limit` 1–1000 and `Marker` paging.
+    pub fn describe_custom_key_stores(
+        &self,
+        req: DescribeCustomKeyStoresRequest,
+    ) -> Result<DescribeCustomKeyStoresResponse> {
+        let inner = &*self.inner;
+        if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
+            return Err(Error::validation(
+                "customKeyStoreName",
+                "Specify either CustomKeyStoreId or CustomKeyStoreName, not both",
+            ));
+        }
+        let limit = req.limit.unwrap_or(1000);
+        if !(1..=1000).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                "Member must have value between 1 and 1000",
+            ));
+        }
+        let from = match &req.marker {
+            None => 0,
+            Some(m) => decode_marker(m)?,
+        };
+        inner.settle_stores();
+        let table = inner.stores.read();
+        let selected: Vec<&StoreEntry> =
+            match (&req.custom_key_store_id, &req.custom_key_store_name) {
+                (Some(id), _) => vec![table.get(id).ok_or_else(|| not_found(id))?],
+                (_, Some(name)) => vec![table.by_name(name).ok_or_else(|| {
+                    kms_err!(
+                        CustomKeyStoreNotFound,
+                        "No custom key store is named '{name}' in this account and Region."
+                    )
+                })?],
+                _ => table.stores.iter().collect(),
+            };
+        let start = usize::try_from(from).unwrap_or(usize::MAX);
+        if start > selected.len() {
+            return Err(kms_err!(
+                InvalidMarker,
+                "The marker is not one this service returned for this listing."
+            ));
+        }
+        let end = start.saturating_add(limit as usize).min(selected.len());
+        let page = selected[start..end]
+            .iter()
+            .map(|s| inner.list_entry(s))
+            .collect();
+        let truncated = end < selected.len();
+        Ok(DescribeCustomKeyStoresResponse {
+            custom_key_stores: page,
+            next_marker: truncated.then(|| encode_marker(end as u64)),
+            truncated,
+        })
+    }
+
+    /// ConnectCustomKeyStore. From DISCONNECTED the store goes CONNECTING,
+    /// then CONNECTED or FAILED with a `ConnectionErrorCode` (at once in the
+    /// default [`ConnectionMode::Immediate`]). Already CONNECTING or CONNECTED:
+    /// a successful no-op. FAILED or DISCONNECTING:
+    /// `CustomKeyStoreInvalidStateException`. Some problems are found at once
+    /// and thrown, leaving the store DISCONNECTED.
+    pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let inner = &*self.inner;
+        inner.settle_stores();
+        let mut table = inner.stores.write();
+        let store = table
+            .get_mut(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let next = match store
+            .state
+            .apply(ConnectionEvent::Connect, store.id.as_str())?
+        {
+            Transition::NoOp => return Ok(()),
+            Transition::To(next) => next,
+        };
+        match &store.backend {
+            StoreBackend::CloudHsm(cfg) => inner.cloudhsm_connect_precheck(cfg)?,
+            StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
+        }
+        store.state = next;
+        match inner.connection_mode {
+            ConnectionMode::Immediate => inner.finish_transition(store),
+            ConnectionMode::Stepped { duration_millis } => {
+                store.transition_due = Some(
+                    inner
+                        .clock
+                        .now()
+                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
+                );
+                inner.stores_pending.store(true, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
+    /// DISCONNECTING → DISCONNECTED. Keys in the store read `Unavailable`
+    /// (except those pending deletion).
+    pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let inner = &*self.inner;
+        inner.settle_stores();
+        let mut table = inner.stores.write();
+        let store = table
+            .get_mut(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let Transition::To(next) = store
+            .state
+            .apply(ConnectionEvent::Disconnect, store.id.as_str())?
+        else {
+            return Ok(());
+        };
+        store.state = next;
+        match inner.connection_mode {
+            ConnectionMode::Immediate => inner.finish_transition(store),
+            ConnectionMode::Stepped { duration_millis } => {
+                store.transition_due = Some(
+                    inner
+                        .clock
+                        .now()
+                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
+                );
+                inner.stores_pending.store(true, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// UpdateCustomKeyStore. The name (and, for external key stores, the
+    /// credential and the URI path) may change while CONNECTED or
+    /// DISCONNECTED; everything else needs DISCONNECTED.
+    pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
+        let inner = &*self.inner;
+        if let Some(name) = &req.new_custom_key_store_name {
+            check_name("newCustomKeyStoreName", name)?;
+        }
+        inner.settle_stores();
+        let mut table = inner.stores.write();
+        let store = table
+            .get(&req.custom_key_store_id)
+            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+        let connected_ok = match &store.backend {
+            StoreBackend::CloudHsm(_) => {
+                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
+            }
+            StoreBackend::External(_) => {
+                req.xks_proxy_uri_endpoint.is_none()
+                    && req.xks_proxy_connectivity.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
+            }
+        };
+        let op = if connected_ok {
+            StoreOperation::UpdateWhileConnectedAllowed
+        } else {
+            StoreOperation::UpdateDisconnectedOnly
+        };
+        store::check(op, store.state, store.id.as_str())?;
+        if let Some(name) = &req.new_custom_key_store_name
+            && table
+                .by_name(name)
+                .is_some_and(|other| other.id != store.id)
+        {
+            return Err(kms_err!(
+                CustomKeyStoreNameInUse,
+                "A custom key store named '{name}' already exists. Choose another name."
+            ));
+        }
+        let backend = match &store.backend {
+            StoreBackend::CloudHsm(cfg) => {
+                StoreBackend::CloudHsm(inner.cloudhsm_update(store, cfg, &req, &table)?)
+            }
+            StoreBackend::External(cfg) => {
+                StoreBackend::External(inner.xks_update(store, cfg, &req, &table)?)
+            }
+        };
+        let store = table
+            .get_mut(&req.custom_key_store_id)
+            .ok_or_else(|| Error::internal("store vanished under the write lock"))?;
+        if let Some(name) = req.new_custom_key_store_name {
+            store.name = name;
+        }
+        store.backend = backend;
+        Ok(())
+    }
+
+    /// DeleteCustomKeyStore: only a DISCONNECTED store that holds no KMS keys
+    /// (in any state, including PendingDeletion). The cluster or external key
+    /// manager is left untouched.
+    pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let inner = &*self.inner;
+        inner.settle_stores();
+        inner.purge_due();
+        // Lock order: keys, then stores. Holding the key table keeps a key
+        // from being created in the store between the check and the removal.
+        let keys = inner.keys.read();
+        let mut table = inner.stores.write();
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        store::check(StoreOperation::Delete, store.state, store.id.as_str())?;
+        if keys.iter().any(|k| k.backing.store() == Some(&store.id)) {
+            return Err(kms_err!(
+                CustomKeyStoreHasCmks,
+                "Custom key store {custom_key_store_id} still holds KMS keys. Schedule their deletion and wait for the waiting period to end."
+            ));
+        }
+        table
+            .stores
+            .retain(|s| s.id.as_str() != custom_key_store_id);
+        Ok(())
+    }
+}
