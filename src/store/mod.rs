@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, kms_err};
 use crate::macros::wire_enum;
 
+pub mod cloudhsm;
+
 wire_enum! {
     /// `ConnectionStateType`, as DescribeCustomKeyStores shows it.
     pub enum ConnectionStateType ("connectionState") {
@@ -270,7 +272,9 @@ mod tests {
             ConnectionState::Disconnected,
             ConnectionState::Connecting,
             ConnectionState::Connected,
-            ConnectionState::Failed { code: ConnectionErrorCode::NetworkErrors },
+            ConnectionState::Failed {
+                code: ConnectionErrorCode::NetworkErrors,
+            },
             ConnectionState::Disconnecting,
         ]
     }
@@ -286,7 +290,11 @@ mod tests {
                 ConnectionState::Connecting | ConnectionState::Connected => {
                     assert_eq!(r.unwrap(), Transition::NoOp)
                 }
-                _ => assert_eq!(r.unwrap_err().kind(), ErrorCode::CustomKeyStoreInvalidState, "{s:?}"),
+                _ => assert_eq!(
+                    r.unwrap_err().kind(),
+                    ErrorCode::CustomKeyStoreInvalidState,
+                    "{s:?}"
+                ),
             }
         }
     }
@@ -307,9 +315,13 @@ mod tests {
     #[test]
     fn connecting_ends_connected_or_failed_with_a_code() {
         let s = ConnectionState::Connecting;
-        assert_eq!(s.apply(ConnectionEvent::Established, ID).unwrap(), Transition::To(ConnectionState::Connected));
+        assert_eq!(
+            s.apply(ConnectionEvent::Established, ID).unwrap(),
+            Transition::To(ConnectionState::Connected)
+        );
         let code = ConnectionErrorCode::UserLockedOut;
-        let Transition::To(failed) = s.apply(ConnectionEvent::AttemptFailed(code), ID).unwrap() else {
+        let Transition::To(failed) = s.apply(ConnectionEvent::AttemptFailed(code), ID).unwrap()
+        else {
             panic!("expected a state")
         };
         assert_eq!(failed.state_type(), ConnectionStateType::Failed);
@@ -334,10 +346,16 @@ mod tests {
             assert_eq!(ok(O::CreateKey), t == ConnectionStateType::Connected);
             assert_eq!(ok(O::GenerateRandom), t == ConnectionStateType::Connected);
             assert_eq!(ok(O::Delete), t == ConnectionStateType::Disconnected);
-            assert_eq!(ok(O::UpdateDisconnectedOnly), t == ConnectionStateType::Disconnected);
+            assert_eq!(
+                ok(O::UpdateDisconnectedOnly),
+                t == ConnectionStateType::Disconnected
+            );
             assert_eq!(
                 ok(O::UpdateWhileConnectedAllowed),
-                matches!(t, ConnectionStateType::Connected | ConnectionStateType::Disconnected)
+                matches!(
+                    t,
+                    ConnectionStateType::Connected | ConnectionStateType::Disconnected
+                )
             );
         }
     }
