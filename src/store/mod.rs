@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, kms_err};
 use crate::macros::wire_enum;
 
+pub mod cloudhsm;
+
 wire_enum! {
     /// `ConnectionStateType`, as DescribeCustomKeyStores shows it.
     pub enum ConnectionStateType ("connectionState") {

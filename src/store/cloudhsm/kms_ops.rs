@@ -1,0 +1,427 @@
+//! The operations the KMS layer calls on a cluster: the configuration checks
+//! of CreateCustomKeyStore / UpdateCustomKeyStore / CreateKey, the connect
+//! sequence, and key generation and use. Each documents the AWS rule it
+//! implements.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
+use crate::crypto::Cipher;
+use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
+use crate::crypto::{KeyMaterial, Plaintext};
+use crate::error::{Error, Result, kms_err};
+use crate::ids::ClusterId;
+use crate::store::ConnectionErrorCode;
+
+fn not_found(id: &ClusterId) -> Error {
+    kms_err!(
+        CloudHsmClusterNotFound,
+        "No AWS CloudHSM cluster with id {id} exists in this account and Region. Check the cluster id (cloudhsmv2 DescribeClusters)."
+    )
+}
+
+fn cannot_communicate(id: &ClusterId, why: &str) -> Error {
+    kms_err!(
+        KmsInvalidState,
+        "KMS cannot communicate with your CloudHSM cluster {id}: {why}. Fix the cluster, then disconnect and reconnect the custom key store."
+    )
+}
+
+/// A PEM's lines without surrounding whitespace or blank lines.
+fn pem_lines(s: &str) -> impl Iterator<Item = &str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+/// Whether KMS's session as `kmsuser` is still valid: the user exists, is not
+/// locked out, KMS is logged in, and the password is the one KMS set.
+fn session_valid(c: &Cluster, session: &CuPassword) -> bool {
+    c.users.get(KMS_USER).is_some_and(|u| {
+        u.kms_session && !u.locked_out && u.password.matches(session.expose_secret())
+    })
+}
+
+/// The checks shared by every call KMS makes over its session: the cluster
+/// is reachable, not being deleted, without injected internal errors.
+fn reachable(c: &Cluster) -> Result<()> {
+    if c.internal_error {
+        return Err(kms_err!(
+            KmsInternal,
+            "The CloudHSM cluster {} reported an internal error. Retry the request.",
+            c.id
+        ));
+    }
+    if !c.network_reachable {
+        return Err(cannot_communicate(&c.id, "the network does not reach it"));
+    }
+    if matches!(
+        c.state,
+        ClusterState::DeleteInProgress | ClusterState::Deleted
+    ) {
+        return Err(cannot_communicate(&c.id, "it is being deleted or deleted"));
+    }
+    Ok(())
+}
+
+/// The cluster's session check, for calls KMS makes as `kmsuser`.
+fn require_session(c: &Cluster, session: &CuPassword) -> Result<()> {
+    if session_valid(c, session) {
+        Ok(())
+    } else {
+        Err(kms_err!(
+            KmsInvalidState,
+            "KMS is not logged in to your CloudHSM cluster {} as {KMS_USER}: its password was changed, or it was deleted or locked out. Disconnect the custom key store, fix {KMS_USER} (changePswd, then UpdateCustomKeyStore with the KeyStorePassword), and reconnect.",
+            c.id
+        ))
+    }
+}
+
+impl CloudHsm {
+    /// The configuration check of CreateCustomKeyStore, UpdateCustomKeyStore
+    /// (new cluster id) and CreateKey, in this order:
+    ///
+    /// 1. the cluster exists, else `CloudHsmClusterNotFoundException`;
+    /// 2. it is initialized and ACTIVE, else `CloudHsmClusterNotActiveException`;
+    /// 3. its (undeleted) private subnets span ≥2 Availability Zones,
+    /// 4. its security group allows TCP 2223-2225 in and out with itself as
+    ///    source and destination,
+    /// 5. it has ≥2 ACTIVE HSMs in different Availability Zones,
+    ///
+    /// else `CloudHsmClusterInvalidConfigurationException` naming the
+    /// requirement and the fix.
+    pub(crate) fn check_configuration(&self, id: &ClusterId) -> Result<()> {
+        let clusters = self.0.clusters.read();
+        let c = clusters.get(id).ok_or_else(|| not_found(id))?;
+        if c.state != ClusterState::Active {
+            return Err(kms_err!(
+                CloudHsmClusterNotActive,
+                "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE. Initialize and activate the cluster, then retry.",
+                c.state
+            ));
+        }
+        let subnet_azs: BTreeSet<&str> = c
+            .subnets
+            .values()
+            .filter(|s| !s.deleted)
+            .map(|s| s.az.as_str())
+            .collect();
+        if subnet_azs.len() < 2 {
+            return Err(kms_err!(
+                CloudHsmClusterInvalidConfiguration,
+                "The CloudHSM cluster {id} must have private subnets in at least two Availability Zones; it has them in {}. Create a cluster from a backup with subnets in two or more Availability Zones.",
+                subnet_azs.len()
+            ));
+        }
+        let sg = &c.security_group;
+        if !(sg.inbound_2223_2225 && sg.outbound_2223_2225) {
+            return Err(kms_err!(
+                CloudHsmClusterInvalidConfiguration,
+                "The security group {} of CloudHSM cluster {id} must have inbound and outbound rules that allow TCP ports 2223-2225 with the security group itself as source and destination. Restore the default rules.",
+                sg.id
+            ));
+        }
+        let hsm_azs: BTreeSet<&str> = c.active_hsms().map(|h| h.az.as_str()).collect();
+        if hsm_azs.len() < 2 {
+            return Err(kms_err!(
+                CloudHsmClusterInvalidConfiguration,
+                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones; it has {} ACTIVE HSM(s) in {} Availability Zone(s). Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone.",
+                c.active_hsms().count(),
+                hsm_azs.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The trust-anchor rule of CreateCustomKeyStore and UpdateCustomKeyStore:
+    /// `trust_anchor_pem` must be the `customerCA.crt` that signed the
+    /// cluster's certificate, else `IncorrectTrustAnchorException`.
+    /// Compared line by line, ignoring surrounding whitespace and blank lines
+    /// (so CRLF and a trailing newline do not matter).
+    pub(crate) fn check_trust_anchor(&self, id: &ClusterId, trust_anchor_pem: &str) -> Result<()> {
+        let clusters = self.0.clusters.read();
+        let c = clusters.get(id).ok_or_else(|| not_found(id))?;
+        match &c.certificate {
+            Some(cert) if pem_lines(&cert.trust_anchor).eq(pem_lines(trust_anchor_pem)) => Ok(()),
+            _ => Err(kms_err!(
+                IncorrectTrustAnchor,
+                "The trust anchor certificate does not match the one that signed the certificate of CloudHSM cluster {id}. Give the content of the customerCA.crt file created when the cluster was initialized."
+            )),
+        }
+    }
+
+    /// Whether two clusters share a backup history (one was restored from
+    /// the other's backup, or both from a third's): the rule behind
+    /// `CloudHsmClusterInUseException` (a related cluster is already used by
+    /// a store) and `CloudHsmClusterNotRelatedException` (UpdateCustomKeyStore
+    /// to an unrelated cluster). Such clusters have the same certificate.
+    /// False when either does not exist or was never initialized.
+    pub(crate) fn shares_backup_history(&self, a: &ClusterId, b: &ClusterId) -> bool {
+        let clusters = self.0.clusters.read();
+        match (clusters.get(a), clusters.get(b)) {
+            (Some(x), Some(y)) => {
+                x.lineage == y.lineage
+                    && matches!((&x.certificate, &y.certificate),
+                        (Some(cx), Some(cy)) if cx.cluster_certificate == cy.cluster_certificate)
+            }
+            _ => false,
+        }
+    }
+
+    /// ConnectCustomKeyStore's work on the cluster. KMS logs in as `kmsuser`
+    /// with `password`, rotates the password to a random value only KMS
+    /// knows (returned), and stays logged in.
+    ///
+    /// Failures detected at once are `Err` (the store stays DISCONNECTED):
+    /// a cluster that exists but is not ACTIVE (`CloudHsmClusterNotActiveException`)
+    /// or lacks the security-group rules (`CloudHsmClusterInvalidConfigurationException`).
+    /// The others are `Ok(Err(code))` (the store becomes FAILED), checked in
+    /// this order: `CLUSTER_NOT_FOUND`, `INTERNAL_ERROR`, `NETWORK_ERRORS`,
+    /// `SUBNET_NOT_FOUND` (a configured subnet was deleted),
+    /// `INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET` (a subnet has no free address),
+    /// `INSUFFICIENT_CLOUDHSM_HSMS` (no ACTIVE HSM), `USER_NOT_FOUND`,
+    /// `USER_LOCKED_OUT`, `USER_LOGGED_IN` (logged in elsewhere), and
+    /// `INVALID_CREDENTIALS`: a wrong password, which counts as a failed
+    /// login (the fifth locks the user out), or a `kmsuser` with 2FA, which
+    /// KMS cannot log in to (not counted: no password was tried).
+    /// A successful login clears the failed-login count.
+    pub(crate) fn connect(
+        &self,
+        id: &ClusterId,
+        password: &CuPassword,
+    ) -> Result<Result<CuPassword, ConnectionErrorCode>> {
+        use ConnectionErrorCode as E;
+        let mut clusters = self.0.clusters.write();
+        let Some(c) = clusters.get_mut(id) else {
+            return Ok(Err(E::ClusterNotFound));
+        };
+        if c.state != ClusterState::Active {
+            return Err(kms_err!(
+                CloudHsmClusterNotActive,
+                "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE to connect. Activate the cluster, then connect.",
+                c.state
+            ));
+        }
+        if !(c.security_group.inbound_2223_2225 && c.security_group.outbound_2223_2225) {
+            return Err(kms_err!(
+                CloudHsmClusterInvalidConfiguration,
+                "The security group {} of CloudHSM cluster {id} must allow TCP ports 2223-2225 inbound and outbound with itself as source and destination. Restore the default rules, then connect.",
+                c.security_group.id
+            ));
+        }
+        let code = if c.internal_error {
+            Some(E::InternalError)
+        } else if !c.network_reachable {
+            Some(E::NetworkErrors)
+        } else if c.subnets.values().any(|s| s.deleted) {
+            Some(E::SubnetNotFound)
+        } else if c.subnets.values().any(|s| s.free_addresses == 0) {
+            Some(E::InsufficientFreeAddressesInSubnet)
+        } else if c.active_hsms().next().is_none() {
+            Some(E::InsufficientCloudhsmHsms)
+        } else {
+            None
+        };
+        if let Some(code) = code {
+            return Ok(Err(code));
+        }
+        let Some(user) = c.users.get_mut(KMS_USER) else {
+            return Ok(Err(E::UserNotFound));
+        };
+        if user.locked_out {
+            return Ok(Err(E::UserLockedOut));
+        }
+        if user.logged_in_elsewhere {
+            return Ok(Err(E::UserLoggedIn));
+        }
+        if user.two_factor {
+            return Ok(Err(E::InvalidCredentials));
+        }
+        if !user.password.matches(password.expose_secret()) {
+            user.failed_logins = user.failed_logins.saturating_add(1);
+            if user.failed_logins >= MAX_FAILED_LOGINS {
+                user.locked_out = true;
+            }
+            user.kms_session = false;
+            return Ok(Err(E::InvalidCredentials));
+        }
+        let rotated = CuPassword::random(&self.0.rng);
+        user.failed_logins = 0;
+        user.password = rotated.clone();
+        user.kms_session = true;
+        Ok(Ok(rotated))
+    }
+
+    /// DisconnectCustomKeyStore's work on the cluster: KMS logs its
+    /// `kmsuser` session out. Best effort: nothing happens when the cluster
+    /// or the user is gone.
+    pub(crate) fn disconnect(&self, id: &ClusterId) {
+        if let Some(u) = self
+            .0
+            .clusters
+            .write()
+            .get_mut(id)
+            .and_then(|c| c.users.get_mut(KMS_USER))
+        {
+            u.kms_session = false;
+        }
+    }
+
+    /// CreateKey's work on the cluster: KMS, logged in as `kmsuser` with
+    /// `session`, generates a persistent, non-extractable AES-256 key
+    /// labelled `label` (the KMS key ARN), copied to every ACTIVE HSM.
+    ///
+    /// Errors, in order: `CloudHsmClusterNotFoundException`; the reachability
+    /// errors of key use (`KMSInternalException`, `KMSInvalidStateException`);
+    /// `CloudHsmClusterInvalidConfigurationException` without ≥2 ACTIVE HSMs
+    /// in different Availability Zones; `KMSInvalidStateException` when KMS's
+    /// session is no longer valid. A label already in use is an internal
+    /// error (KMS labels keys with unique ARNs).
+    pub(crate) fn generate_key(
+        &self,
+        id: &ClusterId,
+        label: &str,
+        session: &CuPassword,
+    ) -> Result<()> {
+        let material = KeyMaterial::from_bytes(self.0.rng.array());
+        let mut clusters = self.0.clusters.write();
+        let c = clusters.get_mut(id).ok_or_else(|| not_found(id))?;
+        reachable(c)?;
+        let azs: BTreeSet<&str> = c.active_hsms().map(|h| h.az.as_str()).collect();
+        if azs.len() < 2 {
+            return Err(kms_err!(
+                CloudHsmClusterInvalidConfiguration,
+                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones to create a key; it has them in {} Availability Zone(s). Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone.",
+                azs.len()
+            ));
+        }
+        require_session(c, session)?;
+        if c.keys.contains_key(label) {
+            return Err(Error::internal("duplicate CloudHSM key label"));
+        }
+        let holders = c.active_hsms().map(|h| h.id.clone()).collect();
+        c.keys.insert(
+            label.to_owned(),
+            KeyObject {
+                cipher: Arc::new(Cipher::new(&material)),
+                holders,
+            },
+        );
+        Ok(())
+    }
+
+    /// The rules for using a key in a CloudHSM key store: the cluster is
+    /// reachable, KMS's session as `kmsuser` is valid (password unchanged,
+    /// user neither deleted nor locked out), and an ACTIVE HSM holds the key
+    /// object labelled `label`. Otherwise `KMSInvalidStateException` naming
+    /// the cause (`KMSInternalException` for an internal cluster error).
+    ///
+    /// One read lock, no allocation on success; the lock is released before
+    /// any AES work (the cipher is shared through an `Arc`).
+    fn cipher_for(&self, id: &ClusterId, label: &str, session: &CuPassword) -> Result<Arc<Cipher>> {
+        let clusters = self.0.clusters.read();
+        let c = clusters
+            .get(id)
+            .ok_or_else(|| cannot_communicate(id, "the cluster was not found"))?;
+        reachable(c)?;
+        require_session(c, session)?;
+        if c.active_hsms().next().is_none() {
+            return Err(kms_err!(
+                KmsInvalidState,
+                "The CloudHSM cluster {id} has no ACTIVE HSM. Add an HSM (cloudhsmv2 CreateHsm)."
+            ));
+        }
+        let key = c.keys.get(label).ok_or_else(|| {
+            kms_err!(
+                KmsInvalidState,
+                "The key material for {label} is not in the CloudHSM cluster {id}."
+            )
+        })?;
+        if !c.active_hsms().any(|h| key.holders.contains(&h.id)) {
+            return Err(kms_err!(
+                KmsInvalidState,
+                "The key material for {label} is not in any active HSM of cluster {id}."
+            ));
+        }
+        Ok(Arc::clone(&key.cipher))
+    }
+
+    /// Encrypts `buf` in place with the key object labelled `label`
+    /// (AES-256-GCM) and returns the tag; the rules of [`Self::cipher_for`].
+    pub(crate) fn seal_in_place(
+        &self,
+        id: &ClusterId,
+        label: &str,
+        session: &CuPassword,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        let cipher = self.cipher_for(id, label, session)?;
+        Ok(cipher.seal_in_place(nonce, aad, buf))
+    }
+
+    /// Decrypts `buf` in place with the key object labelled `label`; the
+    /// rules of [`Self::cipher_for`]. A failed authentication is
+    /// `InvalidCiphertextException` with no detail (and `buf` is zeroed).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "mirrors Cipher::open_in_place plus the key's address"
+    )]
+    pub(crate) fn open_in_place(
+        &self,
+        id: &ClusterId,
+        label: &str,
+        session: &CuPassword,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<()> {
+        let cipher = self.cipher_for(id, label, session)?;
+        cipher.open_in_place(nonce, aad, buf, tag).map_err(|_| {
+            kms_err!(
+                InvalidCiphertext,
+                "The ciphertext is not valid for this key and context."
+            )
+        })
+    }
+
+    /// GenerateRandom with a CloudHSM store: `n` random bytes from the
+    /// cluster, which must be reachable (as for key use) and have an ACTIVE
+    /// HSM, else `KMSInvalidStateException` (`KMSInternalException` for an
+    /// internal cluster error).
+    pub(crate) fn random_bytes(&self, id: &ClusterId, n: usize) -> Result<Plaintext> {
+        {
+            let clusters = self.0.clusters.read();
+            let c = clusters
+                .get(id)
+                .ok_or_else(|| cannot_communicate(id, "the cluster was not found"))?;
+            reachable(c)?;
+            if c.active_hsms().next().is_none() {
+                return Err(kms_err!(
+                    KmsInvalidState,
+                    "The CloudHSM cluster {id} has no ACTIVE HSM. Add an HSM (cloudhsmv2 CreateHsm)."
+                ));
+            }
+        }
+        let mut out = Plaintext::from(vec![0u8; n]);
+        self.0.rng.fill(out.as_mut_vec());
+        Ok(out)
+    }
+
+    /// Deletes the key object labelled `label`, as KMS does when a key's
+    /// deletion waiting period ends. Best effort: returns whether it was
+    /// deleted (false when the cluster is missing or unreachable, KMS's
+    /// session is not valid, or there is no such key object; the key
+    /// material then stays in the cluster for its owner to delete).
+    pub(crate) fn delete_key(&self, id: &ClusterId, label: &str, session: &CuPassword) -> bool {
+        let mut clusters = self.0.clusters.write();
+        let Some(c) = clusters.get_mut(id) else {
+            return false;
+        };
+        if reachable(c).is_err() || !session_valid(c, session) {
+            return false;
+        }
+        c.keys.remove(label).is_some()
+    }
+}
