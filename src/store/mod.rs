@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod external;
+
 use crate::error::{Error, Result, kms_err};
 use crate::macros::wire_enum;
 

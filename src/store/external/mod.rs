@@ -1,0 +1,83 @@
+//! External key stores, model only: the XKS proxy API v1 contract
+//! ([`ExternalKeyManager`] and the [`api`] shapes), an in-memory external
+//! key manager with fault switches ([`InMemoryExternalKeyManager`]), the
+//! network KMS reaches proxies through ([`XksNetwork`]), and the mapping
+//! from proxy failures to KMS exceptions (crate-internal, in `mapping`).
+//!
+//! Nothing here knows about `Kms`; the facade resolves a store's proxy URI
+//! through an [`XksNetwork`] and calls the trait.
+
+pub mod api;
+pub mod error;
+pub(crate) mod mapping;
+pub mod memory;
+pub mod network;
+
+#[cfg(test)]
+mod tests;
+
+pub use api::{
+    EkmFleetDetail, EkmHealthStatus, HealthStatusRequest, HealthStatusResponse, KeyMetadataRequest,
+    KeyMetadataResponse, RequestMetadata, XksCall, XksCdivAlgorithm, XksCredential,
+    XksDecryptRequest, XksDecryptResponse, XksEncryptRequest, XksEncryptResponse,
+    XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage, XksOperation, XksProxyUri,
+};
+pub use error::{XksError, XksErrorBody};
+pub use memory::{InMemoryExternalKeyManager, Latency};
+pub use network::{VpcEndpointService, VpcEndpointServiceError, XksNetwork};
+
+use crate::ids::XksKeyId;
+
+/// An external key manager as KMS sees it through an XKS proxy (API v1).
+///
+/// Each method is one proxy endpoint. `call` is the transport envelope
+/// (URL, SigV4 credential, deadline); the body is the request's JSON.
+/// A client for a real proxy implements this over HTTPS; the crate ships
+/// [`InMemoryExternalKeyManager`].
+pub trait ExternalKeyManager: Send + Sync + std::fmt::Debug {
+    /// `POST <path>/health`.
+    ///
+    /// # Errors
+    /// Any [`XksError`]; all managers UNAVAILABLE is a successful answer
+    /// that [`HealthStatusResponse::is_available`] reports.
+    fn get_health_status(
+        &self,
+        call: &XksCall,
+        request: &HealthStatusRequest,
+    ) -> Result<HealthStatusResponse, XksError>;
+
+    /// `POST <path>/keys/<key_id>/metadata`.
+    ///
+    /// # Errors
+    /// [`XksError::KeyNotFound`] for an unknown key, or any failure of the call.
+    fn get_key_metadata(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &KeyMetadataRequest,
+    ) -> Result<KeyMetadataResponse, XksError>;
+
+    /// `POST <path>/keys/<key_id>/encrypt`.
+    ///
+    /// # Errors
+    /// [`XksError::KeyNotFound`], [`XksError::InvalidState`] (key disabled),
+    /// [`XksError::InvalidKeyUsage`], or any failure of the call.
+    fn encrypt(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &XksEncryptRequest,
+    ) -> Result<XksEncryptResponse, XksError>;
+
+    /// `POST <path>/keys/<key_id>/decrypt`.
+    ///
+    /// # Errors
+    /// As [`ExternalKeyManager::encrypt`], plus
+    /// [`XksError::InvalidCiphertext`] when the tag does not verify.
+    fn decrypt(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &XksDecryptRequest,
+    ) -> Result<XksDecryptResponse, XksError>;
+}
