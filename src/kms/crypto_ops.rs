@@ -203,7 +203,11 @@ impl Inner {
             Some(e) => e,
             None => return Err(invalid_ciphertext()),
         };
-        let entry = self.key_by_id(&entry.id)?;
+        // A key whose deletion date has passed is gone too, whether or not it
+        // has been purged from the table yet: the same answer either way.
+        let entry = self
+            .key_by_id(&entry.id)
+            .map_err(|_| invalid_ciphertext())?;
         self.check_crypto(&entry, op)?;
         let plaintext = self.open(&entry, &blob, ctx)?;
         Ok((entry, plaintext))
