@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Dispatcher, Operation, input, operations, output};
+use super::{Dispatcher, Input, Operation, input, operations, output};
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::store::cloudhsm::{ClusterState, HsmDescription};
@@ -40,7 +40,7 @@ struct DescribeClustersInput {
     next_token: Option<String>,
 }
 
-fn describe_clusters(w: &Dispatcher, v: Value) -> Result<Value> {
+fn describe_clusters(w: &Dispatcher, v: Input) -> Result<Value> {
     let req: DescribeClustersInput = input(v)?;
     if req.max_results.is_some_and(|n| !(1..=25).contains(&n)) {
         return Err(Error::validation(
@@ -104,7 +104,7 @@ fn find_hsm(
         .find(|h| matches(h))
 }
 
-fn create_hsm(w: &Dispatcher, v: Value) -> Result<Value> {
+fn create_hsm(w: &Dispatcher, v: Input) -> Result<Value> {
     let req: CreateHsmInput = input(v)?;
     let cluster: ClusterId = req.cluster_id.parse()?;
     let hsm_id = w.cloudhsm.create_hsm(&cluster, &req.availability_zone)?;
@@ -135,7 +135,7 @@ struct DeleteHsmInput {
     eni_ip: Option<String>,
 }
 
-fn delete_hsm(w: &Dispatcher, v: Value) -> Result<Value> {
+fn delete_hsm(w: &Dispatcher, v: Input) -> Result<Value> {
     let req: DeleteHsmInput = input(v)?;
     let cluster: ClusterId = req.cluster_id.parse()?;
     let hsm_id: Option<HsmId> = req.hsm_id.as_deref().map(str::parse).transpose()?;

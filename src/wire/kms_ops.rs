@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::{Operation, empty, input, operations, output, output_with_plaintext};
+use super::{Input, Operation, empty, input, operations, output, output_with_plaintext};
 
 /// `{"KeyId": …}` (and the `GrantTokens` some of these inputs carry, which
 /// are accepted and ignored: grants are not modelled).
@@ -31,11 +31,11 @@ struct StoreIdInput {
     custom_key_store_id: String,
 }
 
-fn key_id(v: serde_json::Value) -> crate::Result<String> {
+fn key_id(v: Input) -> crate::Result<String> {
     input::<KeyIdInput>(v).map(|i| i.key_id)
 }
 
-fn store_id(v: serde_json::Value) -> crate::Result<String> {
+fn store_id(v: Input) -> crate::Result<String> {
     input::<StoreIdInput>(v).map(|i| i.custom_key_store_id)
 }
 

@@ -214,7 +214,13 @@ impl std::fmt::Debug for WireResponse {
 }
 
 /// A handler: runs an operation on the input object, returns the output.
-type Handler = fn(&Dispatcher, Value) -> Result<Value>;
+type Handler = fn(&Dispatcher, Input) -> Result<Value>;
+
+/// A request's input object and the members its operation requires.
+pub(crate) struct Input {
+    value: Value,
+    required: &'static [&'static str],
+}
 
 /// One routed operation.
 pub(crate) struct Operation {
@@ -292,8 +298,15 @@ impl Dispatcher {
             return unknown_operation(target);
         };
         let result = parse_object(body)
-            .and_then(|input| check_required(&input, op.required).map(|()| input))
-            .and_then(|input| (op.run)(self, input))
+            .and_then(|value| {
+                (op.run)(
+                    self,
+                    Input {
+                        value,
+                        required: op.required,
+                    },
+                )
+            })
             .and_then(|mut out| {
                 let body = serde_json::to_vec(&out).map_err(|e| Error::internal(&e.to_string()));
                 scrub_plaintext(&mut out);
@@ -391,18 +404,25 @@ fn camel(name: &str) -> String {
     }
 }
 
-/// Deserializes the input object as `T`. Values the model's constraints
-/// reject (enum values) are `ValidationException`; wrong JSON types and bad
-/// base64 are `SerializationException`.
-fn input<T: DeserializeOwned>(value: Value) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| {
+/// Deserializes the input object as `T`, as AWS reads a request: first the
+/// JSON types (a wrong type or bad base64 is `SerializationException`),
+/// then the model's constraints (a missing required member or an enum value
+/// outside the model is `ValidationException`).
+fn input<T: DeserializeOwned>(input: Input) -> Result<T> {
+    let missing = check_required(&input.value, input.required);
+    let parsed = serde_json::from_value(input.value).map_err(|e| {
         let message = e.to_string();
         if message.contains("validation error detected") {
             Error::Validation { message }
         } else {
             serialization(&message)
         }
-    })
+    });
+    match (parsed, missing) {
+        (Err(e), _) if e.code() == "SerializationException" => Err(e),
+        (_, Err(e)) | (Err(e), Ok(())) => Err(e),
+        (Ok(t), Ok(())) => Ok(t),
+    }
 }
 
 /// Serializes an output as the response body.
