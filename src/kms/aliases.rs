@@ -166,6 +166,8 @@ impl Kms {
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:CreateAlias")?;
+        // Aliases of keys whose deletion date has passed are gone already.
+        inner.purge_due();
         let entry = inner.resolve(&req.target_key_id, false)?;
         let connected = inner.connected(&entry);
         let keys = inner.keys.read();
@@ -215,6 +217,7 @@ impl Kms {
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:UpdateAlias")?;
+        inner.purge_due();
         let new = inner.resolve(&req.target_key_id, false)?;
         let new_connected = inner.connected(&new);
         let keys = inner.keys.read();
