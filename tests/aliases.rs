@@ -5,6 +5,13 @@
 //! keys only; CloudHSM and external key store keys join it once CreateKey
 //! makes them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::time::Duration;
 
 use kms_keystore::kms::{
@@ -679,4 +686,34 @@ fn list_aliases_can_filter_by_key_id_or_key_arn() {
         })),
         "NotFoundException"
     );
+}
+
+#[test]
+fn concurrent_creates_of_one_alias_name_let_exactly_one_win() {
+    let (kms, _) = service();
+    let keys: Vec<String> = (0..8).map(|_| key(&kms)).collect();
+    let results: Vec<Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = keys
+            .iter()
+            .map(|k| {
+                let kms = kms.clone();
+                s.spawn(move || alias(&kms, "alias/race", k))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<&String> = keys
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(winners.len(), 1);
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| e.code() == "AlreadyExistsException")
+    );
+    assert_eq!(&target_of(&kms, "alias/race"), winners[0]);
 }

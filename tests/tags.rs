@@ -4,6 +4,13 @@
 //! keys only; CloudHSM and external key store keys join it once CreateKey
 //! makes them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use kms_keystore::kms::{
     CreateKeyRequest, ListResourceTagsRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
     UntagResourceRequest,

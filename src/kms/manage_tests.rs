@@ -7,6 +7,13 @@
 //! CONNECTED store for them) straight into the tables. Once CreateKey makes
 //! them, the same scenarios belong in the integration tests.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};

@@ -535,15 +535,54 @@ fn check_policy_name(name: &str) -> Result<()> {
 
 impl Kms {
     /// PutKeyPolicy: replaces the `default` key policy of a key (key id or
-    /// key ARN). Works in every key state.
+    /// key ARN). Works in every key state. `PolicyName` must be `default` (or
+    /// absent); `AWS_RAM` or any other name is `ValidationException`.
     ///
-    /// `PolicyName` must be `default` (or absent); `AWS_RAM` or any other name
-    /// is `ValidationException`. The policy is checked as the
-    /// [module documentation](self) says: `ValidationException`,
-    /// `LimitExceededException` over 32,768 bytes,
-    /// `MalformedPolicyDocumentException` for bad JSON or grammar, and —
-    /// unless `BypassPolicyLockoutSafetyCheck` — for a policy that would stop
-    /// the caller (the account root) from calling PutKeyPolicy again.
+    /// The policy is checked in this order (CreateKey checks its `Policy` the
+    /// same way):
+    /// 1. 1–131,072 characters of `[\u0009\u000A\u000D\u0020-\u00FF]`, else
+    ///    `ValidationException` (the API model's constraint);
+    /// 2. at most 32,768 bytes, else `LimitExceededException` (the key policy
+    ///    size quota);
+    /// 3. JSON with the policy grammar's structure, else
+    ///    `MalformedPolicyDocumentException`: an object with `Statement` (one
+    ///    statement or a non-empty list) and optionally `Version`
+    ///    (`2012-10-17` or `2008-10-17`) and `Id`; each statement has `Effect`
+    ///    (`Allow`/`Deny`), exactly one of `Principal`/`NotPrincipal` (`"*"`
+    ///    or an object of `AWS`, `Service`, `Federated`, `CanonicalUser`),
+    ///    at most one of `Action`/`NotAction` (`service:Action` patterns) and
+    ///    of `Resource`/`NotResource`, and optionally `Sid` and `Condition`.
+    ///    A statement without an action or resource element is accepted and
+    ///    has no effect, as the API documents;
+    /// 4. the **key policy lockout safety check**, unless
+    ///    `BypassPolicyLockoutSafetyCheck` is true: the caller must still be
+    ///    able to call PutKeyPolicy on the key under the new policy, else
+    ///    `MalformedPolicyDocumentException`. This crate has no IAM, so the
+    ///    caller is always the account root, `arn:aws:iam::<account>:root`
+    ///    (named as that ARN, the account id, or `*`). Where conditions make
+    ///    the outcome unknowable the check is conservative: the root keeps
+    ///    control only if an `Allow` statement *without* a `Condition` grants
+    ///    `kms:PutKeyPolicy` on the key and no `Deny` statement (with or
+    ///    without a condition) matches it.
+    ///
+    /// The stored policy is not evaluated for other calls (there is no IAM
+    /// here); GetKeyPolicy returns it as given.
+    ///
+    /// ```
+    /// use kms_keystore::{Kms, KmsConfig};
+    /// use kms_keystore::kms::{CreateKeyRequest, PutKeyPolicyRequest};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id.to_string();
+    /// let only_alice = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    ///     "Principal": {"AWS": "arn:aws:iam::111122223333:user/Alice"},
+    ///     "Action": "kms:*", "Resource": "*"}]}"#;
+    /// let err = kms.put_key_policy(PutKeyPolicyRequest::new(&key, only_alice)).unwrap_err();
+    /// assert_eq!(err.code(), "MalformedPolicyDocumentException");
+    /// kms.put_key_policy(PutKeyPolicyRequest {
+    ///     bypass_policy_lockout_safety_check: Some(true),
+    ///     ..PutKeyPolicyRequest::new(&key, only_alice)
+    /// }).unwrap();
+    /// ```
     pub fn put_key_policy(&self, req: PutKeyPolicyRequest) -> Result<()> {
         let inner = &*self.inner;
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
