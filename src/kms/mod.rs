@@ -23,6 +23,7 @@ pub(crate) mod quota;
 mod stores;
 mod table;
 pub mod types;
+mod unsupported;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
 pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
+pub use unsupported::ROTATION_PERIOD_DAYS;
 
 pub(crate) use table::KeyTable;
 
