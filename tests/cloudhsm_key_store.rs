@@ -19,14 +19,6 @@ use kms_keystore::store::{
 };
 use kms_keystore::{ConnectionMode, ErrorCode, KeyState};
 
-fn store_count(env: &Env) -> usize {
-    env.kms
-        .describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
-        .unwrap()
-        .custom_key_stores
-        .len()
-}
-
 // ----- CreateCustomKeyStore -------------------------------------------------
 
 #[test]
@@ -99,7 +91,7 @@ fn create_requires_cluster_id_trust_anchor_and_password() {
     let mut req = env.store_request("c");
     req.key_store_password = None;
     assert_err(env.kms.create_custom_key_store(req), ErrorCode::Validation);
-    assert_eq!(store_count(&env), 0, "a failed create makes no store");
+    assert_eq!(env.store_count(), 0, "a failed create makes no store");
 }
 
 #[test]
@@ -144,13 +136,12 @@ fn create_rejects_a_password_outside_7_to_32_characters() {
     }
 }
 
+type SetField = fn(&mut kms_keystore::kms::CreateCustomKeyStoreRequest);
+
 #[test]
 fn create_rejects_xks_parameters_for_a_cloudhsm_store() {
     let env = env();
-    let setters: [(
-        &str,
-        fn(&mut kms_keystore::kms::CreateCustomKeyStoreRequest),
-    ); 6] = [
+    let setters: [(&str, SetField); 6] = [
         ("xksProxyUriEndpoint", |r| {
             r.xks_proxy_uri_endpoint = Some("https://xks.example.com".into())
         }),
@@ -181,7 +172,7 @@ fn create_rejects_xks_parameters_for_a_cloudhsm_store() {
         assert_eq!(err.kind(), ErrorCode::Validation, "{field}");
         assert!(err.message().contains(field), "{err}");
     }
-    assert_eq!(store_count(&env), 0);
+    assert_eq!(env.store_count(), 0);
 }
 
 #[test]
@@ -198,7 +189,7 @@ fn create_fails_when_the_cluster_does_not_exist() {
         env.kms.create_custom_key_store(env.store_request("b")),
         ErrorCode::CloudHsmClusterNotFound,
     );
-    assert_eq!(store_count(&env), 0);
+    assert_eq!(env.store_count(), 0);
 }
 
 #[test]
@@ -233,7 +224,7 @@ fn create_fails_when_the_cluster_is_associated_with_another_store() {
         .create_custom_key_store(env.store_request("Second"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorCode::CloudHsmClusterInUse);
-    assert_eq!(store_count(&env), 1);
+    assert_eq!(env.store_count(), 1);
 }
 
 #[test]
@@ -328,7 +319,7 @@ fn create_fails_with_the_trust_anchor_of_another_cluster() {
             .create_custom_key_store(request_for("a", &env.cluster, &other_ta, PASSWORD)),
         ErrorCode::IncorrectTrustAnchor,
     );
-    assert_eq!(store_count(&env), 0);
+    assert_eq!(env.store_count(), 0);
 }
 
 #[test]
@@ -882,7 +873,7 @@ fn delete_fails_for_a_connected_store() {
         env.kms.delete_custom_key_store(&id),
         ErrorCode::CustomKeyStoreInvalidState,
     );
-    assert_eq!(store_count(&env), 1);
+    assert_eq!(env.store_count(), 1);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 #![allow(
     dead_code,
     unreachable_pub,
-    reason = "a helper module shared by test crates; each uses a different part"
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers shared by test crates (each uses a part); they fail loudly like tests"
 )]
 
 use std::time::Duration;
@@ -237,6 +239,15 @@ impl Env {
     /// The labels of the key objects in `cluster`.
     pub fn labels(&self, cluster: &ClusterId) -> Vec<String> {
         self.kms.cloudhsm().key_labels(cluster).unwrap()
+    }
+
+    /// How many custom key stores DescribeCustomKeyStores lists.
+    pub fn store_count(&self) -> usize {
+        self.kms
+            .describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
+            .unwrap()
+            .custom_key_stores
+            .len()
     }
 
     /// Advances the clock.
