@@ -12,34 +12,10 @@ use cloudhsm_support::{AZS, Env, KMSUSER, PASSWORD, assert_err, env, env_with};
 use kms_keystore::key::{DataKeyPairSpec, DataKeySpec, KeySpec};
 use kms_keystore::kms::{
     CreateKeyRequest, DecryptRequest, EnableKeyRotationRequest, EncryptRequest,
-    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateRandomRequest, ListKeysRequest,
-    ReEncryptRequest, ScheduleKeyDeletionRequest,
+    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateRandomRequest, ReEncryptRequest,
 };
 use kms_keystore::store::cloudhsm::HsmState;
 use kms_keystore::{EncryptionContext, ErrorCode, KeyState, Kms, KmsConfig, OriginType, Quotas};
-
-fn key_count(env: &Env) -> usize {
-    env.kms
-        .list_keys(ListKeysRequest::default())
-        .map(|r| r.keys.len())
-        .unwrap_or(usize::MAX)
-}
-
-fn schedule(env: &Env, key: &str, days: u32) {
-    env.kms
-        .schedule_key_deletion(ScheduleKeyDeletionRequest {
-            key_id: key.to_owned(),
-            pending_window_in_days: Some(days),
-        })
-        .unwrap();
-}
-
-/// A connected store with one key: (store id, key id).
-fn store_and_key(env: &Env) -> (String, String) {
-    let store = env.connected_store();
-    let key = env.create_key(&store).unwrap().key_id.to_string();
-    (store, key)
-}
 
 // ----- CreateKey --------------------------------------------------------------
 
@@ -115,7 +91,7 @@ fn create_key_fails_when_the_store_is_not_connected() {
         env.create_key(&store),
         ErrorCode::CustomKeyStoreInvalidState,
     );
-    assert_eq!(key_count(&env), 0);
+    assert_eq!(env.key_count(), 0);
     assert!(env.labels(&env.cluster).is_empty());
 }
 
@@ -138,7 +114,7 @@ fn create_key_fails_when_the_cluster_has_hsms_in_one_az() {
     hsm.delete_hsm(&env.cluster, &hsms[1]).unwrap();
     let err = env.create_key(&store).unwrap_err();
     assert_eq!(err.kind(), ErrorCode::CloudHsmClusterInvalidConfiguration);
-    assert_eq!(key_count(&env), 0, "a failed CreateKey makes no key");
+    assert_eq!(env.key_count(), 0, "a failed CreateKey makes no key");
     assert!(env.labels(&env.cluster).is_empty());
 }
 
@@ -205,7 +181,7 @@ fn create_key_in_a_cloudhsm_store_is_symmetric_and_single_region_only() {
         }),
         ErrorCode::UnsupportedOperation,
     );
-    assert_eq!(key_count(&env), 0);
+    assert_eq!(env.key_count(), 0);
     assert!(env.labels(&env.cluster).is_empty());
 }
 
@@ -214,7 +190,7 @@ fn create_key_in_a_cloudhsm_store_is_symmetric_and_single_region_only() {
 #[test]
 fn encrypt_decrypt_and_data_keys_run_against_the_cluster_key() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let ctx: EncryptionContext = [("app".to_string(), "billing".to_string())].into();
     let enc = env
         .kms
@@ -273,7 +249,7 @@ fn encrypt_decrypt_and_data_keys_run_against_the_cluster_key() {
 #[test]
 fn re_encrypt_moves_ciphertext_between_cloudhsm_and_aws_kms_keys() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let kms_key = env.create_kms_key();
     let blob = env.encrypt(&key).unwrap();
     let moved = env
@@ -301,7 +277,7 @@ fn re_encrypt_moves_ciphertext_between_cloudhsm_and_aws_kms_keys() {
 #[test]
 fn a_ciphertext_cannot_be_decrypted_once_the_cluster_lost_the_key_material() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let blob = env.encrypt(&key).unwrap();
     let arn = env.kms.describe_key(&key).unwrap().key_metadata.arn;
     env.kms
@@ -317,7 +293,7 @@ fn a_ciphertext_cannot_be_decrypted_once_the_cluster_lost_the_key_material() {
 #[test]
 fn crypto_fails_when_no_active_hsm_holds_the_key_material() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let arn = env.kms.describe_key(&key).unwrap().key_metadata.arn;
     let hsms = env.hsms(&env.cluster);
     let hsm = env.kms.cloudhsm();
@@ -331,7 +307,7 @@ fn crypto_fails_when_no_active_hsm_holds_the_key_material() {
 #[test]
 fn crypto_fails_without_an_active_hsm() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let blob = env.encrypt(&key).unwrap();
     let hsms = env.hsms(&env.cluster);
     for h in &hsms {
@@ -349,7 +325,7 @@ fn crypto_fails_without_an_active_hsm() {
 #[test]
 fn crypto_fails_when_the_cluster_is_unreachable_or_failing() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     env.kms
         .cloudhsm()
         .set_network_reachable(&env.cluster, false)
@@ -371,7 +347,7 @@ fn crypto_fails_when_the_cluster_is_unreachable_or_failing() {
 #[test]
 fn crypto_fails_when_kmsuser_password_changes_behind_kms() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     env.kms
         .cloudhsm()
         .change_password(&env.cluster, KMSUSER, "changedPswd")
@@ -387,7 +363,7 @@ fn crypto_fails_when_kmsuser_password_changes_behind_kms() {
 #[test]
 fn crypto_on_a_disabled_cloudhsm_key_is_disabled_exception() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     env.kms.disable_key(&key).unwrap();
     assert_err(env.encrypt(&key), ErrorCode::Disabled);
 }
@@ -395,7 +371,7 @@ fn crypto_on_a_disabled_cloudhsm_key_is_disabled_exception() {
 #[test]
 fn a_ciphertext_names_its_cloudhsm_key() {
     let env = env();
-    let (store, a) = store_and_key(&env);
+    let (store, a) = env.store_and_key();
     let b = env.create_key(&store).unwrap().key_id.to_string();
     let blob = env.encrypt(&a).unwrap();
     assert_err(
@@ -413,7 +389,7 @@ fn a_ciphertext_names_its_cloudhsm_key() {
 #[test]
 fn keys_of_a_disconnected_store_read_unavailable_and_come_back_on_reconnect() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     let blob = env.encrypt(&key).unwrap();
     env.kms.disconnect_custom_key_store(&store).unwrap();
     let meta = env.kms.describe_key(&key).unwrap().key_metadata;
@@ -429,7 +405,7 @@ fn keys_of_a_disconnected_store_read_unavailable_and_come_back_on_reconnect() {
 #[test]
 fn disable_while_unavailable_takes_effect_on_reconnect() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     env.kms.disconnect_custom_key_store(&store).unwrap();
     env.kms.disable_key(&key).unwrap();
     assert_eq!(env.key_state(&key), KeyState::Unavailable);
@@ -440,7 +416,7 @@ fn disable_while_unavailable_takes_effect_on_reconnect() {
 #[test]
 fn enable_while_unavailable_takes_effect_on_reconnect() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     env.kms.disable_key(&key).unwrap();
     env.kms.disconnect_custom_key_store(&store).unwrap();
     assert_eq!(env.key_state(&key), KeyState::Unavailable);
@@ -453,8 +429,8 @@ fn enable_while_unavailable_takes_effect_on_reconnect() {
 #[test]
 fn pending_deletion_stays_pending_deletion_while_disconnected() {
     let env = env();
-    let (store, key) = store_and_key(&env);
-    schedule(&env, &key, 7);
+    let (store, key) = env.store_and_key();
+    env.schedule(&key, 7);
     env.kms.disconnect_custom_key_store(&store).unwrap();
     let meta = env.kms.describe_key(&key).unwrap().key_metadata;
     assert_eq!(meta.key_state, KeyState::PendingDeletion);
@@ -470,9 +446,9 @@ fn pending_deletion_stays_pending_deletion_while_disconnected() {
 #[test]
 fn schedule_key_deletion_works_on_an_unavailable_key() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     env.kms.disconnect_custom_key_store(&store).unwrap();
-    schedule(&env, &key, 7);
+    env.schedule(&key, 7);
     assert_eq!(env.key_state(&key), KeyState::PendingDeletion);
 }
 
@@ -531,7 +507,7 @@ fn generate_random_fails_for_a_disconnected_or_unknown_store() {
 #[test]
 fn key_rotation_is_unsupported_for_cloudhsm_keys() {
     let env = env();
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     for err in [
         env.kms
             .enable_key_rotation(EnableKeyRotationRequest {
@@ -573,7 +549,7 @@ fn key_rotation_is_unsupported_by_this_kms_for_aws_kms_keys() {
 #[test]
 fn key_rotation_checks_the_request_the_key_and_its_state_first() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     assert_err(
         env.kms.enable_key_rotation(EnableKeyRotationRequest {
             key_id: key.clone(),
@@ -590,7 +566,7 @@ fn key_rotation_checks_the_request_the_key_and_its_state_first() {
     env.kms.disable_key(&key).unwrap();
     assert_err(env.kms.disable_key_rotation(&key), ErrorCode::Disabled);
     let other = env.create_key(&store).unwrap().key_id.to_string();
-    schedule(&env, &other, 7);
+    env.schedule(&other, 7);
     assert_err(
         env.kms.enable_key_rotation(EnableKeyRotationRequest {
             key_id: other,
@@ -603,7 +579,7 @@ fn key_rotation_checks_the_request_the_key_and_its_state_first() {
 #[test]
 fn generate_data_key_pair_is_unsupported_for_cloudhsm_and_aws_kms_keys() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     let req = |key_id: &str| GenerateDataKeyPairRequest {
         key_id: key_id.to_owned(),
         key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
@@ -641,10 +617,10 @@ fn generate_data_key_pair_is_unsupported_for_cloudhsm_and_aws_kms_keys() {
 #[test]
 fn the_material_leaves_the_cluster_when_the_deletion_window_ends() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     let keep = env.create_key(&store).unwrap();
     let arn = env.kms.describe_key(&key).unwrap().key_metadata.arn;
-    schedule(&env, &key, 7);
+    env.schedule(&key, 7);
     assert_err(env.encrypt(&key), ErrorCode::KmsInvalidState);
     env.advance(Duration::from_secs(7 * 86_400 - 1));
     assert_eq!(env.key_state(&key), KeyState::PendingDeletion);
@@ -657,9 +633,9 @@ fn the_material_leaves_the_cluster_when_the_deletion_window_ends() {
 #[test]
 fn the_material_stays_in_the_cluster_when_the_store_is_disconnected_at_deletion() {
     let env = env();
-    let (store, key) = store_and_key(&env);
+    let (store, key) = env.store_and_key();
     let arn = env.kms.describe_key(&key).unwrap().key_metadata.arn;
-    schedule(&env, &key, 7);
+    env.schedule(&key, 7);
     env.kms.disconnect_custom_key_store(&store).unwrap();
     env.advance(Duration::from_secs(7 * 86_400));
     assert_err(env.kms.describe_key(&key), ErrorCode::NotFound);
@@ -681,7 +657,7 @@ fn with_quota(rate: u32) -> Env {
 #[test]
 fn keys_of_one_store_share_the_request_quota() {
     let env = with_quota(4);
-    let (store, a) = store_and_key(&env);
+    let (store, a) = env.store_and_key();
     let b = env.create_key(&store).unwrap().key_id.to_string();
     let blob = env.encrypt(&a).unwrap();
     env.encrypt(&b).unwrap();
@@ -699,7 +675,7 @@ fn keys_of_one_store_share_the_request_quota() {
 #[test]
 fn the_store_quota_refills_as_the_clock_advances() {
     let env = with_quota(4);
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     for _ in 0..4 {
         env.encrypt(&key).unwrap();
     }
@@ -719,7 +695,7 @@ fn the_store_quota_refills_as_the_clock_advances() {
 #[test]
 fn other_stores_and_aws_kms_keys_are_not_limited_by_a_stores_quota() {
     let env = with_quota(2);
-    let (_, key) = store_and_key(&env);
+    let (_, key) = env.store_and_key();
     let (cluster2, ta2) = env.other_cluster();
     let store2 = env
         .kms

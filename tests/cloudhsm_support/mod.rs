@@ -14,7 +14,8 @@ use std::time::Duration;
 use kms_keystore::crypto::SecretString;
 use kms_keystore::kms::{
     CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoresListEntry, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EncryptRequest, UpdateCustomKeyStoreRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
+    UpdateCustomKeyStoreRequest,
 };
 use kms_keystore::store::cloudhsm::KMS_USER;
 use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType, CustomKeyStoreType};
@@ -239,6 +240,32 @@ impl Env {
     /// The labels of the key objects in `cluster`.
     pub fn labels(&self, cluster: &ClusterId) -> Vec<String> {
         self.kms.cloudhsm().key_labels(cluster).unwrap()
+    }
+
+    /// A connected store with one key: (store id, key id).
+    pub fn store_and_key(&self) -> (String, String) {
+        let store = self.connected_store();
+        let key = self.create_key(&store).unwrap().key_id.to_string();
+        (store, key)
+    }
+
+    /// Schedules `key`'s deletion in `days`.
+    pub fn schedule(&self, key: &str, days: u32) {
+        self.kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: key.to_owned(),
+                pending_window_in_days: Some(days),
+            })
+            .unwrap();
+    }
+
+    /// How many keys ListKeys lists.
+    pub fn key_count(&self) -> usize {
+        self.kms
+            .list_keys(ListKeysRequest::default())
+            .unwrap()
+            .keys
+            .len()
     }
 
     /// How many custom key stores DescribeCustomKeyStores lists.
