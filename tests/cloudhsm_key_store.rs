@@ -77,6 +77,10 @@ fn describe_custom_key_stores_json_has_the_aws_cli_fields_and_no_password() {
     let text = json.to_string();
     assert!(!text.contains(PASSWORD));
     assert!(!text.contains("KeyStorePassword"));
+    // Nor does the service's Debug output (it shows the clusters).
+    let debug = format!("{:?}", env.kms);
+    assert!(debug.contains(env.cluster.as_str()));
+    assert!(!debug.contains(PASSWORD));
 }
 
 #[test]
