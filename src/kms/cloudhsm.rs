@@ -62,6 +62,33 @@ impl Kms {
     }
 }
 
+/// The XKS parameters of a Create- or UpdateCustomKeyStore request (the two
+/// share the field names): each API name and whether it is given.
+macro_rules! xks_fields {
+    ($req:expr) => {
+        [
+            ("xksProxyUriEndpoint", $req.xks_proxy_uri_endpoint.is_some()),
+            ("xksProxyUriPath", $req.xks_proxy_uri_path.is_some()),
+            (
+                "xksProxyVpcEndpointServiceName",
+                $req.xks_proxy_vpc_endpoint_service_name.is_some(),
+            ),
+            (
+                "xksProxyVpcEndpointServiceOwner",
+                $req.xks_proxy_vpc_endpoint_service_owner.is_some(),
+            ),
+            (
+                "xksProxyAuthenticationCredential",
+                $req.xks_proxy_authentication_credential.is_some(),
+            ),
+            (
+                "xksProxyConnectivity",
+                $req.xks_proxy_connectivity.is_some(),
+            ),
+        ]
+    };
+}
+
 /// `ValidationException` for the first XKS field given to a CloudHSM store.
 fn reject_xks_fields(fields: [(&str, bool); 6]) -> Result<()> {
     match fields.iter().find(|(_, given)| *given) {
@@ -101,23 +128,7 @@ impl Inner {
         req: &CreateCustomKeyStoreRequest,
         table: &StoreTable,
     ) -> Result<CloudHsmStore> {
-        reject_xks_fields([
-            ("xksProxyUriEndpoint", req.xks_proxy_uri_endpoint.is_some()),
-            ("xksProxyUriPath", req.xks_proxy_uri_path.is_some()),
-            (
-                "xksProxyVpcEndpointServiceName",
-                req.xks_proxy_vpc_endpoint_service_name.is_some(),
-            ),
-            (
-                "xksProxyVpcEndpointServiceOwner",
-                req.xks_proxy_vpc_endpoint_service_owner.is_some(),
-            ),
-            (
-                "xksProxyAuthenticationCredential",
-                req.xks_proxy_authentication_credential.is_some(),
-            ),
-            ("xksProxyConnectivity", req.xks_proxy_connectivity.is_some()),
-        ])?;
+        reject_xks_fields(xks_fields!(req))?;
         let cluster_id: ClusterId =
             required("cloudHsmClusterId", &req.cloud_hsm_cluster_id)?.parse()?;
         let trust_anchor = required("trustAnchorCertificate", &req.trust_anchor_certificate)?;
@@ -169,23 +180,7 @@ impl Inner {
         req: &UpdateCustomKeyStoreRequest,
         _table: &StoreTable,
     ) -> Result<CloudHsmStore> {
-        reject_xks_fields([
-            ("xksProxyUriEndpoint", req.xks_proxy_uri_endpoint.is_some()),
-            ("xksProxyUriPath", req.xks_proxy_uri_path.is_some()),
-            (
-                "xksProxyVpcEndpointServiceName",
-                req.xks_proxy_vpc_endpoint_service_name.is_some(),
-            ),
-            (
-                "xksProxyVpcEndpointServiceOwner",
-                req.xks_proxy_vpc_endpoint_service_owner.is_some(),
-            ),
-            (
-                "xksProxyAuthenticationCredential",
-                req.xks_proxy_authentication_credential.is_some(),
-            ),
-            ("xksProxyConnectivity", req.xks_proxy_connectivity.is_some()),
-        ])?;
+        reject_xks_fields(xks_fields!(req))?;
         let password = req
             .key_store_password
             .as_ref()
