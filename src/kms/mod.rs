@@ -32,6 +32,7 @@ mod stores;
 mod table;
 mod tags;
 pub mod types;
+mod unsupported;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ use crate::error::{Result, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
 use crate::key::state::{self, KeyOperation};
 use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
+use crate::store::cloudhsm::CloudHsm;
 
 pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
@@ -52,6 +54,7 @@ pub use manage_types::*;
 pub use policy::{DEFAULT_POLICY_NAME, MAX_KEY_POLICY_BYTES, default_key_policy};
 pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
+pub use unsupported::ROTATION_PERIOD_DAYS;
 
 pub(crate) use table::KeyTable;
 
@@ -222,6 +225,8 @@ pub(crate) struct Inner {
     pub(crate) stores_pending: std::sync::atomic::AtomicBool,
     /// Keys pending deletion, by deletion date.
     pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
+    /// The CloudHSM clusters of this account and Region (same rng and clock).
+    pub(crate) cloudhsm: CloudHsm,
 }
 
 /// Where a key's material is.
@@ -230,7 +235,6 @@ pub(crate) enum Backing {
     /// In KMS (origin AWS_KMS).
     Kms,
     /// In the cluster of a CloudHSM key store, labelled with the key ARN.
-    #[allow(dead_code, reason = "made by the CloudHSM key store operations")]
     CloudHsm { store: CustomKeyStoreId },
     /// KMS material plus an external key (origin EXTERNAL_KEY_STORE).
     #[allow(dead_code, reason = "made by the external key store operations")]
@@ -286,6 +290,7 @@ impl Kms {
     /// A service with no keys and no key stores.
     pub fn new(config: KmsConfig) -> Kms {
         let rng = Arc::new(SecureRng::new(config.seed));
+        let cloudhsm = CloudHsm::new(Arc::clone(&rng), Arc::clone(&config.clock));
         Kms {
             inner: Arc::new(Inner {
                 account_id: config.account_id,
@@ -299,6 +304,7 @@ impl Kms {
                 stores: RwLock::new(stores::StoreTable::default()),
                 stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
+                cloudhsm,
             }),
         }
     }
