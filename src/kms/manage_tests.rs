@@ -47,7 +47,8 @@ fn add_store(kms: &Kms, origin: OriginType) -> CustomKeyStoreId {
         OriginType::AwsCloudHsm => StoreBackend::CloudHsm(CloudHsmStore {
             cluster_id: ClusterId::from_random_bytes([7; 11]),
             trust_anchor_certificate: "customerCA".into(),
-            key_store_password: "kmsPswd".into(),
+            key_store_password: crate::store::cloudhsm::CuPassword::new("kmsPswd"),
+            cluster_certificate: "cluster certificate".into(),
         }),
         _ => StoreBackend::External(XksStore {
             uri_endpoint: "https://xks.example.com".into(),
