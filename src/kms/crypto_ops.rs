@@ -26,7 +26,7 @@ pub const MAX_CIPHERTEXT_BLOB: usize = 6144;
 /// Largest GenerateDataKey / GenerateRandom request.
 pub const MAX_RANDOM_BYTES: u32 = 1024;
 
-fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<()> {
     if tokens.len() > 10 {
         return Err(Error::validation(
             "grantTokens",
