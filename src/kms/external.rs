@@ -885,3 +885,6 @@ impl Inner {
         Ok(kms_layer)
     }
 }
+
+#[cfg(test)]
+mod tests;

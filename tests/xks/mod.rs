@@ -92,7 +92,11 @@ pub(crate) fn public_request(name: &str, endpoint: &str) -> CreateCustomKeyStore
 }
 
 /// CreateCustomKeyStore for a VPC_ENDPOINT_SERVICE store.
-pub(crate) fn vpc_request(name: &str, endpoint: &str, service: &str) -> CreateCustomKeyStoreRequest {
+pub(crate) fn vpc_request(
+    name: &str,
+    endpoint: &str,
+    service: &str,
+) -> CreateCustomKeyStoreRequest {
     CreateCustomKeyStoreRequest {
         xks_proxy_connectivity: Some(XksProxyConnectivityType::VpcEndpointService),
         xks_proxy_vpc_endpoint_service_name: Some(service.into()),
