@@ -1557,3 +1557,84 @@ fn external_stores_and_a_default_config_use_250_ms() {
         Duration::from_millis(250)
     );
 }
+
+#[test]
+fn a_slow_health_check_does_not_block_other_stores() {
+    let f = fixture_with(|c| c.with_xks_proxy_timeout(Duration::from_millis(400)));
+    // Store B is connected and has a key.
+    let (b, _ekm_b) = connected_store(&f.kms);
+    let key = xks_key(&f.kms, &b, EXTERNAL_KEY);
+    // Store A's proxy answers slowly.
+    let slow_endpoint = "https://slow.example.com";
+    let slow = proxy_at(&f.kms, slow_endpoint);
+    let a = f
+        .kms
+        .create_custom_key_store(public_request("slow", slow_endpoint))
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    slow.set_latency(Latency::real(Duration::from_millis(250)));
+    let tracked = Tracked::attach(&f.kms, slow_endpoint, slow.clone());
+    let slow_new = proxy_at(&f.kms, "https://slow-2.example.com");
+    slow_new.set_latency(Latency::real(Duration::from_millis(250)));
+    let tracked_new = Tracked::attach(&f.kms, "https://slow-2.example.com", slow_new.clone());
+    let in_flight = || tracked.in_flight() + tracked_new.in_flight();
+    type Op<'a> = Box<dyn Fn() -> kms_keystore::Result<()> + Sync + 'a>;
+    let operations: Vec<(&str, Op<'_>)> = vec![
+        ("connect", Box::new(|| f.kms.connect_custom_key_store(&a))),
+        (
+            "update",
+            Box::new(|| {
+                // The proxy's credential is rotated, and KMS is told.
+                slow.rotate_credential(
+                    kms_keystore::store::external::XksCredential::new(
+                        "QRSTUVWXYZ234567ABCD",
+                        NEW_SECRET,
+                    )
+                    .unwrap(),
+                );
+                f.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                    custom_key_store_id: a.clone(),
+                    xks_proxy_authentication_credential: Some(new_credential()),
+                    ..Default::default()
+                })
+            }),
+        ),
+        (
+            "create",
+            Box::new(|| {
+                f.kms
+                    .create_custom_key_store(public_request("slow-2", "https://slow-2.example.com"))
+                    .map(drop)
+            }),
+        ),
+    ];
+    for (what, op) in operations {
+        std::thread::scope(|s| {
+            let slow_call = s.spawn(|| op());
+            while in_flight() == 0 {
+                assert!(!slow_call.is_finished(), "{what} did not call the proxy");
+                std::thread::yield_now();
+            }
+            let blob = encrypt(&f.kms, &key, "not blocked").unwrap();
+            assert_eq!(decrypt(&f.kms, &blob).unwrap(), b"not blocked");
+            f.kms
+                .update_custom_key_store(UpdateCustomKeyStoreRequest {
+                    custom_key_store_id: b.clone(),
+                    new_custom_key_store_name: Some(format!("b-{what}")),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(
+                in_flight(),
+                1,
+                "{what}: store B was used and renamed while A's proxy was still answering"
+            );
+            slow_call.join().unwrap().unwrap();
+        });
+    }
+    assert_eq!(
+        describe(&f.kms, &a).connection_state,
+        ConnectionStateType::Connected
+    );
+}

@@ -924,23 +924,40 @@ fn a_slow_proxy_does_not_block_other_keys() {
         .key_metadata
         .arn;
     slow.set_latency(Latency::real(Duration::from_millis(200)));
+    let tracked = Tracked::attach(&f.kms, ENDPOINT, slow.clone());
     slow.reset_call_counts();
     std::thread::scope(|s| {
         let slow_call = s.spawn(|| encrypt(&f.kms, &slow_key, "slow"));
         // Wait until the slow call is inside the proxy.
-        while slow.calls(XksOperation::Encrypt) == 0 {
+        while tracked.in_flight() == 0 {
+            assert!(
+                !slow_call.is_finished(),
+                "the slow call did not reach the proxy"
+            );
             std::thread::yield_now();
         }
         let blob = encrypt(&f.kms, &plain_key, "fast").unwrap();
         assert_eq!(decrypt(&f.kms, &blob).unwrap(), b"fast");
         let blob = encrypt(&f.kms, &fast_key, "fast too").unwrap();
         assert_eq!(decrypt(&f.kms, &blob).unwrap(), b"fast too");
+        // Operations that take the key table's and the store table's
+        // write locks finish too.
+        f.kms.create_key(CreateKeyRequest::default()).unwrap();
+        f.kms
+            .update_custom_key_store(kms_keystore::kms::UpdateCustomKeyStoreRequest {
+                custom_key_store_id: fast_store.clone(),
+                new_custom_key_store_name: Some("renamed".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        f.kms.disable_key(&plain_key).unwrap();
         f.kms
             .describe_custom_key_stores(Default::default())
             .unwrap();
         f.kms.describe_key(&slow_key).unwrap();
-        assert!(
-            !slow_call.is_finished(),
+        assert_eq!(
+            tracked.in_flight(),
+            1,
             "the other keys finished while the slow proxy call was still running"
         );
         let slow_blob = slow_call.join().unwrap().unwrap();

@@ -12,7 +12,10 @@ use kms_keystore::kms::{
     DescribeCustomKeyStoresRequest, EncryptRequest, XksProxyAuthenticationCredential,
 };
 use kms_keystore::store::external::{
-    InMemoryExternalKeyManager, VpcEndpointService, XksCredential, XksProxyUri,
+    ExternalKeyManager, HealthStatusRequest, HealthStatusResponse, InMemoryExternalKeyManager,
+    KeyMetadataRequest, KeyMetadataResponse, VpcEndpointService, XksCall, XksCredential,
+    XksDecryptRequest, XksDecryptResponse, XksEncryptRequest, XksEncryptResponse, XksError,
+    XksProxyUri,
 };
 use kms_keystore::store::{ConnectionStateType, XksProxyConnectivityType};
 use kms_keystore::{Kms, KmsConfig, ManualClock};
@@ -176,3 +179,77 @@ pub(crate) fn decrypt(kms: &Kms, blob: &[u8]) -> kms_keystore::Result<Vec<u8>> {
 
 /// A long simulated latency: any call times out, without waiting.
 pub(crate) const FOREVER: Duration = Duration::from_secs(3600);
+
+/// A proxy wrapper that knows whether a call is in progress, so a test can
+/// prove that other work finished *during* a slow proxy call.
+#[derive(Debug)]
+pub(crate) struct Tracked {
+    inner: InMemoryExternalKeyManager,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
+
+impl Tracked {
+    /// Wraps `inner` and attaches the wrapper at `endpoint` instead of it.
+    pub(crate) fn attach(
+        kms: &Kms,
+        endpoint: &str,
+        inner: InMemoryExternalKeyManager,
+    ) -> Arc<Tracked> {
+        let tracked = Arc::new(Tracked {
+            inner,
+            in_flight: Default::default(),
+        });
+        kms.xks_network().attach(endpoint, tracked.clone());
+        tracked
+    }
+
+    /// How many calls are inside the proxy now.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn track<T>(&self, f: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.in_flight.fetch_add(1, SeqCst);
+        let out = f();
+        self.in_flight.fetch_sub(1, SeqCst);
+        out
+    }
+}
+
+impl ExternalKeyManager for Tracked {
+    fn get_health_status(
+        &self,
+        call: &XksCall,
+        request: &HealthStatusRequest,
+    ) -> Result<HealthStatusResponse, XksError> {
+        self.track(|| self.inner.get_health_status(call, request))
+    }
+
+    fn get_key_metadata(
+        &self,
+        call: &XksCall,
+        key_id: &kms_keystore::XksKeyId,
+        request: &KeyMetadataRequest,
+    ) -> Result<KeyMetadataResponse, XksError> {
+        self.track(|| self.inner.get_key_metadata(call, key_id, request))
+    }
+
+    fn encrypt(
+        &self,
+        call: &XksCall,
+        key_id: &kms_keystore::XksKeyId,
+        request: &XksEncryptRequest,
+    ) -> Result<XksEncryptResponse, XksError> {
+        self.track(|| self.inner.encrypt(call, key_id, request))
+    }
+
+    fn decrypt(
+        &self,
+        call: &XksCall,
+        key_id: &kms_keystore::XksKeyId,
+        request: &XksDecryptRequest,
+    ) -> Result<XksDecryptResponse, XksError> {
+        self.track(|| self.inner.decrypt(call, key_id, request))
+    }
+}
