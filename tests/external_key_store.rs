@@ -3,6 +3,13 @@
 //! the secret, Connect/Disconnect with every XKS connection error code,
 //! UpdateCustomKeyStore and DeleteCustomKeyStore.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 mod xks;
 
 use std::time::Duration;
@@ -529,7 +536,8 @@ fn an_unreachable_or_unavailable_proxy_refuses_a_public_store() {
         "XksProxyUriUnreachableException"
     );
     let ekm = proxy(&f.kms);
-    let cases: Vec<(&str, Box<dyn Fn()>, Box<dyn Fn()>)> = vec![
+    type Switch<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, Switch<'_>, Switch<'_>)> = vec![
         (
             "unreachable",
             Box::new(|| ekm.set_unreachable(true)),
@@ -1611,7 +1619,7 @@ fn a_slow_health_check_does_not_block_other_stores() {
     ];
     for (what, op) in operations {
         std::thread::scope(|s| {
-            let slow_call = s.spawn(|| op());
+            let slow_call = s.spawn(&op);
             while in_flight() == 0 {
                 assert!(!slow_call.is_finished(), "{what} did not call the proxy");
                 std::thread::yield_now();

@@ -3,6 +3,13 @@
 //! failures during cryptographic operations, the bounded wait for the
 //! proxy with no lock held, and the custom key store request quota.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 mod xks;
 
 use std::sync::{Arc, Mutex};
