@@ -11,11 +11,39 @@ use kms_keystore::{Error, Kms, KmsConfig, ManualClock, Timestamp};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+/// A dispatcher over a seeded KMS on a manual clock, with one ready
+/// CloudHSM cluster (`cluster-jw7qqa4ryqv`, kmsuser `kmsPswd1`) and one XKS
+/// proxy (`https://xks.example.com`, external key `bb8562717f809024`).
 fn dispatcher() -> Dispatcher {
+    with_fixture(READY_FIXTURE).0
+}
+
+const XKS_SECRET: &str = "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=";
+
+const READY_FIXTURE: &str = r#"{
+  "cloudhsm_clusters": [{
+    "id": "cluster-jw7qqa4ryqv",
+    "subnets": {"subnet-a6b10bd1": "us-west-2a", "subnet-b6b10bd2": "us-west-2b"},
+    "hsms": ["us-west-2a", "us-west-2b"],
+    "users": [{"name": "kmsuser", "password": "kmsPswd1"}]
+  }],
+  "external_key_managers": [{
+    "uri_endpoint": "https://xks.example.com",
+    "credential": {"access_key_id": "ABCDEFGHIJKLMNOPQRST",
+                   "secret_access_key": "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo="},
+    "keys": [{"id": "bb8562717f809024"}, {"id": "second"}]
+  }]
+}"#;
+
+/// A dispatcher whose KMS sees what `text` provisions.
+fn with_fixture(text: &str) -> (Dispatcher, kms_keystore::wire::Provisioned) {
     let clock = ManualClock::new(Timestamp::from_millis(1_499_288_695_918));
-    Dispatcher::new(Kms::new(
-        KmsConfig::default().with_clock(clock).with_seed(7),
-    ))
+    let kms = Kms::new(KmsConfig::default().with_clock(clock).with_seed(7));
+    let p = Fixture::from_json(text)
+        .unwrap()
+        .provision(kms.cloudhsm(), kms.xks_network())
+        .unwrap();
+    (Dispatcher::new(kms), p)
 }
 
 /// Calls `TrentService.<op>` with `body`; returns the status and parsed body.
@@ -61,12 +89,15 @@ fn b64(v: &Value) -> Vec<u8> {
 
 // ---------------------------------------------------------------- routing
 
-/// A successful call of every routed KMS operation: the case list must name
-/// every routed operation, so routing a new one without a test fails here.
+/// A call of every routed KMS operation with its expected answer: the case
+/// list must name every routed operation, so routing a new one without a
+/// test fails here. Operations the crate answers with AWS's
+/// `UnsupportedOperationException` (400, not 501) are routed too.
 #[test]
-fn every_routed_kms_operation_answers_200_with_its_output() {
-    let w = dispatcher();
+fn every_routed_kms_operation_answers_with_its_output() {
+    let (w, provisioned) = with_fixture(READY_FIXTURE);
     let key = new_key(&w);
+    let other = new_key(&w);
     let blob =
         ok(&w, "Encrypt", json!({"KeyId": key, "Plaintext": "aGk="}))["CiphertextBlob"].clone();
     let doomed = new_key(&w);
@@ -76,6 +107,9 @@ fn every_routed_kms_operation_answers_200_with_its_output() {
         expect(&v);
         tested.insert(op);
     };
+    let empty = |v: &Value| assert_eq!(v, &json!({}));
+
+    // Keys.
     check("CreateKey", json!({"Description": "d"}), &|v| {
         assert_eq!(v["KeyMetadata"]["Description"], "d")
     });
@@ -86,12 +120,8 @@ fn every_routed_kms_operation_answers_200_with_its_output() {
         assert_eq!(v["Keys"].as_array().unwrap().len(), 1);
         assert_eq!(v["Truncated"], true);
     });
-    check("DisableKey", json!({"KeyId": key}), &|v| {
-        assert_eq!(v, &json!({}))
-    });
-    check("EnableKey", json!({"KeyId": key}), &|v| {
-        assert_eq!(v, &json!({}))
-    });
+    check("DisableKey", json!({"KeyId": key}), &empty);
+    check("EnableKey", json!({"KeyId": key}), &empty);
     check(
         "ScheduleKeyDeletion",
         json!({"KeyId": doomed, "PendingWindowInDays": 7}),
@@ -105,6 +135,13 @@ fn every_routed_kms_operation_answers_200_with_its_output() {
         assert!(v["KeyId"].as_str().unwrap().ends_with(&doomed))
     });
     check(
+        "UpdateKeyDescription",
+        json!({"KeyId": key, "Description": "new words"}),
+        &empty,
+    );
+
+    // Cryptography.
+    check(
         "Encrypt",
         json!({"KeyId": key, "Plaintext": "aGk="}),
         &|v| {
@@ -117,7 +154,7 @@ fn every_routed_kms_operation_answers_200_with_its_output() {
     });
     check(
         "ReEncrypt",
-        json!({"CiphertextBlob": blob, "DestinationKeyId": key}),
+        json!({"CiphertextBlob": blob, "DestinationKeyId": other}),
         &|v| assert!(!b64(&v["CiphertextBlob"]).is_empty()),
     );
     check(
@@ -136,29 +173,136 @@ fn every_routed_kms_operation_answers_200_with_its_output() {
     check("GenerateRandom", json!({"NumberOfBytes": 24}), &|v| {
         assert_eq!(b64(&v["Plaintext"]).len(), 24)
     });
-    check("DescribeCustomKeyStores", json!({}), &|v| {
-        assert_eq!(v["CustomKeyStores"], json!([]))
+
+    // Aliases, tags, key policies.
+    check(
+        "CreateAlias",
+        json!({"AliasName": "alias/app", "TargetKeyId": key}),
+        &empty,
+    );
+    check(
+        "UpdateAlias",
+        json!({"AliasName": "alias/app", "TargetKeyId": other}),
+        &empty,
+    );
+    check("ListAliases", json!({"KeyId": other}), &|v| {
+        assert_eq!(v["Aliases"][0]["AliasName"], "alias/app");
+        assert!(v["Aliases"][0]["CreationDate"].is_number());
     });
-    // The store-changing operations: routed to KMS, which answers for the
-    // unknown store (a 501 or UnknownOperationException would fail here).
-    for op in [
+    check("DeleteAlias", json!({"AliasName": "alias/app"}), &empty);
+    check(
+        "TagResource",
+        json!({"KeyId": key, "Tags": [{"TagKey": "team", "TagValue": "wire"}]}),
+        &empty,
+    );
+    check("ListResourceTags", json!({"KeyId": key}), &|v| {
+        assert_eq!(v["Tags"], json!([{"TagKey": "team", "TagValue": "wire"}]))
+    });
+    check(
+        "UntagResource",
+        json!({"KeyId": key, "TagKeys": ["team"]}),
+        &empty,
+    );
+    check("ListKeyPolicies", json!({"KeyId": key}), &|v| {
+        assert_eq!(v["PolicyNames"], json!(["default"]))
+    });
+    let policy = ok(&w, "GetKeyPolicy", json!({"KeyId": key}))["Policy"].clone();
+    check(
+        "GetKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default"}),
+        &|v| assert!(v["Policy"].as_str().unwrap().contains("Statement")),
+    );
+    check(
+        "PutKeyPolicy",
+        json!({"KeyId": key, "PolicyName": "default", "Policy": policy}),
+        &empty,
+    );
+
+    // Custom key stores: a CloudHSM store through its whole life, and an
+    // external key store created and deleted.
+    let trust_anchor = provisioned.cloudhsm_clusters[0]
+        .trust_anchor
+        .clone()
+        .unwrap();
+    let store = std::cell::RefCell::new(String::new());
+    check(
+        "CreateCustomKeyStore",
+        json!({"CustomKeyStoreName": "hsm", "CloudHsmClusterId": "cluster-jw7qqa4ryqv",
+               "TrustAnchorCertificate": trust_anchor, "KeyStorePassword": "kmsPswd1"}),
+        &|v| {
+            let id = v["CustomKeyStoreId"].as_str().unwrap();
+            assert!(id.starts_with("cks-"));
+            *store.borrow_mut() = id.to_owned();
+        },
+    );
+    let store = store.into_inner();
+    check(
+        "DescribeCustomKeyStores",
+        json!({"CustomKeyStoreId": store}),
+        &|v| {
+            let s = &v["CustomKeyStores"][0];
+            assert_eq!(s["ConnectionState"], "DISCONNECTED");
+            assert_eq!(s["CustomKeyStoreType"], "AWS_CLOUDHSM");
+            assert!(s["CreationDate"].is_number());
+            assert!(s.get("ConnectionErrorCode").is_none());
+        },
+    );
+    check(
         "ConnectCustomKeyStore",
+        json!({"CustomKeyStoreId": store}),
+        &empty,
+    );
+    let hsm_key = ok(
+        &w,
+        "CreateKey",
+        json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": store}),
+    );
+    assert_eq!(
+        hsm_key["KeyMetadata"]["CloudHsmClusterId"],
+        "cluster-jw7qqa4ryqv"
+    );
+    assert_eq!(hsm_key["KeyMetadata"]["CustomKeyStoreId"], store.as_str());
+    check(
         "DisconnectCustomKeyStore",
-        "DeleteCustomKeyStore",
+        json!({"CustomKeyStoreId": store}),
+        &empty,
+    );
+    check(
         "UpdateCustomKeyStore",
-    ] {
-        let (status, v) = kms(&w, op, json!({"CustomKeyStoreId": "cks-1234567890abcdef0"}));
-        assert_error(status, &v, 400, "CustomKeyStoreNotFoundException");
-        tested.insert(op);
-    }
-    let (status, v) = kms(
+        json!({"CustomKeyStoreId": store, "NewCustomKeyStoreName": "renamed"}),
+        &empty,
+    );
+    let xks = ok(
         &w,
         "CreateCustomKeyStore",
-        json!({"CustomKeyStoreName": "s", "CloudHsmClusterId": "cluster-jw7qqa4ryqv",
-               "TrustAnchorCertificate": "x", "KeyStorePassword": "kmsPswd1"}),
+        json!({"CustomKeyStoreName": "xks", "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+               "XksProxyUriEndpoint": "https://xks.example.com", "XksProxyUriPath": "/kms/xks/v1",
+               "XksProxyConnectivity": "PUBLIC_ENDPOINT",
+               "XksProxyAuthenticationCredential": {"AccessKeyId": "ABCDEFGHIJKLMNOPQRST",
+                                                    "RawSecretAccessKey": XKS_SECRET}}),
+    )["CustomKeyStoreId"]
+        .clone();
+    check(
+        "DeleteCustomKeyStore",
+        json!({"CustomKeyStoreId": xks}),
+        &empty,
     );
-    assert_eq!(status, 400, "{v}");
-    tested.insert("CreateCustomKeyStore");
+
+    // Routed, and answered as AWS answers for what this KMS does not do
+    // (400 UnsupportedOperationException, after the key checks).
+    for (op, body) in [
+        ("EnableKeyRotation", json!({"KeyId": key})),
+        ("DisableKeyRotation", json!({"KeyId": key})),
+        ("GetKeyRotationStatus", json!({"KeyId": key})),
+        (
+            "GenerateDataKeyPair",
+            json!({"KeyId": key, "KeyPairSpec": "RSA_2048"}),
+        ),
+    ] {
+        let (status, v) = kms(&w, op, body);
+        assert_error(status, &v, 400, "UnsupportedOperationException");
+        tested.insert(op);
+    }
 
     let routed: BTreeSet<&str> = Service::Kms.routed_operations().collect();
     assert_eq!(routed, tested, "every routed operation needs a case here");
@@ -523,6 +667,69 @@ fn list_keys_pages_with_next_marker() {
     assert_error(status, &v, 400, "InvalidMarkerException");
 }
 
+#[test]
+fn external_key_store_keys_work_end_to_end_through_the_wire() {
+    let w = dispatcher();
+    let store = ok(
+        &w,
+        "CreateCustomKeyStore",
+        json!({"CustomKeyStoreName": "xks", "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+               "XksProxyUriEndpoint": "https://xks.example.com", "XksProxyUriPath": "/kms/xks/v1",
+               "XksProxyConnectivity": "PUBLIC_ENDPOINT",
+               "XksProxyAuthenticationCredential": {"AccessKeyId": "ABCDEFGHIJKLMNOPQRST",
+                                                    "RawSecretAccessKey": XKS_SECRET}}),
+    )["CustomKeyStoreId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let create = json!({"Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": store,
+                        "XksKeyId": "bb8562717f809024"});
+    let (status, v) = kms(&w, "CreateKey", create.clone());
+    assert_error(status, &v, 400, "CustomKeyStoreInvalidStateException");
+    ok(
+        &w,
+        "ConnectCustomKeyStore",
+        json!({"CustomKeyStoreId": store}),
+    );
+    let described = ok(
+        &w,
+        "DescribeCustomKeyStores",
+        json!({"CustomKeyStoreId": store}),
+    );
+    let s = &described["CustomKeyStores"][0];
+    assert_eq!(s["ConnectionState"], "CONNECTED");
+    assert_eq!(
+        s["XksProxyConfiguration"]["AccessKeyId"],
+        "ABCDEFGHIJKLMNOPQRST"
+    );
+    assert!(!described.to_string().contains(XKS_SECRET));
+    let key = ok(&w, "CreateKey", create.clone())["KeyMetadata"].clone();
+    assert_eq!(
+        key["XksKeyConfiguration"],
+        json!({"Id": "bb8562717f809024"})
+    );
+    assert_eq!(key["Origin"], "EXTERNAL_KEY_STORE");
+    let ct = ok(
+        &w,
+        "Encrypt",
+        json!({"KeyId": key["KeyId"], "Plaintext": B64.encode(b"two layers")}),
+    );
+    let pt = ok(
+        &w,
+        "Decrypt",
+        json!({"CiphertextBlob": ct["CiphertextBlob"]}),
+    );
+    assert_eq!(b64(&pt["Plaintext"]), b"two layers");
+    let (status, v) = kms(&w, "CreateKey", create);
+    assert_error(status, &v, 400, "XksKeyAlreadyInUseException");
+    let (status, v) = kms(
+        &w,
+        "CreateKey",
+        json!({"Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": store, "XksKeyId": "missing"}),
+    );
+    assert_error(status, &v, 400, "XksKeyNotFoundException");
+}
+
 // --------------------------------------------------------------- cloudhsmv2
 
 const TWO_AZ_FIXTURE: &str = r#"{
@@ -540,16 +747,6 @@ fn hsm(w: &Dispatcher, op: &str, body: Value) -> (u16, Value) {
         &format!("BaldrApiService.{op}"),
         body.to_string().as_bytes(),
     )
-}
-
-fn with_fixture(text: &str) -> (Dispatcher, kms_keystore::wire::Provisioned) {
-    let w = dispatcher();
-    let network = kms_keystore::store::external::XksNetwork::new();
-    let p = Fixture::from_json(text)
-        .unwrap()
-        .provision(w.cloudhsm(), &network)
-        .unwrap();
-    (w, p)
 }
 
 #[test]

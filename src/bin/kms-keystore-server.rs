@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use kms_keystore::Kms;
 use kms_keystore::wire::{self, Dispatcher, Fixture};
 use tiny_http::{Header, Method, Request, Response, Server};
 
@@ -116,12 +115,8 @@ fn run(opts: &Options) -> Result<(), String> {
             Fixture::from_json(&text).map_err(|e| format!("{path}: {}", e.message()))?
         }
     };
-    let kms = Kms::new(fixture.kms_config().map_err(|e| e.to_string())?);
-    let (cloudhsm, network) = backends(&kms);
-    let provisioned = fixture
-        .provision(&cloudhsm, &network)
-        .map_err(|e| e.message().to_owned())?;
-    let dispatcher = Dispatcher::new(kms).with_cloudhsm(cloudhsm);
+    let (kms, provisioned) = fixture.build().map_err(|e| e.message().to_owned())?;
+    let dispatcher = Dispatcher::new(kms);
 
     let server =
         Server::http(&opts.listen).map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
@@ -150,19 +145,6 @@ fn run(opts: &Options) -> Result<(), String> {
         let _ = w.join();
     }
     Ok(())
-}
-
-/// The CloudHSM service and the XKS network the KMS sees.
-fn backends(
-    _kms: &Kms,
-) -> (
-    kms_keystore::store::cloudhsm::CloudHsm,
-    kms_keystore::store::external::XksNetwork,
-) {
-    (
-        kms_keystore::store::cloudhsm::CloudHsm::standalone(None),
-        kms_keystore::store::external::XksNetwork::new(),
-    )
 }
 
 /// Prints the startup line on standard output.

@@ -68,7 +68,7 @@ fn describe_clusters(w: &Dispatcher, v: Input) -> Result<Value> {
             }
         }
     }
-    let mut out = w.cloudhsm.describe_clusters(ids.as_deref());
+    let mut out = w.cloudhsm().describe_clusters(ids.as_deref());
     out.clusters.retain(|c| {
         states.as_ref().is_none_or(|s| s.contains(&c.state))
             && vpcs.as_ref().is_none_or(|v| v.contains(&c.vpc_id))
@@ -96,7 +96,7 @@ fn find_hsm(
     cluster: &ClusterId,
     matches: impl Fn(&HsmDescription) -> bool,
 ) -> Option<HsmDescription> {
-    w.cloudhsm
+    w.cloudhsm()
         .describe_clusters(Some(std::slice::from_ref(cluster)))
         .clusters
         .into_iter()
@@ -107,7 +107,7 @@ fn find_hsm(
 fn create_hsm(w: &Dispatcher, v: Input) -> Result<Value> {
     let req: CreateHsmInput = input(v)?;
     let cluster: ClusterId = req.cluster_id.parse()?;
-    let hsm_id = w.cloudhsm.create_hsm(&cluster, &req.availability_zone)?;
+    let hsm_id = w.cloudhsm().create_hsm(&cluster, &req.availability_zone)?;
     let hsm = find_hsm(w, &cluster, |h| h.hsm_id == hsm_id)
         .ok_or_else(|| Error::internal("the new HSM is not described"))?;
     Ok(json!({ "Hsm": hsm_json(&hsm)? }))
@@ -152,7 +152,7 @@ fn delete_hsm(w: &Dispatcher, v: Input) -> Result<Value> {
     });
     let Some(hsm) = hsm else {
         let known = !w
-            .cloudhsm
+            .cloudhsm()
             .describe_clusters(Some(std::slice::from_ref(&cluster)))
             .clusters
             .is_empty();
@@ -167,6 +167,6 @@ fn delete_hsm(w: &Dispatcher, v: Input) -> Result<Value> {
             "Cluster {cluster} has no such HSM. Use DescribeClusters to find its HSMs."
         ));
     };
-    w.cloudhsm.delete_hsm(&cluster, &hsm.hsm_id)?;
+    w.cloudhsm().delete_hsm(&cluster, &hsm.hsm_id)?;
     Ok(json!({ "HsmId": hsm.hsm_id }))
 }

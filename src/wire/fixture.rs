@@ -89,7 +89,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::{ClusterId, HsmId, XksKeyId};
-use crate::kms::KmsConfig;
+use crate::kms::{Kms, KmsConfig};
 use crate::store::cloudhsm::{CloudHsm, ClusterState, HsmState};
 use crate::store::external::{
     EkmHealthStatus, InMemoryExternalKeyManager, Latency, VpcEndpointService, XksCredential,
@@ -423,6 +423,18 @@ impl Fixture {
             Some(seed) => config.with_seed(seed),
             None => config,
         })
+    }
+
+    /// A [`Kms`] as [`Fixture::kms_config`] says, with the fixture's
+    /// clusters in its CloudHSM service ([`Kms::cloudhsm`]) and its external
+    /// key managers on its XKS network ([`Kms::xks_network`]).
+    ///
+    /// # Errors
+    /// As [`Fixture::kms_config`] and [`Fixture::provision`].
+    pub fn build(&self) -> Result<(Kms, Provisioned)> {
+        let kms = Kms::new(self.kms_config()?);
+        let provisioned = self.provision(kms.cloudhsm(), kms.xks_network())?;
+        Ok((kms, provisioned))
     }
 
     /// Provisions the clusters in `cloudhsm` and attaches the external key

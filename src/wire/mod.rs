@@ -241,28 +241,17 @@ macro_rules! operations {
 pub(crate) use operations;
 
 /// Routes AWS JSON 1.1 requests to a [`Kms`] and to the CloudHSM clusters
-/// it sees. Cheap to clone; `Send + Sync`.
+/// it sees ([`Kms::cloudhsm`]). Cheap to clone; `Send + Sync`.
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
     kms: Kms,
-    cloudhsm: CloudHsm,
 }
 
 impl Dispatcher {
-    /// A dispatcher for `kms`. cloudhsmv2 requests go to a CloudHSM service
-    /// of its own until [`Dispatcher::with_cloudhsm`] names the one `kms`
-    /// sees.
+    /// A dispatcher for `kms`: KMS requests run on it, cloudhsmv2 requests
+    /// on its CloudHSM service.
     pub fn new(kms: Kms) -> Dispatcher {
-        Dispatcher {
-            kms,
-            cloudhsm: CloudHsm::standalone(None),
-        }
-    }
-
-    /// Serves cloudhsmv2 requests from `cloudhsm`.
-    pub fn with_cloudhsm(mut self, cloudhsm: CloudHsm) -> Dispatcher {
-        self.cloudhsm = cloudhsm;
-        self
+        Dispatcher { kms }
     }
 
     /// The KMS it serves.
@@ -270,9 +259,9 @@ impl Dispatcher {
         &self.kms
     }
 
-    /// The CloudHSM service it serves.
+    /// The CloudHSM service it serves (the one the KMS sees).
     pub fn cloudhsm(&self) -> &CloudHsm {
-        &self.cloudhsm
+        self.kms.cloudhsm()
     }
 
     /// Runs the request `target` (the `X-Amz-Target` header, e.g.
@@ -319,10 +308,15 @@ impl Dispatcher {
     }
 }
 
-/// Zeroizes the `Plaintext` member of an output once it is written.
+/// The output members that carry secrets.
+const SECRET_MEMBERS: &[&str] = &["Plaintext", "PrivateKeyPlaintext"];
+
+/// Zeroizes the secret members of an output once it is written.
 fn scrub_plaintext(out: &mut Value) {
-    if let Some(Value::String(s)) = out.get_mut("Plaintext") {
-        zeroize::Zeroize::zeroize(s);
+    for member in SECRET_MEMBERS {
+        if let Some(Value::String(s)) = out.get_mut(*member) {
+            zeroize::Zeroize::zeroize(s);
+        }
     }
 }
 
@@ -435,12 +429,13 @@ fn empty(out: Result<()>) -> Result<Value> {
     out.map(|()| Value::Object(Map::new()))
 }
 
-/// Serializes an output whose `Plaintext` member is secret (it serializes as
-/// a redaction placeholder): the member is written from `expose_secret()` as
-/// base64, as AWS sends it.
-fn output_with_plaintext<T: Serialize>(
+/// Serializes an output whose secret member (`Plaintext`,
+/// `PrivateKeyPlaintext`) serializes as a redaction placeholder: the member
+/// is written from `expose_secret()` as base64, as AWS sends it.
+fn output_with_secret<T: Serialize>(
     out: Result<T>,
-    plaintext: impl FnOnce(&T) -> &crate::crypto::Plaintext,
+    member: &'static str,
+    secret: impl FnOnce(&T) -> &crate::crypto::Plaintext,
 ) -> Result<Value> {
     let out = out?;
     let mut value = serde_json::to_value(&out).map_err(|e| Error::internal(&e.to_string()))?;
@@ -448,8 +443,8 @@ fn output_with_plaintext<T: Serialize>(
         return Err(Error::internal("output is not an object"));
     };
     map.insert(
-        "Plaintext".to_owned(),
-        Value::String(crate::base64_blob::encode(plaintext(&out).expose_secret())),
+        member.to_owned(),
+        Value::String(crate::base64_blob::encode(secret(&out).expose_secret())),
     );
     Ok(value)
 }

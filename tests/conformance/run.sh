@@ -86,6 +86,9 @@ export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 export AWS_DEFAULT_REGION=us-west-2
 export AWS_CONFIG_FILE="$WORK/aws-config"
 export AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-credentials"
+# aws CLI v1 would fetch parameters that start with https:// (the XKS
+# proxy endpoint); v2 does not. Turn that off, as the README tells users.
+printf '[default]\ncli_follow_urlparam = false\n' > "$AWS_CONFIG_FILE"
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_PAGER=""
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_CA_BUNDLE || true
