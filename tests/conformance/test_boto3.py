@@ -337,3 +337,32 @@ def test_requests_no_sdk_sends_get_the_protocol_errors():
     assert (status, body["__type"]) == (400, "ValidationException")
     status, _ = raw("", b"", method="GET")
     assert status == 200
+
+
+def test_aliases_tags_policies_and_descriptions(kms):
+    key = kms.create_key(Description="managed")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/conformance", TargetKeyId=key)
+    ct = kms.encrypt(KeyId="alias/conformance", Plaintext=b"via alias")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"via alias"
+    aliases = kms.list_aliases(KeyId=key)["Aliases"]
+    assert [a["AliasName"] for a in aliases] == ["alias/conformance"]
+    assert isinstance(aliases[0]["CreationDate"], datetime.datetime)
+    with pytest.raises(kms.exceptions.AlreadyExistsException):
+        kms.create_alias(AliasName="alias/conformance", TargetKeyId=key)
+    kms.delete_alias(AliasName="alias/conformance")
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.describe_key(KeyId="alias/conformance")
+
+    kms.tag_resource(KeyId=key, Tags=[{"TagKey": "team", "TagValue": "wire"}])
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == [{"TagKey": "team", "TagValue": "wire"}]
+    kms.untag_resource(KeyId=key, TagKeys=["team"])
+    assert kms.list_resource_tags(KeyId=key)["Tags"] == []
+
+    policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    assert kms.list_key_policies(KeyId=key)["PolicyNames"] == ["default"]
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=policy)
+    with pytest.raises(kms.exceptions.MalformedPolicyDocumentException):
+        kms.put_key_policy(KeyId=key, PolicyName="default", Policy="{not json")
+
+    kms.update_key_description(KeyId=key, Description="renamed")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "renamed"
