@@ -41,8 +41,13 @@ BIN="$(cargo metadata --format-version 1 --no-deps \
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
+PYTEST_PID=""
 cleanup() {
     status=$?
+    if [ -n "$PYTEST_PID" ] && kill -0 "$PYTEST_PID" 2>/dev/null; then
+        kill "$PYTEST_PID" 2>/dev/null || true
+        wait "$PYTEST_PID" 2>/dev/null || true
+    fi
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         # Give it two seconds, then make sure.
@@ -93,4 +98,8 @@ export AWS_EC2_METADATA_DISABLED=true
 export AWS_PAGER=""
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_CA_BUNDLE || true
 export PATH="$VENV/bin:$PATH"
-timeout "${CONFORMANCE_TIMEOUT:-600}" "$VENV/bin/python" -m pytest -p no:cacheprovider "$HERE"
+# In the background and waited for, so that a signal to this script runs
+# the cleanup at once rather than after pytest.
+timeout "${CONFORMANCE_TIMEOUT:-600}" "$VENV/bin/python" -m pytest -p no:cacheprovider "$HERE" &
+PYTEST_PID=$!
+wait "$PYTEST_PID"
