@@ -810,3 +810,117 @@ fn concurrent_crypto_management_flapping_and_faults_lose_nothing_immediate_mode(
 fn concurrent_crypto_management_flapping_and_faults_lose_nothing_stepped_mode() {
     stress(0x0571_5e56, true);
 }
+
+/// DeleteCustomKeyStore racing CreateKey in the same store: every key that
+/// CreateKey returned names a store that exists (a store holding keys cannot
+/// be deleted), or the CreateKey call failed.
+#[test]
+fn deleting_a_store_while_keys_are_created_in_it_never_orphans_a_key() {
+    let clock = ManualClock::default();
+    let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()).with_seed(9));
+    let (cluster, anchor) = kms
+        .cloudhsm()
+        .provision_ready_cluster(&AZS, PASSWORD)
+        .unwrap();
+    let request = || CreateCustomKeyStoreRequest {
+        custom_key_store_name: "racing".into(),
+        cloud_hsm_cluster_id: Some(cluster.to_string()),
+        trust_anchor_certificate: Some(anchor.clone()),
+        key_store_password: Some(SecretString::from(PASSWORD)),
+        ..Default::default()
+    };
+    let store = kms
+        .create_custom_key_store(request())
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    kms.connect_custom_key_store(&store).unwrap();
+    let current = Arc::new(Mutex::new(store));
+    let stop = Arc::new(AtomicBool::new(false));
+    let created = Arc::new(Mutex::new(Vec::new()));
+    let deleted = AtomicU64::new(0);
+    let refused = Mutex::new(BTreeMap::<&str, u64>::new());
+    let deadline = Instant::now() + Duration::from_secs_f64(run_seconds(2.0).min(2.0));
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let store = current.lock().unwrap().clone();
+                    match kms.create_key(CreateKeyRequest {
+                        origin: Some(OriginType::AwsCloudHsm),
+                        custom_key_store_id: Some(store),
+                        ..Default::default()
+                    }) {
+                        Ok(r) => created
+                            .lock()
+                            .unwrap()
+                            .push(r.key_metadata.key_id.to_string()),
+                        Err(e) => *refused.lock().unwrap().entry(e.code()).or_insert(0) += 1,
+                    }
+                }
+            });
+        }
+        s.spawn(|| {
+            let mut scheduled = 0;
+            while Instant::now() < deadline {
+                thread::sleep(Duration::from_micros(300));
+                let store = current.lock().unwrap().clone();
+                // The keys made so far are scheduled for deletion and their
+                // window passes; then the store is disconnected and deleted
+                // at once, while CreateKey calls are in flight.
+                let keys: Vec<String> = created.lock().unwrap()[scheduled..].to_vec();
+                scheduled += keys.len();
+                for k in keys {
+                    kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+                        key_id: k,
+                        pending_window_in_days: Some(7),
+                    })
+                    .unwrap();
+                }
+                clock.advance(DAY * 8);
+                kms.disconnect_custom_key_store(&store).unwrap();
+                if kms.delete_custom_key_store(&store).is_ok() {
+                    deleted.fetch_add(1, Ordering::Relaxed);
+                    // KMS rotated kmsuser's password; the new store gets it
+                    // from the operator again.
+                    kms.cloudhsm()
+                        .change_password(&cluster, KMS_USER, PASSWORD)
+                        .unwrap();
+                    let next = kms.create_custom_key_store(request()).unwrap();
+                    let next = next.custom_key_store_id.to_string();
+                    kms.connect_custom_key_store(&next).unwrap();
+                    *current.lock().unwrap() = next;
+                } else {
+                    kms.connect_custom_key_store(&store).unwrap();
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+    });
+    let stores: BTreeSet<String> = kms
+        .describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
+        .unwrap()
+        .custom_key_stores
+        .into_iter()
+        .map(|s| s.custom_key_store_id.to_string())
+        .collect();
+    let created = created.lock().unwrap();
+    assert!(!created.is_empty());
+    eprintln!(
+        "{} keys created, {} stores deleted, CreateKey refused: {:?}",
+        created.len(),
+        deleted.load(Ordering::Relaxed),
+        refused.lock().unwrap()
+    );
+    for k in created.iter() {
+        let Ok(md) = kms.describe_key(k).map(|r| r.key_metadata) else {
+            continue; // deleted after its window, as scheduled
+        };
+        let store = md.custom_key_store_id.unwrap().to_string();
+        assert!(
+            stores.contains(&store),
+            "key {k} belongs to custom key store {store}, which was deleted ({} keys created)",
+            created.len()
+        );
+    }
+}
