@@ -924,3 +924,76 @@ fn deleting_a_store_while_keys_are_created_in_it_never_orphans_a_key() {
         );
     }
 }
+
+/// CancelKeyDeletion racing the end of the deletion window: a cancellation
+/// that succeeds keeps the key; otherwise the key is gone and the call says
+/// NotFoundException. (Never both "cancelled" and deleted.)
+#[test]
+fn a_successful_cancel_racing_the_deletion_date_keeps_the_key() {
+    let clock = ManualClock::default();
+    let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()).with_seed(10));
+    let deadline = Instant::now() + Duration::from_secs_f64(run_seconds(2.0));
+    let (mut kept, mut gone, mut rounds) = (0, 0, 0);
+    while Instant::now() < deadline {
+        rounds += 1;
+        // Deletion dates 1 ms apart: the clock crosses them one by one while
+        // the keys are cancelled in the same order.
+        let keys: Vec<String> = (0..40)
+            .map(|_| {
+                clock.advance(Duration::from_millis(1));
+                let key = kms
+                    .create_key(CreateKeyRequest::default())
+                    .unwrap()
+                    .key_metadata
+                    .key_id
+                    .to_string();
+                kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+                    key_id: key.clone(),
+                    pending_window_in_days: Some(7),
+                })
+                .unwrap();
+                key
+            })
+            .collect();
+        let start = std::sync::Barrier::new(2);
+        let results = thread::scope(|s| {
+            let cancel = s.spawn(|| {
+                start.wait();
+                keys.iter()
+                    .map(|k| kms.cancel_key_deletion(k).map(drop).map_err(|e| e.code()))
+                    .collect::<Vec<_>>()
+            });
+            s.spawn(|| {
+                start.wait();
+                clock.advance(DAY * 7 - Duration::from_millis(40 + rounds % 8));
+                for _ in 0..48 {
+                    clock.advance(Duration::from_millis(1));
+                    kms.list_keys(ListKeysRequest::default()).unwrap();
+                }
+            });
+            cancel.join().unwrap()
+        });
+        // The rest of the window passes for every key still pending.
+        clock.advance(DAY * 7);
+        kms.list_keys(ListKeysRequest::default()).unwrap();
+        for (key, r) in keys.iter().zip(results) {
+            let exists = kms.describe_key(key).is_ok();
+            match r {
+                Ok(()) => {
+                    assert!(
+                        exists,
+                        "CancelKeyDeletion succeeded but key {key} was deleted"
+                    );
+                    kept += 1;
+                }
+                Err(code) => {
+                    assert_eq!(code, "NotFoundException");
+                    assert!(!exists);
+                    gone += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{rounds} rounds: {kept} cancellations kept their key, {gone} came too late");
+    assert!(kept > 0 && gone > 0, "the race was not exercised");
+}
