@@ -251,6 +251,15 @@ impl Inner {
         event: KeyEvent,
     ) -> Result<KeyLifecycle> {
         let mut m = entry.state.write();
+        // Re-checked under the key's lock: if the deletion date passed since
+        // the key was looked up, the key is gone (a purge may already have
+        // removed it), and a CancelKeyDeletion must not report success.
+        if m.lifecycle
+            .deletion_date()
+            .is_some_and(|d| self.clock.now() >= d)
+        {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
         let state = self.key_state(entry, m.lifecycle);
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
