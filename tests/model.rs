@@ -1,6 +1,7 @@
 //! Model-based property test: random sequences of operations — provision and
-//! break CloudHSM clusters, create/connect/disconnect/update/delete key
-//! stores, create keys, encrypt/decrypt/re-encrypt, enable/disable,
+//! break CloudHSM clusters and XKS proxies with their external key managers,
+//! create/connect/disconnect/update/delete CloudHSM and external key stores,
+//! create keys of every origin, encrypt/decrypt/re-encrypt, enable/disable,
 //! schedule/cancel deletion, advance the clock, fault switches on and off —
 //! run against `Kms` and against the reference model in `model/reference.rs`
 //! (written from SPEC.md). After every step: the operation's outcome (`Ok` or
@@ -25,12 +26,18 @@ use std::time::Duration;
 
 use kms_keystore::crypto::SecretString;
 use kms_keystore::key::DataKeySpec;
+use std::sync::Arc;
+
 use kms_keystore::kms::{
     CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
     EncryptRequest, GenerateDataKeyRequest, ListKeysRequest, ReEncryptRequest,
-    ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest,
+    ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
 };
 use kms_keystore::store::cloudhsm::{ClusterState, HsmState, KMS_USER};
+use kms_keystore::store::external::{
+    EkmHealthStatus, InMemoryExternalKeyManager, XksCredential, XksError, XksKeyStatus, XksProxyUri,
+};
+use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
     ClusterId, ConnectionMode, EncryptionContext, HsmId, KeyState, Kms, KmsConfig, ManualClock,
     OriginType, Quotas,
@@ -38,7 +45,7 @@ use kms_keystore::{
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-use reference::{Code, Model, Outcome, Update};
+use reference::{Backend, Code, ExtKey, Model, Outcome, ProxyFault, Update};
 
 /// The passwords a person may give `kmsuser` (7–32 characters), by index.
 const PASSWORDS: [&str; 3] = ["kmsPswd", "Passw0rdB", "Passw0rdC"];
@@ -54,6 +61,44 @@ const WRONG_TRUST_ANCHOR: &str =
     "-----BEGIN CERTIFICATE-----\nbm90IHRoZSBjdXN0b21lckNB\n-----END CERTIFICATE-----\n";
 /// Stepped mode: connection changes take this long on the clock.
 const STEP_MS: u64 = 1_000;
+const MAX_PROXIES: usize = 2;
+/// External keys in each proxy's key manager: `ext-0`, `ext-1`, ...
+const EXT_KEYS: u8 = 3;
+const XKS_PATH: &str = "/kms/xks/v1";
+/// An endpoint where no proxy answers.
+const NO_PROXY: &str = "https://xks-nowhere.example.com";
+/// Two valid XKS proxy credentials, by index.
+const CREDENTIALS: [(&str, &str); 2] = [
+    (
+        "AKIAMODELCREDENTIALA",
+        "modelSecretAccessKeyAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ),
+    (
+        "AKIAMODELCREDENTIALB",
+        "modelSecretAccessKeyBBBBBBBBBBBBBBBBBBBBBBBBB",
+    ),
+];
+
+fn proxy_endpoint(p: usize) -> String {
+    format!("https://xks-{p}.example.com")
+}
+
+fn ext_key(k: usize) -> String {
+    format!("ext-{k}")
+}
+
+fn xks_credential(c: u8) -> XksCredential {
+    let (id, secret) = CREDENTIALS[usize::from(c)];
+    XksCredential::new(id, secret).unwrap()
+}
+
+fn request_credential(c: u8) -> XksProxyAuthenticationCredential {
+    let (id, secret) = CREDENTIALS[usize::from(c)];
+    XksProxyAuthenticationCredential {
+        access_key_id: id.into(),
+        raw_secret_access_key: SecretString::from(secret),
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
@@ -99,17 +144,53 @@ enum Op {
     Disconnect {
         store: u8,
     },
+    /// CloudHSM stores use `pw` and `cluster`, external key stores `cred`.
     UpdateStore {
         store: u8,
         name: Option<u8>,
         pw: Option<Option<u8>>,
         cluster: Option<u8>,
+        cred: Option<u8>,
+    },
+    ProvisionProxy,
+    /// Replace the proxy's fault switch (`None`: healthy).
+    ProxyFault {
+        proxy: u8,
+        fault: Option<ProxyFault>,
+    },
+    /// The proxy accepts another credential from now on.
+    RotateProxyCredential {
+        proxy: u8,
+        cred: u8,
+    },
+    /// Every external key manager behind the proxy UNAVAILABLE, or back.
+    ToggleFleet {
+        proxy: u8,
+    },
+    /// Disable an ENABLED external key, enable a DISABLED one.
+    ToggleExtKey {
+        proxy: u8,
+        key: u8,
+    },
+    DeleteExtKey {
+        proxy: u8,
+        key: u8,
+    },
+    /// `proxy` `None`: an endpoint where nothing answers.
+    CreateXksStore {
+        name: u8,
+        proxy: Option<u8>,
+        cred: u8,
     },
     DeleteStore {
         store: u8,
     },
+    /// In a store: the origin its type needs (an external key for an
+    /// external key store), or with `mismatch` the other one.
     CreateKey {
         store: Option<u8>,
+        xks_key: u8,
+        mismatch: bool,
     },
     Enable {
         key: u8,
@@ -149,6 +230,17 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
 }
 
+fn proxy_fault() -> impl Strategy<Value = ProxyFault> {
+    prop_oneof![
+        Just(ProxyFault::Unreachable),
+        Just(ProxyFault::InvalidTls),
+        Just(ProxyFault::Throttling),
+        Just(ProxyFault::AccessDenied),
+        Just(ProxyFault::Internal),
+        Just(ProxyFault::Malformed),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let i = any::<u8>;
     prop_oneof![
@@ -173,9 +265,21 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (i(), proptest::option::of(0u8..3),
               proptest::option::of(proptest::option::weighted(0.9, 0u8..3)),
               proptest::option::weighted(0.3, i()))
-            .prop_map(|(store, name, pw, cluster)| Op::UpdateStore { store, name, pw, cluster }),
+            .prop_map(|(store, name, pw, cluster)| Op::UpdateStore { store, name, pw, cluster, cred: None }),
+        2 => (i(), proptest::option::of(0u8..3), proptest::option::of(0u8..2))
+            .prop_map(|(store, name, cred)| Op::UpdateStore { store, name, pw: None, cluster: None, cred }),
+        3 => Just(Op::ProvisionProxy),
+        4 => (i(), proptest::option::weighted(0.7, proxy_fault()))
+            .prop_map(|(proxy, fault)| Op::ProxyFault { proxy, fault }),
+        1 => (i(), 0u8..2).prop_map(|(proxy, cred)| Op::RotateProxyCredential { proxy, cred }),
+        1 => i().prop_map(|proxy| Op::ToggleFleet { proxy }),
+        2 => (i(), 0u8..EXT_KEYS).prop_map(|(proxy, key)| Op::ToggleExtKey { proxy, key }),
+        1 => (i(), 0u8..EXT_KEYS).prop_map(|(proxy, key)| Op::DeleteExtKey { proxy, key }),
+        4 => (0u8..3, proptest::option::weighted(0.9, i()), proptest::option::weighted(0.9, Just(0u8)).prop_map(|c| c.unwrap_or(1)))
+            .prop_map(|(name, proxy, cred)| Op::CreateXksStore { name, proxy, cred }),
         1 => i().prop_map(|store| Op::DeleteStore { store }),
-        8 => proptest::option::weighted(0.6, i()).prop_map(|store| Op::CreateKey { store }),
+        10 => (proptest::option::weighted(0.7, i()), 0u8..EXT_KEYS, proptest::bool::weighted(0.05))
+            .prop_map(|(store, xks_key, mismatch)| Op::CreateKey { store, xks_key, mismatch }),
         3 => i().prop_map(|key| Op::Enable { key }),
         3 => i().prop_map(|key| Op::Disable { key }),
         3 => (i(), prop_oneof![Just(7u32), Just(30), Just(6), Just(31), 7u32..=30])
@@ -208,6 +312,7 @@ struct Real {
     kms: Kms,
     clock: ManualClock,
     clusters: Vec<RealCluster>,
+    proxies: Vec<InMemoryExternalKeyManager>,
     stores: Vec<String>,
     keys: Vec<(String, String)>,
     held: Vec<Held>,
@@ -261,10 +366,29 @@ impl Real {
             kms: Kms::new(config),
             clock,
             clusters: Vec::new(),
+            proxies: Vec::new(),
             stores: Vec::new(),
             keys: Vec::new(),
             held: Vec::new(),
         }
+    }
+
+    /// A healthy proxy with `EXT_KEYS` enabled AES keys, on the network at
+    /// its own endpoint.
+    fn provision_proxy(&mut self, seed: u64) -> InMemoryExternalKeyManager {
+        let endpoint = proxy_endpoint(self.proxies.len());
+        let ekm = InMemoryExternalKeyManager::new(
+            XksProxyUri::new(&endpoint, XKS_PATH).unwrap(),
+            xks_credential(0),
+            Some(seed),
+        );
+        for k in 0..usize::from(EXT_KEYS) {
+            ekm.add_aes_key(&ext_key(k)).unwrap();
+        }
+        self.kms
+            .xks_network()
+            .attach(&endpoint, Arc::new(ekm.clone()));
+        ekm
     }
 
     fn provision(&mut self) -> RealCluster {
@@ -458,10 +582,22 @@ fn step(real: &mut Real, model: &mut Model, op: &Op) -> (Outcome, Outcome) {
             name,
             pw,
             cluster,
+            cred,
         } => {
             let Some(s) = pick(store, real.stores.len()) else {
                 return skip;
             };
+            if let Backend::Xks { .. } = model.stores[s].backend {
+                let r = real
+                    .kms
+                    .update_custom_key_store(UpdateCustomKeyStoreRequest {
+                        custom_key_store_id: real.stores[s].clone(),
+                        new_custom_key_store_name: name.map(|n| NAMES[usize::from(n)].to_owned()),
+                        xks_proxy_authentication_credential: cred.map(request_credential),
+                        ..Default::default()
+                    });
+                return (code(r), model.update_xks_store(s, name, cred));
+            }
             let c = cluster.and_then(|c| pick(c, real.clusters.len()));
             let r = real
                 .kms
@@ -482,6 +618,110 @@ fn step(real: &mut Real, model: &mut Model, op: &Op) -> (Outcome, Outcome) {
             );
             (code(r), m)
         }
+        Op::ProvisionProxy => {
+            if real.proxies.len() >= MAX_PROXIES {
+                return skip;
+            }
+            let ekm = real.provision_proxy(model.proxies.len() as u64 + 1);
+            real.proxies.push(ekm);
+            model
+                .proxies
+                .push(reference::Proxy::new(usize::from(EXT_KEYS)));
+            skip
+        }
+        Op::ProxyFault { proxy, fault } => {
+            let Some(p) = pick(proxy, real.proxies.len()) else {
+                return skip;
+            };
+            let ekm = &real.proxies[p];
+            ekm.clear_faults();
+            if let Some(f) = fault {
+                let error = match f {
+                    ProxyFault::Unreachable => XksError::Unreachable,
+                    ProxyFault::InvalidTls => XksError::InvalidTls,
+                    ProxyFault::Throttling => XksError::Throttling,
+                    ProxyFault::AccessDenied => XksError::AccessDenied,
+                    ProxyFault::Internal => XksError::Internal,
+                    ProxyFault::Malformed => XksError::InvalidResponse,
+                };
+                ekm.inject_fault(None, error);
+            }
+            model.proxies[p].fault = fault;
+            skip
+        }
+        Op::RotateProxyCredential { proxy, cred } => {
+            let Some(p) = pick(proxy, real.proxies.len()) else {
+                return skip;
+            };
+            real.proxies[p].rotate_credential(xks_credential(cred));
+            model.proxies[p].credential = cred;
+            skip
+        }
+        Op::ToggleFleet { proxy } => {
+            let Some(p) = pick(proxy, real.proxies.len()) else {
+                return skip;
+            };
+            let m = &mut model.proxies[p];
+            m.fleet_down = !m.fleet_down;
+            real.proxies[p].set_ekm_health(if m.fleet_down {
+                EkmHealthStatus::Unavailable
+            } else {
+                EkmHealthStatus::Active
+            });
+            skip
+        }
+        Op::ToggleExtKey { proxy, key } | Op::DeleteExtKey { proxy, key } => {
+            let Some(p) = pick(proxy, real.proxies.len()) else {
+                return skip;
+            };
+            let k = usize::from(key);
+            let id = ext_key(k).parse().unwrap();
+            let ekm = &real.proxies[p];
+            let slot = &mut model.proxies[p].keys[k];
+            let (r, want) = match (op, *slot) {
+                (_, ExtKey::Deleted) => {
+                    let r = if matches!(op, Op::DeleteExtKey { .. }) {
+                        ekm.delete_key(&id)
+                    } else {
+                        ekm.set_key_status(&id, XksKeyStatus::Enabled)
+                    };
+                    (r, Err("NotFoundException"))
+                }
+                (Op::DeleteExtKey { .. }, _) => {
+                    *slot = ExtKey::Deleted;
+                    (ekm.delete_key(&id), Ok(()))
+                }
+                (_, ExtKey::Enabled) => {
+                    *slot = ExtKey::Disabled;
+                    (ekm.disable_key(&id), Ok(()))
+                }
+                (_, ExtKey::Disabled) => {
+                    *slot = ExtKey::Enabled;
+                    (ekm.enable_key(&id), Ok(()))
+                }
+            };
+            (code(r), want)
+        }
+        Op::CreateXksStore { name, proxy, cred } => {
+            let p = proxy.and_then(|p| pick(p, real.proxies.len()));
+            let endpoint = p.map_or_else(|| NO_PROXY.to_owned(), proxy_endpoint);
+            let r = real
+                .kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    custom_key_store_name: NAMES[usize::from(name)].to_owned(),
+                    custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+                    xks_proxy_uri_endpoint: Some(endpoint),
+                    xks_proxy_uri_path: Some(XKS_PATH.to_owned()),
+                    xks_proxy_authentication_credential: Some(request_credential(cred)),
+                    xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+                    ..Default::default()
+                });
+            let m = model.create_xks_store(name, p.unwrap_or(usize::MAX), cred);
+            if let Ok(r) = &r {
+                real.stores.push(r.custom_key_store_id.to_string());
+            }
+            (code(r).map(drop), m.map(drop))
+        }
         Op::DeleteStore { store } => {
             let Some(s) = pick(store, real.stores.len()) else {
                 return skip;
@@ -491,21 +731,39 @@ fn step(real: &mut Real, model: &mut Model, op: &Op) -> (Outcome, Outcome) {
                 model.delete_store(s),
             )
         }
-        Op::CreateKey { store } => {
+        Op::CreateKey {
+            store,
+            xks_key,
+            mismatch,
+        } => {
             let s = store.map(|s| pick(s, real.stores.len()));
+            // The origin the store's type needs, or the other one.
+            let xks = match s {
+                Some(Some(s)) => matches!(model.stores[s].backend, Backend::Xks { .. }),
+                _ => xks_key == 0,
+            } != mismatch;
+            let x = usize::from(xks_key);
             let req = match s {
                 None => CreateKeyRequest::default(),
                 Some(s) => CreateKeyRequest {
-                    origin: Some(OriginType::AwsCloudHsm),
+                    origin: Some(if xks {
+                        OriginType::ExternalKeyStore
+                    } else {
+                        OriginType::AwsCloudHsm
+                    }),
                     custom_key_store_id: Some(match s {
                         Some(s) => real.stores[s].clone(),
                         None => NO_SUCH_STORE.to_owned(),
                     }),
+                    xks_key_id: xks.then(|| ext_key(x)),
                     ..Default::default()
                 },
             };
             let r = real.kms.create_key(req);
-            let m = model.create_key(s.map(|s| s.unwrap_or(usize::MAX)));
+            let m = model.create_key(
+                s.map(|s| s.unwrap_or(usize::MAX)),
+                (s.is_some() && xks).then_some(x),
+            );
             if let Ok(r) = &r {
                 let md = &r.key_metadata;
                 real.keys.push((md.key_id.to_string(), md.arn.clone()));
@@ -655,13 +913,26 @@ fn check(real: &Real, model: &Model) -> Result<(), TestCaseError> {
                 prop_assert!(md.custom_key_store_id.is_none());
             }
             Some(s) => {
-                prop_assert_eq!(md.origin, OriginType::AwsCloudHsm);
                 prop_assert_eq!(
                     md.custom_key_store_id.map(|i| i.to_string()),
                     Some(real.stores[s].clone())
                 );
-                let c = model.stores[s].cluster;
-                prop_assert_eq!(md.cloud_hsm_cluster_id, Some(real.clusters[c].id.clone()));
+                match (model.store_cluster(s), mk.xks_key) {
+                    (Some(c), None) => {
+                        prop_assert_eq!(md.origin, OriginType::AwsCloudHsm);
+                        prop_assert_eq!(md.cloud_hsm_cluster_id, Some(real.clusters[c].id.clone()));
+                        prop_assert!(md.xks_key_configuration.is_none());
+                    }
+                    (None, Some(x)) => {
+                        prop_assert_eq!(md.origin, OriginType::ExternalKeyStore);
+                        prop_assert!(md.cloud_hsm_cluster_id.is_none());
+                        prop_assert_eq!(
+                            md.xks_key_configuration.map(|c| c.id.to_string()),
+                            Some(ext_key(x))
+                        );
+                    }
+                    other => prop_assert!(false, "key {} backing {:?}", k, other),
+                }
             }
         }
     }
@@ -715,10 +986,27 @@ fn check(real: &Real, model: &Model) -> Result<(), TestCaseError> {
             "store {} error code",
             s
         );
-        prop_assert_eq!(
-            entry.cloud_hsm_cluster_id.clone(),
-            Some(real.clusters[ms.cluster].id.clone())
-        );
+        match ms.backend {
+            Backend::CloudHsm { cluster, .. } => {
+                prop_assert_eq!(entry.custom_key_store_type, CustomKeyStoreType::AwsCloudhsm);
+                prop_assert_eq!(
+                    entry.cloud_hsm_cluster_id.clone(),
+                    Some(real.clusters[cluster].id.clone())
+                );
+            }
+            Backend::Xks { proxy, credential } => {
+                prop_assert_eq!(
+                    entry.custom_key_store_type,
+                    CustomKeyStoreType::ExternalKeyStore
+                );
+                let x = entry.xks_proxy_configuration.as_ref().unwrap();
+                prop_assert_eq!(&x.uri_endpoint, &proxy_endpoint(proxy));
+                prop_assert_eq!(
+                    x.access_key_id.as_str(),
+                    CREDENTIALS[usize::from(credential)].0
+                );
+            }
+        }
     }
 
     // The key material each cluster holds.
@@ -776,6 +1064,13 @@ fn prelude() -> Vec<Op> {
             pw: Some(0),
         },
         Op::Connect { store: 0 },
+        Op::ProvisionProxy,
+        Op::CreateXksStore {
+            name: 1,
+            proxy: Some(0),
+            cred: 0,
+        },
+        Op::Connect { store: 1 },
         Op::Advance { ms: STEP_MS },
     ]
 }
@@ -892,8 +1187,16 @@ fn the_harness_reaches_connected_stores_keys_and_deletions() {
             pw: Some(0),
         },
         Op::Connect { store: 0 },
-        Op::CreateKey { store: Some(0) },
-        Op::CreateKey { store: None },
+        Op::CreateKey {
+            store: Some(0),
+            xks_key: 0,
+            mismatch: false,
+        },
+        Op::CreateKey {
+            store: None,
+            xks_key: 0,
+            mismatch: false,
+        },
         Op::Encrypt { key: 0, pt: 1 },
         Op::Encrypt { key: 1, pt: 2 },
         Op::ReEncrypt { ct: 0, dest: 1 },

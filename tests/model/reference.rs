@@ -155,12 +155,133 @@ impl Cluster {
     }
 }
 
+/// A proxy failure the tests switch on (one at a time), in the XKS proxy
+/// API's terms (§5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyFault {
+    /// No TCP connection.
+    Unreachable,
+    /// The TLS handshake fails.
+    InvalidTls,
+    /// 429 ThrottlingException.
+    Throttling,
+    /// 403 AccessDeniedException.
+    AccessDenied,
+    /// 500 InternalException.
+    Internal,
+    /// An answer KMS cannot parse.
+    Malformed,
+}
+
+/// An external key in the proxy's key manager.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtKey {
+    Enabled,
+    Disabled,
+    Deleted,
+}
+
+/// An XKS proxy with its external key manager, reachable at its own
+/// endpoint (PUBLIC_ENDPOINT connectivity).
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    pub fault: Option<ProxyFault>,
+    /// Every external key manager reports UNAVAILABLE.
+    pub fleet_down: bool,
+    /// The credential (by index) the proxy accepts.
+    pub credential: u8,
+    pub keys: Vec<ExtKey>,
+}
+
+impl Proxy {
+    pub fn new(keys: usize) -> Proxy {
+        Proxy {
+            fault: None,
+            fleet_down: false,
+            credential: 0,
+            keys: vec![ExtKey::Enabled; keys],
+        }
+    }
+}
+
+/// Why a proxy call failed, before KMS maps it to its own error (§5 table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    Fault(ProxyFault),
+    /// 401 AuthenticationFailedException.
+    Credential,
+    /// 404 KeyNotFoundException.
+    KeyNotFound,
+    /// 400 InvalidStateException (the external key is disabled).
+    KeyDisabled,
+    /// GetHealthStatus: every external key manager UNAVAILABLE.
+    FleetUnavailable,
+}
+
+impl Failure {
+    /// Create/UpdateCustomKeyStore (§5 table, first column; a failed TLS
+    /// handshake is a failed connection, §5). Where the table has no entry
+    /// (AccessDenied) the crate answers XksProxyInvalidConfigurationException.
+    fn store_error(self) -> Code {
+        match self {
+            Failure::Credential => "XksProxyIncorrectAuthenticationCredentialException",
+            Failure::Fault(ProxyFault::AccessDenied) => "XksProxyInvalidConfigurationException",
+            Failure::Fault(
+                ProxyFault::Unreachable | ProxyFault::InvalidTls | ProxyFault::Throttling,
+            )
+            | Failure::FleetUnavailable => "XksProxyUriUnreachableException",
+            Failure::Fault(ProxyFault::Internal | ProxyFault::Malformed)
+            | Failure::KeyNotFound
+            | Failure::KeyDisabled => "XksProxyInvalidResponseException",
+        }
+    }
+
+    /// The FAILED code of ConnectCustomKeyStore (§2 XKS codes, §5).
+    fn connection_code(self) -> Code {
+        match self {
+            Failure::Credential => "INVALID_CREDENTIALS",
+            Failure::Fault(ProxyFault::AccessDenied) => "XKS_PROXY_ACCESS_DENIED",
+            Failure::Fault(ProxyFault::Unreachable | ProxyFault::Throttling)
+            | Failure::FleetUnavailable => "XKS_PROXY_NOT_REACHABLE",
+            Failure::Fault(ProxyFault::InvalidTls) => "XKS_PROXY_INVALID_TLS_CONFIGURATION",
+            Failure::Fault(ProxyFault::Internal | ProxyFault::Malformed)
+            | Failure::KeyNotFound
+            | Failure::KeyDisabled => "XKS_PROXY_INVALID_RESPONSE",
+        }
+    }
+
+    /// CreateKey (§5 table, second column; D8 for AccessDenied).
+    fn create_key_error(self) -> Code {
+        match self {
+            Failure::KeyNotFound => "XksKeyNotFoundException",
+            Failure::KeyDisabled => "XksKeyInvalidConfigurationException",
+            _ => "CustomKeyStoreInvalidStateException",
+        }
+    }
+}
+
+/// Where a store's keys live.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    CloudHsm {
+        cluster: usize,
+        /// The kmsuser password KMS knows.
+        pw: Pw,
+    },
+    Xks {
+        proxy: usize,
+        /// The credential (by index) KMS signs with.
+        credential: u8,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pub name: u8,
-    pub cluster: usize,
-    /// The kmsuser password KMS knows.
-    pub pw: Pw,
+    pub backend: Backend,
+    /// External key stores: the outcome of the connect sequence, probed
+    /// when ConnectCustomKeyStore was called, applied when CONNECTING ends.
+    pub probed: Option<Result<(), Code>>,
     pub conn: Conn,
     /// Stepped mode: when the pending CONNECTING/DISCONNECTING ends.
     pub due: Option<u64>,
@@ -169,8 +290,12 @@ pub struct Store {
 
 #[derive(Clone, Debug)]
 pub struct Key {
-    /// `None`: AWS_KMS. `Some(store)`: AWS_CLOUDHSM in that store.
+    /// `None`: AWS_KMS. `Some(store)`: in that custom key store (AWS_CLOUDHSM
+    /// or EXTERNAL_KEY_STORE by the store's type).
     pub store: Option<usize>,
+    /// EXTERNAL_KEY_STORE keys: the external key (an index into the store's
+    /// proxy's keys).
+    pub xks_key: Option<usize>,
     pub life: Life,
     pub deleted: bool,
 }
@@ -199,6 +324,7 @@ pub struct Model {
     /// Stepped mode: how long a connection change takes, in ms.
     pub step_ms: Option<u64>,
     pub clusters: Vec<Cluster>,
+    pub proxies: Vec<Proxy>,
     pub stores: Vec<Store>,
     pub keys: Vec<Key>,
     next_rotated: u64,
@@ -210,6 +336,7 @@ impl Model {
             now,
             step_ms,
             clusters: Vec::new(),
+            proxies: Vec::new(),
             stores: Vec::new(),
             keys: Vec::new(),
             next_rotated: 0,
@@ -236,7 +363,54 @@ impl Model {
 
     /// The cluster of a CloudHSM key.
     pub fn key_cluster(&self, k: usize) -> Option<usize> {
-        self.keys[k].store.map(|s| self.stores[s].cluster)
+        self.keys[k].store.and_then(|s| self.store_cluster(s))
+    }
+
+    /// The cluster of a CloudHSM store.
+    pub fn store_cluster(&self, s: usize) -> Option<usize> {
+        match self.stores[s].backend {
+            Backend::CloudHsm { cluster, .. } => Some(cluster),
+            Backend::Xks { .. } => None,
+        }
+    }
+
+    /// A call through `proxy` signed with `credential`, on external key
+    /// `key` if any, in the order the in-memory manager documents: transport
+    /// faults, the credential, any other fault, then the external key.
+    fn proxy_call(&self, proxy: usize, credential: u8, key: Option<usize>) -> Result<(), Failure> {
+        let p = &self.proxies[proxy];
+        if let Some(f @ (ProxyFault::Unreachable | ProxyFault::InvalidTls)) = p.fault {
+            return Err(Failure::Fault(f));
+        }
+        if p.credential != credential {
+            return Err(Failure::Credential);
+        }
+        if let Some(f) = p.fault {
+            return Err(Failure::Fault(f));
+        }
+        match key.map(|k| p.keys[k]) {
+            Some(ExtKey::Deleted) => Err(Failure::KeyNotFound),
+            Some(ExtKey::Disabled) => Err(Failure::KeyDisabled),
+            _ => Ok(()),
+        }
+    }
+
+    /// A call through external key store `s`'s proxy.
+    fn store_call(&self, s: usize, key: Option<usize>) -> Result<(), Failure> {
+        match self.stores[s].backend {
+            Backend::Xks { proxy, credential } => self.proxy_call(proxy, credential, key),
+            Backend::CloudHsm { .. } => Ok(()),
+        }
+    }
+
+    /// GetHealthStatus: the call, then at least one external key manager
+    /// not UNAVAILABLE (§5).
+    fn health_check(&self, proxy: usize, credential: u8) -> Result<(), Failure> {
+        self.proxy_call(proxy, credential, None)?;
+        if self.proxies[proxy].fleet_down {
+            return Err(Failure::FleetUnavailable);
+        }
+        Ok(())
     }
 
     /// The §3 table for cryptographic operations, then the backing key:
@@ -258,6 +432,12 @@ impl Model {
             if !cl.session_valid() || cl.active_hsms() == 0 || !cl.labels.contains(&k) {
                 return Err("KMSInvalidStateException");
             }
+        }
+        // D10: every proxy failure in a cryptographic operation (the
+        // external key disabled or gone included, §5) is KMSInvalidStateException.
+        if let (Some(s), Some(x)) = (self.keys[k].store, self.keys[k].xks_key) {
+            self.store_call(s, Some(x))
+                .map_err(|_| "KMSInvalidStateException")?;
         }
         Ok(())
     }
@@ -298,7 +478,14 @@ impl Model {
     /// CreateKey. AWS_KMS always works. In a CloudHSM store (§1 CreateKey,
     /// §4): the store exists, is CONNECTED, then the cluster's checks in the
     /// order the crate documents (reachable, two HSMs in two AZs, session).
-    pub fn create_key(&mut self, store: Option<usize>) -> Outcome<usize> {
+    ///
+    /// With `xks_key` (origin EXTERNAL_KEY_STORE) the store must be an
+    /// external key store (UnsupportedOperationException otherwise, the
+    /// candidate §1 names; likewise AWS_CLOUDHSM needs a CloudHSM store), be
+    /// CONNECTED, no other key in it may use the external key
+    /// (XksKeyAlreadyInUseException), and the proxy's GetKeyMetadata must
+    /// find the key ENABLED (§5).
+    pub fn create_key(&mut self, store: Option<usize>, xks_key: Option<usize>) -> Outcome<usize> {
         if let Some(s) = store {
             let st = self
                 .stores
@@ -307,21 +494,40 @@ impl Model {
             if st.deleted {
                 return Err("CustomKeyStoreNotFoundException");
             }
+            if matches!(st.backend, Backend::Xks { .. }) != xks_key.is_some() {
+                return Err("UnsupportedOperationException");
+            }
             if st.conn != Conn::Connected {
                 return Err("CustomKeyStoreInvalidStateException");
             }
-            let cl = &self.clusters[st.cluster];
-            cl.reachable()?;
-            if !cl.two_azs() {
-                return Err("CloudHsmClusterInvalidConfigurationException");
-            }
-            if !cl.session_valid() {
-                return Err("KMSInvalidStateException");
+            match st.backend {
+                Backend::CloudHsm { cluster, .. } => {
+                    let cl = &self.clusters[cluster];
+                    cl.reachable()?;
+                    if !cl.two_azs() {
+                        return Err("CloudHsmClusterInvalidConfigurationException");
+                    }
+                    if !cl.session_valid() {
+                        return Err("KMSInvalidStateException");
+                    }
+                }
+                Backend::Xks { .. } => {
+                    let in_use = self
+                        .keys
+                        .iter()
+                        .any(|k| !k.deleted && k.store == Some(s) && k.xks_key == xks_key);
+                    if in_use {
+                        return Err("XksKeyAlreadyInUseException");
+                    }
+                    self.store_call(s, xks_key)
+                        .map_err(Failure::create_key_error)?;
+                }
             }
         }
         let k = self.keys.len();
         self.keys.push(Key {
             store,
+            xks_key,
             life: Life::Enabled,
             deleted: false,
         });
@@ -419,11 +625,9 @@ impl Model {
             .get(cluster)
             .ok_or("CloudHsmClusterNotFoundException")?;
         cl.check_configuration()?;
-        if self
-            .stores
-            .iter()
-            .any(|s| !s.deleted && s.cluster == cluster)
-        {
+        let in_use = (0..self.stores.len())
+            .any(|s| !self.stores[s].deleted && self.store_cluster(s) == Some(cluster));
+        if in_use {
             return Err("CloudHsmClusterInUseException");
         }
         if !right_trust_anchor {
@@ -431,8 +635,45 @@ impl Model {
         }
         self.stores.push(Store {
             name,
-            cluster,
-            pw: Pw::User(password),
+            backend: Backend::CloudHsm {
+                cluster,
+                pw: Pw::User(password),
+            },
+            probed: None,
+            conn: Conn::Disconnected,
+            due: None,
+            deleted: false,
+        });
+        Ok(self.stores.len() - 1)
+    }
+
+    /// CreateCustomKeyStore for an external key store with PUBLIC_ENDPOINT
+    /// connectivity at `proxy`'s endpoint (§1): the limit, the name, the
+    /// endpoint and path unused by another store (XksProxyUriInUseException),
+    /// then GetHealthStatus through the proxy (§5 table, first column).
+    /// `proxy` may name an endpoint where nothing answers.
+    pub fn create_xks_store(&mut self, name: u8, proxy: usize, credential: u8) -> Outcome<usize> {
+        if self.stores.iter().filter(|s| !s.deleted).count() >= MAX_STORES {
+            return Err("LimitExceededException");
+        }
+        if self.name_taken(name, None) {
+            return Err("CustomKeyStoreNameInUseException");
+        }
+        let in_use = self.stores.iter().any(|s| {
+            !s.deleted && matches!(s.backend, Backend::Xks { proxy: p, .. } if p == proxy)
+        });
+        if in_use {
+            return Err("XksProxyUriInUseException");
+        }
+        if proxy >= self.proxies.len() {
+            return Err("XksProxyUriUnreachableException");
+        }
+        self.health_check(proxy, credential)
+            .map_err(Failure::store_error)?;
+        self.stores.push(Store {
+            name,
+            backend: Backend::Xks { proxy, credential },
+            probed: None,
             conn: Conn::Disconnected,
             due: None,
             deleted: false,
@@ -453,12 +694,24 @@ impl Model {
             }
             Conn::Disconnected => {}
         }
-        let cl = &self.clusters[st.cluster];
-        if !cl.active {
-            return Err("CloudHsmClusterNotActiveException");
-        }
-        if !cl.sg_ok {
-            return Err("CloudHsmClusterInvalidConfigurationException");
+        match st.backend {
+            Backend::CloudHsm { cluster, .. } => {
+                let cl = &self.clusters[cluster];
+                if !cl.active {
+                    return Err("CloudHsmClusterNotActiveException");
+                }
+                if !cl.sg_ok {
+                    return Err("CloudHsmClusterInvalidConfigurationException");
+                }
+            }
+            // KMS's test request to the proxy (§1 XKS connect) is made when
+            // Connect is called; its outcome shows when CONNECTING ends.
+            Backend::Xks { proxy, credential } => {
+                let outcome = self
+                    .health_check(proxy, credential)
+                    .map_err(Failure::connection_code);
+                self.stores[s].probed = Some(outcome);
+            }
         }
         self.stores[s].conn = Conn::Connecting;
         match self.step_ms {
@@ -490,7 +743,21 @@ impl Model {
     /// password; a wrong password counts as a failed login.
     fn finish(&mut self, s: usize) {
         let st = &self.stores[s];
-        let c = st.cluster;
+        let (c, known) = match st.backend {
+            Backend::CloudHsm { cluster, pw } => (cluster, pw),
+            Backend::Xks { .. } => {
+                let conn = st.conn;
+                let probed = self.stores[s].probed.take();
+                self.stores[s].conn = match (conn, probed) {
+                    (Conn::Disconnecting, _) => Conn::Disconnected,
+                    (Conn::Connecting, Some(Ok(()))) => Conn::Connected,
+                    (Conn::Connecting, Some(Err(code))) => Conn::Failed(code),
+                    (Conn::Connecting, None) => Conn::Failed("INTERNAL_ERROR"),
+                    (other, _) => other,
+                };
+                return;
+            }
+        };
         if st.conn == Conn::Disconnecting {
             self.clusters[c].session = false;
             self.stores[s].conn = Conn::Disconnected;
@@ -499,7 +766,6 @@ impl Model {
         if st.conn != Conn::Connecting {
             return;
         }
-        let known = st.pw;
         let cl = &mut self.clusters[c];
         let code = if !cl.active {
             Some("INTERNAL_ERROR")
@@ -535,7 +801,10 @@ impl Model {
                 cl.password = rotated;
                 cl.failed_logins = 0;
                 cl.session = true;
-                self.stores[s].pw = rotated;
+                self.stores[s].backend = Backend::CloudHsm {
+                    cluster: c,
+                    pw: rotated,
+                };
                 self.stores[s].conn = Conn::Connected;
             }
         }
@@ -566,6 +835,9 @@ impl Model {
             Some(None) => return Err("ValidationException"),
             Some(Some(p)) => Some(p),
         };
+        let Backend::CloudHsm { cluster, .. } = st.backend else {
+            return Err("ValidationException");
+        };
         if let Some(c) = u.cluster {
             let cl = self
                 .clusters
@@ -574,7 +846,7 @@ impl Model {
             cl.check_configuration()?;
             // Every cluster here is unrelated to every other (none is
             // restored from another's backup).
-            if c != st.cluster {
+            if c != cluster {
                 return Err("CloudHsmClusterNotRelatedException");
             }
         }
@@ -583,7 +855,54 @@ impl Model {
             st.name = name;
         }
         if let Some(p) = password {
-            st.pw = Pw::User(p);
+            st.backend = Backend::CloudHsm {
+                cluster,
+                pw: Pw::User(p),
+            };
+        }
+        Ok(())
+    }
+
+    /// UpdateCustomKeyStore of an external key store: a new name and/or
+    /// credential, both allowed while CONNECTED or DISCONNECTED (§2 table,
+    /// D3). A changed credential is tried with GetHealthStatus first (§1:
+    /// KMS calls the proxy during Update; §5 table, first column).
+    pub fn update_xks_store(
+        &mut self,
+        s: usize,
+        name: Option<u8>,
+        credential: Option<u8>,
+    ) -> Outcome {
+        let st = self.live_store(s)?;
+        if !matches!(st.conn, Conn::Connected | Conn::Disconnected) {
+            return Err("CustomKeyStoreInvalidStateException");
+        }
+        if let Some(name) = name
+            && self.name_taken(name, Some(s))
+        {
+            return Err("CustomKeyStoreNameInUseException");
+        }
+        let Backend::Xks {
+            proxy,
+            credential: old,
+        } = st.backend
+        else {
+            return Err("ValidationException");
+        };
+        if let Some(c) = credential
+            && c != old
+        {
+            self.health_check(proxy, c).map_err(Failure::store_error)?;
+        }
+        let st = &mut self.stores[s];
+        if let Some(name) = name {
+            st.name = name;
+        }
+        if let Some(c) = credential {
+            st.backend = Backend::Xks {
+                proxy,
+                credential: c,
+            };
         }
         Ok(())
     }
