@@ -18,7 +18,14 @@ use kms_keystore::kms::{
     ReEncryptRequest, ScheduleKeyDeletionRequest, TagResourceRequest, UntagResourceRequest,
     UpdateAliasRequest, UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest,
 };
+use std::sync::Arc;
+
+use kms_keystore::kms::XksProxyAuthenticationCredential;
 use kms_keystore::store::cloudhsm::{ClusterState, HsmState, KMS_USER};
+use kms_keystore::store::external::{
+    EkmHealthStatus, InMemoryExternalKeyManager, XksCredential, XksProxyUri,
+};
+use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
     ClusterId, EncryptionContext, Kms, KmsConfig, ManualClock, OriginType, Quotas, Tag,
 };
@@ -30,7 +37,7 @@ const NO_SUCH_KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 const NO_SUCH_STORE: &str = "cks-1234567890abcdef0";
 const NO_SUCH_CLUSTER: &str = "cluster-zzzzzzzzzzz";
 /// Keys per Kms in the `Full` base (its key quota).
-const FULL_KEYS: usize = 7;
+const FULL_KEYS: usize = 9;
 
 /// A Kms holding a bit of everything.
 struct Env {
@@ -55,6 +62,61 @@ struct Env {
     /// Ciphertexts under `aws` (with `ctx()`) and `hsm`.
     blob: Vec<u8>,
     hsm_blob: Vec<u8>,
+    /// The XKS proxy at `XKS_ENDPOINT`, with external keys `ext-a` (backs
+    /// `xks`), `ext-b` and `ext-off` (DISABLED).
+    proxy: InMemoryExternalKeyManager,
+    /// A CONNECTED external key store (`xks-one`) and its key.
+    xks_store: String,
+    xks: String,
+    /// A FAILED external key store at `XKS_ENDPOINT_2` (nothing answers there).
+    xks_failed: String,
+    /// A ciphertext under `xks`.
+    xks_blob: Vec<u8>,
+}
+
+const XKS_ENDPOINT: &str = "https://xks.atomicity.example.com";
+const XKS_ENDPOINT_2: &str = "https://xks2.atomicity.example.com";
+const XKS_ENDPOINT_3: &str = "https://xks3.atomicity.example.com";
+const XKS_PATH: &str = "/kms/xks/v1";
+const XKS_ID: &str = "AKIAATOMICITYXKSTEST";
+const XKS_SECRET: &str = "atomicitySecretAccessKey0123456789ABCDEFGHIJ";
+
+fn xks_credential(secret: &str) -> XksProxyAuthenticationCredential {
+    XksProxyAuthenticationCredential {
+        access_key_id: XKS_ID.into(),
+        raw_secret_access_key: SecretString::from(secret),
+    }
+}
+
+fn xks_store_request(name: &str, endpoint: &str) -> CreateCustomKeyStoreRequest {
+    CreateCustomKeyStoreRequest {
+        custom_key_store_name: name.into(),
+        custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+        xks_proxy_uri_endpoint: Some(endpoint.into()),
+        xks_proxy_uri_path: Some(XKS_PATH.into()),
+        xks_proxy_authentication_credential: Some(xks_credential(XKS_SECRET)),
+        xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+        ..Default::default()
+    }
+}
+
+fn xks_proxy(kms: &Kms, endpoint: &str) -> InMemoryExternalKeyManager {
+    let proxy = InMemoryExternalKeyManager::new(
+        XksProxyUri::new(endpoint, XKS_PATH).unwrap(),
+        XksCredential::new(XKS_ID, XKS_SECRET).unwrap(),
+        Some(0xa71),
+    );
+    kms.xks_network().attach(endpoint, Arc::new(proxy.clone()));
+    proxy
+}
+
+fn xks_key_req(store: &str, ext: &str) -> CreateKeyRequest {
+    CreateKeyRequest {
+        origin: Some(OriginType::ExternalKeyStore),
+        custom_key_store_id: Some(store.to_owned()),
+        xks_key_id: Some(ext.to_owned()),
+        ..Default::default()
+    }
 }
 
 fn ctx() -> EncryptionContext {
@@ -166,6 +228,29 @@ fn env(base: Base) -> Env {
     };
     let blob = encrypt(&aws);
     let hsm_blob = encrypt(&hsm);
+
+    let proxy = xks_proxy(&kms, XKS_ENDPOINT);
+    proxy.add_aes_key("ext-a").unwrap();
+    proxy.add_aes_key("ext-b").unwrap();
+    let off = proxy.add_aes_key("ext-off").unwrap();
+    proxy.disable_key(&off).unwrap();
+    let xks_store = kms
+        .create_custom_key_store(xks_store_request("xks-one", XKS_ENDPOINT))
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    kms.connect_custom_key_store(&xks_store).unwrap();
+    let xks = key(xks_key_req(&xks_store, "ext-a"));
+    let xks_blob = encrypt(&xks);
+    // A store whose proxy answered at creation but is gone at connect.
+    xks_proxy(&kms, XKS_ENDPOINT_2);
+    let xks_failed = kms
+        .create_custom_key_store(xks_store_request("xks-two", XKS_ENDPOINT_2))
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    kms.xks_network().detach(XKS_ENDPOINT_2);
+    kms.connect_custom_key_store(&xks_failed).unwrap();
     if base == Base::Full {
         while kms
             .list_keys(ListKeysRequest::default())
@@ -191,6 +276,11 @@ fn env(base: Base) -> Env {
         clusters,
         blob,
         hsm_blob,
+        proxy,
+        xks_store,
+        xks,
+        xks_failed,
+        xks_blob,
     }
 }
 
@@ -235,6 +325,7 @@ fn snapshot(e: &Env) -> Value {
         "Aliases": kms.list_aliases(ListAliasesRequest { limit: Some(100), ..Default::default() }).unwrap(),
         "Clusters": clusters,
         "KeyLabels": labels,
+        "ExternalKeys": e.proxy.key_ids().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
     })
 }
 
@@ -1044,7 +1135,7 @@ fn rows() -> Vec<Row> {
             "ten stores already",
             "LimitExceededException",
             setup | e | {
-                for i in 0..7 {
+                for i in 0..5 {
                     let c = e
                         .kms
                         .cloudhsm()
@@ -1505,6 +1596,339 @@ fn rows() -> Vec<Row> {
                 description: "x".into()
             })
         ),
+        // ----- External key stores
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: name in use",
+            "CustomKeyStoreNameInUseException",
+            |e| e
+                .kms
+                .create_custom_key_store(xks_store_request("xks-one", XKS_ENDPOINT_3))
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: endpoint and path in use",
+            "XksProxyUriInUseException",
+            |e| e
+                .kms
+                .create_custom_key_store(xks_store_request("xks-new", XKS_ENDPOINT))
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: nothing answers",
+            "XksProxyUriUnreachableException",
+            |e| e
+                .kms
+                .create_custom_key_store(xks_store_request("xks-new", XKS_ENDPOINT_3))
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: wrong credential",
+            "XksProxyIncorrectAuthenticationCredentialException",
+            setup | e | drop(xks_proxy(&e.kms, XKS_ENDPOINT_3)),
+            |e| e
+                .kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    xks_proxy_authentication_credential: Some(xks_credential(
+                        &XKS_SECRET.replace('0', "1")
+                    )),
+                    ..xks_store_request("xks-new", XKS_ENDPOINT_3)
+                })
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: malformed proxy answer",
+            "XksProxyInvalidResponseException",
+            setup | e | xks_proxy(&e.kms, XKS_ENDPOINT_3).set_malformed_response(true),
+            |e| e
+                .kms
+                .create_custom_key_store(xks_store_request("xks-new", XKS_ENDPOINT_3))
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: every key manager unavailable",
+            "XksProxyUriUnreachableException",
+            setup
+                | e
+                | xks_proxy(&e.kms, XKS_ENDPOINT_3).set_ekm_health(EkmHealthStatus::Unavailable),
+            |e| e
+                .kms
+                .create_custom_key_store(xks_store_request("xks-new", XKS_ENDPOINT_3))
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: bad path",
+            "ValidationException",
+            |e| e
+                .kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    xks_proxy_uri_path: Some("/not/the/path".into()),
+                    ..xks_store_request("xks-new", XKS_ENDPOINT_3)
+                })
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: password given",
+            "ValidationException",
+            |e| e
+                .kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    key_store_password: Some(SecretString::from(PASSWORD)),
+                    ..xks_store_request("xks-new", XKS_ENDPOINT_3)
+                })
+                .map(drop)
+        ),
+        row!(
+            "CreateCustomKeyStore",
+            "XKS: unknown VPC endpoint service",
+            "XksProxyVpcEndpointServiceNotFoundException",
+            |e| e
+                .kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    xks_proxy_connectivity: Some(XksProxyConnectivityType::VpcEndpointService),
+                    xks_proxy_vpc_endpoint_service_name: Some(
+                        "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0".into()
+                    ),
+                    ..xks_store_request("xks-new", XKS_ENDPOINT_3)
+                })
+                .map(drop)
+        ),
+        row!(
+            "ConnectCustomKeyStore",
+            "XKS: store failed",
+            "CustomKeyStoreInvalidStateException",
+            |e| e.kms.connect_custom_key_store(&e.xks_failed)
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "XKS: credential the proxy rejects, with a new name",
+            "XksProxyIncorrectAuthenticationCredentialException",
+            |e| e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                new_custom_key_store_name: Some("renamed".into()),
+                xks_proxy_authentication_credential: Some(xks_credential(
+                    &XKS_SECRET.replace('0', "1")
+                )),
+                ..upd(&e.xks_store)
+            })
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "XKS: path the proxy does not serve",
+            "XksProxyInvalidConfigurationException",
+            |e| e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                xks_proxy_uri_path: Some("/other/kms/xks/v1".into()),
+                ..upd(&e.xks_store)
+            })
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "XKS: endpoint while connected",
+            "CustomKeyStoreInvalidStateException",
+            |e| e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                new_custom_key_store_name: Some("renamed".into()),
+                xks_proxy_uri_endpoint: Some(XKS_ENDPOINT_3.into()),
+                ..upd(&e.xks_store)
+            })
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "XKS: credential with one part",
+            "ValidationException",
+            |e| e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                xks_proxy_authentication_credential: Some(XksProxyAuthenticationCredential {
+                    access_key_id: XKS_ID.into(),
+                    ..Default::default()
+                }),
+                ..upd(&e.xks_store)
+            })
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "XKS: password given",
+            "ValidationException",
+            |e| e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                new_custom_key_store_name: Some("renamed".into()),
+                key_store_password: Some(SecretString::from(PASSWORD)),
+                ..upd(&e.xks_store)
+            })
+        ),
+        row!(
+            "DeleteCustomKeyStore",
+            "XKS: connected",
+            "CustomKeyStoreInvalidStateException",
+            |e| e.kms.delete_custom_key_store(&e.xks_store)
+        ),
+        row!(
+            "DeleteCustomKeyStore",
+            "XKS: holds a key",
+            "CustomKeyStoreHasCMKsException",
+            setup | e | e.kms.disconnect_custom_key_store(&e.xks_store).unwrap(),
+            |e| e.kms.delete_custom_key_store(&e.xks_store)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: no XksKeyId",
+            "ValidationException",
+            |e| e
+                .kms
+                .create_key(CreateKeyRequest {
+                    xks_key_id: None,
+                    ..xks_key_req(&e.xks_store, "ext-b")
+                })
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: origin on a CloudHSM store",
+            "UnsupportedOperationException",
+            |e| e.kms.create_key(xks_key_req(&e.store1, "ext-b")).map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: external key in use",
+            "XksKeyAlreadyInUseException",
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_store, "ext-a"))
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: no such external key",
+            "XksKeyNotFoundException",
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_store, "ext-none"))
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: external key disabled",
+            "XksKeyInvalidConfigurationException",
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_store, "ext-off"))
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: proxy unreachable",
+            "CustomKeyStoreInvalidStateException",
+            setup | e | e.proxy.set_unreachable(true),
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_store, "ext-b"))
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: proxy denies access",
+            "CustomKeyStoreInvalidStateException",
+            setup | e | e.proxy.set_access_denied(true),
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_store, "ext-b"))
+                .map(drop)
+        ),
+        row!(
+            "CreateKey",
+            "XKS: store failed",
+            "CustomKeyStoreInvalidStateException",
+            |e| e
+                .kms
+                .create_key(xks_key_req(&e.xks_failed, "ext-b"))
+                .map(drop)
+        ),
+        row!(
+            "Encrypt",
+            "XKS: proxy throttling",
+            "KMSInvalidStateException",
+            setup | e | e.proxy.set_throttling(true),
+            |e| e.kms.encrypt(enc(&e.xks)).map(drop)
+        ),
+        row!(
+            "Encrypt",
+            "XKS: external key deleted",
+            "KMSInvalidStateException",
+            setup | e | e.proxy.delete_key(&"ext-a".parse().unwrap()).unwrap(),
+            |e| e.kms.encrypt(enc(&e.xks)).map(drop)
+        ),
+        row!(
+            "Decrypt",
+            "XKS: external key disabled",
+            "KMSInvalidStateException",
+            setup | e | e.proxy.disable_key(&"ext-a".parse().unwrap()).unwrap(),
+            |e| e.kms.decrypt(dec(&e.xks_blob)).map(drop)
+        ),
+        row!(
+            "Decrypt",
+            "XKS: proxy layer tampered",
+            "KMSInvalidStateException",
+            |e| {
+                let mut b = e.xks_blob.clone();
+                let last = b.len() - 1;
+                b[last] ^= 1;
+                e.kms.decrypt(dec(&b)).map(drop)
+            }
+        ),
+        row!(
+            "Decrypt",
+            "XKS: wrong context",
+            "InvalidCiphertextException",
+            |e| e
+                .kms
+                .decrypt(DecryptRequest {
+                    encryption_context: EncryptionContext::new(),
+                    ..dec(&e.xks_blob)
+                })
+                .map(drop)
+        ),
+        row!(
+            "ReEncrypt",
+            "XKS destination, proxy unreachable",
+            "KMSInvalidStateException",
+            setup | e | e.proxy.set_unreachable(true),
+            |e| e.kms.re_encrypt(reenc(&e.blob, &e.xks)).map(drop)
+        ),
+        row!(
+            "GenerateDataKey",
+            "XKS: wrong proxy credential",
+            "KMSInvalidStateException",
+            setup
+                | e
+                | e.proxy.rotate_credential(
+                    XksCredential::new(XKS_ID, &XKS_SECRET.replace('A', "B")).unwrap()
+                ),
+            |e| e.kms.generate_data_key(gdk(&e.xks)).map(drop)
+        ),
+        row!(
+            "GenerateRandom",
+            "XKS store",
+            "UnsupportedOperationException",
+            |e| e
+                .kms
+                .generate_random(GenerateRandomRequest {
+                    number_of_bytes: Some(8),
+                    custom_key_store_id: Some(e.xks_store.clone()),
+                })
+                .map(drop)
+        ),
+        row!(
+            "EnableKeyRotation",
+            "XKS key",
+            "UnsupportedOperationException",
+            |e| e.kms.enable_key_rotation(EnableKeyRotationRequest {
+                key_id: e.xks.clone(),
+                rotation_period_in_days: None
+            })
+        ),
         // ----- ListKeys
         row!("ListKeys", "limit 0", "ValidationException", |e| e
             .kms
@@ -1639,6 +2063,15 @@ fn the_snapshot_sees_each_kind_of_change() {
         ("cluster key material", |e| {
             let arn = e.kms.describe_key(&e.hsm).unwrap().key_metadata.arn;
             e.kms.cloudhsm().delete_key_material(cluster(e, 0), &arn)
+        }),
+        ("external key", |e| {
+            e.proxy.delete_key(&"ext-b".parse().unwrap())
+        }),
+        ("XKS store name", |e| {
+            e.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                new_custom_key_store_name: Some("xks-renamed".into()),
+                ..upd(&e.xks_store)
+            })
         }),
         ("new key", |e| {
             e.kms.create_key(CreateKeyRequest::default()).map(drop)
