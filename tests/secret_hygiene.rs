@@ -21,7 +21,13 @@ use kms_keystore::kms::{
     UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
 };
 use kms_keystore::store::cloudhsm::{CuPassword, KMS_USER};
-use kms_keystore::store::external::XksCredential;
+use std::sync::Arc;
+
+use kms_keystore::store::external::{
+    InMemoryExternalKeyManager, RequestMetadata, XksCall, XksCredential, XksDecryptResponse,
+    XksEncryptRequest, XksProxyUri,
+};
+use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
     EncryptionContext, KeyMaterial, Kms, KmsConfig, ManualClock, OriginType, Plaintext,
 };
@@ -33,6 +39,11 @@ const PASSWORD: &str = "PlantedPw4242";
 const NEW_PASSWORD: &str = "PlantedNewPw777";
 const XKS_SECRET: &str = "PlantedXksSecretAccessKey0123456789abcdefABCDEF";
 const MATERIAL: [u8; 32] = *b"PLANTED-key-material-32-bytes!!!";
+/// A second XKS secret, one the proxy rejects.
+const XKS_OTHER_SECRET: &str = "PlantedOtherXksSecretKey0123456789abcdefABCDEF";
+const XKS_ACCESS_KEY_ID: &str = "AKIAHYGIENEXKSACCESS";
+const XKS_ENDPOINT: &str = "https://xks.hygiene.example.com";
+const XKS_PATH: &str = "/kms/xks/v1";
 
 /// Fails if `out` shows `secret` as text, as a Rust byte list, as hex or as
 /// base64 (standard or URL-safe, padded or not, at any of the three
@@ -118,8 +129,17 @@ struct Loaded {
     kms: Kms,
     aws_key: String,
     hsm_key: String,
+    xks_key: String,
     store: String,
+    xks_store: String,
     blobs: Vec<Vec<u8>>,
+}
+
+fn xks_request_credential(secret: &str) -> XksProxyAuthenticationCredential {
+    XksProxyAuthenticationCredential {
+        access_key_id: XKS_ACCESS_KEY_ID.into(),
+        raw_secret_access_key: SecretString::from(secret),
+    }
 }
 
 fn loaded() -> Loaded {
@@ -168,7 +188,39 @@ fn loaded() -> Loaded {
         .key_metadata
         .key_id
         .to_string();
-    let blobs = [&aws_key, &hsm_key]
+    let proxy = InMemoryExternalKeyManager::new(
+        XksProxyUri::new(XKS_ENDPOINT, XKS_PATH).unwrap(),
+        XksCredential::new(XKS_ACCESS_KEY_ID, XKS_SECRET).unwrap(),
+        Some(0x5ec),
+    );
+    proxy.add_aes_key("hygiene-external-key").unwrap();
+    kms.xks_network().attach(XKS_ENDPOINT, Arc::new(proxy));
+    let xks_store = kms
+        .create_custom_key_store(CreateCustomKeyStoreRequest {
+            custom_key_store_name: "xks".into(),
+            custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+            xks_proxy_uri_endpoint: Some(XKS_ENDPOINT.into()),
+            xks_proxy_uri_path: Some(XKS_PATH.into()),
+            xks_proxy_authentication_credential: Some(xks_request_credential(XKS_SECRET)),
+            xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+            ..Default::default()
+        })
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    kms.connect_custom_key_store(&xks_store).unwrap();
+    let xks_key = kms
+        .create_key(CreateKeyRequest {
+            origin: Some(OriginType::ExternalKeyStore),
+            custom_key_store_id: Some(xks_store.clone()),
+            xks_key_id: Some("hygiene-external-key".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata
+        .key_id
+        .to_string();
+    let blobs = [&aws_key, &hsm_key, &xks_key]
         .iter()
         .map(|k| {
             kms.encrypt(EncryptRequest {
@@ -184,7 +236,9 @@ fn loaded() -> Loaded {
         kms,
         aws_key,
         hsm_key,
+        xks_key,
         store,
+        xks_store,
         blobs,
     }
 }
@@ -195,6 +249,7 @@ fn planted() -> Vec<(&'static str, Vec<u8>)> {
         ("kmsuser password", PASSWORD.as_bytes().to_vec()),
         ("new kmsuser password", NEW_PASSWORD.as_bytes().to_vec()),
         ("XKS secret", XKS_SECRET.as_bytes().to_vec()),
+        ("rejected XKS secret", XKS_OTHER_SECRET.as_bytes().to_vec()),
         ("key material", MATERIAL.to_vec()),
     ]
 }
@@ -227,6 +282,7 @@ fn debug_of_the_whole_kms_shows_no_secret() {
         "the key material and passwords are there, redacted"
     );
     assert!(pretty.contains("CuPassword"), "{pretty}");
+    assert!(pretty.contains("secret_access_key"), "{pretty}");
     assert_clean("Kms Debug", &debug);
     assert_clean("Kms pretty Debug", &pretty);
     assert_clean("CloudHsm Debug", &format!("{:#?}", l.kms.cloudhsm()));
@@ -251,7 +307,7 @@ fn describe_custom_key_stores_shows_no_password() {
         .kms
         .describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
         .unwrap();
-    assert_eq!(out.custom_key_stores.len(), 2);
+    assert_eq!(out.custom_key_stores.len(), 3);
     assert_clean("DescribeCustomKeyStores Debug", &format!("{out:#?}"));
     let json = serde_json::to_string(&out).unwrap();
     assert!(!json.contains("Password"), "{json}");
@@ -261,7 +317,10 @@ fn describe_custom_key_stores_shows_no_password() {
 #[test]
 fn every_response_hides_plaintexts_and_data_keys() {
     let l = loaded();
-    for (key, blob) in [&l.aws_key, &l.hsm_key].into_iter().zip(&l.blobs) {
+    for (key, blob) in [&l.aws_key, &l.hsm_key, &l.xks_key]
+        .into_iter()
+        .zip(&l.blobs)
+    {
         let enc = l
             .kms
             .encrypt(EncryptRequest {
@@ -409,6 +468,18 @@ fn secret_types_render_redacted() {
     let material = KeyMaterial::from_bytes(MATERIAL);
     let cipher = Cipher::new(&material);
     let xks = XksCredential::new("ABCDEFGHIJKLMNOPQRST", XKS_SECRET).unwrap();
+    let call = XksCall::new(
+        XksProxyUri::new(XKS_ENDPOINT, XKS_PATH).unwrap(),
+        xks.clone(),
+    );
+    let proxy_request = XksEncryptRequest::new(
+        RequestMetadata::new("Encrypt", "r-1"),
+        Plaintext::from(PLAINTEXT),
+        None,
+    );
+    let proxy_answer = XksDecryptResponse {
+        plaintext: Plaintext::from(PLAINTEXT),
+    };
     let renderings = [
         ("KeyMaterial", format!("{material:?} {material:#?}")),
         ("Cipher", format!("{cipher:?} {cipher:#?}")),
@@ -419,6 +490,17 @@ fn secret_types_render_redacted() {
         ),
         ("CuPassword", format!("{:?}", CuPassword::new(PASSWORD))),
         ("XksCredential", format!("{xks:?} {xks:#?}")),
+        ("XksCall", format!("{call:?} {call:#?}")),
+        ("XksEncryptRequest", format!("{proxy_request:#?}")),
+        (
+            "XksEncryptRequest JSON",
+            serde_json::to_string(&proxy_request).unwrap(),
+        ),
+        ("XksDecryptResponse", format!("{proxy_answer:#?}")),
+        (
+            "XksDecryptResponse JSON",
+            serde_json::to_string(&proxy_answer).unwrap(),
+        ),
         (
             "Plaintext JSON",
             serde_json::to_string(&Plaintext::from(PLAINTEXT)).unwrap(),
@@ -512,6 +594,38 @@ fn error_messages_do_not_echo_secret_inputs() {
     );
     assert!(entry.contains("InvalidCredentials"), "{entry}");
     assert_clean("store after a failed connect", &entry);
+    // An XKS credential the proxy rejects, on create and on update.
+    errors.push(
+        kms.create_custom_key_store(CreateCustomKeyStoreRequest {
+            custom_key_store_name: "xks-2".into(),
+            custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+            xks_proxy_uri_endpoint: Some(XKS_ENDPOINT.into()),
+            xks_proxy_uri_path: Some("/other/kms/xks/v1".into()),
+            xks_proxy_authentication_credential: Some(xks_request_credential(XKS_OTHER_SECRET)),
+            xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+            ..Default::default()
+        })
+        .unwrap_err(),
+    );
+    errors.push(
+        kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+            custom_key_store_id: l.xks_store.clone(),
+            xks_proxy_authentication_credential: Some(xks_request_credential(XKS_OTHER_SECRET)),
+            ..Default::default()
+        })
+        .unwrap_err(),
+    );
+    // A secret of the wrong shape (too long).
+    errors.push(
+        kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+            custom_key_store_id: l.xks_store.clone(),
+            xks_proxy_authentication_credential: Some(xks_request_credential(&format!(
+                "{XKS_SECRET}{XKS_SECRET}"
+            ))),
+            ..Default::default()
+        })
+        .unwrap_err(),
+    );
     // The cluster model's own errors.
     let hsm = kms.cloudhsm();
     let c = hsm.describe_clusters(None).clusters[0].cluster_id.clone();
@@ -521,7 +635,12 @@ fn error_messages_do_not_echo_secret_inputs() {
         hsm.change_password(&c, KMS_USER, &too_long_password)
             .unwrap_err(),
     );
-    assert!(errors.len() >= 10);
+    assert!(errors.len() >= 13);
+    let codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
+    assert!(
+        codes.contains(&"XksProxyIncorrectAuthenticationCredentialException"),
+        "{codes:?}"
+    );
     for e in &errors {
         let out = format!("{e} | {e:?} | {} | {}", e.message(), e.code());
         assert_clean(e.code(), &out);
