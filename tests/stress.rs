@@ -1,6 +1,8 @@
 //! Concurrency stress: threads encrypt, decrypt, re-encrypt and manage keys
-//! across CloudHSM key stores and AWS_KMS keys while other threads flap store
-//! connections, flip cluster fault switches and advance the clock.
+//! across CloudHSM key stores, an external key store and AWS_KMS keys while
+//! other threads flap store connections, flip cluster and proxy fault
+//! switches (external keys disabled, the proxy unreachable, throttling,
+//! timing out or slow) and advance the clock.
 //!
 //! The run is bounded: a watchdog fails the test if the threads do not all
 //! finish within the run time plus a grace period (a deadlock), rather than
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use kms_keystore::crypto::SecretString;
 use kms_keystore::key::DataKeySpec;
+use kms_keystore::kms::XksProxyAuthenticationCredential;
 use kms_keystore::kms::{
     CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest,
     DescribeCustomKeyStoresRequest, EncryptRequest, GenerateDataKeyRequest, ListAliasesRequest,
@@ -32,6 +35,10 @@ use kms_keystore::kms::{
 };
 use kms_keystore::store::ConnectionStateType;
 use kms_keystore::store::cloudhsm::{HsmState, KMS_USER};
+use kms_keystore::store::external::{
+    InMemoryExternalKeyManager, Latency, XksCredential, XksProxyUri,
+};
+use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
     ClusterId, ConnectionMode, EncryptionContext, HsmId, Kms, KmsConfig, ManualClock, OriginType,
     Quotas, Tag,
@@ -39,7 +46,26 @@ use kms_keystore::{
 
 const PASSWORD: &str = "kmsPswd";
 const AZS: [&str; 2] = ["us-west-2a", "us-west-2b"];
-const STORES: usize = 2;
+/// Stores 0 and 1 are CloudHSM key stores; store 2 is an external key store.
+const STORES: usize = 3;
+const XKS_STORE: usize = 2;
+const XKS_ENDPOINT: &str = "https://xks.stress.example.com";
+const XKS_PATH: &str = "/kms/xks/v1";
+const XKS_ID: &str = "AKIASTRESSTESTXKSKEY";
+const XKS_SECRET: &str = "stressSecretAccessKey0123456789ABCDEFGHIJKLMN";
+/// External keys in the proxy: `ext-0` ... (each backs at most one KMS key).
+const EXT_KEYS: u64 = 4_000;
+
+fn ext_key(i: u64) -> String {
+    format!("ext-{}", i % EXT_KEYS)
+}
+
+fn xks_credential() -> XksProxyAuthenticationCredential {
+    XksProxyAuthenticationCredential {
+        access_key_id: XKS_ID.into(),
+        raw_secret_access_key: SecretString::from(XKS_SECRET),
+    }
+}
 const DAY: Duration = Duration::from_secs(86_400);
 const STEP_MS: u64 = 200;
 
@@ -85,6 +111,9 @@ struct World {
     clock: ManualClock,
     clusters: Vec<(ClusterId, [HsmId; 2])>,
     stores: Vec<String>,
+    proxy: InMemoryExternalKeyManager,
+    /// The next external key CreateKey uses.
+    next_ext: AtomicU64,
     keys: Mutex<KeyBook>,
     held: Mutex<Vec<Held>>,
     stop: AtomicBool,
@@ -137,12 +166,41 @@ impl World {
                 .to_string();
             clusters.push((id, hsms));
             stores.push(store);
+            if stores.len() == XKS_STORE {
+                break;
+            }
         }
+        let proxy = InMemoryExternalKeyManager::new(
+            XksProxyUri::new(XKS_ENDPOINT, XKS_PATH).unwrap(),
+            XksCredential::new(XKS_ID, XKS_SECRET).unwrap(),
+            Some(seed),
+        );
+        for k in 0..EXT_KEYS {
+            proxy.add_aes_key(&ext_key(k)).unwrap();
+        }
+        kms.xks_network()
+            .attach(XKS_ENDPOINT, Arc::new(proxy.clone()));
+        let xks = kms
+            .create_custom_key_store(CreateCustomKeyStoreRequest {
+                custom_key_store_name: format!("stress-{XKS_STORE}"),
+                custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+                xks_proxy_uri_endpoint: Some(XKS_ENDPOINT.into()),
+                xks_proxy_uri_path: Some(XKS_PATH.into()),
+                xks_proxy_authentication_credential: Some(xks_credential()),
+                xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+                ..Default::default()
+            })
+            .unwrap()
+            .custom_key_store_id
+            .to_string();
+        stores.push(xks);
         let world = World {
             kms,
             clock,
             clusters,
             stores,
+            proxy,
+            next_ext: AtomicU64::new(0),
             keys: Mutex::default(),
             held: Mutex::default(),
             stop: AtomicBool::new(false),
@@ -191,6 +249,12 @@ impl World {
     fn create_key(&self, store: Option<usize>) -> Result<String, &'static str> {
         let req = match store {
             None => CreateKeyRequest::default(),
+            Some(XKS_STORE) => CreateKeyRequest {
+                origin: Some(OriginType::ExternalKeyStore),
+                custom_key_store_id: Some(self.stores[XKS_STORE].clone()),
+                xks_key_id: Some(ext_key(self.next_ext.fetch_add(1, Ordering::Relaxed))),
+                ..Default::default()
+            },
             Some(s) => CreateKeyRequest {
                 origin: Some(OriginType::AwsCloudHsm),
                 custom_key_store_id: Some(self.stores[s].clone()),
@@ -268,6 +332,11 @@ impl World {
             hsm.set_logged_in_elsewhere(id, KMS_USER, false).unwrap();
             hsm.change_password(id, KMS_USER, PASSWORD).unwrap();
         }
+        self.proxy.clear_faults();
+        self.proxy.set_latency(Latency::default());
+        for k in 0..EXT_KEYS {
+            self.proxy.enable_key(&ext_key(k).parse().unwrap()).unwrap();
+        }
         for s in 0..STORES {
             self.settle();
             if self.state(s) != ConnectionStateType::Disconnected {
@@ -277,13 +346,15 @@ impl World {
             }
             self.settle();
             assert_eq!(self.state(s), ConnectionStateType::Disconnected);
-            self.kms
-                .update_custom_key_store(UpdateCustomKeyStoreRequest {
-                    custom_key_store_id: self.stores[s].clone(),
-                    key_store_password: Some(SecretString::from(PASSWORD)),
-                    ..Default::default()
-                })
-                .unwrap();
+            if s != XKS_STORE {
+                self.kms
+                    .update_custom_key_store(UpdateCustomKeyStoreRequest {
+                        custom_key_store_id: self.stores[s].clone(),
+                        key_store_password: Some(SecretString::from(PASSWORD)),
+                        ..Default::default()
+                    })
+                    .unwrap();
+            }
             self.kms.connect_custom_key_store(&self.stores[s]).unwrap();
             self.settle();
             assert_eq!(
@@ -457,6 +528,8 @@ fn manager(w: &World, seed: u64) {
                         "CloudHsmClusterInvalidConfigurationException",
                         "KMSInvalidStateException",
                         "KMSInternalException",
+                        "XksKeyInvalidConfigurationException",
+                        "XksKeyAlreadyInUseException",
                     ],
                 );
                 if let Ok(id) = r {
@@ -561,6 +634,19 @@ fn flapper(w: &World, seed: u64) {
                     ],
                 );
             }
+            4 if s == XKS_STORE && rng.chance(50) => {
+                // The same credential again: KMS re-checks under the lock
+                // that the store did not change during the proxy call.
+                let r = w.call("UpdateStore(credential)", || {
+                    w.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
+                        custom_key_store_id: id.clone(),
+                        new_custom_key_store_name: Some(format!("stress-{s}-{}", rng.below(2))),
+                        xks_proxy_authentication_credential: Some(xks_credential()),
+                        ..Default::default()
+                    })
+                });
+                expect_code("UpdateStore(credential)", &r, &store_codes);
+            }
             4 => {
                 let r = w.call("UpdateStore(name)", || {
                     w.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
@@ -573,7 +659,7 @@ fn flapper(w: &World, seed: u64) {
             }
             _ => {
                 // A FAILED store: disconnect, give KMS the password, retry.
-                if w.state(s) == ConnectionStateType::Failed {
+                if w.state(s) == ConnectionStateType::Failed && s != XKS_STORE {
                     let r = w.call("DisconnectStore", || w.kms.disconnect_custom_key_store(id));
                     expect_code("DisconnectStore", &r, &store_codes);
                     let r = w.call("UpdateStore(password)", || {
@@ -598,7 +684,7 @@ fn saboteur(w: &World, seed: u64) {
     while !w.stop.load(Ordering::Relaxed) {
         let (id, hsms) = &w.clusters[rng.below(w.clusters.len())];
         let on = rng.chance(40);
-        let r = match rng.below(6) {
+        let r = match rng.below(7) {
             0 => hsm.set_network_reachable(id, !on),
             1 => hsm.set_internal_error(id, on),
             2 => hsm.set_hsm_state(
@@ -612,6 +698,33 @@ fn saboteur(w: &World, seed: u64) {
             ),
             3 => hsm.set_logged_in_elsewhere(id, KMS_USER, on),
             4 if rng.chance(10) => hsm.change_password(id, KMS_USER, PASSWORD),
+            5 => {
+                // The proxy: one fault at a time, or none; an external key
+                // disabled or enabled again; slow, or too slow.
+                let p = &w.proxy;
+                match rng.below(6) {
+                    0 => p.clear_faults(),
+                    1 => p.set_unreachable(on),
+                    2 => p.set_throttling(on),
+                    3 => p.set_latency(if on {
+                        Latency::simulated(Duration::from_secs(1))
+                    } else {
+                        Latency::real(Duration::from_micros(rng.below(300) as u64))
+                    }),
+                    _ => {
+                        let k = ext_key(rng.next() % w.next_ext.load(Ordering::Relaxed).max(1))
+                            .parse()
+                            .unwrap();
+                        if on {
+                            p.disable_key(&k)
+                        } else {
+                            p.enable_key(&k)
+                        }
+                        .unwrap();
+                    }
+                }
+                Ok(())
+            }
             _ => Ok(()),
         };
         r.unwrap();
@@ -665,7 +778,8 @@ fn stress(seed: u64, stepped: bool) {
         ("crypto-4", crypto_worker),
         ("manager-1", manager),
         ("manager-2", manager),
-        ("flapper", flapper),
+        ("flapper-1", flapper),
+        ("flapper-2", flapper),
         ("saboteur", saboteur),
         ("clock", clockwork),
     ];
