@@ -930,18 +930,53 @@ fn concurrent_crypto_management_flapping_and_faults_lose_nothing_stepped_mode() 
 /// be deleted), or the CreateKey call failed.
 #[test]
 fn deleting_a_store_while_keys_are_created_in_it_never_orphans_a_key() {
+    store_deletion_race(false);
+}
+
+/// The same race with an external key store, whose CreateKey calls the proxy
+/// with no lock held.
+#[test]
+fn deleting_an_external_key_store_while_keys_are_created_in_it_never_orphans_a_key() {
+    store_deletion_race(true);
+}
+
+fn store_deletion_race(xks: bool) {
     let clock = ManualClock::default();
     let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()).with_seed(9));
     let (cluster, anchor) = kms
         .cloudhsm()
         .provision_ready_cluster(&AZS, PASSWORD)
         .unwrap();
-    let request = || CreateCustomKeyStoreRequest {
-        custom_key_store_name: "racing".into(),
-        cloud_hsm_cluster_id: Some(cluster.to_string()),
-        trust_anchor_certificate: Some(anchor.clone()),
-        key_store_password: Some(SecretString::from(PASSWORD)),
-        ..Default::default()
+    let proxy = InMemoryExternalKeyManager::new(
+        XksProxyUri::new(XKS_ENDPOINT, XKS_PATH).unwrap(),
+        XksCredential::new(XKS_ID, XKS_SECRET).unwrap(),
+        Some(9),
+    );
+    for k in 0..EXT_KEYS {
+        proxy.add_aes_key(&ext_key(k)).unwrap();
+    }
+    kms.xks_network().attach(XKS_ENDPOINT, Arc::new(proxy));
+    let next_ext = AtomicU64::new(0);
+    let request = || {
+        if xks {
+            CreateCustomKeyStoreRequest {
+                custom_key_store_name: "racing".into(),
+                custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+                xks_proxy_uri_endpoint: Some(XKS_ENDPOINT.into()),
+                xks_proxy_uri_path: Some(XKS_PATH.into()),
+                xks_proxy_authentication_credential: Some(xks_credential()),
+                xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+                ..Default::default()
+            }
+        } else {
+            CreateCustomKeyStoreRequest {
+                custom_key_store_name: "racing".into(),
+                cloud_hsm_cluster_id: Some(cluster.to_string()),
+                trust_anchor_certificate: Some(anchor.clone()),
+                key_store_password: Some(SecretString::from(PASSWORD)),
+                ..Default::default()
+            }
+        }
     };
     let store = kms
         .create_custom_key_store(request())
@@ -960,11 +995,21 @@ fn deleting_a_store_while_keys_are_created_in_it_never_orphans_a_key() {
             s.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
                     let store = current.lock().unwrap().clone();
-                    match kms.create_key(CreateKeyRequest {
-                        origin: Some(OriginType::AwsCloudHsm),
-                        custom_key_store_id: Some(store),
-                        ..Default::default()
-                    }) {
+                    let req = if xks {
+                        CreateKeyRequest {
+                            origin: Some(OriginType::ExternalKeyStore),
+                            custom_key_store_id: Some(store),
+                            xks_key_id: Some(ext_key(next_ext.fetch_add(1, Ordering::Relaxed))),
+                            ..Default::default()
+                        }
+                    } else {
+                        CreateKeyRequest {
+                            origin: Some(OriginType::AwsCloudHsm),
+                            custom_key_store_id: Some(store),
+                            ..Default::default()
+                        }
+                    };
+                    match kms.create_key(req) {
                         Ok(r) => created
                             .lock()
                             .unwrap()
