@@ -11,6 +11,7 @@ pub mod key;
 pub mod kms;
 mod macros;
 pub mod store;
+pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext};

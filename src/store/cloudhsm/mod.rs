@@ -482,6 +482,20 @@ impl CloudHsm {
     /// `CloudHsmInvalidRequestException` when `subnets` is empty, names a
     /// subnet twice, or has an empty subnet id or Availability Zone.
     pub fn create_cluster(&self, subnets: &[(&str, &str)]) -> Result<ClusterId> {
+        self.create_cluster_as(None, subnets)
+    }
+
+    /// [`CloudHsm::create_cluster`] with a chosen cluster id (`None`: a
+    /// random one), for fixtures that name their clusters.
+    ///
+    /// # Errors
+    /// As [`CloudHsm::create_cluster`]; `CloudHsmInvalidRequestException`
+    /// when a cluster has that id already.
+    pub fn create_cluster_as(
+        &self,
+        id: Option<&ClusterId>,
+        subnets: &[(&str, &str)],
+    ) -> Result<ClusterId> {
         let mut map = BTreeMap::new();
         for (i, (subnet_id, az)) in subnets.iter().enumerate() {
             if subnet_id.is_empty() || az.is_empty() {
@@ -510,7 +524,10 @@ impl CloudHsm {
                 "A cluster needs at least one subnet (SubnetIds)."
             ));
         }
-        let id = ClusterId::from_random_bytes(self.0.rng.array());
+        let id = match id {
+            Some(id) => id.clone(),
+            None => ClusterId::from_random_bytes(self.0.rng.array()),
+        };
         let cluster = Cluster {
             id: id.clone(),
             state: ClusterState::Uninitialized,
@@ -531,7 +548,14 @@ impl CloudHsm {
             network_reachable: true,
             internal_error: false,
         };
-        self.0.clusters.write().insert(id.clone(), cluster);
+        let mut clusters = self.0.clusters.write();
+        if clusters.contains_key(&id) {
+            return Err(kms_err!(
+                CloudHsmInvalidRequest,
+                "Cluster {id} already exists. Choose another cluster id."
+            ));
+        }
+        clusters.insert(id.clone(), cluster);
         Ok(id)
     }
 
@@ -676,6 +700,21 @@ impl CloudHsm {
         source: &ClusterId,
         subnets: &[(&str, &str)],
     ) -> Result<ClusterId> {
+        self.create_cluster_from_backup_as(None, source, subnets)
+    }
+
+    /// [`CloudHsm::create_cluster_from_backup`] with a chosen cluster id
+    /// (`None`: a random one).
+    ///
+    /// # Errors
+    /// As [`CloudHsm::create_cluster_from_backup`] and
+    /// [`CloudHsm::create_cluster_as`].
+    pub fn create_cluster_from_backup_as(
+        &self,
+        id: Option<&ClusterId>,
+        source: &ClusterId,
+        subnets: &[(&str, &str)],
+    ) -> Result<ClusterId> {
         let src = {
             let clusters = self.0.clusters.read();
             let c = clusters.get(source).ok_or_else(|| {
@@ -689,7 +728,7 @@ impl CloudHsm {
             }
             c.clone()
         };
-        let id = self.create_cluster(subnets)?;
+        let id = self.create_cluster_as(id, subnets)?;
         self.with_cluster(&id, |c| {
             c.certificate = src.certificate;
             c.lineage = src.lineage;
