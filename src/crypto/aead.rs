@@ -67,6 +67,15 @@ impl Cipher {
     }
 }
 
+/// The expanded AES key schedule and GHASH key are zeroized when the inner
+/// `Aes256Gcm` drops (aes-gcm's `zeroize` feature, checked below).
+impl zeroize::ZeroizeOnDrop for Cipher {}
+
+const _: fn() = || {
+    fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroizes_on_drop::<Aes256Gcm>();
+};
+
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cipher").finish_non_exhaustive()

@@ -85,6 +85,9 @@ impl Plaintext {
     }
 }
 
+/// The bytes live in a `Zeroizing` buffer: dropping a `Plaintext` clears them.
+impl ZeroizeOnDrop for Plaintext {}
+
 impl From<Vec<u8>> for Plaintext {
     fn from(v: Vec<u8>) -> Self {
         Plaintext(Zeroizing::new(v))
@@ -149,6 +152,9 @@ impl SecretString {
         self.0.as_bytes().ct_eq(other.as_bytes()).into()
     }
 }
+
+/// The text lives in a `Zeroizing` buffer: dropping a `SecretString` clears it.
+impl ZeroizeOnDrop for SecretString {}
 
 impl From<String> for SecretString {
     fn from(s: String) -> Self {

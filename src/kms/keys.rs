@@ -251,6 +251,15 @@ impl Inner {
         event: KeyEvent,
     ) -> Result<KeyLifecycle> {
         let mut m = entry.state.write();
+        // Re-checked under the key's lock: if the deletion date passed since
+        // the key was looked up, the key is gone (a purge may already have
+        // removed it), and a CancelKeyDeletion must not report success.
+        if m.lifecycle
+            .deletion_date()
+            .is_some_and(|d| self.clock.now() >= d)
+        {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
         let state = self.key_state(entry, m.lifecycle);
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
@@ -327,6 +336,18 @@ impl Kms {
         let key_metadata = inner.metadata(&entry);
         {
             let mut keys = inner.keys.write();
+            // Re-checked under the key table's write lock (keys, then
+            // stores): DeleteCustomKeyStore checks that a store is empty
+            // under the key table's lock, so a store deleted while this key
+            // was being made must not get it.
+            if let Some(store) = entry.backing.store()
+                && inner.stores.read().get(store.as_str()).is_none()
+            {
+                return Err(kms_err!(
+                    CustomKeyStoreNotFound,
+                    "Custom key store {store} was deleted while the key was being created in it."
+                ));
+            }
             if let Backing::External { store, xks_key_id } = &entry.backing {
                 // Re-checked under the write lock: two concurrent creates
                 // cannot both take the same external key.

@@ -17,6 +17,9 @@
 //! key id, and releases it before looking the key up.
 //! The hot path takes the key table's read lock only to clone an `Arc` of the
 //! key, then the key's read lock to check its state.
+//! CreateKey re-checks, under the key table's write lock and just before the
+//! insert, that its custom key store still exists (`keys` → `stores`): the
+//! check DeleteCustomKeyStore makes under the same lock then cannot miss it.
 
 mod aliases;
 mod cloudhsm;

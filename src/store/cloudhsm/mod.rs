@@ -116,6 +116,9 @@ wire_enum! {
 #[derive(Clone)]
 pub struct CuPassword(Zeroizing<String>);
 
+/// The password lives in a `Zeroizing` buffer: dropping it clears it.
+impl zeroize::ZeroizeOnDrop for CuPassword {}
+
 impl CuPassword {
     /// Wraps a password (not validated; see [`CloudHsm::create_user`]).
     pub fn new(password: &str) -> CuPassword {

@@ -197,6 +197,10 @@ impl PartialEq for XksCredential {
 }
 impl Eq for XksCredential {}
 
+/// The secret access key lives in a `Zeroizing` buffer: dropping the
+/// credential clears it (the access key id is not secret).
+impl zeroize::ZeroizeOnDrop for XksCredential {}
+
 impl fmt::Debug for XksCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("XksCredential")
