@@ -1,10 +1,14 @@
-//! The main example: create a key, encrypt, decrypt, generate a data key and
-//! print the key's metadata as the aws CLI shows it.
+//! The main example: create a key, give it an alias, encrypt through the
+//! alias, decrypt, generate a data key and print the key's metadata as the
+//! aws CLI shows it.
 //!
 //! Run with `cargo run --example quickstart`.
 
 use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest};
+use kms_keystore::kms::{
+    CreateAliasRequest, CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
+    ListAliasesRequest,
+};
 use kms_keystore::{EncryptionContext, Kms, KmsConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,15 +19,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", serde_json::to_string_pretty(&created)?);
     let key_id = created.key_metadata.key_id.to_string();
 
+    // An alias names the key in Encrypt, GenerateDataKey and DescribeKey.
+    kms.create_alias(CreateAliasRequest::new("alias/quickstart", &key_id))?;
+    println!("\n$ aws kms create-alias --alias-name alias/quickstart --target-key-id {key_id}");
+    println!("\n$ aws kms list-aliases");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&kms.list_aliases(ListAliasesRequest::default())?)?
+    );
+
     let context: EncryptionContext = [("purpose".to_string(), "quickstart".to_string())].into();
     let encrypted = kms.encrypt(EncryptRequest {
-        key_id: key_id.clone(),
+        key_id: "alias/quickstart".into(),
         plaintext: "Hello, custom key stores!".into(),
         encryption_context: context.clone(),
         ..Default::default()
     })?;
     println!(
-        "\nencrypt: {} bytes of ciphertext blob under {}",
+        "\nencrypt (alias/quickstart): {} bytes of ciphertext blob under {}",
         encrypted.ciphertext_blob.len(),
         encrypted.key_id
     );

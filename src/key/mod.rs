@@ -7,7 +7,7 @@ pub mod state;
 
 pub use metadata::{KeyMetadata, Tag, XksKeyConfiguration};
 pub use spec::{
-    CustomerMasterKeySpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyState,
-    KeyUsage, OriginType,
+    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
+    KeySpec, KeyState, KeyUsage, OriginType,
 };
 pub use state::{KeyEvent, KeyLifecycle, KeyOperation};

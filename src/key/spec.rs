@@ -177,6 +177,30 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// `DataKeyPairSpec` for GenerateDataKeyPair.
+    pub enum DataKeyPairSpec ("keyPairSpec") {
+        /// RSA, 2048-bit modulus.
+        Rsa2048 => "RSA_2048",
+        /// RSA, 3072-bit modulus.
+        Rsa3072 => "RSA_3072",
+        /// RSA, 4096-bit modulus.
+        Rsa4096 => "RSA_4096",
+        /// NIST P-256.
+        EccNistP256 => "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 => "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 => "ECC_NIST_P521",
+        /// secp256k1.
+        EccSecgP256k1 => "ECC_SECG_P256K1",
+        /// SM2 (China Regions only).
+        Sm2 => "SM2",
+        /// Ed25519.
+        EccNistEdwards25519 => "ECC_NIST_EDWARDS25519",
+    }
+}
+
 impl DataKeySpec {
     /// The data key length in bytes.
     pub const fn len(self) -> usize {

@@ -26,7 +26,7 @@ pub const MAX_CIPHERTEXT_BLOB: usize = 6144;
 /// Largest GenerateDataKey / GenerateRandom request.
 pub const MAX_RANDOM_BYTES: u32 = 1024;
 
-fn check_grant_tokens(tokens: &[String]) -> Result<()> {
+pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<()> {
     if tokens.len() > 10 {
         return Err(Error::validation(
             "grantTokens",
@@ -202,9 +202,12 @@ impl Inner {
             None => {
                 // A blob naming a key this KMS does not have was not made
                 // here (or was tampered with): that is an invalid
-                // ciphertext, not a missing key.
+                // ciphertext, not a missing key. A key whose deletion date
+                // has passed is gone too, whether or not it has been purged
+                // from the table yet: the same answer either way.
                 let found = self.keys.read().get(&blob.header.key_id);
-                self.unless_due(found.ok_or_else(invalid_ciphertext)?)?
+                self.unless_due(found.ok_or_else(invalid_ciphertext)?)
+                    .map_err(|_| invalid_ciphertext())?
             }
         };
         self.check_crypto(&entry, op)?;

@@ -84,6 +84,8 @@ struct KeyPlan {
     origin: OriginType,
     description: String,
     policy: Option<String>,
+    /// The checked policy, for the lockout safety check once the ARN is known.
+    policy_doc: Option<super::policy::PolicyDocument>,
     tags: Vec<Tag>,
 }
 
@@ -96,14 +98,13 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
             format_args!("Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"),
         ));
     }
-    if let Some(policy) = &req.policy
-        && (policy.is_empty() || policy.len() > 131_072)
-    {
-        return Err(Error::validation(
-            "policy",
-            "Member must have length between 1 and 131072",
-        ));
-    }
+    let policy_doc = match &req.policy {
+        Some(policy) => {
+            super::policy::check_policy_shape(policy)?;
+            Some(super::policy::parse_policy(policy)?)
+        }
+        None => None,
+    };
     let spec = match (req.key_spec, req.customer_master_key_spec) {
         (Some(_), Some(_)) => {
             return Err(Error::validation(
@@ -184,6 +185,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         origin,
         description,
         policy: req.policy.clone(),
+        policy_doc,
         tags: req.tags.clone(),
     })
 }
@@ -271,8 +273,12 @@ impl Kms {
     /// Errors: `ValidationException` (description over 8192 characters, a bad
     /// parameter combination), `UnsupportedOperationException` (a key spec
     /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region),
-    /// `TagException`, `LimitExceededException` (too many keys), and the
-    /// custom key store errors for keys in a store.
+    /// `TagException`, `LimitExceededException` (too many keys, or a policy
+    /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
+    /// is not valid, or that fails the lockout safety check unless
+    /// `BypassPolicyLockoutSafetyCheck`; see [`put_key_policy`](Kms::put_key_policy)),
+    /// and the custom key store errors for keys in a store. Without a
+    /// `Policy` the key gets the [default key policy](super::default_key_policy).
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
@@ -288,6 +294,11 @@ impl Kms {
         }
         let id = inner.new_key_id();
         let arn = inner.key_arn(&id);
+        if let Some(doc) = &plan.policy_doc
+            && req.bypass_policy_lockout_safety_check != Some(true)
+        {
+            doc.check_lockout(&inner.account_id, &arn)?;
+        }
         let (backing, material) = match plan.origin {
             OriginType::AwsKms => (
                 Backing::Kms,

@@ -3,26 +3,36 @@
 //!
 //! The operations are split by area: [`keys`](self) (CreateKey, DescribeKey,
 //! ListKeys, the key lifecycle), cryptographic operations (Encrypt, Decrypt,
-//! ReEncrypt, GenerateDataKey*, GenerateRandom), and the request/response
-//! shapes in [`types`].
+//! ReEncrypt, GenerateDataKey*, GenerateRandom), key management (aliases,
+//! tags, key policies, descriptions), and the request/response shapes in
+//! [`types`] and [`manage_types`].
 //!
 //! # Lock order
 //!
 //! Locks are taken in this order and never the other way round, and none is
 //! held across an AES operation on user data or an external key manager call:
-//! `keys` (the key table) → a key's own `state` → `stores` → a CloudHSM
-//! cluster → `schedule`.
+//! `keys` (the key table) → `aliases` → a key's own `state` → `stores` → a
+//! CloudHSM cluster → `schedule`.
+//! Resolving an alias takes the `aliases` read lock only to copy the target
+//! key id, and releases it before looking the key up.
 //! The hot path takes the key table's read lock only to clone an `Arc` of the
 //! key, then the key's read lock to check its state.
 
+mod aliases;
 mod cloudhsm;
 mod crypto_ops;
 mod external;
 mod keys;
+#[cfg(test)]
+mod manage_tests;
+pub mod manage_types;
+mod policy;
 pub(crate) mod quota;
 mod stores;
 mod table;
+mod tags;
 pub mod types;
+mod unsupported;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -36,11 +46,15 @@ use crate::error::{Result, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
 use crate::key::state::{self, KeyOperation};
 use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
+use crate::store::cloudhsm::CloudHsm;
 
 pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
+pub use manage_types::*;
+pub use policy::{DEFAULT_POLICY_NAME, MAX_KEY_POLICY_BYTES, default_key_policy};
 pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
+pub use unsupported::ROTATION_PERIOD_DAYS;
 
 pub(crate) use table::KeyTable;
 
@@ -53,6 +67,8 @@ pub struct Quotas {
     /// Cryptographic requests per second per custom key store (AWS: 1,800);
     /// `None` turns the quota off.
     pub custom_key_store_requests_per_second: Option<u32>,
+    /// Aliases per KMS key (AWS: 50, adjustable).
+    pub aliases_per_key: usize,
 }
 
 impl Default for Quotas {
@@ -60,6 +76,7 @@ impl Default for Quotas {
         Quotas {
             max_keys: 100_000,
             custom_key_store_requests_per_second: Some(1_800),
+            aliases_per_key: 50,
         }
     }
 }
@@ -202,11 +219,14 @@ pub(crate) struct Inner {
     #[allow(dead_code, reason = "read by the custom key store operations")]
     pub(crate) connection_mode: ConnectionMode,
     pub(crate) keys: RwLock<KeyTable>,
+    pub(crate) aliases: RwLock<aliases::AliasTable>,
     pub(crate) stores: RwLock<stores::StoreTable>,
     /// Whether a stepped-mode connection change is waiting for the clock.
     pub(crate) stores_pending: std::sync::atomic::AtomicBool,
     /// Keys pending deletion, by deletion date.
     pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
+    /// The CloudHSM clusters of this account and Region (same rng and clock).
+    pub(crate) cloudhsm: CloudHsm,
 }
 
 /// Where a key's material is.
@@ -215,7 +235,6 @@ pub(crate) enum Backing {
     /// In KMS (origin AWS_KMS).
     Kms,
     /// In the cluster of a CloudHSM key store, labelled with the key ARN.
-    #[allow(dead_code, reason = "made by the CloudHSM key store operations")]
     CloudHsm { store: CustomKeyStoreId },
     /// KMS material plus an external key (origin EXTERNAL_KEY_STORE).
     #[allow(dead_code, reason = "made by the external key store operations")]
@@ -244,10 +263,6 @@ impl Backing {
 
 /// The mutable part of a key.
 #[derive(Clone, Debug)]
-#[allow(
-    dead_code,
-    reason = "tags and policy are read by the key management operations"
-)]
 pub(crate) struct KeyMutable {
     pub(crate) lifecycle: KeyLifecycle,
     pub(crate) description: String,
@@ -275,6 +290,7 @@ impl Kms {
     /// A service with no keys and no key stores.
     pub fn new(config: KmsConfig) -> Kms {
         let rng = Arc::new(SecureRng::new(config.seed));
+        let cloudhsm = CloudHsm::new(Arc::clone(&rng), Arc::clone(&config.clock));
         Kms {
             inner: Arc::new(Inner {
                 account_id: config.account_id,
@@ -284,9 +300,11 @@ impl Kms {
                 quotas: config.quotas,
                 connection_mode: config.connection_mode,
                 keys: RwLock::new(KeyTable::default()),
+                aliases: RwLock::new(aliases::AliasTable::default()),
                 stores: RwLock::new(stores::StoreTable::default()),
                 stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
+                cloudhsm,
             }),
         }
     }
@@ -339,8 +357,21 @@ impl Inner {
                     "This operation does not accept an alias ('{key_id}'). Use the key id or key ARN."
                 ));
             }
-            KeyIdentifier::AliasName(_) | KeyIdentifier::AliasArn { .. } => {
-                return Err(kms_err!(NotFound, "Alias '{key_id}' is not found."));
+            KeyIdentifier::AliasName(alias) => self.alias_target(&alias, key_id)?,
+            KeyIdentifier::AliasArn {
+                region,
+                account,
+                alias,
+            } => {
+                if region != self.region.as_str() || account != self.account_id.as_str() {
+                    return Err(kms_err!(
+                        NotFound,
+                        "Alias '{key_id}' does not exist in account {} and Region {}.",
+                        self.account_id,
+                        self.region
+                    ));
+                }
+                self.alias_target(&alias, key_id)?
             }
         };
         self.key_by_id(&id)
@@ -392,6 +423,7 @@ impl Inner {
             return;
         }
         let mut keys = self.keys.write();
+        let mut deleted = BTreeSet::new();
         for id in due {
             // Re-check under the lock: the deletion may have been cancelled.
             let still_due = keys.get(&id).is_some_and(|e| {
@@ -404,14 +436,17 @@ impl Inner {
             if !still_due {
                 continue;
             }
-            if let Some(entry) = keys.remove(&id)
-                && let Backing::CloudHsm { store } = &entry.backing
-            {
-                // Best effort, as AWS: the material may stay behind if the
-                // cluster cannot be reached.
-                self.cloudhsm_delete_key(store, &entry.arn);
+            if let Some(entry) = keys.remove(&id) {
+                deleted.insert(id);
+                if let Backing::CloudHsm { store } = &entry.backing {
+                    // Best effort, as AWS: the material may stay behind if the
+                    // cluster cannot be reached.
+                    self.cloudhsm_delete_key(store, &entry.arn);
+                }
             }
         }
+        // A deleted key's aliases go with it.
+        self.aliases.write().remove_targets(&deleted);
     }
 
     /// The key state DescribeKey shows, and a check of `op` against it.

@@ -17,6 +17,7 @@ use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{AccountId, ClusterId, CustomKeyStoreId, XksKeyId};
 use crate::key::OriginType;
+use crate::store::cloudhsm::CuPassword;
 use crate::store::{
     self, ConnectionErrorCode, ConnectionEvent, ConnectionState, CustomKeyStoreType,
     StoreOperation, Transition, XksProxyConnectivityType,
@@ -38,9 +39,12 @@ pub const MAX_CUSTOM_KEY_STORES: usize = 10;
 pub(crate) struct CloudHsmStore {
     pub(crate) cluster_id: ClusterId,
     pub(crate) trust_anchor_certificate: String,
+    /// The certificate of the cluster the store was created with; clusters
+    /// that share its backup history have the same one.
+    pub(crate) cluster_certificate: String,
     /// The `kmsuser` password KMS knows: the caller's until the first
     /// connect, then the one KMS rotated it to.
-    pub(crate) key_store_password: SecretString,
+    pub(crate) key_store_password: CuPassword,
 }
 
 /// The settings of an external key store.

@@ -460,3 +460,65 @@ pub struct DescribeCustomKeyStoresResponse {
     /// Whether there are more.
     pub truncated: bool,
 }
+
+/// EnableKeyRotation input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EnableKeyRotationRequest {
+    /// Key id or key ARN.
+    pub key_id: String,
+    /// 90–2560 days; AWS's default is 365.
+    pub rotation_period_in_days: Option<u32>,
+}
+
+/// GetKeyRotationStatus output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct GetKeyRotationStatusResponse {
+    /// Whether automatic rotation is enabled.
+    pub key_rotation_enabled: bool,
+    /// The key ARN.
+    pub key_id: String,
+    /// The rotation period, when rotation is enabled.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rotation_period_in_days: Option<u32>,
+    /// The next rotation, when rotation is enabled.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next_rotation_date: Option<Timestamp>,
+}
+
+/// GenerateDataKeyPair input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GenerateDataKeyPairRequest {
+    /// Key id, key ARN, alias name or alias ARN of a symmetric key.
+    pub key_id: String,
+    /// Bound to the encrypted private key.
+    pub encryption_context: EncryptionContext,
+    /// The kind of key pair (required).
+    pub key_pair_spec: Option<crate::key::DataKeyPairSpec>,
+    /// Accepted and checked for shape.
+    pub grant_tokens: Vec<String>,
+    /// Check everything, then fail with `DryRunOperationException`.
+    pub dry_run: Option<bool>,
+}
+
+/// GenerateDataKeyPair output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct GenerateDataKeyPairResponse {
+    /// The private key encrypted under the KMS key.
+    #[serde(with = "crate::base64_blob")]
+    pub private_key_ciphertext_blob: Vec<u8>,
+    /// The private key (redacted in Debug and serde).
+    pub private_key_plaintext: Plaintext,
+    /// The public key (DER, SubjectPublicKeyInfo).
+    #[serde(with = "crate::base64_blob")]
+    pub public_key: Vec<u8>,
+    /// The key ARN.
+    pub key_id: String,
+    /// The kind of key pair.
+    pub key_pair_spec: crate::key::DataKeyPairSpec,
+}

@@ -63,6 +63,29 @@ fn reachable(c: &Cluster) -> Result<()> {
     Ok(())
 }
 
+/// The problems ConnectCustomKeyStore reports at once rather than as a
+/// connection error code: a cluster that is not ACTIVE
+/// (`CloudHsmClusterNotActiveException`) or whose security group lacks the
+/// TCP 2223-2225 rules (`CloudHsmClusterInvalidConfigurationException`).
+fn connect_blocker(c: &Cluster) -> Result<()> {
+    let id = &c.id;
+    if c.state != ClusterState::Active {
+        return Err(kms_err!(
+            CloudHsmClusterNotActive,
+            "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE to connect. Activate the cluster, then connect.",
+            c.state
+        ));
+    }
+    if !(c.security_group.inbound_2223_2225 && c.security_group.outbound_2223_2225) {
+        return Err(kms_err!(
+            CloudHsmClusterInvalidConfiguration,
+            "The security group {} of CloudHSM cluster {id} must allow TCP ports 2223-2225 inbound and outbound with itself as source and destination. Restore the default rules, then connect.",
+            c.security_group.id
+        ));
+    }
+    Ok(())
+}
+
 /// The cluster's session check, for calls KMS makes as `kmsuser`.
 fn require_session(c: &Cluster, session: &CuPassword) -> Result<()> {
     if session_valid(c, session) {
@@ -155,6 +178,17 @@ impl CloudHsm {
     /// a store) and `CloudHsmClusterNotRelatedException` (UpdateCustomKeyStore
     /// to an unrelated cluster). Such clusters have the same certificate.
     /// False when either does not exist or was never initialized.
+    ///
+    /// (The KMS layer compares the cluster certificate it recorded when the
+    /// store was created, which still works once the original cluster is
+    /// deleted; this is the model's own statement of the rule.)
+    #[cfg_attr(
+        not(test),
+        allow(
+            dead_code,
+            reason = "KMS compares recorded cluster certificates; used by the model's tests"
+        )
+    )]
     pub(crate) fn shares_backup_history(&self, a: &ClusterId, b: &ClusterId) -> bool {
         let clusters = self.0.clusters.read();
         match (clusters.get(a), clusters.get(b)) {
@@ -164,6 +198,27 @@ impl CloudHsm {
                         (Some(cx), Some(cy)) if cx.cluster_certificate == cy.cluster_certificate)
             }
             _ => false,
+        }
+    }
+
+    /// The cluster certificate of `id` (the same for clusters that share a
+    /// backup history), or `None` when the cluster does not exist or was
+    /// never initialized. KMS records it so that a store whose cluster was
+    /// deleted can still be moved to a cluster restored from its backup.
+    pub(crate) fn cluster_certificate(&self, id: &ClusterId) -> Option<String> {
+        let clusters = self.0.clusters.read();
+        let cert = clusters.get(id)?.certificate.as_ref()?;
+        Some(cert.cluster_certificate.clone())
+    }
+
+    /// The checks ConnectCustomKeyStore makes before it changes the store's
+    /// state: the errors [`Self::connect`] returns as `Err`, without logging
+    /// in. A missing cluster is not an error here (it is `CLUSTER_NOT_FOUND`
+    /// once the connection is attempted).
+    pub(crate) fn connect_precheck(&self, id: &ClusterId) -> Result<()> {
+        match self.0.clusters.read().get(id) {
+            Some(c) => connect_blocker(c),
+            None => Ok(()),
         }
     }
 
@@ -194,20 +249,7 @@ impl CloudHsm {
         let Some(c) = clusters.get_mut(id) else {
             return Ok(Err(E::ClusterNotFound));
         };
-        if c.state != ClusterState::Active {
-            return Err(kms_err!(
-                CloudHsmClusterNotActive,
-                "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE to connect. Activate the cluster, then connect.",
-                c.state
-            ));
-        }
-        if !(c.security_group.inbound_2223_2225 && c.security_group.outbound_2223_2225) {
-            return Err(kms_err!(
-                CloudHsmClusterInvalidConfiguration,
-                "The security group {} of CloudHSM cluster {id} must allow TCP ports 2223-2225 inbound and outbound with itself as source and destination. Restore the default rules, then connect.",
-                c.security_group.id
-            ));
-        }
+        connect_blocker(c)?;
         let code = if c.internal_error {
             Some(E::InternalError)
         } else if !c.network_reachable {

@@ -31,14 +31,6 @@
 //!   subnet; the connect check needs one free address in every subnet but
 //!   does not consume it.
 
-#![cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "the crate-visible operations are called by the KMS facade, wired in a later step"
-    )
-)]
-
 mod kms_ops;
 #[cfg(test)]
 mod tests;
@@ -1058,6 +1050,16 @@ impl CloudHsm {
     }
 
     // ----- Describe -------------------------------------------------------
+
+    /// The labels of the key objects in the cluster, in order, as the
+    /// CloudHSM CLI's key listing shows them to a crypto officer. KMS labels
+    /// each key it creates with the KMS key ARN. The material never appears.
+    ///
+    /// # Errors
+    /// `CloudHsmResourceNotFoundException` for an unknown cluster.
+    pub fn key_labels(&self, id: &ClusterId) -> Result<Vec<String>> {
+        self.with_cluster(id, |c| Ok(c.keys.keys().cloned().collect()))
+    }
 
     /// cloudhsmv2 DescribeClusters: every cluster, or those whose ids are in
     /// `filter` (unknown ids are skipped, as a filter does), ordered by id.

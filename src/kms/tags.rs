@@ -1,0 +1,168 @@
+//! The user-set metadata of a key: TagResource, UntagResource,
+//! ListResourceTags and UpdateKeyDescription.
+//!
+//! Each mutation checks the whole request and the key-state table under the
+//! key's write lock, then changes the key: a call that fails changes nothing
+//! (a TagResource with one bad tag adds none of them).
+
+use crate::error::{Error, Result, kms_err};
+use crate::key::Tag;
+use crate::key::state::{self, KeyOperation};
+
+use super::keys::{MAX_DESCRIPTION_CHARS, MAX_TAGS, decode_marker, encode_marker, validate_tags};
+use super::{
+    Inner, KeyEntry, KeyMutable, Kms, ListResourceTagsRequest, ListResourceTagsResponse,
+    TagResourceRequest, UntagResourceRequest, UpdateKeyDescriptionRequest,
+};
+
+/// ListResourceTags: the default and the largest page.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 50;
+
+impl Inner {
+    /// Runs `f` on the key's mutable part after checking `op` against the
+    /// key-state table, both under the key's write lock. `f` must check
+    /// everything before it changes anything.
+    pub(crate) fn with_key_mut<T>(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        f: impl FnOnce(&mut KeyMutable) -> Result<T>,
+    ) -> Result<T> {
+        let mut m = entry.state.write();
+        let key_state = self.key_state(entry, m.lifecycle);
+        state::check(op, key_state, &entry.arn)?;
+        f(&mut m)
+    }
+}
+
+/// Checks the tag keys of an UntagResource request: 1–128 characters and not
+/// in the reserved `aws:` namespace (`TagException`).
+fn validate_tag_keys(keys: &[String]) -> Result<()> {
+    for k in keys {
+        if !(1..=128).contains(&k.chars().count()) {
+            return Err(kms_err!(
+                Tag,
+                "Tag key '{k}' must be 1 to 128 characters long."
+            ));
+        }
+        if k.starts_with("aws:") {
+            return Err(kms_err!(
+                Tag,
+                "Tag key '{k}' uses the reserved prefix 'aws:', which only AWS can remove."
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Kms {
+    /// TagResource: adds tags to a key (key id or key ARN), or replaces the
+    /// value of a tag key the key already has.
+    ///
+    /// Every tag is checked before any is added: a key of 1–128 and a value
+    /// of 0–256 characters, no `aws:` prefix, no tag key twice in the request,
+    /// at most 50 in the request (`TagException` for each). If the key would
+    /// end up with more than 50 tags the call is `LimitExceededException`. A
+    /// key pending deletion cannot be tagged (`KMSInvalidStateException`).
+    pub fn tag_resource(&self, req: TagResourceRequest) -> Result<()> {
+        let inner = &*self.inner;
+        validate_tags(&req.tags)?;
+        let entry = inner.resolve(&req.key_id, false)?;
+        inner.with_key_mut(&entry, KeyOperation::TagResource, |m| {
+            let added = req
+                .tags
+                .iter()
+                .filter(|t| !m.tags.iter().any(|have| have.tag_key == t.tag_key))
+                .count();
+            if m.tags.len() + added > MAX_TAGS {
+                return Err(kms_err!(
+                    LimitExceeded,
+                    "Key {} has {} tags; adding {added} would exceed the limit of {MAX_TAGS}. Remove tags (UntagResource) first.",
+                    entry.arn,
+                    m.tags.len()
+                ));
+            }
+            for t in req.tags {
+                match m.tags.iter_mut().find(|have| have.tag_key == t.tag_key) {
+                    Some(have) => have.tag_value = t.tag_value,
+                    None => m.tags.push(t),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// UntagResource: removes tags by tag key from a key (key id or key ARN).
+    /// A tag key the key does not have is ignored. Tag keys of 1–128
+    /// characters outside the `aws:` namespace (`TagException`); a key pending
+    /// deletion is `KMSInvalidStateException`.
+    pub fn untag_resource(&self, req: UntagResourceRequest) -> Result<()> {
+        let inner = &*self.inner;
+        validate_tag_keys(&req.tag_keys)?;
+        let entry = inner.resolve(&req.key_id, false)?;
+        inner.with_key_mut(&entry, KeyOperation::UntagResource, |m| {
+            m.tags.retain(|t| !req.tag_keys.contains(&t.tag_key));
+            Ok(())
+        })
+    }
+
+    /// ListResourceTags: the tags of a key (key id or key ARN), in the order
+    /// their tag keys were first added, `Limit` (1–50, default 50) at a time;
+    /// `NextMarker` continues. Works in every key state.
+    pub fn list_resource_tags(
+        &self,
+        req: ListResourceTagsRequest,
+    ) -> Result<ListResourceTagsResponse> {
+        let inner = &*self.inner;
+        let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                format_args!("Member must have value between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let from = match &req.marker {
+            None => 0,
+            Some(m) => decode_marker(m)?,
+        };
+        let entry = inner.resolve(&req.key_id, false)?;
+        inner.check_key(&entry, KeyOperation::ListResourceTags)?;
+        let m = entry.state.read();
+        let from = usize::try_from(from).unwrap_or(usize::MAX);
+        let tags: Vec<Tag> = m
+            .tags
+            .iter()
+            .skip(from)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        let end = from.saturating_add(tags.len());
+        let next = (end < m.tags.len()).then(|| encode_marker(end as u64));
+        Ok(ListResourceTagsResponse {
+            tags,
+            truncated: next.is_some(),
+            next_marker: next,
+        })
+    }
+
+    /// UpdateKeyDescription: replaces a key's description (0–8192
+    /// characters, else `ValidationException`); DescribeKey shows it. Key id
+    /// or key ARN; a key pending deletion is `KMSInvalidStateException`.
+    pub fn update_key_description(&self, req: UpdateKeyDescriptionRequest) -> Result<()> {
+        let inner = &*self.inner;
+        if req.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(Error::validation(
+                "description",
+                format_args!(
+                    "Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"
+                ),
+            ));
+        }
+        let entry = inner.resolve(&req.key_id, false)?;
+        inner.with_key_mut(&entry, KeyOperation::UpdateKeyDescription, |m| {
+            m.description = req.description;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,694 @@
+//! Key policies: the default policy, Policy on CreateKey, PutKeyPolicy,
+//! GetKeyPolicy, ListKeyPolicies, the document checks and the lockout
+//! safety check (the caller is the account root).
+//!
+//! The origin-independent scenarios run through `origins()`: today AWS_KMS
+//! keys only; CloudHSM and external key store keys join it once CreateKey
+//! makes them.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use kms_keystore::kms::{
+    CreateKeyRequest, GetKeyPolicyRequest, ListKeyPoliciesRequest, ListKeysRequest,
+    PutKeyPolicyRequest, ScheduleKeyDeletionRequest, default_key_policy,
+};
+use kms_keystore::{Kms, KmsConfig, ManualClock, OriginType, Result};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "111122223333";
+const ROOT: &str = "arn:aws:iam::111122223333:root";
+
+fn service() -> Kms {
+    Kms::new(
+        KmsConfig::new(ACCOUNT, "us-west-2")
+            .unwrap()
+            .with_clock(ManualClock::default())
+            .with_seed(9),
+    )
+}
+
+/// The origins whose keys the tests can create through the public API.
+fn origins() -> Vec<OriginType> {
+    vec![OriginType::AwsKms]
+}
+
+fn new_key(kms: &Kms, origin: OriginType) -> String {
+    assert_eq!(origin, OriginType::AwsKms, "extend new_key for {origin}");
+    kms.create_key(CreateKeyRequest::default())
+        .unwrap()
+        .key_metadata
+        .key_id
+        .to_string()
+}
+
+fn key(kms: &Kms) -> String {
+    new_key(kms, OriginType::AwsKms)
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
+    r.unwrap_err().code()
+}
+
+fn get(kms: &Kms, key: &str) -> String {
+    kms.get_key_policy(GetKeyPolicyRequest {
+        key_id: key.into(),
+        policy_name: Some("default".into()),
+    })
+    .unwrap()
+    .policy
+}
+
+fn put(kms: &Kms, key: &str, policy: &str) -> Result<()> {
+    kms.put_key_policy(PutKeyPolicyRequest::new(key, policy))
+}
+
+fn put_bypass(kms: &Kms, key: &str, policy: &str) -> Result<()> {
+    kms.put_key_policy(PutKeyPolicyRequest {
+        bypass_policy_lockout_safety_check: Some(true),
+        ..PutKeyPolicyRequest::new(key, policy)
+    })
+}
+
+fn create_with(kms: &Kms, policy: &str, bypass: bool) -> Result<String> {
+    kms.create_key(CreateKeyRequest {
+        policy: Some(policy.into()),
+        bypass_policy_lockout_safety_check: Some(bypass),
+        ..Default::default()
+    })
+    .map(|r| r.key_metadata.key_id.to_string())
+}
+
+fn key_count(kms: &Kms) -> usize {
+    kms.list_keys(ListKeysRequest::default())
+        .unwrap()
+        .keys
+        .len()
+}
+
+/// A statement that keeps the root able to manage the key.
+fn admin() -> Value {
+    json!({
+        "Sid": "Admin",
+        "Effect": "Allow",
+        "Principal": {"AWS": ROOT},
+        "Action": "kms:*",
+        "Resource": "*"
+    })
+}
+
+fn policy(statements: Vec<Value>) -> String {
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+// ---- the default policy --------------------------------------------------------
+
+#[test]
+fn a_key_without_a_policy_gets_the_default_key_policy() {
+    let kms = service();
+    for origin in origins() {
+        let k = new_key(&kms, origin);
+        let text = get(&kms, &k);
+        assert_eq!(text, default_key_policy(kms.account_id()));
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["Version"], "2012-10-17");
+        let st = &doc["Statement"][0];
+        assert_eq!(st["Effect"], "Allow");
+        assert_eq!(st["Principal"]["AWS"], ROOT);
+        assert_eq!(st["Action"], "kms:*");
+        assert_eq!(st["Resource"], "*");
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn create_key_keeps_the_policy_it_is_given() {
+    let kms = service();
+    let text = policy(vec![
+        admin(),
+        json!({
+            "Sid": "Use",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+            "Action": ["kms:Encrypt", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
+        }),
+    ]);
+    let k = create_with(&kms, &text, false).unwrap();
+    assert_eq!(get(&kms, &k), text);
+}
+
+// ---- PutKeyPolicy / GetKeyPolicy / ListKeyPolicies ------------------------------------
+
+#[test]
+fn put_key_policy_replaces_the_policy() {
+    let kms = service();
+    for origin in origins() {
+        let k = new_key(&kms, origin);
+        let text = policy(vec![admin()]);
+        put(&kms, &k, &text).unwrap();
+        assert_eq!(get(&kms, &k), text);
+        // By key ARN, and with PolicyName omitted.
+        let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
+        let second = policy(vec![
+            admin(),
+            json!({
+                "Effect": "Allow", "Principal": "*", "Action": "kms:Describe*", "Resource": "*"
+            }),
+        ]);
+        put(&kms, &arn, &second).unwrap();
+        let got = kms
+            .get_key_policy(GetKeyPolicyRequest {
+                key_id: arn,
+                policy_name: None,
+            })
+            .unwrap();
+        assert_eq!(got.policy, second);
+        assert_eq!(got.policy_name, "default");
+    }
+}
+
+#[test]
+fn only_the_default_policy_name_exists() {
+    let kms = service();
+    let k = key(&kms);
+    let text = policy(vec![admin()]);
+    for name in ["AWS_RAM", "other"] {
+        assert_eq!(
+            code(kms.put_key_policy(PutKeyPolicyRequest {
+                policy_name: Some(name.into()),
+                ..PutKeyPolicyRequest::new(&k, &text)
+            })),
+            "ValidationException",
+            "{name}"
+        );
+        assert_eq!(
+            code(kms.get_key_policy(GetKeyPolicyRequest {
+                key_id: k.clone(),
+                policy_name: Some(name.into()),
+            })),
+            "NotFoundException",
+            "{name}"
+        );
+    }
+    for bad in ["", "not-a-word", &"p".repeat(129)] {
+        assert_eq!(
+            code(kms.get_key_policy(GetKeyPolicyRequest {
+                key_id: k.clone(),
+                policy_name: Some(bad.to_string()),
+            })),
+            "ValidationException",
+            "{bad}"
+        );
+    }
+    assert_eq!(get(&kms, &k), default_key_policy(kms.account_id()));
+}
+
+#[test]
+fn list_key_policies_names_the_default_policy() {
+    let kms = service();
+    let k = key(&kms);
+    let page = kms
+        .list_key_policies(ListKeyPoliciesRequest {
+            key_id: k.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.policy_names, ["default"]);
+    assert!(!page.truncated);
+    let json = serde_json::to_value(&page).unwrap();
+    assert_eq!(json["PolicyNames"], json!(["default"]));
+    assert_eq!(
+        code(kms.list_key_policies(ListKeyPoliciesRequest {
+            key_id: k.clone(),
+            limit: Some(0),
+            marker: None,
+        })),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(kms.list_key_policies(ListKeyPoliciesRequest {
+            key_id: k.clone(),
+            limit: None,
+            marker: Some("abc".into()),
+        })),
+        "InvalidMarkerException"
+    );
+    assert_eq!(
+        code(kms.list_key_policies(ListKeyPoliciesRequest {
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            ..Default::default()
+        })),
+        "NotFoundException"
+    );
+}
+
+#[test]
+fn policies_can_be_read_and_set_on_keys_pending_deletion() {
+    let kms = service();
+    for origin in origins() {
+        let k = new_key(&kms, origin);
+        kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+            key_id: k.clone(),
+            pending_window_in_days: None,
+        })
+        .unwrap();
+        let text = policy(vec![admin()]);
+        put(&kms, &k, &text).unwrap();
+        assert_eq!(get(&kms, &k), text);
+        kms.list_key_policies(ListKeyPoliciesRequest {
+            key_id: k.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn policy_operations_on_an_unknown_key_are_not_found() {
+    let kms = service();
+    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(
+        code(put(&kms, missing, &policy(vec![admin()]))),
+        "NotFoundException"
+    );
+    assert_eq!(
+        code(kms.get_key_policy(GetKeyPolicyRequest {
+            key_id: missing.into(),
+            policy_name: None,
+        })),
+        "NotFoundException"
+    );
+}
+
+// ---- document checks -------------------------------------------------------------------
+
+fn malformed_documents() -> Vec<(&'static str, String)> {
+    let with = |extra: Value| {
+        let mut st = admin();
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                st.as_object_mut().unwrap().remove(k);
+            } else {
+                st[k] = v.clone();
+            }
+        }
+        policy(vec![st])
+    };
+    vec![
+        ("not JSON", "{\"Statement\": [".to_string()),
+        ("not an object", "[1, 2]".to_string()),
+        ("no Statement", json!({"Version": "2012-10-17"}).to_string()),
+        ("empty Statement list", policy(vec![])),
+        (
+            "Statement is a string",
+            json!({"Statement": "x"}).to_string(),
+        ),
+        (
+            "unknown top-level element",
+            json!({"Statement": [admin()], "Extra": 1}).to_string(),
+        ),
+        (
+            "bad Version",
+            json!({"Version": "2020-01-01", "Statement": [admin()]}).to_string(),
+        ),
+        (
+            "Id not a string",
+            json!({"Id": 5, "Statement": [admin()]}).to_string(),
+        ),
+        ("no Effect", with(json!({"Effect": null}))),
+        ("bad Effect", with(json!({"Effect": "Permit"}))),
+        ("no Principal", with(json!({"Principal": null}))),
+        (
+            "Principal and NotPrincipal",
+            with(json!({"NotPrincipal": {"AWS": ROOT}})),
+        ),
+        ("empty Principal object", with(json!({"Principal": {}}))),
+        (
+            "Principal neither * nor object",
+            with(json!({"Principal": "root"})),
+        ),
+        (
+            "unknown principal type",
+            with(json!({"Principal": {"Users": ROOT}})),
+        ),
+        (
+            "invalid AWS principal",
+            with(json!({"Principal": {"AWS": "alice"}})),
+        ),
+        (
+            "Action and NotAction",
+            with(json!({"NotAction": "kms:Decrypt"})),
+        ),
+        (
+            "Resource and NotResource",
+            with(json!({"NotResource": "*"})),
+        ),
+        (
+            "Action not service:action",
+            with(json!({"Action": "Encrypt"})),
+        ),
+        ("Action empty list", with(json!({"Action": []}))),
+        ("Action a number", with(json!({"Action": 7}))),
+        ("unknown statement element", with(json!({"Foo": "bar"}))),
+        ("Sid not a string", with(json!({"Sid": 1}))),
+        ("Condition not an object", with(json!({"Condition": "x"}))),
+        (
+            "Condition block not an object",
+            with(json!({"Condition": {"StringEquals": "x"}})),
+        ),
+        (
+            "Condition value an object",
+            with(json!({"Condition": {"Bool": {"aws:x": {"y": 1}}}})),
+        ),
+    ]
+}
+
+#[test]
+fn a_policy_must_be_json_with_the_policy_grammar() {
+    let kms = service();
+    let k = key(&kms);
+    let before = get(&kms, &k);
+    let keys = key_count(&kms);
+    for (why, doc) in malformed_documents() {
+        assert_eq!(
+            code(put_bypass(&kms, &k, &doc)),
+            "MalformedPolicyDocumentException",
+            "PutKeyPolicy, {why}: {doc}"
+        );
+        assert_eq!(
+            code(create_with(&kms, &doc, true)),
+            "MalformedPolicyDocumentException",
+            "CreateKey, {why}: {doc}"
+        );
+    }
+    assert_eq!(
+        get(&kms, &k),
+        before,
+        "a failed PutKeyPolicy changes nothing"
+    );
+    assert_eq!(key_count(&kms), keys, "a failed CreateKey makes no key");
+}
+
+#[test]
+fn the_policy_grammar_accepts_its_optional_forms() {
+    let kms = service();
+    let k = key(&kms);
+    for doc in [
+        // One statement object instead of a list, no Version, an Id.
+        json!({"Id": "my-policy", "Statement": admin()}).to_string(),
+        json!({"Version": "2008-10-17", "Statement": [admin()]}).to_string(),
+        // Principal "*", lists everywhere, NotResource.
+        policy(vec![json!({
+            "Effect": "Allow", "Principal": "*",
+            "Action": ["kms:PutKeyPolicy", "kms:GetKeyPolicy"], "Resource": ["*"]
+        })]),
+        // Several principal kinds, conditions with lists, numbers and booleans.
+        policy(vec![
+            admin(),
+            json!({
+                "Effect": "Deny",
+                "Principal": {"Service": "logs.amazonaws.com", "AWS": ["444455556666", "arn:aws:sts::444455556666:assumed-role/R/s"]},
+                "NotAction": "kms:Describe*",
+                "NotResource": "arn:aws:kms:*:*:key/other",
+                "Condition": {"Bool": {"aws:SecureTransport": false}, "NumericLessThan": {"kms:x": [1, 2]}}
+            }),
+        ]),
+        // A statement without Action or Resource is accepted; it has no effect.
+        policy(vec![admin(), json!({"Effect": "Allow", "Principal": "*"})]),
+        // Whitespace the pattern allows: tab, newline, carriage return.
+        format!("{{\t\"Statement\":\r\n{}}}", admin()),
+    ] {
+        put(&kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+        assert_eq!(get(&kms, &k), doc);
+    }
+}
+
+/// A valid policy of exactly `bytes` bytes (padded in a Sid).
+fn policy_of_size(bytes: usize) -> String {
+    let base = policy(vec![admin()]);
+    let with_sid = |pad: usize| {
+        let mut st = admin();
+        st["Sid"] = json!("S".repeat(pad));
+        policy(vec![st])
+    };
+    let overhead = with_sid(0).len();
+    assert!(bytes >= overhead && base.len() <= overhead + 5);
+    let p = with_sid(bytes - overhead);
+    assert_eq!(p.len(), bytes);
+    p
+}
+
+#[test]
+fn a_policy_over_32768_bytes_is_limit_exceeded() {
+    let kms = service();
+    let k = key(&kms);
+    put(&kms, &k, &policy_of_size(32_768)).unwrap();
+    create_with(&kms, &policy_of_size(32_768), false).unwrap();
+    let before = get(&kms, &k);
+    let keys = key_count(&kms);
+    assert_eq!(
+        code(put(&kms, &k, &policy_of_size(32_769))),
+        "LimitExceededException"
+    );
+    assert_eq!(
+        code(create_with(&kms, &policy_of_size(32_769), false)),
+        "LimitExceededException"
+    );
+    // Bytes, not characters: 16,400 two-byte characters are 32,800 bytes.
+    let mut st = admin();
+    st["Sid"] = json!("é".repeat(16_400));
+    assert_eq!(
+        code(put(&kms, &k, &policy(vec![st]))),
+        "LimitExceededException"
+    );
+    assert_eq!(get(&kms, &k), before);
+    assert_eq!(key_count(&kms), keys);
+}
+
+#[test]
+fn a_policy_over_the_models_131072_characters_or_empty_is_a_validation_error() {
+    let kms = service();
+    let k = key(&kms);
+    let huge = policy_of_size(131_073);
+    assert_eq!(code(put(&kms, &k, &huge)), "ValidationException");
+    assert_eq!(code(create_with(&kms, &huge, false)), "ValidationException");
+    assert_eq!(code(put(&kms, &k, "")), "ValidationException");
+    assert_eq!(code(create_with(&kms, "", false)), "ValidationException");
+}
+
+#[test]
+fn a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff() {
+    let kms = service();
+    let k = key(&kms);
+    for bad in ['\u{0}', '\u{7}', '\u{0100}', '€', '😀'] {
+        // The raw character in the text (serde_json would escape a control
+        // character into ASCII, which is allowed).
+        let mut st = admin();
+        st["Sid"] = json!("x-PLACEHOLDER");
+        let doc = policy(vec![st]).replace("PLACEHOLDER", &bad.to_string());
+        assert!(doc.contains(bad));
+        assert_eq!(code(put(&kms, &k, &doc)), "ValidationException", "{bad:?}");
+        assert_eq!(
+            code(create_with(&kms, &doc, false)),
+            "ValidationException",
+            "{bad:?}"
+        );
+    }
+    let mut st = admin();
+    st["Sid"] = json!("Latin-1: éÿ ~");
+    put(&kms, &k, &policy(vec![st])).unwrap();
+}
+
+// ---- the lockout safety check ------------------------------------------------------------
+
+/// Policies under which the account root can no longer call PutKeyPolicy.
+fn lockout_policies() -> Vec<(&'static str, String)> {
+    let user = "arn:aws:iam::111122223333:user/Alice";
+    vec![
+        (
+            "only a user is allowed",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": user}, "Action": "kms:*", "Resource": "*"
+            })]),
+        ),
+        (
+            "root may only use the key",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": ROOT},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GetKeyPolicy"], "Resource": "*"
+            })]),
+        ),
+        (
+            "another account's root",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                "Action": "kms:*", "Resource": "*"
+            })]),
+        ),
+        (
+            "an explicit deny",
+            policy(vec![
+                admin(),
+                json!({
+                    "Effect": "Deny", "Principal": "*", "Action": "kms:PutKeyPolicy", "Resource": "*"
+                }),
+            ]),
+        ),
+        (
+            "a conditional deny",
+            policy(vec![
+                admin(),
+                json!({
+                    "Effect": "Deny", "Principal": {"AWS": ROOT}, "Action": "kms:Put*", "Resource": "*",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+                }),
+            ]),
+        ),
+        (
+            "allowed only under a condition",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}
+            })]),
+        ),
+        (
+            "NotAction excludes PutKeyPolicy",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": ROOT}, "NotAction": "kms:PutKeyPolicy", "Resource": "*"
+            })]),
+        ),
+        (
+            "NotPrincipal excludes the root",
+            policy(vec![json!({
+                "Effect": "Allow", "NotPrincipal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"
+            })]),
+        ),
+        (
+            "a resource that is not the key",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*",
+                "Resource": "arn:aws:kms:us-west-2:111122223333:key/not-this-one"
+            })]),
+        ),
+        (
+            "no Action element",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"AWS": ROOT}, "Resource": "*"
+            })]),
+        ),
+        (
+            "only a service",
+            policy(vec![json!({
+                "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "kms:*", "Resource": "*"
+            })]),
+        ),
+    ]
+}
+
+#[test]
+fn a_policy_that_locks_the_caller_out_is_refused_unless_bypassed() {
+    let kms = service();
+    for origin in origins() {
+        let k = new_key(&kms, origin);
+        for (why, doc) in lockout_policies() {
+            let err = put(&kms, &k, &doc).unwrap_err();
+            assert_eq!(err.code(), "MalformedPolicyDocumentException", "{why}");
+            assert!(
+                err.message().contains("BypassPolicyLockoutSafetyCheck"),
+                "{why}: {err}"
+            );
+            assert_eq!(get(&kms, &k), default_key_policy(kms.account_id()), "{why}");
+            let keys = key_count(&kms);
+            assert_eq!(
+                code(create_with(&kms, &doc, false)),
+                "MalformedPolicyDocumentException",
+                "CreateKey, {why}"
+            );
+            assert_eq!(key_count(&kms), keys, "CreateKey, {why}");
+        }
+        for (why, doc) in lockout_policies() {
+            let k2 = create_with(&kms, &doc, true).unwrap_or_else(|e| panic!("{why}: {e}"));
+            assert_eq!(get(&kms, &k2), doc);
+            put_bypass(&kms, &k, &doc).unwrap_or_else(|e| panic!("{why}: {e}"));
+            assert_eq!(get(&kms, &k), doc);
+        }
+    }
+}
+
+#[test]
+fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action() {
+    let kms = service();
+    let k = key(&kms);
+    let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
+    let allow = |principal: Value, action: Value, resource: Value| {
+        policy(vec![json!({
+            "Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource
+        })])
+    };
+    for doc in [
+        allow(json!({"AWS": ROOT}), json!("kms:*"), json!("*")),
+        allow(json!({"AWS": ACCOUNT}), json!("kms:*"), json!("*")),
+        allow(json!({"AWS": "*"}), json!("kms:*"), json!("*")),
+        allow(json!("*"), json!("kms:*"), json!("*")),
+        allow(
+            json!({"AWS": ["arn:aws:iam::111122223333:user/A", ROOT]}),
+            json!("*"),
+            json!("*"),
+        ),
+        allow(json!({"AWS": ROOT}), json!("kms:PutKeyPolicy"), json!("*")),
+        allow(json!({"AWS": ROOT}), json!("KMS:putkeypolicy"), json!("*")),
+        allow(
+            json!({"AWS": ROOT}),
+            json!(["kms:Encrypt", "kms:Put*"]),
+            json!("*"),
+        ),
+        allow(
+            json!({"AWS": ROOT}),
+            json!("kms:*"),
+            json!("arn:aws:kms:us-west-2:111122223333:key/*"),
+        ),
+        policy(vec![json!({
+            "Effect": "Allow", "Principal": {"AWS": ROOT}, "NotAction": "kms:Decrypt", "Resource": "*"
+        })]),
+        // A deny that does not touch PutKeyPolicy leaves the root in control.
+        policy(vec![
+            admin(),
+            json!({
+                "Effect": "Deny", "Principal": "*", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"
+            }),
+        ]),
+    ] {
+        put(&kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+        create_with(&kms, &doc, false).unwrap_or_else(|e| panic!("{e}: {doc}"));
+    }
+    // A statement naming this key's ARN keeps the root in control of this
+    // key, and of no other.
+    let doc = allow(json!({"AWS": ROOT}), json!("kms:PutKeyPolic?"), json!(arn));
+    put(&kms, &k, &doc).unwrap();
+    assert_eq!(
+        code(create_with(&kms, &doc, false)),
+        "MalformedPolicyDocumentException"
+    );
+}
+
+#[test]
+fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography() {
+    let kms = service();
+    let k = key(&kms);
+    let (_, doc) = lockout_policies().remove(0);
+    put_bypass(&kms, &k, &doc).unwrap();
+    // This crate has no IAM evaluation: the policy is stored and returned, and
+    // the key's other operations are not affected by it.
+    kms.encrypt(kms_keystore::kms::EncryptRequest {
+        key_id: k.clone(),
+        plaintext: "x".into(),
+        ..Default::default()
+    })
+    .unwrap();
+}
