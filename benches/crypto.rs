@@ -33,8 +33,9 @@ struct Keys {
 fn keys() -> Keys {
     let kms = common::kms();
     let aws = common::aws_kms_key(&kms);
+    let cloudhsm = common::cloudhsm_key(&kms);
     Keys {
-        by_origin: vec![("aws_kms", aws)],
+        by_origin: vec![("aws_kms", aws), ("cloudhsm", cloudhsm)],
         kms,
     }
 }

@@ -4,8 +4,10 @@
 #![allow(dead_code, reason = "each bench binary uses part of this module")]
 
 use criterion::Criterion;
-use kms_keystore::kms::{CreateKeyRequest, EncryptRequest};
-use kms_keystore::{Kms, KmsConfig, Plaintext, Quotas};
+use kms_keystore::crypto::SecretString;
+use kms_keystore::kms::{CreateCustomKeyStoreRequest, CreateKeyRequest, EncryptRequest};
+use kms_keystore::store::CustomKeyStoreType;
+use kms_keystore::{Kms, KmsConfig, OriginType, Plaintext, Quotas};
 
 /// Criterion settings sized for 2 shared cores: `cargo bench -- --quick`
 /// finishes in a few minutes, a full run in about ten.
@@ -32,6 +34,38 @@ pub(crate) fn aws_kms_key(kms: &Kms) -> String {
         .key_metadata
         .key_id
         .to_string()
+}
+
+/// Provisions a ready CloudHSM cluster, creates and connects a CloudHSM key
+/// store for it, and creates a key there; returns the key id.
+pub(crate) fn cloudhsm_key(kms: &Kms) -> String {
+    let password = "kmsPswd";
+    let (cluster, trust_anchor) = kms
+        .cloudhsm()
+        .provision_ready_cluster(&["us-west-2a", "us-west-2b"], password)
+        .expect("cluster");
+    let store = kms
+        .create_custom_key_store(CreateCustomKeyStoreRequest {
+            custom_key_store_name: "BenchKeyStore".into(),
+            custom_key_store_type: Some(CustomKeyStoreType::AwsCloudhsm),
+            cloud_hsm_cluster_id: Some(cluster.to_string()),
+            trust_anchor_certificate: Some(trust_anchor),
+            key_store_password: Some(SecretString::from(password)),
+            ..Default::default()
+        })
+        .expect("create store")
+        .custom_key_store_id
+        .to_string();
+    kms.connect_custom_key_store(&store).expect("connect");
+    kms.create_key(CreateKeyRequest {
+        origin: Some(OriginType::AwsCloudHsm),
+        custom_key_store_id: Some(store),
+        ..Default::default()
+    })
+    .expect("create CloudHSM key")
+    .key_metadata
+    .key_id
+    .to_string()
 }
 
 /// An Encrypt request for `key_id` with `n` bytes and an empty context.
