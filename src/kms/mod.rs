@@ -23,8 +23,6 @@ mod cloudhsm;
 mod crypto_ops;
 mod external;
 mod keys;
-#[cfg(test)]
-mod manage_tests;
 pub mod manage_types;
 mod policy;
 pub(crate) mod quota;
@@ -36,6 +34,7 @@ mod unsupported;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -47,6 +46,8 @@ use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
 use crate::key::state::{self, KeyOperation};
 use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
 use crate::store::cloudhsm::CloudHsm;
+use crate::store::external::XksNetwork;
+use crate::store::external::api::DEFAULT_DEADLINE;
 
 pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
@@ -119,6 +120,9 @@ pub struct KmsConfig {
     pub quotas: Quotas,
     /// How connection changes complete.
     pub connection_mode: ConnectionMode,
+    /// How long KMS waits for an external key store proxy to answer
+    /// (the XKS specification's 250 ms by default).
+    pub xks_proxy_timeout: Duration,
 }
 
 impl KmsConfig {
@@ -132,6 +136,7 @@ impl KmsConfig {
             seed: None,
             quotas: Quotas::default(),
             connection_mode: ConnectionMode::default(),
+            xks_proxy_timeout: DEFAULT_DEADLINE,
         })
     }
 
@@ -160,6 +165,14 @@ impl KmsConfig {
         self
     }
 
+    /// Sets how long KMS waits for an external key store proxy to answer
+    /// each call (default 250 ms, as the XKS specification says). A proxy
+    /// slower than this fails the call as timed out.
+    pub fn with_xks_proxy_timeout(mut self, timeout: Duration) -> KmsConfig {
+        self.xks_proxy_timeout = timeout;
+        self
+    }
+
     /// The account.
     pub fn account_id(&self) -> &AccountId {
         &self.account_id
@@ -181,6 +194,7 @@ impl Default for KmsConfig {
             seed: None,
             quotas: Quotas::default(),
             connection_mode: ConnectionMode::default(),
+            xks_proxy_timeout: DEFAULT_DEADLINE,
         }
     }
 }
@@ -227,6 +241,10 @@ pub(crate) struct Inner {
     pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
     /// The CloudHSM clusters of this account and Region (same rng and clock).
     pub(crate) cloudhsm: CloudHsm,
+    /// The network external key store proxies are reached through.
+    pub(crate) xks_network: XksNetwork,
+    /// How long KMS waits for a proxy answer.
+    pub(crate) xks_timeout: Duration,
 }
 
 /// Where a key's material is.
@@ -305,6 +323,8 @@ impl Kms {
                 stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
                 cloudhsm,
+                xks_network: XksNetwork::new(),
+                xks_timeout: config.xks_proxy_timeout,
             }),
         }
     }
@@ -322,6 +342,16 @@ impl Kms {
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// The network through which this KMS reaches external key store
+    /// proxies: attach an external key manager (for example an
+    /// [`InMemoryExternalKeyManager`](crate::store::external::InMemoryExternalKeyManager))
+    /// at its endpoint, and register VPC endpoint services, before creating
+    /// external key stores that use them. The handle is shared: changes
+    /// made through a clone are seen by this KMS.
+    pub fn xks_network(&self) -> &XksNetwork {
+        &self.inner.xks_network
     }
 }
 

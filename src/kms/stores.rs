@@ -23,7 +23,7 @@ use crate::store::{
     StoreOperation, Transition, XksProxyConnectivityType,
 };
 
-use super::keys::{decode_marker, encode_marker};
+use super::keys::{check_limit, decode_marker, encode_marker};
 use super::quota::TokenBucket;
 use super::{
     Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
@@ -87,6 +87,10 @@ pub(crate) struct StoreEntry {
     pub(crate) backend: StoreBackend,
     /// The custom key store request quota.
     pub(crate) bucket: Option<Mutex<TokenBucket>>,
+    /// External key stores: the outcome of the connect sequence, which KMS
+    /// runs before it takes the lock to move the store to CONNECTING; it is
+    /// applied when CONNECTING finishes.
+    pub(crate) connect_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
 }
 
 /// The stores, in creation order (at most ten, so a vector is the right map).
@@ -114,6 +118,26 @@ fn not_found(id: &str) -> Error {
         CustomKeyStoreNotFound,
         "Custom key store '{id}' does not exist in this account and Region."
     )
+}
+
+/// The checks every new store passes: the limit of ten stores
+/// (`LimitExceededException`), then the name's uniqueness
+/// (`CustomKeyStoreNameInUseException`).
+fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Result<()> {
+    if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
+        return Err(kms_err!(
+            LimitExceeded,
+            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
+        ));
+    }
+    if table.by_name(&req.custom_key_store_name).is_some() {
+        return Err(kms_err!(
+            CustomKeyStoreNameInUse,
+            "A custom key store named '{}' already exists. Choose another name.",
+            req.custom_key_store_name
+        ));
+    }
+    Ok(())
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
@@ -168,6 +192,23 @@ impl Inner {
         }
     }
 
+    /// After a move to CONNECTING or DISCONNECTING: finishes it now
+    /// ([`ConnectionMode::Immediate`]) or when the clock has moved on
+    /// ([`ConnectionMode::Stepped`]).
+    fn finish_or_schedule(&self, store: &mut StoreEntry) {
+        match self.connection_mode {
+            ConnectionMode::Immediate => self.finish_transition(store),
+            ConnectionMode::Stepped { duration_millis } => {
+                store.transition_due = Some(
+                    self.clock
+                        .now()
+                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
+                );
+                self.stores_pending.store(true, Ordering::Release);
+            }
+        }
+    }
+
     /// Runs the backend's connect sequence; `Err` is the FAILED code.
     fn backend_connect(
         &self,
@@ -175,7 +216,11 @@ impl Inner {
     ) -> std::result::Result<(), ConnectionErrorCode> {
         match &mut store.backend {
             StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(cfg),
-            StoreBackend::External(cfg) => self.xks_connect(cfg),
+            // Probed with no lock held when ConnectCustomKeyStore was called.
+            StoreBackend::External(_) => store
+                .connect_outcome
+                .take()
+                .unwrap_or(Err(ConnectionErrorCode::InternalError)),
         }
     }
 
@@ -269,7 +314,7 @@ impl Inner {
                 if self.xks_key_in_use(&self.keys.read(), &id, &xks_key_id) {
                     return Err(super::external::already_in_use(&xks_key_id));
                 }
-                self.xks_create_key(&cfg, &xks_key_id, arn)?;
+                self.xks_create_key(&cfg, &id, &xks_key_id, arn)?;
                 let material = KeyMaterial::from_bytes(self.rng.array());
                 Ok((
                     Backing::External {
@@ -320,6 +365,54 @@ impl Inner {
             }
         };
         self.cloudhsm_random(&cfg, n)
+    }
+
+    /// UpdateCustomKeyStore's checks, in order: the store exists, its
+    /// connection state allows the fields given, the new name is free, then
+    /// the backend's rules. Returns the new backend settings; changes nothing.
+    fn plan_update(
+        &self,
+        table: &StoreTable,
+        req: &UpdateCustomKeyStoreRequest,
+    ) -> Result<StoreBackend> {
+        let store = table
+            .get(&req.custom_key_store_id)
+            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+        let connected_ok = match &store.backend {
+            StoreBackend::CloudHsm(_) => {
+                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
+            }
+            StoreBackend::External(_) => {
+                req.xks_proxy_uri_endpoint.is_none()
+                    && req.xks_proxy_connectivity.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
+            }
+        };
+        let op = if connected_ok {
+            StoreOperation::UpdateWhileConnectedAllowed
+        } else {
+            StoreOperation::UpdateDisconnectedOnly
+        };
+        store::check(op, store.state, store.id.as_str())?;
+        if let Some(name) = &req.new_custom_key_store_name
+            && table
+                .by_name(name)
+                .is_some_and(|other| other.id != store.id)
+        {
+            return Err(kms_err!(
+                CustomKeyStoreNameInUse,
+                "A custom key store named '{name}' already exists. Choose another name."
+            ));
+        }
+        Ok(match &store.backend {
+            StoreBackend::CloudHsm(cfg) => {
+                StoreBackend::CloudHsm(self.cloudhsm_update(store, cfg, req, table)?)
+            }
+            StoreBackend::External(cfg) => {
+                StoreBackend::External(self.xks_update(store, cfg, req, table)?)
+            }
+        })
     }
 
     fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
@@ -387,22 +480,21 @@ impl Kms {
             .custom_key_store_type
             .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
         inner.settle_stores();
+        if store_type == CustomKeyStoreType::ExternalKeyStore {
+            // KMS contacts the proxy (GetHealthStatus, PUBLIC_ENDPOINT only)
+            // once every other check has passed, with no lock held; the
+            // checks run again under the write lock below.
+            let cfg = {
+                let table = inner.stores.read();
+                check_new_store(&table, &req)?;
+                inner.xks_new_store(&req, &table)?
+            };
+            inner.xks_probe_new_store(&cfg, &req.custom_key_store_name)?;
+        }
         // Hold the table for the whole check-then-insert, so two concurrent
         // creates cannot both take the last slot or the same name.
         let mut table = inner.stores.write();
-        if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
-            return Err(kms_err!(
-                LimitExceeded,
-                "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
-            ));
-        }
-        if table.by_name(&req.custom_key_store_name).is_some() {
-            return Err(kms_err!(
-                CustomKeyStoreNameInUse,
-                "A custom key store named '{}' already exists. Choose another name.",
-                req.custom_key_store_name
-            ));
-        }
+        check_new_store(&table, &req)?;
         let backend = match store_type {
             CustomKeyStoreType::AwsCloudhsm => {
                 StoreBackend::CloudHsm(inner.cloudhsm_new_store(&req, &table)?)
@@ -424,6 +516,7 @@ impl Kms {
                 .quotas
                 .custom_key_store_requests_per_second
                 .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+            connect_outcome: None,
         });
         Ok(CreateCustomKeyStoreResponse {
             custom_key_store_id: id,
@@ -443,13 +536,7 @@ impl Kms {
                 "Specify either CustomKeyStoreId or CustomKeyStoreName, not both",
             ));
         }
-        let limit = req.limit.unwrap_or(1000);
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                "Member must have value between 1 and 1000",
-            ));
-        }
+        let limit = check_limit(req.limit, 1000, 1000)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
@@ -474,7 +561,7 @@ impl Kms {
                 "The marker is not one this service returned for this listing."
             ));
         }
-        let end = start.saturating_add(limit as usize).min(selected.len());
+        let end = start.saturating_add(limit).min(selected.len());
         let page = selected[start..end]
             .iter()
             .map(|s| inner.list_entry(s))
@@ -496,7 +583,27 @@ impl Kms {
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let inner = &*self.inner;
         inner.settle_stores();
-        let mut table = inner.stores.write();
+        // External key stores: KMS's test request to the proxy is made before
+        // the lock is taken, and used only if the store's settings are still
+        // the ones probed (otherwise probe again).
+        let mut table = loop {
+            let probe = inner.xks_connect_probe(custom_key_store_id);
+            let mut table = inner.stores.write();
+            let store = table
+                .get_mut(custom_key_store_id)
+                .ok_or_else(|| not_found(custom_key_store_id))?;
+            if let StoreBackend::External(cfg) = &store.backend
+                && store.state == ConnectionState::Disconnected
+            {
+                match probe {
+                    Some((probed, outcome)) if probed == *cfg => {
+                        store.connect_outcome = Some(outcome);
+                    }
+                    _ => continue,
+                }
+            }
+            break table;
+        };
         let store = table
             .get_mut(custom_key_store_id)
             .ok_or_else(|| not_found(custom_key_store_id))?;
@@ -512,18 +619,7 @@ impl Kms {
             StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
         }
         store.state = next;
-        match inner.connection_mode {
-            ConnectionMode::Immediate => inner.finish_transition(store),
-            ConnectionMode::Stepped { duration_millis } => {
-                store.transition_due = Some(
-                    inner
-                        .clock
-                        .now()
-                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
-                );
-                inner.stores_pending.store(true, Ordering::Release);
-            }
-        }
+        inner.finish_or_schedule(store);
         Ok(())
     }
 
@@ -544,77 +640,60 @@ impl Kms {
             return Ok(());
         };
         store.state = next;
-        match inner.connection_mode {
-            ConnectionMode::Immediate => inner.finish_transition(store),
-            ConnectionMode::Stepped { duration_millis } => {
-                store.transition_due = Some(
-                    inner
-                        .clock
-                        .now()
-                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
-                );
-                inner.stores_pending.store(true, Ordering::Release);
-            }
-        }
+        inner.finish_or_schedule(store);
         Ok(())
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
     /// credential and the URI path) may change while CONNECTED or
     /// DISCONNECTED; everything else needs DISCONNECTED.
+    ///
+    /// For an external key store KMS also asks the proxy for its health with
+    /// the new settings. That call is made once every check has passed and
+    /// with no lock held; the update is applied only if the store did not
+    /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
         let inner = &*self.inner;
         if let Some(name) = &req.new_custom_key_store_name {
             check_name("newCustomKeyStoreName", name)?;
         }
         inner.settle_stores();
-        let mut table = inner.stores.write();
-        let store = table
-            .get(&req.custom_key_store_id)
-            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
-        let connected_ok = match &store.backend {
-            StoreBackend::CloudHsm(_) => {
-                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
+        loop {
+            let snapshot = {
+                let table = inner.stores.read();
+                let store = table
+                    .get(&req.custom_key_store_id)
+                    .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+                match &store.backend {
+                    StoreBackend::External(old) => {
+                        let StoreBackend::External(new) = inner.plan_update(&table, &req)? else {
+                            return Err(Error::internal("store type changed"));
+                        };
+                        Some((old.clone(), store.state, new))
+                    }
+                    StoreBackend::CloudHsm(_) => None,
+                }
+            };
+            if let Some((old, state, new)) = &snapshot {
+                inner.xks_probe_update(&req.custom_key_store_id, *state, old, new)?;
             }
-            StoreBackend::External(_) => {
-                req.xks_proxy_uri_endpoint.is_none()
-                    && req.xks_proxy_connectivity.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
+            let mut table = inner.stores.write();
+            let backend = inner.plan_update(&table, &req)?;
+            let store = table
+                .get_mut(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the write lock"))?;
+            if let (StoreBackend::External(current), Some((old, state, _))) =
+                (&store.backend, &snapshot)
+                && (current != old || store.state != *state)
+            {
+                continue;
             }
-        };
-        let op = if connected_ok {
-            StoreOperation::UpdateWhileConnectedAllowed
-        } else {
-            StoreOperation::UpdateDisconnectedOnly
-        };
-        store::check(op, store.state, store.id.as_str())?;
-        if let Some(name) = &req.new_custom_key_store_name
-            && table
-                .by_name(name)
-                .is_some_and(|other| other.id != store.id)
-        {
-            return Err(kms_err!(
-                CustomKeyStoreNameInUse,
-                "A custom key store named '{name}' already exists. Choose another name."
-            ));
+            if let Some(name) = &req.new_custom_key_store_name {
+                store.name.clone_from(name);
+            }
+            store.backend = backend;
+            return Ok(());
         }
-        let backend = match &store.backend {
-            StoreBackend::CloudHsm(cfg) => {
-                StoreBackend::CloudHsm(inner.cloudhsm_update(store, cfg, &req, &table)?)
-            }
-            StoreBackend::External(cfg) => {
-                StoreBackend::External(inner.xks_update(store, cfg, &req, &table)?)
-            }
-        };
-        let store = table
-            .get_mut(&req.custom_key_store_id)
-            .ok_or_else(|| Error::internal("store vanished under the write lock"))?;
-        if let Some(name) = req.new_custom_key_store_name {
-            store.name = name;
-        }
-        store.backend = backend;
-        Ok(())
     }
 
     /// DeleteCustomKeyStore: only a DISCONNECTED store that holds no KMS keys
