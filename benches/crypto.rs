@@ -15,7 +15,7 @@ mod common;
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kms_keystore::key::DataKeySpec;
 use kms_keystore::kms::{DecryptRequest, GenerateDataKeyRequest};
 use kms_keystore::{EncryptionContext, Kms};
@@ -24,7 +24,7 @@ use common::RawSeal;
 
 const N: usize = 4096;
 
-/// The keys the benches use, one per origin that this build can create.
+/// The keys the benches use, one of each origin, in one `Kms`.
 struct Keys {
     kms: Kms,
     by_origin: Vec<(&'static str, String)>,
@@ -34,8 +34,13 @@ fn keys() -> Keys {
     let kms = common::kms();
     let aws = common::aws_kms_key(&kms);
     let cloudhsm = common::cloudhsm_key(&kms);
+    let external = common::external_key(&kms);
     Keys {
-        by_origin: vec![("aws_kms", aws), ("cloudhsm", cloudhsm)],
+        by_origin: vec![
+            ("aws_kms", aws),
+            ("cloudhsm", cloudhsm),
+            ("external", external),
+        ],
         kms,
     }
 }
@@ -55,7 +60,7 @@ fn encrypt_4096(c: &mut Criterion) {
             b.iter_batched(
                 || req.clone(),
                 |req| k.kms.encrypt(req).expect("encrypt"),
-                BatchSize::SmallInput,
+                common::BATCH,
             )
         });
     }
@@ -92,7 +97,7 @@ fn decrypt_4096(c: &mut Criterion) {
             b.iter_batched(
                 || req.clone(),
                 |req| k.kms.decrypt(req).expect("decrypt"),
-                BatchSize::SmallInput,
+                common::BATCH,
             )
         });
     }
@@ -117,7 +122,7 @@ fn generate_data_key(c: &mut Criterion) {
         b.iter_batched(
             || req.clone(),
             |req| k.kms.generate_data_key(req).expect("generate_data_key"),
-            BatchSize::SmallInput,
+            common::BATCH,
         )
     });
     g.finish();
@@ -135,7 +140,7 @@ fn encrypt_context(c: &mut Criterion) {
         b.iter_batched(
             || req.clone(),
             |req| k.kms.encrypt(req).expect("encrypt"),
-            BatchSize::SmallInput,
+            common::BATCH,
         )
     });
     g.finish();

@@ -22,7 +22,7 @@ mod common;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kms_keystore::kms::EncryptRequest;
 
 const N: usize = 4096;
@@ -69,7 +69,7 @@ fn scale(c: &mut Criterion) {
             b.iter_batched(
                 || req.clone(),
                 |req| kms.encrypt(req).expect("encrypt"),
-                BatchSize::SmallInput,
+                common::BATCH,
             )
         });
     }
