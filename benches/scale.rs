@@ -16,6 +16,10 @@
     missing_docs,
     reason = "criterion_group! generates an undocumented pub fn"
 )]
+#![allow(
+    clippy::expect_used,
+    reason = "a bench whose setup fails must stop loudly, as a test does"
+)]
 
 mod common;
 

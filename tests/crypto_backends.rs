@@ -8,6 +8,7 @@ use kms_keystore::crypto::aead::{BACKEND, NONCE_LEN, TAG_LEN};
 use kms_keystore::crypto::blob::{Blob, BlobKind, Body, HEADER_LEN, Header};
 use kms_keystore::crypto::{Cipher, EncryptionContext, KeyMaterial, context};
 
+#[allow(clippy::unwrap_used, reason = "test helper: a bad vector fails loudly")]
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -19,6 +20,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+#[allow(clippy::unwrap_used, reason = "test helper: a bad vector fails loudly")]
 fn arr<const N: usize>(s: &str) -> [u8; N] {
     unhex(s).try_into().unwrap()
 }

@@ -2,6 +2,10 @@
 //! each origin, and the raw AES-256-GCM baseline of the compiled backend.
 
 #![allow(dead_code, reason = "each bench binary uses part of this module")]
+#![allow(
+    clippy::expect_used,
+    reason = "a bench whose setup fails must stop loudly, as a test does"
+)]
 
 use criterion::Criterion;
 use kms_keystore::crypto::SecretString;
