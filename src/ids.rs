@@ -57,6 +57,11 @@ macro_rules! string_id {
 }
 
 fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    // A char is 1–4 bytes: a byte length in [4 * min, max] settles it
+    // without counting (the hot path: every Encrypt parses its KeyId).
+    if s.len() <= max && s.len() >= min.saturating_mul(4) {
+        return Ok(());
+    }
     let n = s.chars().count();
     if n < min {
         return Err(Error::validation(
@@ -532,6 +537,24 @@ mod tests {
             long.parse::<KeyIdentifier>().unwrap_err().code(),
             "ValidationException"
         );
+    }
+
+    #[test]
+    fn length_limits_count_characters_not_bytes() {
+        // 2048 two-byte characters (4096 bytes) are within the limit.
+        assert!(check_len("keyId", &"é".repeat(2048), 1, 2048).is_ok());
+        assert_eq!(
+            check_len("keyId", &"é".repeat(2049), 1, 2048)
+                .unwrap_err()
+                .code(),
+            "ValidationException"
+        );
+        // One four-byte character is one character, not four.
+        assert_eq!(
+            check_len("x", "😀", 2, 10).unwrap_err().code(),
+            "ValidationException"
+        );
+        assert!(check_len("x", "😀a", 2, 10).is_ok());
     }
 
     #[test]

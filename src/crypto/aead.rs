@@ -1,13 +1,21 @@
-//! AES-256-GCM over RustCrypto's `aes-gcm`: seal and open in place with a
-//! 96-bit nonce and a detached 128-bit tag.
+//! AES-256-GCM: seal and open in place with a 96-bit nonce and a detached
+//! 128-bit tag.
 //!
-//! A [`Cipher`] holds the expanded key schedule; the service caches one per
-//! key so the hot path does no key expansion. The schedule is zeroized on drop.
+//! Two backends, chosen at compile time, produce the same bytes (the
+//! known-answer tests below and `tests/crypto_backends.rs` run under each),
+//! so ciphertext blobs cross between builds:
+//!
+//! - default: RustCrypto's `aes-gcm` over the encryption-only AES key
+//!   schedule (`aes::Aes256Enc`; GCM never runs the AES decryption
+//!   direction), with AES-NI and PCLMULQDQ detected at run time;
+//! - feature `aws-lc`: `aws-lc-rs` (AWS-LC's assembly AES-GCM).
+//!
+//! A [`Cipher`] holds the expanded key; the service caches one per key so the
+//! hot path does no key expansion. The expanded key is zeroized on drop
+//! (`aes-gcm`'s `zeroize` feature; AWS-LC cleanses its heap context when it
+//! frees it).
 
 use std::fmt;
-
-use aes_gcm::aead::AeadInOut;
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce, Tag};
 
 use super::material::KeyMaterial;
 
@@ -16,18 +24,21 @@ pub const NONCE_LEN: usize = 12;
 /// Authentication tag length in bytes (128 bits).
 pub const TAG_LEN: usize = 16;
 
+/// Which AES-GCM library this build uses: `"aes-gcm"` or `"aws-lc-rs"`.
+pub const BACKEND: &str = backend::NAME;
+
 /// Opening failed: wrong key, wrong AAD or tampered data. Deliberately opaque.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenError;
 
 /// An expanded AES-256-GCM key.
 #[derive(Clone)]
-pub struct Cipher(Aes256Gcm);
+pub struct Cipher(backend::Key);
 
 impl Cipher {
     /// Expands `material` into a key schedule.
     pub fn new(material: &KeyMaterial) -> Cipher {
-        Cipher(Aes256Gcm::new(material.expose_secret().into()))
+        Cipher(backend::Key::new(material.expose_secret()))
     }
 
     /// Encrypts `buf` in place and returns the tag.
@@ -37,13 +48,10 @@ impl Cipher {
         aad: &[u8],
         buf: &mut [u8],
     ) -> [u8; TAG_LEN] {
-        let nonce = Nonce::from(*nonce);
-        match self.0.encrypt_inout_detached(&nonce, aad, buf.into()) {
-            Ok(tag) => tag.into(),
-            // Only reachable for inputs beyond GCM's 64 GiB limit, which the
-            // service's 4 KiB limits rule out.
-            Err(_) => [0; TAG_LEN],
-        }
+        // Both backends refuse only inputs beyond GCM's 64 GiB limit, which
+        // the service's 4 KiB limits rule out; the all-zero tag then makes
+        // the output fail to open rather than pass for a valid ciphertext.
+        self.0.seal(nonce, aad, buf).unwrap_or([0; TAG_LEN])
     }
 
     /// Decrypts `buf` in place after checking `tag` in constant time. On
@@ -55,30 +63,143 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), OpenError> {
-        let nonce = Nonce::from(*nonce);
-        let tag = Tag::from(*tag);
-        match self.0.decrypt_inout_detached(&nonce, aad, buf.into(), &tag) {
-            Ok(()) => Ok(()),
-            Err(_) => {
-                buf.fill(0);
-                Err(OpenError)
-            }
-        }
+        self.0
+            .open(nonce, aad, buf, tag)
+            .inspect_err(|_| buf.fill(0))
     }
 }
 
-/// The expanded AES key schedule and GHASH key are zeroized when the inner
-/// `Aes256Gcm` drops (aes-gcm's `zeroize` feature, checked below).
+/// The expanded AES key schedule and GHASH key are zeroized when the backend
+/// key drops (aes-gcm's `zeroize` feature, checked below; AWS-LC cleanses its
+/// context when freeing it).
 impl zeroize::ZeroizeOnDrop for Cipher {}
 
+#[cfg(not(feature = "aws-lc"))]
 const _: fn() = || {
     fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-    zeroizes_on_drop::<Aes256Gcm>();
+    zeroizes_on_drop::<aes_gcm::AesGcm<aes::Aes256Enc, aes_gcm::aead::consts::U12>>();
 };
 
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cipher").finish_non_exhaustive()
+        f.debug_struct("Cipher")
+            .field("backend", &BACKEND)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(not(feature = "aws-lc"))]
+mod backend {
+    //! RustCrypto `aes-gcm` over the encryption-only AES-256 key schedule.
+
+    use aes_gcm::aead::AeadInOut;
+    use aes_gcm::aead::consts::U12;
+    use aes_gcm::{AesGcm, KeyInit, Nonce, Tag};
+
+    use super::{NONCE_LEN, OpenError, TAG_LEN};
+
+    pub(super) const NAME: &str = "aes-gcm";
+
+    /// AES-256-GCM with the encryption round keys only: 240 bytes less per
+    /// key than `Aes256Gcm`, which also carries the decryption schedule
+    /// that GCM (a counter mode) never uses.
+    #[derive(Clone)]
+    pub(super) struct Key(AesGcm<aes::Aes256Enc, U12>);
+
+    impl Key {
+        pub(super) fn new(key: &[u8; 32]) -> Key {
+            Key(AesGcm::new(key.into()))
+        }
+
+        pub(super) fn seal(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], OpenError> {
+            self.0
+                .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into())
+                .map(Into::into)
+                .map_err(|_| OpenError)
+        }
+
+        pub(super) fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8; TAG_LEN],
+        ) -> Result<(), OpenError> {
+            self.0
+                .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into(), &Tag::from(*tag))
+                .map_err(|_| OpenError)
+        }
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+mod backend {
+    //! `aws-lc-rs`: AWS-LC's AES-GCM.
+
+    use std::sync::Arc;
+
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+
+    use super::{NONCE_LEN, OpenError, TAG_LEN};
+
+    pub(super) const NAME: &str = "aws-lc-rs";
+
+    /// AWS-LC's key context lives on the C heap and cannot be copied, so
+    /// clones share it; AWS-LC cleanses it when the last clone drops.
+    #[derive(Clone)]
+    pub(super) struct Key(Arc<LessSafeKey>);
+
+    impl Key {
+        pub(super) fn new(key: &[u8; 32]) -> Key {
+            match UnboundKey::new(&AES_256_GCM, key) {
+                Ok(k) => Key(Arc::new(LessSafeKey::new(k))),
+                // A 32-byte key is always the right length for AES_256_GCM;
+                // the only failure left is AWS-LC failing to allocate its
+                // context, which is handled as Rust handles any allocation
+                // failure.
+                Err(_) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u8; 1024]>()),
+            }
+        }
+
+        pub(super) fn seal(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], OpenError> {
+            let tag = self
+                .0
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    buf,
+                )
+                .map_err(|_| OpenError)?;
+            tag.as_ref().try_into().map_err(|_| OpenError)
+        }
+
+        pub(super) fn open(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            buf: &mut [u8],
+            tag: &[u8; TAG_LEN],
+        ) -> Result<(), OpenError> {
+            self.0
+                .open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    tag,
+                    buf,
+                )
+                .map(|_| ())
+                .map_err(|_| OpenError)
+        }
     }
 }
 
@@ -108,6 +229,30 @@ mod tests {
         assert_eq!(buf, [0; 5]);
     }
 
+    #[test]
+    fn tampered_tag_fails_and_leaves_no_plaintext() {
+        let c = Cipher::new(&KeyMaterial::from_bytes([3; 32]));
+        let mut buf = vec![0x42; 100];
+        let mut tag = c.seal_in_place(&[1; 12], b"", &mut buf);
+        tag[15] ^= 1;
+        assert_eq!(
+            c.open_in_place(&[1; 12], b"", &mut buf, &tag),
+            Err(OpenError)
+        );
+        assert!(buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn clones_open_what_the_original_sealed() {
+        let c = Cipher::new(&KeyMaterial::from_bytes([5; 32]));
+        let mut buf = b"shared".to_vec();
+        let tag = c.seal_in_place(&[2; 12], b"", &mut buf);
+        let d = c.clone();
+        drop(c);
+        d.open_in_place(&[2; 12], b"", &mut buf, &tag).unwrap();
+        assert_eq!(buf, b"shared");
+    }
+
     /// NIST GCM test case 14 (AES-256, zero key, one zero block, zero IV).
     #[test]
     fn matches_nist_gcm_test_case_14() {
@@ -116,6 +261,13 @@ mod tests {
         let tag = c.seal_in_place(&[0; 12], b"", &mut buf);
         assert_eq!(hex(&buf), "cea7403d4d606b6e074ec5d3baf39d18");
         assert_eq!(hex(&tag), "d0d1c8a799996bf0265b98b5d48ab919");
+    }
+
+    #[test]
+    fn debug_names_the_backend_and_no_key_bytes() {
+        let s = format!("{:?}", Cipher::new(&KeyMaterial::from_bytes([0xAB; 32])));
+        assert!(s.contains(BACKEND), "{s}");
+        assert!(!s.contains("171"), "{s}");
     }
 
     fn hex(b: &[u8]) -> String {

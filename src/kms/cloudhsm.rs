@@ -26,12 +26,14 @@
 //!   FAILED: `NETWORK_ERRORS` for missing security-group rules (they carry
 //!   KMS's traffic), `INTERNAL_ERROR` for anything else.
 
+use std::sync::Arc;
+
 use crate::crypto::blob::Blob;
-use crate::crypto::{EncryptionContext, Plaintext};
+use crate::crypto::{Cipher, EncryptionContext, Plaintext};
 use crate::error::{Error, ErrorCode, Result, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId};
 use crate::store::ConnectionErrorCode;
-use crate::store::cloudhsm::{CloudHsm, CuPassword};
+use crate::store::cloudhsm::{CloudHsm, CuPassword, open_failed};
 
 use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, StoreTable};
 use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, Kms, UpdateCustomKeyStoreRequest};
@@ -249,6 +251,23 @@ impl Inner {
         self.cloudhsm.disconnect(&cfg.cluster_id);
     }
 
+    /// The cipher of the cluster's key object labelled `label`, checked as
+    /// for every use (see `CloudHsm::cipher_for`). The store's read lock is
+    /// held only while the cluster checks (lock order: stores, then the
+    /// cluster), so the cluster id and session need no copies; the AES work
+    /// runs after both locks are released.
+    fn cloudhsm_key_cipher(&self, store: &CustomKeyStoreId, label: &str) -> Result<Arc<Cipher>> {
+        match self.stores.read().get(store.as_str()).map(|s| &s.backend) {
+            Some(StoreBackend::CloudHsm(c)) => {
+                self.cloudhsm
+                    .cipher_for(&c.cluster_id, label, &c.key_store_password)
+            }
+            _ => Err(Error::internal(
+                "a CloudHSM key without its CloudHSM key store",
+            )),
+        }
+    }
+
     /// The cluster and KMS's `kmsuser` session of CloudHSM store `store`.
     /// Copied out so that no store lock is held during the cluster's AES work.
     fn cloudhsm_session(&self, store: &CustomKeyStoreId) -> Result<(ClusterId, CuPassword)> {
@@ -283,10 +302,9 @@ impl Inner {
         plaintext: &[u8],
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        let (cluster, session) = self.cloudhsm_session(store)?;
+        let cipher = self.cloudhsm_key_cipher(store, &entry.arn)?;
         self.seal_single_with(entry, plaintext, ctx, |nonce, aad, buf| {
-            self.cloudhsm
-                .seal_in_place(&cluster, &entry.arn, &session, nonce, aad, buf)
+            Ok(cipher.seal_in_place(nonce, aad, buf))
         })
     }
 
@@ -299,10 +317,11 @@ impl Inner {
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        let (cluster, session) = self.cloudhsm_session(store)?;
+        let cipher = self.cloudhsm_key_cipher(store, &entry.arn)?;
         self.open_single_with(blob, ctx, |nonce, aad, buf, tag| {
-            self.cloudhsm
-                .open_in_place(&cluster, &entry.arn, &session, nonce, aad, buf, tag)
+            cipher
+                .open_in_place(nonce, aad, buf, tag)
+                .map_err(|_| open_failed())
         })
     }
 

@@ -187,27 +187,29 @@ impl Inner {
             ));
         }
         let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
-        if let Some(k) = expected_key {
-            let given = self.resolve(k, true)?;
-            if given.id != blob.header.key_id {
-                return Err(kms_err!(
-                    IncorrectKey,
-                    "The key {} is not the key that encrypted this ciphertext.",
-                    given.arn
-                ));
+        let entry = match expected_key {
+            Some(k) => {
+                let given = self.resolve(k, true)?;
+                if given.id != blob.header.key_id {
+                    return Err(kms_err!(
+                        IncorrectKey,
+                        "The key {} is not the key that encrypted this ciphertext.",
+                        given.arn
+                    ));
+                }
+                given
             }
-        }
-        // A blob naming a key this KMS does not have was not made here (or was
-        // tampered with): that is an invalid ciphertext, not a missing key.
-        let entry = match self.keys.read().get(&blob.header.key_id) {
-            Some(e) => e,
-            None => return Err(invalid_ciphertext()),
+            None => {
+                // A blob naming a key this KMS does not have was not made
+                // here (or was tampered with): that is an invalid
+                // ciphertext, not a missing key. A key whose deletion date
+                // has passed is gone too, whether or not it has been purged
+                // from the table yet: the same answer either way.
+                let found = self.keys.read().get(&blob.header.key_id);
+                self.unless_due(found.ok_or_else(invalid_ciphertext)?)
+                    .map_err(|_| invalid_ciphertext())?
+            }
         };
-        // A key whose deletion date has passed is gone too, whether or not it
-        // has been purged from the table yet: the same answer either way.
-        let entry = self
-            .key_by_id(&entry.id)
-            .map_err(|_| invalid_ciphertext())?;
         self.check_crypto(&entry, op)?;
         let plaintext = self.open(&entry, &blob, ctx)?;
         Ok((entry, plaintext))

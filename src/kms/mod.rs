@@ -421,6 +421,12 @@ impl Inner {
                 self.key_arn(id)
             ));
         };
+        self.unless_due(entry)
+    }
+
+    /// `entry`, or NotFoundException if its deletion date has passed (the
+    /// key is deleted now).
+    pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>) -> Result<Arc<KeyEntry>> {
         let due = entry.state.read().lifecycle.deletion_date();
         if let Some(date) = due
             && self.clock.now() >= date

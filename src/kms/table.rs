@@ -8,10 +8,16 @@ use crate::ids::KeyId;
 
 use super::KeyEntry;
 
+/// The id map's hasher: foldhash, seeded per process. Key ids are random
+/// UUIDs that callers cannot choose, so SipHash's DoS resistance buys
+/// nothing here, and its 16-byte hash was a tenth of an Encrypt's
+/// non-AES work.
+type IdHasher = foldhash::fast::RandomState;
+
 /// Keys by id, plus their creation order.
 #[derive(Debug, Default)]
 pub(crate) struct KeyTable {
-    by_id: HashMap<KeyId, (u64, Arc<KeyEntry>)>,
+    by_id: HashMap<KeyId, (u64, Arc<KeyEntry>), IdHasher>,
     by_seq: BTreeMap<u64, KeyId>,
     next_seq: u64,
 }

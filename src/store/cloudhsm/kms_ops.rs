@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
 use crate::crypto::Cipher;
+#[cfg(test)]
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
 use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
@@ -97,6 +98,15 @@ fn require_session(c: &Cluster, session: &CuPassword) -> Result<()> {
             c.id
         ))
     }
+}
+
+/// A failed authentication under a key object: `InvalidCiphertextException`
+/// with no detail.
+pub(crate) fn open_failed() -> crate::error::Error {
+    kms_err!(
+        InvalidCiphertext,
+        "The ciphertext is not valid for this key and context."
+    )
 }
 
 impl CloudHsm {
@@ -359,7 +369,12 @@ impl CloudHsm {
     ///
     /// One read lock, no allocation on success; the lock is released before
     /// any AES work (the cipher is shared through an `Arc`).
-    fn cipher_for(&self, id: &ClusterId, label: &str, session: &CuPassword) -> Result<Arc<Cipher>> {
+    pub(crate) fn cipher_for(
+        &self,
+        id: &ClusterId,
+        label: &str,
+        session: &CuPassword,
+    ) -> Result<Arc<Cipher>> {
         let clusters = self.0.clusters.read();
         let c = clusters
             .get(id)
@@ -389,6 +404,9 @@ impl CloudHsm {
 
     /// Encrypts `buf` in place with the key object labelled `label`
     /// (AES-256-GCM) and returns the tag; the rules of [`Self::cipher_for`].
+    // The service takes the cipher with `cipher_for` and seals after
+    // releasing its store lock; these two serve the model's own tests.
+    #[cfg(test)]
     pub(crate) fn seal_in_place(
         &self,
         id: &ClusterId,
@@ -405,6 +423,7 @@ impl CloudHsm {
     /// Decrypts `buf` in place with the key object labelled `label`; the
     /// rules of [`Self::cipher_for`]. A failed authentication is
     /// `InvalidCiphertextException` with no detail (and `buf` is zeroed).
+    #[cfg(test)]
     #[allow(
         clippy::too_many_arguments,
         reason = "mirrors Cipher::open_in_place plus the key's address"
@@ -420,12 +439,9 @@ impl CloudHsm {
         tag: &[u8; TAG_LEN],
     ) -> Result<()> {
         let cipher = self.cipher_for(id, label, session)?;
-        cipher.open_in_place(nonce, aad, buf, tag).map_err(|_| {
-            kms_err!(
-                InvalidCiphertext,
-                "The ciphertext is not valid for this key and context."
-            )
-        })
+        cipher
+            .open_in_place(nonce, aad, buf, tag)
+            .map_err(|_| open_failed())
     }
 
     /// GenerateRandom with a CloudHSM store: `n` random bytes from the

@@ -35,6 +35,8 @@ mod kms_ops;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use kms_ops::open_failed;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;

@@ -1,0 +1,140 @@
+//! Scale and concurrency of Encrypt (4096 bytes, empty context, AWS_KMS
+//! keys):
+//!
+//! - `scale`: one key among 1,000,000 against one key among 1, and the
+//!   memory each key costs (resident set growth over the million keys,
+//!   printed before the group runs);
+//! - `concurrency`: throughput of 1 thread, 2 threads on distinct keys and
+//!   2 threads on the same key. Each iteration is one Encrypt per thread, so
+//!   the reported throughput is the total; each thread clones its request
+//!   inside the loop (a 4 KiB copy, the same in every entry).
+//!
+//! `cargo bench --bench scale` (add `-- --quick` for a short run;
+//! `--features aws-lc` for the aws-lc-rs backend).
+
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented pub fn"
+)]
+#![allow(
+    clippy::expect_used,
+    reason = "a bench whose setup fails must stop loudly, as a test does"
+)]
+
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kms_keystore::kms::EncryptRequest;
+
+const N: usize = 4096;
+const MANY: usize = 1_000_000;
+
+/// Resident set size of this process, in bytes (Linux; 0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn scale(c: &mut Criterion) {
+    let one = common::kms();
+    let one_key = common::aws_kms_key(&one);
+
+    let many = common::kms();
+    let before = rss_bytes();
+    let started = Instant::now();
+    let mut target = String::new();
+    for i in 0..MANY {
+        let id = common::aws_kms_key(&many);
+        if i == MANY / 2 {
+            target = id;
+        }
+    }
+    let per_key = rss_bytes().saturating_sub(before) / MANY as u64;
+    eprintln!(
+        "scale: created {MANY} keys in {:.1?} ({:.2?} each); resident memory {per_key} bytes per key ({})",
+        started.elapsed(),
+        started.elapsed() / MANY as u32,
+        common::BACKEND,
+    );
+
+    let mut g = c.benchmark_group("scale");
+    g.throughput(Throughput::Bytes(N as u64));
+    for (name, kms, key) in [
+        ("encrypt_one_of_1", &one, &one_key),
+        ("encrypt_one_of_1000000", &many, &target),
+    ] {
+        let req = common::encrypt_request(key, N);
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || req.clone(),
+                |req| kms.encrypt(req).expect("encrypt"),
+                common::BATCH,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// Runs `iters` Encrypts on each of `reqs.len()` threads at once and
+/// returns the wall time.
+fn run_threads(kms: &kms_keystore::Kms, reqs: &[EncryptRequest], iters: u64) -> Duration {
+    let barrier = std::sync::Barrier::new(reqs.len() + 1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = reqs
+            .iter()
+            .map(|req| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    for _ in 0..iters {
+                        black_box(kms.encrypt(req.clone()).expect("encrypt"));
+                    }
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for h in handles {
+            h.join().expect("bench thread");
+        }
+        start.elapsed()
+    })
+}
+
+fn concurrency(c: &mut Criterion) {
+    let kms = common::kms();
+    let a = common::aws_kms_key(&kms);
+    let b = common::aws_kms_key(&kms);
+    let req_a = common::encrypt_request(&a, N);
+    let req_b = common::encrypt_request(&b, N);
+    let mut g = c.benchmark_group("concurrency");
+    for (name, reqs) in [
+        ("encrypt_1_thread", vec![req_a.clone()]),
+        (
+            "encrypt_2_threads_distinct_keys",
+            vec![req_a.clone(), req_b],
+        ),
+        (
+            "encrypt_2_threads_same_key",
+            vec![req_a.clone(), req_a.clone()],
+        ),
+    ] {
+        g.throughput(Throughput::Bytes((N * reqs.len()) as u64));
+        g.bench_function(name, |bench| {
+            bench.iter_custom(|iters| run_threads(&kms, &reqs, iters))
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::config();
+    targets = scale, concurrency
+}
+criterion_main!(benches);
