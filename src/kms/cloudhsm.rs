@@ -311,12 +311,17 @@ impl Inner {
         self.cloudhsm.random_bytes(&cfg.cluster_id, n)
     }
 
-    /// Best-effort removal of a deleted key's material from the cluster: it
-    /// stays behind when the store is not connected or the cluster cannot be
-    /// reached, as in AWS.
-    pub(crate) fn cloudhsm_delete_key(&self, store: &CustomKeyStoreId, arn: &str) {
-        if let Ok((cluster, session)) = self.cloudhsm_session(store) {
-            self.cloudhsm.delete_key(&cluster, arn, &session);
-        }
+    /// Whether a deleted key's material can be removed from the cluster now
+    /// (then the cluster it is in): not when the store is not connected or
+    /// the cluster cannot be reached — it stays behind, as in AWS.
+    pub(crate) fn cloudhsm_deletable(
+        &self,
+        store: &CustomKeyStoreId,
+        arn: &str,
+    ) -> Option<ClusterId> {
+        let (cluster, session) = self.cloudhsm_session(store).ok()?;
+        self.cloudhsm
+            .key_deletable(&cluster, arn, &session)
+            .then_some(cluster)
     }
 }

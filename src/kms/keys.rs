@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 
 use crate::crypto::{Cipher, KeyMaterial};
 use crate::error::{Error, Result, kms_err};
@@ -250,11 +250,15 @@ impl Inner {
         op: KeyOperation,
         event: KeyEvent,
     ) -> Result<KeyLifecycle> {
-        let mut m = entry.state.write();
+        // Upgradable: the cryptographic path keeps reading the key while the
+        // change is committed (durable storage); applied only after.
+        let m = entry.state.upgradable_read();
         let state = self.key_state(entry, m.lifecycle);
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
         let after = before.apply(event, &entry.arn)?;
+        self.persist_key_state(entry, &m, after)?;
+        let mut m = RwLockUpgradableReadGuard::upgrade(m);
         let mut schedule = self.schedule.lock();
         if let Some(d) = before.deletion_date() {
             schedule.remove(&(d, entry.id));
@@ -326,15 +330,18 @@ impl Kms {
         });
         let key_metadata = inner.metadata(&entry);
         {
-            let mut keys = inner.keys.write();
+            // Upgradable: one writer at a time, readers carry on while the
+            // key is committed (durable storage); inserted only after.
+            let keys = inner.keys.upgradable_read();
             if let Backing::External { store, xks_key_id } = &entry.backing {
-                // Re-checked under the write lock: two concurrent creates
+                // Re-checked under the lock: two concurrent creates
                 // cannot both take the same external key.
                 if inner.xks_key_in_use(&keys, store, xks_key_id) {
                     return Err(super::external::already_in_use(xks_key_id));
                 }
             }
-            keys.insert(entry);
+            inner.persist_new_key(&entry)?;
+            RwLockUpgradableReadGuard::upgrade(keys).insert(entry);
         }
         Ok(KeyMetadataResponse { key_metadata })
     }

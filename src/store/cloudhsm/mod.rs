@@ -32,6 +32,7 @@
 //!   does not consume it.
 
 mod kms_ops;
+mod persist;
 #[cfg(test)]
 mod tests;
 
@@ -45,12 +46,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::crypto::Cipher;
 use crate::crypto::material::REDACTED;
+use crate::crypto::{Cipher, KeyMaterial};
 use crate::crypto::rng::SecureRng;
 use crate::error::{Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::macros::wire_enum;
+use crate::storage::Storage;
 
 /// The only HSM type modelled.
 pub const HSM_TYPE: &str = "hsm1.medium";
@@ -220,11 +222,13 @@ struct CryptoUser {
     kms_session: bool,
 }
 
-/// A persistent, non-extractable AES-256 key object. Only the expanded
-/// cipher is kept (zeroized on drop); the raw bytes never leave.
+/// A persistent, non-extractable AES-256 key object: the expanded cipher
+/// (zeroized on drop) for use, and the material (zeroized, redacted) only so
+/// durable storage can seal it at rest. Neither leaves the cluster otherwise.
 #[derive(Clone, Debug)]
 struct KeyObject {
     cipher: Arc<Cipher>,
+    material: KeyMaterial,
     /// The HSMs that hold a copy.
     holders: Vec<HsmId>,
 }
@@ -315,6 +319,8 @@ struct Inner {
     rng: Arc<SecureRng>,
     clock: Arc<dyn Clock>,
     clusters: RwLock<BTreeMap<ClusterId, Cluster>>,
+    /// Where changes are committed (the owning Kms's storage).
+    storage: Arc<Storage>,
 }
 
 /// The CloudHSM clusters of one account and Region: a cheap-to-clone handle
@@ -437,31 +443,25 @@ fn validate_password(password: &str) -> Result<()> {
 
 impl CloudHsm {
     /// The clusters of one account and Region, drawing ids and key material
-    /// from `rng` and timestamps from `clock`.
-    pub(crate) fn new(rng: Arc<SecureRng>, clock: Arc<dyn Clock>) -> CloudHsm {
+    /// from `rng` and timestamps from `clock`, committing changes to
+    /// `storage`.
+    pub(crate) fn new(rng: Arc<SecureRng>, clock: Arc<dyn Clock>, storage: Arc<Storage>) -> CloudHsm {
         CloudHsm(Arc::new(Inner {
             rng,
             clock,
             clusters: RwLock::new(BTreeMap::new()),
+            storage,
         }))
     }
 
     /// A service of its own, for tests: ids and key material are
     /// deterministic when `seed` is given; time is the system clock.
     pub fn standalone(seed: Option<u64>) -> CloudHsm {
-        CloudHsm::new(Arc::new(SecureRng::new(seed)), Arc::new(SystemClock))
-    }
-
-    fn with_cluster<T>(
-        &self,
-        id: &ClusterId,
-        f: impl FnOnce(&mut Cluster) -> Result<T>,
-    ) -> Result<T> {
-        let mut clusters = self.0.clusters.write();
-        let cluster = clusters
-            .get_mut(id)
-            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))?;
-        f(cluster)
+        CloudHsm::new(
+            Arc::new(SecureRng::new(seed)),
+            Arc::new(SystemClock),
+            Arc::new(Storage::memory()),
+        )
     }
 
     fn random_hex<const N: usize>(&self) -> String {
@@ -479,6 +479,14 @@ impl CloudHsm {
     /// `CloudHsmInvalidRequestException` when `subnets` is empty, names a
     /// subnet twice, or has an empty subnet id or Availability Zone.
     pub fn create_cluster(&self, subnets: &[(&str, &str)]) -> Result<ClusterId> {
+        let cluster = self.new_cluster(subnets)?;
+        let id = cluster.id.clone();
+        self.insert_cluster(cluster)?;
+        Ok(id)
+    }
+
+    /// A new UNINITIALIZED cluster (not yet added): CreateCluster's checks.
+    fn new_cluster(&self, subnets: &[(&str, &str)]) -> Result<Cluster> {
         let mut map = BTreeMap::new();
         for (i, (subnet_id, az)) in subnets.iter().enumerate() {
             if subnet_id.is_empty() || az.is_empty() {
@@ -528,8 +536,7 @@ impl CloudHsm {
             network_reachable: true,
             internal_error: false,
         };
-        self.0.clusters.write().insert(id.clone(), cluster);
-        Ok(id)
+        Ok(cluster)
     }
 
     /// cloudhsmv2 InitializeCluster: records `trust_anchor_pem` (the content
@@ -686,23 +693,23 @@ impl CloudHsm {
             }
             c.clone()
         };
-        let id = self.create_cluster(subnets)?;
-        self.with_cluster(&id, |c| {
-            c.certificate = src.certificate;
-            c.lineage = src.lineage;
-            c.users = src.users;
-            for u in c.users.values_mut() {
-                u.kms_session = false;
-                u.logged_in_elsewhere = false;
-            }
-            c.keys = src.keys;
-            for k in c.keys.values_mut() {
-                k.holders.clear();
-            }
-            c.state = ClusterState::Initialized;
-            c.awaiting_first_hsm = true;
-            Ok(())
-        })?;
+        let mut c = self.new_cluster(subnets)?;
+        c.certificate = src.certificate;
+        c.lineage = src.lineage;
+        c.users = src.users;
+        for u in c.users.values_mut() {
+            u.kms_session = false;
+            u.logged_in_elsewhere = false;
+        }
+        c.keys = src.keys;
+        for k in c.keys.values_mut() {
+            k.holders.clear();
+        }
+        c.state = ClusterState::Initialized;
+        c.awaiting_first_hsm = true;
+        let id = c.id.clone();
+        // One commit: the restored cluster appears whole or not at all.
+        self.insert_cluster(c)?;
         Ok(id)
     }
 
@@ -1041,12 +1048,7 @@ impl CloudHsm {
     /// # Errors
     /// `CloudHsmResourceNotFoundException` for an unknown cluster.
     pub fn delete_cluster(&self, id: &ClusterId) -> Result<()> {
-        self.0
-            .clusters
-            .write()
-            .remove(id)
-            .map(drop)
-            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))
+        self.remove_cluster(id)
     }
 
     // ----- Describe -------------------------------------------------------
