@@ -311,13 +311,7 @@ impl Kms {
     /// did not return is `InvalidMarkerException`.
     pub fn list_aliases(&self, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
         let inner = &*self.inner;
-        let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format_args!("Member must have value between 1 and {MAX_LIMIT}"),
-            ));
-        }
+        let limit = super::keys::check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = req.marker.as_deref().map(decode_alias_marker).transpose()?;
         inner.purge_due();
         let only = match &req.key_id {

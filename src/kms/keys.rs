@@ -358,19 +358,13 @@ impl Kms {
     /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
     /// time; `NextMarker` continues.
     pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
-        let limit = req.limit.unwrap_or(100);
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                "Member must have value between 1 and 1000",
-            ));
-        }
+        let limit = check_limit(req.limit, 100, 1000)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
         self.inner.purge_due();
-        let (page, next) = self.inner.keys.read().page(from, limit as usize);
+        let (page, next) = self.inner.keys.read().page(from, limit);
         Ok(ListKeysResponse {
             keys: page
                 .iter()
@@ -446,6 +440,18 @@ impl Kms {
             key_id: entry.arn.clone(),
         })
     }
+}
+
+/// Checks a list operation's `Limit` (1–`max`, `default` when absent).
+pub(crate) fn check_limit(limit: Option<u32>, default: u32, max: u32) -> Result<usize> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(Error::validation(
+            "limit",
+            format_args!("Member must have value between 1 and {max}"),
+        ));
+    }
+    Ok(limit as usize)
 }
 
 /// Paging markers are opaque to callers: a sequence number, base64-encoded.

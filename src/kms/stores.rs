@@ -23,7 +23,7 @@ use crate::store::{
     StoreOperation, Transition, XksProxyConnectivityType,
 };
 
-use super::keys::{decode_marker, encode_marker};
+use super::keys::{check_limit, decode_marker, encode_marker};
 use super::quota::TokenBucket;
 use super::{
     Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
@@ -165,6 +165,23 @@ impl Inner {
         };
         if let Ok(Transition::To(next)) = store.state.apply(event, store.id.as_str()) {
             store.state = next;
+        }
+    }
+
+    /// After a move to CONNECTING or DISCONNECTING: finishes it now
+    /// ([`ConnectionMode::Immediate`]) or when the clock has moved on
+    /// ([`ConnectionMode::Stepped`]).
+    fn finish_or_schedule(&self, store: &mut StoreEntry) {
+        match self.connection_mode {
+            ConnectionMode::Immediate => self.finish_transition(store),
+            ConnectionMode::Stepped { duration_millis } => {
+                store.transition_due = Some(
+                    self.clock
+                        .now()
+                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
+                );
+                self.stores_pending.store(true, Ordering::Release);
+            }
         }
     }
 
@@ -443,13 +460,7 @@ impl Kms {
                 "Specify either CustomKeyStoreId or CustomKeyStoreName, not both",
             ));
         }
-        let limit = req.limit.unwrap_or(1000);
-        if !(1..=1000).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                "Member must have value between 1 and 1000",
-            ));
-        }
+        let limit = check_limit(req.limit, 1000, 1000)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
@@ -474,7 +485,7 @@ impl Kms {
                 "The marker is not one this service returned for this listing."
             ));
         }
-        let end = start.saturating_add(limit as usize).min(selected.len());
+        let end = start.saturating_add(limit).min(selected.len());
         let page = selected[start..end]
             .iter()
             .map(|s| inner.list_entry(s))
@@ -512,18 +523,7 @@ impl Kms {
             StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
         }
         store.state = next;
-        match inner.connection_mode {
-            ConnectionMode::Immediate => inner.finish_transition(store),
-            ConnectionMode::Stepped { duration_millis } => {
-                store.transition_due = Some(
-                    inner
-                        .clock
-                        .now()
-                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
-                );
-                inner.stores_pending.store(true, Ordering::Release);
-            }
-        }
+        inner.finish_or_schedule(store);
         Ok(())
     }
 
@@ -544,18 +544,7 @@ impl Kms {
             return Ok(());
         };
         store.state = next;
-        match inner.connection_mode {
-            ConnectionMode::Immediate => inner.finish_transition(store),
-            ConnectionMode::Stepped { duration_millis } => {
-                store.transition_due = Some(
-                    inner
-                        .clock
-                        .now()
-                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
-                );
-                inner.stores_pending.store(true, Ordering::Release);
-            }
-        }
+        inner.finish_or_schedule(store);
         Ok(())
     }
 

@@ -126,13 +126,7 @@ impl Kms {
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse> {
         let inner = &*self.inner;
-        let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format_args!("Member must have value between 1 and {MAX_LIMIT}"),
-            ));
-        }
+        let limit = super::keys::check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
