@@ -230,10 +230,10 @@ impl Durable {
                 meta.insert(RNG_KEY, sealed.as_slice())
                     .map_err(|e| db_error(path, e))?;
             }
-            for table in Table::ALL {
-                txn.open_table(definition(table))
-                    .map_err(|e| db_error(path, e))?;
-            }
+        }
+        for table in Table::ALL {
+            txn.open_table(definition(table))
+                .map_err(|e| db_error(path, e))?;
         }
         txn.commit().map_err(|e| db_error(path, e))?;
         Ok(cipher)
