@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use durable::{config, decrypt, encrypt, new_key, open, temp_dir};
 use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, GetKeyPolicyRequest, ListAliasesRequest,
-    ListKeysRequest, ListResourceTagsRequest, PutKeyPolicyRequest, ScheduleKeyDeletionRequest,
-    TagResourceRequest, UntagResourceRequest, UpdateAliasRequest, UpdateKeyDescriptionRequest,
+    CreateAliasRequest, CreateKeyRequest, GetKeyPolicyRequest, ListAliasesRequest, ListKeysRequest,
+    ListResourceTagsRequest, PutKeyPolicyRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
+    UntagResourceRequest, UpdateAliasRequest, UpdateKeyDescriptionRequest,
 };
-use kms_keystore::{ErrorCode, Kms, KeyState, ManualClock, Tag};
+use kms_keystore::{ErrorCode, KeyState, Kms, ManualClock, Tag};
 
 fn state(kms: &Kms, id: &str) -> KeyState {
     kms.describe_key(id).unwrap().key_metadata.key_state
@@ -39,7 +39,11 @@ fn keys_survive_a_restart_and_decrypt_what_they_encrypted() {
     let kms = open(&path, &clock);
     for (i, (id, blob)) in ids.iter().zip(&blobs).enumerate() {
         assert_eq!(
-            kms.describe_key(id).unwrap().key_metadata.key_id.to_string(),
+            kms.describe_key(id)
+                .unwrap()
+                .key_metadata
+                .key_id
+                .to_string(),
             *id
         );
         assert_eq!(decrypt(&kms, blob), format!("secret {i}").as_bytes());
@@ -98,7 +102,10 @@ fn metadata_survives_a_restart_exactly() {
         })
         .unwrap()
         .tags;
-    assert_eq!(tags, vec![Tag::new("env", "staging"), Tag::new("owner", "ana")]);
+    assert_eq!(
+        tags,
+        vec![Tag::new("env", "staging"), Tag::new("owner", "ana")]
+    );
     let got = kms
         .get_key_policy(GetKeyPolicyRequest {
             key_id: id.clone(),
@@ -118,20 +125,31 @@ fn aliases_survive_a_restart_with_their_dates() {
         let kms = open(&path, &clock);
         let a = new_key(&kms);
         let b = new_key(&kms);
-        kms.create_alias(CreateAliasRequest::new("alias/app", &a)).unwrap();
-        kms.create_alias(CreateAliasRequest::new("alias/gone", &a)).unwrap();
-        kms.create_alias(CreateAliasRequest::new("alias/other", &b)).unwrap();
+        kms.create_alias(CreateAliasRequest::new("alias/app", &a))
+            .unwrap();
+        kms.create_alias(CreateAliasRequest::new("alias/gone", &a))
+            .unwrap();
+        kms.create_alias(CreateAliasRequest::new("alias/other", &b))
+            .unwrap();
         clock.advance(Duration::from_secs(60));
-        kms.update_alias(UpdateAliasRequest::new("alias/app", &b)).unwrap();
+        kms.update_alias(UpdateAliasRequest::new("alias/app", &b))
+            .unwrap();
         kms.delete_alias("alias/gone").unwrap();
         let before = kms.list_aliases(ListAliasesRequest::default()).unwrap();
         (a, b, before)
     };
     let kms = open(&path, &clock);
-    assert_eq!(kms.list_aliases(ListAliasesRequest::default()).unwrap(), before);
+    assert_eq!(
+        kms.list_aliases(ListAliasesRequest::default()).unwrap(),
+        before
+    );
     assert_eq!(before.aliases.len(), 2);
     assert_eq!(
-        kms.describe_key("alias/app").unwrap().key_metadata.key_id.to_string(),
+        kms.describe_key("alias/app")
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string(),
         b
     );
     let blob = encrypt(&kms, "alias/app", b"via alias");
@@ -287,7 +305,8 @@ fn a_failed_write_fails_the_call_and_changes_nothing() {
     let clock = ManualClock::default();
     let kms = open(&path, &clock);
     let id = new_key(&kms);
-    kms.create_alias(CreateAliasRequest::new("alias/a", &id)).unwrap();
+    kms.create_alias(CreateAliasRequest::new("alias/a", &id))
+        .unwrap();
     let blob = encrypt(&kms, &id, b"before");
     let before = kms.describe_key(&id).unwrap().key_metadata;
     let keys_before = kms.list_keys(ListKeysRequest::default()).unwrap();
@@ -297,7 +316,9 @@ fn a_failed_write_fails_the_call_and_changes_nothing() {
         assert_eq!(r.unwrap_err().kind(), ErrorCode::KmsInternal);
     };
     assert_eq!(
-        kms.create_key(CreateKeyRequest::default()).unwrap_err().kind(),
+        kms.create_key(CreateKeyRequest::default())
+            .unwrap_err()
+            .kind(),
         ErrorCode::KmsInternal
     );
     internal(kms.disable_key(&id));
@@ -321,7 +342,10 @@ fn a_failed_write_fails_the_call_and_changes_nothing() {
 
     // Nothing changed, in memory...
     assert_eq!(kms.describe_key(&id).unwrap().key_metadata, before);
-    assert_eq!(kms.list_keys(ListKeysRequest::default()).unwrap(), keys_before);
+    assert_eq!(
+        kms.list_keys(ListKeysRequest::default()).unwrap(),
+        keys_before
+    );
     let aliases = kms.list_aliases(ListAliasesRequest::default()).unwrap();
     assert_eq!(aliases.aliases.len(), 1);
     kms.set_storage_failure(false);
@@ -329,7 +353,10 @@ fn a_failed_write_fails_the_call_and_changes_nothing() {
     // ...or on disk.
     let kms = open(&path, &clock);
     assert_eq!(kms.describe_key(&id).unwrap().key_metadata, before);
-    assert_eq!(kms.list_keys(ListKeysRequest::default()).unwrap(), keys_before);
+    assert_eq!(
+        kms.list_keys(ListKeysRequest::default()).unwrap(),
+        keys_before
+    );
 }
 
 #[test]
@@ -346,12 +373,28 @@ fn a_deletion_that_fails_to_commit_happens_on_a_later_call() {
     .unwrap();
     clock.advance(Duration::from_secs(8 * 86_400));
     kms.set_storage_failure(true);
-    assert_eq!(kms.list_keys(ListKeysRequest::default()).unwrap().keys.len(), 1);
+    assert_eq!(
+        kms.list_keys(ListKeysRequest::default())
+            .unwrap()
+            .keys
+            .len(),
+        1
+    );
     kms.set_storage_failure(false);
-    assert!(kms.list_keys(ListKeysRequest::default()).unwrap().keys.is_empty());
+    assert!(
+        kms.list_keys(ListKeysRequest::default())
+            .unwrap()
+            .keys
+            .is_empty()
+    );
     drop(kms);
     let kms = open(&path, &clock);
-    assert!(kms.list_keys(ListKeysRequest::default()).unwrap().keys.is_empty());
+    assert!(
+        kms.list_keys(ListKeysRequest::default())
+            .unwrap()
+            .keys
+            .is_empty()
+    );
 }
 
 #[test]

@@ -41,7 +41,10 @@ impl SecureRng {
     /// Where a seeded stream is (in 32-bit words); `None` when unseeded.
     /// Durable storage records it so a reopened service continues the
     /// stream instead of repeating it.
-    #[cfg_attr(not(feature = "durable"), allow(dead_code, reason = "used by durable storage"))]
+    #[cfg_attr(
+        not(feature = "durable"),
+        allow(dead_code, reason = "used by durable storage")
+    )]
     pub(crate) fn word_pos(&self) -> Option<u128> {
         match self {
             SecureRng::Thread => None,
@@ -51,7 +54,10 @@ impl SecureRng {
 
     /// Moves a seeded stream to `pos` (see [`SecureRng::word_pos`]); no
     /// effect when unseeded.
-    #[cfg_attr(not(feature = "durable"), allow(dead_code, reason = "used by durable storage"))]
+    #[cfg_attr(
+        not(feature = "durable"),
+        allow(dead_code, reason = "used by durable storage")
+    )]
     pub(crate) fn set_word_pos(&self, pos: u128) {
         if let SecureRng::Seeded(m) = self {
             m.lock().set_word_pos(pos);

@@ -51,7 +51,7 @@ use crate::store::{ConnectionErrorCode, ConnectionState};
 use super::aliases::AliasEntry;
 use super::quota::TokenBucket;
 use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, XksStore};
-use super::{Backing, Kms, KmsConfig, KeyEntry, KeyMutable};
+use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig};
 
 /// Where a durable Kms keeps its state, and the key that seals it.
 #[derive(Clone, Debug)]

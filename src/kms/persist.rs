@@ -202,7 +202,8 @@ impl Inner {
             batch.put(Table::KeyStates, id, &key_state_record(&m, m.lifecycle))?;
             drop(m);
             if let Some(cluster) = &cluster {
-                self.cloudhsm.put_key_object(cluster, &entry.arn, &mut batch)?;
+                self.cloudhsm
+                    .put_key_object(cluster, &entry.arn, &mut batch)?;
             }
             self.storage.commit(batch)
         })();
@@ -263,12 +264,7 @@ impl Inner {
         batch.put(
             Table::StoreStates,
             store.id.to_string(),
-            &store_state_record(
-                name.unwrap_or(&store.name),
-                state,
-                transition_due,
-                backend,
-            ),
+            &store_state_record(name.unwrap_or(&store.name), state, transition_due, backend),
         )
     }
 

@@ -142,8 +142,8 @@ impl Durable {
         let dek = match format {
             None => Self::initialize(&db, path, &root_cipher, identity, &rng)?,
             Some(bytes) => {
-                let format: FormatRecord = serde_json::from_slice(&bytes)
-                    .map_err(|_| not_a_store(path))?;
+                let format: FormatRecord =
+                    serde_json::from_slice(&bytes).map_err(|_| not_a_store(path))?;
                 if format.application != APPLICATION {
                     return Err(not_a_store(path));
                 }
@@ -257,7 +257,13 @@ impl Durable {
             ));
         }
         if have.seed != want.seed {
-            let how = |s: Option<u64>| if s.is_some() { "with a seed" } else { "without a seed" };
+            let how = |s: Option<u64>| {
+                if s.is_some() {
+                    "with a seed"
+                } else {
+                    "without a seed"
+                }
+            };
             let opened = match (have.seed, want.seed) {
                 (Some(_), Some(_)) => "with a different seed",
                 (_, other) => how(other),
@@ -295,9 +301,12 @@ impl Durable {
             return Ok(None);
         };
         let dek = self.dek.read();
-        open(&dek, table, key, &sealed)
-            .map(Some)
-            .ok_or_else(|| corrupt(&self.path, &format!("{}/{key} does not authenticate", table.name())))
+        open(&dek, table, key, &sealed).map(Some).ok_or_else(|| {
+            corrupt(
+                &self.path,
+                &format!("{}/{key} does not authenticate", table.name()),
+            )
+        })
     }
 
     /// Every record of `table`, unsealed, in key order.
@@ -306,7 +315,10 @@ impl Durable {
     /// `KMSInternalException` if the file cannot be read or a record does not
     /// authenticate (it was changed outside this crate).
     pub(crate) fn scan(&self, table: Table) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        let txn = self.db.begin_read().map_err(|e| read_error(&self.path, e))?;
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| read_error(&self.path, e))?;
         let t = match txn.open_table(definition(table)) {
             Ok(t) => t,
             Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
@@ -387,7 +399,10 @@ impl Durable {
                     continue;
                 }
                 let plain = open(&dek, table, &key, v.value()).ok_or_else(|| {
-                    corrupt(path, &format!("{}/{key} does not authenticate", table.name()))
+                    corrupt(
+                        path,
+                        &format!("{}/{key} does not authenticate", table.name()),
+                    )
                 })?;
                 let sealed = seal(&new_dek, table, &key, &plain);
                 resealed.push((key, sealed));

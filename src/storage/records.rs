@@ -7,6 +7,10 @@
 //! and the sealing step, are zeroized on drop, and have no `Debug`.
 //! Timestamps are milliseconds since the epoch; enums with an AWS name are
 //! stored as that name.
+#![cfg_attr(
+    not(feature = "durable"),
+    allow(dead_code, reason = "read back only by the durable backend")
+)]
 
 use std::collections::BTreeMap;
 
@@ -57,9 +61,7 @@ impl Serialize for SecretBytes {
 impl<'de> Deserialize<'de> for SecretBytes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = Zeroizing::new(String::deserialize(d)?);
-        let v = Zeroizing::new(
-            crate::base64_blob::decode(&s).map_err(serde::de::Error::custom)?,
-        );
+        let v = Zeroizing::new(crate::base64_blob::decode(&s).map_err(serde::de::Error::custom)?);
         let mut out = Zeroizing::new([0u8; 32]);
         if v.len() != out.len() {
             return Err(serde::de::Error::custom("secret bytes must be 32 bytes"));
@@ -130,7 +132,10 @@ pub(crate) enum BackingRecord {
 pub(crate) enum LifecycleRecord {
     Enabled,
     Disabled,
-    PendingDeletion { deletion_date: u64, window_days: u32 },
+    PendingDeletion {
+        deletion_date: u64,
+        window_days: u32,
+    },
 }
 
 /// `aliases/<alias name>`.

@@ -35,7 +35,8 @@ impl RootKey {
     /// `ValidationException` unless it is exactly 64 hex digits.
     pub fn from_hex(hex: &str) -> Result<RootKey> {
         let hex = hex.trim().as_bytes();
-        let bad = || Error::validation("rootKey", "Member must be 64 hexadecimal digits (32 bytes)");
+        let bad =
+            || Error::validation("rootKey", "Member must be 64 hexadecimal digits (32 bytes)");
         if hex.len() != 64 {
             return Err(bad());
         }

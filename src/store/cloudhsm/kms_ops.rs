@@ -248,19 +248,21 @@ impl CloudHsm {
         id: &ClusterId,
         password: &CuPassword,
     ) -> Result<Result<CuPassword, ConnectionErrorCode>> {
-        self.connect_with(id, password, |_, _| Ok(()))
+        self.connect_with(id, password, |_, _| Ok(()))?
     }
 
     /// [`CloudHsm::connect`], committing the cluster's change (failed-login
     /// count, lockout, rotated password, session) together with the records
     /// `extra` adds for the outcome — KMS's key store — in one transaction.
+    /// The outer `Err` is a failed commit (nothing changed); the inner
+    /// result is `connect`'s.
     pub(crate) fn connect_with(
         &self,
         id: &ClusterId,
         password: &CuPassword,
-        extra: impl FnOnce(&Result<CuPassword, ConnectionErrorCode>, &mut Batch) -> Result<()>,
-    ) -> Result<Result<CuPassword, ConnectionErrorCode>> {
-        self.mutate(id, |c| self.connect_in(c, password), extra)
+        extra: impl FnOnce(&Result<Result<CuPassword, ConnectionErrorCode>>, &mut Batch) -> Result<()>,
+    ) -> Result<Result<Result<CuPassword, ConnectionErrorCode>>> {
+        self.mutate(id, |c| Ok(self.connect_in(c, password)), extra)
     }
 
     fn connect_in(
@@ -497,7 +499,10 @@ impl CloudHsm {
     /// deleted (false when the cluster is missing or unreachable, KMS's
     /// session is not valid, or there is no such key object; the key
     /// material then stays in the cluster for its owner to delete).
-    #[cfg_attr(not(test), allow(dead_code, reason = "KMS deletes through key_deletable"))]
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "KMS deletes through key_deletable")
+    )]
     pub(crate) fn delete_key(&self, id: &ClusterId, label: &str, session: &CuPassword) -> bool {
         if !self.key_deletable(id, label, session) {
             return false;

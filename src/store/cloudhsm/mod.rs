@@ -47,8 +47,8 @@ use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::material::REDACTED;
-use crate::crypto::{Cipher, KeyMaterial};
 use crate::crypto::rng::SecureRng;
+use crate::crypto::{Cipher, KeyMaterial};
 use crate::error::{Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::macros::wire_enum;
@@ -445,7 +445,11 @@ impl CloudHsm {
     /// The clusters of one account and Region, drawing ids and key material
     /// from `rng` and timestamps from `clock`, committing changes to
     /// `storage`.
-    pub(crate) fn new(rng: Arc<SecureRng>, clock: Arc<dyn Clock>, storage: Arc<Storage>) -> CloudHsm {
+    pub(crate) fn new(
+        rng: Arc<SecureRng>,
+        clock: Arc<dyn Clock>,
+        storage: Arc<Storage>,
+    ) -> CloudHsm {
         CloudHsm(Arc::new(Inner {
             rng,
             clock,

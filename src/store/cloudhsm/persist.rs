@@ -13,6 +13,10 @@
 //! Records: `clusters/<id>` holds everything but the key objects;
 //! `cluster_keys/<id>/<label>` holds each key object's material and holders,
 //! written only when it is created, its holders change, or it is deleted.
+#![cfg_attr(
+    not(feature = "durable"),
+    allow(dead_code, reason = "restoring clusters needs the durable backend")
+)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,8 +25,8 @@ use parking_lot::RwLockUpgradableReadGuard;
 use zeroize::Zeroizing;
 
 use super::{
-    Certificate, CloudHsm, Cluster, ClusterState, CryptoUser, CuPassword, Hsm, HsmState,
-    KeyObject, SecurityGroup, Subnet,
+    Certificate, CloudHsm, Cluster, ClusterState, CryptoUser, CuPassword, Hsm, HsmState, KeyObject,
+    SecurityGroup, Subnet,
 };
 use crate::clock::Timestamp;
 use crate::crypto::{Cipher, KeyMaterial};
@@ -51,7 +55,7 @@ impl KeyObject {
         }
     }
 
-    fn from_record(rec: ClusterKeyRecord) -> Result<KeyObject> {
+        fn from_record(rec: ClusterKeyRecord) -> Result<KeyObject> {
         let material = KeyMaterial::from_bytes(*rec.material.0);
         Ok(KeyObject {
             cipher: Arc::new(Cipher::new(&material)),
@@ -133,7 +137,7 @@ impl Cluster {
         }
     }
 
-    fn from_record(
+        fn from_record(
         id: ClusterId,
         rec: ClusterRecord,
         keys: BTreeMap<String, KeyObject>,
@@ -362,7 +366,11 @@ impl CloudHsm {
     ) -> Result<()> {
         let clusters = self.0.clusters.read();
         if let Some(obj) = clusters.get(id).and_then(|c| c.keys.get(label)) {
-            batch.put(Table::ClusterKeys, key_object_key(id, label), &obj.to_record())?;
+            batch.put(
+                Table::ClusterKeys,
+                key_object_key(id, label),
+                &obj.to_record(),
+            )?;
         }
         Ok(())
     }
@@ -380,7 +388,7 @@ impl CloudHsm {
         }
     }
 
-    /// Restores the clusters from their records (`clusters` and
+        /// Restores the clusters from their records (`clusters` and
     /// `cluster_keys` scans), replacing whatever is in memory.
     pub(crate) fn restore(
         &self,
