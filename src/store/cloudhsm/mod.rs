@@ -1064,7 +1064,11 @@ impl CloudHsm {
     /// # Errors
     /// `CloudHsmResourceNotFoundException` for an unknown cluster.
     pub fn key_labels(&self, id: &ClusterId) -> Result<Vec<String>> {
-        self.with_cluster(id, |c| Ok(c.keys.keys().cloned().collect()))
+        let clusters = self.0.clusters.read();
+        let c = clusters
+            .get(id)
+            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))?;
+        Ok(c.keys.keys().cloned().collect())
     }
 
     /// cloudhsmv2 DescribeClusters: every cluster, or those whose ids are in
