@@ -140,7 +140,20 @@ impl Durable {
         let root_cipher = root.cipher();
         let format = Self::read_raw(&db, path, Table::Meta, FORMAT_KEY)?;
         let dek = match format {
-            None => Self::initialize(&db, path, &root_cipher, identity, &rng)?,
+            None => {
+                // A new file, or a database that is someone else's.
+                let txn = db.begin_read().map_err(|e| read_error(path, e))?;
+                let foreign = txn
+                    .list_tables()
+                    .map_err(|e| read_error(path, e))?
+                    .next()
+                    .is_some();
+                drop(txn);
+                if foreign {
+                    return Err(not_a_store(path));
+                }
+                Self::initialize(&db, path, &root_cipher, identity, &rng)?
+            }
             Some(bytes) => {
                 let format: FormatRecord =
                     serde_json::from_slice(&bytes).map_err(|_| not_a_store(path))?;
