@@ -82,7 +82,8 @@ fn populate(path: &Path, clock: &ManualClock) -> Vec<(String, Vec<u8>)> {
     blobs.push((key.clone(), encrypt(&kms, &key, b"aws_kms key")));
     let policy = kms_keystore::kms::default_key_policy(&"111122223333".parse().unwrap())
         .replace("Enable IAM User Permissions", PLANTED_POLICY_MARKER);
-    kms.put_key_policy(PutKeyPolicyRequest::new(&key, policy)).unwrap();
+    kms.put_key_policy(PutKeyPolicyRequest::new(&key, policy))
+        .unwrap();
     kms.tag_resource(TagResourceRequest {
         key_id: key.clone(),
         tags: vec![Tag::new("k2", PLANTED_TAG)],
@@ -141,7 +142,10 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
     // stream below is the one the Kms drew its secrets from.
     let stream = seeded_stream(SEED, 16 * 1024);
     for (id, _) in &blobs {
-        assert!(file.contains(id.as_bytes()), "key id {id} not found: the search is broken");
+        assert!(
+            file.contains(id.as_bytes()),
+            "key id {id} not found: the search is broken"
+        );
     }
     let id_from_stream = stream.chunks_exact(4).enumerate().any(|(i, _)| {
         let Some(w) = stream.get(i * 4..i * 4 + 16) else {
@@ -157,9 +161,15 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
     // absent, raw or base64-encoded.
     for i in 0..(stream.len() - 32) / 4 {
         let w = &stream[i * 4..i * 4 + 32];
-        assert!(!file.contains(w), "32 stream bytes at word {i} are in the file");
+        assert!(
+            !file.contains(w),
+            "32 stream bytes at word {i} are in the file"
+        );
         let b64 = kms_keystore::base64_blob::encode(w);
-        assert!(!file.contains(b64.as_bytes()), "base64 of stream word {i} is in the file");
+        assert!(
+            !file.contains(b64.as_bytes()),
+            "base64 of stream word {i} is in the file"
+        );
     }
     // The planted secrets and the root key are absent.
     for planted in [
@@ -168,7 +178,10 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
         PLANTED_TAG,
         PLANTED_POLICY_MARKER,
     ] {
-        assert!(!file.contains(planted.as_bytes()), "{planted} is in the file");
+        assert!(
+            !file.contains(planted.as_bytes()),
+            "{planted} is in the file"
+        );
     }
     assert!(!file.contains(root().expose_secret()));
     assert!(!file.contains(kms_keystore::base64_blob::encode(root().expose_secret()).as_bytes()));
@@ -220,8 +233,7 @@ fn a_rotated_root_key_replaces_the_old_one() {
     };
     let err = Kms::open(config(&path, &clock)).unwrap_err();
     assert_eq!(err.kind(), ErrorCode::IncorrectKey);
-    let kms =
-        Kms::open(config(&path, &clock).with_durable_storage(&path, new_root)).unwrap();
+    let kms = Kms::open(config(&path, &clock).with_durable_storage(&path, new_root)).unwrap();
     for k in &key {
         assert!(kms.describe_key(k).is_ok());
     }

@@ -17,9 +17,7 @@ use kms_keystore::kms::{
 };
 use kms_keystore::store::cloudhsm::KMS_USER;
 use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType};
-use kms_keystore::{
-    ClusterId, ConnectionMode, ErrorCode, Kms, KeyState, ManualClock, OriginType,
-};
+use kms_keystore::{ClusterId, ConnectionMode, ErrorCode, KeyState, Kms, ManualClock, OriginType};
 
 const PASSWORD: &str = "kmsPswd";
 const AZS: [&str; 2] = ["us-west-2a", "us-west-2b"];
@@ -94,18 +92,27 @@ fn a_connected_cloudhsm_store_comes_back_connected_and_its_keys_decrypt() {
     };
     let kms = open(&path, &clock);
     assert_eq!(stores(&kms), before);
-    assert_eq!(store(&kms, &store_id).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &store_id).connection_state,
+        ConnectionStateType::Connected
+    );
     assert_eq!(kms.cloudhsm().describe_clusters(None), clusters);
     let cluster = &clusters.clusters[0].cluster_id;
     let arn = kms.describe_key(&key).unwrap().key_metadata.arn;
     assert_eq!(kms.cloudhsm().key_labels(cluster).unwrap(), vec![arn]);
-    assert_eq!(kms.describe_key(&key).unwrap().key_metadata.key_state, KeyState::Enabled);
+    assert_eq!(
+        kms.describe_key(&key).unwrap().key_metadata.key_state,
+        KeyState::Enabled
+    );
     assert_eq!(decrypt(&kms, &blob), b"in the cluster");
     // The rotated kmsuser password came back on both sides: KMS can
     // disconnect, reconnect and make new keys.
     kms.disconnect_custom_key_store(&store_id).unwrap();
     kms.connect_custom_key_store(&store_id).unwrap();
-    assert_eq!(store(&kms, &store_id).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &store_id).connection_state,
+        ConnectionStateType::Connected
+    );
     let again = hsm_key(&kms, &store_id);
     let blob = durable::encrypt(&kms, &again, b"new");
     assert_eq!(decrypt(&kms, &blob), b"new");
@@ -127,10 +134,16 @@ fn disconnected_and_failed_stores_keep_their_state_and_code() {
         (idle, failed)
     };
     let kms = open(&path, &clock);
-    assert_eq!(store(&kms, &idle).connection_state, ConnectionStateType::Disconnected);
+    assert_eq!(
+        store(&kms, &idle).connection_state,
+        ConnectionStateType::Disconnected
+    );
     let f = store(&kms, &failed);
     assert_eq!(f.connection_state, ConnectionStateType::Failed);
-    assert_eq!(f.connection_error_code, Some(ConnectionErrorCode::UserLockedOut));
+    assert_eq!(
+        f.connection_error_code,
+        Some(ConnectionErrorCode::UserLockedOut)
+    );
 }
 
 #[test]
@@ -152,7 +165,10 @@ fn a_connection_change_in_progress_does_not_survive_a_restart() {
         );
         kms.connect_custom_key_store(&connecting).unwrap();
         kms.disconnect_custom_key_store(&disconnecting).unwrap();
-        assert_eq!(store(&kms, &connecting).connection_state, ConnectionStateType::Connecting);
+        assert_eq!(
+            store(&kms, &connecting).connection_state,
+            ConnectionStateType::Connecting
+        );
         assert_eq!(
             store(&kms, &disconnecting).connection_state,
             ConnectionStateType::Disconnecting
@@ -160,8 +176,14 @@ fn a_connection_change_in_progress_does_not_survive_a_restart() {
         (connecting, disconnecting, c2)
     };
     let kms = stepped(&path, &clock);
-    assert_eq!(store(&kms, &connecting).connection_state, ConnectionStateType::Disconnected);
-    assert_eq!(store(&kms, &disconnecting).connection_state, ConnectionStateType::Disconnected);
+    assert_eq!(
+        store(&kms, &connecting).connection_state,
+        ConnectionStateType::Disconnected
+    );
+    assert_eq!(
+        store(&kms, &disconnecting).connection_state,
+        ConnectionStateType::Disconnected
+    );
     // Connecting again works for both (the interrupted connect never
     // touched the cluster; the disconnect logged KMS out).
     for id in [&connecting, &disconnecting] {
@@ -169,7 +191,10 @@ fn a_connection_change_in_progress_does_not_survive_a_restart() {
     }
     clock.advance(Duration::from_secs(2));
     for id in [&connecting, &disconnecting] {
-        assert_eq!(store(&kms, id).connection_state, ConnectionStateType::Connected);
+        assert_eq!(
+            store(&kms, id).connection_state,
+            ConnectionStateType::Connected
+        );
     }
     let _ = cluster_b;
 }
@@ -186,11 +211,17 @@ fn a_stepped_connect_that_finishes_after_the_call_is_durable_too() {
         kms.connect_custom_key_store(&id).unwrap();
         clock.advance(Duration::from_secs(2));
         // Observed (and committed) by this call.
-        assert_eq!(store(&kms, &id).connection_state, ConnectionStateType::Connected);
+        assert_eq!(
+            store(&kms, &id).connection_state,
+            ConnectionStateType::Connected
+        );
         id
     };
     let kms = stepped(&path, &clock);
-    assert_eq!(store(&kms, &id).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &id).connection_state,
+        ConnectionStateType::Connected
+    );
     hsm_key(&kms, &id);
 }
 
@@ -211,7 +242,9 @@ fn store_updates_and_deletions_survive_a_restart() {
             ..Default::default()
         })
         .unwrap();
-        kms.cloudhsm().change_password(&c1, KMS_USER, "newPswd9").unwrap();
+        kms.cloudhsm()
+            .change_password(&c1, KMS_USER, "newPswd9")
+            .unwrap();
         kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
             custom_key_store_id: kept.clone(),
             key_store_password: Some(SecretString::from("newPswd9")),
@@ -225,10 +258,16 @@ fn store_updates_and_deletions_survive_a_restart() {
     let all = stores(&kms);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].custom_key_store_name, "After");
-    assert!(all.iter().all(|s| s.custom_key_store_id.as_str() != deleted));
+    assert!(
+        all.iter()
+            .all(|s| s.custom_key_store_id.as_str() != deleted)
+    );
     // The new password was kept: connecting succeeds.
     kms.connect_custom_key_store(&kept).unwrap();
-    assert_eq!(store(&kms, &kept).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &kept).connection_state,
+        ConnectionStateType::Connected
+    );
 }
 
 #[test]
@@ -243,7 +282,10 @@ fn cluster_changes_survive_a_restart() {
         let (b, _) = cluster(&kms);
         let (gone, _) = cluster(&kms);
         let restored = hsm
-            .create_cluster_from_backup(&a, &[("subnet-r1", "us-west-2a"), ("subnet-r2", "us-west-2b")])
+            .create_cluster_from_backup(
+                &a,
+                &[("subnet-r1", "us-west-2a"), ("subnet-r2", "us-west-2b")],
+            )
             .unwrap();
         hsm.create_hsm(&restored, "us-west-2a").unwrap();
         hsm.break_security_group(&a).unwrap();
@@ -272,12 +314,18 @@ fn a_connect_whose_write_fails_changes_neither_the_store_nor_the_cluster() {
     kms.set_storage_failure(true);
     let err = kms.connect_custom_key_store(&id).unwrap_err();
     assert_eq!(err.kind(), ErrorCode::KmsInternal);
-    assert_eq!(store(&kms, &id).connection_state, ConnectionStateType::Disconnected);
+    assert_eq!(
+        store(&kms, &id).connection_state,
+        ConnectionStateType::Disconnected
+    );
     kms.set_storage_failure(false);
     // The cluster's kmsuser password was not rotated: the store's one still
     // logs in.
     kms.connect_custom_key_store(&id).unwrap();
-    assert_eq!(store(&kms, &id).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &id).connection_state,
+        ConnectionStateType::Connected
+    );
     kms.set_storage_failure(true);
     let labels = kms.cloudhsm().key_labels(&c).unwrap();
     let err = kms
@@ -297,7 +345,10 @@ fn a_connect_whose_write_fails_changes_neither_the_store_nor_the_cluster() {
     kms.set_storage_failure(false);
     drop(kms);
     let kms = open(&path, &clock);
-    assert_eq!(store(&kms, &id).connection_state, ConnectionStateType::Connected);
+    assert_eq!(
+        store(&kms, &id).connection_state,
+        ConnectionStateType::Connected
+    );
     assert!(kms.cloudhsm().key_labels(&c).unwrap().is_empty());
     hsm_key(&kms, &id);
 }

@@ -55,7 +55,7 @@ impl KeyObject {
         }
     }
 
-        fn from_record(rec: ClusterKeyRecord) -> Result<KeyObject> {
+    fn from_record(rec: ClusterKeyRecord) -> Result<KeyObject> {
         let material = KeyMaterial::from_bytes(*rec.material.0);
         Ok(KeyObject {
             cipher: Arc::new(Cipher::new(&material)),
@@ -137,7 +137,7 @@ impl Cluster {
         }
     }
 
-        fn from_record(
+    fn from_record(
         id: ClusterId,
         rec: ClusterRecord,
         keys: BTreeMap<String, KeyObject>,
@@ -388,7 +388,7 @@ impl CloudHsm {
         }
     }
 
-        /// Restores the clusters from their records (`clusters` and
+    /// Restores the clusters from their records (`clusters` and
     /// `cluster_keys` scans), replacing whatever is in memory.
     pub(crate) fn restore(
         &self,
