@@ -462,3 +462,53 @@ fn wrong_root_key(path: &Path) -> Error {
         path.display()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cipher(b: u8) -> Cipher {
+        Cipher::new(&KeyMaterial::from_bytes([b; 32]))
+    }
+
+    #[test]
+    fn a_sealed_record_opens_only_as_itself() {
+        let c = cipher(1);
+        let sealed = seal(&c, Table::Keys, "k1", b"record");
+        assert_eq!(
+            open(&c, Table::Keys, "k1", &sealed).unwrap().as_slice(),
+            b"record"
+        );
+        assert!(!sealed.windows(6).any(|w| w == b"record"));
+        // Another record key, another table, another data key: no.
+        assert!(open(&c, Table::Keys, "k2", &sealed).is_none());
+        assert!(open(&c, Table::KeyStates, "k1", &sealed).is_none());
+        assert!(open(&cipher(2), Table::Keys, "k1", &sealed).is_none());
+    }
+
+    #[test]
+    fn tampered_truncated_or_unversioned_values_do_not_open() {
+        let c = cipher(1);
+        let sealed = seal(&c, Table::Aliases, "alias/a", b"{}");
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert!(
+                open(&c, Table::Aliases, "alias/a", &bad).is_none(),
+                "byte {i}"
+            );
+        }
+        for n in 0..sealed.len() {
+            assert!(open(&c, Table::Aliases, "alias/a", &sealed[..n]).is_none());
+        }
+    }
+
+    #[test]
+    fn each_seal_uses_a_fresh_nonce() {
+        let c = cipher(1);
+        assert_ne!(
+            seal(&c, Table::Meta, "rng", b"same"),
+            seal(&c, Table::Meta, "rng", b"same")
+        );
+    }
+}
