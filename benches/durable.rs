@@ -11,6 +11,7 @@
     missing_docs,
     reason = "criterion_group! generates an undocumented pub fn"
 )]
+#![allow(clippy::expect_used, reason = "a bench fails loudly, like a test")]
 
 use std::hint::black_box;
 use std::path::PathBuf;

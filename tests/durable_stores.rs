@@ -289,7 +289,10 @@ fn cluster_changes_survive_a_restart() {
             .unwrap();
         hsm.create_hsm(&restored, "us-west-2a").unwrap();
         hsm.break_security_group(&a).unwrap();
-        let first = hsm.describe_clusters(Some(&[b.clone()])).clusters[0].hsms[0]
+        let first = hsm
+            .describe_clusters(Some(std::slice::from_ref(&b)))
+            .clusters[0]
+            .hsms[0]
             .hsm_id
             .clone();
         hsm.delete_hsm(&b, &first).unwrap();

@@ -226,7 +226,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .chunks_exact(2)
         .map(|p| {
             let d = |c: u8| char::from(c).to_digit(16);
-            Some(u8::try_from(d(p[0])? * 16 + d(p[1])?).ok()?)
+            u8::try_from(d(p[0])? * 16 + d(p[1])?).ok()
         })
         .collect()
 }
