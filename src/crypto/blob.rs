@@ -23,7 +23,11 @@
 //! ```
 //!
 //! The KMS layer's AAD is `header || canonical(encryption context)` (see
-//! [`context`](super::context)). Decoding rejects unknown versions and kinds,
+//! [`context`](super::context)). In a double-layer blob the proxy's layer
+//! is bound by the `additionalAuthenticatedData` KMS sends the proxy:
+//! `header || KMS-layer nonce` (30 bytes; the encryption context is bound by
+//! the KMS layer only, so a wrong context is an invalid ciphertext, not a
+//! proxy failure). An absent `ciphertextMetadata` is stored as length 0. Decoding rejects unknown versions and kinds,
 //! short fields and trailing bytes; every failure names the field it was
 //! reading, and the service maps all of them to `InvalidCiphertextException`.
 

@@ -245,6 +245,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     .quotas
                     .custom_key_store_requests_per_second
                     .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+                connect_outcome: None,
             });
         }
     }

@@ -1,51 +1,634 @@
 //! The external key store side: what CreateCustomKeyStore,
 //! UpdateCustomKeyStore and ConnectCustomKeyStore check for an
-//! `EXTERNAL_KEY_STORE` store, and double encryption through the proxy.
+//! `EXTERNAL_KEY_STORE` store, CreateKey with an external key, and double
+//! encryption through the proxy.
+//!
+//! # How KMS reaches a proxy
+//!
+//! A store's proxy is found through the [`XksNetwork`](crate::store::external::XksNetwork)
+//! of the `Kms`: for `PUBLIC_ENDPOINT` at the store's `XksProxyUriEndpoint`;
+//! for `VPC_ENDPOINT_SERVICE` through the registered VPC endpoint service,
+//! whose private DNS name must be that endpoint. Every call carries the
+//! store's URI, its credential and the configured timeout
+//! ([`KmsConfig::with_xks_proxy_timeout`](crate::KmsConfig::with_xks_proxy_timeout),
+//! 250 ms by default) as its deadline. KMS does not retry.
+//!
+//! No lock of the `Kms` is held during a proxy call: the store's settings
+//! are copied out first, and management operations re-check under the lock
+//! afterwards (see `kms/stores.rs`).
+//!
+//! # Double encryption
+//!
+//! Encrypt first seals the plaintext under the KMS key's own material (the
+//! KMS layer, AAD = blob header ‖ canonical encryption context, exactly as
+//! for an `AWS_KMS` key but with blob kind `0x02`). The proxy then encrypts
+//! the KMS layer's `ciphertext ‖ tag` under the external key with
+//! `additionalAuthenticatedData` = blob header (version, kind, KMS key id)
+//! ‖ the KMS layer's nonce — 30 bytes that bind the proxy layer to this KMS
+//! key and to this one ciphertext. The encryption context is bound by the
+//! KMS layer only, so a wrong context on Decrypt is
+//! `InvalidCiphertextException` (the caller's mistake) rather than a proxy
+//! failure. The blob layout is [`crypto::blob`](crate::crypto::blob)'s
+//! double layer; an absent and an empty `ciphertextMetadata` are the same
+//! (KMS never sends an empty one).
+//!
+//! Every proxy failure, and any malformed proxy answer (IV not 12 or 16
+//! bytes, tag not 16, metadata over 20, ciphertext not the input's length),
+//! is `KMSInvalidStateException` (DESIGN decision 10); nothing is ever
+//! encrypted or decrypted with one layer only.
 
-use crate::crypto::blob::Blob;
-use crate::crypto::{EncryptionContext, Plaintext};
+use std::sync::Arc;
+
+use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
+use crate::crypto::blob::{
+    Blob, BlobKind, Body, HEADER_LEN, Header, MAX_XKS_METADATA_LEN, XksLayer,
+};
+use crate::crypto::{EncryptionContext, Plaintext, SecretString, context};
 use crate::error::{Error, Result, kms_err};
-use crate::ids::{CustomKeyStoreId, XksKeyId};
-use crate::store::ConnectionErrorCode;
+use crate::ids::{AccountId, CustomKeyStoreId, XksKeyId};
+use crate::store::external::api::{
+    AUTHENTICATION_TAG_LEN, HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse,
+    RequestMetadata, XksDecryptRequest, XksEncryptRequest, XksEncryptResponse,
+    XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage,
+};
+use crate::store::external::mapping::{
+    XksCallSite, connection_error_code, fleet_unavailable_error, kms_error,
+    vpc_connection_error_code, vpc_error,
+};
+use crate::store::external::{
+    ExternalKeyManager, VpcEndpointServiceError, XksCall, XksCredential, XksError, XksProxyUri,
+};
+use crate::store::{ConnectionErrorCode, ConnectionState, XksProxyConnectivityType};
 
-use super::stores::{StoreEntry, StoreTable, XksStore};
+use super::crypto_ops::invalid_ciphertext;
+use super::stores::{StoreBackend, StoreEntry, StoreTable, XksStore};
 use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, UpdateCustomKeyStoreRequest};
 
+/// Length of the AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
+const PROXY_AAD_LEN: usize = HEADER_LEN + NONCE_LEN;
+
+/// Why KMS could not get an answer it can use from a store's proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProxyFailure {
+    /// The VPC endpoint service is missing or misconfigured.
+    Vpc(VpcEndpointServiceError),
+    /// The call failed (proxy error or transport failure).
+    Proxy(XksError),
+    /// GetHealthStatus answered, but every external key manager is UNAVAILABLE.
+    FleetUnavailable,
+    /// The stored settings no longer validate (a bug).
+    Internal,
+}
+
+impl ProxyFailure {
+    /// The exception for CreateCustomKeyStore and UpdateCustomKeyStore.
+    fn store_error(self, store: &str, service_name: Option<&str>) -> Error {
+        match self {
+            ProxyFailure::Vpc(e) => vpc_error(e, service_name.unwrap_or_default()),
+            ProxyFailure::Proxy(e) => kms_error(e, XksCallSite::CreateOrUpdateStore, store),
+            ProxyFailure::FleetUnavailable => fleet_unavailable_error(store),
+            ProxyFailure::Internal => Error::internal("stored XKS settings do not validate"),
+        }
+    }
+
+    /// The `ConnectionErrorCode` a failed connection attempt records.
+    fn connection_code(self) -> ConnectionErrorCode {
+        match self {
+            ProxyFailure::Vpc(e) => vpc_connection_error_code(e),
+            ProxyFailure::Proxy(e) => connection_error_code(e),
+            ProxyFailure::FleetUnavailable => ConnectionErrorCode::XksProxyNotReachable,
+            ProxyFailure::Internal => ConnectionErrorCode::InternalError,
+        }
+    }
+
+    /// The exception at `site` (CreateKey or a cryptographic operation).
+    /// A VPC endpoint service that has gone away means the proxy cannot be
+    /// reached.
+    fn call_error(self, site: XksCallSite, store: &str) -> Error {
+        match self {
+            ProxyFailure::Vpc(_) => kms_error(XksError::Unreachable, site, store),
+            ProxyFailure::Proxy(e) => kms_error(e, site, store),
+            ProxyFailure::FleetUnavailable => kms_error(XksError::Unreachable, site, store),
+            ProxyFailure::Internal => Error::internal("stored XKS settings do not validate"),
+        }
+    }
+}
+
+// ---- validation of the request's XKS fields ----------------------------
+
+fn must_be_null(field: &str, why: &str) -> Error {
+    Error::validation(field, format_args!("Member must be null {why}"))
+}
+
+fn required(field: &str, why: &str) -> Error {
+    Error::validation(field, format_args!("Member must not be null {why}"))
+}
+
+/// `XksProxyVpcEndpointServiceName`: 20–64 characters matching
+/// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`.
+fn validate_vpc_service_name(name: &str) -> Result<()> {
+    const FIELD: &str = "xksProxyVpcEndpointServiceName";
+    if !(20..=64).contains(&name.len()) {
+        return Err(Error::validation(
+            FIELD,
+            "Member must have length between 20 and 64",
+        ));
+    }
+    let ok = ["com.amazonaws.vpce.", "eu.amazonaws.vpce."]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .and_then(|rest| rest.split_once(".vpce-svc-"))
+        .is_some_and(|(region, service)| {
+            let parts: Vec<&str> = region.split('-').collect();
+            let (digits, words) = parts.split_last().unwrap_or((&"", &[]));
+            (2..=3).contains(&words.len())
+                && words
+                    .iter()
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !service.is_empty()
+                && service
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        });
+    if !ok {
+        return Err(Error::validation(
+            FIELD,
+            "Member must satisfy regular expression pattern: ^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$",
+        ));
+    }
+    Ok(())
+}
+
+/// `XksProxyVpcEndpointServiceOwner`: 12 digits.
+fn validate_owner(owner: &str) -> Result<AccountId> {
+    owner.parse().map_err(|_| {
+        Error::validation(
+            "xksProxyVpcEndpointServiceOwner",
+            "Member must satisfy regular expression pattern: [0-9]{12}",
+        )
+    })
+}
+
+/// Both parts of `XksProxyAuthenticationCredential`, validated.
+fn validate_credential(
+    cred: &super::XksProxyAuthenticationCredential,
+) -> Result<(String, SecretString)> {
+    if cred.access_key_id.is_empty() {
+        return Err(required(
+            "xksProxyAuthenticationCredential.accessKeyId",
+            "(specify both AccessKeyId and RawSecretAccessKey, even to change one)",
+        ));
+    }
+    if cred.raw_secret_access_key.expose_secret().is_empty() {
+        return Err(required(
+            "xksProxyAuthenticationCredential.rawSecretAccessKey",
+            "(specify both AccessKeyId and RawSecretAccessKey, even to change one)",
+        ));
+    }
+    XksCredential::new(
+        &cred.access_key_id,
+        cred.raw_secret_access_key.expose_secret(),
+    )?;
+    Ok((
+        cred.access_key_id.clone(),
+        cred.raw_secret_access_key.clone(),
+    ))
+}
+
+/// The uniqueness rules among the account's external key stores, in this
+/// order: endpoint + path (`XksProxyUriInUseException`); a VPC store's
+/// endpoint, which no other store may use (`XksProxyUriEndpointInUseException`);
+/// a VPC store's endpoint service (`XksProxyVpcEndpointServiceInUseException`).
+/// `except` is the store being updated.
+fn check_unique(
+    table: &StoreTable,
+    except: Option<&CustomKeyStoreId>,
+    cfg: &XksStore,
+) -> Result<()> {
+    let others: Vec<(&CustomKeyStoreId, &XksStore)> = table
+        .stores
+        .iter()
+        .filter(|s| Some(&s.id) != except)
+        .filter_map(|s| match &s.backend {
+            StoreBackend::External(x) => Some((&s.id, x)),
+            StoreBackend::CloudHsm(_) => None,
+        })
+        .collect();
+    let vpc = XksProxyConnectivityType::VpcEndpointService;
+    if let Some((id, _)) = others
+        .iter()
+        .find(|(_, o)| o.uri_endpoint == cfg.uri_endpoint && o.uri_path == cfg.uri_path)
+    {
+        return Err(kms_err!(
+            XksProxyUriInUse,
+            "The proxy URI {}{} is already used by external key store {id}. Each external key store in a Region needs its own XksProxyUriEndpoint and XksProxyUriPath combination.",
+            cfg.uri_endpoint,
+            cfg.uri_path
+        ));
+    }
+    if let Some((id, o)) = others.iter().find(|(_, o)| {
+        o.uri_endpoint == cfg.uri_endpoint && (o.connectivity == vpc || cfg.connectivity == vpc)
+    }) {
+        let why = if o.connectivity == vpc {
+            "it is the private DNS name of that store's VPC endpoint service, which no other external key store may use"
+        } else {
+            "an external key store with VPC_ENDPOINT_SERVICE connectivity needs an endpoint (private DNS name) that no other external key store uses"
+        };
+        return Err(kms_err!(
+            XksProxyUriEndpointInUse,
+            "The XksProxyUriEndpoint {} is already used by external key store {id}: {why}. Choose another endpoint.",
+            cfg.uri_endpoint
+        ));
+    }
+    if cfg.connectivity == vpc
+        && let Some((id, _)) = others.iter().find(|(_, o)| {
+            o.connectivity == vpc && o.vpc_endpoint_service_name == cfg.vpc_endpoint_service_name
+        })
+    {
+        return Err(kms_err!(
+            XksProxyVpcEndpointServiceInUse,
+            "The VPC endpoint service {} is already used by external key store {id}. Each external key store needs its own VPC endpoint service.",
+            cfg.vpc_endpoint_service_name.as_deref().unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
 impl Inner {
-    /// Validates a new external key store's settings.
+    /// Validates a new external key store's settings: the request's shape
+    /// (`ValidationException`: the XKS fields are required, the CloudHSM
+    /// ones forbidden, each matches the API's pattern), uniqueness among the
+    /// account's external key stores, and for `VPC_ENDPOINT_SERVICE` the
+    /// endpoint service. Does not call the proxy (see
+    /// [`Inner::xks_probe_new_store`]).
     pub(crate) fn xks_new_store(
         &self,
-        _req: &CreateCustomKeyStoreRequest,
-        _table: &StoreTable,
+        req: &CreateCustomKeyStoreRequest,
+        table: &StoreTable,
     ) -> Result<XksStore> {
-        Err(kms_err!(
-            UnsupportedOperation,
-            "External key stores are not available in this build."
-        ))
+        const WHY: &str = "when CustomKeyStoreType is EXTERNAL_KEY_STORE";
+        if req.cloud_hsm_cluster_id.is_some() {
+            return Err(must_be_null("cloudHsmClusterId", WHY));
+        }
+        if req.trust_anchor_certificate.is_some() {
+            return Err(must_be_null("trustAnchorCertificate", WHY));
+        }
+        if req.key_store_password.is_some() {
+            return Err(must_be_null("keyStorePassword", WHY));
+        }
+        let connectivity = req
+            .xks_proxy_connectivity
+            .ok_or_else(|| required("xksProxyConnectivity", WHY))?;
+        let endpoint = req
+            .xks_proxy_uri_endpoint
+            .as_deref()
+            .ok_or_else(|| required("xksProxyUriEndpoint", WHY))?;
+        let path = req
+            .xks_proxy_uri_path
+            .as_deref()
+            .ok_or_else(|| required("xksProxyUriPath", WHY))?;
+        let cred = req
+            .xks_proxy_authentication_credential
+            .as_ref()
+            .ok_or_else(|| required("xksProxyAuthenticationCredential", WHY))?;
+        XksProxyUri::new(endpoint, path)?;
+        let (access_key_id, secret_access_key) = validate_credential(cred)?;
+        let service_name = req
+            .xks_proxy_vpc_endpoint_service_name
+            .as_deref()
+            .filter(|n| !n.is_empty());
+        let (vpc_endpoint_service_name, vpc_endpoint_service_owner) = match connectivity {
+            XksProxyConnectivityType::VpcEndpointService => {
+                let name = service_name.ok_or_else(|| {
+                    required(
+                        "xksProxyVpcEndpointServiceName",
+                        "when XksProxyConnectivity is VPC_ENDPOINT_SERVICE",
+                    )
+                })?;
+                validate_vpc_service_name(name)?;
+                let owner = match req.xks_proxy_vpc_endpoint_service_owner.as_deref() {
+                    Some(o) => validate_owner(o)?,
+                    None => self.account_id.clone(),
+                };
+                (Some(name.to_owned()), Some(owner))
+            }
+            XksProxyConnectivityType::PublicEndpoint => {
+                const PUBLIC: &str = "when XksProxyConnectivity is PUBLIC_ENDPOINT";
+                if service_name.is_some() {
+                    return Err(must_be_null("xksProxyVpcEndpointServiceName", PUBLIC));
+                }
+                if req.xks_proxy_vpc_endpoint_service_owner.is_some() {
+                    return Err(must_be_null("xksProxyVpcEndpointServiceOwner", PUBLIC));
+                }
+                (None, None)
+            }
+        };
+        let cfg = XksStore {
+            uri_endpoint: endpoint.to_owned(),
+            uri_path: path.to_owned(),
+            connectivity,
+            vpc_endpoint_service_name,
+            vpc_endpoint_service_owner,
+            access_key_id,
+            secret_access_key,
+        };
+        check_unique(table, None, &cfg)?;
+        self.check_vpc_service(&cfg)?;
+        Ok(cfg)
     }
 
-    /// Validates an update of an external key store.
+    /// CreateCustomKeyStore's proxy contact: for `PUBLIC_ENDPOINT`, KMS
+    /// calls GetHealthStatus (the proxy must be reachable, accept the
+    /// credential and path, answer well, and have at least one external key
+    /// manager not UNAVAILABLE). A VPC store is first contacted at connect.
+    /// Called with no lock held.
+    pub(crate) fn xks_probe_new_store(&self, cfg: &XksStore, name: &str) -> Result<()> {
+        if cfg.connectivity == XksProxyConnectivityType::VpcEndpointService {
+            return Ok(());
+        }
+        self.health_check(cfg, "CreateCustomKeyStore")
+            .map_err(|f| f.store_error(&format!("'{name}'"), None))
+    }
+
+    /// Validates an update of an external key store and returns the new
+    /// settings. The generic code has already checked the connection state
+    /// for the fields given. Rules: CloudHSM fields are refused; a new
+    /// credential needs both parts; every value matches the API's pattern;
+    /// switching to `VPC_ENDPOINT_SERVICE` needs a new endpoint and a service
+    /// name; switching to `PUBLIC_ENDPOINT` needs a new endpoint and no (or
+    /// an empty) service name; a service name or owner needs VPC
+    /// connectivity; then the uniqueness rules and the VPC endpoint service.
     pub(crate) fn xks_update(
         &self,
-        _store: &StoreEntry,
+        store: &StoreEntry,
         cfg: &XksStore,
-        _req: &UpdateCustomKeyStoreRequest,
-        _table: &StoreTable,
+        req: &UpdateCustomKeyStoreRequest,
+        table: &StoreTable,
     ) -> Result<XksStore> {
-        Ok(cfg.clone())
+        const WHY: &str = "for a custom key store of type EXTERNAL_KEY_STORE";
+        if req.key_store_password.is_some() {
+            return Err(must_be_null("keyStorePassword", WHY));
+        }
+        if req.cloud_hsm_cluster_id.is_some() {
+            return Err(must_be_null("cloudHsmClusterId", WHY));
+        }
+        let mut new = cfg.clone();
+        if let Some(cred) = &req.xks_proxy_authentication_credential {
+            (new.access_key_id, new.secret_access_key) = validate_credential(cred)?;
+        }
+        if let Some(endpoint) = &req.xks_proxy_uri_endpoint {
+            new.uri_endpoint.clone_from(endpoint);
+        }
+        if let Some(path) = &req.xks_proxy_uri_path {
+            new.uri_path.clone_from(path);
+        }
+        XksProxyUri::new(&new.uri_endpoint, &new.uri_path)?;
+        let service_name = req.xks_proxy_vpc_endpoint_service_name.as_deref();
+        let vpc = XksProxyConnectivityType::VpcEndpointService;
+        if let Some(to) = req.xks_proxy_connectivity
+            && to != cfg.connectivity
+        {
+            let new_endpoint = req
+                .xks_proxy_uri_endpoint
+                .as_deref()
+                .is_some_and(|e| e != cfg.uri_endpoint);
+            if !new_endpoint {
+                return Err(Error::validation(
+                    "xksProxyUriEndpoint",
+                    format_args!(
+                        "Member must be a new endpoint when XksProxyConnectivity changes to {to}"
+                    ),
+                ));
+            }
+            if to == vpc {
+                if service_name.is_none_or(str::is_empty) {
+                    return Err(required(
+                        "xksProxyVpcEndpointServiceName",
+                        "when XksProxyConnectivity changes to VPC_ENDPOINT_SERVICE",
+                    ));
+                }
+                new.vpc_endpoint_service_owner = Some(self.account_id.clone());
+            } else {
+                if service_name.is_some_and(|n| !n.is_empty()) {
+                    return Err(Error::validation(
+                        "xksProxyVpcEndpointServiceName",
+                        "Member must be null or empty when XksProxyConnectivity changes to PUBLIC_ENDPOINT",
+                    ));
+                }
+                new.vpc_endpoint_service_name = None;
+                new.vpc_endpoint_service_owner = None;
+            }
+            new.connectivity = to;
+        }
+        const NEEDS_VPC: &str = "unless XksProxyConnectivity is VPC_ENDPOINT_SERVICE";
+        if let Some(name) = service_name.filter(|n| !n.is_empty()) {
+            if new.connectivity != vpc {
+                return Err(must_be_null("xksProxyVpcEndpointServiceName", NEEDS_VPC));
+            }
+            validate_vpc_service_name(name)?;
+            new.vpc_endpoint_service_name = Some(name.to_owned());
+        } else if service_name.is_some() && new.connectivity == vpc {
+            return Err(required(
+                "xksProxyVpcEndpointServiceName",
+                "when XksProxyConnectivity is VPC_ENDPOINT_SERVICE",
+            ));
+        }
+        if let Some(owner) = &req.xks_proxy_vpc_endpoint_service_owner {
+            if new.connectivity != vpc {
+                return Err(must_be_null("xksProxyVpcEndpointServiceOwner", NEEDS_VPC));
+            }
+            new.vpc_endpoint_service_owner = Some(validate_owner(owner)?);
+        }
+        check_unique(table, Some(&store.id), &new)?;
+        let route_changed = new.connectivity != cfg.connectivity
+            || new.uri_endpoint != cfg.uri_endpoint
+            || new.vpc_endpoint_service_name != cfg.vpc_endpoint_service_name
+            || new.vpc_endpoint_service_owner != cfg.vpc_endpoint_service_owner;
+        if route_changed {
+            self.check_vpc_service(&new)?;
+        }
+        Ok(new)
     }
 
-    /// Problems ConnectCustomKeyStore reports at once (the store stays DISCONNECTED).
+    /// UpdateCustomKeyStore's proxy contact, with no lock held: when a
+    /// setting the proxy sees changed (endpoint, path, connectivity, VPC
+    /// endpoint service, credential), KMS calls GetHealthStatus with the
+    /// new settings — always for `PUBLIC_ENDPOINT`, and for
+    /// `VPC_ENDPOINT_SERVICE` only while CONNECTED (KMS's interface endpoint
+    /// exists only then). Failures use the Create/UpdateCustomKeyStore
+    /// column of the error table.
+    pub(crate) fn xks_probe_update(
+        &self,
+        store: &str,
+        state: ConnectionState,
+        old: &XksStore,
+        new: &XksStore,
+    ) -> Result<()> {
+        let changed = old.uri_endpoint != new.uri_endpoint
+            || old.uri_path != new.uri_path
+            || old.connectivity != new.connectivity
+            || old.vpc_endpoint_service_name != new.vpc_endpoint_service_name
+            || old.access_key_id != new.access_key_id
+            || !old
+                .secret_access_key
+                .ct_eq(new.secret_access_key.expose_secret());
+        let reachable =
+            new.connectivity == XksProxyConnectivityType::PublicEndpoint || state.is_connected();
+        if !(changed && reachable) {
+            return Ok(());
+        }
+        self.health_check(new, "UpdateCustomKeyStore")
+            .map_err(|f| f.store_error(store, new.vpc_endpoint_service_name.as_deref()))
+    }
+
+    /// Problems ConnectCustomKeyStore reports at once (the store stays
+    /// DISCONNECTED). External key stores have none: every problem shows as
+    /// FAILED with a connection error code.
     pub(crate) fn xks_connect_precheck(&self, _cfg: &XksStore) -> Result<()> {
         Ok(())
     }
 
-    /// The connect sequence; `Err` is the FAILED code.
+    /// Runs the connect sequence for store `id` if it is an external key
+    /// store that ConnectCustomKeyStore would move to CONNECTING (that is,
+    /// DISCONNECTED). Returns the settings probed and the outcome. The
+    /// store's lock is held only to copy the settings.
+    pub(crate) fn xks_connect_probe(
+        &self,
+        id: &str,
+    ) -> Option<(XksStore, std::result::Result<(), ConnectionErrorCode>)> {
+        let cfg = {
+            let table = self.stores.read();
+            let store = table.get(id)?;
+            match (&store.backend, store.state) {
+                (StoreBackend::External(cfg), ConnectionState::Disconnected) => cfg.clone(),
+                _ => return None,
+            }
+        };
+        let outcome = self.xks_connect(&cfg);
+        Some((cfg, outcome))
+    }
+
+    /// The connect sequence; `Err` is the FAILED code. For a VPC store KMS
+    /// finds the endpoint service (XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND,
+    /// XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION), then for both kinds
+    /// it sends GetHealthStatus through the proxy (INVALID_CREDENTIALS,
+    /// XKS_PROXY_ACCESS_DENIED, XKS_PROXY_NOT_REACHABLE — also when every
+    /// external key manager is UNAVAILABLE —, XKS_PROXY_TIMED_OUT,
+    /// XKS_PROXY_INVALID_RESPONSE, XKS_PROXY_INVALID_CONFIGURATION,
+    /// XKS_PROXY_INVALID_TLS_CONFIGURATION).
     pub(crate) fn xks_connect(
         &self,
-        _cfg: &mut XksStore,
+        cfg: &XksStore,
     ) -> std::result::Result<(), ConnectionErrorCode> {
-        Err(ConnectionErrorCode::InternalError)
+        self.health_check(cfg, "ConnectCustomKeyStore")
+            .map_err(ProxyFailure::connection_code)
+    }
+
+    /// For a VPC store: the endpoint service exists and is usable
+    /// (`XksProxyVpcEndpointServiceNotFoundException`,
+    /// `XksProxyVpcEndpointServiceInvalidConfigurationException`), and its
+    /// private DNS name is the store's endpoint (the latter exception too).
+    /// Nothing for a public store.
+    fn check_vpc_service(&self, cfg: &XksStore) -> Result<()> {
+        if cfg.connectivity != XksProxyConnectivityType::VpcEndpointService {
+            return Ok(());
+        }
+        let name = cfg.vpc_endpoint_service_name.as_deref().unwrap_or_default();
+        let endpoint = self
+            .xks_network
+            .resolve_vpc_endpoint_service(name)
+            .map_err(|e| vpc_error(e, name))?;
+        if endpoint != cfg.uri_endpoint {
+            return Err(kms_err!(
+                XksProxyVpcEndpointServiceInvalidConfiguration,
+                "The private DNS name of VPC endpoint service {name} is {endpoint}, not the XksProxyUriEndpoint {}. Set XksProxyUriEndpoint to https:// followed by the service's private DNS name.",
+                cfg.uri_endpoint
+            ));
+        }
+        Ok(())
+    }
+
+    /// The endpoint KMS sends a store's calls to: the store's own for
+    /// `PUBLIC_ENDPOINT`; for `VPC_ENDPOINT_SERVICE` the service's private
+    /// DNS name, which must be the store's endpoint.
+    fn vpc_endpoint(&self, cfg: &XksStore) -> std::result::Result<(), ProxyFailure> {
+        if cfg.connectivity != XksProxyConnectivityType::VpcEndpointService {
+            return Ok(());
+        }
+        let name = cfg
+            .vpc_endpoint_service_name
+            .as_deref()
+            .ok_or(ProxyFailure::Vpc(VpcEndpointServiceError::NotFound))?;
+        let endpoint = self
+            .xks_network
+            .resolve_vpc_endpoint_service(name)
+            .map_err(ProxyFailure::Vpc)?;
+        if endpoint != cfg.uri_endpoint {
+            return Err(ProxyFailure::Vpc(
+                VpcEndpointServiceError::InvalidConfiguration,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The manager a store's calls reach, and the call envelope (URI,
+    /// credential, the configured timeout as deadline).
+    fn route(
+        &self,
+        cfg: &XksStore,
+    ) -> std::result::Result<(Arc<dyn ExternalKeyManager>, XksCall), ProxyFailure> {
+        self.vpc_endpoint(cfg)?;
+        let uri = XksProxyUri::new(&cfg.uri_endpoint, &cfg.uri_path)
+            .map_err(|_| ProxyFailure::Internal)?;
+        let credential =
+            XksCredential::new(&cfg.access_key_id, cfg.secret_access_key.expose_secret())
+                .map_err(|_| ProxyFailure::Internal)?;
+        let manager = self
+            .xks_network
+            .resolve(&uri)
+            .map_err(ProxyFailure::Proxy)?;
+        Ok((
+            manager,
+            XksCall::new(uri, credential).with_deadline(self.xks_timeout),
+        ))
+    }
+
+    /// GetHealthStatus through the store's route, on behalf of `operation`.
+    fn health_check(
+        &self,
+        cfg: &XksStore,
+        operation: &str,
+    ) -> std::result::Result<(), ProxyFailure> {
+        let (manager, call) = self.route(cfg)?;
+        let request = HealthStatusRequest {
+            request_metadata: RequestMetadata::new(operation, self.request_id()),
+        };
+        let health = manager
+            .get_health_status(&call, &request)
+            .map_err(ProxyFailure::Proxy)?;
+        if health.xks_proxy_fleet_size == 0 || health.ekm_fleet_details.is_empty() {
+            return Err(ProxyFailure::Proxy(XksError::InvalidResponse));
+        }
+        if !health.is_available() {
+            return Err(ProxyFailure::FleetUnavailable);
+        }
+        Ok(())
+    }
+
+    /// A fresh `kmsRequestId`.
+    fn request_id(&self) -> String {
+        uuid::Uuid::from_bytes(self.rng.array()).to_string()
+    }
+
+    /// `requestMetadata` for a call made on behalf of the account's caller.
+    fn caller_metadata(&self, operation: &str, key_arn: Option<&str>) -> RequestMetadata {
+        RequestMetadata {
+            aws_principal_arn: Some(format!("arn:aws:iam::{}:root", self.account_id)),
+            kms_key_arn: key_arn.map(str::to_owned),
+            ..RequestMetadata::new(operation, self.request_id())
+        }
     }
 }
 
@@ -57,48 +640,251 @@ pub(crate) fn already_in_use(xks_key_id: &XksKeyId) -> Error {
     )
 }
 
-impl Inner {
-    /// CreateKey in an external key store: the proxy must find the external
-    /// key, and it must be AES_256, ENABLED, with ENCRYPT and DECRYPT.
-    pub(crate) fn xks_create_key(
-        &self,
-        _cfg: &XksStore,
-        _xks_key_id: &XksKeyId,
-        _arn: &str,
-    ) -> Result<()> {
-        Err(kms_err!(
-            UnsupportedOperation,
-            "External key stores are not available in this build."
-        ))
+/// Why an external key cannot back a KMS key, or `None` if it can.
+fn unusable_because(meta: &KeyMetadataResponse) -> Option<String> {
+    let mut problems = Vec::new();
+    if meta.key_spec != XksKeySpec::Aes256 {
+        problems.push(format!("its KeySpec is {}, not AES_256", meta.key_spec));
     }
-
-    /// Double encryption: the KMS layer, then the external key.
-    pub(crate) fn xks_seal(
-        &self,
-        _entry: &KeyEntry,
-        _store: &CustomKeyStoreId,
-        _xks_key_id: &XksKeyId,
-        _plaintext: &[u8],
-        _ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
-        Err(kms_err!(
-            UnsupportedOperation,
-            "External key stores are not available in this build."
-        ))
+    for usage in [XksKeyUsage::Encrypt, XksKeyUsage::Decrypt] {
+        if !meta.key_usage.contains(&usage) {
+            problems.push(format!("its KeyUsage does not include {usage}"));
+        }
     }
+    if meta.key_status != XksKeyStatus::Enabled {
+        problems.push(format!("its status is {}, not ENABLED", meta.key_status));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
 
-    /// Reverses [`Inner::xks_seal`].
-    pub(crate) fn xks_open(
-        &self,
-        _entry: &KeyEntry,
-        _store: &CustomKeyStoreId,
-        _xks_key_id: &XksKeyId,
-        _blob: &Blob<'_>,
-        _ctx: &EncryptionContext,
-    ) -> Result<Plaintext> {
-        Err(kms_err!(
-            UnsupportedOperation,
-            "External key stores are not available in this build."
+/// The proxy's answer to Encrypt, checked against what KMS accepts.
+fn check_encrypt_response(resp: &XksEncryptResponse, input_len: usize, store: &str) -> Result<()> {
+    let iv = resp.initialization_vector.len();
+    let problem = if iv != 12 && iv != 16 {
+        Some(format!(
+            "an initializationVector of {iv} bytes (12 or 16 expected)"
         ))
+    } else if resp.authentication_tag.len() != AUTHENTICATION_TAG_LEN {
+        Some(format!(
+            "an authenticationTag of {} bytes ({AUTHENTICATION_TAG_LEN} expected)",
+            resp.authentication_tag.len()
+        ))
+    } else if resp
+        .ciphertext_metadata
+        .as_ref()
+        .is_some_and(|m| m.len() > MAX_XKS_METADATA_LEN)
+    {
+        Some(format!(
+            "ciphertextMetadata longer than {MAX_XKS_METADATA_LEN} bytes"
+        ))
+    } else if resp.ciphertext.len() != input_len {
+        Some(format!(
+            "a ciphertext of {} bytes for {input_len} bytes of input",
+            resp.ciphertext.len()
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(invalid_response(store, "Encrypt", &p)),
     }
 }
+
+fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
+    kms_err!(
+        KmsInvalidState,
+        "The external key store proxy of custom key store {store} returned an invalid {op} response: {problem}. Check the proxy's logs and that it implements XKS proxy API v1."
+    )
+}
+
+/// The AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
+fn proxy_aad(header: &[u8; HEADER_LEN], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(PROXY_AAD_LEN);
+    aad.extend_from_slice(header);
+    aad.extend_from_slice(nonce);
+    aad
+}
+
+impl Inner {
+    /// CreateKey in an external key store (the generic code has checked the
+    /// store's type and state and that no other key uses the external key):
+    /// the proxy's GetKeyMetadata must find the external key
+    /// (`XksKeyNotFoundException`), and it must be AES_256, ENABLED, with
+    /// ENCRYPT and DECRYPT (`XksKeyInvalidConfigurationException`). Other
+    /// proxy failures follow the CreateKey column of the error table.
+    /// Called with no lock held.
+    pub(crate) fn xks_create_key(
+        &self,
+        cfg: &XksStore,
+        store: &CustomKeyStoreId,
+        xks_key_id: &XksKeyId,
+        _arn: &str,
+    ) -> Result<()> {
+        let (manager, call) = self
+            .route(cfg)
+            .map_err(|f| f.call_error(XksCallSite::CreateKey, store.as_str()))?;
+        let request = KeyMetadataRequest {
+            request_metadata: self.caller_metadata("CreateKey", None),
+        };
+        let meta = manager
+            .get_key_metadata(&call, xks_key_id, &request)
+            .map_err(|e| kms_error(e, XksCallSite::CreateKey, store.as_str()))?;
+        if let Some(why) = unusable_because(&meta) {
+            return Err(kms_err!(
+                XksKeyInvalidConfiguration,
+                "External key {xks_key_id} cannot back a KMS key: {why}. It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."
+            ));
+        }
+        Ok(())
+    }
+
+    /// The proxy of the store holding a key, for a cryptographic operation.
+    fn crypto_route(
+        &self,
+        store: &CustomKeyStoreId,
+    ) -> Result<(Arc<dyn ExternalKeyManager>, XksCall)> {
+        let Some(StoreBackend::External(cfg)) = self.store_backend(store) else {
+            return Err(kms_err!(
+                KmsInvalidState,
+                "The external key store {store} of this key does not exist."
+            ));
+        };
+        self.route(&cfg)
+            .map_err(|f| f.call_error(XksCallSite::Crypto, store.as_str()))
+    }
+
+    /// Double encryption: the KMS layer under the key's own material, then
+    /// the proxy's layer under the external key (see the module docs).
+    /// Exactly one proxy Encrypt call; no lock held during it.
+    pub(crate) fn xks_seal(
+        &self,
+        entry: &KeyEntry,
+        store: &CustomKeyStoreId,
+        xks_key_id: &XksKeyId,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let cipher = entry
+            .cipher
+            .as_ref()
+            .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
+        let header = Header {
+            kind: BlobKind::Double,
+            key_id: entry.id,
+        }
+        .to_bytes();
+        let nonce: [u8; NONCE_LEN] = self.rng.array();
+        // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
+        let mut kms_layer = Plaintext::from(Vec::with_capacity(plaintext.len() + TAG_LEN));
+        kms_layer.as_mut_vec().extend_from_slice(plaintext);
+        let tag = cipher.seal_in_place(&nonce, &context::aad(&header, ctx), kms_layer.as_mut_vec());
+        kms_layer.as_mut_vec().extend_from_slice(&tag);
+        let layer_len = kms_layer.len();
+        // The proxy layer.
+        let (manager, call) = self.crypto_route(store)?;
+        let request = XksEncryptRequest::new(
+            self.caller_metadata("Encrypt", Some(&entry.arn)),
+            kms_layer,
+            Some(proxy_aad(&header, &nonce)),
+        );
+        let resp = manager
+            .encrypt(&call, xks_key_id, &request)
+            .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
+        check_encrypt_response(&resp, layer_len, store.as_str())?;
+        let proxy_tag: &[u8; TAG_LEN] = resp
+            .authentication_tag
+            .as_slice()
+            .try_into()
+            .map_err(|_| invalid_response(store.as_str(), "Encrypt", "bad tag"))?;
+        let metadata = resp.ciphertext_metadata.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(
+            HEADER_LEN
+                + NONCE_LEN
+                + 2
+                + resp.initialization_vector.len()
+                + metadata.len()
+                + TAG_LEN
+                + resp.ciphertext.len(),
+        );
+        Blob {
+            header: Header {
+                kind: BlobKind::Double,
+                key_id: entry.id,
+            },
+            header_bytes: &header,
+            nonce: &nonce,
+            body: Body::Double(XksLayer {
+                iv: &resp.initialization_vector,
+                metadata,
+                tag: proxy_tag,
+                ciphertext: &resp.ciphertext,
+            }),
+        }
+        .encode(&mut out);
+        Ok(out)
+    }
+
+    /// Reverses [`Inner::xks_seal`]: the proxy removes its layer (one proxy
+    /// Decrypt call, no lock held), then the KMS layer is opened with the
+    /// key's own material. A single-layer blob is never accepted for an
+    /// external key store key.
+    pub(crate) fn xks_open(
+        &self,
+        entry: &KeyEntry,
+        store: &CustomKeyStoreId,
+        xks_key_id: &XksKeyId,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext> {
+        let Body::Double(layer) = blob.body else {
+            return Err(invalid_ciphertext());
+        };
+        let cipher = entry
+            .cipher
+            .as_ref()
+            .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
+        let (manager, call) = self.crypto_route(store)?;
+        let request = XksDecryptRequest {
+            request_metadata: self.caller_metadata("Decrypt", Some(&entry.arn)),
+            ciphertext: layer.ciphertext.to_vec(),
+            ciphertext_metadata: (!layer.metadata.is_empty()).then(|| layer.metadata.to_vec()),
+            encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
+            additional_authenticated_data: Some(proxy_aad(blob.header_bytes, blob.nonce)),
+            initialization_vector: layer.iv.to_vec(),
+            authentication_tag: layer.tag.to_vec(),
+        };
+        let resp = manager
+            .decrypt(&call, xks_key_id, &request)
+            .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
+        let mut kms_layer = resp.plaintext;
+        let n = kms_layer.len();
+        if n != layer.ciphertext.len() || n < TAG_LEN {
+            return Err(invalid_response(
+                store.as_str(),
+                "Decrypt",
+                &format!(
+                    "a plaintext of {n} bytes for {} bytes of ciphertext",
+                    layer.ciphertext.len()
+                ),
+            ));
+        }
+        let split = n - TAG_LEN;
+        let tag: [u8; TAG_LEN] = kms_layer.expose_secret()[split..]
+            .try_into()
+            .map_err(|_| Error::internal("tag length"))?;
+        kms_layer.as_mut_vec().truncate(split);
+        cipher
+            .open_in_place(
+                blob.nonce,
+                &context::aad(blob.header_bytes, ctx),
+                kms_layer.as_mut_vec(),
+                &tag,
+            )
+            .map_err(|_| invalid_ciphertext())?;
+        Ok(kms_layer)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -25,8 +25,6 @@ mod crypto_ops;
 mod durable;
 mod external;
 mod keys;
-#[cfg(test)]
-mod manage_tests;
 pub mod manage_types;
 mod persist;
 mod policy;
@@ -39,6 +37,7 @@ mod unsupported;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -51,6 +50,8 @@ use crate::key::state::{self, KeyOperation};
 use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
 use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
+use crate::store::external::XksNetwork;
+use crate::store::external::api::DEFAULT_DEADLINE;
 
 pub use crypto_ops::{MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use keys::{DEFAULT_PENDING_WINDOW_DAYS, MAX_DESCRIPTION_CHARS, MAX_TAGS, PENDING_WINDOW_DAYS};
@@ -126,6 +127,9 @@ pub struct KmsConfig {
     /// Where a durable Kms keeps its state (see [`Kms::open`]).
     #[cfg(feature = "durable")]
     durable: Option<durable::DurableSettings>,
+    /// How long KMS waits for an external key store proxy to answer
+    /// (the XKS specification's 250 ms by default).
+    pub xks_proxy_timeout: Duration,
 }
 
 impl KmsConfig {
@@ -141,6 +145,7 @@ impl KmsConfig {
             connection_mode: ConnectionMode::default(),
             #[cfg(feature = "durable")]
             durable: None,
+            xks_proxy_timeout: DEFAULT_DEADLINE,
         })
     }
 
@@ -169,6 +174,14 @@ impl KmsConfig {
         self
     }
 
+    /// Sets how long KMS waits for an external key store proxy to answer
+    /// each call (default 250 ms, as the XKS specification says). A proxy
+    /// slower than this fails the call as timed out.
+    pub fn with_xks_proxy_timeout(mut self, timeout: Duration) -> KmsConfig {
+        self.xks_proxy_timeout = timeout;
+        self
+    }
+
     /// The account.
     pub fn account_id(&self) -> &AccountId {
         &self.account_id
@@ -192,6 +205,7 @@ impl Default for KmsConfig {
             connection_mode: ConnectionMode::default(),
             #[cfg(feature = "durable")]
             durable: None,
+            xks_proxy_timeout: DEFAULT_DEADLINE,
         }
     }
 }
@@ -240,6 +254,10 @@ pub(crate) struct Inner {
     pub(crate) cloudhsm: CloudHsm,
     /// Where the state is kept: in memory, or durable (shared with `cloudhsm`).
     pub(crate) storage: Arc<Storage>,
+    /// The network external key store proxies are reached through.
+    pub(crate) xks_network: XksNetwork,
+    /// How long KMS waits for a proxy answer.
+    pub(crate) xks_timeout: Duration,
 }
 
 /// Where a key's material is.
@@ -330,6 +348,8 @@ impl Kms {
                 schedule: Mutex::new(BTreeSet::new()),
                 cloudhsm,
                 storage,
+                xks_network: XksNetwork::new(),
+                xks_timeout: config.xks_proxy_timeout,
             }),
         }
     }
@@ -347,6 +367,16 @@ impl Kms {
     /// The clock's current time.
     pub fn now(&self) -> Timestamp {
         self.inner.clock.now()
+    }
+
+    /// The network through which this KMS reaches external key store
+    /// proxies: attach an external key manager (for example an
+    /// [`InMemoryExternalKeyManager`](crate::store::external::InMemoryExternalKeyManager))
+    /// at its endpoint, and register VPC endpoint services, before creating
+    /// external key stores that use them. The handle is shared: changes
+    /// made through a clone are seen by this KMS.
+    pub fn xks_network(&self) -> &XksNetwork {
+        &self.inner.xks_network
     }
 }
 

@@ -87,6 +87,10 @@ pub(crate) struct StoreEntry {
     pub(crate) backend: StoreBackend,
     /// The custom key store request quota.
     pub(crate) bucket: Option<Mutex<TokenBucket>>,
+    /// External key stores: the outcome of the connect sequence, which KMS
+    /// runs before it takes the lock to move the store to CONNECTING; it is
+    /// applied when CONNECTING finishes.
+    pub(crate) connect_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
 }
 
 /// The stores, in creation order (at most ten, so a vector is the right map).
@@ -114,6 +118,26 @@ fn not_found(id: &str) -> Error {
         CustomKeyStoreNotFound,
         "Custom key store '{id}' does not exist in this account and Region."
     )
+}
+
+/// The checks every new store passes: the limit of ten stores
+/// (`LimitExceededException`), then the name's uniqueness
+/// (`CustomKeyStoreNameInUseException`).
+fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Result<()> {
+    if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
+        return Err(kms_err!(
+            LimitExceeded,
+            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
+        ));
+    }
+    if table.by_name(&req.custom_key_store_name).is_some() {
+        return Err(kms_err!(
+            CustomKeyStoreNameInUse,
+            "A custom key store named '{}' already exists. Choose another name.",
+            req.custom_key_store_name
+        ));
+    }
+    Ok(())
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
@@ -165,10 +189,12 @@ impl Inner {
         let mut done = Vec::new();
         for store in &table.stores {
             match store.transition_due {
-                Some(due) if due <= now => match self.finish_transition(store, store.state) {
-                    Ok(finished) => done.push((store.id.clone(), finished)),
-                    Err(_) => still_pending = true,
-                },
+                Some(due) if due <= now => {
+                    match self.finish_transition(store, store.state, store.connect_outcome) {
+                        Ok(finished) => done.push((store.id.clone(), finished)),
+                        Err(_) => still_pending = true,
+                    }
+                }
                 Some(_) => still_pending = true,
                 None => {}
             }
@@ -178,6 +204,7 @@ impl Inner {
             for (id, finished) in done {
                 if let Some(store) = table.get_mut(id.as_str()) {
                     store.transition_due = None;
+                    store.connect_outcome = None;
                     store.state = finished.state;
                     store.backend = finished.backend;
                 }
@@ -188,10 +215,16 @@ impl Inner {
 
     /// Completes `from` — CONNECTING (running the backend's connect
     /// sequence) or DISCONNECTING — for `store`, and commits the outcome;
-    /// the caller applies it.
-    fn finish_transition(&self, store: &StoreEntry, from: ConnectionState) -> Result<Finished> {
+    /// the caller applies it. `xks_outcome` is an external key store's
+    /// connect outcome, probed with no lock held.
+    fn finish_transition(
+        &self,
+        store: &StoreEntry,
+        from: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    ) -> Result<Finished> {
         match from {
-            ConnectionState::Connecting => self.backend_connect(store),
+            ConnectionState::Connecting => self.backend_connect(store, xks_outcome),
             ConnectionState::Disconnecting => self.backend_disconnect(store),
             state => Ok(Finished {
                 state,
@@ -208,10 +241,11 @@ impl Inner {
         table: RwLockUpgradableReadGuard<'_, StoreTable>,
         id: &str,
         next: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
     ) -> Result<()> {
         let store = table.get(id).ok_or_else(|| not_found(id))?;
         let (finished, due) = match self.connection_mode {
-            ConnectionMode::Immediate => (self.finish_transition(store, next)?, None),
+            ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome)?, None),
             ConnectionMode::Stepped { duration_millis } => {
                 let due = self
                     .clock
@@ -235,6 +269,8 @@ impl Inner {
         store.state = finished.state;
         store.backend = finished.backend;
         store.transition_due = due;
+        // Kept for the end of a stepped CONNECTING.
+        store.connect_outcome = if due.is_some() { xks_outcome } else { None };
         if due.is_some() {
             self.stores_pending.store(true, Ordering::Release);
         }
@@ -242,15 +278,22 @@ impl Inner {
     }
 
     /// Runs the backend's connect sequence and commits the store's outcome.
-    fn backend_connect(&self, store: &StoreEntry) -> Result<Finished> {
+    fn backend_connect(
+        &self,
+        store: &StoreEntry,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    ) -> Result<Finished> {
         match &store.backend {
             StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(store, cfg),
-            StoreBackend::External(cfg) => {
-                let mut next = cfg.clone();
-                let state = connect_outcome(store.id.as_str(), self.xks_connect(&mut next));
-                let backend = StoreBackend::External(next);
-                self.persist_store(store, state, None, &backend, None)?;
-                Ok(Finished { state, backend })
+            // Probed with no lock held when ConnectCustomKeyStore was called.
+            StoreBackend::External(_) => {
+                let outcome = xks_outcome.unwrap_or(Err(ConnectionErrorCode::InternalError));
+                let state = connect_outcome(store.id.as_str(), outcome);
+                self.persist_store(store, state, None, &store.backend, None)?;
+                Ok(Finished {
+                    state,
+                    backend: store.backend.clone(),
+                })
             }
         }
     }
@@ -353,7 +396,7 @@ impl Inner {
                 if self.xks_key_in_use(&self.keys.read(), &id, &xks_key_id) {
                     return Err(super::external::already_in_use(&xks_key_id));
                 }
-                self.xks_create_key(&cfg, &xks_key_id, arn)?;
+                self.xks_create_key(&cfg, &id, &xks_key_id, arn)?;
                 let material = KeyMaterial::from_bytes(self.rng.array());
                 Ok((
                     Backing::External {
@@ -404,6 +447,54 @@ impl Inner {
             }
         };
         self.cloudhsm_random(&cfg, n)
+    }
+
+    /// UpdateCustomKeyStore's checks, in order: the store exists, its
+    /// connection state allows the fields given, the new name is free, then
+    /// the backend's rules. Returns the new backend settings; changes nothing.
+    fn plan_update(
+        &self,
+        table: &StoreTable,
+        req: &UpdateCustomKeyStoreRequest,
+    ) -> Result<StoreBackend> {
+        let store = table
+            .get(&req.custom_key_store_id)
+            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+        let connected_ok = match &store.backend {
+            StoreBackend::CloudHsm(_) => {
+                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
+            }
+            StoreBackend::External(_) => {
+                req.xks_proxy_uri_endpoint.is_none()
+                    && req.xks_proxy_connectivity.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
+                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
+            }
+        };
+        let op = if connected_ok {
+            StoreOperation::UpdateWhileConnectedAllowed
+        } else {
+            StoreOperation::UpdateDisconnectedOnly
+        };
+        store::check(op, store.state, store.id.as_str())?;
+        if let Some(name) = &req.new_custom_key_store_name
+            && table
+                .by_name(name)
+                .is_some_and(|other| other.id != store.id)
+        {
+            return Err(kms_err!(
+                CustomKeyStoreNameInUse,
+                "A custom key store named '{name}' already exists. Choose another name."
+            ));
+        }
+        Ok(match &store.backend {
+            StoreBackend::CloudHsm(cfg) => {
+                StoreBackend::CloudHsm(self.cloudhsm_update(store, cfg, req, table)?)
+            }
+            StoreBackend::External(cfg) => {
+                StoreBackend::External(self.xks_update(store, cfg, req, table)?)
+            }
+        })
     }
 
     fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
@@ -471,23 +562,22 @@ impl Kms {
             .custom_key_store_type
             .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
         inner.settle_stores();
+        if store_type == CustomKeyStoreType::ExternalKeyStore {
+            // KMS contacts the proxy (GetHealthStatus, PUBLIC_ENDPOINT only)
+            // once every other check has passed, with no lock held; the
+            // checks run again under the write lock below.
+            let cfg = {
+                let table = inner.stores.read();
+                check_new_store(&table, &req)?;
+                inner.xks_new_store(&req, &table)?
+            };
+            inner.xks_probe_new_store(&cfg, &req.custom_key_store_name)?;
+        }
         // Hold the table for the whole check-then-insert, so two concurrent
         // creates cannot both take the last slot or the same name
         // (upgradable: readers carry on while the store is committed).
         let table = inner.stores.upgradable_read();
-        if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
-            return Err(kms_err!(
-                LimitExceeded,
-                "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
-            ));
-        }
-        if table.by_name(&req.custom_key_store_name).is_some() {
-            return Err(kms_err!(
-                CustomKeyStoreNameInUse,
-                "A custom key store named '{}' already exists. Choose another name.",
-                req.custom_key_store_name
-            ));
-        }
+        check_new_store(&table, &req)?;
         let backend = match store_type {
             CustomKeyStoreType::AwsCloudhsm => {
                 StoreBackend::CloudHsm(inner.cloudhsm_new_store(&req, &table)?)
@@ -509,6 +599,7 @@ impl Kms {
                 .quotas
                 .custom_key_store_requests_per_second
                 .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+            connect_outcome: None,
         };
         inner.persist_new_store(&entry)?;
         RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
@@ -577,7 +668,27 @@ impl Kms {
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let inner = &*self.inner;
         inner.settle_stores();
-        let table = inner.stores.upgradable_read();
+        // External key stores: KMS's test request to the proxy is made before
+        // the lock is taken, and used only if the store's settings are still
+        // the ones probed (otherwise probe again).
+        // (Upgradable: readers carry on while the change is committed.)
+        let (table, xks_outcome) = loop {
+            let probe = inner.xks_connect_probe(custom_key_store_id);
+            let table = inner.stores.upgradable_read();
+            let store = table
+                .get(custom_key_store_id)
+                .ok_or_else(|| not_found(custom_key_store_id))?;
+            let mut xks_outcome = None;
+            if let StoreBackend::External(cfg) = &store.backend
+                && store.state == ConnectionState::Disconnected
+            {
+                match probe {
+                    Some((probed, outcome)) if probed == *cfg => xks_outcome = Some(outcome),
+                    _ => continue,
+                }
+            }
+            break (table, xks_outcome);
+        };
         let store = table
             .get(custom_key_store_id)
             .ok_or_else(|| not_found(custom_key_store_id))?;
@@ -592,7 +703,7 @@ impl Kms {
             StoreBackend::CloudHsm(cfg) => inner.cloudhsm_connect_precheck(cfg)?,
             StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
         }
-        inner.finish_or_schedule(table, custom_key_store_id, next)
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome)
     }
 
     /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
@@ -611,73 +722,71 @@ impl Kms {
         else {
             return Ok(());
         };
-        inner.finish_or_schedule(table, custom_key_store_id, next)
+        inner.finish_or_schedule(table, custom_key_store_id, next, None)
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
     /// credential and the URI path) may change while CONNECTED or
     /// DISCONNECTED; everything else needs DISCONNECTED.
+    ///
+    /// For an external key store KMS also asks the proxy for its health with
+    /// the new settings. That call is made once every check has passed and
+    /// with no lock held; the update is applied only if the store did not
+    /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
         let inner = &*self.inner;
         if let Some(name) = &req.new_custom_key_store_name {
             check_name("newCustomKeyStoreName", name)?;
         }
         inner.settle_stores();
-        let table = inner.stores.upgradable_read();
-        let store = table
-            .get(&req.custom_key_store_id)
-            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
-        let connected_ok = match &store.backend {
-            StoreBackend::CloudHsm(_) => {
-                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
+        loop {
+            let snapshot = {
+                let table = inner.stores.read();
+                let store = table
+                    .get(&req.custom_key_store_id)
+                    .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+                match &store.backend {
+                    StoreBackend::External(old) => {
+                        let StoreBackend::External(new) = inner.plan_update(&table, &req)? else {
+                            return Err(Error::internal("store type changed"));
+                        };
+                        Some((old.clone(), store.state, new))
+                    }
+                    StoreBackend::CloudHsm(_) => None,
+                }
+            };
+            if let Some((old, state, new)) = &snapshot {
+                inner.xks_probe_update(&req.custom_key_store_id, *state, old, new)?;
             }
-            StoreBackend::External(_) => {
-                req.xks_proxy_uri_endpoint.is_none()
-                    && req.xks_proxy_connectivity.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
+            // Upgradable: readers carry on while the change is committed.
+            let table = inner.stores.upgradable_read();
+            let backend = inner.plan_update(&table, &req)?;
+            let store = table
+                .get(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let (StoreBackend::External(current), Some((old, state, _))) =
+                (&store.backend, &snapshot)
+                && (current != old || store.state != *state)
+            {
+                continue;
             }
-        };
-        let op = if connected_ok {
-            StoreOperation::UpdateWhileConnectedAllowed
-        } else {
-            StoreOperation::UpdateDisconnectedOnly
-        };
-        store::check(op, store.state, store.id.as_str())?;
-        if let Some(name) = &req.new_custom_key_store_name
-            && table
-                .by_name(name)
-                .is_some_and(|other| other.id != store.id)
-        {
-            return Err(kms_err!(
-                CustomKeyStoreNameInUse,
-                "A custom key store named '{name}' already exists. Choose another name."
-            ));
+            inner.persist_store(
+                store,
+                store.state,
+                store.transition_due,
+                &backend,
+                req.new_custom_key_store_name.as_deref(),
+            )?;
+            let mut table = RwLockUpgradableReadGuard::upgrade(table);
+            let store = table
+                .get_mut(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let Some(name) = &req.new_custom_key_store_name {
+                store.name.clone_from(name);
+            }
+            store.backend = backend;
+            return Ok(());
         }
-        let backend = match &store.backend {
-            StoreBackend::CloudHsm(cfg) => {
-                StoreBackend::CloudHsm(inner.cloudhsm_update(store, cfg, &req, &table)?)
-            }
-            StoreBackend::External(cfg) => {
-                StoreBackend::External(inner.xks_update(store, cfg, &req, &table)?)
-            }
-        };
-        inner.persist_store(
-            store,
-            store.state,
-            store.transition_due,
-            &backend,
-            req.new_custom_key_store_name.as_deref(),
-        )?;
-        let mut table = RwLockUpgradableReadGuard::upgrade(table);
-        let store = table
-            .get_mut(&req.custom_key_store_id)
-            .ok_or_else(|| Error::internal("store vanished under the write lock"))?;
-        if let Some(name) = req.new_custom_key_store_name {
-            store.name = name;
-        }
-        store.backend = backend;
-        Ok(())
     }
 
     /// DeleteCustomKeyStore: only a DISCONNECTED store that holds no KMS keys

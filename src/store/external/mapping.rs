@@ -3,14 +3,6 @@
 //! proxy's `errorMessage` never reaches a KMS caller: messages are built
 //! here from the error kind alone.
 
-#![cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "called by the KMS facade, which a later step adds"
-    )
-)]
-
 use super::error::XksError;
 use super::network::VpcEndpointServiceError;
 use crate::error::{Error, kms_err};

@@ -1,36 +1,24 @@
 //! Key management (aliases, tags, key policies, descriptions) on keys of
 //! every origin, and on keys that are Unavailable because their custom key
-//! store is disconnected.
-//!
-//! CloudHSM and external key store keys cannot be created through the
-//! public API yet, so these crate-internal tests put such keys (and a
-//! CONNECTED store for them) straight into the tables. Once CreateKey makes
-//! them, the same scenarios belong in the integration tests.
+//! store is disconnected — all through the public API.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail loudly"
-)]
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use parking_lot::{Mutex, RwLock};
-
-use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, XksStore};
-use super::*;
-use crate::clock::ManualClock;
-use crate::crypto::KeyMaterial;
-use crate::ids::{ClusterId, XksKeyId};
-use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
-use crate::store::{ConnectionState, XksProxyConnectivityType};
+use kms_keystore::kms::*;
+use kms_keystore::store::external::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
+use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
+use kms_keystore::{KeyState, Kms, KmsConfig, ManualClock, OriginType, Result, Tag};
 
 const ORIGINS: [OriginType; 3] = [
     OriginType::AwsKms,
     OriginType::AwsCloudHsm,
     OriginType::ExternalKeyStore,
 ];
+
+const ACCESS_KEY_ID: &str = "ABCDEFGHIJKLMNOPQRST";
 
 fn kms() -> Kms {
     Kms::new(
@@ -40,85 +28,78 @@ fn kms() -> Kms {
     )
 }
 
-/// Adds a CONNECTED store of the kind `origin` needs; returns its id.
-fn add_store(kms: &Kms, origin: OriginType) -> CustomKeyStoreId {
-    let id = CustomKeyStoreId::from_random_bytes(kms.inner.rng.array());
-    let backend = match origin {
-        OriginType::AwsCloudHsm => StoreBackend::CloudHsm(CloudHsmStore {
-            cluster_id: ClusterId::from_random_bytes([7; 11]),
-            trust_anchor_certificate: "customerCA".into(),
-            key_store_password: crate::store::cloudhsm::CuPassword::new("kmsPswd"),
-            cluster_certificate: "cluster certificate".into(),
-        }),
-        _ => StoreBackend::External(XksStore {
-            uri_endpoint: "https://xks.example.com".into(),
-            uri_path: "/kms/xks/v1".into(),
-            connectivity: XksProxyConnectivityType::PublicEndpoint,
-            vpc_endpoint_service_name: None,
-            vpc_endpoint_service_owner: None,
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY0000".into(),
-        }),
+/// A CONNECTED store of the kind `origin` needs; returns its id.
+fn add_store(kms: &Kms, origin: OriginType) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let req = match origin {
+        OriginType::AwsCloudHsm => {
+            let (cluster, trust_anchor) = kms
+                .cloudhsm()
+                .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
+                .unwrap();
+            CreateCustomKeyStoreRequest {
+                custom_key_store_name: format!("hsm-{n}"),
+                cloud_hsm_cluster_id: Some(cluster.to_string()),
+                trust_anchor_certificate: Some(trust_anchor),
+                key_store_password: Some("kmsPswd".into()),
+                ..Default::default()
+            }
+        }
+        _ => {
+            let endpoint = format!("https://xks{n}.example.com");
+            let secret = "s".repeat(43);
+            let ekm = InMemoryExternalKeyManager::new(
+                XksProxyUri::new(&endpoint, "/kms/xks/v1").unwrap(),
+                XksCredential::new(ACCESS_KEY_ID, &secret).unwrap(),
+                None,
+            );
+            ekm.add_aes_key("external-key-1").unwrap();
+            kms.xks_network().attach(&endpoint, Arc::new(ekm));
+            CreateCustomKeyStoreRequest {
+                custom_key_store_name: format!("xks-{n}"),
+                custom_key_store_type: Some(CustomKeyStoreType::ExternalKeyStore),
+                xks_proxy_uri_endpoint: Some(endpoint),
+                xks_proxy_uri_path: Some("/kms/xks/v1".into()),
+                xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
+                xks_proxy_authentication_credential: Some(XksProxyAuthenticationCredential {
+                    access_key_id: ACCESS_KEY_ID.into(),
+                    raw_secret_access_key: secret.into(),
+                }),
+                ..Default::default()
+            }
+        }
     };
-    kms.inner.stores.write().stores.push(StoreEntry {
-        id: id.clone(),
-        name: format!("store-{id}"),
-        creation_date: kms.now(),
-        state: ConnectionState::Connected,
-        transition_due: None,
-        backend,
-        bucket: None::<Mutex<_>>,
-    });
+    let id = kms
+        .create_custom_key_store(req)
+        .unwrap()
+        .custom_key_store_id
+        .to_string();
+    kms.connect_custom_key_store(&id).unwrap();
     id
-}
-
-fn set_store_state(kms: &Kms, id: &CustomKeyStoreId, state: ConnectionState) {
-    if let Some(s) = kms.inner.stores.write().get_mut(id.as_str()) {
-        s.state = state;
-    }
 }
 
 /// A key of `origin`, Enabled; custom key store keys get their own
 /// CONNECTED store. Returns the key id and its store, if any.
-fn key_of(kms: &Kms, origin: OriginType) -> (String, Option<CustomKeyStoreId>) {
+fn key_of(kms: &Kms, origin: OriginType) -> (String, Option<String>) {
     if origin == OriginType::AwsKms {
         let key = kms.create_key(CreateKeyRequest::default()).unwrap();
         return (key.key_metadata.key_id.to_string(), None);
     }
     let store = add_store(kms, origin);
-    let inner = &kms.inner;
-    let id = inner.new_key_id();
-    let (backing, material) = match origin {
-        OriginType::AwsCloudHsm => (
-            Backing::CloudHsm {
-                store: store.clone(),
-            },
-            None,
-        ),
-        _ => (
-            Backing::External {
-                store: store.clone(),
-                xks_key_id: "external-key-1".parse::<XksKeyId>().unwrap(),
-            },
-            Some(KeyMaterial::from_bytes(inner.rng.array())),
-        ),
-    };
-    let entry = Arc::new(KeyEntry {
-        id,
-        arn: inner.key_arn(&id),
-        creation_date: inner.clock.now(),
-        backing,
-        cipher: material.as_ref().map(crate::crypto::Cipher::new),
-        material,
-        state: RwLock::new(KeyMutable {
-            lifecycle: KeyLifecycle::Enabled,
-            description: String::new(),
-            tags: Vec::new(),
-            policy: None,
-        }),
-    });
-    inner.keys.write().insert(entry);
-    (id.to_string(), Some(store))
+    let key = kms
+        .create_key(CreateKeyRequest {
+            origin: Some(origin),
+            custom_key_store_id: Some(store.clone()),
+            xks_key_id: (origin == OriginType::ExternalKeyStore).then(|| "external-key-1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    (key.key_metadata.key_id.to_string(), Some(store))
+}
+
+fn disconnect(kms: &Kms, store: &str) {
+    kms.disconnect_custom_key_store(store).unwrap();
 }
 
 fn state_of(kms: &Kms, key: &str) -> KeyState {
@@ -219,7 +200,7 @@ fn keys_unavailable_in_a_disconnected_store_can_still_be_managed() {
     for origin in [OriginType::AwsCloudHsm, OriginType::ExternalKeyStore] {
         let (key, store) = key_of(&kms, origin);
         let store = store.unwrap();
-        set_store_state(&kms, &store, ConnectionState::Disconnected);
+        disconnect(&kms, &store);
         assert_eq!(state_of(&kms, &key), KeyState::Unavailable, "{origin}");
         // The key-state table lets every management operation run on an
         // Unavailable key.
@@ -258,7 +239,7 @@ fn a_key_pending_deletion_in_a_disconnected_store_keeps_the_pending_deletion_rul
             pending_window_in_days: Some(7),
         })
         .unwrap();
-        set_store_state(&kms, &store.unwrap(), ConnectionState::Disconnected);
+        disconnect(&kms, &store.unwrap());
         assert_eq!(state_of(&kms, &key), KeyState::PendingDeletion);
         let code = |r: Result<()>| r.unwrap_err().code();
         assert_eq!(
