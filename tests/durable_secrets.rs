@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod durable;
+#[allow(unreachable_pub, reason = "shared test module")]
+mod xks;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -65,7 +67,8 @@ fn seeded_stream(seed: u64, words: usize) -> Vec<u8> {
 /// A seeded durable Kms with every kind of secret in it: AWS_KMS keys, a
 /// CloudHSM store created with the planted password (not connected, so the
 /// password is stored as given), a connected store with a key in its
-/// cluster, a planted description, tag and policy.
+/// cluster, a connected external key store created with the planted XKS
+/// secret access key and a key in it, a planted description, tag and policy.
 fn populate(path: &Path, clock: &ManualClock) -> Vec<(String, Vec<u8>)> {
     let kms = Kms::open(config(path, clock).with_seed(SEED)).unwrap();
     let mut blobs = Vec::new();
@@ -125,6 +128,10 @@ fn populate(path: &Path, clock: &ManualClock) -> Vec<(String, Vec<u8>)> {
             blobs.push((k.clone(), encrypt(&kms, &k, b"cloudhsm key")));
         }
     }
+    let (store, _ekm) = xks::connected_store(&kms);
+    let arn = xks::xks_key(&kms, &store, xks::EXTERNAL_KEY);
+    let k = arn.rsplit('/').next().unwrap().to_owned();
+    blobs.push((k.clone(), encrypt(&kms, &k, b"external key store key")));
     blobs
 }
 
@@ -173,6 +180,7 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
     }
     // The planted secrets and the root key are absent.
     for planted in [
+        xks::SECRET,
         PLANTED_PASSWORD,
         PLANTED_DESCRIPTION,
         PLANTED_TAG,
@@ -188,6 +196,7 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
 
     // And the file still holds it all for the root key's owner.
     let kms = Kms::open(config(&path, &clock).with_seed(SEED)).unwrap();
+    let _ekm = xks::proxy(&kms);
     for (_, blob) in &blobs {
         decrypt(&kms, blob);
     }
