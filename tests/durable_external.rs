@@ -35,7 +35,10 @@ fn an_external_key_store_and_its_keys_survive_a_restart() {
     assert_eq!(xks::describe(&kms, &store), before);
     assert_eq!(before.connection_state, ConnectionStateType::Connected);
     let meta = kms.describe_key(&key).unwrap().key_metadata;
-    assert_eq!(meta.xks_key_configuration.unwrap().id.to_string(), EXTERNAL_KEY);
+    assert_eq!(
+        meta.xks_key_configuration.unwrap().id.to_string(),
+        EXTERNAL_KEY
+    );
     // Until the caller attaches its external key manager again, the proxy
     // cannot be reached.
     assert_eq!(
@@ -90,6 +93,9 @@ fn a_rotated_xks_credential_is_the_one_that_survives() {
     );
     let key = xks::xks_key(&kms, &store, EXTERNAL_KEY);
     let blob = xks::encrypt(&kms, &key, "with the new credential").unwrap();
-    assert_eq!(xks::decrypt(&kms, &blob).unwrap(), b"with the new credential");
+    assert_eq!(
+        xks::decrypt(&kms, &blob).unwrap(),
+        b"with the new credential"
+    );
     let _ = ENDPOINT;
 }

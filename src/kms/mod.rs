@@ -17,6 +17,11 @@
 //! key id, and releases it before looking the key up.
 //! The hot path takes the key table's read lock only to clone an `Arc` of the
 //! key, then the key's read lock to check its state.
+//! Writers of the key table, the aliases, a key's state, the stores and the
+//! clusters take the *upgradable* read lock, check, commit to durable
+//! storage (see `persist.rs`), and only then upgrade to apply: no write lock
+//! (and no plain read lock) is held across a disk commit, so the hot path
+//! never waits for the disk.
 
 mod aliases;
 mod cloudhsm;

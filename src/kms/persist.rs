@@ -50,7 +50,7 @@ use super::{Backing, Inner, KeyEntry, KeyMutable, Kms, KmsConfig};
 impl Kms {
     /// Opens a service on the storage `config` names: a durable one
     /// (cargo feature `durable`) on the file given to
-    /// [`KmsConfig::with_durable_storage`](KmsConfig::with_durable_storage),
+    /// `KmsConfig::with_durable_storage`,
     /// restoring everything it holds, or, without durable storage, a new
     /// service in memory (as [`Kms::new`]).
     ///

@@ -3,15 +3,15 @@
 //! - **In memory** (the default, [`Kms::new`](crate::Kms::new)): nothing is
 //!   written anywhere; every hook below is a no-op and costs one branch.
 //! - **Durable** (cargo feature `durable`, [`Kms::open`](crate::Kms::open)
-//!   with [`KmsConfig::with_durable_storage`](crate::KmsConfig::with_durable_storage)):
+//!   with `KmsConfig::with_durable_storage`):
 //!   an embedded [redb](https://docs.rs/redb) database file. Every
 //!   successful mutating call commits one ACID write transaction before it
 //!   returns; a crash leaves the state before or after the call, never a mix.
 //!
-//! What lives here: the [`Batch`] of record writes an operation commits, the
-//! tables, the [`records`] (plain serde data), and the durable backend with
-//! its sealing: every record value is encrypted with AES-256-GCM under a
-//! data key, which is itself sealed under the caller's [`RootKey`]. The
+//! What lives here: the batch of record writes an operation commits, the
+//! tables, the records (plain serde data), and the durable backend with its
+//! sealing: every record value is encrypted with AES-256-GCM under a data
+//! key, which is itself sealed under the caller's `RootKey`. The
 //! service layer decides *what* to write and *when*; this module only *how*.
 //!
 //! The service applies a change in memory only after its batch committed
