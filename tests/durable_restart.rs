@@ -410,4 +410,35 @@ fn kms_new_stays_in_memory() {
         kms.rotate_root_key(durable::root()).unwrap_err().kind(),
         ErrorCode::UnsupportedOperation
     );
+    assert_eq!(
+        kms.backup(dir.join("copy.redb")).unwrap_err().kind(),
+        ErrorCode::UnsupportedOperation
+    );
+}
+
+#[test]
+fn a_backup_taken_while_running_opens_with_the_state_of_its_moment() {
+    let dir = temp_dir("backup");
+    let path = dir.join("kms.redb");
+    let copy = dir.join("backup.redb");
+    let clock = ManualClock::default();
+    let kms = open(&path, &clock);
+    let before = new_key(&kms);
+    let blob = encrypt(&kms, &before, b"backed up");
+    kms.backup(&copy).unwrap();
+    let after = new_key(&kms);
+    assert_eq!(
+        kms.backup(&copy).unwrap_err().kind(),
+        ErrorCode::Validation,
+        "an existing file is not overwritten"
+    );
+    drop(kms);
+    let restored = open(&copy, &clock);
+    assert_eq!(decrypt(&restored, &blob), b"backed up");
+    assert_eq!(
+        restored.describe_key(&after).unwrap_err().kind(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(restored.storage_path(), Some(copy.as_path()));
+    let _ = config;
 }

@@ -371,6 +371,26 @@ impl Kms {
         }
     }
 
+    /// Backs the durable store up to a new file at `dest`: a consistent
+    /// copy of everything as of one moment, taken while the service keeps
+    /// running (writers are not held up). The copy is sealed under the
+    /// current root key; open it like the original (after moving it into
+    /// place) with [`Kms::open`].
+    ///
+    /// # Errors
+    /// `UnsupportedOperationException` for a Kms in memory;
+    /// `ValidationException` if `dest` exists; `KMSInternalException` if
+    /// the copy cannot be written.
+    pub fn backup(&self, dest: impl AsRef<Path>) -> Result<()> {
+        match self.inner.storage.backend() {
+            Some(db) => db.backup(dest.as_ref()),
+            None => Err(kms_err!(
+                UnsupportedOperation,
+                "This Kms keeps its state in memory; there is nothing to back up. Open a durable one (KmsConfig::with_durable_storage, Kms::open)."
+            )),
+        }
+    }
+
     /// The durable store's file, or `None` for a Kms in memory.
     pub fn storage_path(&self) -> Option<&Path> {
         self.inner.storage.backend().map(Durable::path)

@@ -391,6 +391,50 @@ impl Durable {
         txn.commit().map_err(|e| db_error(path, e))
     }
 
+    /// Writes a consistent copy of the store — every record as of one
+    /// moment, still sealed under the same root key — to a new file at
+    /// `dest`. Runs on a read snapshot: writers are not held up.
+    ///
+    /// # Errors
+    /// `ValidationException` if `dest` exists; `KMSInternalException` if
+    /// it cannot be written (a partial file is removed).
+    pub(crate) fn backup(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(Error::validation(
+                "backupPath",
+                format_args!("{} already exists; give a new file", dest.display()),
+            ));
+        }
+        let result = (|| {
+            let snapshot = self
+                .db
+                .begin_read()
+                .map_err(|e| read_error(&self.path, e))?;
+            let copy = Database::create(dest).map_err(|e| db_error(dest, e))?;
+            let txn = copy.begin_write().map_err(|e| db_error(dest, e))?;
+            for table in Table::ALL {
+                let from = match snapshot.open_table(definition(table)) {
+                    Ok(t) => t,
+                    Err(TableError::TableDoesNotExist(_)) => continue,
+                    Err(e) => return Err(read_error(&self.path, e)),
+                };
+                let mut to = txn
+                    .open_table(definition(table))
+                    .map_err(|e| db_error(dest, e))?;
+                for item in from.iter().map_err(|e| read_error(&self.path, e))? {
+                    let (k, v) = item.map_err(|e| read_error(&self.path, e))?;
+                    to.insert(k.value(), v.value())
+                        .map_err(|e| db_error(dest, e))?;
+                }
+            }
+            txn.commit().map_err(|e| db_error(dest, e))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(dest);
+        }
+        result
+    }
+
     /// Re-seals every record under a fresh data key sealed under `new_root`,
     /// in one transaction. Until it commits, the old root key still opens
     /// the store; after, only `new_root` does.
