@@ -55,7 +55,8 @@ impl Kms {
     /// service in memory (as [`Kms::new`]).
     ///
     /// Only one `Kms` (in one process) may have a file open at a time; it is
-    /// closed when the last clone of the `Kms` is dropped.
+    /// closed when the last clone of the `Kms` (and of its
+    /// [`cloudhsm`](Kms::cloudhsm) handle) is dropped.
     ///
     /// # Errors
     /// `IncorrectKeyException` when the root key is not the one the file is
