@@ -483,14 +483,28 @@ impl CloudHsm {
     /// `CloudHsmInvalidRequestException` when `subnets` is empty, names a
     /// subnet twice, or has an empty subnet id or Availability Zone.
     pub fn create_cluster(&self, subnets: &[(&str, &str)]) -> Result<ClusterId> {
-        let cluster = self.new_cluster(subnets)?;
+        self.create_cluster_as(None, subnets)
+    }
+
+    /// [`CloudHsm::create_cluster`] with a chosen cluster id (`None`: a
+    /// random one), for fixtures that name their clusters.
+    ///
+    /// # Errors
+    /// As [`CloudHsm::create_cluster`]; `CloudHsmInvalidRequestException`
+    /// when a cluster has that id already.
+    pub fn create_cluster_as(
+        &self,
+        id: Option<&ClusterId>,
+        subnets: &[(&str, &str)],
+    ) -> Result<ClusterId> {
+        let cluster = self.new_cluster(id, subnets)?;
         let id = cluster.id.clone();
         self.insert_cluster(cluster)?;
         Ok(id)
     }
 
     /// A new UNINITIALIZED cluster (not yet added): CreateCluster's checks.
-    fn new_cluster(&self, subnets: &[(&str, &str)]) -> Result<Cluster> {
+    fn new_cluster(&self, id: Option<&ClusterId>, subnets: &[(&str, &str)]) -> Result<Cluster> {
         let mut map = BTreeMap::new();
         for (i, (subnet_id, az)) in subnets.iter().enumerate() {
             if subnet_id.is_empty() || az.is_empty() {
@@ -519,7 +533,10 @@ impl CloudHsm {
                 "A cluster needs at least one subnet (SubnetIds)."
             ));
         }
-        let id = ClusterId::from_random_bytes(self.0.rng.array());
+        let id = match id {
+            Some(id) => id.clone(),
+            None => ClusterId::from_random_bytes(self.0.rng.array()),
+        };
         let cluster = Cluster {
             id: id.clone(),
             state: ClusterState::Uninitialized,
@@ -684,6 +701,21 @@ impl CloudHsm {
         source: &ClusterId,
         subnets: &[(&str, &str)],
     ) -> Result<ClusterId> {
+        self.create_cluster_from_backup_as(None, source, subnets)
+    }
+
+    /// [`CloudHsm::create_cluster_from_backup`] with a chosen cluster id
+    /// (`None`: a random one).
+    ///
+    /// # Errors
+    /// As [`CloudHsm::create_cluster_from_backup`] and
+    /// [`CloudHsm::create_cluster_as`].
+    pub fn create_cluster_from_backup_as(
+        &self,
+        id: Option<&ClusterId>,
+        source: &ClusterId,
+        subnets: &[(&str, &str)],
+    ) -> Result<ClusterId> {
         let src = {
             let clusters = self.0.clusters.read();
             let c = clusters.get(source).ok_or_else(|| {
@@ -697,7 +729,7 @@ impl CloudHsm {
             }
             c.clone()
         };
-        let mut c = self.new_cluster(subnets)?;
+        let mut c = self.new_cluster(id, subnets)?;
         c.certificate = src.certificate;
         c.lineage = src.lineage;
         c.users = src.users;

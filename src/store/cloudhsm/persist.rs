@@ -319,14 +319,28 @@ impl CloudHsm {
         )
     }
 
-    /// Adds a new cluster, durably.
+    /// Adds a new cluster, durably. A cluster with its id already there is
+    /// `CloudHsmInvalidRequestException`.
     pub(super) fn insert_cluster(&self, cluster: Cluster) -> Result<()> {
+        let exists = |id: &ClusterId| {
+            kms_err!(
+                CloudHsmInvalidRequest,
+                "Cluster {id} already exists. Choose another cluster id."
+            )
+        };
         let storage = &self.0.storage;
         if !storage.is_durable() {
-            self.0.clusters.write().insert(cluster.id.clone(), cluster);
+            let mut clusters = self.0.clusters.write();
+            if clusters.contains_key(&cluster.id) {
+                return Err(exists(&cluster.id));
+            }
+            clusters.insert(cluster.id.clone(), cluster);
             return Ok(());
         }
         let clusters = self.0.clusters.upgradable_read();
+        if clusters.contains_key(&cluster.id) {
+            return Err(exists(&cluster.id));
+        }
         let mut batch = Batch::new();
         cluster_writes(&cluster.id, None, Some(&cluster), &mut batch)?;
         storage.commit(batch)?;

@@ -1,0 +1,712 @@
+//! The server fixture: a JSON file that provisions what lives outside KMS —
+//! CloudHSM clusters (subnets, HSMs, crypto users, faults) and external key
+//! managers behind XKS proxies (URI, credential, external keys, faults) —
+//! so that an SDK can then drive KMS against them.
+//!
+//! Every member is optional except where noted; unknown members are an
+//! error (a typo should not silently provision something else).
+//!
+//! ```json
+//! {
+//!   "account_id": "111122223333",
+//!   "region": "us-west-2",
+//!   "seed": 7,
+//!   "cloudhsm_clusters": [
+//!     {
+//!       "name": "primary",
+//!       "id": "cluster-jw7qqa4ryqv",
+//!       "subnets": { "subnet-a6b10bd1": "us-west-2a", "subnet-b6b10bd2": "us-west-2b" },
+//!       "hsms": ["us-west-2a", { "availability_zone": "us-west-2b", "state": "ACTIVE" }],
+//!       "state": "ACTIVE",
+//!       "trust_anchor": "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n",
+//!       "users": [{ "name": "kmsuser", "password": "kmsPswd1", "two_factor": false }],
+//!       "faults": { "network_reachable": true }
+//!     },
+//!     { "name": "restored", "from_backup_of": "primary",
+//!       "subnets": { "subnet-c1": "us-west-2a", "subnet-c2": "us-west-2b" },
+//!       "hsms": ["us-west-2a", "us-west-2b"] }
+//!   ],
+//!   "external_key_managers": [
+//!     {
+//!       "uri_endpoint": "https://xks.example.com",
+//!       "uri_path": "/kms/xks/v1",
+//!       "credential": { "access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "…43 to 64 characters…" },
+//!       "keys": [{ "id": "bb8562717f809024" }, { "id": "rsa-key", "spec": "RSA_2048", "usages": ["SIGN", "VERIFY"] }],
+//!       "faults": { "unreachable": false }
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! # CloudHSM clusters (`cloudhsm_clusters`, provisioned in order)
+//!
+//! - `name`: a handle for `from_backup_of` (default: the id).
+//! - `id`: the cluster id, `cluster-` + 11–16 of `[2-7a-zA-Z]` (default:
+//!   random, deterministic with `seed`).
+//! - `subnets` (required): subnet id → Availability Zone.
+//! - `from_backup_of`: the `name` or `id` of an earlier cluster. The cluster
+//!   is restored from its backup: same cluster certificate and trust anchor
+//!   (so KMS sees shared backup history), a copy of its crypto users.
+//! - `hsms`: one entry per HSM, an Availability Zone (`"us-west-2a"`) or
+//!   `{"availability_zone", "state"}` with an HsmState (default ACTIVE). Two
+//!   entries in one zone give HSMs all in one Availability Zone.
+//! - `state`: the cluster state at the end (default ACTIVE). `UNINITIALIZED`
+//!   skips initialization (no users allowed then); `INITIALIZED` is an
+//!   initialized cluster that is not active; any other ClusterState is set
+//!   as it is after provisioning.
+//! - `trust_anchor`: the content of `customerCA.crt` (default: a generated
+//!   PEM, reported in [`Provisioned`]). Not allowed with `from_backup_of`.
+//! - `users`: crypto users `{name, password, two_factor, locked_out,
+//!   logged_in_elsewhere}`. Leave out `kmsuser` to model a missing kmsuser;
+//!   `two_factor: true` models kmsuser with 2FA. In a restored cluster an
+//!   inherited user's entry changes its password (and sets the switches).
+//! - `faults`: `deleted_subnets` [subnet ids], `subnet_free_addresses`
+//!   {subnet id → count}, `security_group` {`inbound`, `outbound`},
+//!   `network_reachable` (default true), `internal_error` (default false).
+//!
+//! # External key managers (`external_key_managers`)
+//!
+//! - `uri_endpoint` (required) and `uri_path` (default `/kms/xks/v1`): where
+//!   the proxy listens; CreateCustomKeyStore names the same two.
+//! - `credential` (required): `access_key_id` (20–30 of `[A-Z2-7]`) and
+//!   `secret_access_key` (43–64 of `[a-zA-Z0-9/+=]`), the credential the
+//!   proxy accepts.
+//! - `keys`: `{id, spec, usages, status}`; spec an XKS key spec (default
+//!   `AES_256`), usages (default `["ENCRYPT", "DECRYPT"]`), status
+//!   `ENABLED` (default) or `DISABLED`.
+//! - `vpc_endpoint_service`: `{name, not_found, invalid_configuration}`, a
+//!   VPC endpoint service in front of this proxy.
+//! - `faults`: `unreachable`, `invalid_tls`, `malformed_response`,
+//!   `throttling`, `access_denied`, `internal_error` (booleans),
+//!   `ekm_health` (`ACTIVE`, `DEGRADED` or `UNAVAILABLE`), `latency_ms`
+//!   (simulated round trip; above 250 the proxy times out).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{ClusterId, HsmId, XksKeyId};
+use crate::kms::{Kms, KmsConfig};
+use crate::store::cloudhsm::{CloudHsm, ClusterState, HsmState};
+use crate::store::external::{
+    EkmHealthStatus, InMemoryExternalKeyManager, Latency, VpcEndpointService, XksCredential,
+    XksKeySpec, XksKeyStatus, XksKeyUsage, XksNetwork, XksProxyUri,
+};
+
+/// A parsed fixture file. See the [module docs](self) for the format.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Fixture {
+    /// The account (12 digits); default `111122223333`.
+    pub account_id: Option<String>,
+    /// The Region; default `us-west-2`.
+    pub region: Option<String>,
+    /// Makes ids, key material and ciphertexts deterministic.
+    pub seed: Option<u64>,
+    /// CloudHSM clusters, provisioned in order.
+    #[serde(default)]
+    pub cloudhsm_clusters: Vec<ClusterFixture>,
+    /// External key managers, each behind its XKS proxy.
+    #[serde(default)]
+    pub external_key_managers: Vec<ExternalKeyManagerFixture>,
+}
+
+/// One CloudHSM cluster.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClusterFixture {
+    /// A handle for `from_backup_of`.
+    pub name: Option<String>,
+    /// A fixed cluster id.
+    pub id: Option<String>,
+    /// Subnet id → Availability Zone.
+    pub subnets: BTreeMap<String, String>,
+    /// Restored from this earlier cluster's backup (its `name` or `id`).
+    pub from_backup_of: Option<String>,
+    /// The HSMs.
+    #[serde(default)]
+    pub hsms: Vec<HsmFixture>,
+    /// The state at the end (default ACTIVE).
+    pub state: Option<ClusterState>,
+    /// The content of `customerCA.crt`.
+    pub trust_anchor: Option<String>,
+    /// Crypto users.
+    #[serde(default)]
+    pub users: Vec<UserFixture>,
+    /// Faults to switch on.
+    #[serde(default)]
+    pub faults: ClusterFaults,
+}
+
+/// One HSM: an Availability Zone, or a zone and a state.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum HsmFixture {
+    /// An ACTIVE HSM in this Availability Zone.
+    Zone(String),
+    /// An HSM in a zone, in a state.
+    Detailed {
+        /// Its Availability Zone.
+        availability_zone: String,
+        /// Its state (default ACTIVE).
+        #[serde(default)]
+        state: Option<HsmState>,
+    },
+}
+
+impl HsmFixture {
+    fn zone(&self) -> &str {
+        match self {
+            HsmFixture::Zone(az)
+            | HsmFixture::Detailed {
+                availability_zone: az,
+                ..
+            } => az,
+        }
+    }
+
+    fn state(&self) -> HsmState {
+        match self {
+            HsmFixture::Zone(_) => HsmState::Active,
+            HsmFixture::Detailed { state, .. } => state.unwrap_or(HsmState::Active),
+        }
+    }
+}
+
+/// One crypto user.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct UserFixture {
+    /// The user name (`kmsuser` for KMS).
+    pub name: String,
+    /// 7–32 alphanumeric characters. Optional only for an inherited user
+    /// whose password stays.
+    pub password: Option<crate::crypto::SecretString>,
+    /// Two-factor authentication (KMS cannot log in as such a kmsuser).
+    #[serde(default)]
+    pub two_factor: bool,
+    /// Locked out after too many failed logins.
+    #[serde(default)]
+    pub locked_out: bool,
+    /// Logged in somewhere other than KMS.
+    #[serde(default)]
+    pub logged_in_elsewhere: bool,
+}
+
+impl std::fmt::Debug for UserFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserFixture")
+            .field("name", &self.name)
+            .field("password", &self.password)
+            .field("two_factor", &self.two_factor)
+            .field("locked_out", &self.locked_out)
+            .field("logged_in_elsewhere", &self.logged_in_elsewhere)
+            .finish()
+    }
+}
+
+/// Faults of a cluster.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClusterFaults {
+    /// Subnets deleted from the VPC (connect: SUBNET_NOT_FOUND).
+    #[serde(default)]
+    pub deleted_subnets: Vec<String>,
+    /// Free addresses per subnet (0: INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET).
+    #[serde(default)]
+    pub subnet_free_addresses: BTreeMap<String, u32>,
+    /// The security group's TCP 2223-2225 rules.
+    pub security_group: Option<SecurityGroupFixture>,
+    /// Whether KMS can reach the cluster (default true).
+    pub network_reachable: Option<bool>,
+    /// Whether every call to the cluster fails inside it (default false).
+    #[serde(default)]
+    pub internal_error: bool,
+}
+
+/// The security group's rules.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SecurityGroupFixture {
+    /// The inbound TCP 2223-2225 rule from the group itself.
+    pub inbound: bool,
+    /// The outbound TCP 2223-2225 rule to the group itself.
+    pub outbound: bool,
+}
+
+/// One external key manager behind its XKS proxy.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExternalKeyManagerFixture {
+    /// `https://host` (no port, no path).
+    pub uri_endpoint: String,
+    /// Default `/kms/xks/v1`.
+    pub uri_path: Option<String>,
+    /// The credential the proxy accepts.
+    pub credential: CredentialFixture,
+    /// External keys.
+    #[serde(default)]
+    pub keys: Vec<ExternalKeyFixture>,
+    /// A VPC endpoint service in front of the proxy.
+    pub vpc_endpoint_service: Option<VpcEndpointServiceFixture>,
+    /// Faults to switch on.
+    #[serde(default)]
+    pub faults: ProxyFaults,
+}
+
+/// The proxy's SigV4 credential.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CredentialFixture {
+    /// 20–30 characters of `[A-Z2-7]`.
+    pub access_key_id: String,
+    /// 43–64 characters of `[a-zA-Z0-9/+=]`.
+    pub secret_access_key: crate::crypto::SecretString,
+}
+
+/// One external key.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExternalKeyFixture {
+    /// The external key id.
+    pub id: String,
+    /// Default `AES_256`.
+    pub spec: Option<XksKeySpec>,
+    /// Default `["ENCRYPT", "DECRYPT"]`.
+    pub usages: Option<Vec<XksKeyUsage>>,
+    /// Default `ENABLED`.
+    pub status: Option<XksKeyStatus>,
+}
+
+/// A VPC endpoint service.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct VpcEndpointServiceFixture {
+    /// The service name, `com.amazonaws.vpce.<region>.vpce-svc-…`.
+    pub name: String,
+    /// The service is missing (or KMS lacks permission).
+    #[serde(default)]
+    pub not_found: bool,
+    /// The service breaks a requirement.
+    #[serde(default)]
+    pub invalid_configuration: bool,
+}
+
+/// Faults of a proxy.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ProxyFaults {
+    /// Nothing listens.
+    #[serde(default)]
+    pub unreachable: bool,
+    /// The TLS handshake fails.
+    #[serde(default)]
+    pub invalid_tls: bool,
+    /// Every answer is malformed.
+    #[serde(default)]
+    pub malformed_response: bool,
+    /// Every call is throttled.
+    #[serde(default)]
+    pub throttling: bool,
+    /// The proxy denies every call.
+    #[serde(default)]
+    pub access_denied: bool,
+    /// Every call fails inside the proxy.
+    #[serde(default)]
+    pub internal_error: bool,
+    /// The health of every external key manager of the fleet.
+    pub ekm_health: Option<EkmHealthStatus>,
+    /// Simulated round trip in milliseconds (KMS gives up after 250).
+    pub latency_ms: Option<u64>,
+}
+
+/// What a fixture provisioned: ids chosen at random and generated trust
+/// anchors, for the caller to report.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Provisioned {
+    /// The clusters, in fixture order.
+    pub cloudhsm_clusters: Vec<ProvisionedCluster>,
+    /// The external key managers, in fixture order.
+    pub external_key_managers: Vec<ProvisionedProxy>,
+}
+
+/// A provisioned cluster.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProvisionedCluster {
+    /// Its fixture name (or id).
+    pub name: String,
+    /// Its id.
+    pub cluster_id: ClusterId,
+    /// Its HSMs, in fixture order.
+    pub hsm_ids: Vec<HsmId>,
+    /// The trust anchor (`customerCA.crt`), if it was initialized.
+    pub trust_anchor: Option<String>,
+}
+
+/// A provisioned proxy.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProvisionedProxy {
+    /// Its endpoint.
+    pub uri_endpoint: String,
+    /// Its path.
+    pub uri_path: String,
+    /// Its external keys.
+    pub keys: Vec<XksKeyId>,
+}
+
+/// A fixture error: `ValidationException` naming where in the file.
+fn at(path: &str, err: Error) -> Error {
+    Error::Validation {
+        message: format!("fixture {path}: {}: {}", err.code(), err.message()),
+    }
+}
+
+fn invalid(path: &str, message: &str) -> Error {
+    Error::Validation {
+        message: format!("fixture {path}: {message}"),
+    }
+}
+
+/// A PEM certificate standing for a generated `customerCA.crt`.
+fn generated_trust_anchor(label: &str) -> String {
+    let body =
+        crate::base64_blob::encode(format!("kms-keystore customerCA for {label}").as_bytes());
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+impl Fixture {
+    /// Parses a fixture file's content.
+    ///
+    /// # Errors
+    /// `SerializationException` for text that is not a fixture (bad JSON,
+    /// an unknown member, a wrong type or enum value), with the position.
+    pub fn from_json(text: &str) -> Result<Fixture> {
+        serde_json::from_str(text).map_err(|e| Error::Serialization {
+            message: format!("fixture: {e}"),
+        })
+    }
+
+    /// The KMS configuration the fixture asks for: account, Region, seed.
+    ///
+    /// # Errors
+    /// `ValidationException` for a bad account id or Region.
+    pub fn kms_config(&self) -> Result<KmsConfig> {
+        let config = KmsConfig::new(
+            self.account_id.as_deref().unwrap_or("111122223333"),
+            self.region.as_deref().unwrap_or("us-west-2"),
+        )
+        .map_err(|e| at("account_id/region", e))?;
+        Ok(match self.seed {
+            Some(seed) => config.with_seed(seed),
+            None => config,
+        })
+    }
+
+    /// A [`Kms`] as [`Fixture::kms_config`] says, with the fixture's
+    /// clusters in its CloudHSM service ([`Kms::cloudhsm`]) and its external
+    /// key managers on its XKS network ([`Kms::xks_network`]).
+    ///
+    /// # Errors
+    /// As [`Fixture::kms_config`] and [`Fixture::provision`].
+    pub fn build(&self) -> Result<(Kms, Provisioned)> {
+        let kms = Kms::new(self.kms_config()?);
+        let provisioned = self.provision(kms.cloudhsm(), kms.xks_network())?;
+        Ok((kms, provisioned))
+    }
+
+    /// Provisions the clusters in `cloudhsm` and attaches the external key
+    /// managers to `network`.
+    ///
+    /// # Errors
+    /// `ValidationException` naming the fixture entry whose provisioning
+    /// failed, and why. What was provisioned before it stays.
+    pub fn provision(&self, cloudhsm: &CloudHsm, network: &XksNetwork) -> Result<Provisioned> {
+        let mut out = Provisioned::default();
+        // By name and by id.
+        let mut known: BTreeMap<String, Known> = BTreeMap::new();
+        for (i, c) in self.cloudhsm_clusters.iter().enumerate() {
+            let path = format!("cloudhsm_clusters[{i}]");
+            let (cluster, users) = provision_cluster(cloudhsm, c, &known, &path)?;
+            let entry = Known {
+                id: cluster.cluster_id.clone(),
+                users,
+                trust_anchor: cluster.trust_anchor.clone(),
+            };
+            known.insert(cluster.cluster_id.to_string(), entry.clone());
+            known.insert(cluster.name.clone(), entry);
+            out.cloudhsm_clusters.push(cluster);
+        }
+        for (i, m) in self.external_key_managers.iter().enumerate() {
+            let path = format!("external_key_managers[{i}]");
+            let seed = self.seed.map(|s| s.wrapping_add(1 + i as u64));
+            out.external_key_managers
+                .push(provision_proxy(network, m, seed, &path)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A cluster provisioned earlier in the file.
+#[derive(Clone)]
+struct Known {
+    id: ClusterId,
+    users: BTreeSet<String>,
+    trust_anchor: Option<String>,
+}
+
+fn provision_cluster(
+    hsm: &CloudHsm,
+    c: &ClusterFixture,
+    known: &BTreeMap<String, Known>,
+    path: &str,
+) -> Result<(ProvisionedCluster, BTreeSet<String>)> {
+    let target = c.state.unwrap_or(ClusterState::Active);
+    let fixed_id: Option<ClusterId> =
+        c.id.as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| at(&format!("{path}.id"), e))?;
+    let subnets: Vec<(&str, &str)> = c
+        .subnets
+        .iter()
+        .map(|(s, az)| (s.as_str(), az.as_str()))
+        .collect();
+    let source = match &c.from_backup_of {
+        None => None,
+        Some(name) => Some(known.get(name).ok_or_else(|| {
+            invalid(
+                &format!("{path}.from_backup_of"),
+                &format!("no earlier cluster is named '{name}'"),
+            )
+        })?),
+    };
+    if source.is_some() && c.trust_anchor.is_some() {
+        return Err(invalid(
+            &format!("{path}.trust_anchor"),
+            "a restored cluster keeps its source's trust anchor; leave it out",
+        ));
+    }
+    if target == ClusterState::Uninitialized && (source.is_some() || !c.users.is_empty()) {
+        return Err(invalid(
+            &format!("{path}.state"),
+            "an UNINITIALIZED cluster has no backup history and no users",
+        ));
+    }
+    let id = match source {
+        Some(src) => hsm.create_cluster_from_backup_as(fixed_id.as_ref(), &src.id, &subnets),
+        None => hsm.create_cluster_as(fixed_id.as_ref(), &subnets),
+    }
+    .map_err(|e| at(path, e))?;
+    let mut hsm_ids = Vec::with_capacity(c.hsms.len());
+    for (j, h) in c.hsms.iter().enumerate() {
+        let hsm_id = hsm
+            .create_hsm(&id, h.zone())
+            .map_err(|e| at(&format!("{path}.hsms[{j}]"), e))?;
+        hsm_ids.push(hsm_id);
+    }
+    let mut users: BTreeSet<String> = source.map(|s| s.users.clone()).unwrap_or_default();
+    let mut trust_anchor = source.and_then(|s| s.trust_anchor.clone());
+    if target != ClusterState::Uninitialized {
+        // Initializing (and creating users) needs an ACTIVE HSM: borrow one
+        // when the fixture has none, and delete it afterwards.
+        let temporary = match hsm_ids.first() {
+            Some(_) => None,
+            None => {
+                let az = c.subnets.values().next().ok_or_else(|| {
+                    invalid(&format!("{path}.subnets"), "a cluster needs a subnet")
+                })?;
+                Some(hsm.create_hsm(&id, az).map_err(|e| at(path, e))?)
+            }
+        };
+        if source.is_none() {
+            let anchor = c
+                .trust_anchor
+                .clone()
+                .unwrap_or_else(|| generated_trust_anchor(id.as_str()));
+            hsm.initialize_cluster(&id, &anchor)
+                .map_err(|e| at(&format!("{path}.trust_anchor"), e))?;
+            hsm.activate_cluster(&id).map_err(|e| at(path, e))?;
+            trust_anchor = Some(anchor);
+        }
+        for (j, u) in c.users.iter().enumerate() {
+            provision_user(hsm, &id, u, &mut users, &format!("{path}.users[{j}]"))?;
+        }
+        if let Some(t) = temporary {
+            hsm.delete_hsm(&id, &t).map_err(|e| at(path, e))?;
+        }
+        if target != ClusterState::Active {
+            hsm.set_cluster_state(&id, target)
+                .map_err(|e| at(&format!("{path}.state"), e))?;
+        }
+    }
+    for (j, (h, hsm_id)) in c.hsms.iter().zip(&hsm_ids).enumerate() {
+        if h.state() != HsmState::Active {
+            hsm.set_hsm_state(&id, hsm_id, h.state())
+                .map_err(|e| at(&format!("{path}.hsms[{j}].state"), e))?;
+        }
+    }
+    apply_cluster_faults(hsm, &id, &c.faults, &format!("{path}.faults"))?;
+    let name = c.name.clone().unwrap_or_else(|| id.to_string());
+    Ok((
+        ProvisionedCluster {
+            name,
+            cluster_id: id,
+            hsm_ids,
+            trust_anchor,
+        },
+        users,
+    ))
+}
+
+fn provision_user(
+    hsm: &CloudHsm,
+    id: &ClusterId,
+    u: &UserFixture,
+    users: &mut BTreeSet<String>,
+    path: &str,
+) -> Result<()> {
+    if users.contains(&u.name) {
+        if u.two_factor {
+            return Err(invalid(
+                path,
+                "two-factor authentication cannot be added to an inherited user",
+            ));
+        }
+        if let Some(p) = &u.password {
+            hsm.change_password(id, &u.name, p.expose_secret())
+                .map_err(|e| at(path, e))?;
+        }
+    } else {
+        let password = u
+            .password
+            .as_ref()
+            .ok_or_else(|| invalid(path, "a new user needs a password"))?;
+        hsm.create_user(id, &u.name, password.expose_secret(), u.two_factor)
+            .map_err(|e| at(path, e))?;
+        users.insert(u.name.clone());
+    }
+    if u.locked_out {
+        hsm.lock_out_user(id, &u.name).map_err(|e| at(path, e))?;
+    }
+    if u.logged_in_elsewhere {
+        hsm.set_logged_in_elsewhere(id, &u.name, true)
+            .map_err(|e| at(path, e))?;
+    }
+    Ok(())
+}
+
+fn apply_cluster_faults(
+    hsm: &CloudHsm,
+    id: &ClusterId,
+    f: &ClusterFaults,
+    path: &str,
+) -> Result<()> {
+    for s in &f.deleted_subnets {
+        hsm.delete_subnet(id, s)
+            .map_err(|e| at(&format!("{path}.deleted_subnets"), e))?;
+    }
+    for (s, n) in &f.subnet_free_addresses {
+        hsm.set_subnet_free_addresses(id, s, *n)
+            .map_err(|e| at(&format!("{path}.subnet_free_addresses"), e))?;
+    }
+    if let Some(sg) = f.security_group {
+        hsm.set_security_group_rules(id, sg.inbound, sg.outbound)
+            .map_err(|e| at(&format!("{path}.security_group"), e))?;
+    }
+    if let Some(reachable) = f.network_reachable {
+        hsm.set_network_reachable(id, reachable)
+            .map_err(|e| at(&format!("{path}.network_reachable"), e))?;
+    }
+    if f.internal_error {
+        hsm.set_internal_error(id, true)
+            .map_err(|e| at(&format!("{path}.internal_error"), e))?;
+    }
+    Ok(())
+}
+
+fn provision_proxy(
+    network: &XksNetwork,
+    m: &ExternalKeyManagerFixture,
+    seed: Option<u64>,
+    path: &str,
+) -> Result<ProvisionedProxy> {
+    let uri = XksProxyUri::new(
+        &m.uri_endpoint,
+        m.uri_path.as_deref().unwrap_or("/kms/xks/v1"),
+    )
+    .map_err(|e| at(path, e))?;
+    let credential = XksCredential::new(
+        &m.credential.access_key_id,
+        m.credential.secret_access_key.expose_secret(),
+    )
+    .map_err(|e| at(&format!("{path}.credential"), e))?;
+    let manager = InMemoryExternalKeyManager::new(uri.clone(), credential, seed);
+    let mut keys = Vec::with_capacity(m.keys.len());
+    for (j, k) in m.keys.iter().enumerate() {
+        let usages = k
+            .usages
+            .clone()
+            .unwrap_or_else(|| vec![XksKeyUsage::Encrypt, XksKeyUsage::Decrypt]);
+        let key = manager
+            .add_key(
+                &k.id,
+                k.spec.unwrap_or(XksKeySpec::Aes256),
+                &usages,
+                k.status.unwrap_or(XksKeyStatus::Enabled),
+            )
+            .map_err(|e| at(&format!("{path}.keys[{j}]"), e))?;
+        keys.push(key);
+    }
+    let f = &m.faults;
+    manager.set_unreachable(f.unreachable);
+    manager.set_invalid_tls(f.invalid_tls);
+    manager.set_malformed_response(f.malformed_response);
+    manager.set_throttling(f.throttling);
+    manager.set_access_denied(f.access_denied);
+    manager.set_internal_error(f.internal_error);
+    if let Some(health) = f.ekm_health {
+        manager.set_ekm_health(health);
+    }
+    if let Some(ms) = f.latency_ms {
+        manager.set_latency(Latency::simulated(Duration::from_millis(ms)));
+    }
+    if let Some(v) = &m.vpc_endpoint_service {
+        network.register_vpc_endpoint_service(
+            &v.name,
+            VpcEndpointService {
+                endpoint: m.uri_endpoint.clone(),
+                not_found: v.not_found,
+                invalid_configuration: v.invalid_configuration,
+            },
+        );
+    }
+    network.attach(uri.endpoint(), Arc::new(manager));
+    Ok(ProvisionedProxy {
+        uri_endpoint: uri.endpoint().to_owned(),
+        uri_path: uri.path().to_owned(),
+        keys,
+    })
+}

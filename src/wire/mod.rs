@@ -1,0 +1,450 @@
+//! The AWS JSON 1.1 protocol, without the network: an `X-Amz-Target` and a
+//! JSON body in, an HTTP status and a JSON body out, exactly as AWS answers.
+//!
+//! What lives here: the [`Dispatcher`] (a table from operation name to a
+//! handler, one per service), the error body AWS writes, and the JSON
+//! [`fixture`] that provisions what lives outside KMS (CloudHSM clusters,
+//! external key managers) for the server binary. What does not: sockets,
+//! HTTP parsing or SigV4 — that is the `kms-keystore-server` binary (cargo
+//! feature `server`), a thin shell over [`Dispatcher::dispatch`].
+//!
+//! Two services are served, chosen by the target's prefix:
+//! `TrentService.<Operation>` (AWS KMS) and `BaldrApiService.<Operation>`
+//! (AWS CloudHSM v2, the operations a KMS user needs: DescribeClusters,
+//! CreateHsm, DeleteHsm).
+//!
+//! # Rules
+//!
+//! - Blobs are standard base64, timestamps epoch seconds (a number),
+//!   members PascalCase; members AWS leaves out are left out.
+//! - A success is HTTP 200 with the operation's output (`{}` for operations
+//!   without one).
+//! - An error is `{"__type": "<ExceptionName>", "message": "…"}` with
+//!   [`Error::http_status`] (400 for most, 500 for `KMSInternalException`).
+//! - A body that is not a JSON object, or a member of the wrong JSON type
+//!   (or a blob that is not base64), is `SerializationException`. An empty
+//!   body reads as `{}`; a `null` member reads as absent, as AWS does.
+//! - A missing required member, or a value outside the model's constraints
+//!   (an enum value, a length, a range), is `ValidationException` in AWS's
+//!   wording: `1 validation error detected: Value null at 'keyId' failed to
+//!   satisfy constraint: Member must not be null`.
+//! - An operation of the service's API model that this crate does not
+//!   implement is HTTP 501 with `UnsupportedOperationException` naming the
+//!   operation. A name that is not in the model, or an unknown target
+//!   prefix, is HTTP 400 `UnknownOperationException`, as AWS answers.
+//! - Unknown members are ignored (AWS ignores them too).
+//!
+//! ```
+//! use kms_keystore::{Kms, KmsConfig};
+//! use kms_keystore::wire::Dispatcher;
+//!
+//! let wire = Dispatcher::new(Kms::new(KmsConfig::default()));
+//! let created = wire.dispatch("TrentService.CreateKey", br#"{"Description":"demo"}"#);
+//! assert_eq!(created.status, 200);
+//! let key_id = created.json().unwrap()["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+//!
+//! let body = format!(r#"{{"KeyId":"{key_id}","Plaintext":"aGVsbG8="}}"#);
+//! let encrypted = wire.dispatch("TrentService.Encrypt", body.as_bytes());
+//! assert_eq!(encrypted.status, 200);
+//!
+//! let missing = wire.dispatch("TrentService.DescribeKey", br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}"#);
+//! assert_eq!(missing.status, 400);
+//! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
+//! ```
+
+mod cloudhsm_ops;
+pub mod fixture;
+mod kms_ops;
+mod model;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::kms::Kms;
+use crate::store::cloudhsm::CloudHsm;
+
+pub use fixture::{Fixture, Provisioned};
+
+/// The `Content-Type` of every request and response of the protocol.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The `X-Amz-Target` prefix of AWS KMS.
+pub const KMS_TARGET_PREFIX: &str = "TrentService";
+
+/// The `X-Amz-Target` prefix of AWS CloudHSM v2.
+pub const CLOUDHSMV2_TARGET_PREFIX: &str = "BaldrApiService";
+
+/// A service the dispatcher serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Service {
+    /// AWS KMS (`TrentService`).
+    Kms,
+    /// AWS CloudHSM v2 (`BaldrApiService`).
+    CloudHsmV2,
+}
+
+impl Service {
+    /// Every service, in a fixed order.
+    pub const fn values() -> &'static [Service] {
+        &[Service::Kms, Service::CloudHsmV2]
+    }
+
+    /// The service's `X-Amz-Target` prefix.
+    pub const fn target_prefix(self) -> &'static str {
+        match self {
+            Service::Kms => KMS_TARGET_PREFIX,
+            Service::CloudHsmV2 => CLOUDHSMV2_TARGET_PREFIX,
+        }
+    }
+
+    /// The service whose target prefix is `prefix`.
+    pub fn from_target_prefix(prefix: &str) -> Option<Service> {
+        Service::values()
+            .iter()
+            .copied()
+            .find(|s| s.target_prefix() == prefix)
+    }
+
+    /// The operations this crate routes for the service, in name order.
+    pub fn routed_operations(self) -> impl Iterator<Item = &'static str> {
+        self.table().iter().map(|op| op.name)
+    }
+
+    /// Every operation of the service's API model (routed or not), in name
+    /// order.
+    pub fn model_operations(self) -> &'static [&'static str] {
+        match self {
+            Service::Kms => model::KMS_OPERATIONS,
+            Service::CloudHsmV2 => model::CLOUDHSMV2_OPERATIONS,
+        }
+    }
+
+    fn table(self) -> &'static [Operation] {
+        match self {
+            Service::Kms => kms_ops::OPERATIONS,
+            Service::CloudHsmV2 => cloudhsm_ops::OPERATIONS,
+        }
+    }
+}
+
+/// An HTTP answer: status and JSON body (`Content-Type` is always
+/// [`CONTENT_TYPE`]).
+///
+/// For Decrypt, GenerateDataKey and GenerateRandom the body holds the
+/// plaintext in base64, as AWS sends it: it is zeroized when the response
+/// is dropped, and `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WireResponse {
+    /// The HTTP status: 200, 400, 500, 501, …
+    pub status: u16,
+    /// The JSON body.
+    pub body: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl WireResponse {
+    fn ok(body: Vec<u8>) -> WireResponse {
+        WireResponse {
+            status: 200,
+            body: zeroize::Zeroizing::new(body),
+        }
+    }
+
+    /// The AWS error body for `err`, with `status`.
+    fn error_with_status(status: u16, code: &str, message: &str) -> WireResponse {
+        #[derive(Serialize)]
+        struct ErrorBody<'a> {
+            #[serde(rename = "__type")]
+            kind: &'a str,
+            message: &'a str,
+        }
+        let body = serde_json::to_vec(&ErrorBody {
+            kind: code,
+            message,
+        })
+        .unwrap_or_else(|_| b"{}".to_vec());
+        WireResponse {
+            status,
+            body: zeroize::Zeroizing::new(body),
+        }
+    }
+
+    /// The AWS error body for `err`, with its HTTP status.
+    pub fn from_error(err: &Error) -> WireResponse {
+        WireResponse::error_with_status(err.http_status(), err.code(), err.message())
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body parsed as JSON.
+    ///
+    /// # Errors
+    /// `SerializationException` if the body is not JSON (never the case for
+    /// a body the dispatcher made).
+    pub fn json(&self) -> Result<Value> {
+        serde_json::from_slice(&self.body).map_err(|e| serialization(&e.to_string()))
+    }
+
+    /// For an error answer, the exception name (`__type`).
+    pub fn error_type(&self) -> Option<String> {
+        if self.is_success() {
+            return None;
+        }
+        self.json().ok()?.get("__type")?.as_str().map(str::to_owned)
+    }
+}
+
+impl std::fmt::Debug for WireResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("WireResponse");
+        d.field("status", &self.status);
+        if self.is_success() {
+            d.field("body", &format_args!("<{} bytes>", self.body.len()));
+        } else {
+            d.field("body", &String::from_utf8_lossy(&self.body));
+        }
+        d.finish()
+    }
+}
+
+/// A handler: runs an operation on the input object, returns the output.
+type Handler = fn(&Dispatcher, Input) -> Result<Value>;
+
+/// A request's input object and the members its operation requires.
+pub(crate) struct Input {
+    value: Value,
+    required: &'static [&'static str],
+}
+
+/// One routed operation.
+pub(crate) struct Operation {
+    /// The operation's name in the API model.
+    name: &'static str,
+    /// The input's required members (PascalCase), checked before the handler.
+    required: &'static [&'static str],
+    /// Runs it.
+    run: Handler,
+}
+
+/// Builds an operation table: `"Name" [required members] => handler`.
+macro_rules! operations {
+    ($( $name:literal [$($req:literal),*] => $run:expr, )*) => {
+        &[$( $crate::wire::Operation { name: $name, required: &[$($req),*], run: $run }, )*]
+    };
+}
+pub(crate) use operations;
+
+/// Routes AWS JSON 1.1 requests to a [`Kms`] and to the CloudHSM clusters
+/// it sees ([`Kms::cloudhsm`]). Cheap to clone; `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct Dispatcher {
+    kms: Kms,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `kms`: KMS requests run on it, cloudhsmv2 requests
+    /// on its CloudHSM service.
+    pub fn new(kms: Kms) -> Dispatcher {
+        Dispatcher { kms }
+    }
+
+    /// The KMS it serves.
+    pub fn kms(&self) -> &Kms {
+        &self.kms
+    }
+
+    /// The CloudHSM service it serves (the one the KMS sees).
+    pub fn cloudhsm(&self) -> &CloudHsm {
+        self.kms.cloudhsm()
+    }
+
+    /// Runs the request `target` (the `X-Amz-Target` header, e.g.
+    /// `TrentService.Encrypt`) with the JSON `body`, and returns AWS's
+    /// answer. Never panics, whatever the bytes.
+    pub fn dispatch(&self, target: &str, body: &[u8]) -> WireResponse {
+        let Some((prefix, name)) = target.split_once('.') else {
+            return unknown_operation(target);
+        };
+        let Some(service) = Service::from_target_prefix(prefix) else {
+            return unknown_operation(target);
+        };
+        let Some(op) = service.table().iter().find(|op| op.name == name) else {
+            if service.model_operations().contains(&name) {
+                return WireResponse::error_with_status(
+                    501,
+                    "UnsupportedOperationException",
+                    &format!(
+                        "The {name} operation of {prefix} is not implemented by kms-keystore."
+                    ),
+                );
+            }
+            return unknown_operation(target);
+        };
+        let result = parse_object(body)
+            .and_then(|value| {
+                (op.run)(
+                    self,
+                    Input {
+                        value,
+                        required: op.required,
+                    },
+                )
+            })
+            .and_then(|mut out| {
+                let body = serde_json::to_vec(&out).map_err(|e| Error::internal(&e.to_string()));
+                scrub_plaintext(&mut out);
+                body
+            });
+        match result {
+            Ok(body) => WireResponse::ok(body),
+            Err(err) => WireResponse::from_error(&err),
+        }
+    }
+}
+
+/// The output members that carry secrets.
+const SECRET_MEMBERS: &[&str] = &["Plaintext", "PrivateKeyPlaintext"];
+
+/// Zeroizes the secret members of an output once it is written.
+fn scrub_plaintext(out: &mut Value) {
+    for member in SECRET_MEMBERS {
+        if let Some(Value::String(s)) = out.get_mut(*member) {
+            zeroize::Zeroize::zeroize(s);
+        }
+    }
+}
+
+fn unknown_operation(target: &str) -> WireResponse {
+    let shown: String = target.chars().take(256).collect();
+    WireResponse::error_with_status(
+        400,
+        "UnknownOperationException",
+        &format!(
+            "Unknown operation '{shown}'. The X-Amz-Target must be {KMS_TARGET_PREFIX}.<Operation> or {CLOUDHSMV2_TARGET_PREFIX}.<Operation>."
+        ),
+    )
+}
+
+fn serialization(message: &str) -> Error {
+    Error::Serialization {
+        message: message.to_owned(),
+    }
+}
+
+/// Reads the body as a JSON object, with `null` members removed (AWS reads
+/// a `null` member as absent). An empty body is `{}`.
+fn parse_object(body: &[u8]) -> Result<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let mut value: Value = serde_json::from_slice(body)
+        .map_err(|e| serialization(&format!("The request body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(serialization(
+            "The request body must be a JSON object (start of structure expected).",
+        ));
+    }
+    strip_nulls(&mut value);
+    Ok(value)
+}
+
+fn strip_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// `Value null at 'keyId' failed to satisfy constraint: Member must not be
+/// null`, for every required member that is absent, in AWS's wording.
+fn check_required(input: &Value, required: &[&str]) -> Result<()> {
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|name| input.get(**name).is_none())
+        .map(|name| {
+            format!(
+                "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                camel(name)
+            )
+        })
+        .collect();
+    match missing.len() {
+        0 => Ok(()),
+        1 => Err(Error::Validation {
+            message: format!("1 validation error detected: {}", missing.join("; ")),
+        }),
+        n => Err(Error::Validation {
+            message: format!("{n} validation errors detected: {}", missing.join("; ")),
+        }),
+    }
+}
+
+/// `KeyId` → `keyId`: how AWS names members in validation messages.
+fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Deserializes the input object as `T`, as AWS reads a request: first the
+/// JSON types (a wrong type or bad base64 is `SerializationException`),
+/// then the model's constraints (a missing required member or an enum value
+/// outside the model is `ValidationException`).
+fn input<T: DeserializeOwned>(input: Input) -> Result<T> {
+    let missing = check_required(&input.value, input.required);
+    let parsed = serde_json::from_value(input.value).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("validation error detected") {
+            Error::Validation { message }
+        } else {
+            serialization(&message)
+        }
+    });
+    match (parsed, missing) {
+        (Err(e), _) if e.code() == "SerializationException" => Err(e),
+        (_, Err(e)) | (Err(e), Ok(())) => Err(e),
+        (Ok(t), Ok(())) => Ok(t),
+    }
+}
+
+/// Serializes an output as the response body.
+fn output<T: Serialize>(out: Result<T>) -> Result<Value> {
+    serde_json::to_value(out?).map_err(|e| Error::internal(&e.to_string()))
+}
+
+/// `{}`: the output of operations that return nothing.
+fn empty(out: Result<()>) -> Result<Value> {
+    out.map(|()| Value::Object(Map::new()))
+}
+
+/// Serializes an output whose secret member (`Plaintext`,
+/// `PrivateKeyPlaintext`) serializes as a redaction placeholder: the member
+/// is written from `expose_secret()` as base64, as AWS sends it.
+fn output_with_secret<T: Serialize>(
+    out: Result<T>,
+    member: &'static str,
+    secret: impl FnOnce(&T) -> &crate::crypto::Plaintext,
+) -> Result<Value> {
+    let out = out?;
+    let mut value = serde_json::to_value(&out).map_err(|e| Error::internal(&e.to_string()))?;
+    let Value::Object(map) = &mut value else {
+        return Err(Error::internal("output is not an object"));
+    };
+    map.insert(
+        member.to_owned(),
+        Value::String(crate::base64_blob::encode(secret(&out).expose_secret())),
+    );
+    Ok(value)
+}
