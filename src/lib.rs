@@ -10,6 +10,7 @@ pub mod ids;
 pub mod key;
 pub mod kms;
 mod macros;
+pub mod storage;
 pub mod store;
 pub mod wire;
 

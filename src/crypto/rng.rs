@@ -37,6 +37,32 @@ impl SecureRng {
         self.fill(&mut a);
         a
     }
+
+    /// Where a seeded stream is (in 32-bit words); `None` when unseeded.
+    /// Durable storage records it so a reopened service continues the
+    /// stream instead of repeating it.
+    #[cfg_attr(
+        not(feature = "durable"),
+        allow(dead_code, reason = "used by durable storage")
+    )]
+    pub(crate) fn word_pos(&self) -> Option<u128> {
+        match self {
+            SecureRng::Thread => None,
+            SecureRng::Seeded(m) => Some(m.lock().get_word_pos()),
+        }
+    }
+
+    /// Moves a seeded stream to `pos` (see [`SecureRng::word_pos`]); no
+    /// effect when unseeded.
+    #[cfg_attr(
+        not(feature = "durable"),
+        allow(dead_code, reason = "used by durable storage")
+    )]
+    pub(crate) fn set_word_pos(&self, pos: u128) {
+        if let SecureRng::Seeded(m) = self {
+            m.lock().set_word_pos(pos);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -52,6 +78,18 @@ mod tests {
             SecureRng::new(Some(1)).array::<32>(),
             SecureRng::new(Some(2)).array::<32>()
         );
+    }
+
+    #[test]
+    fn a_restored_word_position_continues_the_stream() {
+        let a = SecureRng::new(Some(9));
+        let _ = a.array::<40>();
+        let pos = a.word_pos().unwrap();
+        let next = a.array::<32>();
+        let b = SecureRng::new(Some(9));
+        b.set_word_pos(pos);
+        assert_eq!(b.array::<32>(), next);
+        assert_eq!(SecureRng::new(None).word_pos(), None);
     }
 
     #[test]

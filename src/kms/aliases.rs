@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use parking_lot::RwLockUpgradableReadGuard;
+
 use crate::clock::Timestamp;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{AliasName, KeyId};
@@ -51,6 +53,23 @@ impl AliasTable {
     /// How many aliases point to `key`.
     fn count_for(&self, key: &KeyId) -> usize {
         self.by_name.values().filter(|a| a.target == *key).count()
+    }
+
+    /// Puts back an alias read from durable storage.
+    #[cfg(feature = "durable")]
+    pub(crate) fn restore(&mut self, name: AliasName, alias: AliasEntry) {
+        self.by_name.insert(name, alias);
+    }
+
+    /// The aliases that point to one of `keys`.
+    pub(crate) fn names_targeting<'a>(
+        &'a self,
+        keys: &'a BTreeSet<KeyId>,
+    ) -> impl Iterator<Item = &'a AliasName> + 'a {
+        self.by_name
+            .iter()
+            .filter(|(_, a)| keys.contains(&a.target))
+            .map(|(name, _)| name)
     }
 
     /// Removes every alias that points to one of `keys`.
@@ -170,11 +189,13 @@ impl Kms {
         inner.purge_due();
         let entry = inner.resolve(&req.target_key_id, false)?;
         let connected = inner.connected(&entry);
-        let keys = inner.keys.read();
+        // Upgradable locks: writers wait, readers (alias resolution on the
+        // cryptographic path) carry on while the alias is committed.
+        let keys = inner.keys.upgradable_read();
         if !keys.contains(&entry.id) {
             return Err(key_gone(&entry));
         }
-        let mut aliases = inner.aliases.write();
+        let aliases = inner.aliases.upgradable_read();
         if aliases.by_name.contains_key(&name) {
             return Err(kms_err!(
                 AlreadyExists,
@@ -192,14 +213,16 @@ impl Kms {
             ));
         }
         let now = inner.clock.now();
-        aliases.by_name.insert(
-            name,
-            AliasEntry {
-                target: entry.id,
-                creation_date: now,
-                last_updated_date: now,
-            },
-        );
+        let alias = AliasEntry {
+            target: entry.id,
+            creation_date: now,
+            last_updated_date: now,
+        };
+        inner.persist_alias(&name, Some(&alias))?;
+        RwLockUpgradableReadGuard::upgrade(aliases)
+            .by_name
+            .insert(name, alias);
+        drop(keys);
         Ok(())
     }
 
@@ -220,11 +243,11 @@ impl Kms {
         inner.purge_due();
         let new = inner.resolve(&req.target_key_id, false)?;
         let new_connected = inner.connected(&new);
-        let keys = inner.keys.read();
+        let keys = inner.keys.upgradable_read();
         if !keys.contains(&new.id) {
             return Err(key_gone(&new));
         }
-        let mut aliases = inner.aliases.write();
+        let aliases = inner.aliases.upgradable_read();
         let current = aliases
             .by_name
             .get(&name)
@@ -245,10 +268,16 @@ impl Kms {
             ));
         }
         let now = inner.clock.now();
-        if let Some(alias) = aliases.by_name.get_mut(&name) {
-            alias.target = new.id;
-            alias.last_updated_date = now;
-        }
+        let Some(mut alias) = aliases.by_name.get(&name).cloned() else {
+            return Err(alias_not_found(inner, &name));
+        };
+        alias.target = new.id;
+        alias.last_updated_date = now;
+        inner.persist_alias(&name, Some(&alias))?;
+        RwLockUpgradableReadGuard::upgrade(aliases)
+            .by_name
+            .insert(name, alias);
+        drop(keys);
         Ok(())
     }
 
@@ -260,15 +289,19 @@ impl Kms {
         let name = parse_alias_name(alias_name)?;
         check_not_reserved(&name, "kms:DeleteAlias")?;
         inner.purge_due();
-        let keys = inner.keys.read();
-        let mut aliases = inner.aliases.write();
+        let keys = inner.keys.upgradable_read();
+        let aliases = inner.aliases.upgradable_read();
         let target = aliases
             .target(&name)
             .ok_or_else(|| alias_not_found(inner, &name))?;
         if let Some(entry) = keys.get(&target) {
             inner.check_with(&entry, true, KeyOperation::DeleteAlias)?;
         }
-        aliases.by_name.remove(&name);
+        inner.persist_alias(&name, None)?;
+        RwLockUpgradableReadGuard::upgrade(aliases)
+            .by_name
+            .remove(&name);
+        drop(keys);
         Ok(())
     }
 

@@ -35,8 +35,11 @@ use crate::ids::{ClusterId, CustomKeyStoreId};
 use crate::store::ConnectionErrorCode;
 use crate::store::cloudhsm::{CloudHsm, CuPassword, open_failed};
 
-use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, StoreTable};
+use super::stores::{
+    CloudHsmStore, Finished, StoreBackend, StoreEntry, StoreTable, connect_outcome,
+};
 use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, Kms, UpdateCustomKeyStoreRequest};
+use crate::store::ConnectionState;
 
 /// `KeyStorePassword` length, in characters.
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 7..=32;
@@ -225,30 +228,58 @@ impl Inner {
     }
 
     /// The connect sequence: KMS logs in as `kmsuser` and rotates its
-    /// password, keeping the new one. `Err` is the FAILED code.
+    /// password, keeping the new one; a failure ends FAILED with its code.
+    /// The cluster's change and `store`'s outcome are committed together
+    /// (durable storage); the caller applies the returned outcome.
     pub(crate) fn cloudhsm_connect(
         &self,
-        cfg: &mut CloudHsmStore,
-    ) -> std::result::Result<(), ConnectionErrorCode> {
-        match self
-            .cloudhsm
-            .connect(&cfg.cluster_id, &cfg.key_store_password)
-        {
-            Ok(Ok(rotated)) => {
-                cfg.key_store_password = rotated;
+        store: &StoreEntry,
+        cfg: &CloudHsmStore,
+    ) -> Result<Finished> {
+        let mut finished = None;
+        // The outcome is read in the closure, into `finished`.
+        let _outcome = self.cloudhsm.connect_with(
+            &cfg.cluster_id,
+            &cfg.key_store_password,
+            |res, batch| {
+                let mut next = cfg.clone();
+                let outcome = match res {
+                    Ok(Ok(rotated)) => {
+                        next.key_store_password = rotated.clone();
+                        Ok(())
+                    }
+                    Ok(Err(code)) => Err(*code),
+                    Err(e) if e.kind() == ErrorCode::CloudHsmClusterInvalidConfiguration => {
+                        Err(ConnectionErrorCode::NetworkErrors)
+                    }
+                    Err(_) => Err(ConnectionErrorCode::InternalError),
+                };
+                let state = connect_outcome(store.id.as_str(), outcome);
+                let backend = StoreBackend::CloudHsm(next);
+                self.put_store_state(batch, store, state, None, &backend, None)?;
+                finished = Some(Finished { state, backend });
                 Ok(())
-            }
-            Ok(Err(code)) => Err(code),
-            Err(e) if e.kind() == ErrorCode::CloudHsmClusterInvalidConfiguration => {
-                Err(ConnectionErrorCode::NetworkErrors)
-            }
-            Err(_) => Err(ConnectionErrorCode::InternalError),
-        }
+            },
+        )?;
+        finished.ok_or_else(|| Error::internal("a connect without an outcome"))
     }
 
-    /// Logs KMS out of the cluster.
-    pub(crate) fn cloudhsm_disconnect(&self, cfg: &mut CloudHsmStore) {
-        self.cloudhsm.disconnect(&cfg.cluster_id);
+    /// Logs KMS out of the cluster, committing `store` DISCONNECTED with it.
+    pub(crate) fn cloudhsm_disconnect(
+        &self,
+        store: &StoreEntry,
+        cfg: &CloudHsmStore,
+    ) -> Result<()> {
+        self.cloudhsm.disconnect_with(&cfg.cluster_id, |batch| {
+            self.put_store_state(
+                batch,
+                store,
+                ConnectionState::Disconnected,
+                None,
+                &store.backend,
+                None,
+            )
+        })
     }
 
     /// The cipher of the cluster's key object labelled `label`, checked as
@@ -330,12 +361,17 @@ impl Inner {
         self.cloudhsm.random_bytes(&cfg.cluster_id, n)
     }
 
-    /// Best-effort removal of a deleted key's material from the cluster: it
-    /// stays behind when the store is not connected or the cluster cannot be
-    /// reached, as in AWS.
-    pub(crate) fn cloudhsm_delete_key(&self, store: &CustomKeyStoreId, arn: &str) {
-        if let Ok((cluster, session)) = self.cloudhsm_session(store) {
-            self.cloudhsm.delete_key(&cluster, arn, &session);
-        }
+    /// Whether a deleted key's material can be removed from the cluster now
+    /// (then the cluster it is in): not when the store is not connected or
+    /// the cluster cannot be reached — it stays behind, as in AWS.
+    pub(crate) fn cloudhsm_deletable(
+        &self,
+        store: &CustomKeyStoreId,
+        arn: &str,
+    ) -> Option<ClusterId> {
+        let (cluster, session) = self.cloudhsm_session(store).ok()?;
+        self.cloudhsm
+            .key_deletable(&cluster, arn, &session)
+            .then_some(cluster)
     }
 }

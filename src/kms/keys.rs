@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 
 use crate::crypto::{Cipher, KeyMaterial};
 use crate::error::{Error, Result, kms_err};
@@ -250,7 +250,9 @@ impl Inner {
         op: KeyOperation,
         event: KeyEvent,
     ) -> Result<KeyLifecycle> {
-        let mut m = entry.state.write();
+        // Upgradable: the cryptographic path keeps reading the key while the
+        // change is committed (durable storage); applied only after.
+        let m = entry.state.upgradable_read();
         // Re-checked under the key's lock: if the deletion date passed since
         // the key was looked up, the key is gone (a purge may already have
         // removed it), and a CancelKeyDeletion must not report success.
@@ -264,6 +266,8 @@ impl Inner {
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
         let after = before.apply(event, &entry.arn)?;
+        self.persist_key_state(entry, &m, after)?;
+        let mut m = RwLockUpgradableReadGuard::upgrade(m);
         let mut schedule = self.schedule.lock();
         if let Some(d) = before.deletion_date() {
             schedule.remove(&(d, entry.id));
@@ -335,11 +339,13 @@ impl Kms {
         });
         let key_metadata = inner.metadata(&entry);
         {
-            let mut keys = inner.keys.write();
-            // Re-checked under the key table's write lock (keys, then
-            // stores): DeleteCustomKeyStore checks that a store is empty
-            // under the key table's lock, so a store deleted while this key
-            // was being made must not get it.
+            // Upgradable: one writer at a time, readers carry on while the
+            // key is committed (durable storage); inserted only after.
+            let keys = inner.keys.upgradable_read();
+            // Re-checked under the key table's lock (keys, then stores):
+            // DeleteCustomKeyStore checks that a store is empty under the key
+            // table's lock, so a store deleted while this key was being made
+            // must not get it.
             if let Some(store) = entry.backing.store()
                 && inner.stores.read().get(store.as_str()).is_none()
             {
@@ -349,13 +355,14 @@ impl Kms {
                 ));
             }
             if let Backing::External { store, xks_key_id } = &entry.backing {
-                // Re-checked under the write lock: two concurrent creates
+                // Re-checked under the lock: two concurrent creates
                 // cannot both take the same external key.
                 if inner.xks_key_in_use(&keys, store, xks_key_id) {
                     return Err(super::external::already_in_use(xks_key_id));
                 }
             }
-            keys.insert(entry);
+            inner.persist_new_key(&entry)?;
+            RwLockUpgradableReadGuard::upgrade(keys).insert(entry);
         }
         Ok(KeyMetadataResponse { key_metadata })
     }

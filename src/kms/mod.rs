@@ -20,13 +20,22 @@
 //! CreateKey re-checks, under the key table's write lock and just before the
 //! insert, that its custom key store still exists (`keys` → `stores`): the
 //! check DeleteCustomKeyStore makes under the same lock then cannot miss it.
+//!
+//! Writers of the key table, the aliases, a key's state, the stores and the
+//! clusters take the *upgradable* read lock, check, commit to durable
+//! storage (see `persist.rs`), and only then upgrade to apply: no write lock
+//! (and no plain read lock) is held across a disk commit, so the hot path
+//! never waits for the disk.
 
 mod aliases;
 mod cloudhsm;
 mod crypto_ops;
+#[cfg(feature = "durable")]
+mod durable;
 mod external;
 mod keys;
 pub mod manage_types;
+mod persist;
 mod policy;
 pub(crate) mod quota;
 mod stores;
@@ -48,6 +57,7 @@ use crate::error::{Result, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
 use crate::key::state::{self, KeyOperation};
 use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
+use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
 use crate::store::external::XksNetwork;
 use crate::store::external::api::DEFAULT_DEADLINE;
@@ -123,6 +133,9 @@ pub struct KmsConfig {
     pub quotas: Quotas,
     /// How connection changes complete.
     pub connection_mode: ConnectionMode,
+    /// Where a durable Kms keeps its state (see [`Kms::open`]).
+    #[cfg(feature = "durable")]
+    durable: Option<durable::DurableSettings>,
     /// How long KMS waits for an external key store proxy to answer
     /// (the XKS specification's 250 ms by default).
     pub xks_proxy_timeout: Duration,
@@ -139,6 +152,8 @@ impl KmsConfig {
             seed: None,
             quotas: Quotas::default(),
             connection_mode: ConnectionMode::default(),
+            #[cfg(feature = "durable")]
+            durable: None,
             xks_proxy_timeout: DEFAULT_DEADLINE,
         })
     }
@@ -197,6 +212,8 @@ impl Default for KmsConfig {
             seed: None,
             quotas: Quotas::default(),
             connection_mode: ConnectionMode::default(),
+            #[cfg(feature = "durable")]
+            durable: None,
             xks_proxy_timeout: DEFAULT_DEADLINE,
         }
     }
@@ -244,6 +261,8 @@ pub(crate) struct Inner {
     pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
     /// The CloudHSM clusters of this account and Region (same rng and clock).
     pub(crate) cloudhsm: CloudHsm,
+    /// Where the state is kept: in memory, or durable (shared with `cloudhsm`).
+    pub(crate) storage: Arc<Storage>,
     /// The network external key store proxies are reached through.
     pub(crate) xks_network: XksNetwork,
     /// How long KMS waits for a proxy answer.
@@ -308,10 +327,21 @@ pub(crate) struct KeyEntry {
 }
 
 impl Kms {
-    /// A service with no keys and no key stores.
+    /// A service with no keys and no key stores, in memory: its state goes
+    /// with the process. [`Kms::open`] opens a durable one.
     pub fn new(config: KmsConfig) -> Kms {
         let rng = Arc::new(SecureRng::new(config.seed));
-        let cloudhsm = CloudHsm::new(Arc::clone(&rng), Arc::clone(&config.clock));
+        Kms::build(config, rng, Arc::new(Storage::memory()))
+    }
+
+    /// A service on `storage`, empty in memory (a durable one is filled by
+    /// the caller).
+    pub(crate) fn build(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Kms {
+        let cloudhsm = CloudHsm::new(
+            Arc::clone(&rng),
+            Arc::clone(&config.clock),
+            Arc::clone(&storage),
+        );
         Kms {
             inner: Arc::new(Inner {
                 account_id: config.account_id,
@@ -326,6 +356,7 @@ impl Kms {
                 stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
                 cloudhsm,
+                storage,
                 xks_network: XksNetwork::new(),
                 xks_timeout: config.xks_proxy_timeout,
             }),
@@ -431,7 +462,11 @@ impl Inner {
         if let Some(date) = due
             && self.clock.now() >= date
         {
-            self.purge_due();
+            // Durable, the deletion is committed by the next non-cryptographic
+            // call instead: the cryptographic path touches no disk.
+            if !self.storage.is_durable() {
+                self.purge_due();
+            }
             return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
         }
         Ok(entry)
@@ -455,31 +490,8 @@ impl Inner {
         if due.is_empty() {
             return;
         }
-        let mut keys = self.keys.write();
-        let mut deleted = BTreeSet::new();
-        for id in due {
-            // Re-check under the lock: the deletion may have been cancelled.
-            let still_due = keys.get(&id).is_some_and(|e| {
-                e.state
-                    .read()
-                    .lifecycle
-                    .deletion_date()
-                    .is_some_and(|d| d <= now)
-            });
-            if !still_due {
-                continue;
-            }
-            if let Some(entry) = keys.remove(&id) {
-                deleted.insert(id);
-                if let Backing::CloudHsm { store } = &entry.backing {
-                    // Best effort, as AWS: the material may stay behind if the
-                    // cluster cannot be reached.
-                    self.cloudhsm_delete_key(store, &entry.arn);
-                }
-            }
-        }
-        // A deleted key's aliases go with it.
-        self.aliases.write().remove_targets(&deleted);
+        // With their aliases and CloudHSM material; durable: committed first.
+        self.delete_due_keys(due, now);
     }
 
     /// The key state DescribeKey shows, and a check of `op` against it.

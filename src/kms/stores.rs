@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLockUpgradableReadGuard};
 
 use crate::clock::Timestamp;
 use crate::crypto::SecretString;
@@ -151,84 +151,166 @@ fn check_name(field: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A finished connection change: the store's new state and settings
+/// (a connect rotates the `kmsuser` password). Committed, not yet applied.
+pub(crate) struct Finished {
+    pub(crate) state: ConnectionState,
+    pub(crate) backend: StoreBackend,
+}
+
+/// The state CONNECTING ends in for a connect sequence's outcome.
+pub(crate) fn connect_outcome(
+    store_id: &str,
+    outcome: std::result::Result<(), ConnectionErrorCode>,
+) -> ConnectionState {
+    let event = match outcome {
+        Ok(()) => ConnectionEvent::Established,
+        Err(code) => ConnectionEvent::AttemptFailed(code),
+    };
+    match ConnectionState::Connecting.apply(event, store_id) {
+        Ok(Transition::To(next)) => next,
+        _ => ConnectionState::Failed {
+            code: ConnectionErrorCode::InternalError,
+        },
+    }
+}
+
 impl Inner {
-    /// Finishes pending stepped-mode transitions whose time has come.
+    /// Finishes pending stepped-mode transitions whose time has come. One
+    /// whose change cannot be committed (durable storage) stays pending and
+    /// is finished by a later call.
     pub(crate) fn settle_stores(&self) {
         if !self.stores_pending.load(Ordering::Acquire) {
             return;
         }
         let now = self.clock.now();
-        let mut table = self.stores.write();
+        let table = self.stores.upgradable_read();
         let mut still_pending = false;
-        for store in table.stores.iter_mut() {
+        let mut done = Vec::new();
+        for store in &table.stores {
             match store.transition_due {
                 Some(due) if due <= now => {
-                    store.transition_due = None;
-                    self.finish_transition(store);
+                    match self.finish_transition(store, store.state, store.connect_outcome) {
+                        Ok(finished) => done.push((store.id.clone(), finished)),
+                        Err(_) => still_pending = true,
+                    }
                 }
                 Some(_) => still_pending = true,
                 None => {}
             }
         }
+        if !done.is_empty() {
+            let mut table = RwLockUpgradableReadGuard::upgrade(table);
+            for (id, finished) in done {
+                if let Some(store) = table.get_mut(id.as_str()) {
+                    store.transition_due = None;
+                    store.connect_outcome = None;
+                    store.state = finished.state;
+                    store.backend = finished.backend;
+                }
+            }
+        }
         self.stores_pending.store(still_pending, Ordering::Release);
     }
 
-    /// Completes CONNECTING (running the backend's connect sequence) or
-    /// DISCONNECTING.
-    fn finish_transition(&self, store: &mut StoreEntry) {
-        let event = match store.state {
-            ConnectionState::Connecting => match self.backend_connect(store) {
-                Ok(()) => ConnectionEvent::Established,
-                Err(code) => ConnectionEvent::AttemptFailed(code),
-            },
-            ConnectionState::Disconnecting => {
-                self.backend_disconnect(store);
-                ConnectionEvent::Closed
-            }
-            _ => return,
-        };
-        if let Ok(Transition::To(next)) = store.state.apply(event, store.id.as_str()) {
-            store.state = next;
+    /// Completes `from` — CONNECTING (running the backend's connect
+    /// sequence) or DISCONNECTING — for `store`, and commits the outcome;
+    /// the caller applies it. `xks_outcome` is an external key store's
+    /// connect outcome, probed with no lock held.
+    fn finish_transition(
+        &self,
+        store: &StoreEntry,
+        from: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    ) -> Result<Finished> {
+        match from {
+            ConnectionState::Connecting => self.backend_connect(store, xks_outcome),
+            ConnectionState::Disconnecting => self.backend_disconnect(store),
+            state => Ok(Finished {
+                state,
+                backend: store.backend.clone(),
+            }),
         }
     }
 
-    /// After a move to CONNECTING or DISCONNECTING: finishes it now
-    /// ([`ConnectionMode::Immediate`]) or when the clock has moved on
-    /// ([`ConnectionMode::Stepped`]).
-    fn finish_or_schedule(&self, store: &mut StoreEntry) {
-        match self.connection_mode {
-            ConnectionMode::Immediate => self.finish_transition(store),
+    /// After `store` moved to `next` (CONNECTING or DISCONNECTING): finishes
+    /// it now ([`ConnectionMode::Immediate`]) or when the clock has moved on
+    /// ([`ConnectionMode::Stepped`]). Commits, then applies.
+    fn finish_or_schedule(
+        &self,
+        table: RwLockUpgradableReadGuard<'_, StoreTable>,
+        id: &str,
+        next: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    ) -> Result<()> {
+        let store = table.get(id).ok_or_else(|| not_found(id))?;
+        let (finished, due) = match self.connection_mode {
+            ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome)?, None),
             ConnectionMode::Stepped { duration_millis } => {
-                store.transition_due = Some(
-                    self.clock
-                        .now()
-                        .saturating_add(std::time::Duration::from_millis(duration_millis)),
-                );
-                self.stores_pending.store(true, Ordering::Release);
+                let due = self
+                    .clock
+                    .now()
+                    .saturating_add(std::time::Duration::from_millis(duration_millis));
+                self.persist_store(store, next, Some(due), &store.backend, None)?;
+                let backend = store.backend.clone();
+                (
+                    Finished {
+                        state: next,
+                        backend,
+                    },
+                    Some(due),
+                )
             }
+        };
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        let store = table
+            .get_mut(id)
+            .ok_or_else(|| Error::internal("store vanished under its lock"))?;
+        store.state = finished.state;
+        store.backend = finished.backend;
+        store.transition_due = due;
+        // Kept for the end of a stepped CONNECTING.
+        store.connect_outcome = if due.is_some() { xks_outcome } else { None };
+        if due.is_some() {
+            self.stores_pending.store(true, Ordering::Release);
         }
+        Ok(())
     }
 
-    /// Runs the backend's connect sequence; `Err` is the FAILED code.
+    /// Runs the backend's connect sequence and commits the store's outcome.
     fn backend_connect(
         &self,
-        store: &mut StoreEntry,
-    ) -> std::result::Result<(), ConnectionErrorCode> {
-        match &mut store.backend {
-            StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(cfg),
+        store: &StoreEntry,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    ) -> Result<Finished> {
+        match &store.backend {
+            StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(store, cfg),
             // Probed with no lock held when ConnectCustomKeyStore was called.
-            StoreBackend::External(_) => store
-                .connect_outcome
-                .take()
-                .unwrap_or(Err(ConnectionErrorCode::InternalError)),
+            StoreBackend::External(_) => {
+                let outcome = xks_outcome.unwrap_or(Err(ConnectionErrorCode::InternalError));
+                let state = connect_outcome(store.id.as_str(), outcome);
+                self.persist_store(store, state, None, &store.backend, None)?;
+                Ok(Finished {
+                    state,
+                    backend: store.backend.clone(),
+                })
+            }
         }
     }
 
-    fn backend_disconnect(&self, store: &mut StoreEntry) {
-        match &mut store.backend {
-            StoreBackend::CloudHsm(cfg) => self.cloudhsm_disconnect(cfg),
-            StoreBackend::External(_) => {}
+    /// Runs the backend's disconnect and commits the store DISCONNECTED.
+    fn backend_disconnect(&self, store: &StoreEntry) -> Result<Finished> {
+        let state = ConnectionState::Disconnected;
+        match &store.backend {
+            StoreBackend::CloudHsm(cfg) => self.cloudhsm_disconnect(store, cfg)?,
+            StoreBackend::External(_) => {
+                self.persist_store(store, state, None, &store.backend, None)?;
+            }
         }
+        Ok(Finished {
+            state,
+            backend: store.backend.clone(),
+        })
     }
 
     /// Whether the store `id` is CONNECTED (false if it does not exist).
@@ -492,8 +574,9 @@ impl Kms {
             inner.xks_probe_new_store(&cfg, &req.custom_key_store_name)?;
         }
         // Hold the table for the whole check-then-insert, so two concurrent
-        // creates cannot both take the last slot or the same name.
-        let mut table = inner.stores.write();
+        // creates cannot both take the last slot or the same name
+        // (upgradable: readers carry on while the store is committed).
+        let table = inner.stores.upgradable_read();
         check_new_store(&table, &req)?;
         let backend = match store_type {
             CustomKeyStoreType::AwsCloudhsm => {
@@ -505,7 +588,7 @@ impl Kms {
         };
         let now = inner.clock.now();
         let id = inner.new_store_id(&table);
-        table.stores.push(StoreEntry {
+        let entry = StoreEntry {
             id: id.clone(),
             name: req.custom_key_store_name,
             creation_date: now,
@@ -517,7 +600,9 @@ impl Kms {
                 .custom_key_store_requests_per_second
                 .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
             connect_outcome: None,
-        });
+        };
+        inner.persist_new_store(&entry)?;
+        RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
         Ok(CreateCustomKeyStoreResponse {
             custom_key_store_id: id,
         })
@@ -586,26 +671,26 @@ impl Kms {
         // External key stores: KMS's test request to the proxy is made before
         // the lock is taken, and used only if the store's settings are still
         // the ones probed (otherwise probe again).
-        let mut table = loop {
+        // (Upgradable: readers carry on while the change is committed.)
+        let (table, xks_outcome) = loop {
             let probe = inner.xks_connect_probe(custom_key_store_id);
-            let mut table = inner.stores.write();
+            let table = inner.stores.upgradable_read();
             let store = table
-                .get_mut(custom_key_store_id)
+                .get(custom_key_store_id)
                 .ok_or_else(|| not_found(custom_key_store_id))?;
+            let mut xks_outcome = None;
             if let StoreBackend::External(cfg) = &store.backend
                 && store.state == ConnectionState::Disconnected
             {
                 match probe {
-                    Some((probed, outcome)) if probed == *cfg => {
-                        store.connect_outcome = Some(outcome);
-                    }
+                    Some((probed, outcome)) if probed == *cfg => xks_outcome = Some(outcome),
                     _ => continue,
                 }
             }
-            break table;
+            break (table, xks_outcome);
         };
         let store = table
-            .get_mut(custom_key_store_id)
+            .get(custom_key_store_id)
             .ok_or_else(|| not_found(custom_key_store_id))?;
         let next = match store
             .state
@@ -618,9 +703,7 @@ impl Kms {
             StoreBackend::CloudHsm(cfg) => inner.cloudhsm_connect_precheck(cfg)?,
             StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
         }
-        store.state = next;
-        inner.finish_or_schedule(store);
-        Ok(())
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome)
     }
 
     /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
@@ -629,9 +712,9 @@ impl Kms {
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let inner = &*self.inner;
         inner.settle_stores();
-        let mut table = inner.stores.write();
+        let table = inner.stores.upgradable_read();
         let store = table
-            .get_mut(custom_key_store_id)
+            .get(custom_key_store_id)
             .ok_or_else(|| not_found(custom_key_store_id))?;
         let Transition::To(next) = store
             .state
@@ -639,9 +722,7 @@ impl Kms {
         else {
             return Ok(());
         };
-        store.state = next;
-        inner.finish_or_schedule(store);
-        Ok(())
+        inner.finish_or_schedule(table, custom_key_store_id, next, None)
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
@@ -677,17 +758,29 @@ impl Kms {
             if let Some((old, state, new)) = &snapshot {
                 inner.xks_probe_update(&req.custom_key_store_id, *state, old, new)?;
             }
-            let mut table = inner.stores.write();
+            // Upgradable: readers carry on while the change is committed.
+            let table = inner.stores.upgradable_read();
             let backend = inner.plan_update(&table, &req)?;
             let store = table
-                .get_mut(&req.custom_key_store_id)
-                .ok_or_else(|| Error::internal("store vanished under the write lock"))?;
+                .get(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
             if let (StoreBackend::External(current), Some((old, state, _))) =
                 (&store.backend, &snapshot)
                 && (current != old || store.state != *state)
             {
                 continue;
             }
+            inner.persist_store(
+                store,
+                store.state,
+                store.transition_due,
+                &backend,
+                req.new_custom_key_store_name.as_deref(),
+            )?;
+            let mut table = RwLockUpgradableReadGuard::upgrade(table);
+            let store = table
+                .get_mut(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
             if let Some(name) = &req.new_custom_key_store_name {
                 store.name.clone_from(name);
             }
@@ -705,8 +798,9 @@ impl Kms {
         inner.purge_due();
         // Lock order: keys, then stores. Holding the key table keeps a key
         // from being created in the store between the check and the removal.
-        let keys = inner.keys.read();
-        let mut table = inner.stores.write();
+        // (Upgradable locks: readers carry on while the deletion is committed.)
+        let keys = inner.keys.upgradable_read();
+        let table = inner.stores.upgradable_read();
         let store = table
             .get(custom_key_store_id)
             .ok_or_else(|| not_found(custom_key_store_id))?;
@@ -717,9 +811,11 @@ impl Kms {
                 "Custom key store {custom_key_store_id} still holds KMS keys. Schedule their deletion and wait for the waiting period to end."
             ));
         }
-        table
+        inner.persist_store_deleted(store)?;
+        RwLockUpgradableReadGuard::upgrade(table)
             .stores
             .retain(|s| s.id.as_str() != custom_key_store_id);
+        drop(keys);
         Ok(())
     }
 }

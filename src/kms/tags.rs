@@ -5,6 +5,8 @@
 //! key's write lock, then changes the key: a call that fails changes nothing
 //! (a TagResource with one bad tag adds none of them).
 
+use parking_lot::RwLockUpgradableReadGuard;
+
 use crate::error::{Error, Result, kms_err};
 use crate::key::Tag;
 use crate::key::state::{self, KeyOperation};
@@ -21,18 +23,27 @@ const MAX_LIMIT: u32 = 50;
 
 impl Inner {
     /// Runs `f` on the key's mutable part after checking `op` against the
-    /// key-state table, both under the key's write lock. `f` must check
-    /// everything before it changes anything.
+    /// key-state table, both under the key's lock. `f` must check
+    /// everything before it changes anything. Durable, `f` runs on a copy
+    /// that replaces the key's part once committed; the lock is upgradable
+    /// until then, so the cryptographic path is not held up.
     pub(crate) fn with_key_mut<T>(
         &self,
         entry: &KeyEntry,
         op: KeyOperation,
         f: impl FnOnce(&mut KeyMutable) -> Result<T>,
     ) -> Result<T> {
-        let mut m = entry.state.write();
+        let m = entry.state.upgradable_read();
         let key_state = self.key_state(entry, m.lifecycle);
         state::check(op, key_state, &entry.arn)?;
-        f(&mut m)
+        if !self.storage.is_durable() {
+            return f(&mut RwLockUpgradableReadGuard::upgrade(m));
+        }
+        let mut next = m.clone();
+        let out = f(&mut next)?;
+        self.persist_key_state(entry, &next, next.lifecycle)?;
+        *RwLockUpgradableReadGuard::upgrade(m) = next;
+        Ok(out)
     }
 }
 

@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use parking_lot::RwLockUpgradableReadGuard;
+
 use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
 use crate::crypto::Cipher;
 #[cfg(test)]
@@ -13,6 +15,7 @@ use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
 use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
 use crate::ids::ClusterId;
+use crate::storage::Batch;
 use crate::store::ConnectionErrorCode;
 
 fn not_found(id: &ClusterId) -> Error {
@@ -249,14 +252,36 @@ impl CloudHsm {
     /// login (the fifth locks the user out), or a `kmsuser` with 2FA, which
     /// KMS cannot log in to (not counted: no password was tried).
     /// A successful login clears the failed-login count.
+    #[cfg_attr(not(test), allow(dead_code, reason = "KMS calls connect_with"))]
     pub(crate) fn connect(
         &self,
         id: &ClusterId,
         password: &CuPassword,
     ) -> Result<Result<CuPassword, ConnectionErrorCode>> {
+        self.connect_with(id, password, |_, _| Ok(()))?
+    }
+
+    /// [`CloudHsm::connect`], committing the cluster's change (failed-login
+    /// count, lockout, rotated password, session) together with the records
+    /// `extra` adds for the outcome — KMS's key store — in one transaction.
+    /// The outer `Err` is a failed commit (nothing changed); the inner
+    /// result is `connect`'s.
+    pub(crate) fn connect_with(
+        &self,
+        id: &ClusterId,
+        password: &CuPassword,
+        extra: impl FnOnce(&Result<Result<CuPassword, ConnectionErrorCode>>, &mut Batch) -> Result<()>,
+    ) -> Result<Result<Result<CuPassword, ConnectionErrorCode>>> {
+        self.mutate(id, |c| Ok(self.connect_in(c, password)), extra)
+    }
+
+    fn connect_in(
+        &self,
+        c: Option<&mut Cluster>,
+        password: &CuPassword,
+    ) -> Result<Result<CuPassword, ConnectionErrorCode>> {
         use ConnectionErrorCode as E;
-        let mut clusters = self.0.clusters.write();
-        let Some(c) = clusters.get_mut(id) else {
+        let Some(c) = c else {
             return Ok(Err(E::ClusterNotFound));
         };
         connect_blocker(c)?;
@@ -306,16 +331,29 @@ impl CloudHsm {
     /// DisconnectCustomKeyStore's work on the cluster: KMS logs its
     /// `kmsuser` session out. Best effort: nothing happens when the cluster
     /// or the user is gone.
+    #[cfg_attr(not(test), allow(dead_code, reason = "KMS calls disconnect_with"))]
     pub(crate) fn disconnect(&self, id: &ClusterId) {
-        if let Some(u) = self
-            .0
-            .clusters
-            .write()
-            .get_mut(id)
-            .and_then(|c| c.users.get_mut(KMS_USER))
-        {
-            u.kms_session = false;
-        }
+        // In memory this cannot fail; durable, a failed commit changes nothing.
+        let _ = self.disconnect_with(id, |_| Ok(()));
+    }
+
+    /// [`CloudHsm::disconnect`], committing the cluster's change together
+    /// with the records `extra` adds, in one transaction.
+    pub(crate) fn disconnect_with(
+        &self,
+        id: &ClusterId,
+        extra: impl FnOnce(&mut Batch) -> Result<()>,
+    ) -> Result<()> {
+        self.mutate(
+            id,
+            |c| {
+                if let Some(u) = c.and_then(|c| c.users.get_mut(KMS_USER)) {
+                    u.kms_session = false;
+                }
+                Ok(())
+            },
+            |_, batch| extra(batch),
+        )
     }
 
     /// CreateKey's work on the cluster: KMS, logged in as `kmsuser` with
@@ -335,8 +373,10 @@ impl CloudHsm {
         session: &CuPassword,
     ) -> Result<()> {
         let material = KeyMaterial::from_bytes(self.0.rng.array());
-        let mut clusters = self.0.clusters.write();
-        let c = clusters.get_mut(id).ok_or_else(|| not_found(id))?;
+        // Checked under the upgradable lock, so that a durable change to the
+        // cluster being committed does not block readers behind this writer.
+        let clusters = self.0.clusters.upgradable_read();
+        let c = clusters.get(id).ok_or_else(|| not_found(id))?;
         reachable(c)?;
         let azs: BTreeSet<&str> = c.active_hsms().map(|h| h.az.as_str()).collect();
         if azs.len() < 2 {
@@ -351,10 +391,13 @@ impl CloudHsm {
             return Err(Error::internal("duplicate CloudHSM key label"));
         }
         let holders = c.active_hsms().map(|h| h.id.clone()).collect();
+        let mut clusters = RwLockUpgradableReadGuard::upgrade(clusters);
+        let c = clusters.get_mut(id).ok_or_else(|| not_found(id))?;
         c.keys.insert(
             label.to_owned(),
             KeyObject {
                 cipher: Arc::new(Cipher::new(&material)),
+                material,
                 holders,
             },
         );
@@ -472,14 +515,24 @@ impl CloudHsm {
     /// deleted (false when the cluster is missing or unreachable, KMS's
     /// session is not valid, or there is no such key object; the key
     /// material then stays in the cluster for its owner to delete).
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "KMS deletes through key_deletable")
+    )]
     pub(crate) fn delete_key(&self, id: &ClusterId, label: &str, session: &CuPassword) -> bool {
-        let mut clusters = self.0.clusters.write();
-        let Some(c) = clusters.get_mut(id) else {
-            return false;
-        };
-        if reachable(c).is_err() || !session_valid(c, session) {
+        if !self.key_deletable(id, label, session) {
             return false;
         }
-        c.keys.remove(label).is_some()
+        self.discard_key_object(id, label);
+        true
+    }
+
+    /// Whether KMS, logged in with `session`, can delete key object `label`
+    /// now: the rules of [`CloudHsm::delete_key`], without deleting.
+    pub(crate) fn key_deletable(&self, id: &ClusterId, label: &str, session: &CuPassword) -> bool {
+        let clusters = self.0.clusters.read();
+        clusters.get(id).is_some_and(|c| {
+            reachable(c).is_ok() && session_valid(c, session) && c.keys.contains_key(label)
+        })
     }
 }

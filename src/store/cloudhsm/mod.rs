@@ -32,6 +32,7 @@
 //!   does not consume it.
 
 mod kms_ops;
+mod persist;
 #[cfg(test)]
 mod tests;
 
@@ -47,12 +48,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
-use crate::crypto::Cipher;
 use crate::crypto::material::REDACTED;
 use crate::crypto::rng::SecureRng;
+use crate::crypto::{Cipher, KeyMaterial};
 use crate::error::{Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::macros::wire_enum;
+use crate::storage::Storage;
 
 /// The only HSM type modelled.
 pub const HSM_TYPE: &str = "hsm1.medium";
@@ -225,11 +227,13 @@ struct CryptoUser {
     kms_session: bool,
 }
 
-/// A persistent, non-extractable AES-256 key object. Only the expanded
-/// cipher is kept (zeroized on drop); the raw bytes never leave.
+/// A persistent, non-extractable AES-256 key object: the expanded cipher
+/// (zeroized on drop) for use, and the material (zeroized, redacted) only so
+/// durable storage can seal it at rest. Neither leaves the cluster otherwise.
 #[derive(Clone, Debug)]
 struct KeyObject {
     cipher: Arc<Cipher>,
+    material: KeyMaterial,
     /// The HSMs that hold a copy.
     holders: Vec<HsmId>,
 }
@@ -320,6 +324,8 @@ struct Inner {
     rng: Arc<SecureRng>,
     clock: Arc<dyn Clock>,
     clusters: RwLock<BTreeMap<ClusterId, Cluster>>,
+    /// Where changes are committed (the owning Kms's storage).
+    storage: Arc<Storage>,
 }
 
 /// The CloudHSM clusters of one account and Region: a cheap-to-clone handle
@@ -442,31 +448,29 @@ fn validate_password(password: &str) -> Result<()> {
 
 impl CloudHsm {
     /// The clusters of one account and Region, drawing ids and key material
-    /// from `rng` and timestamps from `clock`.
-    pub(crate) fn new(rng: Arc<SecureRng>, clock: Arc<dyn Clock>) -> CloudHsm {
+    /// from `rng` and timestamps from `clock`, committing changes to
+    /// `storage`.
+    pub(crate) fn new(
+        rng: Arc<SecureRng>,
+        clock: Arc<dyn Clock>,
+        storage: Arc<Storage>,
+    ) -> CloudHsm {
         CloudHsm(Arc::new(Inner {
             rng,
             clock,
             clusters: RwLock::new(BTreeMap::new()),
+            storage,
         }))
     }
 
     /// A service of its own, for tests: ids and key material are
     /// deterministic when `seed` is given; time is the system clock.
     pub fn standalone(seed: Option<u64>) -> CloudHsm {
-        CloudHsm::new(Arc::new(SecureRng::new(seed)), Arc::new(SystemClock))
-    }
-
-    fn with_cluster<T>(
-        &self,
-        id: &ClusterId,
-        f: impl FnOnce(&mut Cluster) -> Result<T>,
-    ) -> Result<T> {
-        let mut clusters = self.0.clusters.write();
-        let cluster = clusters
-            .get_mut(id)
-            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))?;
-        f(cluster)
+        CloudHsm::new(
+            Arc::new(SecureRng::new(seed)),
+            Arc::new(SystemClock),
+            Arc::new(Storage::memory()),
+        )
     }
 
     fn random_hex<const N: usize>(&self) -> String {
@@ -498,6 +502,14 @@ impl CloudHsm {
         id: Option<&ClusterId>,
         subnets: &[(&str, &str)],
     ) -> Result<ClusterId> {
+        let cluster = self.new_cluster(id, subnets)?;
+        let id = cluster.id.clone();
+        self.insert_cluster(cluster)?;
+        Ok(id)
+    }
+
+    /// A new UNINITIALIZED cluster (not yet added): CreateCluster's checks.
+    fn new_cluster(&self, id: Option<&ClusterId>, subnets: &[(&str, &str)]) -> Result<Cluster> {
         let mut map = BTreeMap::new();
         for (i, (subnet_id, az)) in subnets.iter().enumerate() {
             if subnet_id.is_empty() || az.is_empty() {
@@ -550,15 +562,7 @@ impl CloudHsm {
             network_reachable: true,
             internal_error: false,
         };
-        let mut clusters = self.0.clusters.write();
-        if clusters.contains_key(&id) {
-            return Err(kms_err!(
-                CloudHsmInvalidRequest,
-                "Cluster {id} already exists. Choose another cluster id."
-            ));
-        }
-        clusters.insert(id.clone(), cluster);
-        Ok(id)
+        Ok(cluster)
     }
 
     /// cloudhsmv2 InitializeCluster: records `trust_anchor_pem` (the content
@@ -730,23 +734,23 @@ impl CloudHsm {
             }
             c.clone()
         };
-        let id = self.create_cluster_as(id, subnets)?;
-        self.with_cluster(&id, |c| {
-            c.certificate = src.certificate;
-            c.lineage = src.lineage;
-            c.users = src.users;
-            for u in c.users.values_mut() {
-                u.kms_session = false;
-                u.logged_in_elsewhere = false;
-            }
-            c.keys = src.keys;
-            for k in c.keys.values_mut() {
-                k.holders.clear();
-            }
-            c.state = ClusterState::Initialized;
-            c.awaiting_first_hsm = true;
-            Ok(())
-        })?;
+        let mut c = self.new_cluster(id, subnets)?;
+        c.certificate = src.certificate;
+        c.lineage = src.lineage;
+        c.users = src.users;
+        for u in c.users.values_mut() {
+            u.kms_session = false;
+            u.logged_in_elsewhere = false;
+        }
+        c.keys = src.keys;
+        for k in c.keys.values_mut() {
+            k.holders.clear();
+        }
+        c.state = ClusterState::Initialized;
+        c.awaiting_first_hsm = true;
+        let id = c.id.clone();
+        // One commit: the restored cluster appears whole or not at all.
+        self.insert_cluster(c)?;
         Ok(id)
     }
 
@@ -1085,12 +1089,7 @@ impl CloudHsm {
     /// # Errors
     /// `CloudHsmResourceNotFoundException` for an unknown cluster.
     pub fn delete_cluster(&self, id: &ClusterId) -> Result<()> {
-        self.0
-            .clusters
-            .write()
-            .remove(id)
-            .map(drop)
-            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))
+        self.remove_cluster(id)
     }
 
     // ----- Describe -------------------------------------------------------
@@ -1102,7 +1101,11 @@ impl CloudHsm {
     /// # Errors
     /// `CloudHsmResourceNotFoundException` for an unknown cluster.
     pub fn key_labels(&self, id: &ClusterId) -> Result<Vec<String>> {
-        self.with_cluster(id, |c| Ok(c.keys.keys().cloned().collect()))
+        let clusters = self.0.clusters.read();
+        let c = clusters
+            .get(id)
+            .ok_or_else(|| kms_err!(CloudHsmResourceNotFound, "Cluster {id} does not exist."))?;
+        Ok(c.keys.keys().cloned().collect())
     }
 
     /// cloudhsmv2 DescribeClusters: every cluster, or those whose ids are in

@@ -1,0 +1,407 @@
+//! Opening a durable [`Kms`]: the configuration switch, restoring the state
+//! from the file, and root-key rotation (cargo feature `durable`).
+//!
+//! What comes back on open, and how:
+//!
+//! - keys (material, state, description, tags, policy), in creation order;
+//!   deletion schedules keep their dates, judged against the [`Clock`]: a key
+//!   whose date passed while the service was down is deleted by the first
+//!   call that looks for due keys, as if it had been running;
+//! - aliases with their dates;
+//! - custom key stores with their settings (the rotated `kmsuser` password,
+//!   the XKS credential) and **their connection state**: a store that was
+//!   CONNECTED comes back CONNECTED (its keys are usable at once, no
+//!   reconnect), DISCONNECTED and FAILED (with its code) stay so. A
+//!   connection change still in progress (stepped mode) did not survive:
+//!   a CONNECTING store comes back DISCONNECTED (connect again) and a
+//!   DISCONNECTING one finishes disconnecting on open. Request quotas start
+//!   full;
+//! - the modelled CloudHSM clusters: HSMs, users (passwords, lockouts, KMS's
+//!   session), key objects, fault switches;
+//! - with a seed, the random stream's position, so the ids and material a
+//!   reopened service makes continue the sequence instead of repeating it.
+//!
+//! External key managers are the caller's (attached to
+//! [`Kms::xks_network`]); only the external key store's settings, including
+//! its sealed credential, are in the file. Attach the managers again after
+//! opening.
+//!
+//! [`Clock`]: crate::Clock
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::clock::Timestamp;
+use crate::crypto::rng::SecureRng;
+use crate::crypto::{Cipher, KeyMaterial, SecretString};
+use crate::error::{Error, Result, kms_err};
+use crate::ids::{ClusterId, CustomKeyStoreId, KeyId};
+use crate::key::KeyLifecycle;
+use crate::storage::records::{
+    AliasRecord, BackingRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, KeyRecord,
+    KeyStateRecord, LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+};
+use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
+use crate::store::cloudhsm::CuPassword;
+use crate::store::{ConnectionErrorCode, ConnectionState};
+
+use super::aliases::AliasEntry;
+use super::quota::TokenBucket;
+use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, XksStore};
+use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig};
+
+/// Where a durable Kms keeps its state, and the key that seals it.
+#[derive(Clone, Debug)]
+pub(crate) struct DurableSettings {
+    pub(crate) path: PathBuf,
+    pub(crate) root_key: RootKey,
+}
+
+impl KmsConfig {
+    /// Keeps the Kms's state in the database file at `path` (created if it
+    /// does not exist), sealed under `root_key`. Open the Kms with
+    /// [`Kms::open`]; [`Kms::new`] ignores this setting and stays in memory.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("kms-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// use kms_keystore::{Kms, KmsConfig};
+    /// use kms_keystore::kms::CreateKeyRequest;
+    /// use kms_keystore::storage::RootKey;
+    ///
+    /// let root = RootKey::from_bytes([42; 32]); // from your secret manager
+    /// let path = dir.join("kms.redb");
+    /// let config = KmsConfig::default().with_durable_storage(&path, root.clone());
+    /// let key_id = {
+    ///     let kms = Kms::open(config.clone()).unwrap();
+    ///     kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id
+    /// }; // the Kms is closed when its last clone is dropped
+    /// let kms = Kms::open(config).unwrap();
+    /// assert!(kms.describe_key(&key_id.to_string()).is_ok());
+    /// # drop(kms); std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn with_durable_storage(mut self, path: impl AsRef<Path>, root_key: RootKey) -> KmsConfig {
+        self.durable = Some(DurableSettings {
+            path: path.as_ref().to_owned(),
+            root_key,
+        });
+        self
+    }
+
+    /// The durable store's file, if [`KmsConfig::with_durable_storage`] set one.
+    pub fn durable_storage_path(&self) -> Option<&Path> {
+        self.durable.as_ref().map(|d| d.path.as_path())
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        kms_err!(
+            KmsInternal,
+            "The durable store has a record it cannot read ({}/{key}: {e}). Restore the file from a backup.",
+            table.name()
+        )
+    })
+}
+
+fn scan<T: serde::de::DeserializeOwned>(db: &Durable, table: Table) -> Result<Vec<(String, T)>> {
+    db.scan(table)?
+        .into_iter()
+        .map(|(k, v)| {
+            let rec = parse(table, &k, &v)?;
+            Ok((k, rec))
+        })
+        .collect()
+}
+
+fn corrupt(what: &str) -> Error {
+    kms_err!(
+        KmsInternal,
+        "The durable store is inconsistent ({what}). Restore the file from a backup."
+    )
+}
+
+fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
+    match rec {
+        LifecycleRecord::Enabled => KeyLifecycle::Enabled,
+        LifecycleRecord::Disabled => KeyLifecycle::Disabled,
+        LifecycleRecord::PendingDeletion {
+            deletion_date,
+            window_days,
+        } => KeyLifecycle::PendingDeletion {
+            deletion_date: Timestamp::from_millis(*deletion_date),
+            window_days: *window_days,
+        },
+    }
+}
+
+fn connection_state(rec: &ConnectionRecord) -> Result<ConnectionState> {
+    Ok(match rec {
+        ConnectionRecord::Disconnected => ConnectionState::Disconnected,
+        ConnectionRecord::Connecting => ConnectionState::Connecting,
+        ConnectionRecord::Connected => ConnectionState::Connected,
+        ConnectionRecord::Failed { code } => ConnectionState::Failed {
+            code: code.parse::<ConnectionErrorCode>()?,
+        },
+        ConnectionRecord::Disconnecting => ConnectionState::Disconnecting,
+    })
+}
+
+fn store_backend(rec: StoreBackendRecord) -> Result<StoreBackend> {
+    Ok(match rec {
+        StoreBackendRecord::CloudHsm {
+            cluster_id,
+            trust_anchor_certificate,
+            cluster_certificate,
+            key_store_password,
+        } => StoreBackend::CloudHsm(CloudHsmStore {
+            cluster_id: cluster_id.parse::<ClusterId>()?,
+            trust_anchor_certificate,
+            cluster_certificate,
+            key_store_password: CuPassword::new(&key_store_password.0),
+        }),
+        StoreBackendRecord::External {
+            uri_endpoint,
+            uri_path,
+            connectivity,
+            vpc_endpoint_service_name,
+            vpc_endpoint_service_owner,
+            access_key_id,
+            secret_access_key,
+        } => StoreBackend::External(XksStore {
+            uri_endpoint,
+            uri_path,
+            connectivity: connectivity.parse()?,
+            vpc_endpoint_service_name,
+            vpc_endpoint_service_owner: vpc_endpoint_service_owner
+                .map(|o| o.parse())
+                .transpose()?,
+            access_key_id,
+            secret_access_key: SecretString::from(secret_access_key.0.as_str()),
+        }),
+    })
+}
+
+/// [`Kms::open`] with durable settings.
+pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
+    let Some(settings) = config.durable.take() else {
+        return Ok(Kms::new(config));
+    };
+    let rng = Arc::new(SecureRng::new(config.seed));
+    let identity = Identity {
+        account_id: config.account_id.to_string(),
+        region: config.region.to_string(),
+        seed: config.seed,
+    };
+    let db = Durable::open(
+        &settings.path,
+        &settings.root_key,
+        &identity,
+        Arc::clone(&rng),
+    )?;
+
+    let clusters: Vec<(String, ClusterRecord)> = scan(&db, Table::Clusters)?;
+    let cluster_keys: Vec<(String, ClusterKeyRecord)> = scan(&db, Table::ClusterKeys)?;
+    let stores: Vec<(String, StoreRecord)> = scan(&db, Table::Stores)?;
+    let store_states: BTreeMap<String, StoreStateRecord> =
+        scan(&db, Table::StoreStates)?.into_iter().collect();
+    let keys: Vec<(String, KeyRecord)> = scan(&db, Table::Keys)?;
+    let key_states: BTreeMap<String, KeyStateRecord> =
+        scan(&db, Table::KeyStates)?.into_iter().collect();
+    let aliases: Vec<(String, AliasRecord)> = scan(&db, Table::Aliases)?;
+
+    let next_order = keys
+        .iter()
+        .map(|(_, k)| k.order)
+        .chain(stores.iter().map(|(_, s)| s.order))
+        .max()
+        .map_or(0, |m| m.saturating_add(1));
+    let kms = Kms::build(config, rng, Arc::new(Storage::durable(db, next_order)));
+    let inner = &*kms.inner;
+    inner.cloudhsm.restore(clusters, cluster_keys)?;
+
+    // Custom key stores, in creation order.
+    let mut stores = stores;
+    stores.sort_by_key(|(_, s)| s.order);
+    let now = inner.clock.now();
+    {
+        let mut table = inner.stores.write();
+        let mut states = store_states;
+        for (id, rec) in stores {
+            let state = states
+                .remove(&id)
+                .ok_or_else(|| corrupt(&format!("store {id} has no state record")))?;
+            table.stores.push(StoreEntry {
+                id: id.parse::<CustomKeyStoreId>()?,
+                name: state.name,
+                creation_date: Timestamp::from_millis(rec.creation_date),
+                state: connection_state(&state.state)?,
+                transition_due: state.transition_due.map(Timestamp::from_millis),
+                backend: store_backend(state.backend)?,
+                bucket: inner
+                    .quotas
+                    .custom_key_store_requests_per_second
+                    .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+                connect_outcome: None,
+            });
+        }
+    }
+
+    // Keys, in creation order, with the deletion schedule.
+    let mut keys = keys;
+    keys.sort_by_key(|(_, k)| k.order);
+    {
+        let mut table = inner.keys.write();
+        let mut schedule = inner.schedule.lock();
+        let mut states = key_states;
+        for (id, rec) in keys {
+            let state = states
+                .remove(&id)
+                .ok_or_else(|| corrupt(&format!("key {id} has no state record")))?;
+            let id: KeyId = id.parse()?;
+            let backing = match rec.backing {
+                BackingRecord::Kms => Backing::Kms,
+                BackingRecord::CloudHsm { store } => Backing::CloudHsm {
+                    store: store.parse()?,
+                },
+                BackingRecord::External { store, xks_key_id } => Backing::External {
+                    store: store.parse()?,
+                    xks_key_id: xks_key_id.parse()?,
+                },
+            };
+            let material = rec.material.map(|m| KeyMaterial::from_bytes(*m.0));
+            let lifecycle = lifecycle(&state.lifecycle);
+            if let Some(d) = lifecycle.deletion_date() {
+                schedule.insert((d, id));
+            }
+            table.insert(Arc::new(KeyEntry {
+                id,
+                arn: inner.key_arn(&id),
+                creation_date: Timestamp::from_millis(rec.creation_date),
+                backing,
+                cipher: material.as_ref().map(Cipher::new),
+                material,
+                state: RwLock::new(KeyMutable {
+                    lifecycle,
+                    description: state.description,
+                    tags: state.tags,
+                    policy: state.policy,
+                }),
+            }));
+        }
+    }
+
+    {
+        let mut table = inner.aliases.write();
+        for (name, rec) in aliases {
+            table.restore(
+                name.parse()?,
+                AliasEntry {
+                    target: rec.target.parse()?,
+                    creation_date: Timestamp::from_millis(rec.creation_date),
+                    last_updated_date: Timestamp::from_millis(rec.last_updated_date),
+                },
+            );
+        }
+    }
+
+    finish_interrupted_transitions(&kms)?;
+    Ok(kms)
+}
+
+/// Stores caught in CONNECTING or DISCONNECTING come back DISCONNECTED; a
+/// CloudHSM store's `kmsuser` session is logged out with it.
+fn finish_interrupted_transitions(kms: &Kms) -> Result<()> {
+    let inner = &*kms.inner;
+    let mut table = inner.stores.write();
+    for store in table.stores.iter_mut() {
+        if !matches!(
+            store.state,
+            ConnectionState::Connecting | ConnectionState::Disconnecting
+        ) {
+            continue;
+        }
+        let was_disconnecting = store.state == ConnectionState::Disconnecting;
+        let put = |batch: &mut Batch| {
+            inner.put_store_state(
+                batch,
+                store,
+                ConnectionState::Disconnected,
+                None,
+                &store.backend,
+                None,
+            )
+        };
+        match &store.backend {
+            StoreBackend::CloudHsm(cfg) if was_disconnecting => {
+                inner.cloudhsm.disconnect_with(&cfg.cluster_id, put)?;
+            }
+            _ => {
+                let mut batch = Batch::new();
+                put(&mut batch)?;
+                inner.storage.commit(batch)?;
+            }
+        }
+        store.state = ConnectionState::Disconnected;
+        store.transition_due = None;
+    }
+    Ok(())
+}
+
+impl Kms {
+    /// Re-seals the durable store under `new_root` (with a fresh data key,
+    /// so records are re-encrypted too), in one transaction: until it
+    /// commits the old root key opens the file, after it only `new_root`
+    /// does. Backups taken before still need the old root key.
+    ///
+    /// # Errors
+    /// `UnsupportedOperationException` for a Kms in memory;
+    /// `KMSInternalException` if the file could not be written (nothing
+    /// changed).
+    pub fn rotate_root_key(&self, new_root: RootKey) -> Result<()> {
+        match self.inner.storage.backend() {
+            Some(db) => db.rotate_root_key(&new_root),
+            None => Err(kms_err!(
+                UnsupportedOperation,
+                "This Kms keeps its state in memory; there is no root key to rotate. Open a durable one (KmsConfig::with_durable_storage, Kms::open)."
+            )),
+        }
+    }
+
+    /// Backs the durable store up to a new file at `dest`: a consistent
+    /// copy of everything as of one moment, taken while the service keeps
+    /// running (writers are not held up). The copy is sealed under the
+    /// current root key; open it like the original (after moving it into
+    /// place) with [`Kms::open`].
+    ///
+    /// # Errors
+    /// `UnsupportedOperationException` for a Kms in memory;
+    /// `ValidationException` if `dest` exists; `KMSInternalException` if
+    /// the copy cannot be written.
+    pub fn backup(&self, dest: impl AsRef<Path>) -> Result<()> {
+        match self.inner.storage.backend() {
+            Some(db) => db.backup(dest.as_ref()),
+            None => Err(kms_err!(
+                UnsupportedOperation,
+                "This Kms keeps its state in memory; there is nothing to back up. Open a durable one (KmsConfig::with_durable_storage, Kms::open)."
+            )),
+        }
+    }
+
+    /// The durable store's file, or `None` for a Kms in memory.
+    pub fn storage_path(&self) -> Option<&Path> {
+        self.inner.storage.backend().map(Durable::path)
+    }
+
+    /// Fault switch for tests: while `failing`, every write to the durable
+    /// store fails as a full or broken disk would. Each mutating call then
+    /// fails with `KMSInternalException` and changes nothing, in memory or
+    /// on disk; the cryptographic operations are unaffected. No effect on a
+    /// Kms in memory.
+    pub fn set_storage_failure(&self, failing: bool) {
+        self.inner.storage.set_failing(failing);
+    }
+}

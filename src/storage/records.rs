@@ -1,0 +1,276 @@
+//! The records durable storage keeps: plain data with serde, one type per
+//! table, independent of the API's JSON shapes (so the wire format can
+//! change without touching files on disk).
+//!
+//! Records hold secrets in the clear (key material, the `kmsuser` password,
+//! the XKS secret access key): they exist only between the service's state
+//! and the sealing step, are zeroized on drop, and have no `Debug`.
+//! Timestamps are milliseconds since the epoch; enums with an AWS name are
+//! stored as that name.
+#![cfg_attr(
+    not(feature = "durable"),
+    allow(dead_code, reason = "read back only by the durable backend")
+)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::key::Tag;
+
+/// The version of the record layout; a file with a newer one is refused.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// `meta/format`: what the file is (stored unsealed, so a wrong root key and
+/// a foreign file are told apart).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct FormatRecord {
+    /// Always `kms-keystore`.
+    pub(crate) application: String,
+    /// [`FORMAT_VERSION`] of the writer.
+    pub(crate) version: u32,
+}
+
+/// `meta/service`: whose state this is.
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ServiceRecord {
+    pub(crate) account_id: String,
+    pub(crate) region: String,
+    /// The RNG seed of a deterministic service.
+    pub(crate) seed: Option<u64>,
+}
+
+/// `meta/rng`: where the seeded random stream is, in 32-bit words (decimal).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RngRecord {
+    pub(crate) word_pos: String,
+}
+
+/// 32 secret bytes, as base64 in the record.
+#[derive(Clone)]
+pub(crate) struct SecretBytes(pub(crate) Zeroizing<[u8; 32]>);
+
+impl Serialize for SecretBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b64 = Zeroizing::new(crate::base64_blob::encode(self.0.as_ref()));
+        s.serialize_str(&b64)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Zeroizing::new(String::deserialize(d)?);
+        let v = Zeroizing::new(crate::base64_blob::decode(&s).map_err(serde::de::Error::custom)?);
+        let mut out = Zeroizing::new([0u8; 32]);
+        if v.len() != out.len() {
+            return Err(serde::de::Error::custom("secret bytes must be 32 bytes"));
+        }
+        out.copy_from_slice(&v);
+        Ok(SecretBytes(out))
+    }
+}
+
+/// A secret string (password, secret access key) in the clear, zeroized.
+pub(crate) struct SecretText(pub(crate) Zeroizing<String>);
+
+impl SecretText {
+    pub(crate) fn new(s: &str) -> SecretText {
+        SecretText(Zeroizing::new(s.to_owned()))
+    }
+}
+
+impl Serialize for SecretText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SecretText(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
+/// `keys/<key id>`: what never changes about a KMS key (written once, by
+/// CreateKey).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct KeyRecord {
+    /// Creation order, for ListKeys.
+    pub(crate) order: u64,
+    pub(crate) creation_date: u64,
+    pub(crate) backing: BackingRecord,
+    /// KMS-held material (AWS_KMS and EXTERNAL_KEY_STORE keys).
+    pub(crate) material: Option<SecretBytes>,
+}
+
+/// `key_states/<key id>`: what the key operations change.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct KeyStateRecord {
+    pub(crate) lifecycle: LifecycleRecord,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<Tag>,
+    /// `None`: the default key policy.
+    pub(crate) policy: Option<String>,
+}
+
+/// Where a key's material is.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "origin")]
+pub(crate) enum BackingRecord {
+    /// `AWS_KMS`.
+    Kms,
+    /// `AWS_CLOUDHSM`: in the store's cluster, labelled with the key ARN.
+    CloudHsm { store: String },
+    /// `EXTERNAL_KEY_STORE`: KMS material plus an external key.
+    External { store: String, xks_key_id: String },
+}
+
+/// A key's own state.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state")]
+pub(crate) enum LifecycleRecord {
+    Enabled,
+    Disabled,
+    PendingDeletion {
+        deletion_date: u64,
+        window_days: u32,
+    },
+}
+
+/// `aliases/<alias name>`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AliasRecord {
+    pub(crate) target: String,
+    pub(crate) creation_date: u64,
+    pub(crate) last_updated_date: u64,
+}
+
+/// `stores/<custom key store id>`: what never changes about a custom key
+/// store.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoreRecord {
+    /// Creation order, for DescribeCustomKeyStores.
+    pub(crate) order: u64,
+    pub(crate) creation_date: u64,
+}
+
+/// `store_states/<custom key store id>`: a custom key store's name,
+/// connection state and settings. Its request quota is not stored (it
+/// starts full on open).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoreStateRecord {
+    pub(crate) name: String,
+    pub(crate) state: ConnectionRecord,
+    /// Stepped mode: when the pending CONNECTING/DISCONNECTING was due.
+    pub(crate) transition_due: Option<u64>,
+    pub(crate) backend: StoreBackendRecord,
+}
+
+/// A store's connection state.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state")]
+pub(crate) enum ConnectionRecord {
+    Disconnected,
+    Connecting,
+    Connected,
+    /// The `ConnectionErrorCode`, by its API name.
+    Failed {
+        code: String,
+    },
+    Disconnecting,
+}
+
+/// A store's backend settings.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub(crate) enum StoreBackendRecord {
+    CloudHsm {
+        cluster_id: String,
+        trust_anchor_certificate: String,
+        cluster_certificate: String,
+        key_store_password: SecretText,
+    },
+    External {
+        uri_endpoint: String,
+        uri_path: String,
+        /// `XksProxyConnectivityType`, by its API name.
+        connectivity: String,
+        vpc_endpoint_service_name: Option<String>,
+        vpc_endpoint_service_owner: Option<String>,
+        access_key_id: String,
+        secret_access_key: SecretText,
+    },
+}
+
+/// `clusters/<cluster id>`: a modelled CloudHSM cluster, without its key
+/// objects (those are in `cluster_keys`).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ClusterRecord {
+    /// `ClusterState`, by its API name.
+    pub(crate) state: String,
+    pub(crate) vpc_id: String,
+    pub(crate) security_group: SecurityGroupRecord,
+    pub(crate) subnets: BTreeMap<String, SubnetRecord>,
+    pub(crate) create_timestamp: u64,
+    pub(crate) certificate: Option<CertificateRecord>,
+    /// 16 bytes, hex.
+    pub(crate) lineage: String,
+    pub(crate) awaiting_first_hsm: bool,
+    pub(crate) hsms: Vec<HsmRecord>,
+    pub(crate) users: BTreeMap<String, UserRecord>,
+    pub(crate) network_reachable: bool,
+    pub(crate) internal_error: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SecurityGroupRecord {
+    pub(crate) id: String,
+    pub(crate) inbound_2223_2225: bool,
+    pub(crate) outbound_2223_2225: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SubnetRecord {
+    pub(crate) az: String,
+    pub(crate) octet: u8,
+    pub(crate) free_addresses: u32,
+    pub(crate) next_host: u8,
+    pub(crate) deleted: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CertificateRecord {
+    pub(crate) cluster_certificate: String,
+    pub(crate) trust_anchor: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct HsmRecord {
+    pub(crate) id: String,
+    pub(crate) az: String,
+    pub(crate) subnet_id: String,
+    pub(crate) eni_id: String,
+    pub(crate) eni_ip: String,
+    /// `HsmState`, by its API name.
+    pub(crate) state: String,
+    pub(crate) state_message: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct UserRecord {
+    pub(crate) password: SecretText,
+    pub(crate) two_factor: bool,
+    pub(crate) failed_logins: u8,
+    pub(crate) locked_out: bool,
+    pub(crate) logged_in_elsewhere: bool,
+    pub(crate) kms_session: bool,
+}
+
+/// `cluster_keys/<cluster id>/<label>`: a key object in a cluster.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ClusterKeyRecord {
+    pub(crate) material: SecretBytes,
+    /// The HSMs holding a copy.
+    pub(crate) holders: Vec<String>,
+}
