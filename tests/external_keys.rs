@@ -514,7 +514,7 @@ fn the_proxy_layer_alone_does_not_reveal_the_plaintext() {
         .decrypt(
             &call,
             &xks_id(EXTERNAL_KEY),
-            &proxy_request_for(&blob, Some(documented_aad(&blob))),
+            proxy_request_for(&blob, Some(documented_aad(&blob))),
         )
         .unwrap();
     // ...and gets the KMS layer's ciphertext and tag, not the plaintext.
@@ -532,7 +532,7 @@ fn the_proxy_layer_alone_does_not_reveal_the_plaintext() {
         ekm.decrypt(
             &call,
             &xks_id(EXTERNAL_KEY),
-            &proxy_request_for(&blob, Some(header_only))
+            proxy_request_for(&blob, Some(header_only))
         )
         .unwrap_err(),
         XksError::InvalidCiphertext
@@ -543,7 +543,7 @@ fn the_proxy_layer_alone_does_not_reveal_the_plaintext() {
         ekm.decrypt(
             &call,
             &xks_id(EXTERNAL_KEY),
-            &proxy_request_for(&blob, Some(other_key))
+            proxy_request_for(&blob, Some(other_key))
         )
         .unwrap_err(),
         XksError::InvalidCiphertext
@@ -561,7 +561,7 @@ fn the_kms_layer_alone_cannot_be_passed_off_as_a_single_layer_blob() {
         .decrypt(
             &call,
             &xks_id(EXTERNAL_KEY),
-            &proxy_request_for(&blob, Some(documented_aad(&blob))),
+            proxy_request_for(&blob, Some(documented_aad(&blob))),
         )
         .unwrap()
         .plaintext
@@ -779,7 +779,7 @@ impl ExternalKeyManager for Skewed {
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksEncryptRequest,
+        request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError> {
         let mut r = self.inner.encrypt(call, key_id, request)?;
         match *self.skew.lock().unwrap() {
@@ -796,15 +796,14 @@ impl ExternalKeyManager for Skewed {
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksDecryptRequest,
+        mut request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError> {
         let skew = *self.skew.lock().unwrap();
-        let mut request = request.clone();
         if skew == Skew::SixteenByteIv {
             assert_eq!(request.initialization_vector.len(), 16);
             assert_eq!(request.initialization_vector.split_off(12), [0xA5; 4]);
         }
-        let r = self.inner.decrypt(call, key_id, &request)?;
+        let r = self.inner.decrypt(call, key_id, request)?;
         if skew == Skew::ShortPlaintext {
             let mut p = r.plaintext.expose_secret().to_vec();
             p.pop();

@@ -105,6 +105,22 @@ impl Plaintext {
     pub(crate) fn as_mut_vec(&mut self) -> &mut Vec<u8> {
         &mut self.0.0
     }
+
+    /// Encrypts the bytes in place with `seal` and gives the buffer up as
+    /// ciphertext, with `seal`'s result (the tag).
+    ///
+    /// `seal` must overwrite every byte, as an AEAD seal does; what is left
+    /// is ciphertext, so only the spare capacity is wiped. Sealing the
+    /// caller's buffer in place saves the copy-then-wipe of sealing a copy.
+    /// If `seal` panics, the bytes are wiped as on any drop.
+    pub(crate) fn seal_into_ciphertext<T>(
+        mut self,
+        seal: impl FnOnce(&mut [u8]) -> T,
+    ) -> (Vec<u8>, T) {
+        let result = seal(self.0.0.as_mut_slice());
+        self.0.0.spare_capacity_mut().zeroize();
+        (std::mem::take(&mut self.0.0), result)
+    }
 }
 
 /// The bytes live in a `Zeroizing` buffer: dropping a `Plaintext` clears them.
@@ -238,6 +254,21 @@ mod tests {
         b.wipe();
         assert_eq!(b.0.len(), 4096);
         assert!(b.0.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn sealing_into_ciphertext_reuses_the_buffer() {
+        let mut v = b"secret".to_vec();
+        v.extend_from_slice(b"old-secret-tail");
+        v.truncate(6);
+        let cap = v.capacity();
+        let (ct, n) = Plaintext::from(v).seal_into_ciphertext(|buf| {
+            buf.iter_mut().for_each(|b| *b ^= 0xff);
+            buf.len()
+        });
+        assert_eq!(n, 6);
+        assert_eq!(ct, b"secret".map(|b| b ^ 0xff));
+        assert_eq!(ct.capacity(), cap, "the caller's buffer, not a copy");
     }
 
     #[test]

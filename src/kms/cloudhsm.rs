@@ -26,19 +26,16 @@
 //!   FAILED: `NETWORK_ERRORS` for missing security-group rules (they carry
 //!   KMS's traffic), `INTERNAL_ERROR` for anything else.
 
-use std::sync::Arc;
-
-use crate::crypto::blob::Blob;
-use crate::crypto::{Cipher, EncryptionContext, Plaintext};
+use crate::crypto::Plaintext;
 use crate::error::{Error, ErrorCode, Result, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId};
 use crate::store::ConnectionErrorCode;
-use crate::store::cloudhsm::{CloudHsm, CuPassword, open_failed};
+use crate::store::cloudhsm::{CloudHsm, CuPassword};
 
 use super::stores::{
     CloudHsmStore, Finished, StoreBackend, StoreEntry, StoreTable, connect_outcome,
 };
-use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, Kms, UpdateCustomKeyStoreRequest};
+use super::{CreateCustomKeyStoreRequest, Inner, Kms, UpdateCustomKeyStoreRequest};
 use crate::store::ConnectionState;
 
 /// `KeyStorePassword` length, in characters.
@@ -282,23 +279,6 @@ impl Inner {
         })
     }
 
-    /// The cipher of the cluster's key object labelled `label`, checked as
-    /// for every use (see `CloudHsm::cipher_for`). The store's read lock is
-    /// held only while the cluster checks (lock order: stores, then the
-    /// cluster), so the cluster id and session need no copies; the AES work
-    /// runs after both locks are released.
-    fn cloudhsm_key_cipher(&self, store: &CustomKeyStoreId, label: &str) -> Result<Arc<Cipher>> {
-        match self.stores.read().get(store.as_str()).map(|s| &s.backend) {
-            Some(StoreBackend::CloudHsm(c)) => {
-                self.cloudhsm
-                    .cipher_for(&c.cluster_id, label, &c.key_store_password)
-            }
-            _ => Err(Error::internal(
-                "a CloudHSM key without its CloudHSM key store",
-            )),
-        }
-    }
-
     /// The cluster and KMS's `kmsuser` session of CloudHSM store `store`.
     /// Copied out so that no store lock is held during the cluster's AES work.
     fn cloudhsm_session(&self, store: &CustomKeyStoreId) -> Result<(ClusterId, CuPassword)> {
@@ -321,39 +301,6 @@ impl Inner {
     pub(crate) fn cloudhsm_create_key(&self, cfg: &CloudHsmStore, arn: &str) -> Result<()> {
         self.cloudhsm
             .generate_key(&cfg.cluster_id, arn, &cfg.key_store_password)
-    }
-
-    /// Encrypts under the cluster's key labelled with the key ARN. The
-    /// cluster must be reachable, KMS logged in, an ACTIVE HSM must hold the
-    /// key, else `KMSInvalidStateException`.
-    pub(crate) fn cloudhsm_seal(
-        &self,
-        entry: &KeyEntry,
-        store: &CustomKeyStoreId,
-        plaintext: &[u8],
-        ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
-        let cipher = self.cloudhsm_key_cipher(store, &entry.arn)?;
-        self.seal_single_with(entry, plaintext, ctx, |nonce, aad, buf| {
-            Ok(cipher.seal_in_place(nonce, aad, buf))
-        })
-    }
-
-    /// Decrypts with the cluster's key labelled with the key ARN (the rules
-    /// of [`Inner::cloudhsm_seal`]).
-    pub(crate) fn cloudhsm_open(
-        &self,
-        entry: &KeyEntry,
-        store: &CustomKeyStoreId,
-        blob: &Blob<'_>,
-        ctx: &EncryptionContext,
-    ) -> Result<Plaintext> {
-        let cipher = self.cloudhsm_key_cipher(store, &entry.arn)?;
-        self.open_single_with(blob, ctx, |nonce, aad, buf, tag| {
-            cipher
-                .open_in_place(nonce, aad, buf, tag)
-                .map_err(|_| open_failed())
-        })
     }
 
     /// Random bytes from the store's cluster.

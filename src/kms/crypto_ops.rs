@@ -12,6 +12,14 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
+use std::sync::Arc;
+
+use crate::crypto::Cipher;
+use crate::key::state;
+use crate::store::cloudhsm::open_failed;
+
+use super::external::XksRoute;
+use super::stores::StoreBackend;
 use super::{
     Backing, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse,
     GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
@@ -69,49 +77,96 @@ pub(crate) fn invalid_ciphertext() -> Error {
     )
 }
 
+/// What a cryptographic operation uses of a key's backing, fetched by
+/// [`Inner::check_crypto`] under the same read of the store table as the
+/// connection check and the quota.
+pub(crate) enum KeyAccess {
+    /// An `AWS_KMS` key: its own cached cipher.
+    Kms,
+    /// A CloudHSM key: the cluster's key object, or why the cluster cannot
+    /// use it — kept, not returned, so that `DryRunOperation` still comes
+    /// before the cluster's own errors, as in AWS.
+    CloudHsm(Result<Arc<Cipher>>),
+    /// An external key store key: the store's proxy route.
+    External(Arc<XksRoute>),
+}
+
 impl Inner {
-    /// Checks that `entry` may run the cryptographic `op` now.
-    pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<()> {
-        self.check_key(entry, op)?;
-        if let Some(store) = entry.backing.store() {
-            self.take_store_quota(store)?;
+    /// Checks that `entry` may run the cryptographic `op` now — key state
+    /// (with its store's connection), then the store's request quota — and
+    /// returns what the operation needs of the key's backing. One read of
+    /// the key's state and, for a custom key store key, one of the store
+    /// table.
+    pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<KeyAccess> {
+        let lifecycle = entry.state.read().lifecycle;
+        let Some(store_id) = entry.backing.store() else {
+            state::check(op, lifecycle.key_state(true), &entry.arn)?;
+            return Ok(KeyAccess::Kms);
+        };
+        self.settle_stores();
+        let stores = self.stores.read();
+        let store = stores.get(store_id.as_str());
+        let connected = store.is_some_and(|s| s.state.is_connected());
+        state::check(op, lifecycle.key_state(connected), &entry.arn)?;
+        let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
+        self.take_store_quota(store)?;
+        match (&entry.backing, &store.backend) {
+            (Backing::CloudHsm { .. }, StoreBackend::CloudHsm(c)) => {
+                // Lock order: stores, then the cluster.
+                Ok(KeyAccess::CloudHsm(self.cloudhsm.cipher_for(
+                    &c.cluster_id,
+                    &entry.arn,
+                    &c.key_store_password,
+                )))
+            }
+            (Backing::External { .. }, StoreBackend::External(_)) => store
+                .route
+                .clone()
+                .map(KeyAccess::External)
+                .ok_or_else(|| Error::internal("stored XKS settings do not validate")),
+            _ => Err(Error::internal(
+                "a key in a custom key store of another type",
+            )),
         }
-        Ok(())
     }
 
-    /// Encrypts `plaintext` under `entry`, binding `ctx`.
+    /// Encrypts `plaintext` (consumed: it is sealed in its own buffer) under
+    /// `entry`, binding `ctx`.
     pub(crate) fn seal(
         &self,
         entry: &KeyEntry,
-        plaintext: &[u8],
+        access: KeyAccess,
+        plaintext: Plaintext,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        match &entry.backing {
-            Backing::Kms => {
+        match (access, &entry.backing) {
+            (KeyAccess::Kms, _) => {
                 let cipher = entry
                     .cipher
                     .as_ref()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                self.seal_single_with(entry, plaintext, ctx, |nonce, aad, buf| {
-                    Ok(cipher.seal_in_place(nonce, aad, buf))
-                })
+                Ok(self.seal_single(entry, cipher, plaintext, ctx))
             }
-            Backing::CloudHsm { store } => self.cloudhsm_seal(entry, store, plaintext, ctx),
-            Backing::External { store, xks_key_id } => {
-                self.xks_seal(entry, store, xks_key_id, plaintext, ctx)
+            (KeyAccess::CloudHsm(cipher), _) => {
+                Ok(self.seal_single(entry, &*cipher?, plaintext, ctx))
             }
+            (KeyAccess::External(route), Backing::External { xks_key_id, .. }) => {
+                self.xks_seal(entry, &route, xks_key_id, plaintext, ctx)
+            }
+            (KeyAccess::External(_), _) => Err(Error::internal("a route for a key without one")),
         }
     }
 
     /// Builds a single-layer blob: header, a fresh nonce, and the plaintext
-    /// sealed in place by `seal` (which returns the tag). One allocation.
-    pub(crate) fn seal_single_with(
+    /// sealed in its own buffer, then copied once into the blob (a sealed
+    /// buffer holds ciphertext only, so nothing is left to wipe).
+    fn seal_single(
         &self,
         entry: &KeyEntry,
-        plaintext: &[u8],
+        cipher: &Cipher,
+        plaintext: Plaintext,
         ctx: &EncryptionContext,
-        seal: impl FnOnce(&[u8; NONCE_LEN], &[u8], &mut [u8]) -> Result<[u8; TAG_LEN]>,
-    ) -> Result<Vec<u8>> {
+    ) -> Vec<u8> {
         let header = Header {
             kind: BlobKind::Single,
             key_id: entry.id,
@@ -119,29 +174,35 @@ impl Inner {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = self.rng.array();
         let aad = context::aad(&header, ctx);
-        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + plaintext.len() + TAG_LEN);
+        let n = plaintext.len();
+        let (ciphertext, tag) =
+            plaintext.seal_into_ciphertext(|buf| cipher.seal_in_place(&nonce, &aad, buf));
+        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + n + TAG_LEN);
         out.extend_from_slice(&header);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
-        let tag = seal(&nonce, &aad, &mut out[HEADER_LEN + NONCE_LEN..])?;
+        out.extend_from_slice(&ciphertext);
         out.extend_from_slice(&tag);
-        Ok(out)
+        out
     }
 
-    /// Opens a single-layer blob with `open` (which checks the tag and
-    /// decrypts in place). Anything but a single-layer blob is invalid.
-    pub(crate) fn open_single_with(
+    /// Opens a single-layer blob with `cipher` (checking the tag, then
+    /// decrypting in place in the output); a failed tag is `failed()`.
+    /// Anything but a single-layer blob is invalid.
+    fn open_single(
         &self,
+        cipher: &Cipher,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
-        open: impl FnOnce(&[u8; NONCE_LEN], &[u8], &mut [u8], &[u8; TAG_LEN]) -> Result<()>,
+        failed: fn() -> Error,
     ) -> Result<Plaintext> {
         let Body::Single { ciphertext, tag } = blob.body else {
             return Err(invalid_ciphertext());
         };
         let aad = context::aad(blob.header_bytes, ctx);
         let mut out = Plaintext::from(ciphertext);
-        open(blob.nonce, &aad, out.as_mut_vec(), tag)?;
+        cipher
+            .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
+            .map_err(|_| failed())?;
         Ok(out)
     }
 
@@ -149,25 +210,23 @@ impl Inner {
     pub(crate) fn open(
         &self,
         entry: &KeyEntry,
+        access: KeyAccess,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        match &entry.backing {
-            Backing::Kms => {
+        match (access, &entry.backing) {
+            (KeyAccess::Kms, _) => {
                 let cipher = entry
                     .cipher
                     .as_ref()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                self.open_single_with(blob, ctx, |nonce, aad, buf, tag| {
-                    cipher
-                        .open_in_place(nonce, aad, buf, tag)
-                        .map_err(|_| invalid_ciphertext())
-                })
+                self.open_single(cipher, blob, ctx, invalid_ciphertext)
             }
-            Backing::CloudHsm { store } => self.cloudhsm_open(entry, store, blob, ctx),
-            Backing::External { store, xks_key_id } => {
-                self.xks_open(entry, store, xks_key_id, blob, ctx)
+            (KeyAccess::CloudHsm(cipher), _) => self.open_single(&*cipher?, blob, ctx, open_failed),
+            (KeyAccess::External(route), Backing::External { xks_key_id, .. }) => {
+                self.xks_open(entry, &route, xks_key_id, blob, ctx)
             }
+            (KeyAccess::External(_), _) => Err(Error::internal("a route for a key without one")),
         }
     }
 
@@ -210,8 +269,8 @@ impl Inner {
                     .map_err(|_| invalid_ciphertext())?
             }
         };
-        self.check_crypto(&entry, op)?;
-        let plaintext = self.open(&entry, &blob, ctx)?;
+        let access = self.check_crypto(&entry, op)?;
+        let plaintext = self.open(&entry, access, &blob, ctx)?;
         Ok((entry, plaintext))
     }
 }
@@ -232,13 +291,9 @@ impl Kms {
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let entry = inner.resolve(&req.key_id, true)?;
-        inner.check_crypto(&entry, KeyOperation::Encrypt)?;
+        let access = inner.check_crypto(&entry, KeyOperation::Encrypt)?;
         dry_run(req.dry_run)?;
-        let ciphertext_blob = inner.seal(
-            &entry,
-            req.plaintext.expose_secret(),
-            &req.encryption_context,
-        )?;
+        let ciphertext_blob = inner.seal(&entry, access, req.plaintext, &req.encryption_context)?;
         Ok(EncryptResponse {
             ciphertext_blob,
             key_id: entry.arn.clone(),
@@ -286,11 +341,12 @@ impl Kms {
             KeyOperation::ReEncryptFrom,
         )?;
         let dest = inner.resolve(&req.destination_key_id, true)?;
-        inner.check_crypto(&dest, KeyOperation::ReEncryptTo)?;
+        let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo)?;
         dry_run(req.dry_run)?;
         let ciphertext_blob = inner.seal(
             &dest,
-            plaintext.expose_secret(),
+            access,
+            plaintext,
             &req.destination_encryption_context,
         )?;
         Ok(ReEncryptResponse {
@@ -361,11 +417,11 @@ impl Kms {
         };
         check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve(&req.key_id, true)?;
-        inner.check_crypto(&entry, op)?;
+        let access = inner.check_crypto(&entry, op)?;
         dry_run(req.dry_run)?;
         let mut plaintext = Plaintext::from(vec![0u8; len]);
         inner.rng.fill(plaintext.as_mut_vec());
-        let blob = inner.seal(&entry, plaintext.expose_secret(), &req.encryption_context)?;
+        let blob = inner.seal(&entry, access, plaintext.clone(), &req.encryption_context)?;
         Ok((entry.arn.clone(), blob, plaintext))
     }
 

@@ -234,13 +234,15 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             let state = states
                 .remove(&id)
                 .ok_or_else(|| corrupt(&format!("store {id} has no state record")))?;
+            let backend = store_backend(state.backend)?;
             table.stores.push(StoreEntry {
                 id: id.parse::<CustomKeyStoreId>()?,
                 name: state.name,
                 creation_date: Timestamp::from_millis(rec.creation_date),
                 state: connection_state(&state.state)?,
                 transition_due: state.transition_due.map(Timestamp::from_millis),
-                backend: store_backend(state.backend)?,
+                route: StoreEntry::route_of(&backend, inner.xks_timeout),
+                backend,
                 bucket: inner
                     .quotas
                     .custom_key_store_requests_per_second

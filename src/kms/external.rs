@@ -550,49 +550,44 @@ impl Inner {
         Ok(())
     }
 
-    /// The endpoint KMS sends a store's calls to: the store's own for
-    /// `PUBLIC_ENDPOINT`; for `VPC_ENDPOINT_SERVICE` the service's private
-    /// DNS name, which must be the store's endpoint.
-    fn vpc_endpoint(&self, cfg: &XksStore) -> std::result::Result<(), ProxyFailure> {
-        if cfg.connectivity != XksProxyConnectivityType::VpcEndpointService {
-            return Ok(());
+    /// The manager a store's calls reach through `route`: for
+    /// `PUBLIC_ENDPOINT` the one at the store's endpoint; for
+    /// `VPC_ENDPOINT_SERVICE` the one behind the service, whose private DNS
+    /// name must be the store's endpoint. Looked up on every call, since
+    /// proxies and VPC endpoint services come and go.
+    fn manager(
+        &self,
+        route: &XksRoute,
+    ) -> std::result::Result<Arc<dyn ExternalKeyManager>, ProxyFailure> {
+        if route.connectivity == XksProxyConnectivityType::VpcEndpointService {
+            let name = route
+                .vpc_endpoint_service_name
+                .as_deref()
+                .ok_or(ProxyFailure::Vpc(VpcEndpointServiceError::NotFound))?;
+            let endpoint = self
+                .xks_network
+                .resolve_vpc_endpoint_service(name)
+                .map_err(ProxyFailure::Vpc)?;
+            if endpoint != route.call.uri.endpoint() {
+                return Err(ProxyFailure::Vpc(
+                    VpcEndpointServiceError::InvalidConfiguration,
+                ));
+            }
         }
-        let name = cfg
-            .vpc_endpoint_service_name
-            .as_deref()
-            .ok_or(ProxyFailure::Vpc(VpcEndpointServiceError::NotFound))?;
-        let endpoint = self
-            .xks_network
-            .resolve_vpc_endpoint_service(name)
-            .map_err(ProxyFailure::Vpc)?;
-        if endpoint != cfg.uri_endpoint {
-            return Err(ProxyFailure::Vpc(
-                VpcEndpointServiceError::InvalidConfiguration,
-            ));
-        }
-        Ok(())
+        self.xks_network
+            .resolve(&route.call.uri)
+            .map_err(ProxyFailure::Proxy)
     }
 
-    /// The manager a store's calls reach, and the call envelope (URI,
-    /// credential, the configured timeout as deadline).
+    /// The manager and call envelope for settings `cfg` (which may not be
+    /// stored yet: a probe of new settings).
     fn route(
         &self,
         cfg: &XksStore,
     ) -> std::result::Result<(Arc<dyn ExternalKeyManager>, XksCall), ProxyFailure> {
-        self.vpc_endpoint(cfg)?;
-        let uri = XksProxyUri::new(&cfg.uri_endpoint, &cfg.uri_path)
-            .map_err(|_| ProxyFailure::Internal)?;
-        let credential =
-            XksCredential::new(&cfg.access_key_id, cfg.secret_access_key.expose_secret())
-                .map_err(|_| ProxyFailure::Internal)?;
-        let manager = self
-            .xks_network
-            .resolve(&uri)
-            .map_err(ProxyFailure::Proxy)?;
-        Ok((
-            manager,
-            XksCall::new(uri, credential).with_deadline(self.xks_timeout),
-        ))
+        let route = XksRoute::new(cfg, self.xks_timeout).ok_or(ProxyFailure::Internal)?;
+        let manager = self.manager(&route)?;
+        Ok((manager, route.call))
     }
 
     /// GetHealthStatus through the store's route, on behalf of `operation`.
@@ -739,36 +734,39 @@ impl Inner {
         Ok(())
     }
 
-    /// The proxy of the store holding a key, for a cryptographic operation.
-    fn crypto_route(
+    /// The manager of a cryptographic call, or the exception the call
+    /// fails with.
+    fn crypto_manager(
         &self,
+        route: &XksRoute,
         store: &CustomKeyStoreId,
-    ) -> Result<(Arc<dyn ExternalKeyManager>, XksCall)> {
-        let Some(StoreBackend::External(cfg)) = self.store_backend(store) else {
-            return Err(kms_err!(
-                KmsInvalidState,
-                "The external key store {store} of this key does not exist."
-            ));
-        };
-        self.route(&cfg)
+    ) -> Result<Arc<dyn ExternalKeyManager>> {
+        self.manager(route)
             .map_err(|f| f.call_error(XksCallSite::Crypto, store.as_str()))
     }
 
     /// Double encryption: the KMS layer under the key's own material, then
     /// the proxy's layer under the external key (see the module docs).
-    /// Exactly one proxy Encrypt call; no lock held during it.
+    /// Exactly one proxy Encrypt call; no lock held during it. The KMS
+    /// layer is sealed in the caller's plaintext buffer, which the proxy
+    /// then seals again in place: the only copy is into the blob.
     pub(crate) fn xks_seal(
         &self,
         entry: &KeyEntry,
-        store: &CustomKeyStoreId,
+        route: &XksRoute,
         xks_key_id: &XksKeyId,
-        plaintext: &[u8],
+        plaintext: Plaintext,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
+        let store = entry
+            .backing
+            .store()
+            .ok_or_else(|| Error::internal("external key store key without its store"))?;
         let cipher = entry
             .cipher
             .as_ref()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
+        let manager = self.crypto_manager(route, store)?;
         let header = Header {
             kind: BlobKind::Double,
             key_id: entry.id,
@@ -776,20 +774,18 @@ impl Inner {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = self.rng.array();
         // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
-        let mut kms_layer = Plaintext::from(Vec::with_capacity(plaintext.len() + TAG_LEN));
-        kms_layer.as_mut_vec().extend_from_slice(plaintext);
-        let tag = cipher.seal_in_place(&nonce, &context::aad(&header, ctx), kms_layer.as_mut_vec());
-        kms_layer.as_mut_vec().extend_from_slice(&tag);
+        let (mut kms_layer, tag) = plaintext.seal_into_ciphertext(|buf| {
+            cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
+        });
+        kms_layer.extend_from_slice(&tag);
         let layer_len = kms_layer.len();
-        // The proxy layer.
-        let (manager, call) = self.crypto_route(store)?;
         let request = XksEncryptRequest::new(
             self.caller_metadata("Encrypt", Some(&entry.arn)),
-            kms_layer,
+            Plaintext::from(kms_layer),
             Some(proxy_aad(&header, &nonce)),
         );
         let resp = manager
-            .encrypt(&call, xks_key_id, &request)
+            .encrypt(&route.call, xks_key_id, request)
             .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
         check_encrypt_response(&resp, layer_len, store.as_str())?;
         let proxy_tag: &[u8; TAG_LEN] = resp
@@ -827,12 +823,12 @@ impl Inner {
 
     /// Reverses [`Inner::xks_seal`]: the proxy removes its layer (one proxy
     /// Decrypt call, no lock held), then the KMS layer is opened with the
-    /// key's own material. A single-layer blob is never accepted for an
-    /// external key store key.
+    /// key's own material, in the buffer the proxy returned. A single-layer
+    /// blob is never accepted for an external key store key.
     pub(crate) fn xks_open(
         &self,
         entry: &KeyEntry,
-        store: &CustomKeyStoreId,
+        route: &XksRoute,
         xks_key_id: &XksKeyId,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
@@ -840,11 +836,15 @@ impl Inner {
         let Body::Double(layer) = blob.body else {
             return Err(invalid_ciphertext());
         };
+        let store = entry
+            .backing
+            .store()
+            .ok_or_else(|| Error::internal("external key store key without its store"))?;
         let cipher = entry
             .cipher
             .as_ref()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
-        let (manager, call) = self.crypto_route(store)?;
+        let manager = self.crypto_manager(route, store)?;
         let request = XksDecryptRequest {
             request_metadata: self.caller_metadata("Decrypt", Some(&entry.arn)),
             ciphertext: layer.ciphertext.to_vec(),
@@ -855,7 +855,7 @@ impl Inner {
             authentication_tag: layer.tag.to_vec(),
         };
         let resp = manager
-            .decrypt(&call, xks_key_id, &request)
+            .decrypt(&route.call, xks_key_id, request)
             .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
         let mut kms_layer = resp.plaintext;
         let n = kms_layer.len();
@@ -883,6 +883,32 @@ impl Inner {
             )
             .map_err(|_| invalid_ciphertext())?;
         Ok(kms_layer)
+    }
+}
+
+/// How KMS reaches an external key store's proxy: the validated URI and
+/// credential in a ready call envelope, and the connectivity. Built once
+/// when the store's settings are set (see `StoreEntry::set_backend`), so a
+/// cryptographic call neither re-validates nor copies the settings.
+#[derive(Debug)]
+pub(crate) struct XksRoute {
+    call: XksCall,
+    connectivity: XksProxyConnectivityType,
+    vpc_endpoint_service_name: Option<String>,
+}
+
+impl XksRoute {
+    /// The route of settings `cfg` with calls bounded by `deadline`; `None`
+    /// if the settings do not validate (they always do once stored).
+    pub(crate) fn new(cfg: &XksStore, deadline: std::time::Duration) -> Option<XksRoute> {
+        let uri = XksProxyUri::new(&cfg.uri_endpoint, &cfg.uri_path).ok()?;
+        let credential =
+            XksCredential::new(&cfg.access_key_id, cfg.secret_access_key.expose_secret()).ok()?;
+        Some(XksRoute {
+            call: XksCall::new(uri, credential).with_deadline(deadline),
+            connectivity: cfg.connectivity,
+            vpc_endpoint_service_name: cfg.vpc_endpoint_service_name.clone(),
+        })
     }
 }
 

@@ -7,7 +7,9 @@
 //! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
 //! state machine and the connection-state table around them.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLockUpgradableReadGuard};
 
@@ -23,6 +25,7 @@ use crate::store::{
     StoreOperation, Transition, XksProxyConnectivityType,
 };
 
+use super::external::XksRoute;
 use super::keys::{check_limit, decode_marker, encode_marker};
 use super::quota::TokenBucket;
 use super::{
@@ -91,6 +94,26 @@ pub(crate) struct StoreEntry {
     /// runs before it takes the lock to move the store to CONNECTING; it is
     /// applied when CONNECTING finishes.
     pub(crate) connect_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+    /// External key stores: the proxy route derived from `backend`, kept in
+    /// step with it by [`StoreEntry::set_backend`].
+    pub(crate) route: Option<Arc<XksRoute>>,
+}
+
+impl StoreEntry {
+    /// The proxy route of `backend`: for an external key store, the
+    /// validated call envelope its cryptographic calls use.
+    pub(crate) fn route_of(backend: &StoreBackend, deadline: Duration) -> Option<Arc<XksRoute>> {
+        match backend {
+            StoreBackend::External(cfg) => XksRoute::new(cfg, deadline).map(Arc::new),
+            StoreBackend::CloudHsm(_) => None,
+        }
+    }
+
+    /// Replaces the backend settings and the route derived from them.
+    pub(crate) fn set_backend(&mut self, backend: StoreBackend, deadline: Duration) {
+        self.route = StoreEntry::route_of(&backend, deadline);
+        self.backend = backend;
+    }
 }
 
 /// The stores, in creation order (at most ten, so a vector is the right map).
@@ -206,7 +229,7 @@ impl Inner {
                     store.transition_due = None;
                     store.connect_outcome = None;
                     store.state = finished.state;
-                    store.backend = finished.backend;
+                    store.set_backend(finished.backend, self.xks_timeout);
                 }
             }
         }
@@ -267,7 +290,7 @@ impl Inner {
             .get_mut(id)
             .ok_or_else(|| Error::internal("store vanished under its lock"))?;
         store.state = finished.state;
-        store.backend = finished.backend;
+        store.set_backend(finished.backend, self.xks_timeout);
         store.transition_due = due;
         // Kept for the end of a stepped CONNECTING.
         store.connect_outcome = if due.is_some() { xks_outcome } else { None };
@@ -322,12 +345,9 @@ impl Inner {
             .is_some_and(|s| s.state.is_connected())
     }
 
-    /// Takes one request from the store's quota, or `ThrottlingException`.
-    pub(crate) fn take_store_quota(&self, id: &CustomKeyStoreId) -> Result<()> {
-        let stores = self.stores.read();
-        let Some(store) = stores.get(id.as_str()) else {
-            return Ok(());
-        };
+    /// Takes one request from `store`'s quota, or `ThrottlingException`.
+    pub(crate) fn take_store_quota(&self, store: &StoreEntry) -> Result<()> {
+        let id = &store.id;
         let Some(bucket) = &store.bucket else {
             return Ok(());
         };
@@ -594,6 +614,7 @@ impl Kms {
             creation_date: now,
             state: ConnectionState::Disconnected,
             transition_due: None,
+            route: StoreEntry::route_of(&backend, inner.xks_timeout),
             backend,
             bucket: inner
                 .quotas
@@ -784,7 +805,7 @@ impl Kms {
             if let Some(name) = &req.new_custom_key_store_name {
                 store.name.clone_from(name);
             }
-            store.backend = backend;
+            store.set_backend(backend, inner.xks_timeout);
             return Ok(());
         }
     }

@@ -239,7 +239,7 @@ impl ExternalKeyManager for Tracked {
         &self,
         call: &XksCall,
         key_id: &kms_keystore::XksKeyId,
-        request: &XksEncryptRequest,
+        request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError> {
         self.track(|| self.inner.encrypt(call, key_id, request))
     }
@@ -248,7 +248,7 @@ impl ExternalKeyManager for Tracked {
         &self,
         call: &XksCall,
         key_id: &kms_keystore::XksKeyId,
-        request: &XksDecryptRequest,
+        request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError> {
         self.track(|| self.inner.decrypt(call, key_id, request))
     }

@@ -99,7 +99,7 @@ fn strip_proxy_layer(s: &Setup) -> Vec<u8> {
         Some(aad),
     );
     s.ekm
-        .decrypt(&s.call, &"ext-1".parse().unwrap(), &req)
+        .decrypt(&s.call, &"ext-1".parse().unwrap(), req)
         .unwrap()
         .plaintext
         .expose_secret()

@@ -593,11 +593,15 @@ pub struct XksDecryptResponse {
 /// `len16be(aad) || aad || len8(metadata) || metadata`, so neither part can
 /// be moved into the other.
 ///
-/// Returns `None` if a length does not fit its prefix.
-pub fn gcm_aad(aad: Option<&[u8]>, metadata: Option<&[u8]>) -> Option<Vec<u8>> {
+/// Returns `None` if a length does not fit its prefix. Without metadata the
+/// caller's AAD is borrowed, not copied.
+pub fn gcm_aad<'a>(
+    aad: Option<&'a [u8]>,
+    metadata: Option<&[u8]>,
+) -> Option<std::borrow::Cow<'a, [u8]>> {
     let aad = aad.unwrap_or_default();
     let Some(meta) = metadata else {
-        return Some(aad.to_vec());
+        return Some(std::borrow::Cow::Borrowed(aad));
     };
     let aad_len = u16::try_from(aad.len()).ok()?;
     let meta_len = u8::try_from(meta.len()).ok()?;
@@ -606,5 +610,5 @@ pub fn gcm_aad(aad: Option<&[u8]>, metadata: Option<&[u8]>) -> Option<Vec<u8>> {
     out.extend_from_slice(aad);
     out.push(meta_len);
     out.extend_from_slice(meta);
-    Some(out)
+    Some(std::borrow::Cow::Owned(out))
 }

@@ -79,8 +79,9 @@ struct ExternalKey {
     spec: XksKeySpec,
     usages: Vec<XksKeyUsage>,
     status: XksKeyStatus,
-    /// AES_256 keys only; the key schedule zeroizes on drop.
-    cipher: Option<Cipher>,
+    /// AES_256 keys only; the key schedule zeroizes on drop. Shared with
+    /// calls in flight, so a call neither copies nor re-expands it.
+    cipher: Option<Arc<Cipher>>,
 }
 
 /// What the switches set.
@@ -113,9 +114,9 @@ struct Inner {
 /// let key = ekm.add_aes_key("key-1").unwrap();
 /// let call = XksCall::new(uri, cred);
 /// let req = XksEncryptRequest::new(RequestMetadata::new("Encrypt", "r-1"), b"kms layer".into(), None);
-/// let out = ekm.encrypt(&call, &key, &req).unwrap();
+/// let out = ekm.encrypt(&call, &key, req).unwrap();
 /// let back = ekm
-///     .decrypt(&call, &key, &XksDecryptRequest::for_response(RequestMetadata::new("Decrypt", "r-2"), &out, None))
+///     .decrypt(&call, &key, XksDecryptRequest::for_response(RequestMetadata::new("Decrypt", "r-2"), &out, None))
 ///     .unwrap();
 /// assert_eq!(back.plaintext.expose_secret(), b"kms layer");
 /// assert_eq!(ekm.calls(XksOperation::Encrypt), 1);
@@ -205,7 +206,7 @@ impl InMemoryExternalKeyManager {
         }
         let cipher = (spec == XksKeySpec::Aes256).then(|| {
             let material = KeyMaterial::from_bytes(self.0.rng.array());
-            Cipher::new(&material)
+            Arc::new(Cipher::new(&material))
         });
         let mut state = self.0.state.lock();
         if state.keys.contains_key(&id) {
@@ -460,8 +461,13 @@ impl InMemoryExternalKeyManager {
     }
 
     /// Looks a key up and checks spec, usage and status for `usage`;
-    /// returns its cipher.
-    fn usable_cipher(&self, key_id: &XksKeyId, usage: XksKeyUsage) -> Result<Cipher, XksError> {
+    /// returns its cipher and the `ciphertextMetadata` Encrypt adds, under
+    /// one lock.
+    fn usable_cipher(
+        &self,
+        key_id: &XksKeyId,
+        usage: XksKeyUsage,
+    ) -> Result<(Arc<Cipher>, Option<Vec<u8>>), XksError> {
         let state = self.0.state.lock();
         let key = state.keys.get(key_id).ok_or(XksError::KeyNotFound)?;
         if !key.usages.contains(&usage) {
@@ -471,7 +477,11 @@ impl InMemoryExternalKeyManager {
         if key.status != XksKeyStatus::Enabled {
             return Err(XksError::InvalidState);
         }
-        Ok(cipher)
+        let metadata = match usage {
+            XksKeyUsage::Encrypt => state.ciphertext_metadata.clone(),
+            _ => None,
+        };
+        Ok((cipher, metadata))
     }
 }
 
@@ -512,7 +522,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksEncryptRequest,
+        request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError> {
         self.admit(call, XksOperation::Encrypt)?;
         let aad = request.additional_authenticated_data.as_deref();
@@ -520,12 +530,13 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         {
             return Err(XksError::Validation);
         }
-        let cipher = self.usable_cipher(key_id, XksKeyUsage::Encrypt)?;
-        let metadata = self.0.state.lock().ciphertext_metadata.clone();
+        let (cipher, metadata) = self.usable_cipher(key_id, XksKeyUsage::Encrypt)?;
         let gcm_aad = gcm_aad(aad, metadata.as_deref()).ok_or(XksError::Validation)?;
         let iv: [u8; NONCE_LEN] = self.0.rng.array();
-        let mut ciphertext = request.plaintext.expose_secret().to_vec();
-        let tag = cipher.seal_in_place(&iv, &gcm_aad, &mut ciphertext);
+        // Sealed in the request's own buffer: no copy of the plaintext.
+        let (ciphertext, tag) = request
+            .plaintext
+            .seal_into_ciphertext(|buf| cipher.seal_in_place(&iv, &gcm_aad, buf));
         Ok(XksEncryptResponse {
             ciphertext,
             ciphertext_metadata: metadata,
@@ -539,7 +550,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksDecryptRequest,
+        request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError> {
         self.admit(call, XksOperation::Decrypt)?;
         let aad = request.additional_authenticated_data.as_deref();
@@ -553,7 +564,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         {
             return Err(XksError::Validation);
         }
-        let cipher = self.usable_cipher(key_id, XksKeyUsage::Decrypt)?;
+        let (cipher, _) = self.usable_cipher(key_id, XksKeyUsage::Decrypt)?;
         // This manager only ever issues 12-byte IVs, so a 16-byte one cannot
         // be one of its ciphertexts.
         let iv: [u8; NONCE_LEN] = request
@@ -567,7 +578,8 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
             .try_into()
             .map_err(|_| XksError::Validation)?;
         let gcm_aad = gcm_aad(aad, metadata).ok_or(XksError::Validation)?;
-        let mut plaintext = Plaintext::from(request.ciphertext.as_slice());
+        // Opened in the request's own buffer (zeroed if the tag fails).
+        let mut plaintext = Plaintext::from(request.ciphertext);
         cipher
             .open_in_place(&iv, &gcm_aad, plaintext.as_mut_vec(), &tag)
             .map_err(|_| XksError::InvalidCiphertext)?;

@@ -62,11 +62,14 @@ pub trait ExternalKeyManager: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`XksError::KeyNotFound`], [`XksError::InvalidState`] (key disabled),
     /// [`XksError::InvalidKeyUsage`], or any failure of the call.
+    ///
+    /// The request is given by value, so a manager may encrypt its
+    /// plaintext buffer in place and return it as the ciphertext.
     fn encrypt(
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksEncryptRequest,
+        request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError>;
 
     /// `POST <path>/keys/<key_id>/decrypt`.
@@ -74,10 +77,13 @@ pub trait ExternalKeyManager: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// As [`ExternalKeyManager::encrypt`], plus
     /// [`XksError::InvalidCiphertext`] when the tag does not verify.
+    ///
+    /// By value, as for `encrypt`: the ciphertext buffer may be decrypted
+    /// in place.
     fn decrypt(
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
-        request: &XksDecryptRequest,
+        request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError>;
 }

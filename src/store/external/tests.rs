@@ -45,7 +45,7 @@ fn enc(
         b"kms-layer-bytes".into(),
         aad.map(<[u8]>::to_vec),
     );
-    ekm.encrypt(call, key, &req)
+    ekm.encrypt(call, key, req)
 }
 
 fn dec(
@@ -56,7 +56,7 @@ fn dec(
     aad: Option<&[u8]>,
 ) -> Result<Vec<u8>, XksError> {
     let req = XksDecryptRequest::for_response(meta("Decrypt"), out, aad.map(<[u8]>::to_vec));
-    ekm.decrypt(call, key, &req)
+    ekm.decrypt(call, key, req)
         .map(|r| r.plaintext.expose_secret().to_vec())
 }
 
@@ -133,12 +133,12 @@ fn metadata_cannot_be_moved_into_the_aad() {
 
 #[test]
 fn gcm_aad_follows_the_length_prefixed_layout() {
-    assert_eq!(gcm_aad(Some(b"ab"), None).unwrap(), b"ab");
+    assert_eq!(gcm_aad(Some(b"ab"), None).unwrap().as_ref(), b"ab");
     assert_eq!(
-        gcm_aad(Some(b"ab"), Some(b"xyz")).unwrap(),
+        gcm_aad(Some(b"ab"), Some(b"xyz")).unwrap().as_ref(),
         [0, 2, b'a', b'b', 3, b'x', b'y', b'z']
     );
-    assert_eq!(gcm_aad(None, Some(b"m")).unwrap(), [0, 0, 1, b'm']);
+    assert_eq!(gcm_aad(None, Some(b"m")).unwrap().as_ref(), [0, 0, 1, b'm']);
     assert!(gcm_aad(None, Some(&[0; 256])).is_none());
 }
 
@@ -420,12 +420,12 @@ fn debug_and_serde_never_show_the_secret_or_key_material() {
     let req = XksEncryptRequest::new(meta("Encrypt"), b"PLANTEDplaintext".into(), None);
     let json = serde_json::to_string(&req).unwrap();
     assert!(!json.contains("PLANTED") && !format!("{req:?}").contains("PLANTED"));
-    let out = ekm.encrypt(&call, &key, &req).unwrap();
+    let out = ekm.encrypt(&call, &key, req).unwrap();
     let back = ekm
         .decrypt(
             &call,
             &key,
-            &XksDecryptRequest::for_response(meta("Decrypt"), &out, None),
+            XksDecryptRequest::for_response(meta("Decrypt"), &out, None),
         )
         .unwrap();
     assert!(!format!("{back:?}").contains("PLANTED"));
@@ -694,7 +694,7 @@ fn the_network_resolves_attached_managers_and_is_unreachable_elsewhere() {
     net.attach(ENDPOINT, Arc::new(ekm.clone()));
     let proxy = net.clone().resolve(&uri()).unwrap();
     let req = XksEncryptRequest::new(meta("Encrypt"), b"x".into(), None);
-    assert!(proxy.encrypt(&call, &key, &req).is_ok());
+    assert!(proxy.encrypt(&call, &key, req).is_ok());
     assert_eq!(
         ekm.calls(XksOperation::Encrypt),
         1,
