@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// What `Debug` prints instead of a secret, as the AWS SDKs do.
@@ -38,7 +37,7 @@ impl KeyMaterial {
 impl PartialEq for KeyMaterial {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        constant_time_eq::constant_time_eq_32(&self.0, &other.0)
     }
 }
 impl Eq for KeyMaterial {}
@@ -187,7 +186,7 @@ impl SecretString {
 
     /// Constant-time comparison with `other`.
     pub fn ct_eq(&self, other: &str) -> bool {
-        self.0.as_bytes().ct_eq(other.as_bytes()).into()
+        constant_time_eq::constant_time_eq(self.0.as_bytes(), other.as_bytes())
     }
 }
 

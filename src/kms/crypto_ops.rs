@@ -98,7 +98,7 @@ impl Inner {
     /// the key's state and, for a custom key store key, one of the store
     /// table.
     pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<KeyAccess> {
-        let lifecycle = entry.state.read().lifecycle;
+        let lifecycle = entry.lifecycle();
         let Some(store_id) = entry.backing.store() else {
             state::check(op, lifecycle.key_state(true), &entry.arn)?;
             return Ok(KeyAccess::Kms);

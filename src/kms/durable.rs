@@ -51,7 +51,7 @@ use crate::store::{ConnectionErrorCode, ConnectionState};
 use super::aliases::AliasEntry;
 use super::quota::TokenBucket;
 use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, XksStore};
-use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig};
+use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig, LifecycleWord};
 
 /// Where a durable Kms keeps its state, and the key that seals it.
 #[derive(Clone, Debug)]
@@ -286,6 +286,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 backing,
                 cipher: material.as_ref().map(Cipher::new),
                 material,
+                lifecycle: LifecycleWord::new(lifecycle),
                 state: RwLock::new(KeyMutable {
                     lifecycle,
                     description: state.description,

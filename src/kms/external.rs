@@ -777,6 +777,9 @@ impl Inner {
         let (mut kms_layer, tag) = plaintext.seal_into_ciphertext(|buf| {
             cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
         });
+        // Exactly the tag's room: a doubled capacity would be wiped (and
+        // carried) by the proxy's seal for nothing.
+        kms_layer.reserve_exact(TAG_LEN);
         kms_layer.extend_from_slice(&tag);
         let layer_len = kms_layer.len();
         let request = XksEncryptRequest::new(

@@ -18,7 +18,7 @@ use crate::key::{
 
 use super::{
     Backing, CancelKeyDeletionResponse, CreateKeyRequest, Inner, KeyEntry, KeyListEntry,
-    KeyMetadataResponse, KeyMutable, Kms, ListKeysRequest, ListKeysResponse,
+    KeyMetadataResponse, KeyMutable, Kms, LifecycleWord, ListKeysRequest, ListKeysResponse,
     ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
 };
 
@@ -276,6 +276,7 @@ impl Inner {
             schedule.insert((d, entry.id));
         }
         m.lifecycle = after;
+        entry.lifecycle.store(after);
         Ok(after)
     }
 }
@@ -330,6 +331,7 @@ impl Kms {
             backing,
             material,
             cipher,
+            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: plan.description,

@@ -324,6 +324,74 @@ pub(crate) struct KeyEntry {
     /// The expanded KMS-layer cipher, cached.
     pub(crate) cipher: Option<Cipher>,
     pub(crate) state: RwLock<KeyMutable>,
+    /// `state.lifecycle`, mirrored for the cryptographic path.
+    pub(crate) lifecycle: LifecycleWord,
+}
+
+impl KeyEntry {
+    /// The key's lifecycle, read without taking its lock.
+    pub(crate) fn lifecycle(&self) -> KeyLifecycle {
+        self.lifecycle
+            .load()
+            .unwrap_or_else(|| self.state.read().lifecycle)
+    }
+}
+
+/// A key's lifecycle in one atomic word, so that the cryptographic path —
+/// which reads it on every call, from every thread — loads a shared cache
+/// line instead of writing one (a read lock is a write to the lock word).
+/// Written only under the key's `state` write lock, right after
+/// `KeyMutable::lifecycle`, which stays the record.
+///
+/// Layout: bits 0–1 the variant (0 Enabled, 1 Disabled, 2 PendingDeletion,
+/// 3 "read the lock"), bits 2–9 the deletion window in days, bits 10–63 the
+/// deletion date in milliseconds (good for 570,000 years).
+#[derive(Debug)]
+pub(crate) struct LifecycleWord(std::sync::atomic::AtomicU64);
+
+impl LifecycleWord {
+    const UNENCODABLE: u64 = 3;
+
+    pub(crate) fn new(lifecycle: KeyLifecycle) -> LifecycleWord {
+        LifecycleWord(std::sync::atomic::AtomicU64::new(Self::encode(lifecycle)))
+    }
+
+    /// Records `lifecycle`; call with the key's state write lock held.
+    pub(crate) fn store(&self, lifecycle: KeyLifecycle) {
+        self.0.store(
+            Self::encode(lifecycle),
+            std::sync::atomic::Ordering::Release,
+        );
+    }
+
+    /// The lifecycle, or `None` if it does not fit the word (then the lock
+    /// has it).
+    fn load(&self) -> Option<KeyLifecycle> {
+        let w = self.0.load(std::sync::atomic::Ordering::Acquire);
+        match w & 3 {
+            0 => Some(KeyLifecycle::Enabled),
+            1 => Some(KeyLifecycle::Disabled),
+            2 => Some(KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(w >> 10),
+                window_days: ((w >> 2) & 0xff) as u32,
+            }),
+            _ => None,
+        }
+    }
+
+    fn encode(lifecycle: KeyLifecycle) -> u64 {
+        match lifecycle {
+            KeyLifecycle::Enabled => 0,
+            KeyLifecycle::Disabled => 1,
+            KeyLifecycle::PendingDeletion {
+                deletion_date,
+                window_days,
+            } if window_days <= 0xff && deletion_date.as_millis() < 1 << 54 => {
+                (deletion_date.as_millis() << 10) | (u64::from(window_days) << 2) | 2
+            }
+            KeyLifecycle::PendingDeletion { .. } => Self::UNENCODABLE,
+        }
+    }
 }
 
 impl Kms {
@@ -458,7 +526,7 @@ impl Inner {
     /// `entry`, or NotFoundException if its deletion date has passed (the
     /// key is deleted now).
     pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>) -> Result<Arc<KeyEntry>> {
-        let due = entry.state.read().lifecycle.deletion_date();
+        let due = entry.lifecycle().deletion_date();
         if let Some(date) = due
             && self.clock.now() >= date
         {
@@ -508,5 +576,44 @@ impl Inner {
         let lifecycle = entry.state.read().lifecycle;
         state::check(op, self.key_state(entry, lifecycle), &entry.arn)?;
         Ok(lifecycle)
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_word_tests {
+    use super::*;
+
+    #[test]
+    fn every_lifecycle_round_trips_through_the_word() {
+        for lifecycle in [
+            KeyLifecycle::Enabled,
+            KeyLifecycle::Disabled,
+            KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(0),
+                window_days: 7,
+            },
+            KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(1_767_225_600_123),
+                window_days: 30,
+            },
+        ] {
+            let word = LifecycleWord::new(KeyLifecycle::Enabled);
+            word.store(lifecycle);
+            assert_eq!(word.load(), Some(lifecycle));
+        }
+    }
+
+    #[test]
+    fn a_lifecycle_too_large_for_the_word_defers_to_the_lock() {
+        let far = KeyLifecycle::PendingDeletion {
+            deletion_date: Timestamp::from_millis(u64::MAX),
+            window_days: 7,
+        };
+        assert_eq!(LifecycleWord::new(far).load(), None);
+        let wide = KeyLifecycle::PendingDeletion {
+            deletion_date: Timestamp::from_millis(5),
+            window_days: 300,
+        };
+        assert_eq!(LifecycleWord::new(wide).load(), None);
     }
 }

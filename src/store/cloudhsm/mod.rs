@@ -44,7 +44,6 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
@@ -153,7 +152,7 @@ impl CuPassword {
     }
 
     fn matches(&self, other: &str) -> bool {
-        self.0.as_bytes().ct_eq(other.as_bytes()).into()
+        constant_time_eq::constant_time_eq(self.0.as_bytes(), other.as_bytes())
     }
 }
 

@@ -10,7 +10,6 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::crypto::Plaintext;
@@ -191,7 +190,8 @@ impl XksCredential {
 impl PartialEq for XksCredential {
     /// Constant time in the secret.
     fn eq(&self, other: &Self) -> bool {
-        let same_secret: bool = self.secret.as_bytes().ct_eq(other.secret.as_bytes()).into();
+        let same_secret =
+            constant_time_eq::constant_time_eq(self.secret.as_bytes(), other.secret.as_bytes());
         same_secret & (self.access_key_id == other.access_key_id)
     }
 }
