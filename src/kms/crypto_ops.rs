@@ -142,8 +142,7 @@ impl Inner {
         match (access, &entry.backing) {
             (KeyAccess::Kms, _) => {
                 let cipher = entry
-                    .cipher
-                    .as_ref()
+                    .cipher()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
                 Ok(self.seal_single(entry, cipher, plaintext, ctx))
             }
@@ -217,8 +216,7 @@ impl Inner {
         match (access, &entry.backing) {
             (KeyAccess::Kms, _) => {
                 let cipher = entry
-                    .cipher
-                    .as_ref()
+                    .cipher()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
                 self.open_single(cipher, blob, ctx, invalid_ciphertext)
             }

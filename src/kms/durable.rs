@@ -36,7 +36,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::clock::Timestamp;
 use crate::crypto::rng::SecureRng;
-use crate::crypto::{Cipher, KeyMaterial, SecretString};
+use crate::crypto::{KeyMaterial, SecretString};
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId, KeyId};
 use crate::key::KeyLifecycle;
@@ -284,7 +284,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 arn: inner.key_arn(&id),
                 creation_date: Timestamp::from_millis(rec.creation_date),
                 backing,
-                cipher: material.as_ref().map(Cipher::new),
+                cipher: std::sync::OnceLock::new(),
                 material,
                 lifecycle: LifecycleWord::new(lifecycle),
                 state: RwLock::new(KeyMutable {

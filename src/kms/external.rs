@@ -763,8 +763,7 @@ impl Inner {
             .store()
             .ok_or_else(|| Error::internal("external key store key without its store"))?;
         let cipher = entry
-            .cipher
-            .as_ref()
+            .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
         let manager = self.crypto_manager(route, store)?;
         let header = Header {
@@ -844,8 +843,7 @@ impl Inner {
             .store()
             .ok_or_else(|| Error::internal("external key store key without its store"))?;
         let cipher = entry
-            .cipher
-            .as_ref()
+            .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
         let manager = self.crypto_manager(route, store)?;
         let request = XksDecryptRequest {

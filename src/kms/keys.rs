@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 
-use crate::crypto::{Cipher, KeyMaterial};
+use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::KeyId;
 use crate::key::state::KeyOperation;
@@ -323,14 +323,13 @@ impl Kms {
                 inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref())?
             }
         };
-        let cipher = material.as_ref().map(Cipher::new);
         let entry = Arc::new(KeyEntry {
             id,
             arn,
             creation_date: inner.clock.now(),
             backing,
             material,
-            cipher,
+            cipher: std::sync::OnceLock::new(),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,

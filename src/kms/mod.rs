@@ -319,16 +319,25 @@ pub(crate) struct KeyEntry {
     pub(crate) creation_date: Timestamp,
     pub(crate) backing: Backing,
     /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
-    #[allow(dead_code, reason = "kept for durable storage, which seals it at rest")]
     pub(crate) material: Option<KeyMaterial>,
-    /// The expanded KMS-layer cipher, cached.
-    pub(crate) cipher: Option<Cipher>,
+    /// The expanded KMS-layer cipher: built from `material` on the key's
+    /// first cryptographic use, then cached. A key never used holds no key
+    /// schedule — with aws-lc, whose schedule is a C-heap context, that is
+    /// most of what an idle key would cost.
+    pub(crate) cipher: std::sync::OnceLock<Cipher>,
     pub(crate) state: RwLock<KeyMutable>,
     /// `state.lifecycle`, mirrored for the cryptographic path.
     pub(crate) lifecycle: LifecycleWord,
 }
 
 impl KeyEntry {
+    /// The KMS-layer cipher (`None` for a CloudHSM key, whose material is
+    /// in its cluster), expanded on first use.
+    pub(crate) fn cipher(&self) -> Option<&Cipher> {
+        let material = self.material.as_ref()?;
+        Some(self.cipher.get_or_init(|| Cipher::new(material)))
+    }
+
     /// The key's lifecycle, read without taking its lock.
     pub(crate) fn lifecycle(&self) -> KeyLifecycle {
         self.lifecycle

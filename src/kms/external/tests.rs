@@ -114,8 +114,7 @@ fn open_kms_layer(s: &Setup, kms_layer: &[u8]) -> Option<Vec<u8>> {
     let mut buf = ct.to_vec();
     let tag: [u8; TAG_LEN] = tag.try_into().unwrap();
     entry
-        .cipher
-        .as_ref()
+        .cipher()
         .unwrap()
         .open_in_place(
             b.nonce,
