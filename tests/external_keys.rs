@@ -755,6 +755,8 @@ enum Skew {
 struct Skewed {
     inner: InMemoryExternalKeyManager,
     skew: Mutex<Skew>,
+    /// The `requestMetadata` of every Encrypt and Decrypt call, in order.
+    seen: Mutex<Vec<RequestMetadata>>,
 }
 
 impl ExternalKeyManager for Skewed {
@@ -781,6 +783,10 @@ impl ExternalKeyManager for Skewed {
         key_id: &XksKeyId,
         request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError> {
+        self.seen
+            .lock()
+            .unwrap()
+            .push(request.request_metadata.clone());
         let mut r = self.inner.encrypt(call, key_id, request)?;
         match *self.skew.lock().unwrap() {
             Skew::IvLen(n) => r.initialization_vector.resize(n, 0),
@@ -798,6 +804,10 @@ impl ExternalKeyManager for Skewed {
         key_id: &XksKeyId,
         mut request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError> {
+        self.seen
+            .lock()
+            .unwrap()
+            .push(request.request_metadata.clone());
         let skew = *self.skew.lock().unwrap();
         if skew == Skew::SixteenByteIv {
             assert_eq!(request.initialization_vector.len(), 16);
@@ -822,6 +832,7 @@ fn malformed_proxy_answers_are_kms_invalid_state_and_well_formed_ones_round_trip
     let skewed = Arc::new(Skewed {
         inner: ekm.clone(),
         skew: Mutex::new(Skew::None),
+        seen: Mutex::new(Vec::new()),
     });
     f.kms.xks_network().attach(ENDPOINT, skewed.clone());
     let store = create_store(&f.kms, "xks");
@@ -872,6 +883,72 @@ fn malformed_proxy_answers_are_kms_invalid_state_and_well_formed_ones_round_trip
         "{}",
         err.message()
     );
+}
+
+#[test]
+fn the_proxy_is_told_which_kms_operation_each_call_serves() {
+    let f = fixture();
+    let ekm = proxy(&f.kms);
+    ekm.add_aes_key("second-external-key").unwrap();
+    let recording = Arc::new(Skewed {
+        inner: ekm,
+        skew: Mutex::new(Skew::None),
+        seen: Mutex::new(Vec::new()),
+    });
+    f.kms.xks_network().attach(ENDPOINT, recording.clone());
+    let store = create_store(&f.kms, "xks");
+    f.kms.connect_custom_key_store(&store).unwrap();
+    let key = xks_key(&f.kms, &store, EXTERNAL_KEY);
+    let other = xks_key(&f.kms, &store, "second-external-key");
+    let blob = encrypt(&f.kms, &key, "x").unwrap();
+    decrypt(&f.kms, &blob).unwrap();
+    let gdk = GenerateDataKeyRequest {
+        key_id: key.clone(),
+        key_spec: Some(DataKeySpec::Aes256),
+        ..Default::default()
+    };
+    f.kms.generate_data_key(gdk.clone()).unwrap();
+    f.kms.generate_data_key_without_plaintext(gdk).unwrap();
+    f.kms
+        .re_encrypt(ReEncryptRequest {
+            ciphertext_blob: blob,
+            destination_key_id: other.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    let seen = recording.seen.lock().unwrap();
+    let operations: Vec<&str> = seen.iter().map(|m| m.kms_operation.as_str()).collect();
+    assert_eq!(
+        operations,
+        [
+            "Encrypt",
+            "Decrypt",
+            "GenerateDataKey",
+            "GenerateDataKeyWithoutPlaintext",
+            "ReEncrypt",
+            "ReEncrypt",
+        ]
+    );
+    let arn = |id: &str| f.kms.describe_key(id).unwrap().key_metadata.arn;
+    let key_arns: Vec<Option<String>> = seen.iter().map(|m| m.kms_key_arn.clone()).collect();
+    let (key_arn, other_arn) = (Some(arn(&key)), Some(arn(&other)));
+    assert_eq!(
+        key_arns,
+        [
+            key_arn.clone(),
+            key_arn.clone(),
+            key_arn.clone(),
+            key_arn.clone(),
+            key_arn,
+            other_arn
+        ]
+    );
+    for m in seen.iter() {
+        assert_eq!(
+            m.aws_principal_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:root")
+        );
+    }
 }
 
 // ---- key deletion -------------------------------------------------------

@@ -193,6 +193,42 @@ impl KeyOperation {
         KeyOperation::KeyRotation,
     ];
 
+    /// The KMS API operation this row is for, as AWS names it (an external
+    /// key store proxy sees it as `requestMetadata.kmsOperation`).
+    ///
+    /// ```
+    /// use kms_keystore::key::state::KeyOperation;
+    /// assert_eq!(KeyOperation::ReEncryptTo.api_name(), "ReEncrypt");
+    /// assert_eq!(KeyOperation::GenerateDataKey.api_name(), "GenerateDataKey");
+    /// ```
+    pub const fn api_name(self) -> &'static str {
+        match self {
+            KeyOperation::Encrypt => "Encrypt",
+            KeyOperation::Decrypt => "Decrypt",
+            KeyOperation::ReEncryptFrom | KeyOperation::ReEncryptTo => "ReEncrypt",
+            KeyOperation::GenerateDataKey => "GenerateDataKey",
+            KeyOperation::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            KeyOperation::GenerateDataKeyPair => "GenerateDataKeyPair",
+            KeyOperation::DescribeKey => "DescribeKey",
+            KeyOperation::EnableKey => "EnableKey",
+            KeyOperation::DisableKey => "DisableKey",
+            KeyOperation::ScheduleKeyDeletion => "ScheduleKeyDeletion",
+            KeyOperation::CancelKeyDeletion => "CancelKeyDeletion",
+            KeyOperation::CreateAlias => "CreateAlias",
+            KeyOperation::UpdateAliasFrom | KeyOperation::UpdateAliasTo => "UpdateAlias",
+            KeyOperation::DeleteAlias => "DeleteAlias",
+            KeyOperation::ListAliases => "ListAliases",
+            KeyOperation::TagResource => "TagResource",
+            KeyOperation::UntagResource => "UntagResource",
+            KeyOperation::ListResourceTags => "ListResourceTags",
+            KeyOperation::UpdateKeyDescription => "UpdateKeyDescription",
+            KeyOperation::GetKeyPolicy => "GetKeyPolicy",
+            KeyOperation::PutKeyPolicy => "PutKeyPolicy",
+            KeyOperation::ListKeyPolicies => "ListKeyPolicies",
+            KeyOperation::KeyRotation => "EnableKeyRotation",
+        }
+    }
+
     /// Whether this is a cryptographic operation (counted against the custom
     /// key store request quota, and needing the backing key).
     pub const fn is_cryptographic(self) -> bool {

@@ -18,7 +18,7 @@ use crate::crypto::Cipher;
 use crate::key::state;
 use crate::store::cloudhsm::open_failed;
 
-use super::external::XksRoute;
+use super::external::{XksCryptoCall, XksRoute};
 use super::stores::StoreBackend;
 use super::{
     Backing, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse,
@@ -87,8 +87,14 @@ pub(crate) enum KeyAccess {
     /// use it — kept, not returned, so that `DryRunOperation` still comes
     /// before the cluster's own errors, as in AWS.
     CloudHsm(Result<Arc<Cipher>>),
-    /// An external key store key: the store's proxy route.
-    External(Arc<XksRoute>),
+    /// An external key store key: the store's proxy route, and the KMS
+    /// operation the proxy is told it serves (`kmsOperation`).
+    External {
+        /// The store's route.
+        route: Arc<XksRoute>,
+        /// The API operation, as AWS names it.
+        operation: &'static str,
+    },
 }
 
 impl Inner {
@@ -122,7 +128,10 @@ impl Inner {
             (Backing::External { .. }, StoreBackend::External(_)) => store
                 .route
                 .clone()
-                .map(KeyAccess::External)
+                .map(|route| KeyAccess::External {
+                    route,
+                    operation: op.api_name(),
+                })
                 .ok_or_else(|| Error::internal("stored XKS settings do not validate")),
             _ => Err(Error::internal(
                 "a key in a custom key store of another type",
@@ -149,10 +158,17 @@ impl Inner {
             (KeyAccess::CloudHsm(cipher), _) => {
                 Ok(self.seal_single(entry, &*cipher?, plaintext, ctx))
             }
-            (KeyAccess::External(route), Backing::External { xks_key_id, .. }) => {
-                self.xks_seal(entry, &route, xks_key_id, plaintext, ctx)
+            (KeyAccess::External { route, operation }, Backing::External { xks_key_id, .. }) => {
+                let call = XksCryptoCall {
+                    route: &route,
+                    xks_key_id,
+                    operation,
+                };
+                self.xks_seal(entry, &call, plaintext, ctx)
             }
-            (KeyAccess::External(_), _) => Err(Error::internal("a route for a key without one")),
+            (KeyAccess::External { .. }, _) => {
+                Err(Error::internal("a route for a key without one"))
+            }
         }
     }
 
@@ -221,10 +237,17 @@ impl Inner {
                 self.open_single(cipher, blob, ctx, invalid_ciphertext)
             }
             (KeyAccess::CloudHsm(cipher), _) => self.open_single(&*cipher?, blob, ctx, open_failed),
-            (KeyAccess::External(route), Backing::External { xks_key_id, .. }) => {
-                self.xks_open(entry, &route, xks_key_id, blob, ctx)
+            (KeyAccess::External { route, operation }, Backing::External { xks_key_id, .. }) => {
+                let call = XksCryptoCall {
+                    route: &route,
+                    xks_key_id,
+                    operation,
+                };
+                self.xks_open(entry, &call, blob, ctx)
             }
-            (KeyAccess::External(_), _) => Err(Error::internal("a route for a key without one")),
+            (KeyAccess::External { .. }, _) => {
+                Err(Error::internal("a route for a key without one"))
+            }
         }
     }
 

@@ -620,7 +620,7 @@ impl Inner {
     /// `requestMetadata` for a call made on behalf of the account's caller.
     fn caller_metadata(&self, operation: &str, key_arn: Option<&str>) -> RequestMetadata {
         RequestMetadata {
-            aws_principal_arn: Some(format!("arn:aws:iam::{}:root", self.account_id)),
+            aws_principal_arn: Some(self.principal_arn.clone()),
             kms_key_arn: key_arn.map(str::to_owned),
             ..RequestMetadata::new(operation, self.request_id())
         }
@@ -753,8 +753,7 @@ impl Inner {
     pub(crate) fn xks_seal(
         &self,
         entry: &KeyEntry,
-        route: &XksRoute,
-        xks_key_id: &XksKeyId,
+        call: &XksCryptoCall<'_>,
         plaintext: Plaintext,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
@@ -765,7 +764,7 @@ impl Inner {
         let cipher = entry
             .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
-        let manager = self.crypto_manager(route, store)?;
+        let manager = self.crypto_manager(call.route, store)?;
         let header = Header {
             kind: BlobKind::Double,
             key_id: entry.id,
@@ -782,12 +781,12 @@ impl Inner {
         kms_layer.extend_from_slice(&tag);
         let layer_len = kms_layer.len();
         let request = XksEncryptRequest::new(
-            self.caller_metadata("Encrypt", Some(&entry.arn)),
+            self.caller_metadata(call.operation, Some(&entry.arn)),
             Plaintext::from(kms_layer),
             Some(proxy_aad(&header, &nonce)),
         );
         let resp = manager
-            .encrypt(&route.call, xks_key_id, request)
+            .encrypt(&call.route.call, call.xks_key_id, request)
             .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
         check_encrypt_response(&resp, layer_len, store.as_str())?;
         let proxy_tag: &[u8; TAG_LEN] = resp
@@ -830,8 +829,7 @@ impl Inner {
     pub(crate) fn xks_open(
         &self,
         entry: &KeyEntry,
-        route: &XksRoute,
-        xks_key_id: &XksKeyId,
+        call: &XksCryptoCall<'_>,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
@@ -845,9 +843,9 @@ impl Inner {
         let cipher = entry
             .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
-        let manager = self.crypto_manager(route, store)?;
+        let manager = self.crypto_manager(call.route, store)?;
         let request = XksDecryptRequest {
-            request_metadata: self.caller_metadata("Decrypt", Some(&entry.arn)),
+            request_metadata: self.caller_metadata(call.operation, Some(&entry.arn)),
             ciphertext: layer.ciphertext.to_vec(),
             ciphertext_metadata: (!layer.metadata.is_empty()).then(|| layer.metadata.to_vec()),
             encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
@@ -856,7 +854,7 @@ impl Inner {
             authentication_tag: layer.tag.to_vec(),
         };
         let resp = manager
-            .decrypt(&route.call, xks_key_id, request)
+            .decrypt(&call.route.call, call.xks_key_id, request)
             .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
         let mut kms_layer = resp.plaintext;
         let n = kms_layer.len();
@@ -885,6 +883,14 @@ impl Inner {
             .map_err(|_| invalid_ciphertext())?;
         Ok(kms_layer)
     }
+}
+
+/// One cryptographic proxy call: the store's route, the external key, and
+/// the KMS operation it serves.
+pub(crate) struct XksCryptoCall<'a> {
+    pub(crate) route: &'a XksRoute,
+    pub(crate) xks_key_id: &'a XksKeyId,
+    pub(crate) operation: &'static str,
 }
 
 /// How KMS reaches an external key store's proxy: the validated URI and

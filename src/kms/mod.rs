@@ -267,6 +267,9 @@ pub(crate) struct Inner {
     pub(crate) xks_network: XksNetwork,
     /// How long KMS waits for a proxy answer.
     pub(crate) xks_timeout: Duration,
+    /// The caller every request is made on behalf of (the account root),
+    /// as external key store proxies see it.
+    pub(crate) principal_arn: String,
 }
 
 /// Where a key's material is.
@@ -421,6 +424,7 @@ impl Kms {
         );
         Kms {
             inner: Arc::new(Inner {
+                principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
                 account_id: config.account_id,
                 region: config.region,
                 clock: config.clock,
