@@ -97,6 +97,43 @@ pub(crate) enum KeyAccess {
     },
 }
 
+/// What a seal encrypts: the caller's plaintext, consumed (sealed in its own
+/// buffer, so nothing is left to wipe), or bytes the caller keeps (a data
+/// key, which GenerateDataKey also returns), sealed in a copy.
+pub(crate) enum SealInput<'a> {
+    /// Sealed in place.
+    Owned(Plaintext),
+    /// Copied, then sealed.
+    Borrowed(&'a [u8]),
+}
+
+impl SealInput<'_> {
+    /// Seals the bytes with `seal` and returns the sealed buffer (with room
+    /// for `room` more bytes when it is a new one) and `seal`'s result.
+    pub(crate) fn into_sealed<T>(
+        self,
+        room: usize,
+        seal: impl FnOnce(&mut [u8]) -> T,
+    ) -> (Vec<u8>, T) {
+        match self {
+            SealInput::Owned(plaintext) => plaintext.seal_into_ciphertext(seal),
+            SealInput::Borrowed(bytes) => {
+                let mut buf = Vec::with_capacity(bytes.len() + room);
+                buf.extend_from_slice(bytes);
+                let result = seal(&mut buf);
+                (buf, result)
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            SealInput::Owned(p) => p.len(),
+            SealInput::Borrowed(b) => b.len(),
+        }
+    }
+}
+
 impl Inner {
     /// Checks that `entry` may run the cryptographic `op` now — key state
     /// (with its store's connection), then the store's request quota — and
@@ -139,13 +176,12 @@ impl Inner {
         }
     }
 
-    /// Encrypts `plaintext` (consumed: it is sealed in its own buffer) under
-    /// `entry`, binding `ctx`.
+    /// Encrypts `plaintext` under `entry`, binding `ctx`.
     pub(crate) fn seal(
         &self,
         entry: &KeyEntry,
         access: KeyAccess,
-        plaintext: Plaintext,
+        plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
         match (access, &entry.backing) {
@@ -179,7 +215,7 @@ impl Inner {
         &self,
         entry: &KeyEntry,
         cipher: &Cipher,
-        plaintext: Plaintext,
+        plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Vec<u8> {
         let header = Header {
@@ -191,7 +227,7 @@ impl Inner {
         let aad = context::aad(&header, ctx);
         let n = plaintext.len();
         let (ciphertext, tag) =
-            plaintext.seal_into_ciphertext(|buf| cipher.seal_in_place(&nonce, &aad, buf));
+            plaintext.into_sealed(0, |buf| cipher.seal_in_place(&nonce, &aad, buf));
         let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + n + TAG_LEN);
         out.extend_from_slice(&header);
         out.extend_from_slice(&nonce);
@@ -314,7 +350,12 @@ impl Kms {
         let entry = inner.resolve(&req.key_id, true)?;
         let access = inner.check_crypto(&entry, KeyOperation::Encrypt)?;
         dry_run(req.dry_run)?;
-        let ciphertext_blob = inner.seal(&entry, access, req.plaintext, &req.encryption_context)?;
+        let ciphertext_blob = inner.seal(
+            &entry,
+            access,
+            SealInput::Owned(req.plaintext),
+            &req.encryption_context,
+        )?;
         Ok(EncryptResponse {
             ciphertext_blob,
             key_id: entry.arn.clone(),
@@ -367,7 +408,7 @@ impl Kms {
         let ciphertext_blob = inner.seal(
             &dest,
             access,
-            plaintext,
+            SealInput::Owned(plaintext),
             &req.destination_encryption_context,
         )?;
         Ok(ReEncryptResponse {
@@ -442,7 +483,12 @@ impl Kms {
         dry_run(req.dry_run)?;
         let mut plaintext = Plaintext::from(vec![0u8; len]);
         inner.rng.fill(plaintext.as_mut_vec());
-        let blob = inner.seal(&entry, access, plaintext.clone(), &req.encryption_context)?;
+        let blob = inner.seal(
+            &entry,
+            access,
+            SealInput::Borrowed(plaintext.expose_secret()),
+            &req.encryption_context,
+        )?;
         Ok((entry.arn.clone(), blob, plaintext))
     }
 

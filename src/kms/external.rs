@@ -60,7 +60,7 @@ use crate::store::external::{
 };
 use crate::store::{ConnectionErrorCode, ConnectionState, XksProxyConnectivityType};
 
-use super::crypto_ops::invalid_ciphertext;
+use super::crypto_ops::{SealInput, invalid_ciphertext};
 use super::stores::{StoreBackend, StoreEntry, StoreTable, XksStore};
 use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, UpdateCustomKeyStoreRequest};
 
@@ -754,7 +754,7 @@ impl Inner {
         &self,
         entry: &KeyEntry,
         call: &XksCryptoCall<'_>,
-        plaintext: Plaintext,
+        plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
         let store = entry
@@ -772,7 +772,7 @@ impl Inner {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = self.rng.array();
         // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
-        let (mut kms_layer, tag) = plaintext.seal_into_ciphertext(|buf| {
+        let (mut kms_layer, tag) = plaintext.into_sealed(TAG_LEN, |buf| {
             cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
         });
         // Exactly the tag's room: a doubled capacity would be wiped (and
