@@ -10,13 +10,18 @@
 //!
 //! Rules chosen where the documentation is silent:
 //!
-//! - CreateCustomKeyStore checks, in order: the request's CloudHSM fields
-//!   (`ValidationException`), the cluster's existence, state and
-//!   configuration (`CloudHsmClusterNotFoundException`,
+//! - CreateCustomKeyStore checks, in order: the request's shape
+//!   (`ValidationException`: its CloudHSM fields with the generic ones,
+//!   before any check that needs state), the limit and the name (generic),
+//!   then the cluster's existence, state and configuration
+//!   (`CloudHsmClusterNotFoundException`,
 //!   `CloudHsmClusterNotActiveException`,
 //!   `CloudHsmClusterInvalidConfigurationException`), its use by another
 //!   store (`CloudHsmClusterInUseException`), then the trust anchor
 //!   (`IncorrectTrustAnchorException`). The password is not checked.
+//! - UpdateCustomKeyStore checks the syntax of every member first (even
+//!   before the store is looked up), then that no XKS member is given, then
+//!   the connection state and the name (generic), then a new cluster.
 //! - Sharing a backup history means having the cluster certificate the store
 //!   recorded at creation. So a store whose cluster was deleted can still be
 //!   moved to a cluster restored from that cluster's backup, and such a
@@ -122,26 +127,69 @@ fn check_password(password: &crate::crypto::SecretString) -> Result<CuPassword> 
     Ok(CuPassword::new(secret))
 }
 
+/// The members of a CloudHSM CreateCustomKeyStore request, validated.
+#[derive(Debug)]
+pub(crate) struct CloudHsmShape {
+    cluster_id: ClusterId,
+    trust_anchor_certificate: String,
+    key_store_password: CuPassword,
+}
+
+/// The shape of a new CloudHSM key store (`ValidationException`): no XKS
+/// member, then `CloudHsmClusterId`, `TrustAnchorCertificate` and
+/// `KeyStorePassword` present and well formed. Needs no state.
+pub(crate) fn cloudhsm_shape(req: &CreateCustomKeyStoreRequest) -> Result<CloudHsmShape> {
+    reject_xks_fields(xks_fields!(req))?;
+    let cluster_id: ClusterId =
+        required("cloudHsmClusterId", &req.cloud_hsm_cluster_id)?.parse()?;
+    let trust_anchor = required("trustAnchorCertificate", &req.trust_anchor_certificate)?;
+    if !TRUST_ANCHOR_CHARS.contains(&trust_anchor.chars().count()) {
+        return Err(Error::validation(
+            "trustAnchorCertificate",
+            "Member must have length between 1 and 5000",
+        ));
+    }
+    let password = check_password(required("keyStorePassword", &req.key_store_password)?)?;
+    Ok(CloudHsmShape {
+        cluster_id,
+        trust_anchor_certificate: trust_anchor.clone(),
+        key_store_password: password,
+    })
+}
+
+/// The syntax of the CloudHSM members of an UpdateCustomKeyStore request,
+/// whatever the store's type: `KeyStorePassword` 7–32 characters,
+/// `CloudHsmClusterId` `cluster-[2-7a-zA-Z]{11,16}`. Needs no state.
+pub(crate) fn cloudhsm_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+    if let Some(password) = &req.key_store_password {
+        check_password(password)?;
+    }
+    if let Some(id) = &req.cloud_hsm_cluster_id {
+        id.parse::<ClusterId>()?;
+    }
+    Ok(())
+}
+
+/// The shape of an update of a CloudHSM key store (`ValidationException`):
+/// no XKS member. Needs no state.
+pub(crate) fn cloudhsm_update_shape(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+    reject_xks_fields(xks_fields!(req))
+}
+
 impl Inner {
-    /// Validates a new CloudHSM key store's settings: the rules in the module
+    /// The checks of a new CloudHSM key store that need state, on a request
+    /// whose shape [`cloudhsm_shape`] validated: the rules in the module
     /// documentation, in that order.
     pub(crate) fn cloudhsm_new_store(
         &self,
-        req: &CreateCustomKeyStoreRequest,
+        shape: CloudHsmShape,
         table: &StoreTable,
     ) -> Result<CloudHsmStore> {
-        reject_xks_fields(xks_fields!(req))?;
-        let cluster_id: ClusterId =
-            required("cloudHsmClusterId", &req.cloud_hsm_cluster_id)?.parse()?;
-        let trust_anchor = required("trustAnchorCertificate", &req.trust_anchor_certificate)?;
-        if !TRUST_ANCHOR_CHARS.contains(&trust_anchor.chars().count()) {
-            return Err(Error::validation(
-                "trustAnchorCertificate",
-                "Member must have length between 1 and 5000",
-            ));
-        }
-        let password = check_password(required("keyStorePassword", &req.key_store_password)?)?;
-
+        let CloudHsmShape {
+            cluster_id,
+            trust_anchor_certificate,
+            key_store_password,
+        } = shape;
         self.cloudhsm.check_configuration(&cluster_id)?;
         let cluster_certificate = self
             .cloudhsm
@@ -161,28 +209,26 @@ impl Inner {
             ));
         }
         self.cloudhsm
-            .check_trust_anchor(&cluster_id, trust_anchor)?;
+            .check_trust_anchor(&cluster_id, &trust_anchor_certificate)?;
         Ok(CloudHsmStore {
             cluster_id,
-            trust_anchor_certificate: trust_anchor.clone(),
+            trust_anchor_certificate,
             cluster_certificate,
-            key_store_password: password,
+            key_store_password,
         })
     }
 
-    /// Validates an update of a CloudHSM key store: a new `kmsuser` password
-    /// (taken as given, not checked against the cluster) and a new cluster,
-    /// which must meet the configuration requirements and share the backup
-    /// history of the store's cluster (`CloudHsmClusterNotRelatedException`).
-    /// The connection state was checked by the caller.
+    /// The checks of an update of a CloudHSM key store that need state,
+    /// after [`cloudhsm_update_shape`]: a new `kmsuser` password (taken as
+    /// given, not checked against the cluster) and a new cluster, which must
+    /// meet the configuration requirements and share the backup history of
+    /// the store's cluster (`CloudHsmClusterNotRelatedException`). The
+    /// connection state was checked by the caller.
     pub(crate) fn cloudhsm_update(
         &self,
-        _store: &StoreEntry,
         cfg: &CloudHsmStore,
         req: &UpdateCustomKeyStoreRequest,
-        _table: &StoreTable,
     ) -> Result<CloudHsmStore> {
-        reject_xks_fields(xks_fields!(req))?;
         let password = req
             .key_store_password
             .as_ref()

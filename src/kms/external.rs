@@ -51,6 +51,7 @@ use crate::store::external::api::{
     RequestMetadata, XksDecryptRequest, XksEncryptRequest, XksEncryptResponse,
     XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage,
 };
+use crate::store::external::api::{validate_endpoint, validate_path};
 use crate::store::external::mapping::{
     XksCallSite, connection_error_code, fleet_unavailable_error, kms_error,
     vpc_connection_error_code, vpc_error,
@@ -256,87 +257,131 @@ fn check_unique(
     Ok(())
 }
 
+/// The shape of a new external key store (`ValidationException`): the XKS
+/// fields are required, the CloudHSM ones forbidden, each matches the API's
+/// pattern, and the VPC fields agree with the connectivity. `account` is
+/// the default `XksProxyVpcEndpointServiceOwner`. Returns the settings;
+/// needs no state (see [`Inner::xks_check_new_store`]).
+pub(crate) fn xks_shape(
+    req: &CreateCustomKeyStoreRequest,
+    account: &AccountId,
+) -> Result<XksStore> {
+    const WHY: &str = "when CustomKeyStoreType is EXTERNAL_KEY_STORE";
+    if req.cloud_hsm_cluster_id.is_some() {
+        return Err(must_be_null("cloudHsmClusterId", WHY));
+    }
+    if req.trust_anchor_certificate.is_some() {
+        return Err(must_be_null("trustAnchorCertificate", WHY));
+    }
+    if req.key_store_password.is_some() {
+        return Err(must_be_null("keyStorePassword", WHY));
+    }
+    let connectivity = req
+        .xks_proxy_connectivity
+        .ok_or_else(|| required("xksProxyConnectivity", WHY))?;
+    let endpoint = req
+        .xks_proxy_uri_endpoint
+        .as_deref()
+        .ok_or_else(|| required("xksProxyUriEndpoint", WHY))?;
+    let path = req
+        .xks_proxy_uri_path
+        .as_deref()
+        .ok_or_else(|| required("xksProxyUriPath", WHY))?;
+    let cred = req
+        .xks_proxy_authentication_credential
+        .as_ref()
+        .ok_or_else(|| required("xksProxyAuthenticationCredential", WHY))?;
+    XksProxyUri::new(endpoint, path)?;
+    let (access_key_id, secret_access_key) = validate_credential(cred)?;
+    let service_name = req
+        .xks_proxy_vpc_endpoint_service_name
+        .as_deref()
+        .filter(|n| !n.is_empty());
+    let (vpc_endpoint_service_name, vpc_endpoint_service_owner) = match connectivity {
+        XksProxyConnectivityType::VpcEndpointService => {
+            let name = service_name.ok_or_else(|| {
+                required(
+                    "xksProxyVpcEndpointServiceName",
+                    "when XksProxyConnectivity is VPC_ENDPOINT_SERVICE",
+                )
+            })?;
+            validate_vpc_service_name(name)?;
+            let owner = match req.xks_proxy_vpc_endpoint_service_owner.as_deref() {
+                Some(o) => validate_owner(o)?,
+                None => account.clone(),
+            };
+            (Some(name.to_owned()), Some(owner))
+        }
+        XksProxyConnectivityType::PublicEndpoint => {
+            const PUBLIC: &str = "when XksProxyConnectivity is PUBLIC_ENDPOINT";
+            if service_name.is_some() {
+                return Err(must_be_null("xksProxyVpcEndpointServiceName", PUBLIC));
+            }
+            if req.xks_proxy_vpc_endpoint_service_owner.is_some() {
+                return Err(must_be_null("xksProxyVpcEndpointServiceOwner", PUBLIC));
+            }
+            (None, None)
+        }
+    };
+    Ok(XksStore {
+        uri_endpoint: endpoint.to_owned(),
+        uri_path: path.to_owned(),
+        connectivity,
+        vpc_endpoint_service_name,
+        vpc_endpoint_service_owner,
+        access_key_id,
+        secret_access_key,
+    })
+}
+
+/// The syntax of the XKS members of an UpdateCustomKeyStore request,
+/// whatever the store's type: each member given matches the API's length
+/// and pattern (an empty `XksProxyVpcEndpointServiceName` is allowed: it
+/// asks for none), and a credential has both parts. Needs no state.
+pub(crate) fn xks_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+    if let Some(endpoint) = &req.xks_proxy_uri_endpoint {
+        validate_endpoint(endpoint)?;
+    }
+    if let Some(path) = &req.xks_proxy_uri_path {
+        validate_path(path)?;
+    }
+    if let Some(cred) = &req.xks_proxy_authentication_credential {
+        validate_credential(cred)?;
+    }
+    if let Some(name) = req
+        .xks_proxy_vpc_endpoint_service_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+    {
+        validate_vpc_service_name(name)?;
+    }
+    if let Some(owner) = &req.xks_proxy_vpc_endpoint_service_owner {
+        validate_owner(owner)?;
+    }
+    Ok(())
+}
+
+/// The shape of an update of an external key store
+/// (`ValidationException`): no CloudHSM member. Needs no state.
+pub(crate) fn xks_update_shape(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+    const WHY: &str = "for a custom key store of type EXTERNAL_KEY_STORE";
+    if req.key_store_password.is_some() {
+        return Err(must_be_null("keyStorePassword", WHY));
+    }
+    if req.cloud_hsm_cluster_id.is_some() {
+        return Err(must_be_null("cloudHsmClusterId", WHY));
+    }
+    Ok(())
+}
+
 impl Inner {
-    /// Validates a new external key store's settings: the request's shape
-    /// (`ValidationException`: the XKS fields are required, the CloudHSM
-    /// ones forbidden, each matches the API's pattern), uniqueness among the
-    /// account's external key stores, and for `VPC_ENDPOINT_SERVICE` the
-    /// endpoint service. Does not call the proxy (see
-    /// [`Inner::xks_probe_new_store`]).
-    pub(crate) fn xks_new_store(
-        &self,
-        req: &CreateCustomKeyStoreRequest,
-        table: &StoreTable,
-    ) -> Result<XksStore> {
-        const WHY: &str = "when CustomKeyStoreType is EXTERNAL_KEY_STORE";
-        if req.cloud_hsm_cluster_id.is_some() {
-            return Err(must_be_null("cloudHsmClusterId", WHY));
-        }
-        if req.trust_anchor_certificate.is_some() {
-            return Err(must_be_null("trustAnchorCertificate", WHY));
-        }
-        if req.key_store_password.is_some() {
-            return Err(must_be_null("keyStorePassword", WHY));
-        }
-        let connectivity = req
-            .xks_proxy_connectivity
-            .ok_or_else(|| required("xksProxyConnectivity", WHY))?;
-        let endpoint = req
-            .xks_proxy_uri_endpoint
-            .as_deref()
-            .ok_or_else(|| required("xksProxyUriEndpoint", WHY))?;
-        let path = req
-            .xks_proxy_uri_path
-            .as_deref()
-            .ok_or_else(|| required("xksProxyUriPath", WHY))?;
-        let cred = req
-            .xks_proxy_authentication_credential
-            .as_ref()
-            .ok_or_else(|| required("xksProxyAuthenticationCredential", WHY))?;
-        XksProxyUri::new(endpoint, path)?;
-        let (access_key_id, secret_access_key) = validate_credential(cred)?;
-        let service_name = req
-            .xks_proxy_vpc_endpoint_service_name
-            .as_deref()
-            .filter(|n| !n.is_empty());
-        let (vpc_endpoint_service_name, vpc_endpoint_service_owner) = match connectivity {
-            XksProxyConnectivityType::VpcEndpointService => {
-                let name = service_name.ok_or_else(|| {
-                    required(
-                        "xksProxyVpcEndpointServiceName",
-                        "when XksProxyConnectivity is VPC_ENDPOINT_SERVICE",
-                    )
-                })?;
-                validate_vpc_service_name(name)?;
-                let owner = match req.xks_proxy_vpc_endpoint_service_owner.as_deref() {
-                    Some(o) => validate_owner(o)?,
-                    None => self.account_id.clone(),
-                };
-                (Some(name.to_owned()), Some(owner))
-            }
-            XksProxyConnectivityType::PublicEndpoint => {
-                const PUBLIC: &str = "when XksProxyConnectivity is PUBLIC_ENDPOINT";
-                if service_name.is_some() {
-                    return Err(must_be_null("xksProxyVpcEndpointServiceName", PUBLIC));
-                }
-                if req.xks_proxy_vpc_endpoint_service_owner.is_some() {
-                    return Err(must_be_null("xksProxyVpcEndpointServiceOwner", PUBLIC));
-                }
-                (None, None)
-            }
-        };
-        let cfg = XksStore {
-            uri_endpoint: endpoint.to_owned(),
-            uri_path: path.to_owned(),
-            connectivity,
-            vpc_endpoint_service_name,
-            vpc_endpoint_service_owner,
-            access_key_id,
-            secret_access_key,
-        };
-        check_unique(table, None, &cfg)?;
-        self.check_vpc_service(&cfg)?;
-        Ok(cfg)
+    /// The checks of a new external key store that need state, on settings
+    /// from [`xks_shape`]: uniqueness among the account's external key
+    /// stores, then for `VPC_ENDPOINT_SERVICE` the endpoint service. Does
+    /// not call the proxy (see [`Inner::xks_probe_new_store`]).
+    pub(crate) fn xks_check_new_store(&self, cfg: &XksStore, table: &StoreTable) -> Result<()> {
+        check_unique(table, None, cfg)?;
+        self.check_vpc_service(cfg)
     }
 
     /// CreateCustomKeyStore's proxy contact: for `PUBLIC_ENDPOINT`, KMS
@@ -352,14 +397,15 @@ impl Inner {
             .map_err(|f| f.store_error(&format!("'{name}'"), None))
     }
 
-    /// Validates an update of an external key store and returns the new
-    /// settings. The generic code has already checked the connection state
-    /// for the fields given. Rules: CloudHSM fields are refused; a new
-    /// credential needs both parts; every value matches the API's pattern;
-    /// switching to `VPC_ENDPOINT_SERVICE` needs a new endpoint and a service
-    /// name; switching to `PUBLIC_ENDPOINT` needs a new endpoint and no (or
-    /// an empty) service name; a service name or owner needs VPC
-    /// connectivity; then the uniqueness rules and the VPC endpoint service.
+    /// Validates an update of an external key store (after
+    /// [`xks_update_shape`]) and returns the new settings. The generic code
+    /// has already checked the connection state for the fields given. Rules,
+    /// which depend on the store's settings: a new credential needs both
+    /// parts; every value matches the API's pattern; switching to
+    /// `VPC_ENDPOINT_SERVICE` needs a new endpoint and a service name;
+    /// switching to `PUBLIC_ENDPOINT` needs a new endpoint and no (or an
+    /// empty) service name; a service name or owner needs VPC connectivity;
+    /// then the uniqueness rules and the VPC endpoint service.
     pub(crate) fn xks_update(
         &self,
         store: &StoreEntry,
@@ -367,13 +413,6 @@ impl Inner {
         req: &UpdateCustomKeyStoreRequest,
         table: &StoreTable,
     ) -> Result<XksStore> {
-        const WHY: &str = "for a custom key store of type EXTERNAL_KEY_STORE";
-        if req.key_store_password.is_some() {
-            return Err(must_be_null("keyStorePassword", WHY));
-        }
-        if req.cloud_hsm_cluster_id.is_some() {
-            return Err(must_be_null("cloudHsmClusterId", WHY));
-        }
         let mut new = cfg.clone();
         if let Some(cred) = &req.xks_proxy_authentication_credential {
             (new.access_key_id, new.secret_access_key) = validate_credential(cred)?;

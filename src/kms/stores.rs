@@ -25,7 +25,10 @@ use crate::store::{
     StoreOperation, Transition, XksProxyConnectivityType,
 };
 
-use super::external::XksRoute;
+use super::cloudhsm::{
+    CloudHsmShape, cloudhsm_shape, cloudhsm_update_shape, cloudhsm_update_syntax,
+};
+use super::external::{XksRoute, xks_shape, xks_update_shape, xks_update_syntax};
 use super::keys::{check_limit, decode_marker, encode_marker};
 use super::quota::TokenBucket;
 use super::{
@@ -161,6 +164,25 @@ fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Res
         ));
     }
     Ok(())
+}
+
+/// A new store's settings, shape validated, before the checks that need
+/// state.
+enum NewStore {
+    CloudHsm(CloudHsmShape),
+    External(XksStore),
+}
+
+/// UpdateCustomKeyStore's syntax (`ValidationException`): every member
+/// given meets the API's length and pattern, whatever the store's type.
+/// Checked before the store is looked up, as AWS validates a request
+/// against its model before anything else.
+fn check_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+    if let Some(name) = &req.new_custom_key_store_name {
+        check_name("newCustomKeyStoreName", name)?;
+    }
+    cloudhsm_update_syntax(req)?;
+    xks_update_syntax(req)
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
@@ -469,9 +491,13 @@ impl Inner {
         self.cloudhsm_random(&cfg, n)
     }
 
-    /// UpdateCustomKeyStore's checks, in order: the store exists, its
-    /// connection state allows the fields given, the new name is free, then
-    /// the backend's rules. Returns the new backend settings; changes nothing.
+    /// UpdateCustomKeyStore's checks after the request's syntax
+    /// ([`check_update_syntax`]), in order: the store exists, no member of
+    /// the other store type is given (`ValidationException`), its connection
+    /// state allows the fields given, the new name is free, then the
+    /// backend's rules (those that depend on the store's settings, such as
+    /// a change of connectivity, and those that need other state). Returns
+    /// the new backend settings; changes nothing.
     fn plan_update(
         &self,
         table: &StoreTable,
@@ -480,6 +506,10 @@ impl Inner {
         let store = table
             .get(&req.custom_key_store_id)
             .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+        match &store.backend {
+            StoreBackend::CloudHsm(_) => cloudhsm_update_shape(req)?,
+            StoreBackend::External(_) => xks_update_shape(req)?,
+        }
         let connected_ok = match &store.backend {
             StoreBackend::CloudHsm(_) => {
                 req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
@@ -508,9 +538,7 @@ impl Inner {
             ));
         }
         Ok(match &store.backend {
-            StoreBackend::CloudHsm(cfg) => {
-                StoreBackend::CloudHsm(self.cloudhsm_update(store, cfg, req, table)?)
-            }
+            StoreBackend::CloudHsm(cfg) => StoreBackend::CloudHsm(self.cloudhsm_update(cfg, req)?),
             StoreBackend::External(cfg) => {
                 StoreBackend::External(self.xks_update(store, cfg, req, table)?)
             }
@@ -569,41 +597,53 @@ impl Kms {
     /// default) or an external key store (`EXTERNAL_KEY_STORE`). The new
     /// store is DISCONNECTED.
     ///
-    /// Checks, in order: the request's shape (`ValidationException`), the
-    /// limit of ten stores (`LimitExceededException`), the name's uniqueness
-    /// (`CustomKeyStoreNameInUseException`), then the backend's own rules.
+    /// Checks, in order: the request's shape (`ValidationException`: the
+    /// name, then the members of the store's type — present, absent, length
+    /// and pattern), the limit of ten stores (`LimitExceededException`),
+    /// the name's uniqueness (`CustomKeyStoreNameInUseException`), then the
+    /// backend's rules that need state (cluster, proxy URI uniqueness, VPC
+    /// endpoint service, proxy contact).
     pub fn create_custom_key_store(
         &self,
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
         let inner = &*self.inner;
+        // The request's shape first: ValidationException comes before any
+        // check that needs the account's state.
         check_name("customKeyStoreName", &req.custom_key_store_name)?;
         let store_type = req
             .custom_key_store_type
             .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
+        let shape = match store_type {
+            CustomKeyStoreType::AwsCloudhsm => NewStore::CloudHsm(cloudhsm_shape(&req)?),
+            CustomKeyStoreType::ExternalKeyStore => {
+                NewStore::External(xks_shape(&req, &inner.account_id)?)
+            }
+        };
         inner.settle_stores();
-        if store_type == CustomKeyStoreType::ExternalKeyStore {
+        if let NewStore::External(cfg) = &shape {
             // KMS contacts the proxy (GetHealthStatus, PUBLIC_ENDPOINT only)
             // once every other check has passed, with no lock held; the
             // checks run again under the write lock below.
-            let cfg = {
+            {
                 let table = inner.stores.read();
                 check_new_store(&table, &req)?;
-                inner.xks_new_store(&req, &table)?
-            };
-            inner.xks_probe_new_store(&cfg, &req.custom_key_store_name)?;
+                inner.xks_check_new_store(cfg, &table)?;
+            }
+            inner.xks_probe_new_store(cfg, &req.custom_key_store_name)?;
         }
         // Hold the table for the whole check-then-insert, so two concurrent
         // creates cannot both take the last slot or the same name
         // (upgradable: readers carry on while the store is committed).
         let table = inner.stores.upgradable_read();
         check_new_store(&table, &req)?;
-        let backend = match store_type {
-            CustomKeyStoreType::AwsCloudhsm => {
-                StoreBackend::CloudHsm(inner.cloudhsm_new_store(&req, &table)?)
+        let backend = match shape {
+            NewStore::CloudHsm(shape) => {
+                StoreBackend::CloudHsm(inner.cloudhsm_new_store(shape, &table)?)
             }
-            CustomKeyStoreType::ExternalKeyStore => {
-                StoreBackend::External(inner.xks_new_store(&req, &table)?)
+            NewStore::External(cfg) => {
+                inner.xks_check_new_store(&cfg, &table)?;
+                StoreBackend::External(cfg)
             }
         };
         let now = inner.clock.now();
@@ -750,15 +790,23 @@ impl Kms {
     /// credential and the URI path) may change while CONNECTED or
     /// DISCONNECTED; everything else needs DISCONNECTED.
     ///
+    /// Checks, in order: the syntax of every member given
+    /// (`ValidationException`, before the store is looked up), the store
+    /// exists (`CustomKeyStoreNotFoundException`), no member of the other
+    /// store type is given (`ValidationException`), the connection state
+    /// (`CustomKeyStoreInvalidStateException`), the new name's uniqueness
+    /// (`CustomKeyStoreNameInUseException`), then the backend's rules —
+    /// including the `ValidationException`s that depend on the store's
+    /// current settings (a change of connectivity, VPC members on a
+    /// `PUBLIC_ENDPOINT` store).
+    ///
     /// For an external key store KMS also asks the proxy for its health with
     /// the new settings. That call is made once every check has passed and
     /// with no lock held; the update is applied only if the store did not
     /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
         let inner = &*self.inner;
-        if let Some(name) = &req.new_custom_key_store_name {
-            check_name("newCustomKeyStoreName", name)?;
-        }
+        check_update_syntax(&req)?;
         inner.settle_stores();
         loop {
             let snapshot = {

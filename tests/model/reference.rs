@@ -601,8 +601,10 @@ impl Model {
             .any(|(i, st)| !st.deleted && st.name == name && Some(i) != except)
     }
 
-    /// CreateCustomKeyStore (§1, §4). Order as documented on the operation:
-    /// the limit, the name, the password's shape, then the cluster
+    /// CreateCustomKeyStore (§1, §4). The request's shape first (the
+    /// password's length: `ValidationException` before any check that needs
+    /// state, as AWS validates the request's syntax first), then the limit,
+    /// the name, then the cluster
     /// (existence, ACTIVE, configuration), its use by another store, and the
     /// trust anchor. `cluster` may name no cluster; `password` `None` breaks
     /// the length rule.
@@ -613,13 +615,13 @@ impl Model {
         right_trust_anchor: bool,
         password: Option<u8>,
     ) -> Outcome<usize> {
+        let password = password.ok_or("ValidationException")?;
         if self.stores.iter().filter(|s| !s.deleted).count() >= MAX_STORES {
             return Err("LimitExceededException");
         }
         if self.name_taken(name, None) {
             return Err("CustomKeyStoreNameInUseException");
         }
-        let password = password.ok_or("ValidationException")?;
         let cl = self
             .clusters
             .get(cluster)
@@ -810,12 +812,22 @@ impl Model {
         }
     }
 
-    /// UpdateCustomKeyStore (§1, §2 table, D3): the name may change while
-    /// CONNECTED or DISCONNECTED; the password and the cluster need
-    /// DISCONNECTED. Then the name's uniqueness, the password's shape, and a
-    /// new cluster's configuration and backup history.
+    /// UpdateCustomKeyStore (§1, §2 table, D3): the password's shape first
+    /// (`ValidationException`, even for an unknown store: the request's
+    /// syntax), then the store, that it is a CloudHSM store. The name may
+    /// change while CONNECTED or DISCONNECTED; the password and the cluster
+    /// need DISCONNECTED. Then the name's uniqueness, and a new cluster's
+    /// configuration and backup history.
     pub fn update_store(&mut self, s: usize, u: Update) -> Outcome {
+        let password = match u.password {
+            None => None,
+            Some(None) => return Err("ValidationException"),
+            Some(Some(p)) => Some(p),
+        };
         let st = self.live_store(s)?;
+        let Backend::CloudHsm { cluster, .. } = st.backend else {
+            return Err("ValidationException");
+        };
         let disconnected_only = u.password.is_some() || u.cluster.is_some();
         let allowed = if disconnected_only {
             st.conn == Conn::Disconnected
@@ -830,14 +842,6 @@ impl Model {
         {
             return Err("CustomKeyStoreNameInUseException");
         }
-        let password = match u.password {
-            None => None,
-            Some(None) => return Err("ValidationException"),
-            Some(Some(p)) => Some(p),
-        };
-        let Backend::CloudHsm { cluster, .. } = st.backend else {
-            return Err("ValidationException");
-        };
         if let Some(c) = u.cluster {
             let cl = self
                 .clusters

@@ -257,7 +257,8 @@ impl XksProxyUri {
     }
 }
 
-fn validate_endpoint(endpoint: &str) -> Result<()> {
+/// `XksProxyUriEndpoint`: 10–128 characters matching `^https://[a-zA-Z0-9.-]+$`.
+pub(crate) fn validate_endpoint(endpoint: &str) -> Result<()> {
     const FIELD: &str = "xksProxyUriEndpoint";
     if !(10..=128).contains(&endpoint.len()) {
         return Err(Error::validation(
@@ -280,7 +281,8 @@ fn validate_endpoint(endpoint: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_path(path: &str) -> Result<()> {
+/// `XksProxyUriPath`: 10–128 characters matching the API's pattern.
+pub(crate) fn validate_path(path: &str) -> Result<()> {
     const FIELD: &str = "xksProxyUriPath";
     if !(10..=128).contains(&path.len()) {
         return Err(Error::validation(
