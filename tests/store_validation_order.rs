@@ -29,6 +29,18 @@ fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
     r.unwrap_err().code()
 }
 
+/// Asserts that CreateCustomKeyStore refuses each request with
+/// `ValidationException`.
+fn each_create_is_invalid(kms: &Kms, requests: Vec<(&'static str, CreateCustomKeyStoreRequest)>) {
+    for (what, req) in requests {
+        assert_eq!(
+            code(kms.create_custom_key_store(req)),
+            "ValidationException",
+            "{what}"
+        );
+    }
+}
+
 /// A CloudHSM store request for a new ready cluster.
 fn cloudhsm_request(kms: &Kms, name: &str) -> CreateCustomKeyStoreRequest {
     let (cluster, anchor) = kms
@@ -202,13 +214,7 @@ fn malformed_xks_requests(name: &str) -> Vec<(&'static str, CreateCustomKeyStore
 fn create_cloudhsm_validates_the_request_before_the_name() {
     let f = fixture();
     cloudhsm_store(&f.kms, "taken");
-    for (what, req) in malformed_cloudhsm_requests(&f.kms, "taken") {
-        assert_eq!(
-            code(f.kms.create_custom_key_store(req)),
-            "ValidationException",
-            "{what}"
-        );
-    }
+    each_create_is_invalid(&f.kms, malformed_cloudhsm_requests(&f.kms, "taken"));
     // Well formed, the request meets the name.
     assert_eq!(
         code(
@@ -232,13 +238,7 @@ fn create_cloudhsm_validates_the_request_before_the_name() {
 fn create_cloudhsm_validates_the_request_before_the_store_limit() {
     let f = fixture();
     fill_to_limit(&f.kms);
-    for (what, req) in malformed_cloudhsm_requests(&f.kms, "eleventh") {
-        assert_eq!(
-            code(f.kms.create_custom_key_store(req)),
-            "ValidationException",
-            "{what}"
-        );
-    }
+    each_create_is_invalid(&f.kms, malformed_cloudhsm_requests(&f.kms, "eleventh"));
     // Well formed, the request meets the limit.
     assert_eq!(
         code(
@@ -258,13 +258,7 @@ fn create_xks_validates_the_request_before_the_name() {
     vpc_service(&f.kms, VPC_SERVICE, ENDPOINT);
     cloudhsm_store(&f.kms, "taken");
     let calls = ekm.calls(XksOperation::GetHealthStatus);
-    for (what, req) in malformed_xks_requests("taken") {
-        assert_eq!(
-            code(f.kms.create_custom_key_store(req)),
-            "ValidationException",
-            "{what}"
-        );
-    }
+    each_create_is_invalid(&f.kms, malformed_xks_requests("taken"));
     assert_eq!(ekm.calls(XksOperation::GetHealthStatus), calls);
     // Well formed, the request meets the name, before the proxy is called.
     assert_eq!(
@@ -283,13 +277,7 @@ fn create_xks_validates_the_request_before_the_store_limit() {
     proxy(&f.kms);
     vpc_service(&f.kms, VPC_SERVICE, ENDPOINT);
     fill_to_limit(&f.kms);
-    for (what, req) in malformed_xks_requests("eleventh") {
-        assert_eq!(
-            code(f.kms.create_custom_key_store(req)),
-            "ValidationException",
-            "{what}"
-        );
-    }
+    each_create_is_invalid(&f.kms, malformed_xks_requests("eleventh"));
     assert_eq!(
         code(
             f.kms

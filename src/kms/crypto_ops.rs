@@ -184,27 +184,20 @@ impl Inner {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        match (access, &entry.backing) {
-            (KeyAccess::Kms, _) => {
+        match access {
+            KeyAccess::Kms => {
                 let cipher = entry
                     .cipher()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
                 Ok(self.seal_single(entry, cipher, plaintext, ctx))
             }
-            (KeyAccess::CloudHsm(cipher), _) => {
-                Ok(self.seal_single(entry, &*cipher?, plaintext, ctx))
-            }
-            (KeyAccess::External { route, operation }, Backing::External { xks_key_id, .. }) => {
-                let call = XksCryptoCall {
-                    route: &route,
-                    xks_key_id,
-                    operation,
-                };
-                self.xks_seal(entry, &call, plaintext, ctx)
-            }
-            (KeyAccess::External { .. }, _) => {
-                Err(Error::internal("a route for a key without one"))
-            }
+            KeyAccess::CloudHsm(cipher) => Ok(self.seal_single(entry, &*cipher?, plaintext, ctx)),
+            KeyAccess::External { route, operation } => self.xks_seal(
+                entry,
+                &XksCryptoCall::new(entry, &route, operation)?,
+                plaintext,
+                ctx,
+            ),
         }
     }
 
@@ -265,25 +258,20 @@ impl Inner {
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        match (access, &entry.backing) {
-            (KeyAccess::Kms, _) => {
+        match access {
+            KeyAccess::Kms => {
                 let cipher = entry
                     .cipher()
                     .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
                 self.open_single(cipher, blob, ctx, invalid_ciphertext)
             }
-            (KeyAccess::CloudHsm(cipher), _) => self.open_single(&*cipher?, blob, ctx, open_failed),
-            (KeyAccess::External { route, operation }, Backing::External { xks_key_id, .. }) => {
-                let call = XksCryptoCall {
-                    route: &route,
-                    xks_key_id,
-                    operation,
-                };
-                self.xks_open(entry, &call, blob, ctx)
-            }
-            (KeyAccess::External { .. }, _) => {
-                Err(Error::internal("a route for a key without one"))
-            }
+            KeyAccess::CloudHsm(cipher) => self.open_single(&*cipher?, blob, ctx, open_failed),
+            KeyAccess::External { route, operation } => self.xks_open(
+                entry,
+                &XksCryptoCall::new(entry, &route, operation)?,
+                blob,
+                ctx,
+            ),
         }
     }
 

@@ -63,7 +63,7 @@ use crate::store::{ConnectionErrorCode, ConnectionState, XksProxyConnectivityTyp
 
 use super::crypto_ops::{SealInput, invalid_ciphertext};
 use super::stores::{StoreBackend, StoreEntry, StoreTable, XksStore};
-use super::{CreateCustomKeyStoreRequest, Inner, KeyEntry, UpdateCustomKeyStoreRequest};
+use super::{Backing, CreateCustomKeyStoreRequest, Inner, KeyEntry, UpdateCustomKeyStoreRequest};
 
 /// Length of the AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
 const PROXY_AAD_LEN: usize = HEADER_LEN + NONCE_LEN;
@@ -796,10 +796,7 @@ impl Inner {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        let store = entry
-            .backing
-            .store()
-            .ok_or_else(|| Error::internal("external key store key without its store"))?;
+        let store = call.store;
         let cipher = entry
             .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
@@ -875,10 +872,7 @@ impl Inner {
         let Body::Double(layer) = blob.body else {
             return Err(invalid_ciphertext());
         };
-        let store = entry
-            .backing
-            .store()
-            .ok_or_else(|| Error::internal("external key store key without its store"))?;
+        let store = call.store;
         let cipher = entry
             .cipher()
             .ok_or_else(|| Error::internal("external key store key without KMS material"))?;
@@ -924,12 +918,35 @@ impl Inner {
     }
 }
 
-/// One cryptographic proxy call: the store's route, the external key, and
-/// the KMS operation it serves.
+/// One cryptographic proxy call for an external key store key: its store,
+/// the store's route, the external key, and the KMS operation it serves.
 pub(crate) struct XksCryptoCall<'a> {
-    pub(crate) route: &'a XksRoute,
-    pub(crate) xks_key_id: &'a XksKeyId,
-    pub(crate) operation: &'static str,
+    store: &'a CustomKeyStoreId,
+    route: &'a XksRoute,
+    xks_key_id: &'a XksKeyId,
+    operation: &'static str,
+}
+
+impl<'a> XksCryptoCall<'a> {
+    /// The call for `entry` (which must be an external key store key)
+    /// through `route`, on behalf of `operation`.
+    pub(crate) fn new(
+        entry: &'a KeyEntry,
+        route: &'a XksRoute,
+        operation: &'static str,
+    ) -> Result<XksCryptoCall<'a>> {
+        let Backing::External { store, xks_key_id } = &entry.backing else {
+            return Err(Error::internal(
+                "an XKS route for a key without an external key",
+            ));
+        };
+        Ok(XksCryptoCall {
+            store,
+            route,
+            xks_key_id,
+            operation,
+        })
+    }
 }
 
 /// How KMS reaches an external key store's proxy: the validated URI and

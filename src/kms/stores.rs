@@ -391,12 +391,6 @@ impl Inner {
         }
     }
 
-    /// A copy of store `id`'s backend settings, if it exists.
-    #[allow(dead_code, reason = "used by the custom key store backends")]
-    pub(crate) fn store_backend(&self, id: &CustomKeyStoreId) -> Option<StoreBackend> {
-        Some(self.stores.read().get(id.as_str())?.backend.clone())
-    }
-
     /// CreateKey in a custom key store: the store exists
     /// (`CustomKeyStoreNotFoundException`), is of the origin's type
     /// (`UnsupportedOperationException`) and CONNECTED
