@@ -1,9 +1,9 @@
 //! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases, and aliases
 //! as `KeyId` in the operations that accept them.
 //!
-//! The origin-independent scenarios run through `origins()`: today AWS_KMS
-//! keys only; CloudHSM and external key store keys join it once CreateKey
-//! makes them.
+//! Every scenario that involves a key runs once per origin (AWS_KMS,
+//! AWS_CLOUDHSM, EXTERNAL_KEY_STORE) through the shared harness: modules
+//! `aws_kms`, `cloudhsm` and `external_key_store`.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,49 +14,17 @@
 
 use std::time::Duration;
 
+mod harness;
+
 use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
+    CreateAliasRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
     GetKeyPolicyRequest, ListAliasesRequest, ListResourceTagsRequest, PutKeyPolicyRequest,
     ReEncryptRequest, ScheduleKeyDeletionRequest, TagResourceRequest, UpdateAliasRequest,
     UpdateKeyDescriptionRequest, default_key_policy,
 };
-use kms_keystore::{Kms, KmsConfig, ManualClock, OriginType, Result, Tag};
+use kms_keystore::{Kms, OriginType, Result, Tag};
 
-const ACCOUNT: &str = "111122223333";
-const REGION: &str = "us-west-2";
-
-fn service() -> (Kms, ManualClock) {
-    let clock = ManualClock::default();
-    let kms = Kms::new(
-        KmsConfig::new(ACCOUNT, REGION)
-            .unwrap()
-            .with_clock(clock.clone())
-            .with_seed(3),
-    );
-    (kms, clock)
-}
-
-/// The origins whose keys the tests can create through the public API.
-fn origins() -> Vec<OriginType> {
-    vec![OriginType::AwsKms]
-}
-
-fn new_key(kms: &Kms, origin: OriginType) -> String {
-    assert_eq!(origin, OriginType::AwsKms, "extend new_key for {origin}");
-    kms.create_key(CreateKeyRequest::default())
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string()
-}
-
-fn key(kms: &Kms) -> String {
-    new_key(kms, OriginType::AwsKms)
-}
-
-fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
-    r.unwrap_err().code()
-}
+use harness::{ACCOUNT, Harness, MISSING_KEY, REGION, code};
 
 fn alias(kms: &Kms, name: &str, key: &str) -> Result<()> {
     kms.create_alias(CreateAliasRequest::new(name, key))
@@ -98,48 +66,42 @@ fn encrypt_with(kms: &Kms, key_id: &str) -> Result<Vec<u8>> {
 
 // ---- names ----------------------------------------------------------------
 
-#[test]
-fn alias_names_are_alias_slash_and_1_to_250_allowed_characters() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/Example_Alias-1/sub", &k).unwrap();
-    alias(&kms, &format!("alias/{}", "a".repeat(250)), &k).unwrap();
+fn alias_names_are_alias_slash_and_1_to_250_allowed_characters(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/Example_Alias-1/sub", &k).unwrap();
+    alias(kms, &format!("alias/{}", "a".repeat(250)), &k).unwrap();
     assert_eq!(
-        code(alias(&kms, &format!("alias/{}", "a".repeat(251)), &k)),
+        code(alias(kms, &format!("alias/{}", "a".repeat(251)), &k)),
         "ValidationException",
         "257 characters break the model's 256"
     );
+    assert_eq!(code(alias(kms, "example", &k)), "InvalidAliasNameException");
+    assert_eq!(code(alias(kms, "alias/", &k)), "InvalidAliasNameException");
     assert_eq!(
-        code(alias(&kms, "example", &k)),
+        code(alias(kms, "alias/a:b", &k)),
         "InvalidAliasNameException"
     );
-    assert_eq!(code(alias(&kms, "alias/", &k)), "InvalidAliasNameException");
-    assert_eq!(
-        code(alias(&kms, "alias/a:b", &k)),
-        "InvalidAliasNameException"
-    );
-    assert_eq!(code(alias(&kms, "alias/a b", &k)), "ValidationException");
-    assert_eq!(code(alias(&kms, "alias/é", &k)), "ValidationException");
-    assert_eq!(code(alias(&kms, "", &k)), "ValidationException");
-    assert_eq!(all_aliases(&kms).len(), 2);
+    assert_eq!(code(alias(kms, "alias/a b", &k)), "ValidationException");
+    assert_eq!(code(alias(kms, "alias/é", &k)), "ValidationException");
+    assert_eq!(code(alias(kms, "", &k)), "ValidationException");
+    assert_eq!(all_aliases(kms).len(), 2);
 }
 
-#[test]
-fn alias_names_are_case_sensitive() {
-    let (kms, _) = service();
-    let (a, b) = (key(&kms), key(&kms));
-    alias(&kms, "alias/App", &a).unwrap();
-    alias(&kms, "alias/app", &b).unwrap();
-    assert_eq!(target_of(&kms, "alias/App"), a);
-    assert_eq!(target_of(&kms, "alias/app"), b);
+fn alias_names_are_case_sensitive(h: &Harness) {
+    let kms = &h.kms;
+    let (a, b) = (h.key(), h.key());
+    alias(kms, "alias/App", &a).unwrap();
+    alias(kms, "alias/app", &b).unwrap();
+    assert_eq!(target_of(kms, "alias/App"), a);
+    assert_eq!(target_of(kms, "alias/app"), b);
 }
 
-#[test]
-fn the_alias_aws_prefix_is_reserved() {
-    let (kms, _) = service();
-    let k = key(&kms);
+fn the_alias_aws_prefix_is_reserved(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     assert_eq!(
-        code(alias(&kms, "alias/aws/ebs", &k)),
+        code(alias(kms, "alias/aws/ebs", &k)),
         "NotAuthorizedException"
     );
     assert_eq!(
@@ -150,53 +112,49 @@ fn the_alias_aws_prefix_is_reserved() {
         code(kms.update_alias(UpdateAliasRequest::new("alias/aws/ebs", &k))),
         "NotAuthorizedException"
     );
-    assert!(all_aliases(&kms).is_empty());
+    assert!(all_aliases(kms).is_empty());
     // Only the `alias/aws/` namespace is reserved.
-    alias(&kms, "alias/aws", &k).unwrap();
-    alias(&kms, "alias/awsome", &k).unwrap();
+    alias(kms, "alias/aws", &k).unwrap();
+    alias(kms, "alias/awsome", &k).unwrap();
 }
 
 // ---- one alias, one key; a key, many aliases --------------------------------
 
-#[test]
-fn an_alias_name_is_unique_and_points_to_one_key() {
-    let (kms, _) = service();
-    let (a, b) = (key(&kms), key(&kms));
-    alias(&kms, "alias/app", &a).unwrap();
-    assert_eq!(code(alias(&kms, "alias/app", &b)), "AlreadyExistsException");
-    assert_eq!(code(alias(&kms, "alias/app", &a)), "AlreadyExistsException");
-    assert_eq!(target_of(&kms, "alias/app"), a);
+fn an_alias_name_is_unique_and_points_to_one_key(h: &Harness) {
+    let kms = &h.kms;
+    let (a, b) = (h.key(), h.key());
+    alias(kms, "alias/app", &a).unwrap();
+    assert_eq!(code(alias(kms, "alias/app", &b)), "AlreadyExistsException");
+    assert_eq!(code(alias(kms, "alias/app", &a)), "AlreadyExistsException");
+    assert_eq!(target_of(kms, "alias/app"), a);
 }
 
-#[test]
-fn a_key_can_have_many_aliases() {
-    let (kms, _) = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        for i in 0..5 {
-            alias(&kms, &format!("alias/{origin}/{i}"), &k).unwrap();
-        }
-        for i in 0..5 {
-            assert_eq!(target_of(&kms, &format!("alias/{origin}/{i}")), k);
-        }
+fn a_key_can_have_many_aliases(h: &Harness) {
+    let kms = &h.kms;
+    let origin = h.origin;
+    let k = h.key();
+    for i in 0..5 {
+        alias(kms, &format!("alias/{origin}/{i}"), &k).unwrap();
+    }
+    for i in 0..5 {
+        assert_eq!(target_of(kms, &format!("alias/{origin}/{i}")), k);
     }
 }
 
-#[test]
-fn a_key_has_at_most_50_aliases() {
-    let (kms, _) = service();
-    let (a, b) = (key(&kms), key(&kms));
+fn a_key_has_at_most_50_aliases(h: &Harness) {
+    let kms = &h.kms;
+    let (a, b) = (h.key(), h.key());
     for i in 0..50 {
-        alias(&kms, &format!("alias/a{i:02}"), &a).unwrap();
+        alias(kms, &format!("alias/a{i:02}"), &a).unwrap();
     }
-    assert_eq!(code(alias(&kms, "alias/a50", &a)), "LimitExceededException");
-    alias(&kms, "alias/b", &b).unwrap();
+    assert_eq!(code(alias(kms, "alias/a50", &a)), "LimitExceededException");
+    alias(kms, "alias/b", &b).unwrap();
     assert_eq!(
         code(kms.update_alias(UpdateAliasRequest::new("alias/b", &a))),
         "LimitExceededException"
     );
     assert_eq!(
-        target_of(&kms, "alias/b"),
+        target_of(kms, "alias/b"),
         b,
         "a failed update changes nothing"
     );
@@ -205,128 +163,121 @@ fn a_key_has_at_most_50_aliases() {
         .unwrap();
     // Deleting one makes room.
     kms.delete_alias("alias/a00").unwrap();
-    alias(&kms, "alias/a50", &a).unwrap();
+    alias(kms, "alias/a50", &a).unwrap();
 }
 
-#[test]
-fn the_aliases_per_key_quota_is_configurable() {
+fn the_aliases_per_key_quota_is_configurable(h: &Harness) {
     let mut quotas = kms_keystore::Quotas::default();
     quotas.aliases_per_key = 2;
-    let kms = Kms::new(KmsConfig::default().with_quotas(quotas));
-    let k = key(&kms);
-    alias(&kms, "alias/one", &k).unwrap();
-    alias(&kms, "alias/two", &k).unwrap();
+    let h = &Harness::with_config(h.origin, |c| c.with_quotas(quotas));
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/one", &k).unwrap();
+    alias(kms, "alias/two", &k).unwrap();
     assert_eq!(
-        code(alias(&kms, "alias/three", &k)),
+        code(alias(kms, "alias/three", &k)),
         "LimitExceededException"
     );
 }
 
 // ---- not found -----------------------------------------------------------------
 
-#[test]
-fn unknown_keys_and_aliases_are_not_found() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
-    assert_eq!(code(alias(&kms, "alias/x", missing)), "NotFoundException");
+fn unknown_keys_and_aliases_are_not_found(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    let missing = MISSING_KEY;
+    assert_eq!(code(alias(kms, "alias/x", missing)), "NotFoundException");
     assert_eq!(
         code(kms.update_alias(UpdateAliasRequest::new("alias/nope", &k))),
         "NotFoundException"
     );
-    alias(&kms, "alias/x", &k).unwrap();
+    alias(kms, "alias/x", &k).unwrap();
     assert_eq!(
         code(kms.update_alias(UpdateAliasRequest::new("alias/x", missing))),
         "NotFoundException"
     );
     assert_eq!(code(kms.delete_alias("alias/nope")), "NotFoundException");
     assert_eq!(code(kms.describe_key("alias/nope")), "NotFoundException");
-    assert_eq!(code(encrypt_with(&kms, "alias/nope")), "NotFoundException");
+    assert_eq!(code(encrypt_with(kms, "alias/nope")), "NotFoundException");
 }
 
-#[test]
-fn an_alias_cannot_target_another_alias() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/first", &k).unwrap();
+fn an_alias_cannot_target_another_alias(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/first", &k).unwrap();
     assert_eq!(
-        code(alias(&kms, "alias/second", "alias/first")),
+        code(alias(kms, "alias/second", "alias/first")),
         "NotFoundException"
     );
     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/first");
-    assert_eq!(code(alias(&kms, "alias/second", &arn)), "NotFoundException");
+    assert_eq!(code(alias(kms, "alias/second", &arn)), "NotFoundException");
     assert_eq!(
         code(kms.update_alias(UpdateAliasRequest::new("alias/first", "alias/first"))),
         "NotFoundException"
     );
 }
 
-#[test]
-fn create_alias_accepts_the_target_key_arn() {
-    let (kms, _) = service();
-    let k = key(&kms);
+fn create_alias_accepts_the_target_key_arn(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{k}");
-    alias(&kms, "alias/by-arn", &arn).unwrap();
-    assert_eq!(target_of(&kms, "alias/by-arn"), k);
+    alias(kms, "alias/by-arn", &arn).unwrap();
+    assert_eq!(target_of(kms, "alias/by-arn"), k);
 }
 
 // ---- aliases as KeyId -------------------------------------------------------------
 
-#[test]
-fn crypto_operations_and_describe_key_accept_alias_names_and_alias_arns() {
-    let (kms, _) = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        let name = format!("alias/crypto-{origin}");
-        alias(&kms, &name, &k).unwrap();
-        let alias_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:{name}");
-        for id in [name.as_str(), alias_arn.as_str()] {
-            assert_eq!(target_of(&kms, id), k);
-            let blob = encrypt_with(&kms, id).unwrap();
-            let pt = kms
-                .decrypt(DecryptRequest {
-                    ciphertext_blob: blob.clone(),
-                    key_id: Some(id.into()),
-                    ..Default::default()
-                })
-                .unwrap();
-            assert_eq!(pt.plaintext.expose_secret(), b"secret");
-            kms.re_encrypt(ReEncryptRequest {
-                ciphertext_blob: blob,
-                source_key_id: Some(id.into()),
-                destination_key_id: id.into(),
+fn crypto_operations_and_describe_key_accept_alias_names_and_alias_arns(h: &Harness) {
+    let kms = &h.kms;
+    let origin = h.origin;
+    let k = h.key();
+    let name = format!("alias/crypto-{origin}");
+    alias(kms, &name, &k).unwrap();
+    let alias_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:{name}");
+    for id in [name.as_str(), alias_arn.as_str()] {
+        assert_eq!(target_of(kms, id), k);
+        let blob = encrypt_with(kms, id).unwrap();
+        let pt = kms
+            .decrypt(DecryptRequest {
+                ciphertext_blob: blob.clone(),
+                key_id: Some(id.into()),
                 ..Default::default()
             })
             .unwrap();
-            kms.generate_data_key(GenerateDataKeyRequest {
-                key_id: id.into(),
-                number_of_bytes: Some(32),
-                ..Default::default()
-            })
-            .unwrap();
-        }
+        assert_eq!(pt.plaintext.expose_secret(), b"secret");
+        kms.re_encrypt(ReEncryptRequest {
+            ciphertext_blob: blob,
+            source_key_id: Some(id.into()),
+            destination_key_id: id.into(),
+            ..Default::default()
+        })
+        .unwrap();
+        kms.generate_data_key(GenerateDataKeyRequest {
+            key_id: id.into(),
+            number_of_bytes: Some(32),
+            ..Default::default()
+        })
+        .unwrap();
     }
 }
 
-#[test]
-fn an_alias_arn_of_another_account_or_region_is_not_found() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/app", &k).unwrap();
+fn an_alias_arn_of_another_account_or_region_is_not_found(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/app", &k).unwrap();
     for arn in [
         "arn:aws:kms:us-east-1:111122223333:alias/app",
         "arn:aws:kms:us-west-2:444455556666:alias/app",
     ] {
         assert_eq!(code(kms.describe_key(arn)), "NotFoundException", "{arn}");
-        assert_eq!(code(encrypt_with(&kms, arn)), "NotFoundException", "{arn}");
+        assert_eq!(code(encrypt_with(kms, arn)), "NotFoundException", "{arn}");
     }
 }
 
-#[test]
-fn operations_that_take_only_a_key_id_or_arn_refuse_aliases() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/app", &k).unwrap();
+fn operations_that_take_only_a_key_id_or_arn_refuse_aliases(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/app", &k).unwrap();
     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/app");
     for id in ["alias/app", arn.as_str()] {
         let s = || id.to_string();
@@ -387,62 +338,58 @@ fn operations_that_take_only_a_key_id_or_arn_refuse_aliases() {
 
 // ---- UpdateAlias and DeleteAlias ------------------------------------------------------
 
-#[test]
-fn update_alias_repoints_the_alias_and_keeps_its_creation_date() {
-    let (kms, clock) = service();
-    for origin in origins() {
-        let (a, b) = (new_key(&kms, origin), new_key(&kms, origin));
-        let name = format!("alias/moving-{origin}");
-        alias(&kms, &name, &a).unwrap();
-        let before = kms
-            .list_aliases(ListAliasesRequest::default())
-            .unwrap()
-            .aliases
-            .into_iter()
-            .find(|x| x.alias_name == name.as_str())
-            .unwrap();
-        clock.advance(Duration::from_secs(60));
-        kms.update_alias(UpdateAliasRequest::new(&name, &b))
-            .unwrap();
-        assert_eq!(target_of(&kms, &name), b);
-        let after = kms
-            .list_aliases(ListAliasesRequest::default())
-            .unwrap()
-            .aliases
-            .into_iter()
-            .find(|x| x.alias_name == name.as_str())
-            .unwrap();
-        assert_eq!(after.creation_date, before.creation_date);
-        assert_eq!(
-            after.last_updated_date.as_millis(),
-            before.last_updated_date.as_millis() + 60_000
-        );
-        assert_eq!(after.target_key_id.to_string(), b);
-    }
-}
-
-#[test]
-fn delete_alias_removes_only_the_alias() {
-    let (kms, _) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/a", &k).unwrap();
-    alias(&kms, "alias/b", &k).unwrap();
-    kms.delete_alias("alias/a").unwrap();
-    assert_eq!(all_aliases(&kms), vec!["alias/b"]);
-    assert_eq!(code(kms.describe_key("alias/a")), "NotFoundException");
-    encrypt_with(&kms, &k).unwrap();
-    // The name is free again.
-    alias(&kms, "alias/a", &k).unwrap();
-}
-
-#[test]
-fn aliases_work_for_disabled_keys() {
-    let (kms, _) = service();
-    let (a, b) = (key(&kms), key(&kms));
-    kms.disable_key(&a).unwrap();
-    alias(&kms, "alias/disabled", &a).unwrap();
+fn update_alias_repoints_the_alias_and_keeps_its_creation_date(h: &Harness) {
+    let (kms, clock) = (&h.kms, &h.clock);
+    let origin = h.origin;
+    let (a, b) = (h.key(), h.key());
+    let name = format!("alias/moving-{origin}");
+    alias(kms, &name, &a).unwrap();
+    let before = kms
+        .list_aliases(ListAliasesRequest::default())
+        .unwrap()
+        .aliases
+        .into_iter()
+        .find(|x| x.alias_name == name.as_str())
+        .unwrap();
+    clock.advance(Duration::from_secs(60));
+    kms.update_alias(UpdateAliasRequest::new(&name, &b))
+        .unwrap();
+    assert_eq!(target_of(kms, &name), b);
+    let after = kms
+        .list_aliases(ListAliasesRequest::default())
+        .unwrap()
+        .aliases
+        .into_iter()
+        .find(|x| x.alias_name == name.as_str())
+        .unwrap();
+    assert_eq!(after.creation_date, before.creation_date);
     assert_eq!(
-        code(encrypt_with(&kms, "alias/disabled")),
+        after.last_updated_date.as_millis(),
+        before.last_updated_date.as_millis() + 60_000
+    );
+    assert_eq!(after.target_key_id.to_string(), b);
+}
+
+fn delete_alias_removes_only_the_alias(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    alias(kms, "alias/a", &k).unwrap();
+    alias(kms, "alias/b", &k).unwrap();
+    kms.delete_alias("alias/a").unwrap();
+    assert_eq!(all_aliases(kms), vec!["alias/b"]);
+    assert_eq!(code(kms.describe_key("alias/a")), "NotFoundException");
+    encrypt_with(kms, &k).unwrap();
+    // The name is free again.
+    alias(kms, "alias/a", &k).unwrap();
+}
+
+fn aliases_work_for_disabled_keys(h: &Harness) {
+    let kms = &h.kms;
+    let (a, b) = (h.key(), h.key());
+    kms.disable_key(&a).unwrap();
+    alias(kms, "alias/disabled", &a).unwrap();
+    assert_eq!(
+        code(encrypt_with(kms, "alias/disabled")),
         "DisabledException"
     );
     kms.update_alias(UpdateAliasRequest::new("alias/disabled", &b))
@@ -454,102 +401,95 @@ fn aliases_work_for_disabled_keys() {
 
 // ---- keys pending deletion ----------------------------------------------------------------
 
-#[test]
-fn a_key_pending_deletion_gets_no_new_alias_but_keeps_its_aliases() {
-    let (kms, _) = service();
-    for origin in origins() {
-        let (k, other) = (new_key(&kms, origin), new_key(&kms, origin));
-        let name = format!("alias/pending-{origin}");
-        alias(&kms, &name, &k).unwrap();
-        schedule_deletion(&kms, &k);
-        // CreateAlias: KMSInvalidStateException, and no alias is made.
-        assert_eq!(
-            code(alias(&kms, "alias/new", &k)),
-            "KMSInvalidStateException"
-        );
-        assert!(!all_aliases(&kms).contains(&"alias/new".to_string()));
-        // UpdateAlias onto it: KMSInvalidStateException.
-        let other_alias = format!("alias/other-{origin}");
-        alias(&kms, &other_alias, &other).unwrap();
-        assert_eq!(
-            code(kms.update_alias(UpdateAliasRequest::new(&other_alias, &k))),
-            "KMSInvalidStateException"
-        );
-        assert_eq!(target_of(&kms, &other_alias), other);
-        // The existing alias still resolves for DescribeKey and ListAliases...
-        assert_eq!(target_of(&kms, &name), k);
-        let listed = kms
-            .list_aliases(ListAliasesRequest {
-                key_id: Some(k.clone()),
-                ..Default::default()
-            })
-            .unwrap();
-        assert_eq!(listed.aliases.len(), 1);
-        // ... but the key cannot be used through it.
-        assert_eq!(code(encrypt_with(&kms, &name)), "KMSInvalidStateException");
-        // UpdateAlias away from it succeeds.
-        kms.update_alias(UpdateAliasRequest::new(&name, &other))
-            .unwrap();
-        kms.update_alias(UpdateAliasRequest::new(&name, &other))
-            .unwrap();
-        // DeleteAlias of an alias of a key pending deletion succeeds.
-        let third = format!("alias/third-{origin}");
-        kms.cancel_key_deletion(&k).unwrap();
-        alias(&kms, &third, &k).unwrap();
-        schedule_deletion(&kms, &k);
-        kms.delete_alias(&third).unwrap();
-    }
+fn a_key_pending_deletion_gets_no_new_alias_but_keeps_its_aliases(h: &Harness) {
+    let kms = &h.kms;
+    let origin = h.origin;
+    let (k, other) = (h.key(), h.key());
+    let name = format!("alias/pending-{origin}");
+    alias(kms, &name, &k).unwrap();
+    schedule_deletion(kms, &k);
+    // CreateAlias: KMSInvalidStateException, and no alias is made.
+    assert_eq!(
+        code(alias(kms, "alias/new", &k)),
+        "KMSInvalidStateException"
+    );
+    assert!(!all_aliases(kms).contains(&"alias/new".to_string()));
+    // UpdateAlias onto it: KMSInvalidStateException.
+    let other_alias = format!("alias/other-{origin}");
+    alias(kms, &other_alias, &other).unwrap();
+    assert_eq!(
+        code(kms.update_alias(UpdateAliasRequest::new(&other_alias, &k))),
+        "KMSInvalidStateException"
+    );
+    assert_eq!(target_of(kms, &other_alias), other);
+    // The existing alias still resolves for DescribeKey and ListAliases...
+    assert_eq!(target_of(kms, &name), k);
+    let listed = kms
+        .list_aliases(ListAliasesRequest {
+            key_id: Some(k.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(listed.aliases.len(), 1);
+    // ... but the key cannot be used through it.
+    assert_eq!(code(encrypt_with(kms, &name)), "KMSInvalidStateException");
+    // UpdateAlias away from it succeeds.
+    kms.update_alias(UpdateAliasRequest::new(&name, &other))
+        .unwrap();
+    kms.update_alias(UpdateAliasRequest::new(&name, &other))
+        .unwrap();
+    // DeleteAlias of an alias of a key pending deletion succeeds.
+    let third = format!("alias/third-{origin}");
+    kms.cancel_key_deletion(&k).unwrap();
+    alias(kms, &third, &k).unwrap();
+    schedule_deletion(kms, &k);
+    kms.delete_alias(&third).unwrap();
 }
 
-#[test]
-fn a_deleted_key_takes_its_aliases_with_it() {
-    let (kms, clock) = service();
-    for origin in origins() {
-        let (k, keep) = (new_key(&kms, origin), new_key(&kms, origin));
-        let (gone, kept) = (
-            format!("alias/gone-{origin}"),
-            format!("alias/kept-{origin}"),
-        );
-        alias(&kms, &gone, &k).unwrap();
-        alias(&kms, &format!("{gone}-2"), &k).unwrap();
-        alias(&kms, &kept, &keep).unwrap();
-        schedule_deletion(&kms, &k);
-        clock.advance(Duration::from_secs(7 * 86_400));
-        assert_eq!(all_aliases(&kms), vec![kept.clone()]);
-        assert_eq!(code(kms.describe_key(&gone)), "NotFoundException");
-        assert_eq!(code(kms.delete_alias(&gone)), "NotFoundException");
-        // The name can be used again.
-        alias(&kms, &gone, &keep).unwrap();
-        assert_eq!(target_of(&kms, &gone), keep);
-    }
-}
-
-#[test]
-fn an_alias_is_gone_as_soon_as_the_deletion_date_passes_even_without_a_list() {
-    let (kms, clock) = service();
-    let k = key(&kms);
-    alias(&kms, "alias/soon", &k).unwrap();
-    schedule_deletion(&kms, &k);
+fn a_deleted_key_takes_its_aliases_with_it(h: &Harness) {
+    let (kms, clock) = (&h.kms, &h.clock);
+    let origin = h.origin;
+    let (k, keep) = (h.key(), h.key());
+    let (gone, kept) = (
+        format!("alias/gone-{origin}"),
+        format!("alias/kept-{origin}"),
+    );
+    alias(kms, &gone, &k).unwrap();
+    alias(kms, &format!("{gone}-2"), &k).unwrap();
+    alias(kms, &kept, &keep).unwrap();
+    schedule_deletion(kms, &k);
     clock.advance(Duration::from_secs(7 * 86_400));
-    let other = key(&kms);
+    assert_eq!(all_aliases(kms), vec![kept.clone()]);
+    assert_eq!(code(kms.describe_key(&gone)), "NotFoundException");
+    assert_eq!(code(kms.delete_alias(&gone)), "NotFoundException");
+    // The name can be used again.
+    alias(kms, &gone, &keep).unwrap();
+    assert_eq!(target_of(kms, &gone), keep);
+}
+
+fn an_alias_is_gone_as_soon_as_the_deletion_date_passes_even_without_a_list(h: &Harness) {
+    let (kms, clock) = (&h.kms, &h.clock);
+    let k = h.key();
+    alias(kms, "alias/soon", &k).unwrap();
+    schedule_deletion(kms, &k);
+    clock.advance(Duration::from_secs(7 * 86_400));
+    let other = h.key();
     assert_eq!(
         code(kms.update_alias(UpdateAliasRequest::new("alias/soon", &other))),
         "NotFoundException"
     );
-    assert_eq!(code(encrypt_with(&kms, "alias/soon")), "NotFoundException");
+    assert_eq!(code(encrypt_with(kms, "alias/soon")), "NotFoundException");
     // CreateAlias with the old name succeeds: the alias went with the key.
-    alias(&kms, "alias/soon", &other).unwrap();
+    alias(kms, "alias/soon", &other).unwrap();
 }
 
 // ---- ListAliases ---------------------------------------------------------------------------
 
-#[test]
-fn list_aliases_shows_name_arn_target_and_dates() {
-    let (kms, clock) = service();
-    let k = key(&kms);
+fn list_aliases_shows_name_arn_target_and_dates(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let created = kms.now();
-    let _ = &clock;
-    alias(&kms, "alias/app", &k).unwrap();
+    alias(kms, "alias/app", &k).unwrap();
     let page = kms.list_aliases(ListAliasesRequest::default()).unwrap();
     assert!(!page.truncated);
     assert_eq!(page.next_marker, None);
@@ -576,13 +516,12 @@ fn list_aliases_shows_name_arn_target_and_dates() {
     assert_eq!(json["Truncated"], false);
 }
 
-#[test]
-fn list_aliases_pages_with_limit_and_marker() {
-    let (kms, _) = service();
-    let k = key(&kms);
+fn list_aliases_pages_with_limit_and_marker(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let names: Vec<String> = (0..7).map(|i| format!("alias/p{i}")).collect();
     for n in &names {
-        alias(&kms, n, &k).unwrap();
+        alias(kms, n, &k).unwrap();
     }
     let mut seen = Vec::new();
     let mut marker = None;
@@ -605,7 +544,7 @@ fn list_aliases_pages_with_limit_and_marker() {
     assert_eq!(seen, names);
     // The default page is 50.
     for i in 0..55 {
-        alias(&kms, &format!("alias/q{i:02}"), &key(&kms)).unwrap();
+        alias(kms, &format!("alias/q{i:02}"), &h.key()).unwrap();
     }
     let page = kms.list_aliases(ListAliasesRequest::default()).unwrap();
     assert_eq!(page.aliases.len(), 50);
@@ -614,7 +553,8 @@ fn list_aliases_pages_with_limit_and_marker() {
 
 #[test]
 fn list_aliases_limit_is_1_to_100_and_markers_must_be_ours() {
-    let (kms, _) = service();
+    let h = Harness::new(OriginType::AwsKms);
+    let kms = &h.kms;
     for limit in [0, 101] {
         assert_eq!(
             code(kms.list_aliases(ListAliasesRequest {
@@ -639,13 +579,12 @@ fn list_aliases_limit_is_1_to_100_and_markers_must_be_ours() {
     );
 }
 
-#[test]
-fn list_aliases_can_filter_by_key_id_or_key_arn() {
-    let (kms, _) = service();
-    let (a, b) = (key(&kms), key(&kms));
-    alias(&kms, "alias/a1", &a).unwrap();
-    alias(&kms, "alias/b1", &b).unwrap();
-    alias(&kms, "alias/a2", &a).unwrap();
+fn list_aliases_can_filter_by_key_id_or_key_arn(h: &Harness) {
+    let kms = &h.kms;
+    let (a, b) = (h.key(), h.key());
+    alias(kms, "alias/a1", &a).unwrap();
+    alias(kms, "alias/b1", &b).unwrap();
+    alias(kms, "alias/a2", &a).unwrap();
     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{a}");
     for id in [a.clone(), arn] {
         let page = kms
@@ -681,17 +620,16 @@ fn list_aliases_can_filter_by_key_id_or_key_arn() {
     assert!(!second.truncated);
     assert_eq!(
         code(kms.list_aliases(ListAliasesRequest {
-            key_id: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+            key_id: Some(MISSING_KEY.into()),
             ..Default::default()
         })),
         "NotFoundException"
     );
 }
 
-#[test]
-fn concurrent_creates_of_one_alias_name_let_exactly_one_win() {
-    let (kms, _) = service();
-    let keys: Vec<String> = (0..8).map(|_| key(&kms)).collect();
+fn concurrent_creates_of_one_alias_name_let_exactly_one_win(h: &Harness) {
+    let kms = &h.kms;
+    let keys: Vec<String> = (0..8).map(|_| h.key()).collect();
     let results: Vec<Result<()>> = std::thread::scope(|s| {
         let handles: Vec<_> = keys
             .iter()
@@ -715,5 +653,31 @@ fn concurrent_creates_of_one_alias_name_let_exactly_one_win() {
             .filter_map(|r| r.as_ref().err())
             .all(|e| e.code() == "AlreadyExistsException")
     );
-    assert_eq!(&target_of(&kms, "alias/race"), winners[0]);
+    assert_eq!(&target_of(kms, "alias/race"), winners[0]);
 }
+
+harness::management_tests!(
+    alias_names_are_alias_slash_and_1_to_250_allowed_characters,
+    alias_names_are_case_sensitive,
+    the_alias_aws_prefix_is_reserved,
+    an_alias_name_is_unique_and_points_to_one_key,
+    a_key_can_have_many_aliases,
+    a_key_has_at_most_50_aliases,
+    the_aliases_per_key_quota_is_configurable,
+    unknown_keys_and_aliases_are_not_found,
+    an_alias_cannot_target_another_alias,
+    create_alias_accepts_the_target_key_arn,
+    crypto_operations_and_describe_key_accept_alias_names_and_alias_arns,
+    an_alias_arn_of_another_account_or_region_is_not_found,
+    operations_that_take_only_a_key_id_or_arn_refuse_aliases,
+    update_alias_repoints_the_alias_and_keeps_its_creation_date,
+    delete_alias_removes_only_the_alias,
+    aliases_work_for_disabled_keys,
+    a_key_pending_deletion_gets_no_new_alias_but_keeps_its_aliases,
+    a_deleted_key_takes_its_aliases_with_it,
+    an_alias_is_gone_as_soon_as_the_deletion_date_passes_even_without_a_list,
+    list_aliases_shows_name_arn_target_and_dates,
+    list_aliases_pages_with_limit_and_marker,
+    list_aliases_can_filter_by_key_id_or_key_arn,
+    concurrent_creates_of_one_alias_name_let_exactly_one_win,
+);
