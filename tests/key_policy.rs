@@ -2,9 +2,9 @@
 //! GetKeyPolicy, ListKeyPolicies, the document checks and the lockout
 //! safety check (the caller is the account root).
 //!
-//! The origin-independent scenarios run through `origins()`: today AWS_KMS
-//! keys only; CloudHSM and external key store keys join it once CreateKey
-//! makes them.
+//! Every scenario that involves a key runs once per origin (AWS_KMS,
+//! AWS_CLOUDHSM, EXTERNAL_KEY_STORE) through the shared harness: modules
+//! `aws_kms`, `cloudhsm` and `external_key_store`.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,46 +13,19 @@
     reason = "tests fail loudly"
 )]
 
+mod harness;
+
 use kms_keystore::kms::{
     CreateKeyRequest, GetKeyPolicyRequest, ListKeyPoliciesRequest, ListKeysRequest,
     PutKeyPolicyRequest, ScheduleKeyDeletionRequest, default_key_policy,
 };
-use kms_keystore::{Kms, KmsConfig, ManualClock, OriginType, Result};
+use kms_keystore::{Kms, OriginType, Result};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "111122223333";
 const ROOT: &str = "arn:aws:iam::111122223333:root";
 
-fn service() -> Kms {
-    Kms::new(
-        KmsConfig::new(ACCOUNT, "us-west-2")
-            .unwrap()
-            .with_clock(ManualClock::default())
-            .with_seed(9),
-    )
-}
-
-/// The origins whose keys the tests can create through the public API.
-fn origins() -> Vec<OriginType> {
-    vec![OriginType::AwsKms]
-}
-
-fn new_key(kms: &Kms, origin: OriginType) -> String {
-    assert_eq!(origin, OriginType::AwsKms, "extend new_key for {origin}");
-    kms.create_key(CreateKeyRequest::default())
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string()
-}
-
-fn key(kms: &Kms) -> String {
-    new_key(kms, OriginType::AwsKms)
-}
-
-fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
-    r.unwrap_err().code()
-}
+use harness::{Harness, MISSING_KEY, code};
 
 fn get(kms: &Kms, key: &str) -> String {
     kms.get_key_policy(GetKeyPolicyRequest {
@@ -74,13 +47,12 @@ fn put_bypass(kms: &Kms, key: &str, policy: &str) -> Result<()> {
     })
 }
 
-fn create_with(kms: &Kms, policy: &str, bypass: bool) -> Result<String> {
-    kms.create_key(CreateKeyRequest {
+fn create_with(h: &Harness, policy: &str, bypass: bool) -> Result<String> {
+    h.create_key(CreateKeyRequest {
         policy: Some(policy.into()),
         bypass_policy_lockout_safety_check: Some(bypass),
         ..Default::default()
     })
-    .map(|r| r.key_metadata.key_id.to_string())
 }
 
 fn key_count(kms: &Kms) -> usize {
@@ -107,27 +79,23 @@ fn policy(statements: Vec<Value>) -> String {
 
 // ---- the default policy --------------------------------------------------------
 
-#[test]
-fn a_key_without_a_policy_gets_the_default_key_policy() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        let text = get(&kms, &k);
-        assert_eq!(text, default_key_policy(kms.account_id()));
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(doc["Version"], "2012-10-17");
-        let st = &doc["Statement"][0];
-        assert_eq!(st["Effect"], "Allow");
-        assert_eq!(st["Principal"]["AWS"], ROOT);
-        assert_eq!(st["Action"], "kms:*");
-        assert_eq!(st["Resource"], "*");
-        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
-    }
+fn a_key_without_a_policy_gets_the_default_key_policy(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    let text = get(kms, &k);
+    assert_eq!(text, default_key_policy(kms.account_id()));
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    let st = &doc["Statement"][0];
+    assert_eq!(st["Effect"], "Allow");
+    assert_eq!(st["Principal"]["AWS"], ROOT);
+    assert_eq!(st["Action"], "kms:*");
+    assert_eq!(st["Resource"], "*");
+    assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
 }
 
-#[test]
-fn create_key_keeps_the_policy_it_is_given() {
-    let kms = service();
+fn create_key_keeps_the_policy_it_is_given(h: &Harness) {
+    let kms = &h.kms;
     let text = policy(vec![
         admin(),
         json!({
@@ -139,44 +107,40 @@ fn create_key_keeps_the_policy_it_is_given() {
             "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
         }),
     ]);
-    let k = create_with(&kms, &text, false).unwrap();
-    assert_eq!(get(&kms, &k), text);
+    let k = create_with(h, &text, false).unwrap();
+    assert_eq!(get(kms, &k), text);
 }
 
 // ---- PutKeyPolicy / GetKeyPolicy / ListKeyPolicies ------------------------------------
 
-#[test]
-fn put_key_policy_replaces_the_policy() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        let text = policy(vec![admin()]);
-        put(&kms, &k, &text).unwrap();
-        assert_eq!(get(&kms, &k), text);
-        // By key ARN, and with PolicyName omitted.
-        let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
-        let second = policy(vec![
-            admin(),
-            json!({
-                "Effect": "Allow", "Principal": "*", "Action": "kms:Describe*", "Resource": "*"
-            }),
-        ]);
-        put(&kms, &arn, &second).unwrap();
-        let got = kms
-            .get_key_policy(GetKeyPolicyRequest {
-                key_id: arn,
-                policy_name: None,
-            })
-            .unwrap();
-        assert_eq!(got.policy, second);
-        assert_eq!(got.policy_name, "default");
-    }
+fn put_key_policy_replaces_the_policy(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    let text = policy(vec![admin()]);
+    put(kms, &k, &text).unwrap();
+    assert_eq!(get(kms, &k), text);
+    // By key ARN, and with PolicyName omitted.
+    let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
+    let second = policy(vec![
+        admin(),
+        json!({
+            "Effect": "Allow", "Principal": "*", "Action": "kms:Describe*", "Resource": "*"
+        }),
+    ]);
+    put(kms, &arn, &second).unwrap();
+    let got = kms
+        .get_key_policy(GetKeyPolicyRequest {
+            key_id: arn,
+            policy_name: None,
+        })
+        .unwrap();
+    assert_eq!(got.policy, second);
+    assert_eq!(got.policy_name, "default");
 }
 
-#[test]
-fn only_the_default_policy_name_exists() {
-    let kms = service();
-    let k = key(&kms);
+fn only_the_default_policy_name_exists(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let text = policy(vec![admin()]);
     for name in ["AWS_RAM", "other"] {
         assert_eq!(
@@ -206,13 +170,12 @@ fn only_the_default_policy_name_exists() {
             "{bad}"
         );
     }
-    assert_eq!(get(&kms, &k), default_key_policy(kms.account_id()));
+    assert_eq!(get(kms, &k), default_key_policy(kms.account_id()));
 }
 
-#[test]
-fn list_key_policies_names_the_default_policy() {
-    let kms = service();
-    let k = key(&kms);
+fn list_key_policies_names_the_default_policy(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let page = kms
         .list_key_policies(ListKeyPoliciesRequest {
             key_id: k.clone(),
@@ -241,40 +204,38 @@ fn list_key_policies_names_the_default_policy() {
     );
     assert_eq!(
         code(kms.list_key_policies(ListKeyPoliciesRequest {
-            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            key_id: MISSING_KEY.into(),
             ..Default::default()
         })),
         "NotFoundException"
     );
 }
 
-#[test]
-fn policies_can_be_read_and_set_on_keys_pending_deletion() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
-            key_id: k.clone(),
-            pending_window_in_days: None,
-        })
-        .unwrap();
-        let text = policy(vec![admin()]);
-        put(&kms, &k, &text).unwrap();
-        assert_eq!(get(&kms, &k), text);
-        kms.list_key_policies(ListKeyPoliciesRequest {
-            key_id: k.clone(),
-            ..Default::default()
-        })
-        .unwrap();
-    }
+fn policies_can_be_read_and_set_on_keys_pending_deletion(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+        key_id: k.clone(),
+        pending_window_in_days: None,
+    })
+    .unwrap();
+    let text = policy(vec![admin()]);
+    put(kms, &k, &text).unwrap();
+    assert_eq!(get(kms, &k), text);
+    kms.list_key_policies(ListKeyPoliciesRequest {
+        key_id: k.clone(),
+        ..Default::default()
+    })
+    .unwrap();
 }
 
 #[test]
 fn policy_operations_on_an_unknown_key_are_not_found() {
-    let kms = service();
-    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let h = Harness::new(OriginType::AwsKms);
+    let kms = &h.kms;
+    let missing = MISSING_KEY;
     assert_eq!(
-        code(put(&kms, missing, &policy(vec![admin()]))),
+        code(put(kms, missing, &policy(vec![admin()]))),
         "NotFoundException"
     );
     assert_eq!(
@@ -369,36 +330,34 @@ fn malformed_documents() -> Vec<(&'static str, String)> {
     ]
 }
 
-#[test]
-fn a_policy_must_be_json_with_the_policy_grammar() {
-    let kms = service();
-    let k = key(&kms);
-    let before = get(&kms, &k);
-    let keys = key_count(&kms);
+fn a_policy_must_be_json_with_the_policy_grammar(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    let before = get(kms, &k);
+    let keys = key_count(kms);
     for (why, doc) in malformed_documents() {
         assert_eq!(
-            code(put_bypass(&kms, &k, &doc)),
+            code(put_bypass(kms, &k, &doc)),
             "MalformedPolicyDocumentException",
             "PutKeyPolicy, {why}: {doc}"
         );
         assert_eq!(
-            code(create_with(&kms, &doc, true)),
+            code(create_with(h, &doc, true)),
             "MalformedPolicyDocumentException",
             "CreateKey, {why}: {doc}"
         );
     }
     assert_eq!(
-        get(&kms, &k),
+        get(kms, &k),
         before,
         "a failed PutKeyPolicy changes nothing"
     );
-    assert_eq!(key_count(&kms), keys, "a failed CreateKey makes no key");
+    assert_eq!(key_count(kms), keys, "a failed CreateKey makes no key");
 }
 
-#[test]
-fn the_policy_grammar_accepts_its_optional_forms() {
-    let kms = service();
-    let k = key(&kms);
+fn the_policy_grammar_accepts_its_optional_forms(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     for doc in [
         // One statement object instead of a list, no Version, an Id.
         json!({"Id": "my-policy", "Statement": admin()}).to_string(),
@@ -424,8 +383,8 @@ fn the_policy_grammar_accepts_its_optional_forms() {
         // Whitespace the pattern allows: tab, newline, carriage return.
         format!("{{\t\"Statement\":\r\n{}}}", admin()),
     ] {
-        put(&kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
-        assert_eq!(get(&kms, &k), doc);
+        put(kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+        assert_eq!(get(kms, &k), doc);
     }
 }
 
@@ -444,48 +403,45 @@ fn policy_of_size(bytes: usize) -> String {
     p
 }
 
-#[test]
-fn a_policy_over_32768_bytes_is_limit_exceeded() {
-    let kms = service();
-    let k = key(&kms);
-    put(&kms, &k, &policy_of_size(32_768)).unwrap();
-    create_with(&kms, &policy_of_size(32_768), false).unwrap();
-    let before = get(&kms, &k);
-    let keys = key_count(&kms);
+fn a_policy_over_32768_bytes_is_limit_exceeded(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    put(kms, &k, &policy_of_size(32_768)).unwrap();
+    create_with(h, &policy_of_size(32_768), false).unwrap();
+    let before = get(kms, &k);
+    let keys = key_count(kms);
     assert_eq!(
-        code(put(&kms, &k, &policy_of_size(32_769))),
+        code(put(kms, &k, &policy_of_size(32_769))),
         "LimitExceededException"
     );
     assert_eq!(
-        code(create_with(&kms, &policy_of_size(32_769), false)),
+        code(create_with(h, &policy_of_size(32_769), false)),
         "LimitExceededException"
     );
     // Bytes, not characters: 16,400 two-byte characters are 32,800 bytes.
     let mut st = admin();
     st["Sid"] = json!("é".repeat(16_400));
     assert_eq!(
-        code(put(&kms, &k, &policy(vec![st]))),
+        code(put(kms, &k, &policy(vec![st]))),
         "LimitExceededException"
     );
-    assert_eq!(get(&kms, &k), before);
-    assert_eq!(key_count(&kms), keys);
+    assert_eq!(get(kms, &k), before);
+    assert_eq!(key_count(kms), keys);
 }
 
-#[test]
-fn a_policy_over_the_models_131072_characters_or_empty_is_a_validation_error() {
-    let kms = service();
-    let k = key(&kms);
+fn a_policy_over_the_models_131072_characters_or_empty_is_a_validation_error(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let huge = policy_of_size(131_073);
-    assert_eq!(code(put(&kms, &k, &huge)), "ValidationException");
-    assert_eq!(code(create_with(&kms, &huge, false)), "ValidationException");
-    assert_eq!(code(put(&kms, &k, "")), "ValidationException");
-    assert_eq!(code(create_with(&kms, "", false)), "ValidationException");
+    assert_eq!(code(put(kms, &k, &huge)), "ValidationException");
+    assert_eq!(code(create_with(h, &huge, false)), "ValidationException");
+    assert_eq!(code(put(kms, &k, "")), "ValidationException");
+    assert_eq!(code(create_with(h, "", false)), "ValidationException");
 }
 
-#[test]
-fn a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff() {
-    let kms = service();
-    let k = key(&kms);
+fn a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     for bad in ['\u{0}', '\u{7}', '\u{0100}', '€', '😀'] {
         // The raw character in the text (serde_json would escape a control
         // character into ASCII, which is allowed).
@@ -493,16 +449,16 @@ fn a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff() {
         st["Sid"] = json!("x-PLACEHOLDER");
         let doc = policy(vec![st]).replace("PLACEHOLDER", &bad.to_string());
         assert!(doc.contains(bad));
-        assert_eq!(code(put(&kms, &k, &doc)), "ValidationException", "{bad:?}");
+        assert_eq!(code(put(kms, &k, &doc)), "ValidationException", "{bad:?}");
         assert_eq!(
-            code(create_with(&kms, &doc, false)),
+            code(create_with(h, &doc, false)),
             "ValidationException",
             "{bad:?}"
         );
     }
     let mut st = admin();
     st["Sid"] = json!("Latin-1: éÿ ~");
-    put(&kms, &k, &policy(vec![st])).unwrap();
+    put(kms, &k, &policy(vec![st])).unwrap();
 }
 
 // ---- the lockout safety check ------------------------------------------------------------
@@ -591,40 +547,36 @@ fn lockout_policies() -> Vec<(&'static str, String)> {
     ]
 }
 
-#[test]
-fn a_policy_that_locks_the_caller_out_is_refused_unless_bypassed() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        for (why, doc) in lockout_policies() {
-            let err = put(&kms, &k, &doc).unwrap_err();
-            assert_eq!(err.code(), "MalformedPolicyDocumentException", "{why}");
-            assert!(
-                err.message().contains("BypassPolicyLockoutSafetyCheck"),
-                "{why}: {err}"
-            );
-            assert_eq!(get(&kms, &k), default_key_policy(kms.account_id()), "{why}");
-            let keys = key_count(&kms);
-            assert_eq!(
-                code(create_with(&kms, &doc, false)),
-                "MalformedPolicyDocumentException",
-                "CreateKey, {why}"
-            );
-            assert_eq!(key_count(&kms), keys, "CreateKey, {why}");
-        }
-        for (why, doc) in lockout_policies() {
-            let k2 = create_with(&kms, &doc, true).unwrap_or_else(|e| panic!("{why}: {e}"));
-            assert_eq!(get(&kms, &k2), doc);
-            put_bypass(&kms, &k, &doc).unwrap_or_else(|e| panic!("{why}: {e}"));
-            assert_eq!(get(&kms, &k), doc);
-        }
+fn a_policy_that_locks_the_caller_out_is_refused_unless_bypassed(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    for (why, doc) in lockout_policies() {
+        let err = put(kms, &k, &doc).unwrap_err();
+        assert_eq!(err.code(), "MalformedPolicyDocumentException", "{why}");
+        assert!(
+            err.message().contains("BypassPolicyLockoutSafetyCheck"),
+            "{why}: {err}"
+        );
+        assert_eq!(get(kms, &k), default_key_policy(kms.account_id()), "{why}");
+        let keys = key_count(kms);
+        assert_eq!(
+            code(create_with(h, &doc, false)),
+            "MalformedPolicyDocumentException",
+            "CreateKey, {why}"
+        );
+        assert_eq!(key_count(kms), keys, "CreateKey, {why}");
+    }
+    for (why, doc) in lockout_policies() {
+        let k2 = create_with(h, &doc, true).unwrap_or_else(|e| panic!("{why}: {e}"));
+        assert_eq!(get(kms, &k2), doc);
+        put_bypass(kms, &k, &doc).unwrap_or_else(|e| panic!("{why}: {e}"));
+        assert_eq!(get(kms, &k), doc);
     }
 }
 
-#[test]
-fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action() {
-    let kms = service();
-    let k = key(&kms);
+fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
     let allow = |principal: Value, action: Value, resource: Value| {
         policy(vec![json!({
@@ -664,25 +616,24 @@ fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action() {
             }),
         ]),
     ] {
-        put(&kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
-        create_with(&kms, &doc, false).unwrap_or_else(|e| panic!("{e}: {doc}"));
+        put(kms, &k, &doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+        create_with(h, &doc, false).unwrap_or_else(|e| panic!("{e}: {doc}"));
     }
     // A statement naming this key's ARN keeps the root in control of this
     // key, and of no other.
     let doc = allow(json!({"AWS": ROOT}), json!("kms:PutKeyPolic?"), json!(arn));
-    put(&kms, &k, &doc).unwrap();
+    put(kms, &k, &doc).unwrap();
     assert_eq!(
-        code(create_with(&kms, &doc, false)),
+        code(create_with(h, &doc, false)),
         "MalformedPolicyDocumentException"
     );
 }
 
-#[test]
-fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography() {
-    let kms = service();
-    let k = key(&kms);
+fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let (_, doc) = lockout_policies().remove(0);
-    put_bypass(&kms, &k, &doc).unwrap();
+    put_bypass(kms, &k, &doc).unwrap();
     // This crate has no IAM evaluation: the policy is stored and returned, and
     // the key's other operations are not affected by it.
     kms.encrypt(kms_keystore::kms::EncryptRequest {
@@ -692,3 +643,20 @@ fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography() {
     })
     .unwrap();
 }
+
+harness::management_tests!(
+    a_key_without_a_policy_gets_the_default_key_policy,
+    create_key_keeps_the_policy_it_is_given,
+    put_key_policy_replaces_the_policy,
+    only_the_default_policy_name_exists,
+    list_key_policies_names_the_default_policy,
+    policies_can_be_read_and_set_on_keys_pending_deletion,
+    a_policy_must_be_json_with_the_policy_grammar,
+    the_policy_grammar_accepts_its_optional_forms,
+    a_policy_over_32768_bytes_is_limit_exceeded,
+    a_policy_over_the_models_131072_characters_or_empty_is_a_validation_error,
+    a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff,
+    a_policy_that_locks_the_caller_out_is_refused_unless_bypassed,
+    the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action,
+    after_a_bypassed_lockout_the_key_keeps_working_for_cryptography,
+);

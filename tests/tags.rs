@@ -1,8 +1,8 @@
 //! Tags: TagResource, UntagResource, ListResourceTags, and Tags on CreateKey.
 //!
-//! The origin-independent scenarios run through `origins()`: today AWS_KMS
-//! keys only; CloudHSM and external key store keys join it once CreateKey
-//! makes them.
+//! Every scenario that involves a key runs once per origin (AWS_KMS,
+//! AWS_CLOUDHSM, EXTERNAL_KEY_STORE) through the shared harness: modules
+//! `aws_kms`, `cloudhsm` and `external_key_store`.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,41 +11,15 @@
     reason = "tests fail loudly"
 )]
 
+mod harness;
+
 use kms_keystore::kms::{
     CreateKeyRequest, ListResourceTagsRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
     UntagResourceRequest,
 };
-use kms_keystore::{Kms, KmsConfig, ManualClock, OriginType, Result, Tag};
+use kms_keystore::{Kms, OriginType, Result, Tag};
 
-fn service() -> Kms {
-    Kms::new(
-        KmsConfig::default()
-            .with_clock(ManualClock::default())
-            .with_seed(5),
-    )
-}
-
-/// The origins whose keys the tests can create through the public API.
-fn origins() -> Vec<OriginType> {
-    vec![OriginType::AwsKms]
-}
-
-fn new_key(kms: &Kms, origin: OriginType) -> String {
-    assert_eq!(origin, OriginType::AwsKms, "extend new_key for {origin}");
-    kms.create_key(CreateKeyRequest::default())
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string()
-}
-
-fn key(kms: &Kms) -> String {
-    new_key(kms, OriginType::AwsKms)
-}
-
-fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {
-    r.unwrap_err().code()
-}
+use harness::{Harness, MISSING_KEY, code};
 
 fn tag(kms: &Kms, key: &str, tags: Vec<Tag>) -> Result<()> {
     kms.tag_resource(TagResourceRequest {
@@ -76,72 +50,62 @@ fn many(n: usize, prefix: &str) -> Vec<Tag> {
         .collect()
 }
 
-#[test]
-fn tag_resource_adds_tags_that_list_resource_tags_shows() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        tag(&kms, &k, vec![Tag::new("team", "pay"), Tag::new("env", "")]).unwrap();
-        assert_eq!(
-            tags_of(&kms, &k),
-            vec![Tag::new("team", "pay"), Tag::new("env", "")]
-        );
-        // By key ARN too.
-        let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
-        tag(&kms, &arn, vec![Tag::new("by", "arn")]).unwrap();
-        assert_eq!(tags_of(&kms, &arn).len(), 3);
-    }
+fn tag_resource_adds_tags_that_list_resource_tags_shows(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    tag(kms, &k, vec![Tag::new("team", "pay"), Tag::new("env", "")]).unwrap();
+    assert_eq!(
+        tags_of(kms, &k),
+        vec![Tag::new("team", "pay"), Tag::new("env", "")]
+    );
+    // By key ARN too.
+    let arn = kms.describe_key(&k).unwrap().key_metadata.arn;
+    tag(kms, &arn, vec![Tag::new("by", "arn")]).unwrap();
+    assert_eq!(tags_of(kms, &arn).len(), 3);
 }
 
-#[test]
-fn tagging_an_existing_tag_key_replaces_its_value() {
-    let kms = service();
-    let k = key(&kms);
+fn tagging_an_existing_tag_key_replaces_its_value(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     tag(
-        &kms,
+        kms,
         &k,
         vec![Tag::new("team", "pay"), Tag::new("env", "prod")],
     )
     .unwrap();
-    tag(&kms, &k, vec![Tag::new("team", "risk")]).unwrap();
+    tag(kms, &k, vec![Tag::new("team", "risk")]).unwrap();
     assert_eq!(
-        tags_of(&kms, &k),
+        tags_of(kms, &k),
         vec![Tag::new("team", "risk"), Tag::new("env", "prod")]
     );
 }
 
-#[test]
-fn tag_keys_and_values_are_case_sensitive() {
-    let kms = service();
-    let k = key(&kms);
-    tag(&kms, &k, vec![Tag::new("Team", "A"), Tag::new("team", "a")]).unwrap();
-    assert_eq!(tags_of(&kms, &k).len(), 2);
+fn tag_keys_and_values_are_case_sensitive(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    tag(kms, &k, vec![Tag::new("Team", "A"), Tag::new("team", "a")]).unwrap();
+    assert_eq!(tags_of(kms, &k).len(), 2);
 }
 
-#[test]
-fn tags_on_create_key_are_listed() {
-    let kms = service();
-    let k = kms
+fn tags_on_create_key_are_listed(h: &Harness) {
+    let kms = &h.kms;
+    let k = h
         .create_key(CreateKeyRequest {
             tags: vec![Tag::new("a", "1"), Tag::new("b", "2")],
             ..Default::default()
         })
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string();
+        .unwrap();
     assert_eq!(
-        tags_of(&kms, &k),
+        tags_of(kms, &k),
         vec![Tag::new("a", "1"), Tag::new("b", "2")]
     );
 }
 
-#[test]
-fn tag_keys_are_1_to_128_and_values_0_to_256_characters() {
-    let kms = service();
-    let k = key(&kms);
+fn tag_keys_are_1_to_128_and_values_0_to_256_characters(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     tag(
-        &kms,
+        kms,
         &k,
         vec![
             Tag::new("k".repeat(128), "v".repeat(256)),
@@ -155,12 +119,12 @@ fn tag_keys_are_1_to_128_and_values_0_to_256_characters() {
         Tag::new("k", "v".repeat(257)),
     ] {
         assert_eq!(
-            code(tag(&kms, &k, vec![bad.clone()])),
+            code(tag(kms, &k, vec![bad.clone()])),
             "TagException",
             "{bad:?}"
         );
         assert_eq!(
-            code(kms.create_key(CreateKeyRequest {
+            code(h.create_key(CreateKeyRequest {
                 tags: vec![bad.clone()],
                 ..Default::default()
             })),
@@ -168,60 +132,57 @@ fn tag_keys_are_1_to_128_and_values_0_to_256_characters() {
         );
     }
     // Characters, not bytes.
-    tag(&kms, &k, vec![Tag::new("é".repeat(128), "ü".repeat(256))]).unwrap();
+    tag(kms, &k, vec![Tag::new("é".repeat(128), "ü".repeat(256))]).unwrap();
 }
 
-#[test]
-fn the_aws_prefix_is_reserved() {
-    let kms = service();
-    let k = key(&kms);
+fn the_aws_prefix_is_reserved(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     assert_eq!(
-        code(tag(&kms, &k, vec![Tag::new("aws:createdBy", "me")])),
+        code(tag(kms, &k, vec![Tag::new("aws:createdBy", "me")])),
         "TagException"
     );
     assert_eq!(
-        code(kms.create_key(CreateKeyRequest {
+        code(h.create_key(CreateKeyRequest {
             tags: vec![Tag::new("aws:x", "y")],
             ..Default::default()
         })),
         "TagException"
     );
-    assert_eq!(code(untag(&kms, &k, &["aws:x"])), "TagException");
+    assert_eq!(code(untag(kms, &k, &["aws:x"])), "TagException");
     // Only the exact prefix: `AWS:` and `awsome` are user tags.
     tag(
-        &kms,
+        kms,
         &k,
         vec![Tag::new("AWS:x", "1"), Tag::new("awsome", "2")],
     )
     .unwrap();
 }
 
-#[test]
-fn a_tag_key_twice_in_one_call_is_rejected() {
-    let kms = service();
-    let k = key(&kms);
+fn a_tag_key_twice_in_one_call_is_rejected(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     assert_eq!(
-        code(tag(&kms, &k, vec![Tag::new("a", "1"), Tag::new("a", "2")])),
+        code(tag(kms, &k, vec![Tag::new("a", "1"), Tag::new("a", "2")])),
         "TagException"
     );
     assert_eq!(
-        code(kms.create_key(CreateKeyRequest {
+        code(h.create_key(CreateKeyRequest {
             tags: vec![Tag::new("a", "1"), Tag::new("a", "1")],
             ..Default::default()
         })),
         "TagException"
     );
-    assert!(tags_of(&kms, &k).is_empty());
+    assert!(tags_of(kms, &k).is_empty());
 }
 
-#[test]
-fn a_call_with_one_bad_tag_adds_none_of_them() {
-    let kms = service();
-    let k = key(&kms);
-    tag(&kms, &k, vec![Tag::new("keep", "old")]).unwrap();
+fn a_call_with_one_bad_tag_adds_none_of_them(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    tag(kms, &k, vec![Tag::new("keep", "old")]).unwrap();
     assert_eq!(
         code(tag(
-            &kms,
+            kms,
             &k,
             vec![
                 Tag::new("keep", "new"),
@@ -231,71 +192,66 @@ fn a_call_with_one_bad_tag_adds_none_of_them() {
         )),
         "TagException"
     );
-    assert_eq!(tags_of(&kms, &k), vec![Tag::new("keep", "old")]);
+    assert_eq!(tags_of(kms, &k), vec![Tag::new("keep", "old")]);
 }
 
-#[test]
-fn a_key_has_at_most_50_tags() {
-    let kms = service();
-    let k = key(&kms);
+fn a_key_has_at_most_50_tags(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     // More than 50 in one request: TagException (as on CreateKey).
-    assert_eq!(code(tag(&kms, &k, many(51, "t"))), "TagException");
+    assert_eq!(code(tag(kms, &k, many(51, "t"))), "TagException");
     assert_eq!(
-        code(kms.create_key(CreateKeyRequest {
+        code(h.create_key(CreateKeyRequest {
             tags: many(51, "t"),
             ..Default::default()
         })),
         "TagException"
     );
-    tag(&kms, &k, many(50, "t")).unwrap();
+    tag(kms, &k, many(50, "t")).unwrap();
     // Replacing values of existing keys does not add tags.
-    tag(&kms, &k, vec![Tag::new("t0", "new")]).unwrap();
+    tag(kms, &k, vec![Tag::new("t0", "new")]).unwrap();
     // One more tag key would make 51: LimitExceededException, nothing changes.
     assert_eq!(
         code(tag(
-            &kms,
+            kms,
             &k,
             vec![Tag::new("t1", "changed"), Tag::new("x", "1")]
         )),
         "LimitExceededException"
     );
-    let tags = tags_of(&kms, &k);
+    let tags = tags_of(kms, &k);
     assert_eq!(tags.len(), 50);
     assert!(tags.contains(&Tag::new("t1", "v")));
     // Room is made by untagging.
-    untag(&kms, &k, &["t49"]).unwrap();
-    tag(&kms, &k, vec![Tag::new("x", "1")]).unwrap();
+    untag(kms, &k, &["t49"]).unwrap();
+    tag(kms, &k, vec![Tag::new("x", "1")]).unwrap();
 }
 
-#[test]
-fn untag_resource_removes_tags_and_ignores_unknown_keys() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        tag(
-            &kms,
-            &k,
-            vec![Tag::new("a", "1"), Tag::new("b", "2"), Tag::new("c", "3")],
-        )
-        .unwrap();
-        untag(&kms, &k, &["b", "not-there"]).unwrap();
-        assert_eq!(
-            tags_of(&kms, &k),
-            vec![Tag::new("a", "1"), Tag::new("c", "3")]
-        );
-        untag(&kms, &k, &[]).unwrap();
-        assert_eq!(tags_of(&kms, &k).len(), 2);
-        assert_eq!(code(untag(&kms, &k, &[""])), "TagException");
-        assert_eq!(tags_of(&kms, &k).len(), 2);
-    }
+fn untag_resource_removes_tags_and_ignores_unknown_keys(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    tag(
+        kms,
+        &k,
+        vec![Tag::new("a", "1"), Tag::new("b", "2"), Tag::new("c", "3")],
+    )
+    .unwrap();
+    untag(kms, &k, &["b", "not-there"]).unwrap();
+    assert_eq!(
+        tags_of(kms, &k),
+        vec![Tag::new("a", "1"), Tag::new("c", "3")]
+    );
+    untag(kms, &k, &[]).unwrap();
+    assert_eq!(tags_of(kms, &k).len(), 2);
+    assert_eq!(code(untag(kms, &k, &[""])), "TagException");
+    assert_eq!(tags_of(kms, &k).len(), 2);
 }
 
-#[test]
-fn list_resource_tags_pages_with_limit_and_marker() {
-    let kms = service();
-    let k = key(&kms);
+fn list_resource_tags_pages_with_limit_and_marker(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     let all = many(12, "p");
-    tag(&kms, &k, all.clone()).unwrap();
+    tag(kms, &k, all.clone()).unwrap();
     let mut seen = Vec::new();
     let mut marker = None;
     loop {
@@ -329,10 +285,9 @@ fn list_resource_tags_pages_with_limit_and_marker() {
     assert!(json["NextMarker"].is_string());
 }
 
-#[test]
-fn list_resource_tags_limit_is_1_to_50_and_markers_must_be_ours() {
-    let kms = service();
-    let k = key(&kms);
+fn list_resource_tags_limit_is_1_to_50_and_markers_must_be_ours(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     for limit in [0, 51] {
         assert_eq!(
             code(kms.list_resource_tags(ListResourceTagsRequest {
@@ -353,46 +308,43 @@ fn list_resource_tags_limit_is_1_to_50_and_markers_must_be_ours() {
     );
 }
 
-#[test]
-fn a_key_pending_deletion_cannot_be_tagged_but_its_tags_can_be_listed() {
-    let kms = service();
-    for origin in origins() {
-        let k = new_key(&kms, origin);
-        tag(&kms, &k, vec![Tag::new("a", "1")]).unwrap();
-        kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
-            key_id: k.clone(),
-            pending_window_in_days: None,
-        })
-        .unwrap();
-        assert_eq!(
-            code(tag(&kms, &k, vec![Tag::new("b", "2")])),
-            "KMSInvalidStateException"
-        );
-        assert_eq!(code(untag(&kms, &k, &["a"])), "KMSInvalidStateException");
-        assert_eq!(tags_of(&kms, &k), vec![Tag::new("a", "1")]);
-        kms.cancel_key_deletion(&k).unwrap();
-        untag(&kms, &k, &["a"]).unwrap();
-    }
+fn a_key_pending_deletion_cannot_be_tagged_but_its_tags_can_be_listed(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
+    tag(kms, &k, vec![Tag::new("a", "1")]).unwrap();
+    kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+        key_id: k.clone(),
+        pending_window_in_days: None,
+    })
+    .unwrap();
+    assert_eq!(
+        code(tag(kms, &k, vec![Tag::new("b", "2")])),
+        "KMSInvalidStateException"
+    );
+    assert_eq!(code(untag(kms, &k, &["a"])), "KMSInvalidStateException");
+    assert_eq!(tags_of(kms, &k), vec![Tag::new("a", "1")]);
+    kms.cancel_key_deletion(&k).unwrap();
+    untag(kms, &k, &["a"]).unwrap();
 }
 
-#[test]
-fn a_disabled_key_can_be_tagged() {
-    let kms = service();
-    let k = key(&kms);
+fn a_disabled_key_can_be_tagged(h: &Harness) {
+    let kms = &h.kms;
+    let k = h.key();
     kms.disable_key(&k).unwrap();
-    tag(&kms, &k, vec![Tag::new("a", "1")]).unwrap();
-    untag(&kms, &k, &["a"]).unwrap();
+    tag(kms, &k, vec![Tag::new("a", "1")]).unwrap();
+    untag(kms, &k, &["a"]).unwrap();
 }
 
 #[test]
 fn tagging_an_unknown_key_is_not_found() {
-    let kms = service();
-    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let h = Harness::new(OriginType::AwsKms);
+    let kms = &h.kms;
+    let missing = MISSING_KEY;
     assert_eq!(
-        code(tag(&kms, missing, vec![Tag::new("a", "1")])),
+        code(tag(kms, missing, vec![Tag::new("a", "1")])),
         "NotFoundException"
     );
-    assert_eq!(code(untag(&kms, missing, &["a"])), "NotFoundException");
+    assert_eq!(code(untag(kms, missing, &["a"])), "NotFoundException");
     assert_eq!(
         code(kms.list_resource_tags(ListResourceTagsRequest {
             key_id: missing.into(),
@@ -401,3 +353,20 @@ fn tagging_an_unknown_key_is_not_found() {
         "NotFoundException"
     );
 }
+
+harness::management_tests!(
+    tag_resource_adds_tags_that_list_resource_tags_shows,
+    tagging_an_existing_tag_key_replaces_its_value,
+    tag_keys_and_values_are_case_sensitive,
+    tags_on_create_key_are_listed,
+    tag_keys_are_1_to_128_and_values_0_to_256_characters,
+    the_aws_prefix_is_reserved,
+    a_tag_key_twice_in_one_call_is_rejected,
+    a_call_with_one_bad_tag_adds_none_of_them,
+    a_key_has_at_most_50_tags,
+    untag_resource_removes_tags_and_ignores_unknown_keys,
+    list_resource_tags_pages_with_limit_and_marker,
+    list_resource_tags_limit_is_1_to_50_and_markers_must_be_ours,
+    a_key_pending_deletion_cannot_be_tagged_but_its_tags_can_be_listed,
+    a_disabled_key_can_be_tagged,
+);
