@@ -42,9 +42,9 @@ use cloudhsm_support::{AZS, PASSWORD, request_for};
 use reference::{Cluster, Code, DAY_MS, KeyState, Model, Update};
 
 /// Schedules per pair under the random scheduler.
-const RANDOM_SCHEDULES: usize = 3_000;
+const RANDOM_SCHEDULES: usize = 10_000;
 /// Schedules per pair under the PCT scheduler.
-const PCT_SCHEDULES: usize = 3_000;
+const PCT_SCHEDULES: usize = 10_000;
 /// PCT's bug depth: how many priority changes a schedule may have (a race
 /// between two operations needs one or two).
 const PCT_DEPTH: usize = 3;
@@ -68,23 +68,53 @@ const ALIASES: [&str; 1] = ["alias/shuttle"];
 #[derive(Clone, Copy, Debug)]
 enum Op {
     /// CreateCustomKeyStore for the cluster (setup only).
-    CreateStore { name: u8 },
+    CreateStore {
+        name: u8,
+    },
     /// CreateKey: AWS_KMS (`None`) or in a CloudHSM key store.
-    CreateKey { store: Option<usize> },
+    CreateKey {
+        store: Option<usize>,
+    },
     /// CreateAlias (setup only).
-    CreateAlias { alias: u8, key: usize },
-    Schedule { key: usize, days: u32 },
-    Cancel { key: usize },
-    Enable { key: usize },
-    Disable { key: usize },
-    Connect { store: usize },
-    Disconnect { store: usize },
+    CreateAlias {
+        alias: u8,
+        key: usize,
+    },
+    Schedule {
+        key: usize,
+        days: u32,
+    },
+    Cancel {
+        key: usize,
+    },
+    Enable {
+        key: usize,
+    },
+    Disable {
+        key: usize,
+    },
+    Connect {
+        store: usize,
+    },
+    Disconnect {
+        store: usize,
+    },
     /// UpdateCustomKeyStore: a new name and/or password (by index).
-    Update { store: usize, name: Option<u8>, password: Option<u8> },
-    DeleteStore { store: usize },
-    DeleteAlias { alias: u8 },
+    Update {
+        store: usize,
+        name: Option<u8>,
+        password: Option<u8>,
+    },
+    DeleteStore {
+        store: usize,
+    },
+    DeleteAlias {
+        alias: u8,
+    },
     /// The clock moves forward.
-    Advance { ms: u64 },
+    Advance {
+        ms: u64,
+    },
     /// A read (ListKeys): the call that finds whatever is due.
     Touch,
 }
@@ -479,7 +509,12 @@ impl Scenario {
             handles.into_iter().map(|h| h.join().unwrap()).collect();
         // Keys the threads made, in thread order, after the setup's.
         let mut real_keys = world.keys.clone();
-        real_keys.extend(results.iter().flatten().filter_map(|o| o.clone().ok().flatten()));
+        real_keys.extend(
+            results
+                .iter()
+                .flatten()
+                .filter_map(|o| o.clone().ok().flatten()),
+        );
         let observed = world.snapshot(&real_keys);
 
         let lens: Vec<usize> = self.threads.iter().map(Vec::len).collect();
@@ -535,10 +570,13 @@ impl Scenario {
         config
     }
 
-    /// Runs the scenario under the random scheduler, then PCT.
+    /// Runs the scenario under the random scheduler, then under PCT (each
+    /// on its own, so that a failure reports how many schedules each
+    /// scheduler took to find it), and fails if either found a
+    /// non-linearizable execution (its report and schedule are above).
     fn check(self) {
         let scenario = Arc::new(self);
-        // Executions so far, for the failure message.
+        // Executions so far under the current scheduler.
         let counter = Arc::new(AtomicUsize::new(0));
         let body = {
             let (scenario, counter) = (Arc::clone(&scenario), Arc::clone(&counter));
@@ -547,18 +585,48 @@ impl Scenario {
                 scenario.execute(run);
             }
         };
-        let random = Runner::new(
-            RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
-            Scenario::config(),
-        )
-        .run(body.clone());
-        assert_eq!(random, RANDOM_SCHEDULES);
-        let pct = Runner::new(
-            PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
-            Scenario::config(),
-        )
-        .run(body);
-        assert_eq!(pct, PCT_SCHEDULES);
+        let explore = |which: &str, run: &dyn Fn() -> usize, expected: usize| {
+            counter.store(0, Ordering::Relaxed);
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(n) => {
+                    assert_eq!(n, expected, "{which}: every schedule ran");
+                    None
+                }
+                Err(_) => Some(format!(
+                    "{which} scheduler: failed at schedule {}",
+                    counter.load(Ordering::Relaxed)
+                )),
+            }
+        };
+        let random = explore(
+            "random",
+            &|| {
+                Runner::new(
+                    RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
+                    Scenario::config(),
+                )
+                .run(body.clone())
+            },
+            RANDOM_SCHEDULES,
+        );
+        let pct = explore(
+            "PCT",
+            &|| {
+                Runner::new(
+                    PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
+                    Scenario::config(),
+                )
+                .run(body.clone())
+            },
+            PCT_SCHEDULES,
+        );
+        let failures: Vec<String> = random.into_iter().chain(pct).collect();
+        assert!(
+            failures.is_empty(),
+            "{}: not linearizable ({})",
+            scenario.name,
+            failures.join("; ")
+        );
     }
 }
 
@@ -589,28 +657,35 @@ fn cancel_key_deletion_vs_the_deletion_date() {
     .check();
 }
 
-/// CreateKey in a CloudHSM key store while the store is disconnected and
-/// deleted.
+/// The CloudHSM key store, created and connected.
+fn connected_store() -> Vec<Op> {
+    vec![Op::CreateStore { name: 0 }, Op::Connect { store: 0 }]
+}
+
+/// CreateKey in a CloudHSM key store while one thread disconnects and
+/// deletes the store.
 #[test]
-fn create_key_vs_delete_custom_key_store() {
-    let setup = vec![
-        Op::CreateStore { name: 0 },
-        Op::Connect { store: 0 },
-    ];
+fn create_key_vs_disconnect_then_delete_custom_key_store() {
     Scenario {
         name: "CreateKey vs Disconnect+Delete",
         with_cluster: true,
-        setup: setup.clone(),
+        setup: connected_store(),
         threads: vec![
             vec![Op::CreateKey { store: Some(0) }],
             vec![Op::Disconnect { store: 0 }, Op::DeleteStore { store: 0 }],
         ],
     }
     .check();
+}
+
+/// CreateKey in a CloudHSM key store, DisconnectCustomKeyStore and
+/// DeleteCustomKeyStore, each in its own thread.
+#[test]
+fn create_key_vs_disconnect_vs_delete_custom_key_store() {
     Scenario {
         name: "CreateKey vs Disconnect vs Delete",
         with_cluster: true,
-        setup,
+        setup: connected_store(),
         threads: vec![
             vec![Op::CreateKey { store: Some(0) }],
             vec![Op::Disconnect { store: 0 }],
@@ -620,31 +695,36 @@ fn create_key_vs_delete_custom_key_store() {
     .check();
 }
 
-/// Connect, Disconnect, Update and Delete of one CloudHSM key store, from
-/// DISCONNECTED and from CONNECTED.
+/// Connect, Disconnect, Update (name and password) and Delete of one
+/// DISCONNECTED CloudHSM key store, each in its own thread.
 #[test]
-fn connect_disconnect_update_delete_of_one_store() {
-    let threads = vec![
-        vec![Op::Connect { store: 0 }],
-        vec![Op::Disconnect { store: 0 }],
-        vec![Op::Update {
-            store: 0,
-            name: Some(1),
-            password: Some(0),
-        }],
-        vec![Op::DeleteStore { store: 0 }],
-    ];
+fn store_operations_from_disconnected() {
     Scenario {
         name: "store ops from DISCONNECTED",
         with_cluster: true,
         setup: vec![Op::CreateStore { name: 0 }],
-        threads: threads.clone(),
+        threads: vec![
+            vec![Op::Connect { store: 0 }],
+            vec![Op::Disconnect { store: 0 }],
+            vec![Op::Update {
+                store: 0,
+                name: Some(1),
+                password: Some(0),
+            }],
+            vec![Op::DeleteStore { store: 0 }],
+        ],
     }
     .check();
+}
+
+/// Connect, Disconnect, Update (name) and Delete of one CONNECTED CloudHSM
+/// key store, each in its own thread.
+#[test]
+fn store_operations_from_connected() {
     Scenario {
         name: "store ops from CONNECTED",
         with_cluster: true,
-        setup: vec![Op::CreateStore { name: 0 }, Op::Connect { store: 0 }],
+        setup: connected_store(),
         threads: vec![
             vec![Op::Connect { store: 0 }],
             vec![Op::Disconnect { store: 0 }],
@@ -659,23 +739,32 @@ fn connect_disconnect_update_delete_of_one_store() {
     .check();
 }
 
-/// ScheduleKeyDeletion, CancelKeyDeletion, EnableKey and DisableKey on one
-/// key, from Enabled and from PendingDeletion.
-#[test]
-fn schedule_cancel_enable_disable_on_one_key() {
-    let threads = vec![
+/// ScheduleKeyDeletion, CancelKeyDeletion, EnableKey and DisableKey, each
+/// in its own thread.
+fn key_lifecycle_threads() -> Vec<Vec<Op>> {
+    vec![
         vec![Op::Schedule { key: 0, days: 7 }],
         vec![Op::Cancel { key: 0 }],
         vec![Op::Enable { key: 0 }],
         vec![Op::Disable { key: 0 }],
-    ];
+    ]
+}
+
+/// Schedule/Cancel/Enable/Disable on one Enabled key.
+#[test]
+fn key_lifecycle_from_enabled() {
     Scenario {
         name: "key lifecycle from Enabled",
         with_cluster: false,
         setup: vec![Op::CreateKey { store: None }],
-        threads: threads.clone(),
+        threads: key_lifecycle_threads(),
     }
     .check();
+}
+
+/// Schedule/Cancel/Enable/Disable on one key pending deletion.
+#[test]
+fn key_lifecycle_from_pending_deletion() {
     Scenario {
         name: "key lifecycle from PendingDeletion",
         with_cluster: false,
@@ -683,7 +772,22 @@ fn schedule_cancel_enable_disable_on_one_key() {
             Op::CreateKey { store: None },
             Op::Schedule { key: 0, days: 30 },
         ],
-        threads,
+        threads: key_lifecycle_threads(),
+    }
+    .check();
+}
+
+/// Schedule/Cancel/Enable/Disable on one key in a connected CloudHSM key
+/// store.
+#[test]
+fn key_lifecycle_of_a_cloudhsm_key() {
+    let mut setup = connected_store();
+    setup.push(Op::CreateKey { store: Some(0) });
+    Scenario {
+        name: "key lifecycle of a CloudHSM key",
+        with_cluster: true,
+        setup,
+        threads: key_lifecycle_threads(),
     }
     .check();
 }

@@ -594,7 +594,10 @@ impl Model {
     /// exist (`NotFoundException`), the name be new
     /// (`AlreadyExistsException`), and the key not be pending deletion
     /// (`KMSInvalidStateException`; disabled or unavailable is fine).
-    #[allow(dead_code, reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet")]
+    #[allow(
+        dead_code,
+        reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet"
+    )]
     pub fn create_alias(&mut self, a: u8, k: usize) -> Outcome {
         self.live_key(k)?;
         if self.aliases.contains_key(&a) {
@@ -609,12 +612,12 @@ impl Model {
 
     /// DeleteAlias: whatever the key's state; an unknown alias is
     /// `NotFoundException`.
-    #[allow(dead_code, reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet")]
+    #[allow(
+        dead_code,
+        reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet"
+    )]
     pub fn delete_alias(&mut self, a: u8) -> Outcome {
-        self.aliases
-            .remove(&a)
-            .map(drop)
-            .ok_or("NotFoundException")
+        self.aliases.remove(&a).map(drop).ok_or("NotFoundException")
     }
 
     // ----- Store operations ------------------------------------------------
