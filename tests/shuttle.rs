@@ -49,7 +49,7 @@ const PCT_SCHEDULES: usize = 10_000;
 /// between two operations needs one or two).
 const PCT_DEPTH: usize = 3;
 /// The schedulers' seed: a run is reproducible.
-const SEED: u64 = 0x5eed_14;
+const SEED: u64 = 0x005e_ed14;
 /// The stack of each shuttle thread (a `Kms` call is deeper than shuttle's
 /// 60 KiB default).
 const STACK: usize = 1 << 20;
