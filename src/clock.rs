@@ -5,9 +5,9 @@
 //! deletion windows, connection timing and request quotas are deterministic
 //! under a `ManualClock`.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -12,6 +12,7 @@ pub mod kms;
 mod macros;
 pub mod storage;
 pub mod store;
+mod sync;
 pub mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -4,7 +4,7 @@
 //! reseeded from the OS), so the crypto path takes no lock. Seeded, one
 //! ChaCha20 stream behind a mutex gives the same bytes for the same calls.
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use parking_lot::RwLockUpgradableReadGuard;
+use crate::sync::RwLockUpgradableReadGuard;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result, kms_err};

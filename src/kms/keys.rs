@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::{RwLock, RwLockUpgradableReadGuard};
+use crate::sync::{RwLock, RwLockUpgradableReadGuard};
 
 use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};

@@ -48,7 +48,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use crate::sync::{Mutex, RwLock};
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::rng::SecureRng;

@@ -28,7 +28,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use parking_lot::RwLockUpgradableReadGuard;
+use crate::sync::RwLockUpgradableReadGuard;
 use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;

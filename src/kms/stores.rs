@@ -7,11 +7,11 @@
 //! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
 //! state machine and the connection-state table around them.
 
+use crate::sync::Ordering;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLockUpgradableReadGuard};
+use crate::sync::{Mutex, RwLockUpgradableReadGuard};
 
 use crate::clock::Timestamp;
 use crate::crypto::SecretString;

@@ -5,7 +5,7 @@
 //! key's write lock, then changes the key: a call that fails changes nothing
 //! (a TagResource with one bad tag adds none of them).
 
-use parking_lot::RwLockUpgradableReadGuard;
+use crate::sync::RwLockUpgradableReadGuard;
 
 use crate::error::{Error, Result, kms_err};
 use crate::key::Tag;

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
 use zeroize::Zeroizing;
 

@@ -30,8 +30,8 @@ mod root_key;
 #[cfg(feature = "durable")]
 pub use root_key::RootKey;
 
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 use zeroize::Zeroizing;

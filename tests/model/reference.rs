@@ -12,7 +12,7 @@
     reason = "a module of a test crate; pub marks its interface"
 )]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An AWS exception name.
 pub type Code = &'static str;
@@ -327,6 +327,8 @@ pub struct Model {
     pub proxies: Vec<Proxy>,
     pub stores: Vec<Store>,
     pub keys: Vec<Key>,
+    /// Aliases (by the test's name index) and the key each points to.
+    pub aliases: BTreeMap<u8, usize>,
     next_rotated: u64,
 }
 
@@ -339,6 +341,7 @@ impl Model {
             proxies: Vec::new(),
             stores: Vec::new(),
             keys: Vec::new(),
+            aliases: BTreeMap::new(),
             next_rotated: 0,
         }
     }
@@ -583,6 +586,38 @@ impl Model {
             }
             _ => Err("KMSInvalidStateException"),
         }
+    }
+
+    // ----- Aliases -----------------------------------------------------------
+
+    /// CreateAlias (§1 aliases, the crate's rustdoc order): the key must
+    /// exist (`NotFoundException`), the name be new
+    /// (`AlreadyExistsException`), and the key not be pending deletion
+    /// (`KMSInvalidStateException`; disabled or unavailable is fine).
+    #[allow(
+        dead_code,
+        reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet"
+    )]
+    pub fn create_alias(&mut self, a: u8, k: usize) -> Outcome {
+        self.live_key(k)?;
+        if self.aliases.contains_key(&a) {
+            return Err("AlreadyExistsException");
+        }
+        if let Life::PendingDeletion { .. } = self.keys[k].life {
+            return Err("KMSInvalidStateException");
+        }
+        self.aliases.insert(a, k);
+        Ok(())
+    }
+
+    /// DeleteAlias: whatever the key's state; an unknown alias is
+    /// `NotFoundException`.
+    #[allow(
+        dead_code,
+        reason = "tests/shuttle.rs uses it; tests/model.rs draws no alias operations yet"
+    )]
+    pub fn delete_alias(&mut self, a: u8) -> Outcome {
+        self.aliases.remove(&a).map(drop).ok_or("NotFoundException")
     }
 
     // ----- Store operations ------------------------------------------------
@@ -945,6 +980,7 @@ impl Model {
                 continue;
             }
             self.keys[k].deleted = true;
+            self.aliases.retain(|_, target| *target != k);
             if let Some(c) = self.key_cluster(k) {
                 let cl = &mut self.clusters[c];
                 if cl.reachable().is_ok() && cl.session_valid() {

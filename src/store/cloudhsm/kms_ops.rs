@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use parking_lot::RwLockUpgradableReadGuard;
+use crate::sync::RwLockUpgradableReadGuard;
 
 use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
 use crate::crypto::Cipher;

@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use serde::Serialize;
 use zeroize::Zeroizing;
 

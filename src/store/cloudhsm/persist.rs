@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use parking_lot::RwLockUpgradableReadGuard;
+use crate::sync::RwLockUpgradableReadGuard;
 use zeroize::Zeroizing;
 
 use super::{

@@ -18,12 +18,12 @@
 //! Every call is counted per operation before any check, so a test can
 //! prove how many proxy calls a KMS operation made.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use super::ExternalKeyManager;
 use super::api::{

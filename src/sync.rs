@@ -1,0 +1,191 @@
+//! The crate's locks and atomics, from one place: parking_lot's `Mutex` and
+//! `RwLock` (with upgradable reads) and the std atomics normally, and thin
+//! wrappers over awslabs' `shuttle` checker under the test-only `shuttle`
+//! feature, so that `tests/shuttle.rs` can explore the interleavings of the
+//! crate's own locking.
+//!
+//! Code in the crate imports these names from `crate::sync`, never from
+//! `parking_lot` or `std::sync::atomic` (`std::sync::{Arc, OnceLock}` stay
+//! std: shuttle does not need them). The shuttle versions offer the same
+//! subset of the API the crate uses, with the same blocking semantics; they
+//! work only inside a `shuttle::check_*` run, so the feature is never for
+//! users.
+
+#[cfg(not(feature = "shuttle"))]
+pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
+#[cfg(not(feature = "shuttle"))]
+#[allow(
+    unused_imports,
+    reason = "the guard types, for code that names them; none does yet"
+)]
+pub(crate) use parking_lot::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+#[cfg(not(feature = "shuttle"))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+#[cfg(feature = "shuttle")]
+pub(crate) use checked::{
+    AtomicBool, AtomicU64, Mutex, Ordering, RwLock, RwLockUpgradableReadGuard,
+};
+#[cfg(feature = "shuttle")]
+#[allow(
+    unused_imports,
+    reason = "the guard types, for code that names them; none does yet"
+)]
+pub(crate) use checked::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+
+/// parking_lot's API over `shuttle::sync`.
+///
+/// Shuttle's locks are std's (`LockResult`, poisoning, no upgradable read).
+/// Poisoning is dropped (parking_lot has none; a panic ends the shuttle run
+/// anyway), and the upgradable read is built from a gate mutex plus the
+/// rwlock:
+///
+/// - `read` takes the rwlock's read side only;
+/// - `upgradable_read` takes the gate, then the read side;
+/// - `write` takes the gate, then the write side;
+/// - `upgrade` keeps the gate, releases the read side and takes the write
+///   side.
+///
+/// This keeps parking_lot's guarantees: an upgradable reader excludes
+/// writers and other upgradable readers (they wait for the gate) but not
+/// plain readers; and between its release of the read side and its taking
+/// of the write side in `upgrade`, no writer can run (the gate is still
+/// held), only plain readers, which see exactly what the upgradable reader
+/// saw — so what it checked still holds when it writes, as with
+/// parking_lot's atomic upgrade. Both acquisitions go gate first, so the
+/// gate adds no lock-order cycle. The one difference: parking_lot's fair
+/// policy makes a new reader wait behind a parked writer, and shuttle's
+/// does not, so a deadlock that needs that policy is not found here
+/// (shuttle still reports a thread taking a read lock it already holds).
+#[cfg(feature = "shuttle")]
+mod checked {
+    use std::fmt;
+    use std::ops::{Deref, DerefMut};
+    use std::sync::PoisonError;
+
+    use shuttle::sync as s;
+
+    pub(crate) use s::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub(crate) use s::{MutexGuard, RwLockReadGuard};
+
+    /// A mutex; `lock` returns the guard itself, as parking_lot's does.
+    #[derive(Default)]
+    pub(crate) struct Mutex<T>(s::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        /// An unlocked mutex holding `value`.
+        #[track_caller]
+        pub(crate) fn new(value: T) -> Mutex<T> {
+            Mutex(s::Mutex::new(value))
+        }
+
+        /// Blocks until the mutex is this thread's.
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+    }
+
+    impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.0, f)
+        }
+    }
+
+    /// A reader-writer lock with upgradable reads (see the module docs).
+    pub(crate) struct RwLock<T> {
+        /// Held by upgradable readers and writers.
+        gate: s::Mutex<()>,
+        data: s::RwLock<T>,
+    }
+
+    impl<T> RwLock<T> {
+        /// An unlocked lock holding `value`.
+        #[track_caller]
+        pub(crate) fn new(value: T) -> RwLock<T> {
+            RwLock {
+                gate: s::Mutex::new(()),
+                data: s::RwLock::new(value),
+            }
+        }
+
+        /// Shared access, alongside other readers and one upgradable reader.
+        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.data.read().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Exclusive access.
+        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
+            let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+            let data = self.data.write().unwrap_or_else(PoisonError::into_inner);
+            RwLockWriteGuard { data, _gate: gate }
+        }
+
+        /// Shared access that excludes writers and other upgradable readers,
+        /// and can become exclusive with [`RwLockUpgradableReadGuard::upgrade`].
+        pub(crate) fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
+            let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+            let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
+            RwLockUpgradableReadGuard {
+                lock: self,
+                data,
+                gate,
+            }
+        }
+    }
+
+    impl<T: Default> Default for RwLock<T> {
+        fn default() -> Self {
+            RwLock::new(T::default())
+        }
+    }
+
+    impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&self.data, f)
+        }
+    }
+
+    /// Exclusive access; releases the rwlock, then the gate.
+    pub(crate) struct RwLockWriteGuard<'a, T> {
+        data: s::RwLockWriteGuard<'a, T>,
+        _gate: MutexGuard<'a, ()>,
+    }
+
+    impl<T> Deref for RwLockWriteGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.data
+        }
+    }
+
+    impl<T> DerefMut for RwLockWriteGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            &mut self.data
+        }
+    }
+
+    /// Upgradable shared access: the gate plus the read side.
+    pub(crate) struct RwLockUpgradableReadGuard<'a, T> {
+        lock: &'a RwLock<T>,
+        data: RwLockReadGuard<'a, T>,
+        gate: MutexGuard<'a, ()>,
+    }
+
+    impl<'a, T> RwLockUpgradableReadGuard<'a, T> {
+        /// Exclusive access, with no writer in between: the gate stays
+        /// held while the read side is swapped for the write side.
+        pub(crate) fn upgrade(guard: Self) -> RwLockWriteGuard<'a, T> {
+            let RwLockUpgradableReadGuard { lock, data, gate } = guard;
+            drop(data);
+            let data = lock.data.write().unwrap_or_else(PoisonError::into_inner);
+            RwLockWriteGuard { data, _gate: gate }
+        }
+    }
+
+    impl<T> Deref for RwLockUpgradableReadGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.data
+        }
+    }
+}
