@@ -195,7 +195,7 @@ impl StoreKind for CloudHsmKind {
         Ok(Box::new(cloudhsm_shape(req)?))
     }
 
-    fn from_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>> {
+    fn read_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>> {
         let StoreBackendRecord::CloudHsm {
             cluster_id,
             trust_anchor_certificate,
@@ -515,7 +515,7 @@ mod tests {
             key_store_password: CuPassword::new("kmsPswd"),
         };
         let rec = cfg.to_record();
-        let back = CloudHsmKind.from_record(&rec).unwrap().unwrap();
+        let back = CloudHsmKind.read_record(&rec).unwrap().unwrap();
         assert_eq!(back, StoreBackend::CloudHsm(cfg.clone()));
         assert_eq!(back.store_type(), CustomKeyStoreType::AwsCloudhsm);
         assert_eq!(back.settings::<CloudHsmStore>(), Some(&cfg));
@@ -532,6 +532,6 @@ mod tests {
             access_key_id: "ABCDEFGHIJKLMNOPQRST".into(),
             secret_access_key: SecretText::new("secret"),
         };
-        assert!(CloudHsmKind.from_record(&other).is_none());
+        assert!(CloudHsmKind.read_record(&other).is_none());
     }
 }

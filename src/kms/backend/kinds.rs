@@ -44,7 +44,7 @@ pub(crate) fn update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
 pub(crate) fn from_record(rec: &StoreBackendRecord) -> Result<StoreBackend> {
     KINDS
         .iter()
-        .find_map(|k| k.from_record(rec))
+        .find_map(|k| k.read_record(rec))
         .unwrap_or_else(|| Err(Error::internal("a store record of no known kind")))
 }
 

@@ -224,7 +224,7 @@ pub(crate) trait StoreKind: Sync {
         not(any(feature = "durable", test)),
         allow(dead_code, reason = "records are read back by durable storage only")
     )]
-    fn from_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>>;
+    fn read_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>>;
 }
 
 /// A new store's settings, shape validated, before the checks that need

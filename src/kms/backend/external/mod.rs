@@ -944,7 +944,7 @@ impl StoreKind for XksKind {
         Ok(Box::new(NewXksStore(xks_shape(req, env.account_id)?)))
     }
 
-    fn from_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>> {
+    fn read_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>> {
         let StoreBackendRecord::External {
             uri_endpoint,
             uri_path,
@@ -1226,7 +1226,7 @@ mod record_tests {
         ] {
             let cfg = settings(connectivity);
             let rec = cfg.to_record();
-            let back = XksKind.from_record(&rec).unwrap().unwrap();
+            let back = XksKind.read_record(&rec).unwrap().unwrap();
             assert_eq!(back, StoreBackend::External(cfg.clone()));
             assert_eq!(back.store_type(), CustomKeyStoreType::ExternalKeyStore);
             assert_eq!(back.settings::<XksStore>(), Some(&cfg));
@@ -1249,6 +1249,6 @@ mod record_tests {
         if let StoreBackendRecord::External { connectivity, .. } = &mut rec {
             *connectivity = "SOMEWHERE_ELSE".into();
         }
-        assert!(XksKind.from_record(&rec).unwrap().is_err());
+        assert!(XksKind.read_record(&rec).unwrap().is_err());
     }
 }
