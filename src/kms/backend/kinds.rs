@@ -65,4 +65,27 @@ mod tests {
         }
         assert!(of_origin(OriginType::AwsKms).is_none());
     }
+
+    #[test]
+    fn a_record_finds_the_kind_that_wrote_it() {
+        let cloudhsm = StoreBackend::CloudHsm(crate::kms::model::store::CloudHsmStore {
+            cluster_id: "cluster-234abcdefgh".parse().unwrap(),
+            trust_anchor_certificate: "anchor".into(),
+            cluster_certificate: "certificate".into(),
+            key_store_password: crate::store::cloudhsm::CuPassword::new("kmsPswd"),
+        });
+        let external = StoreBackend::External(crate::kms::model::store::XksStore {
+            uri_endpoint: "https://xks.example.com".into(),
+            uri_path: "/kms/xks/v1".into(),
+            connectivity: crate::store::XksProxyConnectivityType::PublicEndpoint,
+            vpc_endpoint_service_name: None,
+            vpc_endpoint_service_owner: None,
+            access_key_id: "ABCDEFGHIJKLMNOPQRST".into(),
+            secret_access_key: "PLANTEDsecretPLANTEDsecretPLANTEDsecret1234".into(),
+        });
+        for backend in [cloudhsm, external] {
+            let back = from_record(&backend.contract().to_record()).unwrap();
+            assert_eq!(back, backend);
+        }
+    }
 }
