@@ -4,27 +4,20 @@
 //! Each runs its checks in a fixed order — request shape, key existence, key
 //! state, store connection and quota — and only then touches key material.
 
-use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
-use crate::crypto::blob::{Blob, BlobKind, Body, HEADER_LEN, Header};
-use crate::crypto::context;
+use crate::crypto::blob::Blob;
 use crate::crypto::{EncryptionContext, Plaintext};
 use crate::error::{Error, Result, kms_err};
 use crate::key::EncryptionAlgorithmSpec;
+use crate::key::state;
 use crate::key::state::KeyOperation;
 
-use std::sync::Arc;
-
-use crate::crypto::Cipher;
-use crate::key::state;
-use crate::store::cloudhsm::open_failed;
-
-use super::external::{XksCryptoCall, XksRoute};
-use super::stores::StoreBackend;
+use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
+use super::support::errors::invalid_ciphertext;
+use super::support::seal::SealInput;
 use super::{
-    Backing, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse,
-    GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
-    GenerateRandomRequest, GenerateRandomResponse, Inner, KeyEntry, Kms, ReEncryptRequest,
-    ReEncryptResponse,
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
+    GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
+    GenerateRandomResponse, Inner, KeyEntry, Kms, ReEncryptRequest, ReEncryptResponse,
 };
 
 /// Largest Encrypt plaintext.
@@ -70,67 +63,13 @@ fn dry_run(flag: Option<bool>) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn invalid_ciphertext() -> Error {
-    kms_err!(
-        InvalidCiphertext,
-        "The ciphertext is invalid, was not made by this KMS, or the encryption context does not match."
-    )
-}
-
-/// What a cryptographic operation uses of a key's backing, fetched by
-/// [`Inner::check_crypto`] under the same read of the store table as the
-/// connection check and the quota.
-pub(crate) enum KeyAccess {
-    /// An `AWS_KMS` key: its own cached cipher.
-    Kms,
-    /// A CloudHSM key: the cluster's key object, or why the cluster cannot
-    /// use it — kept, not returned, so that `DryRunOperation` still comes
-    /// before the cluster's own errors, as in AWS.
-    CloudHsm(Result<Arc<Cipher>>),
-    /// An external key store key: the store's proxy route, and the KMS
-    /// operation the proxy is told it serves (`kmsOperation`).
-    External {
-        /// The store's route.
-        route: Arc<XksRoute>,
-        /// The API operation, as AWS names it.
-        operation: &'static str,
-    },
-}
-
-/// What a seal encrypts: the caller's plaintext, consumed (sealed in its own
-/// buffer, so nothing is left to wipe), or bytes the caller keeps (a data
-/// key, which GenerateDataKey also returns), sealed in a copy.
-pub(crate) enum SealInput<'a> {
-    /// Sealed in place.
-    Owned(Plaintext),
-    /// Copied, then sealed.
-    Borrowed(&'a [u8]),
-}
-
-impl SealInput<'_> {
-    /// Seals the bytes with `seal` and returns the sealed buffer (with room
-    /// for `room` more bytes when it is a new one) and `seal`'s result.
-    pub(crate) fn into_sealed<T>(
-        self,
-        room: usize,
-        seal: impl FnOnce(&mut [u8]) -> T,
-    ) -> (Vec<u8>, T) {
-        match self {
-            SealInput::Owned(plaintext) => plaintext.seal_into_ciphertext(seal),
-            SealInput::Borrowed(bytes) => {
-                let mut buf = Vec::with_capacity(bytes.len() + room);
-                buf.extend_from_slice(bytes);
-                let result = seal(&mut buf);
-                (buf, result)
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            SealInput::Owned(p) => p.len(),
-            SealInput::Borrowed(b) => b.len(),
-        }
+/// What the data plane needs of `entry`: plain data, borrowed.
+fn key_ref(entry: &KeyEntry) -> KeyRef<'_> {
+    KeyRef {
+        id: entry.id,
+        arn: &entry.arn,
+        backing: &entry.backing,
+        own: entry.cipher(),
     }
 }
 
@@ -144,7 +83,7 @@ impl Inner {
         let lifecycle = entry.lifecycle();
         let Some(store_id) = entry.backing.store() else {
             state::check(op, lifecycle.key_state(true), &entry.arn)?;
-            return Ok(KeyAccess::Kms);
+            return Ok(KeyAccess::Single(SingleLayer::own()));
         };
         self.settle_stores();
         let stores = self.stores.read();
@@ -153,27 +92,11 @@ impl Inner {
         state::check(op, lifecycle.key_state(connected), &entry.arn)?;
         let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
         self.take_store_quota(store)?;
-        match (&entry.backing, &store.backend) {
-            (Backing::CloudHsm { .. }, StoreBackend::CloudHsm(c)) => {
-                // Lock order: stores, then the cluster.
-                Ok(KeyAccess::CloudHsm(self.cloudhsm.cipher_for(
-                    &c.cluster_id,
-                    &entry.arn,
-                    &c.key_store_password,
-                )))
-            }
-            (Backing::External { .. }, StoreBackend::External(_)) => store
-                .route
-                .clone()
-                .map(|route| KeyAccess::External {
-                    route,
-                    operation: op.api_name(),
-                })
-                .ok_or_else(|| Error::internal("stored XKS settings do not validate")),
-            _ => Err(Error::internal(
-                "a key in a custom key store of another type",
-            )),
-        }
+        // Lock order: stores, then the cluster.
+        store
+            .backend
+            .contract()
+            .key_access(&self.crypto_env(), store, &entry.arn, op)
     }
 
     /// Encrypts `plaintext` under `entry`, binding `ctx`.
@@ -184,70 +107,7 @@ impl Inner {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        match access {
-            KeyAccess::Kms => {
-                let cipher = entry
-                    .cipher()
-                    .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                Ok(self.seal_single(entry, cipher, plaintext, ctx))
-            }
-            KeyAccess::CloudHsm(cipher) => Ok(self.seal_single(entry, &*cipher?, plaintext, ctx)),
-            KeyAccess::External { route, operation } => self.xks_seal(
-                entry,
-                &XksCryptoCall::new(entry, &route, operation)?,
-                plaintext,
-                ctx,
-            ),
-        }
-    }
-
-    /// Builds a single-layer blob: header, a fresh nonce, and the plaintext
-    /// sealed in its own buffer, then copied once into the blob (a sealed
-    /// buffer holds ciphertext only, so nothing is left to wipe).
-    fn seal_single(
-        &self,
-        entry: &KeyEntry,
-        cipher: &Cipher,
-        plaintext: SealInput<'_>,
-        ctx: &EncryptionContext,
-    ) -> Vec<u8> {
-        let header = Header {
-            kind: BlobKind::Single,
-            key_id: entry.id,
-        }
-        .to_bytes();
-        let nonce: [u8; NONCE_LEN] = self.rng.array();
-        let aad = context::aad(&header, ctx);
-        let n = plaintext.len();
-        let (ciphertext, tag) =
-            plaintext.into_sealed(0, |buf| cipher.seal_in_place(&nonce, &aad, buf));
-        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + n + TAG_LEN);
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ciphertext);
-        out.extend_from_slice(&tag);
-        out
-    }
-
-    /// Opens a single-layer blob with `cipher` (checking the tag, then
-    /// decrypting in place in the output); a failed tag is `failed()`.
-    /// Anything but a single-layer blob is invalid.
-    fn open_single(
-        &self,
-        cipher: &Cipher,
-        blob: &Blob<'_>,
-        ctx: &EncryptionContext,
-        failed: fn() -> Error,
-    ) -> Result<Plaintext> {
-        let Body::Single { ciphertext, tag } = blob.body else {
-            return Err(invalid_ciphertext());
-        };
-        let aad = context::aad(blob.header_bytes, ctx);
-        let mut out = Plaintext::from(ciphertext);
-        cipher
-            .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
-            .map_err(|_| failed())?;
-        Ok(out)
+        access.seal(&self.crypto_env(), &key_ref(entry), plaintext, ctx)
     }
 
     /// Decrypts a decoded blob made under `entry`.
@@ -258,21 +118,7 @@ impl Inner {
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        match access {
-            KeyAccess::Kms => {
-                let cipher = entry
-                    .cipher()
-                    .ok_or_else(|| Error::internal("AWS_KMS key without material"))?;
-                self.open_single(cipher, blob, ctx, invalid_ciphertext)
-            }
-            KeyAccess::CloudHsm(cipher) => self.open_single(&*cipher?, blob, ctx, open_failed),
-            KeyAccess::External { route, operation } => self.xks_open(
-                entry,
-                &XksCryptoCall::new(entry, &route, operation)?,
-                blob,
-                ctx,
-            ),
-        }
+        access.open(&self.crypto_env(), &key_ref(entry), blob, ctx)
     }
 
     /// Decodes `bytes`, finds its key, checks an optional expected key, the

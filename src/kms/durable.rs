@@ -35,22 +35,21 @@ use std::sync::Arc;
 use crate::sync::{Mutex, RwLock};
 
 use crate::clock::Timestamp;
+use crate::crypto::KeyMaterial;
 use crate::crypto::rng::SecureRng;
-use crate::crypto::{KeyMaterial, SecretString};
 use crate::error::{Error, Result, kms_err};
-use crate::ids::{ClusterId, CustomKeyStoreId, KeyId};
+use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::KeyLifecycle;
 use crate::storage::records::{
-    AliasRecord, BackingRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, KeyRecord,
-    KeyStateRecord, LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, KeyRecord, KeyStateRecord,
+    LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
-use crate::store::cloudhsm::CuPassword;
 use crate::store::{ConnectionErrorCode, ConnectionState};
 
 use super::aliases::AliasEntry;
+use super::model::store::{StoreBackend, StoreEntry};
 use super::quota::TokenBucket;
-use super::stores::{CloudHsmStore, StoreBackend, StoreEntry, XksStore};
 use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig, LifecycleWord};
 
 /// Where a durable Kms keeps its state, and the key that seals it.
@@ -150,39 +149,9 @@ fn connection_state(rec: &ConnectionRecord) -> Result<ConnectionState> {
     })
 }
 
+/// The settings a store record holds (each kind reads its own).
 fn store_backend(rec: StoreBackendRecord) -> Result<StoreBackend> {
-    Ok(match rec {
-        StoreBackendRecord::CloudHsm {
-            cluster_id,
-            trust_anchor_certificate,
-            cluster_certificate,
-            key_store_password,
-        } => StoreBackend::CloudHsm(CloudHsmStore {
-            cluster_id: cluster_id.parse::<ClusterId>()?,
-            trust_anchor_certificate,
-            cluster_certificate,
-            key_store_password: CuPassword::new(&key_store_password.0),
-        }),
-        StoreBackendRecord::External {
-            uri_endpoint,
-            uri_path,
-            connectivity,
-            vpc_endpoint_service_name,
-            vpc_endpoint_service_owner,
-            access_key_id,
-            secret_access_key,
-        } => StoreBackend::External(XksStore {
-            uri_endpoint,
-            uri_path,
-            connectivity: connectivity.parse()?,
-            vpc_endpoint_service_name,
-            vpc_endpoint_service_owner: vpc_endpoint_service_owner
-                .map(|o| o.parse())
-                .transpose()?,
-            access_key_id,
-            secret_access_key: SecretString::from(secret_access_key.0.as_str()),
-        }),
-    })
+    super::backend::kinds::from_record(&rec)
 }
 
 /// [`Kms::open`] with durable settings.
@@ -264,16 +233,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 .remove(&id)
                 .ok_or_else(|| corrupt(&format!("key {id} has no state record")))?;
             let id: KeyId = id.parse()?;
-            let backing = match rec.backing {
-                BackingRecord::Kms => Backing::Kms,
-                BackingRecord::CloudHsm { store } => Backing::CloudHsm {
-                    store: store.parse()?,
-                },
-                BackingRecord::External { store, xks_key_id } => Backing::External {
-                    store: store.parse()?,
-                    xks_key_id: xks_key_id.parse()?,
-                },
-            };
+            let backing = Backing::from_record(rec.backing)?;
             let material = rec.material.map(|m| KeyMaterial::from_bytes(*m.0));
             let lifecycle = lifecycle(&state.lifecycle);
             if let Some(d) = lifecycle.deletion_date() {
@@ -328,25 +288,20 @@ fn finish_interrupted_transitions(kms: &Kms) -> Result<()> {
             continue;
         }
         let was_disconnecting = store.state == ConnectionState::Disconnecting;
-        let put = |batch: &mut Batch| {
-            inner.put_store_state(
-                batch,
-                store,
-                ConnectionState::Disconnected,
-                None,
-                &store.backend,
-                None,
-            )
+        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
+            inner.put_store_state(batch, store, state, None, backend, None)
         };
-        match &store.backend {
-            StoreBackend::CloudHsm(cfg) if was_disconnecting => {
-                inner.cloudhsm.disconnect_with(&cfg.cluster_id, put)?;
-            }
-            _ => {
-                let mut batch = Batch::new();
-                put(&mut batch)?;
-                inner.storage.commit(batch)?;
-            }
+        if was_disconnecting {
+            // The backend's side of the disconnect (a CloudHSM store's
+            // `kmsuser` session is logged out), committed with the record.
+            store
+                .backend
+                .contract()
+                .disconnect(&inner.backend_env(), &mut put)?;
+        } else {
+            let mut batch = Batch::new();
+            put(&mut batch, ConnectionState::Disconnected, &store.backend)?;
+            inner.storage.commit(batch)?;
         }
         store.state = ConnectionState::Disconnected;
         store.transition_due = None;

@@ -224,22 +224,21 @@ impl Inner {
             deletion_date,
             origin: entry.backing.origin(),
             custom_key_store_id: entry.backing.store().cloned(),
-            cloud_hsm_cluster_id: match &entry.backing {
-                Backing::CloudHsm { store } => self.store_cluster_id(store),
-                _ => None,
-            },
+            cloud_hsm_cluster_id: entry
+                .backing
+                .store()
+                .and_then(|store| self.store_cluster_id(store)),
             key_manager: KeyManager::Customer,
             customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
             key_spec: KeySpec::SymmetricDefault,
             encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],
             multi_region: false,
             pending_deletion_window_in_days,
-            xks_key_configuration: match &entry.backing {
-                Backing::External { xks_key_id, .. } => Some(crate::key::XksKeyConfiguration {
+            xks_key_configuration: entry.backing.external_key().map(|(_, xks_key_id)| {
+                crate::key::XksKeyConfiguration {
                     id: xks_key_id.clone(),
-                }),
-                _ => None,
-            },
+                }
+            }),
         }
     }
 
@@ -355,11 +354,11 @@ impl Kms {
                     "Custom key store {store} was deleted while the key was being created in it."
                 ));
             }
-            if let Backing::External { store, xks_key_id } = &entry.backing {
+            if let Some((store, xks_key_id)) = entry.backing.external_key() {
                 // Re-checked under the lock: two concurrent creates
                 // cannot both take the same external key.
                 if inner.xks_key_in_use(&keys, store, xks_key_id) {
-                    return Err(super::external::already_in_use(xks_key_id));
+                    return Err(super::support::errors::xks_key_already_in_use(xks_key_id));
                 }
             }
             inner.persist_new_key(&entry)?;

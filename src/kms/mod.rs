@@ -28,17 +28,19 @@
 //! never waits for the disk.
 
 mod aliases;
-mod cloudhsm;
+mod backend;
 mod crypto_ops;
 #[cfg(feature = "durable")]
 mod durable;
-mod external;
+mod env;
 mod keys;
 pub mod manage_types;
+mod model;
 mod persist;
 mod policy;
 pub(crate) mod quota;
 mod stores;
+mod support;
 mod table;
 mod tags;
 pub mod types;
@@ -54,9 +56,9 @@ use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{Cipher, KeyMaterial};
 use crate::error::{Result, kms_err};
-use crate::ids::{AccountId, CustomKeyStoreId, KeyId, KeyIdentifier, Region};
+use crate::ids::{AccountId, KeyId, KeyIdentifier, Region};
 use crate::key::state::{self, KeyOperation};
-use crate::key::{KeyLifecycle, KeyState, OriginType, Tag};
+use crate::key::{KeyLifecycle, KeyState, Tag};
 use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
 use crate::store::external::XksNetwork;
@@ -70,6 +72,7 @@ pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
 pub use unsupported::ROTATION_PERIOD_DAYS;
 
+pub(crate) use model::backing::Backing;
 pub(crate) use table::KeyTable;
 
 /// Limits the service enforces. The defaults are AWS's.
@@ -254,7 +257,7 @@ pub(crate) struct Inner {
     pub(crate) connection_mode: ConnectionMode,
     pub(crate) keys: RwLock<KeyTable>,
     pub(crate) aliases: RwLock<aliases::AliasTable>,
-    pub(crate) stores: RwLock<stores::StoreTable>,
+    pub(crate) stores: RwLock<model::store::StoreTable>,
     /// Whether a stepped-mode connection change is waiting for the clock.
     pub(crate) stores_pending: std::sync::atomic::AtomicBool,
     /// Keys pending deletion, by deletion date.
@@ -270,38 +273,6 @@ pub(crate) struct Inner {
     /// The caller every request is made on behalf of (the account root),
     /// as external key store proxies see it.
     pub(crate) principal_arn: String,
-}
-
-/// Where a key's material is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Backing {
-    /// In KMS (origin AWS_KMS).
-    Kms,
-    /// In the cluster of a CloudHSM key store, labelled with the key ARN.
-    CloudHsm { store: CustomKeyStoreId },
-    /// KMS material plus an external key (origin EXTERNAL_KEY_STORE).
-    #[allow(dead_code, reason = "made by the external key store operations")]
-    External {
-        store: CustomKeyStoreId,
-        xks_key_id: crate::ids::XksKeyId,
-    },
-}
-
-impl Backing {
-    pub(crate) fn origin(&self) -> OriginType {
-        match self {
-            Backing::Kms => OriginType::AwsKms,
-            Backing::CloudHsm { .. } => OriginType::AwsCloudHsm,
-            Backing::External { .. } => OriginType::ExternalKeyStore,
-        }
-    }
-
-    pub(crate) fn store(&self) -> Option<&CustomKeyStoreId> {
-        match self {
-            Backing::Kms => None,
-            Backing::CloudHsm { store } | Backing::External { store, .. } => Some(store),
-        }
-    }
 }
 
 /// The mutable part of a key.
@@ -433,7 +404,7 @@ impl Kms {
                 connection_mode: config.connection_mode,
                 keys: RwLock::new(KeyTable::default()),
                 aliases: RwLock::new(aliases::AliasTable::default()),
-                stores: RwLock::new(stores::StoreTable::default()),
+                stores: RwLock::new(model::store::StoreTable::default()),
                 stores_pending: std::sync::atomic::AtomicBool::new(false),
                 schedule: Mutex::new(BTreeSet::new()),
                 cloudhsm,

@@ -36,16 +36,16 @@ use crate::error::Result;
 use crate::ids::{AliasName, KeyId};
 use crate::key::KeyLifecycle;
 use crate::storage::records::{
-    AliasRecord, BackingRecord, ConnectionRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
-    SecretBytes, SecretText, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ConnectionRecord, KeyRecord, KeyStateRecord, LifecycleRecord, SecretBytes,
+    StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Table};
 use crate::store::ConnectionState;
 use crate::store::cloudhsm::CloudHsm;
 
 use super::aliases::AliasEntry;
-use super::stores::{StoreBackend, StoreEntry};
-use super::{Backing, Inner, KeyEntry, KeyMutable, Kms, KmsConfig};
+use super::model::store::{StoreBackend, StoreEntry};
+use super::{Inner, KeyEntry, KeyMutable, Kms, KmsConfig};
 
 impl Kms {
     /// Opens a service on the storage `config` names: a durable one
@@ -103,16 +103,7 @@ pub(crate) fn key_record(entry: &KeyEntry, order: u64) -> KeyRecord {
     KeyRecord {
         order,
         creation_date: entry.creation_date.as_millis(),
-        backing: match &entry.backing {
-            Backing::Kms => BackingRecord::Kms,
-            Backing::CloudHsm { store } => BackingRecord::CloudHsm {
-                store: store.to_string(),
-            },
-            Backing::External { store, xks_key_id } => BackingRecord::External {
-                store: store.to_string(),
-                xks_key_id: xks_key_id.to_string(),
-            },
-        },
+        backing: entry.backing.to_record(),
         material: entry
             .material
             .as_ref()
@@ -140,27 +131,9 @@ pub(crate) fn connection_record(s: ConnectionState) -> ConnectionRecord {
     }
 }
 
+/// The record of a store's settings (each kind writes its own).
 pub(crate) fn store_backend_record(b: &StoreBackend) -> StoreBackendRecord {
-    match b {
-        StoreBackend::CloudHsm(c) => StoreBackendRecord::CloudHsm {
-            cluster_id: c.cluster_id.to_string(),
-            trust_anchor_certificate: c.trust_anchor_certificate.clone(),
-            cluster_certificate: c.cluster_certificate.clone(),
-            key_store_password: SecretText::new(c.key_store_password.expose_secret()),
-        },
-        StoreBackend::External(x) => StoreBackendRecord::External {
-            uri_endpoint: x.uri_endpoint.clone(),
-            uri_path: x.uri_path.clone(),
-            connectivity: x.connectivity.as_str().to_owned(),
-            vpc_endpoint_service_name: x.vpc_endpoint_service_name.clone(),
-            vpc_endpoint_service_owner: x
-                .vpc_endpoint_service_owner
-                .as_ref()
-                .map(ToString::to_string),
-            access_key_id: x.access_key_id.clone(),
-            secret_access_key: SecretText::new(x.secret_access_key.expose_secret()),
-        },
-    }
+    b.contract().to_record()
 }
 
 /// The state record of store `s` with its state, name, stepped-mode due time
@@ -187,10 +160,10 @@ impl Inner {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let cluster = match &entry.backing {
-            Backing::CloudHsm { store } => self.store_cluster_id(store),
-            _ => None,
-        };
+        let cluster = entry
+            .backing
+            .store()
+            .and_then(|store| self.store_cluster_id(store));
         let result = (|| {
             let mut batch = Batch::new();
             let id = entry.id.to_string();
@@ -351,11 +324,10 @@ impl Inner {
         // the cluster reachable); the rest stays behind, as in AWS.
         let material: Vec<(crate::ids::ClusterId, &str)> = gone
             .iter()
-            .filter_map(|e| match &e.backing {
-                Backing::CloudHsm { store } => self
-                    .cloudhsm_deletable(store, &e.arn)
-                    .map(|cluster| (cluster, e.arn.as_str())),
-                _ => None,
+            .filter_map(|e| {
+                let store = e.backing.store()?;
+                self.release_key_material(store, &e.arn)
+                    .map(|cluster| (cluster, e.arn.as_str()))
             })
             .collect();
         if self.storage.is_durable() {

@@ -13,103 +13,38 @@ use std::time::Duration;
 
 use crate::sync::{Mutex, RwLockUpgradableReadGuard};
 
-use crate::clock::Timestamp;
-use crate::crypto::SecretString;
 use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
-use crate::ids::{AccountId, ClusterId, CustomKeyStoreId, XksKeyId};
+use crate::ids::{ClusterId, CustomKeyStoreId, XksKeyId};
 use crate::key::OriginType;
-use crate::store::cloudhsm::CuPassword;
+use crate::storage::Batch;
+use crate::store::cloudhsm::CloudHsm;
 use crate::store::{
     self, ConnectionErrorCode, ConnectionEvent, ConnectionState, CustomKeyStoreType,
-    StoreOperation, Transition, XksProxyConnectivityType,
+    StoreOperation, Transition,
 };
 
-use super::cloudhsm::{
-    CloudHsmShape, cloudhsm_shape, cloudhsm_update_shape, cloudhsm_update_syntax,
-};
-use super::external::{XksRoute, xks_shape, xks_update_shape, xks_update_syntax};
+use super::backend::Finished;
+use super::backend::kinds;
+use super::env::{BackendEnv, CryptoEnv};
 use super::keys::{check_limit, decode_marker, encode_marker};
+use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::quota::TokenBucket;
+use super::support::errors::{store_not_found as not_found, xks_key_already_in_use};
 use super::{
     Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
     CustomKeyStoresListEntry, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
-    Inner, KeyTable, Kms, UpdateCustomKeyStoreRequest, XksProxyConfiguration,
+    Inner, KeyTable, Kms, UpdateCustomKeyStoreRequest,
 };
 
 /// Most custom key stores per account and Region.
 pub const MAX_CUSTOM_KEY_STORES: usize = 10;
 
-/// The settings of a CloudHSM key store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct CloudHsmStore {
-    pub(crate) cluster_id: ClusterId,
-    pub(crate) trust_anchor_certificate: String,
-    /// The certificate of the cluster the store was created with; clusters
-    /// that share its backup history have the same one.
-    pub(crate) cluster_certificate: String,
-    /// The `kmsuser` password KMS knows: the caller's until the first
-    /// connect, then the one KMS rotated it to.
-    pub(crate) key_store_password: CuPassword,
-}
-
-/// The settings of an external key store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct XksStore {
-    pub(crate) uri_endpoint: String,
-    pub(crate) uri_path: String,
-    pub(crate) connectivity: XksProxyConnectivityType,
-    pub(crate) vpc_endpoint_service_name: Option<String>,
-    pub(crate) vpc_endpoint_service_owner: Option<AccountId>,
-    pub(crate) access_key_id: String,
-    pub(crate) secret_access_key: SecretString,
-}
-
-/// A store's backend settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StoreBackend {
-    CloudHsm(CloudHsmStore),
-    External(XksStore),
-}
-
-impl StoreBackend {
-    pub(crate) fn store_type(&self) -> CustomKeyStoreType {
-        match self {
-            StoreBackend::CloudHsm(_) => CustomKeyStoreType::AwsCloudhsm,
-            StoreBackend::External(_) => CustomKeyStoreType::ExternalKeyStore,
-        }
-    }
-}
-
-/// A custom key store.
-#[derive(Debug)]
-pub(crate) struct StoreEntry {
-    pub(crate) id: CustomKeyStoreId,
-    pub(crate) name: String,
-    pub(crate) creation_date: Timestamp,
-    pub(crate) state: ConnectionState,
-    /// In stepped mode: when the pending CONNECTING/DISCONNECTING finishes.
-    pub(crate) transition_due: Option<Timestamp>,
-    pub(crate) backend: StoreBackend,
-    /// The custom key store request quota.
-    pub(crate) bucket: Option<Mutex<TokenBucket>>,
-    /// External key stores: the outcome of the connect sequence, which KMS
-    /// runs before it takes the lock to move the store to CONNECTING; it is
-    /// applied when CONNECTING finishes.
-    pub(crate) connect_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
-    /// External key stores: the proxy route derived from `backend`, kept in
-    /// step with it by [`StoreEntry::set_backend`].
-    pub(crate) route: Option<Arc<XksRoute>>,
-}
-
 impl StoreEntry {
     /// The proxy route of `backend`: for an external key store, the
     /// validated call envelope its cryptographic calls use.
     pub(crate) fn route_of(backend: &StoreBackend, deadline: Duration) -> Option<Arc<XksRoute>> {
-        match backend {
-            StoreBackend::External(cfg) => XksRoute::new(cfg, deadline).map(Arc::new),
-            StoreBackend::CloudHsm(_) => None,
-        }
+        backend.contract().route(deadline)
     }
 
     /// Replaces the backend settings and the route derived from them.
@@ -119,31 +54,25 @@ impl StoreEntry {
     }
 }
 
-/// The stores, in creation order (at most ten, so a vector is the right map).
-#[derive(Debug, Default)]
-pub(crate) struct StoreTable {
-    pub(crate) stores: Vec<StoreEntry>,
-}
-
-impl StoreTable {
-    pub(crate) fn get(&self, id: &str) -> Option<&StoreEntry> {
-        self.stores.iter().find(|s| s.id.as_str() == id)
+impl Kms {
+    /// The CloudHSM clusters of this account and Region: provision clusters
+    /// for CloudHSM key stores here, inspect them (`describe_clusters`,
+    /// `key_labels`) and break them on purpose with the fault switches.
+    /// The handle shares the Kms's clock and randomness, so seeded runs are
+    /// deterministic.
+    ///
+    /// ```
+    /// use kms_keystore::{Kms, KmsConfig};
+    /// let kms = Kms::new(KmsConfig::default().with_seed(1));
+    /// let (cluster, _trust_anchor) = kms
+    ///     .cloudhsm()
+    ///     .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
+    ///     .unwrap();
+    /// assert_eq!(kms.cloudhsm().describe_clusters(Some(&[cluster])).clusters.len(), 1);
+    /// ```
+    pub fn cloudhsm(&self) -> &CloudHsm {
+        &self.inner.cloudhsm
     }
-
-    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut StoreEntry> {
-        self.stores.iter_mut().find(|s| s.id.as_str() == id)
-    }
-
-    pub(crate) fn by_name(&self, name: &str) -> Option<&StoreEntry> {
-        self.stores.iter().find(|s| s.name == name)
-    }
-}
-
-fn not_found(id: &str) -> Error {
-    kms_err!(
-        CustomKeyStoreNotFound,
-        "Custom key store '{id}' does not exist in this account and Region."
-    )
 }
 
 /// The checks every new store passes: the limit of ten stores
@@ -166,13 +95,6 @@ fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Res
     Ok(())
 }
 
-/// A new store's settings, shape validated, before the checks that need
-/// state.
-enum NewStore {
-    CloudHsm(CloudHsmShape),
-    External(XksStore),
-}
-
 /// UpdateCustomKeyStore's syntax (`ValidationException`): every member
 /// given meets the API's length and pattern, whatever the store's type.
 /// Checked before the store is looked up, as AWS validates a request
@@ -181,8 +103,7 @@ fn check_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
     if let Some(name) = &req.new_custom_key_store_name {
         check_name("newCustomKeyStoreName", name)?;
     }
-    cloudhsm_update_syntax(req)?;
-    xks_update_syntax(req)
+    kinds::update_syntax(req)
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
@@ -194,30 +115,6 @@ fn check_name(field: &str, name: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// A finished connection change: the store's new state and settings
-/// (a connect rotates the `kmsuser` password). Committed, not yet applied.
-pub(crate) struct Finished {
-    pub(crate) state: ConnectionState,
-    pub(crate) backend: StoreBackend,
-}
-
-/// The state CONNECTING ends in for a connect sequence's outcome.
-pub(crate) fn connect_outcome(
-    store_id: &str,
-    outcome: std::result::Result<(), ConnectionErrorCode>,
-) -> ConnectionState {
-    let event = match outcome {
-        Ok(()) => ConnectionEvent::Established,
-        Err(code) => ConnectionEvent::AttemptFailed(code),
-    };
-    match ConnectionState::Connecting.apply(event, store_id) {
-        Ok(Transition::To(next)) => next,
-        _ => ConnectionState::Failed {
-            code: ConnectionErrorCode::InternalError,
-        },
-    }
 }
 
 impl Inner {
@@ -322,38 +219,75 @@ impl Inner {
         Ok(())
     }
 
+    /// The narrow environment a backend's control-plane call receives.
+    pub(crate) fn backend_env(&self) -> BackendEnv<'_> {
+        BackendEnv {
+            now: self.clock.now(),
+            storage: &self.storage,
+            account_id: &self.account_id,
+            xks_timeout: self.xks_timeout,
+            crypto: self.crypto_env(),
+        }
+    }
+
+    /// The narrow environment a backend's data-plane call receives (built
+    /// from references only: nothing is read or allocated).
+    pub(crate) fn crypto_env(&self) -> CryptoEnv<'_> {
+        CryptoEnv {
+            rng: &self.rng,
+            cloudhsm: &self.cloudhsm,
+            xks: &self.xks_network,
+            principal_arn: &self.principal_arn,
+        }
+    }
+
+    /// ConnectCustomKeyStore's probe, with no lock held: for store `id`,
+    /// DISCONNECTED and of a kind that probes, the settings probed and the
+    /// outcome (the store's lock is held only to copy the settings).
+    fn connect_probe(
+        &self,
+        env: &BackendEnv<'_>,
+        id: &str,
+    ) -> Option<(StoreBackend, Option<ConnectOutcome>)> {
+        let backend = {
+            let table = self.stores.read();
+            let store = table.get(id)?;
+            if !(store.backend.contract().probes() && store.state == ConnectionState::Disconnected)
+            {
+                return None;
+            }
+            store.backend.clone()
+        };
+        let outcome = backend.contract().probe_connect(env);
+        Some((backend, outcome))
+    }
+
     /// Runs the backend's connect sequence and commits the store's outcome.
     fn backend_connect(
         &self,
         store: &StoreEntry,
-        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        xks_outcome: Option<ConnectOutcome>,
     ) -> Result<Finished> {
-        match &store.backend {
-            StoreBackend::CloudHsm(cfg) => self.cloudhsm_connect(store, cfg),
-            // Probed with no lock held when ConnectCustomKeyStore was called.
-            StoreBackend::External(_) => {
-                let outcome = xks_outcome.unwrap_or(Err(ConnectionErrorCode::InternalError));
-                let state = connect_outcome(store.id.as_str(), outcome);
-                self.persist_store(store, state, None, &store.backend, None)?;
-                Ok(Finished {
-                    state,
-                    backend: store.backend.clone(),
-                })
-            }
-        }
+        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
+            self.put_store_state(batch, store, state, None, backend, None)
+        };
+        store
+            .backend
+            .contract()
+            .connect(&self.backend_env(), &store.id, xks_outcome, &mut put)
     }
 
     /// Runs the backend's disconnect and commits the store DISCONNECTED.
     fn backend_disconnect(&self, store: &StoreEntry) -> Result<Finished> {
-        let state = ConnectionState::Disconnected;
-        match &store.backend {
-            StoreBackend::CloudHsm(cfg) => self.cloudhsm_disconnect(store, cfg)?,
-            StoreBackend::External(_) => {
-                self.persist_store(store, state, None, &store.backend, None)?;
-            }
-        }
+        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
+            self.put_store_state(batch, store, state, None, backend, None)
+        };
+        store
+            .backend
+            .contract()
+            .disconnect(&self.backend_env(), &mut put)?;
         Ok(Finished {
-            state,
+            state: ConnectionState::Disconnected,
             backend: store.backend.clone(),
         })
     }
@@ -385,17 +319,22 @@ impl Inner {
 
     /// The cluster of CloudHSM store `id`, if it exists.
     pub(crate) fn store_cluster_id(&self, id: &CustomKeyStoreId) -> Option<ClusterId> {
-        match &self.stores.read().get(id.as_str())?.backend {
-            StoreBackend::CloudHsm(c) => Some(c.cluster_id.clone()),
-            StoreBackend::External(_) => None,
-        }
+        self.stores
+            .read()
+            .get(id.as_str())?
+            .backend
+            .contract()
+            .cluster_id()
+            .cloned()
     }
 
     /// CreateKey in a custom key store: the store exists
     /// (`CustomKeyStoreNotFoundException`), is of the origin's type
     /// (`UnsupportedOperationException`) and CONNECTED
-    /// (`CustomKeyStoreInvalidStateException`); then the backend makes the
-    /// key's material. Returns where the material is.
+    /// (`CustomKeyStoreInvalidStateException`); a key that claims an
+    /// external key needs one no other key of the store uses
+    /// (`XksKeyAlreadyInUseException`); then the backend makes the key's
+    /// material, with no lock held. Returns where the material is.
     pub(crate) fn create_key_in_store(
         &self,
         origin: OriginType,
@@ -404,14 +343,13 @@ impl Inner {
         xks_key_id: Option<&str>,
     ) -> Result<(Backing, Option<KeyMaterial>)> {
         self.settle_stores();
-        let (id, backend) = {
+        let (backing, backend) = {
             let table = self.stores.read();
             let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
-            let wanted = match origin {
-                OriginType::AwsCloudHsm => CustomKeyStoreType::AwsCloudhsm,
-                _ => CustomKeyStoreType::ExternalKeyStore,
-            };
-            if store.backend.store_type() != wanted {
+            let contract = store.backend.contract();
+            if contract.key_origin() != origin {
+                let wanted = kinds::of_origin(origin)
+                    .map_or(CustomKeyStoreType::ExternalKeyStore, |k| k.store_type());
                 return Err(kms_err!(
                     UnsupportedOperation,
                     "Custom key store {store_id} is of type {}; keys with Origin {origin} need a store of type {wanted}.",
@@ -419,30 +357,21 @@ impl Inner {
                 ));
             }
             store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
-            (store.id.clone(), store.backend.clone())
+            (
+                contract.new_key(&store.id, xks_key_id)?,
+                store.backend.clone(),
+            )
         };
-        match backend {
-            StoreBackend::CloudHsm(cfg) => {
-                self.cloudhsm_create_key(&cfg, arn)?;
-                Ok((Backing::CloudHsm { store: id }, None))
-            }
-            StoreBackend::External(cfg) => {
-                let xks_key_id: XksKeyId = xks_key_id.unwrap_or_default().parse()?;
-                self.purge_due();
-                if self.xks_key_in_use(&self.keys.read(), &id, &xks_key_id) {
-                    return Err(super::external::already_in_use(&xks_key_id));
-                }
-                self.xks_create_key(&cfg, &id, &xks_key_id, arn)?;
-                let material = KeyMaterial::from_bytes(self.rng.array());
-                Ok((
-                    Backing::External {
-                        store: id,
-                        xks_key_id,
-                    },
-                    Some(material),
-                ))
+        if let Some((store, xks_key_id)) = backing.external_key() {
+            self.purge_due();
+            if self.xks_key_in_use(&self.keys.read(), store, xks_key_id) {
+                return Err(xks_key_already_in_use(xks_key_id));
             }
         }
+        let material = backend
+            .contract()
+            .create_key(&self.backend_env(), arn, &backing)?;
+        Ok((backing, material))
     }
 
     /// Whether another key in `store` already uses `xks_key_id`.
@@ -452,9 +381,8 @@ impl Inner {
         store: &CustomKeyStoreId,
         xks_key_id: &XksKeyId,
     ) -> bool {
-        keys.iter().any(|k| {
-            matches!(&k.backing, Backing::External { store: s, xks_key_id: x } if s == store && x == xks_key_id)
-        })
+        keys.iter()
+            .any(|k| k.backing.external_key() == Some((store, xks_key_id)))
     }
 
     /// GenerateRandom with a `CustomKeyStoreId`: bytes from a CONNECTED
@@ -462,27 +390,27 @@ impl Inner {
     /// `UnsupportedOperationException`.
     pub(crate) fn store_random(&self, store_id: &str, n: usize) -> Result<Plaintext> {
         self.settle_stores();
-        let cfg = {
+        // Copied out, so that no store lock is held during the cluster's work.
+        let (backend, id, state) = {
             let table = self.stores.read();
             let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
-            match &store.backend {
-                StoreBackend::External(_) => {
-                    return Err(kms_err!(
-                        UnsupportedOperation,
-                        "GenerateRandom with the id of an external key store is not supported; use a CloudHSM key store."
-                    ));
-                }
-                StoreBackend::CloudHsm(cfg) => {
-                    store::check(
-                        StoreOperation::GenerateRandom,
-                        store.state,
-                        store.id.as_str(),
-                    )?;
-                    cfg.clone()
-                }
-            }
+            (store.backend.clone(), store.id.clone(), store.state)
         };
-        self.cloudhsm_random(&cfg, n)
+        backend
+            .contract()
+            .random(&self.backend_env(), &id, state, n)
+    }
+
+    /// When key `arn` in `store` is deleted: the cluster whose key object
+    /// KMS removes with it, if any (see `KeyStoreBackend::release_key`).
+    pub(crate) fn release_key_material(
+        &self,
+        store: &CustomKeyStoreId,
+        arn: &str,
+    ) -> Option<ClusterId> {
+        // Copied out: no store lock is held during the cluster's check.
+        let backend = self.stores.read().get(store.as_str())?.backend.clone();
+        backend.contract().release_key(&self.crypto_env(), arn)
     }
 
     /// UpdateCustomKeyStore's checks after the request's syntax
@@ -500,22 +428,9 @@ impl Inner {
         let store = table
             .get(&req.custom_key_store_id)
             .ok_or_else(|| not_found(&req.custom_key_store_id))?;
-        match &store.backend {
-            StoreBackend::CloudHsm(_) => cloudhsm_update_shape(req)?,
-            StoreBackend::External(_) => xks_update_shape(req)?,
-        }
-        let connected_ok = match &store.backend {
-            StoreBackend::CloudHsm(_) => {
-                req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
-            }
-            StoreBackend::External(_) => {
-                req.xks_proxy_uri_endpoint.is_none()
-                    && req.xks_proxy_connectivity.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_name.is_none()
-                    && req.xks_proxy_vpc_endpoint_service_owner.is_none()
-            }
-        };
-        let op = if connected_ok {
+        let contract = store.backend.contract();
+        contract.update_shape(req)?;
+        let op = if contract.update_while_connected(req) {
             StoreOperation::UpdateWhileConnectedAllowed
         } else {
             StoreOperation::UpdateDisconnectedOnly
@@ -531,12 +446,7 @@ impl Inner {
                 "A custom key store named '{name}' already exists. Choose another name."
             ));
         }
-        Ok(match &store.backend {
-            StoreBackend::CloudHsm(cfg) => StoreBackend::CloudHsm(self.cloudhsm_update(cfg, req)?),
-            StoreBackend::External(cfg) => {
-                StoreBackend::External(self.xks_update(store, cfg, req, table)?)
-            }
-        })
+        contract.plan_update(&self.backend_env(), &store.id, req, table)
     }
 
     fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
@@ -549,39 +459,17 @@ impl Inner {
     }
 
     fn list_entry(&self, s: &StoreEntry) -> CustomKeyStoresListEntry {
-        let (cloud_hsm_cluster_id, trust_anchor_certificate, xks_proxy_configuration) =
-            match &s.backend {
-                StoreBackend::CloudHsm(c) => (
-                    Some(c.cluster_id.clone()),
-                    Some(c.trust_anchor_certificate.clone()),
-                    None,
-                ),
-                StoreBackend::External(x) => (
-                    None,
-                    None,
-                    Some(XksProxyConfiguration {
-                        connectivity: x.connectivity,
-                        access_key_id: x.access_key_id.clone(),
-                        uri_endpoint: x.uri_endpoint.clone(),
-                        uri_path: x.uri_path.clone(),
-                        vpc_endpoint_service_name: x.vpc_endpoint_service_name.clone(),
-                        vpc_endpoint_service_owner: x
-                            .vpc_endpoint_service_owner
-                            .as_ref()
-                            .map(|a| a.to_string()),
-                    }),
-                ),
-            };
+        let described = s.backend.contract().describe();
         CustomKeyStoresListEntry {
             custom_key_store_id: s.id.clone(),
             custom_key_store_name: s.name.clone(),
-            cloud_hsm_cluster_id,
-            trust_anchor_certificate,
+            cloud_hsm_cluster_id: described.cloud_hsm_cluster_id,
+            trust_anchor_certificate: described.trust_anchor_certificate,
             connection_state: s.state.state_type(),
             connection_error_code: s.state.error_code(),
             creation_date: s.creation_date,
             custom_key_store_type: s.backend.store_type(),
-            xks_proxy_configuration,
+            xks_proxy_configuration: described.xks_proxy_configuration,
         }
     }
 }
@@ -608,38 +496,26 @@ impl Kms {
         let store_type = req
             .custom_key_store_type
             .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
-        let shape = match store_type {
-            CustomKeyStoreType::AwsCloudhsm => NewStore::CloudHsm(cloudhsm_shape(&req)?),
-            CustomKeyStoreType::ExternalKeyStore => {
-                NewStore::External(xks_shape(&req, &inner.account_id)?)
-            }
-        };
+        let env = inner.backend_env();
+        let shape = kinds::of_type(store_type)?.shape(&env, &req)?;
         inner.settle_stores();
-        if let NewStore::External(cfg) = &shape {
-            // KMS contacts the proxy (GetHealthStatus, PUBLIC_ENDPOINT only)
-            // once every other check has passed, with no lock held; the
-            // checks run again under the write lock below.
+        if shape.probes() {
+            // KMS contacts the backend once every other check has passed,
+            // with no lock held; the checks run again under the write lock
+            // below.
             {
                 let table = inner.stores.read();
                 check_new_store(&table, &req)?;
-                inner.xks_check_new_store(cfg, &table)?;
+                shape.precheck(&env, &table)?;
             }
-            inner.xks_probe_new_store(cfg, &req.custom_key_store_name)?;
+            shape.probe(&env, &req.custom_key_store_name)?;
         }
         // Hold the table for the whole check-then-insert, so two concurrent
         // creates cannot both take the last slot or the same name
         // (upgradable: readers carry on while the store is committed).
         let table = inner.stores.upgradable_read();
         check_new_store(&table, &req)?;
-        let backend = match shape {
-            NewStore::CloudHsm(shape) => {
-                StoreBackend::CloudHsm(inner.cloudhsm_new_store(shape, &table)?)
-            }
-            NewStore::External(cfg) => {
-                inner.xks_check_new_store(&cfg, &table)?;
-                StoreBackend::External(cfg)
-            }
-        };
+        let backend = shape.into_backend(&env, &table)?;
         let now = inner.clock.now();
         let id = inner.new_store_id(&table);
         let entry = StoreEntry {
@@ -727,18 +603,17 @@ impl Kms {
         // the lock is taken, and used only if the store's settings are still
         // the ones probed (otherwise probe again).
         // (Upgradable: readers carry on while the change is committed.)
+        let env = inner.backend_env();
         let (table, xks_outcome) = loop {
-            let probe = inner.xks_connect_probe(custom_key_store_id);
+            let probe = inner.connect_probe(&env, custom_key_store_id);
             let table = inner.stores.upgradable_read();
             let store = table
                 .get(custom_key_store_id)
                 .ok_or_else(|| not_found(custom_key_store_id))?;
             let mut xks_outcome = None;
-            if let StoreBackend::External(cfg) = &store.backend
-                && store.state == ConnectionState::Disconnected
-            {
+            if store.backend.contract().probes() && store.state == ConnectionState::Disconnected {
                 match probe {
-                    Some((probed, outcome)) if probed == *cfg => xks_outcome = Some(outcome),
+                    Some((probed, outcome)) if probed == store.backend => xks_outcome = outcome,
                     _ => continue,
                 }
             }
@@ -754,10 +629,7 @@ impl Kms {
             Transition::NoOp => return Ok(()),
             Transition::To(next) => next,
         };
-        match &store.backend {
-            StoreBackend::CloudHsm(cfg) => inner.cloudhsm_connect_precheck(cfg)?,
-            StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
-        }
+        store.backend.contract().connect_precheck(&env)?;
         inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome)
     }
 
@@ -803,23 +675,27 @@ impl Kms {
         check_update_syntax(&req)?;
         inner.settle_stores();
         loop {
+            // A backend that is contacted with no lock held plans the
+            // update on a snapshot first, and probes the new settings.
             let snapshot = {
                 let table = inner.stores.read();
                 let store = table
                     .get(&req.custom_key_store_id)
                     .ok_or_else(|| not_found(&req.custom_key_store_id))?;
-                match &store.backend {
-                    StoreBackend::External(old) => {
-                        let StoreBackend::External(new) = inner.plan_update(&table, &req)? else {
-                            return Err(Error::internal("store type changed"));
-                        };
-                        Some((old.clone(), store.state, new))
-                    }
-                    StoreBackend::CloudHsm(_) => None,
+                if store.backend.contract().probes() {
+                    let new = inner.plan_update(&table, &req)?;
+                    Some((store.backend.clone(), store.state, new))
+                } else {
+                    None
                 }
             };
             if let Some((old, state, new)) = &snapshot {
-                inner.xks_probe_update(&req.custom_key_store_id, *state, old, new)?;
+                old.contract().probe_update(
+                    &inner.backend_env(),
+                    &req.custom_key_store_id,
+                    *state,
+                    new,
+                )?;
             }
             // Upgradable: readers carry on while the change is committed.
             let table = inner.stores.upgradable_read();
@@ -827,9 +703,8 @@ impl Kms {
             let store = table
                 .get(&req.custom_key_store_id)
                 .ok_or_else(|| Error::internal("store vanished under the lock"))?;
-            if let (StoreBackend::External(current), Some((old, state, _))) =
-                (&store.backend, &snapshot)
-                && (current != old || store.state != *state)
+            if let Some((old, state, _)) = &snapshot
+                && (store.backend != *old || store.state != *state)
             {
                 continue;
             }

@@ -3,10 +3,13 @@
 //! `AWS_CLOUDHSM` store, and keys whose material lives in the cluster.
 //!
 //! The cluster itself is the modelled cloudhsmv2 service
-//! ([`CloudHsm`](crate::store::cloudhsm::CloudHsm)) that [`Kms::cloudhsm`]
-//! returns; this module turns its answers into the KMS behaviour. The
+//! ([`CloudHsm`](crate::store::cloudhsm::CloudHsm)) that `Kms::cloudhsm`
+//! returns, reached through the backend's environment; this module turns
+//! its answers into the KMS behaviour ([`KeyStoreBackend`] on
+//! [`CloudHsmStore`]). The
 //! connection state machine, the connection-state table and the key-state
 //! table are generic (`kms/stores.rs`, `store/mod.rs`, `key/state.rs`).
+//! This module imports no other backend and nothing of the service.
 //!
 //! Rules chosen where the documentation is silent:
 //!
@@ -31,43 +34,35 @@
 //!   FAILED: `NETWORK_ERRORS` for missing security-group rules (they carry
 //!   KMS's traffic), `INTERNAL_ERROR` for anything else.
 
-use crate::crypto::Plaintext;
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, ErrorCode, Result, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId};
-use crate::store::ConnectionErrorCode;
-use crate::store::cloudhsm::{CloudHsm, CuPassword};
-
-use super::stores::{
-    CloudHsmStore, Finished, StoreBackend, StoreEntry, StoreTable, connect_outcome,
+use crate::key::OriginType;
+use crate::key::state::KeyOperation;
+use crate::storage::Batch;
+use crate::storage::records::{SecretText, StoreBackendRecord};
+use crate::store::cloudhsm::{CuPassword, open_failed};
+use crate::store::{
+    self, ConnectionErrorCode, ConnectionState, CustomKeyStoreType, StoreOperation,
 };
-use super::{CreateCustomKeyStoreRequest, Inner, Kms, UpdateCustomKeyStoreRequest};
-use crate::store::ConnectionState;
+
+use super::cipher::{KeyAccess, SingleLayer};
+use super::{Described, Finished, KeyStoreBackend, NewStore, PutState, StoreKind, connect_outcome};
+use crate::kms::env::{BackendEnv, CryptoEnv};
+use crate::kms::model::backing::Backing;
+use crate::kms::model::store::{
+    CloudHsmStore, ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute,
+};
+use crate::kms::types::{CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest};
 
 /// `KeyStorePassword` length, in characters.
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 7..=32;
 /// `TrustAnchorCertificate` length, in characters.
 const TRUST_ANCHOR_CHARS: std::ops::RangeInclusive<usize> = 1..=5000;
-
-impl Kms {
-    /// The CloudHSM clusters of this account and Region: provision clusters
-    /// for CloudHSM key stores here, inspect them (`describe_clusters`,
-    /// `key_labels`) and break them on purpose with the fault switches.
-    /// The handle shares the Kms's clock and randomness, so seeded runs are
-    /// deterministic.
-    ///
-    /// ```
-    /// use kms_keystore::{Kms, KmsConfig};
-    /// let kms = Kms::new(KmsConfig::default().with_seed(1));
-    /// let (cluster, _trust_anchor) = kms
-    ///     .cloudhsm()
-    ///     .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
-    ///     .unwrap();
-    /// assert_eq!(kms.cloudhsm().describe_clusters(Some(&[cluster])).clusters.len(), 1);
-    /// ```
-    pub fn cloudhsm(&self) -> &CloudHsm {
-        &self.inner.cloudhsm
-    }
-}
 
 /// The XKS parameters of a Create- or UpdateCustomKeyStore request (the two
 /// share the field names): each API name and whether it is given.
@@ -129,7 +124,7 @@ fn check_password(password: &crate::crypto::SecretString) -> Result<CuPassword> 
 
 /// The members of a CloudHSM CreateCustomKeyStore request, validated.
 #[derive(Debug)]
-pub(crate) struct CloudHsmShape {
+struct CloudHsmShape {
     cluster_id: ClusterId,
     trust_anchor_certificate: String,
     key_store_password: CuPassword,
@@ -138,7 +133,7 @@ pub(crate) struct CloudHsmShape {
 /// The shape of a new CloudHSM key store (`ValidationException`): no XKS
 /// member, then `CloudHsmClusterId`, `TrustAnchorCertificate` and
 /// `KeyStorePassword` present and well formed. Needs no state.
-pub(crate) fn cloudhsm_shape(req: &CreateCustomKeyStoreRequest) -> Result<CloudHsmShape> {
+fn cloudhsm_shape(req: &CreateCustomKeyStoreRequest) -> Result<CloudHsmShape> {
     reject_xks_fields(xks_fields!(req))?;
     let cluster_id: ClusterId =
         required("cloudHsmClusterId", &req.cloud_hsm_cluster_id)?.parse()?;
@@ -160,7 +155,7 @@ pub(crate) fn cloudhsm_shape(req: &CreateCustomKeyStoreRequest) -> Result<CloudH
 /// The syntax of the CloudHSM members of an UpdateCustomKeyStore request,
 /// whatever the store's type: `KeyStorePassword` 7–32 characters,
 /// `CloudHsmClusterId` `cluster-[2-7a-zA-Z]{11,16}`. Needs no state.
-pub(crate) fn cloudhsm_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+fn cloudhsm_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
     if let Some(password) = &req.key_store_password {
         check_password(password)?;
     }
@@ -172,34 +167,90 @@ pub(crate) fn cloudhsm_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Resul
 
 /// The shape of an update of a CloudHSM key store (`ValidationException`):
 /// no XKS member. Needs no state.
-pub(crate) fn cloudhsm_update_shape(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+fn cloudhsm_update_shape(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
     reject_xks_fields(xks_fields!(req))
 }
 
-impl Inner {
-    /// The checks of a new CloudHSM key store that need state, on a request
-    /// whose shape [`cloudhsm_shape`] validated: the rules in the module
-    /// documentation, in that order.
-    pub(crate) fn cloudhsm_new_store(
+/// The `AWS_CLOUDHSM` kind, as requests and records name it.
+pub(crate) struct CloudHsmKind;
+
+impl StoreKind for CloudHsmKind {
+    fn store_type(&self) -> CustomKeyStoreType {
+        CustomKeyStoreType::AwsCloudhsm
+    }
+
+    fn key_origin(&self) -> OriginType {
+        OriginType::AwsCloudHsm
+    }
+
+    fn update_syntax(&self, req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+        cloudhsm_update_syntax(req)
+    }
+
+    fn shape(
         &self,
-        shape: CloudHsmShape,
+        _env: &BackendEnv<'_>,
+        req: &CreateCustomKeyStoreRequest,
+    ) -> Result<Box<dyn NewStore>> {
+        Ok(Box::new(cloudhsm_shape(req)?))
+    }
+
+    fn read_record(&self, rec: &StoreBackendRecord) -> Option<Result<StoreBackend>> {
+        let StoreBackendRecord::CloudHsm {
+            cluster_id,
+            trust_anchor_certificate,
+            cluster_certificate,
+            key_store_password,
+        } = rec
+        else {
+            return None;
+        };
+        Some(cluster_id.parse::<ClusterId>().map(|cluster_id| {
+            StoreBackend::CloudHsm(CloudHsmStore {
+                cluster_id,
+                trust_anchor_certificate: trust_anchor_certificate.clone(),
+                cluster_certificate: cluster_certificate.clone(),
+                key_store_password: CuPassword::new(&key_store_password.0),
+            })
+        }))
+    }
+}
+
+impl NewStore for CloudHsmShape {
+    fn probes(&self) -> bool {
+        false
+    }
+
+    fn precheck(&self, _env: &BackendEnv<'_>, _table: &StoreTable) -> Result<()> {
+        Ok(())
+    }
+
+    fn probe(&self, _env: &BackendEnv<'_>, _name: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// The checks of a new CloudHSM key store that need state, on a
+    /// request whose shape [`cloudhsm_shape`] validated: the rules in the
+    /// module documentation, in that order.
+    fn into_backend(
+        self: Box<Self>,
+        env: &BackendEnv<'_>,
         table: &StoreTable,
-    ) -> Result<CloudHsmStore> {
+    ) -> Result<StoreBackend> {
         let CloudHsmShape {
             cluster_id,
             trust_anchor_certificate,
             key_store_password,
-        } = shape;
-        self.cloudhsm.check_configuration(&cluster_id)?;
-        let cluster_certificate = self
-            .cloudhsm
+        } = *self;
+        let cloudhsm = env.crypto.cloudhsm;
+        cloudhsm.check_configuration(&cluster_id)?;
+        let cluster_certificate = cloudhsm
             .cluster_certificate(&cluster_id)
             .ok_or_else(|| Error::internal("an ACTIVE cluster without a certificate"))?;
-        let in_use = table.stores.iter().find(|s| match &s.backend {
-            StoreBackend::CloudHsm(c) => {
+        let in_use = table.stores.iter().find(|s| {
+            s.backend.settings::<CloudHsmStore>().is_some_and(|c| {
                 c.cluster_id == cluster_id || c.cluster_certificate == cluster_certificate
-            }
-            StoreBackend::External(_) => false,
+            })
         });
         if let Some(other) = in_use {
             return Err(kms_err!(
@@ -208,14 +259,31 @@ impl Inner {
                 other.id
             ));
         }
-        self.cloudhsm
-            .check_trust_anchor(&cluster_id, &trust_anchor_certificate)?;
-        Ok(CloudHsmStore {
+        cloudhsm.check_trust_anchor(&cluster_id, &trust_anchor_certificate)?;
+        Ok(StoreBackend::CloudHsm(CloudHsmStore {
             cluster_id,
             trust_anchor_certificate,
             cluster_certificate,
             key_store_password,
-        })
+        }))
+    }
+}
+
+impl KeyStoreBackend for CloudHsmStore {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn store_type(&self) -> CustomKeyStoreType {
+        CloudHsmKind.store_type()
+    }
+
+    fn update_shape(&self, req: &UpdateCustomKeyStoreRequest) -> Result<()> {
+        cloudhsm_update_shape(req)
+    }
+
+    fn update_while_connected(&self, req: &UpdateCustomKeyStoreRequest) -> bool {
+        req.key_store_password.is_none() && req.cloud_hsm_cluster_id.is_none()
     }
 
     /// The checks of an update of a CloudHSM key store that need state,
@@ -224,11 +292,15 @@ impl Inner {
     /// meet the configuration requirements and share the backup history of
     /// the store's cluster (`CloudHsmClusterNotRelatedException`). The
     /// connection state was checked by the caller.
-    pub(crate) fn cloudhsm_update(
+    fn plan_update(
         &self,
-        cfg: &CloudHsmStore,
+        env: &BackendEnv<'_>,
+        _id: &CustomKeyStoreId,
         req: &UpdateCustomKeyStoreRequest,
-    ) -> Result<CloudHsmStore> {
+        _table: &StoreTable,
+    ) -> Result<StoreBackend> {
+        let cfg = self;
+        let cloudhsm = env.crypto.cloudhsm;
         let password = req
             .key_store_password
             .as_ref()
@@ -241,10 +313,9 @@ impl Inner {
             .transpose()?;
         let mut next = cfg.clone();
         if let Some(id) = cluster_id {
-            self.cloudhsm.check_configuration(&id)?;
+            cloudhsm.check_configuration(&id)?;
             let related = id == cfg.cluster_id
-                || self
-                    .cloudhsm
+                || cloudhsm
                     .cluster_certificate(&id)
                     .is_some_and(|c| c == cfg.cluster_certificate);
             if !related {
@@ -259,32 +330,55 @@ impl Inner {
         if let Some(password) = password {
             next.key_store_password = password;
         }
-        Ok(next)
+        Ok(StoreBackend::CloudHsm(next))
+    }
+
+    /// KMS logs in to the cluster under the store table's lock; nothing is
+    /// probed before.
+    fn probes(&self) -> bool {
+        false
+    }
+
+    fn probe_update(
+        &self,
+        _env: &BackendEnv<'_>,
+        _store: &str,
+        _state: ConnectionState,
+        _new: &StoreBackend,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn probe_connect(&self, _env: &BackendEnv<'_>) -> Option<ConnectOutcome> {
+        None
     }
 
     /// Problems ConnectCustomKeyStore reports at once (the store stays
     /// DISCONNECTED): the cluster is not ACTIVE
     /// (`CloudHsmClusterNotActiveException`) or its security group lacks the
     /// TCP 2223-2225 rules (`CloudHsmClusterInvalidConfigurationException`).
-    pub(crate) fn cloudhsm_connect_precheck(&self, cfg: &CloudHsmStore) -> Result<()> {
-        self.cloudhsm.connect_precheck(&cfg.cluster_id)
+    fn connect_precheck(&self, env: &BackendEnv<'_>) -> Result<()> {
+        env.crypto.cloudhsm.connect_precheck(&self.cluster_id)
     }
 
     /// The connect sequence: KMS logs in as `kmsuser` and rotates its
     /// password, keeping the new one; a failure ends FAILED with its code.
-    /// The cluster's change and `store`'s outcome are committed together
+    /// The cluster's change and the store's outcome are committed together
     /// (durable storage); the caller applies the returned outcome.
-    pub(crate) fn cloudhsm_connect(
+    fn connect(
         &self,
-        store: &StoreEntry,
-        cfg: &CloudHsmStore,
+        env: &BackendEnv<'_>,
+        id: &CustomKeyStoreId,
+        _probed: Option<ConnectOutcome>,
+        put: PutState<'_>,
     ) -> Result<Finished> {
+        let cfg = self;
         let mut finished = None;
         // The outcome is read in the closure, into `finished`.
-        let _outcome = self.cloudhsm.connect_with(
+        let _outcome = env.crypto.cloudhsm.connect_with(
             &cfg.cluster_id,
             &cfg.key_store_password,
-            |res, batch| {
+            |res, batch: &mut Batch| {
                 let mut next = cfg.clone();
                 let outcome = match res {
                     Ok(Ok(rotated)) => {
@@ -297,9 +391,9 @@ impl Inner {
                     }
                     Err(_) => Err(ConnectionErrorCode::InternalError),
                 };
-                let state = connect_outcome(store.id.as_str(), outcome);
+                let state = connect_outcome(id.as_str(), outcome);
                 let backend = StoreBackend::CloudHsm(next);
-                self.put_store_state(batch, store, state, None, &backend, None)?;
+                put(batch, state, &backend)?;
                 finished = Some(Finished { state, backend });
                 Ok(())
             },
@@ -307,64 +401,137 @@ impl Inner {
         finished.ok_or_else(|| Error::internal("a connect without an outcome"))
     }
 
-    /// Logs KMS out of the cluster, committing `store` DISCONNECTED with it.
-    pub(crate) fn cloudhsm_disconnect(
-        &self,
-        store: &StoreEntry,
-        cfg: &CloudHsmStore,
-    ) -> Result<()> {
-        self.cloudhsm.disconnect_with(&cfg.cluster_id, |batch| {
-            self.put_store_state(
-                batch,
-                store,
-                ConnectionState::Disconnected,
-                None,
-                &store.backend,
-                None,
-            )
+    /// Logs KMS out of the cluster, committing the store DISCONNECTED with it.
+    fn disconnect(&self, env: &BackendEnv<'_>, put: PutState<'_>) -> Result<()> {
+        let backend = StoreBackend::CloudHsm(self.clone());
+        env.crypto
+            .cloudhsm
+            .disconnect_with(&self.cluster_id, |batch: &mut Batch| {
+                put(batch, ConnectionState::Disconnected, &backend)
+            })
+    }
+
+    fn key_origin(&self) -> OriginType {
+        CloudHsmKind.key_origin()
+    }
+
+    fn new_key(&self, store: &CustomKeyStoreId, _xks_key_id: Option<&str>) -> Result<Backing> {
+        Ok(Backing::CloudHsm {
+            store: store.clone(),
         })
     }
 
-    /// The cluster and KMS's `kmsuser` session of CloudHSM store `store`.
-    /// Copied out so that no store lock is held during the cluster's AES work.
-    fn cloudhsm_session(&self, store: &CustomKeyStoreId) -> Result<(ClusterId, CuPassword)> {
-        match self.stores.read().get(store.as_str()).map(|s| &s.backend) {
-            Some(StoreBackend::CloudHsm(c)) => {
-                Ok((c.cluster_id.clone(), c.key_store_password.clone()))
-            }
-            _ => Err(Error::internal(
-                "a CloudHSM key without its CloudHSM key store",
-            )),
-        }
-    }
-}
-
-impl Inner {
     /// CreateKey in a CloudHSM key store: a persistent, non-extractable
     /// AES-256 key in the cluster, labelled with the key ARN. The cluster
     /// needs two ACTIVE HSMs in different Availability Zones
-    /// (`CloudHsmClusterInvalidConfigurationException`).
-    pub(crate) fn cloudhsm_create_key(&self, cfg: &CloudHsmStore, arn: &str) -> Result<()> {
-        self.cloudhsm
-            .generate_key(&cfg.cluster_id, arn, &cfg.key_store_password)
+    /// (`CloudHsmClusterInvalidConfigurationException`). The key has no
+    /// KMS material.
+    fn create_key(
+        &self,
+        env: &BackendEnv<'_>,
+        arn: &str,
+        _backing: &Backing,
+    ) -> Result<Option<KeyMaterial>> {
+        env.crypto
+            .cloudhsm
+            .generate_key(&self.cluster_id, arn, &self.key_store_password)?;
+        Ok(None)
     }
 
-    /// Random bytes from the store's cluster.
-    pub(crate) fn cloudhsm_random(&self, cfg: &CloudHsmStore, n: usize) -> Result<Plaintext> {
-        self.cloudhsm.random_bytes(&cfg.cluster_id, n)
+    /// The cluster's key object, or why the cluster cannot use it (kept for
+    /// after `DryRunOperation`). Lock order: stores, then the cluster.
+    fn key_access(
+        &self,
+        env: &CryptoEnv<'_>,
+        _store: &StoreEntry,
+        arn: &str,
+        _op: KeyOperation,
+    ) -> Result<KeyAccess> {
+        Ok(KeyAccess::Single(SingleLayer::held(
+            env.cloudhsm
+                .cipher_for(&self.cluster_id, arn, &self.key_store_password),
+            open_failed,
+        )))
+    }
+
+    /// Random bytes from the cluster of a CONNECTED store.
+    fn random(
+        &self,
+        env: &BackendEnv<'_>,
+        id: &CustomKeyStoreId,
+        state: ConnectionState,
+        n: usize,
+    ) -> Result<Plaintext> {
+        store::check(StoreOperation::GenerateRandom, state, id.as_str())?;
+        env.crypto.cloudhsm.random_bytes(&self.cluster_id, n)
     }
 
     /// Whether a deleted key's material can be removed from the cluster now
     /// (then the cluster it is in): not when the store is not connected or
     /// the cluster cannot be reached — it stays behind, as in AWS.
-    pub(crate) fn cloudhsm_deletable(
-        &self,
-        store: &CustomKeyStoreId,
-        arn: &str,
-    ) -> Option<ClusterId> {
-        let (cluster, session) = self.cloudhsm_session(store).ok()?;
-        self.cloudhsm
-            .key_deletable(&cluster, arn, &session)
-            .then_some(cluster)
+    fn release_key(&self, env: &CryptoEnv<'_>, arn: &str) -> Option<ClusterId> {
+        env.cloudhsm
+            .key_deletable(&self.cluster_id, arn, &self.key_store_password)
+            .then(|| self.cluster_id.clone())
+    }
+
+    fn cluster_id(&self) -> Option<&ClusterId> {
+        Some(&self.cluster_id)
+    }
+
+    fn describe(&self) -> Described {
+        Described {
+            cloud_hsm_cluster_id: Some(self.cluster_id.clone()),
+            trust_anchor_certificate: Some(self.trust_anchor_certificate.clone()),
+            xks_proxy_configuration: None,
+        }
+    }
+
+    fn route(&self, _deadline: Duration) -> Option<Arc<XksRoute>> {
+        None
+    }
+
+    fn to_record(&self) -> StoreBackendRecord {
+        StoreBackendRecord::CloudHsm {
+            cluster_id: self.cluster_id.to_string(),
+            trust_anchor_certificate: self.trust_anchor_certificate.clone(),
+            cluster_certificate: self.cluster_certificate.clone(),
+            key_store_password: SecretText::new(self.key_store_password.expose_secret()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+
+    #[test]
+    fn the_settings_round_trip_through_their_record() {
+        let cfg = CloudHsmStore {
+            cluster_id: "cluster-234abcdefgh".parse().unwrap(),
+            trust_anchor_certificate: "anchor".into(),
+            cluster_certificate: "certificate".into(),
+            key_store_password: CuPassword::new("kmsPswd"),
+        };
+        let rec = cfg.to_record();
+        let back = CloudHsmKind.read_record(&rec).unwrap().unwrap();
+        assert_eq!(back, StoreBackend::CloudHsm(cfg.clone()));
+        assert_eq!(back.store_type(), CustomKeyStoreType::AwsCloudhsm);
+        assert_eq!(back.settings::<CloudHsmStore>(), Some(&cfg));
+        let described = back.contract().describe();
+        assert_eq!(described.cloud_hsm_cluster_id, Some(cfg.cluster_id.clone()));
+        assert!(described.xks_proxy_configuration.is_none());
+        // A record of this kind is not another kind's.
+        let other = StoreBackendRecord::External {
+            uri_endpoint: "https://xks.example.com".into(),
+            uri_path: "/kms/xks/v1".into(),
+            connectivity: "PUBLIC_ENDPOINT".into(),
+            vpc_endpoint_service_name: None,
+            vpc_endpoint_service_owner: None,
+            access_key_id: "ABCDEFGHIJKLMNOPQRST".into(),
+            secret_access_key: SecretText::new("secret"),
+        };
+        assert!(CloudHsmKind.read_record(&other).is_none());
     }
 }

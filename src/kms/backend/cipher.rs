@@ -1,0 +1,205 @@
+//! The data plane of a key: [`KeyCipher`] (`seal`/`open`) and its two
+//! implementations, joined in [`KeyAccess`] (static dispatch: an enum, no
+//! allocation, no trait object on the cryptographic path).
+//!
+//! - [`SingleLayer`]: one AES-256-GCM layer, under the key's own material
+//!   (`AWS_KMS`) or the cluster's key object (`AWS_CLOUDHSM`). Implemented
+//!   here.
+//! - [`DoubleLayer`]: the KMS layer under the key's own material, then the
+//!   proxy's layer under the external key (`EXTERNAL_KEY_STORE`).
+//!   Implemented with the rest of the external key store backend
+//!   (`backend/external/`).
+
+use std::sync::Arc;
+
+use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
+use crate::crypto::blob::{Blob, BlobKind, Body, HEADER_LEN, Header};
+use crate::crypto::{Cipher, EncryptionContext, Plaintext, context};
+use crate::error::{Error, Result};
+use crate::ids::KeyId;
+
+use crate::kms::env::CryptoEnv;
+use crate::kms::model::backing::Backing;
+use crate::kms::model::store::XksRoute;
+use crate::kms::support::errors::invalid_ciphertext;
+use crate::kms::support::seal::SealInput;
+
+/// The key a seal or open is for: plain data copied out of its entry.
+pub(crate) struct KeyRef<'a> {
+    /// The key id, carried in the blob's header.
+    pub(crate) id: KeyId,
+    /// The key ARN.
+    pub(crate) arn: &'a str,
+    /// Where its material is.
+    pub(crate) backing: &'a Backing,
+    /// Its own (KMS-layer) cipher; `None` for a CloudHSM key.
+    pub(crate) own: Option<&'a Cipher>,
+}
+
+impl KeyRef<'_> {
+    /// The key's own cipher, or `KMSInternalException` if it has none.
+    pub(crate) fn own_cipher(&self) -> Result<&Cipher> {
+        self.own
+            .ok_or_else(|| Error::internal("a key without its own KMS material"))
+    }
+}
+
+/// What each data-plane implementation does.
+pub(crate) trait KeyCipher {
+    /// Encrypts `plaintext` under `key`, binding `ctx`; returns the blob.
+    fn seal(
+        self,
+        env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>>;
+
+    /// Decrypts a decoded blob made under `key`.
+    fn open(
+        self,
+        env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext>;
+}
+
+/// What a cryptographic operation uses of a key's backing, fetched (with
+/// the key-state check, the connection and the quota) before the
+/// operation touches any material.
+pub(crate) enum KeyAccess {
+    /// One layer.
+    Single(SingleLayer),
+    /// The KMS layer, then the proxy's.
+    Double(DoubleLayer),
+}
+
+impl KeyCipher for KeyAccess {
+    fn seal(
+        self,
+        env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        match self {
+            KeyAccess::Single(layer) => layer.seal(env, key, plaintext, ctx),
+            KeyAccess::Double(layers) => layers.seal(env, key, plaintext, ctx),
+        }
+    }
+
+    fn open(
+        self,
+        env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext> {
+        match self {
+            KeyAccess::Single(layer) => layer.open(env, key, blob, ctx),
+            KeyAccess::Double(layers) => layers.open(env, key, blob, ctx),
+        }
+    }
+}
+
+/// One AES-256-GCM layer.
+pub(crate) struct SingleLayer {
+    /// `None`: the key's own material. `Some`: a key object held elsewhere
+    /// (a CloudHSM cluster's), or why it cannot be used — kept, not
+    /// returned, so that `DryRunOperation` still comes before the
+    /// cluster's own errors, as in AWS.
+    held: Option<Result<Arc<Cipher>>>,
+    /// The error a failed tag check gives.
+    failed: fn() -> Error,
+}
+
+impl SingleLayer {
+    /// The layer under the key's own material (an `AWS_KMS` key): builds
+    /// nothing.
+    pub(crate) const fn own() -> SingleLayer {
+        SingleLayer {
+            held: None,
+            failed: invalid_ciphertext,
+        }
+    }
+
+    /// The layer under a key object held outside KMS; a failed tag is
+    /// `failed()`.
+    pub(crate) fn held(cipher: Result<Arc<Cipher>>, failed: fn() -> Error) -> SingleLayer {
+        SingleLayer {
+            held: Some(cipher),
+            failed,
+        }
+    }
+}
+
+impl KeyCipher for SingleLayer {
+    /// Builds a single-layer blob: header, a fresh nonce, and the plaintext
+    /// sealed in its own buffer, then copied once into the blob (a sealed
+    /// buffer holds ciphertext only, so nothing is left to wipe).
+    fn seal(
+        self,
+        env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let held = self.held.transpose()?;
+        let cipher = match &held {
+            Some(c) => &**c,
+            None => key.own_cipher()?,
+        };
+        let header = Header {
+            kind: BlobKind::Single,
+            key_id: key.id,
+        }
+        .to_bytes();
+        let nonce: [u8; NONCE_LEN] = env.rng.array();
+        let aad = context::aad(&header, ctx);
+        let n = plaintext.len();
+        let (ciphertext, tag) =
+            plaintext.into_sealed(0, |buf| cipher.seal_in_place(&nonce, &aad, buf));
+        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + n + TAG_LEN);
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Opens a single-layer blob (checking the tag, then decrypting in
+    /// place in the output). Anything but a single-layer blob is invalid.
+    fn open(
+        self,
+        _env: &CryptoEnv<'_>,
+        key: &KeyRef<'_>,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext> {
+        let held = self.held.transpose()?;
+        let cipher = match &held {
+            Some(c) => &**c,
+            None => key.own_cipher()?,
+        };
+        let Body::Single { ciphertext, tag } = blob.body else {
+            return Err(invalid_ciphertext());
+        };
+        let aad = context::aad(blob.header_bytes, ctx);
+        let mut out = Plaintext::from(ciphertext);
+        cipher
+            .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
+            .map_err(|_| (self.failed)())?;
+        Ok(out)
+    }
+}
+
+/// Two layers: the KMS layer under the key's own material, then the
+/// proxy's under the external key. Sealed and opened by the external key
+/// store backend.
+pub(crate) struct DoubleLayer {
+    /// The store's proxy route.
+    pub(crate) route: Arc<XksRoute>,
+    /// The API operation the proxy is told it serves (`kmsOperation`).
+    pub(crate) operation: &'static str,
+}
