@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 
+use crate::clock::Timestamp;
 use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::KeyId;
@@ -19,7 +20,7 @@ use crate::key::{
 use super::{
     Backing, CancelKeyDeletionResponse, CreateKeyRequest, Inner, KeyEntry, KeyListEntry,
     KeyMetadataResponse, KeyMutable, Kms, LifecycleWord, ListKeysRequest, ListKeysResponse,
-    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, Timer,
 };
 
 /// Longest description.
@@ -243,23 +244,24 @@ impl Inner {
         }
     }
 
-    /// Applies a lifecycle event to a key, keeping the deletion schedule in step.
+    /// Applies a lifecycle event to a key at the call's time `now`, keeping
+    /// its deletion timer in step.
     fn transition(
         &self,
         entry: &KeyEntry,
         op: KeyOperation,
         event: KeyEvent,
+        now: Timestamp,
     ) -> Result<KeyLifecycle> {
         // Upgradable: the cryptographic path keeps reading the key while the
         // change is committed (durable storage); applied only after.
         let m = entry.state.upgradable_read();
-        // Re-checked under the key's lock: if the deletion date passed since
-        // the key was looked up, the key is gone (a purge may already have
-        // removed it), and a CancelKeyDeletion must not report success.
-        if m.lifecycle
-            .deletion_date()
-            .is_some_and(|d| self.clock.now() >= d)
-        {
+        // Re-checked under the key's lock: a key the deletion at the end of
+        // its window removed while this call waited for the lock is marked
+        // deleted; one whose date has passed by this call's time is gone
+        // even if that deletion could not be committed yet. Either way a
+        // CancelKeyDeletion must not report success.
+        if m.deleted || m.lifecycle.deletion_date().is_some_and(|d| now >= d) {
             return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
         }
         let state = self.key_state(entry, m.lifecycle);
@@ -268,16 +270,48 @@ impl Inner {
         let after = before.apply(event, &entry.arn)?;
         self.persist_key_state(entry, &m, after)?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
-        let mut schedule = self.schedule.lock();
-        if let Some(d) = before.deletion_date() {
-            schedule.remove(&(d, entry.id));
-        }
-        if let Some(d) = after.deletion_date() {
-            schedule.insert((d, entry.id));
-        }
+        self.timers.replace(
+            before.deletion_date(),
+            after.deletion_date(),
+            Timer::KeyDeletion(entry.id),
+        );
         m.lifecycle = after;
         entry.lifecycle.store(after);
         Ok(after)
+    }
+}
+
+impl Inner {
+    /// CreateKey's last check, with the key table's lock held: the store
+    /// the new key was made in still exists (`CustomKeyStoreNotFoundException`)
+    /// and is CONNECTED (`CustomKeyStoreInvalidStateException`). Returns the
+    /// store table's upgradable lock, to be held until the key is inserted.
+    /// On failure a CloudHSM key object made for the key is discarded.
+    fn recheck_store_for_new_key(
+        &self,
+        entry: &KeyEntry,
+        store_id: &crate::ids::CustomKeyStoreId,
+    ) -> Result<RwLockUpgradableReadGuard<'_, super::stores::StoreTable>> {
+        let stores = self.stores.upgradable_read();
+        let Some(store) = stores.get(store_id.as_str()) else {
+            return Err(kms_err!(
+                CustomKeyStoreNotFound,
+                "Custom key store {store_id} was deleted while the key was being created in it."
+            ));
+        };
+        if let Err(e) = crate::store::check(
+            crate::store::StoreOperation::CreateKey,
+            store.state,
+            store_id.as_str(),
+        ) {
+            if let (Backing::CloudHsm { .. }, super::stores::StoreBackend::CloudHsm(c)) =
+                (&entry.backing, &store.backend)
+            {
+                self.cloudhsm.discard_key_object(&c.cluster_id, &entry.arn);
+            }
+            return Err(e);
+        }
+        Ok(stores)
     }
 }
 
@@ -294,17 +328,16 @@ impl Kms {
     /// and the custom key store errors for keys in a store. Without a
     /// `Policy` the key gets the [default key policy](super::default_key_policy).
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
+        // Keys whose window has ended were deleted when the call began.
         if inner.keys.read().len() >= inner.quotas.max_keys {
-            inner.purge_due();
-            if inner.keys.read().len() >= inner.quotas.max_keys {
-                return Err(kms_err!(
-                    LimitExceeded,
-                    "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
-                    inner.quotas.max_keys
-                ));
-            }
+            return Err(kms_err!(
+                LimitExceeded,
+                "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
+                inner.quotas.max_keys
+            ));
         }
         let id = inner.new_key_id();
         let arn = inner.key_arn(&id);
@@ -326,7 +359,7 @@ impl Kms {
         let entry = Arc::new(KeyEntry {
             id,
             arn,
-            creation_date: inner.clock.now(),
+            creation_date: cx.now,
             backing,
             material,
             cipher: std::sync::OnceLock::new(),
@@ -336,6 +369,7 @@ impl Kms {
                 description: plan.description,
                 tags: plan.tags,
                 policy: plan.policy,
+                deleted: false,
             }),
         });
         let key_metadata = inner.metadata(&entry);
@@ -343,18 +377,16 @@ impl Kms {
             // Upgradable: one writer at a time, readers carry on while the
             // key is committed (durable storage); inserted only after.
             let keys = inner.keys.upgradable_read();
-            // Re-checked under the key table's lock (keys, then stores):
+            // Re-checked under the key table's lock and the store table's
+            // (keys, then stores), both held until the key is in the table:
             // DeleteCustomKeyStore checks that a store is empty under the key
             // table's lock, so a store deleted while this key was being made
-            // must not get it.
-            if let Some(store) = entry.backing.store()
-                && inner.stores.read().get(store.as_str()).is_none()
-            {
-                return Err(kms_err!(
-                    CustomKeyStoreNotFound,
-                    "Custom key store {store} was deleted while the key was being created in it."
-                ));
-            }
+            // must not get it, and a store disconnected meanwhile must not
+            // either (a disconnect waits for the store table's lock).
+            let _stores = match entry.backing.store() {
+                Some(store) => Some(inner.recheck_store_for_new_key(&entry, store)?),
+                None => None,
+            };
             if let Backing::External { store, xks_key_id } = &entry.backing {
                 // Re-checked under the lock: two concurrent creates
                 // cannot both take the same external key.
@@ -371,7 +403,8 @@ impl Kms {
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
     /// alias ARN. Works in every key state.
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
-        let entry = self.inner.resolve(key_id, true)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, true)?;
         Ok(KeyMetadataResponse {
             key_metadata: self.inner.metadata(&entry),
         })
@@ -380,12 +413,12 @@ impl Kms {
     /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
     /// time; `NextMarker` continues.
     pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
+        let _cx = self.inner.begin();
         let limit = check_limit(req.limit, 100, 1000)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        self.inner.purge_due();
         let (page, next) = self.inner.keys.read().page(from, limit);
         Ok(ListKeysResponse {
             keys: page
@@ -403,17 +436,19 @@ impl Kms {
     /// EnableKey (key id or key ARN). On an Unavailable key it succeeds and
     /// takes effect when the key store reconnects.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
-            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable)
+            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable, cx.now)
             .map(drop)
     }
 
     /// DisableKey (key id or key ARN).
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
-            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable)
+            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable, cx.now)
             .map(drop)
     }
 
@@ -423,6 +458,7 @@ impl Kms {
         &self,
         req: ScheduleKeyDeletionRequest,
     ) -> Result<ScheduleKeyDeletionResponse> {
+        let cx = self.inner.begin();
         let days = req
             .pending_window_in_days
             .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
@@ -432,8 +468,8 @@ impl Kms {
                 "Member must have value between 7 and 30",
             ));
         }
-        let entry = self.inner.resolve(&req.key_id, false)?;
-        let deletion_date = self.inner.clock.now().saturating_add(DAY * days);
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        let deletion_date = cx.now.saturating_add(DAY * days);
         self.inner.transition(
             &entry,
             KeyOperation::ScheduleKeyDeletion,
@@ -441,6 +477,7 @@ impl Kms {
                 deletion_date,
                 window_days: days,
             },
+            cx.now,
         )?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: entry.arn.clone(),
@@ -452,11 +489,13 @@ impl Kms {
 
     /// CancelKeyDeletion: the key comes back Disabled.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner.transition(
             &entry,
             KeyOperation::CancelKeyDeletion,
             KeyEvent::CancelDeletion,
+            cx.now,
         )?;
         Ok(CancelKeyDeletionResponse {
             key_id: entry.arn.clone(),

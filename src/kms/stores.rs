@@ -8,7 +8,6 @@
 //! state machine and the connection-state table around them.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLockUpgradableReadGuard};
@@ -34,7 +33,7 @@ use super::quota::TokenBucket;
 use super::{
     Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
     CustomKeyStoresListEntry, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
-    Inner, KeyTable, Kms, UpdateCustomKeyStoreRequest, XksProxyConfiguration,
+    Inner, KeyTable, Kms, Timer, UpdateCustomKeyStoreRequest, XksProxyConfiguration,
 };
 
 /// Most custom key stores per account and Region.
@@ -203,6 +202,15 @@ pub(crate) struct Finished {
     pub(crate) backend: StoreBackend,
 }
 
+/// The state DISCONNECTING ends in, by the connection-state table
+/// (`Closed`): DISCONNECTED.
+pub(crate) fn disconnect_closed(store_id: &str) -> Result<ConnectionState> {
+    match ConnectionState::Disconnecting.apply(ConnectionEvent::Closed, store_id)? {
+        Transition::To(next) => Ok(next),
+        Transition::NoOp => Ok(ConnectionState::Disconnecting),
+    }
+}
+
 /// The state CONNECTING ends in for a connect sequence's outcome.
 pub(crate) fn connect_outcome(
     store_id: &str,
@@ -221,41 +229,43 @@ pub(crate) fn connect_outcome(
 }
 
 impl Inner {
-    /// Finishes pending stepped-mode transitions whose time has come. One
-    /// whose change cannot be committed (durable storage) stays pending and
-    /// is finished by a later call.
-    pub(crate) fn settle_stores(&self) {
-        if !self.stores_pending.load(Ordering::Acquire) {
+    /// Finishes store `id`'s stepped-mode transition due at `at` (a timer
+    /// [`Inner::advance`] found due by `now`): runs the backend's part,
+    /// commits, applies, and removes the timer — all under the store
+    /// table's lock, so Connect, Disconnect, Update and Delete of the store
+    /// come wholly before or after. A timer that no longer matches the
+    /// store (deleted, or its transition moved) is dropped. One whose
+    /// change cannot be committed (durable storage) stays due.
+    pub(crate) fn finish_due_transition(
+        &self,
+        id: &CustomKeyStoreId,
+        at: Timestamp,
+        now: Timestamp,
+    ) {
+        let timer = Timer::StoreTransition(id.clone());
+        let table = self.stores.upgradable_read();
+        let Some(store) = table.get(id.as_str()) else {
+            self.timers.cancel(at, timer);
+            return;
+        };
+        if store.transition_due != Some(at) || at > now {
+            // Stale (or, never, early): only a stale timer is dropped.
+            if store.transition_due != Some(at) {
+                self.timers.cancel(at, timer);
+            }
             return;
         }
-        let now = self.clock.now();
-        let table = self.stores.upgradable_read();
-        let mut still_pending = false;
-        let mut done = Vec::new();
-        for store in &table.stores {
-            match store.transition_due {
-                Some(due) if due <= now => {
-                    match self.finish_transition(store, store.state, store.connect_outcome) {
-                        Ok(finished) => done.push((store.id.clone(), finished)),
-                        Err(_) => still_pending = true,
-                    }
-                }
-                Some(_) => still_pending = true,
-                None => {}
-            }
+        let Ok(finished) = self.finish_transition(store, store.state, store.connect_outcome) else {
+            return;
+        };
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        if let Some(store) = table.get_mut(id.as_str()) {
+            store.transition_due = None;
+            store.connect_outcome = None;
+            store.state = finished.state;
+            store.set_backend(finished.backend, self.xks_timeout);
         }
-        if !done.is_empty() {
-            let mut table = RwLockUpgradableReadGuard::upgrade(table);
-            for (id, finished) in done {
-                if let Some(store) = table.get_mut(id.as_str()) {
-                    store.transition_due = None;
-                    store.connect_outcome = None;
-                    store.state = finished.state;
-                    store.set_backend(finished.backend, self.xks_timeout);
-                }
-            }
-        }
-        self.stores_pending.store(still_pending, Ordering::Release);
+        self.timers.cancel(at, timer);
     }
 
     /// Completes `from` — CONNECTING (running the backend's connect
@@ -287,15 +297,13 @@ impl Inner {
         id: &str,
         next: ConnectionState,
         xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        now: Timestamp,
     ) -> Result<()> {
         let store = table.get(id).ok_or_else(|| not_found(id))?;
         let (finished, due) = match self.connection_mode {
             ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome)?, None),
             ConnectionMode::Stepped { duration_millis } => {
-                let due = self
-                    .clock
-                    .now()
-                    .saturating_add(std::time::Duration::from_millis(duration_millis));
+                let due = now.saturating_add(Duration::from_millis(duration_millis));
                 self.persist_store(store, next, Some(due), &store.backend, None)?;
                 let backend = store.backend.clone();
                 (
@@ -313,12 +321,14 @@ impl Inner {
             .ok_or_else(|| Error::internal("store vanished under its lock"))?;
         store.state = finished.state;
         store.set_backend(finished.backend, self.xks_timeout);
+        self.timers.replace(
+            store.transition_due,
+            due,
+            Timer::StoreTransition(store.id.clone()),
+        );
         store.transition_due = due;
         // Kept for the end of a stepped CONNECTING.
         store.connect_outcome = if due.is_some() { xks_outcome } else { None };
-        if due.is_some() {
-            self.stores_pending.store(true, Ordering::Release);
-        }
         Ok(())
     }
 
@@ -345,7 +355,7 @@ impl Inner {
 
     /// Runs the backend's disconnect and commits the store DISCONNECTED.
     fn backend_disconnect(&self, store: &StoreEntry) -> Result<Finished> {
-        let state = ConnectionState::Disconnected;
+        let state = disconnect_closed(store.id.as_str())?;
         match &store.backend {
             StoreBackend::CloudHsm(cfg) => self.cloudhsm_disconnect(store, cfg)?,
             StoreBackend::External(_) => {
@@ -360,7 +370,6 @@ impl Inner {
 
     /// Whether the store `id` is CONNECTED (false if it does not exist).
     pub(crate) fn store_connected(&self, id: &CustomKeyStoreId) -> bool {
-        self.settle_stores();
         self.stores
             .read()
             .get(id.as_str())
@@ -368,12 +377,12 @@ impl Inner {
     }
 
     /// Takes one request from `store`'s quota, or `ThrottlingException`.
-    pub(crate) fn take_store_quota(&self, store: &StoreEntry) -> Result<()> {
+    pub(crate) fn take_store_quota(&self, store: &StoreEntry, now: Timestamp) -> Result<()> {
         let id = &store.id;
         let Some(bucket) = &store.bucket else {
             return Ok(());
         };
-        if bucket.lock().try_take(self.clock.now()) {
+        if bucket.lock().try_take(now) {
             Ok(())
         } else {
             Err(kms_err!(
@@ -403,7 +412,6 @@ impl Inner {
         arn: &str,
         xks_key_id: Option<&str>,
     ) -> Result<(Backing, Option<KeyMaterial>)> {
-        self.settle_stores();
         let (id, backend) = {
             let table = self.stores.read();
             let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
@@ -428,7 +436,6 @@ impl Inner {
             }
             StoreBackend::External(cfg) => {
                 let xks_key_id: XksKeyId = xks_key_id.unwrap_or_default().parse()?;
-                self.purge_due();
                 if self.xks_key_in_use(&self.keys.read(), &id, &xks_key_id) {
                     return Err(super::external::already_in_use(&xks_key_id));
                 }
@@ -461,7 +468,6 @@ impl Inner {
     /// CloudHSM store's cluster. An external key store is
     /// `UnsupportedOperationException`.
     pub(crate) fn store_random(&self, store_id: &str, n: usize) -> Result<Plaintext> {
-        self.settle_stores();
         let cfg = {
             let table = self.stores.read();
             let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
@@ -601,6 +607,7 @@ impl Kms {
         &self,
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         // The request's shape first: ValidationException comes before any
         // check that needs the account's state.
@@ -614,7 +621,6 @@ impl Kms {
                 NewStore::External(xks_shape(&req, &inner.account_id)?)
             }
         };
-        inner.settle_stores();
         if let NewStore::External(cfg) = &shape {
             // KMS contacts the proxy (GetHealthStatus, PUBLIC_ENDPOINT only)
             // once every other check has passed, with no lock held; the
@@ -640,7 +646,7 @@ impl Kms {
                 StoreBackend::External(cfg)
             }
         };
-        let now = inner.clock.now();
+        let now = cx.now;
         let id = inner.new_store_id(&table);
         let entry = StoreEntry {
             id: id.clone(),
@@ -669,6 +675,7 @@ impl Kms {
         &self,
         req: DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
             return Err(Error::validation(
@@ -681,7 +688,6 @@ impl Kms {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        inner.settle_stores();
         let table = inner.stores.read();
         let selected: Vec<&StoreEntry> =
             match (&req.custom_key_store_id, &req.custom_key_store_name) {
@@ -721,8 +727,8 @@ impl Kms {
     /// `CustomKeyStoreInvalidStateException`. Some problems are found at once
     /// and thrown, leaving the store DISCONNECTED.
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
         // External key stores: KMS's test request to the proxy is made before
         // the lock is taken, and used only if the store's settings are still
         // the ones probed (otherwise probe again).
@@ -758,15 +764,15 @@ impl Kms {
             StoreBackend::CloudHsm(cfg) => inner.cloudhsm_connect_precheck(cfg)?,
             StoreBackend::External(cfg) => inner.xks_connect_precheck(cfg)?,
         }
-        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome)
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome, cx.now)
     }
 
     /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
     /// DISCONNECTING → DISCONNECTED. Keys in the store read `Unavailable`
     /// (except those pending deletion).
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
         let table = inner.stores.upgradable_read();
         let store = table
             .get(custom_key_store_id)
@@ -777,7 +783,7 @@ impl Kms {
         else {
             return Ok(());
         };
-        inner.finish_or_schedule(table, custom_key_store_id, next, None)
+        inner.finish_or_schedule(table, custom_key_store_id, next, None, cx.now)
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
@@ -799,9 +805,9 @@ impl Kms {
     /// with no lock held; the update is applied only if the store did not
     /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
         check_update_syntax(&req)?;
-        inner.settle_stores();
         loop {
             let snapshot = {
                 let table = inner.stores.read();
@@ -856,9 +862,8 @@ impl Kms {
     /// (in any state, including PendingDeletion). The cluster or external key
     /// manager is left untouched.
     pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
-        inner.purge_due();
         // Lock order: keys, then stores. Holding the key table keeps a key
         // from being created in the store between the check and the removal.
         // (Upgradable locks: readers carry on while the deletion is committed.)
