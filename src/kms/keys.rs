@@ -538,3 +538,75 @@ pub(crate) fn decode_marker(marker: &str) -> Result<u64> {
     let arr: [u8; 8] = bytes.try_into().map_err(|_| bad())?;
     Ok(u64::from_be_bytes(arr))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::kms::KmsConfig;
+
+    /// The race the stress test exercises, made deterministic: a
+    /// CancelKeyDeletion that looked the key up (and read the clock) before
+    /// the deletion date, but takes the key's lock only after the deletion
+    /// at the end of the window removed it, fails instead of "succeeding"
+    /// on a deleted key.
+    #[test]
+    fn a_cancel_that_found_the_key_before_its_deletion_fails_after_it() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id;
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.to_string(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // The cancel begins just before the date and finds the key...
+        let cx = kms.inner.begin();
+        let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
+        // ...then another call at the date deletes it...
+        clock.set(date);
+        kms.inner.begin();
+        assert!(!kms.inner.keys.read().contains(&id));
+        // ...and the cancel, applied now, must not succeed.
+        let err = kms
+            .inner
+            .transition(
+                &entry,
+                KeyOperation::CancelKeyDeletion,
+                KeyEvent::CancelDeletion,
+                cx.now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(!kms.inner.timers.is_due(date));
+    }
+
+    #[test]
+    fn a_key_past_its_date_is_not_found_by_a_call_at_that_time_even_before_its_deletion() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id.to_string();
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.clone(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // A call whose time is the date, judged before any deletion ran.
+        let cx = crate::kms::Call { now: date };
+        let err = kms.inner.resolve(&cx, &id, false).unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(
+            kms.inner
+                .keys
+                .read()
+                .get(&key.key_metadata.key_id)
+                .is_some()
+        );
+    }
+}

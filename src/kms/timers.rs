@@ -265,4 +265,165 @@ mod tests {
             vec![(t(7), store("cks-1234567890abcdef0")), (t(7), key(0))]
         );
     }
+
+    mod service {
+        use std::time::Duration;
+
+        use crate::clock::ManualClock;
+        use crate::crypto::SecretString;
+        use crate::key::OriginType;
+        use crate::kms::{
+            ConnectionMode, CreateCustomKeyStoreRequest, CreateKeyRequest,
+            DescribeCustomKeyStoresRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
+        };
+        use crate::store::ConnectionStateType;
+        use crate::{Kms, KmsConfig};
+
+        fn kms(clock: &ManualClock, mode: ConnectionMode) -> Kms {
+            Kms::new(
+                KmsConfig::default()
+                    .with_clock(clock.clone())
+                    .with_seed(3)
+                    .with_connection_mode(mode),
+            )
+        }
+
+        fn schedule(kms: &Kms, key: &str) -> crate::clock::Timestamp {
+            kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: key.into(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date
+        }
+
+        #[test]
+        fn scheduling_and_cancelling_a_deletion_sets_and_clears_its_timer() {
+            let clock = ManualClock::default();
+            let kms = kms(&clock, ConnectionMode::Immediate);
+            let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+            let key = key.key_metadata.key_id.to_string();
+            assert_eq!(kms.inner.timers.earliest(), None);
+            let date = schedule(&kms, &key);
+            assert_eq!(kms.inner.timers.earliest(), Some(date));
+            kms.cancel_key_deletion(&key).unwrap();
+            assert_eq!(kms.inner.timers.earliest(), None);
+        }
+
+        #[test]
+        fn a_deletion_runs_from_the_first_call_after_its_date_whatever_the_call() {
+            let clock = ManualClock::default();
+            let kms = kms(&clock, ConnectionMode::Immediate);
+            let doomed = kms.create_key(CreateKeyRequest::default()).unwrap();
+            let doomed = doomed.key_metadata.key_id.to_string();
+            let other = kms.create_key(CreateKeyRequest::default()).unwrap();
+            let other = other.key_metadata.key_id.to_string();
+            let date = schedule(&kms, &doomed);
+            clock.set(date);
+            // A cryptographic call under another key does the deletion.
+            kms.encrypt(crate::kms::EncryptRequest {
+                key_id: other.clone(),
+                plaintext: "x".into(),
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(kms.inner.keys.read().len(), 1);
+            assert_eq!(kms.inner.timers.earliest(), None);
+        }
+
+        #[test]
+        fn a_store_connect_due_with_a_key_deletion_runs_first_so_the_material_goes_too() {
+            let clock = ManualClock::default();
+            let kms = kms(
+                &clock,
+                ConnectionMode::Stepped {
+                    duration_millis: 1_000,
+                },
+            );
+            let (cluster, anchor) = kms
+                .cloudhsm()
+                .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
+                .unwrap();
+            let store = kms
+                .create_custom_key_store(CreateCustomKeyStoreRequest {
+                    custom_key_store_name: "S".into(),
+                    cloud_hsm_cluster_id: Some(cluster.to_string()),
+                    trust_anchor_certificate: Some(anchor),
+                    key_store_password: Some(SecretString::from("kmsPswd")),
+                    ..Default::default()
+                })
+                .unwrap()
+                .custom_key_store_id
+                .to_string();
+            let state = |kms: &Kms| {
+                kms.describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
+                    .unwrap()
+                    .custom_key_stores[0]
+                    .connection_state
+            };
+            kms.connect_custom_key_store(&store).unwrap();
+            clock.advance(Duration::from_millis(1_000));
+            assert_eq!(state(&kms), ConnectionStateType::Connected);
+            let key = kms
+                .create_key(CreateKeyRequest {
+                    origin: Some(OriginType::AwsCloudHsm),
+                    custom_key_store_id: Some(store.clone()),
+                    ..Default::default()
+                })
+                .unwrap()
+                .key_metadata
+                .key_id
+                .to_string();
+            assert_eq!(kms.cloudhsm().key_labels(&cluster).unwrap().len(), 1);
+            let date = schedule(&kms, &key);
+            kms.disconnect_custom_key_store(&store).unwrap();
+            clock.advance(Duration::from_millis(1_000));
+            assert_eq!(state(&kms), ConnectionStateType::Disconnected);
+            // Reconnect so that CONNECTING ends at the deletion date.
+            clock.set(crate::clock::Timestamp::from_millis(
+                date.as_millis() - 1_000,
+            ));
+            kms.connect_custom_key_store(&store).unwrap();
+            assert_eq!(kms.inner.timers.due(date).len(), 2);
+            clock.set(date);
+            kms.list_keys(ListKeysRequest::default()).unwrap();
+            assert_eq!(state(&kms), ConnectionStateType::Connected);
+            assert_eq!(kms.inner.keys.read().len(), 0);
+            // Deleted while its store was connected: the material went too.
+            assert!(kms.cloudhsm().key_labels(&cluster).unwrap().is_empty());
+            assert_eq!(kms.inner.timers.earliest(), None);
+        }
+
+        #[cfg(feature = "durable")]
+        #[test]
+        fn reopening_a_durable_service_refills_the_timer_table() {
+            let dir = std::env::temp_dir().join(format!(
+                "kms-timers-refill-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let clock = ManualClock::default();
+            let config = KmsConfig::default()
+                .with_clock(clock.clone())
+                .with_durable_storage(
+                    dir.join("kms.redb"),
+                    crate::storage::RootKey::from_bytes([7; 32]),
+                );
+            let date = {
+                let kms = Kms::open(config.clone()).unwrap();
+                let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+                schedule(&kms, &key.key_metadata.key_id.to_string())
+            };
+            let kms = Kms::open(config).unwrap();
+            assert_eq!(kms.inner.timers.earliest(), Some(date));
+            clock.set(date);
+            kms.list_keys(ListKeysRequest::default()).unwrap();
+            assert_eq!(kms.inner.keys.read().len(), 0);
+            assert_eq!(kms.inner.timers.earliest(), None);
+            drop(kms);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
