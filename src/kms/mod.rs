@@ -13,7 +13,7 @@
 //! held across an AES operation on user data or an external key manager call:
 //! `keys` (the key table) → `aliases` → a key's own `state` → `stores` → a
 //! CloudHSM cluster → `timers` (the timer table, `timers.rs`). Key deletion
-//! when the window ends ([`Inner::advance`]) takes `keys`, `aliases`, then
+//! when the window ends (`Inner::advance`) takes `keys`, `aliases`, then
 //! the `state` of each key it deletes (in key id order) and holds them all
 //! from the re-check of the deletion date through the commit and the
 //! removal, marking each key deleted under its lock: a transition that
