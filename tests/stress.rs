@@ -322,6 +322,10 @@ impl World {
     /// Clears every fault, gives kmsuser a known password, tells each store,
     /// and connects it.
     fn heal(&self) {
+        // A stepped connect still pending would otherwise finish after the
+        // passwords below are reset, rotate kmsuser's password away from
+        // the one the store is then told, and the reconnect would fail.
+        self.settle();
         let hsm = self.kms.cloudhsm();
         for (id, hsms) in &self.clusters {
             hsm.set_network_reachable(id, true).unwrap();

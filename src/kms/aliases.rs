@@ -182,12 +182,13 @@ impl Kms {
     /// assert_eq!(kms.describe_key("alias/app").unwrap().key_metadata.key_id, key.key_id);
     /// ```
     pub fn create_alias(&self, req: CreateAliasRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:CreateAlias")?;
-        // Aliases of keys whose deletion date has passed are gone already.
-        inner.purge_due();
-        let entry = inner.resolve(&req.target_key_id, false)?;
+        // Aliases of keys whose deletion date has passed went when the
+        // call began.
+        let entry = inner.resolve(&cx, &req.target_key_id, false)?;
         let connected = inner.connected(&entry);
         // Upgradable locks: writers wait, readers (alias resolution on the
         // cryptographic path) carry on while the alias is committed.
@@ -212,7 +213,7 @@ impl Kms {
                 entry.arn
             ));
         }
-        let now = inner.clock.now();
+        let now = cx.now;
         let alias = AliasEntry {
             target: entry.id,
             creation_date: now,
@@ -237,11 +238,11 @@ impl Kms {
     /// `LastUpdatedDate` moves on. (Both keys must have the same key spec and
     /// usage; every key here is a symmetric `ENCRYPT_DECRYPT` key, so they do.)
     pub fn update_alias(&self, req: UpdateAliasRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:UpdateAlias")?;
-        inner.purge_due();
-        let new = inner.resolve(&req.target_key_id, false)?;
+        let new = inner.resolve(&cx, &req.target_key_id, false)?;
         let new_connected = inner.connected(&new);
         let keys = inner.keys.upgradable_read();
         if !keys.contains(&new.id) {
@@ -267,7 +268,7 @@ impl Kms {
                 new.arn
             ));
         }
-        let now = inner.clock.now();
+        let now = cx.now;
         let Some(mut alias) = aliases.by_name.get(&name).cloned() else {
             return Err(alias_not_found(inner, &name));
         };
@@ -285,10 +286,10 @@ impl Kms {
     /// the key's state. An unknown alias is `NotFoundException`;
     /// `alias/aws/…` is `NotAuthorizedException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(alias_name)?;
         check_not_reserved(&name, "kms:DeleteAlias")?;
-        inner.purge_due();
         let keys = inner.keys.upgradable_read();
         let aliases = inner.aliases.upgradable_read();
         let target = aliases
@@ -310,14 +311,14 @@ impl Kms {
     /// default 50) at a time; `NextMarker` continues. A marker this service
     /// did not return is `InvalidMarkerException`.
     pub fn list_aliases(&self, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let limit = super::keys::check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = req.marker.as_deref().map(decode_alias_marker).transpose()?;
-        inner.purge_due();
         let only = match &req.key_id {
             None => None,
             Some(k) => {
-                let entry = inner.resolve(k, false)?;
+                let entry = inner.resolve(&cx, k, false)?;
                 inner.check_key(&entry, KeyOperation::ListAliases)?;
                 Some(entry.id)
             }

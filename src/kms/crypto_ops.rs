@@ -4,6 +4,7 @@
 //! Each runs its checks in a fixed order — request shape, key existence, key
 //! state, store connection and quota — and only then touches key material.
 
+use crate::clock::Timestamp;
 use crate::crypto::blob::Blob;
 use crate::crypto::{EncryptionContext, Plaintext};
 use crate::error::{Error, Result, kms_err};
@@ -15,7 +16,7 @@ use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
 use super::support::errors::invalid_ciphertext;
 use super::support::seal::SealInput;
 use super::{
-    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
+    Call, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
     GenerateRandomResponse, Inner, KeyEntry, Kms, ReEncryptRequest, ReEncryptResponse,
 };
@@ -78,20 +79,24 @@ impl Inner {
     /// (with its store's connection), then the store's request quota — and
     /// returns what the operation needs of the key's backing. One read of
     /// the key's state and, for a custom key store key, one of the store
-    /// table.
-    pub(crate) fn check_crypto(&self, entry: &KeyEntry, op: KeyOperation) -> Result<KeyAccess> {
+    /// table. `now` is the call's time (the quota's).
+    pub(crate) fn check_crypto(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        now: Timestamp,
+    ) -> Result<KeyAccess> {
         let lifecycle = entry.lifecycle();
         let Some(store_id) = entry.backing.store() else {
             state::check(op, lifecycle.key_state(true), &entry.arn)?;
             return Ok(KeyAccess::Single(SingleLayer::own()));
         };
-        self.settle_stores();
         let stores = self.stores.read();
         let store = stores.get(store_id.as_str());
         let connected = store.is_some_and(|s| s.state.is_connected());
         state::check(op, lifecycle.key_state(connected), &entry.arn)?;
         let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
-        self.take_store_quota(store)?;
+        self.take_store_quota(store, now)?;
         // Lock order: stores, then the cluster.
         store
             .backend
@@ -125,6 +130,7 @@ impl Inner {
     /// key state for `op`, and decrypts.
     fn decrypt_blob(
         &self,
+        cx: &Call,
         bytes: &[u8],
         expected_key: Option<&str>,
         ctx: &EncryptionContext,
@@ -139,7 +145,7 @@ impl Inner {
         let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
         let entry = match expected_key {
             Some(k) => {
-                let given = self.resolve(k, true)?;
+                let given = self.resolve(cx, k, true)?;
                 if given.id != blob.header.key_id {
                     return Err(kms_err!(
                         IncorrectKey,
@@ -156,11 +162,11 @@ impl Inner {
                 // has passed is gone too, whether or not it has been purged
                 // from the table yet: the same answer either way.
                 let found = self.keys.read().get(&blob.header.key_id);
-                self.unless_due(found.ok_or_else(invalid_ciphertext)?)
+                self.unless_due(found.ok_or_else(invalid_ciphertext)?, cx.now)
                     .map_err(|_| invalid_ciphertext())?
             }
         };
-        let access = self.check_crypto(&entry, op)?;
+        let access = self.check_crypto(&entry, op, cx.now)?;
         let plaintext = self.open(&entry, access, &blob, ctx)?;
         Ok((entry, plaintext))
     }
@@ -171,6 +177,7 @@ impl Kms {
     /// encryption context. The blob carries the key id, so Decrypt needs no
     /// `KeyId`.
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {
@@ -181,8 +188,8 @@ impl Kms {
         }
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
-        let entry = inner.resolve(&req.key_id, true)?;
-        let access = inner.check_crypto(&entry, KeyOperation::Encrypt)?;
+        let entry = inner.resolve(&cx, &req.key_id, true)?;
+        let access = inner.check_crypto(&entry, KeyOperation::Encrypt, cx.now)?;
         dry_run(req.dry_run)?;
         let ciphertext_blob = inner.seal(
             &entry,
@@ -201,9 +208,11 @@ impl Kms {
     /// (`IncorrectKeyException`). Any tampering, another key's blob or a
     /// different context is `InvalidCiphertextException` and gives no plaintext.
     pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
+        let cx = self.inner.begin();
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let (entry, plaintext) = self.inner.decrypt_blob(
+            &cx,
             &req.ciphertext_blob,
             req.key_id.as_deref(),
             &req.encryption_context,
@@ -220,6 +229,7 @@ impl Kms {
     /// ReEncrypt: decrypts under the source key and context, encrypts under
     /// the destination key and context; the plaintext never leaves KMS.
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.source_encryption_algorithm)?;
@@ -231,13 +241,14 @@ impl Kms {
             ));
         }
         let (source, plaintext) = inner.decrypt_blob(
+            &cx,
             &req.ciphertext_blob,
             req.source_key_id.as_deref(),
             &req.source_encryption_context,
             KeyOperation::ReEncryptFrom,
         )?;
-        let dest = inner.resolve(&req.destination_key_id, true)?;
-        let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo)?;
+        let dest = inner.resolve(&cx, &req.destination_key_id, true)?;
+        let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo, cx.now)?;
         dry_run(req.dry_run)?;
         let ciphertext_blob = inner.seal(
             &dest,
@@ -261,8 +272,9 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
+        let cx = self.inner.begin();
         let (key_id, ciphertext_blob, plaintext) =
-            self.data_key(&req, KeyOperation::GenerateDataKey)?;
+            self.data_key(&cx, &req, KeyOperation::GenerateDataKey)?;
         Ok(GenerateDataKeyResponse {
             ciphertext_blob,
             plaintext,
@@ -275,8 +287,9 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
+        let cx = self.inner.begin();
         let (key_id, ciphertext_blob, _plaintext) =
-            self.data_key(&req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
+            self.data_key(&cx, &req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob,
             key_id,
@@ -285,6 +298,7 @@ impl Kms {
 
     fn data_key(
         &self,
+        cx: &Call,
         req: &GenerateDataKeyRequest,
         op: KeyOperation,
     ) -> Result<(String, Vec<u8>, Plaintext)> {
@@ -312,8 +326,8 @@ impl Kms {
             }
         };
         check_grant_tokens(&req.grant_tokens)?;
-        let entry = inner.resolve(&req.key_id, true)?;
-        let access = inner.check_crypto(&entry, op)?;
+        let entry = inner.resolve(cx, &req.key_id, true)?;
+        let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
         let mut plaintext = Plaintext::from(vec![0u8; len]);
         inner.rng.fill(plaintext.as_mut_vec());
@@ -329,6 +343,7 @@ impl Kms {
     /// GenerateRandom: 1–1024 random bytes (from a CloudHSM key store's
     /// cluster when `CustomKeyStoreId` is given).
     pub fn generate_random(&self, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
+        let cx = self.inner.begin();
         let n = match req.number_of_bytes {
             Some(n) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
             Some(_) => {
@@ -345,7 +360,7 @@ impl Kms {
             }
         };
         if let Some(store) = &req.custom_key_store_id {
-            let plaintext = self.inner.store_random(store, n)?;
+            let plaintext = self.inner.store_random(store, n, cx.now)?;
             return Ok(GenerateRandomResponse { plaintext });
         }
         let mut plaintext = Plaintext::from(vec![0u8; n]);

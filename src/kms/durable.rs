@@ -4,9 +4,11 @@
 //! What comes back on open, and how:
 //!
 //! - keys (material, state, description, tags, policy), in creation order;
-//!   deletion schedules keep their dates, judged against the [`Clock`]: a key
-//!   whose date passed while the service was down is deleted by the first
-//!   call that looks for due keys, as if it had been running;
+//!   deletion schedules keep their dates, judged against the [`Clock`] and
+//!   put back in the timer table: a key whose date passed while the service
+//!   was down is deleted by the first call after opening, of any kind
+//!   (`timers.rs` says when due work runs and what a failed commit does),
+//!   as if it had been running;
 //! - aliases with their dates;
 //! - custom key stores with their settings (the rotated `kmsuser` password,
 //!   the XKS credential) and **their connection state**: a store that was
@@ -45,7 +47,7 @@ use crate::storage::records::{
     LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
-use crate::store::{ConnectionErrorCode, ConnectionState};
+use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
 
 use super::aliases::AliasEntry;
 use super::model::store::{StoreBackend, StoreEntry};
@@ -195,7 +197,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // Custom key stores, in creation order.
     let mut stores = stores;
     stores.sort_by_key(|(_, s)| s.order);
-    let now = inner.clock.now();
+    // Opening is a call like any other: one clock read (the timer table is
+    // still empty, so nothing runs).
+    let now = inner.begin().now;
     {
         let mut table = inner.stores.write();
         let mut states = store_states;
@@ -221,12 +225,11 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
-    // Keys, in creation order, with the deletion schedule.
+    // Keys, in creation order.
     let mut keys = keys;
     keys.sort_by_key(|(_, k)| k.order);
     {
         let mut table = inner.keys.write();
-        let mut schedule = inner.schedule.lock();
         let mut states = key_states;
         for (id, rec) in keys {
             let state = states
@@ -236,9 +239,6 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             let backing = Backing::from_record(rec.backing)?;
             let material = rec.material.map(|m| KeyMaterial::from_bytes(*m.0));
             let lifecycle = lifecycle(&state.lifecycle);
-            if let Some(d) = lifecycle.deletion_date() {
-                schedule.insert((d, id));
-            }
             table.insert(Arc::new(KeyEntry {
                 id,
                 arn: inner.key_arn(&id),
@@ -252,6 +252,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     description: state.description,
                     tags: state.tags,
                     policy: state.policy,
+                    deleted: false,
                 }),
             }));
         }
@@ -271,13 +272,34 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
-    finish_interrupted_transitions(&kms)?;
+    finish_interrupted_transitions(&kms, now)?;
+    // The deadlines (deletion dates) back in the timer table: the first
+    // call after a date deletes the key, as if the service had been up.
+    inner.refill_timers();
     Ok(kms)
+}
+
+/// The state a store caught in a connection change comes back in, by the
+/// connection-state table: DISCONNECTING finishes (`Closed`); CONNECTING is
+/// abandoned as a disconnect would abandon it (`Disconnect`, then
+/// `Closed`). Both end DISCONNECTED.
+fn interrupted_ends(state: ConnectionState, store_id: &str) -> Result<ConnectionState> {
+    let apply = |state: ConnectionState, event| -> Result<ConnectionState> {
+        Ok(match state.apply(event, store_id)? {
+            Transition::To(next) => next,
+            Transition::NoOp => state,
+        })
+    };
+    let state = match state {
+        ConnectionState::Connecting => apply(state, ConnectionEvent::Disconnect)?,
+        other => other,
+    };
+    apply(state, ConnectionEvent::Closed)
 }
 
 /// Stores caught in CONNECTING or DISCONNECTING come back DISCONNECTED; a
 /// CloudHSM store's `kmsuser` session is logged out with it.
-fn finish_interrupted_transitions(kms: &Kms) -> Result<()> {
+fn finish_interrupted_transitions(kms: &Kms, now: Timestamp) -> Result<()> {
     let inner = &*kms.inner;
     let mut table = inner.stores.write();
     for store in table.stores.iter_mut() {
@@ -288,8 +310,9 @@ fn finish_interrupted_transitions(kms: &Kms) -> Result<()> {
             continue;
         }
         let was_disconnecting = store.state == ConnectionState::Disconnecting;
-        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
-            inner.put_store_state(batch, store, state, None, backend, None)
+        let end = interrupted_ends(store.state, store.id.as_str())?;
+        let mut put = |batch: &mut Batch, backend: &StoreBackend| {
+            inner.put_store_state(batch, store, end, None, backend, None)
         };
         if was_disconnecting {
             // The backend's side of the disconnect (a CloudHSM store's
@@ -297,13 +320,13 @@ fn finish_interrupted_transitions(kms: &Kms) -> Result<()> {
             store
                 .backend
                 .contract()
-                .disconnect(&inner.backend_env(), &mut put)?;
+                .disconnect(&inner.backend_env(now), &mut put)?;
         } else {
             let mut batch = Batch::new();
-            put(&mut batch, ConnectionState::Disconnected, &store.backend)?;
+            put(&mut batch, &store.backend)?;
             inner.storage.commit(batch)?;
         }
-        store.state = ConnectionState::Disconnected;
+        store.state = end;
         store.transition_due = None;
     }
     Ok(())
@@ -357,8 +380,11 @@ impl Kms {
     /// Fault switch for tests: while `failing`, every write to the durable
     /// store fails as a full or broken disk would. Each mutating call then
     /// fails with `KMSInternalException` and changes nothing, in memory or
-    /// on disk; the cryptographic operations are unaffected. No effect on a
-    /// Kms in memory.
+    /// on disk. The cryptographic operations write nothing of their own, but
+    /// due work (a key deletion, the end of a stepped-mode connection
+    /// change) that any call runs first stays due while the disk fails, and
+    /// the call works on the last committed state: see `kms/timers.rs`. No
+    /// effect on a Kms in memory.
     pub fn set_storage_failure(&self, failing: bool) {
         self.inner.storage.set_failing(failing);
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::sync::{RwLock, RwLockUpgradableReadGuard};
 
+use crate::clock::Timestamp;
 use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::KeyId;
@@ -19,7 +20,7 @@ use crate::key::{
 use super::{
     Backing, CancelKeyDeletionResponse, CreateKeyRequest, Inner, KeyEntry, KeyListEntry,
     KeyMetadataResponse, KeyMutable, Kms, LifecycleWord, ListKeysRequest, ListKeysResponse,
-    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, Timer,
 };
 
 /// Longest description.
@@ -242,23 +243,24 @@ impl Inner {
         }
     }
 
-    /// Applies a lifecycle event to a key, keeping the deletion schedule in step.
+    /// Applies a lifecycle event to a key at the call's time `now`, keeping
+    /// its deletion timer in step.
     fn transition(
         &self,
         entry: &KeyEntry,
         op: KeyOperation,
         event: KeyEvent,
+        now: Timestamp,
     ) -> Result<KeyLifecycle> {
         // Upgradable: the cryptographic path keeps reading the key while the
         // change is committed (durable storage); applied only after.
         let m = entry.state.upgradable_read();
-        // Re-checked under the key's lock: if the deletion date passed since
-        // the key was looked up, the key is gone (a purge may already have
-        // removed it), and a CancelKeyDeletion must not report success.
-        if m.lifecycle
-            .deletion_date()
-            .is_some_and(|d| self.clock.now() >= d)
-        {
+        // Re-checked under the key's lock: a key the deletion at the end of
+        // its window removed while this call waited for the lock is marked
+        // deleted; one whose date has passed by this call's time is gone
+        // even if that deletion could not be committed yet. Either way a
+        // CancelKeyDeletion must not report success.
+        if m.deleted || m.lifecycle.deletion_date().is_some_and(|d| now >= d) {
             return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
         }
         let state = self.key_state(entry, m.lifecycle);
@@ -267,16 +269,47 @@ impl Inner {
         let after = before.apply(event, &entry.arn)?;
         self.persist_key_state(entry, &m, after)?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
-        let mut schedule = self.schedule.lock();
-        if let Some(d) = before.deletion_date() {
-            schedule.remove(&(d, entry.id));
-        }
-        if let Some(d) = after.deletion_date() {
-            schedule.insert((d, entry.id));
-        }
+        self.timers.replace(
+            before.deletion_date(),
+            after.deletion_date(),
+            Timer::KeyDeletion(entry.id),
+        );
         m.lifecycle = after;
         entry.lifecycle.store(after);
         Ok(after)
+    }
+}
+
+impl Inner {
+    /// CreateKey's last check, with the key table's lock held: the store
+    /// the new key was made in still exists (`CustomKeyStoreNotFoundException`)
+    /// and is CONNECTED (`CustomKeyStoreInvalidStateException`). Returns the
+    /// store table's upgradable lock, to be held until the key is inserted.
+    /// On failure a CloudHSM key object made for the key is discarded.
+    fn recheck_store_for_new_key(
+        &self,
+        entry: &KeyEntry,
+        store_id: &crate::ids::CustomKeyStoreId,
+    ) -> Result<RwLockUpgradableReadGuard<'_, super::model::store::StoreTable>> {
+        let stores = self.stores.upgradable_read();
+        let Some(store) = stores.get(store_id.as_str()) else {
+            return Err(kms_err!(
+                CustomKeyStoreNotFound,
+                "Custom key store {store_id} was deleted while the key was being created in it."
+            ));
+        };
+        if let Err(e) = crate::store::check(
+            crate::store::StoreOperation::CreateKey,
+            store.state,
+            store_id.as_str(),
+        ) {
+            store
+                .backend
+                .contract()
+                .abandon_key(&self.crypto_env(), &entry.arn);
+            return Err(e);
+        }
+        Ok(stores)
     }
 }
 
@@ -293,17 +326,16 @@ impl Kms {
     /// and the custom key store errors for keys in a store. Without a
     /// `Policy` the key gets the [default key policy](super::default_key_policy).
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
+        // Keys whose window has ended were deleted when the call began.
         if inner.keys.read().len() >= inner.quotas.max_keys {
-            inner.purge_due();
-            if inner.keys.read().len() >= inner.quotas.max_keys {
-                return Err(kms_err!(
-                    LimitExceeded,
-                    "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
-                    inner.quotas.max_keys
-                ));
-            }
+            return Err(kms_err!(
+                LimitExceeded,
+                "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
+                inner.quotas.max_keys
+            ));
         }
         let id = inner.new_key_id();
         let arn = inner.key_arn(&id);
@@ -319,13 +351,13 @@ impl Kms {
             ),
             origin => {
                 let store = req.custom_key_store_id.as_deref().unwrap_or_default();
-                inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref())?
+                inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref(), cx.now)?
             }
         };
         let entry = Arc::new(KeyEntry {
             id,
             arn,
-            creation_date: inner.clock.now(),
+            creation_date: cx.now,
             backing,
             material,
             cipher: std::sync::OnceLock::new(),
@@ -335,6 +367,7 @@ impl Kms {
                 description: plan.description,
                 tags: plan.tags,
                 policy: plan.policy,
+                deleted: false,
             }),
         });
         let key_metadata = inner.metadata(&entry);
@@ -342,18 +375,16 @@ impl Kms {
             // Upgradable: one writer at a time, readers carry on while the
             // key is committed (durable storage); inserted only after.
             let keys = inner.keys.upgradable_read();
-            // Re-checked under the key table's lock (keys, then stores):
+            // Re-checked under the key table's lock and the store table's
+            // (keys, then stores), both held until the key is in the table:
             // DeleteCustomKeyStore checks that a store is empty under the key
             // table's lock, so a store deleted while this key was being made
-            // must not get it.
-            if let Some(store) = entry.backing.store()
-                && inner.stores.read().get(store.as_str()).is_none()
-            {
-                return Err(kms_err!(
-                    CustomKeyStoreNotFound,
-                    "Custom key store {store} was deleted while the key was being created in it."
-                ));
-            }
+            // must not get it, and a store disconnected meanwhile must not
+            // either (a disconnect waits for the store table's lock).
+            let _stores = match entry.backing.store() {
+                Some(store) => Some(inner.recheck_store_for_new_key(&entry, store)?),
+                None => None,
+            };
             if let Some((store, xks_key_id)) = entry.backing.external_key() {
                 // Re-checked under the lock: two concurrent creates
                 // cannot both take the same external key.
@@ -370,7 +401,8 @@ impl Kms {
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
     /// alias ARN. Works in every key state.
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
-        let entry = self.inner.resolve(key_id, true)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, true)?;
         Ok(KeyMetadataResponse {
             key_metadata: self.inner.metadata(&entry),
         })
@@ -379,12 +411,12 @@ impl Kms {
     /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
     /// time; `NextMarker` continues.
     pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
+        let _cx = self.inner.begin();
         let limit = check_limit(req.limit, 100, 1000)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        self.inner.purge_due();
         let (page, next) = self.inner.keys.read().page(from, limit);
         Ok(ListKeysResponse {
             keys: page
@@ -402,17 +434,19 @@ impl Kms {
     /// EnableKey (key id or key ARN). On an Unavailable key it succeeds and
     /// takes effect when the key store reconnects.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
-            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable)
+            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable, cx.now)
             .map(drop)
     }
 
     /// DisableKey (key id or key ARN).
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
-            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable)
+            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable, cx.now)
             .map(drop)
     }
 
@@ -422,6 +456,7 @@ impl Kms {
         &self,
         req: ScheduleKeyDeletionRequest,
     ) -> Result<ScheduleKeyDeletionResponse> {
+        let cx = self.inner.begin();
         let days = req
             .pending_window_in_days
             .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
@@ -431,8 +466,8 @@ impl Kms {
                 "Member must have value between 7 and 30",
             ));
         }
-        let entry = self.inner.resolve(&req.key_id, false)?;
-        let deletion_date = self.inner.clock.now().saturating_add(DAY * days);
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        let deletion_date = cx.now.saturating_add(DAY * days);
         self.inner.transition(
             &entry,
             KeyOperation::ScheduleKeyDeletion,
@@ -440,6 +475,7 @@ impl Kms {
                 deletion_date,
                 window_days: days,
             },
+            cx.now,
         )?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: entry.arn.clone(),
@@ -451,11 +487,13 @@ impl Kms {
 
     /// CancelKeyDeletion: the key comes back Disabled.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner.transition(
             &entry,
             KeyOperation::CancelKeyDeletion,
             KeyEvent::CancelDeletion,
+            cx.now,
         )?;
         Ok(CancelKeyDeletionResponse {
             key_id: entry.arn.clone(),
@@ -497,4 +535,76 @@ pub(crate) fn decode_marker(marker: &str) -> Result<u64> {
     let bytes = crate::base64_blob::decode(marker).map_err(|_| bad())?;
     let arr: [u8; 8] = bytes.try_into().map_err(|_| bad())?;
     Ok(u64::from_be_bytes(arr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::kms::KmsConfig;
+
+    /// The race the stress test exercises, made deterministic: a
+    /// CancelKeyDeletion that looked the key up (and read the clock) before
+    /// the deletion date, but takes the key's lock only after the deletion
+    /// at the end of the window removed it, fails instead of "succeeding"
+    /// on a deleted key.
+    #[test]
+    fn a_cancel_that_found_the_key_before_its_deletion_fails_after_it() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id;
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.to_string(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // The cancel begins just before the date and finds the key...
+        let cx = kms.inner.begin();
+        let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
+        // ...then another call at the date deletes it...
+        clock.set(date);
+        kms.inner.begin();
+        assert!(!kms.inner.keys.read().contains(&id));
+        // ...and the cancel, applied now, must not succeed.
+        let err = kms
+            .inner
+            .transition(
+                &entry,
+                KeyOperation::CancelKeyDeletion,
+                KeyEvent::CancelDeletion,
+                cx.now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(!kms.inner.timers.is_due(date));
+    }
+
+    #[test]
+    fn a_key_past_its_date_is_not_found_by_a_call_at_that_time_even_before_its_deletion() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id.to_string();
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.clone(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // A call whose time is the date, judged before any deletion ran.
+        let cx = crate::kms::Call { now: date };
+        let err = kms.inner.resolve(&cx, &id, false).unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(
+            kms.inner
+                .keys
+                .read()
+                .get(&key.key_metadata.key_id)
+                .is_some()
+        );
+    }
 }

@@ -12,23 +12,35 @@
 //! Locks are taken in this order and never the other way round, and none is
 //! held across an AES operation on user data or an external key manager call:
 //! `keys` (the key table) → `aliases` → a key's own `state` → `stores` → a
-//! CloudHSM cluster → `schedule`.
+//! CloudHSM cluster → `timers` (the timer table, `timers.rs`). Key deletion
+//! when the window ends (`Inner::advance`) takes `keys`, `aliases`, then
+//! the `state` of each key it deletes (in key id order) and holds them all
+//! from the re-check of the deletion date through the commit and the
+//! removal, marking each key deleted under its lock: a transition that
+//! waited for that lock sees the mark and answers `NotFoundException`.
+//! `advance` runs with no lock held, at the start of a call (`call.rs`).
 //! Resolving an alias takes the `aliases` read lock only to copy the target
 //! key id, and releases it before looking the key up.
 //! The hot path takes the key table's read lock only to clone an `Arc` of the
 //! key, then the key's read lock to check its state.
-//! CreateKey re-checks, under the key table's write lock and just before the
-//! insert, that its custom key store still exists (`keys` → `stores`): the
-//! check DeleteCustomKeyStore makes under the same lock then cannot miss it.
+//! CreateKey re-checks, under the key table's upgradable lock and the store
+//! table's upgradable lock (`keys` → `stores`), held through its commit and
+//! the insert, that its custom key store still exists and is CONNECTED: the
+//! check DeleteCustomKeyStore makes under the key table's lock then cannot
+//! miss the key, and a disconnect cannot slip between the check and the
+//! insert.
 //!
 //! Writers of the key table, the aliases, a key's state, the stores and the
 //! clusters take the *upgradable* read lock, check, commit to durable
 //! storage (see `persist.rs`), and only then upgrade to apply: no write lock
 //! (and no plain read lock) is held across a disk commit, so the hot path
-//! never waits for the disk.
+//! never waits for a commit it did not start. Due work (a key deletion, the
+//! end of a stepped-mode connection change) is the exception: any call may
+//! run and commit it first — the rule is written once, in `timers.rs`.
 
 mod aliases;
 mod backend;
+mod call;
 mod crypto_ops;
 #[cfg(feature = "durable")]
 mod durable;
@@ -43,14 +55,14 @@ mod stores;
 mod support;
 mod table;
 mod tags;
+mod timers;
 pub mod types;
 mod unsupported;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sync::{Mutex, RwLock};
+use crate::sync::RwLock;
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::rng::SecureRng;
@@ -72,8 +84,10 @@ pub use stores::MAX_CUSTOM_KEY_STORES;
 pub use types::*;
 pub use unsupported::ROTATION_PERIOD_DAYS;
 
+pub(crate) use call::Call;
 pub(crate) use model::backing::Backing;
 pub(crate) use table::KeyTable;
+pub(crate) use timers::{Timer, Timers};
 
 /// Limits the service enforces. The defaults are AWS's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,10 +272,8 @@ pub(crate) struct Inner {
     pub(crate) keys: RwLock<KeyTable>,
     pub(crate) aliases: RwLock<aliases::AliasTable>,
     pub(crate) stores: RwLock<model::store::StoreTable>,
-    /// Whether a stepped-mode connection change is waiting for the clock.
-    pub(crate) stores_pending: std::sync::atomic::AtomicBool,
-    /// Keys pending deletion, by deletion date.
-    pub(crate) schedule: Mutex<BTreeSet<(Timestamp, KeyId)>>,
+    /// Every deadline: key deletion dates, stepped-mode connection changes.
+    pub(crate) timers: Timers,
     /// The CloudHSM clusters of this account and Region (same rng and clock).
     pub(crate) cloudhsm: CloudHsm,
     /// Where the state is kept: in memory, or durable (shared with `cloudhsm`).
@@ -283,6 +295,10 @@ pub(crate) struct KeyMutable {
     pub(crate) tags: Vec<Tag>,
     /// `None` means the default key policy.
     pub(crate) policy: Option<String>,
+    /// Set, under the key's lock, by the deletion at the end of the window
+    /// once it has committed and removed the key from the tables. A change
+    /// that took the lock after that finds the key gone.
+    pub(crate) deleted: bool,
 }
 
 /// A KMS key: immutable identity and material, mutable state behind a lock.
@@ -330,27 +346,27 @@ impl KeyEntry {
 /// 3 "read the lock"), bits 2–9 the deletion window in days, bits 10–63 the
 /// deletion date in milliseconds (good for 570,000 years).
 #[derive(Debug)]
-pub(crate) struct LifecycleWord(std::sync::atomic::AtomicU64);
+pub(crate) struct LifecycleWord(crate::sync::AtomicU64);
 
 impl LifecycleWord {
     const UNENCODABLE: u64 = 3;
 
     pub(crate) fn new(lifecycle: KeyLifecycle) -> LifecycleWord {
-        LifecycleWord(std::sync::atomic::AtomicU64::new(Self::encode(lifecycle)))
+        LifecycleWord(crate::sync::AtomicU64::new(Self::encode(lifecycle)))
     }
 
     /// Records `lifecycle`; call with the key's state write lock held.
     pub(crate) fn store(&self, lifecycle: KeyLifecycle) {
         self.0.store(
             Self::encode(lifecycle),
-            std::sync::atomic::Ordering::Release,
+            crate::sync::Ordering::Release,
         );
     }
 
     /// The lifecycle, or `None` if it does not fit the word (then the lock
     /// has it).
     fn load(&self) -> Option<KeyLifecycle> {
-        let w = self.0.load(std::sync::atomic::Ordering::Acquire);
+        let w = self.0.load(crate::sync::Ordering::Acquire);
         match w & 3 {
             0 => Some(KeyLifecycle::Enabled),
             1 => Some(KeyLifecycle::Disabled),
@@ -405,8 +421,7 @@ impl Kms {
                 keys: RwLock::new(KeyTable::default()),
                 aliases: RwLock::new(aliases::AliasTable::default()),
                 stores: RwLock::new(model::store::StoreTable::default()),
-                stores_pending: std::sync::atomic::AtomicBool::new(false),
-                schedule: Mutex::new(BTreeSet::new()),
+                timers: Timers::default(),
                 cloudhsm,
                 storage,
                 xks_network: XksNetwork::new(),
@@ -448,7 +463,12 @@ impl Inner {
 
     /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
     /// operations that take only a key id or key ARN.
-    pub(crate) fn resolve(&self, key_id: &str, allow_alias: bool) -> Result<Arc<KeyEntry>> {
+    pub(crate) fn resolve(
+        &self,
+        cx: &Call,
+        key_id: &str,
+        allow_alias: bool,
+    ) -> Result<Arc<KeyEntry>> {
         let ident: KeyIdentifier = key_id.parse()?;
         let id = match ident {
             KeyIdentifier::KeyId(id) => id,
@@ -490,12 +510,12 @@ impl Inner {
                 self.alias_target(&alias, key_id)?
             }
         };
-        self.key_by_id(&id)
+        self.key_by_id(cx, &id)
     }
 
-    /// The key with `id`, or NotFoundException. A key whose deletion date has
-    /// passed is deleted now and reported as not found.
-    pub(crate) fn key_by_id(&self, id: &KeyId) -> Result<Arc<KeyEntry>> {
+    /// The key with `id`, or NotFoundException — also for a key whose
+    /// deletion date has passed by the call's time, deleted yet or not.
+    pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<Arc<KeyEntry>> {
         let entry = self.keys.read().get(id);
         let Some(entry) = entry else {
             return Err(kms_err!(
@@ -504,46 +524,17 @@ impl Inner {
                 self.key_arn(id)
             ));
         };
-        self.unless_due(entry)
+        self.unless_due(entry, cx.now)
     }
 
-    /// `entry`, or NotFoundException if its deletion date has passed (the
-    /// key is deleted now).
-    pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>) -> Result<Arc<KeyEntry>> {
-        let due = entry.lifecycle().deletion_date();
-        if let Some(date) = due
-            && self.clock.now() >= date
-        {
-            // Durable, the deletion is committed by the next non-cryptographic
-            // call instead: the cryptographic path touches no disk.
-            if !self.storage.is_durable() {
-                self.purge_due();
-            }
+    /// `entry`, or NotFoundException if its deletion date has passed by
+    /// `now`. The deletion itself is [`Inner::advance`]'s (`timers.rs`): if
+    /// it could not be committed yet the key is gone all the same.
+    pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>, now: Timestamp) -> Result<Arc<KeyEntry>> {
+        if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
             return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
         }
         Ok(entry)
-    }
-
-    /// Deletes every key whose deletion window has passed.
-    pub(crate) fn purge_due(&self) {
-        let now = self.clock.now();
-        let due: Vec<KeyId> = {
-            let mut schedule = self.schedule.lock();
-            let mut due = Vec::new();
-            while let Some(first) = schedule.first().copied() {
-                if first.0 > now {
-                    break;
-                }
-                schedule.pop_first();
-                due.push(first.1);
-            }
-            due
-        };
-        if due.is_empty() {
-            return;
-        }
-        // With their aliases and CloudHSM material; durable: committed first.
-        self.delete_due_keys(due, now);
     }
 
     /// The key state DescribeKey shows, and a check of `op` against it.

@@ -22,8 +22,10 @@
 //! | CloudHSM cluster changes | the cluster and its changed key objects | the cluster |
 //!
 //! A CloudHSM key's object is generated in the cluster before CreateKey
-//! commits; if the commit fails it is discarded again. Key deletion that
-//! fails to commit is retried by the next call that looks for due keys.
+//! commits; if the commit fails it is discarded again. Key deletion and the
+//! end of a stepped-mode connection change are due work: when and by which
+//! call they are committed, and what happens when that commit fails, is
+//! written once in `timers.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -45,7 +47,7 @@ use crate::store::cloudhsm::CloudHsm;
 
 use super::aliases::AliasEntry;
 use super::model::store::{StoreBackend, StoreEntry};
-use super::{Inner, KeyEntry, KeyMutable, Kms, KmsConfig};
+use super::{Inner, KeyEntry, KeyMutable, Kms, KmsConfig, Timer};
 
 impl Kms {
     /// Opens a service on the storage `config` names: a durable one
@@ -296,35 +298,53 @@ impl Inner {
         self.storage.commit(batch)
     }
 
-    /// Deletes the keys in `due` whose deletion date has passed by `now`,
-    /// with their aliases and (best effort, as AWS) their CloudHSM key
-    /// material. Durable, the deletion is committed first; if the commit
-    /// fails nothing is deleted and the keys go back on the schedule, to be
-    /// deleted by the next call that looks.
-    pub(crate) fn delete_due_keys(&self, due: Vec<KeyId>, now: Timestamp) {
+    /// Deletes the keys in `due` (deletion timers, see `timers.rs`) whose
+    /// deletion date has passed by `now`, with their aliases and (best
+    /// effort, as AWS) their CloudHSM key material.
+    ///
+    /// Linearizable against every change to those keys: the key table, the
+    /// alias table and each key's own state lock are held from the re-check
+    /// of the deletion date through the commit and the removal, and each
+    /// deleted key is marked `deleted` under its lock, so a transition
+    /// (CancelKeyDeletion) either comes first and keeps the key, or comes
+    /// after and finds it gone. Durable, the deletion is committed first;
+    /// if the commit fails nothing changes and the timers stay due.
+    pub(crate) fn delete_due_keys(&self, due: &[(Timestamp, KeyId)], now: Timestamp) {
+        // Lock order: keys → aliases → each key's state (in key id order).
         let keys = self.keys.upgradable_read();
-        let gone: Vec<Arc<KeyEntry>> = due
-            .iter()
-            .filter_map(|id| keys.get(id))
-            // Re-checked under the lock: the deletion may have been cancelled.
-            .filter(|e| {
-                e.state
-                    .read()
-                    .lifecycle
-                    .deletion_date()
-                    .is_some_and(|d| d <= now)
-            })
-            .collect();
+        let aliases = self.aliases.upgradable_read();
+        let mut candidates: Vec<(Timestamp, Arc<KeyEntry>)> = Vec::new();
+        for (at, id) in due {
+            match keys.get(id) {
+                Some(entry) => candidates.push((*at, entry)),
+                // Already gone: the timer is stale.
+                None => self.timers.cancel(*at, Timer::KeyDeletion(*id)),
+            }
+        }
+        candidates.sort_by_key(|(_, e)| e.id);
+        let mut gone = Vec::new();
+        for (at, entry) in &candidates {
+            let m = entry.state.upgradable_read();
+            match m.lifecycle.deletion_date() {
+                Some(d) if d <= now => gone.push((entry, m)),
+                // Cancelled or rescheduled: that change moved its timer,
+                // but a timer left at `at` is stale either way.
+                date => {
+                    if date != Some(*at) {
+                        self.timers.cancel(*at, Timer::KeyDeletion(entry.id));
+                    }
+                }
+            }
+        }
         if gone.is_empty() {
             return;
         }
-        let ids: BTreeSet<KeyId> = gone.iter().map(|e| e.id).collect();
-        let aliases = self.aliases.upgradable_read();
+        let ids: BTreeSet<KeyId> = gone.iter().map(|(e, _)| e.id).collect();
         // CloudHSM material KMS can delete now (the store is connected and
         // the cluster reachable); the rest stays behind, as in AWS.
         let material: Vec<(crate::ids::ClusterId, &str)> = gone
             .iter()
-            .filter_map(|e| {
+            .filter_map(|(e, _)| {
                 let store = e.backing.store()?;
                 self.release_key_material(store, &e.arn)
                     .map(|cluster| (cluster, e.arn.as_str()))
@@ -332,7 +352,7 @@ impl Inner {
             .collect();
         if self.storage.is_durable() {
             let mut batch = Batch::new();
-            for e in &gone {
+            for (e, _) in &gone {
                 batch.delete(Table::Keys, e.id.to_string());
                 batch.delete(Table::KeyStates, e.id.to_string());
             }
@@ -343,12 +363,7 @@ impl Inner {
                 CloudHsm::delete_key_object(cluster, label, &mut batch);
             }
             if self.storage.commit(batch).is_err() {
-                let mut schedule = self.schedule.lock();
-                for e in &gone {
-                    if let Some(d) = e.state.read().lifecycle.deletion_date() {
-                        schedule.insert((d, e.id));
-                    }
-                }
+                // Still due: the next call retries.
                 return;
             }
         }
@@ -361,6 +376,12 @@ impl Inner {
         RwLockUpgradableReadGuard::upgrade(aliases).remove_targets(&ids);
         for (cluster, label) in &material {
             self.cloudhsm.discard_key_object(cluster, label);
+        }
+        for (entry, m) in gone {
+            if let Some(d) = m.lifecycle.deletion_date() {
+                self.timers.cancel(d, Timer::KeyDeletion(entry.id));
+            }
+            RwLockUpgradableReadGuard::upgrade(m).deleted = true;
         }
     }
 }

@@ -584,6 +584,7 @@ impl Kms {
     /// }).unwrap();
     /// ```
     pub fn put_key_policy(&self, req: PutKeyPolicyRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
         check_policy_name(name)?;
@@ -600,7 +601,7 @@ impl Kms {
             ));
         }
         check_policy_shape(&req.policy)?;
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         let doc = parse_policy(&req.policy)?;
         if req.bypass_policy_lockout_safety_check != Some(true) {
             doc.check_lockout(&inner.account_id, &entry.arn)?;
@@ -617,10 +618,11 @@ impl Kms {
     /// `PolicyName` is `default` (or absent); a key has no other policy here,
     /// so any other name (including `AWS_RAM`) is `NotFoundException`.
     pub fn get_key_policy(&self, req: GetKeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
         check_policy_name(name)?;
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.check_key(&entry, KeyOperation::GetKeyPolicy)?;
         if name != DEFAULT_POLICY_NAME {
             return Err(kms_err!(
@@ -649,6 +651,7 @@ impl Kms {
         &self,
         req: ListKeyPoliciesRequest,
     ) -> Result<ListKeyPoliciesResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         if let Some(limit) = req.limit
             && !(1..=1000).contains(&limit)
@@ -670,7 +673,7 @@ impl Kms {
                 "Marker '{marker}' is not one this service returned: ListKeyPolicies always returns every policy name in one page."
             ));
         }
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.check_key(&entry, KeyOperation::ListKeyPolicies)?;
         Ok(ListKeyPoliciesResponse {
             policy_names: vec![DEFAULT_POLICY_NAME.to_owned()],

@@ -7,12 +7,12 @@
 //! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
 //! state machine and the connection-state table around them.
 
-use crate::sync::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sync::{Mutex, RwLockUpgradableReadGuard};
 
+use crate::clock::Timestamp;
 use crate::crypto::{KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId, XksKeyId};
@@ -34,7 +34,7 @@ use super::support::errors::{store_not_found as not_found, xks_key_already_in_us
 use super::{
     Backing, ConnectionMode, CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse,
     CustomKeyStoresListEntry, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
-    Inner, KeyTable, Kms, UpdateCustomKeyStoreRequest,
+    Inner, KeyTable, Kms, Timer, UpdateCustomKeyStoreRequest,
 };
 
 /// Most custom key stores per account and Region.
@@ -117,42 +117,53 @@ fn check_name(field: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The state DISCONNECTING ends in, by the connection-state table
+/// (`Closed`): DISCONNECTED.
+pub(crate) fn disconnect_closed(store_id: &str) -> Result<ConnectionState> {
+    match ConnectionState::Disconnecting.apply(ConnectionEvent::Closed, store_id)? {
+        Transition::To(next) => Ok(next),
+        Transition::NoOp => Ok(ConnectionState::Disconnecting),
+    }
+}
+
 impl Inner {
-    /// Finishes pending stepped-mode transitions whose time has come. One
-    /// whose change cannot be committed (durable storage) stays pending and
-    /// is finished by a later call.
-    pub(crate) fn settle_stores(&self) {
-        if !self.stores_pending.load(Ordering::Acquire) {
+    /// Finishes store `id`'s stepped-mode transition due at `at` (a timer
+    /// [`Inner::advance`] found due by `now`): runs the backend's part,
+    /// commits, applies, and removes the timer — all under the store
+    /// table's lock, so Connect, Disconnect, Update and Delete of the store
+    /// come wholly before or after. A timer that no longer matches the
+    /// store (deleted, or its transition moved) is dropped. One whose
+    /// change cannot be committed (durable storage) stays due.
+    pub(crate) fn finish_due_transition(
+        &self,
+        id: &CustomKeyStoreId,
+        at: Timestamp,
+        now: Timestamp,
+    ) {
+        let timer = Timer::StoreTransition(id.clone());
+        let table = self.stores.upgradable_read();
+        let Some(store) = table.get(id.as_str()) else {
+            self.timers.cancel(at, timer);
+            return;
+        };
+        if store.transition_due != Some(at) || at > now {
+            // Stale (or, never, early): only a stale timer is dropped.
+            if store.transition_due != Some(at) {
+                self.timers.cancel(at, timer);
+            }
             return;
         }
-        let now = self.clock.now();
-        let table = self.stores.upgradable_read();
-        let mut still_pending = false;
-        let mut done = Vec::new();
-        for store in &table.stores {
-            match store.transition_due {
-                Some(due) if due <= now => {
-                    match self.finish_transition(store, store.state, store.connect_outcome) {
-                        Ok(finished) => done.push((store.id.clone(), finished)),
-                        Err(_) => still_pending = true,
-                    }
-                }
-                Some(_) => still_pending = true,
-                None => {}
-            }
+        let Ok(finished) = self.finish_transition(store, store.state, store.connect_outcome, now) else {
+            return;
+        };
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        if let Some(store) = table.get_mut(id.as_str()) {
+            store.transition_due = None;
+            store.connect_outcome = None;
+            store.state = finished.state;
+            store.set_backend(finished.backend, self.xks_timeout);
         }
-        if !done.is_empty() {
-            let mut table = RwLockUpgradableReadGuard::upgrade(table);
-            for (id, finished) in done {
-                if let Some(store) = table.get_mut(id.as_str()) {
-                    store.transition_due = None;
-                    store.connect_outcome = None;
-                    store.state = finished.state;
-                    store.set_backend(finished.backend, self.xks_timeout);
-                }
-            }
-        }
-        self.stores_pending.store(still_pending, Ordering::Release);
+        self.timers.cancel(at, timer);
     }
 
     /// Completes `from` — CONNECTING (running the backend's connect
@@ -164,10 +175,11 @@ impl Inner {
         store: &StoreEntry,
         from: ConnectionState,
         xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        now: Timestamp,
     ) -> Result<Finished> {
         match from {
-            ConnectionState::Connecting => self.backend_connect(store, xks_outcome),
-            ConnectionState::Disconnecting => self.backend_disconnect(store),
+            ConnectionState::Connecting => self.backend_connect(store, xks_outcome, now),
+            ConnectionState::Disconnecting => self.backend_disconnect(store, now),
             state => Ok(Finished {
                 state,
                 backend: store.backend.clone(),
@@ -184,15 +196,13 @@ impl Inner {
         id: &str,
         next: ConnectionState,
         xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        now: Timestamp,
     ) -> Result<()> {
         let store = table.get(id).ok_or_else(|| not_found(id))?;
         let (finished, due) = match self.connection_mode {
-            ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome)?, None),
+            ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome, now)?, None),
             ConnectionMode::Stepped { duration_millis } => {
-                let due = self
-                    .clock
-                    .now()
-                    .saturating_add(std::time::Duration::from_millis(duration_millis));
+                let due = now.saturating_add(Duration::from_millis(duration_millis));
                 self.persist_store(store, next, Some(due), &store.backend, None)?;
                 let backend = store.backend.clone();
                 (
@@ -210,19 +220,22 @@ impl Inner {
             .ok_or_else(|| Error::internal("store vanished under its lock"))?;
         store.state = finished.state;
         store.set_backend(finished.backend, self.xks_timeout);
+        self.timers.replace(
+            store.transition_due,
+            due,
+            Timer::StoreTransition(store.id.clone()),
+        );
         store.transition_due = due;
         // Kept for the end of a stepped CONNECTING.
         store.connect_outcome = if due.is_some() { xks_outcome } else { None };
-        if due.is_some() {
-            self.stores_pending.store(true, Ordering::Release);
-        }
         Ok(())
     }
 
-    /// The narrow environment a backend's control-plane call receives.
-    pub(crate) fn backend_env(&self) -> BackendEnv<'_> {
+    /// The narrow environment a backend's control-plane call receives, at
+    /// the call's `now`.
+    pub(crate) fn backend_env(&self, now: Timestamp) -> BackendEnv<'_> {
         BackendEnv {
-            now: self.clock.now(),
+            now,
             storage: &self.storage,
             account_id: &self.account_id,
             xks_timeout: self.xks_timeout,
@@ -267,6 +280,7 @@ impl Inner {
         &self,
         store: &StoreEntry,
         xks_outcome: Option<ConnectOutcome>,
+        now: Timestamp,
     ) -> Result<Finished> {
         let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
             self.put_store_state(batch, store, state, None, backend, None)
@@ -274,27 +288,27 @@ impl Inner {
         store
             .backend
             .contract()
-            .connect(&self.backend_env(), &store.id, xks_outcome, &mut put)
+            .connect(&self.backend_env(now), &store.id, xks_outcome, &mut put)
     }
 
     /// Runs the backend's disconnect and commits the store DISCONNECTED.
-    fn backend_disconnect(&self, store: &StoreEntry) -> Result<Finished> {
-        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
+    fn backend_disconnect(&self, store: &StoreEntry, now: Timestamp) -> Result<Finished> {
+        let state = disconnect_closed(store.id.as_str())?;
+        let mut put = |batch: &mut Batch, backend: &StoreBackend| {
             self.put_store_state(batch, store, state, None, backend, None)
         };
         store
             .backend
             .contract()
-            .disconnect(&self.backend_env(), &mut put)?;
+            .disconnect(&self.backend_env(now), &mut put)?;
         Ok(Finished {
-            state: ConnectionState::Disconnected,
+            state,
             backend: store.backend.clone(),
         })
     }
 
     /// Whether the store `id` is CONNECTED (false if it does not exist).
     pub(crate) fn store_connected(&self, id: &CustomKeyStoreId) -> bool {
-        self.settle_stores();
         self.stores
             .read()
             .get(id.as_str())
@@ -302,12 +316,12 @@ impl Inner {
     }
 
     /// Takes one request from `store`'s quota, or `ThrottlingException`.
-    pub(crate) fn take_store_quota(&self, store: &StoreEntry) -> Result<()> {
+    pub(crate) fn take_store_quota(&self, store: &StoreEntry, now: Timestamp) -> Result<()> {
         let id = &store.id;
         let Some(bucket) = &store.bucket else {
             return Ok(());
         };
-        if bucket.lock().try_take(self.clock.now()) {
+        if bucket.lock().try_take(now) {
             Ok(())
         } else {
             Err(kms_err!(
@@ -341,8 +355,8 @@ impl Inner {
         store_id: &str,
         arn: &str,
         xks_key_id: Option<&str>,
+        now: Timestamp,
     ) -> Result<(Backing, Option<KeyMaterial>)> {
-        self.settle_stores();
         let (backing, backend) = {
             let table = self.stores.read();
             let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
@@ -363,14 +377,26 @@ impl Inner {
             )
         };
         if let Some((store, xks_key_id)) = backing.external_key() {
-            self.purge_due();
             if self.xks_key_in_use(&self.keys.read(), store, xks_key_id) {
                 return Err(xks_key_already_in_use(xks_key_id));
             }
         }
-        let material = backend
+        let material = match backend
             .contract()
-            .create_key(&self.backend_env(), arn, &backing)?;
+            .create_key(&self.backend_env(now), arn, &backing)
+        {
+            Ok(material) => material,
+            Err(e) => {
+                // The store was disconnected or deleted while the backend
+                // worked (a disconnect logs KMS out of the cluster): the
+                // call then comes after that change, and answers as it
+                // would have, in order.
+                let table = self.stores.read();
+                let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+                store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
+                return Err(e);
+            }
+        };
         Ok((backing, material))
     }
 
@@ -388,8 +414,7 @@ impl Inner {
     /// GenerateRandom with a `CustomKeyStoreId`: bytes from a CONNECTED
     /// CloudHSM store's cluster. An external key store is
     /// `UnsupportedOperationException`.
-    pub(crate) fn store_random(&self, store_id: &str, n: usize) -> Result<Plaintext> {
-        self.settle_stores();
+    pub(crate) fn store_random(&self, store_id: &str, n: usize, now: Timestamp) -> Result<Plaintext> {
         // Copied out, so that no store lock is held during the cluster's work.
         let (backend, id, state) = {
             let table = self.stores.read();
@@ -398,7 +423,7 @@ impl Inner {
         };
         backend
             .contract()
-            .random(&self.backend_env(), &id, state, n)
+            .random(&self.backend_env(now), &id, state, n)
     }
 
     /// When key `arn` in `store` is deleted: the cluster whose key object
@@ -424,6 +449,7 @@ impl Inner {
         &self,
         table: &StoreTable,
         req: &UpdateCustomKeyStoreRequest,
+        now: Timestamp,
     ) -> Result<StoreBackend> {
         let store = table
             .get(&req.custom_key_store_id)
@@ -446,7 +472,7 @@ impl Inner {
                 "A custom key store named '{name}' already exists. Choose another name."
             ));
         }
-        contract.plan_update(&self.backend_env(), &store.id, req, table)
+        contract.plan_update(&self.backend_env(now), &store.id, req, table)
     }
 
     fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
@@ -489,6 +515,7 @@ impl Kms {
         &self,
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         // The request's shape first: ValidationException comes before any
         // check that needs the account's state.
@@ -496,9 +523,8 @@ impl Kms {
         let store_type = req
             .custom_key_store_type
             .unwrap_or(CustomKeyStoreType::AwsCloudhsm);
-        let env = inner.backend_env();
+        let env = inner.backend_env(cx.now);
         let shape = kinds::of_type(store_type)?.shape(&env, &req)?;
-        inner.settle_stores();
         if shape.probes() {
             // KMS contacts the backend once every other check has passed,
             // with no lock held; the checks run again under the write lock
@@ -516,7 +542,7 @@ impl Kms {
         let table = inner.stores.upgradable_read();
         check_new_store(&table, &req)?;
         let backend = shape.into_backend(&env, &table)?;
-        let now = inner.clock.now();
+        let now = cx.now;
         let id = inner.new_store_id(&table);
         let entry = StoreEntry {
             id: id.clone(),
@@ -545,6 +571,7 @@ impl Kms {
         &self,
         req: DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
             return Err(Error::validation(
@@ -557,7 +584,6 @@ impl Kms {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        inner.settle_stores();
         let table = inner.stores.read();
         let selected: Vec<&StoreEntry> =
             match (&req.custom_key_store_id, &req.custom_key_store_name) {
@@ -597,13 +623,13 @@ impl Kms {
     /// `CustomKeyStoreInvalidStateException`. Some problems are found at once
     /// and thrown, leaving the store DISCONNECTED.
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
         // External key stores: KMS's test request to the proxy is made before
         // the lock is taken, and used only if the store's settings are still
         // the ones probed (otherwise probe again).
         // (Upgradable: readers carry on while the change is committed.)
-        let env = inner.backend_env();
+        let env = inner.backend_env(cx.now);
         let (table, xks_outcome) = loop {
             let probe = inner.connect_probe(&env, custom_key_store_id);
             let table = inner.stores.upgradable_read();
@@ -630,15 +656,15 @@ impl Kms {
             Transition::To(next) => next,
         };
         store.backend.contract().connect_precheck(&env)?;
-        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome)
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome, cx.now)
     }
 
     /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
     /// DISCONNECTING → DISCONNECTED. Keys in the store read `Unavailable`
     /// (except those pending deletion).
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
         let table = inner.stores.upgradable_read();
         let store = table
             .get(custom_key_store_id)
@@ -649,7 +675,7 @@ impl Kms {
         else {
             return Ok(());
         };
-        inner.finish_or_schedule(table, custom_key_store_id, next, None)
+        inner.finish_or_schedule(table, custom_key_store_id, next, None, cx.now)
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
@@ -671,9 +697,9 @@ impl Kms {
     /// with no lock held; the update is applied only if the store did not
     /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         check_update_syntax(&req)?;
-        inner.settle_stores();
         loop {
             // A backend that is contacted with no lock held plans the
             // update on a snapshot first, and probes the new settings.
@@ -683,7 +709,7 @@ impl Kms {
                     .get(&req.custom_key_store_id)
                     .ok_or_else(|| not_found(&req.custom_key_store_id))?;
                 if store.backend.contract().probes() {
-                    let new = inner.plan_update(&table, &req)?;
+                    let new = inner.plan_update(&table, &req, cx.now)?;
                     Some((store.backend.clone(), store.state, new))
                 } else {
                     None
@@ -691,7 +717,7 @@ impl Kms {
             };
             if let Some((old, state, new)) = &snapshot {
                 old.contract().probe_update(
-                    &inner.backend_env(),
+                    &inner.backend_env(cx.now),
                     &req.custom_key_store_id,
                     *state,
                     new,
@@ -699,7 +725,7 @@ impl Kms {
             }
             // Upgradable: readers carry on while the change is committed.
             let table = inner.stores.upgradable_read();
-            let backend = inner.plan_update(&table, &req)?;
+            let backend = inner.plan_update(&table, &req, cx.now)?;
             let store = table
                 .get(&req.custom_key_store_id)
                 .ok_or_else(|| Error::internal("store vanished under the lock"))?;
@@ -731,9 +757,8 @@ impl Kms {
     /// (in any state, including PendingDeletion). The cluster or external key
     /// manager is left untouched.
     pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let _cx = self.inner.begin();
         let inner = &*self.inner;
-        inner.settle_stores();
-        inner.purge_due();
         // Lock order: keys, then stores. Holding the key table keeps a key
         // from being created in the store between the check and the removal.
         // (Upgradable locks: readers carry on while the deletion is committed.)

@@ -34,6 +34,10 @@ impl Inner {
         f: impl FnOnce(&mut KeyMutable) -> Result<T>,
     ) -> Result<T> {
         let m = entry.state.upgradable_read();
+        // Deleted at the end of its window while this call waited.
+        if m.deleted {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
         let key_state = self.key_state(entry, m.lifecycle);
         state::check(op, key_state, &entry.arn)?;
         if !self.storage.is_durable() {
@@ -77,9 +81,10 @@ impl Kms {
     /// end up with more than 50 tags the call is `LimitExceededException`. A
     /// key pending deletion cannot be tagged (`KMSInvalidStateException`).
     pub fn tag_resource(&self, req: TagResourceRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         validate_tags(&req.tags)?;
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.with_key_mut(&entry, KeyOperation::TagResource, |m| {
             let added = req
                 .tags
@@ -109,9 +114,10 @@ impl Kms {
     /// characters outside the `aws:` namespace (`TagException`); a key pending
     /// deletion is `KMSInvalidStateException`.
     pub fn untag_resource(&self, req: UntagResourceRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         validate_tag_keys(&req.tag_keys)?;
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.with_key_mut(&entry, KeyOperation::UntagResource, |m| {
             m.tags.retain(|t| !req.tag_keys.contains(&t.tag_key));
             Ok(())
@@ -125,13 +131,14 @@ impl Kms {
         &self,
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         let limit = super::keys::check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.check_key(&entry, KeyOperation::ListResourceTags)?;
         let m = entry.state.read();
         let from = usize::try_from(from).unwrap_or(usize::MAX);
@@ -155,6 +162,7 @@ impl Kms {
     /// characters, else `ValidationException`); DescribeKey shows it. Key id
     /// or key ARN; a key pending deletion is `KMSInvalidStateException`.
     pub fn update_key_description(&self, req: UpdateKeyDescriptionRequest) -> Result<()> {
+        let cx = self.inner.begin();
         let inner = &*self.inner;
         if req.description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(Error::validation(
@@ -164,7 +172,7 @@ impl Kms {
                 ),
             ));
         }
-        let entry = inner.resolve(&req.key_id, false)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.with_key_mut(&entry, KeyOperation::UpdateKeyDescription, |m| {
             m.description = req.description;
             Ok(())

@@ -42,6 +42,7 @@ impl Kms {
     /// `KMSInvalidStateException`) it is `UnsupportedOperationException`, as
     /// AWS answers for keys in custom key stores.
     pub fn enable_key_rotation(&self, req: EnableKeyRotationRequest) -> Result<()> {
+        let cx = self.inner.begin();
         if let Some(days) = req.rotation_period_in_days
             && !ROTATION_PERIOD_DAYS.contains(&days)
         {
@@ -50,7 +51,7 @@ impl Kms {
                 "Member must have value between 90 and 2560",
             ));
         }
-        let entry = self.inner.resolve(&req.key_id, false)?;
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         Err(unsupported(
             &entry,
@@ -62,7 +63,8 @@ impl Kms {
     /// DisableKeyRotation: the checks of [`Kms::enable_key_rotation`], then
     /// `UnsupportedOperationException`.
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         Err(unsupported(
             &entry,
@@ -74,7 +76,8 @@ impl Kms {
     /// GetKeyRotationStatus (key id or key ARN): `NotFoundException` for an
     /// unknown key, else `UnsupportedOperationException` in every key state.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        let entry = self.inner.resolve(key_id, false)?;
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
         Err(unsupported(
             &entry,
             "GetKeyRotationStatus",
@@ -91,11 +94,12 @@ impl Kms {
         &self,
         req: GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
+        let cx = self.inner.begin();
         if req.key_pair_spec.is_none() {
             return Err(Error::validation("keyPairSpec", "Member must not be null"));
         }
         check_grant_tokens(&req.grant_tokens)?;
-        let entry = self.inner.resolve(&req.key_id, true)?;
+        let entry = self.inner.resolve(&cx, &req.key_id, true)?;
         self.inner
             .check_key(&entry, KeyOperation::GenerateDataKeyPair)?;
         Err(unsupported(

@@ -17,8 +17,11 @@
 //! The service applies a change in memory only after its batch committed
 //! (compute the new records, commit, then apply), so a failed write fails the
 //! call with `KMSInternalException` and changes nothing. The cryptographic
-//! path (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, GenerateRandom) never
-//! commits: it changes nothing durable.
+//! operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
+//! GenerateRandom) commit nothing of their own; like every call, they first
+//! run the work that has come due (a key deletion, the end of a stepped-mode
+//! connection change), which commits. When that happens and what a failed
+//! commit does is written once, in `src/kms/timers.rs`.
 
 pub(crate) mod records;
 

@@ -51,7 +51,7 @@ use crate::store::{
 };
 
 use super::cipher::{KeyAccess, SingleLayer};
-use super::{Described, Finished, KeyStoreBackend, NewStore, PutState, StoreKind, connect_outcome};
+use super::{Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome};
 use crate::kms::env::{BackendEnv, CryptoEnv};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
@@ -402,13 +402,11 @@ impl KeyStoreBackend for CloudHsmStore {
     }
 
     /// Logs KMS out of the cluster, committing the store DISCONNECTED with it.
-    fn disconnect(&self, env: &BackendEnv<'_>, put: PutState<'_>) -> Result<()> {
+    fn disconnect(&self, env: &BackendEnv<'_>, put: PutClosed<'_>) -> Result<()> {
         let backend = StoreBackend::CloudHsm(self.clone());
         env.crypto
             .cloudhsm
-            .disconnect_with(&self.cluster_id, |batch: &mut Batch| {
-                put(batch, ConnectionState::Disconnected, &backend)
-            })
+            .disconnect_with(&self.cluster_id, |batch: &mut Batch| put(batch, &backend))
     }
 
     fn key_origin(&self) -> OriginType {
@@ -436,6 +434,11 @@ impl KeyStoreBackend for CloudHsmStore {
             .cloudhsm
             .generate_key(&self.cluster_id, arn, &self.key_store_password)?;
         Ok(None)
+    }
+
+    /// Removes the key object made for `arn` from the cluster.
+    fn abandon_key(&self, env: &CryptoEnv<'_>, arn: &str) {
+        env.cloudhsm.discard_key_object(&self.cluster_id, arn);
     }
 
     /// The cluster's key object, or why the cluster cannot use it (kept for

@@ -58,6 +58,11 @@ pub(crate) struct Finished {
 pub(crate) type PutState<'a> =
     &'a mut dyn FnMut(&mut Batch, ConnectionState, &StoreBackend) -> Result<()>;
 
+/// Adds a store's record at the end of DISCONNECTING to a batch: the
+/// caller's commit hook, holding the state the connection-state table gave
+/// (a backend never names a connection state itself); called exactly once.
+pub(crate) type PutClosed<'a> = &'a mut dyn FnMut(&mut Batch, &StoreBackend) -> Result<()>;
+
 /// The fields of a DescribeCustomKeyStores entry that belong to a kind.
 #[derive(Debug, Default)]
 pub(crate) struct Described {
@@ -134,8 +139,9 @@ pub(crate) trait KeyStoreBackend: Any {
     ) -> Result<Finished>;
 
     /// Finishes DISCONNECTING: the backend's side of the disconnect,
-    /// committed with the store's DISCONNECTED record (added by `put`).
-    fn disconnect(&self, env: &BackendEnv<'_>, put: PutState<'_>) -> Result<()>;
+    /// committed with the store's record (added by `put`, with the state
+    /// the connection-state table's `Closed` event gives).
+    fn disconnect(&self, env: &BackendEnv<'_>, put: PutClosed<'_>) -> Result<()>;
 
     // ---- keys ------------------------------------------------------------
 
@@ -154,6 +160,10 @@ pub(crate) trait KeyStoreBackend: Any {
         arn: &str,
         backing: &Backing,
     ) -> Result<Option<KeyMaterial>>;
+
+    /// Undoes [`create_key`](KeyStoreBackend::create_key) for key `arn`
+    /// when CreateKey fails after it (the store changed meanwhile).
+    fn abandon_key(&self, env: &CryptoEnv<'_>, arn: &str);
 
     /// What a cryptographic `op` on key `arn` in `store` uses (called
     /// under the store table's read lock, after the key-state check and

@@ -73,7 +73,7 @@ use crate::storage::records::{SecretText, StoreBackendRecord};
 use crate::store::CustomKeyStoreType;
 
 use super::cipher::{DoubleLayer, KeyAccess, KeyCipher, KeyRef};
-use super::{Described, Finished, KeyStoreBackend, NewStore, PutState, StoreKind, connect_outcome};
+use super::{Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome};
 use crate::kms::env::{BackendEnv, CryptoEnv};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
@@ -1080,13 +1080,9 @@ impl KeyStoreBackend for XksStore {
     }
 
     /// Nothing to do at the proxy: the store's record is committed.
-    fn disconnect(&self, env: &BackendEnv<'_>, put: PutState<'_>) -> Result<()> {
+    fn disconnect(&self, env: &BackendEnv<'_>, put: PutClosed<'_>) -> Result<()> {
         let mut batch = Batch::new();
-        put(
-            &mut batch,
-            ConnectionState::Disconnected,
-            &StoreBackend::External(self.clone()),
-        )?;
+        put(&mut batch, &StoreBackend::External(self.clone()))?;
         env.storage.commit(batch)
     }
 
@@ -1115,6 +1111,9 @@ impl KeyStoreBackend for XksStore {
         create_key(env, self, store, xks_key_id)?;
         Ok(Some(KeyMaterial::from_bytes(env.crypto.rng.array())))
     }
+
+    /// Nothing was made at the proxy: an external key is only looked up.
+    fn abandon_key(&self, _env: &CryptoEnv<'_>, _arn: &str) {}
 
     /// The store's route, and the KMS operation the proxy is told it serves.
     fn key_access(
