@@ -390,8 +390,9 @@ impl Inner {
                 // The store was disconnected or deleted while the backend
                 // worked (a disconnect logs KMS out of the cluster): the
                 // call then comes after that change, and answers as it
-                // would have, in order.
-                let table = self.stores.read();
+                // would have, in order. Upgradable: a change that is
+                // committed but not yet applied finishes first.
+                let table = self.stores.upgradable_read();
                 let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
                 store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
                 return Err(e);
