@@ -357,10 +357,8 @@ impl LifecycleWord {
 
     /// Records `lifecycle`; call with the key's state write lock held.
     pub(crate) fn store(&self, lifecycle: KeyLifecycle) {
-        self.0.store(
-            Self::encode(lifecycle),
-            crate::sync::Ordering::Release,
-        );
+        self.0
+            .store(Self::encode(lifecycle), crate::sync::Ordering::Release);
     }
 
     /// The lifecycle, or `None` if it does not fit the word (then the lock

@@ -153,7 +153,8 @@ impl Inner {
             }
             return;
         }
-        let Ok(finished) = self.finish_transition(store, store.state, store.connect_outcome, now) else {
+        let Ok(finished) = self.finish_transition(store, store.state, store.connect_outcome, now)
+        else {
             return;
         };
         let mut table = RwLockUpgradableReadGuard::upgrade(table);
@@ -200,7 +201,9 @@ impl Inner {
     ) -> Result<()> {
         let store = table.get(id).ok_or_else(|| not_found(id))?;
         let (finished, due) = match self.connection_mode {
-            ConnectionMode::Immediate => (self.finish_transition(store, next, xks_outcome, now)?, None),
+            ConnectionMode::Immediate => {
+                (self.finish_transition(store, next, xks_outcome, now)?, None)
+            }
             ConnectionMode::Stepped { duration_millis } => {
                 let due = now.saturating_add(Duration::from_millis(duration_millis));
                 self.persist_store(store, next, Some(due), &store.backend, None)?;
@@ -376,10 +379,10 @@ impl Inner {
                 store.backend.clone(),
             )
         };
-        if let Some((store, xks_key_id)) = backing.external_key() {
-            if self.xks_key_in_use(&self.keys.read(), store, xks_key_id) {
-                return Err(xks_key_already_in_use(xks_key_id));
-            }
+        if let Some((store, xks_key_id)) = backing.external_key()
+            && self.xks_key_in_use(&self.keys.read(), store, xks_key_id)
+        {
+            return Err(xks_key_already_in_use(xks_key_id));
         }
         let material = match backend
             .contract()
@@ -415,7 +418,12 @@ impl Inner {
     /// GenerateRandom with a `CustomKeyStoreId`: bytes from a CONNECTED
     /// CloudHSM store's cluster. An external key store is
     /// `UnsupportedOperationException`.
-    pub(crate) fn store_random(&self, store_id: &str, n: usize, now: Timestamp) -> Result<Plaintext> {
+    pub(crate) fn store_random(
+        &self,
+        store_id: &str,
+        n: usize,
+        now: Timestamp,
+    ) -> Result<Plaintext> {
         // Copied out, so that no store lock is held during the cluster's work.
         let (backend, id, state) = {
             let table = self.stores.read();

@@ -39,8 +39,8 @@
 //! of what they belong to (a key's state, the store table), taken before
 //! the timer table's own lock, which is last in the lock order.
 
-use std::collections::BTreeSet;
 use crate::sync::{AtomicU64, Ordering};
+use std::collections::BTreeSet;
 
 use crate::sync::Mutex;
 

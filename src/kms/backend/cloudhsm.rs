@@ -51,7 +51,9 @@ use crate::store::{
 };
 
 use super::cipher::{KeyAccess, SingleLayer};
-use super::{Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome};
+use super::{
+    Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome,
+};
 use crate::kms::env::{BackendEnv, CryptoEnv};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{

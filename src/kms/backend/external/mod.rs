@@ -73,7 +73,9 @@ use crate::storage::records::{SecretText, StoreBackendRecord};
 use crate::store::CustomKeyStoreType;
 
 use super::cipher::{DoubleLayer, KeyAccess, KeyCipher, KeyRef};
-use super::{Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome};
+use super::{
+    Described, Finished, KeyStoreBackend, NewStore, PutClosed, PutState, StoreKind, connect_outcome,
+};
 use crate::kms::env::{BackendEnv, CryptoEnv};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
