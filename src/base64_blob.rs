@@ -16,12 +16,12 @@ pub fn decode(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
 }
 
 /// `#[serde(with = "base64_blob")]` for `Vec<u8>`.
-pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&encode(bytes))
 }
 
 /// `#[serde(with = "base64_blob")]` for `Vec<u8>`.
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
     decode(&s).map_err(serde::de::Error::custom)
 }

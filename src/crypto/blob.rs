@@ -38,13 +38,11 @@ use crate::ids::KeyId;
 use super::aead::{NONCE_LEN, TAG_LEN};
 
 /// The only blob version this crate writes and reads.
-pub const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 /// Length of the authenticated header (version, kind, key id).
 pub const HEADER_LEN: usize = 18;
-/// Largest IV an XKS proxy may return.
-pub const MAX_XKS_IV_LEN: usize = 16;
 /// Largest `ciphertextMetadata` an XKS proxy may return.
-pub const MAX_XKS_METADATA_LEN: usize = 20;
+pub(crate) const MAX_XKS_METADATA_LEN: usize = 20;
 
 /// Which layers a blob has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

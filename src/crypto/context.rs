@@ -26,7 +26,7 @@ pub fn encode_context(ctx: &EncryptionContext, out: &mut Vec<u8>) {
 
 /// The AAD for a blob: `header || canonical(ctx)`; for an empty context it is
 /// the header alone, borrowed, with no allocation.
-pub fn aad<'a>(header: &'a [u8], ctx: &EncryptionContext) -> std::borrow::Cow<'a, [u8]> {
+pub(crate) fn aad<'a>(header: &'a [u8], ctx: &EncryptionContext) -> std::borrow::Cow<'a, [u8]> {
     if ctx.is_empty() {
         return std::borrow::Cow::Borrowed(header);
     }

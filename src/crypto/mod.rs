@@ -4,13 +4,12 @@
 //! This module knows nothing of key stores, key states or policies; the
 //! service layer decides *whether* to encrypt, this module only *how*.
 
-pub mod aead;
-pub mod blob;
-pub mod context;
-pub mod material;
+pub(crate) mod aead;
+pub(crate) mod blob;
+pub(crate) mod context;
+pub(crate) mod material;
 pub(crate) mod rng;
 
-pub use aead::Cipher;
-pub use blob::{Blob, BlobError, BlobKind, Header};
+pub(crate) use aead::Cipher;
 pub use context::EncryptionContext;
 pub use material::{KeyMaterial, Plaintext, SecretString};

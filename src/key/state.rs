@@ -20,7 +20,7 @@ use super::spec::KeyState;
 /// The state a key owns. `Unavailable` is not here: it is derived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub enum KeyLifecycle {
+pub(crate) enum KeyLifecycle {
     /// Usable for cryptographic operations.
     Enabled,
     /// Not usable until enabled.
@@ -37,7 +37,7 @@ pub enum KeyLifecycle {
 /// What can happen to a key's lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum KeyEvent {
+pub(crate) enum KeyEvent {
     /// EnableKey.
     Enable,
     /// DisableKey.
@@ -55,7 +55,7 @@ pub enum KeyEvent {
 
 impl KeyLifecycle {
     /// The one transition function. `arn` names the key in error messages.
-    pub fn apply(self, event: KeyEvent, arn: &str) -> Result<KeyLifecycle> {
+    pub(crate) fn apply(self, event: KeyEvent, arn: &str) -> Result<KeyLifecycle> {
         use KeyEvent as E;
         use KeyLifecycle as L;
         match (self, event) {
@@ -84,7 +84,7 @@ impl KeyLifecycle {
 
     /// The state DescribeKey shows, given whether the key's store (if any) is
     /// connected. Keys without a custom key store pass `true`.
-    pub fn key_state(self, store_connected: bool) -> KeyState {
+    pub(crate) fn key_state(self, store_connected: bool) -> KeyState {
         match self {
             KeyLifecycle::PendingDeletion { .. } => KeyState::PendingDeletion,
             _ if !store_connected => KeyState::Unavailable,
@@ -93,13 +93,8 @@ impl KeyLifecycle {
         }
     }
 
-    /// Whether the lifecycle is PendingDeletion.
-    pub fn is_pending_deletion(self) -> bool {
-        matches!(self, KeyLifecycle::PendingDeletion { .. })
-    }
-
     /// The deletion date, when pending deletion.
-    pub fn deletion_date(self) -> Option<Timestamp> {
+    pub(crate) fn deletion_date(self) -> Option<Timestamp> {
         match self {
             KeyLifecycle::PendingDeletion { deletion_date, .. } => Some(deletion_date),
             _ => None,
@@ -110,7 +105,7 @@ impl KeyLifecycle {
 /// The operations the key-state table has a row for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum KeyOperation {
+pub(crate) enum KeyOperation {
     /// Encrypt.
     Encrypt,
     /// Decrypt.
@@ -126,6 +121,10 @@ pub enum KeyOperation {
     /// GenerateDataKeyPair (and WithoutPlaintext).
     GenerateDataKeyPair,
     /// DescribeKey.
+    #[allow(
+        dead_code,
+        reason = "the table's DescribeKey row: allowed in every state, so no call checks it"
+    )]
     DescribeKey,
     /// EnableKey.
     EnableKey,
@@ -165,7 +164,8 @@ pub enum KeyOperation {
 
 impl KeyOperation {
     /// Every operation, for tests that walk the table.
-    pub const ALL: &'static [KeyOperation] = &[
+    #[cfg(test)]
+    pub(crate) const ALL: &'static [KeyOperation] = &[
         KeyOperation::Encrypt,
         KeyOperation::Decrypt,
         KeyOperation::ReEncryptFrom,
@@ -195,13 +195,7 @@ impl KeyOperation {
 
     /// The KMS API operation this row is for, as AWS names it (an external
     /// key store proxy sees it as `requestMetadata.kmsOperation`).
-    ///
-    /// ```
-    /// use kms_keystore::key::state::KeyOperation;
-    /// assert_eq!(KeyOperation::ReEncryptTo.api_name(), "ReEncrypt");
-    /// assert_eq!(KeyOperation::GenerateDataKey.api_name(), "GenerateDataKey");
-    /// ```
-    pub const fn api_name(self) -> &'static str {
+    pub(crate) const fn api_name(self) -> &'static str {
         match self {
             KeyOperation::Encrypt => "Encrypt",
             KeyOperation::Decrypt => "Decrypt",
@@ -231,7 +225,7 @@ impl KeyOperation {
 
     /// Whether this is a cryptographic operation (counted against the custom
     /// key store request quota, and needing the backing key).
-    pub const fn is_cryptographic(self) -> bool {
+    pub(crate) const fn is_cryptographic(self) -> bool {
         matches!(
             self,
             KeyOperation::Encrypt
@@ -264,7 +258,7 @@ fn pending_deletion(arn: &str) -> Error {
 /// | Tag/UntagResource, UpdateKeyDescription | ok | ok | KMSInvalidStateException | ok |
 /// | Enable/DisableKeyRotation | ok | DisabledException | KMSInvalidStateException | ok |
 /// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy | ok | ok | ok | ok |
-pub fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
+pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
     use KeyOperation as O;
     use KeyState as S;
     match (op, state) {

@@ -9,12 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
-pub mod external;
+pub(crate) mod external;
 
 use crate::error::{Error, Result, kms_err};
 use crate::macros::wire_enum;
 
-pub mod cloudhsm;
+pub(crate) mod cloudhsm;
 
 wire_enum! {
     /// `ConnectionStateType`, as DescribeCustomKeyStores shows it.
@@ -98,7 +98,7 @@ wire_enum! {
 /// error code, so the code cannot disagree with the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
-pub enum ConnectionState {
+pub(crate) enum ConnectionState {
     /// Never connected, or disconnected on purpose.
     Disconnected,
     /// A connection attempt is in progress.
@@ -117,7 +117,7 @@ pub enum ConnectionState {
 /// What can happen to a key store's connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConnectionEvent {
+pub(crate) enum ConnectionEvent {
     /// ConnectCustomKeyStore was called.
     Connect,
     /// The connection checks passed.
@@ -132,7 +132,7 @@ pub enum ConnectionEvent {
 
 /// What the caller should do after a transition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transition {
+pub(crate) enum Transition {
     /// Move to this state.
     To(ConnectionState),
     /// Nothing changes and the call succeeds (Connect while CONNECTING or CONNECTED).
@@ -141,7 +141,7 @@ pub enum Transition {
 
 impl ConnectionState {
     /// The API's `ConnectionState` value.
-    pub const fn state_type(self) -> ConnectionStateType {
+    pub(crate) const fn state_type(self) -> ConnectionStateType {
         match self {
             ConnectionState::Disconnected => ConnectionStateType::Disconnected,
             ConnectionState::Connecting => ConnectionStateType::Connecting,
@@ -152,7 +152,7 @@ impl ConnectionState {
     }
 
     /// The `ConnectionErrorCode`, present only when FAILED.
-    pub const fn error_code(self) -> Option<ConnectionErrorCode> {
+    pub(crate) const fn error_code(self) -> Option<ConnectionErrorCode> {
         match self {
             ConnectionState::Failed { code } => Some(code),
             _ => None,
@@ -160,7 +160,7 @@ impl ConnectionState {
     }
 
     /// Whether keys in the store can be used.
-    pub const fn is_connected(self) -> bool {
+    pub(crate) const fn is_connected(self) -> bool {
         matches!(self, ConnectionState::Connected)
     }
 
@@ -176,7 +176,7 @@ impl ConnectionState {
     ///
     /// "error" is `CustomKeyStoreInvalidStateException`; "–" cannot happen
     /// (an internal error if it does).
-    pub fn apply(self, event: ConnectionEvent, store_id: &str) -> Result<Transition> {
+    pub(crate) fn apply(self, event: ConnectionEvent, store_id: &str) -> Result<Transition> {
         use ConnectionEvent as E;
         use ConnectionState as S;
         match (self, event) {
@@ -211,7 +211,7 @@ impl ConnectionState {
 /// The operations whose connection-state requirements the table lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum StoreOperation {
+pub(crate) enum StoreOperation {
     /// CreateKey in the store.
     CreateKey,
     /// GenerateRandom with the store's id.
@@ -234,7 +234,7 @@ pub enum StoreOperation {
 /// | DeleteCustomKeyStore | DISCONNECTED |
 /// | Update: name; XKS credential; XKS URI path | CONNECTED, DISCONNECTED |
 /// | Update: anything else | DISCONNECTED |
-pub fn check(op: StoreOperation, state: ConnectionState, store_id: &str) -> Result<()> {
+pub(crate) fn check(op: StoreOperation, state: ConnectionState, store_id: &str) -> Result<()> {
     use ConnectionState as S;
     use StoreOperation as O;
     let allowed = match op {

@@ -1,85 +1,6 @@
-//! The server fixture: a JSON file that provisions what lives outside KMS —
-//! CloudHSM clusters (subnets, HSMs, crypto users, faults) and external key
-//! managers behind XKS proxies (URI, credential, external keys, faults) —
-//! so that an SDK can then drive KMS against them.
-//!
-//! Every member is optional except where noted; unknown members are an
-//! error (a typo should not silently provision something else).
-//!
-//! ```json
-//! {
-//!   "account_id": "111122223333",
-//!   "region": "us-west-2",
-//!   "seed": 7,
-//!   "cloudhsm_clusters": [
-//!     {
-//!       "name": "primary",
-//!       "id": "cluster-jw7qqa4ryqv",
-//!       "subnets": { "subnet-a6b10bd1": "us-west-2a", "subnet-b6b10bd2": "us-west-2b" },
-//!       "hsms": ["us-west-2a", { "availability_zone": "us-west-2b", "state": "ACTIVE" }],
-//!       "state": "ACTIVE",
-//!       "trust_anchor": "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n",
-//!       "users": [{ "name": "kmsuser", "password": "kmsPswd1", "two_factor": false }],
-//!       "faults": { "network_reachable": true }
-//!     },
-//!     { "name": "restored", "from_backup_of": "primary",
-//!       "subnets": { "subnet-c1": "us-west-2a", "subnet-c2": "us-west-2b" },
-//!       "hsms": ["us-west-2a", "us-west-2b"] }
-//!   ],
-//!   "external_key_managers": [
-//!     {
-//!       "uri_endpoint": "https://xks.example.com",
-//!       "uri_path": "/kms/xks/v1",
-//!       "credential": { "access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "…43 to 64 characters…" },
-//!       "keys": [{ "id": "bb8562717f809024" }, { "id": "rsa-key", "spec": "RSA_2048", "usages": ["SIGN", "VERIFY"] }],
-//!       "faults": { "unreachable": false }
-//!     }
-//!   ]
-//! }
-//! ```
-//!
-//! # CloudHSM clusters (`cloudhsm_clusters`, provisioned in order)
-//!
-//! - `name`: a handle for `from_backup_of` (default: the id).
-//! - `id`: the cluster id, `cluster-` + 11–16 of `[2-7a-zA-Z]` (default:
-//!   random, deterministic with `seed`).
-//! - `subnets` (required): subnet id → Availability Zone.
-//! - `from_backup_of`: the `name` or `id` of an earlier cluster. The cluster
-//!   is restored from its backup: same cluster certificate and trust anchor
-//!   (so KMS sees shared backup history), a copy of its crypto users.
-//! - `hsms`: one entry per HSM, an Availability Zone (`"us-west-2a"`) or
-//!   `{"availability_zone", "state"}` with an HsmState (default ACTIVE). Two
-//!   entries in one zone give HSMs all in one Availability Zone.
-//! - `state`: the cluster state at the end (default ACTIVE). `UNINITIALIZED`
-//!   skips initialization (no users allowed then); `INITIALIZED` is an
-//!   initialized cluster that is not active; any other ClusterState is set
-//!   as it is after provisioning.
-//! - `trust_anchor`: the content of `customerCA.crt` (default: a generated
-//!   PEM, reported in [`Provisioned`]). Not allowed with `from_backup_of`.
-//! - `users`: crypto users `{name, password, two_factor, locked_out,
-//!   logged_in_elsewhere}`. Leave out `kmsuser` to model a missing kmsuser;
-//!   `two_factor: true` models kmsuser with 2FA. In a restored cluster an
-//!   inherited user's entry changes its password (and sets the switches).
-//! - `faults`: `deleted_subnets` [subnet ids], `subnet_free_addresses`
-//!   {subnet id → count}, `security_group` {`inbound`, `outbound`},
-//!   `network_reachable` (default true), `internal_error` (default false).
-//!
-//! # External key managers (`external_key_managers`)
-//!
-//! - `uri_endpoint` (required) and `uri_path` (default `/kms/xks/v1`): where
-//!   the proxy listens; CreateCustomKeyStore names the same two.
-//! - `credential` (required): `access_key_id` (20–30 of `[A-Z2-7]`) and
-//!   `secret_access_key` (43–64 of `[a-zA-Z0-9/+=]`), the credential the
-//!   proxy accepts.
-//! - `keys`: `{id, spec, usages, status}`; spec an XKS key spec (default
-//!   `AES_256`), usages (default `["ENCRYPT", "DECRYPT"]`), status
-//!   `ENABLED` (default) or `DISABLED`.
-//! - `vpc_endpoint_service`: `{name, not_found, invalid_configuration}`, a
-//!   VPC endpoint service in front of this proxy.
-//! - `faults`: `unreachable`, `invalid_tls`, `malformed_response`,
-//!   `throttling`, `access_denied`, `internal_error` (booleans),
-//!   `ekm_health` (`ACTIVE`, `DEGRADED` or `UNAVAILABLE`), `latency_ms`
-//!   (simulated round trip; above 250 the proxy times out).
+//! The server fixture ([`Fixture`]): a JSON file that provisions CloudHSM
+//! clusters and external key managers for the server binary. The format is
+//! documented on [`Fixture`], published as `kms_keystore::server::Fixture`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -96,7 +17,88 @@ use crate::store::external::{
     XksKeySpec, XksKeyStatus, XksKeyUsage, XksNetwork, XksProxyUri,
 };
 
-/// A parsed fixture file. See the [module docs](self) for the format.
+/// A parsed fixture file: the JSON that provisions what lives outside KMS —
+/// CloudHSM clusters (subnets, HSMs, crypto users, faults) and external key
+/// managers behind XKS proxies (URI, credential, external keys, faults) —
+/// so that an SDK can then drive KMS against them.
+///
+/// Every member is optional except where noted; unknown members are an
+/// error (a typo should not silently provision something else).
+///
+/// ```json
+/// {
+///   "account_id": "111122223333",
+///   "region": "us-west-2",
+///   "seed": 7,
+///   "cloudhsm_clusters": [
+///     {
+///       "name": "primary",
+///       "id": "cluster-jw7qqa4ryqv",
+///       "subnets": { "subnet-a6b10bd1": "us-west-2a", "subnet-b6b10bd2": "us-west-2b" },
+///       "hsms": ["us-west-2a", { "availability_zone": "us-west-2b", "state": "ACTIVE" }],
+///       "state": "ACTIVE",
+///       "trust_anchor": "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n",
+///       "users": [{ "name": "kmsuser", "password": "kmsPswd1", "two_factor": false }],
+///       "faults": { "network_reachable": true }
+///     },
+///     { "name": "restored", "from_backup_of": "primary",
+///       "subnets": { "subnet-c1": "us-west-2a", "subnet-c2": "us-west-2b" },
+///       "hsms": ["us-west-2a", "us-west-2b"] }
+///   ],
+///   "external_key_managers": [
+///     {
+///       "uri_endpoint": "https://xks.example.com",
+///       "uri_path": "/kms/xks/v1",
+///       "credential": { "access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "…43 to 64 characters…" },
+///       "keys": [{ "id": "bb8562717f809024" }, { "id": "rsa-key", "spec": "RSA_2048", "usages": ["SIGN", "VERIFY"] }],
+///       "faults": { "unreachable": false }
+///     }
+///   ]
+/// }
+/// ```
+///
+/// # CloudHSM clusters (`cloudhsm_clusters`, provisioned in order)
+///
+/// - `name`: a handle for `from_backup_of` (default: the id).
+/// - `id`: the cluster id, `cluster-` + 11–16 of `[2-7a-zA-Z]` (default:
+///   random, deterministic with `seed`).
+/// - `subnets` (required): subnet id → Availability Zone.
+/// - `from_backup_of`: the `name` or `id` of an earlier cluster. The cluster
+///   is restored from its backup: same cluster certificate and trust anchor
+///   (so KMS sees shared backup history), a copy of its crypto users.
+/// - `hsms`: one entry per HSM, an Availability Zone (`"us-west-2a"`) or
+///   `{"availability_zone", "state"}` with an HsmState (default ACTIVE). Two
+///   entries in one zone give HSMs all in one Availability Zone.
+/// - `state`: the cluster state at the end (default ACTIVE). `UNINITIALIZED`
+///   skips initialization (no users allowed then); `INITIALIZED` is an
+///   initialized cluster that is not active; any other ClusterState is set
+///   as it is after provisioning.
+/// - `trust_anchor`: the content of `customerCA.crt` (default: a generated
+///   PEM, reported in [`Provisioned`]). Not allowed with `from_backup_of`.
+/// - `users`: crypto users `{name, password, two_factor, locked_out,
+///   logged_in_elsewhere}`. Leave out `kmsuser` to model a missing kmsuser;
+///   `two_factor: true` models kmsuser with 2FA. In a restored cluster an
+///   inherited user's entry changes its password (and sets the switches).
+/// - `faults`: `deleted_subnets` [subnet ids], `subnet_free_addresses`
+///   {subnet id → count}, `security_group` {`inbound`, `outbound`},
+///   `network_reachable` (default true), `internal_error` (default false).
+///
+/// # External key managers (`external_key_managers`)
+///
+/// - `uri_endpoint` (required) and `uri_path` (default `/kms/xks/v1`): where
+///   the proxy listens; CreateCustomKeyStore names the same two.
+/// - `credential` (required): `access_key_id` (20–30 of `[A-Z2-7]`) and
+///   `secret_access_key` (43–64 of `[a-zA-Z0-9/+=]`), the credential the
+///   proxy accepts.
+/// - `keys`: `{id, spec, usages, status}`; spec an XKS key spec (default
+///   `AES_256`), usages (default `["ENCRYPT", "DECRYPT"]`), status
+///   `ENABLED` (default) or `DISABLED`.
+/// - `vpc_endpoint_service`: `{name, not_found, invalid_configuration}`, a
+///   VPC endpoint service in front of this proxy.
+/// - `faults`: `unreachable`, `invalid_tls`, `malformed_response`,
+///   `throttling`, `access_denied`, `internal_error` (booleans),
+///   `ekm_health` (`ACTIVE`, `DEGRADED` or `UNAVAILABLE`), `latency_ms`
+///   (simulated round trip; above 250 the proxy times out).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

@@ -8,52 +8,12 @@
 //! HTTP parsing or SigV4 — that is the `kms-keystore-server` binary (cargo
 //! feature `server`), a thin shell over [`Dispatcher::dispatch`].
 //!
-//! Two services are served, chosen by the target's prefix:
-//! `TrentService.<Operation>` (AWS KMS) and `BaldrApiService.<Operation>`
-//! (AWS CloudHSM v2, the operations a KMS user needs: DescribeClusters,
-//! CreateHsm, DeleteHsm).
-//!
-//! # Rules
-//!
-//! - Blobs are standard base64, timestamps epoch seconds (a number),
-//!   members PascalCase; members AWS leaves out are left out.
-//! - A success is HTTP 200 with the operation's output (`{}` for operations
-//!   without one).
-//! - An error is `{"__type": "<ExceptionName>", "message": "…"}` with
-//!   [`Error::http_status`] (400 for most, 500 for `KMSInternalException`).
-//! - A body that is not a JSON object, or a member of the wrong JSON type
-//!   (or a blob that is not base64), is `SerializationException`. An empty
-//!   body reads as `{}`; a `null` member reads as absent, as AWS does.
-//! - A missing required member, or a value outside the model's constraints
-//!   (an enum value, a length, a range), is `ValidationException` in AWS's
-//!   wording: `1 validation error detected: Value null at 'keyId' failed to
-//!   satisfy constraint: Member must not be null`.
-//! - An operation of the service's API model that this crate does not
-//!   implement is HTTP 501 with `UnsupportedOperationException` naming the
-//!   operation. A name that is not in the model, or an unknown target
-//!   prefix, is HTTP 400 `UnknownOperationException`, as AWS answers.
-//! - Unknown members are ignored (AWS ignores them too).
-//!
-//! ```
-//! use kms_keystore::{Kms, KmsConfig};
-//! use kms_keystore::wire::Dispatcher;
-//!
-//! let wire = Dispatcher::new(Kms::new(KmsConfig::default()));
-//! let created = wire.dispatch("TrentService.CreateKey", br#"{"Description":"demo"}"#);
-//! assert_eq!(created.status, 200);
-//! let key_id = created.json().unwrap()["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
-//!
-//! let body = format!(r#"{{"KeyId":"{key_id}","Plaintext":"aGVsbG8="}}"#);
-//! let encrypted = wire.dispatch("TrentService.Encrypt", body.as_bytes());
-//! assert_eq!(encrypted.status, 200);
-//!
-//! let missing = wire.dispatch("TrentService.DescribeKey", br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}"#);
-//! assert_eq!(missing.status, 400);
-//! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
-//! ```
+//! Published as `kms_keystore::server` (declared in `lib.rs`); the
+//! protocol's rules (blobs, errors, validation, unsupported operations) are
+//! documented there, once.
 
 mod cloudhsm_ops;
-pub mod fixture;
+pub(crate) mod fixture;
 mod kms_ops;
 mod model;
 
@@ -64,8 +24,6 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::kms::Kms;
 use crate::store::cloudhsm::CloudHsm;
-
-pub use fixture::{Fixture, Provisioned};
 
 /// The `Content-Type` of every request and response of the protocol.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";

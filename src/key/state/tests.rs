@@ -124,3 +124,12 @@ fn disconnected_store_makes_keys_unavailable_except_pending_deletion() {
     assert_eq!(KeyLifecycle::Enabled.key_state(true), KeyState::Enabled);
     assert_eq!(KeyLifecycle::Disabled.key_state(true), KeyState::Disabled);
 }
+
+#[test]
+fn api_names_are_aws_operation_names() {
+    // Both ReEncrypt rows are the one ReEncrypt call, as a proxy sees it.
+    assert_eq!(KeyOperation::ReEncryptTo.api_name(), "ReEncrypt");
+    assert_eq!(KeyOperation::ReEncryptFrom.api_name(), "ReEncrypt");
+    assert_eq!(KeyOperation::GenerateDataKey.api_name(), "GenerateDataKey");
+    assert_eq!(KeyOperation::KeyRotation.api_name(), "EnableKeyRotation");
+}

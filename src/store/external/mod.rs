@@ -7,24 +7,23 @@
 //! Nothing here knows about `Kms`; the facade resolves a store's proxy URI
 //! through an [`XksNetwork`] and calls the trait.
 
-pub mod api;
-pub mod error;
+pub(crate) mod api;
+pub(crate) mod error;
 pub(crate) mod mapping;
-pub mod memory;
-pub mod network;
+pub(crate) mod memory;
+pub(crate) mod network;
 
 #[cfg(test)]
 mod tests;
 
-pub use api::{
-    EkmFleetDetail, EkmHealthStatus, HealthStatusRequest, HealthStatusResponse, KeyMetadataRequest,
-    KeyMetadataResponse, RequestMetadata, XksCall, XksCdivAlgorithm, XksCredential,
-    XksDecryptRequest, XksDecryptResponse, XksEncryptRequest, XksEncryptResponse,
-    XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage, XksOperation, XksProxyUri,
+pub(crate) use api::{
+    EkmHealthStatus, HealthStatusRequest, HealthStatusResponse, KeyMetadataRequest,
+    KeyMetadataResponse, XksCall, XksCredential, XksDecryptRequest, XksDecryptResponse,
+    XksEncryptRequest, XksEncryptResponse, XksKeySpec, XksKeyStatus, XksKeyUsage, XksProxyUri,
 };
-pub use error::{XksError, XksErrorBody};
-pub use memory::{InMemoryExternalKeyManager, Latency};
-pub use network::{VpcEndpointService, VpcEndpointServiceError, XksNetwork};
+pub(crate) use error::XksError;
+pub(crate) use memory::{InMemoryExternalKeyManager, Latency};
+pub(crate) use network::{VpcEndpointService, VpcEndpointServiceError, XksNetwork};
 
 use crate::ids::XksKeyId;
 
