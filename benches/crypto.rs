@@ -20,9 +20,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{DecryptRequest, GenerateDataKeyRequest};
-use kms_keystore::{EncryptionContext, Kms};
+use kms_keystore::{DataKeySpec, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms};
 
 use common::RawSeal;
 

@@ -18,9 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use kms_keystore::kms::{CreateKeyRequest, DecryptRequest, EncryptRequest};
-use kms_keystore::storage::RootKey;
-use kms_keystore::{Kms, KmsConfig};
+use kms_keystore::{CreateKeyRequest, DecryptRequest, EncryptRequest, Kms, KmsConfig, RootKey};
 
 fn store_path(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-durable");

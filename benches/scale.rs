@@ -28,7 +28,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kms_keystore::kms::EncryptRequest;
+use kms_keystore::EncryptRequest;
 
 const N: usize = 4096;
 const MANY: usize = 1_000_000;

@@ -11,13 +11,11 @@
 //!
 //! Run with `cargo run --example cloudhsm_key_store`.
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest,
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, DecryptRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, Kms, KmsConfig, ManualClock, OriginType,
+    SecretString, Timestamp,
 };
-use kms_keystore::store::CustomKeyStoreType;
-use kms_keystore::{Kms, KmsConfig, ManualClock, OriginType, Timestamp};
 
 /// The content of `customerCA.crt`, the trust anchor made when the cluster
 /// was initialized (an example; the model only needs a PEM certificate).

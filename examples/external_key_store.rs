@@ -8,15 +8,12 @@
 
 use std::sync::Arc;
 
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest, XksProxyAuthenticationCredential,
+use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksOperation, XksProxyUri};
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, DecryptRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, Kms, KmsConfig, OriginType,
+    XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::external::{
-    InMemoryExternalKeyManager, XksCredential, XksOperation, XksProxyUri,
-};
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
-use kms_keystore::{Kms, KmsConfig, OriginType};
 use serde_json::Value;
 
 const ENDPOINT: &str = "https://myproxy.xks.example.com";
@@ -107,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The response type redacts the plaintext; the CLI prints it as base64.
     print_value(serde_json::json!({
         "KeyId": decrypted.key_id,
-        "Plaintext": kms_keystore::base64_blob::encode(decrypted.plaintext.expose_secret()),
+        "Plaintext": kms_keystore::internal::base64_encode(decrypted.plaintext.expose_secret()),
         "EncryptionAlgorithm": decrypted.encryption_algorithm,
     }));
     println!(

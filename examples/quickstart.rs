@@ -4,12 +4,10 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
-    ListAliasesRequest,
+use kms_keystore::{
+    CreateAliasRequest, CreateKeyRequest, DataKeySpec, DecryptRequest, EncryptRequest,
+    EncryptionContext, GenerateDataKeyRequest, Kms, KmsConfig, ListAliasesRequest,
 };
-use kms_keystore::{EncryptionContext, Kms, KmsConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kms = Kms::new(KmsConfig::new("111122223333", "us-west-2")?);

@@ -16,13 +16,12 @@ use std::time::Duration;
 
 mod harness;
 
-use kms_keystore::kms::{
+use kms_keystore::{
     CreateAliasRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
-    GetKeyPolicyRequest, ListAliasesRequest, ListResourceTagsRequest, PutKeyPolicyRequest,
-    ReEncryptRequest, ScheduleKeyDeletionRequest, TagResourceRequest, UpdateAliasRequest,
-    UpdateKeyDescriptionRequest, default_key_policy,
+    GetKeyPolicyRequest, Kms, ListAliasesRequest, ListResourceTagsRequest, OriginType,
+    PutKeyPolicyRequest, ReEncryptRequest, Result, ScheduleKeyDeletionRequest, Tag,
+    TagResourceRequest, UpdateAliasRequest, UpdateKeyDescriptionRequest, default_key_policy,
 };
-use kms_keystore::{Kms, OriginType, Result, Tag};
 
 use harness::{ACCOUNT, Harness, MISSING_KEY, REGION, code};
 

@@ -8,26 +8,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::key::{DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeySpec};
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EnableKeyRotationRequest, EncryptRequest,
-    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateRandomRequest, GetKeyPolicyRequest,
-    ListAliasesRequest, ListKeysRequest, ListResourceTagsRequest, PutKeyPolicyRequest,
-    ReEncryptRequest, ScheduleKeyDeletionRequest, TagResourceRequest, UntagResourceRequest,
-    UpdateAliasRequest, UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest,
+use kms_keystore::{
+    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DataKeyPairSpec,
+    DataKeySpec, DecryptRequest, DescribeCustomKeyStoresRequest, EnableKeyRotationRequest,
+    EncryptRequest, EncryptionAlgorithmSpec, GenerateDataKeyPairRequest, GenerateDataKeyRequest,
+    GenerateRandomRequest, GetKeyPolicyRequest, KeySpec, ListAliasesRequest, ListKeysRequest,
+    ListResourceTagsRequest, PutKeyPolicyRequest, ReEncryptRequest, ScheduleKeyDeletionRequest,
+    SecretString, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
+    UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest,
 };
 use std::sync::Arc;
 
-use kms_keystore::kms::XksProxyAuthenticationCredential;
-use kms_keystore::store::cloudhsm::{ClusterState, HsmState, KMS_USER};
-use kms_keystore::store::external::{
-    EkmHealthStatus, InMemoryExternalKeyManager, XksCredential, XksProxyUri,
-};
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
+use kms_keystore::cloudhsm::{ClusterState, HsmState, KMS_USER};
+use kms_keystore::xks::{EkmHealthStatus, InMemoryExternalKeyManager, XksCredential, XksProxyUri};
 use kms_keystore::{
-    ClusterId, EncryptionContext, Kms, KmsConfig, ManualClock, OriginType, Quotas, Tag,
+    ClusterId, CustomKeyStoreType, EncryptionContext, Kms, KmsConfig, ManualClock, OriginType,
+    Quotas, Tag, XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
 use serde_json::{Value, json};
 
@@ -2036,7 +2032,7 @@ fn the_snapshot_sees_each_kind_of_change() {
         ("policy", |e| {
             e.kms.put_key_policy(PutKeyPolicyRequest::new(
                 &e.aws,
-                kms_keystore::kms::default_key_policy(e.kms.account_id())
+                kms_keystore::default_key_policy(e.kms.account_id())
                     .replace("Enable IAM", "Let IAM"),
             ))
         }),

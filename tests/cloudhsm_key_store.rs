@@ -7,17 +7,12 @@ mod cloudhsm_support;
 use std::time::Duration;
 
 use cloudhsm_support::{AZS, Env, KMSUSER, PASSWORD, assert_err, env, env_with, request_for};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    DescribeCustomKeyStoresRequest, ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest,
-    XksProxyAuthenticationCredential,
+use kms_keystore::cloudhsm::{ClusterState, HsmState};
+use kms_keystore::{
+    ConnectionErrorCode as Code, ConnectionMode, ConnectionStateType as State, CustomKeyStoreType,
+    DescribeCustomKeyStoresRequest, ErrorCode, KeyState, ScheduleKeyDeletionRequest, SecretString,
+    UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::cloudhsm::{ClusterState, HsmState};
-use kms_keystore::store::{
-    ConnectionErrorCode as Code, ConnectionStateType as State, CustomKeyStoreType,
-    XksProxyConnectivityType,
-};
-use kms_keystore::{ConnectionMode, ErrorCode, KeyState};
 
 // ----- CreateCustomKeyStore -------------------------------------------------
 
@@ -140,7 +135,7 @@ fn create_rejects_a_password_outside_7_to_32_characters() {
     }
 }
 
-type SetField = fn(&mut kms_keystore::kms::CreateCustomKeyStoreRequest);
+type SetField = fn(&mut kms_keystore::CreateCustomKeyStoreRequest);
 
 #[test]
 fn create_rejects_xks_parameters_for_a_cloudhsm_store() {

@@ -9,13 +9,13 @@ mod cloudhsm_support;
 use std::time::Duration;
 
 use cloudhsm_support::{AZS, Env, KMSUSER, PASSWORD, assert_err, env, env_with};
-use kms_keystore::key::{DataKeyPairSpec, DataKeySpec, KeySpec};
-use kms_keystore::kms::{
-    CreateKeyRequest, DecryptRequest, EnableKeyRotationRequest, EncryptRequest,
-    GenerateDataKeyPairRequest, GenerateDataKeyRequest, GenerateRandomRequest, ReEncryptRequest,
+use kms_keystore::cloudhsm::HsmState;
+use kms_keystore::{
+    CreateKeyRequest, DataKeyPairSpec, DataKeySpec, DecryptRequest, EnableKeyRotationRequest,
+    EncryptRequest, EncryptionContext, ErrorCode, GenerateDataKeyPairRequest,
+    GenerateDataKeyRequest, GenerateRandomRequest, KeySpec, KeyState, Kms, KmsConfig, OriginType,
+    Quotas, ReEncryptRequest,
 };
-use kms_keystore::store::cloudhsm::HsmState;
-use kms_keystore::{EncryptionContext, ErrorCode, KeyState, Kms, KmsConfig, OriginType, Quotas};
 
 // ----- CreateKey --------------------------------------------------------------
 
@@ -83,10 +83,7 @@ fn create_key_fails_when_the_store_is_not_connected() {
         .cloudhsm()
         .delete_user(&env.cluster, KMSUSER)
         .unwrap();
-    env.assert_connect_fails_with(
-        &store,
-        kms_keystore::store::ConnectionErrorCode::UserNotFound,
-    );
+    env.assert_connect_fails_with(&store, kms_keystore::ConnectionErrorCode::UserNotFound);
     assert_err(
         env.create_key(&store),
         ErrorCode::CustomKeyStoreInvalidState,

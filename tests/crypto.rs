@@ -7,13 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{ACCOUNT, REGION, code, ctx, decrypt, encrypt, kms, new_key};
-use kms_keystore::key::{DataKeySpec, EncryptionAlgorithmSpec};
-use kms_keystore::kms::{
-    DecryptRequest, EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest, ListKeysRequest,
-    MAX_CIPHERTEXT_BLOB, MAX_PLAINTEXT, MAX_RANDOM_BYTES, ReEncryptRequest,
-    ScheduleKeyDeletionRequest,
+use kms_keystore::{
+    DataKeySpec, DecryptRequest, EncryptRequest, EncryptionAlgorithmSpec, EncryptionContext,
+    GenerateDataKeyRequest, GenerateRandomRequest, Kms, ListKeysRequest, MAX_CIPHERTEXT_BLOB,
+    MAX_PLAINTEXT, MAX_RANDOM_BYTES, ReEncryptRequest, ScheduleKeyDeletionRequest,
 };
-use kms_keystore::{EncryptionContext, Kms};
 
 const DAY: Duration = Duration::from_secs(86_400);
 

@@ -19,11 +19,11 @@
 
 use std::fmt;
 
-use kms_keystore::KeyId;
-use kms_keystore::crypto::aead::{BACKEND, NONCE_LEN, OpenError, TAG_LEN};
-use kms_keystore::crypto::blob::{Blob, BlobError, BlobKind, Body, HEADER_LEN, Header, XksLayer};
-use kms_keystore::crypto::context::encode_context;
-use kms_keystore::crypto::{Cipher, EncryptionContext, KeyMaterial};
+use kms_keystore::internal::{
+    BACKEND, Blob, BlobError, BlobKind, Body, Cipher, HEADER_LEN, Header, NONCE_LEN, OpenError,
+    TAG_LEN, XksLayer, encode_context,
+};
+use kms_keystore::{EncryptionContext, KeyId, KeyMaterial};
 
 // ---- the vector contract and the macro -----------------------------------------------
 

@@ -13,10 +13,10 @@
 
 mod harness;
 
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, ScheduleKeyDeletionRequest, UpdateKeyDescriptionRequest,
+use kms_keystore::{
+    CreateAliasRequest, CreateKeyRequest, Kms, Result, ScheduleKeyDeletionRequest,
+    UpdateKeyDescriptionRequest,
 };
-use kms_keystore::{Kms, Result};
 
 use harness::{Harness, MISSING_KEY, code};
 

@@ -4,11 +4,9 @@
 mod common;
 
 use common::{ctx, decrypt, kms_with_seed};
-use kms_keystore::Kms;
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{
-    CreateKeyRequest, EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest,
-    ListKeysRequest, ReEncryptRequest,
+use kms_keystore::{
+    CreateKeyRequest, DataKeySpec, EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest,
+    Kms, ListKeysRequest, ReEncryptRequest,
 };
 
 /// A fixed script of calls; everything observable it produced.

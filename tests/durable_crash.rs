@@ -20,14 +20,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use durable::{ACCOUNT, REGION, root, temp_dir};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EncryptRequest, ListKeysRequest, ListResourceTagsRequest,
-    TagResourceRequest,
+use kms_keystore::{
+    ConnectionStateType, CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest,
+    DecryptRequest, DescribeCustomKeyStoresRequest, EncryptRequest, Kms, KmsConfig,
+    ListKeysRequest, ListResourceTagsRequest, OriginType, SecretString, Tag, TagResourceRequest,
 };
-use kms_keystore::store::ConnectionStateType;
-use kms_keystore::{Kms, KmsConfig, OriginType, Tag};
 use rand::Rng;
 
 const CHILD_ENV: &str = "KMS_DURABLE_CRASH_FILE";
@@ -115,7 +112,7 @@ fn crash_child_writer() {
             .ciphertext_blob;
         ack(format!(
             "KEY {key} {} {plaintext}",
-            kms_keystore::base64_blob::encode(&blob)
+            kms_keystore::internal::base64_encode(&blob)
         ));
         let alias = format!("alias/crash-{run:08x}-{i}");
         kms.create_alias(CreateAliasRequest::new(&alias, &key))
@@ -144,7 +141,7 @@ impl Acked {
         let mut f = line.splitn(4, ' ');
         match (f.next(), f.next(), f.next(), f.next()) {
             (Some("KEY"), Some(key), Some(blob), Some(plaintext)) => {
-                let blob = kms_keystore::base64_blob::decode(blob).unwrap();
+                let blob = kms_keystore::internal::base64_decode(blob).unwrap();
                 self.keys
                     .insert(key.to_owned(), (blob, plaintext.to_owned()));
             }

@@ -12,9 +12,7 @@ mod durable;
 mod xks;
 
 use durable::{open, temp_dir};
-use kms_keystore::ManualClock;
-use kms_keystore::kms::UpdateCustomKeyStoreRequest;
-use kms_keystore::store::ConnectionStateType;
+use kms_keystore::{ConnectionStateType, ManualClock, UpdateCustomKeyStoreRequest};
 use xks::{ENDPOINT, EXTERNAL_KEY, SECRET};
 
 #[test]
@@ -63,13 +61,12 @@ fn a_rotated_xks_credential_is_the_one_that_survives() {
         let kms = open(&path, &clock);
         let (store, ekm) = xks::connected_store(&kms);
         let credential =
-            kms_keystore::store::external::XksCredential::new(xks::ACCESS_KEY_ID, new_secret)
-                .unwrap();
+            kms_keystore::xks::XksCredential::new(xks::ACCESS_KEY_ID, new_secret).unwrap();
         ekm.rotate_credential(credential);
         kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
             custom_key_store_id: store.clone(),
             xks_proxy_authentication_credential: Some(
-                kms_keystore::kms::XksProxyAuthenticationCredential {
+                kms_keystore::XksProxyAuthenticationCredential {
                     access_key_id: xks::ACCESS_KEY_ID.into(),
                     raw_secret_access_key: new_secret.into(),
                 },
@@ -89,7 +86,7 @@ fn a_rotated_xks_credential_is_the_one_that_survives() {
     let kms = open(&path, &clock);
     let ekm = xks::proxy(&kms);
     ekm.rotate_credential(
-        kms_keystore::store::external::XksCredential::new(xks::ACCESS_KEY_ID, new_secret).unwrap(),
+        kms_keystore::xks::XksCredential::new(xks::ACCESS_KEY_ID, new_secret).unwrap(),
     );
     let key = xks::xks_key(&kms, &store, EXTERNAL_KEY);
     let blob = xks::encrypt(&kms, &key, "with the new credential").unwrap();

@@ -10,12 +10,12 @@ mod durable;
 use std::time::Duration;
 
 use durable::{config, decrypt, encrypt, new_key, open, temp_dir};
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, GetKeyPolicyRequest, ListAliasesRequest, ListKeysRequest,
-    ListResourceTagsRequest, PutKeyPolicyRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
-    UntagResourceRequest, UpdateAliasRequest, UpdateKeyDescriptionRequest,
+use kms_keystore::{
+    CreateAliasRequest, CreateKeyRequest, ErrorCode, GetKeyPolicyRequest, KeyState, Kms,
+    ListAliasesRequest, ListKeysRequest, ListResourceTagsRequest, ManualClock, PutKeyPolicyRequest,
+    ScheduleKeyDeletionRequest, Tag, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
+    UpdateKeyDescriptionRequest,
 };
-use kms_keystore::{ErrorCode, KeyState, Kms, ManualClock, Tag};
 
 fn state(kms: &Kms, id: &str) -> KeyState {
     kms.describe_key(id).unwrap().key_metadata.key_state
@@ -58,7 +58,7 @@ fn metadata_survives_a_restart_exactly() {
     let dir = temp_dir("metadata");
     let path = dir.join("kms.redb");
     let clock = ManualClock::default();
-    let policy = kms_keystore::kms::default_key_policy(&"111122223333".parse().unwrap())
+    let policy = kms_keystore::default_key_policy(&"111122223333".parse().unwrap())
         .replace("Enable IAM User Permissions", "Restored policy");
     let (id, before) = {
         let kms = open(&path, &clock);

@@ -13,12 +13,10 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use durable::{config, decrypt, encrypt, new_key, open, root, temp_dir};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, PutKeyPolicyRequest, TagResourceRequest,
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, ErrorCode, KeyId, Kms, ManualClock, OriginType,
+    PutKeyPolicyRequest, RootKey, SecretString, Tag, TagResourceRequest,
 };
-use kms_keystore::storage::RootKey;
-use kms_keystore::{ErrorCode, KeyId, Kms, ManualClock, OriginType, Tag};
 use rand::{RngCore, SeedableRng};
 use redb::ReadableTable;
 
@@ -83,7 +81,7 @@ fn populate(path: &Path, clock: &ManualClock) -> Vec<(String, Vec<u8>)> {
         .key_id
         .to_string();
     blobs.push((key.clone(), encrypt(&kms, &key, b"aws_kms key")));
-    let policy = kms_keystore::kms::default_key_policy(&"111122223333".parse().unwrap())
+    let policy = kms_keystore::default_key_policy(&"111122223333".parse().unwrap())
         .replace("Enable IAM User Permissions", PLANTED_POLICY_MARKER);
     kms.put_key_policy(PutKeyPolicyRequest::new(&key, policy))
         .unwrap();
@@ -172,7 +170,7 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
             !file.contains(w),
             "32 stream bytes at word {i} are in the file"
         );
-        let b64 = kms_keystore::base64_blob::encode(w);
+        let b64 = kms_keystore::internal::base64_encode(w);
         assert!(
             !file.contains(b64.as_bytes()),
             "base64 of stream word {i} is in the file"
@@ -192,7 +190,9 @@ fn the_file_alone_reveals_no_key_material_password_or_planted_secret() {
         );
     }
     assert!(!file.contains(root().expose_secret()));
-    assert!(!file.contains(kms_keystore::base64_blob::encode(root().expose_secret()).as_bytes()));
+    assert!(
+        !file.contains(kms_keystore::internal::base64_encode(root().expose_secret()).as_bytes())
+    );
 
     // And the file still holds it all for the root key's owner.
     let kms = Kms::open(config(&path, &clock).with_seed(SEED)).unwrap();

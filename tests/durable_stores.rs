@@ -10,14 +10,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use durable::{config, decrypt, open, temp_dir};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
+use kms_keystore::cloudhsm::KMS_USER;
+use kms_keystore::{
+    ClusterId, ConnectionErrorCode, ConnectionMode, ConnectionStateType,
     CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoresListEntry,
-    DescribeCustomKeyStoresRequest, ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest,
+    DescribeCustomKeyStoresRequest, ErrorCode, KeyState, Kms, ManualClock, OriginType,
+    ScheduleKeyDeletionRequest, SecretString, UpdateCustomKeyStoreRequest,
 };
-use kms_keystore::store::cloudhsm::KMS_USER;
-use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType};
-use kms_keystore::{ClusterId, ConnectionMode, ErrorCode, KeyState, Kms, ManualClock, OriginType};
 
 const PASSWORD: &str = "kmsPswd";
 const AZS: [&str; 2] = ["us-west-2a", "us-west-2b"];

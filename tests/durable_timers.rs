@@ -13,13 +13,11 @@ mod durable;
 use std::time::Duration;
 
 use durable::{config, decrypt, encrypt, new_key, open, temp_dir};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
+use kms_keystore::{
+    ConnectionMode, ConnectionStateType, CreateCustomKeyStoreRequest, CreateKeyRequest,
+    DecryptRequest, DescribeCustomKeyStoresRequest, EncryptRequest, ErrorCode, Kms, KmsConfig,
+    ListKeysRequest, ManualClock, OriginType, ScheduleKeyDeletionRequest, SecretString,
 };
-use kms_keystore::store::ConnectionStateType;
-use kms_keystore::{ConnectionMode, ErrorCode, Kms, KmsConfig, ManualClock, OriginType};
 
 const PASSWORD: &str = "kmsPswd";
 const STEP: Duration = Duration::from_millis(1_000);

@@ -14,16 +14,12 @@ mod xks;
 
 use std::time::Duration;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, DescribeCustomKeyStoresRequest, UpdateCustomKeyStoreRequest,
-    XksProxyAuthenticationCredential,
+use kms_keystore::xks::{EkmHealthStatus, Latency, VpcEndpointService, XksError, XksOperation};
+use kms_keystore::{
+    ConnectionErrorCode, ConnectionMode, ConnectionStateType, CreateCustomKeyStoreRequest,
+    DescribeCustomKeyStoresRequest, Kms, KmsConfig, SecretString, UpdateCustomKeyStoreRequest,
+    XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::external::{
-    EkmHealthStatus, Latency, VpcEndpointService, XksError, XksOperation,
-};
-use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType, XksProxyConnectivityType};
-use kms_keystore::{ConnectionMode, Kms, KmsConfig};
 use xks::*;
 
 fn code<T: std::fmt::Debug>(r: kms_keystore::Result<T>) -> &'static str {
@@ -744,8 +740,7 @@ fn the_secret_never_leaves_kms() {
     assert!(!format!("{:?}", public_request("xks", ENDPOINT)).contains(SECRET));
     // Nor in an error message.
     ekm.rotate_credential(
-        kms_keystore::store::external::XksCredential::new("ZZZZZZZZZZZZZZZZZZZZ", &"z".repeat(43))
-            .unwrap(),
+        kms_keystore::xks::XksCredential::new("ZZZZZZZZZZZZZZZZZZZZ", &"z".repeat(43)).unwrap(),
     );
     let err = f
         .kms
@@ -784,7 +779,7 @@ fn connect_checks_the_proxy_and_ends_connected() {
     );
 }
 
-type Breaker = fn(&kms_keystore::store::external::InMemoryExternalKeyManager);
+type Breaker = fn(&kms_keystore::xks::InMemoryExternalKeyManager);
 
 #[test]
 fn every_proxy_failure_at_connect_shows_as_failed_with_its_code() {
@@ -793,11 +788,8 @@ fn every_proxy_failure_at_connect_shows_as_failed_with_its_code() {
             "credential rotated on the proxy",
             |e| {
                 e.rotate_credential(
-                    kms_keystore::store::external::XksCredential::new(
-                        "ZZZZZZZZZZZZZZZZZZZZ",
-                        &"z".repeat(43),
-                    )
-                    .unwrap(),
+                    kms_keystore::xks::XksCredential::new("ZZZZZZZZZZZZZZZZZZZZ", &"z".repeat(43))
+                        .unwrap(),
                 )
             },
             ConnectionErrorCode::InvalidCredentials,
@@ -1090,8 +1082,7 @@ fn name_credential_and_path_can_change_while_connected() {
     assert_eq!(ekm.calls(XksOperation::GetHealthStatus), calls);
     // The proxy rotates its credential: crypto fails until KMS is told.
     let rotated =
-        kms_keystore::store::external::XksCredential::new("QRSTUVWXYZ234567ABCD", NEW_SECRET)
-            .unwrap();
+        kms_keystore::xks::XksCredential::new("QRSTUVWXYZ234567ABCD", NEW_SECRET).unwrap();
     ekm.rotate_credential(rotated);
     assert_eq!(code(encrypt(&f.kms, &key, "x")), "KMSInvalidStateException");
     f.kms
@@ -1535,7 +1526,7 @@ fn delete_needs_a_disconnected_store_without_keys_and_leaves_the_proxy_alone() {
         "CustomKeyStoreInvalidStateException"
     );
     f.kms
-        .schedule_key_deletion(kms_keystore::kms::ScheduleKeyDeletionRequest {
+        .schedule_key_deletion(kms_keystore::ScheduleKeyDeletionRequest {
             key_id: key.clone(),
             pending_window_in_days: Some(7),
         })
@@ -1595,11 +1586,8 @@ fn a_slow_health_check_does_not_block_other_stores() {
             Box::new(|| {
                 // The proxy's credential is rotated, and KMS is told.
                 slow.rotate_credential(
-                    kms_keystore::store::external::XksCredential::new(
-                        "QRSTUVWXYZ234567ABCD",
-                        NEW_SECRET,
-                    )
-                    .unwrap(),
+                    kms_keystore::xks::XksCredential::new("QRSTUVWXYZ234567ABCD", NEW_SECRET)
+                        .unwrap(),
                 );
                 f.kms.update_custom_key_store(UpdateCustomKeyStoreRequest {
                     custom_key_store_id: a.clone(),

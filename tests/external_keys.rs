@@ -15,19 +15,18 @@ mod xks;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kms_keystore::crypto::blob::{Blob, BlobKind, Body, Header};
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, GenerateDataKeyRequest,
-    GenerateRandomRequest, ReEncryptRequest, ScheduleKeyDeletionRequest,
-};
-use kms_keystore::store::external::{
+use kms_keystore::internal::{Blob, BlobKind, Body, Header};
+use kms_keystore::xks::{
     ExternalKeyManager, HealthStatusRequest, HealthStatusResponse, InMemoryExternalKeyManager,
     KeyMetadataRequest, KeyMetadataResponse, Latency, RequestMetadata, XksCall, XksDecryptRequest,
     XksDecryptResponse, XksEncryptRequest, XksEncryptResponse, XksError, XksKeySpec, XksKeyStatus,
     XksKeyUsage, XksOperation, XksProxyUri,
 };
-use kms_keystore::{EncryptionContext, KeyMetadata, Kms, Quotas, XksKeyId};
+use kms_keystore::{
+    CreateKeyRequest, DataKeySpec, DecryptRequest, EncryptRequest, EncryptionContext,
+    GenerateDataKeyRequest, GenerateRandomRequest, KeyMetadata, Kms, Quotas, ReEncryptRequest,
+    ScheduleKeyDeletionRequest, XksKeyId,
+};
 use xks::*;
 
 fn code<T: std::fmt::Debug>(r: kms_keystore::Result<T>) -> &'static str {
@@ -1027,7 +1026,7 @@ fn a_slow_proxy_does_not_block_other_keys() {
         // write locks finish too.
         f.kms.create_key(CreateKeyRequest::default()).unwrap();
         f.kms
-            .update_custom_key_store(kms_keystore::kms::UpdateCustomKeyStoreRequest {
+            .update_custom_key_store(kms_keystore::UpdateCustomKeyStoreRequest {
                 custom_key_store_id: fast_store.clone(),
                 new_custom_key_store_name: Some("renamed".into()),
                 ..Default::default()

@@ -15,11 +15,10 @@
 
 mod harness;
 
-use kms_keystore::kms::{
-    CreateKeyRequest, GetKeyPolicyRequest, ListKeyPoliciesRequest, ListKeysRequest,
-    PutKeyPolicyRequest, ScheduleKeyDeletionRequest, default_key_policy,
+use kms_keystore::{
+    CreateKeyRequest, GetKeyPolicyRequest, Kms, ListKeyPoliciesRequest, ListKeysRequest,
+    OriginType, PutKeyPolicyRequest, Result, ScheduleKeyDeletionRequest, default_key_policy,
 };
-use kms_keystore::{Kms, OriginType, Result};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "111122223333";
@@ -636,7 +635,7 @@ fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography(h: &Harness) 
     put_bypass(kms, &k, &doc).unwrap();
     // This crate has no IAM evaluation: the policy is stored and returned, and
     // the key's other operations are not affected by it.
-    kms.encrypt(kms_keystore::kms::EncryptRequest {
+    kms.encrypt(kms_keystore::EncryptRequest {
         key_id: k.clone(),
         plaintext: "x".into(),
         ..Default::default()

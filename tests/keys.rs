@@ -7,13 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{ACCOUNT, REGION, code, kms, new_key};
-use kms_keystore::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyUsage,
+use kms_keystore::{
+    CreateKeyRequest, CustomerMasterKeySpec, EncryptionAlgorithmSpec, Error, ErrorCode, KeyManager,
+    KeySpec, KeyState, KeyUsage, Kms, ListKeysRequest, MAX_DESCRIPTION_CHARS, OriginType,
+    ScheduleKeyDeletionRequest, Tag,
 };
-use kms_keystore::kms::{
-    CreateKeyRequest, ListKeysRequest, MAX_DESCRIPTION_CHARS, ScheduleKeyDeletionRequest,
-};
-use kms_keystore::{Error, ErrorCode, KeyState, Kms, OriginType, Tag};
 
 const DAY: Duration = Duration::from_secs(86_400);
 

@@ -9,8 +9,12 @@
 
 mod harness;
 
-use kms_keystore::kms::*;
-use kms_keystore::{KeyState, Kms, Result, Tag};
+use kms_keystore::{
+    CreateAliasRequest, CreateKeyRequest, EncryptRequest, GetKeyPolicyRequest, KeyState, Kms,
+    ListAliasesRequest, ListKeyPoliciesRequest, ListResourceTagsRequest, PutKeyPolicyRequest,
+    Result, ScheduleKeyDeletionRequest, Tag, TagResourceRequest, UntagResourceRequest,
+    UpdateAliasRequest, UpdateKeyDescriptionRequest, default_key_policy,
+};
 
 use harness::Harness;
 

@@ -3,8 +3,7 @@
 //! Counted with an instrumented global allocator, so this file holds one
 //! test only (parallel tests would be counted too).
 
-use kms_keystore::kms::CreateKeyRequest;
-use kms_keystore::{Kms, KmsConfig, Quotas};
+use kms_keystore::{CreateKeyRequest, Kms, KmsConfig, Quotas};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 

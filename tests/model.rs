@@ -24,23 +24,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::key::DataKeySpec;
+use kms_keystore::{DataKeySpec, SecretString};
 use std::sync::Arc;
 
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest, GenerateDataKeyRequest, ListKeysRequest, ReEncryptRequest,
-    ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
-};
-use kms_keystore::store::cloudhsm::{ClusterState, HsmState, KMS_USER};
-use kms_keystore::store::external::{
+use kms_keystore::cloudhsm::{ClusterState, HsmState, KMS_USER};
+use kms_keystore::xks::{
     EkmHealthStatus, InMemoryExternalKeyManager, XksCredential, XksError, XksKeyStatus, XksProxyUri,
 };
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
-    ClusterId, ConnectionMode, EncryptionContext, HsmId, KeyState, Kms, KmsConfig, ManualClock,
-    OriginType, Quotas,
+    ClusterId, ConnectionMode, CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType,
+    DecryptRequest, DescribeCustomKeyStoresRequest, EncryptRequest, EncryptionContext,
+    GenerateDataKeyRequest, HsmId, KeyState, Kms, KmsConfig, ListKeysRequest, ManualClock,
+    OriginType, Quotas, ReEncryptRequest, ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest,
+    XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

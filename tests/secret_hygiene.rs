@@ -12,24 +12,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine as _;
-use kms_keystore::crypto::material::REDACTED;
-use kms_keystore::crypto::{Cipher, SecretString};
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest, ReEncryptRequest,
-    UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
+use kms_keystore::cloudhsm::{CuPassword, KMS_USER};
+use kms_keystore::internal::{Cipher, REDACTED};
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, DataKeySpec, DecryptRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest,
+    ReEncryptRequest, SecretString, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
 };
-use kms_keystore::store::cloudhsm::{CuPassword, KMS_USER};
 use std::sync::Arc;
 
-use kms_keystore::store::external::{
+use kms_keystore::xks::{
     InMemoryExternalKeyManager, RequestMetadata, XksCall, XksCredential, XksDecryptResponse,
     XksEncryptRequest, XksProxyUri,
 };
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
 use kms_keystore::{
-    EncryptionContext, KeyMaterial, Kms, KmsConfig, ManualClock, OriginType, Plaintext,
+    CustomKeyStoreType, EncryptionContext, KeyMaterial, Kms, KmsConfig, ManualClock, OriginType,
+    Plaintext, XksProxyConnectivityType,
 };
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -7,12 +7,11 @@ use std::marker::PhantomData;
 
 use base64::Engine as _;
 use common::{decrypt, encrypt, kms, new_key};
-use kms_keystore::crypto::material::REDACTED;
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{
-    DecryptRequest, EncryptRequest, GenerateDataKeyRequest, GenerateRandomRequest,
+use kms_keystore::internal::REDACTED;
+use kms_keystore::{
+    DataKeySpec, DecryptRequest, EncryptRequest, EncryptionContext, GenerateDataKeyRequest,
+    GenerateRandomRequest, KeyMaterial, Plaintext,
 };
-use kms_keystore::{EncryptionContext, KeyMaterial, Plaintext};
 
 const SECRET: &[u8] = b"TOPSECRET-4242-hunter2";
 

@@ -6,10 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::{kms, new_key};
-use kms_keystore::kms::{
-    CreateKeyRequest, DecryptRequest, EncryptRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
+use kms_keystore::{
+    Clock, CreateKeyRequest, DecryptRequest, EncryptRequest, KeyMetadata, ListKeysRequest,
+    ScheduleKeyDeletionRequest, Timestamp,
 };
-use kms_keystore::{Clock, KeyMetadata, Timestamp};
 use serde_json::{Value, json};
 
 /// The aws CLI `create-key` output of seed 000, for a standard key (Origin

@@ -29,12 +29,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateKeyRequest, DescribeCustomKeyStoresRequest, ListAliasesRequest,
-    ListKeysRequest, ScheduleKeyDeletionRequest, UpdateCustomKeyStoreRequest,
+use kms_keystore::{
+    Clock, ClusterId, CreateAliasRequest, CreateKeyRequest, DescribeCustomKeyStoresRequest, Kms,
+    KmsConfig, ListAliasesRequest, ListKeysRequest, ManualClock, OriginType,
+    ScheduleKeyDeletionRequest, SecretString, UpdateCustomKeyStoreRequest,
 };
-use kms_keystore::{Clock, ClusterId, Kms, KmsConfig, ManualClock, OriginType};
 use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::{Config, Runner};
 

@@ -16,13 +16,11 @@ mod cloudhsm_support;
 mod xks;
 
 use cloudhsm_support::{AZS, PASSWORD, request_for};
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
+use kms_keystore::xks::XksOperation;
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, Kms, Result, SecretString, UpdateCustomKeyStoreRequest,
+    XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::XksProxyConnectivityType;
-use kms_keystore::store::external::XksOperation;
-use kms_keystore::{Kms, Result};
 use xks::*;
 
 fn code<T: std::fmt::Debug>(r: Result<T>) -> &'static str {

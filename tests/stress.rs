@@ -24,24 +24,16 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::XksProxyAuthenticationCredential;
-use kms_keystore::kms::{
-    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EncryptRequest, GenerateDataKeyRequest, ListAliasesRequest,
-    ListKeysRequest, ReEncryptRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
-    UpdateAliasRequest, UpdateCustomKeyStoreRequest,
-};
-use kms_keystore::store::ConnectionStateType;
-use kms_keystore::store::cloudhsm::{HsmState, KMS_USER};
-use kms_keystore::store::external::{
-    InMemoryExternalKeyManager, Latency, XksCredential, XksProxyUri,
-};
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
+use kms_keystore::cloudhsm::{HsmState, KMS_USER};
+use kms_keystore::xks::{InMemoryExternalKeyManager, Latency, XksCredential, XksProxyUri};
 use kms_keystore::{
-    ClusterId, ConnectionMode, EncryptionContext, HsmId, Kms, KmsConfig, ManualClock, OriginType,
-    Quotas, Tag,
+    ClusterId, ConnectionMode, ConnectionStateType, CreateAliasRequest,
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, DataKeySpec, DecryptRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, EncryptionContext, GenerateDataKeyRequest,
+    HsmId, Kms, KmsConfig, ListAliasesRequest, ListKeysRequest, ManualClock, OriginType, Quotas,
+    ReEncryptRequest, ScheduleKeyDeletionRequest, SecretString, Tag, TagResourceRequest,
+    UpdateAliasRequest, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
+    XksProxyConnectivityType,
 };
 
 const PASSWORD: &str = "kmsPswd";

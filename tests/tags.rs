@@ -13,11 +13,10 @@
 
 mod harness;
 
-use kms_keystore::kms::{
-    CreateKeyRequest, ListResourceTagsRequest, ScheduleKeyDeletionRequest, TagResourceRequest,
-    UntagResourceRequest,
+use kms_keystore::{
+    CreateKeyRequest, Kms, ListResourceTagsRequest, OriginType, Result, ScheduleKeyDeletionRequest,
+    Tag, TagResourceRequest, UntagResourceRequest,
 };
-use kms_keystore::{Kms, OriginType, Result, Tag};
 
 use harness::{Harness, MISSING_KEY, code};
 

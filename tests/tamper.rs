@@ -4,9 +4,9 @@
 mod common;
 
 use common::{code, ctx, decrypt, encrypt, kms, new_key};
-use kms_keystore::key::DataKeySpec;
-use kms_keystore::kms::{DecryptRequest, GenerateDataKeyRequest, ReEncryptRequest};
-use kms_keystore::{EncryptionContext, Kms};
+use kms_keystore::{
+    DataKeySpec, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms, ReEncryptRequest,
+};
 
 /// Header: version (1) + kind (1) + key id (16).
 const HEADER_LEN: usize = 18;

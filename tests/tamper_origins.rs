@@ -15,19 +15,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::key::DataKeySpec;
+use kms_keystore::{DataKeySpec, SecretString};
 use std::sync::Arc;
 
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
-    GenerateDataKeyRequest, ReEncryptRequest, XksProxyAuthenticationCredential,
+use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksOperation, XksProxyUri};
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, DecryptRequest,
+    EncryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms, KmsConfig, ManualClock,
+    OriginType, Quotas, ReEncryptRequest, XksProxyAuthenticationCredential,
+    XksProxyConnectivityType,
 };
-use kms_keystore::store::external::{
-    InMemoryExternalKeyManager, XksCredential, XksOperation, XksProxyUri,
-};
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
-use kms_keystore::{EncryptionContext, Kms, KmsConfig, ManualClock, OriginType, Quotas};
 
 /// Header: version (1) + kind (1) + key id (16).
 const HEADER_LEN: usize = 18;

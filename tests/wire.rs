@@ -1,12 +1,12 @@
 //! The AWS JSON 1.1 dispatcher: routing, request parsing, response shapes and
-//! error bodies, through `kms_keystore::wire` only.
+//! error bodies, through `kms_keystore::server` only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use kms_keystore::wire::{Dispatcher, Fixture, Service, WireResponse};
+use kms_keystore::server::{Dispatcher, Fixture, Service, WireResponse};
 use kms_keystore::{Error, Kms, KmsConfig, ManualClock, Timestamp};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -36,7 +36,7 @@ const READY_FIXTURE: &str = r#"{
 }"#;
 
 /// A dispatcher whose KMS sees what `text` provisions.
-fn with_fixture(text: &str) -> (Dispatcher, kms_keystore::wire::Provisioned) {
+fn with_fixture(text: &str) -> (Dispatcher, kms_keystore::server::Provisioned) {
     let clock = ManualClock::new(Timestamp::from_millis(1_499_288_695_918));
     let kms = Kms::new(KmsConfig::default().with_clock(clock).with_seed(7));
     let p = Fixture::from_json(text)
@@ -1003,11 +1003,11 @@ fn the_fixture_expresses_every_cluster_state_the_key_store_work_models() {
 
 #[test]
 fn the_fixture_attaches_external_key_managers_with_keys_of_any_spec_status_and_usage() {
-    use kms_keystore::store::external::{
+    use kms_keystore::xks::{
         KeyMetadataRequest, RequestMetadata, XksCall, XksCredential, XksKeySpec, XksKeyStatus,
         XksKeyUsage, XksProxyUri,
     };
-    let network = kms_keystore::store::external::XksNetwork::new();
+    let network = kms_keystore::xks::XksNetwork::new();
     let secret = "a".repeat(43);
     let text = json!({
         "external_key_managers": [{
@@ -1024,7 +1024,7 @@ fn the_fixture_attaches_external_key_managers_with_keys_of_any_spec_status_and_u
     let p = Fixture::from_json(&text)
         .unwrap()
         .provision(
-            &kms_keystore::store::cloudhsm::CloudHsm::standalone(None),
+            &kms_keystore::cloudhsm::CloudHsm::standalone(None),
             &network,
         )
         .unwrap();
@@ -1074,8 +1074,8 @@ fn fixture_mistakes_are_reported_with_where_they_are() {
         assert_eq!(err.code(), "SerializationException");
         assert!(err.message().contains(needle), "{err}");
     }
-    let hsm = kms_keystore::store::cloudhsm::CloudHsm::standalone(None);
-    let network = kms_keystore::store::external::XksNetwork::new();
+    let hsm = kms_keystore::cloudhsm::CloudHsm::standalone(None);
+    let network = kms_keystore::xks::XksNetwork::new();
     for (text, needle) in [
         (
             r#"{"cloudhsm_clusters": [{"subnets": {"s": "a"}, "from_backup_of": "nope"}]}"#,
@@ -1132,8 +1132,8 @@ fn the_shipped_example_fixture_provisions() {
     fixture.kms_config().unwrap();
     let p = fixture
         .provision(
-            &kms_keystore::store::cloudhsm::CloudHsm::standalone(None),
-            &kms_keystore::store::external::XksNetwork::new(),
+            &kms_keystore::cloudhsm::CloudHsm::standalone(None),
+            &kms_keystore::xks::XksNetwork::new(),
         )
         .unwrap();
     assert!(!p.external_key_managers.is_empty());

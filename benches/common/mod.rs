@@ -8,10 +8,10 @@
 )]
 
 use criterion::Criterion;
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{CreateCustomKeyStoreRequest, CreateKeyRequest, EncryptRequest};
-use kms_keystore::store::CustomKeyStoreType;
-use kms_keystore::{Kms, KmsConfig, OriginType, Plaintext, Quotas};
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, EncryptRequest, Kms,
+    KmsConfig, OriginType, Plaintext, Quotas, SecretString,
+};
 
 /// Criterion settings sized for 2 shared cores: `cargo bench -- --quick`
 /// finishes in a few minutes, a full run in about ten.
@@ -84,9 +84,8 @@ pub(crate) fn cloudhsm_key(kms: &Kms) -> String {
 /// endpoint, creates and connects an external key store for it, and creates
 /// a key there; returns the key id.
 pub(crate) fn external_key(kms: &Kms) -> String {
-    use kms_keystore::kms::XksProxyAuthenticationCredential;
-    use kms_keystore::store::XksProxyConnectivityType;
-    use kms_keystore::store::external::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
+    use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
+    use kms_keystore::{XksProxyAuthenticationCredential, XksProxyConnectivityType};
 
     const ENDPOINT: &str = "https://xks.example.com";
     const PATH: &str = "/kms/xks/v1";

@@ -1,7 +1,7 @@
 //! The ciphertext blob codec: decoding arbitrary bytes never panics, and what
 //! decodes re-encodes to the same bytes.
 #![no_main]
-use kms_keystore::crypto::Blob;
+use kms_keystore::internal::Blob;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,13 +5,12 @@
 #![no_main]
 use std::sync::{Arc, OnceLock};
 
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DecryptRequest, EncryptRequest,
-    ReEncryptRequest, XksProxyAuthenticationCredential,
+use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
+use kms_keystore::{
+    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType, DecryptRequest,
+    EncryptRequest, EncryptionContext, Kms, KmsConfig, OriginType, Quotas, ReEncryptRequest,
+    XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::external::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
-use kms_keystore::store::{CustomKeyStoreType, XksProxyConnectivityType};
-use kms_keystore::{EncryptionContext, Kms, KmsConfig, OriginType, Quotas};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -26,7 +25,11 @@ fn fixture() -> &'static Fixture {
         let mut quotas = Quotas::default();
         quotas.custom_key_store_requests_per_second = None;
         let kms = Kms::new(KmsConfig::default().with_seed(1).with_quotas(quotas));
-        let aws = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.arn;
+        let aws = kms
+            .create_key(CreateKeyRequest::default())
+            .unwrap()
+            .key_metadata
+            .arn;
 
         let (cluster, anchor) = kms
             .cloudhsm()
@@ -61,7 +64,8 @@ fn fixture() -> &'static Fixture {
             Some(1),
         );
         ekm.add_aes_key("ext-1").unwrap();
-        kms.xks_network().attach("https://xks.example.com", Arc::new(ekm));
+        kms.xks_network()
+            .attach("https://xks.example.com", Arc::new(ekm));
         let xks_store = kms
             .create_custom_key_store(CreateCustomKeyStoreRequest {
                 custom_key_store_name: "xks".into(),
@@ -102,7 +106,11 @@ fn fixture() -> &'static Fixture {
                 .ciphertext_blob
             })
             .collect();
-        Fixture { kms, key: aws, blobs }
+        Fixture {
+            kms,
+            key: aws,
+            blobs,
+        }
     })
 }
 

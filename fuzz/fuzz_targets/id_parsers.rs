@@ -1,10 +1,9 @@
 //! Every validated identifier parser: no panic on any input, and what parses
 //! prints back to a string that parses to the same value.
 #![no_main]
-use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType, CustomKeyStoreType};
 use kms_keystore::{
-    AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
-    XksKeyId,
+    AccountId, AliasName, ClusterId, ConnectionErrorCode, ConnectionStateType, CustomKeyStoreId,
+    CustomKeyStoreType, HsmId, KeyId, KeyIdentifier, Region, XksKeyId,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -18,7 +17,9 @@ macro_rules! round_trip {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     round_trip!(
         s,
         AccountId,

@@ -3,7 +3,7 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use kms_keystore::wire::{Dispatcher, Service};
+use kms_keystore::server::{Dispatcher, Service};
 use kms_keystore::{Kms, KmsConfig};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
         .get(usize::from(pick) % (targets.len() + 1))
         .map_or("TrentService.Nope", String::as_str);
     let r = w.dispatch(target, body);
-    assert!([200, 400, 412, 500, 501, 503].contains(&r.status), "{}", r.status);
+    assert!(
+        [200, 400, 412, 500, 501, 503].contains(&r.status),
+        "{}",
+        r.status
+    );
     let v: serde_json::Value = serde_json::from_slice(&r.body).expect("a JSON body");
     assert!(v.is_object());
     if r.status != 200 {

@@ -7,11 +7,11 @@
 //! aws --endpoint-url http://127.0.0.1:4599 kms list-keys
 //! ```
 //!
-//! A thin shell over [`kms_keystore::wire::Dispatcher`]: it reads the
+//! A thin shell over [`kms_keystore::server::Dispatcher`]: it reads the
 //! `X-Amz-Target` header and the body of each `POST`, and writes the status
 //! and JSON body the dispatcher returns. Requests are SigV4-signed by the
 //! SDKs; signatures are accepted without being verified (any credential
-//! works). The fixture file (see `kms_keystore::wire::fixture`) provisions
+//! works). The fixture file (see `kms_keystore::server::Fixture`) provisions
 //! the CloudHSM clusters and external key managers KMS sees.
 //!
 //! Once listening, the server prints one JSON line on standard output:
@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use kms_keystore::wire::{self, Dispatcher, Fixture};
+use kms_keystore::server::{self, Dispatcher, Fixture};
 use tiny_http::{Header, Method, Request, Response, Server};
 
 /// Largest request body accepted (AWS KMS requests are far smaller).
@@ -148,7 +148,7 @@ fn run(opts: &Options) -> Result<(), String> {
 }
 
 /// Prints the startup line on standard output.
-fn announce(addr: SocketAddr, provisioned: &wire::Provisioned) -> Result<(), String> {
+fn announce(addr: SocketAddr, provisioned: &server::Provisioned) -> Result<(), String> {
     let line = serde_json::json!({
         "listening": addr.to_string(),
         "provisioned": provisioned,
@@ -213,7 +213,7 @@ fn serve(dispatcher: &Dispatcher, mut request: Request, counter: &AtomicU64, qui
     let method = request.method().to_string();
     let len = body.len();
     let headers = [
-        header("Content-Type", wire::CONTENT_TYPE),
+        header("Content-Type", server::CONTENT_TYPE),
         header("x-amzn-RequestId", &request_id),
     ]
     .into_iter()

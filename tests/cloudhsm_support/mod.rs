@@ -11,17 +11,13 @@
 
 use std::time::Duration;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoresListEntry, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EncryptRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
-    UpdateCustomKeyStoreRequest,
-};
-use kms_keystore::store::cloudhsm::KMS_USER;
-use kms_keystore::store::{ConnectionErrorCode, ConnectionStateType, CustomKeyStoreType};
+use kms_keystore::cloudhsm::KMS_USER;
 use kms_keystore::{
-    ClusterId, ErrorCode, HsmId, KeyMetadata, KeyState, Kms, KmsConfig, ManualClock, OriginType,
-    Plaintext,
+    ClusterId, ConnectionErrorCode, ConnectionStateType, CreateCustomKeyStoreRequest,
+    CreateKeyRequest, CustomKeyStoreType, CustomKeyStoresListEntry, DecryptRequest,
+    DescribeCustomKeyStoresRequest, EncryptRequest, ErrorCode, HsmId, KeyMetadata, KeyState, Kms,
+    KmsConfig, ListKeysRequest, ManualClock, OriginType, Plaintext, ScheduleKeyDeletionRequest,
+    SecretString, UpdateCustomKeyStoreRequest,
 };
 
 /// The `kmsuser` password of the documentation's example.

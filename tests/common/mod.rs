@@ -2,8 +2,10 @@
 #![allow(dead_code, unreachable_pub)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use kms_keystore::kms::{CreateKeyRequest, DecryptRequest, EncryptRequest};
-use kms_keystore::{EncryptionContext, Kms, KmsConfig, ManualClock};
+use kms_keystore::{
+    CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptionContext, Kms, KmsConfig,
+    ManualClock,
+};
 
 /// The account every test KMS lives in.
 pub const ACCOUNT: &str = "111122223333";

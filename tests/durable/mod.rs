@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use kms_keystore::kms::{CreateKeyRequest, DecryptRequest, EncryptRequest};
-use kms_keystore::storage::RootKey;
-use kms_keystore::{EncryptionContext, Kms, KmsConfig, ManualClock};
+use kms_keystore::{
+    CreateKeyRequest, DecryptRequest, EncryptRequest, EncryptionContext, Kms, KmsConfig,
+    ManualClock, RootKey,
+};
 
 /// The account and Region of every durable test service.
 pub const ACCOUNT: &str = "111122223333";

@@ -30,14 +30,12 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, DescribeCustomKeyStoresRequest, ListKeysRequest,
-    XksProxyAuthenticationCredential,
+use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
+use kms_keystore::{
+    ConnectionStateType, CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoreType,
+    DescribeCustomKeyStoresRequest, KeyState, Kms, KmsConfig, ListKeysRequest, ManualClock,
+    OriginType, Result, SecretString, XksProxyAuthenticationCredential, XksProxyConnectivityType,
 };
-use kms_keystore::store::external::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
-use kms_keystore::store::{ConnectionStateType, CustomKeyStoreType, XksProxyConnectivityType};
-use kms_keystore::{KeyState, Kms, KmsConfig, ManualClock, OriginType, Result};
 
 /// The account every harness Kms lives in.
 pub const ACCOUNT: &str = "111122223333";

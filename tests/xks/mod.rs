@@ -6,19 +6,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kms_keystore::crypto::SecretString;
-use kms_keystore::kms::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoresListEntry, DecryptRequest,
-    DescribeCustomKeyStoresRequest, EncryptRequest, XksProxyAuthenticationCredential,
-};
-use kms_keystore::store::external::{
+use kms_keystore::xks::{
     ExternalKeyManager, HealthStatusRequest, HealthStatusResponse, InMemoryExternalKeyManager,
     KeyMetadataRequest, KeyMetadataResponse, VpcEndpointService, XksCall, XksCredential,
     XksDecryptRequest, XksDecryptResponse, XksEncryptRequest, XksEncryptResponse, XksError,
     XksProxyUri,
 };
-use kms_keystore::store::{ConnectionStateType, XksProxyConnectivityType};
-use kms_keystore::{Kms, KmsConfig, ManualClock};
+use kms_keystore::{
+    ConnectionStateType, CreateCustomKeyStoreRequest, CreateKeyRequest, CustomKeyStoresListEntry,
+    DecryptRequest, DescribeCustomKeyStoresRequest, EncryptRequest, Kms, KmsConfig, ManualClock,
+    SecretString, XksProxyAuthenticationCredential, XksProxyConnectivityType,
+};
 
 pub(crate) const ENDPOINT: &str = "https://xks.example.com";
 pub(crate) const PATH: &str = "/kms/xks/v1";
@@ -85,7 +83,7 @@ pub(crate) fn request_credential() -> XksProxyAuthenticationCredential {
 pub(crate) fn public_request(name: &str, endpoint: &str) -> CreateCustomKeyStoreRequest {
     CreateCustomKeyStoreRequest {
         custom_key_store_name: name.into(),
-        custom_key_store_type: Some(kms_keystore::store::CustomKeyStoreType::ExternalKeyStore),
+        custom_key_store_type: Some(kms_keystore::CustomKeyStoreType::ExternalKeyStore),
         xks_proxy_uri_endpoint: Some(endpoint.into()),
         xks_proxy_uri_path: Some(PATH.into()),
         xks_proxy_authentication_credential: Some(request_credential()),

@@ -24,6 +24,12 @@ pub(crate) use api::{
 pub(crate) use error::XksError;
 pub(crate) use memory::{InMemoryExternalKeyManager, Latency};
 pub(crate) use network::{VpcEndpointService, VpcEndpointServiceError, XksNetwork};
+// Only the unit tests (this module's and `kms::backend::external`'s) name
+// these through the module; the public paths are in `crate::xks`.
+#[cfg(test)]
+pub(crate) use api::{RequestMetadata, XksOperation};
+#[cfg(test)]
+pub(crate) use error::XksErrorBody;
 
 use crate::ids::XksKeyId;
 
