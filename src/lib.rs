@@ -60,16 +60,17 @@ pub use kms::{
     PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
 };
 
-/// The modelled AWS CloudHSM service (cloudhsmv2) of one account and Region,
-/// behind CloudHSM key stores: clusters, their subnets and security group,
-/// HSMs, crypto users and the key objects KMS creates in them.
-///
-/// [`CloudHsm`] is the handle: the provisioning calls (`create_cluster`,
-/// `create_hsm`, `initialize_cluster`, …, or `provision_ready_cluster` for
-/// all of them), the fault switches that break a cluster on purpose, and the
-/// cloudhsmv2 `DescribeClusters` output shape. A [`Kms`](crate::Kms) owns
-/// one ([`Kms::cloudhsm`](crate::Kms::cloudhsm)).
 pub mod cloudhsm {
+    //! The modelled AWS CloudHSM service (cloudhsmv2) of one account and Region,
+    //! behind CloudHSM key stores: clusters, their subnets and security group,
+    //! HSMs, crypto users and the key objects KMS creates in them.
+    //!
+    //! [`CloudHsm`] is the handle: the provisioning calls (`create_cluster`,
+    //! `create_hsm`, `initialize_cluster`, …, or `provision_ready_cluster` for
+    //! all of them), the fault switches that break a cluster on purpose, and the
+    //! cloudhsmv2 `DescribeClusters` output shape. A [`Kms`](crate::Kms) owns
+    //! one ([`Kms::cloudhsm`](crate::Kms::cloudhsm)).
+
     pub use crate::store::cloudhsm::{
         Certificates, CloudHsm, ClusterDescription, ClusterState, CuPassword,
         DEFAULT_FREE_ADDRESSES, DescribeClustersOutput, HSM_TYPE, HsmDescription, HsmState,
@@ -77,16 +78,17 @@ pub mod cloudhsm {
     };
 }
 
-/// External key stores (XKS): the XKS proxy API v1 contract
-/// ([`ExternalKeyManager`] and its request and response shapes), an
-/// in-memory external key manager with fault switches
-/// ([`InMemoryExternalKeyManager`]), and the network KMS reaches proxies
-/// through ([`XksNetwork`]).
-///
-/// The shapes are the proxy's, not KMS's: [`KeyMetadataResponse`] here is the
-/// proxy's GetKeyMetadata answer, not the KMS
-/// [`KeyMetadataResponse`](crate::KeyMetadataResponse) of DescribeKey.
 pub mod xks {
+    //! External key stores (XKS): the XKS proxy API v1 contract
+    //! ([`ExternalKeyManager`] and its request and response shapes), an
+    //! in-memory external key manager with fault switches
+    //! ([`InMemoryExternalKeyManager`]), and the network KMS reaches proxies
+    //! through ([`XksNetwork`]).
+    //!
+    //! The shapes are the proxy's, not KMS's: [`KeyMetadataResponse`] here is the
+    //! proxy's GetKeyMetadata answer, not the KMS
+    //! [`KeyMetadataResponse`](crate::KeyMetadataResponse) of DescribeKey.
+
     pub use crate::store::external::ExternalKeyManager;
     pub use crate::store::external::api::{
         AUTHENTICATION_TAG_LEN, DEFAULT_DEADLINE, EkmFleetDetail, EkmHealthStatus,
@@ -103,57 +105,58 @@ pub mod xks {
     };
 }
 
-/// The AWS JSON 1.1 protocol, without the network: an `X-Amz-Target` and a
-/// JSON body in, an HTTP status and a JSON body out, exactly as AWS answers.
-///
-/// The [`Dispatcher`] serves two services, chosen by the target's prefix:
-/// `TrentService.<Operation>` (AWS KMS) and `BaldrApiService.<Operation>`
-/// (AWS CloudHSM v2: DescribeClusters, CreateHsm, DeleteHsm). The
-/// [`Fixture`] is the JSON file that provisions what lives outside KMS
-/// (CloudHSM clusters, external key managers) for the `kms-keystore-server`
-/// binary (cargo feature `server`), a thin HTTP shell over
-/// [`Dispatcher::dispatch`].
-///
-/// # Rules
-///
-/// - Blobs are standard base64, timestamps epoch seconds (a number),
-///   members PascalCase; members AWS leaves out are left out.
-/// - A success is HTTP 200 with the operation's output (`{}` for operations
-///   without one).
-/// - An error is `{"__type": "<ExceptionName>", "message": "…"}` with
-///   [`Error::http_status`](crate::Error::http_status) (400 for most, 500
-///   for `KMSInternalException`).
-/// - A body that is not a JSON object, or a member of the wrong JSON type
-///   (or a blob that is not base64), is `SerializationException`. An empty
-///   body reads as `{}`; a `null` member reads as absent, as AWS does.
-/// - A missing required member, or a value outside the model's constraints
-///   (an enum value, a length, a range), is `ValidationException` in AWS's
-///   wording: `1 validation error detected: Value null at 'keyId' failed to
-///   satisfy constraint: Member must not be null`.
-/// - An operation of the service's API model that this crate does not
-///   implement is HTTP 501 with `UnsupportedOperationException` naming the
-///   operation. A name that is not in the model, or an unknown target
-///   prefix, is HTTP 400 `UnknownOperationException`, as AWS answers.
-/// - Unknown members are ignored (AWS ignores them too).
-///
-/// ```
-/// use kms_keystore::server::Dispatcher;
-/// use kms_keystore::{Kms, KmsConfig};
-///
-/// let wire = Dispatcher::new(Kms::new(KmsConfig::default()));
-/// let created = wire.dispatch("TrentService.CreateKey", br#"{"Description":"demo"}"#);
-/// assert_eq!(created.status, 200);
-/// let key_id = created.json().unwrap()["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
-///
-/// let body = format!(r#"{{"KeyId":"{key_id}","Plaintext":"aGVsbG8="}}"#);
-/// let encrypted = wire.dispatch("TrentService.Encrypt", body.as_bytes());
-/// assert_eq!(encrypted.status, 200);
-///
-/// let missing = wire.dispatch("TrentService.DescribeKey", br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}"#);
-/// assert_eq!(missing.status, 400);
-/// assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
-/// ```
 pub mod server {
+    //! The AWS JSON 1.1 protocol, without the network: an `X-Amz-Target` and a
+    //! JSON body in, an HTTP status and a JSON body out, exactly as AWS answers.
+    //!
+    //! The [`Dispatcher`] serves two services, chosen by the target's prefix:
+    //! `TrentService.<Operation>` (AWS KMS) and `BaldrApiService.<Operation>`
+    //! (AWS CloudHSM v2: DescribeClusters, CreateHsm, DeleteHsm). The
+    //! [`Fixture`] is the JSON file that provisions what lives outside KMS
+    //! (CloudHSM clusters, external key managers) for the `kms-keystore-server`
+    //! binary (cargo feature `server`), a thin HTTP shell over
+    //! [`Dispatcher::dispatch`].
+    //!
+    //! # Rules
+    //!
+    //! - Blobs are standard base64, timestamps epoch seconds (a number),
+    //!   members PascalCase; members AWS leaves out are left out.
+    //! - A success is HTTP 200 with the operation's output (`{}` for operations
+    //!   without one).
+    //! - An error is `{"__type": "<ExceptionName>", "message": "…"}` with
+    //!   [`Error::http_status`](crate::Error::http_status) (400 for most, 500
+    //!   for `KMSInternalException`).
+    //! - A body that is not a JSON object, or a member of the wrong JSON type
+    //!   (or a blob that is not base64), is `SerializationException`. An empty
+    //!   body reads as `{}`; a `null` member reads as absent, as AWS does.
+    //! - A missing required member, or a value outside the model's constraints
+    //!   (an enum value, a length, a range), is `ValidationException` in AWS's
+    //!   wording: `1 validation error detected: Value null at 'keyId' failed to
+    //!   satisfy constraint: Member must not be null`.
+    //! - An operation of the service's API model that this crate does not
+    //!   implement is HTTP 501 with `UnsupportedOperationException` naming the
+    //!   operation. A name that is not in the model, or an unknown target
+    //!   prefix, is HTTP 400 `UnknownOperationException`, as AWS answers.
+    //! - Unknown members are ignored (AWS ignores them too).
+    //!
+    //! ```
+    //! use kms_keystore::server::Dispatcher;
+    //! use kms_keystore::{Kms, KmsConfig};
+    //!
+    //! let wire = Dispatcher::new(Kms::new(KmsConfig::default()));
+    //! let created = wire.dispatch("TrentService.CreateKey", br#"{"Description":"demo"}"#);
+    //! assert_eq!(created.status, 200);
+    //! let key_id = created.json().unwrap()["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    //!
+    //! let body = format!(r#"{{"KeyId":"{key_id}","Plaintext":"aGVsbG8="}}"#);
+    //! let encrypted = wire.dispatch("TrentService.Encrypt", body.as_bytes());
+    //! assert_eq!(encrypted.status, 200);
+    //!
+    //! let missing = wire.dispatch("TrentService.DescribeKey", br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}"#);
+    //! assert_eq!(missing.status, 400);
+    //! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
+    //! ```
+
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,
         ExternalKeyManagerFixture, Fixture, HsmFixture, Provisioned, ProvisionedCluster,
@@ -166,14 +169,15 @@ pub mod server {
     };
 }
 
-/// Crate internals that the crate's own integration tests, fuzz targets and
-/// benches reach: the AEAD, the ciphertext blob codec, the encryption-context
-/// encoding and the base64 helpers.
-///
-/// **Not part of the API.** Hidden from the docs, outside semver: any item
-/// here may change or go away in any release. Use the crate root instead.
 #[doc(hidden)]
 pub mod internal {
+    //! Crate internals that the crate's own integration tests, fuzz targets and
+    //! benches reach: the AEAD, the ciphertext blob codec, the encryption-context
+    //! encoding and the base64 helpers.
+    //!
+    //! **Not part of the API.** Hidden from the docs, outside semver: any item
+    //! here may change or go away in any release. Use the crate root instead.
+
     pub use crate::base64_blob::{decode as base64_decode, encode as base64_encode};
     pub use crate::crypto::aead::{BACKEND, Cipher, NONCE_LEN, OpenError, TAG_LEN};
     pub use crate::crypto::blob::{Blob, BlobError, BlobKind, Body, HEADER_LEN, Header, XksLayer};

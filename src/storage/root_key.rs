@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// alone reveals nothing without it. Zeroized on drop; `Debug` is redacted.
 ///
 /// ```
-/// use kms_keystore::storage::RootKey;
+/// use kms_keystore::RootKey;
 /// let root = RootKey::from_bytes([7; 32]);
 /// assert!(!format!("{root:?}").contains('7'));
 /// let from_hex = RootKey::from_hex(&"07".repeat(32)).unwrap();

@@ -112,7 +112,7 @@ wire_enum! {
 /// serialized, compared in constant time.
 ///
 /// ```
-/// use kms_keystore::store::cloudhsm::CuPassword;
+/// use kms_keystore::cloudhsm::CuPassword;
 /// let p = CuPassword::new("kmsPswd");
 /// assert!(!format!("{p:?}").contains("kmsPswd"));
 /// ```
@@ -331,7 +331,7 @@ struct Inner {
 /// (clones share the clusters), `Send + Sync`.
 ///
 /// ```
-/// use kms_keystore::store::cloudhsm::CloudHsm;
+/// use kms_keystore::cloudhsm::CloudHsm;
 /// let hsm = CloudHsm::standalone(Some(7));
 /// let (cluster, _trust_anchor) = hsm.provision_ready_cluster(&["us-east-1a", "us-east-1b"], "kmsPswd").unwrap();
 /// let out = hsm.describe_clusters(Some(&[cluster]));

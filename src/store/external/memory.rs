@@ -107,7 +107,10 @@ struct Inner {
 /// Cheap to clone: clones share the keys, switches and counters.
 ///
 /// ```
-/// use kms_keystore::store::external::*;
+/// use kms_keystore::xks::{
+///     ExternalKeyManager, InMemoryExternalKeyManager, RequestMetadata, XksCall, XksCredential,
+///     XksDecryptRequest, XksEncryptRequest, XksOperation, XksProxyUri,
+/// };
 /// let uri = XksProxyUri::new("https://xks.example.com", "/kms/xks/v1").unwrap();
 /// let cred = XksCredential::new("ABCDEFGHIJKLMNOPQRST", &"s".repeat(43)).unwrap();
 /// let ekm = InMemoryExternalKeyManager::new(uri.clone(), cred.clone(), Some(7));
