@@ -175,7 +175,7 @@ impl Kms {
     ///
     /// ```
     /// use kms_keystore::{Kms, KmsConfig};
-    /// use kms_keystore::kms::{CreateAliasRequest, CreateKeyRequest};
+    /// use kms_keystore::{CreateAliasRequest, CreateKeyRequest};
     /// let kms = Kms::new(KmsConfig::default());
     /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata;
     /// kms.create_alias(CreateAliasRequest::new("alias/app", key.key_id.to_string())).unwrap();

@@ -70,8 +70,8 @@ impl KmsConfig {
     /// # let dir = std::env::temp_dir().join(format!("kms-doc-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// use kms_keystore::{Kms, KmsConfig};
-    /// use kms_keystore::kms::CreateKeyRequest;
-    /// use kms_keystore::storage::RootKey;
+    /// use kms_keystore::CreateKeyRequest;
+    /// use kms_keystore::RootKey;
     ///
     /// let root = RootKey::from_bytes([42; 32]); // from your secret manager
     /// let path = dir.join("kms.redb");

@@ -4,7 +4,7 @@
 //! what they need:
 //!
 //! ```
-//! use kms_keystore::kms::CreateAliasRequest;
+//! use kms_keystore::CreateAliasRequest;
 //! let req = CreateAliasRequest::new("alias/app", "1234abcd-12ab-34cd-56ef-1234567890ab");
 //! assert_eq!(req.alias_name, "alias/app");
 //! ```

@@ -46,7 +46,7 @@ mod crypto_ops;
 mod durable;
 mod env;
 mod keys;
-pub mod manage_types;
+pub(crate) mod manage_types;
 mod model;
 mod persist;
 mod policy;
@@ -56,7 +56,7 @@ mod support;
 mod table;
 mod tags;
 mod timers;
-pub mod types;
+pub(crate) mod types;
 mod unsupported;
 
 use std::sync::Arc;
@@ -242,7 +242,7 @@ impl Default for KmsConfig {
 ///
 /// ```
 /// use kms_keystore::{Kms, KmsConfig};
-/// use kms_keystore::kms::{CreateKeyRequest, EncryptRequest, DecryptRequest};
+/// use kms_keystore::{CreateKeyRequest, EncryptRequest, DecryptRequest};
 ///
 /// let kms = Kms::new(KmsConfig::default());
 /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata;

@@ -60,7 +60,7 @@ const PUT_KEY_POLICY_ACTION: &str = "kms:PutKeyPolicy";
 ///
 /// ```
 /// let account = "111122223333".parse().unwrap();
-/// let policy = kms_keystore::kms::default_key_policy(&account);
+/// let policy = kms_keystore::default_key_policy(&account);
 /// assert!(policy.contains("arn:aws:iam::111122223333:root"));
 /// assert!(policy.contains("\"kms:*\""));
 /// ```
@@ -570,7 +570,7 @@ impl Kms {
     ///
     /// ```
     /// use kms_keystore::{Kms, KmsConfig};
-    /// use kms_keystore::kms::{CreateKeyRequest, PutKeyPolicyRequest};
+    /// use kms_keystore::{CreateKeyRequest, PutKeyPolicyRequest};
     /// let kms = Kms::new(KmsConfig::default());
     /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id.to_string();
     /// let only_alice = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",

@@ -5,7 +5,7 @@
 //! Requests are `Default`, so Rust callers fill only what they need:
 //!
 //! ```
-//! use kms_keystore::kms::EncryptRequest;
+//! use kms_keystore::EncryptRequest;
 //! let req = EncryptRequest { key_id: "alias/app".into(), plaintext: "hi".into(), ..Default::default() };
 //! assert!(req.encryption_context.is_empty());
 //! ```
