@@ -59,7 +59,7 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
     CloudHsmStore, ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute,
 };
-use crate::kms::types::{CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest};
+use crate::kms::shapes::types::{CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest};
 
 /// `KeyStorePassword` length, in characters.
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 7..=32;
