@@ -663,6 +663,178 @@ pub(crate) fn disconnect_closed(store_id: &str) -> Result<ConnectionState> {
 }
 
 impl Service {
+    /// Runs `f` on `entry`'s mutable part under the key's read lock.
+    pub(crate) fn read_key<T>(&self, entry: &KeyEntry, f: impl FnOnce(&KeyMutable) -> T) -> T {
+        f(&entry.state.read())
+    }
+
+    /// Runs `f` on the store table under its read lock.
+    pub(crate) fn read_stores<T>(&self, f: impl FnOnce(&StoreTable) -> T) -> T {
+        f(&self.stores.read())
+    }
+
+    /// CreateCustomKeyStore's check-then-insert: `make` checks the request
+    /// against the table and makes the entry under the store table's
+    /// upgradable lock, held through the commit and the insert, so two
+    /// concurrent creates cannot both take the last slot or the same name
+    /// (readers carry on while the store is committed). Returns its id.
+    pub(crate) fn insert_store(
+        &self,
+        make: impl FnOnce(&StoreTable) -> Result<StoreEntry>,
+    ) -> Result<CustomKeyStoreId> {
+        let table = self.stores.upgradable_read();
+        let entry = make(&table)?;
+        let id = entry.id.clone();
+        self.commit().persist_new_store(&entry)?;
+        RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
+        Ok(id)
+    }
+
+    /// ConnectCustomKeyStore's state change, from the probe (external key
+    /// stores, with no lock held) through the commit.
+    pub(crate) fn connect_store(&self, custom_key_store_id: &str, now: Timestamp) -> Result<()> {
+        let inner = self;
+        // External key stores: KMS's test request to the proxy is made before
+        // the lock is taken, and used only if the store's settings are still
+        // the ones probed (otherwise probe again).
+        // (Upgradable: readers carry on while the change is committed.)
+        let env = inner.backend_env(now);
+        let (table, xks_outcome) = loop {
+            let probe = inner.connect_probe(&env, custom_key_store_id);
+            let table = inner.stores.upgradable_read();
+            let store = table
+                .get(custom_key_store_id)
+                .ok_or_else(|| not_found(custom_key_store_id))?;
+            let mut xks_outcome = None;
+            if store.backend.contract().probes() && store.state == ConnectionState::Disconnected {
+                match probe {
+                    Some((probed, outcome)) if probed == store.backend => xks_outcome = outcome,
+                    _ => continue,
+                }
+            }
+            break (table, xks_outcome);
+        };
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let next = match store
+            .state
+            .apply(ConnectionEvent::Connect, store.id.as_str())?
+        {
+            Transition::NoOp => return Ok(()),
+            Transition::To(next) => next,
+        };
+        store.backend.contract().connect_precheck(&env)?;
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome, now)
+    }
+
+    /// DisconnectCustomKeyStore's state change, under the store table's lock.
+    pub(crate) fn disconnect_store(&self, custom_key_store_id: &str, now: Timestamp) -> Result<()> {
+        let inner = self;
+        let table = inner.stores.upgradable_read();
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let Transition::To(next) = store
+            .state
+            .apply(ConnectionEvent::Disconnect, store.id.as_str())?
+        else {
+            return Ok(());
+        };
+        inner.finish_or_schedule(table, custom_key_store_id, next, None, now)
+    }
+
+    /// UpdateCustomKeyStore after its syntax check: the plan on a snapshot
+    /// and the probe with no lock held (external key stores), then the
+    /// checks again under the store table's lock, the commit and the change.
+    pub(crate) fn update_store(
+        &self,
+        req: &UpdateCustomKeyStoreRequest,
+        now: Timestamp,
+    ) -> Result<()> {
+        let inner = self;
+        loop {
+            // A backend that is contacted with no lock held plans the
+            // update on a snapshot first, and probes the new settings.
+            let snapshot = {
+                let table = inner.stores.read();
+                let store = table
+                    .get(&req.custom_key_store_id)
+                    .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+                if store.backend.contract().probes() {
+                    let new = inner.plan_update(&table, req, now)?;
+                    Some((store.backend.clone(), store.state, new))
+                } else {
+                    None
+                }
+            };
+            if let Some((old, state, new)) = &snapshot {
+                old.contract().probe_update(
+                    &inner.backend_env(now),
+                    &req.custom_key_store_id,
+                    *state,
+                    new,
+                )?;
+            }
+            // Upgradable: readers carry on while the change is committed.
+            let table = inner.stores.upgradable_read();
+            let backend = inner.plan_update(&table, req, now)?;
+            let store = table
+                .get(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let Some((old, state, _)) = &snapshot
+                && (store.backend != *old || store.state != *state)
+            {
+                continue;
+            }
+            inner.commit().persist_store(
+                store,
+                store.state,
+                store.transition_due,
+                &backend,
+                req.new_custom_key_store_name.as_deref(),
+            )?;
+            let mut table = RwLockUpgradableReadGuard::upgrade(table);
+            let store = table
+                .get_mut(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let Some(name) = &req.new_custom_key_store_name {
+                store.name.clone_from(name);
+            }
+            store.set_backend(backend, inner.xks_timeout);
+            return Ok(());
+        }
+    }
+
+    /// DeleteCustomKeyStore's check (DISCONNECTED, no keys) and removal,
+    /// under the key table's and the store table's locks.
+    pub(crate) fn delete_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let inner = self;
+        // Lock order: keys, then stores. Holding the key table keeps a key
+        // from being created in the store between the check and the removal.
+        // (Upgradable locks: readers carry on while the deletion is committed.)
+        let keys = inner.keys.upgradable_read();
+        let table = inner.stores.upgradable_read();
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        store::check(StoreOperation::Delete, store.state, store.id.as_str())?;
+        if keys.iter().any(|k| k.backing.store() == Some(&store.id)) {
+            return Err(kms_err!(
+                CustomKeyStoreHasCmks,
+                "Custom key store {custom_key_store_id} still holds KMS keys. Schedule their deletion and wait for the waiting period to end."
+            ));
+        }
+        inner.commit().persist_store_deleted(store)?;
+        RwLockUpgradableReadGuard::upgrade(table)
+            .stores
+            .retain(|s| s.id.as_str() != custom_key_store_id);
+        drop(keys);
+        Ok(())
+    }
+}
+
+impl Service {
     /// Finishes store `id`'s stepped-mode transition due at `at` (a timer
     /// [`Service::advance`] found due by `now`): runs the backend's part,
     /// commits, applies, and removes the timer — all under the store

@@ -130,11 +130,8 @@ impl Kms {
                 entry.arn
             ));
         }
-        let policy = entry
-            .state
-            .read()
-            .policy
-            .clone()
+        let policy = inner
+            .read_key(&entry, |m| m.policy.clone())
             .unwrap_or_else(|| default_key_policy(&inner.account_id));
         Ok(GetKeyPolicyResponse {
             policy,

@@ -7,12 +7,10 @@
 //! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
 //! state machine and the connection-state table around them.
 
-use crate::sync::{Mutex, RwLockUpgradableReadGuard};
+use crate::sync::Mutex;
 
 use crate::error::{Error, Result, kms_err};
-use crate::store::{
-    self, ConnectionEvent, ConnectionState, CustomKeyStoreType, StoreOperation, Transition,
-};
+use crate::store::{ConnectionState, CustomKeyStoreType};
 
 use crate::kms::Kms;
 use crate::kms::backend::kinds;
@@ -99,37 +97,34 @@ impl Kms {
             // KMS contacts the backend once every other check has passed,
             // with no lock held; the checks run again under the write lock
             // below.
-            {
-                let table = inner.stores.read();
-                check_new_store(&table, &req)?;
-                shape.precheck(&env, &table)?;
-            }
+            inner.read_stores(|table| {
+                check_new_store(table, &req)?;
+                shape.precheck(&env, table)
+            })?;
             shape.probe(&env, &req.custom_key_store_name)?;
         }
         // Hold the table for the whole check-then-insert, so two concurrent
         // creates cannot both take the last slot or the same name
         // (upgradable: readers carry on while the store is committed).
-        let table = inner.stores.upgradable_read();
-        check_new_store(&table, &req)?;
-        let backend = shape.into_backend(&env, &table)?;
-        let now = cx.now;
-        let id = inner.new_store_id(&table);
-        let entry = StoreEntry {
-            id: id.clone(),
-            name: req.custom_key_store_name,
-            creation_date: now,
-            state: ConnectionState::Disconnected,
-            transition_due: None,
-            route: StoreEntry::route_of(&backend, inner.xks_timeout),
-            backend,
-            bucket: inner
-                .quotas
-                .custom_key_store_requests_per_second
-                .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
-            connect_outcome: None,
-        };
-        inner.commit().persist_new_store(&entry)?;
-        RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
+        let id = inner.insert_store(|table| {
+            check_new_store(table, &req)?;
+            let backend = shape.into_backend(&env, table)?;
+            let now = cx.now;
+            Ok(StoreEntry {
+                id: inner.new_store_id(table),
+                name: req.custom_key_store_name.clone(),
+                creation_date: now,
+                state: ConnectionState::Disconnected,
+                transition_due: None,
+                route: StoreEntry::route_of(&backend, inner.xks_timeout),
+                backend,
+                bucket: inner
+                    .quotas
+                    .custom_key_store_requests_per_second
+                    .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+                connect_outcome: None,
+            })
+        })?;
         Ok(CreateCustomKeyStoreResponse {
             custom_key_store_id: id,
         })
@@ -154,35 +149,36 @@ impl Kms {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
-        let table = inner.stores.read();
-        let selected: Vec<&StoreEntry> =
-            match (&req.custom_key_store_id, &req.custom_key_store_name) {
-                (Some(id), _) => vec![table.get(id).ok_or_else(|| not_found(id))?],
-                (_, Some(name)) => vec![table.by_name(name).ok_or_else(|| {
-                    kms_err!(
-                        CustomKeyStoreNotFound,
-                        "No custom key store is named '{name}' in this account and Region."
-                    )
-                })?],
-                _ => table.stores.iter().collect(),
-            };
-        let start = usize::try_from(from).unwrap_or(usize::MAX);
-        if start > selected.len() {
-            return Err(kms_err!(
-                InvalidMarker,
-                "The marker is not one this service returned for this listing."
-            ));
-        }
-        let end = start.saturating_add(limit).min(selected.len());
-        let page = selected[start..end]
-            .iter()
-            .map(|s| inner.list_entry(s))
-            .collect();
-        let truncated = end < selected.len();
-        Ok(DescribeCustomKeyStoresResponse {
-            custom_key_stores: page,
-            next_marker: truncated.then(|| encode_marker(end as u64)),
-            truncated,
+        inner.read_stores(|table| {
+            let selected: Vec<&StoreEntry> =
+                match (&req.custom_key_store_id, &req.custom_key_store_name) {
+                    (Some(id), _) => vec![table.get(id).ok_or_else(|| not_found(id))?],
+                    (_, Some(name)) => vec![table.by_name(name).ok_or_else(|| {
+                        kms_err!(
+                            CustomKeyStoreNotFound,
+                            "No custom key store is named '{name}' in this account and Region."
+                        )
+                    })?],
+                    _ => table.stores.iter().collect(),
+                };
+            let start = usize::try_from(from).unwrap_or(usize::MAX);
+            if start > selected.len() {
+                return Err(kms_err!(
+                    InvalidMarker,
+                    "The marker is not one this service returned for this listing."
+                ));
+            }
+            let end = start.saturating_add(limit).min(selected.len());
+            let page = selected[start..end]
+                .iter()
+                .map(|s| inner.list_entry(s))
+                .collect();
+            let truncated = end < selected.len();
+            Ok(DescribeCustomKeyStoresResponse {
+                custom_key_stores: page,
+                next_marker: truncated.then(|| encode_marker(end as u64)),
+                truncated,
+            })
         })
     }
 
@@ -195,38 +191,7 @@ impl Kms {
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let cx = self.inner.begin();
         let inner = &*self.inner;
-        // External key stores: KMS's test request to the proxy is made before
-        // the lock is taken, and used only if the store's settings are still
-        // the ones probed (otherwise probe again).
-        // (Upgradable: readers carry on while the change is committed.)
-        let env = inner.backend_env(cx.now);
-        let (table, xks_outcome) = loop {
-            let probe = inner.connect_probe(&env, custom_key_store_id);
-            let table = inner.stores.upgradable_read();
-            let store = table
-                .get(custom_key_store_id)
-                .ok_or_else(|| not_found(custom_key_store_id))?;
-            let mut xks_outcome = None;
-            if store.backend.contract().probes() && store.state == ConnectionState::Disconnected {
-                match probe {
-                    Some((probed, outcome)) if probed == store.backend => xks_outcome = outcome,
-                    _ => continue,
-                }
-            }
-            break (table, xks_outcome);
-        };
-        let store = table
-            .get(custom_key_store_id)
-            .ok_or_else(|| not_found(custom_key_store_id))?;
-        let next = match store
-            .state
-            .apply(ConnectionEvent::Connect, store.id.as_str())?
-        {
-            Transition::NoOp => return Ok(()),
-            Transition::To(next) => next,
-        };
-        store.backend.contract().connect_precheck(&env)?;
-        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome, cx.now)
+        inner.connect_store(custom_key_store_id, cx.now)
     }
 
     /// DisconnectCustomKeyStore: CONNECTED, CONNECTING or FAILED →
@@ -235,17 +200,7 @@ impl Kms {
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let cx = self.inner.begin();
         let inner = &*self.inner;
-        let table = inner.stores.upgradable_read();
-        let store = table
-            .get(custom_key_store_id)
-            .ok_or_else(|| not_found(custom_key_store_id))?;
-        let Transition::To(next) = store
-            .state
-            .apply(ConnectionEvent::Disconnect, store.id.as_str())?
-        else {
-            return Ok(());
-        };
-        inner.finish_or_schedule(table, custom_key_store_id, next, None, cx.now)
+        inner.disconnect_store(custom_key_store_id, cx.now)
     }
 
     /// UpdateCustomKeyStore. The name (and, for external key stores, the
@@ -270,57 +225,7 @@ impl Kms {
         let cx = self.inner.begin();
         let inner = &*self.inner;
         check_update_syntax(&req)?;
-        loop {
-            // A backend that is contacted with no lock held plans the
-            // update on a snapshot first, and probes the new settings.
-            let snapshot = {
-                let table = inner.stores.read();
-                let store = table
-                    .get(&req.custom_key_store_id)
-                    .ok_or_else(|| not_found(&req.custom_key_store_id))?;
-                if store.backend.contract().probes() {
-                    let new = inner.plan_update(&table, &req, cx.now)?;
-                    Some((store.backend.clone(), store.state, new))
-                } else {
-                    None
-                }
-            };
-            if let Some((old, state, new)) = &snapshot {
-                old.contract().probe_update(
-                    &inner.backend_env(cx.now),
-                    &req.custom_key_store_id,
-                    *state,
-                    new,
-                )?;
-            }
-            // Upgradable: readers carry on while the change is committed.
-            let table = inner.stores.upgradable_read();
-            let backend = inner.plan_update(&table, &req, cx.now)?;
-            let store = table
-                .get(&req.custom_key_store_id)
-                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
-            if let Some((old, state, _)) = &snapshot
-                && (store.backend != *old || store.state != *state)
-            {
-                continue;
-            }
-            inner.commit().persist_store(
-                store,
-                store.state,
-                store.transition_due,
-                &backend,
-                req.new_custom_key_store_name.as_deref(),
-            )?;
-            let mut table = RwLockUpgradableReadGuard::upgrade(table);
-            let store = table
-                .get_mut(&req.custom_key_store_id)
-                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
-            if let Some(name) = &req.new_custom_key_store_name {
-                store.name.clone_from(name);
-            }
-            store.set_backend(backend, inner.xks_timeout);
-            return Ok(());
-        }
+        inner.update_store(&req, cx.now)
     }
 
     /// DeleteCustomKeyStore: only a DISCONNECTED store that holds no KMS keys
@@ -329,26 +234,6 @@ impl Kms {
     pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let _cx = self.inner.begin();
         let inner = &*self.inner;
-        // Lock order: keys, then stores. Holding the key table keeps a key
-        // from being created in the store between the check and the removal.
-        // (Upgradable locks: readers carry on while the deletion is committed.)
-        let keys = inner.keys.upgradable_read();
-        let table = inner.stores.upgradable_read();
-        let store = table
-            .get(custom_key_store_id)
-            .ok_or_else(|| not_found(custom_key_store_id))?;
-        store::check(StoreOperation::Delete, store.state, store.id.as_str())?;
-        if keys.iter().any(|k| k.backing.store() == Some(&store.id)) {
-            return Err(kms_err!(
-                CustomKeyStoreHasCmks,
-                "Custom key store {custom_key_store_id} still holds KMS keys. Schedule their deletion and wait for the waiting period to end."
-            ));
-        }
-        inner.commit().persist_store_deleted(store)?;
-        RwLockUpgradableReadGuard::upgrade(table)
-            .stores
-            .retain(|s| s.id.as_str() != custom_key_store_id);
-        drop(keys);
-        Ok(())
+        inner.delete_store(custom_key_store_id)
     }
 }

@@ -110,21 +110,22 @@ impl Kms {
         };
         let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.check_key(&entry, KeyOperation::ListResourceTags)?;
-        let m = entry.state.read();
-        let from = usize::try_from(from).unwrap_or(usize::MAX);
-        let tags: Vec<Tag> = m
-            .tags
-            .iter()
-            .skip(from)
-            .take(limit as usize)
-            .cloned()
-            .collect();
-        let end = from.saturating_add(tags.len());
-        let next = (end < m.tags.len()).then(|| encode_marker(end as u64));
-        Ok(ListResourceTagsResponse {
-            tags,
-            truncated: next.is_some(),
-            next_marker: next,
+        inner.read_key(&entry, |m| {
+            let from = usize::try_from(from).unwrap_or(usize::MAX);
+            let tags: Vec<Tag> = m
+                .tags
+                .iter()
+                .skip(from)
+                .take(limit as usize)
+                .cloned()
+                .collect();
+            let end = from.saturating_add(tags.len());
+            let next = (end < m.tags.len()).then(|| encode_marker(end as u64));
+            Ok(ListResourceTagsResponse {
+                tags,
+                truncated: next.is_some(),
+                next_marker: next,
+            })
         })
     }
 
