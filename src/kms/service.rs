@@ -144,6 +144,16 @@ impl Service {
         }
     }
 
+    /// Installs the tables a durable service restored from its file
+    /// (`persist/durable.rs`), before the service is shared.
+    #[cfg(feature = "durable")]
+    pub(crate) fn restore(&self, keys: KeyTable, aliases: AliasTable, stores: StoreTable) {
+        // Lock order: keys → aliases → stores.
+        *self.keys.write() = keys;
+        *self.aliases.write() = aliases;
+        *self.stores.write() = stores;
+    }
+
     /// The persistence layer, for a commit made with the locks held.
     pub(crate) fn commit(&self) -> Commit<'_> {
         Commit {

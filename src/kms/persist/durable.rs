@@ -51,10 +51,12 @@ use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
 
 use crate::kms::backend::kinds;
-use crate::kms::model::aliases::AliasEntry;
+use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
-use crate::kms::model::store::{StoreBackend, StoreEntry};
+use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
+use crate::kms::model::table::KeyTable;
+use crate::kms::service::Service;
 use crate::kms::support::quota::TokenBucket;
 use crate::kms::{Kms, KmsConfig};
 
@@ -167,8 +169,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // Opening is a call like any other: one clock read (the timer table is
     // still empty, so nothing runs).
     let now = inner.begin().now;
+    let mut store_table = StoreTable::default();
     {
-        let mut table = inner.stores.write();
+        let table = &mut store_table;
         let mut states = store_states;
         for (id, rec) in stores {
             let state = states
@@ -195,8 +198,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // Keys, in creation order.
     let mut keys = keys;
     keys.sort_by_key(|(_, k)| k.order);
+    let mut key_table = KeyTable::default();
     {
-        let mut table = inner.keys.write();
+        let table = &mut key_table;
         let mut states = key_states;
         for (id, rec) in keys {
             let state = states
@@ -225,8 +229,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
+    let mut alias_table = AliasTable::default();
     {
-        let mut table = inner.aliases.write();
+        let table = &mut alias_table;
         for (name, rec) in aliases {
             table.restore(
                 name.parse()?,
@@ -239,7 +244,8 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
-    finish_interrupted_transitions(&kms, now)?;
+    finish_interrupted_transitions(inner, &mut store_table, now)?;
+    inner.restore(key_table, alias_table, store_table);
     // The deadlines (deletion dates) back in the timer table: the first
     // call after a date deletes the key, as if the service had been up.
     inner.refill_timers();
@@ -266,9 +272,11 @@ fn interrupted_ends(state: ConnectionState, store_id: &str) -> Result<Connection
 
 /// Stores caught in CONNECTING or DISCONNECTING come back DISCONNECTED; a
 /// CloudHSM store's `kmsuser` session is logged out with it.
-fn finish_interrupted_transitions(kms: &Kms, now: Timestamp) -> Result<()> {
-    let inner = &*kms.inner;
-    let mut table = inner.stores.write();
+fn finish_interrupted_transitions(
+    inner: &Service,
+    table: &mut StoreTable,
+    now: Timestamp,
+) -> Result<()> {
     for store in table.stores.iter_mut() {
         if !matches!(
             store.state,
