@@ -13,7 +13,7 @@
 //! finishes the work, as if the service had done it on time.
 //!
 //! Durable, that work is committed like any other change (check, commit,
-//! then apply; see `persist.rs`), so **a cryptographic call can commit to
+//! then apply; see `persist/`), so **a cryptographic call can commit to
 //! the disk**, but only when something is due. When nothing is due the
 //! check is one clock read and one atomic load, and no lock is taken.
 //!

@@ -8,7 +8,7 @@
 //! its answers into the KMS behaviour ([`KeyStoreBackend`] on
 //! [`CloudHsmStore`]). The
 //! connection state machine, the connection-state table and the key-state
-//! table are generic (`kms/stores.rs`, `store/mod.rs`, `key/state.rs`).
+//! table are generic (`kms/service.rs`, `store/mod.rs`, `key/state.rs`).
 //! This module imports no other backend and nothing of the service.
 //!
 //! Rules chosen where the documentation is silent:

@@ -1,11 +1,12 @@
 //! Custom key store operations common to both kinds: CreateCustomKeyStore,
 //! DescribeCustomKeyStores, ConnectCustomKeyStore, DisconnectCustomKeyStore,
-//! UpdateCustomKeyStore, DeleteCustomKeyStore — and the store table.
+//! UpdateCustomKeyStore, DeleteCustomKeyStore.
 //!
 //! What differs between CloudHSM and external key stores (validation of the
 //! backend settings, the connect sequence, key material) lives in
-//! `kms/cloudhsm.rs` and `kms/external.rs`; this module runs the connection
-//! state machine and the connection-state table around them.
+//! `backend/`; the connection state machine around it, and every step that
+//! holds the store table's lock, is the service's (`service.rs`). This
+//! module checks the requests and calls down.
 
 use crate::sync::Mutex;
 

@@ -17,7 +17,7 @@
 //!
 //! No lock of the `Kms` is held during a proxy call: the store's settings
 //! are copied out first, and management operations re-check under the lock
-//! afterwards (see `kms/stores.rs`).
+//! afterwards (see `kms/service.rs`).
 //!
 //! # Double encryption
 //!
