@@ -146,7 +146,7 @@ impl Kms {
     /// is not valid, or that fails the lockout safety check unless
     /// `BypassPolicyLockoutSafetyCheck`; see [`put_key_policy`](Kms::put_key_policy)),
     /// and the custom key store errors for keys in a store. Without a
-    /// `Policy` the key gets the [default key policy](super::default_key_policy).
+    /// `Policy` the key gets the [default key policy](crate::kms::default_key_policy).
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
         let cx = self.inner.begin();
         let inner = &*self.inner;

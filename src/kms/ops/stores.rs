@@ -185,7 +185,7 @@ impl Kms {
 
     /// ConnectCustomKeyStore. From DISCONNECTED the store goes CONNECTING,
     /// then CONNECTED or FAILED with a `ConnectionErrorCode` (at once in the
-    /// default [`ConnectionMode::Immediate`]). Already CONNECTING or CONNECTED:
+    /// default [`ConnectionMode::Immediate`](crate::kms::ConnectionMode::Immediate)). Already CONNECTING or CONNECTED:
     /// a successful no-op. FAILED or DISCONNECTING:
     /// `CustomKeyStoreInvalidStateException`. Some problems are found at once
     /// and thrown, leaving the store DISCONNECTED.
