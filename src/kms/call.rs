@@ -1,13 +1,11 @@
-//! The one entry point of every public operation: [`Inner::begin`] reads
-//! the clock once, runs the work that has come due ([`Inner::advance`]),
-//! and returns the per-call context [`Call`] the operation passes down.
+//! The per-call context [`Call`]: what `Service::begin` (`service.rs`), the
+//! one entry point of every public operation, hands the operation after
+//! reading the clock once and running the work that has come due.
 
 use crate::clock::Timestamp;
 
-use super::Inner;
-
 /// What one call knows about itself, fixed when it begins. Every public
-/// [`Kms`](super::Kms) operation makes one with [`Inner::begin`] and judges
+/// [`Kms`](super::Kms) operation makes one with `Service::begin` and judges
 /// time (deletion windows, creation and update dates, stepped-mode due
 /// times, request quotas) by it alone. The authorization work will add the
 /// caller here.
@@ -15,18 +13,4 @@ use super::Inner;
 pub(crate) struct Call {
     /// The clock, read once when the call began.
     pub(crate) now: Timestamp,
-}
-
-impl Inner {
-    /// Begins a call: one clock read, then — only if a deadline has passed,
-    /// which costs one atomic load to find out — the due work (see
-    /// `timers.rs` for what that means for the disk).
-    #[inline]
-    pub(crate) fn begin(&self) -> Call {
-        let now = self.clock.now();
-        if self.timers.is_due(now) {
-            self.advance(now);
-        }
-        Call { now }
-    }
 }

@@ -1,19 +1,19 @@
 //! Time in one place: the table of every deadline the service keeps — key
 //! deletion dates and the end of stepped-mode connection changes — and
-//! [`Inner::advance`], the only code that runs work when its time comes.
+//! `Service::advance` (`service.rs`), the only code that runs work when its time comes.
 //!
 //! # When due work runs, and the disk
 //!
-//! Every public operation begins with [`Inner::begin`](super::call): it
+//! Every public operation begins with `Service::begin`: it
 //! reads the clock once and, if the earliest deadline has passed, runs
-//! [`Inner::advance`] with that time before doing anything else. That holds
+//! `Service::advance` (`service.rs`) with that time before doing anything else. That holds
 //! for **every** call, the cryptographic ones (Encrypt, Decrypt, ReEncrypt,
 //! GenerateDataKey*, GenerateRandom) included, so a service in memory and a
 //! durable one behave the same: whichever call comes first after a deadline
 //! finishes the work, as if the service had done it on time.
 //!
 //! Durable, that work is committed like any other change (check, commit,
-//! then apply; see `persist.rs`), so **a cryptographic call can commit to
+//! then apply; see `persist/`), so **a cryptographic call can commit to
 //! the disk**, but only when something is due. When nothing is due the
 //! check is one clock read and one atomic load, and no lock is taken.
 //!
@@ -47,8 +47,6 @@ use crate::sync::Mutex;
 use crate::clock::Timestamp;
 use crate::ids::{CustomKeyStoreId, KeyId};
 
-use super::Inner;
-
 /// What is due at a deadline. Variants at the same instant run in
 /// declaration order.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -67,7 +65,7 @@ pub(crate) struct Timers {
     /// The earliest deadline in `table`, in milliseconds; `u64::MAX` when
     /// the table is empty. Written only under `table`'s lock.
     earliest: AtomicU64,
-    /// Held by the one caller running [`Inner::advance`].
+    /// Held by the one caller running `Service::advance`.
     running: Mutex<()>,
 }
 
@@ -82,6 +80,12 @@ impl Default for Timers {
 }
 
 impl Timers {
+    /// Taken by the one caller running `Service::advance`: concurrent
+    /// callers that find work due run it one at a time.
+    pub(crate) fn running(&self) -> crate::sync::MutexGuard<'_, ()> {
+        self.running.lock()
+    }
+
     /// Whether a deadline has passed by `now`: one atomic load.
     #[inline]
     pub(crate) fn is_due(&self, now: Timestamp) -> bool {
@@ -135,52 +139,6 @@ impl Timers {
     fn publish(&self, table: &BTreeSet<(Timestamp, Timer)>) {
         let earliest = table.first().map_or(u64::MAX, |(at, _)| at.as_millis());
         self.earliest.store(earliest, Ordering::Release);
-    }
-}
-
-impl Inner {
-    /// Runs the work due by `now`: finishes stepped-mode store transitions
-    /// and deletes keys whose window has ended, in deadline order. The only
-    /// place due work runs; see the module documentation for the rules.
-    #[cold]
-    pub(crate) fn advance(&self, now: Timestamp) {
-        let _running = self.timers.running.lock();
-        let mut keys: Vec<(Timestamp, KeyId)> = Vec::new();
-        for (at, timer) in self.timers.due(now) {
-            match timer {
-                Timer::KeyDeletion(id) => keys.push((at, id)),
-                Timer::StoreTransition(store) => {
-                    // Deletions due earlier go first (one commit for a run).
-                    if !keys.is_empty() {
-                        self.delete_due_keys(&std::mem::take(&mut keys), now);
-                    }
-                    self.finish_due_transition(&store, at, now);
-                }
-            }
-        }
-        if !keys.is_empty() {
-            self.delete_due_keys(&keys, now);
-        }
-    }
-
-    /// Fills the timer table from the key and store tables (a durable
-    /// service on open).
-    #[cfg_attr(
-        not(feature = "durable"),
-        allow(dead_code, reason = "used when a durable service opens")
-    )]
-    pub(crate) fn refill_timers(&self) {
-        for entry in self.keys.read().iter() {
-            if let Some(date) = entry.state.read().lifecycle.deletion_date() {
-                self.timers.set(date, Timer::KeyDeletion(entry.id));
-            }
-        }
-        for store in &self.stores.read().stores {
-            if let Some(due) = store.transition_due {
-                self.timers
-                    .set(due, Timer::StoreTransition(store.id.clone()));
-            }
-        }
     }
 }
 
@@ -264,166 +222,5 @@ mod tests {
             timers.due(t(7)),
             vec![(t(7), store("cks-1234567890abcdef0")), (t(7), key(0))]
         );
-    }
-
-    mod service {
-        use std::time::Duration;
-
-        use crate::clock::ManualClock;
-        use crate::crypto::SecretString;
-        use crate::key::OriginType;
-        use crate::kms::{
-            ConnectionMode, CreateCustomKeyStoreRequest, CreateKeyRequest,
-            DescribeCustomKeyStoresRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
-        };
-        use crate::store::ConnectionStateType;
-        use crate::{Kms, KmsConfig};
-
-        fn kms(clock: &ManualClock, mode: ConnectionMode) -> Kms {
-            Kms::new(
-                KmsConfig::default()
-                    .with_clock(clock.clone())
-                    .with_seed(3)
-                    .with_connection_mode(mode),
-            )
-        }
-
-        fn schedule(kms: &Kms, key: &str) -> crate::clock::Timestamp {
-            kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
-                key_id: key.into(),
-                pending_window_in_days: Some(7),
-            })
-            .unwrap()
-            .deletion_date
-        }
-
-        #[test]
-        fn scheduling_and_cancelling_a_deletion_sets_and_clears_its_timer() {
-            let clock = ManualClock::default();
-            let kms = kms(&clock, ConnectionMode::Immediate);
-            let key = kms.create_key(CreateKeyRequest::default()).unwrap();
-            let key = key.key_metadata.key_id.to_string();
-            assert_eq!(kms.inner.timers.earliest(), None);
-            let date = schedule(&kms, &key);
-            assert_eq!(kms.inner.timers.earliest(), Some(date));
-            kms.cancel_key_deletion(&key).unwrap();
-            assert_eq!(kms.inner.timers.earliest(), None);
-        }
-
-        #[test]
-        fn a_deletion_runs_from_the_first_call_after_its_date_whatever_the_call() {
-            let clock = ManualClock::default();
-            let kms = kms(&clock, ConnectionMode::Immediate);
-            let doomed = kms.create_key(CreateKeyRequest::default()).unwrap();
-            let doomed = doomed.key_metadata.key_id.to_string();
-            let other = kms.create_key(CreateKeyRequest::default()).unwrap();
-            let other = other.key_metadata.key_id.to_string();
-            let date = schedule(&kms, &doomed);
-            clock.set(date);
-            // A cryptographic call under another key does the deletion.
-            kms.encrypt(crate::kms::EncryptRequest {
-                key_id: other.clone(),
-                plaintext: "x".into(),
-                ..Default::default()
-            })
-            .unwrap();
-            assert_eq!(kms.inner.keys.read().len(), 1);
-            assert_eq!(kms.inner.timers.earliest(), None);
-        }
-
-        #[test]
-        fn a_store_connect_due_with_a_key_deletion_runs_first_so_the_material_goes_too() {
-            let clock = ManualClock::default();
-            let kms = kms(
-                &clock,
-                ConnectionMode::Stepped {
-                    duration_millis: 1_000,
-                },
-            );
-            let (cluster, anchor) = kms
-                .cloudhsm()
-                .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
-                .unwrap();
-            let store = kms
-                .create_custom_key_store(CreateCustomKeyStoreRequest {
-                    custom_key_store_name: "S".into(),
-                    cloud_hsm_cluster_id: Some(cluster.to_string()),
-                    trust_anchor_certificate: Some(anchor),
-                    key_store_password: Some(SecretString::from("kmsPswd")),
-                    ..Default::default()
-                })
-                .unwrap()
-                .custom_key_store_id
-                .to_string();
-            let state = |kms: &Kms| {
-                kms.describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
-                    .unwrap()
-                    .custom_key_stores[0]
-                    .connection_state
-            };
-            kms.connect_custom_key_store(&store).unwrap();
-            clock.advance(Duration::from_millis(1_000));
-            assert_eq!(state(&kms), ConnectionStateType::Connected);
-            let key = kms
-                .create_key(CreateKeyRequest {
-                    origin: Some(OriginType::AwsCloudHsm),
-                    custom_key_store_id: Some(store.clone()),
-                    ..Default::default()
-                })
-                .unwrap()
-                .key_metadata
-                .key_id
-                .to_string();
-            assert_eq!(kms.cloudhsm().key_labels(&cluster).unwrap().len(), 1);
-            let date = schedule(&kms, &key);
-            kms.disconnect_custom_key_store(&store).unwrap();
-            clock.advance(Duration::from_millis(1_000));
-            assert_eq!(state(&kms), ConnectionStateType::Disconnected);
-            // Reconnect so that CONNECTING ends at the deletion date.
-            clock.set(crate::clock::Timestamp::from_millis(
-                date.as_millis() - 1_000,
-            ));
-            kms.connect_custom_key_store(&store).unwrap();
-            assert_eq!(kms.inner.timers.due(date).len(), 2);
-            clock.set(date);
-            kms.list_keys(ListKeysRequest::default()).unwrap();
-            assert_eq!(state(&kms), ConnectionStateType::Connected);
-            assert_eq!(kms.inner.keys.read().len(), 0);
-            // Deleted while its store was connected: the material went too.
-            assert!(kms.cloudhsm().key_labels(&cluster).unwrap().is_empty());
-            assert_eq!(kms.inner.timers.earliest(), None);
-        }
-
-        #[cfg(feature = "durable")]
-        #[test]
-        fn reopening_a_durable_service_refills_the_timer_table() {
-            let dir = std::env::temp_dir().join(format!(
-                "kms-timers-refill-{}-{:?}",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            let clock = ManualClock::default();
-            let config = KmsConfig::default()
-                .with_clock(clock.clone())
-                .with_durable_storage(
-                    dir.join("kms.redb"),
-                    crate::storage::RootKey::from_bytes([7; 32]),
-                );
-            let date = {
-                let kms = Kms::open(config.clone()).unwrap();
-                let key = kms.create_key(CreateKeyRequest::default()).unwrap();
-                schedule(&kms, &key.key_metadata.key_id.to_string())
-            };
-            let kms = Kms::open(config).unwrap();
-            assert_eq!(kms.inner.timers.earliest(), Some(date));
-            clock.set(date);
-            kms.list_keys(ListKeysRequest::default()).unwrap();
-            assert_eq!(kms.inner.keys.read().len(), 0);
-            assert_eq!(kms.inner.timers.earliest(), None);
-            drop(kms);
-            let _ = std::fs::remove_dir_all(&dir);
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! The AWS KMS operation table (`TrentService.<Operation>`): one line per
 //! operation, naming the input's required members and the [`Kms`] method.
 //!
-//! Inputs are the request types of [`crate::kms::types`] (they deserialize
+//! Inputs are the request types of [`crate::kms`] (they deserialize
 //! from the API's PascalCase JSON); operations whose `Kms` method takes a
 //! bare id read the small input shapes below.
 //!

@@ -8,7 +8,7 @@
 //! its answers into the KMS behaviour ([`KeyStoreBackend`] on
 //! [`CloudHsmStore`]). The
 //! connection state machine, the connection-state table and the key-state
-//! table are generic (`kms/stores.rs`, `store/mod.rs`, `key/state.rs`).
+//! table are generic (`kms/service.rs`, `store/mod.rs`, `key/state.rs`).
 //! This module imports no other backend and nothing of the service.
 //!
 //! Rules chosen where the documentation is silent:
@@ -59,7 +59,7 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
     CloudHsmStore, ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute,
 };
-use crate::kms::types::{CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest};
+use crate::kms::shapes::types::{CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest};
 
 /// `KeyStorePassword` length, in characters.
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 7..=32;

@@ -11,7 +11,7 @@ use super::StoreKind;
 use super::cloudhsm::CloudHsmKind;
 use super::external::XksKind;
 use crate::kms::model::store::StoreBackend;
-use crate::kms::types::UpdateCustomKeyStoreRequest;
+use crate::kms::shapes::types::UpdateCustomKeyStoreRequest;
 
 /// Every kind.
 static KINDS: [&dyn StoreKind; 2] = [&CloudHsmKind, &XksKind];

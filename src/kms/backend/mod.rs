@@ -41,7 +41,7 @@ use self::cipher::KeyAccess;
 use crate::kms::env::{BackendEnv, CryptoEnv};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
-use crate::kms::types::{
+use crate::kms::shapes::types::{
     CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest, XksProxyConfiguration,
 };
 

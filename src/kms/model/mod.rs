@@ -1,9 +1,14 @@
-//! Plain data of the service, below every behaviour: where a key's
-//! material is ([`backing`]) and what a custom key store is ([`store`]:
-//! each kind's settings, the store entry and the store table).
+//! Plain data of the service, below every behaviour: the key entry
+//! ([`key`]), the key table ([`table`]), the alias table ([`aliases`]),
+//! where a key's material is ([`backing`]) and what a custom key store is
+//! ([`store`]: each kind's settings, the store entry and the store table).
 //!
-//! Nothing here calls a backend or takes a service lock; the backends
-//! (`kms/backend/`) and the operations import it, never the other way.
+//! Each type has its own small methods and nothing more. Nothing here calls
+//! a backend or takes a lock of the service (`service.rs` does); the
+//! layers above import it, never the other way.
 
+pub(crate) mod aliases;
 pub(crate) mod backing;
+pub(crate) mod key;
 pub(crate) mod store;
+pub(crate) mod table;

@@ -18,7 +18,7 @@ use crate::store::cloudhsm::CuPassword;
 use crate::store::external::{XksCall, XksCredential, XksProxyUri};
 use crate::store::{ConnectionErrorCode, ConnectionState, XksProxyConnectivityType};
 
-use crate::kms::quota::TokenBucket;
+use crate::kms::support::quota::TokenBucket;
 
 /// The settings of a CloudHSM key store.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,12 @@
 //! Helpers every layer may use: error builders shared by the operations
-//! and the backends ([`errors`]) and the input of a seal ([`seal`]).
+//! and the backends ([`errors`]), the input of a seal ([`seal`]), paging
+//! ([`paging`]), the custom key store request quota's token bucket
+//! ([`quota`]), the request checks several API areas make ([`validate`])
+//! and key policy documents ([`policy`]).
 
 pub(crate) mod errors;
+pub(crate) mod paging;
+pub(crate) mod policy;
+pub(crate) mod quota;
 pub(crate) mod seal;
+pub(crate) mod validate;

@@ -17,7 +17,7 @@
 //!
 //! No lock of the `Kms` is held during a proxy call: the store's settings
 //! are copied out first, and management operations re-check under the lock
-//! afterwards (see `kms/stores.rs`).
+//! afterwards (see `kms/service.rs`).
 //!
 //! # Double encryption
 //!
@@ -81,12 +81,12 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::{
     ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute, XksStore,
 };
-use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::SealInput;
-use crate::kms::types::{
+use crate::kms::shapes::types::{
     CreateCustomKeyStoreRequest, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
     XksProxyConfiguration,
 };
+use crate::kms::support::errors::invalid_ciphertext;
+use crate::kms::support::seal::SealInput;
 
 /// Length of the AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
 const PROXY_AAD_LEN: usize = HEADER_LEN + NONCE_LEN;

@@ -11,11 +11,13 @@
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
-use super::crypto_ops::check_grant_tokens;
-use super::{
+use crate::kms::Kms;
+use crate::kms::model::key::KeyEntry;
+use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
-    GetKeyRotationStatusResponse, KeyEntry, Kms,
+    GetKeyRotationStatusResponse,
 };
+use crate::kms::support::validate::check_grant_tokens;
 
 /// EnableKeyRotation's `RotationPeriodInDays` range.
 pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;

@@ -1,5 +1,6 @@
-//! Opening a durable [`Kms`]: the configuration switch, restoring the state
-//! from the file, and root-key rotation (cargo feature `durable`).
+//! Records → model: opening a durable [`Kms`], restoring the state from
+//! the file (cargo feature `durable`). Model → records is `persist/mod.rs`;
+//! the public storage operations are in `ops/storage.rs`.
 //!
 //! What comes back on open, and how:
 //!
@@ -31,7 +32,7 @@
 //! [`Clock`]: crate::Clock
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::sync::{Mutex, RwLock};
@@ -49,53 +50,21 @@ use crate::storage::records::{
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
 
-use super::aliases::AliasEntry;
-use super::model::store::{StoreBackend, StoreEntry};
-use super::quota::TokenBucket;
-use super::{Backing, KeyEntry, KeyMutable, Kms, KmsConfig, LifecycleWord};
+use crate::kms::backend::kinds;
+use crate::kms::model::aliases::{AliasEntry, AliasTable};
+use crate::kms::model::backing::Backing;
+use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
+use crate::kms::model::table::KeyTable;
+use crate::kms::service::Service;
+use crate::kms::support::quota::TokenBucket;
+use crate::kms::{Kms, KmsConfig};
 
 /// Where a durable Kms keeps its state, and the key that seals it.
 #[derive(Clone, Debug)]
 pub(crate) struct DurableSettings {
     pub(crate) path: PathBuf,
     pub(crate) root_key: RootKey,
-}
-
-impl KmsConfig {
-    /// Keeps the Kms's state in the database file at `path` (created if it
-    /// does not exist), sealed under `root_key`. Open the Kms with
-    /// [`Kms::open`]; [`Kms::new`] ignores this setting and stays in memory.
-    ///
-    /// ```
-    /// # let dir = std::env::temp_dir().join(format!("kms-doc-{}", std::process::id()));
-    /// # std::fs::create_dir_all(&dir).unwrap();
-    /// use kms_keystore::{Kms, KmsConfig};
-    /// use kms_keystore::CreateKeyRequest;
-    /// use kms_keystore::RootKey;
-    ///
-    /// let root = RootKey::from_bytes([42; 32]); // from your secret manager
-    /// let path = dir.join("kms.redb");
-    /// let config = KmsConfig::default().with_durable_storage(&path, root.clone());
-    /// let key_id = {
-    ///     let kms = Kms::open(config.clone()).unwrap();
-    ///     kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id
-    /// }; // the Kms is closed when its last clone is dropped
-    /// let kms = Kms::open(config).unwrap();
-    /// assert!(kms.describe_key(&key_id.to_string()).is_ok());
-    /// # drop(kms); std::fs::remove_dir_all(&dir).unwrap();
-    /// ```
-    pub fn with_durable_storage(mut self, path: impl AsRef<Path>, root_key: RootKey) -> KmsConfig {
-        self.durable = Some(DurableSettings {
-            path: path.as_ref().to_owned(),
-            root_key,
-        });
-        self
-    }
-
-    /// The durable store's file, if [`KmsConfig::with_durable_storage`] set one.
-    pub fn durable_storage_path(&self) -> Option<&Path> {
-        self.durable.as_ref().map(|d| d.path.as_path())
-    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T> {
@@ -153,7 +122,7 @@ fn connection_state(rec: &ConnectionRecord) -> Result<ConnectionState> {
 
 /// The settings a store record holds (each kind reads its own).
 fn store_backend(rec: StoreBackendRecord) -> Result<StoreBackend> {
-    super::backend::kinds::from_record(&rec)
+    kinds::from_record(&rec)
 }
 
 /// [`Kms::open`] with durable settings.
@@ -200,8 +169,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // Opening is a call like any other: one clock read (the timer table is
     // still empty, so nothing runs).
     let now = inner.begin().now;
+    let mut store_table = StoreTable::default();
     {
-        let mut table = inner.stores.write();
+        let table = &mut store_table;
         let mut states = store_states;
         for (id, rec) in stores {
             let state = states
@@ -228,8 +198,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // Keys, in creation order.
     let mut keys = keys;
     keys.sort_by_key(|(_, k)| k.order);
+    let mut key_table = KeyTable::default();
     {
-        let mut table = inner.keys.write();
+        let table = &mut key_table;
         let mut states = key_states;
         for (id, rec) in keys {
             let state = states
@@ -258,8 +229,9 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
+    let mut alias_table = AliasTable::default();
     {
-        let mut table = inner.aliases.write();
+        let table = &mut alias_table;
         for (name, rec) in aliases {
             table.restore(
                 name.parse()?,
@@ -272,7 +244,8 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
         }
     }
 
-    finish_interrupted_transitions(&kms, now)?;
+    finish_interrupted_transitions(inner, &mut store_table, now)?;
+    inner.restore(key_table, alias_table, store_table);
     // The deadlines (deletion dates) back in the timer table: the first
     // call after a date deletes the key, as if the service had been up.
     inner.refill_timers();
@@ -299,9 +272,11 @@ fn interrupted_ends(state: ConnectionState, store_id: &str) -> Result<Connection
 
 /// Stores caught in CONNECTING or DISCONNECTING come back DISCONNECTED; a
 /// CloudHSM store's `kmsuser` session is logged out with it.
-fn finish_interrupted_transitions(kms: &Kms, now: Timestamp) -> Result<()> {
-    let inner = &*kms.inner;
-    let mut table = inner.stores.write();
+fn finish_interrupted_transitions(
+    inner: &Service,
+    table: &mut StoreTable,
+    now: Timestamp,
+) -> Result<()> {
     for store in table.stores.iter_mut() {
         if !matches!(
             store.state,
@@ -312,7 +287,9 @@ fn finish_interrupted_transitions(kms: &Kms, now: Timestamp) -> Result<()> {
         let was_disconnecting = store.state == ConnectionState::Disconnecting;
         let end = interrupted_ends(store.state, store.id.as_str())?;
         let mut put = |batch: &mut Batch, backend: &StoreBackend| {
-            inner.put_store_state(batch, store, end, None, backend, None)
+            inner
+                .commit()
+                .put_store_state(batch, store, end, None, backend, None)
         };
         if was_disconnecting {
             // The backend's side of the disconnect (a CloudHSM store's
@@ -330,62 +307,4 @@ fn finish_interrupted_transitions(kms: &Kms, now: Timestamp) -> Result<()> {
         store.transition_due = None;
     }
     Ok(())
-}
-
-impl Kms {
-    /// Re-seals the durable store under `new_root` (with a fresh data key,
-    /// so records are re-encrypted too), in one transaction: until it
-    /// commits the old root key opens the file, after it only `new_root`
-    /// does. Backups taken before still need the old root key.
-    ///
-    /// # Errors
-    /// `UnsupportedOperationException` for a Kms in memory;
-    /// `KMSInternalException` if the file could not be written (nothing
-    /// changed).
-    pub fn rotate_root_key(&self, new_root: RootKey) -> Result<()> {
-        match self.inner.storage.backend() {
-            Some(db) => db.rotate_root_key(&new_root),
-            None => Err(kms_err!(
-                UnsupportedOperation,
-                "This Kms keeps its state in memory; there is no root key to rotate. Open a durable one (KmsConfig::with_durable_storage, Kms::open)."
-            )),
-        }
-    }
-
-    /// Backs the durable store up to a new file at `dest`: a consistent
-    /// copy of everything as of one moment, taken while the service keeps
-    /// running (writers are not held up). The copy is sealed under the
-    /// current root key; open it like the original (after moving it into
-    /// place) with [`Kms::open`].
-    ///
-    /// # Errors
-    /// `UnsupportedOperationException` for a Kms in memory;
-    /// `ValidationException` if `dest` exists; `KMSInternalException` if
-    /// the copy cannot be written.
-    pub fn backup(&self, dest: impl AsRef<Path>) -> Result<()> {
-        match self.inner.storage.backend() {
-            Some(db) => db.backup(dest.as_ref()),
-            None => Err(kms_err!(
-                UnsupportedOperation,
-                "This Kms keeps its state in memory; there is nothing to back up. Open a durable one (KmsConfig::with_durable_storage, Kms::open)."
-            )),
-        }
-    }
-
-    /// The durable store's file, or `None` for a Kms in memory.
-    pub fn storage_path(&self) -> Option<&Path> {
-        self.inner.storage.backend().map(Durable::path)
-    }
-
-    /// Fault switch for tests: while `failing`, every write to the durable
-    /// store fails as a full or broken disk would. Each mutating call then
-    /// fails with `KMSInternalException` and changes nothing, in memory or
-    /// on disk. The cryptographic operations write nothing of their own, but
-    /// due work (a key deletion, the end of a stepped-mode connection
-    /// change) that any call runs first stays due while the disk fails, and
-    /// the call works on the last committed state: see `kms/timers.rs`. No
-    /// effect on a Kms in memory.
-    pub fn set_storage_failure(&self, failing: bool) {
-        self.inner.storage.set_failing(failing);
-    }
 }

@@ -1,6 +1,8 @@
-//! The KMS side of durable storage: the records of keys, aliases and custom
-//! key stores, the commit hooks the operations call, and key deletion at the
-//! end of the waiting period.
+//! The persistence layer: model → records (here: the records of keys,
+//! aliases and custom key stores, and the commit helpers of [`Commit`]) and
+//! records → model (`durable.rs`: opening a durable service), side by side.
+//! It knows the model and the storage, never the service's locks: the
+//! service (`service.rs`) calls it with the locks held.
 //!
 //! Every hook returns at once when the Kms is in memory. Durable, each
 //! mutating operation follows one rule: **check, commit, then apply**. It
@@ -27,56 +29,26 @@
 //! call they are committed, and what happens when that commit fails, is
 //! written once in `timers.rs`.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
-use crate::sync::RwLockUpgradableReadGuard;
 use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
 use crate::error::Result;
-use crate::ids::{AliasName, KeyId};
+use crate::ids::{AliasName, ClusterId};
 use crate::key::KeyLifecycle;
 use crate::storage::records::{
     AliasRecord, ConnectionRecord, KeyRecord, KeyStateRecord, LifecycleRecord, SecretBytes,
     StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
-use crate::storage::{Batch, Table};
+use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
 use crate::store::cloudhsm::CloudHsm;
 
-use super::aliases::AliasEntry;
-use super::model::store::{StoreBackend, StoreEntry};
-use super::{Inner, KeyEntry, KeyMutable, Kms, KmsConfig, Timer};
+#[cfg(feature = "durable")]
+pub(crate) mod durable;
 
-impl Kms {
-    /// Opens a service on the storage `config` names: a durable one
-    /// (cargo feature `durable`) on the file given to
-    /// `KmsConfig::with_durable_storage`,
-    /// restoring everything it holds, or, without durable storage, a new
-    /// service in memory (as [`Kms::new`]).
-    ///
-    /// Only one `Kms` (in one process) may have a file open at a time; it is
-    /// closed when the last clone of the `Kms` (and of its
-    /// [`cloudhsm`](Kms::cloudhsm) handle) is dropped.
-    ///
-    /// # Errors
-    /// `IncorrectKeyException` when the root key is not the one the file is
-    /// sealed under; `ValidationException` when the file belongs to another
-    /// account, Region or seed; `KMSInternalException` when the file cannot
-    /// be opened (missing directory, open elsewhere) or read, or is not a
-    /// store.
-    pub fn open(config: KmsConfig) -> Result<Kms> {
-        #[cfg(feature = "durable")]
-        {
-            super::durable::open(config)
-        }
-        #[cfg(not(feature = "durable"))]
-        {
-            Ok(Kms::new(config))
-        }
-    }
-}
+use super::model::aliases::AliasEntry;
+use super::model::key::{KeyEntry, KeyMutable};
+use super::model::store::{StoreBackend, StoreEntry};
 
 pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
     match l {
@@ -154,18 +126,28 @@ pub(crate) fn store_state_record(
     }
 }
 
-impl Inner {
+/// What a commit needs of the service, and no more: the storage, and the
+/// CloudHSM clusters whose key objects are committed with their keys. The
+/// service hands one out ([`Service::commit`](super::service::Service::commit))
+/// while it holds the locks the change needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Commit<'a> {
+    pub(crate) storage: &'a Storage,
+    pub(crate) cloudhsm: &'a CloudHsm,
+}
+
+impl Commit<'_> {
     /// CreateKey's commit: the key, its state, and for a CloudHSM key the
-    /// key object generated in the cluster (discarded again if the commit
-    /// fails).
-    pub(crate) fn persist_new_key(&self, entry: &KeyEntry) -> Result<()> {
+    /// key object generated in `cluster`, the key's store's (discarded
+    /// again if the commit fails).
+    pub(crate) fn persist_new_key(
+        &self,
+        entry: &KeyEntry,
+        cluster: Option<ClusterId>,
+    ) -> Result<()> {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let cluster = entry
-            .backing
-            .store()
-            .and_then(|store| self.store_cluster_id(store));
         let result = (|| {
             let mut batch = Batch::new();
             let id = entry.id.to_string();
@@ -296,92 +278,5 @@ impl Inner {
         batch.delete(Table::Stores, store.id.to_string());
         batch.delete(Table::StoreStates, store.id.to_string());
         self.storage.commit(batch)
-    }
-
-    /// Deletes the keys in `due` (deletion timers, see `timers.rs`) whose
-    /// deletion date has passed by `now`, with their aliases and (best
-    /// effort, as AWS) their CloudHSM key material.
-    ///
-    /// Linearizable against every change to those keys: the key table, the
-    /// alias table and each key's own state lock are held from the re-check
-    /// of the deletion date through the commit and the removal, and each
-    /// deleted key is marked `deleted` under its lock, so a transition
-    /// (CancelKeyDeletion) either comes first and keeps the key, or comes
-    /// after and finds it gone. Durable, the deletion is committed first;
-    /// if the commit fails nothing changes and the timers stay due.
-    pub(crate) fn delete_due_keys(&self, due: &[(Timestamp, KeyId)], now: Timestamp) {
-        // Lock order: keys → aliases → each key's state (in key id order).
-        let keys = self.keys.upgradable_read();
-        let aliases = self.aliases.upgradable_read();
-        let mut candidates: Vec<(Timestamp, Arc<KeyEntry>)> = Vec::new();
-        for (at, id) in due {
-            match keys.get(id) {
-                Some(entry) => candidates.push((*at, entry)),
-                // Already gone: the timer is stale.
-                None => self.timers.cancel(*at, Timer::KeyDeletion(*id)),
-            }
-        }
-        candidates.sort_by_key(|(_, e)| e.id);
-        let mut gone = Vec::new();
-        for (at, entry) in &candidates {
-            let m = entry.state.upgradable_read();
-            match m.lifecycle.deletion_date() {
-                Some(d) if d <= now => gone.push((entry, m)),
-                // Cancelled or rescheduled: that change moved its timer,
-                // but a timer left at `at` is stale either way.
-                date => {
-                    if date != Some(*at) {
-                        self.timers.cancel(*at, Timer::KeyDeletion(entry.id));
-                    }
-                }
-            }
-        }
-        if gone.is_empty() {
-            return;
-        }
-        let ids: BTreeSet<KeyId> = gone.iter().map(|(e, _)| e.id).collect();
-        // CloudHSM material KMS can delete now (the store is connected and
-        // the cluster reachable); the rest stays behind, as in AWS.
-        let material: Vec<(crate::ids::ClusterId, &str)> = gone
-            .iter()
-            .filter_map(|(e, _)| {
-                let store = e.backing.store()?;
-                self.release_key_material(store, &e.arn)
-                    .map(|cluster| (cluster, e.arn.as_str()))
-            })
-            .collect();
-        if self.storage.is_durable() {
-            let mut batch = Batch::new();
-            for (e, _) in &gone {
-                batch.delete(Table::Keys, e.id.to_string());
-                batch.delete(Table::KeyStates, e.id.to_string());
-            }
-            for name in aliases.names_targeting(&ids) {
-                batch.delete(Table::Aliases, name.to_string());
-            }
-            for (cluster, label) in &material {
-                CloudHsm::delete_key_object(cluster, label, &mut batch);
-            }
-            if self.storage.commit(batch).is_err() {
-                // Still due: the next call retries.
-                return;
-            }
-        }
-        let mut keys = RwLockUpgradableReadGuard::upgrade(keys);
-        for id in &ids {
-            keys.remove(id);
-        }
-        drop(keys);
-        // A deleted key's aliases go with it.
-        RwLockUpgradableReadGuard::upgrade(aliases).remove_targets(&ids);
-        for (cluster, label) in &material {
-            self.cloudhsm.discard_key_object(cluster, label);
-        }
-        for (entry, m) in gone {
-            if let Some(d) = m.lifecycle.deletion_date() {
-                self.timers.cancel(d, Timer::KeyDeletion(entry.id));
-            }
-            RwLockUpgradableReadGuard::upgrade(m).deleted = true;
-        }
     }
 }

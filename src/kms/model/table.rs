@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::ids::KeyId;
 
-use super::KeyEntry;
+use super::key::KeyEntry;
 
 /// The id map's hasher: foldhash, seeded per process. Key ids are random
 /// UUIDs that callers cannot choose, so SipHash's DoS resistance buys

@@ -5,51 +5,21 @@
 //! key's write lock, then changes the key: a call that fails changes nothing
 //! (a TagResource with one bad tag adds none of them).
 
-use crate::sync::RwLockUpgradableReadGuard;
-
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Result, kms_err};
 use crate::key::Tag;
-use crate::key::state::{self, KeyOperation};
+use crate::key::state::KeyOperation;
 
-use super::keys::{MAX_DESCRIPTION_CHARS, MAX_TAGS, decode_marker, encode_marker, validate_tags};
-use super::{
-    Inner, KeyEntry, KeyMutable, Kms, ListResourceTagsRequest, ListResourceTagsResponse,
-    TagResourceRequest, UntagResourceRequest, UpdateKeyDescriptionRequest,
+use crate::kms::Kms;
+use crate::kms::shapes::manage::{
+    ListResourceTagsRequest, ListResourceTagsResponse, TagResourceRequest, UntagResourceRequest,
+    UpdateKeyDescriptionRequest,
 };
+use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
+use crate::kms::support::validate::{MAX_TAGS, check_description, validate_tags};
 
 /// ListResourceTags: the default and the largest page.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 50;
-
-impl Inner {
-    /// Runs `f` on the key's mutable part after checking `op` against the
-    /// key-state table, both under the key's lock. `f` must check
-    /// everything before it changes anything. Durable, `f` runs on a copy
-    /// that replaces the key's part once committed; the lock is upgradable
-    /// until then, so the cryptographic path is not held up.
-    pub(crate) fn with_key_mut<T>(
-        &self,
-        entry: &KeyEntry,
-        op: KeyOperation,
-        f: impl FnOnce(&mut KeyMutable) -> Result<T>,
-    ) -> Result<T> {
-        let m = entry.state.upgradable_read();
-        // Deleted at the end of its window while this call waited.
-        if m.deleted {
-            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
-        }
-        let key_state = self.key_state(entry, m.lifecycle);
-        state::check(op, key_state, &entry.arn)?;
-        if !self.storage.is_durable() {
-            return f(&mut RwLockUpgradableReadGuard::upgrade(m));
-        }
-        let mut next = m.clone();
-        let out = f(&mut next)?;
-        self.persist_key_state(entry, &next, next.lifecycle)?;
-        *RwLockUpgradableReadGuard::upgrade(m) = next;
-        Ok(out)
-    }
-}
 
 /// Checks the tag keys of an UntagResource request: 1–128 characters and not
 /// in the reserved `aws:` namespace (`TagException`).
@@ -133,28 +103,29 @@ impl Kms {
     ) -> Result<ListResourceTagsResponse> {
         let cx = self.inner.begin();
         let inner = &*self.inner;
-        let limit = super::keys::check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
         };
         let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.check_key(&entry, KeyOperation::ListResourceTags)?;
-        let m = entry.state.read();
-        let from = usize::try_from(from).unwrap_or(usize::MAX);
-        let tags: Vec<Tag> = m
-            .tags
-            .iter()
-            .skip(from)
-            .take(limit as usize)
-            .cloned()
-            .collect();
-        let end = from.saturating_add(tags.len());
-        let next = (end < m.tags.len()).then(|| encode_marker(end as u64));
-        Ok(ListResourceTagsResponse {
-            tags,
-            truncated: next.is_some(),
-            next_marker: next,
+        inner.read_key(&entry, |m| {
+            let from = usize::try_from(from).unwrap_or(usize::MAX);
+            let tags: Vec<Tag> = m
+                .tags
+                .iter()
+                .skip(from)
+                .take(limit as usize)
+                .cloned()
+                .collect();
+            let end = from.saturating_add(tags.len());
+            let next = (end < m.tags.len()).then(|| encode_marker(end as u64));
+            Ok(ListResourceTagsResponse {
+                tags,
+                truncated: next.is_some(),
+                next_marker: next,
+            })
         })
     }
 
@@ -164,14 +135,7 @@ impl Kms {
     pub fn update_key_description(&self, req: UpdateKeyDescriptionRequest) -> Result<()> {
         let cx = self.inner.begin();
         let inner = &*self.inner;
-        if req.description.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(Error::validation(
-                "description",
-                format_args!(
-                    "Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"
-                ),
-            ));
-        }
+        check_description(&req.description)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.with_key_mut(&entry, KeyOperation::UpdateKeyDescription, |m| {
             m.description = req.description;

@@ -4,45 +4,24 @@
 //! Each runs its checks in a fixed order — request shape, key existence, key
 //! state, store connection and quota — and only then touches key material.
 
-use crate::clock::Timestamp;
-use crate::crypto::blob::Blob;
-use crate::crypto::{EncryptionContext, Plaintext};
+use crate::crypto::Plaintext;
 use crate::error::{Error, Result, kms_err};
 use crate::key::EncryptionAlgorithmSpec;
-use crate::key::state;
 use crate::key::state::KeyOperation;
 
-use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
-use super::support::errors::invalid_ciphertext;
-use super::support::seal::SealInput;
-use super::{
-    Call, DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
+use crate::kms::Kms;
+use crate::kms::shapes::types::{
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
-    GenerateRandomResponse, Inner, KeyEntry, Kms, ReEncryptRequest, ReEncryptResponse,
+    GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
 };
+use crate::kms::support::seal::SealInput;
+use crate::kms::support::validate::check_grant_tokens;
 
 /// Largest Encrypt plaintext.
 pub const MAX_PLAINTEXT: usize = 4096;
-/// Largest ciphertext blob Decrypt accepts.
-pub const MAX_CIPHERTEXT_BLOB: usize = 6144;
 /// Largest GenerateDataKey / GenerateRandom request.
 pub const MAX_RANDOM_BYTES: u32 = 1024;
-
-pub(crate) fn check_grant_tokens(tokens: &[String]) -> Result<()> {
-    if tokens.len() > 10 {
-        return Err(Error::validation(
-            "grantTokens",
-            "Member must have length less than or equal to 10",
-        ));
-    }
-    if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
-        return Err(Error::validation(
-            "grantTokens",
-            "Member must have length between 1 and 8192",
-        ));
-    }
-    Ok(())
-}
 
 fn check_algorithm(alg: Option<EncryptionAlgorithmSpec>) -> Result<()> {
     match alg {
@@ -62,114 +41,6 @@ fn dry_run(flag: Option<bool>) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// What the data plane needs of `entry`: plain data, borrowed.
-fn key_ref(entry: &KeyEntry) -> KeyRef<'_> {
-    KeyRef {
-        id: entry.id,
-        arn: &entry.arn,
-        backing: &entry.backing,
-        own: entry.cipher(),
-    }
-}
-
-impl Inner {
-    /// Checks that `entry` may run the cryptographic `op` now — key state
-    /// (with its store's connection), then the store's request quota — and
-    /// returns what the operation needs of the key's backing. One read of
-    /// the key's state and, for a custom key store key, one of the store
-    /// table. `now` is the call's time (the quota's).
-    pub(crate) fn check_crypto(
-        &self,
-        entry: &KeyEntry,
-        op: KeyOperation,
-        now: Timestamp,
-    ) -> Result<KeyAccess> {
-        let lifecycle = entry.lifecycle();
-        let Some(store_id) = entry.backing.store() else {
-            state::check(op, lifecycle.key_state(true), &entry.arn)?;
-            return Ok(KeyAccess::Single(SingleLayer::own()));
-        };
-        let stores = self.stores.read();
-        let store = stores.get(store_id.as_str());
-        let connected = store.is_some_and(|s| s.state.is_connected());
-        state::check(op, lifecycle.key_state(connected), &entry.arn)?;
-        let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
-        self.take_store_quota(store, now)?;
-        // Lock order: stores, then the cluster.
-        store
-            .backend
-            .contract()
-            .key_access(&self.crypto_env(), store, &entry.arn, op)
-    }
-
-    /// Encrypts `plaintext` under `entry`, binding `ctx`.
-    pub(crate) fn seal(
-        &self,
-        entry: &KeyEntry,
-        access: KeyAccess,
-        plaintext: SealInput<'_>,
-        ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
-        access.seal(&self.crypto_env(), &key_ref(entry), plaintext, ctx)
-    }
-
-    /// Decrypts a decoded blob made under `entry`.
-    pub(crate) fn open(
-        &self,
-        entry: &KeyEntry,
-        access: KeyAccess,
-        blob: &Blob<'_>,
-        ctx: &EncryptionContext,
-    ) -> Result<Plaintext> {
-        access.open(&self.crypto_env(), &key_ref(entry), blob, ctx)
-    }
-
-    /// Decodes `bytes`, finds its key, checks an optional expected key, the
-    /// key state for `op`, and decrypts.
-    fn decrypt_blob(
-        &self,
-        cx: &Call,
-        bytes: &[u8],
-        expected_key: Option<&str>,
-        ctx: &EncryptionContext,
-        op: KeyOperation,
-    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext)> {
-        if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
-            return Err(Error::validation(
-                "ciphertextBlob",
-                format_args!("Member must have length between 1 and {MAX_CIPHERTEXT_BLOB}"),
-            ));
-        }
-        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
-        let entry = match expected_key {
-            Some(k) => {
-                let given = self.resolve(cx, k, true)?;
-                if given.id != blob.header.key_id {
-                    return Err(kms_err!(
-                        IncorrectKey,
-                        "The key {} is not the key that encrypted this ciphertext.",
-                        given.arn
-                    ));
-                }
-                given
-            }
-            None => {
-                // A blob naming a key this KMS does not have was not made
-                // here (or was tampered with): that is an invalid
-                // ciphertext, not a missing key. A key whose deletion date
-                // has passed is gone too, whether or not it has been purged
-                // from the table yet: the same answer either way.
-                let found = self.keys.read().get(&blob.header.key_id);
-                self.unless_due(found.ok_or_else(invalid_ciphertext)?, cx.now)
-                    .map_err(|_| invalid_ciphertext())?
-            }
-        };
-        let access = self.check_crypto(&entry, op, cx.now)?;
-        let plaintext = self.open(&entry, access, &blob, ctx)?;
-        Ok((entry, plaintext))
-    }
 }
 
 impl Kms {
@@ -298,7 +169,7 @@ impl Kms {
 
     fn data_key(
         &self,
-        cx: &Call,
+        cx: &crate::kms::Call,
         req: &GenerateDataKeyRequest,
         op: KeyOperation,
     ) -> Result<(String, Vec<u8>, Plaintext)> {

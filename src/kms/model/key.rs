@@ -1,0 +1,155 @@
+//! A KMS key as the service holds it: [`KeyEntry`] (identity, material,
+//! and the mutable part behind the key's own lock), [`KeyMutable`], and
+//! [`LifecycleWord`], the lifecycle mirrored in one atomic word for the
+//! cryptographic path. Plain data: the service takes the locks.
+
+use crate::clock::Timestamp;
+use crate::crypto::{Cipher, KeyMaterial};
+use crate::ids::KeyId;
+use crate::key::{KeyLifecycle, Tag};
+use crate::sync::RwLock;
+
+use super::backing::Backing;
+
+/// The mutable part of a key.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyMutable {
+    pub(crate) lifecycle: KeyLifecycle,
+    pub(crate) description: String,
+    pub(crate) tags: Vec<Tag>,
+    /// `None` means the default key policy.
+    pub(crate) policy: Option<String>,
+    /// Set, under the key's lock, by the deletion at the end of the window
+    /// once it has committed and removed the key from the tables. A change
+    /// that took the lock after that finds the key gone.
+    pub(crate) deleted: bool,
+}
+
+/// A KMS key: immutable identity and material, mutable state behind a lock.
+#[derive(Debug)]
+pub(crate) struct KeyEntry {
+    pub(crate) id: KeyId,
+    pub(crate) arn: String,
+    pub(crate) creation_date: Timestamp,
+    pub(crate) backing: Backing,
+    /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
+    pub(crate) material: Option<KeyMaterial>,
+    /// The expanded KMS-layer cipher: built from `material` on the key's
+    /// first cryptographic use, then cached. A key never used holds no key
+    /// schedule — with aws-lc, whose schedule is a C-heap context, that is
+    /// most of what an idle key would cost.
+    pub(crate) cipher: std::sync::OnceLock<Cipher>,
+    pub(crate) state: RwLock<KeyMutable>,
+    /// `state.lifecycle`, mirrored for the cryptographic path.
+    pub(crate) lifecycle: LifecycleWord,
+}
+
+impl KeyEntry {
+    /// The KMS-layer cipher (`None` for a CloudHSM key, whose material is
+    /// in its cluster), expanded on first use.
+    pub(crate) fn cipher(&self) -> Option<&Cipher> {
+        let material = self.material.as_ref()?;
+        Some(self.cipher.get_or_init(|| Cipher::new(material)))
+    }
+
+    /// The key's lifecycle, read without taking its lock.
+    pub(crate) fn lifecycle(&self) -> KeyLifecycle {
+        self.lifecycle
+            .load()
+            .unwrap_or_else(|| self.state.read().lifecycle)
+    }
+}
+
+/// A key's lifecycle in one atomic word, so that the cryptographic path —
+/// which reads it on every call, from every thread — loads a shared cache
+/// line instead of writing one (a read lock is a write to the lock word).
+/// Written only under the key's `state` write lock, right after
+/// `KeyMutable::lifecycle`, which stays the record.
+///
+/// Layout: bits 0–1 the variant (0 Enabled, 1 Disabled, 2 PendingDeletion,
+/// 3 "read the lock"), bits 2–9 the deletion window in days, bits 10–63 the
+/// deletion date in milliseconds (good for 570,000 years).
+#[derive(Debug)]
+pub(crate) struct LifecycleWord(crate::sync::AtomicU64);
+
+impl LifecycleWord {
+    const UNENCODABLE: u64 = 3;
+
+    pub(crate) fn new(lifecycle: KeyLifecycle) -> LifecycleWord {
+        LifecycleWord(crate::sync::AtomicU64::new(Self::encode(lifecycle)))
+    }
+
+    /// Records `lifecycle`; call with the key's state write lock held.
+    pub(crate) fn store(&self, lifecycle: KeyLifecycle) {
+        self.0
+            .store(Self::encode(lifecycle), crate::sync::Ordering::Release);
+    }
+
+    /// The lifecycle, or `None` if it does not fit the word (then the lock
+    /// has it).
+    fn load(&self) -> Option<KeyLifecycle> {
+        let w = self.0.load(crate::sync::Ordering::Acquire);
+        match w & 3 {
+            0 => Some(KeyLifecycle::Enabled),
+            1 => Some(KeyLifecycle::Disabled),
+            2 => Some(KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(w >> 10),
+                window_days: ((w >> 2) & 0xff) as u32,
+            }),
+            _ => None,
+        }
+    }
+
+    fn encode(lifecycle: KeyLifecycle) -> u64 {
+        match lifecycle {
+            KeyLifecycle::Enabled => 0,
+            KeyLifecycle::Disabled => 1,
+            KeyLifecycle::PendingDeletion {
+                deletion_date,
+                window_days,
+            } if window_days <= 0xff && deletion_date.as_millis() < 1 << 54 => {
+                (deletion_date.as_millis() << 10) | (u64::from(window_days) << 2) | 2
+            }
+            KeyLifecycle::PendingDeletion { .. } => Self::UNENCODABLE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_word_tests {
+    use super::*;
+
+    #[test]
+    fn every_lifecycle_round_trips_through_the_word() {
+        for lifecycle in [
+            KeyLifecycle::Enabled,
+            KeyLifecycle::Disabled,
+            KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(0),
+                window_days: 7,
+            },
+            KeyLifecycle::PendingDeletion {
+                deletion_date: Timestamp::from_millis(1_767_225_600_123),
+                window_days: 30,
+            },
+        ] {
+            let word = LifecycleWord::new(KeyLifecycle::Enabled);
+            word.store(lifecycle);
+            assert_eq!(word.load(), Some(lifecycle));
+        }
+    }
+
+    #[test]
+    fn a_lifecycle_too_large_for_the_word_defers_to_the_lock() {
+        let far = KeyLifecycle::PendingDeletion {
+            deletion_date: Timestamp::from_millis(u64::MAX),
+            window_days: 7,
+        };
+        assert_eq!(LifecycleWord::new(far).load(), None);
+        let wide = KeyLifecycle::PendingDeletion {
+            deletion_date: Timestamp::from_millis(5),
+            window_days: 300,
+        };
+        assert_eq!(LifecycleWord::new(wide).load(), None);
+    }
+}

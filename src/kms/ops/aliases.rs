@@ -1,0 +1,227 @@
+//! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases, and the
+//! alias table that `KeyId` parameters resolve through.
+//!
+//! An alias points to one key; a key can have several (at most
+//! [`Quotas::aliases_per_key`](super::Quotas::aliases_per_key), 50 by
+//! default). Aliases are not a property of the key: they do not appear in
+//! DescribeKey, and they go when their key is deleted at the end of its
+//! deletion window.
+//!
+//! Locks: `keys` (read) → `aliases` → the key's `state` (read). The key-state
+//! check needs the key store's connection state, which is read before any of
+//! these locks is taken.
+
+use crate::error::{Error, Result, kms_err};
+use crate::ids::AliasName;
+use crate::key::state::KeyOperation;
+
+use crate::kms::Kms;
+use crate::kms::model::aliases::AliasEntry;
+use crate::kms::model::key::KeyEntry;
+use crate::kms::service::Service;
+use crate::kms::shapes::manage::{
+    AliasListEntry, CreateAliasRequest, ListAliasesRequest, ListAliasesResponse, UpdateAliasRequest,
+};
+use crate::kms::support::paging::{check_limit, decode_alias_marker, encode_alias_marker};
+
+/// ListAliases: the default and the largest page.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+/// Reads an `AliasName` parameter: `ValidationException` for the model's
+/// length and pattern, `InvalidAliasNameException` for a name that does not
+/// begin with `alias/` or has characters the name part may not have.
+fn parse_alias_name(s: &str) -> Result<AliasName> {
+    s.parse()
+}
+
+/// `alias/aws/…` belongs to AWS managed keys: the caller may not create,
+/// repoint or delete such an alias.
+fn check_not_reserved(name: &AliasName, operation: &str) -> Result<()> {
+    if name.is_reserved() {
+        return Err(kms_err!(
+            NotAuthorized,
+            "The caller is not authorized to perform {operation} on '{name}': the alias/aws/ prefix is reserved for AWS managed keys. Choose a name that does not begin with alias/aws/."
+        ));
+    }
+    Ok(())
+}
+
+fn alias_not_found(inner: &Service, name: &AliasName) -> Error {
+    kms_err!(
+        NotFound,
+        "Alias '{}' is not found.",
+        name.arn(&inner.region, &inner.account_id)
+    )
+}
+
+fn key_gone(entry: &KeyEntry) -> Error {
+    kms_err!(NotFound, "Key '{}' does not exist.", entry.arn)
+}
+
+impl Kms {
+    /// CreateAlias: a new alias for a key, given by key id or key ARN.
+    ///
+    /// The name is `alias/` followed by 1–250 characters of `[a-zA-Z0-9/_-]`
+    /// (`ValidationException` or `InvalidAliasNameException` otherwise);
+    /// names beginning with `alias/aws/` are reserved for AWS managed keys
+    /// (`NotAuthorizedException`). The name must be new in the account and
+    /// Region (`AlreadyExistsException`); the key must exist
+    /// (`NotFoundException`) and not be pending deletion
+    /// (`KMSInvalidStateException`; a disabled or unavailable key is fine),
+    /// and may have at most 50 aliases (`LimitExceededException`).
+    ///
+    /// ```
+    /// use kms_keystore::{Kms, KmsConfig};
+    /// use kms_keystore::{CreateAliasRequest, CreateKeyRequest};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata;
+    /// kms.create_alias(CreateAliasRequest::new("alias/app", key.key_id.to_string())).unwrap();
+    /// assert_eq!(kms.describe_key("alias/app").unwrap().key_metadata.key_id, key.key_id);
+    /// ```
+    pub fn create_alias(&self, req: CreateAliasRequest) -> Result<()> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let name = parse_alias_name(&req.alias_name)?;
+        check_not_reserved(&name, "kms:CreateAlias")?;
+        // Aliases of keys whose deletion date has passed went when the
+        // call began.
+        let entry = inner.resolve(&cx, &req.target_key_id, false)?;
+        let connected = inner.connected(&entry);
+        inner.change_alias(|keys, aliases| {
+            if !keys.contains(&entry.id) {
+                return Err(key_gone(&entry));
+            }
+            if aliases.contains(&name) {
+                return Err(kms_err!(
+                    AlreadyExists,
+                    "An alias with the name {} already exists. Choose another name, or use UpdateAlias to point it at another key.",
+                    name.arn(&inner.region, &inner.account_id)
+                ));
+            }
+            inner.check_with(&entry, connected, KeyOperation::CreateAlias)?;
+            let quota = inner.quotas.aliases_per_key;
+            if aliases.count_for(&entry.id) >= quota {
+                return Err(kms_err!(
+                    LimitExceeded,
+                    "Key {} already has {quota} aliases, the most allowed. Delete an alias or raise the quota.",
+                    entry.arn
+                ));
+            }
+            let now = cx.now;
+            let alias = AliasEntry {
+                target: entry.id,
+                creation_date: now,
+                last_updated_date: now,
+            };
+            Ok((name, Some(alias)))
+        })
+    }
+
+    /// UpdateAlias: points an existing alias at another key (key id or key
+    /// ARN).
+    ///
+    /// The alias must exist (`NotFoundException`; `alias/aws/…` is
+    /// `NotAuthorizedException`). The key it points to now may be in any
+    /// state; the new key must exist and not be pending deletion
+    /// (`KMSInvalidStateException`), and may have at most 50 aliases
+    /// (`LimitExceededException`). The alias keeps its `CreationDate`; its
+    /// `LastUpdatedDate` moves on. (Both keys must have the same key spec and
+    /// usage; every key here is a symmetric `ENCRYPT_DECRYPT` key, so they do.)
+    pub fn update_alias(&self, req: UpdateAliasRequest) -> Result<()> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let name = parse_alias_name(&req.alias_name)?;
+        check_not_reserved(&name, "kms:UpdateAlias")?;
+        let new = inner.resolve(&cx, &req.target_key_id, false)?;
+        let new_connected = inner.connected(&new);
+        inner.change_alias(|keys, aliases| {
+            if !keys.contains(&new.id) {
+                return Err(key_gone(&new));
+            }
+            let current = aliases
+                .target(&name)
+                .ok_or_else(|| alias_not_found(inner, &name))?;
+            if let Some(old) = keys.get(&current) {
+                // Every state allows it; the row is checked all the same. The
+                // store's connection state does not change the outcome.
+                inner.check_with(&old, true, KeyOperation::UpdateAliasFrom)?;
+            }
+            inner.check_with(&new, new_connected, KeyOperation::UpdateAliasTo)?;
+            let quota = inner.quotas.aliases_per_key;
+            if current != new.id && aliases.count_for(&new.id) >= quota {
+                return Err(kms_err!(
+                    LimitExceeded,
+                    "Key {} already has {quota} aliases, the most allowed. Delete an alias or raise the quota.",
+                    new.arn
+                ));
+            }
+            let Some(mut alias) = aliases.get(&name).cloned() else {
+                return Err(alias_not_found(inner, &name));
+            };
+            alias.target = new.id;
+            alias.last_updated_date = cx.now;
+            Ok((name, Some(alias)))
+        })
+    }
+
+    /// DeleteAlias: removes an alias; the key is not affected. Works whatever
+    /// the key's state. An unknown alias is `NotFoundException`;
+    /// `alias/aws/…` is `NotAuthorizedException`.
+    pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
+        let _cx = self.inner.begin();
+        let inner = &*self.inner;
+        let name = parse_alias_name(alias_name)?;
+        check_not_reserved(&name, "kms:DeleteAlias")?;
+        inner.change_alias(|keys, aliases| {
+            let target = aliases
+                .target(&name)
+                .ok_or_else(|| alias_not_found(inner, &name))?;
+            if let Some(entry) = keys.get(&target) {
+                inner.check_with(&entry, true, KeyOperation::DeleteAlias)?;
+            }
+            Ok((name, None))
+        })
+    }
+
+    /// ListAliases: every alias in the account and Region, or only those of
+    /// one key (`KeyId`: key id or key ARN), in name order, `Limit` (1–100,
+    /// default 50) at a time; `NextMarker` continues. A marker this service
+    /// did not return is `InvalidMarkerException`.
+    pub fn list_aliases(&self, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        let from = req.marker.as_deref().map(decode_alias_marker).transpose()?;
+        let only = match &req.key_id {
+            None => None,
+            Some(k) => {
+                let entry = inner.resolve(&cx, k, false)?;
+                inner.check_key(&entry, KeyOperation::ListAliases)?;
+                Some(entry.id)
+            }
+        };
+        inner.read_aliases(|aliases| {
+            let mut matching = aliases
+                .from(from.as_ref())
+                .filter(|(_, a)| only.is_none_or(|k| a.target == k));
+            let page: Vec<AliasListEntry> = matching
+                .by_ref()
+                .take(limit)
+                .map(|(name, a)| AliasListEntry {
+                    alias_name: name.clone(),
+                    alias_arn: name.arn(&inner.region, &inner.account_id),
+                    target_key_id: a.target,
+                    creation_date: a.creation_date,
+                    last_updated_date: a.last_updated_date,
+                })
+                .collect();
+            let next = matching.next().map(|(name, _)| encode_alias_marker(name));
+            Ok(ListAliasesResponse {
+                aliases: page,
+                truncated: next.is_some(),
+                next_marker: next,
+            })
+        })
+    }
+}

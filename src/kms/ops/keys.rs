@@ -1,0 +1,301 @@
+//! Key operations: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::sync::RwLock;
+
+use crate::crypto::KeyMaterial;
+use crate::error::{Error, Result, kms_err};
+use crate::key::state::KeyOperation;
+use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
+
+use crate::kms::Kms;
+use crate::kms::model::backing::Backing;
+use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::shapes::types::{
+    CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
+    ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+};
+use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
+use crate::kms::support::policy::{PolicyDocument, check_policy_shape, parse_policy};
+use crate::kms::support::validate::{check_description, validate_tags};
+
+/// Shortest and longest deletion windows, in days.
+pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
+/// The default deletion window.
+pub const DEFAULT_PENDING_WINDOW_DAYS: u32 = 30;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// What CreateKey will make, once the request has been checked.
+struct KeyPlan {
+    origin: OriginType,
+    description: String,
+    policy: Option<String>,
+    /// The checked policy, for the lockout safety check once the ARN is known.
+    policy_doc: Option<PolicyDocument>,
+    tags: Vec<Tag>,
+}
+
+/// Checks the parts of a CreateKey request that do not depend on a key store.
+fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
+    let description = req.description.clone().unwrap_or_default();
+    check_description(&description)?;
+    let policy_doc = match &req.policy {
+        Some(policy) => {
+            check_policy_shape(policy)?;
+            Some(parse_policy(policy)?)
+        }
+        None => None,
+    };
+    let spec = match (req.key_spec, req.customer_master_key_spec) {
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                "customerMasterKeySpec",
+                "Member must be null when KeySpec is specified; use KeySpec only",
+            ));
+        }
+        (Some(s), None) => s,
+        (None, Some(c)) => c.to_key_spec(),
+        (None, None) => KeySpec::SymmetricDefault,
+    };
+    if spec != KeySpec::SymmetricDefault {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
+        ));
+    }
+    let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
+    if usage != KeyUsage::EncryptDecrypt {
+        return Err(Error::validation(
+            "keyUsage",
+            format_args!(
+                "KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT; use ENCRYPT_DECRYPT"
+            ),
+        ));
+    }
+    let origin = req.origin.unwrap_or(OriginType::AwsKms);
+    if req.multi_region == Some(true) {
+        return Err(match origin {
+            OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => kms_err!(
+                UnsupportedOperation,
+                "Multi-Region keys cannot be created in a custom key store."
+            ),
+            _ => kms_err!(
+                UnsupportedOperation,
+                "Multi-Region keys are not supported by this KMS."
+            ),
+        });
+    }
+    match origin {
+        OriginType::External => {
+            return Err(kms_err!(
+                UnsupportedOperation,
+                "Origin EXTERNAL (imported key material) is not supported by this KMS."
+            ));
+        }
+        OriginType::AwsKms => {
+            if req.custom_key_store_id.is_some() {
+                return Err(Error::validation(
+                    "customKeyStoreId",
+                    "CustomKeyStoreId requires Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE",
+                ));
+            }
+        }
+        OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => {
+            if req.custom_key_store_id.is_none() {
+                return Err(Error::validation(
+                    "customKeyStoreId",
+                    format_args!("Member must not be null when Origin is {origin}"),
+                ));
+            }
+        }
+    }
+    if req.xks_key_id.is_some() && origin != OriginType::ExternalKeyStore {
+        return Err(Error::validation(
+            "xksKeyId",
+            "XksKeyId requires Origin EXTERNAL_KEY_STORE",
+        ));
+    }
+    if origin == OriginType::ExternalKeyStore && req.xks_key_id.is_none() {
+        return Err(Error::validation(
+            "xksKeyId",
+            "Member must not be null when Origin is EXTERNAL_KEY_STORE",
+        ));
+    }
+    validate_tags(&req.tags)?;
+    Ok(KeyPlan {
+        origin,
+        description,
+        policy: req.policy.clone(),
+        policy_doc,
+        tags: req.tags.clone(),
+    })
+}
+
+impl Kms {
+    /// CreateKey: a symmetric encryption key, Enabled.
+    ///
+    /// Errors: `ValidationException` (description over 8192 characters, a bad
+    /// parameter combination), `UnsupportedOperationException` (a key spec
+    /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region),
+    /// `TagException`, `LimitExceededException` (too many keys, or a policy
+    /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
+    /// is not valid, or that fails the lockout safety check unless
+    /// `BypassPolicyLockoutSafetyCheck`; see [`put_key_policy`](Kms::put_key_policy)),
+    /// and the custom key store errors for keys in a store. Without a
+    /// `Policy` the key gets the [default key policy](crate::kms::default_key_policy).
+    pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let plan = plan_key(&req)?;
+        // Keys whose window has ended were deleted when the call began.
+        if inner.key_count() >= inner.quotas.max_keys {
+            return Err(kms_err!(
+                LimitExceeded,
+                "The account has {} KMS keys, the most allowed. Delete keys or raise the quota.",
+                inner.quotas.max_keys
+            ));
+        }
+        let id = inner.new_key_id();
+        let arn = inner.key_arn(&id);
+        if let Some(doc) = &plan.policy_doc
+            && req.bypass_policy_lockout_safety_check != Some(true)
+        {
+            doc.check_lockout(&inner.account_id, &arn)?;
+        }
+        let (backing, material) = match plan.origin {
+            OriginType::AwsKms => (
+                Backing::Kms,
+                Some(KeyMaterial::from_bytes(inner.rng.array())),
+            ),
+            origin => {
+                let store = req.custom_key_store_id.as_deref().unwrap_or_default();
+                inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref(), cx.now)?
+            }
+        };
+        let entry = Arc::new(KeyEntry {
+            id,
+            arn,
+            creation_date: cx.now,
+            backing,
+            material,
+            cipher: std::sync::OnceLock::new(),
+            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
+            state: RwLock::new(KeyMutable {
+                lifecycle: KeyLifecycle::Enabled,
+                description: plan.description,
+                tags: plan.tags,
+                policy: plan.policy,
+                deleted: false,
+            }),
+        });
+        let key_metadata = inner.metadata(&entry);
+        inner.insert_new_key(entry)?;
+        Ok(KeyMetadataResponse { key_metadata })
+    }
+
+    /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
+    /// alias ARN. Works in every key state.
+    pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, true)?;
+        Ok(KeyMetadataResponse {
+            key_metadata: self.inner.metadata(&entry),
+        })
+    }
+
+    /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
+    /// time; `NextMarker` continues.
+    pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
+        let _cx = self.inner.begin();
+        let limit = check_limit(req.limit, 100, 1000)?;
+        let from = match &req.marker {
+            None => 0,
+            Some(m) => decode_marker(m)?,
+        };
+        let (page, next) = self.inner.key_page(from, limit);
+        Ok(ListKeysResponse {
+            keys: page
+                .iter()
+                .map(|e| KeyListEntry {
+                    key_id: e.id,
+                    key_arn: e.arn.clone(),
+                })
+                .collect(),
+            next_marker: next.map(encode_marker),
+            truncated: next.is_some(),
+        })
+    }
+
+    /// EnableKey (key id or key ARN). On an Unavailable key it succeeds and
+    /// takes effect when the key store reconnects.
+    pub fn enable_key(&self, key_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable, cx.now)
+            .map(drop)
+    }
+
+    /// DisableKey (key id or key ARN).
+    pub fn disable_key(&self, key_id: &str) -> Result<()> {
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable, cx.now)
+            .map(drop)
+    }
+
+    /// ScheduleKeyDeletion: PendingWindowInDays 7–30 (default 30). When the
+    /// window has passed on the clock the key and its material are gone.
+    pub fn schedule_key_deletion(
+        &self,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse> {
+        let cx = self.inner.begin();
+        let days = req
+            .pending_window_in_days
+            .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
+        if !PENDING_WINDOW_DAYS.contains(&days) {
+            return Err(Error::validation(
+                "pendingWindowInDays",
+                "Member must have value between 7 and 30",
+            ));
+        }
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        let deletion_date = cx.now.saturating_add(DAY * days);
+        self.inner.transition(
+            &entry,
+            KeyOperation::ScheduleKeyDeletion,
+            KeyEvent::ScheduleDeletion {
+                deletion_date,
+                window_days: days,
+            },
+            cx.now,
+        )?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: entry.arn.clone(),
+            deletion_date,
+            key_state: crate::key::KeyState::PendingDeletion,
+            pending_window_in_days: days,
+        })
+    }
+
+    /// CancelKeyDeletion: the key comes back Disabled.
+    pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
+        let cx = self.inner.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner.transition(
+            &entry,
+            KeyOperation::CancelKeyDeletion,
+            KeyEvent::CancelDeletion,
+            cx.now,
+        )?;
+        Ok(CancelKeyDeletionResponse {
+            key_id: entry.arn.clone(),
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! The operations, one file per API area, each an `impl Kms` whose public
+//! methods begin with `let cx = self.inner.begin();`. These files never
+//! import each other: what two areas share lives below, in the service
+//! (`service.rs`), `support/` or `model/`.
+
+pub(crate) mod aliases;
+pub(crate) mod crypto;
+pub(crate) mod keys;
+pub(crate) mod policy;
+pub(crate) mod storage;
+pub(crate) mod stores;
+pub(crate) mod tags;
+pub(crate) mod unsupported;

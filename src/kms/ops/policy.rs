@@ -1,0 +1,180 @@
+//! Key policies as an API area: PutKeyPolicy, GetKeyPolicy,
+//! ListKeyPolicies. What a policy document must be, the default key policy
+//! and the lockout safety check are in `support/policy.rs`.
+
+use crate::error::{Error, Result, kms_err};
+use crate::key::state::KeyOperation;
+
+use crate::kms::Kms;
+use crate::kms::shapes::manage::{
+    GetKeyPolicyRequest, GetKeyPolicyResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
+    PutKeyPolicyRequest,
+};
+use crate::kms::support::policy::{
+    DEFAULT_POLICY_NAME, check_policy_shape, default_key_policy, parse_policy,
+};
+
+/// Checks a `PolicyName`: 1–128 word characters (`ValidationException`).
+fn check_policy_name(name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if !(1..=128).contains(&n) {
+        return Err(Error::validation(
+            "policyName",
+            "Member must have length between 1 and 128",
+        ));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(Error::validation(
+            "policyName",
+            r"Member must satisfy regular expression pattern: [\w]+",
+        ));
+    }
+    Ok(())
+}
+
+impl Kms {
+    /// PutKeyPolicy: replaces the `default` key policy of a key (key id or
+    /// key ARN). Works in every key state. `PolicyName` must be `default` (or
+    /// absent); `AWS_RAM` or any other name is `ValidationException`.
+    ///
+    /// The policy is checked in this order (CreateKey checks its `Policy` the
+    /// same way):
+    /// 1. 1–131,072 characters of `[\u0009\u000A\u000D\u0020-\u00FF]`, else
+    ///    `ValidationException` (the API model's constraint);
+    /// 2. at most 32,768 bytes, else `LimitExceededException` (the key policy
+    ///    size quota);
+    /// 3. JSON with the policy grammar's structure, else
+    ///    `MalformedPolicyDocumentException`: an object with `Statement` (one
+    ///    statement or a non-empty list) and optionally `Version`
+    ///    (`2012-10-17` or `2008-10-17`) and `Id`; each statement has `Effect`
+    ///    (`Allow`/`Deny`), exactly one of `Principal`/`NotPrincipal` (`"*"`
+    ///    or an object of `AWS`, `Service`, `Federated`, `CanonicalUser`),
+    ///    at most one of `Action`/`NotAction` (`service:Action` patterns) and
+    ///    of `Resource`/`NotResource`, and optionally `Sid` and `Condition`.
+    ///    A statement without an action or resource element is accepted and
+    ///    has no effect, as the API documents;
+    /// 4. the **key policy lockout safety check**, unless
+    ///    `BypassPolicyLockoutSafetyCheck` is true: the caller must still be
+    ///    able to call PutKeyPolicy on the key under the new policy, else
+    ///    `MalformedPolicyDocumentException`. This crate has no IAM, so the
+    ///    caller is always the account root, `arn:aws:iam::<account>:root`
+    ///    (named as that ARN, the account id, or `*`). Where conditions make
+    ///    the outcome unknowable the check is conservative: the root keeps
+    ///    control only if an `Allow` statement *without* a `Condition` grants
+    ///    `kms:PutKeyPolicy` on the key and no `Deny` statement (with or
+    ///    without a condition) matches it.
+    ///
+    /// The stored policy is not evaluated for other calls (there is no IAM
+    /// here); GetKeyPolicy returns it as given.
+    ///
+    /// ```
+    /// use kms_keystore::{Kms, KmsConfig};
+    /// use kms_keystore::{CreateKeyRequest, PutKeyPolicyRequest};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id.to_string();
+    /// let only_alice = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    ///     "Principal": {"AWS": "arn:aws:iam::111122223333:user/Alice"},
+    ///     "Action": "kms:*", "Resource": "*"}]}"#;
+    /// let err = kms.put_key_policy(PutKeyPolicyRequest::new(&key, only_alice)).unwrap_err();
+    /// assert_eq!(err.code(), "MalformedPolicyDocumentException");
+    /// kms.put_key_policy(PutKeyPolicyRequest {
+    ///     bypass_policy_lockout_safety_check: Some(true),
+    ///     ..PutKeyPolicyRequest::new(&key, only_alice)
+    /// }).unwrap();
+    /// ```
+    pub fn put_key_policy(&self, req: PutKeyPolicyRequest) -> Result<()> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
+        check_policy_name(name)?;
+        if name == "AWS_RAM" {
+            return Err(kms_err!(
+                Validation,
+                "The AWS_RAM policy can only be managed by the RAM service."
+            ));
+        }
+        if name != DEFAULT_POLICY_NAME {
+            return Err(Error::validation(
+                "policyName",
+                "Member must be 'default': it is the only key policy PutKeyPolicy sets",
+            ));
+        }
+        check_policy_shape(&req.policy)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        let doc = parse_policy(&req.policy)?;
+        if req.bypass_policy_lockout_safety_check != Some(true) {
+            doc.check_lockout(&inner.account_id, &entry.arn)?;
+        }
+        inner.with_key_mut(&entry, KeyOperation::PutKeyPolicy, |m| {
+            m.policy = Some(req.policy);
+            Ok(())
+        })
+    }
+
+    /// GetKeyPolicy: the key policy of a key (key id or key ARN) — the one
+    /// given to CreateKey or PutKeyPolicy, else the
+    /// [default key policy](default_key_policy). Works in every key state.
+    /// `PolicyName` is `default` (or absent); a key has no other policy here,
+    /// so any other name (including `AWS_RAM`) is `NotFoundException`.
+    pub fn get_key_policy(&self, req: GetKeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
+        check_policy_name(name)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.check_key(&entry, KeyOperation::GetKeyPolicy)?;
+        if name != DEFAULT_POLICY_NAME {
+            return Err(kms_err!(
+                NotFound,
+                "Key {} has no key policy named '{name}'; its only key policy is 'default'.",
+                entry.arn
+            ));
+        }
+        let policy = inner
+            .read_key(&entry, |m| m.policy.clone())
+            .unwrap_or_else(|| default_key_policy(&inner.account_id));
+        Ok(GetKeyPolicyResponse {
+            policy,
+            policy_name: DEFAULT_POLICY_NAME.to_owned(),
+        })
+    }
+
+    /// ListKeyPolicies: the names of a key's policies (key id or key ARN):
+    /// always `["default"]`. `Limit` 1–1000 (default 100); there is never a
+    /// next page, so any `Marker` is `InvalidMarkerException`. Works in every
+    /// key state.
+    pub fn list_key_policies(
+        &self,
+        req: ListKeyPoliciesRequest,
+    ) -> Result<ListKeyPoliciesResponse> {
+        let cx = self.inner.begin();
+        let inner = &*self.inner;
+        if let Some(limit) = req.limit
+            && !(1..=1000).contains(&limit)
+        {
+            return Err(Error::validation(
+                "limit",
+                "Member must have value between 1 and 1000",
+            ));
+        }
+        if let Some(marker) = &req.marker {
+            if marker.is_empty() || marker.chars().count() > 1024 {
+                return Err(Error::validation(
+                    "marker",
+                    "Member must have length between 1 and 1024",
+                ));
+            }
+            return Err(kms_err!(
+                InvalidMarker,
+                "Marker '{marker}' is not one this service returned: ListKeyPolicies always returns every policy name in one page."
+            ));
+        }
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.check_key(&entry, KeyOperation::ListKeyPolicies)?;
+        Ok(ListKeyPoliciesResponse {
+            policy_names: vec![DEFAULT_POLICY_NAME.to_owned()],
+            next_marker: None,
+            truncated: false,
+        })
+    }
+}

@@ -1,0 +1,1604 @@
+//! The service layer: [`Service`], which owns the tables (keys, aliases,
+//! custom key stores, timers) and is the only code that takes their locks,
+//! and the helpers more than one API area uses — resolving a `KeyId`
+//! parameter, the key state and metadata, lifecycle transitions, the checks
+//! of the cryptographic path, the custom key store steps around a backend,
+//! and the due work of [`Service::advance`].
+//!
+//! The operations (`ops/`) call down into it; it calls down into the
+//! persistence layer ([`Commit`]), the timer table, the backends (through
+//! the narrow environments of `env.rs`) and the model.
+//!
+//! # Lock order
+//!
+//! Locks are taken in this order and never the other way round, and none is
+//! held across an AES operation on user data or an external key manager call:
+//! `keys` (the key table) → `aliases` → a key's own `state` → `stores` → a
+//! CloudHSM cluster → `timers` (the timer table, `timers.rs`). Key deletion
+//! when the window ends ([`Service::advance`]) takes `keys`, `aliases`, then
+//! the `state` of each key it deletes (in key id order) and holds them all
+//! from the re-check of the deletion date through the commit and the
+//! removal, marking each key deleted under its lock: a transition that
+//! waited for that lock sees the mark and answers `NotFoundException`.
+//! `advance` runs with no lock held, at the start of a call
+//! ([`Service::begin`]).
+//! Resolving an alias takes the `aliases` read lock only to copy the target
+//! key id, and releases it before looking the key up.
+//! The hot path takes the key table's read lock only to clone an `Arc` of the
+//! key, then the key's read lock to check its state.
+//! CreateKey re-checks, under the key table's upgradable lock and the store
+//! table's upgradable lock (`keys` → `stores`), held through its commit and
+//! the insert, that its custom key store still exists and is CONNECTED: the
+//! check DeleteCustomKeyStore makes under the key table's lock then cannot
+//! miss the key, and a disconnect cannot slip between the check and the
+//! insert.
+//!
+//! Writers of the key table, the aliases, a key's state, the stores and the
+//! clusters take the *upgradable* read lock, check, commit to durable
+//! storage (see `persist/`), and only then upgrade to apply: no write lock
+//! (and no plain read lock) is held across a disk commit, so the hot path
+//! never waits for a commit it did not start. Due work (a key deletion, the
+//! end of a stepped-mode connection change) is the exception: any call may
+//! run and commit it first — the rule is written once, in `timers.rs`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::sync::{RwLock, RwLockUpgradableReadGuard};
+
+use crate::clock::{Clock, Timestamp};
+use crate::crypto::blob::Blob;
+use crate::crypto::rng::SecureRng;
+use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
+use crate::error::{Error, Result, kms_err};
+use crate::ids::{
+    AccountId, AliasName, ClusterId, CustomKeyStoreId, KeyId, KeyIdentifier, Region, XksKeyId,
+};
+use crate::key::state::{self, KeyOperation};
+use crate::key::{
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyManager,
+    KeyMetadata, KeySpec, KeyState, KeyUsage, OriginType,
+};
+use crate::storage::{Batch, Storage, Table};
+use crate::store::cloudhsm::CloudHsm;
+use crate::store::external::XksNetwork;
+use crate::store::{
+    self, ConnectionErrorCode, ConnectionEvent, ConnectionState, CustomKeyStoreType,
+    StoreOperation, Transition,
+};
+
+use super::backend::Finished;
+use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
+use super::backend::kinds;
+use super::call::Call;
+use super::env::{BackendEnv, CryptoEnv};
+use super::model::aliases::{AliasEntry, AliasTable};
+use super::model::backing::Backing;
+use super::model::key::{KeyEntry, KeyMutable};
+use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
+use super::model::table::KeyTable;
+use super::persist::Commit;
+use super::shapes::types::{CustomKeyStoresListEntry, UpdateCustomKeyStoreRequest};
+use super::support::errors::{
+    invalid_ciphertext, store_not_found as not_found, xks_key_already_in_use,
+};
+use super::support::seal::SealInput;
+use super::support::validate::MAX_CIPHERTEXT_BLOB;
+use super::timers::{Timer, Timers};
+use super::{ConnectionMode, KmsConfig, Quotas};
+
+/// The shared state behind a [`Kms`](super::Kms): the tables and what the
+/// operations need to run.
+#[derive(Debug)]
+pub(crate) struct Service {
+    pub(crate) account_id: AccountId,
+    pub(crate) region: Region,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<SecureRng>,
+    pub(crate) quotas: Quotas,
+    #[allow(dead_code, reason = "read by the custom key store operations")]
+    pub(crate) connection_mode: ConnectionMode,
+    pub(crate) keys: RwLock<KeyTable>,
+    pub(crate) aliases: RwLock<AliasTable>,
+    pub(crate) stores: RwLock<StoreTable>,
+    /// Every deadline: key deletion dates, stepped-mode connection changes.
+    pub(crate) timers: Timers,
+    /// The CloudHSM clusters of this account and Region (same rng and clock).
+    pub(crate) cloudhsm: CloudHsm,
+    /// Where the state is kept: in memory, or durable (shared with `cloudhsm`).
+    pub(crate) storage: Arc<Storage>,
+    /// The network external key store proxies are reached through.
+    pub(crate) xks_network: XksNetwork,
+    /// How long KMS waits for a proxy answer.
+    pub(crate) xks_timeout: Duration,
+    /// The caller every request is made on behalf of (the account root),
+    /// as external key store proxies see it.
+    pub(crate) principal_arn: String,
+}
+
+impl Service {
+    /// A service on `storage`, with empty tables.
+    pub(crate) fn new(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Service {
+        let cloudhsm = CloudHsm::new(
+            Arc::clone(&rng),
+            Arc::clone(&config.clock),
+            Arc::clone(&storage),
+        );
+        Service {
+            principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
+            account_id: config.account_id,
+            region: config.region,
+            clock: config.clock,
+            rng,
+            quotas: config.quotas,
+            connection_mode: config.connection_mode,
+            keys: RwLock::new(KeyTable::default()),
+            aliases: RwLock::new(AliasTable::default()),
+            stores: RwLock::new(StoreTable::default()),
+            timers: Timers::default(),
+            cloudhsm,
+            storage,
+            xks_network: XksNetwork::new(),
+            xks_timeout: config.xks_proxy_timeout,
+        }
+    }
+
+    /// Installs the tables a durable service restored from its file
+    /// (`persist/durable.rs`), before the service is shared.
+    #[cfg(feature = "durable")]
+    pub(crate) fn restore(&self, keys: KeyTable, aliases: AliasTable, stores: StoreTable) {
+        // Lock order: keys → aliases → stores.
+        *self.keys.write() = keys;
+        *self.aliases.write() = aliases;
+        *self.stores.write() = stores;
+    }
+
+    /// The persistence layer, for a commit made with the locks held.
+    pub(crate) fn commit(&self) -> Commit<'_> {
+        Commit {
+            storage: &self.storage,
+            cloudhsm: &self.cloudhsm,
+        }
+    }
+}
+
+impl Service {
+    /// Begins a call: one clock read, then — only if a deadline has passed,
+    /// which costs one atomic load to find out — the due work (see
+    /// `timers.rs` for what that means for the disk).
+    #[inline]
+    pub(crate) fn begin(&self) -> Call {
+        let now = self.clock.now();
+        if self.timers.is_due(now) {
+            self.advance(now);
+        }
+        Call { now }
+    }
+}
+
+impl Service {
+    pub(crate) fn key_arn(&self, id: &KeyId) -> String {
+        id.arn(&self.region, &self.account_id)
+    }
+
+    /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
+    /// operations that take only a key id or key ARN.
+    pub(crate) fn resolve(
+        &self,
+        cx: &Call,
+        key_id: &str,
+        allow_alias: bool,
+    ) -> Result<Arc<KeyEntry>> {
+        let ident: KeyIdentifier = key_id.parse()?;
+        let id = match ident {
+            KeyIdentifier::KeyId(id) => id,
+            KeyIdentifier::KeyArn {
+                region,
+                account,
+                key_id,
+            } => {
+                if region != self.region.as_str() || account != self.account_id.as_str() {
+                    return Err(kms_err!(
+                        NotFound,
+                        "Key '{key_id}' does not exist in account {} and Region {}.",
+                        self.account_id,
+                        self.region
+                    ));
+                }
+                key_id
+            }
+            KeyIdentifier::AliasName(_) | KeyIdentifier::AliasArn { .. } if !allow_alias => {
+                return Err(kms_err!(
+                    NotFound,
+                    "This operation does not accept an alias ('{key_id}'). Use the key id or key ARN."
+                ));
+            }
+            KeyIdentifier::AliasName(alias) => self.alias_target(&alias, key_id)?,
+            KeyIdentifier::AliasArn {
+                region,
+                account,
+                alias,
+            } => {
+                if region != self.region.as_str() || account != self.account_id.as_str() {
+                    return Err(kms_err!(
+                        NotFound,
+                        "Alias '{key_id}' does not exist in account {} and Region {}.",
+                        self.account_id,
+                        self.region
+                    ));
+                }
+                self.alias_target(&alias, key_id)?
+            }
+        };
+        self.key_by_id(cx, &id)
+    }
+
+    /// The key with `id`, or NotFoundException — also for a key whose
+    /// deletion date has passed by the call's time, deleted yet or not.
+    pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<Arc<KeyEntry>> {
+        let entry = self.keys.read().get(id);
+        let Some(entry) = entry else {
+            return Err(kms_err!(
+                NotFound,
+                "Key '{}' does not exist.",
+                self.key_arn(id)
+            ));
+        };
+        self.unless_due(entry, cx.now)
+    }
+
+    /// `entry`, or NotFoundException if its deletion date has passed by
+    /// `now`. The deletion itself is [`Service::advance`]'s (`timers.rs`): if
+    /// it could not be committed yet the key is gone all the same.
+    pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>, now: Timestamp) -> Result<Arc<KeyEntry>> {
+        if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
+        Ok(entry)
+    }
+
+    /// The key state DescribeKey shows, and a check of `op` against it.
+    pub(crate) fn key_state(&self, entry: &KeyEntry, lifecycle: KeyLifecycle) -> KeyState {
+        let connected = match entry.backing.store() {
+            None => true,
+            Some(store) => self.store_connected(store),
+        };
+        lifecycle.key_state(connected)
+    }
+
+    /// Checks `op` against the key-state table for `entry`.
+    pub(crate) fn check_key(&self, entry: &KeyEntry, op: KeyOperation) -> Result<KeyLifecycle> {
+        let lifecycle = entry.state.read().lifecycle;
+        state::check(op, self.key_state(entry, lifecycle), &entry.arn)?;
+        Ok(lifecycle)
+    }
+}
+
+impl Service {
+    /// A fresh key id that is not in use.
+    pub(crate) fn new_key_id(&self) -> KeyId {
+        loop {
+            let id = KeyId::from_random_bytes(self.rng.array());
+            if !self.keys.read().contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Builds the KeyMetadata of `entry`.
+    pub(crate) fn metadata(&self, entry: &KeyEntry) -> KeyMetadata {
+        let m = entry.state.read();
+        let key_state = self.key_state(entry, m.lifecycle);
+        let (deletion_date, pending_deletion_window_in_days) = match m.lifecycle {
+            KeyLifecycle::PendingDeletion {
+                deletion_date,
+                window_days,
+            } => (Some(deletion_date), Some(window_days)),
+            _ => (None, None),
+        };
+        KeyMetadata {
+            aws_account_id: self.account_id.to_string(),
+            key_id: entry.id,
+            arn: entry.arn.clone(),
+            creation_date: entry.creation_date,
+            enabled: key_state == crate::key::KeyState::Enabled,
+            description: m.description.clone(),
+            key_usage: KeyUsage::EncryptDecrypt,
+            key_state,
+            deletion_date,
+            origin: entry.backing.origin(),
+            custom_key_store_id: entry.backing.store().cloned(),
+            cloud_hsm_cluster_id: entry
+                .backing
+                .store()
+                .and_then(|store| self.store_cluster_id(store)),
+            key_manager: KeyManager::Customer,
+            customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
+            key_spec: KeySpec::SymmetricDefault,
+            encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],
+            multi_region: false,
+            pending_deletion_window_in_days,
+            xks_key_configuration: entry.backing.external_key().map(|(_, xks_key_id)| {
+                crate::key::XksKeyConfiguration {
+                    id: xks_key_id.clone(),
+                }
+            }),
+        }
+    }
+
+    /// Applies a lifecycle event to a key at the call's time `now`, keeping
+    /// its deletion timer in step.
+    pub(crate) fn transition(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        event: KeyEvent,
+        now: Timestamp,
+    ) -> Result<KeyLifecycle> {
+        // Upgradable: the cryptographic path keeps reading the key while the
+        // change is committed (durable storage); applied only after.
+        let m = entry.state.upgradable_read();
+        // Re-checked under the key's lock: a key the deletion at the end of
+        // its window removed while this call waited for the lock is marked
+        // deleted; one whose date has passed by this call's time is gone
+        // even if that deletion could not be committed yet. Either way a
+        // CancelKeyDeletion must not report success.
+        if m.deleted || m.lifecycle.deletion_date().is_some_and(|d| now >= d) {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
+        let state = self.key_state(entry, m.lifecycle);
+        crate::key::state::check(op, state, &entry.arn)?;
+        let before = m.lifecycle;
+        let after = before.apply(event, &entry.arn)?;
+        self.commit().persist_key_state(entry, &m, after)?;
+        let mut m = RwLockUpgradableReadGuard::upgrade(m);
+        self.timers.replace(
+            before.deletion_date(),
+            after.deletion_date(),
+            Timer::KeyDeletion(entry.id),
+        );
+        m.lifecycle = after;
+        entry.lifecycle.store(after);
+        Ok(after)
+    }
+}
+
+impl Service {
+    /// How many keys the key table holds.
+    pub(crate) fn key_count(&self) -> usize {
+        self.keys.read().len()
+    }
+
+    /// Up to `limit` keys in creation order from sequence `from`, and the
+    /// sequence to continue from (see [`KeyTable::page`]).
+    pub(crate) fn key_page(&self, from: u64, limit: usize) -> (Vec<Arc<KeyEntry>>, Option<u64>) {
+        self.keys.read().page(from, limit)
+    }
+
+    /// CreateKey's last step: re-checks, under the key table's lock and the
+    /// store table's (keys, then stores), both held until the key is in the
+    /// table, that the key's custom key store still exists and is CONNECTED
+    /// (DeleteCustomKeyStore checks that a store is empty under the key
+    /// table's lock, so a store deleted while this key was being made must
+    /// not get it, and a store disconnected meanwhile must not either: a
+    /// disconnect waits for the store table's lock) and that no other key
+    /// took its external key; then commits and inserts the key.
+    pub(crate) fn insert_new_key(&self, entry: Arc<KeyEntry>) -> Result<()> {
+        // Upgradable: one writer at a time, readers carry on while the
+        // key is committed (durable storage); inserted only after.
+        let keys = self.keys.upgradable_read();
+        let stores = match entry.backing.store() {
+            Some(store) => Some(self.recheck_store_for_new_key(&entry, store)?),
+            None => None,
+        };
+        if let Some((store, xks_key_id)) = entry.backing.external_key() {
+            // Re-checked under the lock: two concurrent creates
+            // cannot both take the same external key.
+            if self.xks_key_in_use(&keys, store, xks_key_id) {
+                return Err(xks_key_already_in_use(xks_key_id));
+            }
+        }
+        // The cluster whose key object is committed with a CloudHSM key.
+        let cluster = match (&stores, entry.backing.store()) {
+            (Some(table), Some(store)) => table
+                .get(store.as_str())
+                .and_then(|s| s.backend.contract().cluster_id().cloned()),
+            _ => None,
+        };
+        self.commit().persist_new_key(&entry, cluster)?;
+        RwLockUpgradableReadGuard::upgrade(keys).insert(entry);
+        drop(stores);
+        Ok(())
+    }
+}
+
+impl Service {
+    /// CreateKey's last check, with the key table's lock held: the store
+    /// the new key was made in still exists (`CustomKeyStoreNotFoundException`)
+    /// and is CONNECTED (`CustomKeyStoreInvalidStateException`). Returns the
+    /// store table's upgradable lock, to be held until the key is inserted.
+    /// On failure a CloudHSM key object made for the key is discarded.
+    pub(crate) fn recheck_store_for_new_key(
+        &self,
+        entry: &KeyEntry,
+        store_id: &crate::ids::CustomKeyStoreId,
+    ) -> Result<RwLockUpgradableReadGuard<'_, StoreTable>> {
+        let stores = self.stores.upgradable_read();
+        let Some(store) = stores.get(store_id.as_str()) else {
+            return Err(kms_err!(
+                CustomKeyStoreNotFound,
+                "Custom key store {store_id} was deleted while the key was being created in it."
+            ));
+        };
+        if let Err(e) = crate::store::check(
+            crate::store::StoreOperation::CreateKey,
+            store.state,
+            store_id.as_str(),
+        ) {
+            store
+                .backend
+                .contract()
+                .abandon_key(&self.crypto_env(), &entry.arn);
+            return Err(e);
+        }
+        Ok(stores)
+    }
+}
+
+impl Service {
+    /// The key an alias points to. `given` is the parameter as the caller
+    /// wrote it, for the error message.
+    pub(crate) fn alias_target(&self, alias: &AliasName, given: &str) -> Result<KeyId> {
+        self.aliases
+            .read()
+            .target(alias)
+            .ok_or_else(|| kms_err!(NotFound, "Alias '{given}' is not found."))
+    }
+
+    /// Whether `entry`'s key store (if any) is connected, read before the
+    /// alias locks are taken.
+    pub(crate) fn connected(&self, entry: &KeyEntry) -> bool {
+        match entry.backing.store() {
+            None => true,
+            Some(store) => self.store_connected(store),
+        }
+    }
+
+    /// Checks `op` against the key-state table, given the store connection
+    /// state read earlier. Takes the key's state read lock.
+    pub(crate) fn check_with(
+        &self,
+        entry: &KeyEntry,
+        connected: bool,
+        op: KeyOperation,
+    ) -> Result<()> {
+        let lifecycle = entry.state.read().lifecycle;
+        state::check(op, lifecycle.key_state(connected), &entry.arn)
+    }
+}
+
+impl Service {
+    /// An alias change: under the key table's and the alias table's
+    /// upgradable locks (keys → aliases), `plan` checks the request and
+    /// names the alias with its new value (`None`: deleted); the change is
+    /// committed, then applied. `plan` may check keys' states (a key's
+    /// `state` lock comes after `aliases`).
+    pub(crate) fn change_alias(
+        &self,
+        plan: impl FnOnce(&KeyTable, &AliasTable) -> Result<(AliasName, Option<AliasEntry>)>,
+    ) -> Result<()> {
+        // Upgradable locks: writers wait, readers (alias resolution on the
+        // cryptographic path) carry on while the alias is committed.
+        let keys = self.keys.upgradable_read();
+        let aliases = self.aliases.upgradable_read();
+        let (name, alias) = plan(&keys, &aliases)?;
+        self.commit().persist_alias(&name, alias.as_ref())?;
+        let mut aliases = RwLockUpgradableReadGuard::upgrade(aliases);
+        match alias {
+            Some(alias) => aliases.insert(name, alias),
+            None => aliases.remove(&name),
+        }
+        drop(aliases);
+        drop(keys);
+        Ok(())
+    }
+
+    /// Runs `f` on the alias table under its read lock.
+    pub(crate) fn read_aliases<T>(&self, f: impl FnOnce(&AliasTable) -> T) -> T {
+        f(&self.aliases.read())
+    }
+}
+
+impl Service {
+    /// Runs `f` on the key's mutable part after checking `op` against the
+    /// key-state table, both under the key's lock. `f` must check
+    /// everything before it changes anything. Durable, `f` runs on a copy
+    /// that replaces the key's part once committed; the lock is upgradable
+    /// until then, so the cryptographic path is not held up.
+    pub(crate) fn with_key_mut<T>(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        f: impl FnOnce(&mut KeyMutable) -> Result<T>,
+    ) -> Result<T> {
+        let m = entry.state.upgradable_read();
+        // Deleted at the end of its window while this call waited.
+        if m.deleted {
+            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+        }
+        let key_state = self.key_state(entry, m.lifecycle);
+        state::check(op, key_state, &entry.arn)?;
+        if !self.storage.is_durable() {
+            return f(&mut RwLockUpgradableReadGuard::upgrade(m));
+        }
+        let mut next = m.clone();
+        let out = f(&mut next)?;
+        self.commit()
+            .persist_key_state(entry, &next, next.lifecycle)?;
+        *RwLockUpgradableReadGuard::upgrade(m) = next;
+        Ok(out)
+    }
+}
+
+/// What the data plane needs of `entry`: plain data, borrowed.
+fn key_ref(entry: &KeyEntry) -> KeyRef<'_> {
+    KeyRef {
+        id: entry.id,
+        arn: &entry.arn,
+        backing: &entry.backing,
+        own: entry.cipher(),
+    }
+}
+
+impl Service {
+    /// Checks that `entry` may run the cryptographic `op` now — key state
+    /// (with its store's connection), then the store's request quota — and
+    /// returns what the operation needs of the key's backing. One read of
+    /// the key's state and, for a custom key store key, one of the store
+    /// table. `now` is the call's time (the quota's).
+    pub(crate) fn check_crypto(
+        &self,
+        entry: &KeyEntry,
+        op: KeyOperation,
+        now: Timestamp,
+    ) -> Result<KeyAccess> {
+        let lifecycle = entry.lifecycle();
+        let Some(store_id) = entry.backing.store() else {
+            state::check(op, lifecycle.key_state(true), &entry.arn)?;
+            return Ok(KeyAccess::Single(SingleLayer::own()));
+        };
+        let stores = self.stores.read();
+        let store = stores.get(store_id.as_str());
+        let connected = store.is_some_and(|s| s.state.is_connected());
+        state::check(op, lifecycle.key_state(connected), &entry.arn)?;
+        let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
+        self.take_store_quota(store, now)?;
+        // Lock order: stores, then the cluster.
+        store
+            .backend
+            .contract()
+            .key_access(&self.crypto_env(), store, &entry.arn, op)
+    }
+
+    /// Encrypts `plaintext` under `entry`, binding `ctx`.
+    pub(crate) fn seal(
+        &self,
+        entry: &KeyEntry,
+        access: KeyAccess,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        access.seal(&self.crypto_env(), &key_ref(entry), plaintext, ctx)
+    }
+
+    /// Decrypts a decoded blob made under `entry`.
+    pub(crate) fn open(
+        &self,
+        entry: &KeyEntry,
+        access: KeyAccess,
+        blob: &Blob<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<Plaintext> {
+        access.open(&self.crypto_env(), &key_ref(entry), blob, ctx)
+    }
+
+    /// Decodes `bytes`, finds its key, checks an optional expected key, the
+    /// key state for `op`, and decrypts.
+    pub(crate) fn decrypt_blob(
+        &self,
+        cx: &Call,
+        bytes: &[u8],
+        expected_key: Option<&str>,
+        ctx: &EncryptionContext,
+        op: KeyOperation,
+    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext)> {
+        if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
+            return Err(Error::validation(
+                "ciphertextBlob",
+                format_args!("Member must have length between 1 and {MAX_CIPHERTEXT_BLOB}"),
+            ));
+        }
+        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
+        let entry = match expected_key {
+            Some(k) => {
+                let given = self.resolve(cx, k, true)?;
+                if given.id != blob.header.key_id {
+                    return Err(kms_err!(
+                        IncorrectKey,
+                        "The key {} is not the key that encrypted this ciphertext.",
+                        given.arn
+                    ));
+                }
+                given
+            }
+            None => {
+                // A blob naming a key this KMS does not have was not made
+                // here (or was tampered with): that is an invalid
+                // ciphertext, not a missing key. A key whose deletion date
+                // has passed is gone too, whether or not it has been purged
+                // from the table yet: the same answer either way.
+                let found = self.keys.read().get(&blob.header.key_id);
+                self.unless_due(found.ok_or_else(invalid_ciphertext)?, cx.now)
+                    .map_err(|_| invalid_ciphertext())?
+            }
+        };
+        let access = self.check_crypto(&entry, op, cx.now)?;
+        let plaintext = self.open(&entry, access, &blob, ctx)?;
+        Ok((entry, plaintext))
+    }
+}
+
+impl StoreEntry {
+    /// The proxy route of `backend`: for an external key store, the
+    /// validated call envelope its cryptographic calls use.
+    pub(crate) fn route_of(backend: &StoreBackend, deadline: Duration) -> Option<Arc<XksRoute>> {
+        backend.contract().route(deadline)
+    }
+
+    /// Replaces the backend settings and the route derived from them.
+    pub(crate) fn set_backend(&mut self, backend: StoreBackend, deadline: Duration) {
+        self.route = StoreEntry::route_of(&backend, deadline);
+        self.backend = backend;
+    }
+}
+
+/// The state DISCONNECTING ends in, by the connection-state table
+/// (`Closed`): DISCONNECTED.
+pub(crate) fn disconnect_closed(store_id: &str) -> Result<ConnectionState> {
+    match ConnectionState::Disconnecting.apply(ConnectionEvent::Closed, store_id)? {
+        Transition::To(next) => Ok(next),
+        Transition::NoOp => Ok(ConnectionState::Disconnecting),
+    }
+}
+
+impl Service {
+    /// Runs `f` on `entry`'s mutable part under the key's read lock.
+    pub(crate) fn read_key<T>(&self, entry: &KeyEntry, f: impl FnOnce(&KeyMutable) -> T) -> T {
+        f(&entry.state.read())
+    }
+
+    /// Runs `f` on the store table under its read lock.
+    pub(crate) fn read_stores<T>(&self, f: impl FnOnce(&StoreTable) -> T) -> T {
+        f(&self.stores.read())
+    }
+
+    /// CreateCustomKeyStore's check-then-insert: `make` checks the request
+    /// against the table and makes the entry under the store table's
+    /// upgradable lock, held through the commit and the insert, so two
+    /// concurrent creates cannot both take the last slot or the same name
+    /// (readers carry on while the store is committed). Returns its id.
+    pub(crate) fn insert_store(
+        &self,
+        make: impl FnOnce(&StoreTable) -> Result<StoreEntry>,
+    ) -> Result<CustomKeyStoreId> {
+        let table = self.stores.upgradable_read();
+        let entry = make(&table)?;
+        let id = entry.id.clone();
+        self.commit().persist_new_store(&entry)?;
+        RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
+        Ok(id)
+    }
+
+    /// ConnectCustomKeyStore's state change, from the probe (external key
+    /// stores, with no lock held) through the commit.
+    pub(crate) fn connect_store(&self, custom_key_store_id: &str, now: Timestamp) -> Result<()> {
+        let inner = self;
+        // External key stores: KMS's test request to the proxy is made before
+        // the lock is taken, and used only if the store's settings are still
+        // the ones probed (otherwise probe again).
+        // (Upgradable: readers carry on while the change is committed.)
+        let env = inner.backend_env(now);
+        let (table, xks_outcome) = loop {
+            let probe = inner.connect_probe(&env, custom_key_store_id);
+            let table = inner.stores.upgradable_read();
+            let store = table
+                .get(custom_key_store_id)
+                .ok_or_else(|| not_found(custom_key_store_id))?;
+            let mut xks_outcome = None;
+            if store.backend.contract().probes() && store.state == ConnectionState::Disconnected {
+                match probe {
+                    Some((probed, outcome)) if probed == store.backend => xks_outcome = outcome,
+                    _ => continue,
+                }
+            }
+            break (table, xks_outcome);
+        };
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let next = match store
+            .state
+            .apply(ConnectionEvent::Connect, store.id.as_str())?
+        {
+            Transition::NoOp => return Ok(()),
+            Transition::To(next) => next,
+        };
+        store.backend.contract().connect_precheck(&env)?;
+        inner.finish_or_schedule(table, custom_key_store_id, next, xks_outcome, now)
+    }
+
+    /// DisconnectCustomKeyStore's state change, under the store table's lock.
+    pub(crate) fn disconnect_store(&self, custom_key_store_id: &str, now: Timestamp) -> Result<()> {
+        let inner = self;
+        let table = inner.stores.upgradable_read();
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        let Transition::To(next) = store
+            .state
+            .apply(ConnectionEvent::Disconnect, store.id.as_str())?
+        else {
+            return Ok(());
+        };
+        inner.finish_or_schedule(table, custom_key_store_id, next, None, now)
+    }
+
+    /// UpdateCustomKeyStore after its syntax check: the plan on a snapshot
+    /// and the probe with no lock held (external key stores), then the
+    /// checks again under the store table's lock, the commit and the change.
+    pub(crate) fn update_store(
+        &self,
+        req: &UpdateCustomKeyStoreRequest,
+        now: Timestamp,
+    ) -> Result<()> {
+        let inner = self;
+        loop {
+            // A backend that is contacted with no lock held plans the
+            // update on a snapshot first, and probes the new settings.
+            let snapshot = {
+                let table = inner.stores.read();
+                let store = table
+                    .get(&req.custom_key_store_id)
+                    .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+                if store.backend.contract().probes() {
+                    let new = inner.plan_update(&table, req, now)?;
+                    Some((store.backend.clone(), store.state, new))
+                } else {
+                    None
+                }
+            };
+            if let Some((old, state, new)) = &snapshot {
+                old.contract().probe_update(
+                    &inner.backend_env(now),
+                    &req.custom_key_store_id,
+                    *state,
+                    new,
+                )?;
+            }
+            // Upgradable: readers carry on while the change is committed.
+            let table = inner.stores.upgradable_read();
+            let backend = inner.plan_update(&table, req, now)?;
+            let store = table
+                .get(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let Some((old, state, _)) = &snapshot
+                && (store.backend != *old || store.state != *state)
+            {
+                continue;
+            }
+            inner.commit().persist_store(
+                store,
+                store.state,
+                store.transition_due,
+                &backend,
+                req.new_custom_key_store_name.as_deref(),
+            )?;
+            let mut table = RwLockUpgradableReadGuard::upgrade(table);
+            let store = table
+                .get_mut(&req.custom_key_store_id)
+                .ok_or_else(|| Error::internal("store vanished under the lock"))?;
+            if let Some(name) = &req.new_custom_key_store_name {
+                store.name.clone_from(name);
+            }
+            store.set_backend(backend, inner.xks_timeout);
+            return Ok(());
+        }
+    }
+
+    /// DeleteCustomKeyStore's check (DISCONNECTED, no keys) and removal,
+    /// under the key table's and the store table's locks.
+    pub(crate) fn delete_store(&self, custom_key_store_id: &str) -> Result<()> {
+        let inner = self;
+        // Lock order: keys, then stores. Holding the key table keeps a key
+        // from being created in the store between the check and the removal.
+        // (Upgradable locks: readers carry on while the deletion is committed.)
+        let keys = inner.keys.upgradable_read();
+        let table = inner.stores.upgradable_read();
+        let store = table
+            .get(custom_key_store_id)
+            .ok_or_else(|| not_found(custom_key_store_id))?;
+        store::check(StoreOperation::Delete, store.state, store.id.as_str())?;
+        if keys.iter().any(|k| k.backing.store() == Some(&store.id)) {
+            return Err(kms_err!(
+                CustomKeyStoreHasCmks,
+                "Custom key store {custom_key_store_id} still holds KMS keys. Schedule their deletion and wait for the waiting period to end."
+            ));
+        }
+        inner.commit().persist_store_deleted(store)?;
+        RwLockUpgradableReadGuard::upgrade(table)
+            .stores
+            .retain(|s| s.id.as_str() != custom_key_store_id);
+        drop(keys);
+        Ok(())
+    }
+}
+
+impl Service {
+    /// Finishes store `id`'s stepped-mode transition due at `at` (a timer
+    /// [`Service::advance`] found due by `now`): runs the backend's part,
+    /// commits, applies, and removes the timer — all under the store
+    /// table's lock, so Connect, Disconnect, Update and Delete of the store
+    /// come wholly before or after. A timer that no longer matches the
+    /// store (deleted, or its transition moved) is dropped. One whose
+    /// change cannot be committed (durable storage) stays due.
+    pub(crate) fn finish_due_transition(
+        &self,
+        id: &CustomKeyStoreId,
+        at: Timestamp,
+        now: Timestamp,
+    ) {
+        let timer = Timer::StoreTransition(id.clone());
+        let table = self.stores.upgradable_read();
+        let Some(store) = table.get(id.as_str()) else {
+            self.timers.cancel(at, timer);
+            return;
+        };
+        if store.transition_due != Some(at) || at > now {
+            // Stale (or, never, early): only a stale timer is dropped.
+            if store.transition_due != Some(at) {
+                self.timers.cancel(at, timer);
+            }
+            return;
+        }
+        let Ok(finished) = self.finish_transition(store, store.state, store.connect_outcome, now)
+        else {
+            return;
+        };
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        if let Some(store) = table.get_mut(id.as_str()) {
+            store.transition_due = None;
+            store.connect_outcome = None;
+            store.state = finished.state;
+            store.set_backend(finished.backend, self.xks_timeout);
+        }
+        self.timers.cancel(at, timer);
+    }
+
+    /// Completes `from` — CONNECTING (running the backend's connect
+    /// sequence) or DISCONNECTING — for `store`, and commits the outcome;
+    /// the caller applies it. `xks_outcome` is an external key store's
+    /// connect outcome, probed with no lock held.
+    pub(crate) fn finish_transition(
+        &self,
+        store: &StoreEntry,
+        from: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        now: Timestamp,
+    ) -> Result<Finished> {
+        match from {
+            ConnectionState::Connecting => self.backend_connect(store, xks_outcome, now),
+            ConnectionState::Disconnecting => self.backend_disconnect(store, now),
+            state => Ok(Finished {
+                state,
+                backend: store.backend.clone(),
+            }),
+        }
+    }
+
+    /// After `store` moved to `next` (CONNECTING or DISCONNECTING): finishes
+    /// it now ([`ConnectionMode::Immediate`]) or when the clock has moved on
+    /// ([`ConnectionMode::Stepped`]). Commits, then applies.
+    pub(crate) fn finish_or_schedule(
+        &self,
+        table: RwLockUpgradableReadGuard<'_, StoreTable>,
+        id: &str,
+        next: ConnectionState,
+        xks_outcome: Option<std::result::Result<(), ConnectionErrorCode>>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let store = table.get(id).ok_or_else(|| not_found(id))?;
+        let (finished, due) = match self.connection_mode {
+            ConnectionMode::Immediate => {
+                (self.finish_transition(store, next, xks_outcome, now)?, None)
+            }
+            ConnectionMode::Stepped { duration_millis } => {
+                let due = now.saturating_add(Duration::from_millis(duration_millis));
+                self.commit()
+                    .persist_store(store, next, Some(due), &store.backend, None)?;
+                let backend = store.backend.clone();
+                (
+                    Finished {
+                        state: next,
+                        backend,
+                    },
+                    Some(due),
+                )
+            }
+        };
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        let store = table
+            .get_mut(id)
+            .ok_or_else(|| Error::internal("store vanished under its lock"))?;
+        store.state = finished.state;
+        store.set_backend(finished.backend, self.xks_timeout);
+        self.timers.replace(
+            store.transition_due,
+            due,
+            Timer::StoreTransition(store.id.clone()),
+        );
+        store.transition_due = due;
+        // Kept for the end of a stepped CONNECTING.
+        store.connect_outcome = if due.is_some() { xks_outcome } else { None };
+        Ok(())
+    }
+
+    /// The narrow environment a backend's control-plane call receives, at
+    /// the call's `now`.
+    pub(crate) fn backend_env(&self, now: Timestamp) -> BackendEnv<'_> {
+        BackendEnv {
+            now,
+            storage: &self.storage,
+            account_id: &self.account_id,
+            xks_timeout: self.xks_timeout,
+            crypto: self.crypto_env(),
+        }
+    }
+
+    /// The narrow environment a backend's data-plane call receives (built
+    /// from references only: nothing is read or allocated).
+    pub(crate) fn crypto_env(&self) -> CryptoEnv<'_> {
+        CryptoEnv {
+            rng: &self.rng,
+            cloudhsm: &self.cloudhsm,
+            xks: &self.xks_network,
+            principal_arn: &self.principal_arn,
+        }
+    }
+
+    /// ConnectCustomKeyStore's probe, with no lock held: for store `id`,
+    /// DISCONNECTED and of a kind that probes, the settings probed and the
+    /// outcome (the store's lock is held only to copy the settings).
+    pub(crate) fn connect_probe(
+        &self,
+        env: &BackendEnv<'_>,
+        id: &str,
+    ) -> Option<(StoreBackend, Option<ConnectOutcome>)> {
+        let backend = {
+            let table = self.stores.read();
+            let store = table.get(id)?;
+            if !(store.backend.contract().probes() && store.state == ConnectionState::Disconnected)
+            {
+                return None;
+            }
+            store.backend.clone()
+        };
+        let outcome = backend.contract().probe_connect(env);
+        Some((backend, outcome))
+    }
+
+    /// Runs the backend's connect sequence and commits the store's outcome.
+    pub(crate) fn backend_connect(
+        &self,
+        store: &StoreEntry,
+        xks_outcome: Option<ConnectOutcome>,
+        now: Timestamp,
+    ) -> Result<Finished> {
+        let mut put = |batch: &mut Batch, state: ConnectionState, backend: &StoreBackend| {
+            self.commit()
+                .put_store_state(batch, store, state, None, backend, None)
+        };
+        store
+            .backend
+            .contract()
+            .connect(&self.backend_env(now), &store.id, xks_outcome, &mut put)
+    }
+
+    /// Runs the backend's disconnect and commits the store DISCONNECTED.
+    pub(crate) fn backend_disconnect(
+        &self,
+        store: &StoreEntry,
+        now: Timestamp,
+    ) -> Result<Finished> {
+        let state = disconnect_closed(store.id.as_str())?;
+        let mut put = |batch: &mut Batch, backend: &StoreBackend| {
+            self.commit()
+                .put_store_state(batch, store, state, None, backend, None)
+        };
+        store
+            .backend
+            .contract()
+            .disconnect(&self.backend_env(now), &mut put)?;
+        Ok(Finished {
+            state,
+            backend: store.backend.clone(),
+        })
+    }
+
+    /// Whether the store `id` is CONNECTED (false if it does not exist).
+    pub(crate) fn store_connected(&self, id: &CustomKeyStoreId) -> bool {
+        self.stores
+            .read()
+            .get(id.as_str())
+            .is_some_and(|s| s.state.is_connected())
+    }
+
+    /// Takes one request from `store`'s quota, or `ThrottlingException`.
+    pub(crate) fn take_store_quota(&self, store: &StoreEntry, now: Timestamp) -> Result<()> {
+        let id = &store.id;
+        let Some(bucket) = &store.bucket else {
+            return Ok(());
+        };
+        if bucket.lock().try_take(now) {
+            Ok(())
+        } else {
+            Err(kms_err!(
+                Throttling,
+                "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. (Custom key store {id} request quota.)"
+            ))
+        }
+    }
+
+    /// The cluster of CloudHSM store `id`, if it exists.
+    pub(crate) fn store_cluster_id(&self, id: &CustomKeyStoreId) -> Option<ClusterId> {
+        self.stores
+            .read()
+            .get(id.as_str())?
+            .backend
+            .contract()
+            .cluster_id()
+            .cloned()
+    }
+
+    /// CreateKey in a custom key store: the store exists
+    /// (`CustomKeyStoreNotFoundException`), is of the origin's type
+    /// (`UnsupportedOperationException`) and CONNECTED
+    /// (`CustomKeyStoreInvalidStateException`); a key that claims an
+    /// external key needs one no other key of the store uses
+    /// (`XksKeyAlreadyInUseException`); then the backend makes the key's
+    /// material, with no lock held. Returns where the material is.
+    pub(crate) fn create_key_in_store(
+        &self,
+        origin: OriginType,
+        store_id: &str,
+        arn: &str,
+        xks_key_id: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Backing, Option<KeyMaterial>)> {
+        let (backing, backend) = {
+            let table = self.stores.read();
+            let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+            let contract = store.backend.contract();
+            if contract.key_origin() != origin {
+                let wanted = kinds::of_origin(origin)
+                    .map_or(CustomKeyStoreType::ExternalKeyStore, |k| k.store_type());
+                return Err(kms_err!(
+                    UnsupportedOperation,
+                    "Custom key store {store_id} is of type {}; keys with Origin {origin} need a store of type {wanted}.",
+                    store.backend.store_type()
+                ));
+            }
+            store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
+            (
+                contract.new_key(&store.id, xks_key_id)?,
+                store.backend.clone(),
+            )
+        };
+        if let Some((store, xks_key_id)) = backing.external_key()
+            && self.xks_key_in_use(&self.keys.read(), store, xks_key_id)
+        {
+            return Err(xks_key_already_in_use(xks_key_id));
+        }
+        let material = match backend
+            .contract()
+            .create_key(&self.backend_env(now), arn, &backing)
+        {
+            Ok(material) => material,
+            Err(e) => {
+                // The store was disconnected or deleted while the backend
+                // worked (a disconnect logs KMS out of the cluster): the
+                // call then comes after that change, and answers as it
+                // would have, in order. Upgradable: a change that is
+                // committed but not yet applied finishes first.
+                let table = self.stores.upgradable_read();
+                let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+                store::check(StoreOperation::CreateKey, store.state, store.id.as_str())?;
+                return Err(e);
+            }
+        };
+        Ok((backing, material))
+    }
+
+    /// Whether another key in `store` already uses `xks_key_id`.
+    pub(crate) fn xks_key_in_use(
+        &self,
+        keys: &KeyTable,
+        store: &CustomKeyStoreId,
+        xks_key_id: &XksKeyId,
+    ) -> bool {
+        keys.iter()
+            .any(|k| k.backing.external_key() == Some((store, xks_key_id)))
+    }
+
+    /// GenerateRandom with a `CustomKeyStoreId`: bytes from a CONNECTED
+    /// CloudHSM store's cluster. An external key store is
+    /// `UnsupportedOperationException`.
+    pub(crate) fn store_random(
+        &self,
+        store_id: &str,
+        n: usize,
+        now: Timestamp,
+    ) -> Result<Plaintext> {
+        // Copied out, so that no store lock is held during the cluster's work.
+        let (backend, id, state) = {
+            let table = self.stores.read();
+            let store = table.get(store_id).ok_or_else(|| not_found(store_id))?;
+            (store.backend.clone(), store.id.clone(), store.state)
+        };
+        backend
+            .contract()
+            .random(&self.backend_env(now), &id, state, n)
+    }
+
+    /// When key `arn` in `store` is deleted: the cluster whose key object
+    /// KMS removes with it, if any (see `KeyStoreBackend::release_key`).
+    pub(crate) fn release_key_material(
+        &self,
+        store: &CustomKeyStoreId,
+        arn: &str,
+    ) -> Option<ClusterId> {
+        // Copied out: no store lock is held during the cluster's check.
+        let backend = self.stores.read().get(store.as_str())?.backend.clone();
+        backend.contract().release_key(&self.crypto_env(), arn)
+    }
+
+    /// UpdateCustomKeyStore's checks after the request's syntax
+    /// ([`check_update_syntax`]), in order: the store exists, no member of
+    /// the other store type is given (`ValidationException`), its connection
+    /// state allows the fields given, the new name is free, then the
+    /// backend's rules (those that depend on the store's settings, such as
+    /// a change of connectivity, and those that need other state). Returns
+    /// the new backend settings; changes nothing.
+    pub(crate) fn plan_update(
+        &self,
+        table: &StoreTable,
+        req: &UpdateCustomKeyStoreRequest,
+        now: Timestamp,
+    ) -> Result<StoreBackend> {
+        let store = table
+            .get(&req.custom_key_store_id)
+            .ok_or_else(|| not_found(&req.custom_key_store_id))?;
+        let contract = store.backend.contract();
+        contract.update_shape(req)?;
+        let op = if contract.update_while_connected(req) {
+            StoreOperation::UpdateWhileConnectedAllowed
+        } else {
+            StoreOperation::UpdateDisconnectedOnly
+        };
+        store::check(op, store.state, store.id.as_str())?;
+        if let Some(name) = &req.new_custom_key_store_name
+            && table
+                .by_name(name)
+                .is_some_and(|other| other.id != store.id)
+        {
+            return Err(kms_err!(
+                CustomKeyStoreNameInUse,
+                "A custom key store named '{name}' already exists. Choose another name."
+            ));
+        }
+        contract.plan_update(&self.backend_env(now), &store.id, req, table)
+    }
+
+    pub(crate) fn new_store_id(&self, table: &StoreTable) -> CustomKeyStoreId {
+        loop {
+            let id = CustomKeyStoreId::from_random_bytes(self.rng.array());
+            if table.get(id.as_str()).is_none() {
+                return id;
+            }
+        }
+    }
+
+    pub(crate) fn list_entry(&self, s: &StoreEntry) -> CustomKeyStoresListEntry {
+        let described = s.backend.contract().describe();
+        CustomKeyStoresListEntry {
+            custom_key_store_id: s.id.clone(),
+            custom_key_store_name: s.name.clone(),
+            cloud_hsm_cluster_id: described.cloud_hsm_cluster_id,
+            trust_anchor_certificate: described.trust_anchor_certificate,
+            connection_state: s.state.state_type(),
+            connection_error_code: s.state.error_code(),
+            creation_date: s.creation_date,
+            custom_key_store_type: s.backend.store_type(),
+            xks_proxy_configuration: described.xks_proxy_configuration,
+        }
+    }
+}
+
+impl Service {
+    /// Runs the work due by `now`: finishes stepped-mode store transitions
+    /// and deletes keys whose window has ended, in deadline order. The only
+    /// place due work runs; see the module documentation for the rules.
+    #[cold]
+    pub(crate) fn advance(&self, now: Timestamp) {
+        let _running = self.timers.running();
+        let mut keys: Vec<(Timestamp, KeyId)> = Vec::new();
+        for (at, timer) in self.timers.due(now) {
+            match timer {
+                Timer::KeyDeletion(id) => keys.push((at, id)),
+                Timer::StoreTransition(store) => {
+                    // Deletions due earlier go first (one commit for a run).
+                    if !keys.is_empty() {
+                        self.delete_due_keys(&std::mem::take(&mut keys), now);
+                    }
+                    self.finish_due_transition(&store, at, now);
+                }
+            }
+        }
+        if !keys.is_empty() {
+            self.delete_due_keys(&keys, now);
+        }
+    }
+
+    /// Fills the timer table from the key and store tables (a durable
+    /// service on open).
+    #[cfg_attr(
+        not(feature = "durable"),
+        allow(dead_code, reason = "used when a durable service opens")
+    )]
+    pub(crate) fn refill_timers(&self) {
+        for entry in self.keys.read().iter() {
+            if let Some(date) = entry.state.read().lifecycle.deletion_date() {
+                self.timers.set(date, Timer::KeyDeletion(entry.id));
+            }
+        }
+        for store in &self.stores.read().stores {
+            if let Some(due) = store.transition_due {
+                self.timers
+                    .set(due, Timer::StoreTransition(store.id.clone()));
+            }
+        }
+    }
+}
+
+impl Service {
+    /// Deletes the keys in `due` (deletion timers, see `timers.rs`) whose
+    /// deletion date has passed by `now`, with their aliases and (best
+    /// effort, as AWS) their CloudHSM key material.
+    ///
+    /// Linearizable against every change to those keys: the key table, the
+    /// alias table and each key's own state lock are held from the re-check
+    /// of the deletion date through the commit and the removal, and each
+    /// deleted key is marked `deleted` under its lock, so a transition
+    /// (CancelKeyDeletion) either comes first and keeps the key, or comes
+    /// after and finds it gone. Durable, the deletion is committed first;
+    /// if the commit fails nothing changes and the timers stay due.
+    pub(crate) fn delete_due_keys(&self, due: &[(Timestamp, KeyId)], now: Timestamp) {
+        // Lock order: keys → aliases → each key's state (in key id order).
+        let keys = self.keys.upgradable_read();
+        let aliases = self.aliases.upgradable_read();
+        let mut candidates: Vec<(Timestamp, Arc<KeyEntry>)> = Vec::new();
+        for (at, id) in due {
+            match keys.get(id) {
+                Some(entry) => candidates.push((*at, entry)),
+                // Already gone: the timer is stale.
+                None => self.timers.cancel(*at, Timer::KeyDeletion(*id)),
+            }
+        }
+        candidates.sort_by_key(|(_, e)| e.id);
+        let mut gone = Vec::new();
+        for (at, entry) in &candidates {
+            let m = entry.state.upgradable_read();
+            match m.lifecycle.deletion_date() {
+                Some(d) if d <= now => gone.push((entry, m)),
+                // Cancelled or rescheduled: that change moved its timer,
+                // but a timer left at `at` is stale either way.
+                date => {
+                    if date != Some(*at) {
+                        self.timers.cancel(*at, Timer::KeyDeletion(entry.id));
+                    }
+                }
+            }
+        }
+        if gone.is_empty() {
+            return;
+        }
+        let ids: BTreeSet<KeyId> = gone.iter().map(|(e, _)| e.id).collect();
+        // CloudHSM material KMS can delete now (the store is connected and
+        // the cluster reachable); the rest stays behind, as in AWS.
+        let material: Vec<(crate::ids::ClusterId, &str)> = gone
+            .iter()
+            .filter_map(|(e, _)| {
+                let store = e.backing.store()?;
+                self.release_key_material(store, &e.arn)
+                    .map(|cluster| (cluster, e.arn.as_str()))
+            })
+            .collect();
+        if self.storage.is_durable() {
+            let mut batch = Batch::new();
+            for (e, _) in &gone {
+                batch.delete(Table::Keys, e.id.to_string());
+                batch.delete(Table::KeyStates, e.id.to_string());
+            }
+            for name in aliases.names_targeting(&ids) {
+                batch.delete(Table::Aliases, name.to_string());
+            }
+            for (cluster, label) in &material {
+                CloudHsm::delete_key_object(cluster, label, &mut batch);
+            }
+            if self.storage.commit(batch).is_err() {
+                // Still due: the next call retries.
+                return;
+            }
+        }
+        let mut keys = RwLockUpgradableReadGuard::upgrade(keys);
+        for id in &ids {
+            keys.remove(id);
+        }
+        drop(keys);
+        // A deleted key's aliases go with it.
+        RwLockUpgradableReadGuard::upgrade(aliases).remove_targets(&ids);
+        for (cluster, label) in &material {
+            self.cloudhsm.discard_key_object(cluster, label);
+        }
+        for (entry, m) in gone {
+            if let Some(d) = m.lifecycle.deletion_date() {
+                self.timers.cancel(d, Timer::KeyDeletion(entry.id));
+            }
+            RwLockUpgradableReadGuard::upgrade(m).deleted = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::kms::{CreateKeyRequest, Kms, KmsConfig, ScheduleKeyDeletionRequest};
+
+    /// The race the stress test exercises, made deterministic: a
+    /// CancelKeyDeletion that looked the key up (and read the clock) before
+    /// the deletion date, but takes the key's lock only after the deletion
+    /// at the end of the window removed it, fails instead of "succeeding"
+    /// on a deleted key.
+    #[test]
+    fn a_cancel_that_found_the_key_before_its_deletion_fails_after_it() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id;
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.to_string(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // The cancel begins just before the date and finds the key...
+        let cx = kms.inner.begin();
+        let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
+        // ...then another call at the date deletes it...
+        clock.set(date);
+        kms.inner.begin();
+        assert!(!kms.inner.keys.read().contains(&id));
+        // ...and the cancel, applied now, must not succeed.
+        let err = kms
+            .inner
+            .transition(
+                &entry,
+                KeyOperation::CancelKeyDeletion,
+                KeyEvent::CancelDeletion,
+                cx.now,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(!kms.inner.timers.is_due(date));
+    }
+
+    #[test]
+    fn a_key_past_its_date_is_not_found_by_a_call_at_that_time_even_before_its_deletion() {
+        let clock = ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_clock(clock.clone()));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let id = key.key_metadata.key_id.to_string();
+        let date = kms
+            .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                key_id: id.clone(),
+                pending_window_in_days: Some(7),
+            })
+            .unwrap()
+            .deletion_date;
+        // A call whose time is the date, judged before any deletion ran.
+        let cx = crate::kms::Call { now: date };
+        let err = kms.inner.resolve(&cx, &id, false).unwrap_err();
+        assert_eq!(err.code(), "NotFoundException");
+        assert!(
+            kms.inner
+                .keys
+                .read()
+                .get(&key.key_metadata.key_id)
+                .is_some()
+        );
+    }
+}
+
+#[cfg(test)]
+mod timer_tests {
+    use std::time::Duration;
+
+    use crate::clock::ManualClock;
+    use crate::crypto::SecretString;
+    use crate::key::OriginType;
+    use crate::kms::{
+        ConnectionMode, CreateCustomKeyStoreRequest, CreateKeyRequest,
+        DescribeCustomKeyStoresRequest, ListKeysRequest, ScheduleKeyDeletionRequest,
+    };
+    use crate::store::ConnectionStateType;
+    use crate::{Kms, KmsConfig};
+
+    fn kms(clock: &ManualClock, mode: ConnectionMode) -> Kms {
+        Kms::new(
+            KmsConfig::default()
+                .with_clock(clock.clone())
+                .with_seed(3)
+                .with_connection_mode(mode),
+        )
+    }
+
+    fn schedule(kms: &Kms, key: &str) -> crate::clock::Timestamp {
+        kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
+            key_id: key.into(),
+            pending_window_in_days: Some(7),
+        })
+        .unwrap()
+        .deletion_date
+    }
+
+    #[test]
+    fn scheduling_and_cancelling_a_deletion_sets_and_clears_its_timer() {
+        let clock = ManualClock::default();
+        let kms = kms(&clock, ConnectionMode::Immediate);
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let key = key.key_metadata.key_id.to_string();
+        assert_eq!(kms.inner.timers.earliest(), None);
+        let date = schedule(&kms, &key);
+        assert_eq!(kms.inner.timers.earliest(), Some(date));
+        kms.cancel_key_deletion(&key).unwrap();
+        assert_eq!(kms.inner.timers.earliest(), None);
+    }
+
+    #[test]
+    fn a_deletion_runs_from_the_first_call_after_its_date_whatever_the_call() {
+        let clock = ManualClock::default();
+        let kms = kms(&clock, ConnectionMode::Immediate);
+        let doomed = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let doomed = doomed.key_metadata.key_id.to_string();
+        let other = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let other = other.key_metadata.key_id.to_string();
+        let date = schedule(&kms, &doomed);
+        clock.set(date);
+        // A cryptographic call under another key does the deletion.
+        kms.encrypt(crate::kms::EncryptRequest {
+            key_id: other.clone(),
+            plaintext: "x".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(kms.inner.keys.read().len(), 1);
+        assert_eq!(kms.inner.timers.earliest(), None);
+    }
+
+    #[test]
+    fn a_store_connect_due_with_a_key_deletion_runs_first_so_the_material_goes_too() {
+        let clock = ManualClock::default();
+        let kms = kms(
+            &clock,
+            ConnectionMode::Stepped {
+                duration_millis: 1_000,
+            },
+        );
+        let (cluster, anchor) = kms
+            .cloudhsm()
+            .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
+            .unwrap();
+        let store = kms
+            .create_custom_key_store(CreateCustomKeyStoreRequest {
+                custom_key_store_name: "S".into(),
+                cloud_hsm_cluster_id: Some(cluster.to_string()),
+                trust_anchor_certificate: Some(anchor),
+                key_store_password: Some(SecretString::from("kmsPswd")),
+                ..Default::default()
+            })
+            .unwrap()
+            .custom_key_store_id
+            .to_string();
+        let state = |kms: &Kms| {
+            kms.describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
+                .unwrap()
+                .custom_key_stores[0]
+                .connection_state
+        };
+        kms.connect_custom_key_store(&store).unwrap();
+        clock.advance(Duration::from_millis(1_000));
+        assert_eq!(state(&kms), ConnectionStateType::Connected);
+        let key = kms
+            .create_key(CreateKeyRequest {
+                origin: Some(OriginType::AwsCloudHsm),
+                custom_key_store_id: Some(store.clone()),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        assert_eq!(kms.cloudhsm().key_labels(&cluster).unwrap().len(), 1);
+        let date = schedule(&kms, &key);
+        kms.disconnect_custom_key_store(&store).unwrap();
+        clock.advance(Duration::from_millis(1_000));
+        assert_eq!(state(&kms), ConnectionStateType::Disconnected);
+        // Reconnect so that CONNECTING ends at the deletion date.
+        clock.set(crate::clock::Timestamp::from_millis(
+            date.as_millis() - 1_000,
+        ));
+        kms.connect_custom_key_store(&store).unwrap();
+        assert_eq!(kms.inner.timers.due(date).len(), 2);
+        clock.set(date);
+        kms.list_keys(ListKeysRequest::default()).unwrap();
+        assert_eq!(state(&kms), ConnectionStateType::Connected);
+        assert_eq!(kms.inner.keys.read().len(), 0);
+        // Deleted while its store was connected: the material went too.
+        assert!(kms.cloudhsm().key_labels(&cluster).unwrap().is_empty());
+        assert_eq!(kms.inner.timers.earliest(), None);
+    }
+
+    #[cfg(feature = "durable")]
+    #[test]
+    fn reopening_a_durable_service_refills_the_timer_table() {
+        let dir = std::env::temp_dir().join(format!(
+            "kms-timers-refill-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let clock = ManualClock::default();
+        let config = KmsConfig::default()
+            .with_clock(clock.clone())
+            .with_durable_storage(
+                dir.join("kms.redb"),
+                crate::storage::RootKey::from_bytes([7; 32]),
+            );
+        let date = {
+            let kms = Kms::open(config.clone()).unwrap();
+            let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+            schedule(&kms, &key.key_metadata.key_id.to_string())
+        };
+        let kms = Kms::open(config).unwrap();
+        assert_eq!(kms.inner.timers.earliest(), Some(date));
+        clock.set(date);
+        kms.list_keys(ListKeysRequest::default()).unwrap();
+        assert_eq!(kms.inner.keys.read().len(), 0);
+        assert_eq!(kms.inner.timers.earliest(), None);
+        drop(kms);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
