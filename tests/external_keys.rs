@@ -304,12 +304,16 @@ fn one_external_key_backs_at_most_one_kms_key_per_store() {
 fn concurrent_creates_cannot_both_take_one_external_key() {
     let f = fixture();
     let (store, ekm) = connected_store(&f.kms);
-    // Both creates pass the first in-use check while the proxy answers slowly.
-    ekm.set_latency(Latency::real(Duration::from_millis(100)));
+    // All four creates pass the first in-use check and wait inside the
+    // proxy together; only then does the proxy answer.
+    let tracked = Tracked::attach(&f.kms, ENDPOINT, ekm.clone());
+    tracked.hold();
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| s.spawn(|| f.kms.create_key(xks_key_request(&store, EXTERNAL_KEY))))
             .collect();
+        tracked.wait_in_flight(4);
+        tracked.release();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(
@@ -1005,19 +1009,13 @@ fn a_slow_proxy_does_not_block_other_keys() {
         .unwrap()
         .key_metadata
         .arn;
-    slow.set_latency(Latency::real(Duration::from_millis(200)));
+    // The slow call waits inside the proxy until the other work is done.
     let tracked = Tracked::attach(&f.kms, ENDPOINT, slow.clone());
+    tracked.hold();
     slow.reset_call_counts();
     std::thread::scope(|s| {
         let slow_call = s.spawn(|| encrypt(&f.kms, &slow_key, "slow"));
-        // Wait until the slow call is inside the proxy.
-        while tracked.in_flight() == 0 {
-            assert!(
-                !slow_call.is_finished(),
-                "the slow call did not reach the proxy"
-            );
-            std::thread::yield_now();
-        }
+        tracked.wait_in_flight(1);
         let blob = encrypt(&f.kms, &plain_key, "fast").unwrap();
         assert_eq!(decrypt(&f.kms, &blob).unwrap(), b"fast");
         let blob = encrypt(&f.kms, &fast_key, "fast too").unwrap();
@@ -1042,6 +1040,7 @@ fn a_slow_proxy_does_not_block_other_keys() {
             1,
             "the other keys finished while the slow proxy call was still running"
         );
+        tracked.release();
         let slow_blob = slow_call.join().unwrap().unwrap();
         assert_eq!(
             Blob::read(&slow_blob).unwrap().header.kind,

@@ -179,11 +179,15 @@ pub(crate) fn decrypt(kms: &Kms, blob: &[u8]) -> kms_keystore::Result<Vec<u8>> {
 pub(crate) const FOREVER: Duration = Duration::from_secs(3600);
 
 /// A proxy wrapper that knows whether a call is in progress, so a test can
-/// prove that other work finished *during* a slow proxy call.
+/// prove that other work finished *during* a slow proxy call, and that can
+/// hold calls inside the proxy until the test releases them (so the test
+/// does not depend on how fast a loaded machine runs its threads).
 #[derive(Debug)]
 pub(crate) struct Tracked {
     inner: InMemoryExternalKeyManager,
     in_flight: std::sync::atomic::AtomicUsize,
+    held: std::sync::Mutex<bool>,
+    gate: std::sync::Condvar,
 }
 
 impl Tracked {
@@ -196,6 +200,8 @@ impl Tracked {
         let tracked = Arc::new(Tracked {
             inner,
             in_flight: Default::default(),
+            held: std::sync::Mutex::new(false),
+            gate: std::sync::Condvar::new(),
         });
         kms.xks_network().attach(endpoint, tracked.clone());
         tracked
@@ -206,9 +212,38 @@ impl Tracked {
         self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// From now on, calls wait inside the proxy until [`Tracked::release`].
+    pub(crate) fn hold(&self) {
+        *self.held.lock().unwrap() = true;
+    }
+
+    /// Lets held calls (and later ones) through.
+    pub(crate) fn release(&self) {
+        *self.held.lock().unwrap() = false;
+        self.gate.notify_all();
+    }
+
+    /// Waits (at most 30 s) until `n` calls are inside the proxy.
+    pub(crate) fn wait_in_flight(&self, n: usize) {
+        let started = std::time::Instant::now();
+        while self.in_flight() < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "only {} of {n} calls reached the proxy",
+                self.in_flight()
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     fn track<T>(&self, f: impl FnOnce() -> T) -> T {
         use std::sync::atomic::Ordering::SeqCst;
         self.in_flight.fetch_add(1, SeqCst);
+        let mut held = self.held.lock().unwrap();
+        while *held {
+            held = self.gate.wait(held).unwrap();
+        }
+        drop(held);
         let out = f();
         self.in_flight.fetch_sub(1, SeqCst);
         out
