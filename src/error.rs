@@ -110,6 +110,9 @@ macro_rules! define_errors {
 }
 
 define_errors! {
+    /// The caller is not authorized: no policy or grant allows the request,
+    /// or an explicit deny refuses it.
+    AccessDenied => "AccessDeniedException", 400;
     /// An alias with that name already exists.
     AlreadyExists => "AlreadyExistsException", 400;
     /// The CloudHSM cluster is already associated with a key store, or shares
@@ -153,6 +156,8 @@ define_errors! {
     /// The ciphertext was tampered with, made under another key, or the
     /// encryption context does not match. No detail is given on purpose.
     InvalidCiphertext => "InvalidCiphertextException", 400;
+    /// The grant id is not valid for the key, or no such grant exists.
+    InvalidGrantId => "InvalidGrantIdException", 400;
     /// A grant token is not valid.
     InvalidGrantToken => "InvalidGrantTokenException", 400;
     /// The key's usage does not allow the operation.

@@ -8,6 +8,7 @@ mod base64_blob;
 mod clock;
 mod crypto;
 mod error;
+mod iam;
 mod ids;
 mod key;
 mod kms;
@@ -22,6 +23,7 @@ mod wire;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext, SecretString};
 pub use error::{Error, ErrorCode, Result};
+pub use iam::{AwsPartition, Principal, PrincipalKind};
 pub use ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
     XksKeyId,
@@ -183,4 +185,13 @@ pub mod internal {
     pub use crate::crypto::blob::{Blob, BlobError, BlobKind, Body, HEADER_LEN, Header, XksLayer};
     pub use crate::crypto::context::encode_context;
     pub use crate::crypto::material::REDACTED;
+
+    pub mod policy {
+        //! The IAM policy engine, for the differential test against the
+        //! reference evaluator (`tests/policy_differential.rs`).
+        pub use crate::iam::Caller;
+        pub use crate::iam::policy::{
+            ConditionContext, Evaluation, Policy, PolicyKind, PrincipalMatch, Request, StatementRef,
+        };
+    }
 }

@@ -25,7 +25,7 @@
 //!   env       the narrow environment a backend receives
 //! ```
 //!
-//! Every public operation starts with `self.inner.begin()` (`service.rs`):
+//! Every public operation starts with `self.begin()` (`Service::begin`):
 //! one clock read, the due work (`timers.rs` says when that touches the
 //! disk), and the per-call context `Call` passed down.
 
@@ -46,6 +46,7 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::rng::SecureRng;
 use crate::error::Result;
+use crate::iam::{Caller, Principal};
 use crate::ids::{AccountId, Region};
 use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
@@ -289,6 +290,8 @@ impl Default for KmsConfig {
 #[derive(Clone, Debug)]
 pub struct Kms {
     pub(crate) inner: Arc<Service>,
+    /// Who calls through this handle; `None` is the account root.
+    caller: Option<Arc<Caller>>,
 }
 
 impl Kms {
@@ -304,7 +307,40 @@ impl Kms {
     pub(crate) fn build(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Kms {
         Kms {
             inner: Arc::new(Service::new(config, rng, storage)),
+            caller: None,
         }
+    }
+
+    /// Begins a call through this handle: the clock read once, the due
+    /// work, and the caller (`Service::begin`).
+    #[inline]
+    pub(crate) fn begin(&self) -> Call<'_> {
+        let caller = self.caller.as_deref().unwrap_or(&self.inner.root);
+        self.inner.begin(caller)
+    }
+
+    /// A handle on the same KMS whose calls are made by `principal`: every
+    /// operation through it is authorized as that caller would be (key
+    /// policy, the caller's IAM policies, grants). The handle returned by
+    /// [`Kms::new`] calls as the account root.
+    ///
+    /// ```
+    /// use kms_keystore::{Kms, KmsConfig, Principal};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let bob = kms.as_caller(&"arn:aws:iam::111122223333:user/bob".parse().unwrap());
+    /// assert_eq!(bob.caller().arn(), "arn:aws:iam::111122223333:user/bob");
+    /// assert!(kms.caller().is_root());
+    /// ```
+    pub fn as_caller(&self, principal: &Principal) -> Kms {
+        Kms {
+            inner: Arc::clone(&self.inner),
+            caller: Some(Arc::new(Caller::new(principal.clone()))),
+        }
+    }
+
+    /// Who calls through this handle.
+    pub fn caller(&self) -> &Principal {
+        &self.caller.as_deref().unwrap_or(&self.inner.root).principal
     }
 
     /// The account id.

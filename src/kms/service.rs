@@ -52,6 +52,7 @@ use crate::crypto::blob::Blob;
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
+use crate::iam::{Caller, Principal};
 use crate::ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, KeyId, KeyIdentifier, Region, XksKeyId,
 };
@@ -115,6 +116,9 @@ pub(crate) struct Service {
     /// The caller every request is made on behalf of (the account root),
     /// as external key store proxies see it.
     pub(crate) principal_arn: String,
+    /// The account root: the caller of a [`Kms`](super::Kms) handle not
+    /// made with `as_caller`.
+    pub(crate) root: Caller,
 }
 
 impl Service {
@@ -127,6 +131,7 @@ impl Service {
         );
         Service {
             principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
+            root: Caller::new(Principal::root(config.account_id.clone())),
             account_id: config.account_id,
             region: config.region,
             clock: config.clock,
@@ -168,12 +173,12 @@ impl Service {
     /// which costs one atomic load to find out — the due work (see
     /// `timers.rs` for what that means for the disk).
     #[inline]
-    pub(crate) fn begin(&self) -> Call {
+    pub(crate) fn begin<'a>(&self, caller: &'a Caller) -> Call<'a> {
         let now = self.clock.now();
         if self.timers.is_due(now) {
             self.advance(now);
         }
-        Call { now }
+        Call { now, caller }
     }
 }
 
@@ -1394,11 +1399,11 @@ mod tests {
             .unwrap()
             .deletion_date;
         // The cancel begins just before the date and finds the key...
-        let cx = kms.inner.begin();
+        let cx = kms.begin();
         let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
         // ...then another call at the date deletes it...
         clock.set(date);
-        kms.inner.begin();
+        kms.begin();
         assert!(!kms.inner.keys.read().contains(&id));
         // ...and the cancel, applied now, must not succeed.
         let err = kms
@@ -1428,7 +1433,10 @@ mod tests {
             .unwrap()
             .deletion_date;
         // A call whose time is the date, judged before any deletion ran.
-        let cx = crate::kms::Call { now: date };
+        let cx = crate::kms::Call {
+            now: date,
+            caller: &kms.inner.root,
+        };
         let err = kms.inner.resolve(&cx, &id, false).unwrap_err();
         assert_eq!(err.code(), "NotFoundException");
         assert!(

@@ -80,7 +80,7 @@ impl Kms {
     /// assert_eq!(kms.describe_key("alias/app").unwrap().key_metadata.key_id, key.key_id);
     /// ```
     pub fn create_alias(&self, req: CreateAliasRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:CreateAlias")?;
@@ -129,7 +129,7 @@ impl Kms {
     /// `LastUpdatedDate` moves on. (Both keys must have the same key spec and
     /// usage; every key here is a symmetric `ENCRYPT_DECRYPT` key, so they do.)
     pub fn update_alias(&self, req: UpdateAliasRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:UpdateAlias")?;
@@ -169,7 +169,7 @@ impl Kms {
     /// the key's state. An unknown alias is `NotFoundException`;
     /// `alias/aws/…` is `NotAuthorizedException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
-        let _cx = self.inner.begin();
+        let _cx = self.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(alias_name)?;
         check_not_reserved(&name, "kms:DeleteAlias")?;
@@ -189,7 +189,7 @@ impl Kms {
     /// default 50) at a time; `NextMarker` continues. A marker this service
     /// did not return is `InvalidMarkerException`.
     pub fn list_aliases(&self, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = req.marker.as_deref().map(decode_alias_marker).transpose()?;

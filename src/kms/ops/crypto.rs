@@ -48,7 +48,7 @@ impl Kms {
     /// encryption context. The blob carries the key id, so Decrypt needs no
     /// `KeyId`.
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {
@@ -79,7 +79,7 @@ impl Kms {
     /// (`IncorrectKeyException`). Any tampering, another key's blob or a
     /// different context is `InvalidCiphertextException` and gives no plaintext.
     pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let (entry, plaintext) = self.inner.decrypt_blob(
@@ -100,7 +100,7 @@ impl Kms {
     /// ReEncrypt: decrypts under the source key and context, encrypts under
     /// the destination key and context; the plaintext never leaves KMS.
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.source_encryption_algorithm)?;
@@ -143,7 +143,7 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let (key_id, ciphertext_blob, plaintext) =
             self.data_key(&cx, &req, KeyOperation::GenerateDataKey)?;
         Ok(GenerateDataKeyResponse {
@@ -158,7 +158,7 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let (key_id, ciphertext_blob, _plaintext) =
             self.data_key(&cx, &req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
@@ -214,7 +214,7 @@ impl Kms {
     /// GenerateRandom: 1–1024 random bytes (from a CloudHSM key store's
     /// cluster when `CustomKeyStoreId` is given).
     pub fn generate_random(&self, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let n = match req.number_of_bytes {
             Some(n) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
             Some(_) => {

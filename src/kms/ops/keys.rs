@@ -148,7 +148,7 @@ impl Kms {
     /// and the custom key store errors for keys in a store. Without a
     /// `Policy` the key gets the [default key policy](crate::kms::default_key_policy).
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
         // Keys whose window has ended were deleted when the call began.
@@ -200,7 +200,7 @@ impl Kms {
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
     /// alias ARN. Works in every key state.
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, true)?;
         Ok(KeyMetadataResponse {
             key_metadata: self.inner.metadata(&entry),
@@ -210,7 +210,7 @@ impl Kms {
     /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
     /// time; `NextMarker` continues.
     pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
-        let _cx = self.inner.begin();
+        let _cx = self.begin();
         let limit = check_limit(req.limit, 100, 1000)?;
         let from = match &req.marker {
             None => 0,
@@ -233,7 +233,7 @@ impl Kms {
     /// EnableKey (key id or key ARN). On an Unavailable key it succeeds and
     /// takes effect when the key store reconnects.
     pub fn enable_key(&self, key_id: &str) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
             .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable, cx.now)
@@ -242,7 +242,7 @@ impl Kms {
 
     /// DisableKey (key id or key ARN).
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
             .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable, cx.now)
@@ -255,7 +255,7 @@ impl Kms {
         &self,
         req: ScheduleKeyDeletionRequest,
     ) -> Result<ScheduleKeyDeletionResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let days = req
             .pending_window_in_days
             .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
@@ -286,7 +286,7 @@ impl Kms {
 
     /// CancelKeyDeletion: the key comes back Disabled.
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner.transition(
             &entry,

@@ -1,5 +1,5 @@
 //! The operations, one file per API area, each an `impl Kms` whose public
-//! methods begin with `let cx = self.inner.begin();`. These files never
+//! methods begin with `let cx = self.begin();`. These files never
 //! import each other: what two areas share lives below, in the service
 //! (`service.rs`), `support/` or `model/`.
 

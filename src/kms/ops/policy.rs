@@ -83,7 +83,7 @@ impl Kms {
     /// }).unwrap();
     /// ```
     pub fn put_key_policy(&self, req: PutKeyPolicyRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
         check_policy_name(name)?;
@@ -117,7 +117,7 @@ impl Kms {
     /// `PolicyName` is `default` (or absent); a key has no other policy here,
     /// so any other name (including `AWS_RAM`) is `NotFoundException`.
     pub fn get_key_policy(&self, req: GetKeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
         check_policy_name(name)?;
@@ -147,7 +147,7 @@ impl Kms {
         &self,
         req: ListKeyPoliciesRequest,
     ) -> Result<ListKeyPoliciesResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         if let Some(limit) = req.limit
             && !(1..=1000).contains(&limit)

@@ -84,7 +84,7 @@ impl Kms {
         &self,
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         // The request's shape first: ValidationException comes before any
         // check that needs the account's state.
@@ -137,7 +137,7 @@ impl Kms {
         &self,
         req: DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse> {
-        let _cx = self.inner.begin();
+        let _cx = self.begin();
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
             return Err(Error::validation(
@@ -190,7 +190,7 @@ impl Kms {
     /// `CustomKeyStoreInvalidStateException`. Some problems are found at once
     /// and thrown, leaving the store DISCONNECTED.
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         inner.connect_store(custom_key_store_id, cx.now)
     }
@@ -199,7 +199,7 @@ impl Kms {
     /// DISCONNECTING → DISCONNECTED. Keys in the store read `Unavailable`
     /// (except those pending deletion).
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         inner.disconnect_store(custom_key_store_id, cx.now)
     }
@@ -223,7 +223,7 @@ impl Kms {
     /// with no lock held; the update is applied only if the store did not
     /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         check_update_syntax(&req)?;
         inner.update_store(&req, cx.now)
@@ -233,7 +233,7 @@ impl Kms {
     /// (in any state, including PendingDeletion). The cluster or external key
     /// manager is left untouched.
     pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
-        let _cx = self.inner.begin();
+        let _cx = self.begin();
         let inner = &*self.inner;
         inner.delete_store(custom_key_store_id)
     }

@@ -51,7 +51,7 @@ impl Kms {
     /// end up with more than 50 tags the call is `LimitExceededException`. A
     /// key pending deletion cannot be tagged (`KMSInvalidStateException`).
     pub fn tag_resource(&self, req: TagResourceRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         validate_tags(&req.tags)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
@@ -84,7 +84,7 @@ impl Kms {
     /// characters outside the `aws:` namespace (`TagException`); a key pending
     /// deletion is `KMSInvalidStateException`.
     pub fn untag_resource(&self, req: UntagResourceRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         validate_tag_keys(&req.tag_keys)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
@@ -101,7 +101,7 @@ impl Kms {
         &self,
         req: ListResourceTagsRequest,
     ) -> Result<ListResourceTagsResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = match &req.marker {
@@ -133,7 +133,7 @@ impl Kms {
     /// characters, else `ValidationException`); DescribeKey shows it. Key id
     /// or key ARN; a key pending deletion is `KMSInvalidStateException`.
     pub fn update_key_description(&self, req: UpdateKeyDescriptionRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         check_description(&req.description)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;

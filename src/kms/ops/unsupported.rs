@@ -44,7 +44,7 @@ impl Kms {
     /// `KMSInvalidStateException`) it is `UnsupportedOperationException`, as
     /// AWS answers for keys in custom key stores.
     pub fn enable_key_rotation(&self, req: EnableKeyRotationRequest) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         if let Some(days) = req.rotation_period_in_days
             && !ROTATION_PERIOD_DAYS.contains(&days)
         {
@@ -65,7 +65,7 @@ impl Kms {
     /// DisableKeyRotation: the checks of [`Kms::enable_key_rotation`], then
     /// `UnsupportedOperationException`.
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         Err(unsupported(
@@ -78,7 +78,7 @@ impl Kms {
     /// GetKeyRotationStatus (key id or key ARN): `NotFoundException` for an
     /// unknown key, else `UnsupportedOperationException` in every key state.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         Err(unsupported(
             &entry,
@@ -96,7 +96,7 @@ impl Kms {
         &self,
         req: GenerateDataKeyPairRequest,
     ) -> Result<GenerateDataKeyPairResponse> {
-        let cx = self.inner.begin();
+        let cx = self.begin();
         if req.key_pair_spec.is_none() {
             return Err(Error::validation("keyPairSpec", "Member must not be null"));
         }

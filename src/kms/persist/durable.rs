@@ -168,7 +168,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     stores.sort_by_key(|(_, s)| s.order);
     // Opening is a call like any other: one clock read (the timer table is
     // still empty, so nothing runs).
-    let now = inner.begin().now;
+    let now = inner.begin(&inner.root).now;
     let mut store_table = StoreTable::default();
     {
         let table = &mut store_table;
