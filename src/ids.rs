@@ -155,6 +155,68 @@ impl FromStr for Region {
     }
 }
 
+/// An AWS partition: keys and principals of different partitions never
+/// meet (`arn:aws-cn:kms:…` does not name an `arn:aws:kms:…` key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+pub enum AwsPartition {
+    /// `aws`: the commercial Regions.
+    #[default]
+    Aws,
+    /// `aws-cn`: the China Regions (`cn-north-1`, `cn-northwest-1`).
+    AwsCn,
+    /// `aws-us-gov`: AWS GovCloud (US) (`us-gov-west-1`, `us-gov-east-1`).
+    AwsUsGov,
+}
+
+impl AwsPartition {
+    /// The partition's name as ARNs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwsPartition::Aws => "aws",
+            AwsPartition::AwsCn => "aws-cn",
+            AwsPartition::AwsUsGov => "aws-us-gov",
+        }
+    }
+
+    /// The partition a Region belongs to.
+    ///
+    /// ```
+    /// use kms_keystore::AwsPartition;
+    /// assert_eq!(AwsPartition::of_region(&"cn-north-1".parse().unwrap()), AwsPartition::AwsCn);
+    /// assert_eq!(AwsPartition::of_region(&"us-gov-west-1".parse().unwrap()), AwsPartition::AwsUsGov);
+    /// assert_eq!(AwsPartition::of_region(&"eu-west-1".parse().unwrap()), AwsPartition::Aws);
+    /// ```
+    pub fn of_region(region: &Region) -> AwsPartition {
+        let r = region.as_str();
+        if r.starts_with("cn-") {
+            AwsPartition::AwsCn
+        } else if r.starts_with("us-gov-") {
+            AwsPartition::AwsUsGov
+        } else {
+            AwsPartition::Aws
+        }
+    }
+}
+
+impl fmt::Display for AwsPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AwsPartition {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "aws" => Ok(AwsPartition::Aws),
+            "aws-cn" => Ok(AwsPartition::AwsCn),
+            "aws-us-gov" => Ok(AwsPartition::AwsUsGov),
+            _ => Err(kms_err!(InvalidArn, "'{s}' is not an AWS partition")),
+        }
+    }
+}
+
 /// A KMS key id: a UUID such as `1234abcd-12ab-34cd-56ef-1234567890ab`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct KeyId(uuid::Uuid);
@@ -177,7 +239,10 @@ impl KeyId {
 
     /// The key ARN in `region` of `account`.
     pub fn arn(&self, region: &Region, account: &AccountId) -> String {
-        format!("arn:aws:kms:{region}:{account}:key/{self}")
+        format!(
+            "arn:{}:kms:{region}:{account}:key/{self}",
+            AwsPartition::of_region(region)
+        )
     }
 }
 
@@ -228,7 +293,10 @@ impl AliasName {
 
     /// The alias ARN in `region` of `account`.
     pub fn arn(&self, region: &Region, account: &AccountId) -> String {
-        format!("arn:aws:kms:{region}:{account}:{self}")
+        format!(
+            "arn:{}:kms:{region}:{account}:{self}",
+            AwsPartition::of_region(region)
+        )
     }
 }
 
@@ -381,6 +449,8 @@ pub enum KeyIdentifier {
     KeyId(KeyId),
     /// `arn:aws:kms:us-west-2:111122223333:key/1234abcd-…`
     KeyArn {
+        /// The ARN's partition.
+        partition: AwsPartition,
         /// The ARN's Region.
         region: String,
         /// The ARN's account.
@@ -392,6 +462,8 @@ pub enum KeyIdentifier {
     AliasName(AliasName),
     /// `arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias`
     AliasArn {
+        /// The ARN's partition.
+        partition: AwsPartition,
         /// The ARN's Region.
         region: String,
         /// The ARN's account.
@@ -413,8 +485,10 @@ impl FromStr for KeyIdentifier {
             let [partition, service, region, account, resource] = parts[..] else {
                 return Err(kms_err!(InvalidArn, "ARN '{s}' is not a valid KMS ARN"));
             };
-            if !partition.starts_with("aws")
-                || service != "kms"
+            let Ok(partition) = partition.parse::<AwsPartition>() else {
+                return Err(kms_err!(InvalidArn, "ARN '{s}' is not a valid KMS ARN"));
+            };
+            if service != "kms"
                 || region.is_empty()
                 || account.len() != 12
                 || !account.bytes().all(|b| b.is_ascii_digit())
@@ -426,6 +500,7 @@ impl FromStr for KeyIdentifier {
                     .parse()
                     .map_err(|_| kms_err!(InvalidArn, "ARN '{s}' does not name a valid key id"))?;
                 return Ok(KeyIdentifier::KeyArn {
+                    partition,
                     region: region.to_owned(),
                     account: account.to_owned(),
                     key_id,
@@ -436,6 +511,7 @@ impl FromStr for KeyIdentifier {
                     .parse()
                     .map_err(|_| kms_err!(InvalidArn, "ARN '{s}' does not name a valid alias"))?;
                 return Ok(KeyIdentifier::AliasArn {
+                    partition,
                     region: region.to_owned(),
                     account: account.to_owned(),
                     alias,
@@ -458,16 +534,18 @@ impl fmt::Display for KeyIdentifier {
         match self {
             KeyIdentifier::KeyId(id) => write!(f, "{id}"),
             KeyIdentifier::KeyArn {
+                partition,
                 region,
                 account,
                 key_id,
-            } => write!(f, "arn:aws:kms:{region}:{account}:key/{key_id}"),
+            } => write!(f, "arn:{partition}:kms:{region}:{account}:key/{key_id}"),
             KeyIdentifier::AliasName(a) => write!(f, "{a}"),
             KeyIdentifier::AliasArn {
+                partition,
                 region,
                 account,
                 alias,
-            } => write!(f, "arn:aws:kms:{region}:{account}:{alias}"),
+            } => write!(f, "arn:{partition}:kms:{region}:{account}:{alias}"),
         }
     }
 }

@@ -23,7 +23,7 @@ mod wire;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext, SecretString};
 pub use error::{Error, ErrorCode, Result};
-pub use iam::{AwsPartition, Principal, PrincipalKind};
+pub use iam::{AccessKey, AwsPartition, Principal, PrincipalKind};
 pub use ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
     XksKeyId,
@@ -32,7 +32,7 @@ pub use key::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
     KeyMetadata, KeySpec, KeyState, KeyUsage, OriginType, Tag, XksKeyConfiguration,
 };
-pub use kms::{ConnectionMode, Kms, KmsConfig, Quotas};
+pub use kms::{ConnectionMode, Iam, Kms, KmsConfig, Partition, Quotas};
 #[cfg(feature = "durable")]
 pub use storage::RootKey;
 pub use store::{

@@ -4,9 +4,12 @@
 
 #[allow(unreachable_pub, reason = "reached through `internal::policy`")]
 pub mod policy;
+pub(crate) mod directory;
 mod principal;
 
-pub use principal::{AwsPartition, Principal, PrincipalKind};
+pub use directory::AccessKey;
+pub use crate::ids::AwsPartition;
+pub use principal::{Principal, PrincipalKind};
 
 /// The caller of a request as policies see it: the principal, and every
 /// ARN a `Principal` element may name to mean it.

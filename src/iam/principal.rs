@@ -1,74 +1,11 @@
 //! Principals: who makes a request ([`Principal`]), parsed from and shown as
-//! the ARNs AWS uses, and the partition a principal or key lives in
-//! ([`AwsPartition`]).
+//! the ARNs AWS uses.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result, kms_err};
-use crate::ids::{AccountId, Region};
-
-/// An AWS partition: keys and principals of different partitions never
-/// meet (`arn:aws-cn:kms:…` does not name an `arn:aws:kms:…` key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-#[non_exhaustive]
-pub enum AwsPartition {
-    /// `aws`: the commercial Regions.
-    #[default]
-    Aws,
-    /// `aws-cn`: the China Regions (`cn-north-1`, `cn-northwest-1`).
-    AwsCn,
-    /// `aws-us-gov`: AWS GovCloud (US) (`us-gov-west-1`, `us-gov-east-1`).
-    AwsUsGov,
-}
-
-impl AwsPartition {
-    /// The partition's name as ARNs spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AwsPartition::Aws => "aws",
-            AwsPartition::AwsCn => "aws-cn",
-            AwsPartition::AwsUsGov => "aws-us-gov",
-        }
-    }
-
-    /// The partition a Region belongs to.
-    ///
-    /// ```
-    /// use kms_keystore::AwsPartition;
-    /// assert_eq!(AwsPartition::of_region(&"cn-north-1".parse().unwrap()), AwsPartition::AwsCn);
-    /// assert_eq!(AwsPartition::of_region(&"us-gov-west-1".parse().unwrap()), AwsPartition::AwsUsGov);
-    /// assert_eq!(AwsPartition::of_region(&"eu-west-1".parse().unwrap()), AwsPartition::Aws);
-    /// ```
-    pub fn of_region(region: &Region) -> AwsPartition {
-        let r = region.as_str();
-        if r.starts_with("cn-") {
-            AwsPartition::AwsCn
-        } else if r.starts_with("us-gov-") {
-            AwsPartition::AwsUsGov
-        } else {
-            AwsPartition::Aws
-        }
-    }
-}
-
-impl fmt::Display for AwsPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AwsPartition {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "aws" => Ok(AwsPartition::Aws),
-            "aws-cn" => Ok(AwsPartition::AwsCn),
-            "aws-us-gov" => Ok(AwsPartition::AwsUsGov),
-            _ => Err(kms_err!(InvalidArn, "'{s}' is not an AWS partition")),
-        }
-    }
-}
+use crate::ids::{AccountId, AwsPartition};
 
 /// Who makes a request: an account root, an IAM user or role, an
 /// assumed-role session, or an AWS service.

@@ -34,6 +34,7 @@ mod call;
 mod env;
 mod model;
 mod ops;
+mod partition;
 mod persist;
 mod service;
 mod shapes;
@@ -47,6 +48,8 @@ use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::crypto::rng::SecureRng;
 use crate::error::Result;
 use crate::iam::{Caller, Principal};
+
+pub use partition::{Iam, Partition};
 use crate::ids::{AccountId, Region};
 use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
@@ -147,6 +150,9 @@ pub struct KmsConfig {
     /// How long KMS waits for an external key store proxy to answer
     /// (the XKS specification's 250 ms by default).
     pub xks_proxy_timeout: Duration,
+    /// The partition the Kms joins ([`Partition::add`]); `None` makes a
+    /// partition of its own.
+    partition: Option<Arc<partition::Shared>>,
 }
 
 impl KmsConfig {
@@ -163,7 +169,14 @@ impl KmsConfig {
             #[cfg(feature = "durable")]
             durable: None,
             xks_proxy_timeout: DEFAULT_DEADLINE,
+            partition: None,
         })
+    }
+
+    /// The same configuration, joining the partition `shared`.
+    pub(crate) fn in_partition(mut self, shared: Arc<partition::Shared>) -> KmsConfig {
+        self.partition = Some(shared);
+        self
     }
 
     /// Uses `clock` for every timestamp, deletion window and quota.
@@ -265,6 +278,7 @@ impl Default for KmsConfig {
             #[cfg(feature = "durable")]
             durable: None,
             xks_proxy_timeout: DEFAULT_DEADLINE,
+            partition: None,
         }
     }
 }
@@ -305,8 +319,10 @@ impl Kms {
     /// A service on `storage`, empty in memory (a durable one is filled by
     /// the caller).
     pub(crate) fn build(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Kms {
+        let inner = Arc::new(Service::new(config, rng, storage));
+        inner.shared.register(&inner);
         Kms {
-            inner: Arc::new(Service::new(config, rng, storage)),
+            inner,
             caller: None,
         }
     }
@@ -334,8 +350,14 @@ impl Kms {
     pub fn as_caller(&self, principal: &Principal) -> Kms {
         Kms {
             inner: Arc::clone(&self.inner),
-            caller: Some(Arc::new(Caller::new(principal.clone()))),
+            caller: Some(Arc::new(self.inner.shared.iam.caller(principal))),
         }
+    }
+
+    /// The IAM identities of this KMS's partition: create users and roles,
+    /// attach identity policies, issue access keys.
+    pub fn iam(&self) -> Iam {
+        Iam::of(Arc::clone(&self.inner.shared))
     }
 
     /// Who calls through this handle.

@@ -52,7 +52,7 @@ use crate::crypto::blob::Blob;
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
-use crate::iam::{Caller, Principal};
+use crate::iam::{AwsPartition, Caller, Principal};
 use crate::ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, KeyId, KeyIdentifier, Region, XksKeyId,
 };
@@ -79,6 +79,7 @@ use super::model::backing::Backing;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::model::table::KeyTable;
+use super::partition::Shared;
 use super::persist::Commit;
 use super::shapes::types::{CustomKeyStoresListEntry, UpdateCustomKeyStoreRequest};
 use super::support::errors::{
@@ -119,11 +120,16 @@ pub(crate) struct Service {
     /// The account root: the caller of a [`Kms`](super::Kms) handle not
     /// made with `as_caller`.
     pub(crate) root: Caller,
+    /// The partition: its IAM identities and the other accounts' services.
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl Service {
     /// A service on `storage`, with empty tables.
     pub(crate) fn new(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Service {
+        let shared = config.partition.clone().unwrap_or_else(|| {
+            Shared::new(AwsPartition::of_region(&config.region), config.seed)
+        });
         let cloudhsm = CloudHsm::new(
             Arc::clone(&rng),
             Arc::clone(&config.clock),
@@ -131,7 +137,8 @@ impl Service {
         );
         Service {
             principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
-            root: Caller::new(Principal::root(config.account_id.clone())),
+            root: Caller::new(Principal::root(config.account_id.clone()).in_partition(shared.partition)),
+            shared,
             account_id: config.account_id,
             region: config.region,
             clock: config.clock,
@@ -187,6 +194,42 @@ impl Service {
         id.arn(&self.region, &self.account_id)
     }
 
+    /// True if an ARN of `partition`, `region` and `account` names this
+    /// service's account and Region.
+    fn is_home(&self, partition: AwsPartition, region: &str, account: &str) -> bool {
+        partition == self.shared.partition
+            && region == self.region.as_str()
+            && account == self.account_id.as_str()
+    }
+
+    /// The service of another account (or Region) of the partition that a
+    /// key ARN or alias ARN `key_id` names, for the operations AWS allows
+    /// across accounts; `None` for anything that resolves here (or nowhere).
+    pub(crate) fn route(&self, key_id: &str) -> Option<Arc<Service>> {
+        if !key_id.starts_with("arn:") {
+            return None;
+        }
+        let (partition, region, account) = match key_id.parse::<KeyIdentifier>().ok()? {
+            KeyIdentifier::KeyArn {
+                partition,
+                region,
+                account,
+                ..
+            }
+            | KeyIdentifier::AliasArn {
+                partition,
+                region,
+                account,
+                ..
+            } => (partition, region, account),
+            _ => return None,
+        };
+        if partition != self.shared.partition || self.is_home(partition, &region, &account) {
+            return None;
+        }
+        self.shared.service(&account, &region)
+    }
+
     /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
     /// operations that take only a key id or key ARN.
     pub(crate) fn resolve(
@@ -199,11 +242,12 @@ impl Service {
         let id = match ident {
             KeyIdentifier::KeyId(id) => id,
             KeyIdentifier::KeyArn {
+                partition,
                 region,
                 account,
                 key_id,
             } => {
-                if region != self.region.as_str() || account != self.account_id.as_str() {
+                if !self.is_home(partition, &region, &account) {
                     return Err(kms_err!(
                         NotFound,
                         "Key '{key_id}' does not exist in account {} and Region {}.",
@@ -221,11 +265,12 @@ impl Service {
             }
             KeyIdentifier::AliasName(alias) => self.alias_target(&alias, key_id)?,
             KeyIdentifier::AliasArn {
+                partition,
                 region,
                 account,
                 alias,
             } => {
-                if region != self.region.as_str() || account != self.account_id.as_str() {
+                if !self.is_home(partition, &region, &account) {
                     return Err(kms_err!(
                         NotFound,
                         "Alias '{key_id}' does not exist in account {} and Region {}.",

@@ -1,0 +1,262 @@
+//! Many accounts and Regions in one partition: [`Partition`] holds a
+//! [`Kms`] per account × Region and the partition's IAM identities
+//! ([`Iam`]), so that a principal of one account can use a key of another
+//! as AWS allows. [`Shared`] is what every `Kms` of the partition keeps: the
+//! partition's name, the identities, and a registry of its sibling
+//! services (weak, so a `Kms` never keeps another alive).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
+
+use crate::error::{Result, kms_err};
+use crate::iam::directory::{AccessKey, Directory};
+use crate::iam::{AwsPartition, Principal};
+use crate::ids::{AccountId, Region};
+use crate::sync::RwLock;
+
+use super::service::Service;
+use super::{Kms, KmsConfig};
+
+/// What the services of one partition share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub(crate) partition: AwsPartition,
+    /// The users, roles, identity policies and access keys of every account.
+    pub(crate) iam: Directory,
+    /// The services of the partition, by account and Region.
+    services: RwLock<BTreeMap<(AccountId, Region), Weak<Service>>>,
+}
+
+impl Shared {
+    /// A partition with no services; `seed` makes IAM ids deterministic.
+    pub(crate) fn new(partition: AwsPartition, seed: Option<u64>) -> Arc<Shared> {
+        Arc::new(Shared {
+            partition,
+            iam: Directory::new(seed),
+            services: RwLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// Records `service` as the KMS of its account and Region.
+    pub(crate) fn register(&self, service: &Arc<Service>) {
+        self.services.write().insert(
+            (service.account_id.clone(), service.region.clone()),
+            Arc::downgrade(service),
+        );
+    }
+
+    /// The live service of `account` in `region`.
+    pub(crate) fn service(&self, account: &str, region: &str) -> Option<Arc<Service>> {
+        let services = self.services.read();
+        services
+            .iter()
+            .find(|((a, r), _)| a.as_str() == account && r.as_str() == region)
+            .and_then(|(_, s)| s.upgrade())
+    }
+
+    /// The live services of `region`, other than `except`.
+    pub(crate) fn services_in(&self, region: &Region, except: &AccountId) -> Vec<Arc<Service>> {
+        let services = self.services.read();
+        services
+            .iter()
+            .filter(|((a, r), _)| r == region && a != except)
+            .filter_map(|(_, s)| s.upgrade())
+            .collect()
+    }
+
+    fn is_live(&self, account: &AccountId, region: &Region) -> bool {
+        self.services
+            .read()
+            .get(&(account.clone(), region.clone()))
+            .is_some_and(|s| s.strong_count() > 0)
+    }
+}
+
+/// One AWS partition (`aws`, `aws-cn` or `aws-us-gov`) with many accounts
+/// and Regions: a [`Kms`] per account × Region, and the IAM users, roles,
+/// identity policies and access keys of every account ([`Iam`]). Key ARNs
+/// and alias ARNs of another account resolve to that account's key, for
+/// the operations AWS allows across accounts.
+///
+/// ```
+/// use kms_keystore::{AwsPartition, KmsConfig, Partition, Principal};
+/// use kms_keystore::{CreateKeyRequest, EncryptRequest};
+///
+/// let partition = Partition::new(AwsPartition::Aws);
+/// let owner = partition.add(KmsConfig::new("444455556666", "us-west-2").unwrap()).unwrap();
+/// let _user_account = partition.add(KmsConfig::new("111122223333", "us-west-2").unwrap()).unwrap();
+/// let key = owner.create_key(CreateKeyRequest::default()).unwrap().key_metadata;
+///
+/// // Without a key policy statement for account 111122223333, its root is refused.
+/// let other_root = Principal::root("111122223333".parse().unwrap());
+/// let kms = partition.kms("111122223333", "us-west-2").unwrap().as_caller(&other_root);
+/// let err = kms
+///     .encrypt(EncryptRequest { key_id: key.arn.clone(), plaintext: "hi".into(), ..Default::default() })
+///     .unwrap_err();
+/// assert_eq!(err.code(), "AccessDeniedException");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Partition {
+    shared: Arc<Shared>,
+    members: Arc<RwLock<BTreeMap<(AccountId, Region), Kms>>>,
+    seed: Option<u64>,
+}
+
+impl Partition {
+    /// An empty partition with OS-seeded IAM ids and secrets.
+    pub fn new(partition: AwsPartition) -> Partition {
+        Partition::build(partition, None)
+    }
+
+    /// An empty partition whose IAM ids and access keys are deterministic.
+    /// Each [`Kms`] keeps its own seed ([`KmsConfig::with_seed`]).
+    pub fn with_seed(partition: AwsPartition, seed: u64) -> Partition {
+        Partition::build(partition, Some(seed))
+    }
+
+    fn build(partition: AwsPartition, seed: Option<u64>) -> Partition {
+        Partition {
+            shared: Shared::new(partition, seed),
+            members: Arc::new(RwLock::new(BTreeMap::new())),
+            seed,
+        }
+    }
+
+    /// Which partition this is.
+    pub fn name(&self) -> AwsPartition {
+        self.shared.partition
+    }
+
+    /// Adds the KMS of `config`'s account and Region, in memory (or durable,
+    /// with the `durable` feature and [`KmsConfig::with_durable_storage`]).
+    /// A Region of another partition is `ValidationException`; an account
+    /// and Region the partition already has is `AlreadyExistsException`.
+    pub fn add(&self, config: KmsConfig) -> Result<Kms> {
+        let region_partition = AwsPartition::of_region(config.region());
+        if region_partition != self.shared.partition {
+            return Err(kms_err!(
+                Validation,
+                "Region {} is in partition {region_partition}, not {}.",
+                config.region(),
+                self.shared.partition
+            ));
+        }
+        let key = (config.account_id().clone(), config.region().clone());
+        let mut members = self.members.write();
+        if members.contains_key(&key) || self.shared.is_live(&key.0, &key.1) {
+            return Err(kms_err!(
+                AlreadyExists,
+                "The partition already has a KMS for account {} in {}.",
+                key.0,
+                key.1
+            ));
+        }
+        let config = config.in_partition(Arc::clone(&self.shared));
+        #[cfg(feature = "durable")]
+        let kms = if config.durable_storage_path().is_some() {
+            Kms::open(config)?
+        } else {
+            Kms::new(config)
+        };
+        #[cfg(not(feature = "durable"))]
+        let kms = Kms::new(config);
+        members.insert(key, kms.clone());
+        Ok(kms)
+    }
+
+    /// The KMS of `account` in `region`, calling as that account's root.
+    pub fn kms(&self, account: &str, region: &str) -> Option<Kms> {
+        self.members
+            .read()
+            .iter()
+            .find(|((a, r), _)| a.as_str() == account && r.as_str() == region)
+            .map(|(_, k)| k.clone())
+    }
+
+    /// The partition's IAM identities.
+    pub fn iam(&self) -> Iam {
+        Iam {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The seed the partition was made with.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
+    }
+}
+
+/// The IAM side of a partition, modelled for authorization: create users
+/// and roles, attach identity-based policies, tag principals, issue access
+/// keys. Reach it with [`Partition::iam`] or [`Kms::iam`].
+///
+/// ```
+/// use kms_keystore::{Kms, KmsConfig};
+/// let kms = Kms::new(KmsConfig::default());
+/// let bob = kms.iam().create_user("111122223333", "/", "bob").unwrap();
+/// assert_eq!(bob.arn(), "arn:aws:iam::111122223333:user/bob");
+/// kms.iam()
+///     .put_identity_policy(&bob, "use-keys", r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}}"#)
+///     .unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Iam {
+    shared: Arc<Shared>,
+}
+
+impl Iam {
+    pub(crate) fn of(shared: Arc<Shared>) -> Iam {
+        Iam { shared }
+    }
+
+    /// Creates the IAM user `name` at `path` (`/` or `/a/b/`) in `account`.
+    pub fn create_user(&self, account: &str, path: &str, name: &str) -> Result<Principal> {
+        self.create(Principal::user(account.parse()?, name).with_path(path))
+    }
+
+    /// Creates the IAM role `name` at `path` in `account`; its sessions
+    /// ([`Principal::assumed_role`]) are evaluated with its policies.
+    pub fn create_role(&self, account: &str, path: &str, name: &str) -> Result<Principal> {
+        self.create(Principal::role(account.parse()?, name).with_path(path))
+    }
+
+    fn create(&self, principal: Principal) -> Result<Principal> {
+        let principal = principal.in_partition(self.shared.partition);
+        let arn = principal.arn();
+        arn.parse::<Principal>()?;
+        self.shared.iam.create(&principal)?;
+        Ok(principal)
+    }
+
+    /// Attaches (or replaces) the inline identity-based policy `name` of a
+    /// user or role. The document is checked as an identity policy:
+    /// `MalformedPolicyDocumentException` names the problem.
+    pub fn put_identity_policy(&self, principal: &Principal, name: &str, document: &str) -> Result<()> {
+        self.shared.iam.put_policy(principal, name, document)
+    }
+
+    /// Removes the inline policy `name` of a user or role; true if it had one.
+    pub fn delete_identity_policy(&self, principal: &Principal, name: &str) -> Result<bool> {
+        self.shared.iam.delete_policy(principal, name)
+    }
+
+    /// Tags a user or role (`aws:PrincipalTag/<key>` in policies).
+    pub fn tag_principal(&self, principal: &Principal, key: &str, value: &str) -> Result<()> {
+        self.shared.iam.tag(principal, key, value)
+    }
+
+    /// A new access key for `principal` (the server turns a SigV4 signature
+    /// made with it into this caller).
+    pub fn create_access_key(&self, principal: &Principal) -> Result<AccessKey> {
+        self.shared.iam.create_access_key(principal)
+    }
+
+    /// The principal and secret of access key `access_key_id`, if issued.
+    pub fn access_key(&self, access_key_id: &str) -> Option<(Principal, crate::crypto::SecretString)> {
+        self.shared
+            .iam
+            .access_key(access_key_id)
+            .map(|(secret, principal)| (principal, secret))
+    }
+}
