@@ -32,7 +32,10 @@ pub use key::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
     KeyMetadata, KeySpec, KeyState, KeyUsage, OriginType, Tag, XksKeyConfiguration,
 };
-pub use kms::{ConnectionMode, Iam, Kms, KmsConfig, Partition, Quotas};
+pub use kms::{
+    AuthorizationDecision, ConnectionMode, DecidingStatement, DecisionKind, Iam, Kms, KmsConfig,
+    Partition, PolicySource, Quotas, SimulateAuthorizationRequest,
+};
 #[cfg(feature = "durable")]
 pub use storage::RootKey;
 pub use store::{

@@ -75,7 +75,11 @@ impl Directory {
         let mut bytes = vec![0u8; n];
         self.rng.fill(&mut bytes);
         let mut s = prefix.to_owned();
-        s.extend(bytes.iter().map(|b| ID_ALPHABET[usize::from(b & 31)] as char));
+        s.extend(
+            bytes
+                .iter()
+                .map(|b| ID_ALPHABET[usize::from(b & 31)] as char),
+        );
         s
     }
 
@@ -117,7 +121,12 @@ impl Directory {
     /// Attaches (or replaces) the inline identity policy `name` of the user
     /// or role `principal`: the document is checked as an identity policy
     /// (`MalformedPolicyDocumentException`).
-    pub(crate) fn put_policy(&self, principal: &Principal, name: &str, document: &str) -> Result<()> {
+    pub(crate) fn put_policy(
+        &self,
+        principal: &Principal,
+        name: &str,
+        document: &str,
+    ) -> Result<()> {
         let policy = Arc::new(Policy::parse(document, PolicyKind::Identity)?);
         self.update(principal, |identity| {
             identity.policies.retain(|p| p.name != name);

@@ -2,13 +2,13 @@
 //! caller a request is evaluated as ([`Caller`]), and the IAM policy
 //! language (`policy/`: parse, check, evaluate).
 
+pub(crate) mod directory;
 #[allow(unreachable_pub, reason = "reached through `internal::policy`")]
 pub mod policy;
-pub(crate) mod directory;
 mod principal;
 
-pub use directory::AccessKey;
 pub use crate::ids::AwsPartition;
+pub use directory::AccessKey;
 pub use principal::{Principal, PrincipalKind};
 
 /// The caller of a request as policies see it: the principal, and every
@@ -17,10 +17,20 @@ pub use principal::{Principal, PrincipalKind};
 pub struct Caller {
     /// Who makes the request.
     pub principal: Principal,
+    /// `principal`'s ARN (a service principal's name), as errors and
+    /// external key store proxies show it.
+    pub arn: String,
     /// The ARNs a `Principal` element matches this caller by: its own ARN
     /// and, for an assumed-role session (or a role), its role's ARN with the
     /// role's IAM path. Never empty for an AWS principal.
     pub match_arns: Vec<String>,
+    /// `aws:SourceIp`: the address the request came from, if known.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// `aws:SecureTransport`: whether the request came over TLS, if known.
+    pub secure_transport: Option<bool>,
+    /// `kms:ViaService`: the AWS service that made the request on the
+    /// principal's behalf (`s3.us-west-2.amazonaws.com`).
+    pub via_service: Option<String>,
 }
 
 impl Caller {
@@ -39,8 +49,12 @@ impl Caller {
             _ => {}
         }
         Caller {
+            arn: principal.arn(),
             principal,
             match_arns,
+            source_ip: None,
+            secure_transport: None,
+            via_service: None,
         }
     }
 }

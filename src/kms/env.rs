@@ -3,11 +3,10 @@
 //! and timeouts, and on whose behalf it acts — never the service itself,
 //! so a backend cannot call back up into it.
 //!
-//! The per-call context (`now` read once per operation, and later the
-//! caller) is where these are built; for now [`BackendEnv::now`] is the
-//! clock's reading at the call site. The caller of the request will be
-//! added here (today every request is made by `principal_arn`, the
-//! account root).
+//! The per-call context (`now` read once per operation, and the caller)
+//! is where these are built: the data plane's [`CryptoEnv`] carries the
+//! caller's ARN and `kms:ViaService` to external key store proxies
+//! (`requestMetadata`); control-plane calls act as the account root.
 
 use std::time::Duration;
 
@@ -49,6 +48,10 @@ pub(crate) struct CryptoEnv<'a> {
     pub(crate) cloudhsm: &'a CloudHsm,
     /// The network external key store proxies are reached through.
     pub(crate) xks: &'a XksNetwork,
-    /// The caller every request is made on behalf of, as proxies see it.
+    /// The caller the request is made on behalf of, as proxies see it
+    /// (`awsPrincipalArn`).
     pub(crate) principal_arn: &'a str,
+    /// The AWS service that made the request for the caller
+    /// (`kmsViaService`), if any.
+    pub(crate) via_service: Option<&'a str>,
 }

@@ -29,6 +29,7 @@
 //! one clock read, the due work (`timers.rs` says when that touches the
 //! disk), and the per-call context `Call` passed down.
 
+mod authorize;
 mod backend;
 mod call;
 mod env;
@@ -49,12 +50,14 @@ use crate::crypto::rng::SecureRng;
 use crate::error::Result;
 use crate::iam::{Caller, Principal};
 
-pub use partition::{Iam, Partition};
 use crate::ids::{AccountId, Region};
 use crate::storage::Storage;
 use crate::store::cloudhsm::CloudHsm;
 use crate::store::external::XksNetwork;
 use crate::store::external::api::DEFAULT_DEADLINE;
+pub use authorize::{AuthorizationDecision, DecidingStatement, DecisionKind, PolicySource};
+pub use partition::{Iam, Partition};
+pub use shapes::access::SimulateAuthorizationRequest;
 
 pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
@@ -354,10 +357,67 @@ impl Kms {
         }
     }
 
+    /// The same handle, with `aws:SourceIp` set to `ip` for its calls.
+    pub fn with_source_ip(&self, ip: std::net::IpAddr) -> Kms {
+        self.with_caller(|c| c.source_ip = Some(ip))
+    }
+
+    /// The same handle, with `aws:SecureTransport` set for its calls.
+    pub fn with_secure_transport(&self, secure: bool) -> Kms {
+        self.with_caller(|c| c.secure_transport = Some(secure))
+    }
+
+    /// The same handle, calling through the AWS service `service` (such as
+    /// `s3.us-west-2.amazonaws.com`) on the caller's behalf: sets
+    /// `kms:ViaService` (and `kms:GrantIsForAWSResource` for grant
+    /// operations), and the `kmsViaService` external key store proxies see.
+    pub fn via_service(&self, service: &str) -> Kms {
+        self.with_caller(|c| c.via_service = Some(service.to_owned()))
+    }
+
+    fn with_caller(&self, f: impl FnOnce(&mut Caller)) -> Kms {
+        let mut caller = (*self.caller_arc()).clone();
+        f(&mut caller);
+        Kms {
+            inner: Arc::clone(&self.inner),
+            caller: Some(Arc::new(caller)),
+        }
+    }
+
     /// The IAM identities of this KMS's partition: create users and roles,
     /// attach identity policies, issue access keys.
     pub fn iam(&self) -> Iam {
         Iam::of(Arc::clone(&self.inner.shared))
+    }
+
+    /// This handle's caller, shared with a handle on another service.
+    fn caller_arc(&self) -> Arc<Caller> {
+        self.caller
+            .clone()
+            .unwrap_or_else(|| Arc::new(self.inner.root.clone()))
+    }
+
+    /// The KMS of another account (or Region) of the partition, called as
+    /// this handle's caller, when `key_id` is a key ARN or alias ARN of it:
+    /// the operations AWS allows across accounts run there.
+    pub(crate) fn routed(&self, key_id: &str) -> Option<Kms> {
+        let inner = self.inner.route(key_id)?;
+        Some(Kms {
+            inner,
+            caller: Some(self.caller_arc()),
+        })
+    }
+
+    /// As [`Kms::routed`] for Decrypt and ReEncrypt: by `key_id` when
+    /// given, else by the key the ciphertext names.
+    pub(crate) fn routed_blob(&self, key_id: Option<&str>, blob: &[u8]) -> Option<Kms> {
+        match key_id {
+            Some(k) => self.routed(k),
+            None => Some(Kms {
+                inner: self.inner.blob_owner(blob)?,
+                caller: Some(self.caller_arc()),
+            }),
+        }
     }
 
     /// Who calls through this handle.

@@ -232,7 +232,12 @@ impl Iam {
     /// Attaches (or replaces) the inline identity-based policy `name` of a
     /// user or role. The document is checked as an identity policy:
     /// `MalformedPolicyDocumentException` names the problem.
-    pub fn put_identity_policy(&self, principal: &Principal, name: &str, document: &str) -> Result<()> {
+    pub fn put_identity_policy(
+        &self,
+        principal: &Principal,
+        name: &str,
+        document: &str,
+    ) -> Result<()> {
         self.shared.iam.put_policy(principal, name, document)
     }
 
@@ -253,7 +258,10 @@ impl Iam {
     }
 
     /// The principal and secret of access key `access_key_id`, if issued.
-    pub fn access_key(&self, access_key_id: &str) -> Option<(Principal, crate::crypto::SecretString)> {
+    pub fn access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Option<(Principal, crate::crypto::SecretString)> {
         self.shared
             .iam
             .access_key(access_key_id)

@@ -69,6 +69,7 @@ use crate::store::{
     StoreOperation, Transition,
 };
 
+use super::authorize::{Action, Facts};
 use super::backend::Finished;
 use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
 use super::backend::kinds;
@@ -122,14 +123,17 @@ pub(crate) struct Service {
     pub(crate) root: Caller,
     /// The partition: its IAM identities and the other accounts' services.
     pub(crate) shared: Arc<Shared>,
+    /// The default key policy, compiled on first use (`authorize.rs`).
+    pub(crate) default_policy: std::sync::OnceLock<Option<Arc<crate::iam::policy::Policy>>>,
 }
 
 impl Service {
     /// A service on `storage`, with empty tables.
     pub(crate) fn new(config: KmsConfig, rng: Arc<SecureRng>, storage: Arc<Storage>) -> Service {
-        let shared = config.partition.clone().unwrap_or_else(|| {
-            Shared::new(AwsPartition::of_region(&config.region), config.seed)
-        });
+        let shared = config
+            .partition
+            .clone()
+            .unwrap_or_else(|| Shared::new(AwsPartition::of_region(&config.region), config.seed));
         let cloudhsm = CloudHsm::new(
             Arc::clone(&rng),
             Arc::clone(&config.clock),
@@ -137,8 +141,11 @@ impl Service {
         );
         Service {
             principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
-            root: Caller::new(Principal::root(config.account_id.clone()).in_partition(shared.partition)),
+            root: Caller::new(
+                Principal::root(config.account_id.clone()).in_partition(shared.partition),
+            ),
             shared,
+            default_policy: std::sync::OnceLock::new(),
             account_id: config.account_id,
             region: config.region,
             clock: config.clock,
@@ -239,7 +246,27 @@ impl Service {
         allow_alias: bool,
     ) -> Result<Arc<KeyEntry>> {
         let ident: KeyIdentifier = key_id.parse()?;
+        // A bare key id or alias name names a key of the caller's own
+        // account: for a caller of another account, not one of these.
+        let foreign = cx
+            .caller
+            .principal
+            .account()
+            .is_some_and(|a| *a != self.account_id);
         let id = match ident {
+            KeyIdentifier::KeyId(id) if foreign => {
+                return Err(kms_err!(
+                    NotFound,
+                    "Key '{}' does not exist.",
+                    id.arn(
+                        &self.region,
+                        cx.caller.principal.account().unwrap_or(&self.account_id)
+                    )
+                ));
+            }
+            KeyIdentifier::AliasName(_) if foreign && allow_alias => {
+                return Err(kms_err!(NotFound, "Alias '{key_id}' is not found."));
+            }
             KeyIdentifier::KeyId(id) => id,
             KeyIdentifier::KeyArn {
                 partition,
@@ -634,23 +661,25 @@ impl Service {
     /// Encrypts `plaintext` under `entry`, binding `ctx`.
     pub(crate) fn seal(
         &self,
+        cx: &Call<'_>,
         entry: &KeyEntry,
         access: KeyAccess,
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        access.seal(&self.crypto_env(), &key_ref(entry), plaintext, ctx)
+        access.seal(&self.crypto_env_for(cx), &key_ref(entry), plaintext, ctx)
     }
 
     /// Decrypts a decoded blob made under `entry`.
     pub(crate) fn open(
         &self,
+        cx: &Call<'_>,
         entry: &KeyEntry,
         access: KeyAccess,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
-        access.open(&self.crypto_env(), &key_ref(entry), blob, ctx)
+        access.open(&self.crypto_env_for(cx), &key_ref(entry), blob, ctx)
     }
 
     /// Decodes `bytes`, finds its key, checks an optional expected key, the
@@ -662,6 +691,7 @@ impl Service {
         expected_key: Option<&str>,
         ctx: &EncryptionContext,
         op: KeyOperation,
+        re_encrypt_to: Option<KeyId>,
     ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext)> {
         if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
             return Err(Error::validation(
@@ -693,9 +723,33 @@ impl Service {
                     .map_err(|_| invalid_ciphertext())?
             }
         };
+        let action = match op {
+            KeyOperation::ReEncryptFrom => Action::ReEncryptFrom,
+            _ => Action::Decrypt,
+        };
+        let facts = Facts {
+            re_encrypt_on_same_key: re_encrypt_to.map(|to| to == entry.id),
+            ..Facts::crypto(ctx, expected_key.unwrap_or_default())
+        };
+        self.authorize(cx, &entry, action, &facts)?;
         let access = self.check_crypto(&entry, op, cx.now)?;
-        let plaintext = self.open(&entry, access, &blob, ctx)?;
+        let plaintext = self.open(cx, &entry, access, &blob, ctx)?;
         Ok((entry, plaintext))
+    }
+
+    /// The service of another account of this Region that holds the key a
+    /// ciphertext names, when this one does not (Decrypt and ReEncrypt
+    /// without a `KeyId` across accounts).
+    pub(crate) fn blob_owner(&self, bytes: &[u8]) -> Option<Arc<Service>> {
+        let blob = Blob::read(bytes).ok()?;
+        let id = blob.header.key_id;
+        if self.keys.read().contains(&id) {
+            return None;
+        }
+        self.shared
+            .services_in(&self.region, &self.account_id)
+            .into_iter()
+            .find(|s| s.keys.read().contains(&id))
     }
 }
 
@@ -1023,6 +1077,17 @@ impl Service {
             cloudhsm: &self.cloudhsm,
             xks: &self.xks_network,
             principal_arn: &self.principal_arn,
+            via_service: None,
+        }
+    }
+
+    /// The data-plane environment of a call: as [`Service::crypto_env`],
+    /// on behalf of the call's caller.
+    pub(crate) fn crypto_env_for<'a>(&'a self, cx: &Call<'a>) -> CryptoEnv<'a> {
+        CryptoEnv {
+            principal_arn: &cx.caller.arn,
+            via_service: cx.caller.via_service.as_deref(),
+            ..self.crypto_env()
         }
     }
 

@@ -3,11 +3,15 @@
 //! [`LifecycleWord`], the lifecycle mirrored in one atomic word for the
 //! cryptographic path. Plain data: the service takes the locks.
 
+use std::sync::Arc;
+
 use crate::clock::Timestamp;
 use crate::crypto::{Cipher, KeyMaterial};
+use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::KeyId;
 use crate::key::{KeyLifecycle, Tag};
 use crate::sync::RwLock;
+use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 
@@ -19,6 +23,8 @@ pub(crate) struct KeyMutable {
     pub(crate) tags: Vec<Tag>,
     /// `None` means the default key policy.
     pub(crate) policy: Option<String>,
+    /// `policy`, compiled (`None` with it).
+    pub(crate) compiled_policy: Option<Arc<Policy>>,
     /// Set, under the key's lock, by the deletion at the end of the window
     /// once it has committed and removed the key from the tables. A change
     /// that took the lock after that finds the key gone.
@@ -42,9 +48,37 @@ pub(crate) struct KeyEntry {
     pub(crate) state: RwLock<KeyMutable>,
     /// `state.lifecycle`, mirrored for the cryptographic path.
     pub(crate) lifecycle: LifecycleWord,
+    /// `state.policy.is_none()`, mirrored for authorization's fast path:
+    /// the key has the default key policy.
+    pub(crate) default_policy: AtomicBool,
 }
 
 impl KeyEntry {
+    /// True while the key has the default key policy (set under the key's
+    /// lock with `state.policy`).
+    #[inline]
+    pub(crate) fn default_policy(&self) -> bool {
+        self.default_policy.load(Ordering::Acquire)
+    }
+
+    /// The compiled form of a key's stored `policy` and the fast-path flag
+    /// for a new entry. A stored policy that does not compile (checked under
+    /// older rules) compiles to nothing: the key allows no one.
+    pub(crate) fn compile_policy(policy: Option<&str>) -> (Option<Arc<Policy>>, AtomicBool) {
+        let compiled = policy
+            .and_then(|p| Policy::parse(p, PolicyKind::Key).ok())
+            .map(Arc::new);
+        (compiled, AtomicBool::new(policy.is_none()))
+    }
+
+    /// Sets the key's policy (under its lock, `m`): the text, its compiled
+    /// form, and the fast-path mirror.
+    pub(crate) fn set_policy(&self, m: &mut KeyMutable, text: String, compiled: Arc<Policy>) {
+        m.policy = Some(text);
+        m.compiled_policy = Some(compiled);
+        self.default_policy.store(false, Ordering::Release);
+    }
+
     /// The KMS-layer cipher (`None` for a CloudHSM key, whose material is
     /// in its cluster), expanded on first use.
     pub(crate) fn cipher(&self) -> Option<&Cipher> {

@@ -16,6 +16,7 @@ use crate::ids::AliasName;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::model::aliases::AliasEntry;
 use crate::kms::model::key::KeyEntry;
 use crate::kms::service::Service;
@@ -87,6 +88,7 @@ impl Kms {
         // Aliases of keys whose deletion date has passed went when the
         // call began.
         let entry = inner.resolve(&cx, &req.target_key_id, false)?;
+        inner.authorize(&cx, &entry, Action::CreateAlias, &Facts::default())?;
         let connected = inner.connected(&entry);
         inner.change_alias(|keys, aliases| {
             if !keys.contains(&entry.id) {
@@ -134,6 +136,11 @@ impl Kms {
         let name = parse_alias_name(&req.alias_name)?;
         check_not_reserved(&name, "kms:UpdateAlias")?;
         let new = inner.resolve(&cx, &req.target_key_id, false)?;
+        inner.authorize(&cx, &new, Action::UpdateAlias, &Facts::default())?;
+        let current = inner.alias_target(&name, &req.alias_name)?;
+        if let Ok(old) = inner.key_by_id(&cx, &current) {
+            inner.authorize(&cx, &old, Action::UpdateAlias, &Facts::default())?;
+        }
         let new_connected = inner.connected(&new);
         inner.change_alias(|keys, aliases| {
             if !keys.contains(&new.id) {
@@ -169,10 +176,14 @@ impl Kms {
     /// the key's state. An unknown alias is `NotFoundException`;
     /// `alias/aws/…` is `NotAuthorizedException`.
     pub fn delete_alias(&self, alias_name: &str) -> Result<()> {
-        let _cx = self.begin();
+        let cx = self.begin();
         let inner = &*self.inner;
         let name = parse_alias_name(alias_name)?;
         check_not_reserved(&name, "kms:DeleteAlias")?;
+        let target = inner.alias_target(&name, alias_name)?;
+        if let Ok(entry) = inner.key_by_id(&cx, &target) {
+            inner.authorize(&cx, &entry, Action::DeleteAlias, &Facts::default())?;
+        }
         inner.change_alias(|keys, aliases| {
             let target = aliases
                 .target(&name)
@@ -193,6 +204,7 @@ impl Kms {
         let inner = &*self.inner;
         let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let from = req.marker.as_deref().map(decode_alias_marker).transpose()?;
+        inner.authorize_account(&cx, Action::ListAliases, &Facts::default())?;
         let only = match &req.key_id {
             None => None,
             Some(k) => {

@@ -10,6 +10,7 @@ use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::types::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
@@ -48,6 +49,9 @@ impl Kms {
     /// encryption context. The blob carries the key id, so Decrypt needs no
     /// `KeyId`.
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.encrypt(req);
+        }
         let cx = self.begin();
         let inner = &*self.inner;
         let n = req.plaintext.len();
@@ -60,9 +64,16 @@ impl Kms {
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let entry = inner.resolve(&cx, &req.key_id, true)?;
+        inner.authorize(
+            &cx,
+            &entry,
+            Action::Encrypt,
+            &Facts::crypto(&req.encryption_context, &req.key_id),
+        )?;
         let access = inner.check_crypto(&entry, KeyOperation::Encrypt, cx.now)?;
         dry_run(req.dry_run)?;
         let ciphertext_blob = inner.seal(
+            &cx,
             &entry,
             access,
             SealInput::Owned(req.plaintext),
@@ -79,6 +90,9 @@ impl Kms {
     /// (`IncorrectKeyException`). Any tampering, another key's blob or a
     /// different context is `InvalidCiphertextException` and gives no plaintext.
     pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
+        if let Some(owner) = self.routed_blob(req.key_id.as_deref(), &req.ciphertext_blob) {
+            return owner.decrypt(req);
+        }
         let cx = self.begin();
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
@@ -88,6 +102,7 @@ impl Kms {
             req.key_id.as_deref(),
             &req.encryption_context,
             KeyOperation::Decrypt,
+            None,
         )?;
         dry_run(req.dry_run)?;
         Ok(DecryptResponse {
@@ -100,8 +115,7 @@ impl Kms {
     /// ReEncrypt: decrypts under the source key and context, encrypts under
     /// the destination key and context; the plaintext never leaves KMS.
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
-        let cx = self.begin();
-        let inner = &*self.inner;
+        // Each side begins its own call below (`from.begin()`, `to.begin()`).
         check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.source_encryption_algorithm)?;
         check_algorithm(req.destination_encryption_algorithm)?;
@@ -111,17 +125,43 @@ impl Kms {
                 "Member must not be null",
             ));
         }
-        let (source, plaintext) = inner.decrypt_blob(
-            &cx,
+        // The source and destination keys may each be in another account.
+        let from = self
+            .routed_blob(req.source_key_id.as_deref(), &req.ciphertext_blob)
+            .unwrap_or_else(|| self.clone());
+        let to = self
+            .routed(&req.destination_key_id)
+            .unwrap_or_else(|| self.clone());
+        let from_cx = from.begin();
+        let to_cx = to.begin();
+        let same_key = to
+            .inner
+            .resolve(&to_cx, &req.destination_key_id, true)
+            .ok()
+            .map(|e| e.id);
+        let (source, plaintext) = from.inner.decrypt_blob(
+            &from_cx,
             &req.ciphertext_blob,
             req.source_key_id.as_deref(),
             &req.source_encryption_context,
             KeyOperation::ReEncryptFrom,
+            same_key,
         )?;
-        let dest = inner.resolve(&cx, &req.destination_key_id, true)?;
-        let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo, cx.now)?;
+        let inner = &*to.inner;
+        let dest = inner.resolve(&to_cx, &req.destination_key_id, true)?;
+        inner.authorize(
+            &to_cx,
+            &dest,
+            Action::ReEncryptTo,
+            &Facts {
+                re_encrypt_on_same_key: Some(source.id == dest.id),
+                ..Facts::crypto(&req.destination_encryption_context, &req.destination_key_id)
+            },
+        )?;
+        let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo, to_cx.now)?;
         dry_run(req.dry_run)?;
         let ciphertext_blob = inner.seal(
+            &to_cx,
             &dest,
             access,
             SealInput::Owned(plaintext),
@@ -143,6 +183,9 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyResponse> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.generate_data_key(req);
+        }
         let cx = self.begin();
         let (key_id, ciphertext_blob, plaintext) =
             self.data_key(&cx, &req, KeyOperation::GenerateDataKey)?;
@@ -158,6 +201,9 @@ impl Kms {
         &self,
         req: GenerateDataKeyRequest,
     ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.generate_data_key_without_plaintext(req);
+        }
         let cx = self.begin();
         let (key_id, ciphertext_blob, _plaintext) =
             self.data_key(&cx, &req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
@@ -198,11 +244,24 @@ impl Kms {
         };
         check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve(cx, &req.key_id, true)?;
+        let action = match op {
+            KeyOperation::GenerateDataKeyWithoutPlaintext => {
+                Action::GenerateDataKeyWithoutPlaintext
+            }
+            _ => Action::GenerateDataKey,
+        };
+        inner.authorize(
+            cx,
+            &entry,
+            action,
+            &Facts::crypto(&req.encryption_context, &req.key_id),
+        )?;
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
         let mut plaintext = Plaintext::from(vec![0u8; len]);
         inner.rng.fill(plaintext.as_mut_vec());
         let blob = inner.seal(
+            cx,
             &entry,
             access,
             SealInput::Borrowed(plaintext.expose_secret()),
@@ -230,6 +289,8 @@ impl Kms {
                 ));
             }
         };
+        self.inner
+            .authorize_account(&cx, Action::GenerateRandom, &Facts::default())?;
         if let Some(store) = &req.custom_key_store_id {
             let plaintext = self.inner.store_random(store, n, cx.now)?;
             return Ok(GenerateRandomResponse { plaintext });

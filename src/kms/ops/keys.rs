@@ -11,7 +11,9 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
 
+use crate::iam::policy::{Policy, PolicyKind};
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts, NewKeyFacts, request_alias};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
 use crate::kms::shapes::types::{
@@ -151,6 +153,20 @@ impl Kms {
         let cx = self.begin();
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
+        inner.authorize_account(
+            &cx,
+            Action::CreateKey,
+            &Facts {
+                request_tags: Some(&req.tags),
+                bypass_lockout: Some(req.bypass_policy_lockout_safety_check == Some(true)),
+                new_key: Some(NewKeyFacts {
+                    origin: plan.origin.as_str(),
+                    key_spec: "SYMMETRIC_DEFAULT",
+                    key_usage: "ENCRYPT_DECRYPT",
+                }),
+                ..Facts::default()
+            },
+        )?;
         // Keys whose window has ended were deleted when the call began.
         if inner.key_count() >= inner.quotas.max_keys {
             return Err(kms_err!(
@@ -161,10 +177,10 @@ impl Kms {
         }
         let id = inner.new_key_id();
         let arn = inner.key_arn(&id);
-        if let Some(doc) = &plan.policy_doc
+        if let Some(text) = &plan.policy
             && req.bypass_policy_lockout_safety_check != Some(true)
         {
-            doc.check_lockout(&inner.account_id, &arn)?;
+            inner.check_lockout(&cx, &Policy::parse(text, PolicyKind::Key)?, &arn)?;
         }
         let (backing, material) = match plan.origin {
             OriginType::AwsKms => (
@@ -176,6 +192,7 @@ impl Kms {
                 inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref(), cx.now)?
             }
         };
+        let (compiled_policy, default_policy) = KeyEntry::compile_policy(plan.policy.as_deref());
         let entry = Arc::new(KeyEntry {
             id,
             arn,
@@ -184,11 +201,13 @@ impl Kms {
             material,
             cipher: std::sync::OnceLock::new(),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
+            default_policy,
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: plan.description,
                 tags: plan.tags,
                 policy: plan.policy,
+                compiled_policy,
                 deleted: false,
             }),
         });
@@ -200,8 +219,20 @@ impl Kms {
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
     /// alias ARN. Works in every key state.
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
+        if let Some(owner) = self.routed(key_id) {
+            return owner.describe_key(key_id);
+        }
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, true)?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::DescribeKey,
+            &Facts {
+                request_alias: request_alias(key_id),
+                ..Facts::default()
+            },
+        )?;
         Ok(KeyMetadataResponse {
             key_metadata: self.inner.metadata(&entry),
         })
@@ -210,8 +241,10 @@ impl Kms {
     /// ListKeys: keys in creation order, `Limit` (1–1000, default 100) at a
     /// time; `NextMarker` continues.
     pub fn list_keys(&self, req: ListKeysRequest) -> Result<ListKeysResponse> {
-        let _cx = self.begin();
+        let cx = self.begin();
         let limit = check_limit(req.limit, 100, 1000)?;
+        self.inner
+            .authorize_account(&cx, Action::ListKeys, &Facts::default())?;
         let from = match &req.marker {
             None => 0,
             Some(m) => decode_marker(m)?,
@@ -236,6 +269,8 @@ impl Kms {
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
+            .authorize(&cx, &entry, Action::EnableKey, &Facts::default())?;
+        self.inner
             .transition(&entry, KeyOperation::EnableKey, KeyEvent::Enable, cx.now)
             .map(drop)
     }
@@ -244,6 +279,8 @@ impl Kms {
     pub fn disable_key(&self, key_id: &str) -> Result<()> {
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::DisableKey, &Facts::default())?;
         self.inner
             .transition(&entry, KeyOperation::DisableKey, KeyEvent::Disable, cx.now)
             .map(drop)
@@ -266,6 +303,15 @@ impl Kms {
             ));
         }
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::ScheduleKeyDeletion,
+            &Facts {
+                pending_window_days: Some(days),
+                ..Facts::default()
+            },
+        )?;
         let deletion_date = cx.now.saturating_add(DAY * days);
         self.inner.transition(
             &entry,
@@ -288,6 +334,8 @@ impl Kms {
     pub fn cancel_key_deletion(&self, key_id: &str) -> Result<CancelKeyDeletionResponse> {
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::CancelKeyDeletion, &Facts::default())?;
         self.inner.transition(
             &entry,
             KeyOperation::CancelKeyDeletion,

@@ -3,6 +3,7 @@
 //! import each other: what two areas share lives below, in the service
 //! (`service.rs`), `support/` or `model/`.
 
+pub(crate) mod access;
 pub(crate) mod aliases;
 pub(crate) mod crypto;
 pub(crate) mod keys;

@@ -5,7 +5,9 @@
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
+use crate::iam::policy::{Policy, PolicyKind};
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::manage::{
     GetKeyPolicyRequest, GetKeyPolicyResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
     PutKeyPolicyRequest,
@@ -101,12 +103,23 @@ impl Kms {
         }
         check_policy_shape(&req.policy)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
-        let doc = parse_policy(&req.policy)?;
-        if req.bypass_policy_lockout_safety_check != Some(true) {
-            doc.check_lockout(&inner.account_id, &entry.arn)?;
+        let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+        inner.authorize(
+            &cx,
+            &entry,
+            Action::PutKeyPolicy,
+            &Facts {
+                bypass_lockout: Some(bypass),
+                ..Facts::default()
+            },
+        )?;
+        parse_policy(&req.policy)?;
+        let compiled = std::sync::Arc::new(Policy::parse(&req.policy, PolicyKind::Key)?);
+        if !bypass {
+            inner.check_lockout(&cx, &compiled, &entry.arn)?;
         }
         inner.with_key_mut(&entry, KeyOperation::PutKeyPolicy, |m| {
-            m.policy = Some(req.policy);
+            entry.set_policy(m, req.policy, compiled);
             Ok(())
         })
     }
@@ -122,6 +135,7 @@ impl Kms {
         let name = req.policy_name.as_deref().unwrap_or(DEFAULT_POLICY_NAME);
         check_policy_name(name)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::GetKeyPolicy, &Facts::default())?;
         inner.check_key(&entry, KeyOperation::GetKeyPolicy)?;
         if name != DEFAULT_POLICY_NAME {
             return Err(kms_err!(
@@ -170,6 +184,7 @@ impl Kms {
             ));
         }
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::ListKeyPolicies, &Facts::default())?;
         inner.check_key(&entry, KeyOperation::ListKeyPolicies)?;
         Ok(ListKeyPoliciesResponse {
             policy_names: vec![DEFAULT_POLICY_NAME.to_owned()],

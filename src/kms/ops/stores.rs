@@ -14,6 +14,7 @@ use crate::error::{Error, Result, kms_err};
 use crate::store::{ConnectionState, CustomKeyStoreType};
 
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::backend::kinds;
 use crate::kms::model::store::{StoreEntry, StoreTable};
 use crate::kms::shapes::types::{
@@ -85,6 +86,8 @@ impl Kms {
         req: CreateCustomKeyStoreRequest,
     ) -> Result<CreateCustomKeyStoreResponse> {
         let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::CreateCustomKeyStore, &Facts::default())?;
         let inner = &*self.inner;
         // The request's shape first: ValidationException comes before any
         // check that needs the account's state.
@@ -137,7 +140,9 @@ impl Kms {
         &self,
         req: DescribeCustomKeyStoresRequest,
     ) -> Result<DescribeCustomKeyStoresResponse> {
-        let _cx = self.begin();
+        let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::DescribeCustomKeyStores, &Facts::default())?;
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
             return Err(Error::validation(
@@ -191,6 +196,8 @@ impl Kms {
     /// and thrown, leaving the store DISCONNECTED.
     pub fn connect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::ConnectCustomKeyStore, &Facts::default())?;
         let inner = &*self.inner;
         inner.connect_store(custom_key_store_id, cx.now)
     }
@@ -200,6 +207,8 @@ impl Kms {
     /// (except those pending deletion).
     pub fn disconnect_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
         let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::DisconnectCustomKeyStore, &Facts::default())?;
         let inner = &*self.inner;
         inner.disconnect_store(custom_key_store_id, cx.now)
     }
@@ -224,6 +233,8 @@ impl Kms {
     /// change meanwhile (otherwise everything runs again).
     pub fn update_custom_key_store(&self, req: UpdateCustomKeyStoreRequest) -> Result<()> {
         let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::UpdateCustomKeyStore, &Facts::default())?;
         let inner = &*self.inner;
         check_update_syntax(&req)?;
         inner.update_store(&req, cx.now)
@@ -233,7 +244,9 @@ impl Kms {
     /// (in any state, including PendingDeletion). The cluster or external key
     /// manager is left untouched.
     pub fn delete_custom_key_store(&self, custom_key_store_id: &str) -> Result<()> {
-        let _cx = self.begin();
+        let cx = self.begin();
+        self.inner
+            .authorize_account(&cx, Action::DeleteCustomKeyStore, &Facts::default())?;
         let inner = &*self.inner;
         inner.delete_store(custom_key_store_id)
     }

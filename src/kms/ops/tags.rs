@@ -10,6 +10,7 @@ use crate::key::Tag;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::manage::{
     ListResourceTagsRequest, ListResourceTagsResponse, TagResourceRequest, UntagResourceRequest,
     UpdateKeyDescriptionRequest,
@@ -55,6 +56,15 @@ impl Kms {
         let inner = &*self.inner;
         validate_tags(&req.tags)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(
+            &cx,
+            &entry,
+            Action::TagResource,
+            &Facts {
+                request_tags: Some(&req.tags),
+                ..Facts::default()
+            },
+        )?;
         inner.with_key_mut(&entry, KeyOperation::TagResource, |m| {
             let added = req
                 .tags
@@ -88,6 +98,15 @@ impl Kms {
         let inner = &*self.inner;
         validate_tag_keys(&req.tag_keys)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(
+            &cx,
+            &entry,
+            Action::UntagResource,
+            &Facts {
+                tag_keys: Some(&req.tag_keys),
+                ..Facts::default()
+            },
+        )?;
         inner.with_key_mut(&entry, KeyOperation::UntagResource, |m| {
             m.tags.retain(|t| !req.tag_keys.contains(&t.tag_key));
             Ok(())
@@ -109,6 +128,7 @@ impl Kms {
             Some(m) => decode_marker(m)?,
         };
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::ListResourceTags, &Facts::default())?;
         inner.check_key(&entry, KeyOperation::ListResourceTags)?;
         inner.read_key(&entry, |m| {
             let from = usize::try_from(from).unwrap_or(usize::MAX);
@@ -137,6 +157,7 @@ impl Kms {
         let inner = &*self.inner;
         check_description(&req.description)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::UpdateKeyDescription, &Facts::default())?;
         inner.with_key_mut(&entry, KeyOperation::UpdateKeyDescription, |m| {
             m.description = req.description;
             Ok(())

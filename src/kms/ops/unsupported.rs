@@ -12,6 +12,7 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts};
 use crate::kms::model::key::KeyEntry;
 use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
@@ -54,6 +55,15 @@ impl Kms {
             ));
         }
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::EnableKeyRotation,
+            &Facts {
+                rotation_period_days: req.rotation_period_in_days,
+                ..Facts::default()
+            },
+        )?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         Err(unsupported(
             &entry,
@@ -67,6 +77,8 @@ impl Kms {
     pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::DisableKeyRotation, &Facts::default())?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         Err(unsupported(
             &entry,
@@ -78,8 +90,13 @@ impl Kms {
     /// GetKeyRotationStatus (key id or key ARN): `NotFoundException` for an
     /// unknown key, else `UnsupportedOperationException` in every key state.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
+        if let Some(owner) = self.routed(key_id) {
+            return owner.get_key_rotation_status(key_id);
+        }
         let cx = self.begin();
         let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::GetKeyRotationStatus, &Facts::default())?;
         Err(unsupported(
             &entry,
             "GetKeyRotationStatus",
@@ -102,6 +119,12 @@ impl Kms {
         }
         check_grant_tokens(&req.grant_tokens)?;
         let entry = self.inner.resolve(&cx, &req.key_id, true)?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::GenerateDataKeyPair,
+            &Facts::crypto(&req.encryption_context, &req.key_id),
+        )?;
         self.inner
             .check_key(&entry, KeyOperation::GenerateDataKeyPair)?;
         Err(unsupported(

@@ -210,6 +210,8 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             let backing = Backing::from_record(rec.backing)?;
             let material = rec.material.map(|m| KeyMaterial::from_bytes(*m.0));
             let lifecycle = lifecycle(&state.lifecycle);
+            let (compiled_policy, default_policy) =
+                KeyEntry::compile_policy(state.policy.as_deref());
             table.insert(Arc::new(KeyEntry {
                 id,
                 arn: inner.key_arn(&id),
@@ -218,11 +220,13 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 cipher: std::sync::OnceLock::new(),
                 material,
                 lifecycle: LifecycleWord::new(lifecycle),
+                default_policy,
                 state: RwLock::new(KeyMutable {
                     lifecycle,
                     description: state.description,
                     tags: state.tags,
                     policy: state.policy,
+                    compiled_policy,
                     deleted: false,
                 }),
             }));

@@ -3,5 +3,6 @@
 //! ([`types`]); aliases, tags, key policies and descriptions ([`manage`]).
 //! Plain data; the facade re-exports every one by name.
 
+pub(crate) mod access;
 pub(crate) mod manage;
 pub(crate) mod types;

@@ -648,6 +648,7 @@ fn caller_metadata(env: &CryptoEnv<'_>, operation: &str, key_arn: Option<&str>) 
     RequestMetadata {
         aws_principal_arn: Some(env.principal_arn.to_owned()),
         kms_key_arn: key_arn.map(str::to_owned),
+        kms_via_service: env.via_service.map(str::to_owned),
         ..RequestMetadata::new(operation, request_id(env))
     }
 }
