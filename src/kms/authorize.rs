@@ -129,8 +129,10 @@ pub(crate) struct Facts<'a> {
     pub(crate) encryption_context: Option<&'a EncryptionContext>,
     /// `kms:EncryptionAlgorithm` (cryptographic operations).
     pub(crate) encryption_algorithm: Option<&'a str>,
-    /// `kms:RequestAlias`: the alias the request named the key by.
-    pub(crate) request_alias: Option<&'a str>,
+    /// The `KeyId` parameter as given, for `kms:RequestAlias` (the alias
+    /// the request named the key by, worked out only when a policy is
+    /// evaluated).
+    pub(crate) key_id: Option<&'a str>,
     /// `kms:BypassPolicyLockoutSafetyCheck` (CreateKey, PutKeyPolicy).
     pub(crate) bypass_lockout: Option<bool>,
     /// `kms:ReEncryptOnSameKey` (ReEncrypt).
@@ -157,7 +159,7 @@ impl<'a> Facts<'a> {
         Facts {
             encryption_context: Some(context),
             encryption_algorithm: Some("SYMMETRIC_DEFAULT"),
-            request_alias: request_alias(key_id),
+            key_id: Some(key_id),
             ..Facts::default()
         }
     }
@@ -709,7 +711,7 @@ impl Service {
         if let Some(alg) = facts.encryption_algorithm {
             c.set("kms:EncryptionAlgorithm", alg);
         }
-        if let Some(alias) = facts.request_alias {
+        if let Some(alias) = facts.key_id.and_then(request_alias) {
             c.set("kms:RequestAlias", alias);
         }
         if let Some(b) = facts.bypass_lockout {

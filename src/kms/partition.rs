@@ -12,7 +12,7 @@ use crate::error::{Result, kms_err};
 use crate::iam::directory::{AccessKey, Directory};
 use crate::iam::{AwsPartition, Principal};
 use crate::ids::{AccountId, Region};
-use crate::sync::RwLock;
+use crate::sync::{AtomicUsize, Ordering, RwLock};
 
 use super::service::Service;
 use super::{Kms, KmsConfig};
@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub(crate) iam: Directory,
     /// The services of the partition, by account and Region.
     services: RwLock<BTreeMap<(AccountId, Region), Weak<Service>>>,
+    /// How many services were ever registered: while it is 1, nothing can
+    /// be routed elsewhere, and the hot path skips the lookups.
+    registered: AtomicUsize,
 }
 
 impl Shared {
@@ -35,15 +38,23 @@ impl Shared {
             partition,
             iam: Directory::new(seed),
             services: RwLock::new(BTreeMap::new()),
+            registered: AtomicUsize::new(0),
         })
     }
 
     /// Records `service` as the KMS of its account and Region.
     pub(crate) fn register(&self, service: &Arc<Service>) {
+        self.registered.fetch_add(1, Ordering::Relaxed);
         self.services.write().insert(
             (service.account_id.clone(), service.region.clone()),
             Arc::downgrade(service),
         );
+    }
+
+    /// True if the partition has (or had) more than one service.
+    #[inline]
+    pub(crate) fn has_siblings(&self) -> bool {
+        self.registered.load(Ordering::Relaxed) > 1
     }
 
     /// The live service of `account` in `region`.

@@ -209,11 +209,29 @@ impl Service {
             && account == self.account_id.as_str()
     }
 
+    /// True if the ARN `arn` plainly names this account and Region
+    /// (`arn:<partition>:kms:<region>:<account>:`): the hot path's check,
+    /// which parses nothing.
+    #[inline]
+    fn names_home(&self, arn: &str) -> bool {
+        let Some(rest) = arn
+            .strip_prefix("arn:")
+            .and_then(|r| r.strip_prefix(self.shared.partition.as_str()))
+            .and_then(|r| r.strip_prefix(":kms:"))
+            .and_then(|r| r.strip_prefix(self.region.as_str()))
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(self.account_id.as_str()))
+        else {
+            return false;
+        };
+        rest.starts_with(':')
+    }
+
     /// The service of another account (or Region) of the partition that a
     /// key ARN or alias ARN `key_id` names, for the operations AWS allows
     /// across accounts; `None` for anything that resolves here (or nowhere).
     pub(crate) fn route(&self, key_id: &str) -> Option<Arc<Service>> {
-        if !key_id.starts_with("arn:") {
+        if !key_id.starts_with("arn:") || !self.shared.has_siblings() || self.names_home(key_id) {
             return None;
         }
         let (partition, region, account) = match key_id.parse::<KeyIdentifier>().ok()? {
@@ -741,6 +759,9 @@ impl Service {
     /// ciphertext names, when this one does not (Decrypt and ReEncrypt
     /// without a `KeyId` across accounts).
     pub(crate) fn blob_owner(&self, bytes: &[u8]) -> Option<Arc<Service>> {
+        if !self.shared.has_siblings() {
+            return None;
+        }
         let blob = Blob::read(bytes).ok()?;
         let id = blob.header.key_id;
         if self.keys.read().contains(&id) {

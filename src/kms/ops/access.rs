@@ -6,7 +6,7 @@
 use crate::error::{Result, kms_err};
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, AuthorizationDecision, Facts, request_alias};
+use crate::kms::authorize::{Action, AuthorizationDecision, Facts};
 use crate::kms::shapes::access::SimulateAuthorizationRequest;
 
 impl Kms {
@@ -51,10 +51,7 @@ impl Kms {
             ));
         };
         let key_id = req.key_id.as_deref().unwrap_or_default();
-        let facts = Facts {
-            request_alias: request_alias(key_id),
-            ..Facts::crypto(&req.encryption_context, key_id)
-        };
+        let facts = Facts::crypto(&req.encryption_context, key_id);
         match &req.key_id {
             None => Ok(self.inner.decide_account(&cx, action, &facts)),
             Some(k) => {

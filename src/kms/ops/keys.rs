@@ -13,7 +13,7 @@ use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts, NewKeyFacts, request_alias};
+use crate::kms::authorize::{Action, Facts, NewKeyFacts};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
 use crate::kms::shapes::types::{
@@ -229,7 +229,7 @@ impl Kms {
             &entry,
             Action::DescribeKey,
             &Facts {
-                request_alias: request_alias(key_id),
+                key_id: Some(key_id),
                 ..Facts::default()
             },
         )?;
