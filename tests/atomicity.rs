@@ -415,6 +415,14 @@ fn tag(k: &str, v: &str) -> Tag {
     }
 }
 
+/// The account's IAM user `stranger`, whom no policy allows anything.
+fn stranger(e: &Env) -> Kms {
+    e.kms.as_caller(&kms_keystore::Principal::user(
+        "111122223333".parse().unwrap(),
+        "stranger",
+    ))
+}
+
 fn cluster(e: &Env, i: usize) -> &ClusterId {
     &e.clusters[i].0
 }
@@ -1940,6 +1948,165 @@ fn rows() -> Vec<Row> {
                 ..Default::default()
             })
             .map(drop)),
+        // ----- AccessDenied: a caller no policy allows changes nothing
+        row!(
+            "CreateKey",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e)
+                .create_key(CreateKeyRequest::default())
+                .map(drop)
+        ),
+        row!(
+            "EnableKey",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).enable_key(&e.disabled)
+        ),
+        row!(
+            "DisableKey",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).disable_key(&e.aws)
+        ),
+        row!(
+            "ScheduleKeyDeletion",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| {
+                stranger(e)
+                    .schedule_key_deletion(ScheduleKeyDeletionRequest {
+                        key_id: e.aws.clone(),
+                        ..Default::default()
+                    })
+                    .map(drop)
+            }
+        ),
+        row!(
+            "CancelKeyDeletion",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| { stranger(e).cancel_key_deletion(&e.pending).map(drop) }
+        ),
+        row!(
+            "Encrypt",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).encrypt(enc(&e.aws)).map(drop)
+        ),
+        row!(
+            "Decrypt",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).decrypt(dec(&e.blob)).map(drop)
+        ),
+        row!(
+            "ReEncrypt",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).re_encrypt(reenc(&e.blob, &e.aws2)).map(drop)
+        ),
+        row!(
+            "GenerateDataKey",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| { stranger(e).generate_data_key(gdk(&e.aws)).map(drop) }
+        ),
+        row!(
+            "GenerateRandom",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| {
+                stranger(e)
+                    .generate_random(GenerateRandomRequest {
+                        number_of_bytes: Some(8),
+                        ..Default::default()
+                    })
+                    .map(drop)
+            }
+        ),
+        row!(
+            "CreateAlias",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).create_alias(CreateAliasRequest::new("alias/new", e.aws.clone()))
+        ),
+        row!(
+            "UpdateAlias",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).update_alias(UpdateAliasRequest::new("alias/app", e.aws2.clone()))
+        ),
+        row!(
+            "DeleteAlias",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).delete_alias("alias/app")
+        ),
+        row!(
+            "TagResource",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).tag_resource(TagResourceRequest {
+                key_id: e.aws.clone(),
+                tags: vec![tag("k2", "v2")],
+            })
+        ),
+        row!(
+            "UntagResource",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).untag_resource(UntagResourceRequest {
+                key_id: e.aws.clone(),
+                tag_keys: vec!["k".to_owned()],
+            })
+        ),
+        row!(
+            "UpdateKeyDescription",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| {
+                stranger(e).update_key_description(UpdateKeyDescriptionRequest::new(&e.aws, "d2"))
+            }
+        ),
+        row!(
+            "PutKeyPolicy",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| stranger(e).put_key_policy(PutKeyPolicyRequest::new(
+                &e.aws,
+                kms_keystore::default_key_policy(&"111122223333".parse().unwrap()),
+            ))
+        ),
+        row!(
+            "ConnectCustomKeyStore",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| { stranger(e).connect_custom_key_store(&e.store2) }
+        ),
+        row!(
+            "DisconnectCustomKeyStore",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| { stranger(e).disconnect_custom_key_store(&e.store1) }
+        ),
+        row!(
+            "UpdateCustomKeyStore",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| {
+                stranger(e).update_custom_key_store(UpdateCustomKeyStoreRequest {
+                    new_custom_key_store_name: Some("renamed".to_owned()),
+                    ..upd(&e.store2)
+                })
+            }
+        ),
+        row!(
+            "DeleteCustomKeyStore",
+            "caller not allowed",
+            "AccessDeniedException",
+            |e| { stranger(e).delete_custom_key_store(&e.store3) }
+        ),
     ]
 }
 
