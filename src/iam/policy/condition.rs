@@ -46,6 +46,9 @@ pub(super) enum StrValue<T> {
     Template(Template),
 }
 
+/// The six part-globs of an ARN pattern.
+pub(super) type ArnParts = [Box<[Tok]>; 6];
+
 /// An IP network of `IpAddress`/`NotIpAddress`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct IpNet {
@@ -110,7 +113,7 @@ pub(super) enum Test {
     Ip(Vec<IpNet>),
     /// `ArnEquals`/`ArnLike`: six part-globs, `None` for a pattern that
     /// matches nothing.
-    Arn(Vec<StrValue<Option<[Box<[Tok]>; 6]>>>),
+    Arn(Vec<StrValue<Option<ArnParts>>>),
     /// `Null`: `true` (the key must be absent) or `false`.
     Null(Vec<bool>),
 }
@@ -255,10 +258,11 @@ pub(super) fn parse_date(s: &str) -> Option<i64> {
         if !(1..=9).contains(&n) {
             return None;
         }
-        let f = frac.as_bytes();
-        for i in 0..3 {
-            let d = if i < n { i64::from(f[i] - b'0') } else { 0 };
-            millis = millis * 10 + d;
+        for d in frac.bytes().take(n.min(3)) {
+            millis = millis * 10 + i64::from(d - b'0');
+        }
+        for _ in n..3 {
+            millis *= 10;
         }
         rest = &frac[n..];
     }
@@ -409,7 +413,7 @@ impl Condition {
         let values = context.get(&self.key);
         if let Test::Null(want) = &self.test {
             let absent = values.is_none_or(<[String]>::is_empty);
-            return want.iter().any(|&w| w == absent);
+            return want.contains(&absent);
         }
         let matches = |v: &String| self.test.any_match(v, context) != self.negated;
         match (self.qualifier, values) {
