@@ -64,6 +64,7 @@ impl KeyEntry {
     /// The compiled form of a key's stored `policy` and the fast-path flag
     /// for a new entry. A stored policy that does not compile (checked under
     /// older rules) compiles to nothing: the key allows no one.
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
     pub(crate) fn compile_policy(policy: Option<&str>) -> (Option<Arc<Policy>>, AtomicBool) {
         let compiled = policy
             .and_then(|p| Policy::parse(p, PolicyKind::Key).ok())

@@ -11,7 +11,7 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
 
-use crate::iam::policy::{Policy, PolicyKind};
+use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::authorize::{Action, Facts, NewKeyFacts};
 use crate::kms::model::backing::Backing;
@@ -21,8 +21,9 @@ use crate::kms::shapes::types::{
     ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
 };
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
-use crate::kms::support::policy::{PolicyDocument, check_policy_shape, parse_policy};
+use crate::kms::support::policy::{check_policy_shape, parse_policy};
 use crate::kms::support::validate::{check_description, validate_tags};
+use crate::sync::AtomicBool;
 
 /// Shortest and longest deletion windows, in days.
 pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
@@ -37,7 +38,7 @@ struct KeyPlan {
     description: String,
     policy: Option<String>,
     /// The checked policy, for the lockout safety check once the ARN is known.
-    policy_doc: Option<PolicyDocument>,
+    policy_doc: Option<Arc<Policy>>,
     tags: Vec<Tag>,
 }
 
@@ -48,7 +49,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     let policy_doc = match &req.policy {
         Some(policy) => {
             check_policy_shape(policy)?;
-            Some(parse_policy(policy)?)
+            Some(Arc::new(parse_policy(policy)?))
         }
         None => None,
     };
@@ -177,10 +178,10 @@ impl Kms {
         }
         let id = inner.new_key_id();
         let arn = inner.key_arn(&id);
-        if let Some(text) = &plan.policy
+        if let Some(policy) = &plan.policy_doc
             && req.bypass_policy_lockout_safety_check != Some(true)
         {
-            inner.check_lockout(&cx, &Policy::parse(text, PolicyKind::Key)?, &arn)?;
+            inner.check_lockout(&cx, policy, &arn)?;
         }
         let (backing, material) = match plan.origin {
             OriginType::AwsKms => (
@@ -192,7 +193,8 @@ impl Kms {
                 inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref(), cx.now)?
             }
         };
-        let (compiled_policy, default_policy) = KeyEntry::compile_policy(plan.policy.as_deref());
+        let default_policy = AtomicBool::new(plan.policy.is_none());
+        let compiled_policy = plan.policy_doc;
         let entry = Arc::new(KeyEntry {
             id,
             arn,

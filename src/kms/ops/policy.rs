@@ -5,7 +5,6 @@
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
-use crate::iam::policy::{Policy, PolicyKind};
 use crate::kms::Kms;
 use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::manage::{
@@ -113,8 +112,7 @@ impl Kms {
                 ..Facts::default()
             },
         )?;
-        parse_policy(&req.policy)?;
-        let compiled = std::sync::Arc::new(Policy::parse(&req.policy, PolicyKind::Key)?);
+        let compiled = std::sync::Arc::new(parse_policy(&req.policy)?);
         if !bypass {
             inner.check_lockout(&cx, &compiled, &entry.arn)?;
         }

@@ -1,13 +1,8 @@
-//! Key policy documents: the default key policy, the checks a policy
-//! document must pass (CreateKey and PutKeyPolicy make them), and the key
-//! policy lockout safety check. The operations are in `ops/policy.rs`.
-//!
-//! # The caller
-//!
-//! This crate has no IAM: every request is made by the **account root**,
-//! `arn:aws:iam::<account>:root`. The lockout safety check therefore asks
-//! whether the new policy still lets the account root call
-//! `kms:PutKeyPolicy` on the key.
+//! Key policy documents: the default key policy and the checks a policy
+//! document must pass (CreateKey and PutKeyPolicy make them). The
+//! operations are in `ops/policy.rs`; the lockout safety check, which
+//! evaluates the new policy for the caller, is authorization's
+//! (`authorize.rs`).
 //!
 //! # What a policy must be
 //!
@@ -29,17 +24,13 @@
 //!    (`crate::iam::policy`, [`Policy::parse`] with [`PolicyKind::Key`])
 //!    makes these checks.
 //! 4. unless `BypassPolicyLockoutSafetyCheck` is true, a policy under which
-//!    the caller can still call PutKeyPolicy on the key, else
+//!    the caller can still call PutKeyPolicy on the key — evaluated for the
+//!    caller in the request's context, with its identity-based policies
+//!    where the policy delegates to its account — else
 //!    `MalformedPolicyDocumentException`.
-//!
-//! The lockout check is conservative where conditions make the outcome
-//! unknowable: the caller keeps access only if an `Allow` statement without
-//! a `Condition` grants it and no `Deny` statement (with or without a
-//! condition) takes it away.
 
 use crate::error::{Error, Result, kms_err};
-use crate::iam::policy::{ConditionContext, Policy, PolicyKind, Request};
-use crate::iam::{Caller, Principal};
+use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::AccountId;
 
 /// The name of the key policy callers manage; the only one PutKeyPolicy sets.
@@ -48,8 +39,6 @@ pub const DEFAULT_POLICY_NAME: &str = "default";
 pub const MAX_KEY_POLICY_BYTES: usize = 32_768;
 /// The model's length limit of a policy, in characters.
 const MODEL_MAX_POLICY_CHARS: usize = 131_072;
-/// The action the lockout safety check asks about.
-const PUT_KEY_POLICY_ACTION: &str = "kms:PutKeyPolicy";
 
 /// The default key policy KMS gives a key created without one: the account
 /// root principal may do everything with the key (`kms:*`), which lets IAM
@@ -105,17 +94,10 @@ pub(crate) fn check_policy_shape(policy: &str) -> Result<()> {
     Ok(())
 }
 
-/// A key policy that passed the grammar checks (the engine's compiled
-/// policy).
-#[derive(Clone, Debug)]
-pub(crate) struct PolicyDocument {
-    policy: Policy,
-}
-
 /// Parses and checks a policy that passed [`check_policy_shape`]: the size
 /// quota (`LimitExceededException`), then JSON and the policy grammar
-/// (`MalformedPolicyDocumentException`, from [`Policy::parse`]).
-pub(crate) fn parse_policy(policy: &str) -> Result<PolicyDocument> {
+/// (`MalformedPolicyDocumentException`, from [`Policy::parse`]), compiled.
+pub(crate) fn parse_policy(policy: &str) -> Result<Policy> {
     if policy.len() > MAX_KEY_POLICY_BYTES {
         return Err(kms_err!(
             LimitExceeded,
@@ -123,52 +105,7 @@ pub(crate) fn parse_policy(policy: &str) -> Result<PolicyDocument> {
             policy.len()
         ));
     }
-    Ok(PolicyDocument {
-        policy: Policy::parse(policy, PolicyKind::Key)?,
-    })
-}
-
-impl PolicyDocument {
-    /// Whether the account root may call PutKeyPolicy on `key_arn` under
-    /// this policy (see the module documentation for the rule): conditions
-    /// are not evaluated; a conditional `Allow` does not count, a
-    /// conditional `Deny` does.
-    fn root_can_put_policy(&self, account: &AccountId, key_arn: &str) -> bool {
-        let caller = Caller::new(Principal::root(account.clone()));
-        let context = ConditionContext::default();
-        let request = Request {
-            caller: &caller,
-            action: PUT_KEY_POLICY_ACTION,
-            resource: key_arn,
-            context: &context,
-        };
-        let mut allowed = false;
-        for s in self.policy.statements() {
-            if s.scope_match(&request).is_none() {
-                continue;
-            }
-            if !s.is_allow() {
-                return false;
-            }
-            if !s.has_condition() {
-                allowed = true;
-            }
-        }
-        allowed
-    }
-
-    /// The key policy lockout safety check: the caller (the account root)
-    /// must still be able to call PutKeyPolicy on the key, else
-    /// `MalformedPolicyDocumentException`.
-    pub(crate) fn check_lockout(&self, account: &AccountId, key_arn: &str) -> Result<()> {
-        if self.root_can_put_policy(account, key_arn) {
-            return Ok(());
-        }
-        Err(kms_err!(
-            MalformedPolicyDocument,
-            "The new key policy will not allow you to update the key policy in the future: it does not allow the caller (arn:aws:iam::{account}:root) kms:PutKeyPolicy on {key_arn} without conditions. Add such a statement, or set BypassPolicyLockoutSafetyCheck to true if you mean to lock the caller out."
-        ))
-    }
+    Policy::parse(policy, PolicyKind::Key)
 }
 
 #[cfg(test)]
@@ -180,13 +117,7 @@ mod tests {
         let account: AccountId = "111122223333".parse().unwrap();
         let text = default_key_policy(&account);
         check_policy_shape(&text).unwrap();
-        let doc = parse_policy(&text).unwrap();
-        doc.check_lockout(&account, "arn:aws:kms:us-west-2:111122223333:key/x")
-            .unwrap();
-        let other: AccountId = "444455556666".parse().unwrap();
-        assert!(
-            doc.check_lockout(&other, "arn:aws:kms:us-west-2:444455556666:key/x")
-                .is_err()
-        );
+        let policy = parse_policy(&text).unwrap();
+        assert!(policy.is_context_free());
     }
 }
