@@ -166,6 +166,8 @@ const RESOURCE_PATTERNS: &[&str] = &[
 const AWS_ENTRIES: &[&str] = &[
     "*",
     "111122223333",
+    "111122223333",
+    "arn:aws:iam::111122223333:root",
     "444455556666",
     "777788889999",
     "arn:aws:iam::111122223333:root",
@@ -721,36 +723,74 @@ pub struct GenRequest {
     pub context: Vec<(String, Vec<String>)>,
 }
 
-fn context() -> BoxedStrategy<Vec<(String, Vec<String>)>> {
-    let per_key: Vec<BoxedStrategy<Option<(String, Vec<String>)>>> = KEYS
-        .iter()
-        .map(|&(key, _)| {
-            let own = select(context_pool(key)).prop_map(str::to_owned);
-            let value = prop_oneof![17 => own, 3 => pick(OFF_POOL)].boxed();
-            let values = prop_oneof![
-                35 => Just(None),
-                45 => value.clone().prop_map(|v| Some(vec![v])),
-                20 => prop::collection::vec(value, 0..=3).prop_map(Some),
-            ];
-            (values, spelled(Just(key.to_owned()).boxed()))
-                .prop_map(|(vs, name)| vs.map(|vs| (name, vs)))
-                .boxed()
+/// `n` requests drawn from `seed` (a plain seeded generator: requests are
+/// cheap to draw this way, and a failure names the request that fails).
+pub fn requests(seed: u64, n: usize) -> Vec<GenRequest> {
+    let mut rng = SplitMix(seed);
+    let n_callers = callers().len();
+    (0..n)
+        .map(|_| GenRequest {
+            caller: rng.below(n_callers),
+            action: one(&mut rng, ACTIONS).to_owned(),
+            resource: one(&mut rng, RESOURCES).to_owned(),
+            context: context(&mut rng),
         })
-        .collect();
-    per_key
-        .prop_map(|entries| entries.into_iter().flatten().collect())
-        .boxed()
+        .collect()
 }
 
-fn request(n_callers: usize) -> BoxedStrategy<GenRequest> {
-    (0..n_callers, pick(ACTIONS), pick(RESOURCES), context())
-        .prop_map(|(caller, action, resource, context)| GenRequest {
-            caller,
-            action,
-            resource,
-            context,
-        })
-        .boxed()
+/// SplitMix64: a small, fast, seeded generator (ChaCha is slow in debug
+/// builds, and the requests need no cryptographic quality).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`; the bias is negligible for small `n`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    fn percent(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn one<'a>(rng: &mut SplitMix, pool: &[&'a str]) -> &'a str {
+    pool[rng.below(pool.len())]
+}
+
+fn context(rng: &mut SplitMix) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for &(key, _) in KEYS {
+        let count = match rng.below(100) {
+            0..35 => continue,
+            35..80 => 1,
+            _ => rng.below(4),
+        };
+        let values = (0..count)
+            .map(|_| {
+                if rng.percent(85) {
+                    one(rng, context_pool(key)).to_owned()
+                } else {
+                    one(rng, OFF_POOL).to_owned()
+                }
+            })
+            .collect();
+        let name = if rng.percent(20) {
+            key.to_ascii_uppercase()
+        } else {
+            key.to_owned()
+        };
+        out.push((name, values));
+    }
+    out
 }
 
 /// One case: a document (as text, perhaps malformed) of `kind` and the
@@ -781,24 +821,23 @@ impl std::fmt::Debug for Case {
 
 /// Cases with `requests` requests each; about one in eight documents is
 /// mutated (most of those become malformed).
-pub fn case(requests: usize) -> BoxedStrategy<Case> {
-    let n_callers = callers().len();
+pub fn case(n_requests: usize) -> BoxedStrategy<Case> {
     prop_oneof![3 => Just(Kind::Key), 2 => Just(Kind::Identity)]
         .prop_flat_map(move |kind| {
             (
                 Just(kind),
                 document(kind),
                 prop::option::weighted(0.12, (0..MUTATIONS, 0..64usize)),
-                prop::collection::vec(request(n_callers), requests),
+                any::<u64>(),
             )
         })
-        .prop_map(|(kind, doc, mutation, requests)| Case {
+        .prop_map(move |(kind, doc, mutation, seed)| Case {
             kind,
             text: match mutation {
                 Some((m, param)) => mutate(doc, m, param),
                 None => doc.to_string(),
             },
-            requests,
+            requests: requests(seed, n_requests),
         })
         .boxed()
 }

@@ -112,20 +112,21 @@ impl Req<'_> {
 pub struct Stats {
     /// (name, outcome) → count, for base operators, qualifiers and
     /// statement-level events.
-    pub counts: BTreeMap<(String, bool), u64>,
+    pub counts: BTreeMap<(&'static str, bool), u64>,
 }
 
 impl Stats {
-    fn note(&mut self, what: &str, outcome: bool) {
-        *self.counts.entry((what.to_owned(), outcome)).or_insert(0) += 1;
+    fn note(&mut self, what: &'static str, outcome: bool) {
+        *self.counts.entry((what, outcome)).or_insert(0) += 1;
     }
 
     /// How many times `what` came out `outcome`.
     pub fn count(&self, what: &str, outcome: bool) -> u64 {
         self.counts
-            .get(&(what.to_owned(), outcome))
-            .copied()
-            .unwrap_or(0)
+            .iter()
+            .filter(|((w, o), _)| *w == what && *o == outcome)
+            .map(|(_, n)| *n)
+            .sum()
     }
 }
 
@@ -723,35 +724,37 @@ fn text_of(p: &[Tok]) -> String {
         .collect()
 }
 
-/// Whether `p` matches all of `s`, comparing characters with `eq`.
+/// Whether `p` matches all of `s`, comparing characters with `eq`: the
+/// classic scan that, on a mismatch, retries from the last `*` one
+/// character further.
 fn glob_by(p: &[Tok], s: &[char], eq: &dyn Fn(char, char) -> bool) -> bool {
-    // Dynamic programming over (pattern prefix, text prefix).
-    let mut row = vec![false; s.len() + 1];
-    row[0] = true;
-    for tok in p {
-        let mut next = vec![false; s.len() + 1];
-        match tok {
-            Tok::Star => {
-                let mut seen = false;
-                for j in 0..=s.len() {
-                    seen |= row[j];
-                    next[j] = seen;
-                }
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < s.len() {
+        match p.get(i) {
+            Some(Tok::Star) => {
+                star = Some((i, j));
+                i += 1;
             }
-            Tok::One => {
-                for j in 1..=s.len() {
-                    next[j] = row[j - 1];
-                }
+            Some(Tok::One) => {
+                i += 1;
+                j += 1;
             }
-            Tok::Lit(c) => {
-                for j in 1..=s.len() {
-                    next[j] = row[j - 1] && eq(*c, s[j - 1]);
-                }
+            Some(Tok::Lit(c)) if eq(*c, s[j]) => {
+                i += 1;
+                j += 1;
             }
+            _ => match star {
+                Some((si, sj)) => {
+                    star = Some((si, sj + 1));
+                    i = si + 1;
+                    j = sj + 1;
+                }
+                None => return false,
+            },
         }
-        row = next;
     }
-    row[s.len()]
+    p[i..].iter().all(|t| *t == Tok::Star)
 }
 
 fn glob(p: &[Tok], s: &str) -> bool {
@@ -928,14 +931,13 @@ fn principal_match(p: &Value, caller: &Caller) -> Option<How> {
             }
         }
     }
-    if let (Some(svc), Who::Service(name)) = (o.get("Service"), &caller.who) {
-        if strings(svc)
+    if let (Some(svc), Who::Service(name)) = (o.get("Service"), &caller.who)
+        && strings(svc)
             .unwrap_or_default()
             .iter()
             .any(|s| s.eq_ignore_ascii_case(name))
-        {
-            offer(How::Direct);
-        }
+    {
+        offer(How::Direct);
     }
     best
 }
