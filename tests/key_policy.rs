@@ -496,12 +496,12 @@ fn lockout_policies() -> Vec<(&'static str, String)> {
             ]),
         ),
         (
-            "a conditional deny",
+            "a conditional deny whose condition the call meets",
             policy(vec![
                 admin(),
                 json!({
                     "Effect": "Deny", "Principal": {"AWS": ROOT}, "Action": "kms:Put*", "Resource": "*",
-                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+                    "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}
                 }),
             ]),
         ),
@@ -552,9 +552,10 @@ fn a_policy_that_locks_the_caller_out_is_refused_unless_bypassed(h: &Harness) {
     for (why, doc) in lockout_policies() {
         let err = put(kms, &k, &doc).unwrap_err();
         assert_eq!(err.code(), "MalformedPolicyDocumentException", "{why}");
-        assert!(
-            err.message().contains("BypassPolicyLockoutSafetyCheck"),
-            "{why}: {err}"
+        assert_eq!(
+            err.message(),
+            "The new key policy will not allow you to update the key policy in the future.",
+            "{why}"
         );
         assert_eq!(get(kms, &k), default_key_policy(kms.account_id()), "{why}");
         let keys = key_count(kms);
@@ -565,11 +566,26 @@ fn a_policy_that_locks_the_caller_out_is_refused_unless_bypassed(h: &Harness) {
         );
         assert_eq!(key_count(kms), keys, "CreateKey, {why}");
     }
+    // Bypassed, each is stored and in force: the root can no longer change
+    // the policy (and reads it back only where the policy lets it).
     for (why, doc) in lockout_policies() {
         let k2 = create_with(h, &doc, true).unwrap_or_else(|e| panic!("{why}: {e}"));
-        assert_eq!(get(kms, &k2), doc);
-        put_bypass(kms, &k, &doc).unwrap_or_else(|e| panic!("{why}: {e}"));
-        assert_eq!(get(kms, &k), doc);
+        let k3 = h.key();
+        put_bypass(kms, &k3, &doc).unwrap_or_else(|e| panic!("{why}: {e}"));
+        for key in [&k2, &k3] {
+            let ask =
+                kms_keystore::SimulateAuthorizationRequest::new("kms:PutKeyPolicy", Some(key));
+            let decision = kms.simulate_authorization(ask).unwrap();
+            assert!(!decision.is_allowed(), "{why}: {decision:?}");
+            let read = kms.get_key_policy(kms_keystore::GetKeyPolicyRequest {
+                key_id: key.clone(),
+                ..Default::default()
+            });
+            match read {
+                Ok(got) => assert_eq!(got.policy, doc, "{why}"),
+                Err(e) => assert_eq!(e.code(), "AccessDeniedException", "{why}"),
+            }
+        }
     }
 }
 
@@ -607,6 +623,15 @@ fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action(h: &Har
         policy(vec![json!({
             "Effect": "Allow", "Principal": {"AWS": ROOT}, "NotAction": "kms:Decrypt", "Resource": "*"
         })]),
+        // A deny whose condition the call does not meet (no MFA key in the
+        // request: the check evaluates the call's own context).
+        policy(vec![
+            admin(),
+            json!({
+                "Effect": "Deny", "Principal": {"AWS": ROOT}, "Action": "kms:Put*", "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+            }),
+        ]),
         // A deny that does not touch PutKeyPolicy leaves the root in control.
         policy(vec![
             admin(),
@@ -628,19 +653,37 @@ fn the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action(h: &Har
     );
 }
 
-fn after_a_bypassed_lockout_the_key_keeps_working_for_cryptography(h: &Harness) {
+fn after_a_bypassed_lockout_the_policy_decides_who_uses_the_key(h: &Harness) {
     let kms = &h.kms;
     let k = h.key();
-    let (_, doc) = lockout_policies().remove(0);
+    let encrypt = |kms: &kms_keystore::Kms| {
+        kms.encrypt(kms_keystore::EncryptRequest {
+            key_id: k.clone(),
+            plaintext: "x".into(),
+            ..Default::default()
+        })
+    };
+    // "root may only use the key": the root still encrypts, but can no
+    // longer manage the key.
+    let (_, doc) = lockout_policies().remove(1);
     put_bypass(kms, &k, &doc).unwrap();
-    // This crate has no IAM evaluation: the policy is stored and returned, and
-    // the key's other operations are not affected by it.
-    kms.encrypt(kms_keystore::EncryptRequest {
-        key_id: k.clone(),
-        plaintext: "x".into(),
-        ..Default::default()
-    })
-    .unwrap();
+    encrypt(kms).unwrap();
+    assert_eq!(code(put(kms, &k, &doc).map(drop)), "AccessDeniedException");
+    // "only a user is allowed": the root is locked out, Alice is in.
+    let k2 = h.key();
+    let (_, doc) = lockout_policies().remove(0);
+    put_bypass(kms, &k2, &doc).unwrap();
+    let by_id = |kms: &kms_keystore::Kms, key: &str| {
+        kms.encrypt(kms_keystore::EncryptRequest {
+            key_id: key.to_owned(),
+            plaintext: "x".into(),
+            ..Default::default()
+        })
+        .map(drop)
+    };
+    assert_eq!(code(by_id(kms, &k2)), "AccessDeniedException");
+    let alice = kms.as_caller(&"arn:aws:iam::111122223333:user/Alice".parse().unwrap());
+    by_id(&alice, &k2).unwrap();
 }
 
 harness::management_tests!(
@@ -657,5 +700,5 @@ harness::management_tests!(
     a_policy_may_only_hold_tab_newline_return_and_u0020_to_u00ff,
     a_policy_that_locks_the_caller_out_is_refused_unless_bypassed,
     the_lockout_check_accepts_every_way_of_naming_the_root_and_the_action,
-    after_a_bypassed_lockout_the_key_keeps_working_for_cryptography,
+    after_a_bypassed_lockout_the_policy_decides_who_uses_the_key,
 );

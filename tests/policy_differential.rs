@@ -58,10 +58,9 @@ fn principal(build: &Build) -> Principal {
 /// The engine's caller for a pool entry: the crate's principal, with the
 /// reference's `match_arns` (so both see the same ARNs).
 fn engine_caller(def: &CallerDef) -> EngineCaller {
-    EngineCaller {
-        principal: principal(&def.build),
-        match_arns: def.caller.match_arns.clone(),
-    }
+    let mut caller = EngineCaller::new(principal(&def.build));
+    caller.match_arns = def.caller.match_arns.clone();
+    caller
 }
 
 fn engine_kind(kind: Kind) -> PolicyKind {
@@ -181,7 +180,7 @@ fn compare_one(
         tally.note(&ours);
         if ours != theirs {
             return Err(format!(
-                "the evaluators disagree on a {kind:?} policy\npolicy:\n{}\n{}\nreference: {ours:?}\nengine:    {theirs:?}",
+                "the evaluators disagree on a {kind:?} policy\npolicy:\n{}\nas given: {text}\n{}\nreference: {ours:?}\nengine:    {theirs:?}",
                 shown(text),
                 describe(def, &r.action, &r.resource, &r.context)
             ));

@@ -129,7 +129,6 @@ const ACTION_PATTERNS: &[&str] = &[
     "kms:*Key*",
     "kms:ReEncrypt?o",
     "kms:Decrypt",
-    "kms:${aws:username}",
 ];
 
 const RESOURCES: &[&str] = &[

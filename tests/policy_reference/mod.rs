@@ -356,7 +356,21 @@ fn check_statement(st: &Map<String, Value>, kind: Kind) -> Result<(), String> {
     for key in ["Action", "NotAction"] {
         if let Some(v) = st.get(key) {
             for a in strings(v).ok_or(format!("{key} is not a string or strings"))? {
-                if a != "*" && !a.contains(':') {
+                // IAM's grammar: `*`, or `service:name` where the service
+                // is letters, digits and `-`, and the name letters, digits
+                // and the wildcards `*` and `?` (no policy variables).
+                let well_formed = a == "*"
+                    || a.split_once(':').is_some_and(|(service, name)| {
+                        !service.is_empty()
+                            && service
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                            && !name.is_empty()
+                            && name
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'?')
+                    });
+                if !well_formed {
                     return Err(format!("action {a} is not service:name"));
                 }
             }

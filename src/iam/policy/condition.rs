@@ -210,12 +210,12 @@ fn parse_operator(op: &str) -> Result<(Qualifier, Family, bool, bool), String> {
     Ok((qualifier, family, negated, if_exists))
 }
 
-/// Parses a date: epoch seconds, `YYYY-MM-DD`, or
+/// Parses a date: epoch seconds (digits only: a time before 1970 is
+/// written as a date), `YYYY-MM-DD`, or
 /// `YYYY-MM-DDThh:mm:ss[.f{1,9}](Z|±hh:mm)`, as epoch milliseconds.
 pub(super) fn parse_date(s: &str) -> Option<i64> {
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    let unsigned = s.strip_prefix('-').unwrap_or(s);
-    if digits(unsigned) {
+    if digits(s) {
         return s.parse::<i64>().ok()?.checked_mul(1000);
     }
     let num = |t: &str, n: usize| -> Option<i64> {
