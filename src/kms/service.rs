@@ -41,6 +41,8 @@
 //! end of a stepped-mode connection change) is the exception: any call may
 //! run and commit it first — the rule is written once, in `timers.rs`.
 
+pub(crate) mod grants;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;

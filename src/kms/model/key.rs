@@ -10,6 +10,7 @@ use crate::key::{KeyLifecycle, Tag};
 use crate::sync::RwLock;
 
 use super::backing::Backing;
+use super::grants::KeyGrants;
 
 /// The mutable part of a key.
 #[derive(Clone, Debug)]
@@ -19,6 +20,8 @@ pub(crate) struct KeyMutable {
     pub(crate) tags: Vec<Tag>,
     /// `None` means the default key policy.
     pub(crate) policy: Option<String>,
+    /// The key's grants: they live and go with the key.
+    pub(crate) grants: KeyGrants,
     /// Set, under the key's lock, by the deletion at the end of the window
     /// once it has committed and removed the key from the tables. A change
     /// that took the lock after that finds the key gone.

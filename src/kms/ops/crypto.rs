@@ -16,7 +16,6 @@ use crate::kms::shapes::types::{
     GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
 };
 use crate::kms::support::seal::SealInput;
-use crate::kms::support::validate::check_grant_tokens;
 
 /// Largest Encrypt plaintext.
 pub const MAX_PLAINTEXT: usize = 4096;
@@ -57,7 +56,7 @@ impl Kms {
                 format_args!("Member must have length between 1 and {MAX_PLAINTEXT}"),
             ));
         }
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let entry = inner.resolve(&cx, &req.key_id, true)?;
         let access = inner.check_crypto(&entry, KeyOperation::Encrypt, cx.now)?;
@@ -80,7 +79,7 @@ impl Kms {
     /// different context is `InvalidCiphertextException` and gives no plaintext.
     pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
         let cx = self.begin();
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let (entry, plaintext) = self.inner.decrypt_blob(
             &cx,
@@ -102,7 +101,7 @@ impl Kms {
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
         let cx = self.begin();
         let inner = &*self.inner;
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.source_encryption_algorithm)?;
         check_algorithm(req.destination_encryption_algorithm)?;
         if req.destination_key_id.is_empty() {
@@ -196,7 +195,7 @@ impl Kms {
                 ));
             }
         };
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve(cx, &req.key_id, true)?;
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;

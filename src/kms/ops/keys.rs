@@ -189,6 +189,7 @@ impl Kms {
                 description: plan.description,
                 tags: plan.tags,
                 policy: plan.policy,
+                grants: Default::default(),
                 deleted: false,
             }),
         });

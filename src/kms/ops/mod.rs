@@ -5,6 +5,7 @@
 
 pub(crate) mod aliases;
 pub(crate) mod crypto;
+pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod storage;

@@ -1,0 +1,218 @@
+//! The service side of grants: grant ids and grant tokens, the check of a
+//! request's `GrantTokens`, who may retire a grant, the grants of the whole
+//! account by retiring principal, and [`Service::grant_allowing`], the
+//! question authorization asks ("does a grant give this caller this
+//! operation on this key, for this encryption context?").
+//!
+//! A key's grants are in its mutable part, under the key's own lock; this
+//! file takes the key table's read lock and keys' read locks only.
+//!
+//! # Grant tokens
+//!
+//! A token is opaque to callers: base64 of a version byte, the key id, the
+//! grant id, a fresh 12-byte nonce (so every CreateGrant call gets its own
+//! token) and an AES-GCM tag binding them to this account and Region. A
+//! token this service did not make (or one altered) fails the tag check:
+//! `InvalidGrantTokenException`. Grant tokens are not secrets (AWS says so
+//! too): the tag proves where a token came from, not who holds it, and a
+//! token whose grant was retired stays well-formed but allows nothing.
+
+use crate::crypto::aead::{Cipher, NONCE_LEN, TAG_LEN};
+use crate::crypto::{EncryptionContext, KeyMaterial};
+use crate::error::{Error, Result, kms_err};
+use crate::iam::Caller;
+use crate::ids::KeyId;
+use crate::kms::Call;
+use crate::kms::model::grants::{Grant, caller_is};
+use crate::kms::model::key::KeyEntry;
+use crate::kms::shapes::grants::{GrantListEntry, GrantOperation};
+use crate::kms::support::validate::check_grant_tokens;
+
+use super::Service;
+
+/// The token format's version byte.
+const TOKEN_VERSION: u8 = 1;
+/// Version, key id, grant id, nonce.
+const TOKEN_PAYLOAD: usize = 1 + 16 + 32 + NONCE_LEN;
+
+/// The fixed key of the token tag. Not a secret: the tag binds a token to
+/// this format, account and Region (its AAD), it does not authenticate.
+const TOKEN_KEY: [u8; 32] = *b"kms-keystore grant token key v1.";
+
+/// A grant id: 32 bytes as 64 lowercase hexadecimal characters.
+fn grant_id_hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The 32 bytes of a grant id, if it is 64 hexadecimal characters.
+pub(crate) fn grant_id_bytes(id: &str) -> Option<[u8; 32]> {
+    if id.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in id.as_bytes().chunks(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl Service {
+    /// A fresh grant id from the service's random stream (deterministic
+    /// under a seed).
+    pub(crate) fn new_grant_id(&self) -> String {
+        grant_id_hex(&self.rng.array())
+    }
+
+    /// The tag's additional data: account, Region and the payload.
+    fn token_aad(&self, payload: &[u8]) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(64 + payload.len());
+        aad.extend_from_slice(self.account_id.as_str().as_bytes());
+        aad.push(b'/');
+        aad.extend_from_slice(self.region.as_str().as_bytes());
+        aad.push(b'/');
+        aad.extend_from_slice(payload);
+        aad
+    }
+
+    /// A new token for grant `grant_id` (64 hex characters) of key `key`.
+    pub(crate) fn grant_token(&self, key: &KeyId, grant_id: &str) -> Result<String> {
+        let id = grant_id_bytes(grant_id).ok_or_else(|| Error::internal("a malformed grant id"))?;
+        let nonce: [u8; NONCE_LEN] = self.rng.array();
+        let mut bytes = Vec::with_capacity(TOKEN_PAYLOAD + TAG_LEN);
+        bytes.push(TOKEN_VERSION);
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.extend_from_slice(&id);
+        bytes.extend_from_slice(&nonce);
+        let cipher = Cipher::new(&KeyMaterial::from_bytes(TOKEN_KEY));
+        let tag = cipher.seal_in_place(&nonce, &self.token_aad(&bytes), &mut []);
+        bytes.extend_from_slice(&tag);
+        Ok(crate::base64_blob::encode(&bytes))
+    }
+
+    /// The key id and grant id a token names, or `None` if this service
+    /// did not make it.
+    pub(crate) fn read_grant_token(&self, token: &str) -> Option<(KeyId, String)> {
+        let bytes = crate::base64_blob::decode(token).ok()?;
+        if bytes.len() != TOKEN_PAYLOAD + TAG_LEN || bytes[0] != TOKEN_VERSION {
+            return None;
+        }
+        let (payload, tag) = bytes.split_at(TOKEN_PAYLOAD);
+        let key: [u8; 16] = payload[1..17].try_into().ok()?;
+        let id: [u8; 32] = payload[17..49].try_into().ok()?;
+        let nonce: [u8; NONCE_LEN] = payload[49..].try_into().ok()?;
+        let tag: [u8; TAG_LEN] = tag.try_into().ok()?;
+        let cipher = Cipher::new(&KeyMaterial::from_bytes(TOKEN_KEY));
+        cipher
+            .open_in_place(&nonce, &self.token_aad(payload), &mut [], &tag)
+            .ok()?;
+        Some((KeyId::from_bytes(key), grant_id_hex(&id)))
+    }
+
+    /// Checks a request's `GrantTokens`: at most 10, each 1–8192
+    /// characters (`ValidationException`), and each one a token this
+    /// service issued (`InvalidGrantTokenException`). No tokens costs
+    /// nothing.
+    pub(crate) fn check_grant_tokens(&self, tokens: &[String]) -> Result<()> {
+        check_grant_tokens(tokens)?;
+        for token in tokens {
+            if self.read_grant_token(token).is_none() {
+                return Err(invalid_grant_token());
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of the first grant of `entry` (in creation order) that gives
+    /// `caller` the operation `op` for a request with encryption context
+    /// `context`: its grantee is the caller (one of `caller.match_arns`, or
+    /// the service principal by name), its operations include `op`, and —
+    /// for an operation that takes an encryption context — the context
+    /// satisfies its constraint (`EncryptionContextEquals`: the same pairs;
+    /// `EncryptionContextSubset`: the grant's pairs are all in the
+    /// context; keys compared without regard to case, values exactly).
+    /// `None` if no grant does.
+    ///
+    /// The constraint does not apply to DescribeKey and RetireGrant, nor
+    /// here to CreateGrant (whose rule — the new grant's constraint must be
+    /// at least as strict — is the caller's to check).
+    #[allow(dead_code, reason = "called by authorization")]
+    pub(crate) fn grant_allowing(
+        &self,
+        entry: &KeyEntry,
+        caller: &Caller,
+        op: GrantOperation,
+        context: &EncryptionContext,
+    ) -> Option<String> {
+        let m = entry.state.read();
+        m.grants
+            .iter()
+            .find(|g| g.allows(caller, op, context))
+            .map(|g| g.id.clone())
+    }
+
+    /// Whether `caller` may retire `grant` by the grant alone: its retiring
+    /// principal, its grantee if the grant allows RetireGrant, or the root
+    /// of the account that issued it (this service's account, the key's).
+    pub(crate) fn may_retire(&self, grant: &Grant, caller: &Caller) -> bool {
+        grant
+            .retiring_arn
+            .as_deref()
+            .is_some_and(|arn| caller_is(caller, arn))
+            || (grant.operations.contains(&GrantOperation::RetireGrant)
+                && caller_is(caller, &grant.grantee_arn))
+            || (caller.principal.is_root() && caller.principal.account() == Some(&self.account_id))
+    }
+
+    /// The root ARN of the account that issues this service's grants.
+    pub(crate) fn issuing_account(&self) -> String {
+        format!("arn:aws:iam::{}:root", self.account_id)
+    }
+
+    /// `grant` of `entry` as ListGrants shows it.
+    pub(crate) fn grant_entry(&self, entry: &KeyEntry, grant: &Grant) -> GrantListEntry {
+        GrantListEntry {
+            key_id: entry.arn.clone(),
+            grant_id: grant.id.clone(),
+            name: grant.name.clone(),
+            creation_date: grant.creation_date,
+            grantee_principal: grant.grantee.clone(),
+            retiring_principal: grant.retiring.clone(),
+            issuing_account: self.issuing_account(),
+            operations: grant.operations.clone(),
+            constraints: grant.constraints.clone(),
+        }
+    }
+
+    /// Every grant of the account's keys whose retiring principal is
+    /// `retiring_arn` (canonical form), by key creation order then grant
+    /// creation order; keys past their deletion date are gone.
+    pub(crate) fn retirable_grants(&self, cx: &Call, retiring_arn: &str) -> Vec<GrantListEntry> {
+        let keys: Vec<_> = self.keys.read().iter().cloned().collect();
+        let mut out = Vec::new();
+        for entry in keys {
+            let Ok(entry) = self.unless_due(entry, cx.now) else {
+                continue;
+            };
+            let m = entry.state.read();
+            if m.deleted {
+                continue;
+            }
+            out.extend(
+                m.grants
+                    .iter()
+                    .filter(|g| g.retiring_arn.as_deref() == Some(retiring_arn))
+                    .map(|g| self.grant_entry(&entry, g)),
+            );
+        }
+        out
+    }
+}
+
+/// `InvalidGrantTokenException`.
+pub(crate) fn invalid_grant_token() -> Error {
+    kms_err!(
+        InvalidGrantToken,
+        "The grant token is not valid: pass a GrantToken that CreateGrant returned in this account and Region."
+    )
+}
