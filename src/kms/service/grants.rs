@@ -216,3 +216,221 @@ pub(crate) fn invalid_grant_token() -> Error {
         "The grant token is not valid: pass a GrantToken that CreateGrant returned in this account and Region."
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use crate::iam::{Caller, Principal};
+    use crate::kms::shapes::grants::{CreateGrantRequest, GrantConstraints, GrantOperation};
+    use crate::kms::{CreateKeyRequest, Kms, KmsConfig};
+
+    const BOB: &str = "arn:aws:iam::111122223333:user/bob";
+
+    fn ctx(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn caller(arn: &str) -> Caller {
+        Caller::new(arn.parse::<Principal>().unwrap())
+    }
+
+    /// A Kms with one key; returns the key id.
+    fn setup() -> (Kms, String) {
+        let kms = Kms::new(KmsConfig::default().with_seed(9));
+        let key = kms.create_key(CreateKeyRequest::default()).unwrap();
+        (kms, key.key_metadata.key_id.to_string())
+    }
+
+    fn grant(
+        kms: &Kms,
+        key: &str,
+        grantee: &str,
+        ops: &[GrantOperation],
+        constraints: Option<GrantConstraints>,
+    ) -> String {
+        kms.create_grant(CreateGrantRequest {
+            key_id: key.into(),
+            grantee_principal: grantee.into(),
+            operations: ops.to_vec(),
+            constraints,
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id
+    }
+
+    fn allowing(
+        kms: &Kms,
+        key: &str,
+        who: &Caller,
+        op: GrantOperation,
+        context: &BTreeMap<String, String>,
+    ) -> Option<String> {
+        let cx = kms.begin();
+        let entry = kms.inner.resolve(&cx, key, false).unwrap();
+        kms.inner.grant_allowing(&entry, who, op, context)
+    }
+
+    #[test]
+    fn a_grant_allows_its_grantee_its_operations_only() {
+        let (kms, key) = setup();
+        let empty = ctx(&[]);
+        assert_eq!(
+            allowing(&kms, &key, &caller(BOB), GrantOperation::Encrypt, &empty),
+            None
+        );
+        let id = grant(&kms, &key, BOB, &[GrantOperation::Encrypt], None);
+        assert_eq!(
+            allowing(&kms, &key, &caller(BOB), GrantOperation::Encrypt, &empty),
+            Some(id.clone())
+        );
+        assert_eq!(
+            allowing(&kms, &key, &caller(BOB), GrantOperation::Decrypt, &empty),
+            None
+        );
+        let alice = caller("arn:aws:iam::111122223333:user/alice");
+        assert_eq!(
+            allowing(&kms, &key, &alice, GrantOperation::Encrypt, &empty),
+            None
+        );
+        // The account root is not the grantee bob.
+        assert_eq!(
+            allowing(&kms, &key, &kms.inner.root, GrantOperation::Encrypt, &empty),
+            None
+        );
+        // Another key's grants do not count.
+        let other = kms.create_key(CreateKeyRequest::default()).unwrap();
+        let other = other.key_metadata.key_id.to_string();
+        assert_eq!(
+            allowing(&kms, &other, &caller(BOB), GrantOperation::Encrypt, &empty),
+            None
+        );
+        // The first grant that allows it, in creation order.
+        grant(&kms, &key, BOB, &[GrantOperation::Encrypt], None);
+        assert_eq!(
+            allowing(&kms, &key, &caller(BOB), GrantOperation::Encrypt, &empty),
+            Some(id)
+        );
+    }
+
+    #[test]
+    fn a_role_grant_allows_its_sessions_and_a_service_grant_its_service() {
+        let (kms, key) = setup();
+        let empty = ctx(&[]);
+        let id = grant(
+            &kms,
+            &key,
+            "arn:aws:iam::111122223333:role/ExampleRole",
+            &[GrantOperation::Decrypt],
+            None,
+        );
+        let session = Caller::new(Principal::assumed_role(
+            "111122223333".parse().unwrap(),
+            "ExampleRole",
+            "s1",
+        ));
+        assert_eq!(
+            allowing(&kms, &key, &session, GrantOperation::Decrypt, &empty),
+            Some(id)
+        );
+        let other_role = Caller::new(Principal::assumed_role(
+            "111122223333".parse().unwrap(),
+            "OtherRole",
+            "s1",
+        ));
+        assert_eq!(
+            allowing(&kms, &key, &other_role, GrantOperation::Decrypt, &empty),
+            None
+        );
+        let svc = grant(
+            &kms,
+            &key,
+            "dynamodb.amazonaws.com",
+            &[GrantOperation::Decrypt],
+            None,
+        );
+        let dynamo = Caller::new(Principal::service("dynamodb.amazonaws.com"));
+        assert_eq!(
+            allowing(&kms, &key, &dynamo, GrantOperation::Decrypt, &empty),
+            Some(svc)
+        );
+        let s3 = Caller::new(Principal::service("s3.amazonaws.com"));
+        assert_eq!(
+            allowing(&kms, &key, &s3, GrantOperation::Decrypt, &empty),
+            None
+        );
+    }
+
+    #[test]
+    fn constraints_bind_the_encryption_context() {
+        let (kms, key) = setup();
+        let bob = caller(BOB);
+        let equals = grant(
+            &kms,
+            &key,
+            BOB,
+            &[GrantOperation::Encrypt, GrantOperation::DescribeKey],
+            Some(GrantConstraints {
+                encryption_context_equals: Some(ctx(&[("Dept", "IT"), ("App", "x")])),
+                ..Default::default()
+            }),
+        );
+        let enc = |c: &[(&str, &str)]| allowing(&kms, &key, &bob, GrantOperation::Encrypt, &ctx(c));
+        assert_eq!(enc(&[("Dept", "IT"), ("App", "x")]), Some(equals.clone()));
+        // Keys compare without regard to case, values exactly.
+        assert_eq!(enc(&[("dept", "IT"), ("APP", "x")]), Some(equals.clone()));
+        assert_eq!(enc(&[("Dept", "it"), ("App", "x")]), None);
+        // Equals: no pair more, none less.
+        assert_eq!(enc(&[("Dept", "IT")]), None);
+        assert_eq!(enc(&[("Dept", "IT"), ("App", "x"), ("More", "1")]), None);
+        assert_eq!(enc(&[]), None);
+        // The constraint does not apply to DescribeKey.
+        assert_eq!(
+            allowing(&kms, &key, &bob, GrantOperation::DescribeKey, &ctx(&[])),
+            Some(equals)
+        );
+        let subset = grant(
+            &kms,
+            &key,
+            BOB,
+            &[GrantOperation::Decrypt],
+            Some(GrantConstraints {
+                encryption_context_subset: Some(ctx(&[("Dept", "IT")])),
+                ..Default::default()
+            }),
+        );
+        let dec = |c: &[(&str, &str)]| allowing(&kms, &key, &bob, GrantOperation::Decrypt, &ctx(c));
+        assert_eq!(dec(&[("Dept", "IT")]), Some(subset.clone()));
+        assert_eq!(dec(&[("Dept", "IT"), ("More", "1")]), Some(subset));
+        assert_eq!(dec(&[("Dept", "HR"), ("More", "1")]), None);
+        assert_eq!(dec(&[]), None);
+    }
+
+    #[test]
+    fn tokens_name_their_grant_and_reject_alterations() {
+        let (kms, key) = setup();
+        let id = grant(&kms, &key, BOB, &[GrantOperation::Encrypt], None);
+        let key_id: crate::ids::KeyId = key.parse().unwrap();
+        let a = kms.inner.grant_token(&key_id, &id).unwrap();
+        let b = kms.inner.grant_token(&key_id, &id).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(kms.inner.read_grant_token(&a), Some((key_id, id.clone())));
+        assert_eq!(kms.inner.read_grant_token(&b), Some((key_id, id)));
+        let mut raw = crate::base64_blob::decode(&a).unwrap();
+        for i in [0, 5, 30, 60, 70] {
+            raw[i] ^= 1;
+            assert_eq!(
+                kms.inner
+                    .read_grant_token(&crate::base64_blob::encode(&raw)),
+                None,
+                "byte {i}"
+            );
+            raw[i] ^= 1;
+        }
+        assert_eq!(kms.inner.read_grant_token("AAAA"), None);
+    }
+}
