@@ -2,20 +2,21 @@
 //! each error it can return, a row gives a setup, the failing call and the
 //! expected exception; the observable state — DescribeKey of every key,
 //! DescribeCustomKeyStores, ListAliases, ListResourceTags and GetKeyPolicy of
-//! every key, the cluster view (`describe_clusters(None)` and each cluster's
+//! every key, ListGrants of every key, the cluster view (`describe_clusters(None)` and each cluster's
 //! key labels) — is snapshotted as JSON before and after the call and must be
 //! identical.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kms_keystore::{
-    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateKeyRequest, DataKeyPairSpec,
-    DataKeySpec, DecryptRequest, DescribeCustomKeyStoresRequest, EnableKeyRotationRequest,
-    EncryptRequest, EncryptionAlgorithmSpec, GenerateDataKeyPairRequest, GenerateDataKeyRequest,
-    GenerateRandomRequest, GetKeyPolicyRequest, KeySpec, ListAliasesRequest, ListKeysRequest,
-    ListResourceTagsRequest, PutKeyPolicyRequest, ReEncryptRequest, ScheduleKeyDeletionRequest,
-    SecretString, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
-    UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest,
+    CreateAliasRequest, CreateCustomKeyStoreRequest, CreateGrantRequest, CreateKeyRequest,
+    DataKeyPairSpec, DataKeySpec, DecryptRequest, DescribeCustomKeyStoresRequest,
+    EnableKeyRotationRequest, EncryptRequest, EncryptionAlgorithmSpec, GenerateDataKeyPairRequest,
+    GenerateDataKeyRequest, GenerateRandomRequest, GetKeyPolicyRequest, GrantOperation, KeySpec,
+    ListAliasesRequest, ListGrantsRequest, ListKeysRequest, ListResourceTagsRequest,
+    PutKeyPolicyRequest, ReEncryptRequest, RetireGrantRequest, RevokeGrantRequest,
+    ScheduleKeyDeletionRequest, SecretString, TagResourceRequest, UntagResourceRequest,
+    UpdateAliasRequest, UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest,
 };
 use std::sync::Arc;
 
@@ -68,6 +69,22 @@ struct Env {
     xks_failed: String,
     /// A ciphertext under `xks`.
     xks_blob: Vec<u8>,
+    /// The one grant on `aws` (the per-key grant quota is 1): grantee bob,
+    /// retiring principal alice; its id and token.
+    grant_id: String,
+    grant_token: String,
+}
+
+const BOB: &str = "arn:aws:iam::111122223333:user/bob";
+const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+
+fn grant_req(key: &str) -> CreateGrantRequest {
+    CreateGrantRequest {
+        key_id: key.to_owned(),
+        grantee_principal: BOB.into(),
+        operations: vec![GrantOperation::Encrypt],
+        ..Default::default()
+    }
 }
 
 const XKS_ENDPOINT: &str = "https://xks.atomicity.example.com";
@@ -146,6 +163,7 @@ fn store_request(
 fn env(base: Base) -> Env {
     let mut quotas = Quotas::default();
     quotas.aliases_per_key = 2;
+    quotas.grants_per_key = 1;
     quotas.custom_key_store_requests_per_second = None;
     if base == Base::Full {
         quotas.max_keys = FULL_KEYS;
@@ -176,6 +194,12 @@ fn env(base: Base) -> Env {
     kms.create_alias(CreateAliasRequest::new("alias/two-b", aws2.clone()))
         .unwrap();
     kms.create_alias(CreateAliasRequest::new("alias/pending", pending.clone()))
+        .unwrap();
+    let granted = kms
+        .create_grant(CreateGrantRequest {
+            retiring_principal: Some(ALICE.into()),
+            ..grant_req(&aws)
+        })
         .unwrap();
     kms.schedule_key_deletion(ScheduleKeyDeletionRequest {
         key_id: pending.clone(),
@@ -277,6 +301,8 @@ fn env(base: Base) -> Env {
         xks,
         xks_failed,
         xks_blob,
+        grant_id: granted.grant_id,
+        grant_token: granted.grant_token,
     }
 }
 
@@ -304,6 +330,11 @@ fn snapshot(e: &Env) -> Value {
                     key_id: id.clone(),
                     ..Default::default()
                 }).unwrap().policy,
+                "Grants": kms.list_grants(ListGrantsRequest {
+                    key_id: id.clone(),
+                    limit: Some(100),
+                    ..Default::default()
+                }).unwrap(),
             })
         })
         .collect();
@@ -1479,6 +1510,122 @@ fn rows() -> Vec<Row> {
                 ..Default::default()
             })
             .map(drop)),
+        // ----- Grants
+        row!(
+            "CreateGrant",
+            "an operation not valid for the key",
+            "ValidationException",
+            |e| e
+                .kms
+                .create_grant(CreateGrantRequest {
+                    operations: vec![GrantOperation::Encrypt, GrantOperation::Sign],
+                    ..grant_req(&e.aws2)
+                })
+                .map(drop)
+        ),
+        row!(
+            "CreateGrant",
+            "over the per-key grant quota",
+            "LimitExceededException",
+            |e| e.kms.create_grant(grant_req(&e.aws)).map(drop)
+        ),
+        row!("CreateGrant", "disabled key", "DisabledException", |e| e
+            .kms
+            .create_grant(grant_req(&e.disabled))
+            .map(drop)),
+        row!(
+            "CreateGrant",
+            "pending deletion",
+            "KMSInvalidStateException",
+            |e| e.kms.create_grant(grant_req(&e.pending)).map(drop)
+        ),
+        row!(
+            "CreateGrant",
+            "a grant token not issued here",
+            "InvalidGrantTokenException",
+            |e| e
+                .kms
+                .create_grant(CreateGrantRequest {
+                    grant_tokens: vec!["not-a-token".into()],
+                    ..grant_req(&e.aws2)
+                })
+                .map(drop)
+        ),
+        row!("CreateGrant", "dry run", "DryRunOperationException", |e| e
+            .kms
+            .create_grant(CreateGrantRequest {
+                dry_run: Some(true),
+                ..grant_req(&e.aws2)
+            })
+            .map(drop)),
+        row!(
+            "CreateGrant",
+            "a key in an unavailable store, over quota",
+            "LimitExceededException",
+            setup | e | {
+                e.kms.create_grant(grant_req(&e.hsm2)).unwrap();
+            },
+            |e| e.kms.create_grant(grant_req(&e.hsm2)).map(drop)
+        ),
+        row!("ListGrants", "bad marker", "InvalidMarkerException", |e| e
+            .kms
+            .list_grants(ListGrantsRequest {
+                key_id: e.aws.clone(),
+                marker: Some("!!".into()),
+                ..Default::default()
+            })
+            .map(drop)),
+        row!(
+            "RetireGrant",
+            "a caller the grant does not name",
+            "AccessDeniedException",
+            |e| e
+                .kms
+                .as_caller(&"arn:aws:iam::111122223333:user/mallory".parse().unwrap())
+                .retire_grant(RetireGrantRequest {
+                    grant_token: Some(e.grant_token.clone()),
+                    ..Default::default()
+                })
+        ),
+        row!("RetireGrant", "dry run", "DryRunOperationException", |e| e
+            .kms
+            .retire_grant(RetireGrantRequest {
+                key_id: Some(e.aws.clone()),
+                grant_id: Some(e.grant_id.clone()),
+                dry_run: Some(true),
+                ..Default::default()
+            })),
+        row!("RetireGrant", "unknown grant", "NotFoundException", |e| e
+            .kms
+            .retire_grant(RetireGrantRequest {
+                key_id: Some(e.aws2.clone()),
+                grant_id: Some(e.grant_id.clone()),
+                ..Default::default()
+            })),
+        row!("RevokeGrant", "unknown grant", "NotFoundException", |e| e
+            .kms
+            .revoke_grant(RevokeGrantRequest {
+                key_id: e.aws2.clone(),
+                grant_id: e.grant_id.clone(),
+                dry_run: None,
+            })),
+        row!(
+            "RevokeGrant",
+            "malformed grant id",
+            "InvalidGrantIdException",
+            |e| e.kms.revoke_grant(RevokeGrantRequest {
+                key_id: e.aws.clone(),
+                grant_id: "xyz".into(),
+                dry_run: None,
+            })
+        ),
+        row!("RevokeGrant", "dry run", "DryRunOperationException", |e| e
+            .kms
+            .revoke_grant(RevokeGrantRequest {
+                key_id: e.aws.clone(),
+                grant_id: e.grant_id.clone(),
+                dry_run: Some(true),
+            })),
         // ----- Tags
         row!(
             "TagResource",
@@ -2169,6 +2316,10 @@ fn the_table_covers_every_operation_that_can_fail() {
         "UntagResource",
         "PutKeyPolicy",
         "UpdateKeyDescription",
+        "CreateGrant",
+        "ListGrants",
+        "RetireGrant",
+        "RevokeGrant",
     ] {
         assert!(ops.contains(op), "no row for {op}");
     }
@@ -2190,6 +2341,13 @@ fn the_snapshot_sees_each_kind_of_change() {
                 .create_alias(CreateAliasRequest::new("alias/new", e.aws.clone()))
         }),
         ("key state", |e| e.kms.disable_key(&e.aws)),
+        ("grant", |e| {
+            e.kms.revoke_grant(RevokeGrantRequest {
+                key_id: e.aws.clone(),
+                grant_id: e.grant_id.clone(),
+                dry_run: None,
+            })
+        }),
         ("description", |e| {
             e.kms.update_key_description(UpdateKeyDescriptionRequest {
                 key_id: e.aws.clone(),

@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kms_keystore::{
-    AwsPartition, CreateKeyRequest, DecisionKind, DecryptRequest, EncryptRequest, ErrorCode,
-    GenerateDataKeyRequest, Kms, KmsConfig, ManualClock, Partition, PolicySource, Principal,
+    AwsPartition, CreateGrantRequest, CreateKeyRequest, DecisionKind, DecryptRequest,
+    EncryptRequest, EncryptionContext, ErrorCode, GenerateDataKeyRequest, GrantConstraints,
+    GrantOperation, Kms, KmsConfig, ManualClock, Partition, PolicySource, Principal,
     PutKeyPolicyRequest, ReEncryptRequest, SimulateAuthorizationRequest,
 };
 
@@ -638,4 +639,163 @@ fn operations_on_no_key_follow_identity_policies_alone() {
     assert!(kms.list_keys(Default::default()).unwrap().keys.len() >= 2);
     let err = w.encrypt(&kms, &key.arn).unwrap_err();
     assert_eq!(err.kind(), ErrorCode::AccessDenied);
+}
+
+fn grant(
+    w: &World,
+    grantee: &Principal,
+    ops: Vec<GrantOperation>,
+    subset: Option<&EncryptionContext>,
+) -> String {
+    w.owner
+        .create_grant(CreateGrantRequest {
+            key_id: w.key_arn.clone(),
+            grantee_principal: grantee.arn(),
+            operations: ops,
+            constraints: subset.map(|s| GrantConstraints {
+                encryption_context_subset: Some(s.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .unwrap()
+        .grant_id
+}
+
+fn purpose(p: &str) -> EncryptionContext {
+    [("purpose".to_owned(), p.to_owned())].into()
+}
+
+#[test]
+fn a_grant_lets_a_principal_no_policy_mentions_use_the_key() {
+    let w = world();
+    let grace = w.partition.iam().create_user(THIRD, "/", "grace").unwrap();
+    let kms = w.as_(THIRD, &grace);
+    let encrypt = |ctx: EncryptionContext| {
+        kms.encrypt(EncryptRequest {
+            key_id: w.key_arn.clone(),
+            plaintext: "secret".into(),
+            encryption_context: ctx,
+            ..EncryptRequest::default()
+        })
+    };
+    let err = encrypt(purpose("test")).unwrap_err();
+    assert_denied(
+        &err,
+        "arn:aws:iam::777788889999:user/grace",
+        "kms:Encrypt",
+        &w.key_arn,
+        "because no resource-based policy allows the kms:Encrypt action",
+    );
+    let id = grant(
+        &w,
+        &grace,
+        vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+        Some(&purpose("test")),
+    );
+    // Allowed by the grant alone — no IAM policy in her account either.
+    let blob = encrypt(purpose("test")).unwrap().ciphertext_blob;
+    kms.decrypt(DecryptRequest {
+        ciphertext_blob: blob,
+        encryption_context: purpose("test"),
+        ..DecryptRequest::default()
+    })
+    .unwrap();
+    let decision = kms
+        .simulate_authorization(SimulateAuthorizationRequest {
+            encryption_context: purpose("test"),
+            ..SimulateAuthorizationRequest::new("kms:Encrypt", Some(&w.key_arn))
+        })
+        .unwrap();
+    assert_eq!(decision.kind, DecisionKind::AllowedByGrant);
+    assert_eq!(decision.grant_id.as_deref(), Some(id.as_str()));
+    // Only under its constraint, and only its operations.
+    assert_eq!(
+        encrypt(purpose("prod")).unwrap_err().kind(),
+        ErrorCode::AccessDenied
+    );
+    assert_eq!(
+        kms.describe_key(&w.key_arn).unwrap_err().kind(),
+        ErrorCode::AccessDenied
+    );
+    // Revoked, it allows nothing.
+    w.owner
+        .revoke_grant(kms_keystore::RevokeGrantRequest {
+            key_id: w.key_arn.clone(),
+            grant_id: id,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        encrypt(purpose("test")).unwrap_err().kind(),
+        ErrorCode::AccessDenied
+    );
+}
+
+#[test]
+fn an_explicit_deny_in_the_key_policy_beats_a_grant() {
+    let w = world();
+    let grace = w.partition.iam().create_user(THIRD, "/", "grace").unwrap();
+    grant(&w, &grace, vec![GrantOperation::Encrypt], None);
+    let kms = w.as_(THIRD, &grace);
+    w.encrypt(&kms, &w.key_arn).unwrap();
+    let with_deny = SEED_KEY_POLICY.replace(
+        "      ]\n  }",
+        r#"  , {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::777788889999:root"},
+              "Action": "kms:*", "Resource": "*"}
+      ]
+  }"#,
+    );
+    w.owner
+        .put_key_policy(PutKeyPolicyRequest::new(&w.key_arn, &with_deny))
+        .unwrap();
+    let err = w.encrypt(&kms, &w.key_arn).unwrap_err();
+    assert!(
+        err.message()
+            .ends_with("with an explicit deny in a resource-based policy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_grantee_allowed_create_grant_may_only_pass_on_less() {
+    let w = world();
+    let grace = w.partition.iam().create_user(THIRD, "/", "grace").unwrap();
+    let heidi = Principal::user(THIRD.parse().unwrap(), "heidi");
+    grant(
+        &w,
+        &grace,
+        vec![GrantOperation::Encrypt, GrantOperation::CreateGrant],
+        Some(&purpose("test")),
+    );
+    let kms = w.as_(THIRD, &grace);
+    let create = |ops: Vec<GrantOperation>, constraints: Option<GrantConstraints>| {
+        kms.create_grant(CreateGrantRequest {
+            key_id: w.key_arn.clone(),
+            grantee_principal: heidi.arn(),
+            operations: ops,
+            constraints,
+            ..Default::default()
+        })
+    };
+    let subset = |c: EncryptionContext| {
+        Some(GrantConstraints {
+            encryption_context_subset: Some(c),
+            ..Default::default()
+        })
+    };
+    // Fewer operations, the same or a stricter constraint: allowed.
+    create(vec![GrantOperation::Encrypt], subset(purpose("test"))).unwrap();
+    let mut stricter = purpose("test");
+    stricter.insert("team".to_owned(), "blue".to_owned());
+    create(vec![GrantOperation::Encrypt], subset(stricter)).unwrap();
+    // More operations, a looser or a different constraint: refused.
+    for (ops, constraints) in [
+        (vec![GrantOperation::Decrypt], subset(purpose("test"))),
+        (vec![GrantOperation::Encrypt], None),
+        (vec![GrantOperation::Encrypt], subset(purpose("prod"))),
+    ] {
+        let err = create(ops, constraints).unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::AccessDenied, "{err}");
+    }
 }

@@ -954,6 +954,55 @@ fn the_proxy_is_told_which_kms_operation_each_call_serves() {
     }
 }
 
+#[test]
+fn the_proxy_is_told_the_real_caller_and_the_service_it_came_through() {
+    let f = fixture();
+    let ekm = proxy(&f.kms);
+    let recording = Arc::new(Skewed {
+        inner: ekm,
+        skew: Mutex::new(Skew::None),
+        seen: Mutex::new(Vec::new()),
+    });
+    f.kms.xks_network().attach(ENDPOINT, recording.clone());
+    let store = create_store(&f.kms, "xks");
+    f.kms.connect_custom_key_store(&store).unwrap();
+    let key = xks_key(&f.kms, &store, EXTERNAL_KEY);
+    let carol = f
+        .kms
+        .iam()
+        .create_user("111122223333", "/team/", "carol")
+        .unwrap();
+    f.kms
+        .iam()
+        .put_identity_policy(
+            &carol,
+            "use",
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}"#,
+        )
+        .unwrap();
+    let as_carol = f
+        .kms
+        .as_caller(&carol)
+        .via_service("s3.us-west-2.amazonaws.com");
+    let blob = encrypt(&as_carol, &key, "x").unwrap();
+    decrypt(&f.kms, &blob).unwrap();
+    let seen = recording.seen.lock().unwrap();
+    let who: Vec<(Option<&str>, Option<&str>)> = seen
+        .iter()
+        .map(|m| (m.aws_principal_arn.as_deref(), m.kms_via_service.as_deref()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (
+                Some("arn:aws:iam::111122223333:user/team/carol"),
+                Some("s3.us-west-2.amazonaws.com")
+            ),
+            (Some("arn:aws:iam::111122223333:root"), None),
+        ]
+    );
+}
+
 // ---- key deletion -------------------------------------------------------
 
 #[test]

@@ -670,3 +670,71 @@ fn the_crate_forbids_unsafe_code() {
     let manifest = include_str!("../Cargo.toml");
     assert!(manifest.contains("unsafe_code = \"forbid\""));
 }
+
+#[test]
+fn grant_responses_and_errors_show_no_secret() {
+    use kms_keystore::{
+        CreateGrantRequest, GrantOperation, ListGrantsRequest, ListRetirableGrantsRequest,
+        RetireGrantRequest,
+    };
+    let l = loaded();
+    let kms = &l.kms;
+    let mut errors = Vec::new();
+    for key in [&l.aws_key, &l.hsm_key, &l.xks_key] {
+        let req = CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: "arn:aws:iam::111122223333:user/bob".into(),
+            retiring_principal: Some("arn:aws:iam::111122223333:user/alice".into()),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            ..Default::default()
+        };
+        let created = kms.create_grant(req.clone()).unwrap();
+        assert_clean(
+            "CreateGrantResponse",
+            &format!("{created:?} {}", serde_json::to_string(&created).unwrap()),
+        );
+        let listed = kms
+            .list_grants(ListGrantsRequest {
+                key_id: key.clone(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_clean(
+            "ListGrantsResponse",
+            &format!("{listed:#?} {}", serde_json::to_string(&listed).unwrap()),
+        );
+        errors.push(
+            kms.create_grant(CreateGrantRequest {
+                operations: vec![GrantOperation::Sign],
+                ..req.clone()
+            })
+            .unwrap_err(),
+        );
+        errors.push(
+            kms.create_grant(CreateGrantRequest {
+                grant_tokens: vec![String::from_utf8_lossy(PLAINTEXT).into_owned()],
+                ..req
+            })
+            .unwrap_err(),
+        );
+        errors.push(
+            kms.as_caller(&"arn:aws:iam::111122223333:user/mallory".parse().unwrap())
+                .retire_grant(RetireGrantRequest {
+                    grant_token: Some(created.grant_token),
+                    ..Default::default()
+                })
+                .unwrap_err(),
+        );
+    }
+    let retirable = kms
+        .list_retirable_grants(ListRetirableGrantsRequest {
+            retiring_principal: "arn:aws:iam::111122223333:user/alice".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(retirable.grants.len(), 3);
+    assert_clean("ListRetirableGrants", &format!("{retirable:#?}"));
+    for e in &errors {
+        assert_clean(e.code(), &format!("{e} | {e:?}"));
+    }
+}

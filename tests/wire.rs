@@ -218,6 +218,43 @@ fn every_routed_kms_operation_answers_with_its_output() {
         &empty,
     );
 
+    // Grants.
+    let grant = std::cell::RefCell::new((String::new(), String::new()));
+    check(
+        "CreateGrant",
+        json!({"KeyId": key, "GranteePrincipal": "arn:aws:iam::111122223333:user/bob",
+               "RetiringPrincipal": "arn:aws:iam::111122223333:user/alice",
+               "Operations": ["Decrypt"]}),
+        &|v| {
+            let id = v["GrantId"].as_str().unwrap();
+            assert_eq!(id.len(), 64);
+            *grant.borrow_mut() = (id.to_owned(), v["GrantToken"].as_str().unwrap().to_owned());
+        },
+    );
+    let (grant_id, grant_token) = grant.into_inner();
+    check("ListGrants", json!({"KeyId": key}), &|v| {
+        assert_eq!(v["Grants"][0]["GrantId"], grant_id.as_str());
+        assert_eq!(v["Truncated"], false);
+    });
+    check(
+        "ListRetirableGrants",
+        json!({"RetiringPrincipal": "arn:aws:iam::111122223333:user/alice"}),
+        &|v| assert_eq!(v["Grants"][0]["GrantId"], grant_id.as_str()),
+    );
+    check("RetireGrant", json!({"GrantToken": grant_token}), &empty);
+    let second = ok(
+        &w,
+        "CreateGrant",
+        json!({"KeyId": key, "GranteePrincipal": "arn:aws:iam::111122223333:user/bob",
+               "Operations": ["Encrypt"]}),
+    )["GrantId"]
+        .clone();
+    check(
+        "RevokeGrant",
+        json!({"KeyId": key, "GrantId": second}),
+        &empty,
+    );
+
     // Custom key stores: a CloudHSM store through its whole life, and an
     // external key store created and deleted.
     let trust_anchor = provisioned.cloudhsm_clusters[0]

@@ -160,6 +160,14 @@ pub(crate) enum KeyOperation {
     ListKeyPolicies,
     /// EnableKeyRotation / DisableKeyRotation.
     KeyRotation,
+    /// CreateGrant.
+    CreateGrant,
+    /// ListGrants.
+    ListGrants,
+    /// RetireGrant.
+    RetireGrant,
+    /// RevokeGrant.
+    RevokeGrant,
 }
 
 impl KeyOperation {
@@ -191,6 +199,10 @@ impl KeyOperation {
         KeyOperation::PutKeyPolicy,
         KeyOperation::ListKeyPolicies,
         KeyOperation::KeyRotation,
+        KeyOperation::CreateGrant,
+        KeyOperation::ListGrants,
+        KeyOperation::RetireGrant,
+        KeyOperation::RevokeGrant,
     ];
 
     /// The KMS API operation this row is for, as AWS names it (an external
@@ -220,6 +232,10 @@ impl KeyOperation {
             KeyOperation::PutKeyPolicy => "PutKeyPolicy",
             KeyOperation::ListKeyPolicies => "ListKeyPolicies",
             KeyOperation::KeyRotation => "EnableKeyRotation",
+            KeyOperation::CreateGrant => "CreateGrant",
+            KeyOperation::ListGrants => "ListGrants",
+            KeyOperation::RetireGrant => "RetireGrant",
+            KeyOperation::RevokeGrant => "RevokeGrant",
         }
     }
 
@@ -256,8 +272,8 @@ fn pending_deletion(arn: &str) -> Error {
 /// | Enable/DisableKey, ScheduleKeyDeletion | ok | ok | KMSInvalidStateException | ok (takes effect on reconnect) |
 /// | CancelKeyDeletion | KMSInvalidStateException | KMSInvalidStateException | ok | KMSInvalidStateException |
 /// | Tag/UntagResource, UpdateKeyDescription | ok | ok | KMSInvalidStateException | ok |
-/// | Enable/DisableKeyRotation | ok | DisabledException | KMSInvalidStateException | ok |
-/// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy | ok | ok | ok | ok |
+/// | Enable/DisableKeyRotation, CreateGrant | ok | DisabledException | KMSInvalidStateException | ok |
+/// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy, Retire/RevokeGrant | ok | ok | ok | ok |
 pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
     use KeyOperation as O;
     use KeyState as S;
@@ -271,7 +287,10 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             | O::ListResourceTags
             | O::GetKeyPolicy
             | O::PutKeyPolicy
-            | O::ListKeyPolicies,
+            | O::ListKeyPolicies
+            | O::ListGrants
+            | O::RetireGrant
+            | O::RevokeGrant,
             _,
         ) => Ok(()),
         (O::CancelKeyDeletion, S::PendingDeletion) => Ok(()),
@@ -280,10 +299,14 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             "{arn} is not pending deletion. Only a key in PendingDeletion can have its deletion cancelled."
         )),
         (_, S::PendingDeletion) => Err(pending_deletion(arn)),
-        (_, S::Disabled) if op.is_cryptographic() || op == O::KeyRotation => Err(kms_err!(
-            Disabled,
-            "{arn} is disabled. Enable the key (EnableKey) to use it."
-        )),
+        (_, S::Disabled)
+            if op.is_cryptographic() || matches!(op, O::KeyRotation | O::CreateGrant) =>
+        {
+            Err(kms_err!(
+                Disabled,
+                "{arn} is disabled. Enable the key (EnableKey) to use it."
+            ))
+        }
         (_, S::Disabled) => Ok(()),
         (_, S::Unavailable) if op.is_cryptographic() => Err(kms_err!(
             KmsInvalidState,

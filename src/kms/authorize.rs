@@ -39,6 +39,7 @@ use crate::key::Tag;
 use super::call::Call;
 use super::model::key::KeyEntry;
 use super::service::Service;
+use super::shapes::grants::{GrantConstraints, GrantOperation};
 use super::support::policy::default_key_policy;
 
 macro_rules! actions {
@@ -65,6 +66,28 @@ macro_rules! actions {
                 match self {
                     $(Action::$variant => $cross,)*
                 }
+            }
+
+            /// The grant operation that allows this action, if a grant can.
+            pub(crate) fn grant_operation(self) -> Option<GrantOperation> {
+                Some(match self {
+                    Action::Encrypt => GrantOperation::Encrypt,
+                    Action::Decrypt => GrantOperation::Decrypt,
+                    Action::ReEncryptFrom => GrantOperation::ReEncryptFrom,
+                    Action::ReEncryptTo => GrantOperation::ReEncryptTo,
+                    Action::GenerateDataKey => GrantOperation::GenerateDataKey,
+                    Action::GenerateDataKeyWithoutPlaintext => {
+                        GrantOperation::GenerateDataKeyWithoutPlaintext
+                    }
+                    Action::GenerateDataKeyPair => GrantOperation::GenerateDataKeyPair,
+                    Action::GenerateDataKeyPairWithoutPlaintext => {
+                        GrantOperation::GenerateDataKeyPairWithoutPlaintext
+                    }
+                    Action::DescribeKey => GrantOperation::DescribeKey,
+                    Action::CreateGrant => GrantOperation::CreateGrant,
+                    Action::RetireGrant => GrantOperation::RetireGrant,
+                    _ => return None,
+                })
             }
 
             /// The action named `name` (any case), if KMS has it.
@@ -177,17 +200,19 @@ pub(crate) fn request_alias(key_id: &str) -> Option<&str> {
         .map(|i| &key_id[i + 1..])
 }
 
-/// The condition keys of CreateGrant.
+/// The grant a CreateGrant would make: its condition keys, and what a
+/// parent grant allowing CreateGrant must cover.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GrantFacts<'a> {
     /// `kms:GrantOperations`.
-    pub(crate) operations: &'a [&'a str],
+    pub(crate) operations: &'a [GrantOperation],
     /// `kms:GranteePrincipal`.
     pub(crate) grantee: &'a str,
     /// `kms:RetiringPrincipal`.
     pub(crate) retiring: Option<&'a str>,
-    /// `kms:GrantConstraintType`.
-    pub(crate) constraint_type: Option<&'a str>,
+    /// `kms:GrantConstraintType` (and the constraint a parent grant must
+    /// be no stricter than).
+    pub(crate) constraints: Option<&'a GrantConstraints>,
 }
 
 /// The condition keys of a key CreateKey would make.
@@ -379,6 +404,20 @@ impl Service {
         action: Action,
         facts: &Facts<'_>,
     ) -> AuthorizationDecision {
+        self.decide_by(cx, entry, action, facts, true)
+    }
+
+    /// As [`Service::decide`], by policies alone when `grants` is false
+    /// (RetireGrant: a grant allows retiring only itself, which the
+    /// operation checks).
+    pub(crate) fn decide_by(
+        &self,
+        cx: &Call,
+        entry: &KeyEntry,
+        action: Action,
+        facts: &Facts<'_>,
+        grants: bool,
+    ) -> AuthorizationDecision {
         let caller = cx.caller;
         let context = self.condition_context(cx, Some(entry), facts);
         let request = Request {
@@ -391,7 +430,8 @@ impl Service {
             .key_policy(entry)
             .map(|p| p.evaluate(&request))
             .unwrap_or_default();
-        self.decide_with(cx, entry, action, facts, &evaluation, &request)
+        let grants = grants.then_some(facts);
+        self.decide_with(cx, entry, action, grants, &evaluation, &request)
     }
 
     /// The decision of `request` given the key policy's `evaluation`.
@@ -400,7 +440,7 @@ impl Service {
         cx: &Call,
         entry: &KeyEntry,
         action: Action,
-        facts: &Facts<'_>,
+        grants: Option<&Facts<'_>>,
         key_policy: &Evaluation,
         request: &Request<'_>,
     ) -> AuthorizationDecision {
@@ -461,7 +501,7 @@ impl Service {
             },
             None => Missing::ResourceBased,
         };
-        if let Some(grant_id) = self.grant_for(cx, entry, action, facts) {
+        if let Some(grant_id) = grants.and_then(|facts| self.grant_for(cx, entry, action, facts)) {
             return AuthorizationDecision {
                 kind: DecisionKind::AllowedByGrant,
                 statements: Vec::new(),
@@ -476,15 +516,26 @@ impl Service {
         )
     }
 
-    /// The grant of `entry` that allows `action` to the caller, if any.
+    /// The grant of `entry` that allows `action` to the caller, if any. A
+    /// grant allowing CreateGrant allows only grants it covers: a subset of
+    /// its operations, under a constraint at least as strict as its own.
     fn grant_for(
         &self,
-        _cx: &Call,
-        _entry: &KeyEntry,
-        _action: Action,
-        _facts: &Facts<'_>,
+        cx: &Call,
+        entry: &KeyEntry,
+        action: Action,
+        facts: &Facts<'_>,
     ) -> Option<String> {
-        None
+        let op = action.grant_operation()?;
+        let empty = EncryptionContext::new();
+        let context = facts.encryption_context.unwrap_or(&empty);
+        match (op, facts.grant) {
+            (GrantOperation::CreateGrant, Some(new)) => {
+                self.grant_covering(entry, cx.caller, new.operations, new.constraints)
+            }
+            (GrantOperation::CreateGrant, None) => None,
+            _ => self.grant_allowing(entry, cx.caller, op, context),
+        }
     }
 
     /// What the caller's identity-based policies say about `request`.
@@ -747,14 +798,18 @@ impl Service {
         if let Some(g) = facts.grant {
             c.set_values(
                 "kms:GrantOperations",
-                g.operations.iter().map(|s| (*s).to_owned()).collect(),
+                g.operations.iter().map(|o| o.as_str().to_owned()).collect(),
             );
             c.set("kms:GranteePrincipal", g.grantee);
             if let Some(r) = g.retiring {
                 c.set("kms:RetiringPrincipal", r);
             }
-            if let Some(t) = g.constraint_type {
-                c.set("kms:GrantConstraintType", t);
+            if let Some(t) = g.constraints {
+                if t.encryption_context_equals.is_some() {
+                    c.set("kms:GrantConstraintType", "EncryptionContextEquals");
+                } else if t.encryption_context_subset.is_some() {
+                    c.set("kms:GrantConstraintType", "EncryptionContextSubset");
+                }
             }
             c.set(
                 "kms:GrantIsForAWSResource",

@@ -5,7 +5,7 @@
 //! (CreateKey, DescribeKey, ListKeys, the key lifecycle), cryptographic
 //! operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey*,
 //! GenerateRandom), custom key stores, aliases, tags and descriptions, key
-//! policies, durable storage, and the operations accepted but not
+//! policies, grants, durable storage, and the operations accepted but not
 //! implemented. The request and response shapes are re-exported here.
 //!
 //! # Layers
@@ -63,6 +63,11 @@ pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
 pub use ops::stores::MAX_CUSTOM_KEY_STORES;
 pub use ops::unsupported::ROTATION_PERIOD_DAYS;
+pub use shapes::grants::{
+    CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantListEntry, GrantOperation,
+    ListGrantsRequest, ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest,
+    RevokeGrantRequest,
+};
 pub use shapes::manage::{
     AliasListEntry, CreateAliasRequest, GetKeyPolicyRequest, GetKeyPolicyResponse,
     ListAliasesRequest, ListAliasesResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
@@ -97,6 +102,9 @@ pub struct Quotas {
     pub custom_key_store_requests_per_second: Option<u32>,
     /// Aliases per KMS key (AWS: 50, adjustable).
     pub aliases_per_key: usize,
+    /// Grants per KMS key (AWS: 50,000, adjustable); CreateGrant beyond it
+    /// is `LimitExceededException`.
+    pub grants_per_key: usize,
 }
 
 impl Default for Quotas {
@@ -105,6 +113,7 @@ impl Default for Quotas {
             max_keys: 100_000,
             custom_key_store_requests_per_second: Some(1_800),
             aliases_per_key: 50,
+            grants_per_key: model::grants::DEFAULT_GRANTS_PER_KEY,
         }
     }
 }
@@ -418,6 +427,18 @@ impl Kms {
                 caller: Some(self.caller_arc()),
             }),
         }
+    }
+
+    /// As [`Kms::routed`] for RetireGrant: by `key_id` when given, else by
+    /// the account whose service issued the grant token.
+    pub(crate) fn routed_grant(&self, key_id: Option<&str>, token: Option<&str>) -> Option<Kms> {
+        if let Some(k) = key_id {
+            return self.routed(k);
+        }
+        Some(Kms {
+            inner: self.inner.token_owner(token?)?,
+            caller: Some(self.caller_arc()),
+        })
     }
 
     /// Who calls through this handle.

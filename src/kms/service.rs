@@ -41,6 +41,8 @@
 //! end of a stepped-mode connection change) is the exception: any call may
 //! run and commit it first — the rule is written once, in `timers.rs`.
 
+pub(crate) mod grants;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -753,6 +755,18 @@ impl Service {
         let access = self.check_crypto(&entry, op, cx.now)?;
         let plaintext = self.open(cx, &entry, access, &blob, ctx)?;
         Ok((entry, plaintext))
+    }
+
+    /// The service of another account of this Region that issued a grant
+    /// `token` this one did not (RetireGrant by token across accounts).
+    pub(crate) fn token_owner(&self, token: &str) -> Option<Arc<Service>> {
+        if !self.shared.has_siblings() || self.read_grant_token(token).is_some() {
+            return None;
+        }
+        self.shared
+            .services_in(&self.region, &self.account_id)
+            .into_iter()
+            .find(|s| s.read_grant_token(token).is_some())
     }
 
     /// The service of another account of this Region that holds the key a

@@ -112,6 +112,28 @@ pub(crate) struct KeyStateRecord {
     pub(crate) tags: Vec<Tag>,
     /// `None`: the default key policy.
     pub(crate) policy: Option<String>,
+    /// The key's grants, in creation order (absent in files written before
+    /// grants existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) grants: Vec<GrantRecord>,
+}
+
+/// One grant of a key, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct GrantRecord {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    pub(crate) creation_date: u64,
+    pub(crate) grantee: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) retiring: Option<String>,
+    /// The operations, by their API names.
+    pub(crate) operations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) context_equals: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) context_subset: Option<BTreeMap<String, String>>,
 }
 
 /// Where a key's material is.

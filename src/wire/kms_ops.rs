@@ -11,15 +11,15 @@ use serde::Deserialize;
 
 use super::{Input, Operation, empty, input, operations, output, output_with_secret};
 
-/// `{"KeyId": …}` (and the `GrantTokens` some of these inputs carry, which
-/// are accepted and ignored: grants are not modelled).
+/// `{"KeyId": …}` (and the `GrantTokens` DescribeKey's input carries, which
+/// are accepted and ignored: DescribeKey does not check them).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 struct KeyIdInput {
     key_id: String,
     #[allow(
         dead_code,
-        reason = "accepted for the API's shape; grants are not modelled"
+        reason = "accepted for the API's shape; DescribeKey does not check grant tokens"
     )]
     grant_tokens: Vec<String>,
 }
@@ -56,6 +56,7 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "ConnectCustomKeyStore" ["CustomKeyStoreId"] => |w, v| empty(w.kms.connect_custom_key_store(&store_id(v)?)),
     "CreateAlias" ["AliasName", "TargetKeyId"] => |w, v| empty(w.kms.create_alias(input(v)?)),
     "CreateCustomKeyStore" ["CustomKeyStoreName"] => |w, v| output(w.kms.create_custom_key_store(input(v)?)),
+    "CreateGrant" ["KeyId", "GranteePrincipal", "Operations"] => |w, v| output(w.kms.create_grant(input(v)?)),
     "CreateKey" [] => |w, v| output(w.kms.create_key(input(v)?)),
     "Decrypt" [] => |w, v| output_with_secret(w.kms.decrypt(input(v)?), "Plaintext", |r| &r.plaintext),
     "DeleteAlias" ["AliasName"] => |w, v| empty(w.kms.delete_alias(&alias_name(v)?)),
@@ -75,11 +76,15 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "GetKeyPolicy" ["KeyId"] => |w, v| output(w.kms.get_key_policy(input(v)?)),
     "GetKeyRotationStatus" ["KeyId"] => |w, v| output(w.kms.get_key_rotation_status(&key_id(v)?)),
     "ListAliases" [] => |w, v| output(w.kms.list_aliases(input(v)?)),
+    "ListGrants" ["KeyId"] => |w, v| output(w.kms.list_grants(input(v)?)),
     "ListKeyPolicies" ["KeyId"] => |w, v| output(w.kms.list_key_policies(input(v)?)),
     "ListKeys" [] => |w, v| output(w.kms.list_keys(input(v)?)),
     "ListResourceTags" ["KeyId"] => |w, v| output(w.kms.list_resource_tags(input(v)?)),
+    "ListRetirableGrants" ["RetiringPrincipal"] => |w, v| output(w.kms.list_retirable_grants(input(v)?)),
     "PutKeyPolicy" ["KeyId", "Policy"] => |w, v| empty(w.kms.put_key_policy(input(v)?)),
     "ReEncrypt" ["DestinationKeyId"] => |w, v| output(w.kms.re_encrypt(input(v)?)),
+    "RetireGrant" [] => |w, v| empty(w.kms.retire_grant(input(v)?)),
+    "RevokeGrant" ["KeyId", "GrantId"] => |w, v| empty(w.kms.revoke_grant(input(v)?)),
     "ScheduleKeyDeletion" ["KeyId"] => |w, v| output(w.kms.schedule_key_deletion(input(v)?)),
     "TagResource" ["KeyId", "Tags"] => |w, v| empty(w.kms.tag_resource(input(v)?)),
     "UntagResource" ["KeyId", "TagKeys"] => |w, v| empty(w.kms.untag_resource(input(v)?)),

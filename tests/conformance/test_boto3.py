@@ -366,3 +366,40 @@ def test_aliases_tags_policies_and_descriptions(kms):
 
     kms.update_key_description(KeyId=key, Description="renamed")
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "renamed"
+
+
+def test_grants_round_trip(kms):
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    bob = "arn:aws:iam::111122223333:user/bob"
+    created = kms.create_grant(
+        KeyId=key,
+        GranteePrincipal=bob,
+        RetiringPrincipal="arn:aws:iam::111122223333:root",
+        Operations=["Encrypt", "Decrypt"],
+        Constraints={"EncryptionContextSubset": {"Dept": "IT"}},
+        Name="conformance",
+    )
+    assert len(created["GrantId"]) == 64
+    again = kms.create_grant(
+        KeyId=key,
+        GranteePrincipal=bob,
+        RetiringPrincipal="arn:aws:iam::111122223333:root",
+        Operations=["Decrypt", "Encrypt"],
+        Constraints={"EncryptionContextSubset": {"Dept": "IT"}},
+        Name="conformance",
+    )
+    assert again["GrantId"] == created["GrantId"]
+    grants = kms.list_grants(KeyId=key)["Grants"]
+    assert [g["GrantId"] for g in grants] == [created["GrantId"]]
+    assert grants[0]["Constraints"] == {"EncryptionContextSubset": {"Dept": "IT"}}
+    assert grants[0]["KeyId"].endswith(key)
+    kms.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=[created["GrantToken"]])
+    with pytest.raises(kms.exceptions.InvalidGrantTokenException):
+        kms.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=["not-a-grant-token"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.create_grant(KeyId=key, GranteePrincipal=bob, Operations=["Sign"])
+    assert error_code(e) == "ValidationException"
+    kms.retire_grant(GrantToken=created["GrantToken"])
+    assert kms.list_grants(KeyId=key)["Grants"] == []
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.revoke_grant(KeyId=key, GrantId=created["GrantId"])

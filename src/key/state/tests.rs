@@ -27,6 +27,9 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         O::GetKeyPolicy,
         O::PutKeyPolicy,
         O::ListKeyPolicies,
+        O::ListGrants,
+        O::RetireGrant,
+        O::RevokeGrant,
     ];
     if always.contains(&op) {
         return None;
@@ -40,7 +43,9 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
     }
     match state {
         S::Enabled => None,
-        S::Disabled if crypto.contains(&op) || op == O::KeyRotation => Some(C::Disabled),
+        S::Disabled if crypto.contains(&op) || op == O::KeyRotation || op == O::CreateGrant => {
+            Some(C::Disabled)
+        }
         S::Disabled => None,
         S::PendingDeletion => Some(C::KmsInvalidState),
         S::Unavailable if crypto.contains(&op) => Some(C::KmsInvalidState),

@@ -14,6 +14,7 @@ use crate::sync::RwLock;
 use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
+use super::grants::KeyGrants;
 
 /// The mutable part of a key.
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub(crate) struct KeyMutable {
     pub(crate) policy: Option<String>,
     /// `policy`, compiled (`None` with it).
     pub(crate) compiled_policy: Option<Arc<Policy>>,
+    /// The key's grants: they live and go with the key.
+    pub(crate) grants: KeyGrants,
     /// Set, under the key's lock, by the deletion at the end of the window
     /// once it has committed and removed the key from the tables. A change
     /// that took the lock after that finds the key gone.

@@ -17,7 +17,6 @@ use crate::kms::shapes::types::{
     GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
 };
 use crate::kms::support::seal::SealInput;
-use crate::kms::support::validate::check_grant_tokens;
 
 /// Largest Encrypt plaintext.
 pub const MAX_PLAINTEXT: usize = 4096;
@@ -61,7 +60,7 @@ impl Kms {
                 format_args!("Member must have length between 1 and {MAX_PLAINTEXT}"),
             ));
         }
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let entry = inner.resolve(&cx, &req.key_id, true)?;
         inner.authorize(
@@ -94,7 +93,7 @@ impl Kms {
             return owner.decrypt(req);
         }
         let cx = self.begin();
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
         let (entry, plaintext) = self.inner.decrypt_blob(
             &cx,
@@ -116,7 +115,7 @@ impl Kms {
     /// the destination key and context; the plaintext never leaves KMS.
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
         // Each side begins its own call below (`from.begin()`, `to.begin()`).
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.source_encryption_algorithm)?;
         check_algorithm(req.destination_encryption_algorithm)?;
         if req.destination_key_id.is_empty() {
@@ -242,7 +241,7 @@ impl Kms {
                 ));
             }
         };
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve(cx, &req.key_id, true)?;
         let action = match op {
             KeyOperation::GenerateDataKeyWithoutPlaintext => {

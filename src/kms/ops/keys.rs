@@ -210,6 +210,7 @@ impl Kms {
                 tags: plan.tags,
                 policy: plan.policy,
                 compiled_policy,
+                grants: Default::default(),
                 deleted: false,
             }),
         });

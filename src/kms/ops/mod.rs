@@ -6,6 +6,7 @@
 pub(crate) mod access;
 pub(crate) mod aliases;
 pub(crate) mod crypto;
+pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod storage;

@@ -18,7 +18,6 @@ use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
     GetKeyRotationStatusResponse,
 };
-use crate::kms::support::validate::check_grant_tokens;
 
 /// EnableKeyRotation's `RotationPeriodInDays` range.
 pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;
@@ -117,7 +116,7 @@ impl Kms {
         if req.key_pair_spec.is_none() {
             return Err(Error::validation("keyPairSpec", "Member must not be null"));
         }
-        check_grant_tokens(&req.grant_tokens)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = self.inner.resolve(&cx, &req.key_id, true)?;
         self.inner.authorize(
             &cx,

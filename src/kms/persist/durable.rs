@@ -4,7 +4,7 @@
 //!
 //! What comes back on open, and how:
 //!
-//! - keys (material, state, description, tags, policy), in creation order;
+//! - keys (material, state, description, tags, policy, grants), in creation order;
 //!   deletion schedules keep their dates, judged against the [`Clock`] and
 //!   put back in the timer table: a key whose date passed while the service
 //!   was down is deleted by the first call after opening, of any kind
@@ -44,8 +44,8 @@ use crate::error::{Error, Result, kms_err};
 use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::KeyLifecycle;
 use crate::storage::records::{
-    AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, KeyRecord, KeyStateRecord,
-    LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, GrantRecord, KeyRecord,
+    KeyStateRecord, LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -53,10 +53,12 @@ use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transi
 use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
+use crate::kms::model::grants::{Grant, KeyGrants};
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
 use crate::kms::service::Service;
+use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
 use crate::kms::support::quota::TokenBucket;
 use crate::kms::{Kms, KmsConfig};
 
@@ -117,6 +119,38 @@ fn connection_state(rec: &ConnectionRecord) -> Result<ConnectionState> {
             code: code.parse::<ConnectionErrorCode>()?,
         },
         ConnectionRecord::Disconnecting => ConnectionState::Disconnecting,
+    })
+}
+
+/// A grant from its record (the principals are parsed again for their
+/// canonical form).
+fn grant(rec: GrantRecord) -> Result<Grant> {
+    let canonical = |p: &str| -> Result<String> {
+        Ok(p.parse::<crate::iam::Principal>()
+            .map_err(|_| corrupt(&format!("grant {} has principal {p}", rec.id)))?
+            .arn())
+    };
+    let constraints = match (rec.context_equals, rec.context_subset) {
+        (None, None) => None,
+        (equals, subset) => Some(GrantConstraints {
+            encryption_context_equals: equals,
+            encryption_context_subset: subset,
+        }),
+    };
+    Ok(Grant {
+        grantee_arn: canonical(&rec.grantee)?,
+        retiring_arn: rec.retiring.as_deref().map(canonical).transpose()?,
+        operations: rec
+            .operations
+            .iter()
+            .map(|o| o.parse::<GrantOperation>())
+            .collect::<Result<Vec<_>>>()?,
+        id: rec.id,
+        name: rec.name,
+        creation_date: Timestamp::from_millis(rec.creation_date),
+        grantee: rec.grantee,
+        retiring: rec.retiring,
+        constraints,
     })
 }
 
@@ -227,6 +261,13 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     tags: state.tags,
                     policy: state.policy,
                     compiled_policy,
+                    grants: KeyGrants::from_vec(
+                        state
+                            .grants
+                            .into_iter()
+                            .map(grant)
+                            .collect::<Result<Vec<_>>>()?,
+                    ),
                     deleted: false,
                 }),
             }));

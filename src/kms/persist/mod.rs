@@ -18,6 +18,7 @@
 //! | CreateKey | key + key state (+ the cluster's key object) | insert in the key table |
 //! | Enable/DisableKey, Schedule/CancelKeyDeletion | key state | lifecycle + deletion schedule |
 //! | TagResource, UntagResource, UpdateKeyDescription, PutKeyPolicy | key state | the key's mutable part |
+//! | CreateGrant, RetireGrant, RevokeGrant | key state (its grants are in it) | the key's grants |
 //! | Create/Update/DeleteAlias | the alias | the alias table |
 //! | key deletion when its window ends | key, key state, its aliases, its cluster key object | remove from the tables |
 //! | custom key store operations | the store (+ the cluster, for connect/disconnect) | the store table |
@@ -36,8 +37,8 @@ use crate::error::Result;
 use crate::ids::{AliasName, ClusterId};
 use crate::key::KeyLifecycle;
 use crate::storage::records::{
-    AliasRecord, ConnectionRecord, KeyRecord, KeyStateRecord, LifecycleRecord, SecretBytes,
-    StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
+    SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -47,6 +48,7 @@ use crate::store::cloudhsm::CloudHsm;
 pub(crate) mod durable;
 
 use super::model::aliases::AliasEntry;
+use super::model::grants::Grant;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
 
@@ -70,6 +72,27 @@ pub(crate) fn key_state_record(m: &KeyMutable, lifecycle: KeyLifecycle) -> KeySt
         description: m.description.clone(),
         tags: m.tags.clone(),
         policy: m.policy.clone(),
+        grants: m.grants.iter().map(grant_record).collect(),
+    }
+}
+
+pub(crate) fn grant_record(g: &Grant) -> GrantRecord {
+    let (context_equals, context_subset) = match &g.constraints {
+        Some(c) => (
+            c.encryption_context_equals.clone(),
+            c.encryption_context_subset.clone(),
+        ),
+        None => (None, None),
+    };
+    GrantRecord {
+        id: g.id.clone(),
+        name: g.name.clone(),
+        creation_date: g.creation_date.as_millis(),
+        grantee: g.grantee.clone(),
+        retiring: g.retiring.clone(),
+        operations: g.operations.iter().map(|o| o.as_str().to_owned()).collect(),
+        context_equals,
+        context_subset,
     }
 }
 

@@ -5,7 +5,6 @@ use crate::crypto::EncryptionContext;
 
 /// A question for [`Kms::simulate_authorization`](crate::Kms::simulate_authorization).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct SimulateAuthorizationRequest {
     /// The action, as IAM names it: `kms:Encrypt`, `kms:PutKeyPolicy`, …
     pub action: String,

@@ -1,0 +1,487 @@
+//! Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant and
+//! RevokeGrant.
+//!
+//! A grant belongs to one key and lives in its state: it is committed with
+//! the key (durable), counted against the key's grant quota
+//! ([`Quotas::grants_per_key`](crate::Quotas::grants_per_key), AWS's 50,000),
+//! and goes when the key is deleted. Each change checks the whole request
+//! and the key-state table under the key's lock, then changes the key: a
+//! call that fails (or a `DryRun`) changes nothing.
+//!
+//! Who may call CreateGrant, ListGrants and RevokeGrant is the key policy's
+//! and IAM's to say (authorization); who may retire a grant is the grant's
+//! (its retiring principal, its grantee if it allows RetireGrant, the
+//! issuing account), checked here.
+
+use crate::error::{Error, Result, kms_err};
+use crate::iam::Principal;
+use crate::key::state::KeyOperation;
+
+use crate::kms::Kms;
+use crate::kms::authorize::{Action, Facts, GrantFacts};
+use crate::kms::model::grants::Grant;
+use crate::kms::service::grants::{grant_id_bytes, invalid_grant_token};
+use crate::kms::shapes::grants::{
+    CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantOperation, ListGrantsRequest,
+    ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest, RevokeGrantRequest,
+};
+use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
+
+/// ListGrants and ListRetirableGrants: the default and the largest page.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+/// Most pairs in one grant constraint.
+const MAX_CONSTRAINT_PAIRS: usize = 8;
+/// Longest encryption context value in a grant constraint.
+const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
+
+/// Checks a `PrincipalIdType` member: 1–256 characters of
+/// `[\w+=,.@:/-]` (`ValidationException`).
+fn check_principal_id(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() || value.chars().count() > 256 {
+        return Err(Error::validation(
+            field,
+            "Member must have length between 1 and 256",
+        ));
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
+    {
+        return Err(Error::validation(
+            field,
+            "Member must satisfy regular expression pattern: ^[\\w+=,.@:/-]+$",
+        ));
+    }
+    Ok(())
+}
+
+/// A principal parameter: the model's checks, then a principal ARN or
+/// service principal (`InvalidArnException`). Returns its canonical ARN.
+fn principal_arn(field: &str, value: &str) -> Result<String> {
+    check_principal_id(field, value)?;
+    let principal: Principal = value.parse()?;
+    Ok(principal.arn())
+}
+
+/// Checks a grant `Name`: 1–256 characters of `[a-zA-Z0-9:/_-]`.
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 256 {
+        return Err(Error::validation(
+            "name",
+            "Member must have length between 1 and 256",
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b))
+    {
+        return Err(Error::validation(
+            "name",
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `GrantId` parameter: 1–128 characters (`ValidationException`),
+/// and the 64 hexadecimal characters of a grant id
+/// (`InvalidGrantIdException`).
+fn check_grant_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.chars().count() > 128 {
+        return Err(Error::validation(
+            "grantId",
+            "Member must have length between 1 and 128",
+        ));
+    }
+    if grant_id_bytes(id).is_none() {
+        return Err(kms_err!(
+            InvalidGrantId,
+            "Grant id '{id}' is not valid: a grant id is 64 hexadecimal characters, as CreateGrant returns it."
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the operations and the constraint of a CreateGrant for a
+/// symmetric encryption key (`ValidationException`).
+fn check_operations_and_constraints(
+    operations: &[GrantOperation],
+    constraints: Option<&GrantConstraints>,
+    key_arn: &str,
+) -> Result<()> {
+    if operations.is_empty() {
+        return Err(Error::validation(
+            "operations",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    let invalid: Vec<&str> = operations
+        .iter()
+        .filter(|op| !GrantOperation::SYMMETRIC_ENCRYPTION.contains(op))
+        .map(|op| op.as_str())
+        .collect();
+    if !invalid.is_empty() {
+        return Err(kms_err!(
+            Validation,
+            "Grant operations [{}] are not valid for KMS key {key_arn}, a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT). Valid operations: [{}].",
+            invalid.join(", "),
+            GrantOperation::SYMMETRIC_ENCRYPTION
+                .iter()
+                .map(|op| op.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let Some(c) = constraints else {
+        return Ok(());
+    };
+    let pairs = match (&c.encryption_context_equals, &c.encryption_context_subset) {
+        (Some(_), Some(_)) => {
+            return Err(kms_err!(
+                Validation,
+                "A grant constraint may have EncryptionContextEquals or EncryptionContextSubset, not both."
+            ));
+        }
+        (Some(p), None) | (None, Some(p)) => p,
+        (None, None) => return Ok(()),
+    };
+    if pairs.len() > MAX_CONSTRAINT_PAIRS {
+        return Err(kms_err!(
+            Validation,
+            "A grant constraint can have at most {MAX_CONSTRAINT_PAIRS} encryption context pairs; this one has {}.",
+            pairs.len()
+        ));
+    }
+    if let Some((k, _)) = pairs
+        .iter()
+        .find(|(_, v)| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS)
+    {
+        return Err(kms_err!(
+            Validation,
+            "The value of encryption context key '{k}' in the grant constraint is longer than {MAX_CONSTRAINT_VALUE_CHARS} characters."
+        ));
+    }
+    if !operations.iter().any(|op| op.takes_encryption_context()) {
+        return Err(kms_err!(
+            Validation,
+            "Grant constraints apply only to operations that take an encryption context; none of [{}] does.",
+            operations
+                .iter()
+                .map(|op| op.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `DryRunOperationException` if `dry_run` is set.
+fn check_dry_run(dry_run: Option<bool>) -> Result<()> {
+    if dry_run == Some(true) {
+        return Err(kms_err!(
+            DryRunOperation,
+            "The request would have succeeded, but the DryRun flag is set."
+        ));
+    }
+    Ok(())
+}
+
+/// `NotFoundException` for grant `id` of key `arn`.
+fn grant_not_found(id: &str, arn: &str) -> Error {
+    kms_err!(NotFound, "Grant ID {id} not found for key {arn}.")
+}
+
+/// The page of `items` from `marker`, `limit` long.
+fn page<T>(items: Vec<T>, limit: usize, marker: Option<&str>) -> Result<(Vec<T>, Option<String>)> {
+    let from = match marker {
+        None => 0,
+        Some(m) => usize::try_from(decode_marker(m)?).unwrap_or(usize::MAX),
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(from).take(limit).collect();
+    let end = from.saturating_add(page.len());
+    let next = (end < total).then(|| encode_marker(end as u64));
+    Ok((page, next))
+}
+
+impl Kms {
+    /// CreateGrant: gives `GranteePrincipal` the `Operations` on a key (key
+    /// id or key ARN, not an alias), optionally under an encryption context
+    /// constraint, and returns the grant id and a grant token.
+    ///
+    /// Checks, in order: the members' lengths and patterns and a non-empty
+    /// `Operations` (`ValidationException`); the `GrantTokens`
+    /// (`InvalidGrantTokenException`); the principals (a principal ARN or
+    /// an AWS service principal, else `InvalidArnException`); the key
+    /// (`NotFoundException`); the operations (only those valid for a
+    /// symmetric encryption key) and the constraint (one of
+    /// `EncryptionContextEquals`/`EncryptionContextSubset`, at most 8 pairs
+    /// with values up to 384 characters, and only with an operation that
+    /// takes an encryption context) — `ValidationException`; the key state
+    /// (Disabled: `DisabledException`; PendingDeletion:
+    /// `KMSInvalidStateException`; a key in a disconnected custom key store
+    /// may get grants); the key's grant quota (`LimitExceededException`).
+    /// Then `DryRun` fails with `DryRunOperationException`.
+    ///
+    /// With a `Name`, a repeat of an existing grant's name and parameters
+    /// returns that grant's id (and a new token) instead of a new grant.
+    pub fn create_grant(&self, req: CreateGrantRequest) -> Result<CreateGrantResponse> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.create_grant(req);
+        }
+        let cx = self.begin();
+        let inner = &*self.inner;
+        check_principal_id("granteePrincipal", &req.grantee_principal)?;
+        if let Some(r) = &req.retiring_principal {
+            check_principal_id("retiringPrincipal", r)?;
+        }
+        if let Some(name) = &req.name {
+            check_name(name)?;
+        }
+        if req.operations.is_empty() {
+            return Err(Error::validation(
+                "operations",
+                "Member must have length greater than or equal to 1",
+            ));
+        }
+        inner.check_grant_tokens(&req.grant_tokens)?;
+        let grantee_arn = principal_arn("granteePrincipal", &req.grantee_principal)?;
+        let retiring_arn = req
+            .retiring_principal
+            .as_deref()
+            .map(|r| principal_arn("retiringPrincipal", r))
+            .transpose()?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        check_operations_and_constraints(&req.operations, req.constraints.as_ref(), &entry.arn)?;
+        inner.authorize(
+            &cx,
+            &entry,
+            Action::CreateGrant,
+            &Facts {
+                grant: Some(GrantFacts {
+                    operations: &req.operations,
+                    grantee: &grantee_arn,
+                    retiring: retiring_arn.as_deref(),
+                    constraints: req.constraints.as_ref(),
+                }),
+                ..Facts::default()
+            },
+        )?;
+        let mut operations: Vec<GrantOperation> = Vec::with_capacity(req.operations.len());
+        for op in &req.operations {
+            if !operations.contains(op) {
+                operations.push(*op);
+            }
+        }
+        let constraints = req.constraints.filter(|c| {
+            c.encryption_context_equals.is_some() || c.encryption_context_subset.is_some()
+        });
+        let max = inner.quotas.grants_per_key;
+        let grant_id = inner.with_key_mut(&entry, KeyOperation::CreateGrant, |m| {
+            let mut grant = Grant {
+                id: String::new(),
+                name: req.name,
+                creation_date: cx.now,
+                grantee: req.grantee_principal,
+                grantee_arn,
+                retiring: req.retiring_principal,
+                retiring_arn,
+                operations,
+                constraints,
+            };
+            if let Some(existing) = m.grants.find_repeat(&grant) {
+                let id = existing.id.clone();
+                check_dry_run(req.dry_run)?;
+                return Ok(id);
+            }
+            if m.grants.len() >= max {
+                return Err(kms_err!(
+                    LimitExceeded,
+                    "Key {} has {} grants, the most a KMS key can have ({max}). Retire or revoke grants first.",
+                    entry.arn,
+                    m.grants.len()
+                ));
+            }
+            check_dry_run(req.dry_run)?;
+            grant.id = loop {
+                let id = inner.new_grant_id();
+                if !m.grants.contains(&id) {
+                    break id;
+                }
+            };
+            let id = grant.id.clone();
+            m.grants.push(grant);
+            Ok(id)
+        })?;
+        let grant_token = inner.grant_token(&entry.id, &grant_id)?;
+        Ok(CreateGrantResponse {
+            grant_token,
+            grant_id,
+        })
+    }
+
+    /// ListGrants: the grants of a key (key id or key ARN), in creation
+    /// order, `Limit` (1–100, default 50) at a time; `NextMarker`
+    /// continues. `GrantId` keeps only that grant (a malformed id is
+    /// `InvalidGrantIdException`), `GranteePrincipal` only the grants to
+    /// that principal. Each entry shows the key ARN and the issuing
+    /// account's root ARN. Works in every key state.
+    pub fn list_grants(&self, req: ListGrantsRequest) -> Result<ListGrantsResponse> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.list_grants(req);
+        }
+        let cx = self.begin();
+        let inner = &*self.inner;
+        let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        if let Some(m) = &req.marker {
+            decode_marker(m)?;
+        }
+        if let Some(id) = &req.grant_id {
+            check_grant_id(id)?;
+        }
+        let grantee = match &req.grantee_principal {
+            Some(p) => {
+                check_principal_id("granteePrincipal", p)?;
+                // A principal that does not parse matches as written.
+                Some(
+                    p.parse::<Principal>()
+                        .map_or_else(|_| p.clone(), |p| p.arn()),
+                )
+            }
+            None => None,
+        };
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::ListGrants, &Facts::default())?;
+        inner.check_key(&entry, KeyOperation::ListGrants)?;
+        let all = inner.read_key(&entry, |m| {
+            m.grants
+                .iter()
+                .filter(|g| req.grant_id.as_deref().is_none_or(|id| g.id == id))
+                .filter(|g| {
+                    grantee
+                        .as_deref()
+                        .is_none_or(|p| g.grantee_arn == p || g.grantee == p)
+                })
+                .map(|g| inner.grant_entry(&entry, g))
+                .collect::<Vec<_>>()
+        });
+        let (grants, next) = page(all, limit, req.marker.as_deref())?;
+        Ok(ListGrantsResponse {
+            grants,
+            truncated: next.is_some(),
+            next_marker: next,
+        })
+    }
+
+    /// ListRetirableGrants: every grant of this account's keys whose
+    /// retiring principal is `RetiringPrincipal` (a principal ARN, else
+    /// `InvalidArnException`), by key then grant creation order, `Limit`
+    /// (1–100, default 50) at a time.
+    pub fn list_retirable_grants(
+        &self,
+        req: ListRetirableGrantsRequest,
+    ) -> Result<ListGrantsResponse> {
+        let cx = self.begin();
+        let inner = &*self.inner;
+        let limit = check_limit(req.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        if let Some(m) = &req.marker {
+            decode_marker(m)?;
+        }
+        let retiring = principal_arn("retiringPrincipal", &req.retiring_principal)?;
+        inner.authorize_account(&cx, Action::ListRetirableGrants, &Facts::default())?;
+        let all = inner.retirable_grants(&cx, &retiring);
+        let (grants, next) = page(all, limit, req.marker.as_deref())?;
+        Ok(ListGrantsResponse {
+            grants,
+            truncated: next.is_some(),
+            next_marker: next,
+        })
+    }
+
+    /// RetireGrant: deletes a grant named by its `GrantToken`, or by
+    /// `KeyId` (key id or key ARN) and `GrantId`. The caller must be the
+    /// grant's retiring principal, its grantee if the grant allows
+    /// RetireGrant, or the root of the account that issued it
+    /// (`AccessDeniedException` otherwise). A token this service did not
+    /// issue is `InvalidGrantTokenException`; a grant that does not exist
+    /// is `NotFoundException`. Works in every key state. `DryRun` fails with
+    /// `DryRunOperationException` after the checks.
+    pub fn retire_grant(&self, req: RetireGrantRequest) -> Result<()> {
+        if let Some(owner) = self.routed_grant(req.key_id.as_deref(), req.grant_token.as_deref()) {
+            return owner.retire_grant(req);
+        }
+        let cx = self.begin();
+        let inner = &*self.inner;
+        if let Some(t) = &req.grant_token
+            && (t.is_empty() || t.len() > 8192)
+        {
+            return Err(Error::validation(
+                "grantToken",
+                "Member must have length between 1 and 8192",
+            ));
+        }
+        if let Some(id) = &req.grant_id {
+            check_grant_id(id)?;
+        }
+        let (entry, grant_id) = match (&req.grant_token, &req.key_id, &req.grant_id) {
+            (Some(token), _, _) => {
+                let (key, id) = inner
+                    .read_grant_token(token)
+                    .ok_or_else(invalid_grant_token)?;
+                (inner.key_by_id(&cx, &key)?, id)
+            }
+            (None, Some(key), Some(id)) => (inner.resolve(&cx, key, false)?, id.clone()),
+            (None, _, _) => {
+                return Err(kms_err!(
+                    Validation,
+                    "RetireGrant needs the grant: a GrantToken, or both a KeyId and a GrantId."
+                ));
+            }
+        };
+        // A key or IAM policy allowing kms:RetireGrant lets the caller
+        // retire any grant of the key; the grant itself lets its retiring
+        // principal (and its grantee, if it allows RetireGrant) retire it.
+        let by_policy = inner.decide_by(&cx, &entry, Action::RetireGrant, &Facts::default(), false);
+        inner.with_key_mut(&entry, KeyOperation::RetireGrant, |m| {
+            let grant = m
+                .grants
+                .get(&grant_id)
+                .ok_or_else(|| grant_not_found(&grant_id, &entry.arn))?;
+            if !inner.may_retire(grant, cx.caller) && !by_policy.is_allowed() {
+                return Err(kms_err!(
+                    AccessDenied,
+                    "User: {} is not authorized to perform: kms:RetireGrant on resource: {} because no resource-based policy allows the kms:RetireGrant action",
+                    cx.caller.arn,
+                    entry.arn
+                ));
+            }
+            check_dry_run(req.dry_run)?;
+            m.grants.remove(&grant_id);
+            Ok(())
+        })
+    }
+
+    /// RevokeGrant: deletes grant `GrantId` of a key (key id or key ARN).
+    /// A malformed grant id is `InvalidGrantIdException`, one the key does
+    /// not have `NotFoundException`. Works in every key state. `DryRun`
+    /// fails with `DryRunOperationException` after the checks.
+    pub fn revoke_grant(&self, req: RevokeGrantRequest) -> Result<()> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.revoke_grant(req);
+        }
+        let cx = self.begin();
+        let inner = &*self.inner;
+        check_grant_id(&req.grant_id)?;
+        let entry = inner.resolve(&cx, &req.key_id, false)?;
+        inner.authorize(&cx, &entry, Action::RevokeGrant, &Facts::default())?;
+        inner.with_key_mut(&entry, KeyOperation::RevokeGrant, |m| {
+            if !m.grants.contains(&req.grant_id) {
+                return Err(grant_not_found(&req.grant_id, &entry.arn));
+            }
+            check_dry_run(req.dry_run)?;
+            m.grants.remove(&req.grant_id);
+            Ok(())
+        })
+    }
+}
