@@ -8,10 +8,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use kms_keystore::{
-    AwsPartition, CreateAliasRequest, CreateKeyRequest, EnableKeyRotationRequest, EncryptRequest,
-    EncryptionContext, ErrorCode, Kms, KmsConfig, ManualClock, Partition, Principal,
-    PutKeyPolicyRequest, ReEncryptRequest, ScheduleKeyDeletionRequest, Tag, TagResourceRequest,
-    UntagResourceRequest,
+    AwsPartition, CreateAliasRequest, CreateGrantRequest, CreateKeyRequest,
+    EnableKeyRotationRequest, EncryptRequest, EncryptionContext, ErrorCode, GrantConstraints,
+    GrantOperation, Kms, KmsConfig, ManualClock, Partition, Principal, PutKeyPolicyRequest,
+    ReEncryptRequest, ScheduleKeyDeletionRequest, Tag, TagResourceRequest, UntagResourceRequest,
 };
 
 const OWNER: &str = "444455556666";
@@ -36,6 +36,9 @@ enum Call {
     Tag,
     /// UntagResource `env`.
     Untag,
+    /// CreateGrant to user `g` (Encrypt, Decrypt), retiring principal user
+    /// `r`, constraint `EncryptionContextSubset {Dept: Eng}`.
+    CreateGrant,
     /// EnableKeyRotation with a 180-day period (refused afterwards as
     /// unsupported: only the authorization is under test).
     EnableRotation,
@@ -51,6 +54,7 @@ impl Call {
             Call::Tag => "kms:TagResource",
             Call::Untag => "kms:UntagResource",
             Call::EnableRotation => "kms:EnableKeyRotation",
+            Call::CreateGrant => "kms:CreateGrant",
         }
     }
 }
@@ -147,6 +151,19 @@ fn run(call: Call, condition: &str) -> Result<(), kms_keystore::Error> {
             key_id: key_id.clone(),
             tag_keys: vec!["env".to_owned()],
         }),
+        Call::CreateGrant => kms
+            .create_grant(CreateGrantRequest {
+                key_id: key_id.clone(),
+                grantee_principal: format!("arn:aws:iam::{OWNER}:user/g"),
+                retiring_principal: Some(format!("arn:aws:iam::{OWNER}:user/r")),
+                operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+                constraints: Some(GrantConstraints {
+                    encryption_context_subset: Some(context.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .map(drop),
         Call::EnableRotation => kms
             .enable_key_rotation(EnableKeyRotationRequest {
                 key_id: key_id.clone(),
@@ -307,6 +324,26 @@ condition_key_tests! {
         Call::Tag,
         r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["env","owner"]}}"#,
         r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"owner"}}"#;
+    grant_operations:
+        Call::CreateGrant,
+        r#"{"ForAllValues:StringEquals":{"kms:GrantOperations":["Encrypt","Decrypt","DescribeKey"]}}"#,
+        r#"{"ForAllValues:StringEquals":{"kms:GrantOperations":["Encrypt"]}}"#;
+    grantee_principal:
+        Call::CreateGrant,
+        r#"{"StringEquals":{"kms:GranteePrincipal":"arn:aws:iam::444455556666:user/g"}}"#,
+        r#"{"StringEquals":{"kms:GranteePrincipal":"arn:aws:iam::444455556666:user/r"}}"#;
+    retiring_principal:
+        Call::CreateGrant,
+        r#"{"StringEquals":{"kms:RetiringPrincipal":"arn:aws:iam::444455556666:user/r"}}"#,
+        r#"{"StringEquals":{"kms:RetiringPrincipal":"arn:aws:iam::444455556666:user/g"}}"#;
+    grant_constraint_type:
+        Call::CreateGrant,
+        r#"{"StringEquals":{"kms:GrantConstraintType":"EncryptionContextSubset"}}"#,
+        r#"{"StringEquals":{"kms:GrantConstraintType":"EncryptionContextEquals"}}"#;
+    grant_is_for_aws_resource:
+        Call::CreateGrant,
+        r#"{"Bool":{"kms:GrantIsForAWSResource":"false"}}"#,
+        r#"{"Bool":{"kms:GrantIsForAWSResource":"true"}}"#;
     tag_keys_of_untag_resource:
         Call::Untag,
         r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"env"}}"#,

@@ -16,7 +16,9 @@
 //! mod.rs      facade: Kms, KmsConfig, Quotas, ConnectionMode; the pub use list
 //!   ops/      one file per API area, each `impl Kms`; never import each other
 //!   service   Service: owns the tables, the only code that takes their locks
-//!             (the lock order is documented there); shared helpers; call.rs
+//!             (the lock order is documented there); shared helpers; call.rs;
+//!             authorize.rs (who may do what: key policy, IAM, grants)
+//!   partition Partition and Iam: accounts × Regions, identities
 //!   persist/  records <-> model (commit helpers; durable open)
 //!   timers    the timer table          backend/  one contract per store kind
 //!   model/    key entry, key table, alias table, store entry (plain data)

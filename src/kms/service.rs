@@ -117,8 +117,8 @@ pub(crate) struct Service {
     pub(crate) xks_network: XksNetwork,
     /// How long KMS waits for a proxy answer.
     pub(crate) xks_timeout: Duration,
-    /// The caller every request is made on behalf of (the account root),
-    /// as external key store proxies see it.
+    /// The account root's ARN, as external key store proxies see it on the
+    /// control-plane calls (which KMS makes on its own behalf).
     pub(crate) principal_arn: String,
     /// The account root: the caller of a [`Kms`](super::Kms) handle not
     /// made with `as_caller`.

@@ -57,16 +57,16 @@ impl Kms {
     /// 4. the **key policy lockout safety check**, unless
     ///    `BypassPolicyLockoutSafetyCheck` is true: the caller must still be
     ///    able to call PutKeyPolicy on the key under the new policy, else
-    ///    `MalformedPolicyDocumentException`. This crate has no IAM, so the
-    ///    caller is always the account root, `arn:aws:iam::<account>:root`
-    ///    (named as that ARN, the account id, or `*`). Where conditions make
-    ///    the outcome unknowable the check is conservative: the root keeps
-    ///    control only if an `Allow` statement *without* a `Condition` grants
-    ///    `kms:PutKeyPolicy` on the key and no `Deny` statement (with or
-    ///    without a condition) matches it.
+    ///    `MalformedPolicyDocumentException` ("The new key policy will not
+    ///    allow you to update the key policy in the future."). The new
+    ///    policy is evaluated for the handle's caller (the account root
+    ///    unless [`Kms::as_caller`] made it), in this call's context, with
+    ///    the caller's identity-based policies where the policy delegates to
+    ///    its account.
     ///
-    /// The stored policy is not evaluated for other calls (there is no IAM
-    /// here); GetKeyPolicy returns it as given.
+    /// The caller itself must be allowed `kms:PutKeyPolicy` by the key's
+    /// current policy. From then on the new policy decides every call on
+    /// the key; GetKeyPolicy returns it as given.
     ///
     /// ```
     /// use kms_keystore::{Kms, KmsConfig};
