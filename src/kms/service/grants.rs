@@ -241,9 +241,42 @@ pub(crate) fn invalid_grant_token() -> Error {
     )
 }
 
+/// Whether a parent grant's `parent` constraint is no stricter than a new
+/// grant's `child` constraint: every request the child allows, the parent
+/// allows too.
+fn no_stricter(parent: Option<&GrantConstraints>, child: Option<&GrantConstraints>) -> bool {
+    let Some(parent) = parent else {
+        return true;
+    };
+    let Some(child) = child else {
+        return false;
+    };
+    let includes = |outer: &EncryptionContext, inner: &EncryptionContext| {
+        inner.iter().all(|(k, v)| outer.get(k) == Some(v))
+    };
+    match (
+        &parent.encryption_context_equals,
+        &parent.encryption_context_subset,
+    ) {
+        (Some(equals), _) => child.encryption_context_equals.as_ref() == Some(equals),
+        (None, Some(subset)) => match (
+            &child.encryption_context_equals,
+            &child.encryption_context_subset,
+        ) {
+            (Some(equals), _) => includes(equals, subset),
+            (None, Some(child_subset)) => includes(child_subset, subset),
+            (None, None) => false,
+        },
+        (None, None) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use super::no_stricter;
+    use crate::crypto::EncryptionContext;
 
     use crate::iam::{Caller, Principal};
     use crate::kms::shapes::grants::{CreateGrantRequest, GrantConstraints, GrantOperation};
@@ -457,34 +490,49 @@ mod tests {
         }
         assert_eq!(kms.inner.read_grant_token("AAAA"), None);
     }
-}
 
-/// Whether a parent grant's `parent` constraint is no stricter than a new
-/// grant's `child` constraint: every request the child allows, the parent
-/// allows too.
-fn no_stricter(parent: Option<&GrantConstraints>, child: Option<&GrantConstraints>) -> bool {
-    let Some(parent) = parent else {
-        return true;
-    };
-    let Some(child) = child else {
-        return false;
-    };
-    let includes = |outer: &EncryptionContext, inner: &EncryptionContext| {
-        inner.iter().all(|(k, v)| outer.get(k) == Some(v))
-    };
-    match (
-        &parent.encryption_context_equals,
-        &parent.encryption_context_subset,
-    ) {
-        (Some(equals), _) => child.encryption_context_equals.as_ref() == Some(equals),
-        (None, Some(subset)) => match (
-            &child.encryption_context_equals,
-            &child.encryption_context_subset,
-        ) {
-            (Some(equals), _) => includes(equals, subset),
-            (None, Some(child_subset)) => includes(child_subset, subset),
-            (None, None) => false,
-        },
-        (None, None) => true,
+    #[test]
+    fn a_parent_constraint_covers_only_children_at_least_as_strict() {
+        let ctx = |pairs: &[(&str, &str)]| -> EncryptionContext {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let subset = |c| GrantConstraints {
+            encryption_context_subset: Some(c),
+            encryption_context_equals: None,
+        };
+        let equals = |c| GrantConstraints {
+            encryption_context_subset: None,
+            encryption_context_equals: Some(c),
+        };
+        let a = ctx(&[("a", "1")]);
+        let ab = ctx(&[("a", "1"), ("b", "2")]);
+        // No parent constraint covers everything.
+        assert!(no_stricter(None, None));
+        assert!(no_stricter(None, Some(&subset(a.clone()))));
+        // A constrained parent never covers an unconstrained child.
+        assert!(!no_stricter(Some(&subset(a.clone())), None));
+        // Subset parents cover supersets, as subsets or equals.
+        assert!(no_stricter(
+            Some(&subset(a.clone())),
+            Some(&subset(ab.clone()))
+        ));
+        assert!(no_stricter(
+            Some(&subset(a.clone())),
+            Some(&equals(ab.clone()))
+        ));
+        assert!(!no_stricter(
+            Some(&subset(ab.clone())),
+            Some(&subset(a.clone()))
+        ));
+        // Equals parents cover only the same Equals.
+        assert!(no_stricter(
+            Some(&equals(a.clone())),
+            Some(&equals(a.clone()))
+        ));
+        assert!(!no_stricter(Some(&equals(a.clone())), Some(&equals(ab))));
+        assert!(!no_stricter(Some(&equals(a.clone())), Some(&subset(a))));
     }
 }
