@@ -419,15 +419,24 @@ impl Service {
         grants: bool,
     ) -> AuthorizationDecision {
         let caller = cx.caller;
-        let context = self.condition_context(cx, Some(entry), facts);
+        let key_policy = self.key_policy(entry);
+        // Policies without conditions or variables read no condition key:
+        // the decision then depends on caller, action and key alone, and
+        // the request's context is not built at all.
+        let context = if key_policy.as_deref().is_none_or(Policy::is_context_free)
+            && self.identity_is_context_free(caller)
+        {
+            ConditionContext::default()
+        } else {
+            self.condition_context(cx, Some(entry), facts)
+        };
         let request = Request {
             caller,
             action: action.name(),
             resource: &entry.arn,
             context: &context,
         };
-        let evaluation = self
-            .key_policy(entry)
+        let evaluation = key_policy
             .map(|p| p.evaluate(&request))
             .unwrap_or_default();
         let grants = grants.then_some(facts);
@@ -538,17 +547,25 @@ impl Service {
         }
     }
 
+    /// True if none of the caller's identity-based policies has a condition
+    /// or a policy variable.
+    fn identity_is_context_free(&self, caller: &Caller) -> bool {
+        self.shared
+            .iam
+            .identity(&caller.principal)
+            .is_none_or(|i| i.policies.iter().all(|p| p.policy.is_context_free()))
+    }
+
     /// What the caller's identity-based policies say about `request`.
     fn identity_verdict(&self, request: &Request<'_>) -> IdentityVerdict {
         let mut verdict = IdentityVerdict::default();
         let Some(identity) = self.shared.iam.identity(&request.caller.principal) else {
             return verdict;
         };
-        let arn = identity.principal.arn();
         for named in &identity.policies {
             let e = named.policy.evaluate(request);
             let source = || PolicySource::IdentityPolicy {
-                principal_arn: arn.clone(),
+                principal_arn: identity.principal.arn(),
                 policy_name: named.name.clone(),
             };
             if verdict.deny.is_none()
