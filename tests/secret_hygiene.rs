@@ -738,3 +738,38 @@ fn grant_responses_and_errors_show_no_secret() {
         assert_clean(e.code(), &format!("{e} | {e:?}"));
     }
 }
+
+#[test]
+fn access_keys_and_refusals_show_no_secret() {
+    let l = loaded();
+    let kms = &l.kms;
+    let bob = kms.iam().create_user("111122223333", "/", "bob").unwrap();
+    let key = kms.iam().create_access_key(&bob).unwrap();
+    let secret = key.secret_access_key.expose_secret().to_owned();
+    assert!(key.access_key_id.starts_with("AKIA"));
+    let (who, back) = kms.iam().access_key(&key.access_key_id).unwrap();
+    assert_eq!(who, bob);
+    assert!(back.ct_eq(&secret));
+    // Debug of the key, the IAM handle and the whole Kms hides the secret.
+    for (what, out) in [
+        ("AccessKey Debug", format!("{key:?}")),
+        ("Iam Debug", format!("{:#?}", kms.iam())),
+        ("Kms Debug", format!("{kms:#?}")),
+    ] {
+        assert_no_leak(what, &out, secret.as_bytes());
+        assert_clean(what, &out);
+    }
+    // A refused call (by bob, who may do nothing) names no secret, even
+    // when the request carried a plaintext.
+    let err = kms
+        .as_caller(&bob)
+        .encrypt(EncryptRequest {
+            key_id: l.aws_key.clone(),
+            plaintext: PLAINTEXT.to_vec().into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "AccessDeniedException");
+    assert_clean("AccessDenied", &err.to_string());
+    assert_no_leak("AccessDenied", &err.to_string(), secret.as_bytes());
+}

@@ -436,9 +436,7 @@ impl Service {
             resource: &entry.arn,
             context: &context,
         };
-        let evaluation = key_policy
-            .map(|p| p.evaluate(&request))
-            .unwrap_or_default();
+        let evaluation = key_policy.map(|p| p.evaluate(&request)).unwrap_or_default();
         let grants = grants.then_some(facts);
         self.decide_with(cx, entry, action, grants, &evaluation, &request)
     }
