@@ -165,6 +165,7 @@ pub mod server {
     //! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
     //! ```
 
+    pub use crate::wire::fixture::ServerOptions;
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,
         ExternalKeyManagerFixture, Fixture, HsmFixture, Provisioned, ProvisionedCluster,
@@ -172,8 +173,8 @@ pub mod server {
         VpcEndpointServiceFixture,
     };
     pub use crate::wire::{
-        CLOUDHSMV2_TARGET_PREFIX, CONTENT_TYPE, Dispatcher, KMS_TARGET_PREFIX, Service,
-        WireResponse,
+        AuthMode, CLOUDHSMV2_TARGET_PREFIX, CONTENT_TYPE, Dispatcher, KMS_TARGET_PREFIX, Service,
+        WireRequest, WireResponse,
     };
 }
 

@@ -117,6 +117,21 @@ pub struct Fixture {
     pub external_key_managers: Vec<ExternalKeyManagerFixture>,
 }
 
+/// How the server runs a fixture ([`Fixture::build_server`]).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Who may call: strict SigV4 verification or permissive; `None`
+    /// decides by the fixture (strict when it declares principals).
+    pub auth: Option<crate::wire::AuthMode>,
+    /// Keep the whole state under this directory (durable mode).
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The root key sealing the durable state (required with `data_dir`;
+    /// feature `durable`).
+    #[cfg(feature = "durable")]
+    pub root_key: Option<crate::storage::RootKey>,
+}
+
 /// One CloudHSM cluster.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -437,6 +452,21 @@ impl Fixture {
         let kms = Kms::new(self.kms_config()?);
         let provisioned = self.provision(kms.cloudhsm(), kms.xks_network())?;
         Ok((kms, provisioned))
+    }
+
+    /// The server's dispatcher for this fixture, with `options`: the
+    /// authentication mode and, for a durable server, where its state is
+    /// kept and the root key sealing it.
+    ///
+    /// # Errors
+    /// As [`Fixture::build`].
+    pub fn build_server(
+        &self,
+        options: &ServerOptions,
+    ) -> Result<(crate::wire::Dispatcher, Provisioned)> {
+        let _ = options;
+        let (kms, provisioned) = self.build()?;
+        Ok((crate::wire::Dispatcher::new(kms), provisioned))
     }
 
     /// Provisions the clusters in `cloudhsm` and attaches the external key

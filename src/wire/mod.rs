@@ -198,6 +198,47 @@ macro_rules! operations {
 }
 pub(crate) use operations;
 
+/// One HTTP request as the server received it: what [`Dispatcher::handle`]
+/// authenticates and routes.
+#[derive(Clone, Copy, Debug)]
+pub struct WireRequest<'a> {
+    /// `POST` for every AWS JSON 1.1 call.
+    pub method: &'a str,
+    /// The request target: path and query (`/`).
+    pub path: &'a str,
+    /// The headers, names lower-cased, in the order received.
+    pub headers: &'a [(String, String)],
+    /// The body.
+    pub body: &'a [u8],
+    /// The peer's address (`aws:SourceIp`), if known.
+    pub peer: Option<std::net::IpAddr>,
+    /// True if the request came over TLS (`aws:SecureTransport`).
+    pub secure: bool,
+}
+
+impl WireRequest<'_> {
+    /// The first header named `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the server decides who is asking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// Any well-formed SigV4 credential acts as the root of the default
+    /// account; the signature's scope still selects the Region.
+    #[default]
+    Permissive,
+    /// The signature is verified against the access keys of the fixture's
+    /// principals, and the key's principal is the caller.
+    Strict,
+}
+
 /// Routes AWS JSON 1.1 requests to a [`Kms`] and to the CloudHSM clusters
 /// it sees ([`Kms::cloudhsm`]). Cheap to clone; `Send + Sync`.
 #[derive(Clone, Debug)]
@@ -220,6 +261,20 @@ impl Dispatcher {
     /// The CloudHSM service it serves (the one the KMS sees).
     pub fn cloudhsm(&self) -> &CloudHsm {
         self.kms.cloudhsm()
+    }
+
+    /// Handles one HTTP request: who is asking (SigV4), in which Region,
+    /// then the operation its `X-Amz-Target` names. Never panics, whatever
+    /// the bytes.
+    pub fn handle(&self, req: &WireRequest<'_>) -> WireResponse {
+        match req.header("x-amz-target") {
+            Some(target) => self.dispatch(target, req.body),
+            None => WireResponse::error_with_status(
+                400,
+                "UnknownOperationException",
+                "The request has no X-Amz-Target header.",
+            ),
+        }
     }
 
     /// Runs the request `target` (the `X-Amz-Target` header, e.g.
