@@ -168,10 +168,11 @@ pub mod server {
     pub use crate::wire::fixture::ServerOptions;
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,
-        ExternalKeyManagerFixture, Fixture, HsmFixture, Provisioned, ProvisionedCluster,
-        ProvisionedProxy, ProxyFaults, SecurityGroupFixture, UserFixture,
+        ExternalKeyManagerFixture, Fixture, HsmFixture, PrincipalFixture, Provisioned,
+        ProvisionedCluster, ProvisionedProxy, ProxyFaults, SecurityGroupFixture, UserFixture,
         VpcEndpointServiceFixture,
     };
+    pub use crate::wire::members::MemberTemplate;
     pub use crate::wire::{
         AuthMode, CLOUDHSMV2_TARGET_PREFIX, CONTENT_TYPE, Dispatcher, KMS_TARGET_PREFIX, Service,
         WireRequest, WireResponse,

@@ -189,6 +189,51 @@ impl Directory {
         })
     }
 
+    /// Registers the access key `access_key_id` with the caller's secret
+    /// for `principal` (16–128 of `[A-Z0-9]`; an id already issued is
+    /// `AlreadyExistsException`).
+    pub(crate) fn register_access_key(
+        &self,
+        principal: &Principal,
+        access_key_id: &str,
+        secret_access_key: SecretString,
+    ) -> Result<AccessKey> {
+        if matches!(principal.kind(), PrincipalKind::Service { .. }) {
+            return Err(kms_err!(
+                Validation,
+                "A service principal has no access keys."
+            ));
+        }
+        if !(16..=128).contains(&access_key_id.len())
+            || !access_key_id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Err(kms_err!(
+                Validation,
+                "An access key id is 16 to 128 characters of [A-Z0-9]."
+            ));
+        }
+        if secret_access_key.expose_secret().is_empty() {
+            return Err(kms_err!(Validation, "A secret access key cannot be empty."));
+        }
+        let mut t = self.tables.write();
+        if t.access_keys.contains_key(access_key_id) {
+            return Err(kms_err!(
+                AlreadyExists,
+                "The access key id '{access_key_id}' is already issued."
+            ));
+        }
+        t.access_keys.insert(
+            access_key_id.to_owned(),
+            (secret_access_key.clone(), principal.clone()),
+        );
+        Ok(AccessKey {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key,
+        })
+    }
+
     /// The secret and principal of access key `id`.
     pub(crate) fn access_key(&self, id: &str) -> Option<(SecretString, Principal)> {
         self.tables.read().access_keys.get(id).cloned()

@@ -268,6 +268,21 @@ impl Iam {
         self.shared.iam.create_access_key(principal)
     }
 
+    /// Registers an access key whose id and secret the caller chose (the
+    /// server's fixture principals), mapping to `principal` as
+    /// [`Iam::create_access_key`]'s keys do. The id is 16–128 of
+    /// `[A-Z0-9]`; an id already issued is `AlreadyExistsException`.
+    pub fn register_access_key(
+        &self,
+        principal: &Principal,
+        access_key_id: &str,
+        secret_access_key: crate::crypto::SecretString,
+    ) -> Result<AccessKey> {
+        self.shared
+            .iam
+            .register_access_key(principal, access_key_id, secret_access_key)
+    }
+
     /// The principal and secret of access key `access_key_id`, if issued.
     pub fn access_key(
         &self,

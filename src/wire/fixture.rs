@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{ClusterId, HsmId, XksKeyId};
 use crate::kms::{Kms, KmsConfig};
+use crate::wire::members::MemberTemplate;
 use crate::store::cloudhsm::{CloudHsm, ClusterState, HsmState};
 use crate::store::external::{
     EkmHealthStatus, InMemoryExternalKeyManager, Latency, VpcEndpointService, XksCredential,
@@ -115,6 +116,30 @@ pub struct Fixture {
     /// External key managers, each behind its XKS proxy.
     #[serde(default)]
     pub external_key_managers: Vec<ExternalKeyManagerFixture>,
+    /// The IAM identities callers sign as (the server's strict mode).
+    #[serde(default)]
+    pub principals: Vec<PrincipalFixture>,
+}
+
+/// One identity of the fixture: an account root, IAM user or IAM role,
+/// with the access key that signs as it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PrincipalFixture {
+    /// `arn:aws:iam::ACCOUNT:root`, `arn:aws:iam::ACCOUNT:user/PATH/NAME`
+    /// or `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub arn: String,
+    /// The access key id requests are signed with (16–128 of `[A-Z0-9]`).
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: crate::crypto::SecretString,
+    /// Identity-based policies (users and roles), each a policy document.
+    #[serde(default)]
+    pub policies: Vec<serde_json::Value>,
+    /// Principal tags (users and roles): `aws:PrincipalTag/<key>`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// How the server runs a fixture ([`Fixture::build_server`]).
@@ -124,8 +149,12 @@ pub struct ServerOptions {
     /// Who may call: strict SigV4 verification or permissive; `None`
     /// decides by the fixture (strict when it declares principals).
     pub auth: Option<crate::wire::AuthMode>,
-    /// Keep the whole state under this directory (durable mode).
+    /// Keep the whole state under this directory (durable mode): one
+    /// file per account × Region, `<account>-<region>.redb`.
     pub data_dir: Option<std::path::PathBuf>,
+    /// The clock every account × Region runs on (SigV4 dates are checked
+    /// against it); default the system clock.
+    pub clock: Option<Arc<dyn crate::Clock>>,
     /// The root key sealing the durable state (required with `data_dir`;
     /// feature `durable`).
     #[cfg(feature = "durable")]
@@ -137,6 +166,10 @@ pub struct ServerOptions {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ClusterFixture {
+    /// The account it belongs to (default the fixture's `account_id`).
+    pub account_id: Option<String>,
+    /// The Region it is in (default the fixture's `region`).
+    pub region: Option<String>,
     /// A handle for `from_backup_of`.
     pub name: Option<String>,
     /// A fixed cluster id.
@@ -265,6 +298,11 @@ pub struct SecurityGroupFixture {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ExternalKeyManagerFixture {
+    /// The account whose external key stores reach it (default the
+    /// fixture's `account_id`).
+    pub account_id: Option<String>,
+    /// Its Region (default the fixture's `region`).
+    pub region: Option<String>,
     /// `https://host` (no port, no path).
     pub uri_endpoint: String,
     /// Default `/kms/xks/v1`.
@@ -432,8 +470,8 @@ impl Fixture {
     /// `ValidationException` for a bad account id or Region.
     pub fn kms_config(&self) -> Result<KmsConfig> {
         let config = KmsConfig::new(
-            self.account_id.as_deref().unwrap_or("111122223333"),
-            self.region.as_deref().unwrap_or("us-west-2"),
+            self.account_id.as_deref().unwrap_or(DEFAULT_ACCOUNT),
+            self.region.as_deref().unwrap_or(DEFAULT_REGION),
         )
         .map_err(|e| at("account_id/region", e))?;
         Ok(match self.seed {
@@ -458,15 +496,120 @@ impl Fixture {
     /// authentication mode and, for a durable server, where its state is
     /// kept and the root key sealing it.
     ///
+    /// - Every account × Region is a [`Kms`] of one [`Partition`](crate::Partition),
+    ///   created on first use on the same clock; with `seed`, the default
+    ///   account × Region keeps the seed and every other one derives its
+    ///   own.
+    /// - Each cluster and external key manager is provisioned in its
+    ///   `account_id` and `region` (default the fixture's).
+    /// - The `principals` are created in the partition's IAM, with their
+    ///   access keys ([`PrincipalFixture`]).
+    /// - The mode is `options.auth`, else strict when the fixture declares
+    ///   principals and permissive when it does not.
+    /// - Durable (`options.data_dir`, feature `durable`): each account ×
+    ///   Region in `<data_dir>/<account>-<region>.redb` under
+    ///   `options.root_key`. An account × Region whose file already exists
+    ///   is reopened as it was: its clusters are not provisioned again
+    ///   (they are in the file, with their HSMs, users and faults) and are
+    ///   not listed in [`Provisioned`]; its external key managers are
+    ///   attached again (they live outside KMS, like a real XKS proxy).
+    ///
     /// # Errors
-    /// As [`Fixture::build`].
+    /// As [`Fixture::build`]; `ValidationException` for a principal that
+    /// is not valid, or a data directory without a root key.
     pub fn build_server(
         &self,
         options: &ServerOptions,
     ) -> Result<(crate::wire::Dispatcher, Provisioned)> {
-        let _ = options;
-        let (kms, provisioned) = self.build()?;
-        Ok((crate::wire::Dispatcher::new(kms), provisioned))
+        let account = self.account_id.as_deref().unwrap_or(DEFAULT_ACCOUNT);
+        let region = self.region.as_deref().unwrap_or(DEFAULT_REGION);
+        let base = KmsConfig::new(account, region).map_err(|e| at("account_id/region", e))?;
+        let clock = options
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(crate::clock::SystemClock));
+        let mut template = MemberTemplate::new(clock, account, region);
+        if let Some(seed) = self.seed {
+            template = template.with_seed(seed);
+        }
+        #[cfg(feature = "durable")]
+        if let Some(dir) = &options.data_dir {
+            let root = options
+                .root_key
+                .clone()
+                .ok_or_else(|| invalid("data_dir", "a durable server needs a root key"))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                invalid(
+                    "data_dir",
+                    &format!("cannot create {}: {e}", dir.display()),
+                )
+            })?;
+            template = template.with_data_dir(dir, root);
+        }
+        #[cfg(not(feature = "durable"))]
+        if options.data_dir.is_some() {
+            return Err(invalid(
+                "data_dir",
+                "durable mode needs the crate's `durable` feature",
+            ));
+        }
+        let name = crate::AwsPartition::of_region(base.region());
+        let partition = match self.seed {
+            Some(seed) => crate::Partition::with_seed(name, seed),
+            None => crate::Partition::new(name),
+        };
+        // Which account × Regions start from nothing (no durable file yet).
+        let mut fresh: BTreeMap<(String, String), bool> = BTreeMap::new();
+        let mut is_fresh = |a: &str, r: &str, t: &MemberTemplate| -> bool {
+            *fresh
+                .entry((a.to_owned(), r.to_owned()))
+                .or_insert_with(|| t.data_file(a, r).is_none_or(|p| !p.exists()))
+        };
+        is_fresh(account, region, &template);
+        let default = partition.add(template.config(account, region)?)?;
+        let mode = options.auth.unwrap_or(if self.principals.is_empty() {
+            crate::wire::AuthMode::Permissive
+        } else {
+            crate::wire::AuthMode::Strict
+        });
+        let dispatcher =
+            crate::wire::Dispatcher::for_partition(partition.clone(), default, template.clone())
+                .with_auth(mode);
+        for (i, p) in self.principals.iter().enumerate() {
+            register_principal(&partition.iam(), p, &format!("principals[{i}]"))?;
+        }
+        let mut out = Provisioned::default();
+        let mut known: BTreeMap<(String, String), BTreeMap<String, Known>> = BTreeMap::new();
+        for (i, c) in self.cloudhsm_clusters.iter().enumerate() {
+            let path = format!("cloudhsm_clusters[{i}]");
+            let a = c.account_id.as_deref().unwrap_or(account);
+            let r = c.region.as_deref().unwrap_or(region);
+            let new = is_fresh(a, r, &template);
+            let kms = dispatcher.kms_in(a, r).map_err(|e| at(&path, e))?;
+            if !new {
+                continue;
+            }
+            let known = known.entry((a.to_owned(), r.to_owned())).or_default();
+            let (cluster, users) = provision_cluster(kms.cloudhsm(), c, known, &path)?;
+            let entry = Known {
+                id: cluster.cluster_id.clone(),
+                users,
+                trust_anchor: cluster.trust_anchor.clone(),
+            };
+            known.insert(cluster.cluster_id.to_string(), entry.clone());
+            known.insert(cluster.name.clone(), entry);
+            out.cloudhsm_clusters.push(cluster);
+        }
+        for (i, m) in self.external_key_managers.iter().enumerate() {
+            let path = format!("external_key_managers[{i}]");
+            let a = m.account_id.as_deref().unwrap_or(account);
+            let r = m.region.as_deref().unwrap_or(region);
+            let kms = dispatcher.kms_in(a, r).map_err(|e| at(&path, e))?;
+            let seed = self.seed.map(|s| s.wrapping_add(1 + i as u64));
+            out.external_key_managers
+                .push(provision_proxy(kms.xks_network(), m, seed, &path)?);
+        }
+        Ok((dispatcher, out))
     }
 
     /// Provisions the clusters in `cloudhsm` and attaches the external key
@@ -499,6 +642,76 @@ impl Fixture {
         }
         Ok(out)
     }
+}
+
+/// The fixture's default account.
+const DEFAULT_ACCOUNT: &str = "111122223333";
+/// The fixture's default Region.
+const DEFAULT_REGION: &str = "us-west-2";
+
+/// Creates a fixture principal in `iam` and registers its access key.
+fn register_principal(iam: &crate::Iam, p: &PrincipalFixture, path: &str) -> Result<()> {
+    use crate::iam::PrincipalKind;
+    let principal: crate::Principal = p
+        .arn
+        .parse()
+        .map_err(|e| at(&format!("{path}.arn"), e))?;
+    let identity = match principal.kind() {
+        PrincipalKind::Root { .. } => None,
+        PrincipalKind::User {
+            account,
+            path: iam_path,
+            name,
+        } => Some(iam.create_user(account.as_str(), iam_path, name)),
+        PrincipalKind::Role {
+            account,
+            path: iam_path,
+            name,
+        } => Some(iam.create_role(account.as_str(), iam_path, name)),
+        _ => {
+            return Err(invalid(
+                &format!("{path}.arn"),
+                "a principal is an account root, an IAM user or an IAM role",
+            ));
+        }
+    };
+    let identity = match identity {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        // The same user or role listed again, with another access key.
+        Some(Err(Error::AlreadyExists { .. })) => Some(principal.clone()),
+        Some(Err(e)) => return Err(at(&format!("{path}.arn"), e)),
+    };
+    match &identity {
+        None if !p.policies.is_empty() || !p.tags.is_empty() => {
+            return Err(invalid(
+                path,
+                "an account root has no identity policies or tags",
+            ));
+        }
+        None => {}
+        Some(identity) => {
+            for (j, doc) in p.policies.iter().enumerate() {
+                iam.put_identity_policy(identity, &format!("fixture-policy-{j}"), &doc.to_string())
+                    .map_err(|e| at(&format!("{path}.policies[{j}]"), e))?;
+            }
+            for (k, v) in &p.tags {
+                iam.tag_principal(identity, k, v)
+                    .map_err(|e| at(&format!("{path}.tags"), e))?;
+            }
+        }
+    }
+    // A role signs as a session of itself named after the access key.
+    let caller = match principal.kind() {
+        PrincipalKind::Role { account, name, .. } => {
+            crate::Principal::assumed_role(account.clone(), name, &p.access_key_id)
+                .in_partition(principal.partition())
+        }
+        _ => principal.clone(),
+    };
+    iam.register_access_key(&caller, &p.access_key_id, p.secret_access_key.clone())
+        .map_err(|e| at(&format!("{path}.access_key_id"), e))?;
+    Ok(())
 }
 
 /// A cluster provisioned earlier in the file.

@@ -15,14 +15,17 @@
 mod cloudhsm_ops;
 pub(crate) mod fixture;
 mod kms_ops;
+pub(crate) mod members;
 mod model;
+#[cfg(feature = "server")]
+mod sigv4;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::kms::Kms;
+use crate::kms::{Kms, Partition};
 use crate::store::cloudhsm::CloudHsm;
 
 /// The `Content-Type` of every request and response of the protocol.
@@ -241,19 +244,67 @@ pub enum AuthMode {
 
 /// Routes AWS JSON 1.1 requests to a [`Kms`] and to the CloudHSM clusters
 /// it sees ([`Kms::cloudhsm`]). Cheap to clone; `Send + Sync`.
+///
+/// A dispatcher made by [`Dispatcher::new`] serves one account in one
+/// Region. One made by [`Fixture::build_server`](crate::server::Fixture::build_server)
+/// (or [`Dispatcher::for_partition`]) serves every account and Region of a
+/// [`Partition`]: the account × Region's [`Kms`] is created on first use,
+/// with the same clock and a seed of its own.
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
+    /// The default account and Region's KMS, or, inside
+    /// [`Dispatcher::handle`], the caller's handle for this request.
     kms: Kms,
+    /// The accounts and Regions beyond it.
+    world: Option<std::sync::Arc<members::Members>>,
+    auth: AuthMode,
 }
 
 impl Dispatcher {
     /// A dispatcher for `kms`: KMS requests run on it, cloudhsmv2 requests
-    /// on its CloudHSM service.
+    /// on its CloudHSM service. It serves `kms`'s account and Region only,
+    /// in [`AuthMode::Permissive`] until [`Dispatcher::with_auth`].
     pub fn new(kms: Kms) -> Dispatcher {
-        Dispatcher { kms }
+        Dispatcher {
+            kms,
+            world: None,
+            auth: AuthMode::Permissive,
+        }
     }
 
-    /// The KMS it serves.
+    /// A dispatcher for every account and Region of `partition`. `default`
+    /// (a member of `partition`) is the account and Region of requests that
+    /// carry no signature, and of every permissive request's account; an
+    /// account × Region the partition lacks is added on first use as
+    /// `template` says (its account, Region and durable file replaced; the
+    /// seed, when `template` has one, derived per account × Region).
+    pub fn for_partition(
+        partition: Partition,
+        default: Kms,
+        template: members::MemberTemplate,
+    ) -> Dispatcher {
+        Dispatcher {
+            kms: default,
+            world: Some(std::sync::Arc::new(members::Members::new(
+                partition, template,
+            ))),
+            auth: AuthMode::Permissive,
+        }
+    }
+
+    /// The same dispatcher, deciding who is asking as `auth` says.
+    #[must_use]
+    pub fn with_auth(mut self, auth: AuthMode) -> Dispatcher {
+        self.auth = auth;
+        self
+    }
+
+    /// How it decides who is asking.
+    pub fn auth(&self) -> AuthMode {
+        self.auth
+    }
+
+    /// The KMS it serves (the default account and Region's).
     pub fn kms(&self) -> &Kms {
         &self.kms
     }
@@ -263,17 +314,153 @@ impl Dispatcher {
         self.kms.cloudhsm()
     }
 
+    /// The KMS of `account` in `region`, created on first use (`None` for a
+    /// dispatcher of one account and Region, asked for another, or when a
+    /// durable file cannot be opened).
+    ///
+    /// # Errors
+    /// `ValidationException` for an account or Region that is not valid;
+    /// what [`Kms::open`] returns for a durable file it cannot open.
+    pub fn kms_in(&self, account: &str, region: &str) -> Result<Kms> {
+        if self.kms.account_id().as_str() == account && self.kms.region().as_str() == region {
+            return Ok(self.kms.clone());
+        }
+        match &self.world {
+            Some(world) => world.get_or_add(account, region),
+            None => Err(Error::Validation {
+                message: format!(
+                    "This server serves account {} in {} only.",
+                    self.kms.account_id(),
+                    self.kms.region()
+                ),
+            }),
+        }
+    }
+
     /// Handles one HTTP request: who is asking (SigV4), in which Region,
     /// then the operation its `X-Amz-Target` names. Never panics, whatever
     /// the bytes.
+    ///
+    /// - **Strict** ([`AuthMode::Strict`]): the `Authorization` header must
+    ///   be a SigV4 signature by an access key of the partition's IAM (a
+    ///   fixture principal's, or one from [`Iam::create_access_key`](crate::Iam::create_access_key)),
+    ///   for the service the target names (`kms`, or `cloudhsm` for
+    ///   cloudhsmv2), dated within 15 minutes of the KMS's clock. The key's
+    ///   principal is the caller; the request runs on the KMS of the
+    ///   caller's account in the scope's Region.
+    /// - **Permissive** ([`AuthMode::Permissive`]): a well-formed
+    ///   `Authorization` header is parsed for its Region (and service) only:
+    ///   any access key, signature and date act as the root of the default
+    ///   account. A request without one runs in the default account and
+    ///   Region.
+    ///
+    /// Refusals, all HTTP 400 with AWS's JSON error body:
+    /// `MissingAuthenticationTokenException` (strict, no header),
+    /// `IncompleteSignatureException` (not a SigV4 header, or a part
+    /// missing), `InvalidSignatureException` (another service's scope, a
+    /// Region that is not valid, a date more than 15 minutes off, a
+    /// signature that does not match), `UnrecognizedClientException` (an
+    /// unknown access key id).
+    #[cfg(feature = "server")]
     pub fn handle(&self, req: &WireRequest<'_>) -> WireResponse {
-        match req.header("x-amz-target") {
-            Some(target) => self.dispatch(target, req.body),
-            None => WireResponse::error_with_status(
+        let Some(target) = req.header("x-amz-target") else {
+            return WireResponse::error_with_status(
                 400,
                 "UnknownOperationException",
                 "The request has no X-Amz-Target header.",
-            ),
+            );
+        };
+        match self.authenticate(req, target) {
+            Ok(handle) => handle.dispatch(target, req.body),
+            Err(refusal) => refusal.response(),
+        }
+    }
+
+    /// The dispatcher that runs `req` as its caller, in its Region.
+    #[cfg(feature = "server")]
+    fn authenticate(
+        &self,
+        req: &WireRequest<'_>,
+        target: &str,
+    ) -> std::result::Result<Dispatcher, sigv4::Refusal> {
+        use sigv4::{Authorization, Refusal};
+        let strict = self.auth == AuthMode::Strict;
+        let Some(header) = req.header("authorization") else {
+            if strict {
+                return Err(Refusal::Missing);
+            }
+            return Ok(self.on(self.kms.clone(), req));
+        };
+        let auth = Authorization::parse(header)?;
+        let signing_name = match target.split_once('.').map(|(p, _)| p) {
+            Some(CLOUDHSMV2_TARGET_PREFIX) => "cloudhsm",
+            _ => "kms",
+        };
+        if auth.service != signing_name {
+            return Err(Refusal::InvalidSignature(format!(
+                "Credential should be scoped to correct service: '{signing_name}'."
+            )));
+        }
+        let region_ok = auth
+            .region
+            .parse::<crate::ids::Region>()
+            .is_ok_and(|r| {
+                crate::iam::AwsPartition::of_region(&r)
+                    == crate::iam::AwsPartition::of_region(self.kms.region())
+            });
+        if !region_ok {
+            return Err(invalid_region(auth.region));
+        }
+        if !strict {
+            let kms = self
+                .kms_in(self.kms.account_id().as_str(), auth.region)
+                .map_err(|_| invalid_region(auth.region))?;
+            return Ok(self.on(kms, req));
+        }
+        let Some(amz_date) = req.header("x-amz-date") else {
+            return Err(Refusal::Incomplete(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                    .to_owned(),
+            ));
+        };
+        let Some(date_secs) = sigv4::parse_amz_date(amz_date) else {
+            return Err(Refusal::Incomplete(format!(
+                "Date must be in ISO-8601 'basic format'. Got '{}'.",
+                amz_date.chars().take(32).collect::<String>()
+            )));
+        };
+        sigv4::check_skew(amz_date, date_secs, self.kms.now().as_millis() / 1000)?;
+        let Some((principal, secret)) = self.kms.iam().access_key(auth.access_key_id) else {
+            return Err(Refusal::UnknownKey);
+        };
+        let matches = sigv4::expected_signature(req, &auth, &secret, date_secs)
+            .is_some_and(|expected| sigv4::signatures_match(&expected, auth.signature));
+        drop(secret);
+        if !matches {
+            return Err(Refusal::InvalidSignature(
+                sigv4::SIGNATURE_MISMATCH.to_owned(),
+            ));
+        }
+        let account = principal
+            .account()
+            .map_or_else(|| self.kms.account_id().to_string(), ToString::to_string);
+        let kms = self
+            .kms_in(&account, auth.region)
+            .map_err(|_| invalid_region(auth.region))?;
+        Ok(self.on(kms.as_caller(&principal), req))
+    }
+
+    /// This dispatcher running on `kms`, with the request's transport.
+    #[cfg(feature = "server")]
+    fn on(&self, kms: Kms, req: &WireRequest<'_>) -> Dispatcher {
+        let mut kms = kms.with_secure_transport(req.secure);
+        if let Some(ip) = req.peer {
+            kms = kms.with_source_ip(ip);
+        }
+        Dispatcher {
+            kms,
+            world: self.world.clone(),
+            auth: self.auth,
         }
     }
 
@@ -331,6 +518,15 @@ fn scrub_plaintext(out: &mut Value) {
             zeroize::Zeroize::zeroize(s);
         }
     }
+}
+
+/// AWS's refusal of a scope whose Region this server does not serve.
+#[cfg(feature = "server")]
+fn invalid_region(region: &str) -> sigv4::Refusal {
+    let shown: String = region.chars().take(64).collect();
+    sigv4::Refusal::InvalidSignature(format!(
+        "Credential should be scoped to a valid region, not '{shown}'."
+    ))
 }
 
 fn unknown_operation(target: &str) -> WireResponse {
