@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{ClusterId, HsmId, XksKeyId};
 use crate::kms::{Kms, KmsConfig};
-use crate::wire::members::MemberTemplate;
 use crate::store::cloudhsm::{CloudHsm, ClusterState, HsmState};
 use crate::store::external::{
     EkmHealthStatus, InMemoryExternalKeyManager, Latency, VpcEndpointService, XksCredential,
     XksKeySpec, XksKeyStatus, XksKeyUsage, XksNetwork, XksProxyUri,
 };
+use crate::wire::members::MemberTemplate;
 
 /// A parsed fixture file: the JSON that provisions what lives outside KMS —
 /// CloudHSM clusters (subnets, HSMs, crypto users, faults) and external key
@@ -539,10 +539,7 @@ impl Fixture {
                 .clone()
                 .ok_or_else(|| invalid("data_dir", "a durable server needs a root key"))?;
             std::fs::create_dir_all(dir).map_err(|e| {
-                invalid(
-                    "data_dir",
-                    &format!("cannot create {}: {e}", dir.display()),
-                )
+                invalid("data_dir", &format!("cannot create {}: {e}", dir.display()))
             })?;
             template = template.with_data_dir(dir, root);
         }
@@ -652,10 +649,7 @@ const DEFAULT_REGION: &str = "us-west-2";
 /// Creates a fixture principal in `iam` and registers its access key.
 fn register_principal(iam: &crate::Iam, p: &PrincipalFixture, path: &str) -> Result<()> {
     use crate::iam::PrincipalKind;
-    let principal: crate::Principal = p
-        .arn
-        .parse()
-        .map_err(|e| at(&format!("{path}.arn"), e))?;
+    let principal: crate::Principal = p.arn.parse().map_err(|e| at(&format!("{path}.arn"), e))?;
     let identity = match principal.kind() {
         PrincipalKind::Root { .. } => None,
         PrincipalKind::User {

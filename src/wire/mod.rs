@@ -401,13 +401,10 @@ impl Dispatcher {
                 "Credential should be scoped to correct service: '{signing_name}'."
             )));
         }
-        let region_ok = auth
-            .region
-            .parse::<crate::ids::Region>()
-            .is_ok_and(|r| {
-                crate::iam::AwsPartition::of_region(&r)
-                    == crate::iam::AwsPartition::of_region(self.kms.region())
-            });
+        let region_ok = auth.region.parse::<crate::ids::Region>().is_ok_and(|r| {
+            crate::iam::AwsPartition::of_region(&r)
+                == crate::iam::AwsPartition::of_region(self.kms.region())
+        });
         if !region_ok {
             return Err(invalid_region(auth.region));
         }
