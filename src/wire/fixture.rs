@@ -30,7 +30,14 @@ use crate::wire::members::MemberTemplate;
 /// {
 ///   "account_id": "111122223333",
 ///   "region": "us-west-2",
-///   "seed": 7,
+///   "principals": [
+///     { "arn": "arn:aws:iam::111122223333:role/ExampleRole",
+///       "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "…",
+///       "policies": [{ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*" }] }],
+///       "tags": { "team": "blue" } },
+///     { "arn": "arn:aws:iam::444455556666:root",
+///       "access_key_id": "AKIAI44QH8DHBEXAMPLE", "secret_access_key": "…" }
+///   ],
 ///   "cloudhsm_clusters": [
 ///     {
 ///       "name": "primary",
@@ -58,8 +65,43 @@ use crate::wire::members::MemberTemplate;
 /// }
 /// ```
 ///
+/// # Account, Region, seed
+///
+/// - `account_id` (default `111122223333`) and `region` (default
+///   `us-west-2`): the default account and Region. A server serves every
+///   account and Region of the Region's partition; requests without a
+///   signature (permissive mode) run in the default ones.
+/// - `seed`: makes ids, key material and ciphertexts deterministic (the
+///   default account × Region keeps it; every other one derives its own).
+///   For tests: a server restarted with a seed and no data directory
+///   repeats its key ids, key material and nonces.
+///
+/// # Principals (`principals`)
+///
+/// The identities requests are signed as (the server's strict mode, the
+/// default when this list is not empty). This shape is stable.
+///
+/// - `arn` (required): `arn:aws:iam::ACCOUNT:root` (the account root),
+///   `arn:aws:iam::ACCOUNT:user/PATH/NAME` or
+///   `arn:aws:iam::ACCOUNT:role/PATH/NAME`. The account comes from the ARN;
+///   users and roles are created in the partition's IAM.
+/// - `access_key_id` (required, 16–128 of `[A-Z0-9]`) and
+///   `secret_access_key` (required): the key that signs as it. A role's key
+///   signs as a session of the role named after the access key id
+///   (`arn:aws:sts::ACCOUNT:assumed-role/NAME/ACCESS_KEY_ID`), evaluated
+///   with the role's policies.
+/// - `policies`: identity-based policy documents (users and roles), as
+///   JSON objects; attached as `fixture-policy-0`, `fixture-policy-1`, ….
+/// - `tags`: principal tags (users and roles), `aws:PrincipalTag/<key>`.
+///
+/// The same user or role may be listed twice, with two access keys.
+///
 /// # CloudHSM clusters (`cloudhsm_clusters`, provisioned in order)
 ///
+/// - `account_id` and `region`: where the cluster is (default the
+///   fixture's); cloudhsmv2 requests see the clusters of the caller's
+///   account in the signature's Region, and `from_backup_of` names an
+///   earlier cluster of the same account and Region.
 /// - `name`: a handle for `from_backup_of` (default: the id).
 /// - `id`: the cluster id, `cluster-` + 11–16 of `[2-7a-zA-Z]` (default:
 ///   random, deterministic with `seed`).
@@ -86,6 +128,8 @@ use crate::wire::members::MemberTemplate;
 ///
 /// # External key managers (`external_key_managers`)
 ///
+/// - `account_id` and `region`: whose external key stores reach it
+///   (default the fixture's).
 /// - `uri_endpoint` (required) and `uri_path` (default `/kms/xks/v1`): where
 ///   the proxy listens; CreateCustomKeyStore names the same two.
 /// - `credential` (required): `access_key_id` (20–30 of `[A-Z2-7]`) and
