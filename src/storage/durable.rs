@@ -14,13 +14,15 @@
 //! position is read inside the transaction, so the stored position is never
 //! behind randomness a committed change used.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::sync::RwLock;
+use crate::sync::{Mutex, RwLock};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableError};
 use zeroize::Zeroizing;
 
+use super::integrity::{self, CounterFile, Mac, Manifest, mix};
 use super::records::{FORMAT_VERSION, FormatRecord, RngRecord, ServiceRecord};
 use super::{Batch, RootKey, Table, write_failed};
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
@@ -36,6 +38,40 @@ const FORMAT_KEY: &str = "format";
 const DEK_KEY: &str = "dek";
 const SERVICE_KEY: &str = "service";
 const RNG_KEY: &str = "rng";
+const MANIFEST_KEY: &str = "manifest";
+
+/// Meta records outside the sealed-under-the-data-key set: the plain format
+/// record, the data key (sealed under the root key) and the manifest.
+fn unsealed_meta(table: Table, key: &str) -> bool {
+    table == Table::Meta && matches!(key, FORMAT_KEY | DEK_KEY | MANIFEST_KEY)
+}
+
+/// Whether a record is outside the digest: the format record (checked by
+/// content) and the manifest itself.
+fn undigested(table: Table, key: &str) -> bool {
+    table == Table::Meta && matches!(key, FORMAT_KEY | MANIFEST_KEY)
+}
+
+/// The digest of every record of every table in `txn`'s view.
+fn full_digest<T, F>(open_table: F, mac: &Mac) -> std::result::Result<[u8; 16], String>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+    F: Fn(Table) -> std::result::Result<Option<T>, String>,
+{
+    let mut digest = [0u8; 16];
+    for table in Table::ALL {
+        let Some(t) = open_table(table)? else {
+            continue;
+        };
+        for item in t.iter().map_err(|e| e.to_string())? {
+            let (k, v) = item.map_err(|e| e.to_string())?;
+            if !undigested(table, k.value()) {
+                mix(&mut digest, mac.element(v.value()));
+            }
+        }
+    }
+    Ok(digest)
+}
 
 fn definition(table: Table) -> TableDefinition<'static, &'static str, &'static [u8]> {
     TableDefinition::new(table.name())
@@ -86,13 +122,67 @@ pub(crate) struct Identity {
     pub(crate) seed: Option<u64>,
 }
 
+/// The data key's cipher and the mac key derived from it.
+struct Keys {
+    cipher: Cipher,
+    mac: Mac,
+}
+
+impl Keys {
+    fn new(dek: &KeyMaterial) -> Keys {
+        Keys {
+            cipher: Cipher::new(dek),
+            mac: Mac::derive(dek.expose_secret()),
+        }
+    }
+}
+
+/// The redb database, dropped with any panic caught: redb's drop commits,
+/// and on a damaged file that can panic. Dropped while the thread is
+/// already panicking, it is leaked instead (a second panic would abort).
+struct Db(Option<Database>);
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        match &self.0 {
+            Some(db) => db,
+            None => unreachable!("the database is only taken by drop"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Db {
+    fn deref_mut(&mut self) -> &mut Database {
+        match &mut self.0 {
+            Some(db) => db,
+            None => unreachable!("the database is only taken by drop"),
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            if std::thread::panicking() {
+                std::mem::forget(db);
+            } else {
+                let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+            }
+        }
+    }
+}
+
 /// An open durable store.
 pub(crate) struct Durable {
-    db: Database,
+    db: Db,
     path: PathBuf,
-    /// The data key's cipher. Commits hold it shared and the root-key
-    /// rotation exclusively, always before the write transaction.
-    dek: RwLock<Cipher>,
+    /// The data key's cipher and mac key. Commits hold it shared and the
+    /// root-key rotation exclusively, always before the manifest and the
+    /// write transaction.
+    dek: RwLock<Keys>,
+    /// The manifest as last committed. Held across each commit.
+    manifest: Mutex<Manifest>,
     rng: Arc<SecureRng>,
 }
 
@@ -108,6 +198,15 @@ fn read_error(path: &Path, e: impl std::fmt::Display) -> Error {
     )
 }
 
+/// The file was changed by something other than this crate.
+fn tampered(path: &Path, what: &str) -> Error {
+    kms_err!(
+        KmsInternal,
+        "The durable store {} was changed outside kms-keystore ({what}). It is not opened: restore it from a backup.",
+        path.display()
+    )
+}
+
 fn corrupt(path: &Path, what: &str) -> Error {
     kms_err!(
         KmsInternal,
@@ -119,71 +218,95 @@ fn corrupt(path: &Path, what: &str) -> Error {
 impl Durable {
     /// Opens the store at `path`, creating it if the file does not exist.
     ///
+    /// Before redb reads an existing file it is checked (not empty, redb's
+    /// magic number, at least a page), and redb's own open and page-checksum
+    /// pass run with any panic caught; then the manifest's digest is checked
+    /// against every record and its counter against the counter file.
+    ///
     /// # Errors
     /// `IncorrectKeyException` when `root` is not the key the store is sealed
     /// under; `ValidationException` when the store belongs to another account,
     /// Region or seed; `KMSInternalException` when the file cannot be opened
-    /// (for example another process has it open) or is not a store.
+    /// (for example another process has it open), is not a store, is damaged,
+    /// was changed outside this crate, or is older than its last commit.
     pub(crate) fn open(
         path: &Path,
         root: &RootKey,
         identity: &Identity,
         rng: Arc<SecureRng>,
     ) -> Result<Durable> {
-        let db = Database::create(path).map_err(|e| {
-            kms_err!(
-                KmsInternal,
-                "The durable store {} could not be opened: {e}. Check the path and that no other process has it open.",
-                path.display()
-            )
-        })?;
         let root_cipher = root.cipher();
-        let format = Self::read_raw(&db, path, Table::Meta, FORMAT_KEY)?;
-        let dek = match format {
-            None => {
-                // A new file, or a database that is someone else's.
-                let txn = db.begin_read().map_err(|e| read_error(path, e))?;
-                let foreign = txn
-                    .list_tables()
-                    .map_err(|e| read_error(path, e))?
-                    .next()
-                    .is_some();
-                drop(txn);
-                if foreign {
-                    return Err(not_a_store(path));
-                }
-                Self::initialize(&db, path, &root_cipher, identity, &rng)?
+        if path.exists() {
+            if let Some(why) = integrity::precheck(path) {
+                return Err(damaged(path, why));
             }
-            Some(bytes) => {
-                let format: FormatRecord =
-                    serde_json::from_slice(&bytes).map_err(|_| not_a_store(path))?;
-                if format.application != APPLICATION {
-                    return Err(not_a_store(path));
-                }
-                if format.version > FORMAT_VERSION {
-                    return Err(kms_err!(
-                        KmsInternal,
-                        "The durable store {} was written by a newer version of kms-keystore (format {}, this build reads {FORMAT_VERSION}). Upgrade.",
-                        path.display(),
-                        format.version
-                    ));
-                }
-                let wrapped = Self::read_raw(&db, path, Table::Meta, DEK_KEY)?
-                    .ok_or_else(|| corrupt(path, "no data key"))?;
-                let dek = open(&root_cipher, Table::Meta, DEK_KEY, &wrapped)
-                    .ok_or_else(|| wrong_root_key(path))?;
-                let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(
-                    dek.as_slice()
-                        .try_into()
-                        .map_err(|_| corrupt(path, "the data key has the wrong length"))?,
-                );
-                Cipher::new(&KeyMaterial::from_bytes(*bytes))
+        } else {
+            Self::create_new(path, &root_cipher, identity, &rng)?;
+        }
+        let opened = catch_unwind(AssertUnwindSafe(|| {
+            let mut db = Db(Some(Database::create(path)?));
+            // Every page against its checksum before anything is parsed.
+            let clean = db.check_integrity()?;
+            Ok::<_, redb::DatabaseError>((db, clean))
+        }));
+        let db = match opened {
+            // `false`: redb found pages failing their checksums and went
+            // back to its previous commit. After a crash during a commit
+            // that is right (that commit was never acknowledged); if an
+            // acknowledged commit was lost, the counter check refuses it.
+            Ok(Ok((db, _clean))) => db,
+            Ok(Err(e @ redb::DatabaseError::DatabaseAlreadyOpen)) => {
+                return Err(kms_err!(
+                    KmsInternal,
+                    "The durable store {} could not be opened: {e}. Check that no other process has it open.",
+                    path.display()
+                ));
             }
+            Ok(Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))) => {
+                return Err(kms_err!(
+                    KmsInternal,
+                    "The durable store {} could not be opened: {e}. Check the path and its permissions.",
+                    path.display()
+                ));
+            }
+            Ok(Err(e)) => return Err(damaged(path, &e.to_string())),
+            Err(_) => return Err(damaged(path, "redb could not read its structure")),
         };
+        let format = Self::read_raw(&db, path, Table::Meta, FORMAT_KEY)?;
+        let Some(format) = format else {
+            // A new store is created whole under its name, so a database
+            // without the format record is someone else's.
+            return Err(not_a_store(path));
+        };
+        let format: FormatRecord =
+            serde_json::from_slice(&format).map_err(|_| not_a_store(path))?;
+        if format.application != APPLICATION {
+            return Err(not_a_store(path));
+        }
+        if format.version > FORMAT_VERSION {
+            return Err(kms_err!(
+                KmsInternal,
+                "The durable store {} was written by a newer version of kms-keystore (format {}, this build reads {FORMAT_VERSION}). Upgrade.",
+                path.display(),
+                format.version
+            ));
+        }
+        let wrapped = Self::read_raw(&db, path, Table::Meta, DEK_KEY)?
+            .ok_or_else(|| corrupt(path, "no data key"))?;
+        let dek = open(&root_cipher, Table::Meta, DEK_KEY, &wrapped)
+            .ok_or_else(|| wrong_root_key(path))?;
+        let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(
+            dek.as_slice()
+                .try_into()
+                .map_err(|_| corrupt(path, "the data key has the wrong length"))?,
+        );
+        let keys = Keys::new(&KeyMaterial::from_bytes(*bytes));
+        let manifest = Self::check_manifest(&db, path, &keys)?;
         let store = Durable {
             db,
             path: path.to_owned(),
-            dek: RwLock::new(dek),
+            dek: RwLock::new(keys),
+            manifest: Mutex::new(manifest),
             rng,
         };
         store.check_identity(identity)?;
@@ -199,17 +322,116 @@ impl Durable {
         Ok(store)
     }
 
+    /// Checks the manifest against every record and the counter file, and
+    /// brings the counter file up to date. A store written before manifests
+    /// existed (and so without a counter file) gets one now.
+    fn check_manifest(db: &Database, path: &Path, keys: &Keys) -> Result<Manifest> {
+        let digest = catch_unwind(AssertUnwindSafe(|| {
+            let txn = db.begin_read().map_err(|e| e.to_string())?;
+            full_digest(
+                |table| match txn.open_table(definition(table)) {
+                    Ok(t) => Ok(Some(t)),
+                    Err(TableError::TableDoesNotExist(_)) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                },
+                &keys.mac,
+            )
+        }))
+        .map_err(|_| damaged(path, "redb could not read its records"))?
+        .map_err(|e| read_error(path, e))?;
+        let counter_file = integrity::read_counter(path, &keys.mac);
+        let manifest = match Self::read_raw(db, path, Table::Meta, MANIFEST_KEY)? {
+            Some(sealed) => {
+                let m = open(&keys.cipher, Table::Meta, MANIFEST_KEY, &sealed)
+                    .and_then(|b| Manifest::from_bytes(&b))
+                    .ok_or_else(|| tampered(path, "meta/manifest does not authenticate"))?;
+                if !constant_time_eq::constant_time_eq(&m.digest, &digest) {
+                    return Err(tampered(
+                        path,
+                        "its records do not match its manifest: a record was deleted, added, or replaced by an older copy",
+                    ));
+                }
+                m
+            }
+            None if matches!(counter_file, CounterFile::Missing) => {
+                // Written before manifests: add one.
+                let m = Manifest { counter: 0, digest };
+                let txn = db.begin_write().map_err(|e| db_error(path, e))?;
+                txn.open_table(definition(Table::Meta))
+                    .map_err(|e| db_error(path, e))?
+                    .insert(
+                        MANIFEST_KEY,
+                        seal(&keys.cipher, Table::Meta, MANIFEST_KEY, &m.to_bytes()).as_slice(),
+                    )
+                    .map_err(|e| db_error(path, e))?;
+                txn.commit().map_err(|e| db_error(path, e))?;
+                m
+            }
+            None => return Err(tampered(path, "its manifest record is missing")),
+        };
+        match counter_file {
+            CounterFile::Counter(c) if c > manifest.counter => {
+                return Err(kms_err!(
+                    KmsInternal,
+                    "The durable store {} is older than its last acknowledged commit (it holds commit {}, its counter file {} says {c}): it was rolled back or damaged, and acknowledged changes are missing. It is not opened: restore it from a backup (with the backup's .commit file, or none).",
+                    path.display(),
+                    manifest.counter,
+                    integrity::counter_path(path).display()
+                ));
+            }
+            CounterFile::Damaged => {
+                return Err(kms_err!(
+                    KmsInternal,
+                    "The commit counter file {} of the durable store is damaged or belongs to another store. Restore it with the store, or delete it to accept the store as it is.",
+                    integrity::counter_path(path).display()
+                ));
+            }
+            _ => {}
+        }
+        integrity::write_counter(path, &keys.mac, manifest.counter)
+            .map_err(|e| db_error(&integrity::counter_path(path), e))?;
+        Ok(manifest)
+    }
+
+    /// A new store at `path`, built under a temporary name and renamed into
+    /// place, so that a file at `path` is always a whole store.
+    fn create_new(path: &Path, root: &Cipher, identity: &Identity, rng: &SecureRng) -> Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".creating");
+        let tmp = PathBuf::from(tmp);
+        let _ = std::fs::remove_file(&tmp);
+        let result = (|| {
+            let db = Database::create(&tmp).map_err(|e| {
+                kms_err!(
+                    KmsInternal,
+                    "The durable store {} could not be created: {e}. Check the path.",
+                    path.display()
+                )
+            })?;
+            Self::initialize(&db, &tmp, root, identity, rng)?;
+            drop(db);
+            std::fs::rename(&tmp, path).map_err(|e| db_error(path, e))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
     /// A new store: the format record, a fresh data key sealed under the root
-    /// key, the identity, and the RNG position, in one transaction.
+    /// key, the identity, the RNG position and the manifest, in one
+    /// transaction.
     fn initialize(
         db: &Database,
         path: &Path,
         root: &Cipher,
         identity: &Identity,
         rng: &SecureRng,
-    ) -> Result<Cipher> {
+    ) -> Result<()> {
         let dek = fresh_dek();
-        let cipher = Cipher::new(&dek);
+        let keys = Keys::new(&dek);
+        let cipher = &keys.cipher;
+        let mut digest = [0u8; 16];
         let txn = db.begin_write().map_err(|e| db_error(path, e))?;
         {
             let mut meta = txn
@@ -223,6 +445,7 @@ impl Durable {
             meta.insert(FORMAT_KEY, format.as_slice())
                 .map_err(|e| db_error(path, e))?;
             let wrapped = seal(root, Table::Meta, DEK_KEY, dek.expose_secret());
+            mix(&mut digest, keys.mac.element(&wrapped));
             meta.insert(DEK_KEY, wrapped.as_slice())
                 .map_err(|e| db_error(path, e))?;
             let service = serde_json::to_vec(&ServiceRecord {
@@ -231,7 +454,8 @@ impl Durable {
                 seed: identity.seed,
             })
             .map_err(|e| db_error(path, e))?;
-            let sealed = seal(&cipher, Table::Meta, SERVICE_KEY, &service);
+            let sealed = seal(cipher, Table::Meta, SERVICE_KEY, &service);
+            mix(&mut digest, keys.mac.element(&sealed));
             meta.insert(SERVICE_KEY, sealed.as_slice())
                 .map_err(|e| db_error(path, e))?;
             if let Some(pos) = rng.word_pos() {
@@ -239,17 +463,21 @@ impl Durable {
                     word_pos: pos.to_string(),
                 })
                 .map_err(|e| db_error(path, e))?;
-                let sealed = seal(&cipher, Table::Meta, RNG_KEY, &rec);
+                let sealed = seal(cipher, Table::Meta, RNG_KEY, &rec);
+                mix(&mut digest, keys.mac.element(&sealed));
                 meta.insert(RNG_KEY, sealed.as_slice())
                     .map_err(|e| db_error(path, e))?;
             }
+            let manifest = Manifest { counter: 0, digest };
+            let sealed = seal(cipher, Table::Meta, MANIFEST_KEY, &manifest.to_bytes());
+            meta.insert(MANIFEST_KEY, sealed.as_slice())
+                .map_err(|e| db_error(path, e))?;
         }
         for table in Table::ALL {
             txn.open_table(definition(table))
                 .map_err(|e| db_error(path, e))?;
         }
-        txn.commit().map_err(|e| db_error(path, e))?;
-        Ok(cipher)
+        txn.commit().map_err(|e| db_error(path, e))
     }
 
     fn check_identity(&self, want: &Identity) -> Result<()> {
@@ -313,13 +541,15 @@ impl Durable {
         let Some(sealed) = Self::read_raw(&self.db, &self.path, table, key)? else {
             return Ok(None);
         };
-        let dek = self.dek.read();
-        open(&dek, table, key, &sealed).map(Some).ok_or_else(|| {
-            corrupt(
-                &self.path,
-                &format!("{}/{key} does not authenticate", table.name()),
-            )
-        })
+        let keys = self.dek.read();
+        open(&keys.cipher, table, key, &sealed)
+            .map(Some)
+            .ok_or_else(|| {
+                corrupt(
+                    &self.path,
+                    &format!("{}/{key} does not authenticate", table.name()),
+                )
+            })
     }
 
     /// Every record of `table`, unsealed, in key order.
@@ -337,15 +567,16 @@ impl Durable {
             Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(read_error(&self.path, e)),
         };
-        let dek = self.dek.read();
+        let keys = self.dek.read();
+        let dek = &keys.cipher;
         let mut out = Vec::new();
         for item in t.iter().map_err(|e| read_error(&self.path, e))? {
             let (k, v) = item.map_err(|e| read_error(&self.path, e))?;
             let key = k.value();
-            if table == Table::Meta && matches!(key, FORMAT_KEY | DEK_KEY) {
+            if unsealed_meta(table, key) {
                 continue;
             }
-            let plain = open(&dek, table, key, v.value()).ok_or_else(|| {
+            let plain = open(dek, table, key, v.value()).ok_or_else(|| {
                 corrupt(
                     &self.path,
                     &format!("{}/{key} does not authenticate", table.name()),
@@ -356,39 +587,63 @@ impl Durable {
         Ok(out)
     }
 
-    /// Commits `batch` (plus the seeded RNG's position) in one transaction.
+    /// Commits `batch` (plus the seeded RNG's position and the next
+    /// manifest) in one transaction, then writes the counter file.
     pub(crate) fn commit(&self, batch: Batch) -> Result<()> {
-        let dek = self.dek.read();
+        let keys = self.dek.read();
+        let dek = &keys.cipher;
+        let mac = &keys.mac;
+        let mut manifest = self.manifest.lock();
+        let mut next = Manifest {
+            counter: manifest.counter.wrapping_add(1),
+            digest: manifest.digest,
+        };
         let path = &self.path;
         let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
         for w in &batch.writes {
             let mut t = txn
                 .open_table(definition(w.table))
                 .map_err(|e| db_error(path, e))?;
-            match &w.value {
+            let old = match &w.value {
                 Some(plain) => {
-                    let sealed = seal(&dek, w.table, &w.key, plain);
+                    let sealed = seal(dek, w.table, &w.key, plain);
+                    mix(&mut next.digest, mac.element(&sealed));
                     t.insert(w.key.as_str(), sealed.as_slice())
-                        .map_err(|e| db_error(path, e))?;
+                        .map_err(|e| db_error(path, e))?
                 }
-                None => {
-                    t.remove(w.key.as_str()).map_err(|e| db_error(path, e))?;
-                }
+                None => t.remove(w.key.as_str()).map_err(|e| db_error(path, e))?,
+            };
+            if let Some(old) = old {
+                mix(&mut next.digest, mac.element(old.value()));
             }
         }
+        let mut meta = txn
+            .open_table(definition(Table::Meta))
+            .map_err(|e| db_error(path, e))?;
         if let Some(pos) = self.rng.word_pos() {
             let rec = serde_json::to_vec(&RngRecord {
                 word_pos: pos.to_string(),
             })
             .map_err(|e| db_error(path, e))?;
-            let sealed = seal(&dek, Table::Meta, RNG_KEY, &rec);
-            let mut meta = txn
-                .open_table(definition(Table::Meta))
+            let sealed = seal(dek, Table::Meta, RNG_KEY, &rec);
+            mix(&mut next.digest, mac.element(&sealed));
+            let old = meta
+                .insert(RNG_KEY, sealed.as_slice())
                 .map_err(|e| db_error(path, e))?;
-            meta.insert(RNG_KEY, sealed.as_slice())
-                .map_err(|e| db_error(path, e))?;
+            if let Some(old) = old {
+                mix(&mut next.digest, mac.element(old.value()));
+            }
         }
-        txn.commit().map_err(|e| db_error(path, e))
+        let sealed = seal(dek, Table::Meta, MANIFEST_KEY, &next.to_bytes());
+        meta.insert(MANIFEST_KEY, sealed.as_slice())
+            .map_err(|e| db_error(path, e))?;
+        drop(meta);
+        txn.commit().map_err(|e| db_error(path, e))?;
+        *manifest = next;
+        // Best effort: the commit is durable already, and a counter file
+        // behind the store never refuses it.
+        let _ = integrity::write_counter(path, mac, next.counter);
+        Ok(())
     }
 
     /// Writes a consistent copy of the store — every record as of one
@@ -439,10 +694,15 @@ impl Durable {
     /// in one transaction. Until it commits, the old root key still opens
     /// the store; after, only `new_root` does.
     pub(crate) fn rotate_root_key(&self, new_root: &RootKey) -> Result<()> {
-        let mut dek = self.dek.write();
+        let mut keys = self.dek.write();
+        let mut manifest = self.manifest.lock();
         let path = &self.path;
         let new_material = fresh_dek();
-        let new_dek = Cipher::new(&new_material);
+        let new_keys = Keys::new(&new_material);
+        let mut next = Manifest {
+            counter: manifest.counter.wrapping_add(1),
+            digest: [0u8; 16],
+        };
         let txn = self.db.begin_write().map_err(|e| db_error(path, e))?;
         for table in Table::ALL {
             let mut t = txn
@@ -452,19 +712,20 @@ impl Durable {
             for item in t.iter().map_err(|e| db_error(path, e))? {
                 let (k, v) = item.map_err(|e| db_error(path, e))?;
                 let key = k.value().to_owned();
-                if table == Table::Meta && matches!(key.as_str(), FORMAT_KEY | DEK_KEY) {
+                if unsealed_meta(table, &key) {
                     continue;
                 }
-                let plain = open(&dek, table, &key, v.value()).ok_or_else(|| {
+                let plain = open(&keys.cipher, table, &key, v.value()).ok_or_else(|| {
                     corrupt(
                         path,
                         &format!("{}/{key} does not authenticate", table.name()),
                     )
                 })?;
-                let sealed = seal(&new_dek, table, &key, &plain);
+                let sealed = seal(&new_keys.cipher, table, &key, &plain);
                 resealed.push((key, sealed));
             }
             for (key, sealed) in resealed {
+                mix(&mut next.digest, new_keys.mac.element(&sealed));
                 t.insert(key.as_str(), sealed.as_slice())
                     .map_err(|e| db_error(path, e))?;
             }
@@ -475,12 +736,28 @@ impl Durable {
                     DEK_KEY,
                     new_material.expose_secret(),
                 );
+                mix(&mut next.digest, new_keys.mac.element(&wrapped));
                 t.insert(DEK_KEY, wrapped.as_slice())
                     .map_err(|e| db_error(path, e))?;
             }
         }
+        txn.open_table(definition(Table::Meta))
+            .map_err(|e| db_error(path, e))?
+            .insert(
+                MANIFEST_KEY,
+                seal(
+                    &new_keys.cipher,
+                    Table::Meta,
+                    MANIFEST_KEY,
+                    &next.to_bytes(),
+                )
+                .as_slice(),
+            )
+            .map_err(|e| db_error(path, e))?;
         txn.commit().map_err(|e| db_error(path, e))?;
-        *dek = new_dek;
+        let _ = integrity::write_counter(path, &new_keys.mac, next.counter);
+        *keys = new_keys;
+        *manifest = next;
         Ok(())
     }
 }
@@ -489,6 +766,14 @@ fn fresh_dek() -> KeyMaterial {
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::RngCore::fill_bytes(&mut rand::rng(), bytes.as_mut());
     KeyMaterial::from_bytes(*bytes)
+}
+
+fn damaged(path: &Path, why: &str) -> Error {
+    kms_err!(
+        KmsInternal,
+        "The durable store {} is damaged or not a kms-keystore durable store ({why}). It is not opened: restore it from a backup, or give the path of a new file.",
+        path.display()
+    )
 }
 
 fn not_a_store(path: &Path) -> Error {

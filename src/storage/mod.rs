@@ -28,6 +28,8 @@ pub(crate) mod records;
 #[cfg(feature = "durable")]
 mod durable;
 #[cfg(feature = "durable")]
+mod integrity;
+#[cfg(feature = "durable")]
 mod root_key;
 
 #[cfg(feature = "durable")]
