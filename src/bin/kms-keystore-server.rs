@@ -517,10 +517,17 @@ impl ConnState {
     }
 }
 
-type SharedState = Arc<Mutex<ConnState>>;
+/// A connection's [`ConnState`], and a wake-up for its watchdog when the
+/// state changes (a head starts, a request ends).
+struct Watch {
+    state: Mutex<ConnState>,
+    changed: tokio::sync::Notify,
+}
+
+type SharedState = Arc<Watch>;
 
 fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, ConnState> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+    state.state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The socket, noting when a request head starts arriving.
@@ -542,6 +549,7 @@ impl AsyncRead for Watched {
             let mut s = lock(&this.state);
             if !s.in_request && s.head_started.is_none() {
                 s.head_started = Some(Instant::now());
+                this.state.changed.notify_one();
             }
         }
         polled
@@ -588,11 +596,14 @@ async fn serve_connection(
     limits: ConnLimits,
     mut stop: watch::Receiver<bool>,
 ) {
-    let state: SharedState = Arc::new(Mutex::new(ConnState {
-        in_request: false,
-        head_started: None,
-        idle_since: Instant::now(),
-    }));
+    let state: SharedState = Arc::new(Watch {
+        state: Mutex::new(ConnState {
+            in_request: false,
+            head_started: None,
+            idle_since: Instant::now(),
+        }),
+        changed: tokio::sync::Notify::new(),
+    });
     let io = TokioIo::new(Watched {
         inner: stream,
         state: Arc::clone(&state),
@@ -613,6 +624,7 @@ async fn serve_connection(
                 s.in_request = false;
                 s.idle_since = Instant::now();
             }
+            state.changed.notify_one();
             Ok::<_, Infallible>(response)
         }
     });
@@ -642,6 +654,7 @@ async fn serve_connection(
                 return;
             }
             () = tokio::time::sleep_until(deadline.into()) => {}
+            () = state.changed.notified() => {}
             _ = stop.wait_for(|s| *s), if !stopping => {
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
