@@ -11,6 +11,7 @@
 //! with compilers and the other tests, where 100 ms would make them flaky;
 //! the failures they guard against were hangs of 5 s to 180 s.
 #![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
