@@ -7,7 +7,9 @@
 # 1. makes a Python venv (target/conformance-venv, reused while
 #    requirements.txt is unchanged) with boto3, awscli and pytest;
 # 2. builds the server (cargo feature `server`) and starts it on
-#    127.0.0.1:0 with examples/server-fixture.json; it prints the port;
+#    127.0.0.1:0 with examples/server-fixture.json (permissive), and a second
+#    one with --auth strict and tests/conformance/strict-fixture.json
+#    (principals; test_strict.py signs as them); each prints its port;
 # 3. runs the pytest suite (every SDK call and CLI command has a timeout);
 # 4. stops the server on exit, whatever happened (trap).
 #
@@ -41,12 +43,17 @@ BIN="$(cargo metadata --format-version 1 --no-deps \
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
+STRICT_PID=""
 PYTEST_PID=""
 cleanup() {
     status=$?
     if [ -n "$PYTEST_PID" ] && kill -0 "$PYTEST_PID" 2>/dev/null; then
         kill "$PYTEST_PID" 2>/dev/null || true
         wait "$PYTEST_PID" 2>/dev/null || true
+    fi
+    if [ -n "$STRICT_PID" ] && kill -0 "$STRICT_PID" 2>/dev/null; then
+        kill -9 "$STRICT_PID" 2>/dev/null || true
+        wait "$STRICT_PID" 2>/dev/null || true
     fi
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
@@ -81,9 +88,23 @@ done
 ENDPOINT="http://$("$VENV/bin/python" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/server.out")"
 echo "server $SERVER_PID listening at $ENDPOINT"
 
+echo "== conformance: start a strict server (SigV4 verified, principals)"
+"$BIN" --listen 127.0.0.1:0 --auth strict --fixture "$HERE/strict-fixture.json" \
+    > "$WORK/strict.out" 2> "$WORK/strict.log" &
+STRICT_PID=$!
+for _ in $(seq 1 150); do
+    [ -s "$WORK/strict.out" ] && break
+    kill -0 "$STRICT_PID" 2>/dev/null || { echo "the strict server exited early"; exit 1; }
+    sleep 0.1
+done
+[ -s "$WORK/strict.out" ] || { echo "the strict server did not start within 15 s"; exit 1; }
+STRICT_ENDPOINT="http://$("$VENV/bin/python" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["listening"])' "$WORK/strict.out")"
+echo "strict server $STRICT_PID listening at $STRICT_ENDPOINT"
+
 echo "== conformance: pytest"
 # No AWS configuration of this machine may leak in.
 export KMS_KEYSTORE_ENDPOINT="$ENDPOINT"
+export KMS_KEYSTORE_STRICT_ENDPOINT="$STRICT_ENDPOINT"
 export KMS_KEYSTORE_STARTUP="$WORK/server.out"
 export KMS_KEYSTORE_ROOT="$ROOT"
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE
