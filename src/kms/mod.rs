@@ -166,7 +166,7 @@ pub struct KmsConfig {
     pub xks_proxy_timeout: Duration,
     /// The partition the Kms joins ([`Partition::add`]); `None` makes a
     /// partition of its own.
-    partition: Option<Arc<partition::Shared>>,
+    partition: Option<Arc<service::Shared>>,
 }
 
 impl KmsConfig {
@@ -188,7 +188,7 @@ impl KmsConfig {
     }
 
     /// The same configuration, joining the partition `shared`.
-    pub(crate) fn in_partition(mut self, shared: Arc<partition::Shared>) -> KmsConfig {
+    pub(crate) fn in_partition(mut self, shared: Arc<service::Shared>) -> KmsConfig {
         self.partition = Some(shared);
         self
     }

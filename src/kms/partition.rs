@@ -1,88 +1,21 @@
 //! Many accounts and Regions in one partition: [`Partition`] holds a
 //! [`Kms`] per account × Region and the partition's IAM identities
 //! ([`Iam`]), so that a principal of one account can use a key of another
-//! as AWS allows. [`Shared`] is what every `Kms` of the partition keeps: the
-//! partition's name, the identities, and a registry of its sibling
-//! services (weak, so a `Kms` never keeps another alive).
+//! as AWS allows. What every `Kms` of the partition keeps (the partition's
+//! name, the identities, a weak registry of its sibling services) is the
+//! service layer's `Shared`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use crate::error::{Result, kms_err};
-use crate::iam::directory::{AccessKey, Directory};
+use crate::iam::directory::AccessKey;
 use crate::iam::{AwsPartition, Principal};
 use crate::ids::{AccountId, Region};
-use crate::sync::{AtomicUsize, Ordering, RwLock};
+use crate::sync::RwLock;
 
-use super::service::Service;
+use super::service::Shared;
 use super::{Kms, KmsConfig};
-
-/// What the services of one partition share.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    /// `aws`, `aws-cn` or `aws-us-gov`.
-    pub(crate) partition: AwsPartition,
-    /// The users, roles, identity policies and access keys of every account.
-    pub(crate) iam: Directory,
-    /// The services of the partition, by account and Region.
-    services: RwLock<BTreeMap<(AccountId, Region), Weak<Service>>>,
-    /// How many services were ever registered: while it is 1, nothing can
-    /// be routed elsewhere, and the hot path skips the lookups.
-    registered: AtomicUsize,
-}
-
-impl Shared {
-    /// A partition with no services; `seed` makes IAM ids deterministic.
-    pub(crate) fn new(partition: AwsPartition, seed: Option<u64>) -> Arc<Shared> {
-        Arc::new(Shared {
-            partition,
-            iam: Directory::new(seed),
-            services: RwLock::new(BTreeMap::new()),
-            registered: AtomicUsize::new(0),
-        })
-    }
-
-    /// Records `service` as the KMS of its account and Region.
-    pub(crate) fn register(&self, service: &Arc<Service>) {
-        self.registered.fetch_add(1, Ordering::Relaxed);
-        self.services.write().insert(
-            (service.account_id.clone(), service.region.clone()),
-            Arc::downgrade(service),
-        );
-    }
-
-    /// True if the partition has (or had) more than one service.
-    #[inline]
-    pub(crate) fn has_siblings(&self) -> bool {
-        self.registered.load(Ordering::Relaxed) > 1
-    }
-
-    /// The live service of `account` in `region`.
-    pub(crate) fn service(&self, account: &str, region: &str) -> Option<Arc<Service>> {
-        let services = self.services.read();
-        services
-            .iter()
-            .find(|((a, r), _)| a.as_str() == account && r.as_str() == region)
-            .and_then(|(_, s)| s.upgrade())
-    }
-
-    /// The live services of `region`, other than `except`.
-    pub(crate) fn services_in(&self, region: &Region, except: &AccountId) -> Vec<Arc<Service>> {
-        let services = self.services.read();
-        services
-            .iter()
-            .filter(|((a, r), _)| r == region && a != except)
-            .filter_map(|(_, s)| s.upgrade())
-            .collect()
-    }
-
-    fn is_live(&self, account: &AccountId, region: &Region) -> bool {
-        self.services
-            .read()
-            .get(&(account.clone(), region.clone()))
-            .is_some_and(|s| s.strong_count() > 0)
-    }
-}
 
 /// One AWS partition (`aws`, `aws-cn` or `aws-us-gov`) with many accounts
 /// and Regions: a [`Kms`] per account × Region, and the IAM users, roles,

@@ -43,17 +43,18 @@
 
 pub(crate) mod grants;
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use crate::sync::{RwLock, RwLockUpgradableReadGuard};
+use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockUpgradableReadGuard};
 
 use crate::clock::{Clock, Timestamp};
 use crate::crypto::blob::Blob;
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
 use crate::error::{Error, Result, kms_err};
+use crate::iam::directory::Directory;
 use crate::iam::{AwsPartition, Caller, Principal};
 use crate::ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, KeyId, KeyIdentifier, Region, XksKeyId,
@@ -71,7 +72,6 @@ use crate::store::{
     StoreOperation, Transition,
 };
 
-use super::authorize::{Action, Facts};
 use super::backend::Finished;
 use super::backend::cipher::{KeyAccess, KeyCipher, KeyRef, SingleLayer};
 use super::backend::kinds;
@@ -82,9 +82,9 @@ use super::model::backing::Backing;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::model::table::KeyTable;
-use super::partition::Shared;
 use super::persist::Commit;
 use super::shapes::types::{CustomKeyStoresListEntry, UpdateCustomKeyStoreRequest};
+use super::support::access::{Action, Facts};
 use super::support::errors::{
     invalid_ciphertext, store_not_found as not_found, xks_key_already_in_use,
 };
@@ -127,6 +127,73 @@ pub(crate) struct Service {
     pub(crate) shared: Arc<Shared>,
     /// The default key policy, compiled on first use (`authorize.rs`).
     pub(crate) default_policy: std::sync::OnceLock<Option<Arc<crate::iam::policy::Policy>>>,
+}
+
+/// What the services of one partition share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub(crate) partition: AwsPartition,
+    /// The users, roles, identity policies and access keys of every account.
+    pub(crate) iam: Directory,
+    /// The services of the partition, by account and Region.
+    services: RwLock<BTreeMap<(AccountId, Region), Weak<Service>>>,
+    /// How many services were ever registered: while it is 1, nothing can
+    /// be routed elsewhere, and the hot path skips the lookups.
+    registered: AtomicUsize,
+}
+
+impl Shared {
+    /// A partition with no services; `seed` makes IAM ids deterministic.
+    pub(crate) fn new(partition: AwsPartition, seed: Option<u64>) -> Arc<Shared> {
+        Arc::new(Shared {
+            partition,
+            iam: Directory::new(seed),
+            services: RwLock::new(BTreeMap::new()),
+            registered: AtomicUsize::new(0),
+        })
+    }
+
+    /// Records `service` as the KMS of its account and Region.
+    pub(crate) fn register(&self, service: &Arc<Service>) {
+        self.registered.fetch_add(1, Ordering::Relaxed);
+        self.services.write().insert(
+            (service.account_id.clone(), service.region.clone()),
+            Arc::downgrade(service),
+        );
+    }
+
+    /// True if the partition has (or had) more than one service.
+    #[inline]
+    pub(crate) fn has_siblings(&self) -> bool {
+        self.registered.load(Ordering::Relaxed) > 1
+    }
+
+    /// The live service of `account` in `region`.
+    pub(crate) fn service(&self, account: &str, region: &str) -> Option<Arc<Service>> {
+        let services = self.services.read();
+        services
+            .iter()
+            .find(|((a, r), _)| a.as_str() == account && r.as_str() == region)
+            .and_then(|(_, s)| s.upgrade())
+    }
+
+    /// The live services of `region`, other than `except`.
+    pub(crate) fn services_in(&self, region: &Region, except: &AccountId) -> Vec<Arc<Service>> {
+        let services = self.services.read();
+        services
+            .iter()
+            .filter(|((a, r), _)| r == region && a != except)
+            .filter_map(|(_, s)| s.upgrade())
+            .collect()
+    }
+
+    pub(crate) fn is_live(&self, account: &AccountId, region: &Region) -> bool {
+        self.services
+            .read()
+            .get(&(account.clone(), region.clone()))
+            .is_some_and(|s| s.strong_count() > 0)
+    }
 }
 
 impl Service {

@@ -6,8 +6,9 @@
 use crate::error::{Result, kms_err};
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, AuthorizationDecision, Facts};
+use crate::kms::authorize::AuthorizationDecision;
 use crate::kms::shapes::access::SimulateAuthorizationRequest;
+use crate::kms::support::access::{Action, Facts};
 
 impl Kms {
     /// Would this handle's caller be allowed `req.action` (`kms:Encrypt`,

@@ -16,13 +16,13 @@ use crate::ids::AliasName;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::model::aliases::AliasEntry;
 use crate::kms::model::key::KeyEntry;
 use crate::kms::service::Service;
 use crate::kms::shapes::manage::{
     AliasListEntry, CreateAliasRequest, ListAliasesRequest, ListAliasesResponse, UpdateAliasRequest,
 };
+use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::paging::{check_limit, decode_alias_marker, encode_alias_marker};
 
 /// ListAliases: the default and the largest page.

@@ -10,12 +10,12 @@ use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::types::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
     GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
 };
+use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::seal::SealInput;
 
 /// Largest Encrypt plaintext.

@@ -18,13 +18,13 @@ use crate::iam::Principal;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts, GrantFacts};
 use crate::kms::model::grants::Grant;
 use crate::kms::service::grants::{grant_id_bytes, invalid_grant_token};
 use crate::kms::shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantOperation, ListGrantsRequest,
     ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest, RevokeGrantRequest,
 };
+use crate::kms::support::access::{Action, Facts, GrantFacts};
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
 
 /// ListGrants and ListRetirableGrants: the default and the largest page.

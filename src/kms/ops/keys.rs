@@ -13,13 +13,13 @@ use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts, NewKeyFacts};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
 use crate::kms::shapes::types::{
     CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
     ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
 };
+use crate::kms::support::access::{Action, Facts, NewKeyFacts};
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
 use crate::kms::support::policy::{check_policy_shape, parse_policy};
 use crate::kms::support::validate::{check_description, validate_tags};

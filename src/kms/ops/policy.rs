@@ -6,11 +6,11 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::manage::{
     GetKeyPolicyRequest, GetKeyPolicyResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
     PutKeyPolicyRequest,
 };
+use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::policy::{
     DEFAULT_POLICY_NAME, check_policy_shape, default_key_policy, parse_policy,
 };

@@ -14,13 +14,13 @@ use crate::error::{Error, Result, kms_err};
 use crate::store::{ConnectionState, CustomKeyStoreType};
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::backend::kinds;
 use crate::kms::model::store::{StoreEntry, StoreTable};
 use crate::kms::shapes::types::{
     CreateCustomKeyStoreRequest, CreateCustomKeyStoreResponse, DescribeCustomKeyStoresRequest,
     DescribeCustomKeyStoresResponse, UpdateCustomKeyStoreRequest,
 };
+use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::errors::store_not_found as not_found;
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
 use crate::kms::support::quota::TokenBucket;

@@ -10,11 +10,11 @@ use crate::key::Tag;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::shapes::manage::{
     ListResourceTagsRequest, ListResourceTagsResponse, TagResourceRequest, UntagResourceRequest,
     UpdateKeyDescriptionRequest,
 };
+use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
 use crate::kms::support::validate::{MAX_TAGS, check_description, validate_tags};
 

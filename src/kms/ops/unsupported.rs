@@ -12,12 +12,12 @@ use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
-use crate::kms::authorize::{Action, Facts};
 use crate::kms::model::key::KeyEntry;
 use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
     GetKeyRotationStatusResponse,
 };
+use crate::kms::support::access::{Action, Facts};
 
 /// EnableKeyRotation's `RotationPeriodInDays` range.
 pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;

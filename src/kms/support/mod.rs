@@ -1,9 +1,11 @@
-//! Helpers every layer may use: error builders shared by the operations
+//! Helpers every layer may use: what authorization reads from a request
+//! ([`access`]: the actions and the request's facts), error builders shared by the operations
 //! and the backends ([`errors`]), the input of a seal ([`seal`]), paging
 //! ([`paging`]), the custom key store request quota's token bucket
 //! ([`quota`]), the request checks several API areas make ([`validate`])
 //! and key policy documents ([`policy`]).
 
+pub(crate) mod access;
 pub(crate) mod errors;
 pub(crate) mod paging;
 pub(crate) mod policy;
