@@ -41,6 +41,11 @@ impl Server {
 
     /// Starts the binary, under `ulimit -n FDS` if given.
     fn start_with(fd_limit: Option<u32>, args: &[&str]) -> Server {
+        Server::start_env(fd_limit, args, &[])
+    }
+
+    /// Starts the binary with `envs` added to its environment.
+    fn start_env(fd_limit: Option<u32>, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let log = std::env::temp_dir().join(format!(
             "kms-keystore-robustness-{}-{}.log",
             std::process::id(),
@@ -60,6 +65,7 @@ impl Server {
         let mut child = cmd
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -532,4 +538,132 @@ fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
     assert!(waited < Duration::from_millis(4500), "{waited:?}");
     server.probe(&key);
+}
+
+/// The root key of the durable tests (64 hex digits).
+const ROOT_KEY: &str = "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a";
+
+fn durable_server(dir: &std::path::Path) -> Server {
+    Server::start_env(
+        None,
+        &["--data-dir", dir.to_str().unwrap()],
+        &[("KMS_KEYSTORE_ROOT_KEY", ROOT_KEY)],
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kms-keystore-{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_durable_server_keeps_keys_aliases_and_grants_across_a_restart() {
+    let dir = temp_dir("restart");
+    let key = {
+        let server = durable_server(&dir);
+        let key = server.create_key();
+        let mut s = connect(server.addr);
+        let alias = format!(r#"{{"AliasName":"alias/kept","TargetKeyId":"{key}"}}"#);
+        assert_eq!(
+            call(&mut s, "TrentService.CreateAlias", alias.as_bytes()).status,
+            200
+        );
+        let grant = format!(
+            r#"{{"KeyId":"{key}","GranteePrincipal":"arn:aws:iam::111122223333:user/bob","Operations":["Encrypt"]}}"#
+        );
+        let r = call(&mut s, "TrentService.CreateGrant", grant.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        key
+    }; // killed
+    let server = durable_server(&dir);
+    server.probe(&key);
+    let mut s = connect(server.addr);
+    let r = call(
+        &mut s,
+        "TrentService.DescribeKey",
+        br#"{"KeyId":"alias/kept"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["KeyMetadata"]["KeyId"], key.as_str());
+    let r = call(
+        &mut s,
+        "TrentService.ListGrants",
+        format!(r#"{{"KeyId":"{key}"}}"#).as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["Grants"].as_array().unwrap().len(), 1);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigkill_during_a_load_loses_no_acknowledged_write() {
+    let dir = temp_dir("sigkill");
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    {
+        let mut server = durable_server(&dir);
+        let addr = server.addr;
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let acked = std::sync::Arc::clone(&acked);
+                std::thread::spawn(move || {
+                    let Ok(mut s) = TcpStream::connect(addr) else {
+                        return;
+                    };
+                    let _ = s.set_read_timeout(Some(HANG));
+                    loop {
+                        if s.write_all(&request("TrentService.CreateKey", b"{}"))
+                            .is_err()
+                        {
+                            return;
+                        }
+                        // Only a whole 200 answer counts as acknowledged.
+                        match read_reply(&mut s) {
+                            Ok(r) if r.status == 200 => {
+                                let id = r.json()["KeyMetadata"]["KeyId"]
+                                    .as_str()
+                                    .unwrap()
+                                    .to_owned();
+                                acked.lock().unwrap().push(id);
+                            }
+                            _ => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        let started = Instant::now();
+        while acked.lock().unwrap().len() < 40 && started.elapsed() < HANG {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.child.kill().unwrap(); // SIGKILL, mid-load
+        let _ = server.child.wait();
+        for w in workers {
+            w.join().unwrap();
+        }
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 40,
+        "only {} keys were acknowledged",
+        acked.len()
+    );
+    let server = durable_server(&dir);
+    let mut s = connect(server.addr);
+    for id in &acked {
+        let r = call(
+            &mut s,
+            "TrentService.DescribeKey",
+            format!(r#"{{"KeyId":"{id}"}}"#).as_bytes(),
+        );
+        assert_eq!(r.status, 200, "acknowledged key {id} is gone: {}", r.text());
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }
