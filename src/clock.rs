@@ -42,6 +42,37 @@ impl Timestamp {
     }
 }
 
+/// Days from 1970-01-01 to the proleptic Gregorian date `y-m-d` (Howard
+/// Hinnant's `days_from_civil`; negative before 1970).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The UTC date and time of `secs` since the epoch: year, month, day, hour,
+/// minute, second (Hinnant's `civil_from_days`).
+pub(crate) fn civil(secs: u64) -> (i64, u64, u64, u64, u64, u64) {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // month and day are 1..=12 and 1..=31 by construction.
+    let (month, day) = (month.unsigned_abs(), day.unsigned_abs());
+    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.as_secs_f64())

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use crate::clock::Timestamp;
 use crate::crypto::EncryptionContext;
 use crate::error::{Error, Result, kms_err};
+use crate::iam::directory::Identity;
 use crate::iam::policy::{
     ConditionContext, Evaluation, Policy, PolicyKind, PrincipalMatch, Request, StatementRef,
 };
@@ -133,7 +134,7 @@ fn denied_message(
     resource: &str,
     why: Result<(), Missing>,
 ) -> String {
-    let who = caller.principal.arn();
+    let who = &caller.arn;
     let action = action.name();
     match why {
         Ok(()) => format!(
@@ -151,7 +152,7 @@ fn denied_message(
 fn identity_deny_message(caller: &Caller, action: Action, resource: &str) -> String {
     format!(
         "User: {} is not authorized to perform: {} on resource: {resource} with an explicit deny in an identity-based policy",
-        caller.principal.arn(),
+        caller.arn,
         action.name()
     )
 }
@@ -170,6 +171,33 @@ fn statement(source: PolicySource, s: StatementRef) -> DecidingStatement {
         index: s.index,
         sid: s.sid,
     }
+}
+
+/// What the caller's identity-based policies (those of `identity`, its IAM
+/// record) say about `request`: the first explicit deny, the first allow.
+fn identity_verdict(identity: Option<&Identity>, request: &Request<'_>) -> IdentityVerdict {
+    let mut verdict = IdentityVerdict::default();
+    let Some(identity) = identity else {
+        return verdict;
+    };
+    for named in &identity.policies {
+        let e = named.policy.evaluate(request);
+        let source = || PolicySource::IdentityPolicy {
+            principal_arn: identity.principal.arn(),
+            policy_name: named.name.clone(),
+        };
+        if verdict.deny.is_none()
+            && let Some(d) = e.deny
+        {
+            verdict.deny = Some(statement(source(), d));
+        }
+        if verdict.allow.is_none()
+            && let Some((a, _)) = e.allow
+        {
+            verdict.allow = Some(statement(source(), a));
+        }
+    }
+    verdict
 }
 
 impl Service {
@@ -241,15 +269,18 @@ impl Service {
     ) -> AuthorizationDecision {
         let caller = cx.caller;
         let key_policy = self.key_policy(entry);
+        // The caller's IAM record, looked up once for the whole decision.
+        let identity = self.shared.iam.identity(&caller.principal);
+        let identity = identity.as_deref();
         // Policies without conditions or variables read no condition key:
         // the decision then depends on caller, action and key alone, and
         // the request's context is not built at all.
         let context = if key_policy.as_deref().is_none_or(Policy::is_context_free)
-            && self.identity_is_context_free(caller)
+            && identity.is_none_or(|i| i.policies.iter().all(|p| p.policy.is_context_free()))
         {
             ConditionContext::default()
         } else {
-            self.condition_context(cx, Some(entry), facts)
+            self.condition_context(cx, Some(entry), identity, facts)
         };
         let request = Request {
             caller,
@@ -259,7 +290,7 @@ impl Service {
         };
         let evaluation = key_policy.map(|p| p.evaluate(&request)).unwrap_or_default();
         let grants = grants.then_some(facts);
-        self.decide_with(cx, entry, action, grants, &evaluation, &request)
+        self.decide_with(cx, entry, action, grants, &evaluation, identity, &request)
     }
 
     /// The decision of `request` given the key policy's `evaluation`.
@@ -270,6 +301,7 @@ impl Service {
         action: Action,
         grants: Option<&Facts<'_>>,
         key_policy: &Evaluation,
+        identity: Option<&Identity>,
         request: &Request<'_>,
     ) -> AuthorizationDecision {
         let caller = cx.caller;
@@ -291,7 +323,7 @@ impl Service {
                 denied_message(caller, action, &entry.arn, Err(Missing::ResourceBased)),
             );
         }
-        let identity = self.identity_verdict(request);
+        let identity = identity_verdict(identity, request);
         if let Some(deny) = &key_policy.deny {
             return denied(
                 DecisionKind::ExplicitDeny,
@@ -366,41 +398,6 @@ impl Service {
         }
     }
 
-    /// True if none of the caller's identity-based policies has a condition
-    /// or a policy variable.
-    fn identity_is_context_free(&self, caller: &Caller) -> bool {
-        self.shared
-            .iam
-            .identity(&caller.principal)
-            .is_none_or(|i| i.policies.iter().all(|p| p.policy.is_context_free()))
-    }
-
-    /// What the caller's identity-based policies say about `request`.
-    fn identity_verdict(&self, request: &Request<'_>) -> IdentityVerdict {
-        let mut verdict = IdentityVerdict::default();
-        let Some(identity) = self.shared.iam.identity(&request.caller.principal) else {
-            return verdict;
-        };
-        for named in &identity.policies {
-            let e = named.policy.evaluate(request);
-            let source = || PolicySource::IdentityPolicy {
-                principal_arn: identity.principal.arn(),
-                policy_name: named.name.clone(),
-            };
-            if verdict.deny.is_none()
-                && let Some(d) = e.deny
-            {
-                verdict.deny = Some(statement(source(), d));
-            }
-            if verdict.allow.is_none()
-                && let Some((a, _)) = e.allow
-            {
-                verdict.allow = Some(statement(source(), a));
-            }
-        }
-        verdict
-    }
-
     /// The key policy lockout safety check of CreateKey and PutKeyPolicy:
     /// under `policy`, the call's caller must still be allowed to call
     /// PutKeyPolicy on the key (`key_arn`) — by the policy itself, or by
@@ -408,7 +405,9 @@ impl Service {
     /// identity-based policies — with no explicit deny, in this call's
     /// context. Else `MalformedPolicyDocumentException` with AWS's message.
     pub(crate) fn check_lockout(&self, cx: &Call, policy: &Policy, key_arn: &str) -> Result<()> {
-        let context = self.condition_context(cx, None, &Facts::default());
+        let identity = self.shared.iam.identity(&cx.caller.principal);
+        let identity = identity.as_deref();
+        let context = self.condition_context(cx, None, identity, &Facts::default());
         let request = Request {
             caller: cx.caller,
             action: Action::PutKeyPolicy.name(),
@@ -416,7 +415,7 @@ impl Service {
             context: &context,
         };
         let evaluation = policy.evaluate(&request);
-        let identity = self.identity_verdict(&request);
+        let identity = identity_verdict(identity, &request);
         let allowed = evaluation.deny.is_none()
             && identity.deny.is_none()
             && match evaluation.allow {
@@ -469,14 +468,16 @@ impl Service {
         if self.is_own_root(caller) {
             return allowed(Vec::new());
         }
-        let context = self.condition_context(cx, None, facts);
+        let identity = self.shared.iam.identity(&caller.principal);
+        let identity = identity.as_deref();
+        let context = self.condition_context(cx, None, identity, facts);
         let request = Request {
             caller,
             action: action.name(),
             resource,
             context: &context,
         };
-        let verdict = self.identity_verdict(&request);
+        let verdict = identity_verdict(identity, &request);
         if let Some(deny) = verdict.deny {
             return AuthorizationDecision {
                 kind: DecisionKind::ExplicitDeny,
@@ -502,18 +503,19 @@ impl Service {
         }
     }
 
-    /// The condition keys of a request: the caller's (global keys), the
-    /// key's, and what the operation adds (`facts`).
+    /// The condition keys of a request: the caller's (global keys, with its
+    /// IAM record `identity`), the key's, and what the operation adds
+    /// (`facts`).
     pub(crate) fn condition_context(
         &self,
         cx: &Call,
         entry: Option<&KeyEntry>,
+        identity: Option<&Identity>,
         facts: &Facts<'_>,
     ) -> ConditionContext {
         let mut c = ConditionContext::default();
         let caller = cx.caller;
         let p = &caller.principal;
-        let identity = self.shared.iam.identity(p);
         // aws:PrincipalArn is the role's ARN for a role session.
         let principal_arn = match p.kind() {
             PrincipalKind::AssumedRole { .. } => {
@@ -662,25 +664,8 @@ fn bool_str(b: bool) -> &'static str {
 
 /// `2026-11-30T02:57:21Z`: a time as `aws:CurrentTime` shows it.
 pub(crate) fn iso8601(t: Timestamp) -> String {
-    let secs = t.as_millis() / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (y, m, d, h, mi, s) = crate::clock::civil(t.as_millis() / 1000);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 #[cfg(test)]

@@ -117,9 +117,6 @@ pub(crate) struct Service {
     pub(crate) xks_network: XksNetwork,
     /// How long KMS waits for a proxy answer.
     pub(crate) xks_timeout: Duration,
-    /// The account root's ARN, as external key store proxies see it on the
-    /// control-plane calls (which KMS makes on its own behalf).
-    pub(crate) principal_arn: String,
     /// The account root: the caller of a [`Kms`](super::Kms) handle not
     /// made with `as_caller`.
     pub(crate) root: Caller,
@@ -209,7 +206,6 @@ impl Service {
             Arc::clone(&storage),
         );
         Service {
-            principal_arn: format!("arn:aws:iam::{}:root", config.account_id),
             root: Caller::new(
                 Principal::root(config.account_id.clone()).in_partition(shared.partition),
             ),
@@ -1178,7 +1174,8 @@ impl Service {
             rng: &self.rng,
             cloudhsm: &self.cloudhsm,
             xks: &self.xks_network,
-            principal_arn: &self.principal_arn,
+            // Control-plane calls are made on KMS's own behalf: the root.
+            principal_arn: &self.root.arn,
             via_service: None,
         }
     }

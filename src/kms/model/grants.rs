@@ -42,7 +42,7 @@ pub(crate) struct Grant {
 /// session), or, for an AWS service principal, its name.
 pub(crate) fn caller_is(caller: &Caller, arn: &str) -> bool {
     caller.match_arns.iter().any(|a| a == arn)
-        || (caller.principal.account().is_none() && caller.principal.arn() == arn)
+        || (caller.principal.account().is_none() && caller.arn == arn)
 }
 
 /// Whether `context` satisfies `constraints`: every pair of the constraint
