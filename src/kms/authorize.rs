@@ -290,13 +290,12 @@ impl Service {
         };
         let evaluation = key_policy.map(|p| p.evaluate(&request)).unwrap_or_default();
         let grants = grants.then_some(facts);
-        self.decide_with(cx, entry, action, grants, &evaluation, identity, &request)
+        self.decide_with(entry, action, grants, &evaluation, identity, &request)
     }
 
     /// The decision of `request` given the key policy's `evaluation`.
     fn decide_with(
         &self,
-        cx: &Call,
         entry: &KeyEntry,
         action: Action,
         grants: Option<&Facts<'_>>,
@@ -304,7 +303,7 @@ impl Service {
         identity: Option<&Identity>,
         request: &Request<'_>,
     ) -> AuthorizationDecision {
-        let caller = cx.caller;
+        let caller = request.caller;
         let denied = |kind, statements, message| AuthorizationDecision {
             kind,
             statements,
@@ -361,7 +360,9 @@ impl Service {
             },
             None => Missing::ResourceBased,
         };
-        if let Some(grant_id) = grants.and_then(|facts| self.grant_for(cx, entry, action, facts)) {
+        if let Some(grant_id) =
+            grants.and_then(|facts| self.grant_for(caller, entry, action, facts))
+        {
             return AuthorizationDecision {
                 kind: DecisionKind::AllowedByGrant,
                 statements: Vec::new(),
@@ -381,7 +382,7 @@ impl Service {
     /// its operations, under a constraint at least as strict as its own.
     fn grant_for(
         &self,
-        cx: &Call,
+        caller: &Caller,
         entry: &KeyEntry,
         action: Action,
         facts: &Facts<'_>,
@@ -391,10 +392,10 @@ impl Service {
         let context = facts.encryption_context.unwrap_or(&empty);
         match (op, facts.grant) {
             (GrantOperation::CreateGrant, Some(new)) => {
-                self.grant_covering(entry, cx.caller, new.operations, new.constraints)
+                self.grant_covering(entry, caller, new.operations, new.constraints)
             }
             (GrantOperation::CreateGrant, None) => None,
-            _ => self.grant_allowing(entry, cx.caller, op, context),
+            _ => self.grant_allowing(entry, caller, op, context),
         }
     }
 
