@@ -155,10 +155,16 @@ impl Reply {
 }
 
 fn request(target: &str, body: &[u8]) -> Vec<u8> {
+    // Permissive mode still checks the scope's service.
+    let service = if target.starts_with("BaldrApiService.") {
+        "cloudhsm"
+    } else {
+        "kms"
+    };
     let mut out = format!(
         "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.1\r\n\
          X-Amz-Target: {target}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-west-2/kms/aws4_request, SignedHeaders=host, Signature=00\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-west-2/{service}/aws4_request, SignedHeaders=host, Signature=00\r\n\
          Content-Length: {}\r\n\r\n",
         body.len()
     )
@@ -665,5 +671,182 @@ fn sigkill_during_a_load_loses_no_acknowledged_write() {
         assert_eq!(r.status, 200, "acknowledged key {id} is gone: {}", r.text());
     }
     drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Polls DescribeCustomKeyStores until the store is CONNECTED.
+fn wait_connected(s: &mut TcpStream, store: &str) {
+    let body = format!(r#"{{"CustomKeyStoreId":"{store}"}}"#);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = call(s, "TrentService.DescribeCustomKeyStores", body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        let state = r.json()["CustomKeyStores"][0]["ConnectionState"].clone();
+        if state == "CONNECTED" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "store stuck in {state}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_durable_server_keeps_the_external_key_managers_keys_across_a_restart() {
+    let dir = temp_dir("xks-restart");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/server-fixture.json");
+    let start = || {
+        Server::start_env(
+            None,
+            &["--data-dir", dir.to_str().unwrap(), "--fixture", fixture],
+            &[("KMS_KEYSTORE_ROOT_KEY", ROOT_KEY)],
+        )
+    };
+    let (key, blob) = {
+        let server = start();
+        let mut s = connect(server.addr);
+        let r = call(
+            &mut s,
+            "TrentService.CreateCustomKeyStore",
+            br#"{"CustomKeyStoreName":"kept-xks","CustomKeyStoreType":"EXTERNAL_KEY_STORE",
+                "XksProxyConnectivity":"PUBLIC_ENDPOINT","XksProxyUriEndpoint":"https://xks2.example.com",
+                "XksProxyUriPath":"/kms/xks/v1","XksProxyAuthenticationCredential":
+                {"AccessKeyId":"QRSTUVWXYZABCDEFGHIJKL","RawSecretAccessKey":"KL0p9xj2Hc3a6YHUx3GK2m2wcVzUQn1sXo5aTdvo4Mw="}}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let store = r.json()["CustomKeyStoreId"].as_str().unwrap().to_owned();
+        let body = format!(r#"{{"CustomKeyStoreId":"{store}"}}"#);
+        let r = call(
+            &mut s,
+            "TrentService.ConnectCustomKeyStore",
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        wait_connected(&mut s, &store);
+        let body = format!(
+            r#"{{"Origin":"EXTERNAL_KEY_STORE","CustomKeyStoreId":"{store}","XksKeyId":"bb8562717f809024"}}"#
+        );
+        let r = call(&mut s, "TrentService.CreateKey", body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        let key = r.json()["KeyMetadata"]["KeyId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // "kept by the proxy", base64.
+        let body = format!(r#"{{"KeyId":"{key}","Plaintext":"a2VwdCBieSB0aGUgcHJveHk="}}"#);
+        let r = call(&mut s, "TrentService.Encrypt", body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        let blob = r.json()["CiphertextBlob"].as_str().unwrap().to_owned();
+        (key, blob)
+    }; // killed
+    let key_file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.to_string_lossy()
+                .contains(".xks-https___xks2.example.com.keys")
+        })
+        .expect("the proxy's sealed key file");
+    let server = start();
+    server.probe(&key);
+    let mut s = connect(server.addr);
+    let body = format!(r#"{{"CiphertextBlob":"{blob}"}}"#);
+    let r = call(&mut s, "TrentService.Decrypt", body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["Plaintext"], "a2VwdCBieSB0aGUgcHJveHk=");
+    drop(server);
+    // Without its key file the proxy's keys are new ones: the old
+    // ciphertext no longer opens (the file, not a seed, kept them).
+    std::fs::remove_file(&key_file).unwrap();
+    let server = start();
+    let mut s = connect(server.addr);
+    let r = call(&mut s, "TrentService.Decrypt", body.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    drop(server);
+    // A damaged key file stops the server with a clear error, never a panic.
+    let sealed = std::fs::read(&key_file).unwrap();
+    let mut bad = sealed.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    std::fs::write(&key_file, &bad).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--fixture",
+            fixture,
+        ])
+        .env("KMS_KEYSTORE_ROOT_KEY", ROOT_KEY)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("sealed key file"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_cluster_added_to_the_fixture_later_joins_a_durable_server() {
+    let dir = temp_dir("cluster-later");
+    let cluster = |id: &str, subnets: &str| {
+        format!(
+            r#"{{"id":"{id}","subnets":{subnets},"hsms":["us-west-2a","us-west-2b"],
+                "users":[{{"name":"kmsuser","password":"kmsPswd"}}]}}"#
+        )
+    };
+    let first = cluster(
+        "cluster-firstclusterx",
+        r#"{"subnet-a1":"us-west-2a","subnet-b1":"us-west-2b"}"#,
+    );
+    let second = cluster(
+        "cluster-secondclustery",
+        r#"{"subnet-a2":"us-west-2a","subnet-b2":"us-west-2b"}"#,
+    );
+    let start = |clusters: &[&str]| {
+        let path = dir.join("fixture.json");
+        std::fs::write(
+            &path,
+            format!(r#"{{"cloudhsm_clusters":[{}]}}"#, clusters.join(",")),
+        )
+        .unwrap();
+        Server::start_env(
+            None,
+            &[
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "--fixture",
+                path.to_str().unwrap(),
+            ],
+            &[("KMS_KEYSTORE_ROOT_KEY", ROOT_KEY)],
+        )
+    };
+    let ids = |server: &Server| {
+        let mut s = connect(server.addr);
+        let r = call(&mut s, "BaldrApiService.DescribeClusters", b"{}");
+        assert_eq!(r.status, 200, "{}", r.text());
+        let mut ids: Vec<String> = r.json()["Clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["ClusterId"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&start(&[&first])), ["cluster-firstclusterx"]);
+    let both = start(&[&first, &second]);
+    assert_eq!(
+        ids(&both),
+        ["cluster-firstclusterx", "cluster-secondclustery"]
+    );
+    drop(both);
+    // Both are in the file now: a third start provisions nothing again.
+    assert_eq!(
+        ids(&start(&[&first, &second])),
+        ["cluster-firstclusterx", "cluster-secondclustery"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

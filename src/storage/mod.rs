@@ -31,6 +31,8 @@ mod durable;
 mod integrity;
 #[cfg(feature = "durable")]
 mod root_key;
+#[cfg(feature = "durable")]
+pub(crate) mod secret_file;
 
 #[cfg(feature = "durable")]
 pub use root_key::RootKey;

@@ -555,8 +555,15 @@ impl Fixture {
     ///   `options.root_key`. An account × Region whose file already exists
     ///   is reopened as it was: its clusters are not provisioned again
     ///   (they are in the file, with their HSMs, users and faults) and are
-    ///   not listed in [`Provisioned`]; its external key managers are
-    ///   attached again (they live outside KMS, like a real XKS proxy).
+    ///   not listed in [`Provisioned`], except a cluster with a fixed `id`
+    ///   the file lacks (added to the fixture since; a `from_backup_of`
+    ///   then names only clusters provisioned in the same start). Its
+    ///   external key managers are attached again (they live outside KMS,
+    ///   like a real XKS proxy) with their keys' material read back from
+    ///   `<data_dir>/<account>-<region>.xks-<endpoint>.keys`, sealed under
+    ///   the root key; keys new to the fixture get fresh material, sealed
+    ///   there before first use. A durable proxy ignores `seed`: a
+    ///   repeated random stream would repeat its IVs after a restart.
     ///
     /// # Errors
     /// As [`Fixture::build`]; `ValidationException` for a principal that
@@ -627,7 +634,7 @@ impl Fixture {
             let r = c.region.as_deref().unwrap_or(region);
             let new = is_fresh(a, r, &template);
             let kms = dispatcher.kms_in(a, r).map_err(|e| at(&path, e))?;
-            if !new {
+            if !new && !missing_from(kms.cloudhsm(), c) {
                 continue;
             }
             let known = known.entry((a.to_owned(), r.to_owned())).or_default();
@@ -646,9 +653,20 @@ impl Fixture {
             let a = m.account_id.as_deref().unwrap_or(account);
             let r = m.region.as_deref().unwrap_or(region);
             let kms = dispatcher.kms_in(a, r).map_err(|e| at(&path, e))?;
-            let seed = self.seed.map(|s| s.wrapping_add(1 + i as u64));
-            out.external_key_managers
-                .push(provision_proxy(kms.xks_network(), m, seed, &path)?);
+            let vault = KeyVault::for_proxy(options, a, r, m);
+            // A durable proxy draws from the OS: a seeded stream would
+            // repeat its IVs (and new keys' material) after a restart.
+            let seed = match vault {
+                Some(_) => None,
+                None => self.seed.map(|s| s.wrapping_add(1 + i as u64)),
+            };
+            out.external_key_managers.push(provision_proxy(
+                kms.xks_network(),
+                m,
+                seed,
+                vault.as_ref(),
+                &path,
+            )?);
         }
         Ok((dispatcher, out))
     }
@@ -679,7 +697,7 @@ impl Fixture {
             let path = format!("external_key_managers[{i}]");
             let seed = self.seed.map(|s| s.wrapping_add(1 + i as u64));
             out.external_key_managers
-                .push(provision_proxy(network, m, seed, &path)?);
+                .push(provision_proxy(network, m, seed, None, &path)?);
         }
         Ok(out)
     }
@@ -750,6 +768,20 @@ fn register_principal(iam: &crate::Iam, p: &PrincipalFixture, path: &str) -> Res
     iam.register_access_key(&caller, &p.access_key_id, p.secret_access_key.clone())
         .map_err(|e| at(&format!("{path}.access_key_id"), e))?;
     Ok(())
+}
+
+/// Whether a reopened account × Region lacks fixture cluster `c`: only a
+/// cluster with a fixed `id` can be told apart (a random id is new each
+/// start), so only such a cluster, added to the fixture after the data
+/// file was made, is provisioned into it.
+fn missing_from(cloudhsm: &CloudHsm, c: &ClusterFixture) -> bool {
+    let Some(id) = c.id.as_deref().and_then(|id| id.parse::<ClusterId>().ok()) else {
+        return false;
+    };
+    cloudhsm
+        .describe_clusters(Some(std::slice::from_ref(&id)))
+        .clusters
+        .is_empty()
 }
 
 /// A cluster provisioned earlier in the file.
@@ -930,10 +962,108 @@ fn apply_cluster_faults(
     Ok(())
 }
 
+/// Where a durable server keeps one external key manager's key material:
+/// `<data_dir>/<account>-<region>.xks-<endpoint>.keys`, sealed under the
+/// root key (the proxy lives outside KMS, so outside the account's store).
+struct KeyVault {
+    #[cfg(feature = "durable")]
+    path: std::path::PathBuf,
+    #[cfg(feature = "durable")]
+    root: crate::storage::RootKey,
+    #[cfg(feature = "durable")]
+    label: String,
+}
+
+impl KeyVault {
+    /// The vault of proxy `m` of `account` × `region`, for a durable server.
+    #[cfg(feature = "durable")]
+    fn for_proxy(
+        options: &ServerOptions,
+        account: &str,
+        region: &str,
+        m: &ExternalKeyManagerFixture,
+    ) -> Option<KeyVault> {
+        let dir = options.data_dir.as_ref()?;
+        let root = options.root_key.clone()?;
+        let endpoint: String = m
+            .uri_endpoint
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Some(KeyVault {
+            path: dir.join(format!("{account}-{region}.xks-{endpoint}.keys")),
+            root,
+            label: format!("{account}/{region}/{}", m.uri_endpoint),
+        })
+    }
+
+    /// Without the `durable` feature there is no durable server.
+    #[cfg(not(feature = "durable"))]
+    fn for_proxy(
+        _: &ServerOptions,
+        _: &str,
+        _: &str,
+        _: &ExternalKeyManagerFixture,
+    ) -> Option<KeyVault> {
+        None
+    }
+
+    /// Adds the fixture's keys to `manager` with their kept material; keys
+    /// new to the vault get fresh material, which is sealed before any is
+    /// used.
+    #[cfg(feature = "durable")]
+    fn add_keys(
+        &self,
+        manager: &InMemoryExternalKeyManager,
+        keys: &[(XksKeyId, XksKeySpec, Vec<XksKeyUsage>, XksKeyStatus)],
+        path: &str,
+    ) -> Result<()> {
+        use crate::storage::secret_file;
+        let mut kept =
+            secret_file::load(&self.path, &self.root, &self.label).map_err(|e| at(path, e))?;
+        let mut added = false;
+        for (id, spec, _, _) in keys {
+            if *spec == XksKeySpec::Aes256 && !kept.contains_key(id.as_str()) {
+                let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+                rand::RngCore::fill_bytes(&mut rand::rng(), bytes.as_mut());
+                kept.insert(id.to_string(), crate::KeyMaterial::from_bytes(*bytes));
+                added = true;
+            }
+        }
+        if added {
+            secret_file::save(&self.path, &self.root, &self.label, &kept)
+                .map_err(|e| at(path, e))?;
+        }
+        for (j, (id, spec, usages, status)) in keys.iter().enumerate() {
+            manager
+                .insert_key(id.clone(), *spec, usages, *status, kept.get(id.as_str()))
+                .map_err(|e| at(&format!("{path}.keys[{j}]"), e))?;
+        }
+        Ok(())
+    }
+
+    #[cfg(not(feature = "durable"))]
+    fn add_keys(
+        &self,
+        _: &InMemoryExternalKeyManager,
+        _: &[(XksKeyId, XksKeySpec, Vec<XksKeyUsage>, XksKeyStatus)],
+        _: &str,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
 fn provision_proxy(
     network: &XksNetwork,
     m: &ExternalKeyManagerFixture,
     seed: Option<u64>,
+    vault: Option<&KeyVault>,
     path: &str,
 ) -> Result<ProvisionedProxy> {
     let uri = XksProxyUri::new(
@@ -947,22 +1077,29 @@ fn provision_proxy(
     )
     .map_err(|e| at(&format!("{path}.credential"), e))?;
     let manager = InMemoryExternalKeyManager::new(uri.clone(), credential, seed);
-    let mut keys = Vec::with_capacity(m.keys.len());
+    let mut wanted = Vec::with_capacity(m.keys.len());
     for (j, k) in m.keys.iter().enumerate() {
+        let id: XksKeyId =
+            k.id.parse()
+                .map_err(|e| at(&format!("{path}.keys[{j}]"), e))?;
         let usages = k
             .usages
             .clone()
             .unwrap_or_else(|| vec![XksKeyUsage::Encrypt, XksKeyUsage::Decrypt]);
-        let key = manager
-            .add_key(
-                &k.id,
-                k.spec.unwrap_or(XksKeySpec::Aes256),
-                &usages,
-                k.status.unwrap_or(XksKeyStatus::Enabled),
-            )
-            .map_err(|e| at(&format!("{path}.keys[{j}]"), e))?;
-        keys.push(key);
+        let spec = k.spec.unwrap_or(XksKeySpec::Aes256);
+        wanted.push((id, spec, usages, k.status.unwrap_or(XksKeyStatus::Enabled)));
     }
+    match vault {
+        Some(vault) => vault.add_keys(&manager, &wanted, path)?,
+        None => {
+            for (j, (id, spec, usages, status)) in wanted.iter().enumerate() {
+                manager
+                    .add_key(id.as_str(), *spec, usages, *status)
+                    .map_err(|e| at(&format!("{path}.keys[{j}]"), e))?;
+            }
+        }
+    }
+    let keys: Vec<XksKeyId> = wanted.into_iter().map(|(id, ..)| id).collect();
     let f = &m.faults;
     manager.set_unreachable(f.unreachable);
     manager.set_invalid_tls(f.invalid_tls);

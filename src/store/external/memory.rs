@@ -201,16 +201,31 @@ impl InMemoryExternalKeyManager {
         status: XksKeyStatus,
     ) -> Result<XksKeyId> {
         let id: XksKeyId = id.parse()?;
+        let material =
+            (spec == XksKeySpec::Aes256).then(|| KeyMaterial::from_bytes(self.0.rng.array()));
+        self.insert_key(id, spec, usages, status, material.as_ref())
+    }
+
+    /// [`InMemoryExternalKeyManager::add_key`] with the material given (a
+    /// durable server's keys, read back from their sealed file); `material`
+    /// is used only for AES_256 keys.
+    pub(crate) fn insert_key(
+        &self,
+        id: XksKeyId,
+        spec: XksKeySpec,
+        usages: &[XksKeyUsage],
+        status: XksKeyStatus,
+        material: Option<&KeyMaterial>,
+    ) -> Result<XksKeyId> {
         if usages.len() > MAX_KEY_USAGES {
             return Err(Error::validation(
                 "keyUsage",
                 "Member must have length less than or equal to 10",
             ));
         }
-        let cipher = (spec == XksKeySpec::Aes256).then(|| {
-            let material = KeyMaterial::from_bytes(self.0.rng.array());
-            Arc::new(Cipher::new(&material))
-        });
+        let cipher = material
+            .filter(|_| spec == XksKeySpec::Aes256)
+            .map(|m| Arc::new(Cipher::new(m)));
         let mut state = self.0.state.lock();
         if state.keys.contains_key(&id) {
             return Err(kms_err!(
