@@ -83,13 +83,28 @@ fn signed(
     region: &str,
     secs: u64,
 ) -> Vec<(String, String)> {
+    signed_with_token(target, body, (key, secret, None), service, region, secs)
+}
+
+/// As [`signed`], with temporary credentials' session token when given
+/// (the signer adds and signs `X-Amz-Security-Token`).
+fn signed_with_token(
+    target: &str,
+    body: &[u8],
+    (key, secret, token): (&str, &str, Option<&str>),
+    service: &str,
+    region: &str,
+    secs: u64,
+) -> Vec<(String, String)> {
     let host = format!("{service}.{region}.amazonaws.com");
     let base = [
         ("content-type", "application/x-amz-json-1.1"),
         ("x-amz-target", target),
         ("host", host.as_str()),
     ];
-    let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
+    let identity =
+        aws_credential_types::Credentials::new(key, secret, token.map(str::to_owned), None, "test")
+            .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
@@ -228,7 +243,7 @@ fn every_refusal_has_aws_type_status_and_message() {
         (
             400,
             "MissingAuthenticationTokenException".into(),
-            "Missing Authentication Token".into()
+            "Request is missing Authentication Token".into()
         )
     );
 
@@ -774,4 +789,54 @@ fn a_durable_server_keeps_keys_aliases_stores_and_grants_across_a_restart() {
     assert_ne!(next, first_key);
     drop(d);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn temporary_credentials_need_their_session_token() {
+    let clock = clock_at(VECTOR_SECS);
+    let fixture = r#"{
+      "principals": [{"arn": "arn:aws:iam::111122223333:root",
+                      "access_key_id": "ASIAIOSFODNN7EXAMPLE",
+                      "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                      "session_token": "FwoGZXIvYXdzEXAMPLETOKEN"},
+                     {"arn": "arn:aws:iam::111122223333:root",
+                      "access_key_id": "AKIAIOSFODNN7EXAMPLE",
+                      "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}]
+    }"#;
+    let d = server(fixture, &clock, None);
+    let call = |key: &str, token: Option<&str>| {
+        let headers = signed_with_token(
+            "TrentService.CreateKey",
+            b"{}",
+            (key, VECTOR_SECRET, token),
+            "kms",
+            "us-west-2",
+            VECTOR_SECS,
+        );
+        handle(&d, &headers, b"{}")
+    };
+    let ok = call("ASIAIOSFODNN7EXAMPLE", Some("FwoGZXIvYXdzEXAMPLETOKEN"));
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let unrecognized = (
+        400,
+        "UnrecognizedClientException".to_owned(),
+        "The security token included in the request is invalid.".to_owned(),
+    );
+    // Without the token, with another token, or a token on a long-term key.
+    assert_eq!(error(&call("ASIAIOSFODNN7EXAMPLE", None)), unrecognized);
+    assert_eq!(
+        error(&call(
+            "ASIAIOSFODNN7EXAMPLE",
+            Some("FwoGZXIvYXdzOTHERTOKEN")
+        )),
+        unrecognized
+    );
+    assert_eq!(
+        error(&call(
+            "AKIAIOSFODNN7EXAMPLE",
+            Some("FwoGZXIvYXdzEXAMPLETOKEN")
+        )),
+        unrecognized
+    );
+    assert_eq!(call("AKIAIOSFODNN7EXAMPLE", None).status, 200);
 }

@@ -23,6 +23,16 @@ pub struct AccessKey {
     pub secret_access_key: SecretString,
 }
 
+/// What an access key id maps to (secrets print redacted).
+#[derive(Clone, Debug)]
+struct KeyRecord {
+    secret: SecretString,
+    principal: Principal,
+    /// Temporary credentials' session token, which each request must carry
+    /// in `X-Amz-Security-Token`.
+    session_token: Option<SecretString>,
+}
+
 /// An identity-based policy attached to a user or role.
 #[derive(Clone, Debug)]
 pub(crate) struct NamedPolicy {
@@ -49,7 +59,7 @@ struct Tables {
     identities: BTreeMap<String, Arc<Identity>>,
     /// Roles by (account, name), for sessions, whose ARNs carry no path.
     roles: BTreeMap<(String, String), String>,
-    access_keys: BTreeMap<String, (SecretString, Principal)>,
+    access_keys: BTreeMap<String, KeyRecord>,
 }
 
 /// The identities of every account of a partition.
@@ -181,7 +191,11 @@ impl Directory {
         let secret_access_key = SecretString::from(crate::base64_blob::encode(&secret));
         self.tables.write().access_keys.insert(
             access_key_id.clone(),
-            (secret_access_key.clone(), principal.clone()),
+            KeyRecord {
+                secret: secret_access_key.clone(),
+                principal: principal.clone(),
+                session_token: None,
+            },
         );
         Ok(AccessKey {
             access_key_id,
@@ -191,12 +205,14 @@ impl Directory {
 
     /// Registers the access key `access_key_id` with the caller's secret
     /// for `principal` (16–128 of `[A-Z0-9]`; an id already issued is
-    /// `AlreadyExistsException`).
+    /// `AlreadyExistsException`); with `session_token`, temporary
+    /// credentials whose requests must carry that token.
     pub(crate) fn register_access_key(
         &self,
         principal: &Principal,
         access_key_id: &str,
         secret_access_key: SecretString,
+        session_token: Option<SecretString>,
     ) -> Result<AccessKey> {
         if matches!(principal.kind(), PrincipalKind::Service { .. }) {
             return Err(kms_err!(
@@ -217,6 +233,12 @@ impl Directory {
         if secret_access_key.expose_secret().is_empty() {
             return Err(kms_err!(Validation, "A secret access key cannot be empty."));
         }
+        if session_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().is_empty())
+        {
+            return Err(kms_err!(Validation, "A session token cannot be empty."));
+        }
         let mut t = self.tables.write();
         if t.access_keys.contains_key(access_key_id) {
             return Err(kms_err!(
@@ -226,7 +248,11 @@ impl Directory {
         }
         t.access_keys.insert(
             access_key_id.to_owned(),
-            (secret_access_key.clone(), principal.clone()),
+            KeyRecord {
+                secret: secret_access_key.clone(),
+                principal: principal.clone(),
+                session_token,
+            },
         );
         Ok(AccessKey {
             access_key_id: access_key_id.to_owned(),
@@ -236,7 +262,20 @@ impl Directory {
 
     /// The secret and principal of access key `id`.
     pub(crate) fn access_key(&self, id: &str) -> Option<(SecretString, Principal)> {
-        self.tables.read().access_keys.get(id).cloned()
+        let t = self.tables.read();
+        let r = t.access_keys.get(id)?;
+        Some((r.secret.clone(), r.principal.clone()))
+    }
+
+    /// The session token access key `id`'s requests must carry (`None`
+    /// for a long-term key, or an id not issued).
+    pub(crate) fn session_token(&self, id: &str) -> Option<SecretString> {
+        self.tables
+            .read()
+            .access_keys
+            .get(id)?
+            .session_token
+            .clone()
     }
 
     /// The IAM record that applies to `principal`: the user, or the role of

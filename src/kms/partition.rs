@@ -213,7 +213,36 @@ impl Iam {
     ) -> Result<AccessKey> {
         self.shared
             .iam
-            .register_access_key(principal, access_key_id, secret_access_key)
+            .register_access_key(principal, access_key_id, secret_access_key, None)
+    }
+
+    /// Registers temporary credentials (an `ASIA…` id, its secret and its
+    /// session token) for `principal`, as [`Iam::register_access_key`]
+    /// does; a request signed with them must carry the token in
+    /// `X-Amz-Security-Token`, as AWS requires.
+    ///
+    /// # Errors
+    /// As [`Iam::register_access_key`]; `ValidationException` for an empty
+    /// token.
+    pub fn register_session_credentials(
+        &self,
+        principal: &Principal,
+        access_key_id: &str,
+        secret_access_key: crate::crypto::SecretString,
+        session_token: crate::crypto::SecretString,
+    ) -> Result<AccessKey> {
+        self.shared.iam.register_access_key(
+            principal,
+            access_key_id,
+            secret_access_key,
+            Some(session_token),
+        )
+    }
+
+    /// The session token the requests of access key `access_key_id` must
+    /// carry, for temporary credentials.
+    pub(crate) fn session_token(&self, access_key_id: &str) -> Option<crate::crypto::SecretString> {
+        self.shared.iam.session_token(access_key_id)
     }
 
     /// The principal and secret of access key `access_key_id`, if issued.

@@ -90,6 +90,9 @@ use crate::wire::members::MemberTemplate;
 ///   signs as a session of the role named after the access key id
 ///   (`arn:aws:sts::ACCOUNT:assumed-role/NAME/ACCESS_KEY_ID`), evaluated
 ///   with the role's policies.
+/// - `session_token`: makes the key temporary credentials (as STS issues,
+///   usually `ASIA…`): every request signed with it must carry this token
+///   in `X-Amz-Security-Token`, else `UnrecognizedClientException`.
 /// - `policies`: identity-based policy documents (users and roles), as
 ///   JSON objects; attached as `fixture-policy-0`, `fixture-policy-1`, ….
 /// - `tags`: principal tags (users and roles), `aws:PrincipalTag/<key>`.
@@ -178,6 +181,10 @@ pub struct PrincipalFixture {
     pub access_key_id: String,
     /// Its secret.
     pub secret_access_key: crate::crypto::SecretString,
+    /// The session token of temporary credentials, which each request
+    /// must carry in `X-Amz-Security-Token`.
+    #[serde(default)]
+    pub session_token: Option<crate::crypto::SecretString>,
     /// Identity-based policies (users and roles), each a policy document.
     #[serde(default)]
     pub policies: Vec<serde_json::Value>,
@@ -765,8 +772,16 @@ fn register_principal(iam: &crate::Iam, p: &PrincipalFixture, path: &str) -> Res
         }
         _ => principal.clone(),
     };
-    iam.register_access_key(&caller, &p.access_key_id, p.secret_access_key.clone())
-        .map_err(|e| at(&format!("{path}.access_key_id"), e))?;
+    match &p.session_token {
+        None => iam.register_access_key(&caller, &p.access_key_id, p.secret_access_key.clone()),
+        Some(token) => iam.register_session_credentials(
+            &caller,
+            &p.access_key_id,
+            p.secret_access_key.clone(),
+            token.clone(),
+        ),
+    }
+    .map_err(|e| at(&format!("{path}.access_key_id"), e))?;
     Ok(())
 }
 

@@ -360,7 +360,8 @@ impl Dispatcher {
     /// missing), `InvalidSignatureException` (another service's scope, a
     /// Region that is not valid, a date more than 15 minutes off, a
     /// signature that does not match), `UnrecognizedClientException` (an
-    /// unknown access key id).
+    /// unknown access key id, or a session token that is missing, not
+    /// expected, or not the key's).
     #[cfg(feature = "server")]
     pub fn handle(&self, req: &WireRequest<'_>) -> WireResponse {
         let Some(target) = req.header("x-amz-target") else {
@@ -427,9 +428,22 @@ impl Dispatcher {
             )));
         };
         sigv4::check_skew(amz_date, date_secs, self.kms.now().as_millis() / 1000)?;
-        let Some((principal, secret)) = self.kms.iam().access_key(auth.access_key_id) else {
+        let iam = self.kms.iam();
+        let Some((principal, secret)) = iam.access_key(auth.access_key_id) else {
             return Err(Refusal::UnknownKey);
         };
+        // Temporary credentials need their token; long-term ones take none.
+        let token_ok = match (
+            iam.session_token(auth.access_key_id),
+            req.header("x-amz-security-token"),
+        ) {
+            (None, None) => true,
+            (Some(want), Some(got)) => sigv4::signatures_match(want.expose_secret(), got),
+            _ => false,
+        };
+        if !token_ok {
+            return Err(Refusal::UnknownKey);
+        }
         let matches = sigv4::expected_signature(req, &auth, &secret, date_secs)
             .is_some_and(|expected| sigv4::signatures_match(&expected, auth.signature));
         drop(secret);

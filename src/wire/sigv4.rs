@@ -44,7 +44,7 @@ impl Refusal {
             Refusal::Missing => WireResponse::error_with_status(
                 400,
                 "MissingAuthenticationTokenException",
-                "Missing Authentication Token",
+                "Request is missing Authentication Token",
             ),
             Refusal::Incomplete(m) => {
                 WireResponse::error_with_status(400, "IncompleteSignatureException", m)

@@ -135,6 +135,30 @@ def test_an_unsigned_request_is_missing_a_token():
     with pytest.raises(botocore.exceptions.ClientError) as e:
         c.list_keys()
     assert code(e) == "MissingAuthenticationTokenException"
+    assert e.value.response["Error"]["Message"] == "Request is missing Authentication Token"
+
+
+TEMP = ("ASIATEMPSESSION00001", "temp-session-secret-00000000000000000000")
+
+
+def temp_client(token):
+    return boto3.client(
+        "kms",
+        endpoint_url=ENDPOINT,
+        region_name="us-west-2",
+        aws_access_key_id=TEMP[0],
+        aws_secret_access_key=TEMP[1],
+        aws_session_token=token,
+        config=CONFIG,
+    )
+
+
+def test_temporary_credentials_sign_with_their_session_token():
+    assert "Keys" in temp_client("IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN").list_keys()
+    for token in (None, "IQoJb3JpZ2luX2VjOTHERTOKEN"):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            temp_client(token).list_keys()
+        assert code(e) == "UnrecognizedClientException"
 
 
 def test_each_region_has_its_own_keys():
