@@ -22,7 +22,7 @@ mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext, SecretString};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{AwsMessage, Constraint, Error, ErrorCode, Message, Result, Shown, Violation};
 pub use iam::{AccessKey, AwsPartition, Principal, PrincipalKind};
 pub use ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
@@ -172,6 +172,7 @@ pub mod server {
         ProvisionedCluster, ProvisionedProxy, ProxyFaults, SecurityGroupFixture, UserFixture,
         VpcEndpointServiceFixture,
     };
+    pub use crate::wire::HINT_HEADER;
     pub use crate::wire::members::MemberTemplate;
     pub use crate::wire::{
         AuthMode, CLOUDHSMV2_TARGET_PREFIX, CONTENT_TYPE, Dispatcher, KMS_TARGET_PREFIX, Service,
