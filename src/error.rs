@@ -279,7 +279,11 @@ impl Error {
     }
 
     /// A `ValidationException` for one member: `value` broke `constraint`.
-    pub(crate) fn invalid(member: impl Into<String>, value: Shown, constraint: Constraint) -> Error {
+    pub(crate) fn invalid(
+        member: impl Into<String>,
+        value: Shown,
+        constraint: Constraint,
+    ) -> Error {
         Error::from(AwsMessage::Validation(vec![Violation {
             member: member.into(),
             value,

@@ -288,7 +288,10 @@ impl<'de> Deserialize<'de> for KeyId {
 /// lowercase hexadecimal digits.
 fn is_multi_region_key_id(s: &str) -> bool {
     s.strip_prefix("mrk-").is_some_and(|hex| {
-        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -297,7 +300,11 @@ fn is_multi_region_key_id(s: &str) -> bool {
 /// bare id). This KMS has no multi-Region keys, so such a key never exists:
 /// AWS answers `NotFoundException` (`Key '<arn>' does not exist`), not
 /// "Invalid keyId". `None` for anything else.
-pub(crate) fn multi_region_key_arn(s: &str, region: &Region, account: &AccountId) -> Option<String> {
+pub(crate) fn multi_region_key_arn(
+    s: &str,
+    region: &Region,
+    account: &AccountId,
+) -> Option<String> {
     if is_multi_region_key_id(s) {
         return Some(format!(
             "arn:{}:kms:{region}:{account}:key/{s}",
@@ -673,10 +680,10 @@ mod tests {
     #[test]
     fn alias_names_follow_the_model() {
         assert!("alias/app-1/x_y".parse::<AliasName>().is_ok());
-        assert_eq!(
-            "app".parse::<AliasName>().unwrap_err().code(),
-            "InvalidAliasNameException"
-        );
+        // AWS: no `alias/` prefix is a ValidationException with its own text.
+        let err = "app".parse::<AliasName>().unwrap_err();
+        assert_eq!(err.code(), "ValidationException");
+        assert_eq!(err.aws_message(), Some(&AwsMessage::AliasPrefix));
         assert_eq!(
             "alias/".parse::<AliasName>().unwrap_err().code(),
             "InvalidAliasNameException"

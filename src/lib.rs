@@ -165,6 +165,7 @@ pub mod server {
     //! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
     //! ```
 
+    pub use crate::wire::HINT_HEADER;
     pub use crate::wire::fixture::ServerOptions;
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,
@@ -172,7 +173,6 @@ pub mod server {
         ProvisionedCluster, ProvisionedProxy, ProxyFaults, SecurityGroupFixture, UserFixture,
         VpcEndpointServiceFixture,
     };
-    pub use crate::wire::HINT_HEADER;
     pub use crate::wire::members::MemberTemplate;
     pub use crate::wire::{
         AuthMode, CLOUDHSMV2_TARGET_PREFIX, CONTENT_TYPE, Dispatcher, KMS_TARGET_PREFIX, Service,

@@ -57,13 +57,21 @@ impl fmt::Display for Constraint {
             Constraint::MinLength(n) => {
                 write!(f, "Member must have length greater than or equal to {n}")
             }
-            Constraint::MaxValue(n) => write!(f, "Member must have value less than or equal to {n}"),
+            Constraint::MaxValue(n) => {
+                write!(f, "Member must have value less than or equal to {n}")
+            }
             Constraint::MinValue(n) => {
                 write!(f, "Member must have value greater than or equal to {n}")
             }
-            Constraint::Pattern(p) => write!(f, "Member must satisfy regular expression pattern: {p}"),
+            Constraint::Pattern(p) => {
+                write!(f, "Member must satisfy regular expression pattern: {p}")
+            }
             Constraint::Enum(set) => {
-                write!(f, "Member must satisfy enum value set: [{}]", set.join(", "))
+                write!(
+                    f,
+                    "Member must satisfy enum value set: [{}]",
+                    set.join(", ")
+                )
             }
             Constraint::NotNull => f.write_str("Member must not be null"),
             Constraint::Other(s) => f.write_str(s),

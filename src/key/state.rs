@@ -75,8 +75,12 @@ impl KeyLifecycle {
             (L::PendingDeletion { .. }, E::Enable | E::Disable | E::ScheduleDeletion { .. }) => {
                 Err(pending_deletion(arn))
             }
-            (L::Enabled | L::Disabled, E::CancelDeletion) => Err(Error::from(AwsMessage::NotPendingDeletion { arn: arn.to_owned() })
-                .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
+            (L::Enabled | L::Disabled, E::CancelDeletion) => {
+                Err(Error::from(AwsMessage::NotPendingDeletion {
+                    arn: arn.to_owned(),
+                })
+                .with_hint("Only a key in PendingDeletion can have its deletion cancelled."))
+            }
         }
     }
 
@@ -254,8 +258,10 @@ impl KeyOperation {
 }
 
 fn pending_deletion(arn: &str) -> Error {
-    Error::from(AwsMessage::PendingDeletion { arn: arn.to_owned() })
-        .with_hint("Cancel the deletion (CancelKeyDeletion) to use or change the key.")
+    Error::from(AwsMessage::PendingDeletion {
+        arn: arn.to_owned(),
+    })
+    .with_hint("Cancel the deletion (CancelKeyDeletion) to use or change the key.")
 }
 
 /// The AWS key-state table: may `op` run on a key in `state`? `arn` names
@@ -290,14 +296,18 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             _,
         ) => Ok(()),
         (O::CancelKeyDeletion, S::PendingDeletion) => Ok(()),
-        (O::CancelKeyDeletion, _) => Err(Error::from(AwsMessage::NotPendingDeletion { arn: arn.to_owned() })
-            .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
+        (O::CancelKeyDeletion, _) => Err(Error::from(AwsMessage::NotPendingDeletion {
+            arn: arn.to_owned(),
+        })
+        .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
         (_, S::PendingDeletion) => Err(pending_deletion(arn)),
         (_, S::Disabled)
             if op.is_cryptographic() || matches!(op, O::KeyRotation | O::CreateGrant) =>
         {
-            Err(Error::from(AwsMessage::Disabled { arn: arn.to_owned() })
-                .with_hint("Enable the key (EnableKey) to use it."))
+            Err(Error::from(AwsMessage::Disabled {
+                arn: arn.to_owned(),
+            })
+            .with_hint("Enable the key (EnableKey) to use it."))
         }
         (_, S::Disabled) => Ok(()),
         (_, S::Unavailable) if op.is_cryptographic() => Err(kms_err!(

@@ -332,11 +332,12 @@ impl Service {
             Ok(ident) => ident,
             // A well-formed multi-Region key id names no key here: AWS
             // answers that the key does not exist.
-            Err(e) => match crate::ids::multi_region_key_arn(key_id, &self.region, &self.account_id)
-            {
-                Some(arn) => return Err(Error::from(AwsMessage::KeyNotFound { arn })),
-                None => return Err(e),
-            },
+            Err(e) => {
+                match crate::ids::multi_region_key_arn(key_id, &self.region, &self.account_id) {
+                    Some(arn) => return Err(Error::from(AwsMessage::KeyNotFound { arn })),
+                    None => return Err(e),
+                }
+            }
         };
         // A bare key id or alias name names a key of the caller's own
         // account: for a caller of another account, not one of these.
@@ -624,14 +625,11 @@ impl Service {
     /// The key an alias points to. `given` is the parameter as the caller
     /// wrote it, for the error message.
     pub(crate) fn alias_target(&self, alias: &AliasName, given: &str) -> Result<KeyId> {
-        self.aliases
-            .read()
-            .target(alias)
-            .ok_or_else(|| {
-                Error::from(AwsMessage::AliasNotFound {
-                    alias: given.to_owned(),
-                })
+        self.aliases.read().target(alias).ok_or_else(|| {
+            Error::from(AwsMessage::AliasNotFound {
+                alias: given.to_owned(),
             })
+        })
     }
 
     /// Whether `entry`'s key store (if any) is connected, read before the

@@ -147,7 +147,8 @@ impl WireResponse {
 
     /// The AWS error body for `err`, with its HTTP status; its hint apart.
     pub fn from_error(err: &Error) -> WireResponse {
-        let mut resp = WireResponse::error_with_status(err.http_status(), err.code(), err.message());
+        let mut resp =
+            WireResponse::error_with_status(err.http_status(), err.code(), err.message());
         resp.hint = err.hint().map(str::to_owned);
         resp
     }

@@ -82,7 +82,11 @@ fn not_pending_deletion() {
 
 #[test]
 fn invalid_ciphertext_has_no_message() {
-    check(AwsMessage::InvalidCiphertext, "InvalidCiphertextException", "");
+    check(
+        AwsMessage::InvalidCiphertext,
+        "InvalidCiphertextException",
+        "",
+    );
 }
 
 #[test]
@@ -168,8 +172,14 @@ fn validation_several_violations() {
 #[test]
 fn validation_other_constraints() {
     let cases = [
-        (Constraint::MinLength(1), "Member must have length greater than or equal to 1"),
-        (Constraint::MinValue(1), "Member must have value greater than or equal to 1"),
+        (
+            Constraint::MinLength(1),
+            "Member must have length greater than or equal to 1",
+        ),
+        (
+            Constraint::MinValue(1),
+            "Member must have value greater than or equal to 1",
+        ),
         (
             Constraint::Pattern("^[a-zA-Z0-9:/_-]+$".into()),
             "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
@@ -210,7 +220,11 @@ fn reserved_tag_key() {
 
 #[test]
 fn duplicate_tag_keys() {
-    check(AwsMessage::DuplicateTagKeys, "TagException", "Duplicate tag keys");
+    check(
+        AwsMessage::DuplicateTagKeys,
+        "TagException",
+        "Duplicate tag keys",
+    );
 }
 
 #[test]
@@ -258,5 +272,8 @@ fn a_hint_stays_out_of_the_message() {
         .with_hint("Enable the key (EnableKey) to use it.");
     assert_eq!(err.message(), format!("{ARN} is disabled."));
     assert_eq!(err.hint(), Some("Enable the key (EnableKey) to use it."));
-    assert_eq!(err.to_string(), format!("DisabledException: {ARN} is disabled."));
+    assert_eq!(
+        err.to_string(),
+        format!("DisabledException: {ARN} is disabled.")
+    );
 }
