@@ -3,13 +3,21 @@
 //! Every public operation returns [`Result<T>`](Result). [`Error::code`]
 //! gives the exact exception name AWS uses on the wire (for example
 //! `"KMSInvalidStateException"`), [`Error::http_status`] the HTTP status AWS
-//! answers with, and the `Display` text is `"<code>: <message>"` where the
-//! message says what to do about it.
+//! answers with, [`Error::message`] AWS's own words, and the `Display` text
+//! is `"<code>: <message>"`.
 //!
-//! Errors are built in one place, the crate-internal `kms_err!` macro, so the
-//! message style stays uniform.
+//! Where AWS answers with a fixed text, the error is built from one entry of
+//! the table [`AwsMessage`] (`text.rs`), whose typed fields (the key ARN, the
+//! member, the rejected value) render AWS's text byte for byte. The crate's
+//! own guidance, which AWS does not give, is never in the message: it is
+//! [`Error::hint`] (on the wire, the `x-kms-keystore-hint` header). Other
+//! errors are built with the crate-internal `kms_err!` macro.
+
+mod text;
 
 use std::fmt;
+
+pub use text::{AwsMessage, Constraint, Shown, Violation};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -20,7 +28,7 @@ macro_rules! define_errors {
         $variant:ident => $code:literal, $status:literal;
     )*) => {
         /// An AWS KMS exception (or a cloudhsmv2 one, for the modelled CloudHSM
-        /// service), with a message that tells the caller what to do.
+        /// service), with AWS's message and, apart from it, the crate's hint.
         ///
         /// ```
         /// use kms_keystore::Error;
@@ -28,6 +36,7 @@ macro_rules! define_errors {
         /// assert_eq!(err.code(), "NotFoundException");
         /// assert_eq!(err.http_status(), 400);
         /// assert_eq!(err.to_string(), "NotFoundException: Key 'x' does not exist");
+        /// assert_eq!(err.hint(), None);
         /// ```
         #[derive(Clone, PartialEq, Eq, thiserror::Error)]
         #[non_exhaustive]
@@ -36,8 +45,8 @@ macro_rules! define_errors {
                 $(#[$doc])*
                 #[error("{}: {message}", $code)]
                 $variant {
-                    /// What went wrong and what to do about it.
-                    message: String,
+                    /// AWS's message (and, apart from it, the crate's hint).
+                    message: Message,
                 },
             )*
         }
@@ -84,7 +93,7 @@ macro_rules! define_errors {
 
             /// Builds the [`Error`] of this code with `message`.
             pub fn with_message(self, message: impl Into<String>) -> Error {
-                let message = message.into();
+                let message = Message::from(message.into());
                 match self {
                     $(ErrorCode::$variant => Error::$variant { message },)*
                 }
@@ -99,8 +108,20 @@ macro_rules! define_errors {
                 }
             }
 
-            /// The message, without the code.
+            /// The message, without the code: AWS's words (empty where AWS
+            /// sends none, as for `InvalidCiphertextException`).
             pub fn message(&self) -> &str {
+                self.text().as_str()
+            }
+
+            /// The message with its hint and table entry.
+            pub fn text(&self) -> &Message {
+                match self {
+                    $(Error::$variant { message } => message,)*
+                }
+            }
+
+            fn text_mut(&mut self) -> &mut Message {
                 match self {
                     $(Error::$variant { message } => message,)*
                 }
@@ -241,24 +262,147 @@ impl Error {
                 "An internal error occurred ({what} at {}:{}). Retry the request.",
                 at.file(),
                 at.line()
-            ),
+            )
+            .into(),
         }
     }
 
-    /// A `ValidationException` in AWS's message style:
+    /// A `ValidationException` in AWS's message style, for a constraint the
+    /// table has no typed form of:
     /// `1 validation error detected: Value at '<field>' failed to satisfy constraint: <constraint>`.
     pub(crate) fn validation(field: &str, constraint: impl fmt::Display) -> Error {
-        Error::Validation {
-            message: format!(
-                "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
-            ),
+        Error::from(AwsMessage::Validation(vec![Violation {
+            member: field.to_owned(),
+            value: Shown::Hidden,
+            constraint: Constraint::Other(constraint.to_string()),
+        }]))
+    }
+
+    /// A `ValidationException` for one member: `value` broke `constraint`.
+    pub(crate) fn invalid(
+        member: impl Into<String>,
+        value: Shown,
+        constraint: Constraint,
+    ) -> Error {
+        Error::from(AwsMessage::Validation(vec![Violation {
+            member: member.into(),
+            value,
+            constraint,
+        }]))
+    }
+
+    /// The crate's guidance for this error, which AWS does not give: never
+    /// part of [`Error::message`]. On the wire it travels in the
+    /// `x-kms-keystore-hint` response header.
+    pub fn hint(&self) -> Option<&str> {
+        self.text().hint()
+    }
+
+    /// The entry of AWS's message table this error was built from, if any:
+    /// its typed fields (the key ARN, the member, the value) are what the
+    /// message renders.
+    pub fn aws_message(&self) -> Option<&AwsMessage> {
+        self.text().aws_message()
+    }
+
+    /// This error with `hint` as its guidance (see [`Error::hint`]).
+    #[must_use]
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Error {
+        self.text_mut().hint = Some(hint.into());
+        self
+    }
+}
+
+/// An error's message: the text AWS sends, the [`AwsMessage`] entry it was
+/// rendered from (if any), and the crate's guidance, kept apart.
+///
+/// Built from a `String` or `&str` (`"…".into()`), it reads as that text.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    text: String,
+    case: Option<Box<AwsMessage>>,
+    hint: Option<String>,
+}
+
+impl Message {
+    /// The text AWS sends (empty where AWS sends none).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The crate's guidance, if any.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The table entry the text was rendered from, if any.
+    pub fn aws_message(&self) -> Option<&AwsMessage> {
+        self.case.as_deref()
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message {
+            text,
+            case: None,
+            hint: None,
         }
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Message {
+        Message::from(text.to_owned())
+    }
+}
+
+impl std::ops::Deref for Message {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq<str> for Message {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl PartialEq<&str> for Message {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl From<AwsMessage> for Error {
+    fn from(case: AwsMessage) -> Error {
+        let mut err = case.code().with_message(case.to_string());
+        err.text_mut().case = Some(Box::new(case));
+        err
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}({:?})", self.code(), self.message())
+        write!(f, "{}({:?}", self.code(), self.message())?;
+        if let Some(hint) = self.hint() {
+            write!(f, ", hint: {hint:?}")?;
+        }
+        f.write_str(")")
     }
 }
 
@@ -272,7 +416,7 @@ impl fmt::Display for ErrorCode {
 /// `kms_err!(NotFound, "Key '{}' does not exist", arn)`.
 macro_rules! kms_err {
     ($variant:ident, $($arg:tt)+) => {
-        $crate::error::Error::$variant { message: format!($($arg)+) }
+        $crate::error::Error::$variant { message: format!($($arg)+).into() }
     };
 }
 pub(crate) use kms_err;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 
 /// Implements Display, AsRef<str>, FromStr and serde for a validated string newtype.
 macro_rules! string_id {
@@ -64,15 +64,17 @@ fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
     }
     let n = s.chars().count();
     if n < min {
-        return Err(Error::validation(
+        return Err(Error::invalid(
             field,
-            format_args!("Member must have length greater than or equal to {min}"),
+            Shown::Value(s.to_owned()),
+            Constraint::MinLength(min),
         ));
     }
     if n > max {
-        return Err(Error::validation(
+        return Err(Error::invalid(
             field,
-            format_args!("Member must have length less than or equal to {max}"),
+            Shown::Value(s.to_owned()),
+            Constraint::MaxLength(max),
         ));
     }
     Ok(())
@@ -82,9 +84,10 @@ fn check_chars(field: &str, s: &str, pattern: &str, ok: impl Fn(char) -> bool) -
     if s.chars().all(ok) {
         Ok(())
     } else {
-        Err(Error::validation(
+        Err(Error::invalid(
             field,
-            format_args!("Member must satisfy regular expression pattern: {pattern}"),
+            Shown::Value(s.to_owned()),
+            Constraint::Pattern(pattern.to_owned()),
         ))
     }
 }
@@ -262,7 +265,9 @@ impl FromStr for KeyId {
         {
             return Ok(KeyId(u));
         }
-        Err(kms_err!(NotFound, "Invalid keyId '{s}'"))
+        Err(Error::from(AwsMessage::InvalidKeyId {
+            key_id: s.to_owned(),
+        }))
     }
 }
 
@@ -277,6 +282,41 @@ impl<'de> Deserialize<'de> for KeyId {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
+}
+
+/// Whether `s` is a well-formed multi-Region key id: `mrk-` and 32
+/// lowercase hexadecimal digits.
+fn is_multi_region_key_id(s: &str) -> bool {
+    s.strip_prefix("mrk-").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// For a well-formed multi-Region key id (`mrk-` and 32 hex digits) or a key
+/// ARN ending in one, the key ARN it names (in `region` of `account` for a
+/// bare id). This KMS has no multi-Region keys, so such a key never exists:
+/// AWS answers `NotFoundException` (`Key '<arn>' does not exist`), not
+/// "Invalid keyId". `None` for anything else.
+pub(crate) fn multi_region_key_arn(
+    s: &str,
+    region: &Region,
+    account: &AccountId,
+) -> Option<String> {
+    if is_multi_region_key_id(s) {
+        return Some(format!(
+            "arn:{}:kms:{region}:{account}:key/{s}",
+            AwsPartition::of_region(region)
+        ));
+    }
+    let (prefix, id) = s.rsplit_once(":key/")?;
+    let parts: Vec<&str> = prefix.split(':').collect();
+    let well_formed = matches!(parts.as_slice(), ["arn", partition, "kms", region, account]
+        if partition.parse::<AwsPartition>().is_ok() && !region.is_empty()
+            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    (well_formed && is_multi_region_key_id(id)).then(|| s.to_owned())
 }
 
 /// An alias name: `alias/` followed by 1–250 characters of `[a-zA-Z0-9/_-]`.
@@ -317,7 +357,8 @@ impl FromStr for AliasName {
             {
                 Ok(AliasName(s.to_owned()))
             }
-            _ => Err(kms_err!(
+            None => Err(Error::from(AwsMessage::AliasPrefix)),
+            Some(_) => Err(kms_err!(
                 InvalidAliasName,
                 "Alias '{s}' is not valid: it must begin with 'alias/' followed by 1 to 250 characters of a-z, A-Z, 0-9, '/', '_' and '-'"
             )),
@@ -366,9 +407,10 @@ fn parse_hsm_style(field: &str, prefix: &str, s: &str) -> Result<String> {
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(Error::validation(
+        Err(Error::invalid(
             field,
-            format_args!("Member must satisfy regular expression pattern: {pattern}"),
+            Shown::Value(s.to_owned()),
+            Constraint::Pattern(pattern.to_owned()),
         ))
     }
 }
@@ -638,10 +680,10 @@ mod tests {
     #[test]
     fn alias_names_follow_the_model() {
         assert!("alias/app-1/x_y".parse::<AliasName>().is_ok());
-        assert_eq!(
-            "app".parse::<AliasName>().unwrap_err().code(),
-            "InvalidAliasNameException"
-        );
+        // AWS: no `alias/` prefix is a ValidationException with its own text.
+        let err = "app".parse::<AliasName>().unwrap_err();
+        assert_eq!(err.code(), "ValidationException");
+        assert_eq!(err.aws_message(), Some(&AwsMessage::AliasPrefix));
         assert_eq!(
             "alias/".parse::<AliasName>().unwrap_err().code(),
             "InvalidAliasNameException"

@@ -22,7 +22,7 @@ mod wire;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use crypto::{EncryptionContext, KeyMaterial, Plaintext, SecretString};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{AwsMessage, Constraint, Error, ErrorCode, Message, Result, Shown, Violation};
 pub use iam::{AccessKey, AwsPartition, Principal, PrincipalKind};
 pub use ids::{
     AccountId, AliasName, ClusterId, CustomKeyStoreId, HsmId, KeyId, KeyIdentifier, Region,
@@ -165,6 +165,7 @@ pub mod server {
     //! assert_eq!(missing.json().unwrap()["__type"], "NotFoundException");
     //! ```
 
+    pub use crate::wire::HINT_HEADER;
     pub use crate::wire::fixture::ServerOptions;
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,

@@ -36,11 +36,11 @@ macro_rules! wire_enum {
             fn from_str(s: &str) -> $crate::error::Result<Self> {
                 match s {
                     $($s => Ok($name::$variant),)+
-                    _ => Err($crate::error::Error::validation(
+                    _ => Err($crate::error::Error::invalid(
                         $field,
-                        format_args!(
-                            "Member must satisfy enum value set: [{}]",
-                            [$($s),+].join(", ")
+                        $crate::error::Shown::Value(s.to_owned()),
+                        $crate::error::Constraint::Enum(
+                            [$($s),+].iter().map(|v| (*v).to_owned()).collect(),
                         ),
                     )),
                 }
@@ -62,7 +62,8 @@ macro_rules! wire_enum {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                s.parse::<$name>()
+                    .map_err(|e| serde::de::Error::custom(e.message()))
             }
         }
     };

@@ -75,7 +75,13 @@ fn alias_names_are_alias_slash_and_1_to_250_allowed_characters(h: &Harness) {
         "ValidationException",
         "257 characters break the model's 256"
     );
-    assert_eq!(code(alias(kms, "example", &k)), "InvalidAliasNameException");
+    // AWS's text for a name without `alias/` (a ValidationException).
+    let err = alias(kms, "example", &k).unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert_eq!(
+        err.message(),
+        "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+    );
     assert_eq!(code(alias(kms, "alias/", &k)), "InvalidAliasNameException");
     assert_eq!(
         code(alias(kms, "alias/a:b", &k)),

@@ -478,6 +478,7 @@ fn rows() -> Vec<Row> {
                 .kms
                 .create_key(CreateKeyRequest {
                     key_spec: Some(KeySpec::Rsa2048),
+                    key_usage: Some(kms_keystore::KeyUsage::SignVerify),
                     ..Default::default()
                 })
                 .map(drop)
@@ -1437,7 +1438,7 @@ fn rows() -> Vec<Row> {
         row!(
             "CreateAlias",
             "no alias/ prefix",
-            "InvalidAliasNameException",
+            "ValidationException",
             |e| e
                 .kms
                 .create_alias(CreateAliasRequest::new("app", e.aws.clone()))
@@ -1630,7 +1631,7 @@ fn rows() -> Vec<Row> {
         row!(
             "TagResource",
             "one bad tag among good ones",
-            "TagException",
+            "ValidationException",
             |e| e.kms.tag_resource(TagResourceRequest {
                 key_id: e.aws.clone(),
                 tags: vec![tag("new", "1"), tag("", "2")]

@@ -285,7 +285,9 @@ fn create_key_accepts_50_tags() {
 fn create_key_rejects_51_tags() {
     let (kms, _) = kms();
     let tags = (0..51).map(|i| Tag::new(format!("k{i}"), "v")).collect();
-    assert_eq!(code(kms.create_key(with_tags(tags))), "TagException");
+    let err = kms.create_key(with_tags(tags)).unwrap_err();
+    assert_eq!(err.code(), "TagException");
+    assert_eq!(err.message(), "Too many tags");
 }
 
 #[test]
@@ -296,14 +298,22 @@ fn create_key_accepts_tag_key_of_128_chars_and_rejects_129() {
             .is_ok()
     );
     let r = kms.create_key(with_tags(vec![Tag::new("k".repeat(129), "v")]));
-    assert_eq!(code(r), "TagException");
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert_eq!(
+        err.message(),
+        format!(
+            "1 validation error detected: Value '{}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128",
+            "k".repeat(129)
+        )
+    );
 }
 
 #[test]
 fn create_key_rejects_empty_tag_key() {
     let (kms, _) = kms();
     let r = kms.create_key(with_tags(vec![Tag::new("", "v")]));
-    assert_eq!(code(r), "TagException");
+    assert_eq!(code(r), "ValidationException");
 }
 
 #[test]
@@ -314,22 +324,40 @@ fn create_key_accepts_tag_value_of_0_and_256_chars_and_rejects_257() {
         kms.create_key(with_tags(vec![Tag::new("k", "v".repeat(256))]))
             .is_ok()
     );
-    let r = kms.create_key(with_tags(vec![Tag::new("k", "v".repeat(257))]));
-    assert_eq!(code(r), "TagException");
+    let r = kms.create_key(with_tags(vec![
+        Tag::new("ok", "v"),
+        Tag::new("k", "v".repeat(257)),
+    ]));
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert_eq!(
+        err.message(),
+        format!(
+            "1 validation error detected: Value '{}' at 'tags.2.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256",
+            "v".repeat(257)
+        )
+    );
 }
 
 #[test]
 fn create_key_rejects_reserved_aws_tag_prefix() {
     let (kms, _) = kms();
-    let r = kms.create_key(with_tags(vec![Tag::new("aws:owner", "v")]));
-    assert_eq!(code(r), "TagException");
+    for key in ["aws:owner", "AWS:owner", "Aws:x"] {
+        let err = kms
+            .create_key(with_tags(vec![Tag::new(key, "v")]))
+            .unwrap_err();
+        assert_eq!(err.code(), "TagException", "{key}");
+        assert_eq!(err.message(), "Tags beginning with aws: are reserved");
+    }
 }
 
 #[test]
 fn create_key_rejects_duplicate_tag_keys() {
     let (kms, _) = kms();
     let r = kms.create_key(with_tags(vec![Tag::new("k", "1"), Tag::new("k", "2")]));
-    assert_eq!(code(r), "TagException");
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), "TagException");
+    assert_eq!(err.message(), "Duplicate tag keys");
 }
 
 #[test]

@@ -119,7 +119,7 @@ fn tag_keys_are_1_to_128_and_values_0_to_256_characters(h: &Harness) {
     ] {
         assert_eq!(
             code(tag(kms, &k, vec![bad.clone()])),
-            "TagException",
+            "ValidationException",
             "{bad:?}"
         );
         assert_eq!(
@@ -127,7 +127,7 @@ fn tag_keys_are_1_to_128_and_values_0_to_256_characters(h: &Harness) {
                 tags: vec![bad.clone()],
                 ..Default::default()
             })),
-            "TagException"
+            "ValidationException"
         );
     }
     // Characters, not bytes.
@@ -149,13 +149,12 @@ fn the_aws_prefix_is_reserved(h: &Harness) {
         "TagException"
     );
     assert_eq!(code(untag(kms, &k, &["aws:x"])), "TagException");
-    // Only the exact prefix: `AWS:` and `awsome` are user tags.
-    tag(
-        kms,
-        &k,
-        vec![Tag::new("AWS:x", "1"), Tag::new("awsome", "2")],
-    )
-    .unwrap();
+    // The prefix in any case: `AWS:x` is reserved too; `awsome` is a user tag.
+    let err = tag(kms, &k, vec![Tag::new("AWS:x", "1")]).unwrap_err();
+    assert_eq!(err.code(), "TagException");
+    assert_eq!(err.message(), "Tags beginning with aws: are reserved");
+    assert_eq!(code(untag(kms, &k, &["Aws:x"])), "TagException");
+    tag(kms, &k, vec![Tag::new("awsome", "2")]).unwrap();
 }
 
 fn a_tag_key_twice_in_one_call_is_rejected(h: &Harness) {
@@ -242,7 +241,12 @@ fn untag_resource_removes_tags_and_ignores_unknown_keys(h: &Harness) {
     );
     untag(kms, &k, &[]).unwrap();
     assert_eq!(tags_of(kms, &k).len(), 2);
-    assert_eq!(code(untag(kms, &k, &[""])), "TagException");
+    let err = untag(kms, &k, &["a", ""]).unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert_eq!(
+        err.message(),
+        "1 validation error detected: Value '' at 'tagKeys.2.member' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
     assert_eq!(tags_of(kms, &k).len(), 2);
 }
 

@@ -67,12 +67,18 @@ fn ok(w: &Dispatcher, op: &str, body: Value) -> Value {
     v
 }
 
-/// Asserts an AWS error body: status, `__type`, and only `__type` and `message`.
+/// Asserts an AWS error body: status, `__type`, and only `__type` and
+/// `message` (only `__type` for InvalidCiphertextException, which AWS sends
+/// without a message).
 fn assert_error(status: u16, v: &Value, want_status: u16, want_type: &str) {
     assert_eq!(status, want_status, "{v}");
     assert_eq!(v["__type"], want_type, "{v}");
-    assert!(v["message"].is_string(), "{v}");
-    assert_eq!(v.as_object().unwrap().len(), 2, "{v}");
+    if want_type == "InvalidCiphertextException" {
+        assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+    } else {
+        assert!(v["message"].is_string(), "{v}");
+        assert_eq!(v.as_object().unwrap().len(), 2, "{v}");
+    }
 }
 
 fn new_key(w: &Dispatcher) -> String {
@@ -1217,4 +1223,143 @@ proptest! {
             prop_assert!(v["__type"].is_string());
         }
     }
+}
+
+#[test]
+fn aws_words_on_the_wire_byte_for_byte() {
+    let w = dispatcher();
+    let key = new_key(&w);
+    let arn = ok(&w, "DescribeKey", json!({"KeyId": key}))["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // An enum value outside the model: the value and the set, no repeated
+    // exception name.
+    let (status, v) = kms(&w, "CreateKey", json!({"KeySpec": "AES_9000"}));
+    assert_error(status, &v, 400, "ValidationException");
+    let m = v["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("1 validation error detected: Value 'AES_9000' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: ["),
+        "{m}"
+    );
+    assert!(!m.contains("ValidationException"), "{m}");
+
+    // A number out of range: the value and the bound broken.
+    let (_, v) = kms(&w, "GenerateRandom", json!({"NumberOfBytes": 1025}));
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+    );
+    let (_, v) = kms(&w, "GenerateRandom", json!({}));
+    assert_eq!(v["message"], "NumberOfBytes is required.");
+
+    // A secret is not echoed.
+    let big = B64.encode(vec![7u8; 4097]);
+    let (_, v) = kms(&w, "Encrypt", json!({"KeyId": key, "Plaintext": big}));
+    assert_eq!(
+        v["message"],
+        "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+    );
+
+    // InvalidCiphertextException: no message member at all; the crate's
+    // guidance is apart from the body.
+    let blob = ok(
+        &w,
+        "Encrypt",
+        json!({"KeyId": key, "Plaintext": "aGk=", "EncryptionContext": {"a": "b"}}),
+    )["CiphertextBlob"]
+        .clone();
+    let r = w.dispatch(
+        "TrentService.Decrypt",
+        json!({"CiphertextBlob": blob}).to_string().as_bytes(),
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v, json!({"__type": "InvalidCiphertextException"}));
+    assert!(r.hint.is_some());
+
+    // IncorrectKeyException.
+    let other = new_key(&w);
+    let (_, v) = kms(
+        &w,
+        "Decrypt",
+        json!({"CiphertextBlob": blob, "KeyId": other, "EncryptionContext": {"a": "b"}}),
+    );
+    assert_eq!(v["__type"], "IncorrectKeyException");
+    assert_eq!(
+        v["message"],
+        "The key ID in the request does not identify a CMK that can perform this operation."
+    );
+
+    // Disabled: the ARN and nothing more.
+    ok(&w, "DisableKey", json!({"KeyId": key}));
+    let r = w.dispatch(
+        "TrentService.Encrypt",
+        json!({"KeyId": key, "Plaintext": "aGk="})
+            .to_string()
+            .as_bytes(),
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "DisabledException");
+    assert_eq!(v["message"], format!("{arn} is disabled."));
+    assert_eq!(
+        r.hint.as_deref(),
+        Some("Enable the key (EnableKey) to use it.")
+    );
+
+    // Pending deletion.
+    ok(
+        &w,
+        "ScheduleKeyDeletion",
+        json!({"KeyId": key, "PendingWindowInDays": 7}),
+    );
+    let (_, v) = kms(&w, "Encrypt", json!({"KeyId": key, "Plaintext": "aGk="}));
+    assert_eq!(v["__type"], "KMSInvalidStateException");
+    assert_eq!(v["message"], format!("{arn} is pending deletion."));
+
+    // A missing key: no full stop.
+    let missing = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let (_, v) = kms(&w, "DescribeKey", json!({"KeyId": missing}));
+    let missing_arn = arn.replace(&key, missing);
+    assert_eq!(v["message"], format!("Key '{missing_arn}' does not exist"));
+
+    // A well-formed multi-Region key id that does not exist is NotFound
+    // naming its ARN; a malformed one is an invalid key id.
+    let mrk = "mrk-d3b95762d3b95762d3b95762d3b95762";
+    let (_, v) = kms(&w, "DescribeKey", json!({"KeyId": mrk}));
+    assert_eq!(v["__type"], "NotFoundException");
+    assert_eq!(
+        v["message"],
+        format!("Key '{}' does not exist", arn.replace(&key, mrk))
+    );
+    let (_, v) = kms(&w, "DescribeKey", json!({"KeyId": "mrk-fake-key-id"}));
+    assert_eq!(v["__type"], "NotFoundException");
+    assert_eq!(v["message"], "Invalid keyId 'mrk-fake-key-id'");
+
+    // CreateKey: HMAC_256 without KeyUsage is AWS's ValidationException,
+    // before the refusal of HMAC keys.
+    let (_, v) = kms(&w, "CreateKey", json!({"KeySpec": "HMAC_256"}));
+    assert_eq!(v["__type"], "ValidationException");
+    assert_eq!(
+        v["message"],
+        "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
+    );
+
+    // DeleteAlias with a bad prefix: ValidationException, which DeleteAlias
+    // lists (InvalidAliasNameException it does not).
+    let (_, v) = kms(&w, "DeleteAlias", json!({"AliasName": "app"}));
+    assert_eq!(v["__type"], "ValidationException");
+
+    // DryRun.
+    let k2 = new_key(&w);
+    let (status, v) = kms(
+        &w,
+        "Encrypt",
+        json!({"KeyId": k2, "Plaintext": "aGk=", "DryRun": true}),
+    );
+    assert_eq!(status, 412);
+    assert_eq!(
+        v["message"],
+        "The request would have succeeded, but the DryRun option is set."
+    );
 }

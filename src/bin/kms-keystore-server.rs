@@ -681,7 +681,7 @@ async fn answer(
         .unwrap_or("-")
         .to_owned();
 
-    let (status, body, close) = respond(shared, peer, parts, body).await;
+    let (status, body, close, hint) = respond(shared, peer, parts, body).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         request_id = %request_id,
@@ -707,6 +707,10 @@ async fn answer(
     if close {
         headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
+    // The crate's guidance travels apart from AWS's message.
+    if let Some(v) = hint.and_then(|h| HeaderValue::from_str(&h).ok()) {
+        headers.insert(kms_keystore::server::HINT_HEADER, v);
+    }
     response
 }
 
@@ -716,7 +720,7 @@ async fn respond(
     peer: IpAddr,
     parts: hyper::http::request::Parts,
     body: Incoming,
-) -> (u16, Zeroizing<Vec<u8>>, bool) {
+) -> Answer {
     let path = parts
         .uri
         .path_and_query()
@@ -733,7 +737,7 @@ async fn respond(
     match parts.method {
         Method::POST => {}
         Method::GET | Method::HEAD => {
-            return (200, Zeroizing::new(SERVICE_DOCUMENT.to_vec()), false);
+            return (200, Zeroizing::new(SERVICE_DOCUMENT.to_vec()), false, None);
         }
         _ => {
             return error(
@@ -808,7 +812,7 @@ async fn respond(
         peer: Some(peer),
         secure: false,
     });
-    (answer.status, answer.body, false)
+    (answer.status, answer.body, false, answer.hint)
 }
 
 /// A response body in a buffer zeroized on drop (Decrypt's plaintext…).
@@ -831,7 +835,10 @@ impl Buf for SecretBuf {
     }
 }
 
-fn too_large() -> (u16, Zeroizing<Vec<u8>>, bool) {
+/// Status, body, whether to close the connection after it, and the hint.
+type Answer = (u16, Zeroizing<Vec<u8>>, bool, Option<String>);
+
+fn too_large() -> Answer {
     error(
         413,
         "SerializationException",
@@ -840,9 +847,9 @@ fn too_large() -> (u16, Zeroizing<Vec<u8>>, bool) {
     )
 }
 
-fn error(status: u16, kind: &str, message: &str, close: bool) -> (u16, Zeroizing<Vec<u8>>, bool) {
+fn error(status: u16, kind: &str, message: &str, close: bool) -> Answer {
     let body = serde_json::json!({ "__type": kind, "message": message }).to_string();
-    (status, Zeroizing::new(body.into_bytes()), close)
+    (status, Zeroizing::new(body.into_bytes()), close, None)
 }
 
 /// A request body, read within limits.

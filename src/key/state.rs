@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 
 use super::spec::KeyState;
 
@@ -75,10 +75,12 @@ impl KeyLifecycle {
             (L::PendingDeletion { .. }, E::Enable | E::Disable | E::ScheduleDeletion { .. }) => {
                 Err(pending_deletion(arn))
             }
-            (L::Enabled | L::Disabled, E::CancelDeletion) => Err(kms_err!(
-                KmsInvalidState,
-                "{arn} is not pending deletion. Only a key in PendingDeletion can have its deletion cancelled."
-            )),
+            (L::Enabled | L::Disabled, E::CancelDeletion) => {
+                Err(Error::from(AwsMessage::NotPendingDeletion {
+                    arn: arn.to_owned(),
+                })
+                .with_hint("Only a key in PendingDeletion can have its deletion cancelled."))
+            }
         }
     }
 
@@ -256,10 +258,10 @@ impl KeyOperation {
 }
 
 fn pending_deletion(arn: &str) -> Error {
-    kms_err!(
-        KmsInvalidState,
-        "{arn} is pending deletion. Cancel the deletion (CancelKeyDeletion) to use or change it."
-    )
+    Error::from(AwsMessage::PendingDeletion {
+        arn: arn.to_owned(),
+    })
+    .with_hint("Cancel the deletion (CancelKeyDeletion) to use or change the key.")
 }
 
 /// The AWS key-state table: may `op` run on a key in `state`? `arn` names
@@ -294,24 +296,25 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             _,
         ) => Ok(()),
         (O::CancelKeyDeletion, S::PendingDeletion) => Ok(()),
-        (O::CancelKeyDeletion, _) => Err(kms_err!(
-            KmsInvalidState,
-            "{arn} is not pending deletion. Only a key in PendingDeletion can have its deletion cancelled."
-        )),
+        (O::CancelKeyDeletion, _) => Err(Error::from(AwsMessage::NotPendingDeletion {
+            arn: arn.to_owned(),
+        })
+        .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
         (_, S::PendingDeletion) => Err(pending_deletion(arn)),
         (_, S::Disabled)
             if op.is_cryptographic() || matches!(op, O::KeyRotation | O::CreateGrant) =>
         {
-            Err(kms_err!(
-                Disabled,
-                "{arn} is disabled. Enable the key (EnableKey) to use it."
-            ))
+            Err(Error::from(AwsMessage::Disabled {
+                arn: arn.to_owned(),
+            })
+            .with_hint("Enable the key (EnableKey) to use it."))
         }
         (_, S::Disabled) => Ok(()),
         (_, S::Unavailable) if op.is_cryptographic() => Err(kms_err!(
             KmsInvalidState,
-            "{arn} is unavailable because its custom key store is not connected. Connect the key store (ConnectCustomKeyStore) to use the key."
-        )),
+            "{arn} is unavailable because its custom key store is not connected."
+        )
+        .with_hint("Connect the key store (ConnectCustomKeyStore) to use the key.")),
         (_, S::Unavailable) => Ok(()),
         (_, other) => Err(kms_err!(
             KmsInvalidState,

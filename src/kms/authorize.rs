@@ -115,7 +115,9 @@ impl AuthorizationDecision {
 
     fn into_result(self) -> Result<()> {
         match self.message {
-            Some(message) if !self.is_allowed() => Err(Error::AccessDenied { message }),
+            Some(message) if !self.is_allowed() => Err(Error::AccessDenied {
+                message: message.into(),
+            }),
             _ => Ok(()),
         }
     }

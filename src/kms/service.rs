@@ -53,7 +53,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::crypto::blob::Blob;
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::iam::directory::Directory;
 use crate::iam::{AwsPartition, Caller, Principal};
 use crate::ids::{
@@ -328,7 +328,17 @@ impl Service {
         key_id: &str,
         allow_alias: bool,
     ) -> Result<Arc<KeyEntry>> {
-        let ident: KeyIdentifier = key_id.parse()?;
+        let ident: KeyIdentifier = match key_id.parse() {
+            Ok(ident) => ident,
+            // A well-formed multi-Region key id names no key here: AWS
+            // answers that the key does not exist.
+            Err(e) => {
+                match crate::ids::multi_region_key_arn(key_id, &self.region, &self.account_id) {
+                    Some(arn) => return Err(Error::from(AwsMessage::KeyNotFound { arn })),
+                    None => return Err(e),
+                }
+            }
+        };
         // A bare key id or alias name names a key of the caller's own
         // account: for a caller of another account, not one of these.
         let foreign = cx
@@ -338,17 +348,17 @@ impl Service {
             .is_some_and(|a| *a != self.account_id);
         let id = match ident {
             KeyIdentifier::KeyId(id) if foreign => {
-                return Err(kms_err!(
-                    NotFound,
-                    "Key '{}' does not exist.",
-                    id.arn(
+                return Err(Error::from(AwsMessage::KeyNotFound {
+                    arn: id.arn(
                         &self.region,
-                        cx.caller.principal.account().unwrap_or(&self.account_id)
-                    )
-                ));
+                        cx.caller.principal.account().unwrap_or(&self.account_id),
+                    ),
+                }));
             }
             KeyIdentifier::AliasName(_) if foreign && allow_alias => {
-                return Err(kms_err!(NotFound, "Alias '{key_id}' is not found."));
+                return Err(Error::from(AwsMessage::AliasNotFound {
+                    alias: key_id.to_owned(),
+                }));
             }
             KeyIdentifier::KeyId(id) => id,
             KeyIdentifier::KeyArn {
@@ -358,20 +368,22 @@ impl Service {
                 key_id,
             } => {
                 if !self.is_home(partition, &region, &account) {
-                    return Err(kms_err!(
-                        NotFound,
-                        "Key '{key_id}' does not exist in account {} and Region {}.",
-                        self.account_id,
-                        self.region
-                    ));
+                    return Err(Error::from(AwsMessage::KeyNotFound {
+                        arn: format!("arn:{partition}:kms:{region}:{account}:key/{key_id}"),
+                    })
+                    .with_hint(format!(
+                        "This KMS serves account {} in Region {}.",
+                        self.account_id, self.region
+                    )));
                 }
                 key_id
             }
             KeyIdentifier::AliasName(_) | KeyIdentifier::AliasArn { .. } if !allow_alias => {
                 return Err(kms_err!(
                     NotFound,
-                    "This operation does not accept an alias ('{key_id}'). Use the key id or key ARN."
-                ));
+                    "This operation does not accept an alias ('{key_id}')."
+                )
+                .with_hint("Use the key id or key ARN."));
             }
             KeyIdentifier::AliasName(alias) => self.alias_target(&alias, key_id)?,
             KeyIdentifier::AliasArn {
@@ -381,12 +393,13 @@ impl Service {
                 alias,
             } => {
                 if !self.is_home(partition, &region, &account) {
-                    return Err(kms_err!(
-                        NotFound,
-                        "Alias '{key_id}' does not exist in account {} and Region {}.",
-                        self.account_id,
-                        self.region
-                    ));
+                    return Err(Error::from(AwsMessage::AliasNotFound {
+                        alias: key_id.to_owned(),
+                    })
+                    .with_hint(format!(
+                        "This KMS serves account {} in Region {}.",
+                        self.account_id, self.region
+                    )));
                 }
                 self.alias_target(&alias, key_id)?
             }
@@ -399,11 +412,9 @@ impl Service {
     pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<Arc<KeyEntry>> {
         let entry = self.keys.read().get(id);
         let Some(entry) = entry else {
-            return Err(kms_err!(
-                NotFound,
-                "Key '{}' does not exist.",
-                self.key_arn(id)
-            ));
+            return Err(Error::from(AwsMessage::KeyNotFound {
+                arn: self.key_arn(id),
+            }));
         };
         self.unless_due(entry, cx.now)
     }
@@ -413,7 +424,9 @@ impl Service {
     /// it could not be committed yet the key is gone all the same.
     pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>, now: Timestamp) -> Result<Arc<KeyEntry>> {
         if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
-            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+            return Err(Error::from(AwsMessage::KeyNotFound {
+                arn: entry.arn.clone(),
+            }));
         }
         Ok(entry)
     }
@@ -505,7 +518,9 @@ impl Service {
         // even if that deletion could not be committed yet. Either way a
         // CancelKeyDeletion must not report success.
         if m.deleted || m.lifecycle.deletion_date().is_some_and(|d| now >= d) {
-            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+            return Err(Error::from(AwsMessage::KeyNotFound {
+                arn: entry.arn.clone(),
+            }));
         }
         let state = self.key_state(entry, m.lifecycle);
         crate::key::state::check(op, state, &entry.arn)?;
@@ -610,10 +625,11 @@ impl Service {
     /// The key an alias points to. `given` is the parameter as the caller
     /// wrote it, for the error message.
     pub(crate) fn alias_target(&self, alias: &AliasName, given: &str) -> Result<KeyId> {
-        self.aliases
-            .read()
-            .target(alias)
-            .ok_or_else(|| kms_err!(NotFound, "Alias '{given}' is not found."))
+        self.aliases.read().target(alias).ok_or_else(|| {
+            Error::from(AwsMessage::AliasNotFound {
+                alias: given.to_owned(),
+            })
+        })
     }
 
     /// Whether `entry`'s key store (if any) is connected, read before the
@@ -685,7 +701,9 @@ impl Service {
         let m = entry.state.upgradable_read();
         // Deleted at the end of its window while this call waited.
         if m.deleted {
-            return Err(kms_err!(NotFound, "Key '{}' does not exist.", entry.arn));
+            return Err(Error::from(AwsMessage::KeyNotFound {
+                arn: entry.arn.clone(),
+            }));
         }
         let key_state = self.key_state(entry, m.lifecycle);
         state::check(op, key_state, &entry.arn)?;
@@ -787,11 +805,10 @@ impl Service {
             Some(k) => {
                 let given = self.resolve(cx, k, true)?;
                 if given.id != blob.header.key_id {
-                    return Err(kms_err!(
-                        IncorrectKey,
+                    return Err(Error::from(AwsMessage::IncorrectKey).with_hint(format!(
                         "The key {} is not the key that encrypted this ciphertext.",
                         given.arn
-                    ));
+                    )));
                 }
                 given
             }

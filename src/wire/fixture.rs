@@ -480,13 +480,13 @@ pub struct ProvisionedProxy {
 /// A fixture error: `ValidationException` naming where in the file.
 fn at(path: &str, err: Error) -> Error {
     Error::Validation {
-        message: format!("fixture {path}: {}: {}", err.code(), err.message()),
+        message: format!("fixture {path}: {}: {}", err.code(), err.message()).into(),
     }
 }
 
 fn invalid(path: &str, message: &str) -> Error {
     Error::Validation {
-        message: format!("fixture {path}: {message}"),
+        message: format!("fixture {path}: {message}").into(),
     }
 }
 
@@ -511,7 +511,7 @@ impl Fixture {
     /// an unknown member, a wrong type or enum value), with the position.
     pub fn from_json(text: &str) -> Result<Fixture> {
         serde_json::from_str(text).map_err(|e| Error::Serialization {
-            message: format!("fixture: {e}"),
+            message: format!("fixture: {e}").into(),
         })
     }
 

@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, Violation};
 use crate::kms::{Kms, Partition};
 use crate::store::cloudhsm::CloudHsm;
 
@@ -104,13 +104,21 @@ pub struct WireResponse {
     pub status: u16,
     /// The JSON body.
     pub body: zeroize::Zeroizing<Vec<u8>>,
+    /// For an error, the crate's guidance ([`Error::hint`]), which AWS has
+    /// no field for: the server sends it as the [`HINT_HEADER`] header,
+    /// never in the body.
+    pub hint: Option<String>,
 }
+
+/// The response header that carries an error's [`Error::hint`].
+pub const HINT_HEADER: &str = "x-kms-keystore-hint";
 
 impl WireResponse {
     fn ok(body: Vec<u8>) -> WireResponse {
         WireResponse {
             status: 200,
             body: zeroize::Zeroizing::new(body),
+            hint: None,
         }
     }
 
@@ -120,6 +128,9 @@ impl WireResponse {
         struct ErrorBody<'a> {
             #[serde(rename = "__type")]
             kind: &'a str,
+            // AWS sends no `message` where it has none to give
+            // (InvalidCiphertextException).
+            #[serde(skip_serializing_if = "str::is_empty")]
             message: &'a str,
         }
         let body = serde_json::to_vec(&ErrorBody {
@@ -130,12 +141,16 @@ impl WireResponse {
         WireResponse {
             status,
             body: zeroize::Zeroizing::new(body),
+            hint: None,
         }
     }
 
-    /// The AWS error body for `err`, with its HTTP status.
+    /// The AWS error body for `err`, with its HTTP status; its hint apart.
     pub fn from_error(err: &Error) -> WireResponse {
-        WireResponse::error_with_status(err.http_status(), err.code(), err.message())
+        let mut resp =
+            WireResponse::error_with_status(err.http_status(), err.code(), err.message());
+        resp.hint = err.hint().map(str::to_owned);
+        resp
     }
 
     /// Whether the status is 2xx.
@@ -332,7 +347,8 @@ impl Dispatcher {
                     "This server serves account {} in {} only.",
                     self.kms.account_id(),
                     self.kms.region()
-                ),
+                )
+                .into(),
             }),
         }
     }
@@ -553,7 +569,7 @@ fn unknown_operation(target: &str) -> WireResponse {
 
 fn serialization(message: &str) -> Error {
     Error::Serialization {
-        message: message.to_owned(),
+        message: message.into(),
     }
 }
 
@@ -588,24 +604,15 @@ fn strip_nulls(value: &mut Value) {
 /// `Value null at 'keyId' failed to satisfy constraint: Member must not be
 /// null`, for every required member that is absent, in AWS's wording.
 fn check_required(input: &Value, required: &[&str]) -> Result<()> {
-    let missing: Vec<String> = required
+    let missing: Vec<Violation> = required
         .iter()
         .filter(|name| input.get(**name).is_none())
-        .map(|name| {
-            format!(
-                "Value null at '{}' failed to satisfy constraint: Member must not be null",
-                camel(name)
-            )
-        })
+        .map(|name| Violation::new(camel(name), Shown::Null, Constraint::NotNull))
         .collect();
-    match missing.len() {
-        0 => Ok(()),
-        1 => Err(Error::Validation {
-            message: format!("1 validation error detected: {}", missing.join("; ")),
-        }),
-        n => Err(Error::Validation {
-            message: format!("{n} validation errors detected: {}", missing.join("; ")),
-        }),
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::from(AwsMessage::Validation(missing)))
     }
 }
 
@@ -627,7 +634,9 @@ fn input<T: DeserializeOwned>(input: Input) -> Result<T> {
     let parsed = serde_json::from_value(input.value).map_err(|e| {
         let message = e.to_string();
         if message.contains("validation error detected") {
-            Error::Validation { message }
+            Error::Validation {
+                message: message.into(),
+            }
         } else {
             serialization(&message)
         }

@@ -11,7 +11,7 @@
 //! check needs the key store's connection state, which is read before any of
 //! these locks is taken.
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::ids::AliasName;
 use crate::key::state::KeyOperation;
 
@@ -30,8 +30,10 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 100;
 
 /// Reads an `AliasName` parameter: `ValidationException` for the model's
-/// length and pattern, `InvalidAliasNameException` for a name that does not
-/// begin with `alias/` or has characters the name part may not have.
+/// length and pattern and for a name that does not begin with `alias/`
+/// (AWS's `Alias must start with the prefix "alias/"…`),
+/// `InvalidAliasNameException` for a name part that is empty, too long or
+/// has characters it may not have.
 fn parse_alias_name(s: &str) -> Result<AliasName> {
     s.parse()
 }
@@ -42,22 +44,23 @@ fn check_not_reserved(name: &AliasName, operation: &str) -> Result<()> {
     if name.is_reserved() {
         return Err(kms_err!(
             NotAuthorized,
-            "The caller is not authorized to perform {operation} on '{name}': the alias/aws/ prefix is reserved for AWS managed keys. Choose a name that does not begin with alias/aws/."
-        ));
+            "The caller is not authorized to perform {operation} on '{name}'."
+        )
+        .with_hint("The alias/aws/ prefix is reserved for AWS managed keys. Choose a name that does not begin with alias/aws/."));
     }
     Ok(())
 }
 
 fn alias_not_found(inner: &Service, name: &AliasName) -> Error {
-    kms_err!(
-        NotFound,
-        "Alias '{}' is not found.",
-        name.arn(&inner.region, &inner.account_id)
-    )
+    Error::from(AwsMessage::AliasNotFound {
+        alias: name.arn(&inner.region, &inner.account_id),
+    })
 }
 
 fn key_gone(entry: &KeyEntry) -> Error {
-    kms_err!(NotFound, "Key '{}' does not exist.", entry.arn)
+    Error::from(AwsMessage::KeyNotFound {
+        arn: entry.arn.clone(),
+    })
 }
 
 impl Kms {
@@ -97,16 +100,17 @@ impl Kms {
             if aliases.contains(&name) {
                 return Err(kms_err!(
                     AlreadyExists,
-                    "An alias with the name {} already exists. Choose another name, or use UpdateAlias to point it at another key.",
+                    "An alias with the name {} already exists",
                     name.arn(&inner.region, &inner.account_id)
-                ));
+                )
+                .with_hint("Choose another name, or use UpdateAlias to point it at another key."));
             }
             inner.check_with(&entry, connected, KeyOperation::CreateAlias)?;
             let quota = inner.quotas.aliases_per_key;
             if aliases.count_for(&entry.id) >= quota {
                 return Err(kms_err!(
                     LimitExceeded,
-                    "Key {} already has {quota} aliases, the most allowed. Delete an alias or raise the quota.",
+                    "Key {} already has {quota} aliases, the most allowed.",
                     entry.arn
                 ));
             }
@@ -159,7 +163,7 @@ impl Kms {
             if current != new.id && aliases.count_for(&new.id) >= quota {
                 return Err(kms_err!(
                     LimitExceeded,
-                    "Key {} already has {quota} aliases, the most allowed. Delete an alias or raise the quota.",
+                    "Key {} already has {quota} aliases, the most allowed.",
                     new.arn
                 ));
             }

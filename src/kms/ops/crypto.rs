@@ -5,7 +5,7 @@
 //! state, store connection and quota — and only then touches key material.
 
 use crate::crypto::Plaintext;
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
@@ -35,12 +35,23 @@ fn check_algorithm(alg: Option<EncryptionAlgorithmSpec>) -> Result<()> {
 
 fn dry_run(flag: Option<bool>) -> Result<()> {
     if flag == Some(true) {
-        return Err(kms_err!(
-            DryRunOperation,
-            "The request would have succeeded, but the DryRun flag is set."
-        ));
+        return Err(Error::from(AwsMessage::DryRun));
     }
     Ok(())
+}
+
+/// `NumberOfBytes` outside 1–[`MAX_RANDOM_BYTES`]: AWS names the bound
+/// broken and echoes the value.
+fn number_of_bytes_out_of_range(n: u32) -> Error {
+    Error::invalid(
+        "numberOfBytes",
+        Shown::Value(n.to_string()),
+        if n < 1 {
+            Constraint::MinValue(1)
+        } else {
+            Constraint::MaxValue(i64::from(MAX_RANDOM_BYTES))
+        },
+    )
 }
 
 impl Kms {
@@ -55,9 +66,15 @@ impl Kms {
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {
-            return Err(Error::validation(
+            // AWS does not echo a secret: `Value at 'plaintext'`.
+            return Err(Error::invalid(
                 "plaintext",
-                format_args!("Member must have length between 1 and {MAX_PLAINTEXT}"),
+                Shown::Hidden,
+                if n == 0 {
+                    Constraint::MinLength(1)
+                } else {
+                    Constraint::MaxLength(MAX_PLAINTEXT)
+                },
             ));
         }
         self.inner.check_grant_tokens(&req.grant_tokens)?;
@@ -222,12 +239,7 @@ impl Kms {
         let len = match (req.key_spec, req.number_of_bytes) {
             (Some(spec), None) => spec.len(),
             (None, Some(n)) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
-            (None, Some(_)) => {
-                return Err(Error::validation(
-                    "numberOfBytes",
-                    "Member must have value between 1 and 1024",
-                ));
-            }
+            (None, Some(n)) => return Err(number_of_bytes_out_of_range(n)),
             (Some(_), Some(_)) => {
                 return Err(Error::validation(
                     "keySpec",
@@ -275,18 +287,8 @@ impl Kms {
         let cx = self.begin();
         let n = match req.number_of_bytes {
             Some(n) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
-            Some(_) => {
-                return Err(Error::validation(
-                    "numberOfBytes",
-                    "Member must have value between 1 and 1024",
-                ));
-            }
-            None => {
-                return Err(Error::validation(
-                    "numberOfBytes",
-                    "Member must not be null",
-                ));
-            }
+            Some(n) => return Err(number_of_bytes_out_of_range(n)),
+            None => return Err(Error::from(AwsMessage::NumberOfBytesRequired)),
         };
         self.inner
             .authorize_account(&cx, Action::GenerateRandom, &Facts::default())?;

@@ -13,7 +13,7 @@
 //! (its retiring principal, its grantee if it allows RetireGrant, the
 //! issuing account), checked here.
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::iam::Principal;
 use crate::key::state::KeyOperation;
 
@@ -179,10 +179,7 @@ fn check_operations_and_constraints(
 /// `DryRunOperationException` if `dry_run` is set.
 fn check_dry_run(dry_run: Option<bool>) -> Result<()> {
     if dry_run == Some(true) {
-        return Err(kms_err!(
-            DryRunOperation,
-            "The request would have succeeded, but the DryRun flag is set."
-        ));
+        return Err(Error::from(AwsMessage::DryRun));
     }
     Ok(())
 }

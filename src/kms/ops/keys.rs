@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::sync::RwLock;
 
 use crate::crypto::KeyMaterial;
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
 
@@ -64,6 +64,11 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         (None, Some(c)) => c.to_key_spec(),
         (None, None) => KeySpec::SymmetricDefault,
     };
+    // AWS checks that KeyUsage is given for every spec but
+    // SYMMETRIC_DEFAULT before whether it can make the key.
+    if spec != KeySpec::SymmetricDefault && req.key_usage.is_none() {
+        return Err(Error::from(AwsMessage::KeyUsageRequired));
+    }
     if spec != KeySpec::SymmetricDefault {
         return Err(kms_err!(
             UnsupportedOperation,

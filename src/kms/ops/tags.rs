@@ -5,7 +5,7 @@
 //! key's write lock, then changes the key: a call that fails changes nothing
 //! (a TagResource with one bad tag adds none of them).
 
-use crate::error::{Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, Violation, kms_err};
 use crate::key::Tag;
 use crate::key::state::KeyOperation;
 
@@ -16,28 +16,41 @@ use crate::kms::shapes::manage::{
 };
 use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
-use crate::kms::support::validate::{MAX_TAGS, check_description, validate_tags};
+use crate::kms::support::validate::{
+    MAX_TAGS, check_description, is_reserved_tag_key, validate_tags,
+};
 
 /// ListResourceTags: the default and the largest page.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 50;
 
-/// Checks the tag keys of an UntagResource request: 1–128 characters and not
-/// in the reserved `aws:` namespace (`TagException`).
+/// Checks the tag keys of an UntagResource request: 1–128 characters, all
+/// reported at once (`ValidationException` at `tagKeys.<n>.member`), then
+/// not in the reserved `aws:` namespace in any case (`TagException`).
 fn validate_tag_keys(keys: &[String]) -> Result<()> {
-    for k in keys {
-        if !(1..=128).contains(&k.chars().count()) {
-            return Err(kms_err!(
-                Tag,
-                "Tag key '{k}' must be 1 to 128 characters long."
-            ));
-        }
-        if k.starts_with("aws:") {
-            return Err(kms_err!(
-                Tag,
-                "Tag key '{k}' uses the reserved prefix 'aws:', which only AWS can remove."
-            ));
-        }
+    let violations: Vec<Violation> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| {
+            let n = k.chars().count();
+            let constraint = match n {
+                0 => Constraint::MinLength(1),
+                129.. => Constraint::MaxLength(128),
+                _ => return None,
+            };
+            Some(Violation::new(
+                format!("tagKeys.{}.member", i + 1),
+                Shown::Value(k.clone()),
+                constraint,
+            ))
+        })
+        .collect();
+    if !violations.is_empty() {
+        return Err(Error::from(AwsMessage::Validation(violations)));
+    }
+    if keys.iter().any(|k| is_reserved_tag_key(k)) {
+        return Err(Error::from(AwsMessage::ReservedTagKey)
+            .with_hint("Only AWS can remove tags in the aws: namespace."));
     }
     Ok(())
 }
@@ -74,10 +87,11 @@ impl Kms {
             if m.tags.len() + added > MAX_TAGS {
                 return Err(kms_err!(
                     LimitExceeded,
-                    "Key {} has {} tags; adding {added} would exceed the limit of {MAX_TAGS}. Remove tags (UntagResource) first.",
+                    "Key {} has {} tags; adding {added} would exceed the limit of {MAX_TAGS}.",
                     entry.arn,
                     m.tags.len()
-                ));
+                )
+                .with_hint("Remove tags (UntagResource) first."));
             }
             for t in req.tags {
                 match m.tags.iter_mut().find(|have| have.tag_key == t.tag_key) {

@@ -1,13 +1,12 @@
 //! Error builders shared by the operations and the backends.
 
-use crate::error::{Error, kms_err};
+use crate::error::{AwsMessage, Error, kms_err};
 use crate::ids::XksKeyId;
 
 /// `InvalidCiphertextException`, the one answer to every decrypt failure.
 pub(crate) fn invalid_ciphertext() -> Error {
-    kms_err!(
-        InvalidCiphertext,
-        "The ciphertext is invalid, was not made by this KMS, or the encryption context does not match."
+    Error::from(AwsMessage::InvalidCiphertext).with_hint(
+        "The ciphertext is invalid, was not made by this KMS, or the encryption context does not match.",
     )
 }
 
