@@ -9,7 +9,7 @@ use crate::sync::RwLock;
 use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
+use crate::key::{KeyEvent, KeyLifecycle, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
@@ -199,6 +199,7 @@ impl Kms {
             id,
             arn,
             creation_date: cx.now,
+            manager: KeyManager::Customer,
             backing,
             material,
             cipher: std::sync::OnceLock::new(),
@@ -226,7 +227,7 @@ impl Kms {
             return owner.describe_key(key_id);
         }
         let cx = self.begin();
-        let entry = self.inner.resolve(&cx, key_id, true)?;
+        let entry = self.inner.resolve_for_use(&cx, key_id)?;
         self.inner.authorize(
             &cx,
             &entry,
