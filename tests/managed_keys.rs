@@ -463,7 +463,7 @@ fn management_calls_on_an_aws_managed_key_are_refused() {
 #[test]
 fn a_managed_key_and_its_alias_survive_a_restart() {
     let clock = ManualClock::default();
-    let path = durable::temp_dir("managed-keys");
+    let path = durable::temp_dir("managed-keys").join("kms.redb");
     let (id, blob) = {
         let kms = durable::open(&path, &clock);
         let blob = encrypt(&s3(&kms), "alias/aws/s3").unwrap();
