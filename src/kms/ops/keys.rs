@@ -221,7 +221,9 @@ impl Kms {
     }
 
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
-    /// alias ARN. Works in every key state.
+    /// alias ARN. Works in every key state. A predefined `alias/aws/<service>`
+    /// alias with no key yet gets its AWS managed key now, as AWS documents
+    /// (Encrypt, GenerateDataKey* and ReEncrypt's destination do the same).
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
         if let Some(owner) = self.routed(key_id) {
             return owner.describe_key(key_id);
