@@ -142,9 +142,12 @@ pub mod server {
     //!   wording: `1 validation error detected: Value null at 'keyId' failed to
     //!   satisfy constraint: Member must not be null`.
     //! - An operation of the service's API model that this crate does not
-    //!   implement is HTTP 501 with `UnsupportedOperationException` naming the
-    //!   operation. A name that is not in the model, or an unknown target
-    //!   prefix, is HTTP 400 `UnknownOperationException`, as AWS answers.
+    //!   implement is refused as AWS refuses an operation it does not
+    //!   support: HTTP 400 `UnsupportedOperationException` naming the
+    //!   operation (cloudhsmv2: `CloudHsmInvalidRequestException`); HTTP 501
+    //!   is never used. `OPERATIONS.md` lists every KMS operation's status.
+    //!   A name that is not in the model, or an unknown target prefix, is
+    //!   HTTP 400 `UnknownOperationException`, as AWS answers.
     //! - Unknown members are ignored (AWS ignores them too).
     //!
     //! ```

@@ -294,7 +294,9 @@ impl World {
                     .unwrap();
                 let target = keys
                     .iter()
-                    .position(|k| *k == a.target_key_id.to_string())
+                    .position(|k| {
+                        Some(k.as_str()) == a.target_key_id.map(|t| t.to_string()).as_deref()
+                    })
                     .unwrap();
                 (u8::try_from(alias).unwrap(), target)
             })

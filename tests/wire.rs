@@ -366,7 +366,7 @@ fn every_routed_operation_is_in_the_api_model_and_listed_once() {
 }
 
 #[test]
-fn unimplemented_operations_of_the_model_answer_501_naming_the_operation() {
+fn unimplemented_operations_of_the_model_are_refused_with_400_naming_the_operation_never_501() {
     let w = dispatcher();
     for service in Service::values() {
         let routed: BTreeSet<&str> = service.routed_operations().collect();
@@ -378,14 +378,28 @@ fn unimplemented_operations_of_the_model_answer_501_naming_the_operation() {
             seen += 1;
             let target = format!("{}.{op}", service.target_prefix());
             let (status, v) = call(&w, &target, b"{}");
-            assert_error(status, &v, 501, "UnsupportedOperationException");
+            let expected = match service {
+                Service::Kms => "UnsupportedOperationException",
+                _ => "CloudHsmInvalidRequestException",
+            };
+            assert_error(status, &v, 400, expected);
             assert!(v["message"].as_str().unwrap().contains(op), "{v}");
         }
         assert!(seen > 0, "{service:?} has unimplemented operations");
     }
+    // No operation name of either model, with any body, answers 501.
+    for service in Service::values() {
+        for op in service.model_operations() {
+            let target = format!("{}.{op}", service.target_prefix());
+            for body in [&b"{}"[..], b"", b"{\"KeyId\":\"alias/aws/s3\"}"] {
+                let (status, v) = call(&w, &target, body);
+                assert_ne!(status, 501, "{target}: {v}");
+            }
+        }
+    }
     // The one the seeds never use but SDK users reach for first.
     let (status, v) = call(&w, "TrentService.Sign", b"{}");
-    assert_eq!(status, 501);
+    assert_eq!(status, 400);
     assert!(v["message"].as_str().unwrap().contains("Sign"));
 }
 

@@ -42,6 +42,7 @@
 //! run and commit it first — the rule is written once, in `timers.rs`.
 
 pub(crate) mod grants;
+pub(crate) mod managed;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Weak};
@@ -61,8 +62,8 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyManager,
-    KeyMetadata, KeySpec, KeyState, KeyUsage, OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeySpec,
+    KeyState, KeyUsage, OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -486,7 +487,7 @@ impl Service {
                 .backing
                 .store()
                 .and_then(|store| self.store_cluster_id(store)),
-            key_manager: KeyManager::Customer,
+            key_manager: entry.manager,
             customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
             key_spec: KeySpec::SymmetricDefault,
             encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],

@@ -102,6 +102,10 @@ pub(crate) struct KeyRecord {
     pub(crate) backing: BackingRecord,
     /// KMS-held material (AWS_KMS and EXTERNAL_KEY_STORE keys).
     pub(crate) material: Option<SecretBytes>,
+    /// True for an AWS managed key (absent, false, in files written before
+    /// AWS managed keys existed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) aws_managed: bool,
 }
 
 /// `key_states/<key id>`: what the key operations change.

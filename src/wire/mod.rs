@@ -100,7 +100,7 @@ impl Service {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WireResponse {
-    /// The HTTP status: 200, 400, 500, 501, …
+    /// The HTTP status: 200, 400, 500, …
     pub status: u16,
     /// The JSON body.
     pub body: zeroize::Zeroizing<Vec<u8>>,
@@ -503,13 +503,7 @@ impl Dispatcher {
         };
         let Some(op) = service.table().iter().find(|op| op.name == name) else {
             if service.model_operations().contains(&name) {
-                return WireResponse::error_with_status(
-                    501,
-                    "UnsupportedOperationException",
-                    &format!(
-                        "The {name} operation of {prefix} is not implemented by kms-keystore."
-                    ),
-                );
+                return WireResponse::from_error(&model::not_implemented(service, name));
             }
             return unknown_operation(target);
         };

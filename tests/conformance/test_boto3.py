@@ -310,11 +310,11 @@ def test_a_bad_parameter_value_is_validation_exception(kms):
     assert "numberOfBytes" in e.value.response["Error"]["Message"]
 
 
-def test_an_unimplemented_operation_is_501_naming_it(kms):
+def test_an_unimplemented_operation_is_400_unsupported_naming_it(kms):
     key = kms.create_key()["KeyMetadata"]["KeyId"]
-    with pytest.raises(botocore.exceptions.ClientError) as e:
+    with pytest.raises(kms.exceptions.UnsupportedOperationException) as e:
         kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error_code(e) == "UnsupportedOperationException"
     assert "Sign" in e.value.response["Error"]["Message"]
 
@@ -403,3 +403,16 @@ def test_grants_round_trip(kms):
     assert kms.list_grants(KeyId=key)["Grants"] == []
     with pytest.raises(kms.exceptions.NotFoundException):
         kms.revoke_grant(KeyId=key, GrantId=created["GrantId"])
+
+
+def test_predefined_aliases_are_listed_and_first_use_creates_the_aws_managed_key(kms):
+    aliases = kms.list_aliases(Limit=100)["Aliases"]
+    s3 = [a for a in aliases if a["AliasName"] == "alias/aws/s3"]
+    assert len(s3) == 1 and "TargetKeyId" not in s3[0] and "CreationDate" not in s3[0]
+    meta = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert meta["KeyManager"] == "AWS"
+    aliases = kms.list_aliases(Limit=100)["Aliases"]
+    s3 = [a for a in aliases if a["AliasName"] == "alias/aws/s3"]
+    assert s3[0]["TargetKeyId"] == meta["KeyId"]
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.describe_key(KeyId="alias/aws/not-a-service")

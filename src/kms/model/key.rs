@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::crypto::{Cipher, KeyMaterial};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::KeyId;
-use crate::key::{KeyLifecycle, Tag};
+use crate::key::{KeyLifecycle, KeyManager, Tag};
 use crate::sync::RwLock;
 use crate::sync::{AtomicBool, Ordering};
 
@@ -40,6 +40,9 @@ pub(crate) struct KeyEntry {
     pub(crate) id: KeyId,
     pub(crate) arn: String,
     pub(crate) creation_date: Timestamp,
+    /// `CUSTOMER`, or `AWS` for an AWS managed key (created behind a
+    /// predefined `alias/aws/…` alias on first use).
+    pub(crate) manager: KeyManager,
     pub(crate) backing: Backing,
     /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
     pub(crate) material: Option<KeyMaterial>,

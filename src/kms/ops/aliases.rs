@@ -23,6 +23,7 @@ use crate::kms::shapes::manage::{
     AliasListEntry, CreateAliasRequest, ListAliasesRequest, ListAliasesResponse, UpdateAliasRequest,
 };
 use crate::kms::support::access::{Action, Facts};
+use crate::kms::support::managed::PREDEFINED;
 use crate::kms::support::paging::{check_limit, decode_alias_marker, encode_alias_marker};
 
 /// ListAliases: the default and the largest page.
@@ -54,6 +55,20 @@ fn check_not_reserved(name: &AliasName, operation: &str) -> Result<()> {
 fn alias_not_found(inner: &Service, name: &AliasName) -> Error {
     Error::from(AwsMessage::AliasNotFound {
         alias: name.arn(&inner.region, &inner.account_id),
+    })
+}
+
+/// Two name-ordered sequences of aliases as one, in name order.
+fn merge_by_name<T>(
+    a: impl Iterator<Item = (AliasName, T)>,
+    b: impl Iterator<Item = (AliasName, T)>,
+) -> impl Iterator<Item = (AliasName, T)> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some((x, _)), Some((y, _))) if y < x => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
     })
 }
 
@@ -203,6 +218,10 @@ impl Kms {
     /// one key (`KeyId`: key id or key ARN), in name order, `Limit` (1–100,
     /// default 50) at a time; `NextMarker` continues. A marker this service
     /// did not return is `InvalidMarkerException`.
+    ///
+    /// Without `KeyId` the list includes AWS's predefined aliases
+    /// (`alias/aws/s3`, …): without `TargetKeyId` and dates until their AWS
+    /// managed key is created by first use, as AWS lists them.
     pub fn list_aliases(&self, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
         let cx = self.begin();
         let inner = &*self.inner;
@@ -217,22 +236,38 @@ impl Kms {
                 Some(entry.id)
             }
         };
+        // The predefined aliases whose AWS managed key does not exist yet
+        // are listed too, without a key (never for a `KeyId` filter).
+        let predefined: Vec<AliasName> = match only {
+            Some(_) => Vec::new(),
+            None => PREDEFINED
+                .iter()
+                .filter_map(|s| s.alias_name().parse::<AliasName>().ok())
+                .filter(|name| from.as_ref().is_none_or(|f| name >= f))
+                .collect(),
+        };
         inner.read_aliases(|aliases| {
-            let mut matching = aliases
+            let real = aliases
                 .from(from.as_ref())
-                .filter(|(_, a)| only.is_none_or(|k| a.target == k));
-            let page: Vec<AliasListEntry> = matching
+                .filter(|(_, a)| only.is_none_or(|k| a.target == k))
+                .map(|(name, a)| (name.clone(), Some(a.clone())));
+            let unused = predefined
+                .into_iter()
+                .filter(|name| !aliases.contains(name))
+                .map(|name| (name, None));
+            let mut merged = merge_by_name(real, unused);
+            let page: Vec<AliasListEntry> = merged
                 .by_ref()
                 .take(limit)
                 .map(|(name, a)| AliasListEntry {
-                    alias_name: name.clone(),
                     alias_arn: name.arn(&inner.region, &inner.account_id),
-                    target_key_id: a.target,
-                    creation_date: a.creation_date,
-                    last_updated_date: a.last_updated_date,
+                    alias_name: name,
+                    target_key_id: a.as_ref().map(|a| a.target),
+                    creation_date: a.as_ref().map(|a| a.creation_date),
+                    last_updated_date: a.as_ref().map(|a| a.last_updated_date),
                 })
                 .collect();
-            let next = matching.next().map(|(name, _)| encode_alias_marker(name));
+            let next = merged.next().map(|(name, _)| encode_alias_marker(&name));
             Ok(ListAliasesResponse {
                 aliases: page,
                 truncated: next.is_some(),

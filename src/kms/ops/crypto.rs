@@ -79,7 +79,7 @@ impl Kms {
         }
         self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
-        let entry = inner.resolve(&cx, &req.key_id, true)?;
+        let entry = inner.resolve_for_use(&cx, &req.key_id)?;
         inner.authorize(
             &cx,
             &entry,
@@ -164,7 +164,7 @@ impl Kms {
             same_key,
         )?;
         let inner = &*to.inner;
-        let dest = inner.resolve(&to_cx, &req.destination_key_id, true)?;
+        let dest = inner.resolve_for_use(&to_cx, &req.destination_key_id)?;
         inner.authorize(
             &to_cx,
             &dest,
@@ -254,7 +254,7 @@ impl Kms {
             }
         };
         self.inner.check_grant_tokens(&req.grant_tokens)?;
-        let entry = inner.resolve(cx, &req.key_id, true)?;
+        let entry = inner.resolve_for_use(cx, &req.key_id)?;
         let action = match op {
             KeyOperation::GenerateDataKeyWithoutPlaintext => {
                 Action::GenerateDataKeyWithoutPlaintext

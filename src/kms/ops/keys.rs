@@ -9,7 +9,7 @@ use crate::sync::RwLock;
 use crate::crypto::KeyMaterial;
 use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
+use crate::key::{KeyEvent, KeyLifecycle, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
@@ -204,6 +204,7 @@ impl Kms {
             id,
             arn,
             creation_date: cx.now,
+            manager: KeyManager::Customer,
             backing,
             material,
             cipher: std::sync::OnceLock::new(),
@@ -225,13 +226,15 @@ impl Kms {
     }
 
     /// DescribeKey: the metadata of a key, by key id, key ARN, alias name or
-    /// alias ARN. Works in every key state.
+    /// alias ARN. Works in every key state. A predefined `alias/aws/<service>`
+    /// alias with no key yet gets its AWS managed key now, as AWS documents
+    /// (Encrypt, GenerateDataKey* and ReEncrypt's destination do the same).
     pub fn describe_key(&self, key_id: &str) -> Result<KeyMetadataResponse> {
         if let Some(owner) = self.routed(key_id) {
             return owner.describe_key(key_id);
         }
         let cx = self.begin();
-        let entry = self.inner.resolve(&cx, key_id, true)?;
+        let entry = self.inner.resolve_for_use(&cx, key_id)?;
         self.inner.authorize(
             &cx,
             &entry,

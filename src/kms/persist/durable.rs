@@ -42,7 +42,7 @@ use crate::crypto::KeyMaterial;
 use crate::crypto::rng::SecureRng;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{CustomKeyStoreId, KeyId};
-use crate::key::KeyLifecycle;
+use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, GrantRecord, KeyRecord,
     KeyStateRecord, LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
@@ -250,6 +250,11 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 id,
                 arn: inner.key_arn(&id),
                 creation_date: Timestamp::from_millis(rec.creation_date),
+                manager: if rec.aws_managed {
+                    KeyManager::Aws
+                } else {
+                    KeyManager::Customer
+                },
                 backing,
                 cipher: std::sync::OnceLock::new(),
                 material,

@@ -35,7 +35,7 @@ use zeroize::Zeroizing;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{AliasName, ClusterId};
-use crate::key::KeyLifecycle;
+use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
     SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
@@ -105,6 +105,7 @@ pub(crate) fn key_record(entry: &KeyEntry, order: u64) -> KeyRecord {
             .material
             .as_ref()
             .map(|m| SecretBytes(Zeroizing::new(*m.expose_secret()))),
+        aws_managed: entry.manager == KeyManager::Aws,
     }
 }
 
@@ -194,6 +195,31 @@ impl Commit<'_> {
             self.cloudhsm.discard_key_object(cluster, &entry.arn);
         }
         result
+    }
+
+    /// An AWS managed key's creation on first use: the key, its state and
+    /// its predefined alias `name`, in one transaction.
+    pub(crate) fn persist_new_managed_key(
+        &self,
+        entry: &KeyEntry,
+        name: &AliasName,
+        alias: &AliasEntry,
+    ) -> Result<()> {
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        let id = entry.id.to_string();
+        batch.put(
+            Table::Keys,
+            id.clone(),
+            &key_record(entry, self.storage.next_order()),
+        )?;
+        let m = entry.state.read();
+        batch.put(Table::KeyStates, id, &key_state_record(&m, m.lifecycle))?;
+        drop(m);
+        batch.put(Table::Aliases, name.to_string(), &alias_record(alias))?;
+        self.storage.commit(batch)
     }
 
     /// Commits key `entry`'s mutable part `m` with `lifecycle`.

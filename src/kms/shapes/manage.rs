@@ -77,12 +77,17 @@ pub struct AliasListEntry {
     pub alias_name: AliasName,
     /// `arn:aws:kms:<region>:<account>:alias/…`.
     pub alias_arn: String,
-    /// The key id the alias points to.
-    pub target_key_id: KeyId,
-    /// When the alias was created.
-    pub creation_date: Timestamp,
-    /// When the alias was last associated with a key (creation or UpdateAlias).
-    pub last_updated_date: Timestamp,
+    /// The key id the alias points to; absent for a predefined
+    /// `alias/aws/…` alias whose AWS managed key does not exist yet.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_key_id: Option<KeyId>,
+    /// When the alias was created (absent with `target_key_id`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub creation_date: Option<Timestamp>,
+    /// When the alias was last associated with a key (creation or
+    /// UpdateAlias; absent with `target_key_id`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_updated_date: Option<Timestamp>,
 }
 
 /// ListAliases output.
