@@ -240,8 +240,8 @@ impl Iam {
     }
 
     /// The session token the requests of access key `access_key_id` must
-    /// carry, for temporary credentials.
-    pub(crate) fn session_token(&self, access_key_id: &str) -> Option<crate::crypto::SecretString> {
+    /// carry, for temporary credentials (`None` for a long-term key).
+    pub fn session_token(&self, access_key_id: &str) -> Option<crate::crypto::SecretString> {
         self.shared.iam.session_token(access_key_id)
     }
 
