@@ -145,7 +145,7 @@ pub mod server {
     //!   implement is refused as AWS refuses an operation it does not
     //!   support: HTTP 400 `UnsupportedOperationException` naming the
     //!   operation (cloudhsmv2: `CloudHsmInvalidRequestException`); HTTP 501
-    //!   is never used. `OPERATIONS.md` lists every KMS operation's status.
+    //!   is never used. README's operations table lists every KMS operation's status.
     //!   A name that is not in the model, or an unknown target prefix, is
     //!   HTTP 400 `UnknownOperationException`, as AWS answers.
     //! - Unknown members are ignored (AWS ignores them too).

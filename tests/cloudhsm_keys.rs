@@ -13,8 +13,8 @@ use kms_keystore::cloudhsm::HsmState;
 use kms_keystore::{
     CreateKeyRequest, DataKeyPairSpec, DataKeySpec, DecryptRequest, EnableKeyRotationRequest,
     EncryptRequest, EncryptionContext, ErrorCode, GenerateDataKeyPairRequest,
-    GenerateDataKeyRequest, GenerateRandomRequest, KeySpec, KeyState, Kms, KmsConfig, OriginType,
-    Quotas, ReEncryptRequest,
+    GenerateDataKeyRequest, GenerateRandomRequest, KeySpec, KeyState, KeyUsage, Kms, KmsConfig,
+    OriginType, Quotas, ReEncryptRequest,
 };
 
 // ----- CreateKey --------------------------------------------------------------
@@ -160,6 +160,7 @@ fn create_key_in_a_cloudhsm_store_is_symmetric_and_single_region_only() {
     assert_err(
         env.kms.create_key(CreateKeyRequest {
             key_spec: Some(KeySpec::Rsa2048),
+            key_usage: Some(KeyUsage::SignVerify),
             ..base.clone()
         }),
         ErrorCode::UnsupportedOperation,
@@ -167,6 +168,7 @@ fn create_key_in_a_cloudhsm_store_is_symmetric_and_single_region_only() {
     assert_err(
         env.kms.create_key(CreateKeyRequest {
             key_spec: Some(KeySpec::Hmac256),
+            key_usage: Some(KeyUsage::GenerateVerifyMac),
             ..base.clone()
         }),
         ErrorCode::UnsupportedOperation,

@@ -159,8 +159,20 @@ fn create_key_rejects_every_key_spec_but_symmetric_default_as_unsupported() {
         if *spec == KeySpec::SymmetricDefault {
             continue;
         }
+        // Without KeyUsage a non-symmetric spec fails validation first.
         let r = kms.create_key(CreateKeyRequest {
             key_spec: Some(*spec),
+            ..Default::default()
+        });
+        assert_eq!(code(r), "ValidationException", "{spec}");
+        let usage = if spec.as_str().starts_with("HMAC") {
+            KeyUsage::GenerateVerifyMac
+        } else {
+            KeyUsage::SignVerify
+        };
+        let r = kms.create_key(CreateKeyRequest {
+            key_spec: Some(*spec),
+            key_usage: Some(usage),
             ..Default::default()
         });
         assert_eq!(code(r), "UnsupportedOperationException", "{spec}");
@@ -180,6 +192,7 @@ fn create_key_rejects_asymmetric_customer_master_key_spec_as_unsupported() {
     let (kms, _) = kms();
     let r = kms.create_key(CreateKeyRequest {
         customer_master_key_spec: Some(CustomerMasterKeySpec::Rsa2048),
+        key_usage: Some(KeyUsage::SignVerify),
         ..Default::default()
     });
     assert_eq!(code(r), "UnsupportedOperationException");

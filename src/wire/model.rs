@@ -1,6 +1,6 @@
 //! The operation names of the AWS API models (botocore `kms/2014-11-01` and
 //! `cloudhsmv2/2017-04-28`), routed or not, and the status of each KMS
-//! operation (`OPERATIONS.md` is generated from it, and a test keeps the
+//! operation (README's operations table is generated from it, and a test keeps the
 //! two equal). A name here that the dispatcher does not route is refused as
 //! AWS refuses an operation it does not support ([`not_implemented`]: HTTP
 //! 400, never 501); a name not here is `UnknownOperationException`.
@@ -97,22 +97,21 @@ fn kms_status(op: &str) -> (Status, &'static str) {
     }
 }
 
-/// `OPERATIONS.md`: every KMS operation of the API model with its status.
+/// README's operations table: every KMS operation of the API model with
+/// its status, between the two markers below.
 #[cfg(test)]
 fn operations_table() -> String {
-    let mut out = String::from(
-        "# KMS operations\n\n\
-         Every operation of the AWS KMS API model (`kms/2014-11-01`) and how kms-keystore answers it.\n\
-         Generated from `src/wire/model.rs` by `UPDATE_OPERATIONS=1 cargo test --lib operations_table`;\n\
-         the same test fails when this file and the code differ.\n\n\
-         | operation | status | notes |\n|---|---|---|\n",
-    );
+    let mut out = String::from("| operation | status | notes |\n|---|---|---|\n");
     for op in KMS_OPERATIONS {
         let (status, note) = kms_status(op);
         out.push_str(&format!("| {op} | {} | {note} |\n", status.as_str()));
     }
     out
 }
+
+/// Where README's operations table begins and ends.
+#[cfg(test)]
+const TABLE_MARKERS: (&str, &str) = ("<!-- operations:begin -->\n", "<!-- operations:end -->");
 
 /// AWS KMS operations, in name order.
 pub(crate) const KMS_OPERATIONS: &[&str] = &[
@@ -240,17 +239,26 @@ mod tests {
     }
 
     #[test]
-    fn operations_table_matches_operations_md() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("OPERATIONS.md");
+    fn readme_operations_table_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = TABLE_MARKERS;
+        let start = readme
+            .find(begin)
+            .expect("README has the operations markers")
+            + begin.len();
+        let stop = start + readme[start..].find(end).expect("README's end marker");
         let table = operations_table();
         if std::env::var_os("UPDATE_OPERATIONS").is_some() {
-            std::fs::write(&path, &table).unwrap();
+            let updated = format!("{}{table}{}", &readme[..start], &readme[stop..]);
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            assert_eq!(
+                &readme[start..stop],
+                table,
+                "README's operations table is stale: run UPDATE_OPERATIONS=1 cargo test --lib operations_table"
+            );
         }
-        let file = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(
-            file, table,
-            "OPERATIONS.md is stale: run UPDATE_OPERATIONS=1 cargo test --lib operations_table"
-        );
         for op in KMS_OPERATIONS {
             assert!(table.contains(&format!("| {op} |")), "{op}");
         }
