@@ -116,6 +116,35 @@ pub(crate) struct KeyStateRecord {
     /// grants existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) grants: Vec<GrantRecord>,
+    /// The versions of the key's material after the first (which is in the
+    /// key record), oldest first (absent in files written before key
+    /// rotation existed: no rotations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rotations: Vec<RotationRecord>,
+    /// Automatic rotation and the on-demand count (absent: never enabled,
+    /// no on-demand rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation: Option<RotationScheduleRecord>,
+}
+
+/// One rotation of a key's material, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RotationRecord {
+    pub(crate) material: SecretBytes,
+    pub(crate) date: u64,
+    /// `AUTOMATIC` or `ON_DEMAND`.
+    pub(crate) kind: String,
+}
+
+/// A key's automatic rotation schedule, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RotationScheduleRecord {
+    pub(crate) enabled: bool,
+    pub(crate) period_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next: Option<u64>,
+    #[serde(default)]
+    pub(crate) on_demand_count: u32,
 }
 
 /// One grant of a key, inside its key state record.

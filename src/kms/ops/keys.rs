@@ -9,12 +9,13 @@ use crate::sync::RwLock;
 use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyLifecycle, KeySpec, KeyUsage, OriginType, Tag};
+use crate::key::{KeyEvent, KeyLifecycle, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
     CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
     ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
@@ -200,8 +201,9 @@ impl Kms {
             arn,
             creation_date: cx.now,
             backing,
-            material,
-            cipher: std::sync::OnceLock::new(),
+            key_manager: KeyManager::Customer,
+            versions: material
+                .map(|m| Versions::new(MaterialVersion::new(&id, 0, m, cx.now, None))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy,
             state: RwLock::new(KeyMutable {
@@ -212,6 +214,7 @@ impl Kms {
                 compiled_policy,
                 grants: Default::default(),
                 deleted: false,
+                rotation: Default::default(),
             }),
         });
         let key_metadata = inner.metadata(&entry);

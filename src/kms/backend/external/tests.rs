@@ -114,8 +114,9 @@ fn open_kms_layer(s: &Setup, kms_layer: &[u8]) -> Option<Vec<u8>> {
     let mut buf = ct.to_vec();
     let tag: [u8; TAG_LEN] = tag.try_into().unwrap();
     entry
-        .cipher()
+        .current_material()
         .unwrap()
+        .cipher()
         .open_in_place(
             b.nonce,
             &context::aad(b.header_bytes, &s.ctx),
