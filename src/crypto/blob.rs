@@ -394,7 +394,8 @@ mod tests {
         b.encode(&mut again);
         assert_eq!(again, bytes);
         // Format 1 names version 0.
-        let v1 = Blob::read(&single()).unwrap();
+        let v1_bytes = single();
+        let v1 = Blob::read(&v1_bytes).unwrap();
         assert_eq!(
             (v1.header.material, v1.header.material_version()),
             (None, 0)

@@ -4,15 +4,16 @@
 //! Only symmetric encryption keys whose material KMS generated (`AWS_KMS`
 //! origin, customer managed) rotate. Each operation checks, in AWS's
 //! order: the request's shape (`ValidationException`), the key's existence
-//! (`NotFoundException`), authorization, whether the key can rotate at all
-//! ([`rotation_refusal`]: `UnsupportedOperationException`), then the key
-//! state (Disabled: `DisabledException`; PendingDeletion:
-//! `KMSInvalidStateException`). A rotation adds a material version
+//! (`NotFoundException`), authorization, the key state for the changes
+//! (Disabled: `DisabledException`; PendingDeletion:
+//! `KMSInvalidStateException`), then whether the key can rotate at all
+//! ([`rotation_refusal`]: `UnsupportedOperationException`). A rotation adds a material version
 //! (`model/versions.rs`); ciphertexts name the version that sealed them, so
 //! every earlier one still decrypts.
 
 use crate::error::{Error, Result, kms_err};
 use crate::key::KeyManager;
+use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
@@ -99,6 +100,7 @@ impl Kms {
                 ..Facts::default()
             },
         )?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         if let Some(e) = rotation_refusal(&entry, "EnableKeyRotation") {
             return Err(e);
         }
@@ -116,6 +118,7 @@ impl Kms {
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
             .authorize(&cx, &entry, Action::DisableKeyRotation, &Facts::default())?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         if let Some(e) = rotation_refusal(&entry, "DisableKeyRotation") {
             return Err(e);
         }
@@ -157,6 +160,7 @@ impl Kms {
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
             .authorize(&cx, &entry, Action::RotateKeyOnDemand, &Facts::default())?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
         if let Some(e) = rotation_refusal(&entry, "RotateKeyOnDemand") {
             return Err(e);
         }

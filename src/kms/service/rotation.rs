@@ -244,3 +244,128 @@ impl Service {
 fn armed_schedule(r: &RotationSchedule) -> Option<Timestamp> {
     r.enabled.then_some(r.next).flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key::KeyManager;
+    use crate::kms::model::backing::Backing;
+    use crate::kms::model::key::LifecycleWord;
+    use crate::kms::model::versions::MaterialId;
+    use crate::kms::model::versions::Versions;
+    use crate::kms::{DecryptRequest, EnableKeyRotationRequest, Kms, KmsConfig};
+    use crate::sync::{AtomicBool, RwLock};
+
+    /// Format-1 blobs, written by the crate before key rotation existed
+    /// (produced with that code, kept as data): key id, key material,
+    /// encryption context, plaintext, blob.
+    const FORMAT_1: &[(&str, &str, (&str, &str), &[u8], &str)] = &[(
+        "51d3f04c-0cdf-4738-b489-2739e9570fee",
+        "5047d4ec0dd32647041c7bdd150424dfd4a293d3d43e53b772b25853c24b1a0f",
+        ("purpose", "format-1 vector"),
+        b"written before key rotation",
+        "010151d3f04c0cdf4738b4892739e9570feea299a5ee5a2fa8edad3c28741eb5b8cc76a7bc06b013a2f39fc039c84e7a1f529acf41b8871182049c9646fdbb39907d149be72b9a7458",
+    )];
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Puts a key with `material` (version 0) and `manager` in `kms`.
+    fn insert(kms: &Kms, id: KeyId, material: [u8; 32], manager: KeyManager) -> Arc<KeyEntry> {
+        let now = Timestamp::from_millis(0);
+        let entry = Arc::new(KeyEntry {
+            id,
+            arn: kms.inner.key_arn(&id),
+            creation_date: now,
+            backing: Backing::Kms,
+            key_manager: manager,
+            versions: Some(Versions::new(MaterialVersion::new(
+                &id,
+                0,
+                KeyMaterial::from_bytes(material),
+                now,
+                None,
+            ))),
+            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
+            default_policy: AtomicBool::new(true),
+            state: RwLock::new(KeyMutable {
+                lifecycle: KeyLifecycle::Enabled,
+                description: String::new(),
+                tags: Vec::new(),
+                policy: None,
+                compiled_policy: None,
+                grants: Default::default(),
+                deleted: false,
+                rotation: Default::default(),
+            }),
+        });
+        kms.inner.insert_new_key(Arc::clone(&entry)).unwrap();
+        entry
+    }
+
+    #[test]
+    fn format_1_blobs_decrypt_with_the_original_material_before_and_after_rotation() {
+        for (id, material, (k, v), plaintext, blob) in FORMAT_1 {
+            let kms = Kms::new(KmsConfig::default().with_seed(1));
+            let id: KeyId = id.parse().unwrap();
+            insert(
+                &kms,
+                id,
+                unhex(material).try_into().unwrap(),
+                KeyManager::Customer,
+            );
+            let req = || DecryptRequest {
+                ciphertext_blob: unhex(blob),
+                encryption_context: [(k.to_string(), v.to_string())].into_iter().collect(),
+                ..Default::default()
+            };
+            let original = MaterialId::derive(&id, 0).to_string();
+            let r = kms.decrypt(req()).unwrap();
+            assert_eq!(r.plaintext.expose_secret(), *plaintext);
+            assert_eq!(r.key_material_id.as_deref(), Some(original.as_str()));
+            kms.rotate_key_on_demand(&id.to_string()).unwrap();
+            let r = kms.decrypt(req()).unwrap();
+            assert_eq!(r.plaintext.expose_secret(), *plaintext);
+            assert_eq!(r.key_material_id.as_deref(), Some(original.as_str()));
+        }
+    }
+
+    #[test]
+    fn an_aws_managed_key_rotates_yearly_and_its_rotation_cannot_be_changed() {
+        let clock = crate::clock::ManualClock::default();
+        let kms = Kms::new(KmsConfig::default().with_seed(2).with_clock(clock.clone()));
+        let id = KeyId::from_random_bytes([7; 16]);
+        let now = crate::clock::Clock::now(&clock);
+        let entry = insert(&kms, id, [3; 32], KeyManager::Aws);
+        kms.inner.arm_yearly_rotation(&entry, now);
+        let key = id.to_string();
+        let s = kms.get_key_rotation_status(&key).unwrap();
+        assert!(s.key_rotation_enabled);
+        assert_eq!(s.rotation_period_in_days, Some(AWS_MANAGED_PERIOD_DAYS));
+        assert_eq!(s.next_rotation_date, Some(now.saturating_add(days(365))));
+        for err in [
+            kms.enable_key_rotation(EnableKeyRotationRequest {
+                key_id: key.clone(),
+                rotation_period_in_days: Some(90),
+            })
+            .unwrap_err(),
+            kms.disable_key_rotation(&key).unwrap_err(),
+            kms.rotate_key_on_demand(&key).unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "UnsupportedOperationException", "{err}");
+        }
+        clock.advance(days(365));
+        kms.describe_key(&key).unwrap();
+        assert_eq!(entry.versions.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            entry.versions.as_ref().unwrap().current().rotation,
+            Some(RotationKind::Automatic)
+        );
+    }
+}
