@@ -478,7 +478,7 @@ impl KnownAnswer for BlobVector {
         let Body::Single { ciphertext, tag } = blob.body else {
             panic!("{}: a single-layer blob read as double", self.name);
         };
-        let aad = [&blob.header_bytes[..], aad].concat();
+        let aad = [blob.header_bytes, aad].concat();
         open(&self.cipher(), blob.nonce, &aad, ciphertext, tag)
     }
 

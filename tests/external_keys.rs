@@ -501,7 +501,7 @@ fn proxy_request_for(blob: &[u8], aad: Option<Vec<u8>>) -> XksDecryptRequest {
 
 fn documented_aad(blob: &[u8]) -> Vec<u8> {
     let b = Blob::read(blob).unwrap();
-    [&b.header_bytes[..], &b.nonce[..]].concat()
+    [b.header_bytes, &b.nonce[..]].concat()
 }
 
 #[test]

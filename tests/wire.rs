@@ -367,14 +367,13 @@ fn every_routed_kms_operation_answers_with_its_output() {
 
     // Routed, and answered as AWS answers for what this KMS does not do
     // (400 UnsupportedOperationException, after the key checks).
-    for (op, body) in [(
+    let (status, v) = kms(
+        &w,
         "GenerateDataKeyPair",
         json!({"KeyId": key, "KeyPairSpec": "RSA_2048"}),
-    )] {
-        let (status, v) = kms(&w, op, body);
-        assert_error(status, &v, 400, "UnsupportedOperationException");
-        tested.insert(op);
-    }
+    );
+    assert_error(status, &v, 400, "UnsupportedOperationException");
+    tested.insert("GenerateDataKeyPair");
 
     let routed: BTreeSet<&str> = Service::Kms.routed_operations().collect();
     assert_eq!(routed, tested, "every routed operation needs a case here");

@@ -325,3 +325,16 @@ pub(crate) struct ClusterKeyRecord {
     /// The HSMs holding a copy.
     pub(crate) holders: Vec<String>,
 }
+
+#[cfg(test)]
+mod rotation_record_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_state_record_written_before_rotation_existed_loads_with_no_rotations() {
+        let old = br#"{"lifecycle":{"state":"Enabled"},"description":"d","tags":[],"policy":null}"#;
+        let rec: KeyStateRecord = serde_json::from_slice(old).unwrap();
+        assert!(rec.rotations.is_empty());
+        assert!(rec.rotation.is_none());
+    }
+}

@@ -198,7 +198,7 @@ impl Kms {
             IncludeKeyMaterial::RotationsOnly => 1,
             IncludeKeyMaterial::AllKeyMaterial => 0,
         };
-        let start = from.map_or(first, |m| m.max(u64::from(first)));
+        let start = from.map_or(first, |m| m.max(first));
         let len = u64::from(versions.len());
         let current = len.saturating_sub(1);
         let end = start.saturating_add(limit as u64).min(len);

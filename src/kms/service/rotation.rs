@@ -261,7 +261,14 @@ mod tests {
     /// Format-1 blobs, written by the crate before key rotation existed
     /// (produced with that code, kept as data): key id, key material,
     /// encryption context, plaintext, blob.
-    const FORMAT_1: &[(&str, &str, (&str, &str), &[u8], &str)] = &[(
+    type Vector = (
+        &'static str,
+        &'static str,
+        (&'static str, &'static str),
+        &'static [u8],
+        &'static str,
+    );
+    const FORMAT_1: &[Vector] = &[(
         "51d3f04c-0cdf-4738-b489-2739e9570fee",
         "5047d4ec0dd32647041c7bdd150424dfd4a293d3d43e53b772b25853c24b1a0f",
         ("purpose", "format-1 vector"),

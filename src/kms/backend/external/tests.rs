@@ -92,7 +92,7 @@ fn strip_proxy_layer(s: &Setup) -> Vec<u8> {
         authentication_tag: layer.tag.to_vec(),
         ciphertext_data_integrity_value: None,
     };
-    let aad = [&b.header_bytes[..], &b.nonce[..]].concat();
+    let aad = [b.header_bytes, &b.nonce[..]].concat();
     let req = XksDecryptRequest::for_response(
         RequestMetadata::new("Decrypt", "r"),
         &encrypted,
