@@ -25,7 +25,7 @@ fn rotation_count(kms: &kms_keystore::Kms, key: &str) -> usize {
 
 #[test]
 fn a_reopened_store_keeps_every_version_and_continues_the_schedule() {
-    let dir = temp_dir("rotation");
+    let dir = temp_dir("rotation").join("kms.redb");
     let clock = ManualClock::default();
     let (key, blobs, status, current) = {
         let kms = open(&dir, &clock);
