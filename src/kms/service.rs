@@ -731,7 +731,7 @@ pub(crate) fn reported_material(
     version: Option<&MaterialVersion>,
 ) -> Option<MaterialId> {
     match entry.backing {
-        Backing::Kms => version.map(|v| v.id),
+        Backing::Kms => version.map(|v| v.id(&entry.id)),
         _ => None,
     }
 }

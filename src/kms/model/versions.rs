@@ -16,7 +16,8 @@
 //! needed either. The only writer is a rotation, which holds the key's
 //! `state` lock (the service's rule), fills the next slot and then publishes
 //! the count with `Release`. A key that never rotates pays one pointer and
-//! one word for the ability to.
+//! one word for the ability to. A version's [`MaterialId`] is derived when
+//! a response needs it (one SHA-256 block), not stored.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -97,10 +98,10 @@ impl RotationKind {
 /// One version of a key's material.
 #[derive(Debug)]
 pub(crate) struct MaterialVersion {
-    /// Its place: 0 is the material the key was created with.
+    /// Its place: 0 is the material the key was created with. Its id is
+    /// derived from this and the key id ([`MaterialVersion::id`]), not
+    /// stored: 32 bytes less per key.
     pub(crate) index: u32,
-    /// Its id.
-    pub(crate) id: MaterialId,
     /// The material.
     pub(crate) material: KeyMaterial,
     /// When it was made (the key's creation date for version 0).
@@ -113,9 +114,8 @@ pub(crate) struct MaterialVersion {
 }
 
 impl MaterialVersion {
-    /// Version `index` of key `key`.
+    /// Version `index` of a key's material.
     pub(crate) fn new(
-        key: &KeyId,
         index: u32,
         material: KeyMaterial,
         date: Timestamp,
@@ -123,12 +123,16 @@ impl MaterialVersion {
     ) -> MaterialVersion {
         MaterialVersion {
             index,
-            id: MaterialId::derive(key, index),
             material,
             date,
             rotation,
             cipher: OnceLock::new(),
         }
+    }
+
+    /// Its id, as version of key `key`'s material.
+    pub(crate) fn id(&self, key: &KeyId) -> MaterialId {
+        MaterialId::derive(key, self.index)
     }
 
     /// The expanded cipher.
@@ -245,7 +249,6 @@ mod tests {
 
     fn version(index: u32) -> MaterialVersion {
         MaterialVersion::new(
-            &KeyId::from_random_bytes([1; 16]),
             index,
             KeyMaterial::from_bytes([index as u8; 32]),
             Timestamp::from_millis(u64::from(index)),
@@ -277,7 +280,7 @@ mod tests {
             let got = v.get(i).unwrap();
             assert_eq!(got.material.expose_secret()[0], i as u8);
             assert_eq!(
-                got.id,
+                got.id(&KeyId::from_random_bytes([1; 16])),
                 MaterialId::derive(&KeyId::from_random_bytes([1; 16]), i)
             );
         }

@@ -202,8 +202,7 @@ impl Kms {
             creation_date: cx.now,
             backing,
             key_manager: KeyManager::Customer,
-            versions: material
-                .map(|m| Versions::new(MaterialVersion::new(&id, 0, m, cx.now, None))),
+            versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy,
             state: RwLock::new(KeyMutable {

@@ -206,7 +206,7 @@ impl Kms {
             .filter_map(|i| versions.get(u32::try_from(i).ok()?))
             .map(|v| RotationsListEntry {
                 key_id: entry.id.to_string(),
-                key_material_id: v.id.to_string(),
+                key_material_id: v.id(&entry.id).to_string(),
                 key_material_state: if u64::from(v.index) == current {
                     "CURRENT"
                 } else {

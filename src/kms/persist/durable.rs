@@ -120,12 +120,11 @@ fn restore_versions(
     created: Timestamp,
     rotations: &[RotationRecord],
 ) -> Result<Versions> {
-    let versions = Versions::new(MaterialVersion::new(id, 0, first, created, None));
+    let versions = Versions::new(MaterialVersion::new(0, first, created, None));
     for (i, r) in rotations.iter().enumerate() {
         let kind = RotationKind::parse(&r.kind)
             .ok_or_else(|| corrupt(&format!("key {id} has a rotation of kind {:?}", r.kind)))?;
         let v = MaterialVersion::new(
-            id,
             versions.len(),
             KeyMaterial::from_bytes(*r.material.0),
             Timestamp::from_millis(r.date),

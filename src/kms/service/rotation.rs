@@ -132,7 +132,7 @@ impl Service {
             .versions
             .as_ref()
             .ok_or_else(|| Error::internal("an AWS_KMS key without its material"))?;
-        let version = self.new_version(&entry.id, versions.len(), now, RotationKind::OnDemand);
+        let version = self.new_version(versions.len(), now, RotationKind::OnDemand);
         let mut next_m = m.clone();
         next_m.rotation.on_demand_count += 1;
         self.commit().persist_key_rotation(
@@ -175,7 +175,7 @@ impl Service {
         let mut next = at;
         while next <= now && pending.len() < MAX_CATCH_UP {
             let index = versions.len() + pending.len() as u32;
-            pending.push(self.new_version(&id, index, next, RotationKind::Automatic));
+            pending.push(self.new_version(index, next, RotationKind::Automatic));
             next = next.saturating_add(period);
         }
         let mut next_m = m.clone();
@@ -214,16 +214,9 @@ impl Service {
         self.timers.set(next, Timer::KeyRotation(entry.id));
     }
 
-    /// Version `index` of key `id`'s material: fresh material, dated `date`.
-    fn new_version(
-        &self,
-        id: &KeyId,
-        index: u32,
-        date: Timestamp,
-        kind: RotationKind,
-    ) -> MaterialVersion {
+    /// Version `index` of a key's material: fresh material, dated `date`.
+    fn new_version(&self, index: u32, date: Timestamp, kind: RotationKind) -> MaterialVersion {
         MaterialVersion::new(
-            id,
             index,
             KeyMaterial::from_bytes(self.rng.array()),
             date,
@@ -293,7 +286,6 @@ mod tests {
             backing: Backing::Kms,
             key_manager: manager,
             versions: Some(Versions::new(MaterialVersion::new(
-                &id,
                 0,
                 KeyMaterial::from_bytes(material),
                 now,
