@@ -52,20 +52,22 @@ pub use kms::{
     GenerateDataKeyPairRequest, GenerateDataKeyPairResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
     GenerateRandomResponse, GetKeyPolicyRequest, GetKeyPolicyResponse,
-    GetKeyRotationStatusResponse, GrantConstraints, GrantListEntry, GrantOperation, KeyListEntry,
-    KeyMetadataResponse, ListAliasesRequest, ListAliasesResponse, ListGrantsRequest,
-    ListGrantsResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse, ListKeysRequest,
-    ListKeysResponse, ListResourceTagsRequest, ListResourceTagsResponse,
-    ListRetirableGrantsRequest, PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse,
-    RetireGrantRequest, RevokeGrantRequest, ScheduleKeyDeletionRequest,
+    GetKeyRotationStatusResponse, GrantConstraints, GrantListEntry, GrantOperation,
+    IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListAliasesRequest, ListAliasesResponse,
+    ListGrantsRequest, ListGrantsResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
+    ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse,
+    ListResourceTagsRequest, ListResourceTagsResponse, ListRetirableGrantsRequest,
+    PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse, RetireGrantRequest,
+    RevokeGrantRequest, RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
     ScheduleKeyDeletionResponse, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
     UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest, XksProxyAuthenticationCredential,
     XksProxyConfiguration,
 };
 pub use kms::{
-    DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_POLICY_NAME, MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES,
-    MAX_DESCRIPTION_CHARS, MAX_KEY_POLICY_BYTES, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS,
-    PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
+    DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_POLICY_NAME, DEFAULT_ROTATION_PERIOD_DAYS,
+    MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES, MAX_DESCRIPTION_CHARS, MAX_KEY_POLICY_BYTES,
+    MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS, PENDING_WINDOW_DAYS,
+    ROTATION_PERIOD_DAYS, default_key_policy,
 };
 
 pub mod cloudhsm {
@@ -194,7 +196,9 @@ pub mod internal {
 
     pub use crate::base64_blob::{decode as base64_decode, encode as base64_encode};
     pub use crate::crypto::aead::{BACKEND, Cipher, NONCE_LEN, OpenError, TAG_LEN};
-    pub use crate::crypto::blob::{Blob, BlobError, BlobKind, Body, HEADER_LEN, Header, XksLayer};
+    pub use crate::crypto::blob::{
+        Blob, BlobError, BlobKind, Body, HEADER_LEN, HEADER_LEN_V2, Header, HeaderBytes, XksLayer,
+    };
     pub use crate::crypto::context::encode_context;
     pub use crate::crypto::material::REDACTED;
 

@@ -20,11 +20,12 @@ pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 )]
 pub(crate) use parking_lot::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(not(feature = "shuttle"))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(feature = "shuttle")]
 pub(crate) use checked::{
-    AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, RwLockUpgradableReadGuard,
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock,
+    RwLockUpgradableReadGuard,
 };
 #[cfg(feature = "shuttle")]
 #[allow(
@@ -65,7 +66,7 @@ mod checked {
 
     use shuttle::sync as s;
 
-    pub(crate) use s::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use s::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use s::{MutexGuard, RwLockReadGuard};
 
     /// A mutex; `lock` returns the guard itself, as parking_lot's does.

@@ -1033,7 +1033,7 @@ fn rows() -> Vec<Row> {
                 })
                 .map(drop)
         ),
-        // ----- Key rotation (unsupported)
+        // ----- Key rotation
         row!(
             "EnableKeyRotation",
             "period of 10 days",

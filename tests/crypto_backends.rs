@@ -418,10 +418,11 @@ impl BlobVector {
             .collect()
     }
 
-    fn header(&self) -> [u8; HEADER_LEN] {
+    fn header(&self) -> kms_keystore::internal::HeaderBytes {
         Header {
             kind: BlobKind::Single,
             key_id: self.key_id.parse::<KeyId>().unwrap(),
+            material: None,
         }
         .to_bytes()
     }
@@ -477,7 +478,7 @@ impl KnownAnswer for BlobVector {
         let Body::Single { ciphertext, tag } = blob.body else {
             panic!("{}: a single-layer blob read as double", self.name);
         };
-        let aad = [&blob.header_bytes[..], aad].concat();
+        let aad = [blob.header_bytes, aad].concat();
         open(&self.cipher(), blob.nonce, &aad, ciphertext, tag)
     }
 
@@ -690,6 +691,7 @@ impl KnownAnswer for CodecVector {
         let header = Header {
             kind: f.kind,
             key_id: KeyId::from_bytes(f.key_id.clone().try_into().unwrap()),
+            material: None,
         };
         let header_bytes = header.to_bytes();
         let nonce: [u8; NONCE_LEN] = f.nonce.clone().try_into().unwrap();
@@ -724,7 +726,7 @@ impl KnownAnswer for CodecVector {
             Body::Single { ciphertext, tag } => (ciphertext, tag, &[][..], &[][..]),
             Body::Double(x) => (x.ciphertext, x.tag, x.iv, x.metadata),
         };
-        assert_eq!(blob.header.to_bytes(), *blob.header_bytes);
+        assert_eq!(&*blob.header.to_bytes(), blob.header_bytes);
         Ok(Fields {
             kind: blob.header.kind,
             key_id: blob.header.key_id.as_bytes().to_vec(),
@@ -752,7 +754,9 @@ impl KnownAnswer for CodecVector {
             expect: Rejected::Codec(field),
         };
         let mut cases = Vec::new();
-        for v in (0..=u8::MAX).filter(|&v| v != 1) {
+        // Format 2 is a version too: it reframes the header (the blob codec's
+        // own tests cover it).
+        for v in (0..=u8::MAX).filter(|&v| v != 1 && v != 2) {
             cases.push(case(format!("version {v}"), with(0, v), "version"));
         }
         for k in (0..=u8::MAX).filter(|&k| k != 1 && k != 2) {

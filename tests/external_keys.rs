@@ -501,7 +501,7 @@ fn proxy_request_for(blob: &[u8], aad: Option<Vec<u8>>) -> XksDecryptRequest {
 
 fn documented_aad(blob: &[u8]) -> Vec<u8> {
     let b = Blob::read(blob).unwrap();
-    [&b.header_bytes[..], &b.nonce[..]].concat()
+    [b.header_bytes, &b.nonce[..]].concat()
 }
 
 #[test]
@@ -575,6 +575,7 @@ fn the_kms_layer_alone_cannot_be_passed_off_as_a_single_layer_blob() {
     let header = Header {
         kind: BlobKind::Single,
         key_id: b.header.key_id,
+        material: None,
     };
     let (ct, tag) = kms_layer.split_at(kms_layer.len() - 16);
     let mut single = Vec::new();

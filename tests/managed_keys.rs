@@ -485,3 +485,39 @@ fn a_managed_key_and_its_alias_survive_a_restart() {
     // Still managed: still refused.
     assert_eq!(code(encrypt(&kms, "alias/aws/s3")), "AccessDeniedException");
 }
+
+#[test]
+fn an_aws_managed_key_rotates_every_year_and_its_rotation_cannot_be_changed() {
+    let clock = ManualClock::default();
+    let kms = Kms::new(
+        KmsConfig::new(ACCOUNT, REGION)
+            .unwrap()
+            .with_clock(clock.clone())
+            .with_seed(17),
+    );
+    let key = kms
+        .describe_key("alias/aws/s3")
+        .unwrap()
+        .key_metadata
+        .key_id
+        .to_string();
+    let status = kms.get_key_rotation_status(&key).unwrap();
+    assert!(status.key_rotation_enabled);
+    assert_eq!(status.rotation_period_in_days, Some(365));
+    let rotations = |kms: &Kms| {
+        kms.list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+            key_id: key.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .rotations
+    };
+    assert!(rotations(&kms).is_empty());
+    clock.advance(std::time::Duration::from_secs(86_400 * 365));
+    let after = rotations(&kms);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].rotation_type.as_deref(), Some("AUTOMATIC"));
+    // The account may not change it: the managed key policy refuses.
+    let e = kms.disable_key_rotation(&key).unwrap_err();
+    assert_eq!(e.code(), "AccessDeniedException");
+}

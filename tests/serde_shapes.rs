@@ -56,6 +56,19 @@ fn create_key_output_matches_the_aws_cli_shape_for_a_standard_key() {
         "Arn".into(),
         json!(format!("arn:aws:kms:us-west-2:111122223333:key/{key_id}")),
     );
+    // The current API adds the key material's id to that example's shape:
+    // 64 lowercase hex digits.
+    let material = got["KeyMetadata"]["CurrentKeyMaterialId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(material.len(), 64);
+    assert!(
+        material
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    );
+    md.insert("CurrentKeyMaterialId".into(), json!(material));
     // Compare with numbers as f64, since the CLI writes 1.499288695918E9.
     let created = got["KeyMetadata"]["CreationDate"].as_f64().unwrap();
     assert!((created - 1_499_288_695.918).abs() < 1e-6, "{created}");
@@ -75,6 +88,7 @@ fn key_metadata_has_exactly_the_standard_key_fields() {
             "AWSAccountId",
             "Arn",
             "CreationDate",
+            "CurrentKeyMaterialId",
             "CustomerMasterKeySpec",
             "Description",
             "Enabled",

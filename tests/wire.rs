@@ -120,7 +120,9 @@ fn every_routed_kms_operation_answers_with_its_output() {
         assert_eq!(v["KeyMetadata"]["Description"], "d")
     });
     check("DescribeKey", json!({"KeyId": key}), &|v| {
-        assert_eq!(v["KeyMetadata"]["KeyId"], key.as_str())
+        assert_eq!(v["KeyMetadata"]["KeyId"], key.as_str());
+        let id = v["KeyMetadata"]["CurrentKeyMaterialId"].as_str().unwrap();
+        assert_eq!(id.len(), 64);
     });
     check("ListKeys", json!({"Limit": 1}), &|v| {
         assert_eq!(v["Keys"].as_array().unwrap().len(), 1);
@@ -156,12 +158,17 @@ fn every_routed_kms_operation_answers_with_its_output() {
         },
     );
     check("Decrypt", json!({"CiphertextBlob": blob}), &|v| {
-        assert_eq!(b64(&v["Plaintext"]), b"hi")
+        assert_eq!(b64(&v["Plaintext"]), b"hi");
+        assert_eq!(v["KeyMaterialId"].as_str().unwrap().len(), 64);
     });
     check(
         "ReEncrypt",
         json!({"CiphertextBlob": blob, "DestinationKeyId": other}),
-        &|v| assert!(!b64(&v["CiphertextBlob"]).is_empty()),
+        &|v| {
+            assert!(!b64(&v["CiphertextBlob"]).is_empty());
+            assert_eq!(v["SourceKeyMaterialId"].as_str().unwrap().len(), 64);
+            assert_eq!(v["DestinationKeyMaterialId"].as_str().unwrap().len(), 64);
+        },
     );
     check(
         "GenerateDataKey",
@@ -331,21 +338,48 @@ fn every_routed_kms_operation_answers_with_its_output() {
         &empty,
     );
 
-    // Routed, and answered as AWS answers for what this KMS does not do
-    // (400 UnsupportedOperationException, after the key checks).
+    // Key rotation, on an AWS_KMS key.
     for (op, body) in [
-        ("EnableKeyRotation", json!({"KeyId": key})),
-        ("DisableKeyRotation", json!({"KeyId": key})),
-        ("GetKeyRotationStatus", json!({"KeyId": key})),
         (
-            "GenerateDataKeyPair",
-            json!({"KeyId": key, "KeyPairSpec": "RSA_2048"}),
+            "EnableKeyRotation",
+            json!({"KeyId": key, "RotationPeriodInDays": 90}),
         ),
+        ("GetKeyRotationStatus", json!({"KeyId": key})),
+        ("RotateKeyOnDemand", json!({"KeyId": key})),
+        ("ListKeyRotations", json!({"KeyId": key, "Limit": 5})),
+        ("DisableKeyRotation", json!({"KeyId": key})),
     ] {
         let (status, v) = kms(&w, op, body);
-        assert_error(status, &v, 400, "UnsupportedOperationException");
+        assert_eq!(status, 200, "{op}: {v}");
         tested.insert(op);
+        match op {
+            "GetKeyRotationStatus" => {
+                assert_eq!(v["KeyRotationEnabled"], true, "{v}");
+                assert_eq!(v["RotationPeriodInDays"], 90, "{v}");
+                assert!(v["NextRotationDate"].is_number(), "{v}");
+                assert!(v.get("OnDemandRotationStartDate").is_none(), "{v}");
+            }
+            "RotateKeyOnDemand" => assert!(v["KeyId"].is_string(), "{v}"),
+            "ListKeyRotations" => {
+                let r = &v["Rotations"][0];
+                assert_eq!(r["RotationType"], "ON_DEMAND", "{v}");
+                assert_eq!(r["KeyMaterialId"].as_str().unwrap().len(), 64, "{v}");
+                assert!(r["RotationDate"].is_number(), "{v}");
+                assert_eq!(v["Truncated"], false, "{v}");
+            }
+            _ => {}
+        }
     }
+
+    // Routed, and answered as AWS answers for what this KMS does not do
+    // (400 UnsupportedOperationException, after the key checks).
+    let (status, v) = kms(
+        &w,
+        "GenerateDataKeyPair",
+        json!({"KeyId": key, "KeyPairSpec": "RSA_2048"}),
+    );
+    assert_error(status, &v, 400, "UnsupportedOperationException");
+    tested.insert("GenerateDataKeyPair");
 
     let routed: BTreeSet<&str> = Service::Kms.routed_operations().collect();
     assert_eq!(routed, tested, "every routed operation needs a case here");

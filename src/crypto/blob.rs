@@ -1,18 +1,22 @@
 //! The ciphertext blob codec.
 //!
-//! A blob is self-describing, so Decrypt needs no `KeyId`. Layout (version 1):
+//! A blob is self-describing, so Decrypt needs no `KeyId`. Layout:
 //!
 //! ```text
 //! offset  size  field
-//! 0       1     version        0x01
+//! 0       1     version        0x01 format 1: no material version (version 0)
+//!                              0x02 format 2: the material version follows the key id
 //! 1       1     kind           0x01 single layer (AWS_KMS, AWS_CLOUDHSM keys)
 //!                              0x02 double layer (EXTERNAL_KEY_STORE keys)
 //! 2       16    key id         the KMS key's UUID bytes
-//! -- the 18 bytes above are the header; they are authenticated as AAD --
-//! 18      12    nonce          the KMS layer's AES-GCM nonce
+//! format 2 only:
+//! 18      4     material       big-endian index of the key material version
+//!                              that sealed the KMS layer (0: the original)
+//! -- the bytes above (h = 18 or 22) are the header; they are authenticated as AAD --
+//! h       12    nonce          the KMS layer's AES-GCM nonce
 //! single layer:
-//! 30      n     ciphertext     AES-256-GCM of the plaintext
-//! 30+n    16    tag
+//! h+12    n     ciphertext     AES-256-GCM of the plaintext
+//! h+12+n  16    tag
 //! double layer (the XKS proxy's output wraps the KMS layer's ciphertext||tag):
 //! 30      1     iv length      12 or 16
 //! 31      m     iv             the proxy's initialization vector
@@ -21,6 +25,14 @@
 //! 32+m+k  16    proxy tag      the proxy's authentication tag
 //! 48+m+k  n+16  ciphertext     the proxy's ciphertext of (KMS ciphertext || KMS tag)
 //! ```
+//!
+//! Which format is written: format 2 for single-layer blobs of `AWS_KMS`
+//! keys (the keys whose material rotates), format 1 for the keys of custom
+//! key stores (they never rotate: the material version is always 0, and
+//! their blobs stay as they were). Both formats are read; a format-1 blob
+//! names version 0, the material the key was created with, so blobs written
+//! before key rotation existed still decrypt. A double-layer blob is always
+//! format 1 (a format-2 double-layer blob is rejected as a bad kind).
 //!
 //! The KMS layer's AAD is `header || canonical(encryption context)` (see
 //! [`context`](super::context)). In a double-layer blob the proxy's layer
@@ -37,10 +49,15 @@ use crate::ids::KeyId;
 
 use super::aead::{NONCE_LEN, TAG_LEN};
 
-/// The only blob version this crate writes and reads.
-pub(crate) const VERSION: u8 = 1;
-/// Length of the authenticated header (version, kind, key id).
+/// Format 1: the header names no material version (version 0).
+pub(crate) const VERSION_1: u8 = 1;
+/// Format 2: the header names the material version.
+pub(crate) const VERSION_2: u8 = 2;
+/// Length of a format-1 header (version, kind, key id); the double-layer
+/// offsets count from it.
 pub const HEADER_LEN: usize = 18;
+/// Length of a format-2 header (version, kind, key id, material version).
+pub const HEADER_LEN_V2: usize = HEADER_LEN + 4;
 /// Largest `ciphertextMetadata` an XKS proxy may return.
 pub(crate) const MAX_XKS_METADATA_LEN: usize = 20;
 
@@ -60,16 +77,51 @@ pub struct Header {
     pub kind: BlobKind,
     /// The KMS key that made the blob.
     pub key_id: KeyId,
+    /// The key material version that sealed the KMS layer: `Some` writes
+    /// format 2, `None` format 1 (which reads back as version 0).
+    pub material: Option<u32>,
+}
+
+/// A header's bytes (18 or 22 of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderBytes {
+    buf: [u8; HEADER_LEN_V2],
+    len: u8,
+}
+
+impl std::ops::Deref for HeaderBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
 }
 
 impl Header {
-    /// The header's 18 bytes.
-    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
-        let mut h = [0u8; HEADER_LEN];
-        h[0] = VERSION;
-        h[1] = self.kind as u8;
-        h[2..].copy_from_slice(self.key_id.as_bytes());
-        h
+    /// The header's bytes: 18 in format 1, 22 in format 2.
+    pub fn to_bytes(&self) -> HeaderBytes {
+        let mut buf = [0u8; HEADER_LEN_V2];
+        buf[1] = self.kind as u8;
+        buf[2..HEADER_LEN].copy_from_slice(self.key_id.as_bytes());
+        let len = match self.material {
+            None => {
+                buf[0] = VERSION_1;
+                HEADER_LEN
+            }
+            Some(v) => {
+                buf[0] = VERSION_2;
+                buf[HEADER_LEN..].copy_from_slice(&v.to_be_bytes());
+                HEADER_LEN_V2
+            }
+        };
+        HeaderBytes {
+            buf,
+            len: len as u8,
+        }
+    }
+
+    /// The material version the blob names (0 for format 1).
+    pub fn material_version(&self) -> u32 {
+        self.material.unwrap_or(0)
     }
 }
 
@@ -91,8 +143,8 @@ pub struct XksLayer<'a> {
 pub struct Blob<'a> {
     /// The header.
     pub header: Header,
-    /// The header's bytes as they appeared (the AAD prefix).
-    pub header_bytes: &'a [u8; HEADER_LEN],
+    /// The header's bytes as they appeared (the AAD prefix): 18 or 22.
+    pub header_bytes: &'a [u8],
     /// The KMS layer's nonce.
     pub nonce: &'a [u8; NONCE_LEN],
     /// The body.
@@ -158,20 +210,32 @@ impl<'a> Blob<'a> {
     /// Decodes `bytes`, borrowing the fields.
     pub fn read(bytes: &'a [u8]) -> Result<Blob<'a>, BlobError> {
         let mut r = Reader { buf: bytes };
-        let header_bytes: &[u8; HEADER_LEN] = r.array("header")?;
-        if header_bytes[0] != VERSION {
+        let fixed: &[u8; HEADER_LEN] = r.array("header")?;
+        let format = fixed[0];
+        if format != VERSION_1 && format != VERSION_2 {
             return Err(BlobError { field: "version" });
         }
-        let kind = match header_bytes[1] {
+        let kind = match fixed[1] {
             1 => BlobKind::Single,
-            2 => BlobKind::Double,
+            2 if format == VERSION_1 => BlobKind::Double,
             _ => return Err(BlobError { field: "kind" }),
         };
         let mut id = [0u8; 16];
-        id.copy_from_slice(&header_bytes[2..]);
+        id.copy_from_slice(&fixed[2..]);
+        let material = match format {
+            VERSION_2 => Some(u32::from_be_bytes(*r.array("material version")?)),
+            _ => None,
+        };
+        let header_len = if material.is_some() {
+            HEADER_LEN_V2
+        } else {
+            HEADER_LEN
+        };
+        let header_bytes = &bytes[..header_len];
         let header = Header {
             kind,
             key_id: KeyId::from_bytes(id),
+            material,
         };
         let nonce = r.array("nonce")?;
         let body = match kind {
@@ -255,9 +319,14 @@ mod tests {
     }
 
     fn single() -> Vec<u8> {
+        single_v(None)
+    }
+
+    fn single_v(material: Option<u32>) -> Vec<u8> {
         let header = Header {
             kind: BlobKind::Single,
             key_id: key(),
+            material,
         };
         let mut out = Vec::new();
         Blob {
@@ -277,6 +346,7 @@ mod tests {
         let header = Header {
             kind: BlobKind::Double,
             key_id: key(),
+            material: None,
         };
         let mut out = Vec::new();
         Blob {
@@ -313,6 +383,34 @@ mod tests {
     }
 
     #[test]
+    fn format_2_names_the_material_version_and_round_trips() {
+        let bytes = single_v(Some(0x0102_0304));
+        assert_eq!(bytes.len(), HEADER_LEN_V2 + 12 + 3 + 16);
+        assert_eq!((bytes[0], &bytes[18..22]), (2, &[1, 2, 3, 4][..]));
+        let b = Blob::read(&bytes).unwrap();
+        assert_eq!(b.header.material, Some(0x0102_0304));
+        assert_eq!(b.header_bytes, &bytes[..HEADER_LEN_V2]);
+        let mut again = Vec::new();
+        b.encode(&mut again);
+        assert_eq!(again, bytes);
+        // Format 1 names version 0.
+        let v1_bytes = single();
+        let v1 = Blob::read(&v1_bytes).unwrap();
+        assert_eq!(
+            (v1.header.material, v1.header.material_version()),
+            (None, 0)
+        );
+        assert_eq!(v1.header_bytes.len(), HEADER_LEN);
+    }
+
+    #[test]
+    fn a_format_2_double_layer_blob_is_a_bad_kind() {
+        let mut b = double();
+        b[0] = 2;
+        assert_eq!(Blob::read(&b).unwrap_err().field, "kind");
+    }
+
+    #[test]
     fn double_layer_round_trips() {
         let bytes = double();
         let b = Blob::read(&bytes).unwrap();
@@ -330,7 +428,7 @@ mod tests {
 
     #[test]
     fn every_truncation_is_rejected_or_reframed() {
-        for bytes in [single(), double()] {
+        for bytes in [single(), single_v(Some(3)), double()] {
             for n in 0..bytes.len() {
                 // A truncated blob either fails to decode or decodes to different
                 // fields (which the tag check then rejects); it never panics.
@@ -346,7 +444,7 @@ mod tests {
     #[test]
     fn bad_version_kind_and_lengths_name_the_field() {
         let mut b = single();
-        b[0] = 2;
+        b[0] = 3;
         assert_eq!(Blob::read(&b).unwrap_err().field, "version");
         let mut b = single();
         b[1] = 9;

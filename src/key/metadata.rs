@@ -62,6 +62,11 @@ pub struct KeyMetadata {
     /// The external key, for external key store keys.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub xks_key_configuration: Option<XksKeyConfiguration>,
+    /// The current key material's id (64 lowercase hex digits), for keys
+    /// whose material KMS holds and rotates (`AWS_KMS` symmetric keys);
+    /// absent otherwise, as in AWS.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub current_key_material_id: Option<String>,
 }
 
 /// `XksKeyConfiguration`: the external key behind an external key store key.

@@ -63,8 +63,10 @@ pub use shapes::access::SimulateAuthorizationRequest;
 
 pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
+pub use ops::rotation::{
+    DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, ROTATION_PERIOD_DAYS,
+};
 pub use ops::stores::MAX_CUSTOM_KEY_STORES;
-pub use ops::unsupported::ROTATION_PERIOD_DAYS;
 pub use shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantListEntry, GrantOperation,
     ListGrantsRequest, ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest,
@@ -82,10 +84,12 @@ pub use shapes::types::{
     DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse, EnableKeyRotationRequest,
     EncryptRequest, EncryptResponse, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
     GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
-    GenerateRandomRequest, GenerateRandomResponse, GetKeyRotationStatusResponse, KeyListEntry,
-    KeyMetadataResponse, ListKeysRequest, ListKeysResponse, ReEncryptRequest, ReEncryptResponse,
-    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, UpdateCustomKeyStoreRequest,
-    XksProxyAuthenticationCredential, XksProxyConfiguration,
+    GenerateRandomRequest, GenerateRandomResponse, GetKeyRotationStatusResponse,
+    IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListKeyRotationsRequest,
+    ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse, ReEncryptRequest,
+    ReEncryptResponse, RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
+    ScheduleKeyDeletionResponse, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
+    XksProxyConfiguration,
 };
 pub use support::policy::{DEFAULT_POLICY_NAME, MAX_KEY_POLICY_BYTES, default_key_policy};
 pub use support::validate::{MAX_CIPHERTEXT_BLOB, MAX_DESCRIPTION_CHARS, MAX_TAGS};

@@ -43,6 +43,7 @@
 
 pub(crate) mod grants;
 pub(crate) mod managed;
+pub(crate) mod rotation;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Weak};
@@ -83,6 +84,7 @@ use super::model::backing::Backing;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::model::table::KeyTable;
+use super::model::versions::{MaterialId, MaterialVersion};
 use super::persist::Commit;
 use super::shapes::types::{CustomKeyStoresListEntry, UpdateCustomKeyStoreRequest};
 use super::support::access::{Action, Facts};
@@ -498,6 +500,8 @@ impl Service {
                     id: xks_key_id.clone(),
                 }
             }),
+            current_key_material_id: reported_material(entry, entry.current_material())
+                .map(|m| m.to_string()),
         }
     }
 
@@ -534,6 +538,13 @@ impl Service {
             after.deletion_date(),
             Timer::KeyDeletion(entry.id),
         );
+        // A rotation that fell due while the key could not rotate (its
+        // timer was dropped then) runs once the key is enabled again.
+        if after == KeyLifecycle::Enabled
+            && let Some(next) = rotation::armed(&m)
+        {
+            self.timers.set(next, Timer::KeyRotation(entry.id));
+        }
         m.lifecycle = after;
         entry.lifecycle.store(after);
         Ok(after)
@@ -720,13 +731,27 @@ impl Service {
     }
 }
 
-/// What the data plane needs of `entry`: plain data, borrowed.
-fn key_ref(entry: &KeyEntry) -> KeyRef<'_> {
+/// What the data plane needs of `entry`, with `own` the version of its
+/// material to use: plain data, borrowed.
+fn key_ref<'a>(entry: &'a KeyEntry, own: Option<&'a MaterialVersion>) -> KeyRef<'a> {
     KeyRef {
         id: entry.id,
         arn: &entry.arn,
         backing: &entry.backing,
-        own: entry.cipher(),
+        own,
+    }
+}
+
+/// The `KeyMaterialId` a response reports for `version` of `entry`'s
+/// material: AWS reports it for keys whose material KMS holds and rotates
+/// (`AWS_KMS`), not for keys in custom key stores.
+pub(crate) fn reported_material(
+    entry: &KeyEntry,
+    version: Option<&MaterialVersion>,
+) -> Option<MaterialId> {
+    match entry.backing {
+        Backing::Kms => version.map(|v| v.id(&entry.id)),
+        _ => None,
     }
 }
 
@@ -760,7 +785,8 @@ impl Service {
             .key_access(&self.crypto_env(), store, &entry.arn, op)
     }
 
-    /// Encrypts `plaintext` under `entry`, binding `ctx`.
+    /// Encrypts `plaintext` under the current version of `entry`'s
+    /// material, binding `ctx`.
     pub(crate) fn seal(
         &self,
         cx: &Call<'_>,
@@ -769,10 +795,32 @@ impl Service {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        access.seal(&self.crypto_env_for(cx), &key_ref(entry), plaintext, ctx)
+        Ok(self.seal_reporting(cx, entry, access, plaintext, ctx)?.0)
     }
 
-    /// Decrypts a decoded blob made under `entry`.
+    /// [`Service::seal`], also giving the `KeyMaterialId` a response
+    /// reports for the version that sealed it.
+    pub(crate) fn seal_reporting(
+        &self,
+        cx: &Call<'_>,
+        entry: &KeyEntry,
+        access: KeyAccess,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+    ) -> Result<(Vec<u8>, Option<MaterialId>)> {
+        let version = entry.current_material();
+        let blob = access.seal(
+            &self.crypto_env_for(cx),
+            &key_ref(entry, version),
+            plaintext,
+            ctx,
+        )?;
+        Ok((blob, reported_material(entry, version)))
+    }
+
+    /// Decrypts a decoded blob made under `entry`, with the version of its
+    /// material the blob names (a version the key does not have is an
+    /// invalid ciphertext).
     pub(crate) fn open(
         &self,
         cx: &Call<'_>,
@@ -780,8 +828,22 @@ impl Service {
         access: KeyAccess,
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
-    ) -> Result<Plaintext> {
-        access.open(&self.crypto_env_for(cx), &key_ref(entry), blob, ctx)
+    ) -> Result<(Plaintext, Option<MaterialId>)> {
+        let version = match &entry.versions {
+            Some(_) => Some(
+                entry
+                    .material_version(blob.header.material_version())
+                    .ok_or_else(invalid_ciphertext)?,
+            ),
+            None => None,
+        };
+        let plaintext = access.open(
+            &self.crypto_env_for(cx),
+            &key_ref(entry, version),
+            blob,
+            ctx,
+        )?;
+        Ok((plaintext, reported_material(entry, version)))
     }
 
     /// Decodes `bytes`, finds its key, checks an optional expected key, the
@@ -794,7 +856,7 @@ impl Service {
         ctx: &EncryptionContext,
         op: KeyOperation,
         re_encrypt_to: Option<KeyId>,
-    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext)> {
+    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext, Option<MaterialId>)> {
         if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
             return Err(Error::validation(
                 "ciphertextBlob",
@@ -834,8 +896,8 @@ impl Service {
         };
         self.authorize(cx, &entry, action, &facts)?;
         let access = self.check_crypto(&entry, op, cx.now)?;
-        let plaintext = self.open(cx, &entry, access, &blob, ctx)?;
-        Ok((entry, plaintext))
+        let (plaintext, material) = self.open(cx, &entry, access, &blob, ctx)?;
+        Ok((entry, plaintext, material))
     }
 
     /// The service of another account of this Region that issued a grant
@@ -1477,6 +1539,13 @@ impl Service {
         for (at, timer) in self.timers.due(now) {
             match timer {
                 Timer::KeyDeletion(id) => keys.push((at, id)),
+                Timer::KeyRotation(id) => {
+                    // Deletions due earlier go first: a deleted key does not rotate.
+                    if !keys.is_empty() {
+                        self.delete_due_keys(&std::mem::take(&mut keys), now);
+                    }
+                    self.rotate_due(id, at, now);
+                }
                 Timer::StoreTransition(store) => {
                     // Deletions due earlier go first (one commit for a run).
                     if !keys.is_empty() {
@@ -1499,8 +1568,12 @@ impl Service {
     )]
     pub(crate) fn refill_timers(&self) {
         for entry in self.keys.read().iter() {
-            if let Some(date) = entry.state.read().lifecycle.deletion_date() {
+            let m = entry.state.read();
+            if let Some(date) = m.lifecycle.deletion_date() {
                 self.timers.set(date, Timer::KeyDeletion(entry.id));
+            }
+            if let Some(next) = rotation::armed(&m) {
+                self.timers.set(next, Timer::KeyRotation(entry.id));
             }
         }
         for store in &self.stores.read().stores {

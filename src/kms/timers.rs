@@ -1,5 +1,6 @@
 //! Time in one place: the table of every deadline the service keeps — key
-//! deletion dates and the end of stepped-mode connection changes — and
+//! deletion dates, automatic key rotations and the end of stepped-mode
+//! connection changes — and
 //! `Service::advance` (`service.rs`), the only code that runs work when its time comes.
 //!
 //! # When due work runs, and the disk
@@ -30,7 +31,8 @@
 //! # Order
 //!
 //! `advance(now)` runs the timers due by `now` in deadline order; at the
-//! same instant a store transition runs before a key deletion (so a
+//! same instant a store transition runs before a key deletion, and a
+//! deletion before a rotation (a key deleted then is not rotated; so a
 //! CloudHSM key store that finishes connecting at the moment one of its
 //! keys' windows ends lets that key's material be deleted from the
 //! cluster). Concurrent callers that find work due run `advance` one at a
@@ -55,6 +57,9 @@ pub(crate) enum Timer {
     StoreTransition(CustomKeyStoreId),
     /// This key's deletion window ends: the key is deleted.
     KeyDeletion(KeyId),
+    /// This key's next automatic rotation: a new material version, and the
+    /// next period armed (`service/rotation.rs`).
+    KeyRotation(KeyId),
 }
 
 /// The deadlines, in order, and the earliest one in an atomic word so that

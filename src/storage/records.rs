@@ -120,6 +120,35 @@ pub(crate) struct KeyStateRecord {
     /// grants existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) grants: Vec<GrantRecord>,
+    /// The versions of the key's material after the first (which is in the
+    /// key record), oldest first (absent in files written before key
+    /// rotation existed: no rotations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rotations: Vec<RotationRecord>,
+    /// Automatic rotation and the on-demand count (absent: never enabled,
+    /// no on-demand rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation: Option<RotationScheduleRecord>,
+}
+
+/// One rotation of a key's material, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RotationRecord {
+    pub(crate) material: SecretBytes,
+    pub(crate) date: u64,
+    /// `AUTOMATIC` or `ON_DEMAND`.
+    pub(crate) kind: String,
+}
+
+/// A key's automatic rotation schedule, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RotationScheduleRecord {
+    pub(crate) enabled: bool,
+    pub(crate) period_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next: Option<u64>,
+    #[serde(default)]
+    pub(crate) on_demand_count: u32,
 }
 
 /// One grant of a key, inside its key state record.
@@ -299,4 +328,17 @@ pub(crate) struct ClusterKeyRecord {
     pub(crate) material: SecretBytes,
     /// The HSMs holding a copy.
     pub(crate) holders: Vec<String>,
+}
+
+#[cfg(test)]
+mod rotation_record_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_state_record_written_before_rotation_existed_loads_with_no_rotations() {
+        let old = br#"{"lifecycle":{"state":"Enabled"},"description":"d","tags":[],"policy":null}"#;
+        let rec: KeyStateRecord = serde_json::from_slice(old).unwrap();
+        assert!(rec.rotations.is_empty());
+        assert!(rec.rotation.is_none());
+    }
 }

@@ -58,28 +58,11 @@ impl Status {
 /// and what they answer. Every other routed operation is implemented, and
 /// every operation of the model that is not routed is not implemented.
 #[cfg(test)]
-const KMS_EXCEPTIONS: &[(&str, Status, &str)] = &[
-    (
-        "DisableKeyRotation",
-        Status::NotImplemented,
-        "checks the key and its state, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
-    ),
-    (
-        "EnableKeyRotation",
-        Status::NotImplemented,
-        "checks the request, the key and its state, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
-    ),
-    (
-        "GenerateDataKeyPair",
-        Status::NotImplemented,
-        "checks the request, the key and its state, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
-    ),
-    (
-        "GetKeyRotationStatus",
-        Status::NotImplemented,
-        "checks the key, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
-    ),
-];
+const KMS_EXCEPTIONS: &[(&str, Status, &str)] = &[(
+    "GenerateDataKeyPair",
+    Status::NotImplemented,
+    "checks the request, the key and its state, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
+)];
 
 /// The status of KMS operation `op` (of [`KMS_OPERATIONS`]) and a note.
 #[cfg(test)]

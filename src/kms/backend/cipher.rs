@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
-use crate::crypto::blob::{Blob, BlobKind, Body, HEADER_LEN, Header};
+use crate::crypto::blob::{Blob, BlobKind, Body, Header};
 use crate::crypto::{Cipher, EncryptionContext, Plaintext, context};
 use crate::error::{Error, Result};
 use crate::ids::KeyId;
@@ -21,6 +21,7 @@ use crate::ids::KeyId;
 use crate::kms::env::CryptoEnv;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::store::XksRoute;
+use crate::kms::model::versions::MaterialVersion;
 use crate::kms::support::errors::invalid_ciphertext;
 use crate::kms::support::seal::SealInput;
 
@@ -32,14 +33,17 @@ pub(crate) struct KeyRef<'a> {
     pub(crate) arn: &'a str,
     /// Where its material is.
     pub(crate) backing: &'a Backing,
-    /// Its own (KMS-layer) cipher; `None` for a CloudHSM key.
-    pub(crate) own: Option<&'a Cipher>,
+    /// The version of its own (KMS-layer) material this operation uses:
+    /// the current one to seal, the one the blob names to open; `None` for
+    /// a CloudHSM key.
+    pub(crate) own: Option<&'a MaterialVersion>,
 }
 
 impl KeyRef<'_> {
     /// The key's own cipher, or `KMSInternalException` if it has none.
     pub(crate) fn own_cipher(&self) -> Result<&Cipher> {
         self.own
+            .map(MaterialVersion::cipher)
             .ok_or_else(|| Error::internal("a key without its own KMS material"))
     }
 }
@@ -146,13 +150,16 @@ impl KeyCipher for SingleLayer {
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
         let held = self.held.transpose()?;
-        let cipher = match &held {
-            Some(c) => &**c,
-            None => key.own_cipher()?,
+        // Under the key's own material (AWS_KMS), format 2 names the
+        // version; a key object held elsewhere never rotates (format 1).
+        let (cipher, material) = match &held {
+            Some(c) => (&**c, None),
+            None => (key.own_cipher()?, key.own.map(|v| v.index)),
         };
         let header = Header {
             kind: BlobKind::Single,
             key_id: key.id,
+            material,
         }
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = env.rng.array();
@@ -160,7 +167,7 @@ impl KeyCipher for SingleLayer {
         let n = plaintext.len();
         let (ciphertext, tag) =
             plaintext.into_sealed(0, |buf| cipher.seal_in_place(&nonce, &aad, buf));
-        let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + n + TAG_LEN);
+        let mut out = Vec::with_capacity(header.len() + NONCE_LEN + n + TAG_LEN);
         out.extend_from_slice(&header);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);

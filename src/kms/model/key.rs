@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
-use crate::crypto::{Cipher, KeyMaterial};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::KeyId;
 use crate::key::{KeyLifecycle, KeyManager, Tag};
@@ -15,6 +14,7 @@ use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 use super::grants::KeyGrants;
+use super::versions::{MaterialVersion, RotationSchedule, Versions};
 
 /// The mutable part of a key.
 #[derive(Clone, Debug)]
@@ -32,6 +32,9 @@ pub(crate) struct KeyMutable {
     /// once it has committed and removed the key from the tables. A change
     /// that took the lock after that finds the key gone.
     pub(crate) deleted: bool,
+    /// Automatic rotation and the on-demand count; the versions themselves
+    /// are in [`KeyEntry::versions`].
+    pub(crate) rotation: RotationSchedule,
 }
 
 /// A KMS key: immutable identity and material, mutable state behind a lock.
@@ -44,13 +47,13 @@ pub(crate) struct KeyEntry {
     /// predefined `alias/aws/…` alias on first use).
     pub(crate) manager: KeyManager,
     pub(crate) backing: Backing,
-    /// KMS material (AWS_KMS and EXTERNAL_KEY_STORE keys); `None` for CloudHSM keys.
-    pub(crate) material: Option<KeyMaterial>,
-    /// The expanded KMS-layer cipher: built from `material` on the key's
-    /// first cryptographic use, then cached. A key never used holds no key
-    /// schedule — with aws-lc, whose schedule is a C-heap context, that is
-    /// most of what an idle key would cost.
-    pub(crate) cipher: std::sync::OnceLock<Cipher>,
+    /// Every version of the KMS material (AWS_KMS and EXTERNAL_KEY_STORE
+    /// keys; only AWS_KMS keys rotate), append-only: the hot path reads it
+    /// with no lock (`versions.rs`). `None` for CloudHSM keys. Each
+    /// version's cipher is expanded on its first use: a key never used
+    /// holds no key schedule — with aws-lc, whose schedule is a C-heap
+    /// context, that is most of what an idle key would cost.
+    pub(crate) versions: Option<Versions>,
     pub(crate) state: RwLock<KeyMutable>,
     /// `state.lifecycle`, mirrored for the cryptographic path.
     pub(crate) lifecycle: LifecycleWord,
@@ -86,11 +89,17 @@ impl KeyEntry {
         self.default_policy.store(false, Ordering::Release);
     }
 
-    /// The KMS-layer cipher (`None` for a CloudHSM key, whose material is
-    /// in its cluster), expanded on first use.
-    pub(crate) fn cipher(&self) -> Option<&Cipher> {
-        let material = self.material.as_ref()?;
-        Some(self.cipher.get_or_init(|| Cipher::new(material)))
+    /// The current version of the KMS material (`None` for a CloudHSM
+    /// key, whose material is in its cluster).
+    #[inline]
+    pub(crate) fn current_material(&self) -> Option<&MaterialVersion> {
+        self.versions.as_ref().map(Versions::current)
+    }
+
+    /// Version `index` of the KMS material, if the key has it.
+    #[inline]
+    pub(crate) fn material_version(&self, index: u32) -> Option<&MaterialVersion> {
+        self.versions.as_ref()?.get(index)
     }
 
     /// The key's lifecycle, read without taking its lock.

@@ -55,9 +55,9 @@ fn number_of_bytes_out_of_range(n: u32) -> Error {
 }
 
 impl Kms {
-    /// Encrypt: up to 4096 bytes under a symmetric key, binding the
-    /// encryption context. The blob carries the key id, so Decrypt needs no
-    /// `KeyId`.
+    /// Encrypt: up to 4096 bytes under a symmetric key's current material
+    /// version, binding the encryption context. The blob carries the key id
+    /// and the version, so Decrypt needs no `KeyId`.
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.encrypt(req);
@@ -102,7 +102,8 @@ impl Kms {
         })
     }
 
-    /// Decrypt: the blob names its key; a `KeyId`, if given, must be that key
+    /// Decrypt: the blob names its key and material version (a blob written
+    /// before rotation existed names the original); a `KeyId`, if given, must be that key
     /// (`IncorrectKeyException`). Any tampering, another key's blob or a
     /// different context is `InvalidCiphertextException` and gives no plaintext.
     pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
@@ -112,7 +113,7 @@ impl Kms {
         let cx = self.begin();
         self.inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
-        let (entry, plaintext) = self.inner.decrypt_blob(
+        let (entry, plaintext, material) = self.inner.decrypt_blob(
             &cx,
             &req.ciphertext_blob,
             req.key_id.as_deref(),
@@ -125,11 +126,15 @@ impl Kms {
             key_id: entry.arn.clone(),
             plaintext,
             encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+            key_material_id: material.map(|m| m.to_string()),
         })
     }
 
-    /// ReEncrypt: decrypts under the source key and context, encrypts under
-    /// the destination key and context; the plaintext never leaves KMS.
+    /// ReEncrypt: decrypts under the source key and context (with the
+    /// material version the blob names), encrypts under the destination key
+    /// and context with its current material — so re-encrypting under the
+    /// same key moves a ciphertext to the key's current version; the
+    /// plaintext never leaves KMS.
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
         // Each side begins its own call below (`from.begin()`, `to.begin()`).
         self.inner.check_grant_tokens(&req.grant_tokens)?;
@@ -155,7 +160,7 @@ impl Kms {
             .resolve(&to_cx, &req.destination_key_id, true)
             .ok()
             .map(|e| e.id);
-        let (source, plaintext) = from.inner.decrypt_blob(
+        let (source, plaintext, source_material) = from.inner.decrypt_blob(
             &from_cx,
             &req.ciphertext_blob,
             req.source_key_id.as_deref(),
@@ -176,7 +181,7 @@ impl Kms {
         )?;
         let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo, to_cx.now)?;
         dry_run(req.dry_run)?;
-        let ciphertext_blob = inner.seal(
+        let (ciphertext_blob, dest_material) = inner.seal_reporting(
             &to_cx,
             &dest,
             access,
@@ -189,6 +194,8 @@ impl Kms {
             key_id: dest.arn.clone(),
             source_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
             destination_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+            source_key_material_id: source_material.map(|m| m.to_string()),
+            destination_key_material_id: dest_material.map(|m| m.to_string()),
         })
     }
 

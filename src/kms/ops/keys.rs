@@ -15,6 +15,7 @@ use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
     CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
     ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
@@ -206,8 +207,7 @@ impl Kms {
             creation_date: cx.now,
             manager: KeyManager::Customer,
             backing,
-            material,
-            cipher: std::sync::OnceLock::new(),
+            versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy,
             state: RwLock::new(KeyMutable {
@@ -218,6 +218,7 @@ impl Kms {
                 compiled_policy,
                 grants: Default::default(),
                 deleted: false,
+                rotation: Default::default(),
             }),
         });
         let key_metadata = inner.metadata(&entry);

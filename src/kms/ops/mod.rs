@@ -9,6 +9,7 @@ pub(crate) mod crypto;
 pub(crate) mod grants;
 pub(crate) mod keys;
 pub(crate) mod policy;
+pub(crate) mod rotation;
 pub(crate) mod storage;
 pub(crate) mod stores;
 pub(crate) mod tags;

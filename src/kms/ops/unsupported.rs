@@ -1,11 +1,10 @@
 //! Operations whose shapes this KMS accepts but whose function it does not
-//! implement: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus
-//! and GenerateDataKeyPair.
+//! implement: GenerateDataKeyPair.
 //!
 //! Each checks the request, the key's existence (`NotFoundException`) and,
 //! where AWS's key-state table has a row, the key state, and then answers
 //! `UnsupportedOperationException`. For keys in custom key stores that is
-//! AWS's own answer (rotation and data key pairs are not supported there);
+//! AWS's own answer (data key pairs are not supported there);
 //! for AWS_KMS keys it says this KMS does not implement the feature.
 
 use crate::error::{Error, Result, kms_err};
@@ -13,14 +12,8 @@ use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
 use crate::kms::model::key::KeyEntry;
-use crate::kms::shapes::types::{
-    EnableKeyRotationRequest, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
-    GetKeyRotationStatusResponse,
-};
+use crate::kms::shapes::types::{GenerateDataKeyPairRequest, GenerateDataKeyPairResponse};
 use crate::kms::support::access::{Action, Facts};
-
-/// EnableKeyRotation's `RotationPeriodInDays` range.
-pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;
 
 /// `UnsupportedOperationException` for `operation` on `entry`.
 fn unsupported(entry: &KeyEntry, operation: &str, feature: &str) -> Error {
@@ -38,71 +31,6 @@ fn unsupported(entry: &KeyEntry, operation: &str, feature: &str) -> Error {
 }
 
 impl Kms {
-    /// EnableKeyRotation (key id or key ARN; `RotationPeriodInDays` 90–2560).
-    /// Automatic rotation is not implemented: after the NotFound and key-state
-    /// checks (Disabled: `DisabledException`; PendingDeletion:
-    /// `KMSInvalidStateException`) it is `UnsupportedOperationException`, as
-    /// AWS answers for keys in custom key stores.
-    pub fn enable_key_rotation(&self, req: EnableKeyRotationRequest) -> Result<()> {
-        let cx = self.begin();
-        if let Some(days) = req.rotation_period_in_days
-            && !ROTATION_PERIOD_DAYS.contains(&days)
-        {
-            return Err(Error::validation(
-                "rotationPeriodInDays",
-                "Member must have value between 90 and 2560",
-            ));
-        }
-        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
-        self.inner.authorize(
-            &cx,
-            &entry,
-            Action::EnableKeyRotation,
-            &Facts {
-                rotation_period_days: req.rotation_period_in_days,
-                ..Facts::default()
-            },
-        )?;
-        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
-        Err(unsupported(
-            &entry,
-            "EnableKeyRotation",
-            "automatic key rotations",
-        ))
-    }
-
-    /// DisableKeyRotation: the checks of [`Kms::enable_key_rotation`], then
-    /// `UnsupportedOperationException`.
-    pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
-        let cx = self.begin();
-        let entry = self.inner.resolve(&cx, key_id, false)?;
-        self.inner
-            .authorize(&cx, &entry, Action::DisableKeyRotation, &Facts::default())?;
-        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
-        Err(unsupported(
-            &entry,
-            "DisableKeyRotation",
-            "automatic key rotations",
-        ))
-    }
-
-    /// GetKeyRotationStatus (key id or key ARN): `NotFoundException` for an
-    /// unknown key, else `UnsupportedOperationException` in every key state.
-    pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
-        if let Some(owner) = self.routed(key_id) {
-            return owner.get_key_rotation_status(key_id);
-        }
-        let cx = self.begin();
-        let entry = self.inner.resolve(&cx, key_id, false)?;
-        self.inner
-            .authorize(&cx, &entry, Action::GetKeyRotationStatus, &Facts::default())?;
-        Err(unsupported(
-            &entry,
-            "GetKeyRotationStatus",
-            "automatic key rotations",
-        ))
-    }
-
     /// GenerateDataKeyPair: `KeyPairSpec` is required (`ValidationException`);
     /// then the key must exist and its state allow cryptographic use
     /// (`DisabledException`, `KMSInvalidStateException`); then

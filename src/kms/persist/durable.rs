@@ -45,7 +45,8 @@ use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, GrantRecord, KeyRecord,
-    KeyStateRecord, LifecycleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    KeyStateRecord, LifecycleRecord, RotationRecord, RotationScheduleRecord, StoreBackendRecord,
+    StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -57,6 +58,7 @@ use crate::kms::model::grants::{Grant, KeyGrants};
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
+use crate::kms::model::versions::{MaterialVersion, RotationKind, RotationSchedule, Versions};
 use crate::kms::service::Service;
 use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
 use crate::kms::support::quota::TokenBucket;
@@ -108,6 +110,43 @@ fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
             window_days: *window_days,
         },
     }
+}
+
+/// A key's material versions: `first` (from its key record) and the
+/// rotations its state record holds.
+fn restore_versions(
+    id: &KeyId,
+    first: KeyMaterial,
+    created: Timestamp,
+    rotations: &[RotationRecord],
+) -> Result<Versions> {
+    let versions = Versions::new(MaterialVersion::new(0, first, created, None));
+    for (i, r) in rotations.iter().enumerate() {
+        let kind = RotationKind::parse(&r.kind)
+            .ok_or_else(|| corrupt(&format!("key {id} has a rotation of kind {:?}", r.kind)))?;
+        let v = MaterialVersion::new(
+            versions.len(),
+            KeyMaterial::from_bytes(*r.material.0),
+            Timestamp::from_millis(r.date),
+            Some(kind),
+        );
+        if !versions.push(v) {
+            return Err(corrupt(&format!(
+                "key {id} has more rotations than fit ({i})"
+            )));
+        }
+    }
+    Ok(versions)
+}
+
+fn rotation_schedule(rec: Option<&RotationScheduleRecord>) -> RotationSchedule {
+    rec.map(|r| RotationSchedule {
+        enabled: r.enabled,
+        period_days: r.period_days,
+        next: r.next.map(Timestamp::from_millis),
+        on_demand_count: r.on_demand_count,
+    })
+    .unwrap_or_default()
 }
 
 fn connection_state(rec: &ConnectionRecord) -> Result<ConnectionState> {
@@ -242,22 +281,31 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 .ok_or_else(|| corrupt(&format!("key {id} has no state record")))?;
             let id: KeyId = id.parse()?;
             let backing = Backing::from_record(rec.backing)?;
-            let material = rec.material.map(|m| KeyMaterial::from_bytes(*m.0));
+            let creation_date = Timestamp::from_millis(rec.creation_date);
+            let versions = match rec.material {
+                Some(m) => Some(restore_versions(
+                    &id,
+                    KeyMaterial::from_bytes(*m.0),
+                    creation_date,
+                    &state.rotations,
+                )?),
+                None => None,
+            };
+            let rotation = rotation_schedule(state.rotation.as_ref());
             let lifecycle = lifecycle(&state.lifecycle);
             let (compiled_policy, default_policy) =
                 KeyEntry::compile_policy(state.policy.as_deref());
             table.insert(Arc::new(KeyEntry {
                 id,
                 arn: inner.key_arn(&id),
-                creation_date: Timestamp::from_millis(rec.creation_date),
+                creation_date,
                 manager: if rec.aws_managed {
                     KeyManager::Aws
                 } else {
                     KeyManager::Customer
                 },
                 backing,
-                cipher: std::sync::OnceLock::new(),
-                material,
+                versions,
                 lifecycle: LifecycleWord::new(lifecycle),
                 default_policy,
                 state: RwLock::new(KeyMutable {
@@ -274,6 +322,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                             .collect::<Result<Vec<_>>>()?,
                     ),
                     deleted: false,
+                    rotation,
                 }),
             }));
         }

@@ -17,6 +17,7 @@
 //! |---|---|---|
 //! | CreateKey | key + key state (+ the cluster's key object) | insert in the key table |
 //! | Enable/DisableKey, Schedule/CancelKeyDeletion | key state | lifecycle + deletion schedule |
+//! | Enable/DisableKeyRotation, RotateKeyOnDemand, an automatic rotation | key state (the versions after the first are in it) | the schedule; the new version published |
 //! | TagResource, UntagResource, UpdateKeyDescription, PutKeyPolicy | key state | the key's mutable part |
 //! | CreateGrant, RetireGrant, RevokeGrant | key state (its grants are in it) | the key's grants |
 //! | Create/Update/DeleteAlias | the alias | the alias table |
@@ -38,7 +39,8 @@ use crate::ids::{AliasName, ClusterId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
-    SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord, StoreRecord,
+    StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -51,6 +53,7 @@ use super::model::aliases::AliasEntry;
 use super::model::grants::Grant;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
+use super::model::versions::{MaterialVersion, RotationKind, RotationSchedule};
 
 pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
     match l {
@@ -66,13 +69,42 @@ pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
     }
 }
 
-pub(crate) fn key_state_record(m: &KeyMutable, lifecycle: KeyLifecycle) -> KeyStateRecord {
+/// The state record of `entry`: its mutable part `m` with `lifecycle`, and
+/// its material versions after the first — those published, then
+/// `pending` (a rotation being committed).
+pub(crate) fn key_state_record(
+    entry: &KeyEntry,
+    m: &KeyMutable,
+    lifecycle: KeyLifecycle,
+    pending: &[MaterialVersion],
+) -> KeyStateRecord {
+    let published = entry.versions.iter().flat_map(|v| v.iter()).skip(1);
+    let r = &m.rotation;
     KeyStateRecord {
         lifecycle: lifecycle_record(lifecycle),
         description: m.description.clone(),
         tags: m.tags.clone(),
         policy: m.policy.clone(),
         grants: m.grants.iter().map(grant_record).collect(),
+        rotations: published.chain(pending).map(rotation_record).collect(),
+        rotation: (*r != RotationSchedule::default()).then(|| RotationScheduleRecord {
+            enabled: r.enabled,
+            period_days: r.period_days,
+            next: r.next.map(Timestamp::as_millis),
+            on_demand_count: r.on_demand_count,
+        }),
+    }
+}
+
+fn rotation_record(v: &MaterialVersion) -> RotationRecord {
+    RotationRecord {
+        material: SecretBytes(Zeroizing::new(*v.material.expose_secret())),
+        date: v.date.as_millis(),
+        kind: v
+            .rotation
+            .unwrap_or(RotationKind::Automatic)
+            .as_str()
+            .to_owned(),
     }
 }
 
@@ -101,10 +133,13 @@ pub(crate) fn key_record(entry: &KeyEntry, order: u64) -> KeyRecord {
         order,
         creation_date: entry.creation_date.as_millis(),
         backing: entry.backing.to_record(),
+        // The original material; the versions rotations add are in the
+        // key state record.
         material: entry
-            .material
+            .versions
             .as_ref()
-            .map(|m| SecretBytes(Zeroizing::new(*m.expose_secret()))),
+            .and_then(|v| v.get(0))
+            .map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
         aws_managed: entry.manager == KeyManager::Aws,
     }
 }
@@ -181,7 +216,11 @@ impl Commit<'_> {
                 &key_record(entry, self.storage.next_order()),
             )?;
             let m = entry.state.read();
-            batch.put(Table::KeyStates, id, &key_state_record(&m, m.lifecycle))?;
+            batch.put(
+                Table::KeyStates,
+                id,
+                &key_state_record(entry, &m, m.lifecycle, &[]),
+            )?;
             drop(m);
             if let Some(cluster) = &cluster {
                 self.cloudhsm
@@ -216,7 +255,11 @@ impl Commit<'_> {
             &key_record(entry, self.storage.next_order()),
         )?;
         let m = entry.state.read();
-        batch.put(Table::KeyStates, id, &key_state_record(&m, m.lifecycle))?;
+        batch.put(
+            Table::KeyStates,
+            id,
+            &key_state_record(entry, &m, m.lifecycle, &[]),
+        )?;
         drop(m);
         batch.put(Table::Aliases, name.to_string(), &alias_record(alias))?;
         self.storage.commit(batch)
@@ -232,11 +275,26 @@ impl Commit<'_> {
         if !self.storage.is_durable() {
             return Ok(());
         }
+        self.persist_key_rotation(entry, m, lifecycle, &[])
+    }
+
+    /// Commits key `entry`'s mutable part `m` with `lifecycle` and the
+    /// material versions `pending` that are not yet published.
+    pub(crate) fn persist_key_rotation(
+        &self,
+        entry: &KeyEntry,
+        m: &KeyMutable,
+        lifecycle: KeyLifecycle,
+        pending: &[MaterialVersion],
+    ) -> Result<()> {
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
         let mut batch = Batch::new();
         batch.put(
             Table::KeyStates,
             entry.id.to_string(),
-            &key_state_record(m, lifecycle),
+            &key_state_record(entry, m, lifecycle, pending),
         )?;
         self.storage.commit(batch)
     }

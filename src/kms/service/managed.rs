@@ -20,6 +20,7 @@ use crate::kms::Call;
 use crate::kms::model::aliases::AliasEntry;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::support::managed::{self, ManagedService};
 use crate::sync::{AtomicBool, RwLock, RwLockUpgradableReadGuard};
 
@@ -95,8 +96,12 @@ impl Service {
             creation_date: cx.now,
             manager: KeyManager::Aws,
             backing: Backing::Kms,
-            material: Some(KeyMaterial::from_bytes(self.rng.array())),
-            cipher: std::sync::OnceLock::new(),
+            versions: Some(Versions::new(MaterialVersion::new(
+                0,
+                KeyMaterial::from_bytes(self.rng.array()),
+                cx.now,
+                None,
+            ))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy: AtomicBool::new(false),
             state: RwLock::new(KeyMutable {
@@ -107,8 +112,13 @@ impl Service {
                 compiled_policy: Some(compiled),
                 grants: Default::default(),
                 deleted: false,
+                rotation: Default::default(),
             }),
         });
+        // AWS rotates its managed keys every year. Armed before the key is
+        // visible (a timer whose key never appears, after a lost race or a
+        // failed commit, is dropped when it fires).
+        self.arm_yearly_rotation(&entry, cx.now);
         let alias = AliasEntry {
             target: id,
             creation_date: cx.now,
@@ -130,7 +140,6 @@ impl Service {
         aliases.insert(name, alias);
         drop(aliases);
         drop(keys);
-        // LEAD: arm yearly rotation for the managed key here
         Ok(entry)
     }
 }

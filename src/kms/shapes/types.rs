@@ -201,6 +201,10 @@ pub struct DecryptResponse {
     pub plaintext: Plaintext,
     /// `SYMMETRIC_DEFAULT`.
     pub encryption_algorithm: EncryptionAlgorithmSpec,
+    /// The id of the key material version that decrypted the blob
+    /// (`AWS_KMS` keys; absent for keys in custom key stores).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_material_id: Option<String>,
 }
 
 /// ReEncrypt input.
@@ -244,6 +248,14 @@ pub struct ReEncryptResponse {
     pub source_encryption_algorithm: EncryptionAlgorithmSpec,
     /// `SYMMETRIC_DEFAULT`.
     pub destination_encryption_algorithm: EncryptionAlgorithmSpec,
+    /// The source key material version that decrypted the blob (`AWS_KMS`
+    /// keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_key_material_id: Option<String>,
+    /// The destination key's current material version, which sealed the
+    /// new blob (`AWS_KMS` keys only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub destination_key_material_id: Option<String>,
 }
 
 /// GenerateDataKey and GenerateDataKeyWithoutPlaintext input.
@@ -486,6 +498,77 @@ pub struct GetKeyRotationStatusResponse {
     /// The next rotation, when rotation is enabled.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub next_rotation_date: Option<Timestamp>,
+    /// When an on-demand rotation still in progress began. Rotations here
+    /// complete within the call, so it is always absent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_demand_rotation_start_date: Option<Timestamp>,
+}
+
+/// RotateKeyOnDemand output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct RotateKeyOnDemandResponse {
+    /// The key id (a UUID), as AWS returns it.
+    pub key_id: String,
+}
+
+/// ListKeyRotations' `IncludeKeyMaterial`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IncludeKeyMaterial {
+    /// Only the versions rotations made (the default).
+    #[default]
+    RotationsOnly,
+    /// Every version, the original material first.
+    AllKeyMaterial,
+}
+
+/// ListKeyRotations input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListKeyRotationsRequest {
+    /// Key id or key ARN.
+    pub key_id: String,
+    /// Which versions to list.
+    pub include_key_material: Option<IncludeKeyMaterial>,
+    /// 1–1000; default 100.
+    pub limit: Option<u32>,
+    /// `NextMarker` of the previous page.
+    pub marker: Option<String>,
+}
+
+/// One version of a key's material in ListKeyRotations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct RotationsListEntry {
+    /// The key id.
+    pub key_id: String,
+    /// The material's id (64 lowercase hex digits).
+    pub key_material_id: String,
+    /// `CURRENT` or `NON_CURRENT`.
+    pub key_material_state: String,
+    /// When the rotation made it (absent for the original material).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rotation_date: Option<Timestamp>,
+    /// `AUTOMATIC` or `ON_DEMAND` (absent for the original material).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rotation_type: Option<String>,
+}
+
+/// ListKeyRotations output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ListKeyRotationsResponse {
+    /// The page, oldest first.
+    pub rotations: Vec<RotationsListEntry>,
+    /// Pass as `Marker` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next_marker: Option<String>,
+    /// Whether there are more.
+    pub truncated: bool,
 }
 
 /// GenerateDataKeyPair input.

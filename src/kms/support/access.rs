@@ -93,6 +93,7 @@ actions! {
     ListAliases => "kms:ListAliases", cross_account: false;
     ListGrants => "kms:ListGrants", cross_account: true;
     ListKeyPolicies => "kms:ListKeyPolicies", cross_account: false;
+    ListKeyRotations => "kms:ListKeyRotations", cross_account: false;
     ListKeys => "kms:ListKeys", cross_account: false;
     ListResourceTags => "kms:ListResourceTags", cross_account: false;
     ListRetirableGrants => "kms:ListRetirableGrants", cross_account: false;
@@ -101,6 +102,7 @@ actions! {
     ReEncryptTo => "kms:ReEncryptTo", cross_account: true;
     RetireGrant => "kms:RetireGrant", cross_account: true;
     RevokeGrant => "kms:RevokeGrant", cross_account: true;
+    RotateKeyOnDemand => "kms:RotateKeyOnDemand", cross_account: false;
     ScheduleKeyDeletion => "kms:ScheduleKeyDeletion", cross_account: false;
     TagResource => "kms:TagResource", cross_account: false;
     UntagResource => "kms:UntagResource", cross_account: false;

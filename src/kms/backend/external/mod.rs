@@ -712,7 +712,7 @@ fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
 }
 
 /// The AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
-fn proxy_aad(header: &[u8; HEADER_LEN], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+fn proxy_aad(header: &[u8], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(PROXY_AAD_LEN);
     aad.extend_from_slice(header);
     aad.extend_from_slice(nonce);
@@ -779,6 +779,7 @@ impl KeyCipher for DoubleLayer {
         let header = Header {
             kind: BlobKind::Double,
             key_id: key.id,
+            material: None,
         }
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = env.rng.array();
@@ -819,6 +820,7 @@ impl KeyCipher for DoubleLayer {
             header: Header {
                 kind: BlobKind::Double,
                 key_id: key.id,
+                material: None,
             },
             header_bytes: &header,
             nonce: &nonce,

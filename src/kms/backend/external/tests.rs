@@ -92,7 +92,7 @@ fn strip_proxy_layer(s: &Setup) -> Vec<u8> {
         authentication_tag: layer.tag.to_vec(),
         ciphertext_data_integrity_value: None,
     };
-    let aad = [&b.header_bytes[..], &b.nonce[..]].concat();
+    let aad = [b.header_bytes, &b.nonce[..]].concat();
     let req = XksDecryptRequest::for_response(
         RequestMetadata::new("Decrypt", "r"),
         &encrypted,
@@ -114,8 +114,9 @@ fn open_kms_layer(s: &Setup, kms_layer: &[u8]) -> Option<Vec<u8>> {
     let mut buf = ct.to_vec();
     let tag: [u8; TAG_LEN] = tag.try_into().unwrap();
     entry
-        .cipher()
+        .current_material()
         .unwrap()
+        .cipher()
         .open_in_place(
             b.nonce,
             &context::aad(b.header_bytes, &s.ctx),

@@ -1,0 +1,230 @@
+//! Key rotation: EnableKeyRotation, DisableKeyRotation,
+//! GetKeyRotationStatus, RotateKeyOnDemand and ListKeyRotations.
+//!
+//! Only symmetric encryption keys whose material KMS generated (`AWS_KMS`
+//! origin, customer managed) rotate. Each operation checks, in AWS's
+//! order: the request's shape (`ValidationException`), the key's existence
+//! (`NotFoundException`), authorization, the key state for the changes
+//! (Disabled: `DisabledException`; PendingDeletion:
+//! `KMSInvalidStateException`), then whether the key can rotate at all
+//! ([`rotation_refusal`]: `UnsupportedOperationException`). A rotation adds a material version
+//! (`model/versions.rs`); ciphertexts name the version that sealed them, so
+//! every earlier one still decrypts.
+
+use crate::error::{Error, Result, kms_err};
+use crate::key::KeyManager;
+use crate::key::state::KeyOperation;
+
+use crate::kms::Kms;
+use crate::kms::model::backing::Backing;
+use crate::kms::model::key::KeyEntry;
+use crate::kms::shapes::types::{
+    EnableKeyRotationRequest, GetKeyRotationStatusResponse, IncludeKeyMaterial,
+    ListKeyRotationsRequest, ListKeyRotationsResponse, RotateKeyOnDemandResponse,
+    RotationsListEntry,
+};
+use crate::kms::support::access::{Action, Facts};
+use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
+
+/// EnableKeyRotation's `RotationPeriodInDays` range.
+pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;
+/// The rotation period when EnableKeyRotation gives none (and AWS managed
+/// keys' fixed period).
+pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
+/// RotateKeyOnDemand calls allowed over a key's lifetime (AWS: 25).
+pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
+
+/// Why `entry` cannot have its rotation changed by `operation`, if it
+/// cannot: the one place the kinds of key that do not rotate are listed
+/// (asymmetric, HMAC and imported keys join here when they exist).
+fn rotation_refusal(entry: &KeyEntry, operation: &str) -> Option<Error> {
+    match &entry.backing {
+        Backing::Kms => {}
+        _ => {
+            let store = entry
+                .backing
+                .store()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            return Some(kms_err!(
+                UnsupportedOperation,
+                "{operation} is not supported for keys in custom key stores; {} is in custom key store {store}.",
+                entry.arn
+            ));
+        }
+    }
+    // AWS managed keys rotate yearly, and nobody may change that; reading
+    // the status and the rotations stays allowed.
+    let changes = !matches!(operation, "GetKeyRotationStatus" | "ListKeyRotations");
+    if entry.manager == KeyManager::Aws && changes {
+        return Some(kms_err!(
+            UnsupportedOperation,
+            "{operation} is not supported for AWS managed keys: AWS KMS rotates {} every year.",
+            entry.arn
+        ));
+    }
+    None
+}
+
+impl Kms {
+    /// EnableKeyRotation (key id or key ARN): turns on automatic rotation
+    /// every `RotationPeriodInDays` (90–2560, default 365) days, the first
+    /// one that many days from now. On a key that already rotates it sets
+    /// the new period (and moves the next date).
+    pub fn enable_key_rotation(&self, req: EnableKeyRotationRequest) -> Result<()> {
+        let cx = self.begin();
+        if let Some(days) = req.rotation_period_in_days {
+            if days < *ROTATION_PERIOD_DAYS.start() {
+                return Err(Error::validation(
+                    "rotationPeriodInDays",
+                    format_args!(
+                        "Member must have value greater than or equal to {}",
+                        ROTATION_PERIOD_DAYS.start()
+                    ),
+                ));
+            }
+            if days > *ROTATION_PERIOD_DAYS.end() {
+                return Err(Error::validation(
+                    "rotationPeriodInDays",
+                    format_args!(
+                        "Member must have value less than or equal to {}",
+                        ROTATION_PERIOD_DAYS.end()
+                    ),
+                ));
+            }
+        }
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::EnableKeyRotation,
+            &Facts {
+                rotation_period_days: req.rotation_period_in_days,
+                ..Facts::default()
+            },
+        )?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
+        if let Some(e) = rotation_refusal(&entry, "EnableKeyRotation") {
+            return Err(e);
+        }
+        let period = req
+            .rotation_period_in_days
+            .unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
+        self.inner.set_rotation(&entry, Some(period), cx.now)?;
+        Ok(())
+    }
+
+    /// DisableKeyRotation: turns automatic rotation off (the versions made
+    /// so far stay, and still decrypt).
+    pub fn disable_key_rotation(&self, key_id: &str) -> Result<()> {
+        let cx = self.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::DisableKeyRotation, &Facts::default())?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
+        if let Some(e) = rotation_refusal(&entry, "DisableKeyRotation") {
+            return Err(e);
+        }
+        self.inner.set_rotation(&entry, None, cx.now)?;
+        Ok(())
+    }
+
+    /// GetKeyRotationStatus (key id or key ARN; any key state):
+    /// `KeyRotationEnabled`, and while it is on `RotationPeriodInDays` and
+    /// `NextRotationDate`. Keys in custom key stores:
+    /// `UnsupportedOperationException`.
+    pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
+        if let Some(owner) = self.routed(key_id) {
+            return owner.get_key_rotation_status(key_id);
+        }
+        let cx = self.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::GetKeyRotationStatus, &Facts::default())?;
+        if let Some(e) = rotation_refusal(&entry, "GetKeyRotationStatus") {
+            return Err(e);
+        }
+        let r = self.inner.read_key(&entry, |m| m.rotation);
+        Ok(GetKeyRotationStatusResponse {
+            key_rotation_enabled: r.enabled,
+            key_id: entry.arn.clone(),
+            rotation_period_in_days: r.enabled.then_some(r.period_days),
+            next_rotation_date: r.enabled.then_some(r.next).flatten(),
+            on_demand_rotation_start_date: None,
+        })
+    }
+
+    /// RotateKeyOnDemand (key id or key ARN): a new current material
+    /// version now, whether or not automatic rotation is on (its schedule
+    /// does not move). At most [`MAX_ON_DEMAND_ROTATIONS`] per key
+    /// (`LimitExceededException`).
+    pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<RotateKeyOnDemandResponse> {
+        let cx = self.begin();
+        let entry = self.inner.resolve(&cx, key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::RotateKeyOnDemand, &Facts::default())?;
+        self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
+        if let Some(e) = rotation_refusal(&entry, "RotateKeyOnDemand") {
+            return Err(e);
+        }
+        self.inner
+            .rotate_on_demand(&entry, MAX_ON_DEMAND_ROTATIONS, cx.now)?;
+        Ok(RotateKeyOnDemandResponse {
+            key_id: entry.id.to_string(),
+        })
+    }
+
+    /// ListKeyRotations (key id or key ARN; any key state): the versions of
+    /// the key's material rotations made, oldest first (with
+    /// `IncludeKeyMaterial` `ALL_KEY_MATERIAL`, the original too), `Limit`
+    /// (1–1000, default 100) at a time; `NextMarker` continues.
+    pub fn list_key_rotations(
+        &self,
+        req: ListKeyRotationsRequest,
+    ) -> Result<ListKeyRotationsResponse> {
+        let cx = self.begin();
+        let limit = check_limit(req.limit, 100, 1000)?;
+        let from = match &req.marker {
+            None => None,
+            Some(m) => Some(decode_marker(m)?),
+        };
+        let entry = self.inner.resolve(&cx, &req.key_id, false)?;
+        self.inner
+            .authorize(&cx, &entry, Action::ListKeyRotations, &Facts::default())?;
+        if let Some(e) = rotation_refusal(&entry, "ListKeyRotations") {
+            return Err(e);
+        }
+        let Some(versions) = &entry.versions else {
+            return Err(Error::internal("an AWS_KMS key without its material"));
+        };
+        let first = match req.include_key_material.unwrap_or_default() {
+            IncludeKeyMaterial::RotationsOnly => 1,
+            IncludeKeyMaterial::AllKeyMaterial => 0,
+        };
+        let start = from.map_or(first, |m| m.max(first));
+        let len = u64::from(versions.len());
+        let current = len.saturating_sub(1);
+        let end = start.saturating_add(limit as u64).min(len);
+        let rotations = (start..end)
+            .filter_map(|i| versions.get(u32::try_from(i).ok()?))
+            .map(|v| RotationsListEntry {
+                key_id: entry.id.to_string(),
+                key_material_id: v.id(&entry.id).to_string(),
+                key_material_state: if u64::from(v.index) == current {
+                    "CURRENT"
+                } else {
+                    "NON_CURRENT"
+                }
+                .to_owned(),
+                rotation_date: v.rotation.map(|_| v.date),
+                rotation_type: v.rotation.map(|k| k.as_str().to_owned()),
+            })
+            .collect();
+        let truncated = end < len;
+        Ok(ListKeyRotationsResponse {
+            rotations,
+            next_marker: truncated.then(|| encode_marker(end)),
+            truncated,
+        })
+    }
+}
