@@ -10,7 +10,7 @@
 
 use crate::sync::Mutex;
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::store::{ConnectionState, CustomKeyStoreType};
 
 use crate::kms::Kms;
@@ -60,14 +60,13 @@ fn check_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
-    let n = name.chars().count();
-    if !(1..=256).contains(&n) {
-        return Err(Error::validation(
-            field,
-            "Member must have length between 1 and 256",
-        ));
-    }
-    Ok(())
+    Error::check_all(Violation::length(
+        field,
+        name,
+        || Shown::Value(name.to_owned()),
+        1,
+        256,
+    ))
 }
 
 impl Kms {
@@ -145,10 +144,11 @@ impl Kms {
             .authorize_account(&cx, Action::DescribeCustomKeyStores, &Facts::default())?;
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
-            return Err(Error::validation(
-                "customKeyStoreName",
-                "Specify either CustomKeyStoreId or CustomKeyStoreName, not both",
-            ));
+            return Err(kms_err!(
+                Validation,
+                "CustomKeyStoreId and CustomKeyStoreName cannot both be specified."
+            )
+            .with_hint("Give one of them, or neither to describe every key store."));
         }
         let limit = check_limit(req.limit, 1000, 1000)?;
         let from = match &req.marker {

@@ -48,9 +48,11 @@ impl Kms {
         if let Some(days) = req.rotation_period_in_days
             && !ROTATION_PERIOD_DAYS.contains(&days)
         {
-            return Err(Error::validation(
+            return Err(Error::out_of_range(
                 "rotationPeriodInDays",
-                "Member must have value between 90 and 2560",
+                i64::from(days),
+                90,
+                2560,
             ));
         }
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
@@ -114,7 +116,7 @@ impl Kms {
     ) -> Result<GenerateDataKeyPairResponse> {
         let cx = self.begin();
         if req.key_pair_spec.is_none() {
-            return Err(Error::validation("keyPairSpec", "Member must not be null"));
+            return Err(Error::required("keyPairSpec"));
         }
         self.inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = self.inner.resolve(&cx, &req.key_id, true)?;

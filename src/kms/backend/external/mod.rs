@@ -47,7 +47,7 @@ use crate::crypto::blob::{
     Blob, BlobKind, Body, HEADER_LEN, Header, MAX_XKS_METADATA_LEN, XksLayer,
 };
 use crate::crypto::{EncryptionContext, Plaintext, SecretString, context};
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, Shown, Violation, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, XksKeyId};
 use crate::store::external::api::{
     AUTHENTICATION_TAG_LEN, HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse,
@@ -140,24 +140,44 @@ impl ProxyFailure {
 
 // ---- validation of the request's XKS fields ----------------------------
 
+/// A member given where it has no place: a short factual message naming
+/// it as the API does, the rule in the hint.
 fn must_be_null(field: &str, why: &str) -> Error {
-    Error::validation(field, format_args!("Member must be null {why}"))
+    kms_err!(Validation, "{} is not valid here.", upper_camel(field))
+        .with_hint(format!("{} must be absent {why}.", upper_camel(field)))
 }
 
+/// A member the request needs is absent: AWS's `Value null at '<member>'
+/// failed to satisfy constraint: Member must not be null`, the rule in the
+/// hint.
 fn required(field: &str, why: &str) -> Error {
-    Error::validation(field, format_args!("Member must not be null {why}"))
+    Error::required(field).with_hint(format!("{} is required {why}.", upper_camel(field)))
 }
+
+/// The request member `field` (`xksProxyUriPath`, or a nested
+/// `a.b`) as the API names it (`XksProxyUriPath`, `A.B`).
+fn upper_camel(field: &str) -> String {
+    field
+        .split('.')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The API model's `XksProxyVpcEndpointServiceNameType` pattern.
+const VPC_SERVICE_NAME_PATTERN: &str =
+    r"^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$";
 
 /// `XksProxyVpcEndpointServiceName`: 20–64 characters matching
 /// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`.
 fn validate_vpc_service_name(name: &str) -> Result<()> {
     const FIELD: &str = "xksProxyVpcEndpointServiceName";
-    if !(20..=64).contains(&name.len()) {
-        return Err(Error::validation(
-            FIELD,
-            "Member must have length between 20 and 64",
-        ));
-    }
     let ok = ["com.amazonaws.vpce.", "eu.amazonaws.vpce."]
         .iter()
         .find_map(|p| name.strip_prefix(p))
@@ -176,22 +196,31 @@ fn validate_vpc_service_name(name: &str) -> Result<()> {
                     .bytes()
                     .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         });
-    if !ok {
-        return Err(Error::validation(
-            FIELD,
-            "Member must satisfy regular expression pattern: ^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$",
-        ));
-    }
-    Ok(())
+    let shown = || Shown::Value(name.to_owned());
+    Error::check_all(
+        [
+            Violation::pattern(FIELD, ok, shown, VPC_SERVICE_NAME_PATTERN),
+            Violation::length(FIELD, name, shown, 20, 64),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 /// `XksProxyVpcEndpointServiceOwner`: 12 digits.
 fn validate_owner(owner: &str) -> Result<AccountId> {
+    const FIELD: &str = "xksProxyVpcEndpointServiceOwner";
     owner.parse().map_err(|_| {
-        Error::validation(
-            "xksProxyVpcEndpointServiceOwner",
-            "Member must satisfy regular expression pattern: [0-9]{12}",
-        )
+        let shown = || Shown::Value(owner.to_owned());
+        let ok = owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit());
+        let violations: Vec<Violation> = [
+            Violation::pattern(FIELD, ok, shown, "[0-9]{12}"),
+            Violation::length(FIELD, owner, shown, 12, 12),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Error::from(AwsMessage::Validation(violations))
     })
 }
 
@@ -448,12 +477,11 @@ fn update(
             .as_deref()
             .is_some_and(|e| e != cfg.uri_endpoint);
         if !new_endpoint {
-            return Err(Error::validation(
-                "xksProxyUriEndpoint",
-                format_args!(
-                    "Member must be a new endpoint when XksProxyConnectivity changes to {to}"
-                ),
-            ));
+            return Err(kms_err!(
+                Validation,
+                "XksProxyConnectivity changes to {to} without a new XksProxyUriEndpoint."
+            )
+            .with_hint("Give a new XksProxyUriEndpoint when you change XksProxyConnectivity."));
         }
         if to == vpc {
             if service_name.is_none_or(str::is_empty) {
@@ -465,9 +493,9 @@ fn update(
             new.vpc_endpoint_service_owner = Some(env.account_id.clone());
         } else {
             if service_name.is_some_and(|n| !n.is_empty()) {
-                return Err(Error::validation(
+                return Err(must_be_null(
                     "xksProxyVpcEndpointServiceName",
-                    "Member must be null or empty when XksProxyConnectivity changes to PUBLIC_ENDPOINT",
+                    "(or empty) when XksProxyConnectivity changes to PUBLIC_ENDPOINT",
                 ));
             }
             new.vpc_endpoint_service_name = None;
