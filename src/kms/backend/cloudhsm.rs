@@ -269,9 +269,9 @@ impl NewStore for CloudHsmShape {
         if let Some(other) = in_use {
             return Err(kms_err!(
                 CloudHsmClusterInUse,
-                "The CloudHSM cluster {cluster_id} is already associated with custom key store {}, or shares a backup history with its cluster. Each CloudHSM key store needs an unrelated cluster.",
+                "The CloudHSM cluster {cluster_id} is already associated with custom key store {}, or shares a backup history with its cluster.",
                 other.id
-            ));
+            ).with_hint("Each CloudHSM key store needs an unrelated cluster."));
         }
         cloudhsm.check_trust_anchor(&cluster_id, &trust_anchor_certificate)?;
         Ok(StoreBackend::CloudHsm(CloudHsmStore {
@@ -335,9 +335,9 @@ impl KeyStoreBackend for CloudHsmStore {
             if !related {
                 return Err(kms_err!(
                     CloudHsmClusterNotRelated,
-                    "The CloudHSM cluster {id} does not share a backup history with cluster {} of this key store (its cluster certificate differs). Give a cluster created from a backup of the original cluster.",
+                    "The CloudHSM cluster {id} does not share a backup history with cluster {} of this key store (its cluster certificate differs).",
                     cfg.cluster_id
-                ));
+                ).with_hint("Give a cluster created from a backup of the original cluster."));
             }
             next.cluster_id = id;
         }

@@ -35,15 +35,16 @@ fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Res
     if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
         return Err(kms_err!(
             LimitExceeded,
-            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
-        ));
+            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed."
+        ).with_hint("Delete one first."));
     }
     if table.by_name(&req.custom_key_store_name).is_some() {
         return Err(kms_err!(
             CustomKeyStoreNameInUse,
-            "A custom key store named '{}' already exists. Choose another name.",
+            "A custom key store named '{}' already exists.",
             req.custom_key_store_name
-        ));
+        )
+        .with_hint("Choose another name."));
     }
     Ok(())
 }

@@ -271,10 +271,10 @@ fn check_unique(
     {
         return Err(kms_err!(
             XksProxyUriInUse,
-            "The proxy URI {}{} is already used by external key store {id}. Each external key store in a Region needs its own XksProxyUriEndpoint and XksProxyUriPath combination.",
+            "The proxy URI {}{} is already used by external key store {id}.",
             cfg.uri_endpoint,
             cfg.uri_path
-        ));
+        ).with_hint("Each external key store in a Region needs its own XksProxyUriEndpoint and XksProxyUriPath combination."));
     }
     if let Some((id, o)) = others.iter().find(|(_, o)| {
         o.uri_endpoint == cfg.uri_endpoint && (o.connectivity == vpc || cfg.connectivity == vpc)
@@ -286,9 +286,10 @@ fn check_unique(
         };
         return Err(kms_err!(
             XksProxyUriEndpointInUse,
-            "The XksProxyUriEndpoint {} is already used by external key store {id}: {why}. Choose another endpoint.",
+            "The XksProxyUriEndpoint {} is already used by external key store {id}: {why}.",
             cfg.uri_endpoint
-        ));
+        )
+        .with_hint("Choose another endpoint."));
     }
     if cfg.connectivity == vpc
         && let Some((id, _)) = others.iter().find(|(_, o)| {
@@ -297,9 +298,10 @@ fn check_unique(
     {
         return Err(kms_err!(
             XksProxyVpcEndpointServiceInUse,
-            "The VPC endpoint service {} is already used by external key store {id}. Each external key store needs its own VPC endpoint service.",
+            "The VPC endpoint service {} is already used by external key store {id}.",
             cfg.vpc_endpoint_service_name.as_deref().unwrap_or_default()
-        ));
+        )
+        .with_hint("Each external key store needs its own VPC endpoint service."));
     }
     Ok(())
 }
@@ -597,9 +599,9 @@ fn check_vpc_service(env: &BackendEnv<'_>, cfg: &XksStore) -> Result<()> {
     if endpoint != cfg.uri_endpoint {
         return Err(kms_err!(
             XksProxyVpcEndpointServiceInvalidConfiguration,
-            "The private DNS name of VPC endpoint service {name} is {endpoint}, not the XksProxyUriEndpoint {}. Set XksProxyUriEndpoint to https:// followed by the service's private DNS name.",
+            "The private DNS name of VPC endpoint service {name} is {endpoint}, not the XksProxyUriEndpoint {}.",
             cfg.uri_endpoint
-        ));
+        ).with_hint("Set XksProxyUriEndpoint to https:// followed by the service's private DNS name."));
     }
     Ok(())
 }
@@ -735,8 +737,8 @@ fn check_encrypt_response(resp: &XksEncryptResponse, input_len: usize, store: &s
 fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
     kms_err!(
         KmsInvalidState,
-        "The external key store proxy of custom key store {store} returned an invalid {op} response: {problem}. Check the proxy's logs and that it implements XKS proxy API v1."
-    )
+        "The external key store proxy of custom key store {store} returned an invalid {op} response: {problem}."
+    ).with_hint("Check the proxy's logs and that it implements XKS proxy API v1.")
 }
 
 /// The AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
@@ -771,8 +773,9 @@ fn create_key(
     if let Some(why) = unusable_because(&meta) {
         return Err(kms_err!(
             XksKeyInvalidConfiguration,
-            "External key {xks_key_id} cannot back a KMS key: {why}. It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."
-        ));
+            "External key {xks_key_id} cannot back a KMS key: {why}."
+        )
+        .with_hint("It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."));
     }
     Ok(())
 }
