@@ -98,8 +98,7 @@ fn reject_xks_fields(fields: [(&str, bool); 6]) -> Result<()> {
     match fields.iter().find(|(_, given)| *given) {
         Some((field, _)) => Err(kms_err!(
             Validation,
-            "{} is not valid for a custom key store of type AWS_CLOUDHSM.",
-            upper_camel(field)
+            "'{field}' must be null for a custom key store of type AWS_CLOUDHSM."
         )),
         None => Ok(()),
     }
@@ -110,16 +109,6 @@ fn required<'a, T>(field: &str, value: &'a Option<T>) -> Result<&'a T> {
         Error::required(field)
             .with_hint("A custom key store of type AWS_CLOUDHSM needs this member.")
     })
-}
-
-/// The request member `field` (`xksProxyUriPath`) as the API names it
-/// (`XksProxyUriPath`).
-fn upper_camel(field: &str) -> String {
-    let mut chars = field.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
 }
 
 fn check_password(password: &crate::crypto::SecretString) -> Result<CuPassword> {

@@ -141,33 +141,16 @@ impl ProxyFailure {
 // ---- validation of the request's XKS fields ----------------------------
 
 /// A member given where it has no place: a short factual message naming
-/// it as the API does, the rule in the hint.
+/// its member path.
 fn must_be_null(field: &str, why: &str) -> Error {
-    kms_err!(Validation, "{} is not valid here.", upper_camel(field))
-        .with_hint(format!("{} must be absent {why}.", upper_camel(field)))
+    kms_err!(Validation, "'{field}' must be null {why}.")
 }
 
 /// A member the request needs is absent: AWS's `Value null at '<member>'
 /// failed to satisfy constraint: Member must not be null`, the rule in the
 /// hint.
 fn required(field: &str, why: &str) -> Error {
-    Error::required(field).with_hint(format!("{} is required {why}.", upper_camel(field)))
-}
-
-/// The request member `field` (`xksProxyUriPath`, or a nested
-/// `a.b`) as the API names it (`XksProxyUriPath`, `A.B`).
-fn upper_camel(field: &str) -> String {
-    field
-        .split('.')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(".")
+    Error::required(field).with_hint(format!("'{field}' is required {why}."))
 }
 
 /// The API model's `XksProxyVpcEndpointServiceNameType` pattern.
@@ -481,9 +464,8 @@ fn update(
         if !new_endpoint {
             return Err(kms_err!(
                 Validation,
-                "XksProxyConnectivity changes to {to} without a new XksProxyUriEndpoint."
-            )
-            .with_hint("Give a new XksProxyUriEndpoint when you change XksProxyConnectivity."));
+                "'xksProxyUriEndpoint' must be a new endpoint when XksProxyConnectivity changes to {to}."
+            ));
         }
         if to == vpc {
             if service_name.is_none_or(str::is_empty) {
