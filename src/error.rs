@@ -267,15 +267,35 @@ impl Error {
         }
     }
 
-    /// A `ValidationException` in AWS's message style, for a constraint the
-    /// table has no typed form of:
-    /// `1 validation error detected: Value at '<field>' failed to satisfy constraint: <constraint>`.
-    pub(crate) fn validation(field: &str, constraint: impl fmt::Display) -> Error {
-        Error::from(AwsMessage::Validation(vec![Violation {
-            member: field.to_owned(),
-            value: Shown::Hidden,
-            constraint: Constraint::Other(constraint.to_string()),
-        }]))
+    /// `Ok` when `violations` is empty, else one `ValidationException`
+    /// reporting them all, in order (`<n> validation errors detected: …`),
+    /// as AWS reports every broken constraint of a request at once.
+    pub(crate) fn check_all(violations: impl IntoIterator<Item = Violation>) -> Result<()> {
+        let violations: Vec<Violation> = violations.into_iter().collect();
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::from(AwsMessage::Validation(violations)))
+        }
+    }
+
+    /// `Value null at '<member>' failed to satisfy constraint: Member must
+    /// not be null`: a member the request needs is absent.
+    pub(crate) fn required(member: &str) -> Error {
+        Error::invalid(member, Shown::Null, Constraint::NotNull)
+    }
+
+    /// `Value '<value>' at '<member>' failed to satisfy constraint: Member
+    /// must have value greater than or equal to <min>` (or `less than or
+    /// equal to <max>`): a number outside its range `min..=max`, the bound
+    /// it broke named.
+    pub(crate) fn out_of_range(member: &str, value: i64, min: i64, max: i64) -> Error {
+        let constraint = if value < min {
+            Constraint::MinValue(min)
+        } else {
+            Constraint::MaxValue(max)
+        };
+        Error::invalid(member, Shown::Value(value.to_string()), constraint)
     }
 
     /// A `ValidationException` for one member: `value` broke `constraint`.
@@ -445,15 +465,42 @@ mod tests {
 
     #[test]
     fn validation_message_follows_aws_style() {
-        let err = Error::validation(
-            "plaintext",
-            "Member must have length less than or equal to 4096",
-        );
+        let err = Error::invalid("plaintext", Shown::Hidden, Constraint::MaxLength(4096));
         assert_eq!(
             err.message(),
             "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
         );
         assert_eq!(err.code(), "ValidationException");
+    }
+
+    #[test]
+    fn check_all_reports_every_violation_or_none() {
+        assert_eq!(Error::check_all(None), Ok(()));
+        let err = Error::check_all([
+            Violation::new("a", Shown::Value("x".into()), Constraint::MinLength(2)),
+            Violation::new("b", Shown::Null, Constraint::NotNull),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "2 validation errors detected: Value 'x' at 'a' failed to satisfy constraint: Member must have length greater than or equal to 2; Value null at 'b' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn out_of_range_names_the_bound_broken() {
+        assert_eq!(
+            Error::out_of_range("pendingWindowInDays", 6, 7, 30).message(),
+            "1 validation error detected: Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7"
+        );
+        assert_eq!(
+            Error::out_of_range("pendingWindowInDays", 31, 7, 30).message(),
+            "1 validation error detected: Value '31' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30"
+        );
+        assert_eq!(
+            Error::required("keyPairSpec").message(),
+            "1 validation error detected: Value null at 'keyPairSpec' failed to satisfy constraint: Member must not be null"
+        );
     }
 
     #[test]

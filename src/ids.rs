@@ -115,9 +115,10 @@ impl FromStr for AccountId {
         if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(AccountId(s.to_owned()))
         } else {
-            Err(Error::validation(
+            Err(Error::invalid(
                 "AWSAccountId",
-                "Member must satisfy regular expression pattern: ^[0-9]{12}$",
+                Shown::Value(s.to_owned()),
+                Constraint::Pattern("^[0-9]{12}$".to_owned()),
             ))
         }
     }
@@ -150,10 +151,8 @@ impl FromStr for Region {
         if ok {
             Ok(Region(s.to_owned()))
         } else {
-            Err(Error::validation(
-                "Region",
-                "Member must look like an AWS Region name such as us-west-2",
-            ))
+            Err(kms_err!(Validation, "'{s}' is not an AWS Region name.")
+                .with_hint("A Region name looks like us-west-2."))
         }
     }
 }

@@ -1178,7 +1178,8 @@ fn a_new_credential_needs_both_parts() {
             })
             .unwrap_err();
         assert_eq!(err.code(), "ValidationException");
-        assert!(err.message().contains("both"), "{}", err.message());
+        // The rule is the crate's advice: the hint, not AWS's message.
+        assert!(err.hint().is_some_and(|h| h.contains("both")), "{err:?}");
     }
 }
 

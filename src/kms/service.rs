@@ -55,7 +55,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::crypto::blob::Blob;
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
-use crate::error::{AwsMessage, Error, Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 use crate::iam::directory::Directory;
 use crate::iam::{AwsPartition, Caller, Principal};
 use crate::ids::{
@@ -858,9 +858,15 @@ impl Service {
         re_encrypt_to: Option<KeyId>,
     ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext, Option<MaterialId>)> {
         if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
-            return Err(Error::validation(
+            // Binary: the value is not shown.
+            return Err(Error::invalid(
                 "ciphertextBlob",
-                format_args!("Member must have length between 1 and {MAX_CIPHERTEXT_BLOB}"),
+                Shown::Hidden,
+                if bytes.is_empty() {
+                    Constraint::MinLength(1)
+                } else {
+                    Constraint::MaxLength(MAX_CIPHERTEXT_BLOB)
+                },
             ));
         }
         let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;

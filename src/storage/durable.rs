@@ -655,10 +655,8 @@ impl Durable {
     /// it cannot be written (a partial file is removed).
     pub(crate) fn backup(&self, dest: &Path) -> Result<()> {
         if dest.exists() {
-            return Err(Error::validation(
-                "backupPath",
-                format_args!("{} already exists; give a new file", dest.display()),
-            ));
+            return Err(kms_err!(Validation, "{} already exists.", dest.display())
+                .with_hint("Give a backup a new file."));
         }
         let result = (|| {
             let snapshot = self

@@ -6,7 +6,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::crypto::material::REDACTED;
 use crate::crypto::{Cipher, KeyMaterial};
-use crate::error::{Error, Result};
+use crate::error::{ErrorCode, Result};
 
 /// The 256-bit key a durable store is sealed under. Supply it from a secret
 /// manager, an HSM, or a file only the service can read; the store's file
@@ -35,8 +35,11 @@ impl RootKey {
     /// `ValidationException` unless it is exactly 64 hex digits.
     pub fn from_hex(hex: &str) -> Result<RootKey> {
         let hex = hex.trim().as_bytes();
-        let bad =
-            || Error::validation("rootKey", "Member must be 64 hexadecimal digits (32 bytes)");
+        // A secret: the message never shows it.
+        let bad = || {
+            ErrorCode::Validation
+                .with_message("The root key is not 64 hexadecimal digits (32 bytes).")
+        };
         if hex.len() != 64 {
             return Err(bad());
         }

@@ -184,12 +184,16 @@ impl ConnectionState {
             (S::Connecting | S::Connected, E::Connect) => Ok(Transition::NoOp),
             (S::Failed { .. }, E::Connect) => Err(kms_err!(
                 CustomKeyStoreInvalidState,
-                "Custom key store {store_id} is in the FAILED connection state. Disconnect it (DisconnectCustomKeyStore), fix the cause, then connect again."
+                "Custom key store {store_id} is in the FAILED connection state."
+            )
+            .with_hint(
+                "Disconnect it (DisconnectCustomKeyStore), fix the cause, then connect again.",
             )),
             (S::Disconnecting, E::Connect) => Err(kms_err!(
                 CustomKeyStoreInvalidState,
-                "Custom key store {store_id} is DISCONNECTING. Wait until it is DISCONNECTED, then connect."
-            )),
+                "Custom key store {store_id} is DISCONNECTING."
+            )
+            .with_hint("Wait until it is DISCONNECTED, then connect.")),
             (S::Connecting, E::Established) => Ok(Transition::To(S::Connected)),
             (S::Connecting, E::AttemptFailed(code)) => Ok(Transition::To(S::Failed { code })),
             (S::Connecting | S::Connected | S::Failed { .. }, E::Disconnect) => {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Dispatcher, Input, Operation, input, operations, output};
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Violation, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::store::cloudhsm::{ClusterState, HsmDescription};
 
@@ -42,12 +42,10 @@ struct DescribeClustersInput {
 
 fn describe_clusters(w: &Dispatcher, v: Input) -> Result<Value> {
     let req: DescribeClustersInput = input(v)?;
-    if req.max_results.is_some_and(|n| !(1..=25).contains(&n)) {
-        return Err(Error::validation(
-            "maxResults",
-            "Member must have value between 1 and 25",
-        ));
-    }
+    Error::check_all(
+        req.max_results
+            .and_then(|n| Violation::range("maxResults", i64::from(n), 1, 25)),
+    )?;
     let mut ids: Option<Vec<ClusterId>> = None;
     let mut states: Option<Vec<ClusterState>> = None;
     let mut vpcs: Option<Vec<String>> = None;

@@ -277,3 +277,38 @@ fn a_hint_stays_out_of_the_message() {
         format!("DisabledException: {ARN} is disabled.")
     );
 }
+
+#[test]
+fn key_spec_or_number_of_bytes() {
+    check(
+        AwsMessage::KeySpecOrNumberOfBytes,
+        "ValidationException",
+        "Please specify either number of bytes or key spec.",
+    );
+}
+
+#[test]
+fn violation_helpers_name_the_bound_broken_and_only_then() {
+    let shown = || Shown::Value("ab".into());
+    assert_eq!(Violation::length("m", "ab", shown, 1, 2), None);
+    assert_eq!(
+        Violation::length("m", "ab", shown, 3, 5).map(|v| v.to_string()),
+        Some("Value 'ab' at 'm' failed to satisfy constraint: Member must have length greater than or equal to 3".into())
+    );
+    assert_eq!(
+        Violation::length("m", "ab", || Shown::Hidden, 0, 1).map(|v| v.to_string()),
+        Some("Value at 'm' failed to satisfy constraint: Member must have length less than or equal to 1".into())
+    );
+    // Characters, not bytes.
+    assert_eq!(Violation::length("m", "éé", shown, 1, 2), None);
+    assert_eq!(Violation::range("n", 5, 1, 5), None);
+    assert_eq!(
+        Violation::range("n", 0, 1, 5).map(|v| v.constraint),
+        Some(Constraint::MinValue(1))
+    );
+    assert_eq!(Violation::pattern("m", true, shown, "[a]+"), None);
+    assert_eq!(
+        Violation::pattern("m", false, shown, "[a]+").map(|v| v.to_string()),
+        Some("Value 'ab' at 'm' failed to satisfy constraint: Member must satisfy regular expression pattern: [a]+".into())
+    );
+}

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::crypto::{KeyMaterial, Plaintext};
-use crate::error::{Error, ErrorCode, Result, kms_err};
+use crate::error::{Error, ErrorCode, Result, Shown, Violation, kms_err};
 use crate::ids::{ClusterId, CustomKeyStoreId};
 use crate::key::OriginType;
 use crate::key::state::KeyOperation;
@@ -96,9 +96,9 @@ macro_rules! xks_fields {
 /// `ValidationException` for the first XKS field given to a CloudHSM store.
 fn reject_xks_fields(fields: [(&str, bool); 6]) -> Result<()> {
     match fields.iter().find(|(_, given)| *given) {
-        Some((field, _)) => Err(Error::validation(
-            field,
-            "Member must be null for a custom key store of type AWS_CLOUDHSM",
+        Some((field, _)) => Err(kms_err!(
+            Validation,
+            "'{field}' must be null for a custom key store of type AWS_CLOUDHSM."
         )),
         None => Ok(()),
     }
@@ -106,21 +106,21 @@ fn reject_xks_fields(fields: [(&str, bool); 6]) -> Result<()> {
 
 fn required<'a, T>(field: &str, value: &'a Option<T>) -> Result<&'a T> {
     value.as_ref().ok_or_else(|| {
-        Error::validation(
-            field,
-            "Member must not be null for a custom key store of type AWS_CLOUDHSM",
-        )
+        Error::required(field)
+            .with_hint("A custom key store of type AWS_CLOUDHSM needs this member.")
     })
 }
 
 fn check_password(password: &crate::crypto::SecretString) -> Result<CuPassword> {
     let secret = password.expose_secret();
-    if !PASSWORD_CHARS.contains(&secret.chars().count()) {
-        return Err(Error::validation(
-            "keyStorePassword",
-            "Member must have length between 7 and 32",
-        ));
-    }
+    // A password is a secret: never shown.
+    Error::check_all(Violation::length(
+        "keyStorePassword",
+        secret,
+        || Shown::Hidden,
+        *PASSWORD_CHARS.start(),
+        *PASSWORD_CHARS.end(),
+    ))?;
     Ok(CuPassword::new(secret))
 }
 
@@ -140,12 +140,13 @@ fn cloudhsm_shape(req: &CreateCustomKeyStoreRequest) -> Result<CloudHsmShape> {
     let cluster_id: ClusterId =
         required("cloudHsmClusterId", &req.cloud_hsm_cluster_id)?.parse()?;
     let trust_anchor = required("trustAnchorCertificate", &req.trust_anchor_certificate)?;
-    if !TRUST_ANCHOR_CHARS.contains(&trust_anchor.chars().count()) {
-        return Err(Error::validation(
-            "trustAnchorCertificate",
-            "Member must have length between 1 and 5000",
-        ));
-    }
+    Error::check_all(Violation::length(
+        "trustAnchorCertificate",
+        trust_anchor,
+        || Shown::Value(trust_anchor.clone()),
+        *TRUST_ANCHOR_CHARS.start(),
+        *TRUST_ANCHOR_CHARS.end(),
+    ))?;
     let password = check_password(required("keyStorePassword", &req.key_store_password)?)?;
     Ok(CloudHsmShape {
         cluster_id,
@@ -257,9 +258,9 @@ impl NewStore for CloudHsmShape {
         if let Some(other) = in_use {
             return Err(kms_err!(
                 CloudHsmClusterInUse,
-                "The CloudHSM cluster {cluster_id} is already associated with custom key store {}, or shares a backup history with its cluster. Each CloudHSM key store needs an unrelated cluster.",
+                "The CloudHSM cluster {cluster_id} is already associated with custom key store {}, or shares a backup history with its cluster.",
                 other.id
-            ));
+            ).with_hint("Each CloudHSM key store needs an unrelated cluster."));
         }
         cloudhsm.check_trust_anchor(&cluster_id, &trust_anchor_certificate)?;
         Ok(StoreBackend::CloudHsm(CloudHsmStore {
@@ -323,9 +324,9 @@ impl KeyStoreBackend for CloudHsmStore {
             if !related {
                 return Err(kms_err!(
                     CloudHsmClusterNotRelated,
-                    "The CloudHSM cluster {id} does not share a backup history with cluster {} of this key store (its cluster certificate differs). Give a cluster created from a backup of the original cluster.",
+                    "The CloudHSM cluster {id} does not share a backup history with cluster {} of this key store (its cluster certificate differs).",
                     cfg.cluster_id
-                ));
+                ).with_hint("Give a cluster created from a backup of the original cluster."));
             }
             next.cluster_id = id;
         }

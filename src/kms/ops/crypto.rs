@@ -141,10 +141,7 @@ impl Kms {
         check_algorithm(req.source_encryption_algorithm)?;
         check_algorithm(req.destination_encryption_algorithm)?;
         if req.destination_key_id.is_empty() {
-            return Err(Error::validation(
-                "destinationKeyId",
-                "Member must not be null",
-            ));
+            return Err(Error::required("destinationKeyId"));
         }
         // The source and destination keys may each be in another account.
         let from = self
@@ -247,17 +244,8 @@ impl Kms {
             (Some(spec), None) => spec.len(),
             (None, Some(n)) if (1..=MAX_RANDOM_BYTES).contains(&n) => n as usize,
             (None, Some(n)) => return Err(number_of_bytes_out_of_range(n)),
-            (Some(_), Some(_)) => {
-                return Err(Error::validation(
-                    "keySpec",
-                    "Specify either KeySpec or NumberOfBytes, not both",
-                ));
-            }
-            (None, None) => {
-                return Err(Error::validation(
-                    "keySpec",
-                    "Specify either KeySpec or NumberOfBytes",
-                ));
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(Error::from(AwsMessage::KeySpecOrNumberOfBytes));
             }
         };
         self.inner.check_grant_tokens(&req.grant_tokens)?;

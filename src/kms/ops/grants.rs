@@ -13,7 +13,7 @@
 //! (its retiring principal, its grantee if it allows RetireGrant, the
 //! issuing account), checked here.
 
-use crate::error::{AwsMessage, Error, Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, Violation, kms_err};
 use crate::iam::Principal;
 use crate::key::state::KeyOperation;
 
@@ -35,25 +35,30 @@ const MAX_CONSTRAINT_PAIRS: usize = 8;
 /// Longest encryption context value in a grant constraint.
 const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
 
-/// Checks a `PrincipalIdType` member: 1–256 characters of
-/// `[\w+=,.@:/-]` (`ValidationException`).
-fn check_principal_id(field: &str, value: &str) -> Result<()> {
-    if value.is_empty() || value.chars().count() > 256 {
-        return Err(Error::validation(
-            field,
-            "Member must have length between 1 and 256",
-        ));
-    }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
-    {
-        return Err(Error::validation(
-            field,
-            "Member must satisfy regular expression pattern: ^[\\w+=,.@:/-]+$",
-        ));
-    }
-    Ok(())
+/// The API model's `PrincipalIdType` pattern.
+const PRINCIPAL_ID_PATTERN: &str = r"^[\w+=,.@:/-]+$";
+/// The API model's `GrantNameType` pattern.
+const GRANT_NAME_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
+
+/// The model's violations of a `PrincipalIdType` member: 1–256 characters
+/// of `[\w+=,.@:/-]`, each broken constraint reported, the value shown.
+fn principal_id_violations(member: &str, value: &str) -> impl Iterator<Item = Violation> {
+    let shown = || Shown::Value(value.to_owned());
+    let ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b));
+    [
+        Violation::pattern(member, ok, shown, PRINCIPAL_ID_PATTERN),
+        Violation::length(member, value, shown, 1, 256),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Checks a `PrincipalIdType` member (`ValidationException`).
+fn check_principal_id(member: &str, value: &str) -> Result<()> {
+    Error::check_all(principal_id_violations(member, value))
 }
 
 /// A principal parameter: the model's checks, then a principal ARN or
@@ -64,43 +69,49 @@ fn principal_arn(field: &str, value: &str) -> Result<String> {
     Ok(principal.arn())
 }
 
-/// Checks a grant `Name`: 1–256 characters of `[a-zA-Z0-9:/_-]`.
-fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 256 {
-        return Err(Error::validation(
-            "name",
-            "Member must have length between 1 and 256",
-        ));
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b))
-    {
-        return Err(Error::validation(
-            "name",
-            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
-        ));
-    }
-    Ok(())
+/// The model's violations of a grant `Name`: 1–256 characters of
+/// `[a-zA-Z0-9:/_-]`.
+fn name_violations(name: &str) -> impl Iterator<Item = Violation> {
+    let shown = || Shown::Value(name.to_owned());
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b));
+    [
+        Violation::pattern("name", ok, shown, GRANT_NAME_PATTERN),
+        Violation::length("name", name, shown, 1, 256),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Checks a `GrantId` parameter: 1–128 characters (`ValidationException`),
 /// and the 64 hexadecimal characters of a grant id
 /// (`InvalidGrantIdException`).
 fn check_grant_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.chars().count() > 128 {
-        return Err(Error::validation(
-            "grantId",
-            "Member must have length between 1 and 128",
-        ));
-    }
+    Error::check_all(Violation::length(
+        "grantId",
+        id,
+        || Shown::Value(id.to_owned()),
+        1,
+        128,
+    ))?;
     if grant_id_bytes(id).is_none() {
-        return Err(kms_err!(
-            InvalidGrantId,
-            "Grant id '{id}' is not valid: a grant id is 64 hexadecimal characters, as CreateGrant returns it."
-        ));
+        return Err(kms_err!(InvalidGrantId, "Grant id '{id}' is not valid.")
+            .with_hint("A grant id is 64 hexadecimal characters, as CreateGrant returns it."));
     }
     Ok(())
+}
+
+/// The violation of an empty `Operations` list (`Value '[]' at
+/// 'operations'`): the model sets no minimum, but a grant allows at least
+/// one operation.
+fn empty_operations() -> Violation {
+    Violation::new(
+        "operations",
+        Shown::Value("[]".into()),
+        Constraint::MinLength(1),
+    )
 }
 
 /// Checks the operations and the constraint of a CreateGrant for a
@@ -111,10 +122,9 @@ fn check_operations_and_constraints(
     key_arn: &str,
 ) -> Result<()> {
     if operations.is_empty() {
-        return Err(Error::validation(
-            "operations",
-            "Member must have length greater than or equal to 1",
-        ));
+        return Err(Error::from(AwsMessage::Validation(
+            vec![empty_operations()],
+        )));
     }
     let invalid: Vec<&str> = operations
         .iter()
@@ -124,14 +134,17 @@ fn check_operations_and_constraints(
     if !invalid.is_empty() {
         return Err(kms_err!(
             Validation,
-            "Grant operations [{}] are not valid for KMS key {key_arn}, a symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT). Valid operations: [{}].",
-            invalid.join(", "),
+            "Grant operations [{}] are not valid for KMS key {key_arn}.",
+            invalid.join(", ")
+        )
+        .with_hint(format!(
+            "A symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) allows [{}].",
             GrantOperation::SYMMETRIC_ENCRYPTION
                 .iter()
                 .map(|op| op.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        )));
     }
     let Some(c) = constraints else {
         return Ok(());
@@ -229,19 +242,19 @@ impl Kms {
         }
         let cx = self.begin();
         let inner = &*self.inner;
-        check_principal_id("granteePrincipal", &req.grantee_principal)?;
+        // Every broken model constraint of the request, reported at once.
+        let mut violations: Vec<Violation> =
+            principal_id_violations("granteePrincipal", &req.grantee_principal).collect();
         if let Some(r) = &req.retiring_principal {
-            check_principal_id("retiringPrincipal", r)?;
+            violations.extend(principal_id_violations("retiringPrincipal", r));
         }
         if let Some(name) = &req.name {
-            check_name(name)?;
+            violations.extend(name_violations(name));
         }
         if req.operations.is_empty() {
-            return Err(Error::validation(
-                "operations",
-                "Member must have length greater than or equal to 1",
-            ));
+            violations.push(empty_operations());
         }
+        Error::check_all(violations)?;
         inner.check_grant_tokens(&req.grant_tokens)?;
         let grantee_arn = principal_arn("granteePrincipal", &req.grantee_principal)?;
         let retiring_arn = req
@@ -295,10 +308,11 @@ impl Kms {
             if m.grants.len() >= max {
                 return Err(kms_err!(
                     LimitExceeded,
-                    "Key {} has {} grants, the most a KMS key can have ({max}). Retire or revoke grants first.",
+                    "Key {} has {} grants, the most a KMS key can have ({max}).",
                     entry.arn,
                     m.grants.len()
-                ));
+                )
+                .with_hint("Retire or revoke grants first."));
             }
             check_dry_run(req.dry_run)?;
             grant.id = loop {
@@ -410,14 +424,27 @@ impl Kms {
         }
         let cx = self.begin();
         let inner = &*self.inner;
-        if let Some(t) = &req.grant_token
-            && (t.is_empty() || t.len() > 8192)
-        {
-            return Err(Error::validation(
+        // Both members' model constraints, reported at once.
+        let mut violations = Vec::new();
+        if let Some(t) = &req.grant_token {
+            violations.extend(Violation::length(
                 "grantToken",
-                "Member must have length between 1 and 8192",
+                t,
+                || Shown::Value(t.clone()),
+                1,
+                8192,
             ));
         }
+        if let Some(id) = &req.grant_id {
+            violations.extend(Violation::length(
+                "grantId",
+                id,
+                || Shown::Value(id.clone()),
+                1,
+                128,
+            ));
+        }
+        Error::check_all(violations)?;
         if let Some(id) = &req.grant_id {
             check_grant_id(id)?;
         }

@@ -56,10 +56,11 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     };
     let spec = match (req.key_spec, req.customer_master_key_spec) {
         (Some(_), Some(_)) => {
-            return Err(Error::validation(
-                "customerMasterKeySpec",
-                "Member must be null when KeySpec is specified; use KeySpec only",
-            ));
+            return Err(kms_err!(
+                Validation,
+                "KeySpec and CustomerMasterKeySpec cannot both be specified."
+            )
+            .with_hint("Use KeySpec only."));
         }
         (Some(s), None) => s,
         (None, Some(c)) => c.to_key_spec(),
@@ -78,12 +79,11 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     }
     let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
     if usage != KeyUsage::EncryptDecrypt {
-        return Err(Error::validation(
-            "keyUsage",
-            format_args!(
-                "KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT; use ENCRYPT_DECRYPT"
-            ),
-        ));
+        return Err(kms_err!(
+            Validation,
+            "KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT."
+        )
+        .with_hint("Use ENCRYPT_DECRYPT."));
     }
     let origin = req.origin.unwrap_or(OriginType::AwsKms);
     if req.multi_region == Some(true) {
@@ -107,32 +107,29 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         }
         OriginType::AwsKms => {
             if req.custom_key_store_id.is_some() {
-                return Err(Error::validation(
-                    "customKeyStoreId",
-                    "CustomKeyStoreId requires Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE",
+                return Err(kms_err!(
+                    Validation,
+                    "CustomKeyStoreId requires Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE."
                 ));
             }
         }
         OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => {
             if req.custom_key_store_id.is_none() {
-                return Err(Error::validation(
-                    "customKeyStoreId",
-                    format_args!("Member must not be null when Origin is {origin}"),
-                ));
+                return Err(Error::required("customKeyStoreId")
+                    .with_hint(format!("Origin {origin} needs a CustomKeyStoreId.")));
             }
         }
     }
     if req.xks_key_id.is_some() && origin != OriginType::ExternalKeyStore {
-        return Err(Error::validation(
-            "xksKeyId",
-            "XksKeyId requires Origin EXTERNAL_KEY_STORE",
+        return Err(kms_err!(
+            Validation,
+            "XksKeyId requires Origin EXTERNAL_KEY_STORE."
         ));
     }
     if origin == OriginType::ExternalKeyStore && req.xks_key_id.is_none() {
-        return Err(Error::validation(
-            "xksKeyId",
-            "Member must not be null when Origin is EXTERNAL_KEY_STORE",
-        ));
+        return Err(
+            Error::required("xksKeyId").with_hint("Origin EXTERNAL_KEY_STORE needs an XksKeyId.")
+        );
     }
     validate_tags(&req.tags)?;
     Ok(KeyPlan {
@@ -309,9 +306,11 @@ impl Kms {
             .pending_window_in_days
             .unwrap_or(DEFAULT_PENDING_WINDOW_DAYS);
         if !PENDING_WINDOW_DAYS.contains(&days) {
-            return Err(Error::validation(
+            return Err(Error::out_of_range(
                 "pendingWindowInDays",
-                "Member must have value between 7 and 30",
+                i64::from(days),
+                7,
+                30,
             ));
         }
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;

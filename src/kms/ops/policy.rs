@@ -2,7 +2,7 @@
 //! ListKeyPolicies. What a policy document must be, the default key policy
 //! and the lockout safety check are in `support/policy.rs`.
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
@@ -11,26 +11,24 @@ use crate::kms::shapes::manage::{
     PutKeyPolicyRequest,
 };
 use crate::kms::support::access::{Action, Facts};
+use crate::kms::support::paging::marker_violations;
 use crate::kms::support::policy::{
     DEFAULT_POLICY_NAME, check_policy_shape, default_key_policy, parse_policy,
 };
 
-/// Checks a `PolicyName`: 1–128 word characters (`ValidationException`).
+/// Checks a `PolicyName`: 1–128 word characters (`ValidationException`,
+/// every broken constraint reported, the value shown).
 fn check_policy_name(name: &str) -> Result<()> {
-    let n = name.chars().count();
-    if !(1..=128).contains(&n) {
-        return Err(Error::validation(
-            "policyName",
-            "Member must have length between 1 and 128",
-        ));
-    }
-    if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(Error::validation(
-            "policyName",
-            r"Member must satisfy regular expression pattern: [\w]+",
-        ));
-    }
-    Ok(())
+    let shown = || Shown::Value(name.to_owned());
+    let ok = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    Error::check_all(
+        [
+            Violation::pattern("policyName", ok, shown, r"[\w]+"),
+            Violation::length("policyName", name, shown, 1, 128),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 impl Kms {
@@ -95,10 +93,11 @@ impl Kms {
             ));
         }
         if name != DEFAULT_POLICY_NAME {
-            return Err(Error::validation(
-                "policyName",
-                "Member must be 'default': it is the only key policy PutKeyPolicy sets",
-            ));
+            return Err(kms_err!(
+                Validation,
+                "PolicyName '{name}' is not valid for PutKeyPolicy."
+            )
+            .with_hint("PutKeyPolicy sets only the key policy named 'default'."));
         }
         check_policy_shape(&req.policy)?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
@@ -161,25 +160,21 @@ impl Kms {
     ) -> Result<ListKeyPoliciesResponse> {
         let cx = self.begin();
         let inner = &*self.inner;
-        if let Some(limit) = req.limit
-            && !(1..=1000).contains(&limit)
-        {
-            return Err(Error::validation(
-                "limit",
-                "Member must have value between 1 and 1000",
-            ));
-        }
+        let mut violations: Vec<Violation> = req
+            .limit
+            .and_then(|limit| Violation::range("limit", i64::from(limit), 1, 1000))
+            .into_iter()
+            .collect();
         if let Some(marker) = &req.marker {
-            if marker.is_empty() || marker.chars().count() > 1024 {
-                return Err(Error::validation(
-                    "marker",
-                    "Member must have length between 1 and 1024",
-                ));
-            }
+            violations.extend(marker_violations(marker));
+        }
+        Error::check_all(violations)?;
+        if let Some(marker) = &req.marker {
             return Err(kms_err!(
                 InvalidMarker,
-                "Marker '{marker}' is not one this service returned: ListKeyPolicies always returns every policy name in one page."
-            ));
+                "Marker '{marker}' is not one this service returned."
+            )
+            .with_hint("ListKeyPolicies always returns every policy name in one page."));
         }
         let entry = inner.resolve(&cx, &req.key_id, false)?;
         inner.authorize(&cx, &entry, Action::ListKeyPolicies, &Facts::default())?;

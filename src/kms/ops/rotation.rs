@@ -73,25 +73,15 @@ impl Kms {
     /// the new period (and moves the next date).
     pub fn enable_key_rotation(&self, req: EnableKeyRotationRequest) -> Result<()> {
         let cx = self.begin();
-        if let Some(days) = req.rotation_period_in_days {
-            if days < *ROTATION_PERIOD_DAYS.start() {
-                return Err(Error::validation(
-                    "rotationPeriodInDays",
-                    format_args!(
-                        "Member must have value greater than or equal to {}",
-                        ROTATION_PERIOD_DAYS.start()
-                    ),
-                ));
-            }
-            if days > *ROTATION_PERIOD_DAYS.end() {
-                return Err(Error::validation(
-                    "rotationPeriodInDays",
-                    format_args!(
-                        "Member must have value less than or equal to {}",
-                        ROTATION_PERIOD_DAYS.end()
-                    ),
-                ));
-            }
+        if let Some(days) = req.rotation_period_in_days
+            && !ROTATION_PERIOD_DAYS.contains(&days)
+        {
+            return Err(Error::out_of_range(
+                "rotationPeriodInDays",
+                i64::from(days),
+                i64::from(*ROTATION_PERIOD_DAYS.start()),
+                i64::from(*ROTATION_PERIOD_DAYS.end()),
+            ));
         }
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
         self.inner.authorize(

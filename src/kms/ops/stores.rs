@@ -10,7 +10,7 @@
 
 use crate::sync::Mutex;
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::store::{ConnectionState, CustomKeyStoreType};
 
 use crate::kms::Kms;
@@ -35,15 +35,16 @@ fn check_new_store(table: &StoreTable, req: &CreateCustomKeyStoreRequest) -> Res
     if table.stores.len() >= MAX_CUSTOM_KEY_STORES {
         return Err(kms_err!(
             LimitExceeded,
-            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed. Delete one first."
-        ));
+            "The account already has {MAX_CUSTOM_KEY_STORES} custom key stores in this Region, the most allowed."
+        ).with_hint("Delete one first."));
     }
     if table.by_name(&req.custom_key_store_name).is_some() {
         return Err(kms_err!(
             CustomKeyStoreNameInUse,
-            "A custom key store named '{}' already exists. Choose another name.",
+            "A custom key store named '{}' already exists.",
             req.custom_key_store_name
-        ));
+        )
+        .with_hint("Choose another name."));
     }
     Ok(())
 }
@@ -60,14 +61,13 @@ fn check_update_syntax(req: &UpdateCustomKeyStoreRequest) -> Result<()> {
 }
 
 fn check_name(field: &str, name: &str) -> Result<()> {
-    let n = name.chars().count();
-    if !(1..=256).contains(&n) {
-        return Err(Error::validation(
-            field,
-            "Member must have length between 1 and 256",
-        ));
-    }
-    Ok(())
+    Error::check_all(Violation::length(
+        field,
+        name,
+        || Shown::Value(name.to_owned()),
+        1,
+        256,
+    ))
 }
 
 impl Kms {
@@ -145,10 +145,11 @@ impl Kms {
             .authorize_account(&cx, Action::DescribeCustomKeyStores, &Facts::default())?;
         let inner = &*self.inner;
         if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
-            return Err(Error::validation(
-                "customKeyStoreName",
-                "Specify either CustomKeyStoreId or CustomKeyStoreName, not both",
-            ));
+            return Err(kms_err!(
+                Validation,
+                "CustomKeyStoreId and CustomKeyStoreName cannot both be specified."
+            )
+            .with_hint("Give one of them, or neither to describe every key store."));
         }
         let limit = check_limit(req.limit, 1000, 1000)?;
         let from = match &req.marker {

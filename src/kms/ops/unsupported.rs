@@ -42,7 +42,7 @@ impl Kms {
     ) -> Result<GenerateDataKeyPairResponse> {
         let cx = self.begin();
         if req.key_pair_spec.is_none() {
-            return Err(Error::validation("keyPairSpec", "Member must not be null"));
+            return Err(Error::required("keyPairSpec"));
         }
         self.inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = self.inner.resolve(&cx, &req.key_id, true)?;

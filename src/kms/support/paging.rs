@@ -2,19 +2,35 @@
 //! (a sequence number, or for ListAliases the name to continue from,
 //! base64-encoded).
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::ids::AliasName;
 
 /// Checks a list operation's `Limit` (1–`max`, `default` when absent).
 pub(crate) fn check_limit(limit: Option<u32>, default: u32, max: u32) -> Result<usize> {
     let limit = limit.unwrap_or(default);
-    if !(1..=max).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format_args!("Member must have value between 1 and {max}"),
-        ));
-    }
+    Error::check_all(Violation::range(
+        "limit",
+        i64::from(limit),
+        1,
+        i64::from(max),
+    ))?;
     Ok(limit as usize)
+}
+
+/// The API model's `MarkerType` pattern.
+const MARKER_PATTERN: &str = r"[\u0020-\u00FF]*";
+
+/// The model's violations of a `Marker`: 1–1024 characters of
+/// `[\u0020-\u00FF]`, each broken constraint reported, the value shown.
+pub(crate) fn marker_violations(marker: &str) -> impl Iterator<Item = Violation> {
+    let shown = || Shown::Value(marker.to_owned());
+    let ok = marker.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c));
+    [
+        Violation::pattern("marker", ok, shown, MARKER_PATTERN),
+        Violation::length("marker", marker, shown, 1, 1024),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Paging markers are opaque to callers: a sequence number, base64-encoded.
@@ -30,12 +46,7 @@ pub(crate) fn decode_marker(marker: &str) -> Result<u64> {
             "Marker '{marker}' is not one this service returned."
         )
     };
-    if marker.is_empty() || marker.len() > 1024 {
-        return Err(Error::validation(
-            "marker",
-            "Member must have length between 1 and 1024",
-        ));
-    }
+    Error::check_all(marker_violations(marker))?;
     let bytes = crate::base64_blob::decode(marker).map_err(|_| bad())?;
     let arr: [u8; 8] = bytes.try_into().map_err(|_| bad())?;
     Ok(u64::from_be_bytes(arr))
@@ -49,17 +60,13 @@ pub(crate) fn encode_alias_marker(name: &AliasName) -> String {
 /// Reads a marker made by [`encode_alias_marker`]; anything else is
 /// `InvalidMarkerException`.
 pub(crate) fn decode_alias_marker(marker: &str) -> Result<AliasName> {
-    if marker.is_empty() || marker.chars().count() > 1024 {
-        return Err(Error::validation(
-            "marker",
-            "Member must have length between 1 and 1024",
-        ));
-    }
+    Error::check_all(marker_violations(marker))?;
     let bad = || {
         kms_err!(
             InvalidMarker,
-            "Marker '{marker}' is not one this service returned. Pass the NextMarker of the previous ListAliases response."
+            "Marker '{marker}' is not one this service returned."
         )
+        .with_hint("Pass the NextMarker of the previous ListAliases response.")
     };
     let bytes = crate::base64_blob::decode(marker).map_err(|_| bad())?;
     let s = String::from_utf8(bytes).map_err(|_| bad())?;

@@ -29,7 +29,7 @@
 //!    where the policy delegates to its account — else
 //!    `MalformedPolicyDocumentException`.
 
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::AccountId;
 
@@ -71,27 +71,17 @@ pub fn default_key_policy(account: &AccountId) -> String {
 /// Checks a policy against the model: 1–131,072 characters of
 /// `[\u0009\u000A\u000D\u0020-\u00FF]` (`ValidationException`).
 pub(crate) fn check_policy_shape(policy: &str) -> Result<()> {
-    let n = policy.chars().count();
-    if n == 0 {
-        return Err(Error::validation(
-            "policy",
-            "Member must have length greater than or equal to 1",
-        ));
-    }
-    if n > MODEL_MAX_POLICY_CHARS {
-        return Err(Error::validation(
-            "policy",
-            format_args!("Member must have length less than or equal to {MODEL_MAX_POLICY_CHARS}"),
-        ));
-    }
+    let shown = || Shown::Value(policy.to_owned());
     let allowed = |c: char| matches!(c, '\u{09}' | '\u{0A}' | '\u{0D}' | '\u{20}'..='\u{FF}');
-    if !policy.chars().all(allowed) {
-        return Err(Error::validation(
-            "policy",
-            r"Member must satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+",
-        ));
-    }
-    Ok(())
+    let ok = !policy.is_empty() && policy.chars().all(allowed);
+    Error::check_all(
+        [
+            Violation::pattern("policy", ok, shown, r"[\u0009\u000A\u000D\u0020-\u00FF]+"),
+            Violation::length("policy", policy, shown, 1, MODEL_MAX_POLICY_CHARS),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 /// Parses and checks a policy that passed [`check_policy_shape`]: the size

@@ -21,15 +21,17 @@ use crate::store::ConnectionErrorCode;
 fn not_found(id: &ClusterId) -> Error {
     kms_err!(
         CloudHsmClusterNotFound,
-        "No AWS CloudHSM cluster with id {id} exists in this account and Region. Check the cluster id (cloudhsmv2 DescribeClusters)."
+        "No AWS CloudHSM cluster with id {id} exists in this account and Region."
     )
+    .with_hint("Check the cluster id (cloudhsmv2 DescribeClusters).")
 }
 
 fn cannot_communicate(id: &ClusterId, why: &str) -> Error {
     kms_err!(
         KmsInvalidState,
-        "KMS cannot communicate with your CloudHSM cluster {id}: {why}. Fix the cluster, then disconnect and reconnect the custom key store."
+        "KMS cannot communicate with your CloudHSM cluster {id}: {why}."
     )
+    .with_hint("Fix the cluster, then disconnect and reconnect the custom key store.")
 }
 
 /// A PEM's lines without surrounding whitespace or blank lines.
@@ -51,9 +53,10 @@ fn reachable(c: &Cluster) -> Result<()> {
     if c.internal_error {
         return Err(kms_err!(
             KmsInternal,
-            "The CloudHSM cluster {} reported an internal error. Retry the request.",
+            "The CloudHSM cluster {} reported an internal error.",
             c.id
-        ));
+        )
+        .with_hint("Retry the request."));
     }
     if !c.network_reachable {
         return Err(cannot_communicate(&c.id, "the network does not reach it"));
@@ -76,16 +79,17 @@ fn connect_blocker(c: &Cluster) -> Result<()> {
     if c.state != ClusterState::Active {
         return Err(kms_err!(
             CloudHsmClusterNotActive,
-            "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE to connect. Activate the cluster, then connect.",
+            "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE to connect.",
             c.state
-        ));
+        )
+        .with_hint("Activate the cluster, then connect."));
     }
     if !(c.security_group.inbound_2223_2225 && c.security_group.outbound_2223_2225) {
         return Err(kms_err!(
             CloudHsmClusterInvalidConfiguration,
-            "The security group {} of CloudHSM cluster {id} must allow TCP ports 2223-2225 inbound and outbound with itself as source and destination. Restore the default rules, then connect.",
+            "The security group {} of CloudHSM cluster {id} must allow TCP ports 2223-2225 inbound and outbound with itself as source and destination.",
             c.security_group.id
-        ));
+        ).with_hint("Restore the default rules, then connect."));
     }
     Ok(())
 }
@@ -97,9 +101,9 @@ fn require_session(c: &Cluster, session: &CuPassword) -> Result<()> {
     } else {
         Err(kms_err!(
             KmsInvalidState,
-            "KMS is not logged in to your CloudHSM cluster {} as {KMS_USER}: its password was changed, or it was deleted or locked out. Disconnect the custom key store, fix {KMS_USER} (changePswd, then UpdateCustomKeyStore with the KeyStorePassword), and reconnect.",
+            "KMS is not logged in to your CloudHSM cluster {} as {KMS_USER}: its password was changed, or it was deleted or locked out.",
             c.id
-        ))
+        ).with_hint(format!("Disconnect the custom key store, fix {KMS_USER} (changePswd, then UpdateCustomKeyStore with the KeyStorePassword), and reconnect.")))
     }
 }
 
@@ -131,9 +135,10 @@ impl CloudHsm {
         if c.state != ClusterState::Active {
             return Err(kms_err!(
                 CloudHsmClusterNotActive,
-                "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE. Initialize and activate the cluster, then retry.",
+                "The CloudHSM cluster {id} is {}; it must be initialized and ACTIVE.",
                 c.state
-            ));
+            )
+            .with_hint("Initialize and activate the cluster, then retry."));
         }
         let subnet_azs: BTreeSet<&str> = c
             .subnets
@@ -144,26 +149,26 @@ impl CloudHsm {
         if subnet_azs.len() < 2 {
             return Err(kms_err!(
                 CloudHsmClusterInvalidConfiguration,
-                "The CloudHSM cluster {id} must have private subnets in at least two Availability Zones; it has them in {}. Create a cluster from a backup with subnets in two or more Availability Zones.",
+                "The CloudHSM cluster {id} must have private subnets in at least two Availability Zones; it has them in {}.",
                 subnet_azs.len()
-            ));
+            ).with_hint("Create a cluster from a backup with subnets in two or more Availability Zones."));
         }
         let sg = &c.security_group;
         if !(sg.inbound_2223_2225 && sg.outbound_2223_2225) {
             return Err(kms_err!(
                 CloudHsmClusterInvalidConfiguration,
-                "The security group {} of CloudHSM cluster {id} must have inbound and outbound rules that allow TCP ports 2223-2225 with the security group itself as source and destination. Restore the default rules.",
+                "The security group {} of CloudHSM cluster {id} must have inbound and outbound rules that allow TCP ports 2223-2225 with the security group itself as source and destination.",
                 sg.id
-            ));
+            ).with_hint("Restore the default rules."));
         }
         let hsm_azs: BTreeSet<&str> = c.active_hsms().map(|h| h.az.as_str()).collect();
         if hsm_azs.len() < 2 {
             return Err(kms_err!(
                 CloudHsmClusterInvalidConfiguration,
-                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones; it has {} ACTIVE HSM(s) in {} Availability Zone(s). Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone.",
+                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones; it has {} ACTIVE HSM(s) in {} Availability Zone(s).",
                 c.active_hsms().count(),
                 hsm_azs.len()
-            ));
+            ).with_hint("Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone."));
         }
         Ok(())
     }
@@ -180,8 +185,8 @@ impl CloudHsm {
             Some(cert) if pem_lines(&cert.trust_anchor).eq(pem_lines(trust_anchor_pem)) => Ok(()),
             _ => Err(kms_err!(
                 IncorrectTrustAnchor,
-                "The trust anchor certificate does not match the one that signed the certificate of CloudHSM cluster {id}. Give the content of the customerCA.crt file created when the cluster was initialized."
-            )),
+                "The trust anchor certificate does not match the one that signed the certificate of CloudHSM cluster {id}."
+            ).with_hint("Give the content of the customerCA.crt file created when the cluster was initialized.")),
         }
     }
 
@@ -382,9 +387,9 @@ impl CloudHsm {
         if azs.len() < 2 {
             return Err(kms_err!(
                 CloudHsmClusterInvalidConfiguration,
-                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones to create a key; it has them in {} Availability Zone(s). Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone.",
+                "The CloudHSM cluster {id} must contain at least two ACTIVE HSMs in different Availability Zones to create a key; it has them in {} Availability Zone(s).",
                 azs.len()
-            ));
+            ).with_hint("Add an HSM (cloudhsmv2 CreateHsm) in another Availability Zone."));
         }
         require_session(c, session)?;
         if c.keys.contains_key(label) {
@@ -427,8 +432,9 @@ impl CloudHsm {
         if c.active_hsms().next().is_none() {
             return Err(kms_err!(
                 KmsInvalidState,
-                "The CloudHSM cluster {id} has no ACTIVE HSM. Add an HSM (cloudhsmv2 CreateHsm)."
-            ));
+                "The CloudHSM cluster {id} has no ACTIVE HSM."
+            )
+            .with_hint("Add an HSM (cloudhsmv2 CreateHsm)."));
         }
         let key = c.keys.get(label).ok_or_else(|| {
             kms_err!(
@@ -501,8 +507,9 @@ impl CloudHsm {
             if c.active_hsms().next().is_none() {
                 return Err(kms_err!(
                     KmsInvalidState,
-                    "The CloudHSM cluster {id} has no ACTIVE HSM. Add an HSM (cloudhsmv2 CreateHsm)."
-                ));
+                    "The CloudHSM cluster {id} has no ACTIVE HSM."
+                )
+                .with_hint("Add an HSM (cloudhsmv2 CreateHsm)."));
             }
         }
         let mut out = Plaintext::from(vec![0u8; n]);

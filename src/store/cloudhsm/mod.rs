@@ -312,9 +312,10 @@ impl Cluster {
         } else {
             Err(kms_err!(
                 CloudHsmInvalidRequest,
-                "Cannot {doing} cluster {}: it has no ACTIVE HSM. Create an HSM first (CreateHsm).",
+                "Cannot {doing} cluster {}: it has no ACTIVE HSM.",
                 self.id
-            ))
+            )
+            .with_hint("Create an HSM first (CreateHsm)."))
         }
     }
 }
@@ -626,22 +627,35 @@ impl CloudHsm {
         let hsm_id = HsmId::from_random_bytes(self.0.rng.array());
         let eni_id = format!("eni-{}", self.random_hex::<4>());
         self.with_cluster(id, |c| {
-            if matches!(c.state, ClusterState::DeleteInProgress | ClusterState::Deleted) {
-                return Err(kms_err!(CloudHsmInvalidRequest, "Cluster {} is {}.", c.id, c.state));
+            if matches!(
+                c.state,
+                ClusterState::DeleteInProgress | ClusterState::Deleted
+            ) {
+                return Err(kms_err!(
+                    CloudHsmInvalidRequest,
+                    "Cluster {} is {}.",
+                    c.id,
+                    c.state
+                ));
             }
             let cluster_id = c.id.clone();
-            let (subnet_id, subnet) =
-                c.subnets.iter_mut().find(|(_, s)| s.az == az && !s.deleted).ok_or_else(|| {
+            let (subnet_id, subnet) = c
+                .subnets
+                .iter_mut()
+                .find(|(_, s)| s.az == az && !s.deleted)
+                .ok_or_else(|| {
                     kms_err!(
                         CloudHsmInvalidRequest,
-                        "Cluster {cluster_id} has no subnet in Availability Zone {az}. Choose an Availability Zone of the cluster's subnet mapping."
+                        "Cluster {cluster_id} has no subnet in Availability Zone {az}."
                     )
+                    .with_hint("Choose an Availability Zone of the cluster's subnet mapping.")
                 })?;
             if subnet.free_addresses == 0 {
                 return Err(kms_err!(
                     CloudHsmInvalidRequest,
-                    "Subnet {subnet_id} has no free IP address for a new HSM. Free an address in the subnet."
-                ));
+                    "Subnet {subnet_id} has no free IP address for a new HSM."
+                )
+                .with_hint("Free an address in the subnet."));
             }
             subnet.free_addresses -= 1;
             let eni_ip = format!("10.0.{}.{}", subnet.octet, subnet.next_host);

@@ -323,10 +323,8 @@ impl CloudHsm {
     /// `CloudHsmInvalidRequestException`.
     pub(super) fn insert_cluster(&self, cluster: Cluster) -> Result<()> {
         let exists = |id: &ClusterId| {
-            kms_err!(
-                CloudHsmInvalidRequest,
-                "Cluster {id} already exists. Choose another cluster id."
-            )
+            kms_err!(CloudHsmInvalidRequest, "Cluster {id} already exists.")
+                .with_hint("Choose another cluster id.")
         };
         let storage = &self.0.storage;
         if !storage.is_durable() {

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::Plaintext;
 use crate::crypto::material::REDACTED;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Shown, Violation};
 use crate::macros::wire_enum;
 
 /// How long KMS waits for a proxy answer before it gives up (250 ms).
@@ -137,39 +137,28 @@ impl XksCredential {
     /// # Errors
     /// `ValidationException` naming the field that breaks its constraint.
     pub fn new(access_key_id: &str, raw_secret_access_key: &str) -> Result<XksCredential> {
-        let id_len = access_key_id.len();
-        if !(20..=30).contains(&id_len) {
-            return Err(Error::validation(
-                "xksProxyAuthenticationCredential.accessKeyId",
-                "Member must have length between 20 and 30",
-            ));
-        }
-        if !access_key_id
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
-        {
-            return Err(Error::validation(
-                "xksProxyAuthenticationCredential.accessKeyId",
-                "Member must satisfy regular expression pattern: ^[A-Z2-7]+$",
-            ));
-        }
-        // Neither check echoes the secret.
-        let secret_len = raw_secret_access_key.len();
-        if !(43..=64).contains(&secret_len) {
-            return Err(Error::validation(
-                "xksProxyAuthenticationCredential.rawSecretAccessKey",
-                "Member must have length between 43 and 64",
-            ));
-        }
-        if !raw_secret_access_key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='))
-        {
-            return Err(Error::validation(
-                "xksProxyAuthenticationCredential.rawSecretAccessKey",
-                "Member must satisfy regular expression pattern: ^[a-zA-Z0-9/+=]+$",
-            ));
-        }
+        const ID: &str = "xksProxyAuthenticationCredential.accessKeyId";
+        const SECRET: &str = "xksProxyAuthenticationCredential.rawSecretAccessKey";
+        // Both members are `sensitive` in the API model: no message shows
+        // either value. Every broken constraint is reported at once.
+        let id_ok = !access_key_id.is_empty()
+            && access_key_id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
+        let secret_ok = !raw_secret_access_key.is_empty()
+            && raw_secret_access_key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'='));
+        Error::check_all(
+            [
+                Violation::pattern(ID, id_ok, || Shown::Hidden, "^[A-Z2-7]+$"),
+                Violation::length(ID, access_key_id, || Shown::Hidden, 20, 30),
+                Violation::pattern(SECRET, secret_ok, || Shown::Hidden, r"^[a-zA-Z0-9\/+=]+$"),
+                Violation::length(SECRET, raw_secret_access_key, || Shown::Hidden, 43, 64),
+            ]
+            .into_iter()
+            .flatten(),
+        )?;
         Ok(XksCredential {
             access_key_id: access_key_id.to_owned(),
             secret: Zeroizing::new(raw_secret_access_key.to_owned()),
@@ -260,36 +249,26 @@ impl XksProxyUri {
 /// `XksProxyUriEndpoint`: 10–128 characters matching `^https://[a-zA-Z0-9.-]+$`.
 pub(crate) fn validate_endpoint(endpoint: &str) -> Result<()> {
     const FIELD: &str = "xksProxyUriEndpoint";
-    if !(10..=128).contains(&endpoint.len()) {
-        return Err(Error::validation(
-            FIELD,
-            "Member must have length between 10 and 128",
-        ));
-    }
     let host_ok = endpoint.strip_prefix("https://").is_some_and(|host| {
         !host.is_empty()
             && host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
     });
-    if !host_ok {
-        return Err(Error::validation(
-            FIELD,
-            "Member must satisfy regular expression pattern: ^https://[a-zA-Z0-9.-]+$",
-        ));
-    }
-    Ok(())
+    let shown = || Shown::Value(endpoint.to_owned());
+    Error::check_all(
+        [
+            Violation::pattern(FIELD, host_ok, shown, "^https://[a-zA-Z0-9.-]+$"),
+            Violation::length(FIELD, endpoint, shown, 10, 128),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 /// `XksProxyUriPath`: 10–128 characters matching the API's pattern.
 pub(crate) fn validate_path(path: &str) -> Result<()> {
     const FIELD: &str = "xksProxyUriPath";
-    if !(10..=128).contains(&path.len()) {
-        return Err(Error::validation(
-            FIELD,
-            "Member must have length between 10 and 128",
-        ));
-    }
     let ok = path
         .rsplit_once("/kms/xks/v")
         .is_some_and(|(prefix, version)| {
@@ -303,13 +282,20 @@ pub(crate) fn validate_path(path: &str) -> Result<()> {
                         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-')));
             version_ok && prefix_ok
         });
-    if !ok {
-        return Err(Error::validation(
-            FIELD,
-            "Member must satisfy regular expression pattern: ^(/[a-zA-Z0-9\\/_-]+/kms/xks/v\\d{1,2})$|^(/kms/xks/v\\d{1,2})$",
-        ));
-    }
-    Ok(())
+    let shown = || Shown::Value(path.to_owned());
+    Error::check_all(
+        [
+            Violation::pattern(
+                FIELD,
+                ok,
+                shown,
+                r"^(/[a-zA-Z0-9\/_-]+/kms/xks/v\d{1,2})$|^(/kms/xks/v\d{1,2})$",
+            ),
+            Violation::length(FIELD, path, shown, 10, 128),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 /// The transport envelope of one proxy call: where it goes, how it is

@@ -44,17 +44,17 @@ pub(crate) fn kms_error(err: XksError, site: XksCallSite, store_id: &str) -> Err
         XksCallSite::CreateOrUpdateStore => match err {
             E::AuthenticationFailed => kms_err!(
                 XksProxyIncorrectAuthenticationCredential,
-                "The external key store proxy rejected the authentication credential of custom key store {store_id}: {cause}. Check the AccessKeyId and RawSecretAccessKey configured on the proxy and update the key store's XksProxyAuthenticationCredential."
-            ),
+                "The external key store proxy rejected the authentication credential of custom key store {store_id}: {cause}."
+            ).with_hint("Check the AccessKeyId and RawSecretAccessKey configured on the proxy and update the key store's XksProxyAuthenticationCredential."),
             E::InvalidUriPath | E::AccessDenied => kms_err!(
                 XksProxyInvalidConfiguration,
-                "The external key store proxy of custom key store {store_id} refused the request: {cause}. Check the XksProxyUriPath and the proxy's authorization rules for KMS."
-            ),
+                "The external key store proxy of custom key store {store_id} refused the request: {cause}."
+            ).with_hint("Check the XksProxyUriPath and the proxy's authorization rules for KMS."),
             E::Throttling | E::DependencyTimeout | E::Unreachable | E::TimedOut | E::InvalidTls => {
                 kms_err!(
                     XksProxyUriUnreachable,
-                    "KMS cannot communicate with the external key store proxy of custom key store {store_id}: {cause}. Check the XksProxyUriEndpoint, the proxy's TLS certificate and that the proxy and its external key manager are available, then retry."
-                )
+                    "KMS cannot communicate with the external key store proxy of custom key store {store_id}: {cause}."
+                ).with_hint("Check the XksProxyUriEndpoint, the proxy's TLS certificate and that the proxy and its external key manager are available, then retry.")
             }
             E::Validation
             | E::Internal
@@ -65,27 +65,27 @@ pub(crate) fn kms_error(err: XksError, site: XksCallSite, store_id: &str) -> Err
             | E::KeyNotFound
             | E::UnsupportedOperation => kms_err!(
                 XksProxyInvalidResponse,
-                "KMS cannot interpret the response of the external key store proxy of custom key store {store_id}: {cause}. Check the proxy's logs and that it implements XKS proxy API v1."
-            ),
+                "KMS cannot interpret the response of the external key store proxy of custom key store {store_id}: {cause}."
+            ).with_hint("Check the proxy's logs and that it implements XKS proxy API v1."),
         },
         XksCallSite::CreateKey => match err {
             E::KeyNotFound => kms_err!(
                 XksKeyNotFound,
-                "The external key store proxy of custom key store {store_id} cannot find the external key: {cause}. Check the XksKeyId."
-            ),
+                "The external key store proxy of custom key store {store_id} cannot find the external key: {cause}."
+            ).with_hint("Check the XksKeyId."),
             E::InvalidState | E::InvalidKeyUsage | E::UnsupportedOperation => kms_err!(
                 XksKeyInvalidConfiguration,
-                "The external key cannot back a KMS key: {cause}. It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."
-            ),
+                "The external key cannot back a KMS key: {cause}."
+            ).with_hint("It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."),
             _ => kms_err!(
                 CustomKeyStoreInvalidState,
-                "The external key store proxy of custom key store {store_id} could not complete the request: {cause}. Fix the proxy or the key store's configuration, then retry."
-            ),
+                "The external key store proxy of custom key store {store_id} could not complete the request: {cause}."
+            ).with_hint("Fix the proxy or the key store's configuration, then retry."),
         },
         XksCallSite::Crypto => kms_err!(
             KmsInvalidState,
-            "The external key store proxy of custom key store {store_id} could not complete the cryptographic operation: {cause}. Fix the cause, then retry."
-        ),
+            "The external key store proxy of custom key store {store_id} could not complete the cryptographic operation: {cause}."
+        ).with_hint("Fix the cause, then retry."),
     }
 }
 
@@ -94,8 +94,8 @@ pub(crate) fn kms_error(err: XksError, site: XksCallSite, store_id: &str) -> Err
 pub(crate) fn fleet_unavailable_error(store_id: &str) -> Error {
     kms_err!(
         XksProxyUriUnreachable,
-        "The external key store proxy of custom key store {store_id} reports that no external key manager is available. Bring at least one external key manager back online, then retry."
-    )
+        "The external key store proxy of custom key store {store_id} reports that no external key manager is available."
+    ).with_hint("Bring at least one external key manager back online, then retry.")
 }
 
 /// The `ConnectionErrorCode` a failed Connect records for `err`.
@@ -134,12 +134,12 @@ pub(crate) fn vpc_error(err: VpcEndpointServiceError, service_name: &str) -> Err
     match err {
         VpcEndpointServiceError::NotFound => kms_err!(
             XksProxyVpcEndpointServiceNotFound,
-            "The VPC endpoint service {service_name} was not found, or KMS lacks permission to use it. Check the service name and owner, and allow the KMS principal as a consumer."
-        ),
+            "The VPC endpoint service {service_name} was not found, or KMS lacks permission to use it."
+        ).with_hint("Check the service name and owner, and allow the KMS principal as a consumer."),
         VpcEndpointServiceError::InvalidConfiguration => kms_err!(
             XksProxyVpcEndpointServiceInvalidConfiguration,
-            "The VPC endpoint service {service_name} does not meet the requirements of an external key store. Check its allowed principals, acceptance setting, subnets and private DNS name."
-        ),
+            "The VPC endpoint service {service_name} does not meet the requirements of an external key store."
+        ).with_hint("Check its allowed principals, acceptance setting, subnets and private DNS name."),
     }
 }
 

@@ -36,7 +36,7 @@ use super::error::XksError;
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{Cipher, KeyMaterial, Plaintext};
-use crate::error::{Error, Result, kms_err};
+use crate::error::{Constraint, Error, Result, Shown, kms_err};
 use crate::ids::XksKeyId;
 
 /// Most `keyUsage` values a key may list (the proxy API's limit).
@@ -218,9 +218,10 @@ impl InMemoryExternalKeyManager {
         material: Option<&KeyMaterial>,
     ) -> Result<XksKeyId> {
         if usages.len() > MAX_KEY_USAGES {
-            return Err(Error::validation(
+            return Err(Error::invalid(
                 "keyUsage",
-                "Member must have length less than or equal to 10",
+                Shown::Value(format!("{usages:?}")),
+                Constraint::MaxLength(MAX_KEY_USAGES),
             ));
         }
         let cipher = material
@@ -411,9 +412,11 @@ impl InMemoryExternalKeyManager {
     /// one-byte length cannot carry.
     pub fn set_ciphertext_metadata(&self, metadata: Option<&[u8]>) -> Result<()> {
         if metadata.is_some_and(|m| m.len() > usize::from(u8::MAX)) {
-            return Err(Error::validation(
+            // Binary: not shown.
+            return Err(Error::invalid(
                 "ciphertextMetadata",
-                "Member must have length less than or equal to 255",
+                Shown::Hidden,
+                Constraint::MaxLength(usize::from(u8::MAX)),
             ));
         }
         self.0.state.lock().ciphertext_metadata = metadata.map(<[u8]>::to_vec);

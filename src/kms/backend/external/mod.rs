@@ -47,7 +47,7 @@ use crate::crypto::blob::{
     Blob, BlobKind, Body, HEADER_LEN, Header, MAX_XKS_METADATA_LEN, XksLayer,
 };
 use crate::crypto::{EncryptionContext, Plaintext, SecretString, context};
-use crate::error::{Error, Result, kms_err};
+use crate::error::{AwsMessage, Error, Result, Shown, Violation, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, XksKeyId};
 use crate::store::external::api::{
     AUTHENTICATION_TAG_LEN, HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse,
@@ -140,24 +140,27 @@ impl ProxyFailure {
 
 // ---- validation of the request's XKS fields ----------------------------
 
+/// A member given where it has no place: a short factual message naming
+/// its member path.
 fn must_be_null(field: &str, why: &str) -> Error {
-    Error::validation(field, format_args!("Member must be null {why}"))
+    kms_err!(Validation, "'{field}' must be null {why}.")
 }
 
+/// A member the request needs is absent: AWS's `Value null at '<member>'
+/// failed to satisfy constraint: Member must not be null`, the rule in the
+/// hint.
 fn required(field: &str, why: &str) -> Error {
-    Error::validation(field, format_args!("Member must not be null {why}"))
+    Error::required(field).with_hint(format!("'{field}' is required {why}."))
 }
+
+/// The API model's `XksProxyVpcEndpointServiceNameType` pattern.
+const VPC_SERVICE_NAME_PATTERN: &str =
+    r"^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$";
 
 /// `XksProxyVpcEndpointServiceName`: 20–64 characters matching
 /// `^(com|eu)\.amazonaws\.vpce\.([a-z]+-){2,3}\d+\.vpce-svc-[0-9a-z]+$`.
 fn validate_vpc_service_name(name: &str) -> Result<()> {
     const FIELD: &str = "xksProxyVpcEndpointServiceName";
-    if !(20..=64).contains(&name.len()) {
-        return Err(Error::validation(
-            FIELD,
-            "Member must have length between 20 and 64",
-        ));
-    }
     let ok = ["com.amazonaws.vpce.", "eu.amazonaws.vpce."]
         .iter()
         .find_map(|p| name.strip_prefix(p))
@@ -176,22 +179,31 @@ fn validate_vpc_service_name(name: &str) -> Result<()> {
                     .bytes()
                     .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         });
-    if !ok {
-        return Err(Error::validation(
-            FIELD,
-            "Member must satisfy regular expression pattern: ^(com|eu)\\.amazonaws\\.vpce\\.([a-z]+-){2,3}\\d+\\.vpce-svc-[0-9a-z]+$",
-        ));
-    }
-    Ok(())
+    let shown = || Shown::Value(name.to_owned());
+    Error::check_all(
+        [
+            Violation::pattern(FIELD, ok, shown, VPC_SERVICE_NAME_PATTERN),
+            Violation::length(FIELD, name, shown, 20, 64),
+        ]
+        .into_iter()
+        .flatten(),
+    )
 }
 
 /// `XksProxyVpcEndpointServiceOwner`: 12 digits.
 fn validate_owner(owner: &str) -> Result<AccountId> {
+    const FIELD: &str = "xksProxyVpcEndpointServiceOwner";
     owner.parse().map_err(|_| {
-        Error::validation(
-            "xksProxyVpcEndpointServiceOwner",
-            "Member must satisfy regular expression pattern: [0-9]{12}",
-        )
+        let shown = || Shown::Value(owner.to_owned());
+        let ok = owner.len() == 12 && owner.bytes().all(|b| b.is_ascii_digit());
+        let violations: Vec<Violation> = [
+            Violation::pattern(FIELD, ok, shown, "[0-9]{12}"),
+            Violation::length(FIELD, owner, shown, 12, 12),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Error::from(AwsMessage::Validation(violations))
     })
 }
 
@@ -242,10 +254,10 @@ fn check_unique(
     {
         return Err(kms_err!(
             XksProxyUriInUse,
-            "The proxy URI {}{} is already used by external key store {id}. Each external key store in a Region needs its own XksProxyUriEndpoint and XksProxyUriPath combination.",
+            "The proxy URI {}{} is already used by external key store {id}.",
             cfg.uri_endpoint,
             cfg.uri_path
-        ));
+        ).with_hint("Each external key store in a Region needs its own XksProxyUriEndpoint and XksProxyUriPath combination."));
     }
     if let Some((id, o)) = others.iter().find(|(_, o)| {
         o.uri_endpoint == cfg.uri_endpoint && (o.connectivity == vpc || cfg.connectivity == vpc)
@@ -257,9 +269,10 @@ fn check_unique(
         };
         return Err(kms_err!(
             XksProxyUriEndpointInUse,
-            "The XksProxyUriEndpoint {} is already used by external key store {id}: {why}. Choose another endpoint.",
+            "The XksProxyUriEndpoint {} is already used by external key store {id}: {why}.",
             cfg.uri_endpoint
-        ));
+        )
+        .with_hint("Choose another endpoint."));
     }
     if cfg.connectivity == vpc
         && let Some((id, _)) = others.iter().find(|(_, o)| {
@@ -268,9 +281,10 @@ fn check_unique(
     {
         return Err(kms_err!(
             XksProxyVpcEndpointServiceInUse,
-            "The VPC endpoint service {} is already used by external key store {id}. Each external key store needs its own VPC endpoint service.",
+            "The VPC endpoint service {} is already used by external key store {id}.",
             cfg.vpc_endpoint_service_name.as_deref().unwrap_or_default()
-        ));
+        )
+        .with_hint("Each external key store needs its own VPC endpoint service."));
     }
     Ok(())
 }
@@ -448,11 +462,9 @@ fn update(
             .as_deref()
             .is_some_and(|e| e != cfg.uri_endpoint);
         if !new_endpoint {
-            return Err(Error::validation(
-                "xksProxyUriEndpoint",
-                format_args!(
-                    "Member must be a new endpoint when XksProxyConnectivity changes to {to}"
-                ),
+            return Err(kms_err!(
+                Validation,
+                "'xksProxyUriEndpoint' must be a new endpoint when XksProxyConnectivity changes to {to}."
             ));
         }
         if to == vpc {
@@ -465,9 +477,9 @@ fn update(
             new.vpc_endpoint_service_owner = Some(env.account_id.clone());
         } else {
             if service_name.is_some_and(|n| !n.is_empty()) {
-                return Err(Error::validation(
+                return Err(must_be_null(
                     "xksProxyVpcEndpointServiceName",
-                    "Member must be null or empty when XksProxyConnectivity changes to PUBLIC_ENDPOINT",
+                    "(or empty) when XksProxyConnectivity changes to PUBLIC_ENDPOINT",
                 ));
             }
             new.vpc_endpoint_service_name = None;
@@ -569,9 +581,9 @@ fn check_vpc_service(env: &BackendEnv<'_>, cfg: &XksStore) -> Result<()> {
     if endpoint != cfg.uri_endpoint {
         return Err(kms_err!(
             XksProxyVpcEndpointServiceInvalidConfiguration,
-            "The private DNS name of VPC endpoint service {name} is {endpoint}, not the XksProxyUriEndpoint {}. Set XksProxyUriEndpoint to https:// followed by the service's private DNS name.",
+            "The private DNS name of VPC endpoint service {name} is {endpoint}, not the XksProxyUriEndpoint {}.",
             cfg.uri_endpoint
-        ));
+        ).with_hint("Set XksProxyUriEndpoint to https:// followed by the service's private DNS name."));
     }
     Ok(())
 }
@@ -707,8 +719,8 @@ fn check_encrypt_response(resp: &XksEncryptResponse, input_len: usize, store: &s
 fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
     kms_err!(
         KmsInvalidState,
-        "The external key store proxy of custom key store {store} returned an invalid {op} response: {problem}. Check the proxy's logs and that it implements XKS proxy API v1."
-    )
+        "The external key store proxy of custom key store {store} returned an invalid {op} response: {problem}."
+    ).with_hint("Check the proxy's logs and that it implements XKS proxy API v1.")
 }
 
 /// The AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
@@ -743,8 +755,9 @@ fn create_key(
     if let Some(why) = unusable_because(&meta) {
         return Err(kms_err!(
             XksKeyInvalidConfiguration,
-            "External key {xks_key_id} cannot back a KMS key: {why}. It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."
-        ));
+            "External key {xks_key_id} cannot back a KMS key: {why}."
+        )
+        .with_hint("It must be an ENABLED AES_256 key whose usages include ENCRYPT and DECRYPT."));
     }
     Ok(())
 }
