@@ -357,6 +357,11 @@ impl FromStr for AliasName {
                 Ok(AliasName(s.to_owned()))
             }
             None => Err(Error::from(AwsMessage::AliasPrefix)),
+            Some(rest) if rest.contains(':') => {
+                Err(Error::from(AwsMessage::AliasInvalidCharacters {
+                    name: s.to_owned(),
+                }))
+            }
             Some(_) => Err(kms_err!(
                 InvalidAliasName,
                 "Alias '{s}' is not valid: it must begin with 'alias/' followed by 1 to 250 characters of a-z, A-Z, 0-9, '/', '_' and '-'"

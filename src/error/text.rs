@@ -193,10 +193,13 @@ pub enum AwsMessage {
         /// The key id as given.
         key_id: String,
     },
-    /// `NotFoundException`: `Alias '<alias>' is not found.` Not recorded.
+    /// `NotFoundException`: `Alias <alias ARN> is not found.` Source: an
+    /// AWS answer quoted in cloudposse/docs issue 152 ("Alias
+    /// arn:aws:kms:us-west-2:…:alias/parameter_store_key is not found."),
+    /// and moto's `test__delete_alias__raises_if_alias_is_not_found`.
     AliasNotFound {
-        /// The alias (ARN, or name as given).
-        alias: String,
+        /// The alias ARN.
+        arn: String,
     },
     /// `DisabledException`: `<arn> is disabled.` Source: issue 17's
     /// measurement against AWS.
@@ -235,6 +238,20 @@ pub enum AwsMessage {
     /// operations) for a name without `alias/`. Source: LocalStack snapshot
     /// `test_create_alias`.
     AliasPrefix,
+    /// `NotAuthorizedException` with no message: CreateAlias, UpdateAlias or
+    /// DeleteAlias of an `alias/aws/…` name. Source: moto's
+    /// `test__create_alias__raises_if_reserved_alias`, written from AWS's
+    /// answer.
+    ReservedAlias,
+    /// `ValidationException`: `<name> contains invalid characters for an
+    /// alias` — a `:` after `alias/`, which the API model's pattern allows
+    /// but KMS refuses. Source: moto's
+    /// `test__create_alias__raises_if_alias_has_restricted_characters_semicolon`,
+    /// written from AWS's answer.
+    AliasInvalidCharacters {
+        /// The alias name as given.
+        name: String,
+    },
     /// `ValidationException`: `<n> validation error(s) detected: <v>; <v>`.
     /// Source: LocalStack snapshots (`test_generate_random_invalid_number_of_bytes`,
     /// `test_plaintext_size_for_encrypt`, `test_hmac_create_key_invalid_operations`).
@@ -298,8 +315,10 @@ impl AwsMessage {
             | AwsMessage::PendingImport { .. }
             | AwsMessage::NotPendingDeletion { .. } => ErrorCode::KmsInvalidState,
             AwsMessage::InvalidCiphertext => ErrorCode::InvalidCiphertext,
+            AwsMessage::ReservedAlias => ErrorCode::NotAuthorized,
             AwsMessage::IncorrectKey => ErrorCode::IncorrectKey,
             AwsMessage::AliasPrefix
+            | AwsMessage::AliasInvalidCharacters { .. }
             | AwsMessage::Validation(_)
             | AwsMessage::KeyUsageRequired
             | AwsMessage::NumberOfBytesRequired
@@ -319,15 +338,18 @@ impl fmt::Display for AwsMessage {
         match self {
             AwsMessage::KeyNotFound { arn } => write!(f, "Key '{arn}' does not exist"),
             AwsMessage::InvalidKeyId { key_id } => write!(f, "Invalid keyId '{key_id}'"),
-            AwsMessage::AliasNotFound { alias } => write!(f, "Alias '{alias}' is not found."),
+            AwsMessage::AliasNotFound { arn } => write!(f, "Alias {arn} is not found."),
             AwsMessage::Disabled { arn } => write!(f, "{arn} is disabled."),
             AwsMessage::PendingDeletion { arn } => write!(f, "{arn} is pending deletion."),
             AwsMessage::PendingImport { arn } => write!(f, "{arn} is pending import."),
             AwsMessage::NotPendingDeletion { arn } => write!(f, "{arn} is not pending deletion."),
-            AwsMessage::InvalidCiphertext => Ok(()),
+            AwsMessage::InvalidCiphertext | AwsMessage::ReservedAlias => Ok(()),
             AwsMessage::IncorrectKey => f.write_str(
                 "The key ID in the request does not identify a CMK that can perform this operation.",
             ),
+            AwsMessage::AliasInvalidCharacters { name } => {
+                write!(f, "{name} contains invalid characters for an alias")
+            }
             AwsMessage::AliasPrefix => f.write_str(
                 "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
             ),

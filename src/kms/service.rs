@@ -358,9 +358,12 @@ impl Service {
                     ),
                 }));
             }
-            KeyIdentifier::AliasName(_) if foreign && allow_alias => {
+            KeyIdentifier::AliasName(name) if foreign && allow_alias => {
                 return Err(Error::from(AwsMessage::AliasNotFound {
-                    alias: key_id.to_owned(),
+                    arn: name.arn(
+                        &self.region,
+                        cx.caller.principal.account().unwrap_or(&self.account_id),
+                    ),
                 }));
             }
             KeyIdentifier::KeyId(id) => id,
@@ -388,7 +391,7 @@ impl Service {
                 )
                 .with_hint("Use the key id or key ARN."));
             }
-            KeyIdentifier::AliasName(alias) => self.alias_target(&alias, key_id)?,
+            KeyIdentifier::AliasName(alias) => self.alias_target(&alias)?,
             KeyIdentifier::AliasArn {
                 partition,
                 region,
@@ -397,14 +400,14 @@ impl Service {
             } => {
                 if !self.is_home(partition, &region, &account) {
                     return Err(Error::from(AwsMessage::AliasNotFound {
-                        alias: key_id.to_owned(),
+                        arn: key_id.to_owned(),
                     })
                     .with_hint(format!(
                         "This KMS serves account {} in Region {}.",
                         self.account_id, self.region
                     )));
                 }
-                self.alias_target(&alias, key_id)?
+                self.alias_target(&alias)?
             }
         };
         self.key_by_id(cx, &id)
@@ -634,12 +637,11 @@ impl Service {
 }
 
 impl Service {
-    /// The key an alias points to. `given` is the parameter as the caller
-    /// wrote it, for the error message.
-    pub(crate) fn alias_target(&self, alias: &AliasName, given: &str) -> Result<KeyId> {
+    /// The key an alias points to; AWS's NotFound names the alias ARN.
+    pub(crate) fn alias_target(&self, alias: &AliasName) -> Result<KeyId> {
         self.aliases.read().target(alias).ok_or_else(|| {
             Error::from(AwsMessage::AliasNotFound {
-                alias: given.to_owned(),
+                arn: alias.arn(&self.region, &self.account_id),
             })
         })
     }

@@ -37,10 +37,10 @@ fn invalid_key_id() {
 fn alias_not_found() {
     check(
         AwsMessage::AliasNotFound {
-            alias: "arn:aws:kms:us-east-1:111122223333:alias/x".into(),
+            arn: "arn:aws:kms:us-east-1:111122223333:alias/x".into(),
         },
         "NotFoundException",
-        "Alias 'arn:aws:kms:us-east-1:111122223333:alias/x' is not found.",
+        "Alias arn:aws:kms:us-east-1:111122223333:alias/x is not found.",
     );
 }
 
@@ -104,6 +104,22 @@ fn alias_prefix() {
         AwsMessage::AliasPrefix,
         "ValidationException",
         "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+    );
+}
+
+#[test]
+fn reserved_alias_has_no_message() {
+    check(AwsMessage::ReservedAlias, "NotAuthorizedException", "");
+}
+
+#[test]
+fn alias_invalid_characters() {
+    check(
+        AwsMessage::AliasInvalidCharacters {
+            name: "alias/my:alias".into(),
+        },
+        "ValidationException",
+        "alias/my:alias contains invalid characters for an alias",
     );
 }
 

@@ -43,18 +43,16 @@ fn parse_alias_name(s: &str) -> Result<AliasName> {
 /// repoint or delete such an alias.
 fn check_not_reserved(name: &AliasName, operation: &str) -> Result<()> {
     if name.is_reserved() {
-        return Err(kms_err!(
-            NotAuthorized,
-            "The caller is not authorized to perform {operation} on '{name}'."
-        )
-        .with_hint("The alias/aws/ prefix is reserved for AWS managed keys. Choose a name that does not begin with alias/aws/."));
+        return Err(Error::from(AwsMessage::ReservedAlias).with_hint(format!(
+            "{operation} of '{name}': the alias/aws/ prefix is reserved for AWS managed keys. Choose a name that does not begin with alias/aws/."
+        )));
     }
     Ok(())
 }
 
 fn alias_not_found(inner: &Service, name: &AliasName) -> Error {
     Error::from(AwsMessage::AliasNotFound {
-        alias: name.arn(&inner.region, &inner.account_id),
+        arn: name.arn(&inner.region, &inner.account_id),
     })
 }
 
@@ -156,7 +154,7 @@ impl Kms {
         check_not_reserved(&name, "kms:UpdateAlias")?;
         let new = inner.resolve(&cx, &req.target_key_id, false)?;
         inner.authorize(&cx, &new, Action::UpdateAlias, &Facts::default())?;
-        let current = inner.alias_target(&name, &req.alias_name)?;
+        let current = inner.alias_target(&name)?;
         if let Ok(old) = inner.key_by_id(&cx, &current) {
             inner.authorize(&cx, &old, Action::UpdateAlias, &Facts::default())?;
         }
@@ -199,7 +197,7 @@ impl Kms {
         let inner = &*self.inner;
         let name = parse_alias_name(alias_name)?;
         check_not_reserved(&name, "kms:DeleteAlias")?;
-        let target = inner.alias_target(&name, alias_name)?;
+        let target = inner.alias_target(&name)?;
         if let Ok(entry) = inner.key_by_id(&cx, &target) {
             inner.authorize(&cx, &entry, Action::DeleteAlias, &Facts::default())?;
         }
