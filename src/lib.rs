@@ -113,6 +113,27 @@ pub mod xks {
     pub use crate::store::external::network::{
         VpcEndpointService, VpcEndpointServiceError, XksNetwork,
     };
+
+    #[cfg(feature = "xks-http")]
+    pub mod proxy {
+        //! An XKS proxy of the crate's own (cargo feature `xks-http`): the
+        //! XKS Proxy API v1 over HTTP, without the network. [`XksProxy`]
+        //! answers one request (SigV4 verified, service `kms-xks-proxy`)
+        //! from any [`ExternalKeyManager`](super::ExternalKeyManager);
+        //! [`XksProxyConfig`] is the JSON configuration of the
+        //! `kms-keystore-xks-proxy` binary, which serves it with hyper.
+        //!
+        //! The rules, in the order they are checked, are [`XksProxy::handle`]'s:
+        //! path (404 `InvalidUriPathException`), method (501
+        //! `UnsupportedOperationException`), SigV4 (401
+        //! `AuthenticationFailedException`), body (400
+        //! `ValidationException`), then the manager's own errors with the
+        //! spec's statuses.
+        pub use crate::wire::xks_proxy::{
+            LOCAL_ENDPOINT, XKS_SIGNING_NAME, XksProxy, XksProxyConfig, XksProxyResponse,
+            ciphertext_data_integrity_value,
+        };
+    }
 }
 
 pub mod server {

@@ -17,8 +17,10 @@ pub(crate) mod fixture;
 mod kms_ops;
 pub(crate) mod members;
 mod model;
-#[cfg(feature = "server")]
+#[cfg(any(feature = "server", feature = "xks-http"))]
 mod sigv4;
+#[cfg(feature = "xks-http")]
+pub(crate) mod xks_proxy;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -460,7 +462,7 @@ impl Dispatcher {
         if !token_ok {
             return Err(Refusal::UnknownKey);
         }
-        let matches = sigv4::expected_signature(req, &auth, &secret, date_secs)
+        let matches = sigv4::expected_signature(req, &auth, secret.expose_secret(), date_secs)
             .is_some_and(|expected| sigv4::signatures_match(&expected, auth.signature));
         drop(secret);
         if !matches {

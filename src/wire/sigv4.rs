@@ -1,4 +1,5 @@
-//! AWS Signature Version 4 on the server's requests: the `Authorization`
+//! AWS Signature Version 4 on the servers' requests (the KMS server's, and
+//! the XKS proxy's with service `kms-xks-proxy`): the `Authorization`
 //! header parsed ([`Authorization::parse`]), the `X-Amz-Date` read and
 //! checked against the server's clock ([`check_skew`]), and the signature
 //! the request should carry computed with the maintained `aws-sigv4` crate
@@ -10,8 +11,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use super::{WireRequest, WireResponse};
-use crate::crypto::SecretString;
+use super::WireRequest;
+#[cfg(feature = "server")]
+use super::WireResponse;
 
 /// The only algorithm AWS's JSON services accept.
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -22,6 +24,8 @@ pub(crate) const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// A request AWS refuses before running it: the exception and its message,
 /// all HTTP 400 as AWS's JSON services answer them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+// The XKS proxy reads every refusal as one 401; only the KMS server names them.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) enum Refusal {
     /// No `Authorization` header.
     Missing,
@@ -35,8 +39,10 @@ pub(crate) enum Refusal {
 }
 
 /// AWS's message for a signature that does not match.
+#[cfg(feature = "server")]
 pub(crate) const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
+#[cfg(feature = "server")]
 impl Refusal {
     /// The AWS error response.
     pub(crate) fn response(&self) -> WireResponse {
@@ -207,13 +213,13 @@ pub(crate) fn check_skew(amz_date: &str, date_secs: u64, now_secs: u64) -> Resul
 }
 
 /// The signature `req` should carry if signed at `date_secs` with the
-/// secret `secret` for `auth`'s scope, over the headers `auth` lists;
+/// secret `secret` (never logged, never kept) for `auth`'s scope, over the headers `auth` lists;
 /// `None` when the request cannot be rebuilt (a header or target that is
 /// not valid HTTP), which the caller treats as a mismatch.
 pub(crate) fn expected_signature(
     req: &WireRequest<'_>,
     auth: &Authorization<'_>,
-    secret: &SecretString,
+    secret: &str,
     date_secs: u64,
 ) -> Option<String> {
     let host = req.header("host").unwrap_or("localhost");
@@ -234,7 +240,7 @@ pub(crate) fn expected_signature(
     let signable = SignableRequest::new(req.method, uri, headers, body).ok()?;
     let credentials = aws_credential_types::Credentials::new(
         auth.access_key_id,
-        secret.expose_secret(),
+        secret,
         None,
         None,
         "kms-keystore-server",
