@@ -134,6 +134,17 @@ pub mod xks {
             ciphertext_data_integrity_value,
         };
     }
+
+    #[cfg(feature = "xks-http")]
+    pub mod http {
+        //! A client for real XKS proxies (cargo feature `xks-http`):
+        //! [`HttpXksClient`] implements
+        //! [`ExternalKeyManager`](super::ExternalKeyManager) over HTTP(S),
+        //! SigV4-signed (service `kms-xks-proxy`), with rustls, connection
+        //! reuse and the call's deadline. Attach it to a KMS's
+        //! [`XksNetwork`](super::XksNetwork) at the key store's endpoint.
+        pub use crate::wire::xks_client::{DEFAULT_REGION, HttpXksClient, HttpXksClientConfig};
+    }
 }
 
 pub mod server {

@@ -20,6 +20,8 @@ mod model;
 #[cfg(any(feature = "server", feature = "xks-http"))]
 mod sigv4;
 #[cfg(feature = "xks-http")]
+pub(crate) mod xks_client;
+#[cfg(feature = "xks-http")]
 pub(crate) mod xks_proxy;
 
 use serde::Serialize;
