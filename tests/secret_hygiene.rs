@@ -773,3 +773,40 @@ fn access_keys_and_refusals_show_no_secret() {
     assert_clean("AccessDenied", &err.to_string());
     assert_no_leak("AccessDenied", &err.to_string(), secret.as_bytes());
 }
+
+/// The HTTP XKS proxy client (feature `xks-http`): its `Debug`, and its
+/// configuration's, never show the mTLS private key, and a bad key's error
+/// does not echo it. (The SigV4 secret is never held by the client: each
+/// call brings it in `XksCall`, whose credential is redacted.)
+#[cfg(feature = "xks-http")]
+#[test]
+fn the_http_xks_client_shows_no_private_key() {
+    use base64::Engine as _;
+    use kms_keystore::xks::http::{HttpXksClient, HttpXksClientConfig};
+    let key_der = b"PLANTED-private-key-bytes-of-a-client-certificate".to_vec();
+    let pem = |label: &str, der: &[u8]| {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
+    };
+    let cert = pem("CERTIFICATE", b"a certificate, not secret at all");
+    let key = pem("PRIVATE KEY", &key_der);
+    let config = HttpXksClientConfig::new()
+        .client_certificate_pem(cert.as_bytes(), key.as_bytes())
+        .unwrap();
+    let client = HttpXksClient::new(config.clone());
+    for (what, out) in [
+        ("config", format!("{config:?}")),
+        ("config pretty", format!("{config:#?}")),
+        ("client", format!("{client:?}")),
+        ("client pretty", format!("{client:#?}")),
+    ] {
+        assert!(out.contains("client_certificate: true"), "{what}: {out}");
+        assert_no_leak(what, &out, &key_der);
+    }
+    // A key block that is not PEM is refused without echoing it.
+    let bad = key.replace("-----END PRIVATE KEY-----", "");
+    let err = HttpXksClientConfig::new()
+        .client_certificate_pem(cert.as_bytes(), bad.as_bytes())
+        .unwrap_err();
+    assert_no_leak("bad key error", &err.to_string(), &key_der);
+}
