@@ -35,6 +35,9 @@
 //! - more than `--max-connections` connections: the rest wait in the
 //!   kernel's accept queue until one closes.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -47,8 +50,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use common::{LogFormat, SecretBuf, init_logging, parse_duration, wait_for_signal};
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Buf, Incoming};
+use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -178,40 +182,9 @@ enum Auth {
     Permissive,
 }
 
-/// `--log-format`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum LogFormat {
-    /// `2025-… INFO request request_id=… status=200 …`
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-/// `10s`, `500ms`, `2m`, or a number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, scale_ms) = if let Some(d) = text.strip_suffix("ms") {
-        (d, 1)
-    } else if let Some(d) = text.strip_suffix('s') {
-        (d, 1000)
-    } else if let Some(d) = text.strip_suffix('m') {
-        (d, 60_000)
-    } else {
-        (text, 1000)
-    };
-    let n: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration (e.g. 10s, 500ms, 2m)"))?;
-    match n.checked_mul(scale_ms) {
-        Some(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
-        _ => Err(format!("'{text}' must be between 1ms and a few years")),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli);
+    init_logging(cli.quiet, cli.log_format);
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -219,22 +192,6 @@ fn main() -> ExitCode {
             eprintln!("kms-keystore-server: {msg}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_logging(cli: &Cli) {
-    let level = if cli.quiet {
-        tracing::Level::WARN
-    } else {
-        tracing::Level::INFO
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false);
-    match cli.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }
 
@@ -437,30 +394,6 @@ async fn accept_loop(
 fn is_per_connection(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted};
     matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted)
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch SIGTERM");
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 /// Prints the startup line on standard output.
@@ -693,7 +626,7 @@ async fn answer(
         "request"
     );
     // The body is written from its zeroizing buffer, not copied.
-    let mut response = Response::new(Full::new(SecretBuf { data: body, pos: 0 }));
+    let mut response = Response::new(Full::new(SecretBuf::new(body)));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -813,26 +746,6 @@ async fn respond(
         secure: false,
     });
     (answer.status, answer.body, false, answer.hint)
-}
-
-/// A response body in a buffer zeroized on drop (Decrypt's plaintext…).
-struct SecretBuf {
-    data: Zeroizing<Vec<u8>>,
-    pos: usize,
-}
-
-impl Buf for SecretBuf {
-    fn remaining(&self) -> usize {
-        self.data.len().saturating_sub(self.pos)
-    }
-
-    fn chunk(&self) -> &[u8] {
-        self.data.get(self.pos..).unwrap_or(&[])
-    }
-
-    fn advance(&mut self, cnt: usize) {
-        self.pos = self.pos.saturating_add(cnt).min(self.data.len());
-    }
 }
 
 /// Status, body, whether to close the connection after it, and the hint.
