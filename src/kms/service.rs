@@ -797,11 +797,18 @@ impl Service {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        Ok(self.seal_reporting(cx, entry, access, plaintext, ctx)?.0)
+        // Encrypt and GenerateDataKey report no material id: none is
+        // derived (a SHA-256 per call).
+        access.seal(
+            &self.crypto_env_for(cx),
+            &key_ref(entry, entry.current_material()),
+            plaintext,
+            ctx,
+        )
     }
 
     /// [`Service::seal`], also giving the `KeyMaterialId` a response
-    /// reports for the version that sealed it.
+    /// reports for the version that sealed it (ReEncrypt's destination).
     pub(crate) fn seal_reporting(
         &self,
         cx: &Call<'_>,

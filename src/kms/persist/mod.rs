@@ -208,20 +208,7 @@ impl Commit<'_> {
             return Ok(());
         }
         let result = (|| {
-            let mut batch = Batch::new();
-            let id = entry.id.to_string();
-            batch.put(
-                Table::Keys,
-                id.clone(),
-                &key_record(entry, self.storage.next_order()),
-            )?;
-            let m = entry.state.read();
-            batch.put(
-                Table::KeyStates,
-                id,
-                &key_state_record(entry, &m, m.lifecycle, &[]),
-            )?;
-            drop(m);
+            let mut batch = self.new_key_batch(entry)?;
             if let Some(cluster) = &cluster {
                 self.cloudhsm
                     .put_key_object(cluster, &entry.arn, &mut batch)?;
@@ -236,17 +223,9 @@ impl Commit<'_> {
         result
     }
 
-    /// An AWS managed key's creation on first use: the key, its state and
-    /// its predefined alias `name`, in one transaction.
-    pub(crate) fn persist_new_managed_key(
-        &self,
-        entry: &KeyEntry,
-        name: &AliasName,
-        alias: &AliasEntry,
-    ) -> Result<()> {
-        if !self.storage.is_durable() {
-            return Ok(());
-        }
+    /// A batch holding a new key's two records: what never changes and
+    /// its state.
+    fn new_key_batch(&self, entry: &KeyEntry) -> Result<Batch> {
         let mut batch = Batch::new();
         let id = entry.id.to_string();
         batch.put(
@@ -260,7 +239,21 @@ impl Commit<'_> {
             id,
             &key_state_record(entry, &m, m.lifecycle, &[]),
         )?;
-        drop(m);
+        Ok(batch)
+    }
+
+    /// An AWS managed key's creation on first use: the key, its state and
+    /// its predefined alias `name`, in one transaction.
+    pub(crate) fn persist_new_managed_key(
+        &self,
+        entry: &KeyEntry,
+        name: &AliasName,
+        alias: &AliasEntry,
+    ) -> Result<()> {
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
+        let mut batch = self.new_key_batch(entry)?;
         batch.put(Table::Aliases, name.to_string(), &alias_record(alias))?;
         self.storage.commit(batch)
     }
