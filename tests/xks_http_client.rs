@@ -6,9 +6,8 @@
 #![cfg(feature = "xks-http")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use kms_keystore::xks::http::{HttpXksClient, HttpXksClientConfig};
@@ -20,7 +19,6 @@ use kms_keystore::{
 };
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kms-keystore-xks-proxy");
 const ACCESS_KEY_ID: &str = "XKSPROXYTESTKEY234567ABCD";
 const SECRET: &str = "xksProxyTestSecretOf43To64CharactersLong0123456789";
 const OTHER_SECRET: &str = "anotherSecretThatTheProxyDoesNotKnow0123456789";
@@ -28,24 +26,12 @@ const ENDPOINT: &str = "https://xks.example.com";
 const PATH: &str = "/team/a/kms/xks/v1";
 const REGION: &str = "us-west-2";
 
-/// A running `kms-keystore-xks-proxy`, killed on drop.
-struct Proxy {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
-
-static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+#[path = "xks_support/mod.rs"]
+mod xks_support;
+use xks_support::Proxy;
 
 impl Proxy {
     fn start(secret: &str) -> Proxy {
-        let dir = std::env::temp_dir().join(format!(
-            "kms-keystore-xks-client-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("config.json");
         let text = json!({
             "uri_prefix": "team/a",
             "region": REGION,
@@ -57,34 +43,9 @@ impl Proxy {
                 {"id": "off", "status": "DISABLED"}
             ]
         });
-        std::fs::write(&config, text.to_string()).unwrap();
-        let log = dir.join("stderr.log");
-        let mut child = Command::new(BIN)
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--log-format",
-                "json",
-                "--config",
-            ])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let first: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-            panic!(
-                "{line:?}: {e}: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            )
-        });
+        let (proxy, first) = Proxy::spawn(&text.to_string(), &["--log-format", "json"]);
         assert_eq!(first["path"], PATH);
-        let addr = first["listening"].as_str().unwrap().parse().unwrap();
-        Proxy { child, addr, log }
+        proxy
     }
 
     /// A client reaching this proxy for `ENDPOINT`, over plain HTTP.
@@ -94,27 +55,11 @@ impl Proxy {
 
     /// How many calls of `operation` the proxy answered with 200.
     fn answered(&self, operation: &str) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
+        self.log()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v["fields"]["operation"] == operation && v["fields"]["status"] == 200)
             .count()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

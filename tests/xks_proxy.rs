@@ -10,9 +10,8 @@
 #![cfg(feature = "xks-http")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -23,7 +22,6 @@ use kms_keystore::xks::proxy::{XksProxy, XksProxyConfig, ciphertext_data_integri
 use kms_keystore::xks::{XksEncryptResponse, XksError, XksOperation};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kms-keystore-xks-proxy");
 const ACCESS_KEY_ID: &str = "XKSPROXYTESTKEY234567ABCD";
 const SECRET: &str = "xksProxyTestSecretOf43To64CharactersLong0123456789";
 const PREFIX: &str = "team/a";
@@ -46,12 +44,9 @@ fn config_json() -> String {
     .to_string()
 }
 
-/// A running proxy, killed on drop.
-struct Proxy {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
+#[path = "xks_support/mod.rs"]
+mod xks_support;
+use xks_support::Proxy;
 
 impl Proxy {
     fn start(extra: &[&str]) -> Proxy {
@@ -60,37 +55,13 @@ impl Proxy {
 
     /// Starts the binary, which must announce that it serves `base`.
     fn start_at(extra: &[&str], base: &str) -> Proxy {
-        let dir = std::env::temp_dir().join(format!(
-            "kms-keystore-xks-proxy-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config = dir.join("config.json");
-        std::fs::write(&config, config_json()).unwrap();
-        let log = dir.join("stderr.log");
-        let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let first: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
-            panic!("first line {line:?}: {e}; log: {}", read(&log));
-        });
+        let (proxy, first) = Proxy::spawn(&config_json(), extra);
         assert_eq!(first["path"], base);
         assert_eq!(
             first["keys"],
             json!(["dec_only", "enc_only", "k1", "none", "off", "rsa"])
         );
-        let addr = first["listening"].as_str().unwrap().parse().unwrap();
-        Proxy { child, addr, log }
+        proxy
     }
 
     fn connect(&self) -> TcpStream {
@@ -98,23 +69,6 @@ impl Proxy {
         s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
         s
     }
-
-    fn log(&self) -> String {
-        read(&self.log)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn read(path: &std::path::Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 fn now_secs() -> u64 {
