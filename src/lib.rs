@@ -206,9 +206,9 @@ pub mod server {
     pub use crate::wire::fixture::ServerOptions;
     pub use crate::wire::fixture::{
         ClusterFaults, ClusterFixture, CredentialFixture, ExternalKeyFixture,
-        ExternalKeyManagerFixture, Fixture, HsmFixture, PrincipalFixture, Provisioned,
-        ProvisionedCluster, ProvisionedProxy, ProxyFaults, SecurityGroupFixture, UserFixture,
-        VpcEndpointServiceFixture,
+        ExternalKeyManagerFixture, ExternalKeyManagerKind, Fixture, HsmFixture, PrincipalFixture,
+        Provisioned, ProvisionedCluster, ProvisionedProxy, ProxyFaults, SecurityGroupFixture,
+        UserFixture, VpcEndpointServiceFixture,
     };
     pub use crate::wire::members::MemberTemplate;
     pub use crate::wire::{

@@ -1,8 +1,9 @@
 //! The HTTP XKS proxy client (`kms_keystore::xks::http`, feature
 //! `xks-http`) under a KMS: external key stores whose proxy is a running
-//! `kms-keystore-xks-proxy` (plain HTTP, allowed explicitly), or a canned
-//! HTTP server for the answers our proxy never gives. Every failure must
-//! come out as the in-memory manager's faults do (tests/external_key_store.rs).
+//! `kms-keystore-xks-proxy` (plain HTTP, allowed explicitly, or HTTPS with
+//! a CA made in the test, optionally mTLS), or a canned HTTP server for the
+//! answers our proxy never gives. Every failure must come out as the
+//! in-memory manager's faults do (tests/external_key_store.rs).
 #![cfg(feature = "xks-http")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -30,8 +31,16 @@ const REGION: &str = "us-west-2";
 mod xks_support;
 use xks_support::Proxy;
 
+#[path = "xks_support/pki.rs"]
+mod pki;
+
 impl Proxy {
     fn start(secret: &str) -> Proxy {
+        Proxy::start_with(secret, &[])
+    }
+
+    /// Started with `extra` flags (`--tls-cert …` for HTTPS).
+    fn start_with(secret: &str, extra: &[&str]) -> Proxy {
         let text = json!({
             "uri_prefix": "team/a",
             "region": REGION,
@@ -43,8 +52,16 @@ impl Proxy {
                 {"id": "off", "status": "DISABLED"}
             ]
         });
-        let (proxy, first) = Proxy::spawn(&text.to_string(), &["--log-format", "json"]);
+        let mut flags = vec!["--log-format", "json"];
+        flags.extend_from_slice(extra);
+        let (proxy, first) = Proxy::spawn(&text.to_string(), &flags);
         assert_eq!(first["path"], PATH);
+        let scheme = if extra.contains(&"--tls-cert") {
+            "https"
+        } else {
+            "http"
+        };
+        assert_eq!(first["scheme"], scheme);
         proxy
     }
 
@@ -427,5 +444,391 @@ fn plain_http_needs_the_explicit_allowance() {
             ConnectionStateType::Failed,
             Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration)
         )
+    );
+}
+
+// Chain 3: the client and our proxy over TLS, with certificates made here.
+
+/// The proxy serving HTTPS with `server` (for the name it was issued for),
+/// requiring client certificates from `client_ca` when given.
+fn tls_proxy(server: &pki::Leaf, client_ca: Option<&pki::Ca>) -> Proxy {
+    let cert = server.cert.to_str().unwrap().to_owned();
+    let key = server.key.to_str().unwrap().to_owned();
+    let ca = client_ca.map(|ca| ca.cert_file().to_str().unwrap().to_owned());
+    let mut flags = vec!["--tls-cert", cert.as_str(), "--tls-key", key.as_str()];
+    if let Some(ca) = &ca {
+        flags.extend(["--client-ca", ca.as_str()]);
+    }
+    Proxy::start_with(SECRET, &flags)
+}
+
+/// A client reaching `proxy` over HTTPS, trusting only `roots`.
+fn tls_client(proxy: &Proxy, roots: &pki::Ca) -> HttpXksClientConfig {
+    HttpXksClientConfig::new()
+        .connect_to(proxy.addr)
+        .region(REGION)
+        .root_certificates_pem(roots.pem().as_bytes())
+        .unwrap()
+}
+
+/// Creates the store through `good` (a proxy KMS trusts), then points the
+/// endpoint at `bad` and connects: the state and code that gives, and the
+/// exception CreateCustomKeyStore gets from `bad`.
+fn refused_over_tls(
+    good: HttpXksClient,
+    bad: HttpXksClient,
+) -> (String, Option<ConnectionErrorCode>) {
+    let kms = kms();
+    attach(&kms, bad.clone());
+    let created = kms
+        .create_custom_key_store(store_request("refused", SECRET))
+        .unwrap_err();
+    attach(&kms, good);
+    let store = create_store(&kms);
+    attach(&kms, bad);
+    let (state, code) = connect(&kms, &store);
+    assert_eq!(state, ConnectionStateType::Failed);
+    (created.code().to_owned(), code)
+}
+
+#[test]
+fn kms_works_over_tls_with_a_ca_made_in_the_test() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let server = ca.server("xks.example.com");
+    let proxy = tls_proxy(&server, None);
+    let kms = kms();
+    attach(&kms, HttpXksClient::new(tls_client(&proxy, &ca)));
+    let store = create_store(&kms);
+    assert_eq!(
+        connect(&kms, &store),
+        (ConnectionStateType::Connected, None)
+    );
+    let key = xks_key(&kms, &store, "k1");
+    let key2 = xks_key(&kms, &store, "k2");
+    let blob = encrypt(&kms, &key, "over TLS").unwrap();
+    assert_eq!(decrypt(&kms, &blob), b"over TLS");
+    let dk = kms
+        .generate_data_key(GenerateDataKeyRequest {
+            key_id: key.clone(),
+            key_spec: Some(DataKeySpec::Aes256),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        decrypt(&kms, &dk.ciphertext_blob),
+        dk.plaintext.expose_secret()
+    );
+    let moved = kms
+        .re_encrypt(ReEncryptRequest {
+            ciphertext_blob: blob,
+            destination_key_id: key2.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(moved.key_id, key2);
+    assert_eq!(decrypt(&kms, &moved.ciphertext_blob), b"over TLS");
+    // Every call went through the TLS proxy: health (create, connect),
+    // metadata ×2, Encrypt ×3 (Encrypt, GenerateDataKey, ReEncrypt),
+    // Decrypt ×4.
+    assert_eq!(proxy.answered("GetKeyMetadata"), 2, "{}", proxy.log());
+    assert_eq!(proxy.answered("Encrypt"), 3);
+    assert_eq!(proxy.answered("Decrypt"), 4);
+    // Neither the SigV4 secret nor the TLS key reached the log.
+    let log = proxy.log();
+    assert!(!log.contains(SECRET));
+    assert!(!log.contains(server.key_pem.lines().nth(1).unwrap()));
+}
+
+#[test]
+fn a_proxy_certificate_from_a_foreign_ca_is_refused() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let foreign = pki::Ca::new("foreign-ca");
+    let good = tls_proxy(&ca.server("xks.example.com"), None);
+    let bad = tls_proxy(&foreign.server("xks.example.com"), None);
+    let (created, code) = refused_over_tls(
+        HttpXksClient::new(tls_client(&good, &ca)),
+        HttpXksClient::new(tls_client(&bad, &ca)),
+    );
+    assert_eq!(created, "XksProxyUriUnreachableException");
+    assert_eq!(
+        code,
+        Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration)
+    );
+    assert_eq!(bad.answered("GetHealthStatus"), 0, "{}", bad.log());
+    assert!(bad.log().contains("TLS handshake failed"), "{}", bad.log());
+}
+
+#[test]
+fn a_proxy_certificate_for_another_name_is_refused() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let good = tls_proxy(&ca.server("xks.example.com"), None);
+    let bad = tls_proxy(&ca.server("other.example.com"), None);
+    let (created, code) = refused_over_tls(
+        HttpXksClient::new(tls_client(&good, &ca)),
+        HttpXksClient::new(tls_client(&bad, &ca)),
+    );
+    assert_eq!(created, "XksProxyUriUnreachableException");
+    assert_eq!(
+        code,
+        Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration)
+    );
+    assert_eq!(bad.answered("GetHealthStatus"), 0, "{}", bad.log());
+}
+
+#[test]
+fn mtls_needs_a_client_certificate_from_the_proxy_s_ca() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let kms_ca = pki::Ca::new("kms-client-ca");
+    let foreign = pki::Ca::new("foreign-client-ca");
+    let proxy = tls_proxy(&ca.server("xks.example.com"), Some(&kms_ca));
+    let with_cert = |leaf: &pki::Leaf| {
+        let (chain, key) = leaf.pems();
+        HttpXksClient::new(
+            tls_client(&proxy, &ca)
+                .client_certificate_pem(&chain, &key)
+                .unwrap(),
+        )
+    };
+    let good = with_cert(&kms_ca.client("kms"));
+    // Through a client with the right certificate, all works.
+    let kms = kms();
+    attach(&kms, good.clone());
+    let store = create_store(&kms);
+    assert_eq!(
+        connect(&kms, &store),
+        (ConnectionStateType::Connected, None)
+    );
+    let key = xks_key(&kms, &store, "k1");
+    let blob = encrypt(&kms, &key, "mutual").unwrap();
+    assert_eq!(decrypt(&kms, &blob), b"mutual");
+    let answered = proxy.answered("GetHealthStatus");
+    // No certificate, or one from another CA: the handshake fails.
+    for (what, bad) in [
+        (
+            "no certificate",
+            HttpXksClient::new(tls_client(&proxy, &ca)),
+        ),
+        (
+            "foreign certificate",
+            with_cert(&foreign.client("intruder")),
+        ),
+    ] {
+        let (created, code) = refused_over_tls(good.clone(), bad);
+        assert_eq!(created, "XksProxyUriUnreachableException", "{what}");
+        assert_eq!(
+            code,
+            Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration),
+            "{what}"
+        );
+    }
+    // Only the good client's health checks (one per round, its
+    // CreateCustomKeyStore) were answered.
+    assert_eq!(proxy.answered("GetHealthStatus"), answered + 2);
+}
+
+/// Runs the proxy binary with `args` until it exits: its status and
+/// standard error.
+fn proxy_exit(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kms-keystore-xks-proxy"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_proxy_serves_plain_http_only_when_asked_and_checks_its_tls_key() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let server = ca.server("xks.example.com");
+    let other = ca.server("other.example.com");
+    let dir = server.cert.parent().unwrap();
+    let config = dir.join("config.json");
+    std::fs::write(
+        &config,
+        json!({"credential": {"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET}})
+            .to_string(),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let (status, err) = proxy_exit(&["--config", config]);
+    assert!(!status.success());
+    assert!(err.contains("--plain-http"), "{err}");
+    // A key that is not the certificate's, or a file without a key.
+    let (cert, other_key) = (server.cert.to_str().unwrap(), other.key.to_str().unwrap());
+    let (status, mismatch) = proxy_exit(&[
+        "--config",
+        config,
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        other_key,
+    ]);
+    assert!(!status.success());
+    assert!(mismatch.contains("is not the key of"), "{mismatch}");
+    let (status, err) = proxy_exit(&["--config", config, "--tls-cert", cert, "--tls-key", cert]);
+    assert!(!status.success());
+    assert!(err.contains("no private key"), "{err}");
+    // No error shows the key.
+    for line in other.key_pem.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!mismatch.contains(line));
+    }
+    // TLS and --plain-http together make no sense.
+    let key = server.key.to_str().unwrap();
+    let (status, _) = proxy_exit(&[
+        "--config",
+        config,
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+        "--plain-http",
+    ]);
+    assert!(!status.success());
+}
+
+// The server fixture's `"kind": "http"` external key managers.
+
+/// A server (its dispatcher) built from `fixture`.
+fn fixture_server(fixture: &Value) -> kms_keystore::Result<kms_keystore::server::Dispatcher> {
+    kms_keystore::server::Fixture::from_json(&fixture.to_string())?
+        .build_server(&kms_keystore::server::ServerOptions::default())
+        .map(|(server, _)| server)
+}
+
+/// Calls `TrentService.<op>` on `server`: status and JSON.
+fn call(server: &kms_keystore::server::Dispatcher, op: &str, body: Value) -> (u16, Value) {
+    let r = server.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
+    (r.status, serde_json::from_slice(&r.body).unwrap())
+}
+
+fn ok(server: &kms_keystore::server::Dispatcher, op: &str, body: Value) -> Value {
+    let (status, v) = call(server, op, body);
+    assert_eq!(status, 200, "{op}: {v}");
+    v
+}
+
+/// A fixture entry of kind `http` for `proxy`, trusting `ca`.
+fn http_entry(proxy: &Proxy, ca: &pki::Ca) -> Value {
+    json!({
+        "kind": "http",
+        "uri_endpoint": ENDPOINT,
+        "uri_path": PATH,
+        "credential": {"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET},
+        "proxy_url": format!("https://{}", proxy.addr),
+        "root_certificates": ca.cert_file(),
+    })
+}
+
+#[test]
+fn a_server_fixture_of_kind_http_reaches_a_real_proxy_over_mtls() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let kms_ca = pki::Ca::new("kms-client-ca");
+    let proxy = tls_proxy(&ca.server("xks.example.com"), Some(&kms_ca));
+    let client = kms_ca.client("kms");
+    let mut entry = http_entry(&proxy, &ca);
+    entry["client_certificate"] = json!(client.cert);
+    entry["client_key"] = json!(client.key);
+    let server = fixture_server(&json!({
+        "region": REGION,
+        "external_key_managers": [entry]
+    }))
+    .unwrap();
+    let store = ok(
+        &server,
+        "CreateCustomKeyStore",
+        json!({
+            "CustomKeyStoreName": "fixture-http",
+            "CustomKeyStoreType": "EXTERNAL_KEY_STORE",
+            "XksProxyUriEndpoint": ENDPOINT,
+            "XksProxyUriPath": PATH,
+            "XksProxyConnectivity": "PUBLIC_ENDPOINT",
+            "XksProxyAuthenticationCredential": {
+                "AccessKeyId": ACCESS_KEY_ID, "RawSecretAccessKey": SECRET
+            }
+        }),
+    )["CustomKeyStoreId"]
+        .clone();
+    ok(
+        &server,
+        "ConnectCustomKeyStore",
+        json!({"CustomKeyStoreId": store}),
+    );
+    let described = ok(
+        &server,
+        "DescribeCustomKeyStores",
+        json!({"CustomKeyStoreId": store}),
+    );
+    assert_eq!(
+        described["CustomKeyStores"][0]["ConnectionState"],
+        "CONNECTED"
+    );
+    let key = ok(
+        &server,
+        "CreateKey",
+        json!({"Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": store, "XksKeyId": "k1"}),
+    )["KeyMetadata"]["KeyId"]
+        .clone();
+    let blob = ok(
+        &server,
+        "Encrypt",
+        json!({"KeyId": key, "Plaintext": "Zml4dHVyZQ=="}),
+    )["CiphertextBlob"]
+        .clone();
+    let plain = ok(&server, "Decrypt", json!({"CiphertextBlob": blob}));
+    assert_eq!(plain["Plaintext"], "Zml4dHVyZQ==");
+    assert_eq!(proxy.answered("Encrypt"), 1, "{}", proxy.log());
+    assert_eq!(proxy.answered("Decrypt"), 1);
+    // A key the proxy does not hold is the proxy's answer, not the fixture's.
+    let (status, v) = call(
+        &server,
+        "CreateKey",
+        json!({"Origin": "EXTERNAL_KEY_STORE", "CustomKeyStoreId": store, "XksKeyId": "missing"}),
+    );
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("XksKeyNotFoundException"))
+    );
+}
+
+#[test]
+fn a_server_fixture_of_kind_http_refuses_what_belongs_to_memory_managers() {
+    let ca = pki::Ca::new("xks-test-ca");
+    let proxy = tls_proxy(&ca.server("xks.example.com"), None);
+    let entry = http_entry(&proxy, &ca);
+    let with = |member: &str, value: Value| {
+        let mut e = entry.clone();
+        e[member] = value;
+        fixture_server(&json!({"external_key_managers": [e]}))
+            .err()
+            .map(|e| (e.code().to_owned(), e.to_string()))
+    };
+    assert_eq!(with("kind", json!("http")), None);
+    let (code, message) = with("keys", json!([{"id": "k1"}])).unwrap();
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("external_key_managers[0].keys"),
+        "{message}"
+    );
+    let (_, message) = with("faults", json!({"unreachable": true})).unwrap();
+    assert!(
+        message.contains("external_key_managers[0].faults"),
+        "{message}"
+    );
+    let (_, message) = with("proxy_url", json!("ftp://127.0.0.1:1")).unwrap();
+    assert!(message.contains("proxy_url"), "{message}");
+    let (_, message) = with("root_certificates", json!("/nonexistent/ca.pem")).unwrap();
+    assert!(message.contains("root_certificates"), "{message}");
+    let (_, message) = with("client_key", json!(ca.cert_file())).unwrap();
+    assert!(message.contains("go together"), "{message}");
+    // The http members on an in-memory manager are refused.
+    let (_, message) = with("kind", json!("memory")).unwrap();
+    assert!(
+        message.contains("external_key_managers[0].proxy_url"),
+        "{message}"
     );
 }

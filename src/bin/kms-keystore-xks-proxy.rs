@@ -1,10 +1,23 @@
-//! `kms-keystore-xks-proxy`: an XKS proxy (XKS Proxy API v1) over HTTP,
-//! backed by the crate's in-memory external key manager.
+//! `kms-keystore-xks-proxy`: an XKS proxy (XKS Proxy API v1) over HTTPS
+//! (or plain HTTP when asked for), backed by the crate's in-memory external
+//! key manager.
 //!
 //! ```text
 //! cargo run --features xks-http --bin kms-keystore-xks-proxy -- \
-//!     --listen 127.0.0.1:0 --config xks-proxy.json
+//!     --listen 127.0.0.1:0 --config xks-proxy.json \
+//!     --tls-cert proxy-chain.pem --tls-key proxy-key.pem [--client-ca kms-ca.pem]
+//! cargo run --features xks-http --bin kms-keystore-xks-proxy -- \
+//!     --listen 127.0.0.1:0 --config xks-proxy.json --plain-http
 //! ```
+//!
+//! TLS is rustls (ring) under tokio, TLS 1.2 and 1.3 only, as the XKS spec
+//! requires. `--tls-cert` is the certificate chain (leaf first) and
+//! `--tls-key` its private key (PKCS#8, PKCS#1 or SEC1 PEM); the key file's
+//! text and DER are zeroized once rustls holds the key, and neither is ever
+//! logged. With `--client-ca`, every client must present a certificate
+//! issued by one of those CAs (mTLS) or the handshake fails. Without
+//! `--tls-cert`, the proxy refuses to start unless `--plain-http` says
+//! plain HTTP is wanted (local tests only).
 //!
 //! A thin HTTP/1.1 shell (hyper on tokio) over
 //! [`kms_keystore::xks::proxy::XksProxy::handle`], which routes, verifies
@@ -13,7 +26,7 @@
 //! limits, bounded concurrency and shutdown on SIGINT/SIGTERM.
 //!
 //! Once listening, it prints one JSON line on standard output:
-//! `{"listening":"127.0.0.1:41234","path":"/…/kms/xks/v1","keys":[…]}`.
+//! `{"listening":"127.0.0.1:41234","scheme":"https","path":"/…/kms/xks/v1","keys":[…]}`.
 //! Logs (one line per request: operation, key, status, error, latency; never
 //! a secret, a body or a signature) go to standard error.
 //!
@@ -21,6 +34,7 @@
 //! - request head over 16 KiB or more than 64 headers: `431`, closed (hyper);
 //! - no complete request head within `--idle-timeout` of the previous
 //!   answer (or of the connection): closed;
+//! - no complete TLS handshake within `--idle-timeout`: closed;
 //! - body over 64 KiB (the largest valid request is about 17 KiB): `413`
 //!   `ValidationException`, closed;
 //! - body not complete within `--body-timeout`: `408` `ValidationException`,
@@ -36,7 +50,7 @@ mod common;
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -50,8 +64,15 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use kms_keystore::server::WireRequest;
 use kms_keystore::xks::proxy::{XksProxy, XksProxyConfig};
-use tokio::net::TcpListener;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{RootCertStore, ServerConfig};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
 use zeroize::Zeroizing;
 
 /// Largest request body accepted.
@@ -64,10 +85,12 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 
 /// An XKS proxy (XKS Proxy API v1, SigV4 service `kms-xks-proxy`) over
-/// HTTP, backed by an in-memory external key manager.
+/// HTTPS (TLS 1.2+, optionally mTLS) or, when asked for, plain HTTP, backed
+/// by an in-memory external key manager.
 ///
 /// Every option can also be set from the environment variable named after
-/// it. The SigV4 secret is only ever read from the configuration file.
+/// it. The SigV4 secret is only ever read from the configuration file, the
+/// TLS private key only from its file.
 #[derive(Parser, Debug)]
 #[command(name = "kms-keystore-xks-proxy", version, about, long_about)]
 struct Cli {
@@ -79,6 +102,40 @@ struct Cli {
     /// `kms_keystore::xks::proxy::XksProxyConfig`).
     #[arg(long, env = "XKS_PROXY_CONFIG", value_name = "FILE")]
     config: PathBuf,
+
+    /// The server's certificate chain (PEM, leaf first): serve HTTPS.
+    #[arg(
+        long,
+        env = "XKS_PROXY_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key",
+        conflicts_with = "plain_http"
+    )]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "XKS_PROXY_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+
+    /// CA certificates (PEM) that issue the clients' certificates: every
+    /// client must present one (mTLS).
+    #[arg(
+        long,
+        env = "XKS_PROXY_CLIENT_CA",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    client_ca: Option<PathBuf>,
+
+    /// Serve plain HTTP, without TLS (local tests only: the XKS spec
+    /// requires TLS).
+    #[arg(long, env = "XKS_PROXY_PLAIN_HTTP")]
+    plain_http: bool,
 
     /// The path before `/kms/xks/v1`, overriding the configuration's.
     #[arg(long, env = "XKS_PROXY_URI_PREFIX")]
@@ -140,12 +197,22 @@ fn run(cli: &Cli) -> Result<(), String> {
         .build(cli.uri_prefix.as_deref())
         .map_err(|e| format!("{}: {}", path.display(), e.message()))?;
     drop(config);
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key, cli.client_ca.as_deref())?),
+        _ if cli.plain_http => None,
+        _ => {
+            return Err(
+                "give --tls-cert and --tls-key to serve HTTPS, or --plain-http for plain HTTP"
+                    .to_owned(),
+            );
+        }
+    };
     let keys: Vec<String> = manager.key_ids().iter().map(ToString::to_string).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let served = runtime.block_on(serve(cli, proxy, &keys));
+    let served = runtime.block_on(serve(cli, proxy, tls, &keys));
     runtime.shutdown_timeout(Duration::from_secs(1));
     if served.is_ok() {
         tracing::info!("stopped");
@@ -153,14 +220,75 @@ fn run(cli: &Cli) -> Result<(), String> {
     served
 }
 
+/// Reads the certificate chain, its private key and the client CAs;
+/// TLS 1.2 and 1.3 with ring's cipher suites. Errors name the file, never
+/// its content.
+fn tls_acceptor(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<TlsAcceptor, String> {
+    let read = |path: &Path| {
+        std::fs::read(path)
+            .map(Zeroizing::new)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let chain = CertificateDer::pem_slice_iter(&read(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: unreadable PEM: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{}: no CERTIFICATE in PEM", cert.display()));
+    }
+    // The DER is zeroized on drop; the signing key lives inside rustls.
+    let der = Zeroizing::new(
+        PrivateKeyDer::from_pem_slice(&read(key)?)
+            .map_err(|_| format!("{}: no private key in PEM", key.display()))?,
+    );
+    let signing_key = rustls::crypto::ring::sign::any_supported_type(&der)
+        .map_err(|_| format!("{}: unsupported private key", key.display()))?;
+    drop(der);
+    let certified = CertifiedKey::new(chain, signing_key);
+    certified
+        .keys_match()
+        .map_err(|_| format!("{} is not the key of {}", key.display(), cert.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("TLS configuration: {e}"))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = RootCertStore::empty();
+            for ca in CertificateDer::pem_slice_iter(&read(path)?) {
+                let ca = ca.map_err(|e| format!("{}: unreadable PEM: {e}", path.display()))?;
+                roots
+                    .add(ca)
+                    .map_err(|e| format!("{}: bad CA certificate: {e}", path.display()))?;
+            }
+            if roots.is_empty() {
+                return Err(format!("{}: no CERTIFICATE in PEM", path.display()));
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
 /// What every connection shares.
 struct Shared {
     proxy: XksProxy,
     in_flight: Semaphore,
     body_timeout: Duration,
+    secure: bool,
 }
 
-async fn serve(cli: &Cli, proxy: XksProxy, keys: &[String]) -> Result<(), String> {
+async fn serve(
+    cli: &Cli,
+    proxy: XksProxy,
+    tls: Option<TlsAcceptor>,
+    keys: &[String],
+) -> Result<(), String> {
     let listener = TcpListener::bind(cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
@@ -169,6 +297,7 @@ async fn serve(cli: &Cli, proxy: XksProxy, keys: &[String]) -> Result<(), String
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let line = serde_json::json!({
         "listening": addr.to_string(),
+        "scheme": if tls.is_some() { "https" } else { "http" },
         "path": proxy.path(),
         "keys": keys,
     });
@@ -178,7 +307,14 @@ async fn serve(cli: &Cli, proxy: XksProxy, keys: &[String]) -> Result<(), String
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to standard output: {e}"))?;
     }
-    tracing::info!(%addr, path = proxy.path(), keys = keys.len(), "listening");
+    tracing::info!(
+        %addr,
+        tls = tls.is_some(),
+        mtls = cli.client_ca.is_some(),
+        path = proxy.path(),
+        keys = keys.len(),
+        "listening"
+    );
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -189,6 +325,7 @@ async fn serve(cli: &Cli, proxy: XksProxy, keys: &[String]) -> Result<(), String
         proxy,
         in_flight: Semaphore::new(cli.max_in_flight as usize),
         body_timeout: cli.body_timeout,
+        secure: tls.is_some(),
     });
     let mut http = hyper::server::conn::http1::Builder::new();
     http.keep_alive(true)
@@ -227,33 +364,83 @@ async fn serve(cli: &Cli, proxy: XksProxy, keys: &[String]) -> Result<(), String
         }
         let shared = Arc::clone(&shared);
         let http = http.clone();
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
+        let tls = tls.clone();
+        let handshake_timeout = cli.idle_timeout;
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(answer(&shared, peer, req).await) }
-            });
-            let conn = http.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let stopping = tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, peer, shared, &http, stop).await,
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(stream).into_fallible();
+                    match tokio::time::timeout(handshake_timeout, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, shared, &http, stop).await,
+                        Ok(Err((e, stream))) => {
+                            // rustls's errors name the failed check (unknown
+                            // CA, no client certificate…), never key material.
+                            tracing::info!(%peer, error = %e, "TLS handshake failed");
+                            linger(stream).await;
+                        }
+                        Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
                     }
-                    false
                 }
-                r = stop.wait_for(|s| *s) => r.is_ok(),
-            };
-            if stopping {
-                // Answers the request in flight, if any, then closes.
-                conn.as_mut().graceful_shutdown();
-                let _ = conn.await;
             }
             drop(permit);
         });
     }
     tracing::info!("shutting down");
     Ok(())
+}
+
+/// After a failed handshake, whose alert rustls has sent: closes our side
+/// and reads, for at most a second, what the client sent meanwhile. In TLS
+/// 1.3 a client learns that its certificate was refused only after it has
+/// sent its first request; closing with that request unread would reset
+/// the connection and lose the alert, so the client would see a broken
+/// connection instead of the TLS failure.
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let drain = async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
+/// Serves one connection (plain or TLS) until it ends, or until the stop
+/// signal, after answering the request in flight.
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    http: &hyper::server::conn::http1::Builder,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        async move { Ok::<_, Infallible>(answer(&shared, peer, req).await) }
+    });
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let stopping = tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            false
+        }
+        r = stop.wait_for(|s| *s) => r.is_ok(),
+    };
+    if stopping {
+        // Answers the request in flight, if any, then closes.
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
+    }
 }
 
 /// The request body into a zeroizing buffer (an Encrypt's carries
@@ -346,7 +533,7 @@ async fn answer(
                             headers: &headers,
                             body: &body,
                             peer: Some(peer.ip()),
-                            secure: false,
+                            secure: shared.secure,
                         },
                         now_secs,
                     );

@@ -60,6 +60,16 @@ use crate::wire::members::MemberTemplate;
 ///       "credential": { "access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "…43 to 64 characters…" },
 ///       "keys": [{ "id": "bb8562717f809024" }, { "id": "rsa-key", "spec": "RSA_2048", "usages": ["SIGN", "VERIFY"] }],
 ///       "faults": { "unreachable": false }
+///     },
+///     {
+///       "kind": "http",
+///       "uri_endpoint": "https://xks.internal.example",
+///       "uri_path": "/example/uri/path/prefix/kms/xks/v1",
+///       "credential": { "access_key_id": "…", "secret_access_key": "…" },
+///       "proxy_url": "https://127.0.0.1:4600",
+///       "root_certificates": "/etc/xks/ca.pem",
+///       "client_certificate": "/etc/xks/kms-client.pem",
+///       "client_key": "/etc/xks/kms-client.key.pem"
 ///     }
 ///   ]
 /// }
@@ -131,13 +141,31 @@ use crate::wire::members::MemberTemplate;
 ///
 /// # External key managers (`external_key_managers`)
 ///
+/// - `kind`: `"memory"` (default), the crate's in-memory manager holding
+///   `keys`, with `faults`; or `"http"`, a real XKS proxy (any vendor's, or
+///   `kms-keystore-xks-proxy`) that KMS calls over HTTPS with
+///   `kms_keystore::xks::http::HttpXksClient` (needs the crate's `xks-http`
+///   feature). An `http` proxy holds its own keys: `keys` and `faults` are
+///   refused there, and the `http` members below are refused for `memory`.
 /// - `account_id` and `region`: whose external key stores reach it
-///   (default the fixture's).
+///   (default the fixture's); an `http` proxy's requests are signed for
+///   this Region.
 /// - `uri_endpoint` (required) and `uri_path` (default `/kms/xks/v1`): where
 ///   the proxy listens; CreateCustomKeyStore names the same two.
 /// - `credential` (required): `access_key_id` (20–30 of `[A-Z2-7]`) and
 ///   `secret_access_key` (43–64 of `[a-zA-Z0-9/+=]`), the credential the
-///   proxy accepts.
+///   proxy accepts. For an `http` proxy it is only checked for form: KMS
+///   signs with the credential each key store was created with.
+/// - `proxy_url` (`http` only): where the proxy listens,
+///   `https://host:port` (default: the `uri_endpoint`, port 443). The TLS
+///   server name and the signed `Host` stay the `uri_endpoint`'s, as when
+///   a DNS name points at the proxy. `http://host:port` speaks plain HTTP
+///   (local tests only: the XKS spec requires TLS).
+/// - `root_certificates` (`http` only): a PEM file of the CA certificates
+///   the proxy's certificate must chain to (default: Mozilla's roots).
+/// - `client_certificate` and `client_key` (`http` only, both or neither):
+///   PEM files of the certificate chain and private key KMS presents
+///   (mTLS). The key file is read into zeroizing memory and never shown.
 /// - `keys`: `{id, spec, usages, status}`; spec an XKS key spec (default
 ///   `AES_256`), usages (default `["ENCRYPT", "DECRYPT"]`), status
 ///   `ENABLED` (default) or `DISABLED`.
@@ -349,6 +377,9 @@ pub struct SecurityGroupFixture {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ExternalKeyManagerFixture {
+    /// What the manager is (default [`ExternalKeyManagerKind::Memory`]).
+    #[serde(default)]
+    pub kind: ExternalKeyManagerKind,
     /// The account whose external key stores reach it (default the
     /// fixture's `account_id`).
     pub account_id: Option<String>,
@@ -368,6 +399,27 @@ pub struct ExternalKeyManagerFixture {
     /// Faults to switch on.
     #[serde(default)]
     pub faults: ProxyFaults,
+    /// `http`: where the proxy listens (`https://host:port`, or
+    /// `http://host:port` for plain HTTP); default the `uri_endpoint`.
+    pub proxy_url: Option<String>,
+    /// `http`: PEM file of the CAs the proxy's certificate chains to.
+    pub root_certificates: Option<std::path::PathBuf>,
+    /// `http`: PEM file of the client certificate chain (mTLS).
+    pub client_certificate: Option<std::path::PathBuf>,
+    /// `http`: PEM file of the client certificate's private key (mTLS).
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+/// What an external key manager of a fixture is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ExternalKeyManagerKind {
+    /// The crate's in-memory manager, with the fixture's keys and faults.
+    #[default]
+    Memory,
+    /// A real XKS proxy, called over HTTP(S) (feature `xks-http`).
+    Http,
 }
 
 /// The proxy's SigV4 credential.
@@ -412,7 +464,7 @@ pub struct VpcEndpointServiceFixture {
 }
 
 /// Faults of a proxy.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProxyFaults {
@@ -670,6 +722,7 @@ impl Fixture {
             out.external_key_managers.push(provision_proxy(
                 kms.xks_network(),
                 m,
+                r,
                 seed,
                 vault.as_ref(),
                 &path,
@@ -703,8 +756,11 @@ impl Fixture {
         for (i, m) in self.external_key_managers.iter().enumerate() {
             let path = format!("external_key_managers[{i}]");
             let seed = self.seed.map(|s| s.wrapping_add(1 + i as u64));
+            let region = (m.region.as_deref())
+                .or(self.region.as_deref())
+                .unwrap_or(DEFAULT_REGION);
             out.external_key_managers
-                .push(provision_proxy(network, m, seed, None, &path)?);
+                .push(provision_proxy(network, m, region, seed, None, &path)?);
         }
         Ok(out)
     }
@@ -1074,9 +1130,12 @@ impl KeyVault {
     }
 }
 
+/// Attaches the manager of entry `m` (of `region`) to `network`, the kind
+/// deciding which: the in-memory one or a real proxy's HTTP client.
 fn provision_proxy(
     network: &XksNetwork,
     m: &ExternalKeyManagerFixture,
+    region: &str,
     seed: Option<u64>,
     vault: Option<&KeyVault>,
     path: &str,
@@ -1091,6 +1150,161 @@ fn provision_proxy(
         m.credential.secret_access_key.expose_secret(),
     )
     .map_err(|e| at(&format!("{path}.credential"), e))?;
+    let http_members = [
+        ("proxy_url", m.proxy_url.is_some()),
+        ("root_certificates", m.root_certificates.is_some()),
+        ("client_certificate", m.client_certificate.is_some()),
+        ("client_key", m.client_key.is_some()),
+    ];
+    match m.kind {
+        ExternalKeyManagerKind::Memory => {
+            if let Some((name, _)) = http_members.iter().find(|(_, set)| *set) {
+                return Err(invalid(
+                    &format!("{path}.{name}"),
+                    "only for an external key manager of kind \"http\"",
+                ));
+            }
+            provision_memory(network, m, uri, credential, seed, vault, path)
+        }
+        ExternalKeyManagerKind::Http => {
+            if !m.keys.is_empty() {
+                return Err(invalid(
+                    &format!("{path}.keys"),
+                    "an external key manager of kind \"http\" holds its own keys",
+                ));
+            }
+            if m.faults != ProxyFaults::default() {
+                return Err(invalid(
+                    &format!("{path}.faults"),
+                    "faults are only for an external key manager of kind \"memory\"",
+                ));
+            }
+            register_vpc_endpoint_service(network, m);
+            network.attach(uri.endpoint(), http_client(m, region, path)?);
+            Ok(ProvisionedProxy {
+                uri_endpoint: uri.endpoint().to_owned(),
+                uri_path: uri.path().to_owned(),
+                keys: Vec::new(),
+            })
+        }
+    }
+}
+
+/// The HTTP XKS client for entry `m`, signing for `region`.
+#[cfg(feature = "xks-http")]
+fn http_client(
+    m: &ExternalKeyManagerFixture,
+    region: &str,
+    path: &str,
+) -> Result<Arc<dyn crate::store::external::ExternalKeyManager>> {
+    use crate::wire::xks_client::{HttpXksClient, HttpXksClientConfig};
+    use std::net::ToSocketAddrs;
+    let read = |name: &str, file: &std::path::Path| {
+        std::fs::read(file)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| {
+                invalid(
+                    &format!("{path}.{name}"),
+                    &format!("cannot read {}: {e}", file.display()),
+                )
+            })
+    };
+    let mut config = HttpXksClientConfig::new().region(region);
+    if let Some(url) = &m.proxy_url {
+        let member = format!("{path}.proxy_url");
+        let (authority, port) = if let Some(rest) = url.strip_prefix("https://") {
+            (rest, 443)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            config = config.allow_plain_http();
+            (rest, 80)
+        } else {
+            return Err(invalid(&member, "must start with https:// or http://"));
+        };
+        let authority = authority.strip_suffix('/').unwrap_or(authority);
+        if authority.is_empty() || authority.contains('/') {
+            return Err(invalid(
+                &member,
+                "must be scheme://host[:port], without a path",
+            ));
+        }
+        let has_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            && !authority.ends_with(']');
+        let target = if has_port {
+            authority.to_owned()
+        } else {
+            format!("{authority}:{port}")
+        };
+        let addr = target
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| invalid(&member, &format!("cannot resolve {target}")))?;
+        config = config.connect_to(addr);
+    }
+    if let Some(file) = &m.root_certificates {
+        config = config
+            .root_certificates_pem(&read("root_certificates", file)?)
+            .map_err(|e| at(&format!("{path}.root_certificates"), e))?;
+    }
+    match (&m.client_certificate, &m.client_key) {
+        (Some(chain), Some(key)) => {
+            config = config
+                .client_certificate_pem(
+                    &read("client_certificate", chain)?,
+                    &read("client_key", key)?,
+                )
+                .map_err(|e| at(&format!("{path}.client_certificate"), e))?;
+        }
+        (None, None) => {}
+        _ => {
+            return Err(invalid(
+                path,
+                "client_certificate and client_key go together",
+            ));
+        }
+    }
+    Ok(Arc::new(HttpXksClient::new(config)))
+}
+
+/// Without the `xks-http` feature there is no HTTP client.
+#[cfg(not(feature = "xks-http"))]
+fn http_client(
+    _: &ExternalKeyManagerFixture,
+    _: &str,
+    path: &str,
+) -> Result<Arc<dyn crate::store::external::ExternalKeyManager>> {
+    Err(invalid(
+        &format!("{path}.kind"),
+        "\"http\" needs the crate's `xks-http` feature",
+    ))
+}
+
+/// A VPC endpoint service in front of entry `m`'s proxy, if it names one.
+fn register_vpc_endpoint_service(network: &XksNetwork, m: &ExternalKeyManagerFixture) {
+    if let Some(v) = &m.vpc_endpoint_service {
+        network.register_vpc_endpoint_service(
+            &v.name,
+            VpcEndpointService {
+                endpoint: m.uri_endpoint.clone(),
+                not_found: v.not_found,
+                invalid_configuration: v.invalid_configuration,
+            },
+        );
+    }
+}
+
+/// The in-memory manager of entry `m`, with its keys and faults.
+fn provision_memory(
+    network: &XksNetwork,
+    m: &ExternalKeyManagerFixture,
+    uri: XksProxyUri,
+    credential: XksCredential,
+    seed: Option<u64>,
+    vault: Option<&KeyVault>,
+    path: &str,
+) -> Result<ProvisionedProxy> {
     let manager = InMemoryExternalKeyManager::new(uri.clone(), credential, seed);
     let mut wanted = Vec::with_capacity(m.keys.len());
     for (j, k) in m.keys.iter().enumerate() {
@@ -1128,16 +1342,7 @@ fn provision_proxy(
     if let Some(ms) = f.latency_ms {
         manager.set_latency(Latency::simulated(Duration::from_millis(ms)));
     }
-    if let Some(v) = &m.vpc_endpoint_service {
-        network.register_vpc_endpoint_service(
-            &v.name,
-            VpcEndpointService {
-                endpoint: m.uri_endpoint.clone(),
-                not_found: v.not_found,
-                invalid_configuration: v.invalid_configuration,
-            },
-        );
-    }
+    register_vpc_endpoint_service(network, m);
     network.attach(uri.endpoint(), Arc::new(manager));
     Ok(ProvisionedProxy {
         uri_endpoint: uri.endpoint().to_owned(),

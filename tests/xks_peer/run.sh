@@ -47,7 +47,7 @@ cat > "$work/config.json" <<JSON
 }
 JSON
 
-"$proxy" --listen 127.0.0.1:0 --config "$work/config.json" --quiet >"$work/stdout" 2>"$work/stderr" &
+"$proxy" --listen 127.0.0.1:0 --config "$work/config.json" --plain-http --quiet >"$work/stdout" 2>"$work/stderr" &
 proxy_pid=$!
 for _ in $(seq 1 100); do
     [[ -s "$work/stdout" ]] && break

@@ -22,9 +22,9 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    /// Starts the binary with `config` (JSON text) and the `extra` flags;
-    /// returns it with the first line it printed (`listening`, `path`,
-    /// `keys`).
+    /// Starts the binary with `config` (JSON text) and the `extra` flags
+    /// (with `--plain-http` unless they hold `--tls-cert`); returns it with
+    /// the first line it printed (`listening`, `scheme`, `path`, `keys`).
     pub(crate) fn spawn(config: &str, extra: &[&str]) -> (Proxy, Value) {
         let dir = std::env::temp_dir().join(format!(
             "kms-keystore-xks-proxy-test-{}-{}",
@@ -39,6 +39,11 @@ impl Proxy {
             .args(["--listen", "127.0.0.1:0", "--config"])
             .arg(&path)
             .args(extra)
+            .args(
+                (!extra.contains(&"--tls-cert"))
+                    .then_some("--plain-http")
+                    .as_slice(),
+            )
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
