@@ -1189,6 +1189,17 @@ fn fixture_mistakes_are_reported_with_where_they_are() {
             r#"{"external_key_managers": [{"uri_endpoint": "http://x", "credential": {"access_key_id": "A", "secret_access_key": "b"}}]}"#,
             "external_key_managers[0]",
         ),
+        (
+            r#"{"external_key_managers": [{"uri_endpoint": "https://xks.example.com", "proxy_url": "https://127.0.0.1:4600",
+                 "credential": {"access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo="}}]}"#,
+            "external_key_managers[0].proxy_url",
+        ),
+        #[cfg(not(feature = "xks-http"))]
+        (
+            r#"{"external_key_managers": [{"kind": "http", "uri_endpoint": "https://xks.example.com",
+                 "credential": {"access_key_id": "ABCDEFGHIJKLMNOPQRST", "secret_access_key": "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo="}}]}"#,
+            "`xks-http` feature",
+        ),
     ] {
         let err = Fixture::from_json(text)
             .unwrap()
