@@ -40,6 +40,10 @@ mod xks_support;
 #[path = "../tests/xks_support/pki.rs"]
 mod pki;
 
+#[allow(dead_code, reason = "shared with the tests, which use all of it")]
+#[path = "../tests/xks_support/kms.rs"]
+mod xks_kms;
+
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -51,16 +55,12 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kms_keystore::server::WireRequest;
 use kms_keystore::xks::http::{HttpXksClient, HttpXksClientConfig};
 use kms_keystore::xks::proxy::XksProxyConfig;
-use kms_keystore::{
-    CreateCustomKeyStoreRequest, CreateKeyRequest, EncryptRequest, Kms, KmsConfig, SecretString,
-    XksProxyAuthenticationCredential, XksProxyConnectivityType,
-};
+use kms_keystore::{EncryptRequest, Kms, KmsConfig};
 use serde_json::json;
 use xks_support::Proxy;
 
 const ACCESS_KEY_ID: &str = "XKSBENCHKEY234567ABCDEFGH";
 const SECRET: &str = "xksBenchSecretOf43To64CharactersLong0123456789ab";
-const ENDPOINT: &str = "https://xks.example.com";
 const REGION: &str = "us-east-1";
 const CALLERS: usize = 8;
 
@@ -83,30 +83,15 @@ fn kms_with_key(
     xks_key: &str,
 ) -> (Kms, String) {
     let kms = Kms::new(KmsConfig::new("111122223333", REGION).unwrap());
-    kms.xks_network().attach(ENDPOINT, Arc::new(client));
+    kms.xks_network()
+        .attach(xks_kms::ENDPOINT, Arc::new(client));
     let store = kms
-        .create_custom_key_store(CreateCustomKeyStoreRequest {
-            custom_key_store_name: "bench".into(),
-            custom_key_store_type: Some(kms_keystore::CustomKeyStoreType::ExternalKeyStore),
-            xks_proxy_uri_endpoint: Some(ENDPOINT.into()),
-            xks_proxy_uri_path: Some(path.into()),
-            xks_proxy_authentication_credential: Some(XksProxyAuthenticationCredential {
-                access_key_id: access_key_id.into(),
-                raw_secret_access_key: SecretString::from(secret),
-            }),
-            xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
-            ..Default::default()
-        })
+        .create_custom_key_store(xks_kms::store_request("bench", path, access_key_id, secret))
         .expect("create the external key store")
         .custom_key_store_id;
     kms.connect_custom_key_store(store.as_str()).unwrap();
     let key = kms
-        .create_key(CreateKeyRequest {
-            origin: Some(kms_keystore::OriginType::ExternalKeyStore),
-            custom_key_store_id: Some(store.to_string()),
-            xks_key_id: Some(xks_key.into()),
-            ..Default::default()
-        })
+        .create_key(xks_kms::key_request(store.as_str(), xks_key))
         .expect("create the KMS key")
         .key_metadata
         .key_id;

@@ -13,17 +13,14 @@ use std::sync::Arc;
 
 use kms_keystore::xks::http::{HttpXksClient, HttpXksClientConfig};
 use kms_keystore::{
-    ConnectionErrorCode, ConnectionStateType, CreateCustomKeyStoreRequest, CreateKeyRequest,
-    CustomKeyStoresListEntry, DataKeySpec, DecryptRequest, DescribeCustomKeyStoresRequest,
-    EncryptRequest, GenerateDataKeyRequest, Kms, KmsConfig, ReEncryptRequest, SecretString,
-    XksProxyAuthenticationCredential, XksProxyConnectivityType,
+    ConnectionErrorCode, ConnectionStateType, CreateCustomKeyStoreRequest, DataKeySpec,
+    GenerateDataKeyRequest, Kms, KmsConfig, ReEncryptRequest,
 };
 use serde_json::{Value, json};
 
 const ACCESS_KEY_ID: &str = "XKSPROXYTESTKEY234567ABCD";
 const SECRET: &str = "xksProxyTestSecretOf43To64CharactersLong0123456789";
 const OTHER_SECRET: &str = "anotherSecretThatTheProxyDoesNotKnow0123456789";
-const ENDPOINT: &str = "https://xks.example.com";
 const PATH: &str = "/team/a/kms/xks/v1";
 const REGION: &str = "us-west-2";
 
@@ -33,6 +30,10 @@ use xks_support::Proxy;
 
 #[path = "xks_support/pki.rs"]
 mod pki;
+
+#[path = "xks_support/kms.rs"]
+mod xks_kms;
+use xks_kms::{ENDPOINT, connect, decrypt, encrypt, key_request, round_trips};
 
 impl Proxy {
     fn start(secret: &str) -> Proxy {
@@ -98,18 +99,7 @@ fn attach(kms: &Kms, client: HttpXksClient) {
 }
 
 fn store_request(name: &str, secret: &str) -> CreateCustomKeyStoreRequest {
-    CreateCustomKeyStoreRequest {
-        custom_key_store_name: name.into(),
-        custom_key_store_type: Some(kms_keystore::CustomKeyStoreType::ExternalKeyStore),
-        xks_proxy_uri_endpoint: Some(ENDPOINT.into()),
-        xks_proxy_uri_path: Some(PATH.into()),
-        xks_proxy_authentication_credential: Some(XksProxyAuthenticationCredential {
-            access_key_id: ACCESS_KEY_ID.into(),
-            raw_secret_access_key: SecretString::from(secret),
-        }),
-        xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
-        ..Default::default()
-    }
+    xks_kms::store_request(name, PATH, ACCESS_KEY_ID, secret)
 }
 
 fn create_store(kms: &Kms) -> String {
@@ -119,57 +109,11 @@ fn create_store(kms: &Kms) -> String {
         .to_string()
 }
 
-fn describe(kms: &Kms, id: &str) -> CustomKeyStoresListEntry {
-    kms.describe_custom_key_stores(DescribeCustomKeyStoresRequest {
-        custom_key_store_id: Some(id.into()),
-        ..Default::default()
-    })
-    .unwrap()
-    .custom_key_stores
-    .remove(0)
-}
-
-fn key_request(store: &str, xks_key_id: &str) -> CreateKeyRequest {
-    CreateKeyRequest {
-        origin: Some(kms_keystore::OriginType::ExternalKeyStore),
-        custom_key_store_id: Some(store.into()),
-        xks_key_id: Some(xks_key_id.into()),
-        ..Default::default()
-    }
-}
-
 fn xks_key(kms: &Kms, store: &str, xks_key_id: &str) -> String {
     kms.create_key(key_request(store, xks_key_id))
         .unwrap()
         .key_metadata
         .arn
-}
-
-fn encrypt(kms: &Kms, key: &str, plaintext: &str) -> kms_keystore::Result<Vec<u8>> {
-    kms.encrypt(EncryptRequest {
-        key_id: key.into(),
-        plaintext: plaintext.into(),
-        ..Default::default()
-    })
-    .map(|r| r.ciphertext_blob)
-}
-
-fn decrypt(kms: &Kms, blob: &[u8]) -> Vec<u8> {
-    kms.decrypt(DecryptRequest {
-        ciphertext_blob: blob.to_vec(),
-        ..Default::default()
-    })
-    .unwrap()
-    .plaintext
-    .expose_secret()
-    .to_vec()
-}
-
-/// Connects `id` and returns its state and error code.
-fn connect(kms: &Kms, id: &str) -> (ConnectionStateType, Option<ConnectionErrorCode>) {
-    kms.connect_custom_key_store(id).unwrap();
-    let d = describe(kms, id);
-    (d.connection_state, d.connection_error_code)
 }
 
 #[test]
@@ -505,28 +449,7 @@ fn kms_works_over_tls_with_a_ca_made_in_the_test() {
     );
     let key = xks_key(&kms, &store, "k1");
     let key2 = xks_key(&kms, &store, "k2");
-    let blob = encrypt(&kms, &key, "over TLS").unwrap();
-    assert_eq!(decrypt(&kms, &blob), b"over TLS");
-    let dk = kms
-        .generate_data_key(GenerateDataKeyRequest {
-            key_id: key.clone(),
-            key_spec: Some(DataKeySpec::Aes256),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(
-        decrypt(&kms, &dk.ciphertext_blob),
-        dk.plaintext.expose_secret()
-    );
-    let moved = kms
-        .re_encrypt(ReEncryptRequest {
-            ciphertext_blob: blob,
-            destination_key_id: key2.clone(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(moved.key_id, key2);
-    assert_eq!(decrypt(&kms, &moved.ciphertext_blob), b"over TLS");
+    round_trips(&kms, &key, &key2, "over TLS");
     // Every call went through the TLS proxy: health (create, connect),
     // metadata ×2, Encrypt ×3 (Encrypt, GenerateDataKey, ReEncrypt),
     // Decrypt ×4.
@@ -540,39 +463,32 @@ fn kms_works_over_tls_with_a_ca_made_in_the_test() {
 }
 
 #[test]
-fn a_proxy_certificate_from_a_foreign_ca_is_refused() {
+fn a_proxy_certificate_from_a_foreign_ca_or_for_another_name_is_refused() {
     let ca = pki::Ca::new("xks-test-ca");
     let foreign = pki::Ca::new("foreign-ca");
     let good = tls_proxy(&ca.server("xks.example.com"), None);
-    let bad = tls_proxy(&foreign.server("xks.example.com"), None);
-    let (created, code) = refused_over_tls(
-        HttpXksClient::new(tls_client(&good, &ca)),
-        HttpXksClient::new(tls_client(&bad, &ca)),
-    );
-    assert_eq!(created, "XksProxyUriUnreachableException");
-    assert_eq!(
-        code,
-        Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration)
-    );
-    assert_eq!(bad.answered("GetHealthStatus"), 0, "{}", bad.log());
-    assert!(bad.log().contains("TLS handshake failed"), "{}", bad.log());
-}
-
-#[test]
-fn a_proxy_certificate_for_another_name_is_refused() {
-    let ca = pki::Ca::new("xks-test-ca");
-    let good = tls_proxy(&ca.server("xks.example.com"), None);
-    let bad = tls_proxy(&ca.server("other.example.com"), None);
-    let (created, code) = refused_over_tls(
-        HttpXksClient::new(tls_client(&good, &ca)),
-        HttpXksClient::new(tls_client(&bad, &ca)),
-    );
-    assert_eq!(created, "XksProxyUriUnreachableException");
-    assert_eq!(
-        code,
-        Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration)
-    );
-    assert_eq!(bad.answered("GetHealthStatus"), 0, "{}", bad.log());
+    for (what, server) in [
+        ("foreign CA", foreign.server("xks.example.com")),
+        ("another name", ca.server("other.example.com")),
+    ] {
+        let bad = tls_proxy(&server, None);
+        let (created, code) = refused_over_tls(
+            HttpXksClient::new(tls_client(&good, &ca)),
+            HttpXksClient::new(tls_client(&bad, &ca)),
+        );
+        assert_eq!(created, "XksProxyUriUnreachableException", "{what}");
+        assert_eq!(
+            code,
+            Some(ConnectionErrorCode::XksProxyInvalidTlsConfiguration),
+            "{what}"
+        );
+        assert_eq!(bad.answered("GetHealthStatus"), 0, "{what}: {}", bad.log());
+        assert!(
+            bad.log().contains("TLS handshake failed"),
+            "{what}: {}",
+            bad.log()
+        );
+    }
 }
 
 #[test]

@@ -24,19 +24,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kms_keystore::xks::http::{HttpXksClient, HttpXksClientConfig};
-use kms_keystore::{
-    ConnectionErrorCode, ConnectionStateType, CreateCustomKeyStoreRequest, CreateKeyRequest,
-    DataKeySpec, DecryptRequest, DescribeCustomKeyStoresRequest, EncryptRequest,
-    GenerateDataKeyRequest, Kms, KmsConfig, ReEncryptRequest, SecretString,
-    XksProxyAuthenticationCredential, XksProxyConnectivityType,
-};
+use kms_keystore::{ConnectionErrorCode, ConnectionStateType, Kms, KmsConfig};
+
+#[path = "xks_support/kms.rs"]
+mod xks_kms;
+use xks_kms::{ENDPOINT, connect, encrypt, key_request, round_trips};
 
 const ACCESS_KEY_ID: &str = "XKSLABACCESSKEY234567ABCD";
 const SECRET: &str = "XksLabSecretAccessKeyForSoftHsmTesting0123456789";
 const OTHER_SECRET: &str = "AnotherSecretTheSampleProxyWasNotGiven0123456789";
 const PREFIX: &str = "example/uri/path/prefix";
 const PATH: &str = "/example/uri/path/prefix/kms/xks/v1";
-const ENDPOINT: &str = "https://xks.example.com";
 const REGION: &str = "us-east-1";
 
 fn env(name: &str) -> String {
@@ -186,53 +184,13 @@ fn kms_attached_to(proxy: &SampleProxy) -> Kms {
     kms
 }
 
-fn store_request(name: &str, secret: &str) -> CreateCustomKeyStoreRequest {
-    CreateCustomKeyStoreRequest {
-        custom_key_store_name: name.into(),
-        custom_key_store_type: Some(kms_keystore::CustomKeyStoreType::ExternalKeyStore),
-        xks_proxy_uri_endpoint: Some(ENDPOINT.into()),
-        xks_proxy_uri_path: Some(PATH.into()),
-        xks_proxy_authentication_credential: Some(XksProxyAuthenticationCredential {
-            access_key_id: ACCESS_KEY_ID.into(),
-            raw_secret_access_key: SecretString::from(secret),
-        }),
-        xks_proxy_connectivity: Some(XksProxyConnectivityType::PublicEndpoint),
-        ..Default::default()
-    }
-}
-
-fn connect(kms: &Kms, id: &str) -> (ConnectionStateType, Option<ConnectionErrorCode>) {
-    kms.connect_custom_key_store(id).unwrap();
-    let d = kms
-        .describe_custom_key_stores(DescribeCustomKeyStoresRequest {
-            custom_key_store_id: Some(id.into()),
-            ..Default::default()
-        })
-        .unwrap()
-        .custom_key_stores
-        .remove(0);
-    (d.connection_state, d.connection_error_code)
+fn store_request(name: &str, secret: &str) -> kms_keystore::CreateCustomKeyStoreRequest {
+    xks_kms::store_request(name, PATH, ACCESS_KEY_ID, secret)
 }
 
 fn create_key(kms: &Kms, store: &str, label: &str) -> kms_keystore::Result<String> {
-    kms.create_key(CreateKeyRequest {
-        origin: Some(kms_keystore::OriginType::ExternalKeyStore),
-        custom_key_store_id: Some(store.into()),
-        xks_key_id: Some(label.into()),
-        ..Default::default()
-    })
-    .map(|k| k.key_metadata.arn)
-}
-
-fn decrypt(kms: &Kms, blob: &[u8]) -> Vec<u8> {
-    kms.decrypt(DecryptRequest {
-        ciphertext_blob: blob.to_vec(),
-        ..Default::default()
-    })
-    .unwrap()
-    .plaintext
-    .expose_secret()
-    .to_vec()
+    kms.create_key(key_request(store, label))
+        .map(|k| k.key_metadata.arn)
 }
 
 #[test]
@@ -250,30 +208,10 @@ fn kms_works_through_the_sample_proxy_on_softhsm_and_breaks_as_aws_documents() {
         (ConnectionStateType::Connected, None)
     );
 
-    // The SoftHSM key's label is the XksKeyId; both layers encrypt.
+    // The SoftHSM key's label is the XksKeyId; both layers encrypt. The
+    // ReEncrypt goes to a second KMS key over the same external key: a
+    // store holds one KMS key per external key, so a second store does.
     let key = create_key(&kms, &store, "foo").unwrap();
-    let blob = kms
-        .encrypt(EncryptRequest {
-            key_id: key.clone(),
-            plaintext: "through SoftHSM".into(),
-            ..Default::default()
-        })
-        .unwrap()
-        .ciphertext_blob;
-    assert_eq!(decrypt(&kms, &blob), b"through SoftHSM");
-    let dk = kms
-        .generate_data_key(GenerateDataKeyRequest {
-            key_id: key.clone(),
-            key_spec: Some(DataKeySpec::Aes256),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(
-        decrypt(&kms, &dk.ciphertext_blob),
-        dk.plaintext.expose_secret()
-    );
-    // ReEncrypt to a second KMS key over the same external key: a store
-    // holds one KMS key per external key, so the second store does.
     let store2 = kms
         .create_custom_key_store(store_request("softhsm-2", SECRET))
         .unwrap()
@@ -281,15 +219,7 @@ fn kms_works_through_the_sample_proxy_on_softhsm_and_breaks_as_aws_documents() {
         .to_string();
     assert_eq!(connect(&kms, &store2).0, ConnectionStateType::Connected);
     let key2 = create_key(&kms, &store2, "foo").unwrap();
-    let moved = kms
-        .re_encrypt(ReEncryptRequest {
-            ciphertext_blob: blob.clone(),
-            destination_key_id: key2.clone(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(moved.key_id, key2);
-    assert_eq!(decrypt(&kms, &moved.ciphertext_blob), b"through SoftHSM");
+    round_trips(&kms, &key, &key2, "through SoftHSM");
 
     // The same external key twice in one store.
     let err = create_key(&kms, &store, "foo").unwrap_err();
@@ -315,13 +245,7 @@ fn kms_works_through_the_sample_proxy_on_softhsm_and_breaks_as_aws_documents() {
 
     // The proxy stopped: crypto fails, connecting is XKS_PROXY_NOT_REACHABLE.
     proxy.stop();
-    let err = kms
-        .encrypt(EncryptRequest {
-            key_id: key.clone(),
-            plaintext: "nobody there".into(),
-            ..Default::default()
-        })
-        .unwrap_err();
+    let err = encrypt(&kms, &key, "nobody there").unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
     kms.disconnect_custom_key_store(&store).unwrap();
     assert_eq!(

@@ -53,16 +53,14 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::ids::XksKeyId;
 use crate::store::external::api::{
-    RequestMetadata, XksCdivAlgorithm, XksDecryptRequest, XksDecryptResponse, XksEncryptRequest,
-    XksEncryptResponse, XksEncryptionAlgorithm, XksOperation,
+    RequestMetadata, XKS_SIGNING_NAME, XksCdivAlgorithm, XksDecryptRequest, XksDecryptResponse,
+    XksEncryptRequest, XksEncryptResponse, XksEncryptionAlgorithm, XksOperation,
 };
 use crate::store::external::error::XksErrorBody;
 use crate::store::external::{
     ExternalKeyManager, HealthStatusRequest, HealthStatusResponse, KeyMetadataRequest,
     KeyMetadataResponse, XksCall, XksError,
 };
-
-use super::xks_proxy::XKS_SIGNING_NAME;
 
 /// Largest answer read from a proxy (the largest valid one is about 6 KiB).
 const MAX_RESPONSE: u64 = 64 * 1024;

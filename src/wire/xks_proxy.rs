@@ -55,8 +55,7 @@ use crate::store::external::{
     XksCall, XksCredential, XksError, XksKeySpec, XksKeyStatus, XksKeyUsage, XksProxyUri,
 };
 
-/// The SigV4 signing name of the XKS proxy API.
-pub const XKS_SIGNING_NAME: &str = "kms-xks-proxy";
+pub use crate::store::external::api::XKS_SIGNING_NAME;
 
 /// The endpoint the proxy gives its manager in [`XksCall::uri`]: the
 /// manager sees the path the proxy serves under this placeholder host.
