@@ -759,7 +759,7 @@ fn schedule_key_deletion_defaults_to_a_30_day_window() {
         .unwrap();
     assert_eq!(resp.pending_window_in_days, 30);
     assert_eq!(resp.key_state, KeyState::PendingDeletion);
-    assert_eq!(resp.deletion_date, now.saturating_add(DAY * 30));
+    assert_eq!(resp.deletion_date, Some(now.saturating_add(DAY * 30)));
     assert_eq!(
         resp.key_id,
         format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}")

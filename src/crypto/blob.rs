@@ -490,9 +490,11 @@ mod tests {
 
     #[test]
     fn bad_version_kind_and_lengths_name_the_field() {
-        let mut b = single();
-        b[0] = 3;
-        assert_eq!(Blob::read(&b).unwrap_err().field, "version");
+        for unknown in [0, 4, 0xff] {
+            let mut b = single();
+            b[0] = unknown;
+            assert_eq!(Blob::read(&b).unwrap_err().field, "version");
+        }
         let mut b = single();
         b[1] = 9;
         assert_eq!(Blob::read(&b).unwrap_err().field, "kind");

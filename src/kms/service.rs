@@ -1725,7 +1725,8 @@ mod tests {
                 pending_window_in_days: Some(7),
             })
             .unwrap()
-            .deletion_date;
+            .deletion_date
+            .unwrap();
         // The cancel begins just before the date and finds the key...
         let cx = kms.begin();
         let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
@@ -1759,7 +1760,8 @@ mod tests {
                 pending_window_in_days: Some(7),
             })
             .unwrap()
-            .deletion_date;
+            .deletion_date
+            .unwrap();
         // A call whose time is the date, judged before any deletion ran.
         let cx = crate::kms::Call {
             now: date,
@@ -1807,6 +1809,7 @@ mod timer_tests {
         })
         .unwrap()
         .deletion_date
+        .unwrap()
     }
 
     #[test]
