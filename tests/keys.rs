@@ -246,13 +246,20 @@ fn create_key_rejects_origin_external_as_unsupported() {
 }
 
 #[test]
-fn create_key_rejects_multi_region_as_unsupported() {
+fn create_key_refuses_a_multi_region_key_in_a_custom_key_store() {
     let (kms, _) = kms();
     let r = kms.create_key(CreateKeyRequest {
         multi_region: Some(true),
+        origin: Some(OriginType::AwsCloudHsm),
+        custom_key_store_id: Some("cks-1234567890abcdef0".into()),
         ..Default::default()
     });
     assert_eq!(code(r), "UnsupportedOperationException");
+    let made = kms.create_key(CreateKeyRequest {
+        multi_region: Some(true),
+        ..Default::default()
+    });
+    assert!(made.unwrap().key_metadata.multi_region);
 }
 
 #[test]
