@@ -219,24 +219,49 @@ impl FromStr for AwsPartition {
     }
 }
 
-/// A KMS key id: a UUID such as `1234abcd-12ab-34cd-56ef-1234567890ab`.
+/// A KMS key id: a UUID such as `1234abcd-12ab-34cd-56ef-1234567890ab`,
+/// or, for a multi-Region key, `mrk-` and 32 lowercase hexadecimal digits
+/// (the same id in every Region the key is replicated to).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct KeyId(uuid::Uuid);
+pub struct KeyId(KeyIdRepr);
+
+/// The two forms of a key id: 16 bytes either way.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+enum KeyIdRepr {
+    Uuid(uuid::Uuid),
+    MultiRegion([u8; 16]),
+}
 
 impl KeyId {
     /// A version-4 UUID made from 16 random bytes.
     pub fn from_random_bytes(bytes: [u8; 16]) -> KeyId {
-        KeyId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+        KeyId(KeyIdRepr::Uuid(
+            uuid::Builder::from_random_bytes(bytes).into_uuid(),
+        ))
     }
 
-    /// The id's 16 bytes (as carried in ciphertext blobs).
+    /// A multi-Region key id (`mrk-` and the 16 bytes in hex).
+    pub fn multi_region_from_bytes(bytes: [u8; 16]) -> KeyId {
+        KeyId(KeyIdRepr::MultiRegion(bytes))
+    }
+
+    /// True for a multi-Region key id (`mrk-…`).
+    pub fn is_multi_region(&self) -> bool {
+        matches!(self.0, KeyIdRepr::MultiRegion(_))
+    }
+
+    /// The id's 16 bytes (as carried in ciphertext blobs; the blob's
+    /// format says which form they are).
     pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
+        match &self.0 {
+            KeyIdRepr::Uuid(u) => u.as_bytes(),
+            KeyIdRepr::MultiRegion(b) => b,
+        }
     }
 
-    /// The id from its 16 bytes.
+    /// The UUID key id from its 16 bytes.
     pub fn from_bytes(bytes: [u8; 16]) -> KeyId {
-        KeyId(uuid::Uuid::from_bytes(bytes))
+        KeyId(KeyIdRepr::Uuid(uuid::Uuid::from_bytes(bytes)))
     }
 
     /// The key ARN in `region` of `account`.
@@ -250,19 +275,30 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
+        match &self.0 {
+            KeyIdRepr::Uuid(u) => fmt::Display::fmt(&u.hyphenated(), f),
+            KeyIdRepr::MultiRegion(b) => {
+                f.write_str("mrk-")?;
+                b.iter().try_for_each(|x| write!(f, "{x:02x}"))
+            }
+        }
     }
 }
 
 impl FromStr for KeyId {
     type Err = Error;
-    /// Parses the hyphenated lowercase-or-uppercase UUID form. Anything else is
-    /// `NotFoundException` ("Invalid keyId"), as AWS answers.
+    /// Parses the hyphenated lowercase-or-uppercase UUID form, or a
+    /// multi-Region key id (`mrk-` and 32 lowercase hexadecimal digits).
+    /// Anything else is `NotFoundException` ("Invalid keyId"), as AWS
+    /// answers.
     fn from_str(s: &str) -> Result<Self> {
         if s.len() == 36
             && let Ok(u) = uuid::Uuid::try_parse(s)
         {
-            return Ok(KeyId(u));
+            return Ok(KeyId(KeyIdRepr::Uuid(u)));
+        }
+        if let Some(bytes) = multi_region_key_bytes(s) {
+            return Ok(KeyId::multi_region_from_bytes(bytes));
         }
         Err(Error::from(AwsMessage::InvalidKeyId {
             key_id: s.to_owned(),
@@ -283,39 +319,23 @@ impl<'de> Deserialize<'de> for KeyId {
     }
 }
 
-/// Whether `s` is a well-formed multi-Region key id: `mrk-` and 32
+/// The 16 bytes of a well-formed multi-Region key id: `mrk-` and 32
 /// lowercase hexadecimal digits.
-fn is_multi_region_key_id(s: &str) -> bool {
-    s.strip_prefix("mrk-").is_some_and(|hex| {
-        hex.len() == 32
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-/// For a well-formed multi-Region key id (`mrk-` and 32 hex digits) or a key
-/// ARN ending in one, the key ARN it names (in `region` of `account` for a
-/// bare id). This KMS has no multi-Region keys, so such a key never exists:
-/// AWS answers `NotFoundException` (`Key '<arn>' does not exist`), not
-/// "Invalid keyId". `None` for anything else.
-pub(crate) fn multi_region_key_arn(
-    s: &str,
-    region: &Region,
-    account: &AccountId,
-) -> Option<String> {
-    if is_multi_region_key_id(s) {
-        return Some(format!(
-            "arn:{}:kms:{region}:{account}:key/{s}",
-            AwsPartition::of_region(region)
-        ));
+fn multi_region_key_bytes(s: &str) -> Option<[u8; 16]> {
+    let hex = s.strip_prefix("mrk-")?;
+    if hex.len() != 32 {
+        return None;
     }
-    let (prefix, id) = s.rsplit_once(":key/")?;
-    let parts: Vec<&str> = prefix.split(':').collect();
-    let well_formed = matches!(parts.as_slice(), ["arn", partition, "kms", region, account]
-        if partition.parse::<AwsPartition>().is_ok() && !region.is_empty()
-            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
-    (well_formed && is_multi_region_key_id(id)).then(|| s.to_owned())
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let digit = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        out[i] = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// An alias name: `alias/` followed by 1–250 characters of `[a-zA-Z0-9/_-]`.
@@ -599,6 +619,32 @@ impl fmt::Display for KeyIdentifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_region_key_ids_round_trip_and_only_lowercase_hex_parses() {
+        let s = "mrk-1234abcd12ab34cd56ef1234567890ab";
+        let id: KeyId = s.parse().unwrap();
+        assert!(id.is_multi_region());
+        assert_eq!(id.to_string(), s);
+        assert_eq!(KeyId::multi_region_from_bytes(*id.as_bytes()), id);
+        assert_ne!(KeyId::from_bytes(*id.as_bytes()), id);
+        for bad in [
+            "mrk-1234ABCD12ab34cd56ef1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890a",
+            "mrk-1234abcd12ab34cd56ef1234567890abc",
+            "mrk-fake-key-id",
+        ] {
+            assert_eq!(
+                bad.parse::<KeyId>().unwrap_err().code(),
+                "NotFoundException"
+            );
+        }
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{s}");
+        assert!(matches!(
+            arn.parse::<KeyIdentifier>().unwrap(),
+            KeyIdentifier::KeyArn { key_id, .. } if key_id == id
+        ));
+    }
 
     #[test]
     fn key_ids_parse_only_uuids() {

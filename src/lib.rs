@@ -30,7 +30,8 @@ pub use ids::{
 };
 pub use key::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeyMetadata, KeySpec, KeyState, KeyUsage, OriginType, Tag, XksKeyConfiguration,
+    KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionConfiguration, MultiRegionKey,
+    MultiRegionKeyType, OriginType, Tag, XksKeyConfiguration,
 };
 pub use kms::{
     AuthorizationDecision, ConnectionMode, DecidingStatement, DecisionKind, Iam, Kms, KmsConfig,
@@ -57,10 +58,11 @@ pub use kms::{
     ListGrantsRequest, ListGrantsResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
     ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse,
     ListResourceTagsRequest, ListResourceTagsResponse, ListRetirableGrantsRequest,
-    PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse, RetireGrantRequest,
-    RevokeGrantRequest, RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
-    ScheduleKeyDeletionResponse, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
-    UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest, XksProxyAuthenticationCredential,
+    PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse, ReplicateKeyRequest,
+    ReplicateKeyResponse, RetireGrantRequest, RevokeGrantRequest, RotateKeyOnDemandResponse,
+    RotationsListEntry, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+    TagResourceRequest, UntagResourceRequest, UpdateAliasRequest, UpdateCustomKeyStoreRequest,
+    UpdateKeyDescriptionRequest, UpdatePrimaryRegionRequest, XksProxyAuthenticationCredential,
     XksProxyConfiguration,
 };
 pub use kms::{

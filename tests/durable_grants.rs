@@ -127,7 +127,8 @@ fn grants_go_with_their_key_across_a_restart() {
                 pending_window_in_days: Some(7),
             })
             .unwrap()
-            .deletion_date;
+            .deletion_date
+            .unwrap();
         assert_eq!(list(&kms, &key).grants.len(), 1);
         (key, date)
     };

@@ -659,7 +659,8 @@ fn grants_vanish_with_their_key(h: &Harness) {
             pending_window_in_days: Some(7),
         })
         .unwrap()
-        .deletion_date;
+        .deletion_date
+        .unwrap();
     let retirable = || {
         h.kms
             .list_retirable_grants(ListRetirableGrantsRequest {

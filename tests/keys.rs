@@ -246,13 +246,20 @@ fn create_key_rejects_origin_external_as_unsupported() {
 }
 
 #[test]
-fn create_key_rejects_multi_region_as_unsupported() {
+fn create_key_refuses_a_multi_region_key_in_a_custom_key_store() {
     let (kms, _) = kms();
     let r = kms.create_key(CreateKeyRequest {
         multi_region: Some(true),
+        origin: Some(OriginType::AwsCloudHsm),
+        custom_key_store_id: Some("cks-1234567890abcdef0".into()),
         ..Default::default()
     });
     assert_eq!(code(r), "UnsupportedOperationException");
+    let made = kms.create_key(CreateKeyRequest {
+        multi_region: Some(true),
+        ..Default::default()
+    });
+    assert!(made.unwrap().key_metadata.multi_region);
 }
 
 #[test]
@@ -759,7 +766,7 @@ fn schedule_key_deletion_defaults_to_a_30_day_window() {
         .unwrap();
     assert_eq!(resp.pending_window_in_days, 30);
     assert_eq!(resp.key_state, KeyState::PendingDeletion);
-    assert_eq!(resp.deletion_date, now.saturating_add(DAY * 30));
+    assert_eq!(resp.deletion_date, Some(now.saturating_add(DAY * 30)));
     assert_eq!(
         resp.key_id,
         format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}")

@@ -840,3 +840,68 @@ fn temporary_credentials_need_their_session_token() {
     );
     assert_eq!(call("AKIAIOSFODNN7EXAMPLE", None).status, 200);
 }
+
+#[test]
+fn replicate_key_reaches_a_region_the_server_has_not_served_yet() {
+    let clock = clock_at(VECTOR_SECS);
+    let d = server(r#"{"seed": 7}"#, &clock, Some(AuthMode::Permissive));
+    let call = |target: &str, region: &str, body: Value| -> Value {
+        let body = body.to_string();
+        let headers = signed(
+            &format!("TrentService.{target}"),
+            body.as_bytes(),
+            "K",
+            "s",
+            "kms",
+            region,
+            VECTOR_SECS,
+        );
+        handle(&d, &headers, body.as_bytes()).json().unwrap()
+    };
+    let created = call("CreateKey", "us-east-1", json!({"MultiRegion": true}));
+    let key = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("mrk-"), "{created}");
+    assert_eq!(
+        created["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"],
+        "PRIMARY"
+    );
+    let blob = call(
+        "Encrypt",
+        "us-east-1",
+        json!({"KeyId": key, "Plaintext": "aGk="}),
+    )["CiphertextBlob"]
+        .clone();
+    let replica = call(
+        "ReplicateKey",
+        "us-east-1",
+        json!({"KeyId": key, "ReplicaRegion": "ap-northeast-1"}),
+    );
+    assert_eq!(
+        replica["ReplicaKeyMetadata"]["Arn"],
+        format!("arn:aws:kms:ap-northeast-1:111122223333:key/{key}"),
+        "{replica}"
+    );
+    assert!(replica["ReplicaPolicy"].as_str().is_some(), "{replica}");
+    let plain = call("Decrypt", "ap-northeast-1", json!({"CiphertextBlob": blob}));
+    assert_eq!(plain["Plaintext"], "aGk=", "{plain}");
+    assert_eq!(
+        plain["KeyId"],
+        format!("arn:aws:kms:ap-northeast-1:111122223333:key/{key}")
+    );
+    let described = call("DescribeKey", "ap-northeast-1", json!({"KeyId": key}));
+    assert_eq!(
+        described["KeyMetadata"]["MultiRegionConfiguration"]["ReplicaKeys"][0]["Region"],
+        "ap-northeast-1"
+    );
+    let moved = call(
+        "UpdatePrimaryRegion",
+        "us-east-1",
+        json!({"KeyId": key, "PrimaryRegion": "ap-northeast-1"}),
+    );
+    assert_eq!(moved, json!({}));
+    let described = call("DescribeKey", "us-east-1", json!({"KeyId": key}));
+    assert_eq!(
+        described["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"],
+        "REPLICA"
+    );
+}

@@ -6,10 +6,12 @@
 //! offset  size  field
 //! 0       1     version        0x01 format 1: no material version (version 0)
 //!                              0x02 format 2: the material version follows the key id
+//!                              0x03 format 3: format 2 for a multi-Region key
+//!                                   (the key id is an `mrk-` id's 16 bytes)
 //! 1       1     kind           0x01 single layer (AWS_KMS, AWS_CLOUDHSM keys)
 //!                              0x02 double layer (EXTERNAL_KEY_STORE keys)
-//! 2       16    key id         the KMS key's UUID bytes
-//! format 2 only:
+//! 2       16    key id         the KMS key's UUID bytes (format 3: its mrk- id's)
+//! formats 2 and 3 only:
 //! 18      4     material       big-endian index of the key material version
 //!                              that sealed the KMS layer (0: the original)
 //! -- the bytes above (h = 18 or 22) are the header; they are authenticated as AAD --
@@ -32,7 +34,9 @@
 //! their blobs stay as they were). Both formats are read; a format-1 blob
 //! names version 0, the material the key was created with, so blobs written
 //! before key rotation existed still decrypt. A double-layer blob is always
-//! format 1 (a format-2 double-layer blob is rejected as a bad kind).
+//! format 1 (a format-2 or -3 double-layer blob is rejected as a bad kind).
+//! Format 3 is written for multi-Region keys: the blob names the shared
+//! `mrk-` id, so any related key in another Region decrypts it.
 //!
 //! The KMS layer's AAD is `header || canonical(encryption context)` (see
 //! [`context`](super::context)). In a double-layer blob the proxy's layer
@@ -53,6 +57,8 @@ use super::aead::{NONCE_LEN, TAG_LEN};
 pub(crate) const VERSION_1: u8 = 1;
 /// Format 2: the header names the material version.
 pub(crate) const VERSION_2: u8 = 2;
+/// Format 3: format 2 for a multi-Region key id.
+pub(crate) const VERSION_3: u8 = 3;
 /// Length of a format-1 header (version, kind, key id); the double-layer
 /// offsets count from it.
 pub const HEADER_LEN: usize = 18;
@@ -78,7 +84,9 @@ pub struct Header {
     /// The KMS key that made the blob.
     pub key_id: KeyId,
     /// The key material version that sealed the KMS layer: `Some` writes
-    /// format 2, `None` format 1 (which reads back as version 0).
+    /// format 2, `None` format 1 (which reads back as version 0). A
+    /// multi-Region key id always writes format 3 (with the version, 0 if
+    /// `None`).
     pub material: Option<u32>,
 }
 
@@ -103,6 +111,11 @@ impl Header {
         buf[1] = self.kind as u8;
         buf[2..HEADER_LEN].copy_from_slice(self.key_id.as_bytes());
         let len = match self.material {
+            material if self.key_id.is_multi_region() => {
+                buf[0] = VERSION_3;
+                buf[HEADER_LEN..].copy_from_slice(&material.unwrap_or(0).to_be_bytes());
+                HEADER_LEN_V2
+            }
             None => {
                 buf[0] = VERSION_1;
                 HEADER_LEN
@@ -212,7 +225,7 @@ impl<'a> Blob<'a> {
         let mut r = Reader { buf: bytes };
         let fixed: &[u8; HEADER_LEN] = r.array("header")?;
         let format = fixed[0];
-        if format != VERSION_1 && format != VERSION_2 {
+        if !matches!(format, VERSION_1 | VERSION_2 | VERSION_3) {
             return Err(BlobError { field: "version" });
         }
         let kind = match fixed[1] {
@@ -223,7 +236,7 @@ impl<'a> Blob<'a> {
         let mut id = [0u8; 16];
         id.copy_from_slice(&fixed[2..]);
         let material = match format {
-            VERSION_2 => Some(u32::from_be_bytes(*r.array("material version")?)),
+            VERSION_2 | VERSION_3 => Some(u32::from_be_bytes(*r.array("material version")?)),
             _ => None,
         };
         let header_len = if material.is_some() {
@@ -234,7 +247,10 @@ impl<'a> Blob<'a> {
         let header_bytes = &bytes[..header_len];
         let header = Header {
             kind,
-            key_id: KeyId::from_bytes(id),
+            key_id: match format {
+                VERSION_3 => KeyId::multi_region_from_bytes(id),
+                _ => KeyId::from_bytes(id),
+            },
             material,
         };
         let nonce = r.array("nonce")?;
@@ -383,6 +399,37 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_region_key_id_writes_format_3_and_reads_back_as_that_id() {
+        let mrk = KeyId::multi_region_from_bytes([9; 16]);
+        let header = Header {
+            kind: BlobKind::Single,
+            key_id: mrk,
+            material: Some(5),
+        };
+        let mut bytes = Vec::new();
+        Blob {
+            header,
+            header_bytes: &header.to_bytes(),
+            nonce: &[1; 12],
+            body: Body::Single {
+                ciphertext: b"abc",
+                tag: &[2; 16],
+            },
+        }
+        .encode(&mut bytes);
+        assert_eq!((bytes[0], &bytes[18..22]), (3, &[0, 0, 0, 5][..]));
+        let b = Blob::read(&bytes).unwrap();
+        assert_eq!((b.header.key_id, b.header.material), (mrk, Some(5)));
+        // The same bytes as format 2 name the UUID key, not the mrk.
+        bytes[0] = 2;
+        assert_ne!(Blob::read(&bytes).unwrap().header.key_id, mrk);
+        // No double-layer blob in format 3.
+        let mut d = double();
+        d[0] = 3;
+        assert_eq!(Blob::read(&d).unwrap_err().field, "kind");
+    }
+
+    #[test]
     fn format_2_names_the_material_version_and_round_trips() {
         let bytes = single_v(Some(0x0102_0304));
         assert_eq!(bytes.len(), HEADER_LEN_V2 + 12 + 3 + 16);
@@ -443,9 +490,11 @@ mod tests {
 
     #[test]
     fn bad_version_kind_and_lengths_name_the_field() {
-        let mut b = single();
-        b[0] = 3;
-        assert_eq!(Blob::read(&b).unwrap_err().field, "version");
+        for unknown in [0, 4, 0xff] {
+            let mut b = single();
+            b[0] = unknown;
+            assert_eq!(Blob::read(&b).unwrap_err().field, "version");
+        }
         let mut b = single();
         b[1] = 9;
         assert_eq!(Blob::read(&b).unwrap_err().field, "kind");

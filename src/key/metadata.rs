@@ -1,4 +1,5 @@
-//! `KeyMetadata` and `Tag`, with the AWS JSON field names.
+//! `KeyMetadata` (with its multi-Region configuration) and `Tag`, with the
+//! AWS JSON field names.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +8,7 @@ use crate::ids::{ClusterId, CustomKeyStoreId, KeyId, XksKeyId};
 
 use super::spec::{
     CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage,
-    OriginType,
+    MultiRegionKeyType, OriginType,
 };
 
 /// The metadata of a KMS key, as DescribeKey and CreateKey return it.
@@ -54,8 +55,12 @@ pub struct KeyMetadata {
     pub key_spec: KeySpec,
     /// `[SYMMETRIC_DEFAULT]`.
     pub encryption_algorithms: Vec<EncryptionAlgorithmSpec>,
-    /// Always `false` here.
+    /// True for a multi-Region key (primary or replica).
     pub multi_region: bool,
+    /// The multi-Region key's primary and replicas (only for multi-Region
+    /// keys).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
     /// The waiting period chosen in ScheduleKeyDeletion (only in `PendingDeletion`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pending_deletion_window_in_days: Option<u32>,
@@ -67,6 +72,31 @@ pub struct KeyMetadata {
     /// absent otherwise, as in AWS.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub current_key_material_id: Option<String>,
+}
+
+/// `MultiRegionConfiguration`: a multi-Region key's role, its primary key
+/// and its replica keys, as DescribeKey shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct MultiRegionConfiguration {
+    /// `PRIMARY` or `REPLICA`: this key's role.
+    pub multi_region_key_type: MultiRegionKeyType,
+    /// The primary key (this key, if it is the primary).
+    pub primary_key: MultiRegionKey,
+    /// Every replica key (this key among them, if it is a replica).
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+/// `MultiRegionKey`: one key of a multi-Region key, by ARN and Region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct MultiRegionKey {
+    /// The key ARN.
+    pub arn: String,
+    /// The key's Region.
+    pub region: String,
 }
 
 /// `XksKeyConfiguration`: the external key behind an external key store key.

@@ -5,9 +5,11 @@ pub(crate) mod metadata;
 pub(crate) mod spec;
 pub(crate) mod state;
 
-pub use metadata::{KeyMetadata, Tag, XksKeyConfiguration};
+pub use metadata::{
+    KeyMetadata, MultiRegionConfiguration, MultiRegionKey, Tag, XksKeyConfiguration,
+};
 pub use spec::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeySpec, KeyState, KeyUsage, OriginType,
+    KeySpec, KeyState, KeyUsage, MultiRegionKeyType, OriginType,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

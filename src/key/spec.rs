@@ -154,6 +154,17 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// `MultiRegionKeyType`: a multi-Region key's role.
+    pub enum MultiRegionKeyType ("multiRegionKeyType") {
+        /// The primary key: the only one that can be replicated, and the
+        /// source of the shared properties (material, rotation).
+        Primary => "PRIMARY",
+        /// A replica of the primary key in another Region.
+        Replica => "REPLICA",
+    }
+}
+
+wire_enum! {
     /// `EncryptionAlgorithmSpec`.
     pub enum EncryptionAlgorithmSpec ("encryptionAlgorithm") {
         /// AES-256-GCM (symmetric keys).

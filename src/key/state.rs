@@ -32,6 +32,12 @@ pub(crate) enum KeyLifecycle {
         /// The waiting period the caller chose (7–30 days).
         window_days: u32,
     },
+    /// A multi-Region primary key scheduled for deletion while it still has
+    /// replicas: its waiting period starts when the last replica is deleted.
+    PendingReplicaDeletion {
+        /// The waiting period the caller chose (7–30 days).
+        window_days: u32,
+    },
 }
 
 /// What can happen to a key's lifecycle.
@@ -48,6 +54,18 @@ pub(crate) enum KeyEvent {
         deletion_date: Timestamp,
         /// The window in days.
         window_days: u32,
+    },
+    /// ScheduleKeyDeletion of a multi-Region primary key that still has
+    /// replicas.
+    ScheduleDeletionAfterReplicas {
+        /// The window in days, to start when the last replica is deleted.
+        window_days: u32,
+    },
+    /// The last replica of a primary key in PendingReplicaDeletion was
+    /// deleted: its waiting period starts.
+    ReplicasDeleted {
+        /// Now, plus the waiting period.
+        deletion_date: Timestamp,
     },
     /// CancelKeyDeletion (the key comes back Disabled).
     CancelDeletion,
@@ -71,9 +89,30 @@ impl KeyLifecycle {
                 deletion_date,
                 window_days,
             }),
-            (L::PendingDeletion { .. }, E::CancelDeletion) => Ok(L::Disabled),
-            (L::PendingDeletion { .. }, E::Enable | E::Disable | E::ScheduleDeletion { .. }) => {
-                Err(pending_deletion(arn))
+            (L::Enabled | L::Disabled, E::ScheduleDeletionAfterReplicas { window_days }) => {
+                Ok(L::PendingReplicaDeletion { window_days })
+            }
+            (L::PendingReplicaDeletion { window_days }, E::ReplicasDeleted { deletion_date }) => {
+                Ok(L::PendingDeletion {
+                    deletion_date,
+                    window_days,
+                })
+            }
+            (L::PendingDeletion { .. } | L::PendingReplicaDeletion { .. }, E::CancelDeletion) => {
+                Ok(L::Disabled)
+            }
+            (
+                L::PendingDeletion { .. } | L::PendingReplicaDeletion { .. },
+                E::Enable
+                | E::Disable
+                | E::ScheduleDeletion { .. }
+                | E::ScheduleDeletionAfterReplicas { .. },
+            ) => Err(pending_deletion(arn)),
+            (L::Enabled | L::Disabled | L::PendingDeletion { .. }, E::ReplicasDeleted { .. }) => {
+                Err(kms_err!(
+                    KmsInvalidState,
+                    "{arn} is not waiting for its replica keys to be deleted."
+                ))
             }
             (L::Enabled | L::Disabled, E::CancelDeletion) => {
                 Err(Error::from(AwsMessage::NotPendingDeletion {
@@ -89,6 +128,7 @@ impl KeyLifecycle {
     pub(crate) fn key_state(self, store_connected: bool) -> KeyState {
         match self {
             KeyLifecycle::PendingDeletion { .. } => KeyState::PendingDeletion,
+            KeyLifecycle::PendingReplicaDeletion { .. } => KeyState::PendingReplicaDeletion,
             _ if !store_connected => KeyState::Unavailable,
             KeyLifecycle::Enabled => KeyState::Enabled,
             KeyLifecycle::Disabled => KeyState::Disabled,
@@ -99,6 +139,16 @@ impl KeyLifecycle {
     pub(crate) fn deletion_date(self) -> Option<Timestamp> {
         match self {
             KeyLifecycle::PendingDeletion { deletion_date, .. } => Some(deletion_date),
+            _ => None,
+        }
+    }
+
+    /// The waiting period chosen in ScheduleKeyDeletion, while the key is
+    /// scheduled for deletion (in either state).
+    pub(crate) fn window_days(self) -> Option<u32> {
+        match self {
+            KeyLifecycle::PendingDeletion { window_days, .. }
+            | KeyLifecycle::PendingReplicaDeletion { window_days } => Some(window_days),
             _ => None,
         }
     }
@@ -170,6 +220,11 @@ pub(crate) enum KeyOperation {
     RetireGrant,
     /// RevokeGrant.
     RevokeGrant,
+    /// ReplicateKey, on the primary key.
+    ReplicateKey,
+    /// UpdatePrimaryRegion, on the primary key and on the replica that
+    /// becomes primary.
+    UpdatePrimaryRegion,
 }
 
 impl KeyOperation {
@@ -205,6 +260,8 @@ impl KeyOperation {
         KeyOperation::ListGrants,
         KeyOperation::RetireGrant,
         KeyOperation::RevokeGrant,
+        KeyOperation::ReplicateKey,
+        KeyOperation::UpdatePrimaryRegion,
     ];
 
     /// The KMS API operation this row is for, as AWS names it (an external
@@ -238,6 +295,8 @@ impl KeyOperation {
             KeyOperation::ListGrants => "ListGrants",
             KeyOperation::RetireGrant => "RetireGrant",
             KeyOperation::RevokeGrant => "RevokeGrant",
+            KeyOperation::ReplicateKey => "ReplicateKey",
+            KeyOperation::UpdatePrimaryRegion => "UpdatePrimaryRegion",
         }
     }
 
@@ -273,9 +332,13 @@ fn pending_deletion(arn: &str) -> Error {
 /// | CreateAlias, UpdateAlias (new target) | ok | ok | KMSInvalidStateException | ok |
 /// | Enable/DisableKey, ScheduleKeyDeletion | ok | ok | KMSInvalidStateException | ok (takes effect on reconnect) |
 /// | CancelKeyDeletion | KMSInvalidStateException | KMSInvalidStateException | ok | KMSInvalidStateException |
+/// | ReplicateKey, UpdatePrimaryRegion | ok | DisabledException | KMSInvalidStateException | KMSInvalidStateException |
 /// | Tag/UntagResource, UpdateKeyDescription | ok | ok | KMSInvalidStateException | ok |
 /// | Enable/DisableKeyRotation, CreateGrant | ok | DisabledException | KMSInvalidStateException | ok |
 /// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy, Retire/RevokeGrant | ok | ok | ok | ok |
+///
+/// PendingReplicaDeletion (a multi-Region primary key scheduled for
+/// deletion that still has replicas) has PendingDeletion's column.
 pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
     use KeyOperation as O;
     use KeyState as S;
@@ -295,14 +358,18 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             | O::RevokeGrant,
             _,
         ) => Ok(()),
-        (O::CancelKeyDeletion, S::PendingDeletion) => Ok(()),
+        (O::CancelKeyDeletion, S::PendingDeletion | S::PendingReplicaDeletion) => Ok(()),
         (O::CancelKeyDeletion, _) => Err(Error::from(AwsMessage::NotPendingDeletion {
             arn: arn.to_owned(),
         })
         .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
-        (_, S::PendingDeletion) => Err(pending_deletion(arn)),
+        (_, S::PendingDeletion | S::PendingReplicaDeletion) => Err(pending_deletion(arn)),
         (_, S::Disabled)
-            if op.is_cryptographic() || matches!(op, O::KeyRotation | O::CreateGrant) =>
+            if op.is_cryptographic()
+                || matches!(
+                    op,
+                    O::KeyRotation | O::CreateGrant | O::ReplicateKey | O::UpdatePrimaryRegion
+                ) =>
         {
             Err(Error::from(AwsMessage::Disabled {
                 arn: arn.to_owned(),
@@ -310,11 +377,15 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             .with_hint("Enable the key (EnableKey) to use it."))
         }
         (_, S::Disabled) => Ok(()),
-        (_, S::Unavailable) if op.is_cryptographic() => Err(kms_err!(
-            KmsInvalidState,
-            "{arn} is unavailable because its custom key store is not connected."
-        )
-        .with_hint("Connect the key store (ConnectCustomKeyStore) to use the key.")),
+        (_, S::Unavailable)
+            if op.is_cryptographic() || matches!(op, O::ReplicateKey | O::UpdatePrimaryRegion) =>
+        {
+            Err(kms_err!(
+                KmsInvalidState,
+                "{arn} is unavailable because its custom key store is not connected."
+            )
+            .with_hint("Connect the key store (ConnectCustomKeyStore) to use the key."))
+        }
         (_, S::Unavailable) => Ok(()),
         (_, other) => Err(kms_err!(
             KmsInvalidState,

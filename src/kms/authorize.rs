@@ -575,7 +575,13 @@ impl Service {
             c.set("kms:KeySpec", "SYMMETRIC_DEFAULT");
             c.set("kms:CustomerMasterKeySpec", "SYMMETRIC_DEFAULT");
             c.set("kms:KeyUsage", "ENCRYPT_DECRYPT");
-            c.set("kms:MultiRegion", "false");
+            let multi_region = self.read_key(entry, |m| {
+                m.multi_region.as_ref().map(|mr| mr.key_type(&self.region))
+            });
+            c.set("kms:MultiRegion", bool_str(multi_region.is_some()));
+            if let Some(key_type) = multi_region {
+                c.set("kms:MultiRegionKeyType", key_type.as_str());
+            }
             for tag in self.read_key(entry, |m| m.tags.clone()) {
                 c.set(&format!("aws:ResourceTag/{}", tag.tag_key), tag.tag_value);
             }
@@ -592,7 +598,10 @@ impl Service {
             c.set("kms:KeySpec", new.key_spec);
             c.set("kms:CustomerMasterKeySpec", new.key_spec);
             c.set("kms:KeyUsage", new.key_usage);
-            c.set("kms:MultiRegion", "false");
+            c.set("kms:MultiRegion", bool_str(new.multi_region));
+            if new.multi_region {
+                c.set("kms:MultiRegionKeyType", "PRIMARY");
+            }
         }
         if let Some(ctx) = facts.encryption_context {
             for (k, v) in ctx {
@@ -617,6 +626,12 @@ impl Service {
                 "kms:ScheduleKeyDeletionPendingWindowInDays",
                 days.to_string(),
             );
+        }
+        if let Some(region) = facts.replica_region {
+            c.set("kms:ReplicaRegion", region);
+        }
+        if let Some(region) = facts.primary_region {
+            c.set("kms:PrimaryRegion", region);
         }
         if let Some(days) = facts.rotation_period_days {
             c.set("kms:RotationPeriodInDays", days.to_string());

@@ -87,8 +87,9 @@ pub use shapes::types::{
     GenerateRandomRequest, GenerateRandomResponse, GetKeyRotationStatusResponse,
     IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListKeyRotationsRequest,
     ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse, ReEncryptRequest,
-    ReEncryptResponse, RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
-    ScheduleKeyDeletionResponse, UpdateCustomKeyStoreRequest, XksProxyAuthenticationCredential,
+    ReEncryptResponse, ReplicateKeyRequest, ReplicateKeyResponse, RotateKeyOnDemandResponse,
+    RotationsListEntry, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
+    UpdateCustomKeyStoreRequest, UpdatePrimaryRegionRequest, XksProxyAuthenticationCredential,
     XksProxyConfiguration,
 };
 pub use support::policy::{DEFAULT_POLICY_NAME, MAX_KEY_POLICY_BYTES, default_key_policy};

@@ -43,6 +43,7 @@
 
 pub(crate) mod grants;
 pub(crate) mod managed;
+pub(crate) mod multi_region;
 pub(crate) mod rotation;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -331,17 +332,7 @@ impl Service {
         key_id: &str,
         allow_alias: bool,
     ) -> Result<Arc<KeyEntry>> {
-        let ident: KeyIdentifier = match key_id.parse() {
-            Ok(ident) => ident,
-            // A well-formed multi-Region key id names no key here: AWS
-            // answers that the key does not exist.
-            Err(e) => {
-                match crate::ids::multi_region_key_arn(key_id, &self.region, &self.account_id) {
-                    Some(arn) => return Err(Error::from(AwsMessage::KeyNotFound { arn })),
-                    None => return Err(e),
-                }
-            }
-        };
+        let ident: KeyIdentifier = key_id.parse()?;
         // A bare key id or alias name names a key of the caller's own
         // account: for a caller of another account, not one of these.
         let foreign = cx
@@ -465,17 +456,22 @@ impl Service {
         }
     }
 
+    /// A fresh multi-Region key id (`mrk-…`) that is not in use here.
+    pub(crate) fn new_multi_region_key_id(&self) -> KeyId {
+        loop {
+            let id = KeyId::multi_region_from_bytes(self.rng.array());
+            if !self.keys.read().contains(&id) {
+                return id;
+            }
+        }
+    }
+
     /// Builds the KeyMetadata of `entry`.
     pub(crate) fn metadata(&self, entry: &KeyEntry) -> KeyMetadata {
         let m = entry.state.read();
         let key_state = self.key_state(entry, m.lifecycle);
-        let (deletion_date, pending_deletion_window_in_days) = match m.lifecycle {
-            KeyLifecycle::PendingDeletion {
-                deletion_date,
-                window_days,
-            } => (Some(deletion_date), Some(window_days)),
-            _ => (None, None),
-        };
+        let (deletion_date, pending_deletion_window_in_days) =
+            (m.lifecycle.deletion_date(), m.lifecycle.window_days());
         KeyMetadata {
             aws_account_id: self.account_id.to_string(),
             key_id: entry.id,
@@ -496,7 +492,11 @@ impl Service {
             customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
             key_spec: KeySpec::SymmetricDefault,
             encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],
-            multi_region: false,
+            multi_region: m.multi_region.is_some(),
+            multi_region_configuration: m
+                .multi_region
+                .as_ref()
+                .map(|mr| mr.configuration(&entry.id, &self.account_id, &self.region)),
             pending_deletion_window_in_days,
             xks_key_configuration: entry.backing.external_key().map(|(_, xks_key_id)| {
                 crate::key::XksKeyConfiguration {
@@ -578,6 +578,11 @@ impl Service {
         // Upgradable: one writer at a time, readers carry on while the
         // key is committed (durable storage); inserted only after.
         let keys = self.keys.upgradable_read();
+        // A replica's id is its primary's: re-checked under the lock, so
+        // two ReplicateKey calls cannot both make one in this Region.
+        if keys.contains(&entry.id) {
+            return Err(multi_region::already_replicated(&entry.arn));
+        }
         let stores = match entry.backing.store() {
             Some(store) => Some(self.recheck_store_for_new_key(&entry, store)?),
             None => None,
@@ -1680,12 +1685,20 @@ impl Service {
         for (cluster, label) in &material {
             self.cloudhsm.discard_key_object(cluster, label);
         }
+        let mut related = Vec::new();
         for (entry, m) in gone {
             if let Some(d) = m.lifecycle.deletion_date() {
                 self.timers.cancel(d, Timer::KeyDeletion(entry.id));
+                if let Some(mr) = &m.multi_region {
+                    related.push((entry.id, mr.clone(), d));
+                }
             }
             RwLockUpgradableReadGuard::upgrade(m).deleted = true;
         }
+        // With every lock of this Region released: the other Regions'
+        // related keys forget the deleted ones.
+        drop(candidates);
+        self.forget_deleted(&related);
     }
 }
 
@@ -1712,7 +1725,8 @@ mod tests {
                 pending_window_in_days: Some(7),
             })
             .unwrap()
-            .deletion_date;
+            .deletion_date
+            .unwrap();
         // The cancel begins just before the date and finds the key...
         let cx = kms.begin();
         let entry = kms.inner.resolve(&cx, &id.to_string(), false).unwrap();
@@ -1746,7 +1760,8 @@ mod tests {
                 pending_window_in_days: Some(7),
             })
             .unwrap()
-            .deletion_date;
+            .deletion_date
+            .unwrap();
         // A call whose time is the date, judged before any deletion ran.
         let cx = crate::kms::Call {
             now: date,
@@ -1794,6 +1809,7 @@ mod timer_tests {
         })
         .unwrap()
         .deletion_date
+        .unwrap()
     }
 
     #[test]

@@ -129,6 +129,17 @@ pub(crate) struct KeyStateRecord {
     /// no on-demand rotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rotation: Option<RotationScheduleRecord>,
+    /// A multi-Region key's primary and replica Regions (absent for a
+    /// single-Region key, and in files written before multi-Region keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) multi_region: Option<MultiRegionRecord>,
+}
+
+/// A multi-Region key's relations, inside its key state record.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct MultiRegionRecord {
+    pub(crate) primary: String,
+    pub(crate) replicas: Vec<String>,
 }
 
 /// One rotation of a key's material, inside its key state record.
@@ -189,6 +200,9 @@ pub(crate) enum LifecycleRecord {
     Disabled,
     PendingDeletion {
         deletion_date: u64,
+        window_days: u32,
+    },
+    PendingReplicaDeletion {
         window_days: u32,
     },
 }

@@ -84,6 +84,13 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "ListRetirableGrants" ["RetiringPrincipal"] => |w, v| output(w.kms.list_retirable_grants(input(v)?)),
     "PutKeyPolicy" ["KeyId", "Policy"] => |w, v| empty(w.kms.put_key_policy(input(v)?)),
     "ReEncrypt" ["DestinationKeyId"] => |w, v| output(w.kms.re_encrypt(input(v)?)),
+    "ReplicateKey" ["KeyId", "ReplicaRegion"] => |w, v| {
+        let req: crate::kms::ReplicateKeyRequest = input(v)?;
+        // A partition's Kms is made on first use: the replica Region's too.
+        // A Region it cannot make is ReplicateKey's own refusal.
+        let _ = w.kms_in(w.kms.account_id().as_str(), &req.replica_region);
+        output(w.kms.replicate_key(req))
+    },
     "RetireGrant" [] => |w, v| empty(w.kms.retire_grant(input(v)?)),
     "RevokeGrant" ["KeyId", "GrantId"] => |w, v| empty(w.kms.revoke_grant(input(v)?)),
     "RotateKeyOnDemand" ["KeyId"] => |w, v| output(w.kms.rotate_key_on_demand(&key_id(v)?)),
@@ -93,4 +100,5 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "UpdateAlias" ["AliasName", "TargetKeyId"] => |w, v| empty(w.kms.update_alias(input(v)?)),
     "UpdateCustomKeyStore" ["CustomKeyStoreId"] => |w, v| empty(w.kms.update_custom_key_store(input(v)?)),
     "UpdateKeyDescription" ["KeyId", "Description"] => |w, v| empty(w.kms.update_key_description(input(v)?)),
+    "UpdatePrimaryRegion" ["KeyId", "PrimaryRegion"] => |w, v| empty(w.kms.update_primary_region(input(v)?)),
 ];

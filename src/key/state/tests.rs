@@ -35,7 +35,7 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         return None;
     }
     if op == O::CancelKeyDeletion {
-        return if state == S::PendingDeletion {
+        return if matches!(state, S::PendingDeletion | S::PendingReplicaDeletion) {
             None
         } else {
             Some(C::KmsInvalidState)
@@ -43,12 +43,25 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
     }
     match state {
         S::Enabled => None,
-        S::Disabled if crypto.contains(&op) || op == O::KeyRotation || op == O::CreateGrant => {
+        S::Disabled
+            if crypto.contains(&op)
+                || [
+                    O::KeyRotation,
+                    O::CreateGrant,
+                    O::ReplicateKey,
+                    O::UpdatePrimaryRegion,
+                ]
+                .contains(&op) =>
+        {
             Some(C::Disabled)
         }
         S::Disabled => None,
         S::PendingDeletion => Some(C::KmsInvalidState),
-        S::Unavailable if crypto.contains(&op) => Some(C::KmsInvalidState),
+        S::Unavailable
+            if crypto.contains(&op) || [O::ReplicateKey, O::UpdatePrimaryRegion].contains(&op) =>
+        {
+            Some(C::KmsInvalidState)
+        }
         S::Unavailable => None,
         _ => Some(C::KmsInvalidState),
     }
@@ -109,6 +122,40 @@ fn lifecycle_transitions_follow_the_table() {
         let got = from.apply(*ev, ARN).map_err(|e| e.kind());
         assert_eq!(&got, want, "{from:?} + {ev:?}");
     }
+}
+
+#[test]
+fn a_primary_with_replicas_waits_for_them_then_starts_its_window() {
+    use KeyEvent as E;
+    use KeyLifecycle as L;
+    let after = E::ScheduleDeletionAfterReplicas { window_days: 9 };
+    let waiting = L::PendingReplicaDeletion { window_days: 9 };
+    let gone = E::ReplicasDeleted {
+        deletion_date: Timestamp::from_millis(77),
+    };
+    let pending = L::PendingDeletion {
+        deletion_date: Timestamp::from_millis(77),
+        window_days: 9,
+    };
+    let rows: &[(L, E, Result<L, ErrorCode>)] = &[
+        (L::Enabled, after, Ok(waiting)),
+        (L::Disabled, after, Ok(waiting)),
+        (waiting, gone, Ok(pending)),
+        (waiting, E::CancelDeletion, Ok(L::Disabled)),
+        (waiting, E::Enable, Err(ErrorCode::KmsInvalidState)),
+        (waiting, E::Disable, Err(ErrorCode::KmsInvalidState)),
+        (waiting, after, Err(ErrorCode::KmsInvalidState)),
+        (pending, after, Err(ErrorCode::KmsInvalidState)),
+        (L::Enabled, gone, Err(ErrorCode::KmsInvalidState)),
+        (pending, gone, Err(ErrorCode::KmsInvalidState)),
+    ];
+    for (from, ev, want) in rows {
+        let got = from.apply(*ev, ARN).map_err(|e| e.kind());
+        assert_eq!(&got, want, "{from:?} + {ev:?}");
+    }
+    assert_eq!(waiting.key_state(true), KeyState::PendingReplicaDeletion);
+    assert_eq!(waiting.deletion_date(), None);
+    assert_eq!(waiting.window_days(), Some(9));
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 use super::grants::KeyGrants;
+use super::multi_region::MultiRegion;
 use super::versions::{MaterialVersion, RotationSchedule, Versions};
 
 /// The mutable part of a key.
@@ -35,6 +36,9 @@ pub(crate) struct KeyMutable {
     /// Automatic rotation and the on-demand count; the versions themselves
     /// are in [`KeyEntry::versions`].
     pub(crate) rotation: RotationSchedule,
+    /// For a multi-Region key (its id is an `mrk-` id): where its primary
+    /// and replicas are.
+    pub(crate) multi_region: Option<MultiRegion>,
 }
 
 /// A KMS key: immutable identity and material, mutable state behind a lock.
@@ -160,7 +164,9 @@ impl LifecycleWord {
             } if window_days <= 0xff && deletion_date.as_millis() < 1 << 54 => {
                 (deletion_date.as_millis() << 10) | (u64::from(window_days) << 2) | 2
             }
-            KeyLifecycle::PendingDeletion { .. } => Self::UNENCODABLE,
+            KeyLifecycle::PendingDeletion { .. } | KeyLifecycle::PendingReplicaDeletion { .. } => {
+                Self::UNENCODABLE
+            }
         }
     }
 }
@@ -191,6 +197,8 @@ mod lifecycle_word_tests {
 
     #[test]
     fn a_lifecycle_too_large_for_the_word_defers_to_the_lock() {
+        let waiting = KeyLifecycle::PendingReplicaDeletion { window_days: 7 };
+        assert_eq!(LifecycleWord::new(waiting).load(), None);
         let far = KeyLifecycle::PendingDeletion {
             deletion_date: Timestamp::from_millis(u64::MAX),
             window_days: 7,

@@ -15,6 +15,7 @@ use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
     CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
@@ -41,6 +42,8 @@ struct KeyPlan {
     /// The checked policy, for the lockout safety check once the ARN is known.
     policy_doc: Option<Arc<Policy>>,
     tags: Vec<Tag>,
+    /// A multi-Region primary key.
+    multi_region: bool,
 }
 
 /// Checks the parts of a CreateKey request that do not depend on a key store.
@@ -86,17 +89,17 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         .with_hint("Use ENCRYPT_DECRYPT."));
     }
     let origin = req.origin.unwrap_or(OriginType::AwsKms);
-    if req.multi_region == Some(true) {
-        return Err(match origin {
-            OriginType::AwsCloudHsm | OriginType::ExternalKeyStore => kms_err!(
-                UnsupportedOperation,
-                "Multi-Region keys cannot be created in a custom key store."
-            ),
-            _ => kms_err!(
-                UnsupportedOperation,
-                "Multi-Region keys are not supported by this KMS."
-            ),
-        });
+    let multi_region = req.multi_region == Some(true);
+    if multi_region
+        && (matches!(
+            origin,
+            OriginType::AwsCloudHsm | OriginType::ExternalKeyStore
+        ) || req.custom_key_store_id.is_some())
+    {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Multi-Region keys cannot be created in a custom key store."
+        ));
     }
     match origin {
         OriginType::External => {
@@ -138,15 +141,19 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         policy: req.policy.clone(),
         policy_doc,
         tags: req.tags.clone(),
+        multi_region,
     })
 }
 
 impl Kms {
-    /// CreateKey: a symmetric encryption key, Enabled.
+    /// CreateKey: a symmetric encryption key, Enabled; with `MultiRegion`
+    /// a multi-Region primary key (`mrk-` id) to replicate with
+    /// [`replicate_key`](Kms::replicate_key).
     ///
     /// Errors: `ValidationException` (description over 8192 characters, a bad
     /// parameter combination), `UnsupportedOperationException` (a key spec
-    /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region),
+    /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region in a
+    /// custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
     /// is not valid, or that fails the lockout safety check unless
@@ -167,6 +174,7 @@ impl Kms {
                     origin: plan.origin.as_str(),
                     key_spec: "SYMMETRIC_DEFAULT",
                     key_usage: "ENCRYPT_DECRYPT",
+                    multi_region: plan.multi_region,
                 }),
                 ..Facts::default()
             },
@@ -179,7 +187,11 @@ impl Kms {
                 inner.quotas.max_keys
             ));
         }
-        let id = inner.new_key_id();
+        let id = if plan.multi_region {
+            inner.new_multi_region_key_id()
+        } else {
+            inner.new_key_id()
+        };
         let arn = inner.key_arn(&id);
         if let Some(policy) = &plan.policy_doc
             && req.bypass_policy_lockout_safety_check != Some(true)
@@ -216,6 +228,9 @@ impl Kms {
                 grants: Default::default(),
                 deleted: false,
                 rotation: Default::default(),
+                multi_region: plan
+                    .multi_region
+                    .then(|| MultiRegion::primary_in(&inner.region)),
             }),
         });
         let key_metadata = inner.metadata(&entry);
@@ -297,6 +312,9 @@ impl Kms {
 
     /// ScheduleKeyDeletion: PendingWindowInDays 7–30 (default 30). When the
     /// window has passed on the clock the key and its material are gone.
+    /// A multi-Region primary key that still has replicas goes to
+    /// `PendingReplicaDeletion` instead (no `DeletionDate`): its window
+    /// starts when its last replica is deleted.
     pub fn schedule_key_deletion(
         &self,
         req: ScheduleKeyDeletionRequest,
@@ -324,19 +342,28 @@ impl Kms {
             },
         )?;
         let deletion_date = cx.now.saturating_add(DAY * days);
-        self.inner.transition(
-            &entry,
-            KeyOperation::ScheduleKeyDeletion,
+        // A multi-Region primary key with replicas waits for them: AWS
+        // deletes it only after the last one, and its window starts then.
+        let has_replicas = self.inner.read_key(&entry, |m| {
+            m.multi_region
+                .as_ref()
+                .is_some_and(|mr| mr.primary == self.inner.region && !mr.replicas.is_empty())
+        });
+        let event = if has_replicas {
+            KeyEvent::ScheduleDeletionAfterReplicas { window_days: days }
+        } else {
             KeyEvent::ScheduleDeletion {
                 deletion_date,
                 window_days: days,
-            },
-            cx.now,
-        )?;
+            }
+        };
+        let after =
+            self.inner
+                .transition(&entry, KeyOperation::ScheduleKeyDeletion, event, cx.now)?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: entry.arn.clone(),
-            deletion_date,
-            key_state: crate::key::KeyState::PendingDeletion,
+            deletion_date: after.deletion_date(),
+            key_state: after.key_state(true),
             pending_window_in_days: days,
         })
     }

@@ -37,7 +37,7 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 /// Why `entry` cannot have its rotation changed by `operation`, if it
 /// cannot: the one place the kinds of key that do not rotate are listed
 /// (asymmetric, HMAC and imported keys join here when they exist).
-fn rotation_refusal(entry: &KeyEntry, operation: &str) -> Option<Error> {
+fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
         _ => {
@@ -56,6 +56,15 @@ fn rotation_refusal(entry: &KeyEntry, operation: &str) -> Option<Error> {
     // AWS managed keys rotate yearly, and nobody may change that; reading
     // the status and the rotations stays allowed.
     let changes = !matches!(operation, "GetKeyRotationStatus" | "ListKeyRotations");
+    // A multi-Region key rotates with its primary key: the replicas share
+    // its rotation and cannot change it.
+    if replica && changes {
+        return Some(kms_err!(
+            UnsupportedOperation,
+            "{operation} is not supported for multi-Region replica keys: {} rotates with its primary key; change the rotation there.",
+            entry.arn
+        ));
+    }
     if entry.manager == KeyManager::Aws && changes {
         return Some(kms_err!(
             UnsupportedOperation,
@@ -94,7 +103,9 @@ impl Kms {
             },
         )?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
-        if let Some(e) = rotation_refusal(&entry, "EnableKeyRotation") {
+        if let Some(e) =
+            rotation_refusal(&entry, self.inner.is_replica(&entry), "EnableKeyRotation")
+        {
             return Err(e);
         }
         let period = req
@@ -112,7 +123,9 @@ impl Kms {
         self.inner
             .authorize(&cx, &entry, Action::DisableKeyRotation, &Facts::default())?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
-        if let Some(e) = rotation_refusal(&entry, "DisableKeyRotation") {
+        if let Some(e) =
+            rotation_refusal(&entry, self.inner.is_replica(&entry), "DisableKeyRotation")
+        {
             return Err(e);
         }
         self.inner.set_rotation(&entry, None, cx.now)?;
@@ -122,7 +135,8 @@ impl Kms {
     /// GetKeyRotationStatus (key id or key ARN; any key state):
     /// `KeyRotationEnabled`, and while it is on `RotationPeriodInDays` and
     /// `NextRotationDate`. Keys in custom key stores:
-    /// `UnsupportedOperationException`.
+    /// `UnsupportedOperationException`. A multi-Region replica key shows
+    /// its primary key's schedule, which it shares.
     pub fn get_key_rotation_status(&self, key_id: &str) -> Result<GetKeyRotationStatusResponse> {
         if let Some(owner) = self.routed(key_id) {
             return owner.get_key_rotation_status(key_id);
@@ -131,10 +145,14 @@ impl Kms {
         let entry = self.inner.resolve(&cx, key_id, false)?;
         self.inner
             .authorize(&cx, &entry, Action::GetKeyRotationStatus, &Facts::default())?;
-        if let Some(e) = rotation_refusal(&entry, "GetKeyRotationStatus") {
+        if let Some(e) = rotation_refusal(
+            &entry,
+            self.inner.is_replica(&entry),
+            "GetKeyRotationStatus",
+        ) {
             return Err(e);
         }
-        let r = self.inner.read_key(&entry, |m| m.rotation);
+        let r = self.inner.shared_rotation(&entry);
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: r.enabled,
             key_id: entry.arn.clone(),
@@ -154,11 +172,15 @@ impl Kms {
         self.inner
             .authorize(&cx, &entry, Action::RotateKeyOnDemand, &Facts::default())?;
         self.inner.check_key(&entry, KeyOperation::KeyRotation)?;
-        if let Some(e) = rotation_refusal(&entry, "RotateKeyOnDemand") {
+        if let Some(e) =
+            rotation_refusal(&entry, self.inner.is_replica(&entry), "RotateKeyOnDemand")
+        {
             return Err(e);
         }
         self.inner
             .rotate_on_demand(&entry, MAX_ON_DEMAND_ROTATIONS, cx.now)?;
+        // A multi-Region primary key's replicas share the new material.
+        self.inner.push_versions(&entry);
         Ok(RotateKeyOnDemandResponse {
             key_id: entry.id.to_string(),
         })
@@ -181,7 +203,8 @@ impl Kms {
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
         self.inner
             .authorize(&cx, &entry, Action::ListKeyRotations, &Facts::default())?;
-        if let Some(e) = rotation_refusal(&entry, "ListKeyRotations") {
+        if let Some(e) = rotation_refusal(&entry, self.inner.is_replica(&entry), "ListKeyRotations")
+        {
             return Err(e);
         }
         let Some(versions) = &entry.versions else {

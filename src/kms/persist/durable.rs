@@ -45,8 +45,8 @@ use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, GrantRecord, KeyRecord,
-    KeyStateRecord, LifecycleRecord, RotationRecord, RotationScheduleRecord, StoreBackendRecord,
-    StoreRecord, StoreStateRecord,
+    KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord, RotationScheduleRecord,
+    StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -56,6 +56,7 @@ use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
 use crate::kms::model::versions::{MaterialVersion, RotationKind, RotationSchedule, Versions};
@@ -109,7 +110,25 @@ fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
             deletion_date: Timestamp::from_millis(*deletion_date),
             window_days: *window_days,
         },
+        LifecycleRecord::PendingReplicaDeletion { window_days } => {
+            KeyLifecycle::PendingReplicaDeletion {
+                window_days: *window_days,
+            }
+        }
     }
+}
+
+/// A multi-Region key's relations from its state record.
+fn multi_region(rec: Option<&MultiRegionRecord>) -> Result<Option<MultiRegion>> {
+    let Some(rec) = rec else { return Ok(None) };
+    Ok(Some(MultiRegion {
+        primary: rec.primary.parse()?,
+        replicas: rec
+            .replicas
+            .iter()
+            .map(|r| r.parse())
+            .collect::<Result<Vec<_>>>()?,
+    }))
 }
 
 /// A key's material versions: `first` (from its key record) and the
@@ -292,6 +311,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 None => None,
             };
             let rotation = rotation_schedule(state.rotation.as_ref());
+            let multi_region = multi_region(state.multi_region.as_ref())?;
             let lifecycle = lifecycle(&state.lifecycle);
             let (compiled_policy, default_policy) =
                 KeyEntry::compile_policy(state.policy.as_deref());
@@ -323,6 +343,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     ),
                     deleted: false,
                     rotation,
+                    multi_region,
                 }),
             }));
         }

@@ -39,8 +39,8 @@ use crate::ids::{AliasName, ClusterId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
-    RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord, StoreRecord,
-    StoreStateRecord,
+    MultiRegionRecord, RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord,
+    StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -66,6 +66,9 @@ pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
             deletion_date: deletion_date.as_millis(),
             window_days,
         },
+        KeyLifecycle::PendingReplicaDeletion { window_days } => {
+            LifecycleRecord::PendingReplicaDeletion { window_days }
+        }
     }
 }
 
@@ -92,6 +95,10 @@ pub(crate) fn key_state_record(
             period_days: r.period_days,
             next: r.next.map(Timestamp::as_millis),
             on_demand_count: r.on_demand_count,
+        }),
+        multi_region: m.multi_region.as_ref().map(|mr| MultiRegionRecord {
+            primary: mr.primary.to_string(),
+            replicas: mr.replicas.iter().map(ToString::to_string).collect(),
         }),
     }
 }

@@ -32,6 +32,9 @@ use super::Service;
 
 /// The token format's version byte.
 const TOKEN_VERSION: u8 = 1;
+/// The version byte of a token for a multi-Region key (its id is an
+/// `mrk-` id's 16 bytes).
+const TOKEN_VERSION_MRK: u8 = 2;
 /// Version, key id, grant id, nonce.
 const TOKEN_PAYLOAD: usize = 1 + 16 + 32 + NONCE_LEN;
 
@@ -80,7 +83,11 @@ impl Service {
         let id = grant_id_bytes(grant_id).ok_or_else(|| Error::internal("a malformed grant id"))?;
         let nonce: [u8; NONCE_LEN] = self.rng.array();
         let mut bytes = Vec::with_capacity(TOKEN_PAYLOAD + TAG_LEN);
-        bytes.push(TOKEN_VERSION);
+        bytes.push(if key.is_multi_region() {
+            TOKEN_VERSION_MRK
+        } else {
+            TOKEN_VERSION
+        });
         bytes.extend_from_slice(key.as_bytes());
         bytes.extend_from_slice(&id);
         bytes.extend_from_slice(&nonce);
@@ -94,7 +101,9 @@ impl Service {
     /// did not make it.
     pub(crate) fn read_grant_token(&self, token: &str) -> Option<(KeyId, String)> {
         let bytes = crate::base64_blob::decode(token).ok()?;
-        if bytes.len() != TOKEN_PAYLOAD + TAG_LEN || bytes[0] != TOKEN_VERSION {
+        if bytes.len() != TOKEN_PAYLOAD + TAG_LEN
+            || !matches!(bytes[0], TOKEN_VERSION | TOKEN_VERSION_MRK)
+        {
             return None;
         }
         let (payload, tag) = bytes.split_at(TOKEN_PAYLOAD);
@@ -106,7 +115,11 @@ impl Service {
         cipher
             .open_in_place(&nonce, &self.token_aad(payload), &mut [], &tag)
             .ok()?;
-        Some((KeyId::from_bytes(key), grant_id_hex(&id)))
+        let key = match bytes[0] {
+            TOKEN_VERSION_MRK => KeyId::multi_region_from_bytes(key),
+            _ => KeyId::from_bytes(key),
+        };
+        Some((key, grant_id_hex(&id)))
     }
 
     /// Checks a request's `GrantTokens`: at most 10, each 1–8192

@@ -113,6 +113,7 @@ impl Service {
                 grants: Default::default(),
                 deleted: false,
                 rotation: Default::default(),
+                multi_region: None,
             }),
         });
         // AWS rotates its managed keys every year. Armed before the key is

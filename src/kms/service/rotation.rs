@@ -196,6 +196,9 @@ impl Service {
         }
         *m = next_m;
         self.timers.replace(Some(at), Some(next), timer);
+        drop(m);
+        // A multi-Region primary key's replicas share the new material.
+        self.push_versions(&entry);
     }
 
     /// Arms yearly automatic rotation on a new AWS managed key's `entry`
@@ -301,6 +304,7 @@ mod tests {
                 grants: Default::default(),
                 deleted: false,
                 rotation: Default::default(),
+                multi_region: None,
             }),
         });
         kms.inner.insert_new_key(Arc::clone(&entry)).unwrap();

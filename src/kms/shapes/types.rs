@@ -46,7 +46,8 @@ pub struct CreateKeyRequest {
     pub bypass_policy_lockout_safety_check: Option<bool>,
     /// Tags.
     pub tags: Vec<Tag>,
-    /// Must be false (multi-Region keys are not implemented).
+    /// True for a multi-Region primary key (an `mrk-` id; `AWS_KMS`
+    /// origin only). Replicate it with ReplicateKey.
     pub multi_region: Option<bool>,
     /// The external key, for `EXTERNAL_KEY_STORE`.
     pub xks_key_id: Option<String>,
@@ -69,6 +70,47 @@ impl CreateKeyRequest {
 pub struct KeyMetadataResponse {
     /// The key's metadata.
     pub key_metadata: KeyMetadata,
+}
+
+/// ReplicateKey input.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ReplicateKeyRequest {
+    /// The multi-Region primary key (key id or key ARN).
+    pub key_id: String,
+    /// The Region of the new replica (`us-east-1`, …).
+    pub replica_region: String,
+    /// The replica's key policy; the default key policy when absent.
+    pub policy: Option<String>,
+    /// Skip the key policy lockout safety check.
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    /// The replica's description (the primary's is not copied).
+    pub description: Option<String>,
+    /// The replica's tags (the primary's are not copied).
+    pub tags: Vec<Tag>,
+}
+
+/// ReplicateKey output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct ReplicateKeyResponse {
+    /// The new replica key's metadata.
+    pub replica_key_metadata: KeyMetadata,
+    /// The replica's key policy.
+    pub replica_policy: String,
+    /// The replica's tags.
+    pub replica_tags: Vec<Tag>,
+}
+
+/// UpdatePrimaryRegion input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdatePrimaryRegionRequest {
+    /// The current primary key (key id or key ARN).
+    pub key_id: String,
+    /// The Region of the replica that becomes the primary key.
+    pub primary_region: String,
 }
 
 /// ListKeys input.
@@ -122,9 +164,13 @@ pub struct ScheduleKeyDeletionRequest {
 pub struct ScheduleKeyDeletionResponse {
     /// Key ARN.
     pub key_id: String,
-    /// When the key will be deleted.
-    pub deletion_date: Timestamp,
-    /// `PendingDeletion`.
+    /// When the key will be deleted; absent for a multi-Region primary key
+    /// with replicas (its waiting period starts when the last replica is
+    /// deleted).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deletion_date: Option<Timestamp>,
+    /// `PendingDeletion`, or `PendingReplicaDeletion` for a multi-Region
+    /// primary key with replicas.
     pub key_state: KeyState,
     /// The waiting period.
     pub pending_window_in_days: u32,

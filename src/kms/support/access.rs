@@ -100,6 +100,7 @@ actions! {
     PutKeyPolicy => "kms:PutKeyPolicy", cross_account: false;
     ReEncryptFrom => "kms:ReEncryptFrom", cross_account: true;
     ReEncryptTo => "kms:ReEncryptTo", cross_account: true;
+    ReplicateKey => "kms:ReplicateKey", cross_account: false;
     RetireGrant => "kms:RetireGrant", cross_account: true;
     RevokeGrant => "kms:RevokeGrant", cross_account: true;
     RotateKeyOnDemand => "kms:RotateKeyOnDemand", cross_account: false;
@@ -109,6 +110,7 @@ actions! {
     UpdateAlias => "kms:UpdateAlias", cross_account: false;
     UpdateCustomKeyStore => "kms:UpdateCustomKeyStore", cross_account: false;
     UpdateKeyDescription => "kms:UpdateKeyDescription", cross_account: false;
+    UpdatePrimaryRegion => "kms:UpdatePrimaryRegion", cross_account: false;
 }
 
 /// What a request says that condition keys read, beyond the caller and the
@@ -140,6 +142,10 @@ pub(crate) struct Facts<'a> {
     /// `kms:KeyOrigin`, `kms:KeySpec`, `kms:KeyUsage`,
     /// `kms:CustomerMasterKeySpec` of a key CreateKey would make.
     pub(crate) new_key: Option<NewKeyFacts<'a>>,
+    /// `kms:ReplicaRegion` (ReplicateKey).
+    pub(crate) replica_region: Option<&'a str>,
+    /// `kms:PrimaryRegion` (UpdatePrimaryRegion).
+    pub(crate) primary_region: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
@@ -188,4 +194,6 @@ pub(crate) struct NewKeyFacts<'a> {
     pub(crate) origin: &'a str,
     pub(crate) key_spec: &'a str,
     pub(crate) key_usage: &'a str,
+    /// `kms:MultiRegion`.
+    pub(crate) multi_region: bool,
 }
