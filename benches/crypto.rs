@@ -1,7 +1,9 @@
 //! Criterion benches of the crypto core: each `Kms` operation next to the raw
 //! AES-256-GCM seal of the compiled backend, in the same run, so the ratio
 //! is the overhead of being KMS (key lookup, state checks, nonce, blob,
-//! context, quota).
+//! context, quota). `encrypt_4096/<origin>` is `Kms::encrypt` (a new blob
+//! per call, the request cloned just before); `<origin>_into` is
+//! `Kms::encrypt_into`, into a buffer reused from call to call.
 //!
 //! `cargo bench --bench crypto` (add `-- --quick` for a short run;
 //! `--features aws-lc` for the aws-lc-rs backend).
@@ -82,6 +84,17 @@ fn encrypt_4096(c: &mut Criterion) {
                 |req| k.kms.encrypt(req).expect("encrypt"),
                 common::BATCH,
             )
+        });
+        // The same, into a buffer the caller reuses (`Kms::encrypt_into`):
+        // no request to clone, no allocation per call.
+        let mut out = Vec::with_capacity(N + 128);
+        g.bench_function(format!("{name}_into"), |b| {
+            b.iter(|| {
+                k.kms
+                    .encrypt_into(black_box(&req), &mut out)
+                    .expect("encrypt_into");
+                black_box(out.len())
+            })
         });
     }
     g.finish();

@@ -8,10 +8,19 @@
 //! - `concurrency`: throughput of 1 thread, 2 threads on distinct keys and
 //!   2 threads on the same key. Each iteration is one Encrypt per thread, so
 //!   the reported throughput is the total; each thread clones its request
-//!   inside the loop (a 4 KiB copy, the same in every entry).
+//!   inside the loop (a 4 KiB copy, the same in every entry);
+//! - `threads`: throughput from 1 thread to `available_parallelism()`
+//!   (1, 2, 4, …, and the core count), each point a fixed time (1 s, or
+//!   0.2 s with `--quick`) of Encrypt on every thread, counting the calls:
+//!   raw AES-256-GCM (each thread its own buffer), then Encrypt for each
+//!   origin on distinct keys (one per thread, all in one store for the
+//!   custom key stores) and on one shared key, and Decrypt on one shared
+//!   key. It prints ops/s and the speedup over one thread; a value that
+//!   drops as threads are added is a shared cache line written per call.
 //!
-//! `cargo bench --bench scale` (add `-- --quick` for a short run;
-//! `--features aws-lc` for the aws-lc-rs backend).
+//! `cargo bench --bench scale` (add `-- --quick` for a short run, a filter
+//! such as `threads` for one group; `--features aws-lc` for the aws-lc-rs
+//! backend).
 
 #![allow(
     missing_docs,
@@ -28,7 +37,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kms_keystore::EncryptRequest;
+use kms_keystore::{DecryptRequest, EncryptRequest, Kms};
 
 const N: usize = 4096;
 const MANY: usize = 1_000_000;
@@ -42,6 +51,10 @@ fn rss_bytes() -> u64 {
 }
 
 fn scale(c: &mut Criterion) {
+    // A million keys take a while to make: not for another group's run.
+    if !selected("scale") {
+        return;
+    }
     let one = common::kms();
     let one_key = common::aws_kms_key(&one);
 
@@ -146,9 +159,142 @@ fn concurrency(c: &mut Criterion) {
     g.finish();
 }
 
+/// The thread counts of the `threads` group: powers of two up to the core
+/// count, and the core count.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut counts: Vec<usize> = std::iter::successors(Some(1), |t| Some(t * 2))
+        .take_while(|t| *t <= cores)
+        .collect();
+    if counts.last() != Some(&cores) {
+        counts.push(cores);
+    }
+    counts
+}
+
+/// Runs `op(thread index)` on `threads` threads for `period` and returns
+/// the calls completed per second (all threads together). Each thread
+/// watches its own deadline (a clock read every 16 calls), so nothing
+/// needs the main thread to run meanwhile — under `chrt -f` the workers
+/// are never preempted by it.
+fn ops_per_second(threads: usize, period: Duration, op: &(dyn Fn(usize) + Sync)) -> f64 {
+    let barrier = std::sync::Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    let mut n = 0u64;
+                    loop {
+                        for _ in 0..16 {
+                            op(i);
+                        }
+                        n += 16;
+                        let elapsed = start.elapsed();
+                        if elapsed >= period {
+                            return n as f64 / elapsed.as_secs_f64();
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .sum()
+    })
+}
+
+/// One row of the `threads` group: the rate at each thread count, printed
+/// with the speedup over one thread.
+fn scaling_row(name: &str, period: Duration, op: &(dyn Fn(usize) + Sync)) {
+    let mut line = format!("threads/{name:<28}");
+    let mut one = None;
+    for t in thread_counts() {
+        let rate = ops_per_second(t, period, op);
+        let base = *one.get_or_insert(rate);
+        line.push_str(&format!(
+            "  T={t}: {:>7.0}k/s {:.2}x",
+            rate / 1000.0,
+            rate / base
+        ));
+    }
+    eprintln!("{line}");
+}
+
+/// True if the command line's filter (if any) may select benches of
+/// `group` (a filter that names the group, or one of its benches).
+fn selected(group: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| group.contains(f.as_str()) || f.starts_with(group))
+}
+
+fn threads(_: &mut Criterion) {
+    if !selected("threads") {
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let period = Duration::from_millis(if quick { 200 } else { 1000 });
+    let cores = thread_counts().last().copied().unwrap_or(1);
+    eprintln!(
+        "threads: Encrypt/Decrypt of {N} bytes, {:?} per point, {cores} cores ({})",
+        period,
+        common::BACKEND
+    );
+    let raw = common::RawSeal::new();
+    scaling_row("raw_aes_gcm", period, &|_| {
+        let mut buf = [0x5a; N];
+        black_box(raw.seal(black_box([9; 12]), black_box(&mut buf)));
+    });
+    type MakeKeys = fn(&Kms, usize) -> Vec<String>;
+    let origins: [(&str, MakeKeys); 3] = [
+        ("aws_kms", |kms, n| {
+            (0..n).map(|_| common::aws_kms_key(kms)).collect()
+        }),
+        ("cloudhsm", common::cloudhsm_keys),
+        ("external", common::external_keys),
+    ];
+    for (origin, make) in origins {
+        let kms = common::kms();
+        let reqs: Vec<EncryptRequest> = make(&kms, cores)
+            .iter()
+            .map(|key| common::encrypt_request(key, N))
+            .collect();
+        let encrypt = |req: &EncryptRequest| {
+            black_box(kms.encrypt(req.clone()).expect("encrypt"));
+        };
+        scaling_row(&format!("encrypt_{origin}_distinct"), period, &|i| {
+            encrypt(&reqs[i % reqs.len()])
+        });
+        scaling_row(&format!("encrypt_{origin}_shared"), period, &|_| {
+            encrypt(&reqs[0])
+        });
+        if origin == "aws_kms" {
+            let req = DecryptRequest {
+                ciphertext_blob: kms
+                    .encrypt(reqs[0].clone())
+                    .expect("encrypt")
+                    .ciphertext_blob,
+                ..Default::default()
+            };
+            scaling_row("decrypt_aws_kms_shared", period, &|_| {
+                black_box(kms.decrypt(req.clone()).expect("decrypt"));
+            });
+        }
+    }
+}
+
 criterion_group! {
     name = benches;
     config = common::config();
-    targets = scale, concurrency
+    targets = scale, concurrency, threads
 }
 criterion_main!(benches);

@@ -4,8 +4,8 @@
 //! feature, so that `tests/shuttle.rs` can explore the interleavings of the
 //! crate's own locking.
 //!
-//! Code in the crate imports these names from `crate::sync`, never from
-//! `parking_lot` or `std::sync::atomic` (`std::sync::{Arc, OnceLock}` stay
+//! Code in the crate imports these names (and `thread_local!`) from
+//! `crate::sync`, never from `parking_lot` or `std::sync::atomic` (`std::sync::{Arc, OnceLock}` stay
 //! std: shuttle does not need them). The shuttle versions offer the same
 //! subset of the API the crate uses, with the same blocking semantics; they
 //! work only inside a `shuttle::check_*` run, so the feature is never for
@@ -19,8 +19,14 @@ pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
     reason = "the guard types, for code that names them; none does yet"
 )]
 pub(crate) use parking_lot::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+#[cfg(feature = "shuttle")]
+pub(crate) use shuttle::thread_local;
 #[cfg(not(feature = "shuttle"))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+/// Per-thread statics: std's, or under shuttle its own, so that each of
+/// its threads has its own (its threads may share an OS thread).
+#[cfg(not(feature = "shuttle"))]
+pub(crate) use std::thread_local;
 
 #[cfg(feature = "shuttle")]
 pub(crate) use checked::{
@@ -33,6 +39,76 @@ pub(crate) use checked::{
     reason = "the guard types, for code that names them; none does yet"
 )]
 pub(crate) use checked::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
+
+/// A read-mostly value replaced whole: readers [`Snapshot::load`] the
+/// current one, writers [`Snapshot::store`] a new one (serialized by a lock
+/// of their own). Over `arc-swap`: a load writes only a slot of the
+/// reading thread's own, so readers on many cores share the value's cache
+/// lines without writing any (a read lock would write its lock word; an
+/// `Arc` clone, the count). Under shuttle, an `Arc` behind its `RwLock`, so
+/// that the exploration sees every load and store.
+pub(crate) struct Snapshot<T> {
+    #[cfg(not(feature = "shuttle"))]
+    current: arc_swap::ArcSwap<T>,
+    #[cfg(feature = "shuttle")]
+    current: checked::RwLock<std::sync::Arc<T>>,
+}
+
+/// A loaded [`Snapshot`]: the value as it was at the load, kept alive
+/// while this lives (hold it briefly).
+pub(crate) struct SnapshotRef<T> {
+    #[cfg(not(feature = "shuttle"))]
+    guard: arc_swap::Guard<std::sync::Arc<T>>,
+    #[cfg(feature = "shuttle")]
+    guard: std::sync::Arc<T>,
+}
+
+impl<T> Snapshot<T> {
+    /// A snapshot holding `value`.
+    pub(crate) fn new(value: T) -> Snapshot<T> {
+        Snapshot {
+            #[cfg(not(feature = "shuttle"))]
+            current: arc_swap::ArcSwap::from_pointee(value),
+            #[cfg(feature = "shuttle")]
+            current: checked::RwLock::new(std::sync::Arc::new(value)),
+        }
+    }
+
+    /// The current value.
+    #[inline]
+    pub(crate) fn load(&self) -> SnapshotRef<T> {
+        SnapshotRef {
+            #[cfg(not(feature = "shuttle"))]
+            guard: self.current.load(),
+            #[cfg(feature = "shuttle")]
+            guard: std::sync::Arc::clone(&self.current.read()),
+        }
+    }
+
+    /// Replaces the value; loads from now on see `value`.
+    pub(crate) fn store(&self, value: T) {
+        #[cfg(not(feature = "shuttle"))]
+        self.current.store(std::sync::Arc::new(value));
+        #[cfg(feature = "shuttle")]
+        {
+            *self.current.write() = std::sync::Arc::new(value);
+        }
+    }
+}
+
+impl<T> std::ops::Deref for SnapshotRef<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Snapshot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.load(), f)
+    }
+}
 
 /// parking_lot's API over `shuttle::sync`.
 ///

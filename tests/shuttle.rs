@@ -30,9 +30,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kms_keystore::{
-    Clock, ClusterId, CreateAliasRequest, CreateKeyRequest, DescribeCustomKeyStoresRequest, Kms,
-    KmsConfig, ListAliasesRequest, ListKeysRequest, ManualClock, OriginType,
-    ScheduleKeyDeletionRequest, SecretString, UpdateCustomKeyStoreRequest,
+    Clock, ClusterId, CreateAliasRequest, CreateKeyRequest, DescribeCustomKeyStoresRequest,
+    EncryptRequest, Kms, KmsConfig, ListAliasesRequest, ListKeysRequest, ManualClock, OriginType,
+    Plaintext, ScheduleKeyDeletionRequest, SecretString, UpdateCustomKeyStoreRequest,
 };
 use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::{Config, Runner};
@@ -116,6 +116,11 @@ enum Op {
     },
     /// A read (ListKeys): the call that finds whatever is due.
     Touch,
+    /// Encrypt under a key (the cryptographic path: the per-thread key
+    /// cache, the key's state word).
+    Encrypt {
+        key: usize,
+    },
 }
 
 /// An operation's result: `Ok` (with the key CreateKey made) or the
@@ -237,6 +242,14 @@ impl World {
             }
             Op::Touch => kms
                 .list_keys(ListKeysRequest::default())
+                .map(|_| None)
+                .map_err(code),
+            Op::Encrypt { key } => kms
+                .encrypt(EncryptRequest {
+                    key_id: self.keys[key].clone(),
+                    plaintext: Plaintext::from(&b"shuttle"[..]),
+                    ..Default::default()
+                })
                 .map(|_| None)
                 .map_err(code),
         }
@@ -388,6 +401,7 @@ impl ModelWorld {
                 Ok(None)
             }
             Op::Touch => Ok(None),
+            Op::Encrypt { key } => none(m.encrypt(self.keys[key])),
         }
     }
 
@@ -812,6 +826,107 @@ fn delete_alias_vs_the_keys_deletion() {
         ],
     }
     .check();
+}
+
+/// Encrypt, from a thread whose key cache holds the key (its first
+/// Encrypt put it there), while another thread moves the clock over the
+/// key's deletion date and a read deletes it: an Encrypt after the
+/// deletion must find no key (NotFoundException), never the cached entry.
+#[test]
+fn encrypt_from_the_key_cache_vs_the_keys_deletion() {
+    Scenario {
+        name: "Encrypt (cached) vs key deletion",
+        with_cluster: false,
+        setup: vec![
+            Op::CreateKey { store: None },
+            Op::CreateKey { store: None },
+            Op::Schedule { key: 0, days: 7 },
+            Op::Advance { ms: week_less(1) },
+        ],
+        threads: vec![
+            vec![
+                Op::Encrypt { key: 1 },
+                Op::Encrypt { key: 0 },
+                Op::Encrypt { key: 0 },
+            ],
+            vec![Op::Advance { ms: 1 }, Op::Touch, Op::Encrypt { key: 0 }],
+        ],
+    }
+    .check();
+}
+
+/// Encrypt and DisableKey/EnableKey on one key from three threads, each
+/// Encrypt after the setup's has cached it: the key's state is read on
+/// every call, cache or not.
+#[test]
+fn encrypt_vs_disable_and_enable() {
+    Scenario {
+        name: "Encrypt vs Disable/Enable",
+        with_cluster: false,
+        setup: vec![Op::CreateKey { store: None }, Op::Encrypt { key: 0 }],
+        threads: vec![
+            vec![Op::Encrypt { key: 0 }, Op::Encrypt { key: 0 }],
+            vec![Op::Disable { key: 0 }, Op::Enable { key: 0 }],
+        ],
+    }
+    .check();
+}
+
+/// The in-memory external key manager's snapshot: an Encrypt racing a
+/// DisableKey and the AddKey of another key (both switches replace the
+/// state whole) gives the answer of one order or the other, loses no
+/// switch, and counts exactly one Encrypt.
+#[test]
+fn external_key_manager_calls_vs_its_switches() {
+    use kms_keystore::xks::{
+        ExternalKeyManager, InMemoryExternalKeyManager, RequestMetadata, XksCall, XksCredential,
+        XksEncryptRequest, XksError, XksOperation, XksProxyUri,
+    };
+    let body = || {
+        let uri = XksProxyUri::new("https://xks.example.com", "/kms/xks/v1").unwrap();
+        let cred = XksCredential::new("ABCDEFGHIJKLMNOPQRST", &"s".repeat(43)).unwrap();
+        let ekm = InMemoryExternalKeyManager::new(uri.clone(), cred.clone(), Some(7));
+        let key = ekm.add_aes_key("key-1").unwrap();
+        let call = XksCall::new(uri, cred);
+        let encrypt = {
+            let (ekm, key) = (ekm.clone(), key.clone());
+            shuttle::thread::spawn(move || {
+                let req = XksEncryptRequest::new(
+                    RequestMetadata::new("Encrypt", "r-1"),
+                    b"kms layer".into(),
+                    None,
+                );
+                ekm.encrypt(&call, &key, req).map(drop)
+            })
+        };
+        let disable = {
+            let (ekm, key) = (ekm.clone(), key.clone());
+            shuttle::thread::spawn(move || ekm.disable_key(&key).unwrap())
+        };
+        let add = {
+            let ekm = ekm.clone();
+            shuttle::thread::spawn(move || ekm.add_aes_key("key-2").map(drop).unwrap())
+        };
+        let result = encrypt.join().unwrap();
+        disable.join().unwrap();
+        add.join().unwrap();
+        assert!(
+            matches!(result, Ok(()) | Err(XksError::InvalidState)),
+            "{result:?}"
+        );
+        assert_eq!(ekm.key_ids().len(), 2, "no switch lost");
+        assert_eq!(ekm.calls(XksOperation::Encrypt), 1);
+    };
+    Runner::new(
+        RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
+        Scenario::config(),
+    )
+    .run(body);
+    Runner::new(
+        PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
+        Scenario::config(),
+    )
+    .run(body);
 }
 
 /// The sequential orders the check compares against are all of them.

@@ -51,6 +51,11 @@ pub(crate) fn aws_kms_key(kms: &Kms) -> String {
 /// Provisions a ready CloudHSM cluster, creates and connects a CloudHSM key
 /// store for it, and creates a key there; returns the key id.
 pub(crate) fn cloudhsm_key(kms: &Kms) -> String {
+    cloudhsm_keys(kms, 1).remove(0)
+}
+
+/// As [`cloudhsm_key`], with `n` keys in the one store.
+pub(crate) fn cloudhsm_keys(kms: &Kms, n: usize) -> Vec<String> {
     let password = "kmsPswd";
     let (cluster, trust_anchor) = kms
         .cloudhsm()
@@ -69,21 +74,31 @@ pub(crate) fn cloudhsm_key(kms: &Kms) -> String {
         .custom_key_store_id
         .to_string();
     kms.connect_custom_key_store(&store).expect("connect");
-    kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::AwsCloudHsm),
-        custom_key_store_id: Some(store),
-        ..Default::default()
-    })
-    .expect("create CloudHSM key")
-    .key_metadata
-    .key_id
-    .to_string()
+    (0..n)
+        .map(|_| {
+            kms.create_key(CreateKeyRequest {
+                origin: Some(OriginType::AwsCloudHsm),
+                custom_key_store_id: Some(store.clone()),
+                ..Default::default()
+            })
+            .expect("create CloudHSM key")
+            .key_metadata
+            .key_id
+            .to_string()
+        })
+        .collect()
 }
 
 /// Attaches an in-memory external key manager (OS-seeded) at a proxy
 /// endpoint, creates and connects an external key store for it, and creates
 /// a key there; returns the key id.
 pub(crate) fn external_key(kms: &Kms) -> String {
+    external_keys(kms, 1).remove(0)
+}
+
+/// As [`external_key`], with `n` keys in the one store, each backed by an
+/// external key of its own.
+pub(crate) fn external_keys(kms: &Kms, n: usize) -> Vec<String> {
     use kms_keystore::xks::{InMemoryExternalKeyManager, XksCredential, XksProxyUri};
     use kms_keystore::{XksProxyAuthenticationCredential, XksProxyConnectivityType};
 
@@ -96,7 +111,12 @@ pub(crate) fn external_key(kms: &Kms) -> String {
         XksCredential::new(ACCESS_KEY_ID, SECRET).expect("credential"),
         None,
     );
-    let external = ekm.add_aes_key("bench-external-key").expect("external key");
+    let externals: Vec<_> = (0..n)
+        .map(|i| {
+            ekm.add_aes_key(&format!("bench-external-key-{i}"))
+                .expect("external key")
+        })
+        .collect();
     kms.xks_network().attach(ENDPOINT, std::sync::Arc::new(ekm));
     let store = kms
         .create_custom_key_store(CreateCustomKeyStoreRequest {
@@ -115,16 +135,21 @@ pub(crate) fn external_key(kms: &Kms) -> String {
         .custom_key_store_id
         .to_string();
     kms.connect_custom_key_store(&store).expect("connect");
-    kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::ExternalKeyStore),
-        custom_key_store_id: Some(store),
-        xks_key_id: Some(external.to_string()),
-        ..Default::default()
-    })
-    .expect("create external key")
-    .key_metadata
-    .key_id
-    .to_string()
+    externals
+        .iter()
+        .map(|external| {
+            kms.create_key(CreateKeyRequest {
+                origin: Some(OriginType::ExternalKeyStore),
+                custom_key_store_id: Some(store.clone()),
+                xks_key_id: Some(external.to_string()),
+                ..Default::default()
+            })
+            .expect("create external key")
+            .key_metadata
+            .key_id
+            .to_string()
+        })
+        .collect()
 }
 
 /// An Encrypt request for `key_id` with `n` bytes and an empty context.

@@ -24,8 +24,10 @@
 //! ([`Service::begin`]).
 //! Resolving an alias takes the `aliases` read lock only to copy the target
 //! key id, and releases it before looking the key up.
-//! The hot path takes the key table's read lock only to clone an `Arc` of the
-//! key, then the key's read lock to check its state.
+//! The hot path finds a key in its thread's key cache (`service/cache.rs`),
+//! with no lock, and takes the key table's read lock only on a miss (to
+//! clone an `Arc` of the key); it reads the key's state from its atomic
+//! word ([`LifecycleWord`](super::model::key::LifecycleWord)), not its lock.
 //! CreateKey re-checks, under the key table's upgradable lock and the store
 //! table's upgradable lock (`keys` → `stores`), held through its commit and
 //! the insert, that its custom key store still exists and is CONNECTED: the
@@ -41,6 +43,7 @@
 //! end of a stepped-mode connection change) is the exception: any call may
 //! run and commit it first — the rule is written once, in `timers.rs`.
 
+mod cache;
 pub(crate) mod grants;
 pub(crate) mod managed;
 pub(crate) mod multi_region;
@@ -50,7 +53,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockUpgradableReadGuard};
+use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockUpgradableReadGuard, Snapshot};
 
 use crate::clock::{Clock, Timestamp};
 use crate::crypto::blob::Blob;
@@ -111,6 +114,10 @@ pub(crate) struct Service {
     pub(crate) keys: RwLock<KeyTable>,
     pub(crate) aliases: RwLock<AliasTable>,
     pub(crate) stores: RwLock<StoreTable>,
+    /// `stores` as last changed, for the cryptographic path: a copy
+    /// published (under the write lock) by every change of `stores`
+    /// ([`Service::publish_stores`]), read with no lock.
+    pub(crate) store_view: Snapshot<StoreTable>,
     /// Every deadline: key deletion dates, stepped-mode connection changes.
     pub(crate) timers: Timers,
     /// The CloudHSM clusters of this account and Region (same rng and clock).
@@ -128,6 +135,9 @@ pub(crate) struct Service {
     pub(crate) shared: Arc<Shared>,
     /// The default key policy, compiled on first use (`authorize.rs`).
     pub(crate) default_policy: std::sync::OnceLock<Option<Arc<crate::iam::policy::Policy>>>,
+    /// This service's serial number, which tags its keys in the per-thread
+    /// key cache (`service/cache.rs`).
+    serial: u64,
 }
 
 /// What the services of one partition share.
@@ -215,6 +225,7 @@ impl Service {
             ),
             shared,
             default_policy: std::sync::OnceLock::new(),
+            serial: cache::serial(),
             account_id: config.account_id,
             region: config.region,
             clock: config.clock,
@@ -224,6 +235,7 @@ impl Service {
             keys: RwLock::new(KeyTable::default()),
             aliases: RwLock::new(AliasTable::default()),
             stores: RwLock::new(StoreTable::default()),
+            store_view: Snapshot::new(StoreTable::default()),
             timers: Timers::default(),
             cloudhsm,
             storage,
@@ -237,9 +249,14 @@ impl Service {
     #[cfg(feature = "durable")]
     pub(crate) fn restore(&self, keys: KeyTable, aliases: AliasTable, stores: StoreTable) {
         // Lock order: keys → aliases → stores.
-        *self.keys.write() = keys;
+        let mut table = self.keys.write();
+        table.retire_all();
+        *table = keys;
+        drop(table);
         *self.aliases.write() = aliases;
-        *self.stores.write() = stores;
+        let mut table = self.stores.write();
+        *table = stores;
+        self.publish_stores(&table);
     }
 
     /// The persistence layer, for a commit made with the locks held.
@@ -407,13 +424,26 @@ impl Service {
     /// The key with `id`, or NotFoundException — also for a key whose
     /// deletion date has passed by the call's time, deleted yet or not.
     pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<Arc<KeyEntry>> {
-        let entry = self.keys.read().get(id);
+        let entry = self.lookup_key(id);
         let Some(entry) = entry else {
             return Err(Error::from(AwsMessage::KeyNotFound {
                 arn: self.key_arn(id),
             }));
         };
         self.unless_due(entry, cx.now)
+    }
+
+    /// The entry of key `id` if it is in the key table: from this thread's
+    /// key cache, with no lock, when the thread has used the key lately;
+    /// else from the table under its read lock (then cached).
+    #[inline]
+    pub(crate) fn lookup_key(&self, id: &KeyId) -> Option<Arc<KeyEntry>> {
+        if let Some(entry) = cache::get(self.serial, id) {
+            return Some(entry);
+        }
+        let entry = self.keys.read().get(id)?;
+        cache::put(self.serial, &entry);
+        Some(entry)
     }
 
     /// `entry`, or NotFoundException if its deletion date has passed by
@@ -779,13 +809,14 @@ impl Service {
             state::check(op, lifecycle.key_state(true), &entry.arn)?;
             return Ok(KeyAccess::Single(SingleLayer::own()));
         };
-        let stores = self.stores.read();
+        // The published view: no lock, nothing written (see `store_view`).
+        let stores = self.store_view.load();
         let store = stores.get(store_id.as_str());
         let connected = store.is_some_and(|s| s.state.is_connected());
         state::check(op, lifecycle.key_state(connected), &entry.arn)?;
         let store = store.ok_or_else(|| Error::internal("a key without its custom key store"))?;
         self.take_store_quota(store, now)?;
-        // Lock order: stores, then the cluster.
+        // The cluster's lock is the only one taken.
         store
             .backend
             .contract()
@@ -802,13 +833,29 @@ impl Service {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        // Encrypt and GenerateDataKey report no material id: none is
-        // derived (a SHA-256 per call).
+        let mut out = Vec::new();
+        self.seal_into(cx, entry, access, plaintext, ctx, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Service::seal`], writing the blob to `out` (cleared first, its
+    /// capacity reused).
+    pub(crate) fn seal_into(
+        &self,
+        cx: &Call<'_>,
+        entry: &KeyEntry,
+        access: KeyAccess,
+        plaintext: SealInput<'_>,
+        ctx: &EncryptionContext,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        // Encrypt and GenerateDataKey report no material id.
         access.seal(
             &self.crypto_env_for(cx),
             &key_ref(entry, entry.current_material()),
             plaintext,
             ctx,
+            out,
         )
     }
 
@@ -823,11 +870,13 @@ impl Service {
         ctx: &EncryptionContext,
     ) -> Result<(Vec<u8>, Option<MaterialId>)> {
         let version = entry.current_material();
-        let blob = access.seal(
+        let mut blob = Vec::new();
+        access.seal(
             &self.crypto_env_for(cx),
             &key_ref(entry, version),
             plaintext,
             ctx,
+            &mut blob,
         )?;
         Ok((blob, reported_material(entry, version)))
     }
@@ -901,7 +950,7 @@ impl Service {
                 // ciphertext, not a missing key. A key whose deletion date
                 // has passed is gone too, whether or not it has been purged
                 // from the table yet: the same answer either way.
-                let found = self.keys.read().get(&blob.header.key_id);
+                let found = self.lookup_key(&blob.header.key_id);
                 self.unless_due(found.ok_or_else(invalid_ciphertext)?, cx.now)
                     .map_err(|_| invalid_ciphertext())?
             }
@@ -998,7 +1047,9 @@ impl Service {
         let entry = make(&table)?;
         let id = entry.id.clone();
         self.commit().persist_new_store(&entry)?;
-        RwLockUpgradableReadGuard::upgrade(table).stores.push(entry);
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        table.stores.push(entry);
+        self.publish_stores(&table);
         Ok(id)
     }
 
@@ -1114,6 +1165,7 @@ impl Service {
                 store.name.clone_from(name);
             }
             store.set_backend(backend, inner.xks_timeout);
+            inner.publish_stores(&table);
             return Ok(());
         }
     }
@@ -1138,9 +1190,12 @@ impl Service {
             ));
         }
         inner.commit().persist_store_deleted(store)?;
-        RwLockUpgradableReadGuard::upgrade(table)
+        let mut table = RwLockUpgradableReadGuard::upgrade(table);
+        table
             .stores
             .retain(|s| s.id.as_str() != custom_key_store_id);
+        self.publish_stores(&table);
+        drop(table);
         drop(keys);
         Ok(())
     }
@@ -1184,6 +1239,7 @@ impl Service {
             store.state = finished.state;
             store.set_backend(finished.backend, self.xks_timeout);
         }
+        self.publish_stores(&table);
         self.timers.cancel(at, timer);
     }
 
@@ -1252,6 +1308,7 @@ impl Service {
         store.transition_due = due;
         // Kept for the end of a stepped CONNECTING.
         store.connect_outcome = if due.is_some() { xks_outcome } else { None };
+        self.publish_stores(&table);
         Ok(())
     }
 
@@ -1357,13 +1414,22 @@ impl Service {
             .is_some_and(|s| s.state.is_connected())
     }
 
+    /// Publishes `table` — the store table, changed, its write lock still
+    /// held — for the cryptographic path (`store_view`). Every change of
+    /// the store table ends with this call, before the lock is released:
+    /// a reader of the view never sees a state older than one a reader of
+    /// the table has already seen.
+    pub(crate) fn publish_stores(&self, table: &StoreTable) {
+        self.store_view.store(table.clone());
+    }
+
     /// Takes one request from `store`'s quota, or `ThrottlingException`.
     pub(crate) fn take_store_quota(&self, store: &StoreEntry, now: Timestamp) -> Result<()> {
         let id = &store.id;
         let Some(bucket) = &store.bucket else {
             return Ok(());
         };
-        if bucket.lock().try_take(now) {
+        if bucket.try_take(now) {
             Ok(())
         } else {
             Err(kms_err!(
@@ -1708,6 +1774,37 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::kms::{CreateKeyRequest, Kms, KmsConfig, ScheduleKeyDeletionRequest};
 
+    /// A key this thread has cached, removed from the table while a call
+    /// still holds its entry (so the cached `Weak` still upgrades), is not
+    /// found again: the entry's `removed` flag sends the lookup to the
+    /// table.
+    #[test]
+    fn a_cached_key_that_left_the_table_is_not_found() {
+        // Same seed: the same key ids in both services.
+        let kms = Kms::new(KmsConfig::default().with_seed(5));
+        let other = Kms::new(KmsConfig::default().with_seed(5));
+        let create = |k: &Kms| {
+            k.create_key(CreateKeyRequest::default())
+                .unwrap()
+                .key_metadata
+                .key_id
+        };
+        let id = create(&kms);
+        assert_eq!(create(&other), id);
+        let held = kms.inner.lookup_key(&id).unwrap();
+        assert!(
+            Arc::ptr_eq(&held, &kms.inner.lookup_key(&id).unwrap()),
+            "the second lookup is the cached entry"
+        );
+        assert!(
+            !Arc::ptr_eq(&held, &other.inner.lookup_key(&id).unwrap()),
+            "another service's key of the same id is its own"
+        );
+        kms.inner.keys.write().remove(&id);
+        assert!(held.is_removed());
+        assert!(kms.inner.lookup_key(&id).is_none());
+    }
+
     /// The race the stress test exercises, made deterministic: a
     /// CancelKeyDeletion that looked the key up (and read the clock) before
     /// the deletion date, but takes the key's lock only after the deletion
@@ -1844,6 +1941,76 @@ mod timer_tests {
         .unwrap();
         assert_eq!(kms.inner.keys.read().len(), 1);
         assert_eq!(kms.inner.timers.earliest(), None);
+    }
+
+    /// What the cryptographic path reads of each store (id, name,
+    /// state, settings), from the published view and from the table.
+    fn store_views(kms: &Kms) -> (Vec<String>, Vec<String>) {
+        let show = |t: &super::StoreTable| {
+            t.stores
+                .iter()
+                .map(|s| format!("{} {} {:?} {:?}", s.id, s.name, s.state, s.backend))
+                .collect()
+        };
+        (
+            show(&kms.inner.store_view.load()),
+            show(&kms.inner.stores.read()),
+        )
+    }
+
+    /// Every change of the store table — create, a stepped connect and its
+    /// end at the due time (a timer), a rename, disconnect, delete — is
+    /// published to the view the
+    /// cryptographic path reads without a lock.
+    #[test]
+    fn the_store_view_follows_every_change_of_the_store_table() {
+        let clock = ManualClock::default();
+        let kms = kms(
+            &clock,
+            ConnectionMode::Stepped {
+                duration_millis: 1_000,
+            },
+        );
+        let (cluster, anchor) = kms
+            .cloudhsm()
+            .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
+            .unwrap();
+        let store = kms
+            .create_custom_key_store(CreateCustomKeyStoreRequest {
+                custom_key_store_name: "S".into(),
+                cloud_hsm_cluster_id: Some(cluster.to_string()),
+                trust_anchor_certificate: Some(anchor),
+                key_store_password: Some(SecretString::from("kmsPswd")),
+                ..Default::default()
+            })
+            .unwrap()
+            .custom_key_store_id
+            .to_string();
+        let same = |step: &str| {
+            let (view, table) = store_views(&kms);
+            assert_eq!(view, table, "after {step}");
+        };
+        same("create");
+        kms.connect_custom_key_store(&store).unwrap();
+        same("connect (CONNECTING)");
+        clock.advance(Duration::from_millis(1_000));
+        kms.list_keys(ListKeysRequest::default()).unwrap();
+        same("the end of CONNECTING");
+        assert!(store_views(&kms).0[0].contains("Connected"));
+        kms.update_custom_key_store(crate::kms::UpdateCustomKeyStoreRequest {
+            custom_key_store_id: store.clone(),
+            new_custom_key_store_name: Some("T".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        same("rename");
+        kms.disconnect_custom_key_store(&store).unwrap();
+        clock.advance(Duration::from_millis(1_000));
+        kms.list_keys(ListKeysRequest::default()).unwrap();
+        same("disconnect");
+        kms.delete_custom_key_store(&store).unwrap();
+        same("delete");
+        assert!(store_views(&kms).0.is_empty());
     }
 
     #[test]

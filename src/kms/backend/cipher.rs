@@ -50,14 +50,16 @@ impl KeyRef<'_> {
 
 /// What each data-plane implementation does.
 pub(crate) trait KeyCipher {
-    /// Encrypts `plaintext` under `key`, binding `ctx`; returns the blob.
+    /// Encrypts `plaintext` under `key`, binding `ctx`, and writes the blob
+    /// to `out` (cleared first; its capacity is reused).
     fn seal(
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>>;
+        out: &mut Vec<u8>,
+    ) -> Result<()>;
 
     /// Decrypts a decoded blob made under `key`.
     fn open(
@@ -86,10 +88,11 @@ impl KeyCipher for KeyAccess {
         key: &KeyRef<'_>,
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         match self {
-            KeyAccess::Single(layer) => layer.seal(env, key, plaintext, ctx),
-            KeyAccess::Double(layers) => layers.seal(env, key, plaintext, ctx),
+            KeyAccess::Single(layer) => layer.seal(env, key, plaintext, ctx, out),
+            KeyAccess::Double(layers) => layers.seal(env, key, plaintext, ctx, out),
         }
     }
 
@@ -139,16 +142,19 @@ impl SingleLayer {
 }
 
 impl KeyCipher for SingleLayer {
-    /// Builds a single-layer blob: header, a fresh nonce, and the plaintext
-    /// sealed in its own buffer, then copied once into the blob (a sealed
-    /// buffer holds ciphertext only, so nothing is left to wipe).
+    /// Builds a single-layer blob in `out`: header, a fresh nonce, then the
+    /// sealed plaintext and its tag. The caller's own plaintext is sealed
+    /// in its buffer, then copied once into the blob (a sealed buffer holds
+    /// ciphertext only, so nothing is left to wipe); borrowed bytes are
+    /// copied into the blob and sealed there.
     fn seal(
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let held = self.held.transpose()?;
         // Under the key's own material (AWS_KMS), format 2 names the
         // version; a key object held elsewhere never rotates (format 1).
@@ -164,15 +170,13 @@ impl KeyCipher for SingleLayer {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = env.rng.array();
         let aad = context::aad(&header, ctx);
-        let n = plaintext.len();
-        let (ciphertext, tag) =
-            plaintext.into_sealed(0, |buf| cipher.seal_in_place(&nonce, &aad, buf));
-        let mut out = Vec::with_capacity(header.len() + NONCE_LEN + n + TAG_LEN);
+        out.clear();
+        out.reserve_exact(header.len() + NONCE_LEN + plaintext.len() + TAG_LEN);
         out.extend_from_slice(&header);
         out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ciphertext);
+        let tag = plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
         out.extend_from_slice(&tag);
-        Ok(out)
+        Ok(())
     }
 
     /// Opens a single-layer blob (checking the tag, then decrypting in

@@ -64,6 +64,10 @@ pub(crate) struct KeyEntry {
     /// `state.policy.is_none()`, mirrored for authorization's fast path:
     /// the key has the default key policy.
     pub(crate) default_policy: AtomicBool,
+    /// Set when the key leaves the key table (under the table's write
+    /// lock, before it goes): a per-thread cache that still holds the
+    /// entry then knows to look in the table (`service/cache.rs`).
+    pub(crate) removed: AtomicBool,
 }
 
 impl KeyEntry {
@@ -72,6 +76,12 @@ impl KeyEntry {
     #[inline]
     pub(crate) fn default_policy(&self) -> bool {
         self.default_policy.load(Ordering::Acquire)
+    }
+
+    /// True once the key has left the key table.
+    #[inline]
+    pub(crate) fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
     }
 
     /// The compiled form of a key's stored `policy` and the fast-path flag

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sync::Mutex;
-
 use crate::clock::Timestamp;
 use crate::crypto::SecretString;
 use crate::ids::{AccountId, ClusterId, CustomKeyStoreId};
@@ -18,7 +16,7 @@ use crate::store::cloudhsm::CuPassword;
 use crate::store::external::{XksCall, XksCredential, XksProxyUri};
 use crate::store::{ConnectionErrorCode, ConnectionState, XksProxyConnectivityType};
 
-use crate::kms::support::quota::TokenBucket;
+use crate::kms::support::quota::Quota;
 
 /// The settings of a CloudHSM key store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +56,7 @@ pub(crate) enum StoreBackend {
 pub(crate) type ConnectOutcome = std::result::Result<(), ConnectionErrorCode>;
 
 /// A custom key store.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct StoreEntry {
     pub(crate) id: CustomKeyStoreId,
     pub(crate) name: String,
@@ -67,8 +65,9 @@ pub(crate) struct StoreEntry {
     /// In stepped mode: when the pending CONNECTING/DISCONNECTING finishes.
     pub(crate) transition_due: Option<Timestamp>,
     pub(crate) backend: StoreBackend,
-    /// The custom key store request quota.
-    pub(crate) bucket: Option<Mutex<TokenBucket>>,
+    /// The custom key store request quota (shared with the entry's
+    /// published copies).
+    pub(crate) bucket: Option<Arc<Quota>>,
     /// External key stores: the outcome of the connect sequence, which KMS
     /// runs before it takes the lock to move the store to CONNECTING; it is
     /// applied when CONNECTING finishes.
@@ -79,7 +78,7 @@ pub(crate) struct StoreEntry {
 }
 
 /// The stores, in creation order (at most ten, so a vector is the right map).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct StoreTable {
     pub(crate) stores: Vec<StoreEntry>,
 }

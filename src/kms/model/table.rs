@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::ids::KeyId;
+use crate::sync::Ordering;
 
 use super::key::KeyEntry;
 
@@ -39,13 +40,30 @@ impl KeyTable {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.by_seq.insert(seq, entry.id);
-        self.by_id.insert(entry.id, (seq, entry));
+        if let Some((old_seq, old)) = self.by_id.insert(entry.id, (seq, entry)) {
+            // Replaced (never done today): the old entry has left the table.
+            old.removed.store(true, Ordering::Release);
+            self.by_seq.remove(&old_seq);
+        }
     }
 
+    /// Removes the key `id`, marking its entry removed first (the caller
+    /// holds the table's write lock).
     pub(crate) fn remove(&mut self, id: &KeyId) -> Option<Arc<KeyEntry>> {
+        if let Some((_, entry)) = self.by_id.get(id) {
+            entry.removed.store(true, Ordering::Release);
+        }
         let (seq, entry) = self.by_id.remove(id)?;
         self.by_seq.remove(&seq);
         Some(entry)
+    }
+
+    /// Marks every entry removed: the table is about to be replaced.
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn retire_all(&self) {
+        for (_, entry) in self.by_id.values() {
+            entry.removed.store(true, Ordering::Release);
+        }
     }
 
     /// Up to `limit` keys in creation order, starting at sequence `from`;

@@ -50,12 +50,23 @@ impl MaterialId {
     }
 }
 
+impl MaterialId {
+    /// The 64 lowercase hex digits, written in one pass (a response reports
+    /// them on every Decrypt and ReEncrypt).
+    pub(crate) fn hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(char::from(DIGITS[usize::from(b >> 4)]));
+            s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        }
+        s
+    }
+}
+
 impl fmt::Display for MaterialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&self.hex())
     }
 }
 
@@ -109,8 +120,11 @@ pub(crate) struct MaterialVersion {
     /// How it was made; `None` for version 0.
     pub(crate) rotation: Option<RotationKind>,
     /// The expanded cipher, built on first use, then cached (a version
-    /// never used holds no key schedule).
-    cipher: OnceLock<Cipher>,
+    /// never used holds no key schedule, and only a pointer's room for
+    /// one).
+    cipher: OnceLock<Box<Cipher>>,
+    /// Its id, derived on first report, then cached.
+    id: OnceLock<MaterialId>,
 }
 
 impl MaterialVersion {
@@ -127,17 +141,20 @@ impl MaterialVersion {
             date,
             rotation,
             cipher: OnceLock::new(),
+            id: OnceLock::new(),
         }
     }
 
-    /// Its id, as version of key `key`'s material.
+    /// Its id, as version of key `key`'s material (derived once; `key` is
+    /// always the key that holds this version).
     pub(crate) fn id(&self, key: &KeyId) -> MaterialId {
-        MaterialId::derive(key, self.index)
+        *self.id.get_or_init(|| MaterialId::derive(key, self.index))
     }
 
     /// The expanded cipher.
     pub(crate) fn cipher(&self) -> &Cipher {
-        self.cipher.get_or_init(|| Cipher::new(&self.material))
+        self.cipher
+            .get_or_init(|| Box::new(Cipher::new(&self.material)))
     }
 }
 
@@ -296,6 +313,8 @@ mod tests {
         let a = KeyId::from_random_bytes([1; 16]);
         let b = KeyId::from_random_bytes([2; 16]);
         let s = MaterialId::derive(&a, 0).to_string();
+        assert_eq!(s, MaterialId::derive(&a, 0).hex());
+        assert_eq!(MaterialId([0xa5; 32]).hex(), "a5".repeat(32));
         assert_eq!(s.len(), 64);
         assert!(
             s.bytes()

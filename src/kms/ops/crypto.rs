@@ -9,7 +9,12 @@ use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
+use std::sync::Arc;
+
+use crate::ids::KeyId;
 use crate::kms::Kms;
+use crate::kms::backend::cipher::KeyAccess;
+use crate::kms::model::key::KeyEntry;
 use crate::kms::shapes::types::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
@@ -57,12 +62,86 @@ fn number_of_bytes_out_of_range(n: u32) -> Error {
 impl Kms {
     /// Encrypt: up to 4096 bytes under a symmetric key's current material
     /// version, binding the encryption context. The blob carries the key id
-    /// and the version, so Decrypt needs no `KeyId`.
+    /// and the version, so Decrypt needs no `KeyId`. The plaintext is
+    /// sealed in its own buffer, then copied once into the new blob; to
+    /// reuse a buffer instead, see [`Kms::encrypt_into`].
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.encrypt(req);
         }
         let cx = self.begin();
+        let inner = &*self.inner;
+        let (entry, access) = self.encrypt_checks(&cx, &req)?;
+        let ciphertext_blob = inner.seal(
+            &cx,
+            &entry,
+            access,
+            SealInput::Owned(req.plaintext),
+            &req.encryption_context,
+        )?;
+        Ok(EncryptResponse {
+            ciphertext_blob,
+            key_id: entry.arn.clone(),
+            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+        })
+    }
+
+    /// Encrypt into a buffer the caller keeps: the same checks, errors and
+    /// blob as [`Kms::encrypt`], with the blob written to `ciphertext_blob`
+    /// (cleared first; its capacity is reused, so a caller that encrypts in
+    /// a loop allocates nothing per call) and the plaintext left with the
+    /// caller. Returns the id of the key that encrypted (an alias resolves
+    /// to its key); the response's key ARN is that key's ARN. On an error,
+    /// `ciphertext_blob` is left empty.
+    ///
+    /// ```
+    /// use kms_keystore::{CreateKeyRequest, EncryptRequest, Kms, KmsConfig, Plaintext};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id;
+    /// let req = EncryptRequest {
+    ///     key_id: key.to_string(),
+    ///     plaintext: Plaintext::from(&b"hello"[..]),
+    ///     ..Default::default()
+    /// };
+    /// let mut blob = Vec::with_capacity(4200);
+    /// let used = kms.encrypt_into(&req, &mut blob).unwrap();
+    /// assert_eq!(used, key);
+    /// assert_eq!(blob.len(), kms.encrypt(req).unwrap().ciphertext_blob.len());
+    /// ```
+    pub fn encrypt_into(
+        &self,
+        req: &EncryptRequest,
+        ciphertext_blob: &mut Vec<u8>,
+    ) -> Result<KeyId> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.encrypt_into(req, ciphertext_blob);
+        }
+        let cx = self.begin();
+        let sealed = self.encrypt_checks(&cx, req).and_then(|(entry, access)| {
+            self.inner.seal_into(
+                &cx,
+                &entry,
+                access,
+                SealInput::Borrowed(req.plaintext.expose_secret()),
+                &req.encryption_context,
+                ciphertext_blob,
+            )?;
+            Ok(entry.id)
+        });
+        if sealed.is_err() {
+            ciphertext_blob.clear();
+        }
+        sealed
+    }
+
+    /// Encrypt's checks, in AWS's order: the plaintext's length, grant
+    /// tokens, algorithm, the key, authorization, key state and store
+    /// (with the quota), then `DryRun`.
+    fn encrypt_checks(
+        &self,
+        cx: &crate::kms::Call,
+        req: &EncryptRequest,
+    ) -> Result<(Arc<KeyEntry>, KeyAccess)> {
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {
@@ -77,29 +156,18 @@ impl Kms {
                 },
             ));
         }
-        self.inner.check_grant_tokens(&req.grant_tokens)?;
+        inner.check_grant_tokens(&req.grant_tokens)?;
         check_algorithm(req.encryption_algorithm)?;
-        let entry = inner.resolve_for_use(&cx, &req.key_id)?;
+        let entry = inner.resolve_for_use(cx, &req.key_id)?;
         inner.authorize(
-            &cx,
+            cx,
             &entry,
             Action::Encrypt,
             &Facts::crypto(&req.encryption_context, &req.key_id),
         )?;
         let access = inner.check_crypto(&entry, KeyOperation::Encrypt, cx.now)?;
         dry_run(req.dry_run)?;
-        let ciphertext_blob = inner.seal(
-            &cx,
-            &entry,
-            access,
-            SealInput::Owned(req.plaintext),
-            &req.encryption_context,
-        )?;
-        Ok(EncryptResponse {
-            ciphertext_blob,
-            key_id: entry.arn.clone(),
-            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-        })
+        Ok((entry, access))
     }
 
     /// Decrypt: the blob names its key and material version (a blob written
@@ -126,7 +194,7 @@ impl Kms {
             key_id: entry.arn.clone(),
             plaintext,
             encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-            key_material_id: material.map(|m| m.to_string()),
+            key_material_id: material.map(|m| m.hex()),
         })
     }
 
@@ -191,8 +259,8 @@ impl Kms {
             key_id: dest.arn.clone(),
             source_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
             destination_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-            source_key_material_id: source_material.map(|m| m.to_string()),
-            destination_key_material_id: dest_material.map(|m| m.to_string()),
+            source_key_material_id: source_material.map(|m| m.hex()),
+            destination_key_material_id: dest_material.map(|m| m.hex()),
         })
     }
 

@@ -219,6 +219,7 @@ impl Kms {
             versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy,
+            removed: AtomicBool::new(false),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: plan.description,

@@ -8,7 +8,7 @@
 //! holds the store table's lock, is the service's (`service.rs`). This
 //! module checks the requests and calls down.
 
-use crate::sync::Mutex;
+use std::sync::Arc;
 
 use crate::error::{Error, Result, Shown, Violation, kms_err};
 use crate::store::{ConnectionState, CustomKeyStoreType};
@@ -23,7 +23,7 @@ use crate::kms::shapes::types::{
 use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::errors::store_not_found as not_found;
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
-use crate::kms::support::quota::TokenBucket;
+use crate::kms::support::quota::Quota;
 
 /// Most custom key stores per account and Region.
 pub const MAX_CUSTOM_KEY_STORES: usize = 10;
@@ -125,7 +125,7 @@ impl Kms {
                 bucket: inner
                     .quotas
                     .custom_key_store_requests_per_second
-                    .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+                    .map(|rate| Arc::new(Quota::new(rate, now))),
                 connect_outcome: None,
             })
         })?;

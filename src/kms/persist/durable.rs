@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::sync::{Mutex, RwLock};
+use crate::sync::{AtomicBool, RwLock};
 
 use crate::clock::Timestamp;
 use crate::crypto::KeyMaterial;
@@ -62,7 +62,7 @@ use crate::kms::model::table::KeyTable;
 use crate::kms::model::versions::{MaterialVersion, RotationKind, RotationSchedule, Versions};
 use crate::kms::service::Service;
 use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
-use crate::kms::support::quota::TokenBucket;
+use crate::kms::support::quota::Quota;
 use crate::kms::{Kms, KmsConfig};
 
 /// Where a durable Kms keeps its state, and the key that seals it.
@@ -281,7 +281,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 bucket: inner
                     .quotas
                     .custom_key_store_requests_per_second
-                    .map(|rate| Mutex::new(TokenBucket::new(rate, now))),
+                    .map(|rate| Arc::new(Quota::new(rate, now))),
                 connect_outcome: None,
             });
         }
@@ -328,6 +328,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 versions,
                 lifecycle: LifecycleWord::new(lifecycle),
                 default_policy,
+                removed: AtomicBool::new(false),
                 state: RwLock::new(KeyMutable {
                     lifecycle,
                     description: state.description,

@@ -104,6 +104,7 @@ impl Service {
             ))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy: AtomicBool::new(false),
+            removed: AtomicBool::new(false),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: service.description(),

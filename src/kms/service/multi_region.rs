@@ -142,6 +142,7 @@ impl Service {
             versions: Some(versions),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy: AtomicBool::new(req.policy.is_none()),
+            removed: AtomicBool::new(false),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: req.description.clone().unwrap_or_default(),

@@ -295,6 +295,7 @@ mod tests {
             ))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy: AtomicBool::new(true),
+            removed: AtomicBool::new(false),
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: String::new(),

@@ -17,13 +17,18 @@
 //!
 //! Every call is counted per operation before any check, so a test can
 //! prove how many proxy calls a KMS operation made.
+//!
+//! Callers on many threads do not wait for each other: a call reads the
+//! switches and keys from one [`Snapshot`] (which a switch replaces whole)
+//! and borrows the key's cipher from it, and counts itself in its
+//! thread's own stripe of the counters.
 
 use crate::sync::{AtomicU64, Ordering};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sync::Mutex;
+use crate::sync::{Mutex, Snapshot};
 
 use super::ExternalKeyManager;
 use super::api::{
@@ -75,6 +80,7 @@ impl Latency {
 }
 
 /// One external key.
+#[derive(Clone)]
 struct ExternalKey {
     spec: XksKeySpec,
     usages: Vec<XksKeyUsage>,
@@ -85,6 +91,7 @@ struct ExternalKey {
 }
 
 /// What the switches set.
+#[derive(Clone)]
 struct State {
     credential: XksCredential,
     keys: BTreeMap<XksKeyId, ExternalKey>,
@@ -95,11 +102,31 @@ struct State {
     ciphertext_metadata: Option<Vec<u8>>,
 }
 
+/// Stripes of the call counters: a thread counts in stripe `thread index
+/// mod STRIPES`, so up to this many threads never write a shared line.
+const STRIPES: usize = 16;
+
+/// One stripe of the call counters, on a cache line (pair) of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Counters([AtomicU64; 4]);
+
+crate::sync::thread_local! {
+    /// This thread's counter stripe.
+    static STRIPE: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % STRIPES
+    };
+}
+
 struct Inner {
     uri: XksProxyUri,
     rng: SecureRng,
-    state: Mutex<State>,
-    calls: [AtomicU64; 4],
+    /// The switches and keys, replaced whole by a switch.
+    state: Snapshot<State>,
+    /// Serializes the switches' read-modify-replace of `state`.
+    writer: Mutex<()>,
+    calls: [Counters; STRIPES],
 }
 
 /// An in-memory XKS proxy plus external key manager.
@@ -129,7 +156,7 @@ pub struct InMemoryExternalKeyManager(Arc<Inner>);
 
 impl std::fmt::Debug for InMemoryExternalKeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.0.state.lock();
+        let state = self.0.state.load();
         f.debug_struct("InMemoryExternalKeyManager")
             .field("uri", &self.0.uri)
             .field("credential", &state.credential)
@@ -168,7 +195,7 @@ impl InMemoryExternalKeyManager {
         InMemoryExternalKeyManager(Arc::new(Inner {
             uri,
             rng: SecureRng::new(seed),
-            state: Mutex::new(State {
+            state: Snapshot::new(State {
                 credential,
                 keys: BTreeMap::new(),
                 faults: Vec::new(),
@@ -176,8 +203,19 @@ impl InMemoryExternalKeyManager {
                 fleet,
                 ciphertext_metadata: None,
             }),
+            writer: Mutex::new(()),
             calls: Default::default(),
         }))
+    }
+
+    /// Runs `f` on a copy of the state and publishes the copy if `f`
+    /// succeeds (switches are rare; calls read without waiting).
+    fn update<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let _writer = self.0.writer.lock();
+        let mut next = State::clone(&self.0.state.load());
+        let out = f(&mut next)?;
+        self.0.state.store(next);
+        Ok(out)
     }
 
     /// Where the proxy listens.
@@ -227,23 +265,24 @@ impl InMemoryExternalKeyManager {
         let cipher = material
             .filter(|_| spec == XksKeySpec::Aes256)
             .map(|m| Arc::new(Cipher::new(m)));
-        let mut state = self.0.state.lock();
-        if state.keys.contains_key(&id) {
-            return Err(kms_err!(
-                AlreadyExists,
-                "External key '{id}' already exists in this key manager."
-            ));
-        }
-        state.keys.insert(
-            id.clone(),
-            ExternalKey {
-                spec,
-                usages: usages.to_vec(),
-                status,
-                cipher,
-            },
-        );
-        Ok(id)
+        self.update(|state| {
+            if state.keys.contains_key(&id) {
+                return Err(kms_err!(
+                    AlreadyExists,
+                    "External key '{id}' already exists in this key manager."
+                ));
+            }
+            state.keys.insert(
+                id.clone(),
+                ExternalKey {
+                    spec,
+                    usages: usages.to_vec(),
+                    status,
+                    cipher,
+                },
+            );
+            Ok(id)
+        })
     }
 
     /// Adds an ENABLED AES_256 key with usages ENCRYPT and DECRYPT: one KMS
@@ -265,15 +304,16 @@ impl InMemoryExternalKeyManager {
     /// # Errors
     /// `NotFoundException` if there is no such key.
     pub fn set_key_status(&self, id: &XksKeyId, status: XksKeyStatus) -> Result<()> {
-        let mut state = self.0.state.lock();
-        let key = state.keys.get_mut(id).ok_or_else(|| {
-            kms_err!(
-                NotFound,
-                "External key '{id}' does not exist in this key manager."
-            )
-        })?;
-        key.status = status;
-        Ok(())
+        self.update(|state| {
+            let key = state.keys.get_mut(id).ok_or_else(|| {
+                kms_err!(
+                    NotFound,
+                    "External key '{id}' does not exist in this key manager."
+                )
+            })?;
+            key.status = status;
+            Ok(())
+        })
     }
 
     /// Disables a key: Encrypt and Decrypt fail with `InvalidStateException`.
@@ -298,23 +338,19 @@ impl InMemoryExternalKeyManager {
     /// # Errors
     /// `NotFoundException` if there is no such key.
     pub fn delete_key(&self, id: &XksKeyId) -> Result<()> {
-        self.0
-            .state
-            .lock()
-            .keys
-            .remove(id)
-            .map(drop)
-            .ok_or_else(|| {
+        self.update(|state| {
+            state.keys.remove(id).map(drop).ok_or_else(|| {
                 kms_err!(
                     NotFound,
                     "External key '{id}' does not exist in this key manager."
                 )
             })
+        })
     }
 
     /// The ids of the keys it holds, in order.
     pub fn key_ids(&self) -> Vec<XksKeyId> {
-        self.0.state.lock().keys.keys().cloned().collect()
+        self.0.state.load().keys.keys().cloned().collect()
     }
 
     // ---- fault switches ------------------------------------------------
@@ -325,12 +361,12 @@ impl InMemoryExternalKeyManager {
     /// checks; the others apply after them. `InvalidResponse` models a
     /// malformed answer.
     pub fn inject_fault(&self, op: Option<XksOperation>, error: XksError) {
-        self.0.state.lock().faults.push((op, error));
+        self.set(|state| state.faults.push((op, error)));
     }
 
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
-        self.0.state.lock().faults.clear();
+        self.set(|state| state.faults.clear());
     }
 
     /// Switch: nothing listens (`Unreachable`) on every operation.
@@ -364,43 +400,54 @@ impl InMemoryExternalKeyManager {
     }
 
     fn switch(&self, error: XksError, on: bool) {
-        let mut state = self.0.state.lock();
-        state
-            .faults
-            .retain(|(op, e)| !(op.is_none() && *e == error));
-        if on {
-            state.faults.push((None, error));
-        }
+        self.set(|state| {
+            state
+                .faults
+                .retain(|(op, e)| !(op.is_none() && *e == error));
+            if on {
+                state.faults.push((None, error));
+            }
+        });
+    }
+
+    /// [`Self::update`] for a change that cannot fail.
+    fn set(&self, f: impl FnOnce(&mut State)) {
+        let _ = self.update(|state| {
+            f(state);
+            Ok(())
+        });
     }
 
     /// Sets the simulated latency (see [`Latency`]).
     pub fn set_latency(&self, latency: Latency) {
-        self.0.state.lock().latency = latency;
+        self.set(|state| state.latency = latency);
     }
 
     /// The current simulated latency.
     pub fn latency(&self) -> Latency {
-        self.0.state.lock().latency
+        self.0.state.load().latency
     }
 
     /// Replaces the credential the proxy accepts (a rotation on the proxy
     /// side): calls signed with the old one fail with
     /// `AuthenticationFailedException`.
     pub fn rotate_credential(&self, credential: XksCredential) {
-        self.0.state.lock().credential = credential;
+        self.set(|state| state.credential = credential);
     }
 
     /// Sets every external key manager's health (UNAVAILABLE everywhere
     /// makes KMS treat the proxy as unreachable).
     pub fn set_ekm_health(&self, status: EkmHealthStatus) {
-        for d in &mut self.0.state.lock().fleet {
-            d.health_status = status;
-        }
+        self.set(|state| {
+            for d in &mut state.fleet {
+                d.health_status = status;
+            }
+        });
     }
 
     /// Replaces the fleet GetHealthStatus reports.
     pub fn set_ekm_fleet(&self, fleet: Vec<EkmFleetDetail>) {
-        self.0.state.lock().fleet = fleet;
+        self.set(|state| state.fleet = fleet);
     }
 
     /// Makes Encrypt return `metadata` as `ciphertextMetadata` (bound into
@@ -419,7 +466,8 @@ impl InMemoryExternalKeyManager {
                 Constraint::MaxLength(usize::from(u8::MAX)),
             ));
         }
-        self.0.state.lock().ciphertext_metadata = metadata.map(<[u8]>::to_vec);
+        let metadata = metadata.map(<[u8]>::to_vec);
+        self.set(|state| state.ciphertext_metadata = metadata);
         Ok(())
     }
 
@@ -427,13 +475,19 @@ impl InMemoryExternalKeyManager {
 
     /// How many calls to `op` arrived (including failed ones).
     pub fn calls(&self, op: XksOperation) -> u64 {
-        self.0.calls[op_index(op)].load(Ordering::Relaxed)
+        self.0
+            .calls
+            .iter()
+            .map(|stripe| stripe.0[op_index(op)].load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Sets every counter back to zero.
     pub fn reset_call_counts(&self) {
-        for c in &self.0.calls {
-            c.store(0, Ordering::Relaxed);
+        for stripe in &self.0.calls {
+            for c in &stripe.0 {
+                c.store(0, Ordering::Relaxed);
+            }
         }
     }
 
@@ -442,9 +496,12 @@ impl InMemoryExternalKeyManager {
     /// Steps 1–5 of the module docs: counts the call, then applies
     /// transport faults, latency, credential, path and injected faults.
     fn admit(&self, call: &XksCall, op: XksOperation) -> Result<(), XksError> {
-        self.0.calls[op_index(op)].fetch_add(1, Ordering::Relaxed);
+        let stripe = STRIPE.try_with(|s| *s).unwrap_or(0);
+        if let Some(counters) = self.0.calls.get(stripe) {
+            counters.0[op_index(op)].fetch_add(1, Ordering::Relaxed);
+        }
         let (latency, auth_ok, fault) = {
-            let state = self.0.state.lock();
+            let state = self.0.state.load();
             let applies = |scope: &Option<XksOperation>| scope.is_none_or(|s| s == op);
             let transport = state
                 .faults
@@ -480,30 +537,29 @@ impl InMemoryExternalKeyManager {
         }
         fault.map_or(Ok(()), Err)
     }
+}
 
-    /// Looks a key up and checks spec, usage and status for `usage`;
-    /// returns its cipher and the `ciphertextMetadata` Encrypt adds, under
-    /// one lock.
-    fn usable_cipher(
-        &self,
-        key_id: &XksKeyId,
-        usage: XksKeyUsage,
-    ) -> Result<(Arc<Cipher>, Option<Vec<u8>>), XksError> {
-        let state = self.0.state.lock();
-        let key = state.keys.get(key_id).ok_or(XksError::KeyNotFound)?;
-        if !key.usages.contains(&usage) {
-            return Err(XksError::InvalidKeyUsage);
-        }
-        let cipher = key.cipher.clone().ok_or(XksError::InvalidKeyUsage)?;
-        if key.status != XksKeyStatus::Enabled {
-            return Err(XksError::InvalidState);
-        }
-        let metadata = match usage {
-            XksKeyUsage::Encrypt => state.ciphertext_metadata.clone(),
-            _ => None,
-        };
-        Ok((cipher, metadata))
+/// Looks a key up in `state` and checks spec, usage and status for
+/// `usage`; returns its cipher and the `ciphertextMetadata` Encrypt adds,
+/// borrowed from the state.
+fn usable_cipher<'s>(
+    state: &'s State,
+    key_id: &XksKeyId,
+    usage: XksKeyUsage,
+) -> Result<(&'s Cipher, Option<&'s [u8]>), XksError> {
+    let key = state.keys.get(key_id).ok_or(XksError::KeyNotFound)?;
+    if !key.usages.contains(&usage) {
+        return Err(XksError::InvalidKeyUsage);
     }
+    let cipher = key.cipher.as_deref().ok_or(XksError::InvalidKeyUsage)?;
+    if key.status != XksKeyStatus::Enabled {
+        return Err(XksError::InvalidState);
+    }
+    let metadata = match usage {
+        XksKeyUsage::Encrypt => state.ciphertext_metadata.as_deref(),
+        _ => None,
+    };
+    Ok((cipher, metadata))
 }
 
 impl ExternalKeyManager for InMemoryExternalKeyManager {
@@ -513,7 +569,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         _request: &HealthStatusRequest,
     ) -> Result<HealthStatusResponse, XksError> {
         self.admit(call, XksOperation::GetHealthStatus)?;
-        let state = self.0.state.lock();
+        let state = self.0.state.load();
         Ok(HealthStatusResponse {
             xks_proxy_fleet_size: 1,
             xks_proxy_vendor: "kms-keystore".to_owned(),
@@ -530,7 +586,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         _request: &KeyMetadataRequest,
     ) -> Result<KeyMetadataResponse, XksError> {
         self.admit(call, XksOperation::GetKeyMetadata)?;
-        let state = self.0.state.lock();
+        let state = self.0.state.load();
         let key = state.keys.get(key_id).ok_or(XksError::KeyNotFound)?;
         Ok(KeyMetadataResponse {
             key_spec: key.spec,
@@ -551,8 +607,9 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         {
             return Err(XksError::Validation);
         }
-        let (cipher, metadata) = self.usable_cipher(key_id, XksKeyUsage::Encrypt)?;
-        let gcm_aad = gcm_aad(aad, metadata.as_deref()).ok_or(XksError::Validation)?;
+        let state = self.0.state.load();
+        let (cipher, metadata) = usable_cipher(&state, key_id, XksKeyUsage::Encrypt)?;
+        let gcm_aad = gcm_aad(aad, metadata).ok_or(XksError::Validation)?;
         let iv: [u8; NONCE_LEN] = self.0.rng.array();
         // Sealed in the request's own buffer: no copy of the plaintext.
         let (ciphertext, tag) = request
@@ -560,7 +617,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
             .seal_into_ciphertext(|buf| cipher.seal_in_place(&iv, &gcm_aad, buf));
         Ok(XksEncryptResponse {
             ciphertext,
-            ciphertext_metadata: metadata,
+            ciphertext_metadata: metadata.map(<[u8]>::to_vec),
             initialization_vector: iv.to_vec(),
             authentication_tag: tag.to_vec(),
             ciphertext_data_integrity_value: None,
@@ -585,7 +642,8 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         {
             return Err(XksError::Validation);
         }
-        let (cipher, _) = self.usable_cipher(key_id, XksKeyUsage::Decrypt)?;
+        let state = self.0.state.load();
+        let (cipher, _) = usable_cipher(&state, key_id, XksKeyUsage::Decrypt)?;
         // This manager only ever issues 12-byte IVs, so a 16-byte one cannot
         // be one of its ciphertexts.
         let iv: [u8; NONCE_LEN] = request

@@ -3,11 +3,14 @@
 //! manager listening there (or gets `Unreachable`). VPC endpoint services
 //! are registered by service name, each pointing at a proxy endpoint, and
 //! can be marked missing or misconfigured.
+//!
+//! The attachments are a [`Snapshot`], replaced whole by an attach or a
+//! registration: every proxy call resolves its endpoint without a lock.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::sync::RwLock;
+use crate::sync::{Mutex, Snapshot};
 
 use super::ExternalKeyManager;
 use super::api::XksProxyUri;
@@ -46,19 +49,34 @@ pub enum VpcEndpointServiceError {
     InvalidConfiguration,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Registry {
     proxies: BTreeMap<String, Arc<dyn ExternalKeyManager>>,
     vpc_services: BTreeMap<String, VpcEndpointService>,
 }
 
+/// The attachments, and the lock that serializes their changes.
+struct Shared {
+    current: Snapshot<Registry>,
+    writer: Mutex<()>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            current: Snapshot::new(Registry::default()),
+            writer: Mutex::new(()),
+        }
+    }
+}
+
 /// The modelled network. Cheap to clone: clones share the attachments.
 #[derive(Clone, Default)]
-pub struct XksNetwork(Arc<RwLock<Registry>>);
+pub struct XksNetwork(Arc<Shared>);
 
 impl std::fmt::Debug for XksNetwork {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let r = self.0.read();
+        let r = self.0.current.load();
         f.debug_struct("XksNetwork")
             .field("proxies", &r.proxies.keys().collect::<Vec<_>>())
             .field("vpc_services", &r.vpc_services)
@@ -76,12 +94,23 @@ impl XksNetwork {
     /// listened there. The path is the manager's own business: a call with
     /// the wrong path reaches it and fails with `InvalidUriPathException`.
     pub fn attach(&self, endpoint: &str, manager: Arc<dyn ExternalKeyManager>) {
-        self.0.write().proxies.insert(endpoint.to_owned(), manager);
+        self.change(|r| {
+            r.proxies.insert(endpoint.to_owned(), manager);
+        });
     }
 
     /// Detaches whatever listens at `endpoint`; returns whether anything did.
     pub fn detach(&self, endpoint: &str) -> bool {
-        self.0.write().proxies.remove(endpoint).is_some()
+        self.change(|r| r.proxies.remove(endpoint).is_some())
+    }
+
+    /// Applies `f` to a copy of the attachments and publishes the copy.
+    fn change<T>(&self, f: impl FnOnce(&mut Registry) -> T) -> T {
+        let _writer = self.0.writer.lock();
+        let mut next = Registry::clone(&self.0.current.load());
+        let out = f(&mut next);
+        self.0.current.store(next);
+        out
     }
 
     /// The manager a call to `uri` reaches.
@@ -90,7 +119,8 @@ impl XksNetwork {
     /// [`XksError::Unreachable`] if nothing is attached at the endpoint.
     pub fn resolve(&self, uri: &XksProxyUri) -> Result<Arc<dyn ExternalKeyManager>, XksError> {
         self.0
-            .read()
+            .current
+            .load()
             .proxies
             .get(uri.endpoint())
             .cloned()
@@ -99,10 +129,9 @@ impl XksNetwork {
 
     /// Registers (or replaces) a VPC endpoint service by name.
     pub fn register_vpc_endpoint_service(&self, service_name: &str, service: VpcEndpointService) {
-        self.0
-            .write()
-            .vpc_services
-            .insert(service_name.to_owned(), service);
+        self.change(|r| {
+            r.vpc_services.insert(service_name.to_owned(), service);
+        });
     }
 
     /// The proxy endpoint behind a VPC endpoint service.
@@ -114,7 +143,7 @@ impl XksNetwork {
         &self,
         service_name: &str,
     ) -> Result<String, VpcEndpointServiceError> {
-        let r = self.0.read();
+        let r = self.0.current.load();
         let service = r
             .vpc_services
             .get(service_name)

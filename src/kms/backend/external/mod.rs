@@ -784,7 +784,8 @@ impl KeyCipher for DoubleLayer {
         key: &KeyRef<'_>,
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
-    ) -> Result<Vec<u8>> {
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let call = XksCryptoCall::new(key.backing, &self.route, self.operation)?;
         let store = call.store;
         let cipher = key.own_cipher()?;
@@ -820,7 +821,8 @@ impl KeyCipher for DoubleLayer {
             .try_into()
             .map_err(|_| invalid_response(store.as_str(), "Encrypt", "bad tag"))?;
         let metadata = resp.ciphertext_metadata.as_deref().unwrap_or_default();
-        let mut out = Vec::with_capacity(
+        out.clear();
+        out.reserve_exact(
             HEADER_LEN
                 + NONCE_LEN
                 + 2
@@ -844,8 +846,8 @@ impl KeyCipher for DoubleLayer {
                 ciphertext: &resp.ciphertext,
             }),
         }
-        .encode(&mut out);
-        Ok(out)
+        .encode(out);
+        Ok(())
     }
 
     /// Reverses the seal: the proxy removes its layer (one proxy
