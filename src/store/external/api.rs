@@ -18,6 +18,7 @@ use crate::error::{Error, Result, Shown, Violation};
 use crate::macros::wire_enum;
 
 /// The SigV4 signing name (service) of the XKS proxy API.
+#[cfg(feature = "xks-http")]
 pub const XKS_SIGNING_NAME: &str = "kms-xks-proxy";
 /// How long KMS waits for a proxy answer before it gives up (250 ms).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(250);
