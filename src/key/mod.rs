@@ -8,6 +8,6 @@ pub(crate) mod state;
 pub use metadata::{KeyMetadata, Tag, XksKeyConfiguration};
 pub use spec::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeySpec, KeyState, KeyUsage, OriginType,
+    KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, OriginType,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

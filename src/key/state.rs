@@ -122,6 +122,10 @@ pub(crate) enum KeyOperation {
     GenerateDataKeyWithoutPlaintext,
     /// GenerateDataKeyPair (and WithoutPlaintext).
     GenerateDataKeyPair,
+    /// GenerateMac.
+    GenerateMac,
+    /// VerifyMac.
+    VerifyMac,
     /// DescribeKey.
     #[allow(
         dead_code,
@@ -183,6 +187,8 @@ impl KeyOperation {
         KeyOperation::GenerateDataKey,
         KeyOperation::GenerateDataKeyWithoutPlaintext,
         KeyOperation::GenerateDataKeyPair,
+        KeyOperation::GenerateMac,
+        KeyOperation::VerifyMac,
         KeyOperation::DescribeKey,
         KeyOperation::EnableKey,
         KeyOperation::DisableKey,
@@ -217,6 +223,8 @@ impl KeyOperation {
             KeyOperation::GenerateDataKey => "GenerateDataKey",
             KeyOperation::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
             KeyOperation::GenerateDataKeyPair => "GenerateDataKeyPair",
+            KeyOperation::GenerateMac => "GenerateMac",
+            KeyOperation::VerifyMac => "VerifyMac",
             KeyOperation::DescribeKey => "DescribeKey",
             KeyOperation::EnableKey => "EnableKey",
             KeyOperation::DisableKey => "DisableKey",
@@ -253,6 +261,8 @@ impl KeyOperation {
                 | KeyOperation::GenerateDataKey
                 | KeyOperation::GenerateDataKeyWithoutPlaintext
                 | KeyOperation::GenerateDataKeyPair
+                | KeyOperation::GenerateMac
+                | KeyOperation::VerifyMac
         )
     }
 }

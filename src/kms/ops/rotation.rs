@@ -12,8 +12,8 @@
 //! every earlier one still decrypts.
 
 use crate::error::{Error, Result, kms_err};
-use crate::key::KeyManager;
 use crate::key::state::KeyOperation;
+use crate::key::{KeyManager, KeySpec};
 
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
@@ -36,7 +36,10 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 
 /// Why `entry` cannot have its rotation changed by `operation`, if it
 /// cannot: the one place the kinds of key that do not rotate are listed
-/// (asymmetric, HMAC and imported keys join here when they exist).
+/// (imported keys join here when they exist). HMAC keys do not rotate
+/// (AWS: automatic rotation is for symmetric encryption keys only, and so
+/// is on-demand rotation); their status reads `false` and they list no
+/// rotations.
 fn rotation_refusal(entry: &KeyEntry, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
@@ -56,6 +59,14 @@ fn rotation_refusal(entry: &KeyEntry, operation: &str) -> Option<Error> {
     // AWS managed keys rotate yearly, and nobody may change that; reading
     // the status and the rotations stays allowed.
     let changes = !matches!(operation, "GetKeyRotationStatus" | "ListKeyRotations");
+    let spec = entry.kind.spec();
+    if spec != KeySpec::SymmetricDefault && changes {
+        return Some(kms_err!(
+            UnsupportedOperation,
+            "{operation} is not supported for {spec} keys: only symmetric encryption keys (SYMMETRIC_DEFAULT) rotate; {} is a {spec} key.",
+            entry.arn
+        ));
+    }
     if entry.manager == KeyManager::Aws && changes {
         return Some(kms_err!(
             UnsupportedOperation,
