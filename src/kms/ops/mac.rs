@@ -53,39 +53,74 @@ fn hmac_for(entry: &KeyEntry, alg: MacAlgorithmSpec) -> Result<&HmacKey> {
     }
 }
 
+/// What GenerateMac and VerifyMac share in a request.
+struct MacCall<'r> {
+    key_id: &'r str,
+    mac_algorithm: Option<MacAlgorithmSpec>,
+    grant_tokens: &'r [String],
+    dry_run: Option<bool>,
+}
+
 impl Kms {
+    /// The checks GenerateMac and VerifyMac share, after their length
+    /// checks: `MacAlgorithm` given, grant tokens, the key, authorization
+    /// for `action`, key state and usage for `op`, the algorithm against the
+    /// key spec, `DryRun`; then `f` with the key's secret. Gives the key
+    /// ARN, the algorithm and `f`'s result.
+    fn with_mac_key<T>(
+        &self,
+        call: MacCall<'_>,
+        action: Action,
+        op: KeyOperation,
+        f: impl FnOnce(&HmacKey) -> Result<T>,
+    ) -> Result<(String, MacAlgorithmSpec, T)> {
+        let cx = self.begin();
+        let inner = &*self.inner;
+        let alg = call
+            .mac_algorithm
+            .ok_or_else(|| Error::required("macAlgorithm"))?;
+        inner.check_grant_tokens(call.grant_tokens)?;
+        let entry = inner.resolve_for_use(&cx, call.key_id)?;
+        inner.authorize(
+            &cx,
+            &entry,
+            action,
+            &Facts {
+                key_id: Some(call.key_id),
+                ..Facts::default()
+            },
+        )?;
+        inner.check_crypto(&entry, op, cx.now)?;
+        let key = hmac_for(&entry, alg)?;
+        if call.dry_run == Some(true) {
+            return Err(Error::from(AwsMessage::DryRun));
+        }
+        Ok((entry.arn.clone(), alg, f(key)?))
+    }
+
     /// GenerateMac: the HMAC of a 1–4096-byte message under an HMAC key,
     /// with the key spec's algorithm (`MacAlgorithm`).
     pub fn generate_mac(&self, req: GenerateMacRequest) -> Result<GenerateMacResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.generate_mac(req);
         }
-        let cx = self.begin();
-        let inner = &*self.inner;
         check_message(req.message.len())?;
-        let alg = req
-            .mac_algorithm
-            .ok_or_else(|| Error::required("macAlgorithm"))?;
-        inner.check_grant_tokens(&req.grant_tokens)?;
-        let entry = inner.resolve_for_use(&cx, &req.key_id)?;
-        inner.authorize(
-            &cx,
-            &entry,
+        let call = MacCall {
+            key_id: &req.key_id,
+            mac_algorithm: req.mac_algorithm,
+            grant_tokens: &req.grant_tokens,
+            dry_run: req.dry_run,
+        };
+        let (key_id, mac_algorithm, mac) = self.with_mac_key(
+            call,
             Action::GenerateMac,
-            &Facts {
-                key_id: Some(&req.key_id),
-                ..Facts::default()
-            },
+            KeyOperation::GenerateMac,
+            |key| Ok(key.mac(req.message.expose_secret())),
         )?;
-        inner.check_crypto(&entry, KeyOperation::GenerateMac, cx.now)?;
-        let key = hmac_for(&entry, alg)?;
-        if req.dry_run == Some(true) {
-            return Err(Error::from(AwsMessage::DryRun));
-        }
         Ok(GenerateMacResponse {
-            mac: key.mac(req.message.expose_secret()),
-            mac_algorithm: alg,
-            key_id: entry.arn.clone(),
+            mac,
+            mac_algorithm,
+            key_id,
         })
     }
 
@@ -96,8 +131,6 @@ impl Kms {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.verify_mac(req);
         }
-        let cx = self.begin();
-        let inner = &*self.inner;
         check_message(req.message.len())?;
         let n = req.mac.len();
         if n == 0 || n > MAX_CIPHERTEXT_BLOB {
@@ -111,35 +144,27 @@ impl Kms {
                 },
             ));
         }
-        let alg = req
-            .mac_algorithm
-            .ok_or_else(|| Error::required("macAlgorithm"))?;
-        inner.check_grant_tokens(&req.grant_tokens)?;
-        let entry = inner.resolve_for_use(&cx, &req.key_id)?;
-        inner.authorize(
-            &cx,
-            &entry,
-            Action::VerifyMac,
-            &Facts {
-                key_id: Some(&req.key_id),
-                ..Facts::default()
-            },
-        )?;
-        inner.check_crypto(&entry, KeyOperation::VerifyMac, cx.now)?;
-        let key = hmac_for(&entry, alg)?;
-        if req.dry_run == Some(true) {
-            return Err(Error::from(AwsMessage::DryRun));
-        }
-        if !key.verify(req.message.expose_secret(), &req.mac) {
-            return Err(kms_err!(
-                KmsInvalidMac,
-                "The MAC does not match the message under this key and MAC algorithm."
-            ));
-        }
+        let call = MacCall {
+            key_id: &req.key_id,
+            mac_algorithm: req.mac_algorithm,
+            grant_tokens: &req.grant_tokens,
+            dry_run: req.dry_run,
+        };
+        let (key_id, mac_algorithm, ()) =
+            self.with_mac_key(call, Action::VerifyMac, KeyOperation::VerifyMac, |key| {
+                if key.verify(req.message.expose_secret(), &req.mac) {
+                    Ok(())
+                } else {
+                    Err(kms_err!(
+                        KmsInvalidMac,
+                        "The MAC does not match the message under this key and MAC algorithm."
+                    ))
+                }
+            })?;
         Ok(VerifyMacResponse {
-            key_id: entry.arn.clone(),
+            key_id,
             mac_valid: true,
-            mac_algorithm: alg,
+            mac_algorithm,
         })
     }
 }
