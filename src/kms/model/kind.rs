@@ -12,18 +12,24 @@ use crate::key::{EncryptionAlgorithmSpec, KeySpec, KeyUsage, MacAlgorithmSpec};
 use crate::kms::shapes::grants::GrantOperation;
 use crate::storage::records::{KeySecretRecord, SecretVec};
 
-/// A key's kind, and the secret that belongs to it.
+/// A key's kind, and the secret that belongs to it. One pointer wide:
+/// every key pays for the field, most are symmetric (the per-key memory
+/// budget, `tests/memory_per_key.rs`).
 #[derive(Debug)]
 pub(crate) enum KeyKind {
     /// `SYMMETRIC_DEFAULT`, `ENCRYPT_DECRYPT`.
     Symmetric,
     /// `HMAC_224/256/384/512`, `GENERATE_VERIFY_MAC`.
-    Hmac {
-        /// The key spec (one of the four HMAC specs).
-        spec: KeySpec,
-        /// The secret.
-        key: HmacKey,
-    },
+    Hmac(Box<HmacEntry>),
+}
+
+/// An HMAC key's spec and secret.
+#[derive(Debug)]
+pub(crate) struct HmacEntry {
+    /// The key spec (one of the four HMAC specs).
+    spec: KeySpec,
+    /// The secret.
+    key: HmacKey,
 }
 
 /// The hash of an HMAC key spec (`None` for the others).
@@ -41,17 +47,17 @@ impl KeyKind {
     /// A new HMAC key of `spec` (`None` if `spec` is not an HMAC spec).
     pub(crate) fn new_hmac(spec: KeySpec, rng: &SecureRng) -> Option<KeyKind> {
         let hash = hmac_hash(spec)?;
-        Some(KeyKind::Hmac {
+        Some(KeyKind::Hmac(Box::new(HmacEntry {
             spec,
             key: HmacKey::generate(hash, rng),
-        })
+        })))
     }
 
     /// The key spec.
     pub(crate) fn spec(&self) -> KeySpec {
         match self {
             KeyKind::Symmetric => KeySpec::SymmetricDefault,
-            KeyKind::Hmac { spec, .. } => *spec,
+            KeyKind::Hmac(h) => h.spec,
         }
     }
 
@@ -59,7 +65,7 @@ impl KeyKind {
     pub(crate) fn usage(&self) -> KeyUsage {
         match self {
             KeyKind::Symmetric => KeyUsage::EncryptDecrypt,
-            KeyKind::Hmac { .. } => KeyUsage::GenerateVerifyMac,
+            KeyKind::Hmac(_) => KeyUsage::GenerateVerifyMac,
         }
     }
 
@@ -67,7 +73,7 @@ impl KeyKind {
     pub(crate) fn encryption_algorithms(&self) -> Vec<EncryptionAlgorithmSpec> {
         match self {
             KeyKind::Symmetric => vec![EncryptionAlgorithmSpec::SymmetricDefault],
-            KeyKind::Hmac { .. } => Vec::new(),
+            KeyKind::Hmac(_) => Vec::new(),
         }
     }
 
@@ -80,14 +86,14 @@ impl KeyKind {
     pub(crate) fn grant_operations(&self) -> &'static [GrantOperation] {
         match self {
             KeyKind::Symmetric => GrantOperation::SYMMETRIC_ENCRYPTION,
-            KeyKind::Hmac { .. } => GrantOperation::HMAC,
+            KeyKind::Hmac(_) => GrantOperation::HMAC,
         }
     }
 
     /// The HMAC secret, for an HMAC key.
     pub(crate) fn hmac(&self) -> Option<&HmacKey> {
         match self {
-            KeyKind::Hmac { key, .. } => Some(key),
+            KeyKind::Hmac(h) => Some(&h.key),
             KeyKind::Symmetric => None,
         }
     }
@@ -126,9 +132,9 @@ impl KeyKind {
     pub(crate) fn to_record(&self) -> Option<KeySecretRecord> {
         match self {
             KeyKind::Symmetric => None,
-            KeyKind::Hmac { spec, key } => Some(KeySecretRecord::Hmac {
-                spec: spec.as_str().to_owned(),
-                key: SecretVec::new(key.expose_secret()),
+            KeyKind::Hmac(h) => Some(KeySecretRecord::Hmac {
+                spec: h.spec.as_str().to_owned(),
+                key: SecretVec::new(h.key.expose_secret()),
             }),
         }
     }
@@ -148,7 +154,7 @@ impl KeyKind {
                 let corrupt = || Error::internal("a stored HMAC key of the wrong size");
                 let hash = hmac_hash(spec).ok_or_else(corrupt)?;
                 let key = HmacKey::from_bytes(hash, key.0).ok_or_else(corrupt)?;
-                Ok(KeyKind::Hmac { spec, key })
+                Ok(KeyKind::Hmac(Box::new(HmacEntry { spec, key })))
             }
         }
     }
@@ -158,6 +164,11 @@ impl KeyKind {
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
     use super::*;
+
+    #[test]
+    fn the_kind_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<KeyKind>(), std::mem::size_of::<usize>());
+    }
 
     #[test]
     fn an_hmac_key_round_trips_through_its_record() {
