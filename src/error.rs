@@ -189,6 +189,8 @@ define_errors! {
     KmsInternal => "KMSInternalException", 500;
     /// The key's state (or its backing key's) does not allow the operation.
     KmsInvalidState => "KMSInvalidStateException", 400;
+    /// VerifyMac: the MAC is not the message's under the key and algorithm.
+    KmsInvalidMac => "KMSInvalidMacException", 400;
     /// The key is not available now; retry.
     KeyUnavailable => "KeyUnavailableException", 500;
     /// A quota would be exceeded.

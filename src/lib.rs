@@ -30,8 +30,8 @@ pub use ids::{
 };
 pub use key::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeyMetadata, KeySpec, KeyState, KeyUsage, MultiRegionConfiguration, MultiRegionKey,
-    MultiRegionKeyType, OriginType, Tag, XksKeyConfiguration,
+    KeyMetadata, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionConfiguration,
+    MultiRegionKey, MultiRegionKeyType, OriginType, Tag, XksKeyConfiguration,
 };
 pub use kms::{
     AuthorizationDecision, ConnectionMode, DecidingStatement, DecisionKind, Iam, Kms, KmsConfig,
@@ -51,25 +51,25 @@ pub use kms::{
     CustomKeyStoresListEntry, DecryptRequest, DecryptResponse, DescribeCustomKeyStoresRequest,
     DescribeCustomKeyStoresResponse, EnableKeyRotationRequest, EncryptRequest, EncryptResponse,
     GenerateDataKeyPairRequest, GenerateDataKeyPairResponse, GenerateDataKeyRequest,
-    GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
-    GenerateRandomResponse, GetKeyPolicyRequest, GetKeyPolicyResponse,
-    GetKeyRotationStatusResponse, GrantConstraints, GrantListEntry, GrantOperation,
-    IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListAliasesRequest, ListAliasesResponse,
-    ListGrantsRequest, ListGrantsResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse,
-    ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse,
-    ListResourceTagsRequest, ListResourceTagsResponse, ListRetirableGrantsRequest,
-    PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse, ReplicateKeyRequest,
-    ReplicateKeyResponse, RetireGrantRequest, RevokeGrantRequest, RotateKeyOnDemandResponse,
-    RotationsListEntry, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
-    TagResourceRequest, UntagResourceRequest, UpdateAliasRequest, UpdateCustomKeyStoreRequest,
-    UpdateKeyDescriptionRequest, UpdatePrimaryRegionRequest, XksProxyAuthenticationCredential,
-    XksProxyConfiguration,
+    GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateMacRequest,
+    GenerateMacResponse, GenerateRandomRequest, GenerateRandomResponse, GetKeyPolicyRequest,
+    GetKeyPolicyResponse, GetKeyRotationStatusResponse, GrantConstraints, GrantListEntry,
+    GrantOperation, IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListAliasesRequest,
+    ListAliasesResponse, ListGrantsRequest, ListGrantsResponse, ListKeyPoliciesRequest,
+    ListKeyPoliciesResponse, ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest,
+    ListKeysResponse, ListResourceTagsRequest, ListResourceTagsResponse,
+    ListRetirableGrantsRequest, PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse,
+    ReplicateKeyRequest, ReplicateKeyResponse, RetireGrantRequest, RevokeGrantRequest,
+    RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
+    ScheduleKeyDeletionResponse, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
+    UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest, UpdatePrimaryRegionRequest,
+    VerifyMacRequest, VerifyMacResponse, XksProxyAuthenticationCredential, XksProxyConfiguration,
 };
 pub use kms::{
     DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_POLICY_NAME, DEFAULT_ROTATION_PERIOD_DAYS,
     MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES, MAX_DESCRIPTION_CHARS, MAX_KEY_POLICY_BYTES,
-    MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS, PENDING_WINDOW_DAYS,
-    ROTATION_PERIOD_DAYS, default_key_policy,
+    MAX_MAC_MESSAGE, MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS,
+    PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
 };
 
 pub mod cloudhsm {

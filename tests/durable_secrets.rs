@@ -62,7 +62,8 @@ fn seeded_stream(seed: u64, words: usize) -> Vec<u8> {
     out
 }
 
-/// A seeded durable Kms with every kind of secret in it: AWS_KMS keys, a
+/// A seeded durable Kms with every kind of secret in it: AWS_KMS keys, HMAC
+/// keys, a
 /// CloudHSM store created with the planted password (not connected, so the
 /// password is stored as given), a connected store with a key in its
 /// cluster, a connected external key store created with the planted XKS
@@ -90,6 +91,18 @@ fn populate(path: &Path, clock: &ManualClock) -> Vec<(String, Vec<u8>)> {
         tags: vec![Tag::new("k2", PLANTED_TAG)],
     })
     .unwrap();
+    // HMAC keys: their secrets come from the same stream.
+    for spec in [
+        kms_keystore::KeySpec::Hmac224,
+        kms_keystore::KeySpec::Hmac512,
+    ] {
+        kms.create_key(CreateKeyRequest {
+            key_spec: Some(spec),
+            key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
+            ..Default::default()
+        })
+        .unwrap();
+    }
     for _ in 0..3 {
         let k = new_key(&kms);
         blobs.push((k.clone(), encrypt(&kms, &k, b"more")));

@@ -338,6 +338,30 @@ fn every_routed_kms_operation_answers_with_its_output() {
         &empty,
     );
 
+    // HMAC keys.
+    let mac_key = ok(
+        &w,
+        "CreateKey",
+        json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+    )["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mac = std::cell::RefCell::new(Value::Null);
+    check(
+        "GenerateMac",
+        json!({"KeyId": mac_key, "Message": "aGk=", "MacAlgorithm": "HMAC_SHA_256"}),
+        &|v| {
+            assert_eq!(v["MacAlgorithm"], "HMAC_SHA_256");
+            *mac.borrow_mut() = v["Mac"].clone();
+        },
+    );
+    check(
+        "VerifyMac",
+        json!({"KeyId": mac_key, "Message": "aGk=", "MacAlgorithm": "HMAC_SHA_256", "Mac": *mac.borrow()}),
+        &|v| assert_eq!(v["MacValid"], true),
+    );
+
     // Key rotation, on an AWS_KMS key.
     for (op, body) in [
         (
@@ -1395,8 +1419,7 @@ fn aws_words_on_the_wire_byte_for_byte() {
     assert_eq!(v["__type"], "NotFoundException");
     assert_eq!(v["message"], "Invalid keyId 'mrk-fake-key-id'");
 
-    // CreateKey: HMAC_256 without KeyUsage is AWS's ValidationException,
-    // before the refusal of HMAC keys.
+    // CreateKey: HMAC_256 without KeyUsage is AWS's ValidationException.
     let (_, v) = kms(&w, "CreateKey", json!({"KeySpec": "HMAC_256"}));
     assert_eq!(v["__type"], "ValidationException");
     assert_eq!(

@@ -1,5 +1,5 @@
 //! The crypto core: key material, AES-256-GCM, the encryption-context AAD,
-//! the ciphertext blob codec and the random source.
+//! the ciphertext blob codec, HMAC keys and the random source.
 //!
 //! This module knows nothing of key stores, key states or policies; the
 //! service layer decides *whether* to encrypt, this module only *how*.
@@ -7,6 +7,7 @@
 pub(crate) mod aead;
 pub(crate) mod blob;
 pub(crate) mod context;
+pub(crate) mod mac;
 pub(crate) mod material;
 pub(crate) mod rng;
 

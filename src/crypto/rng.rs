@@ -3,6 +3,11 @@
 //! Unseeded, each thread uses rand's userspace CSPRNG (`rand::rng()`, ChaCha
 //! reseeded from the OS), so the crypto path takes no lock. Seeded, one
 //! ChaCha20 stream behind a mutex gives the same bytes for the same calls.
+//!
+//! RustCrypto's key generators (RSA, the elliptic curves) take a
+//! `rand_core` 0.10 generator while `rand` 0.9 speaks `rand_core` 0.9:
+//! [`SecureRng::for_keygen`] lends them this source through [`KeygenRng`],
+//! so a seeded service makes the same key pairs too.
 
 use crate::sync::Mutex;
 use rand::{RngCore, SeedableRng};
@@ -38,6 +43,16 @@ impl SecureRng {
         a
     }
 
+    /// This source as a `rand_core` 0.10 cryptographic generator, for the
+    /// key generators of `rsa`, `p256` and their kin.
+    #[allow(
+        dead_code,
+        reason = "the asymmetric keys' generators use it (feature `asymmetric`)"
+    )]
+    pub(crate) fn for_keygen(&self) -> KeygenRng<'_> {
+        KeygenRng(self)
+    }
+
     /// Where a seeded stream is (in 32-bit words); `None` when unseeded.
     /// Durable storage records it so a reopened service continues the
     /// stream instead of repeating it.
@@ -65,6 +80,32 @@ impl SecureRng {
     }
 }
 
+/// [`SecureRng`] seen through `rand_core` 0.10's traits (see
+/// [`SecureRng::for_keygen`]). Infallible, as `SecureRng` is.
+#[derive(Debug)]
+pub(crate) struct KeygenRng<'a>(&'a SecureRng);
+
+impl rand_core::TryRng for KeygenRng<'_> {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from_le_bytes(self.0.array()))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from_le_bytes(self.0.array()))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill(dst);
+        Ok(())
+    }
+}
+
+/// `SecureRng` is a CSPRNG in both modes (ChaCha reseeded from the OS, or
+/// seeded ChaCha20).
+impl rand_core::TryCryptoRng for KeygenRng<'_> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +131,41 @@ mod tests {
         b.set_word_pos(pos);
         assert_eq!(b.array::<32>(), next);
         assert_eq!(SecureRng::new(None).word_pos(), None);
+    }
+
+    #[test]
+    fn the_keygen_view_draws_from_the_same_stream() {
+        use rand_core::Rng as _;
+        let a = SecureRng::new(Some(5));
+        let b = SecureRng::new(Some(5));
+        let mut via_keygen = [0u8; 24];
+        let mut k = a.for_keygen();
+        k.fill_bytes(&mut via_keygen[..16]);
+        via_keygen[16..].copy_from_slice(&k.next_u64().to_le_bytes());
+        assert_eq!(via_keygen, b.array::<24>());
+        let mut other = [0u8; 24];
+        SecureRng::new(Some(6)).for_keygen().fill_bytes(&mut other);
+        assert_ne!(via_keygen, other);
+    }
+
+    #[cfg(feature = "asymmetric")]
+    #[test]
+    fn a_seeded_source_makes_the_same_key_pairs() {
+        use p256::elliptic_curve::Generate;
+        use rsa::traits::PublicKeyParts as _;
+        let rsa = |seed| {
+            let rng = SecureRng::new(Some(seed));
+            rsa::PrivateKey::new(&mut rng.for_keygen(), 2048).unwrap()
+        };
+        let (a, b, c) = (rsa(3), rsa(3), rsa(4));
+        assert_eq!(a.n(), b.n());
+        assert_ne!(a.n(), c.n());
+        let p256 = |seed| {
+            let rng = SecureRng::new(Some(seed));
+            <p256::SecretKey as Generate>::generate_from_rng(&mut rng.for_keygen()).public_key()
+        };
+        assert_eq!(p256(3), p256(3));
+        assert_ne!(p256(3), p256(4));
     }
 
     #[test]

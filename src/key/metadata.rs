@@ -8,7 +8,7 @@ use crate::ids::{ClusterId, CustomKeyStoreId, KeyId, XksKeyId};
 
 use super::spec::{
     CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage,
-    MultiRegionKeyType, OriginType,
+    MacAlgorithmSpec, MultiRegionKeyType, OriginType,
 };
 
 /// The metadata of a KMS key, as DescribeKey and CreateKey return it.
@@ -32,7 +32,7 @@ pub struct KeyMetadata {
     pub enabled: bool,
     /// The description.
     pub description: String,
-    /// `ENCRYPT_DECRYPT`.
+    /// `ENCRYPT_DECRYPT`, or `GENERATE_VERIFY_MAC` for an HMAC key.
     pub key_usage: KeyUsage,
     /// The key state.
     pub key_state: KeyState,
@@ -51,10 +51,15 @@ pub struct KeyMetadata {
     pub key_manager: KeyManager,
     /// Deprecated twin of `KeySpec`.
     pub customer_master_key_spec: CustomerMasterKeySpec,
-    /// `SYMMETRIC_DEFAULT`.
+    /// The type of key material (`SYMMETRIC_DEFAULT`, `HMAC_256`, …).
     pub key_spec: KeySpec,
-    /// `[SYMMETRIC_DEFAULT]`.
+    /// The encryption algorithms the key supports (`[SYMMETRIC_DEFAULT]`);
+    /// absent for keys that do not encrypt.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub encryption_algorithms: Vec<EncryptionAlgorithmSpec>,
+    /// The MAC algorithms an HMAC key supports; absent for other keys.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub mac_algorithms: Vec<MacAlgorithmSpec>,
     /// True for a multi-Region key (primary or replica).
     pub multi_region: bool,
     /// The multi-Region key's primary and replicas (only for multi-Region

@@ -10,6 +10,6 @@ pub use metadata::{
 };
 pub use spec::{
     CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeySpec, KeyState, KeyUsage, MultiRegionKeyType, OriginType,
+    KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

@@ -5,8 +5,10 @@ use crate::macros::wire_enum;
 
 wire_enum! {
     /// `KeySpec`: the type of key material. This crate implements
-    /// `SYMMETRIC_DEFAULT`; the others parse (so a request naming them gets a
-    /// clear `UnsupportedOperationException`, not a validation error).
+    /// `SYMMETRIC_DEFAULT` and the HMAC specs (and, with the feature
+    /// `asymmetric`, the RSA and ECC specs); the others parse, so a request
+    /// naming them gets a clear `UnsupportedOperationException`, not a
+    /// validation error.
     pub enum KeySpec ("keySpec") {
         /// RSA 2048.
         Rsa2048 => "RSA_2048",
@@ -83,6 +85,14 @@ wire_enum! {
     }
 }
 
+impl KeySpec {
+    /// The deprecated `CustomerMasterKeySpec` twin DescribeKey also shows
+    /// (`None` for specs newer than it).
+    pub fn customer_master_key_spec(self) -> Option<CustomerMasterKeySpec> {
+        self.as_str().parse().ok()
+    }
+}
+
 impl CustomerMasterKeySpec {
     /// The equivalent [`KeySpec`].
     pub fn to_key_spec(self) -> KeySpec {
@@ -96,7 +106,7 @@ wire_enum! {
     pub enum KeyUsage ("keyUsage") {
         /// Sign and verify.
         SignVerify => "SIGN_VERIFY",
-        /// Encrypt and decrypt (the only usage this crate implements).
+        /// Encrypt and decrypt.
         EncryptDecrypt => "ENCRYPT_DECRYPT",
         /// HMAC.
         GenerateVerifyMac => "GENERATE_VERIFY_MAC",
@@ -179,6 +189,34 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// `MacAlgorithmSpec`: the MAC algorithm of an HMAC key (one per key
+    /// spec: HMAC_256 keys use HMAC_SHA_256).
+    pub enum MacAlgorithmSpec ("macAlgorithm") {
+        /// HMAC with SHA-224.
+        HmacSha224 => "HMAC_SHA_224",
+        /// HMAC with SHA-256.
+        HmacSha256 => "HMAC_SHA_256",
+        /// HMAC with SHA-384.
+        HmacSha384 => "HMAC_SHA_384",
+        /// HMAC with SHA-512.
+        HmacSha512 => "HMAC_SHA_512",
+    }
+}
+
+impl KeySpec {
+    /// The MAC algorithm of an HMAC key spec (`None` for the others).
+    pub const fn mac_algorithm(self) -> Option<MacAlgorithmSpec> {
+        Some(match self {
+            KeySpec::Hmac224 => MacAlgorithmSpec::HmacSha224,
+            KeySpec::Hmac256 => MacAlgorithmSpec::HmacSha256,
+            KeySpec::Hmac384 => MacAlgorithmSpec::HmacSha384,
+            KeySpec::Hmac512 => MacAlgorithmSpec::HmacSha512,
+            _ => return None,
+        })
+    }
+}
+
+wire_enum! {
     /// `DataKeySpec` for GenerateDataKey.
     pub enum DataKeySpec ("keySpec") {
         /// 32 bytes.
@@ -245,6 +283,23 @@ mod tests {
         let err = "AES".parse::<KeySpec>().unwrap_err();
         assert_eq!(err.code(), "ValidationException");
         assert!(err.message().contains("SYMMETRIC_DEFAULT"));
+    }
+
+    #[test]
+    fn each_hmac_spec_has_the_mac_algorithm_of_its_size() {
+        let hmac: Vec<_> = KeySpec::values()
+            .iter()
+            .filter_map(|s| s.mac_algorithm().map(|m| (s.as_str(), m.as_str())))
+            .collect();
+        assert_eq!(
+            hmac,
+            [
+                ("HMAC_224", "HMAC_SHA_224"),
+                ("HMAC_256", "HMAC_SHA_256"),
+                ("HMAC_384", "HMAC_SHA_384"),
+                ("HMAC_512", "HMAC_SHA_512"),
+            ]
+        );
     }
 
     #[test]

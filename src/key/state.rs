@@ -172,6 +172,10 @@ pub(crate) enum KeyOperation {
     GenerateDataKeyWithoutPlaintext,
     /// GenerateDataKeyPair (and WithoutPlaintext).
     GenerateDataKeyPair,
+    /// GenerateMac.
+    GenerateMac,
+    /// VerifyMac.
+    VerifyMac,
     /// DescribeKey.
     #[allow(
         dead_code,
@@ -238,6 +242,8 @@ impl KeyOperation {
         KeyOperation::GenerateDataKey,
         KeyOperation::GenerateDataKeyWithoutPlaintext,
         KeyOperation::GenerateDataKeyPair,
+        KeyOperation::GenerateMac,
+        KeyOperation::VerifyMac,
         KeyOperation::DescribeKey,
         KeyOperation::EnableKey,
         KeyOperation::DisableKey,
@@ -274,6 +280,8 @@ impl KeyOperation {
             KeyOperation::GenerateDataKey => "GenerateDataKey",
             KeyOperation::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
             KeyOperation::GenerateDataKeyPair => "GenerateDataKeyPair",
+            KeyOperation::GenerateMac => "GenerateMac",
+            KeyOperation::VerifyMac => "VerifyMac",
             KeyOperation::DescribeKey => "DescribeKey",
             KeyOperation::EnableKey => "EnableKey",
             KeyOperation::DisableKey => "DisableKey",
@@ -312,6 +320,8 @@ impl KeyOperation {
                 | KeyOperation::GenerateDataKey
                 | KeyOperation::GenerateDataKeyWithoutPlaintext
                 | KeyOperation::GenerateDataKeyPair
+                | KeyOperation::GenerateMac
+                | KeyOperation::VerifyMac
         )
     }
 }

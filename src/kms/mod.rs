@@ -63,6 +63,7 @@ pub use shapes::access::SimulateAuthorizationRequest;
 
 pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
+pub use ops::mac::MAX_MAC_MESSAGE;
 pub use ops::rotation::{
     DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, ROTATION_PERIOD_DAYS,
 };
@@ -71,6 +72,9 @@ pub use shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantListEntry, GrantOperation,
     ListGrantsRequest, ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest,
     RevokeGrantRequest,
+};
+pub use shapes::mac::{
+    GenerateMacRequest, GenerateMacResponse, VerifyMacRequest, VerifyMacResponse,
 };
 pub use shapes::manage::{
     AliasListEntry, CreateAliasRequest, GetKeyPolicyRequest, GetKeyPolicyResponse,

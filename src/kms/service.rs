@@ -67,8 +67,7 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeySpec,
-    KeyState, KeyUsage, OriginType,
+    CustomerMasterKeySpec, KeyEvent, KeyLifecycle, KeyMetadata, KeyState, OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -509,7 +508,7 @@ impl Service {
             creation_date: entry.creation_date,
             enabled: key_state == crate::key::KeyState::Enabled,
             description: m.description.clone(),
-            key_usage: KeyUsage::EncryptDecrypt,
+            key_usage: entry.kind.usage(),
             key_state,
             deletion_date,
             origin: entry.backing.origin(),
@@ -519,9 +518,14 @@ impl Service {
                 .store()
                 .and_then(|store| self.store_cluster_id(store)),
             key_manager: entry.manager,
-            customer_master_key_spec: CustomerMasterKeySpec::SymmetricDefault,
-            key_spec: KeySpec::SymmetricDefault,
-            encryption_algorithms: vec![EncryptionAlgorithmSpec::SymmetricDefault],
+            customer_master_key_spec: entry
+                .kind
+                .spec()
+                .customer_master_key_spec()
+                .unwrap_or(CustomerMasterKeySpec::SymmetricDefault),
+            key_spec: entry.kind.spec(),
+            encryption_algorithms: entry.kind.encryption_algorithms(),
+            mac_algorithms: entry.kind.mac_algorithms(),
             multi_region: m.multi_region.is_some(),
             multi_region_configuration: m
                 .multi_region
@@ -807,6 +811,7 @@ impl Service {
         let lifecycle = entry.lifecycle();
         let Some(store_id) = entry.backing.store() else {
             state::check(op, lifecycle.key_state(true), &entry.arn)?;
+            entry.kind.check_usage(op, &entry.arn)?;
             return Ok(KeyAccess::Single(SingleLayer::own()));
         };
         // The published view: no lock, nothing written (see `store_view`).
@@ -936,6 +941,9 @@ impl Service {
         let entry = match expected_key {
             Some(k) => {
                 let given = self.resolve(cx, k, true)?;
+                // A key that cannot decrypt is named as such, before the
+                // blob's key is compared with it.
+                given.kind.check_usage(op, &given.arn)?;
                 if given.id != blob.header.key_id {
                     return Err(Error::from(AwsMessage::IncorrectKey).with_hint(format!(
                         "The key {} is not the key that encrypted this ciphertext.",

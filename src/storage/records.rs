@@ -71,6 +71,39 @@ impl<'de> Deserialize<'de> for SecretBytes {
     }
 }
 
+/// Secret bytes of any length (an HMAC key), as base64 in the record.
+pub(crate) struct SecretVec(pub(crate) Zeroizing<Vec<u8>>);
+
+impl SecretVec {
+    pub(crate) fn new(bytes: &[u8]) -> SecretVec {
+        SecretVec(Zeroizing::new(bytes.to_vec()))
+    }
+}
+
+impl Serialize for SecretVec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b64 = Zeroizing::new(crate::base64_blob::encode(&self.0));
+        s.serialize_str(&b64)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretVec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Zeroizing::new(String::deserialize(d)?);
+        let v = crate::base64_blob::decode(&s).map_err(serde::de::Error::custom)?;
+        Ok(SecretVec(Zeroizing::new(v)))
+    }
+}
+
+/// The secret of a key that is not a symmetric encryption key, inside its
+/// key record (sealed with the rest of the record).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub(crate) enum KeySecretRecord {
+    /// An HMAC key: its `KeySpec` and its bytes.
+    Hmac { spec: String, key: SecretVec },
+}
+
 /// A secret string (password, secret access key) in the clear, zeroized.
 pub(crate) struct SecretText(pub(crate) Zeroizing<String>);
 
@@ -102,6 +135,10 @@ pub(crate) struct KeyRecord {
     pub(crate) backing: BackingRecord,
     /// KMS-held material (AWS_KMS and EXTERNAL_KEY_STORE keys).
     pub(crate) material: Option<SecretBytes>,
+    /// The secret of an HMAC key (absent for symmetric encryption keys, and
+    /// in files written before HMAC keys existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<KeySecretRecord>,
     /// True for an AWS managed key (absent, false, in files written before
     /// AWS managed keys existed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

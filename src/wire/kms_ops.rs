@@ -72,6 +72,7 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "GenerateDataKey" ["KeyId"] => |w, v| output_with_secret(w.kms.generate_data_key(input(v)?), "Plaintext", |r| &r.plaintext),
     "GenerateDataKeyPair" ["KeyId", "KeyPairSpec"] => |w, v| output_with_secret(w.kms.generate_data_key_pair(input(v)?), "PrivateKeyPlaintext", |r| &r.private_key_plaintext),
     "GenerateDataKeyWithoutPlaintext" ["KeyId"] => |w, v| output(w.kms.generate_data_key_without_plaintext(input(v)?)),
+    "GenerateMac" ["KeyId", "Message", "MacAlgorithm"] => |w, v| output(w.kms.generate_mac(input(v)?)),
     "GenerateRandom" [] => |w, v| output_with_secret(w.kms.generate_random(input(v)?), "Plaintext", |r| &r.plaintext),
     "GetKeyPolicy" ["KeyId"] => |w, v| output(w.kms.get_key_policy(input(v)?)),
     "GetKeyRotationStatus" ["KeyId"] => |w, v| output(w.kms.get_key_rotation_status(&key_id(v)?)),
@@ -101,4 +102,5 @@ pub(super) const OPERATIONS: &[Operation] = operations![
     "UpdateCustomKeyStore" ["CustomKeyStoreId"] => |w, v| empty(w.kms.update_custom_key_store(input(v)?)),
     "UpdateKeyDescription" ["KeyId", "Description"] => |w, v| empty(w.kms.update_key_description(input(v)?)),
     "UpdatePrimaryRegion" ["KeyId", "PrimaryRegion"] => |w, v| empty(w.kms.update_primary_region(input(v)?)),
+    "VerifyMac" ["KeyId", "Message", "MacAlgorithm", "Mac"] => |w, v| output(w.kms.verify_mac(input(v)?)),
 ];

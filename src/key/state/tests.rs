@@ -17,6 +17,8 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         O::GenerateDataKey,
         O::GenerateDataKeyWithoutPlaintext,
         O::GenerateDataKeyPair,
+        O::GenerateMac,
+        O::VerifyMac,
     ];
     let always = [
         O::DescribeKey,

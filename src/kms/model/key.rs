@@ -14,6 +14,7 @@ use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 use super::grants::KeyGrants;
+use super::kind::KeyKind;
 use super::multi_region::MultiRegion;
 use super::versions::{MaterialVersion, RotationSchedule, Versions};
 
@@ -51,6 +52,8 @@ pub(crate) struct KeyEntry {
     /// predefined `alias/aws/…` alias on first use).
     pub(crate) manager: KeyManager,
     pub(crate) backing: Backing,
+    /// Symmetric or HMAC (with the HMAC secret): the key spec and usage.
+    pub(crate) kind: KeyKind,
     /// Every version of the KMS material (AWS_KMS and EXTERNAL_KEY_STORE
     /// keys; only AWS_KMS keys rotate), append-only: the hot path reads it
     /// with no lock (`versions.rs`). `None` for CloudHSM keys. Each

@@ -19,6 +19,7 @@ use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
 use crate::kms::model::grants::Grant;
+use crate::kms::model::key::KeyEntry;
 use crate::kms::service::grants::{grant_id_bytes, invalid_grant_token};
 use crate::kms::shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantOperation, ListGrantsRequest,
@@ -114,13 +115,16 @@ fn empty_operations() -> Violation {
     )
 }
 
-/// Checks the operations and the constraint of a CreateGrant for a
-/// symmetric encryption key (`ValidationException`).
+/// Checks the operations and the constraint of a CreateGrant for `entry`
+/// (`ValidationException`): each operation must be one the key's kind
+/// allows.
 fn check_operations_and_constraints(
     operations: &[GrantOperation],
     constraints: Option<&GrantConstraints>,
-    key_arn: &str,
+    entry: &KeyEntry,
 ) -> Result<()> {
+    let key_arn = &entry.arn;
+    let allowed = entry.kind.grant_operations();
     if operations.is_empty() {
         return Err(Error::from(AwsMessage::Validation(
             vec![empty_operations()],
@@ -128,7 +132,7 @@ fn check_operations_and_constraints(
     }
     let invalid: Vec<&str> = operations
         .iter()
-        .filter(|op| !GrantOperation::SYMMETRIC_ENCRYPTION.contains(op))
+        .filter(|op| !allowed.contains(op))
         .map(|op| op.as_str())
         .collect();
     if !invalid.is_empty() {
@@ -138,8 +142,10 @@ fn check_operations_and_constraints(
             invalid.join(", ")
         )
         .with_hint(format!(
-            "A symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT) allows [{}].",
-            GrantOperation::SYMMETRIC_ENCRYPTION
+            "A {} key ({}) allows [{}].",
+            entry.kind.spec(),
+            entry.kind.usage(),
+            allowed
                 .iter()
                 .map(|op| op.as_str())
                 .collect::<Vec<_>>()
@@ -263,7 +269,7 @@ impl Kms {
             .map(|r| principal_arn("retiringPrincipal", r))
             .transpose()?;
         let entry = inner.resolve(&cx, &req.key_id, false)?;
-        check_operations_and_constraints(&req.operations, req.constraints.as_ref(), &entry.arn)?;
+        check_operations_and_constraints(&req.operations, req.constraints.as_ref(), &entry)?;
         inner.authorize(
             &cx,
             &entry,

@@ -15,6 +15,7 @@ use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
@@ -37,6 +38,8 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// What CreateKey will make, once the request has been checked.
 struct KeyPlan {
     origin: OriginType,
+    spec: KeySpec,
+    usage: KeyUsage,
     description: String,
     policy: Option<String>,
     /// The checked policy, for the lockout safety check once the ARN is known.
@@ -74,21 +77,39 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     if spec != KeySpec::SymmetricDefault && req.key_usage.is_none() {
         return Err(Error::from(AwsMessage::KeyUsageRequired));
     }
-    if spec != KeySpec::SymmetricDefault {
-        return Err(kms_err!(
-            UnsupportedOperation,
-            "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
-        ));
-    }
+    // The one usage each spec this KMS makes allows.
+    let allowed = match spec {
+        KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+        KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+            KeyUsage::GenerateVerifyMac
+        }
+        _ => {
+            return Err(kms_err!(
+                UnsupportedOperation,
+                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT) and HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512)."
+            ));
+        }
+    };
     let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
-    if usage != KeyUsage::EncryptDecrypt {
+    if usage != allowed {
         return Err(kms_err!(
             Validation,
-            "KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT."
+            "KeyUsage {usage} is not compatible with KeySpec {spec}."
         )
-        .with_hint("Use ENCRYPT_DECRYPT."));
+        .with_hint(format!("Use {allowed}.")));
     }
     let origin = req.origin.unwrap_or(OriginType::AwsKms);
+    if spec != KeySpec::SymmetricDefault
+        && matches!(
+            origin,
+            OriginType::AwsCloudHsm | OriginType::ExternalKeyStore
+        )
+    {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "KeySpec {spec} is not supported for keys in custom key stores: they hold symmetric encryption keys (SYMMETRIC_DEFAULT) only."
+        ));
+    }
     let multi_region = req.multi_region == Some(true);
     if multi_region
         && (matches!(
@@ -99,6 +120,12 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         return Err(kms_err!(
             UnsupportedOperation,
             "Multi-Region keys cannot be created in a custom key store."
+        ));
+    }
+    if multi_region && spec != KeySpec::SymmetricDefault {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Multi-Region {spec} keys are not supported by this KMS: its multi-Region keys are symmetric encryption keys (SYMMETRIC_DEFAULT)."
         ));
     }
     match origin {
@@ -137,6 +164,8 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     validate_tags(&req.tags)?;
     Ok(KeyPlan {
         origin,
+        spec,
+        usage,
         description,
         policy: req.policy.clone(),
         policy_doc,
@@ -146,14 +175,17 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 }
 
 impl Kms {
-    /// CreateKey: a symmetric encryption key, Enabled; with `MultiRegion`
-    /// a multi-Region primary key (`mrk-` id) to replicate with
-    /// [`replicate_key`](Kms::replicate_key).
+    /// CreateKey: a symmetric encryption key (`SYMMETRIC_DEFAULT`,
+    /// `ENCRYPT_DECRYPT`) or an HMAC key (`HMAC_224/256/384/512`,
+    /// `GENERATE_VERIFY_MAC`, outside custom key stores), Enabled; with
+    /// `MultiRegion` a symmetric multi-Region primary key (`mrk-` id) to
+    /// replicate with [`replicate_key`](Kms::replicate_key).
     ///
     /// Errors: `ValidationException` (description over 8192 characters, a bad
-    /// parameter combination), `UnsupportedOperationException` (a key spec
-    /// other than SYMMETRIC_DEFAULT, Origin EXTERNAL, multi-Region in a
-    /// custom key store),
+    /// parameter combination: a `KeyUsage` the spec does not allow, or none
+    /// for an HMAC spec), `UnsupportedOperationException` (another key
+    /// spec, an HMAC key in a custom key store, Origin EXTERNAL, a
+    /// multi-Region key in a custom key store or of an HMAC spec),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
     /// is not valid, or that fails the lockout safety check unless
@@ -172,8 +204,8 @@ impl Kms {
                 bypass_lockout: Some(req.bypass_policy_lockout_safety_check == Some(true)),
                 new_key: Some(NewKeyFacts {
                     origin: plan.origin.as_str(),
-                    key_spec: "SYMMETRIC_DEFAULT",
-                    key_usage: "ENCRYPT_DECRYPT",
+                    key_spec: plan.spec.as_str(),
+                    key_usage: plan.usage.as_str(),
                     multi_region: plan.multi_region,
                 }),
                 ..Facts::default()
@@ -198,10 +230,13 @@ impl Kms {
         {
             inner.check_lockout(&cx, policy, &arn)?;
         }
+        let kind = KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric);
         let (backing, material) = match plan.origin {
             OriginType::AwsKms => (
                 Backing::Kms,
-                Some(KeyMaterial::from_bytes(inner.rng.array())),
+                // An HMAC key's secret is in its kind, not in versions.
+                matches!(kind, KeyKind::Symmetric)
+                    .then(|| KeyMaterial::from_bytes(inner.rng.array())),
             ),
             origin => {
                 let store = req.custom_key_store_id.as_deref().unwrap_or_default();
@@ -216,6 +251,7 @@ impl Kms {
             creation_date: cx.now,
             manager: KeyManager::Customer,
             backing,
+            kind,
             versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy,

@@ -12,8 +12,8 @@
 //! every earlier one still decrypts.
 
 use crate::error::{Error, Result, kms_err};
-use crate::key::KeyManager;
 use crate::key::state::KeyOperation;
+use crate::key::{KeyManager, KeySpec};
 
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
@@ -36,7 +36,10 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 
 /// Why `entry` cannot have its rotation changed by `operation`, if it
 /// cannot: the one place the kinds of key that do not rotate are listed
-/// (asymmetric, HMAC and imported keys join here when they exist).
+/// (imported keys join here when they exist). HMAC keys do not rotate
+/// (AWS: automatic rotation is for symmetric encryption keys only, and so
+/// is on-demand rotation); their status reads `false` and they list no
+/// rotations. A multi-Region replica rotates with its primary key.
 fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
@@ -62,6 +65,14 @@ fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<
         return Some(kms_err!(
             UnsupportedOperation,
             "{operation} is not supported for multi-Region replica keys: {} rotates with its primary key; change the rotation there.",
+            entry.arn
+        ));
+    }
+    let spec = entry.kind.spec();
+    if spec != KeySpec::SymmetricDefault && changes {
+        return Some(kms_err!(
+            UnsupportedOperation,
+            "{operation} is not supported for {spec} keys: only symmetric encryption keys (SYMMETRIC_DEFAULT) rotate; {} is a {spec} key.",
             entry.arn
         ));
     }

@@ -56,6 +56,7 @@ use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
@@ -325,6 +326,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     KeyManager::Customer
                 },
                 backing,
+                kind: KeyKind::from_record(rec.secret)?,
                 versions,
                 lifecycle: LifecycleWord::new(lifecycle),
                 default_policy,

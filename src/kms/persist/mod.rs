@@ -147,6 +147,7 @@ pub(crate) fn key_record(entry: &KeyEntry, order: u64) -> KeyRecord {
             .as_ref()
             .and_then(|v| v.get(0))
             .map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
+        secret: entry.kind.to_record(),
         aws_managed: entry.manager == KeyManager::Aws,
     }
 }

@@ -20,6 +20,7 @@ use crate::kms::Call;
 use crate::kms::model::aliases::AliasEntry;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::kind::KeyKind;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::support::managed::{self, ManagedService};
 use crate::sync::{AtomicBool, RwLock, RwLockUpgradableReadGuard};
@@ -96,6 +97,7 @@ impl Service {
             creation_date: cx.now,
             manager: KeyManager::Aws,
             backing: Backing::Kms,
+            kind: KeyKind::Symmetric,
             versions: Some(Versions::new(MaterialVersion::new(
                 0,
                 KeyMaterial::from_bytes(self.rng.array()),

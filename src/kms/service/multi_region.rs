@@ -23,6 +23,7 @@ use crate::key::{KeyEvent, KeyLifecycle, KeyManager};
 use crate::kms::call::Call;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, RotationSchedule, Versions};
 use crate::kms::shapes::types::ReplicateKeyRequest;
@@ -143,6 +144,9 @@ impl Service {
             lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
             default_policy: AtomicBool::new(req.policy.is_none()),
             removed: AtomicBool::new(false),
+            // Multi-Region keys are symmetric encryption keys (CreateKey
+            // refuses other specs with MultiRegion).
+            kind: KeyKind::Symmetric,
             state: RwLock::new(KeyMutable {
                 lifecycle: KeyLifecycle::Enabled,
                 description: req.description.clone().unwrap_or_default(),

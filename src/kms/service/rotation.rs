@@ -286,6 +286,7 @@ mod tests {
             arn: kms.inner.key_arn(&id),
             creation_date: now,
             backing: Backing::Kms,
+            kind: crate::kms::model::kind::KeyKind::Symmetric,
             manager,
             versions: Some(Versions::new(MaterialVersion::new(
                 0,

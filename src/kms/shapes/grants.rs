@@ -62,8 +62,7 @@ wire_enum! {
 }
 
 impl GrantOperation {
-    /// The grant operations AWS allows on a symmetric encryption KMS key
-    /// (the only kind this KMS has): the cryptographic operations of
+    /// The grant operations AWS allows on a symmetric encryption KMS key: the cryptographic operations of
     /// symmetric keys, the data key pair operations, CreateGrant,
     /// RetireGrant and DescribeKey.
     pub const SYMMETRIC_ENCRYPTION: &'static [GrantOperation] = &[
@@ -78,6 +77,16 @@ impl GrantOperation {
         GrantOperation::DescribeKey,
         GrantOperation::GenerateDataKeyPair,
         GrantOperation::GenerateDataKeyPairWithoutPlaintext,
+    ];
+
+    /// The grant operations AWS allows on an HMAC KMS key: GenerateMac,
+    /// VerifyMac, CreateGrant, RetireGrant and DescribeKey.
+    pub const HMAC: &'static [GrantOperation] = &[
+        GrantOperation::GenerateMac,
+        GrantOperation::VerifyMac,
+        GrantOperation::CreateGrant,
+        GrantOperation::RetireGrant,
+        GrantOperation::DescribeKey,
     ];
 
     /// Whether the operation takes an encryption context, so that a grant

@@ -48,6 +48,8 @@ macro_rules! actions {
                     Action::GenerateDataKeyPairWithoutPlaintext => {
                         GrantOperation::GenerateDataKeyPairWithoutPlaintext
                     }
+                    Action::GenerateMac => GrantOperation::GenerateMac,
+                    Action::VerifyMac => GrantOperation::VerifyMac,
                     Action::DescribeKey => GrantOperation::DescribeKey,
                     Action::CreateGrant => GrantOperation::CreateGrant,
                     Action::RetireGrant => GrantOperation::RetireGrant,
@@ -87,6 +89,7 @@ actions! {
     GenerateDataKeyPair => "kms:GenerateDataKeyPair", cross_account: true;
     GenerateDataKeyPairWithoutPlaintext => "kms:GenerateDataKeyPairWithoutPlaintext", cross_account: true;
     GenerateDataKeyWithoutPlaintext => "kms:GenerateDataKeyWithoutPlaintext", cross_account: true;
+    GenerateMac => "kms:GenerateMac", cross_account: true;
     GenerateRandom => "kms:GenerateRandom", cross_account: false;
     GetKeyPolicy => "kms:GetKeyPolicy", cross_account: false;
     GetKeyRotationStatus => "kms:GetKeyRotationStatus", cross_account: true;
@@ -111,6 +114,7 @@ actions! {
     UpdateCustomKeyStore => "kms:UpdateCustomKeyStore", cross_account: false;
     UpdateKeyDescription => "kms:UpdateKeyDescription", cross_account: false;
     UpdatePrimaryRegion => "kms:UpdatePrimaryRegion", cross_account: false;
+    VerifyMac => "kms:VerifyMac", cross_account: true;
 }
 
 /// What a request says that condition keys read, beyond the caller and the
