@@ -490,13 +490,24 @@ impl KnownAnswer for BlobVector {
         let mut cases: Vec<Tamper> = bit_flips(&blob)
             .map(|(i, bit, output)| Tamper {
                 what: format!("blob byte {i} bit {bit}"),
-                output,
-                aad: aad.clone(),
                 expect: match i {
+                    // A flip of 0x01 into 0x03 (format 3, a multi-Region
+                    // key's header) reframes the header four bytes longer:
+                    // a blob too short for that frame has no ciphertext,
+                    // a longer one no longer authenticates.
+                    0 if output[0] == 3 => {
+                        if output.len() < HEADER_LEN + 4 + NONCE_LEN + TAG_LEN + 1 {
+                            Rejected::Codec("ciphertext")
+                        } else {
+                            Rejected::Auth
+                        }
+                    }
                     0 => Rejected::Codec("version"),
                     1 => Rejected::Codec("kind"),
                     _ => Rejected::Auth,
                 },
+                output,
+                aad: aad.clone(),
             })
             .collect();
         for len in 0..blob.len() {
@@ -754,9 +765,9 @@ impl KnownAnswer for CodecVector {
             expect: Rejected::Codec(field),
         };
         let mut cases = Vec::new();
-        // Format 2 is a version too: it reframes the header (the blob codec's
-        // own tests cover it).
-        for v in (0..=u8::MAX).filter(|&v| v != 1 && v != 2) {
+        // Formats 2 and 3 are versions too: they reframe the header (the
+        // blob codec's own tests cover them).
+        for v in (0..=u8::MAX).filter(|&v| !(1..=3).contains(&v)) {
             cases.push(case(format!("version {v}"), with(0, v), "version"));
         }
         for k in (0..=u8::MAX).filter(|&k| k != 1 && k != 2) {
