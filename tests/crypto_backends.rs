@@ -483,20 +483,28 @@ impl KnownAnswer for BlobVector {
     }
 
     /// Every bit of the blob flipped (the version and kind bytes are the
-    /// codec's to refuse, the rest authentication's), every truncation,
-    /// a trailing byte, and other encryption contexts.
+    /// codec's to refuse, the rest authentication's; a version flipped to
+    /// another known format reframes the header, which authentication
+    /// refuses), every truncation, a trailing byte, and other encryption
+    /// contexts.
     fn tampered(&self) -> Vec<Tamper> {
         let (blob, aad) = (self.expected(), self.aad());
         let mut cases: Vec<Tamper> = bit_flips(&blob)
             .map(|(i, bit, output)| Tamper {
                 what: format!("blob byte {i} bit {bit}"),
-                output,
-                aad: aad.clone(),
                 expect: match i {
+                    // The 22-byte header of formats 2 and 3 leaves a short
+                    // format-1 blob too little for its ciphertext and tag.
+                    0 if matches!(output[0], 2 | 3) && output.len() < 22 + 12 + 1 + 16 => {
+                        Rejected::Codec("ciphertext")
+                    }
+                    0 if matches!(output[0], 2 | 3) => Rejected::Auth,
                     0 => Rejected::Codec("version"),
                     1 => Rejected::Codec("kind"),
                     _ => Rejected::Auth,
                 },
+                output,
+                aad: aad.clone(),
             })
             .collect();
         for len in 0..blob.len() {
@@ -754,9 +762,9 @@ impl KnownAnswer for CodecVector {
             expect: Rejected::Codec(field),
         };
         let mut cases = Vec::new();
-        // Format 2 is a version too: it reframes the header (the blob codec's
-        // own tests cover it).
-        for v in (0..=u8::MAX).filter(|&v| v != 1 && v != 2) {
+        // Formats 2 and 3 are versions too: they reframe the header (the
+        // blob codec's own tests cover them).
+        for v in (0..=u8::MAX).filter(|&v| !(1..=3).contains(&v)) {
             cases.push(case(format!("version {v}"), with(0, v), "version"));
         }
         for k in (0..=u8::MAX).filter(|&k| k != 1 && k != 2) {
