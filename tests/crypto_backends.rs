@@ -483,25 +483,22 @@ impl KnownAnswer for BlobVector {
     }
 
     /// Every bit of the blob flipped (the version and kind bytes are the
-    /// codec's to refuse, the rest authentication's), every truncation,
-    /// a trailing byte, and other encryption contexts.
+    /// codec's to refuse, the rest authentication's; a version flipped to
+    /// another known format reframes the header, which authentication
+    /// refuses), every truncation, a trailing byte, and other encryption
+    /// contexts.
     fn tampered(&self) -> Vec<Tamper> {
         let (blob, aad) = (self.expected(), self.aad());
         let mut cases: Vec<Tamper> = bit_flips(&blob)
             .map(|(i, bit, output)| Tamper {
                 what: format!("blob byte {i} bit {bit}"),
                 expect: match i {
-                    // A flip of 0x01 into 0x03 (format 3, a multi-Region
-                    // key's header) reframes the header four bytes longer:
-                    // a blob too short for that frame has no ciphertext,
-                    // a longer one no longer authenticates.
-                    0 if output[0] == 3 => {
-                        if output.len() < HEADER_LEN + 4 + NONCE_LEN + TAG_LEN + 1 {
-                            Rejected::Codec("ciphertext")
-                        } else {
-                            Rejected::Auth
-                        }
+                    // The 22-byte header of formats 2 and 3 leaves a short
+                    // format-1 blob too little for its ciphertext and tag.
+                    0 if matches!(output[0], 2 | 3) && output.len() < 22 + 12 + 1 + 16 => {
+                        Rejected::Codec("ciphertext")
                     }
+                    0 if matches!(output[0], 2 | 3) => Rejected::Auth,
                     0 => Rejected::Codec("version"),
                     1 => Rejected::Codec("kind"),
                     _ => Rejected::Auth,

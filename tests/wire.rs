@@ -405,6 +405,30 @@ fn every_routed_kms_operation_answers_with_its_output() {
     assert_error(status, &v, 400, "UnsupportedOperationException");
     tested.insert("GenerateDataKeyPair");
 
+    // Multi-Region keys: this dispatcher serves one Region, so a replica
+    // Region is one it does not have (the partition's server: wire_sigv4).
+    let (status, v) = kms(&w, "CreateKey", json!({"MultiRegion": true}));
+    assert_eq!(status, 200, "{v}");
+    let mrk = v["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        v["KeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"],
+        "PRIMARY"
+    );
+    let (status, v) = kms(
+        &w,
+        "ReplicateKey",
+        json!({"KeyId": mrk, "ReplicaRegion": "eu-west-1"}),
+    );
+    assert_error(status, &v, 400, "UnsupportedOperationException");
+    tested.insert("ReplicateKey");
+    let (status, v) = kms(
+        &w,
+        "UpdatePrimaryRegion",
+        json!({"KeyId": mrk, "PrimaryRegion": "eu-west-1"}),
+    );
+    assert_error(status, &v, 400, "NotFoundException");
+    tested.insert("UpdatePrimaryRegion");
+
     let routed: BTreeSet<&str> = Service::Kms.routed_operations().collect();
     assert_eq!(routed, tested, "every routed operation needs a case here");
 }

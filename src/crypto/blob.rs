@@ -339,11 +339,14 @@ mod tests {
     }
 
     fn single_v(material: Option<u32>) -> Vec<u8> {
-        let header = Header {
+        single_with(Header {
             kind: BlobKind::Single,
             key_id: key(),
             material,
-        };
+        })
+    }
+
+    fn single_with(header: Header) -> Vec<u8> {
         let mut out = Vec::new();
         Blob {
             header,
@@ -401,22 +404,11 @@ mod tests {
     #[test]
     fn a_multi_region_key_id_writes_format_3_and_reads_back_as_that_id() {
         let mrk = KeyId::multi_region_from_bytes([9; 16]);
-        let header = Header {
+        let mut bytes = single_with(Header {
             kind: BlobKind::Single,
             key_id: mrk,
             material: Some(5),
-        };
-        let mut bytes = Vec::new();
-        Blob {
-            header,
-            header_bytes: &header.to_bytes(),
-            nonce: &[1; 12],
-            body: Body::Single {
-                ciphertext: b"abc",
-                tag: &[2; 16],
-            },
-        }
-        .encode(&mut bytes);
+        });
         assert_eq!((bytes[0], &bytes[18..22]), (3, &[0, 0, 0, 5][..]));
         let b = Blob::read(&bytes).unwrap();
         assert_eq!((b.header.key_id, b.header.material), (mrk, Some(5)));

@@ -22,7 +22,7 @@ pub struct KeyMetadata {
     /// The account that owns the key.
     #[serde(rename = "AWSAccountId")]
     pub aws_account_id: String,
-    /// The key id (a UUID).
+    /// The key id (a UUID, or `mrk-…` for a multi-Region key).
     pub key_id: KeyId,
     /// The key ARN.
     pub arn: String,

@@ -1764,7 +1764,7 @@ impl Service {
             if let Some(d) = m.lifecycle.deletion_date() {
                 self.timers.cancel(d, Timer::KeyDeletion(entry.id));
                 if let Some(mr) = &m.multi_region {
-                    related.push((entry.id, mr.clone(), d));
+                    related.push((entry.id, (**mr).clone(), d));
                 }
             }
             RwLockUpgradableReadGuard::upgrade(m).deleted = true;

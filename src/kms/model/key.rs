@@ -38,8 +38,8 @@ pub(crate) struct KeyMutable {
     /// are in [`KeyEntry::versions`].
     pub(crate) rotation: RotationSchedule,
     /// For a multi-Region key (its id is an `mrk-` id): where its primary
-    /// and replicas are.
-    pub(crate) multi_region: Option<MultiRegion>,
+    /// and replicas are (boxed: one word for the keys that have none).
+    pub(crate) multi_region: Option<Box<MultiRegion>>,
 }
 
 /// A KMS key: immutable identity and material, mutable state behind a lock.

@@ -267,7 +267,7 @@ impl Kms {
                 rotation: Default::default(),
                 multi_region: plan
                     .multi_region
-                    .then(|| MultiRegion::primary_in(&inner.region)),
+                    .then(|| Box::new(MultiRegion::primary_in(&inner.region))),
             }),
         });
         let key_metadata = inner.metadata(&entry);

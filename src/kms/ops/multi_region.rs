@@ -30,45 +30,48 @@ use crate::kms::support::validate::{check_description, validate_tags};
 /// The API's pattern for a Region name (`RegionType`).
 const REGION_PATTERN: &str = "^([a-z]+-){2,3}\\d+$";
 
-/// A `RegionType` member: 1–32 characters matching [`REGION_PATTERN`].
+/// A `RegionType` member: 1–32 characters matching [`REGION_PATTERN`]
+/// (a Region name of two or three words and a number).
 fn check_region(member: &str, s: &str) -> Result<Region> {
     if s.is_empty() {
         return Err(Error::required(member));
     }
-    let parts: Vec<&str> = s.split('-').collect();
-    let well_formed = (3..=4).contains(&parts.len())
-        && s.len() <= 32
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if !well_formed {
-        let constraint = if s.len() > 32 {
-            Constraint::MaxLength(32)
-        } else {
-            Constraint::Pattern(REGION_PATTERN.to_owned())
-        };
-        return Err(Error::invalid(
+    let words = s.split('-').count();
+    match s.parse::<Region>() {
+        Ok(region) if words <= 4 => Ok(region),
+        _ if s.len() > 32 => Err(Error::invalid(
             member,
             Shown::Value(s.to_owned()),
-            constraint,
-        ));
+            Constraint::MaxLength(32),
+        )),
+        _ => Err(Error::invalid(
+            member,
+            Shown::Value(s.to_owned()),
+            Constraint::Pattern(REGION_PATTERN.to_owned()),
+        )),
     }
-    s.parse()
 }
 
-/// The relations of `entry`, if it is a multi-Region key, else
-/// `UnsupportedOperationException` for `operation`.
-fn relations_for(kms: &Kms, entry: &KeyEntry, operation: &str) -> Result<MultiRegion> {
-    kms.inner.relations(entry).ok_or_else(|| {
+/// The relations of `entry` if it is a multi-Region primary key, else
+/// `UnsupportedOperationException` for `operation` (a single-Region key, or
+/// a replica).
+fn primary_relations(kms: &Kms, entry: &KeyEntry, operation: &str) -> Result<MultiRegion> {
+    let relations = kms.inner.relations(entry).ok_or_else(|| {
         kms_err!(
             UnsupportedOperation,
             "{} is not a multi-Region key; {operation} supports only multi-Region keys.",
             entry.arn
         )
-    })
+    })?;
+    if relations.primary != kms.inner.region {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "{} is a replica key; {operation} needs the primary key, in {}.",
+            entry.arn,
+            relations.primary
+        ));
+    }
+    Ok(relations)
 }
 
 impl Kms {
@@ -112,15 +115,7 @@ impl Kms {
                 ..Facts::default()
             },
         )?;
-        let relations = relations_for(self, &entry, "ReplicateKey")?;
-        if relations.primary != inner.region {
-            return Err(kms_err!(
-                UnsupportedOperation,
-                "{} is a replica key; only the primary key in {} can be replicated.",
-                entry.arn,
-                relations.primary
-            ));
-        }
+        let relations = primary_relations(self, &entry, "ReplicateKey")?;
         inner.check_key(&entry, KeyOperation::ReplicateKey)?;
         if relations.has_region(&region) {
             return Err(crate::kms::service::multi_region::already_replicated(
@@ -178,15 +173,7 @@ impl Kms {
             ..Facts::default()
         };
         inner.authorize(&cx, &entry, Action::UpdatePrimaryRegion, &facts)?;
-        let relations = relations_for(self, &entry, "UpdatePrimaryRegion")?;
-        if relations.primary != inner.region {
-            return Err(kms_err!(
-                UnsupportedOperation,
-                "{} is not the primary key; its primary key is in {}.",
-                entry.arn,
-                relations.primary
-            ));
-        }
+        let relations = primary_relations(self, &entry, "UpdatePrimaryRegion")?;
         if region == inner.region {
             return Err(kms_err!(
                 UnsupportedOperation,

@@ -120,16 +120,16 @@ fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
 }
 
 /// A multi-Region key's relations from its state record.
-fn multi_region(rec: Option<&MultiRegionRecord>) -> Result<Option<MultiRegion>> {
+fn multi_region(rec: Option<&MultiRegionRecord>) -> Result<Option<Box<MultiRegion>>> {
     let Some(rec) = rec else { return Ok(None) };
-    Ok(Some(MultiRegion {
+    Ok(Some(Box::new(MultiRegion {
         primary: rec.primary.parse()?,
         replicas: rec
             .replicas
             .iter()
             .map(|r| r.parse())
             .collect::<Result<Vec<_>>>()?,
-    }))
+    })))
 }
 
 /// A key's material versions: `first` (from its key record) and the

@@ -52,7 +52,7 @@ impl Service {
 
     /// `entry`'s multi-Region relations (`None` for a single-Region key).
     pub(crate) fn relations(&self, entry: &KeyEntry) -> Option<MultiRegion> {
-        self.read_key(entry, |m| m.multi_region.clone())
+        self.read_key(entry, |m| m.multi_region.as_deref().cloned())
     }
 
     /// True if `entry` is a multi-Region replica key.
@@ -157,7 +157,7 @@ impl Service {
                 deleted: false,
                 // The primary key keeps the rotation schedule.
                 rotation: RotationSchedule::default(),
-                multi_region: Some(relations),
+                multi_region: Some(Box::new(relations)),
             }),
         });
         self.insert_new_key(Arc::clone(&entry))?;
@@ -182,7 +182,7 @@ impl Service {
             return Ok(());
         }
         let mut next = m.clone();
-        next.multi_region = Some(relations.clone());
+        next.multi_region = Some(Box::new(relations.clone()));
         if let Some(r) = rotation {
             next.rotation = r;
         }
@@ -310,7 +310,7 @@ impl Service {
             l => l,
         };
         let mut next = m.clone();
-        next.multi_region = Some(relations);
+        next.multi_region = Some(Box::new(relations));
         next.lifecycle = lifecycle;
         self.commit().persist_key_state(&entry, &next, lifecycle)?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
