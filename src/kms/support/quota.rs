@@ -127,7 +127,7 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 let step = (x % 46) as i64 - 5;
-                now = now.saturating_add_signed(if x % 8 == 0 { step } else { 0 });
+                now = now.saturating_add_signed(if x.is_multiple_of(8) { step } else { 0 });
                 let at = Timestamp::from_millis(now);
                 let fast = now < quota.empty_until.load(Ordering::Acquire);
                 let expected = bucket.try_take(at);
