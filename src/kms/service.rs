@@ -1966,15 +1966,11 @@ mod timer_tests {
         )
     }
 
-    /// Every change of the store table — create, a stepped connect and its
-    /// end at the due time (a timer), a rename, disconnect, delete — is
-    /// published to the view the
-    /// cryptographic path reads without a lock.
-    #[test]
-    fn the_store_view_follows_every_change_of_the_store_table() {
-        let clock = ManualClock::default();
+    /// A service whose stores connect in 1 s steps, and one CloudHSM key
+    /// store "S" on a ready cluster (its id returned too), not yet connected.
+    fn stepped_with_store(clock: &ManualClock) -> (Kms, crate::ids::ClusterId, String) {
         let kms = kms(
-            &clock,
+            clock,
             ConnectionMode::Stepped {
                 duration_millis: 1_000,
             },
@@ -1994,6 +1990,17 @@ mod timer_tests {
             .unwrap()
             .custom_key_store_id
             .to_string();
+        (kms, cluster, store)
+    }
+
+    /// Every change of the store table — create, a stepped connect and its
+    /// end at the due time (a timer), a rename, disconnect, delete — is
+    /// published to the view the
+    /// cryptographic path reads without a lock.
+    #[test]
+    fn the_store_view_follows_every_change_of_the_store_table() {
+        let clock = ManualClock::default();
+        let (kms, _, store) = stepped_with_store(&clock);
         let same = |step: &str| {
             let (view, table) = store_views(&kms);
             assert_eq!(view, table, "after {step}");
@@ -2024,27 +2031,7 @@ mod timer_tests {
     #[test]
     fn a_store_connect_due_with_a_key_deletion_runs_first_so_the_material_goes_too() {
         let clock = ManualClock::default();
-        let kms = kms(
-            &clock,
-            ConnectionMode::Stepped {
-                duration_millis: 1_000,
-            },
-        );
-        let (cluster, anchor) = kms
-            .cloudhsm()
-            .provision_ready_cluster(&["us-west-2a", "us-west-2b"], "kmsPswd")
-            .unwrap();
-        let store = kms
-            .create_custom_key_store(CreateCustomKeyStoreRequest {
-                custom_key_store_name: "S".into(),
-                cloud_hsm_cluster_id: Some(cluster.to_string()),
-                trust_anchor_certificate: Some(anchor),
-                key_store_password: Some(SecretString::from("kmsPswd")),
-                ..Default::default()
-            })
-            .unwrap()
-            .custom_key_store_id
-            .to_string();
+        let (kms, cluster, store) = stepped_with_store(&clock);
         let state = |kms: &Kms| {
             kms.describe_custom_key_stores(DescribeCustomKeyStoresRequest::default())
                 .unwrap()
