@@ -42,6 +42,40 @@ pub(crate) struct KeyMutable {
     pub(crate) multi_region: Option<Box<MultiRegion>>,
 }
 
+impl KeyMutable {
+    /// The mutable part of a new key: enabled, with no grants, no rotation
+    /// and no multi-Region relations (set those after, where they apply).
+    pub(crate) fn new(
+        description: String,
+        tags: Vec<Tag>,
+        policy: Option<String>,
+        compiled_policy: Option<Arc<Policy>>,
+    ) -> KeyMutable {
+        KeyMutable {
+            lifecycle: KeyLifecycle::Enabled,
+            description,
+            tags,
+            policy,
+            compiled_policy,
+            grants: KeyGrants::default(),
+            deleted: false,
+            rotation: RotationSchedule::default(),
+            multi_region: None,
+        }
+    }
+}
+
+/// The immutable part of a key, as [`KeyEntry::new`] takes it.
+pub(crate) struct KeyIdentity {
+    pub(crate) id: KeyId,
+    pub(crate) arn: String,
+    pub(crate) creation_date: Timestamp,
+    pub(crate) manager: KeyManager,
+    pub(crate) backing: Backing,
+    pub(crate) kind: KeyKind,
+    pub(crate) versions: Option<Versions>,
+}
+
 /// A KMS key: immutable identity and material, mutable state behind a lock.
 #[derive(Debug)]
 pub(crate) struct KeyEntry {
@@ -74,6 +108,34 @@ pub(crate) struct KeyEntry {
 }
 
 impl KeyEntry {
+    /// A key from its identity and mutable state; the mirrors of the
+    /// state that the hot path reads (lifecycle word, default-policy flag)
+    /// are derived here, so no constructor can set them apart.
+    pub(crate) fn new(identity: KeyIdentity, state: KeyMutable) -> KeyEntry {
+        let KeyIdentity {
+            id,
+            arn,
+            creation_date,
+            manager,
+            backing,
+            kind,
+            versions,
+        } = identity;
+        KeyEntry {
+            id,
+            arn,
+            creation_date,
+            manager,
+            backing,
+            kind,
+            versions,
+            lifecycle: LifecycleWord::new(state.lifecycle),
+            default_policy: AtomicBool::new(state.policy.is_none()),
+            removed: AtomicBool::new(false),
+            state: RwLock::new(state),
+        }
+    }
+
     /// True while the key has the default key policy (set under the key's
     /// lock with `state.policy`).
     #[inline]
@@ -87,15 +149,14 @@ impl KeyEntry {
         self.removed.load(Ordering::Acquire)
     }
 
-    /// The compiled form of a key's stored `policy` and the fast-path flag
-    /// for a new entry. A stored policy that does not compile (checked under
-    /// older rules) compiles to nothing: the key allows no one.
+    /// The compiled form of a key's stored `policy`. A stored policy that
+    /// does not compile (checked under older rules) compiles to nothing:
+    /// the key allows no one.
     #[cfg_attr(not(feature = "durable"), allow(dead_code))]
-    pub(crate) fn compile_policy(policy: Option<&str>) -> (Option<Arc<Policy>>, AtomicBool) {
-        let compiled = policy
+    pub(crate) fn compile_policy(policy: Option<&str>) -> Option<Arc<Policy>> {
+        policy
             .and_then(|p| Policy::parse(p, PolicyKind::Key).ok())
-            .map(Arc::new);
-        (compiled, AtomicBool::new(policy.is_none()))
+            .map(Arc::new)
     }
 
     /// Sets the key's policy (under its lock, `m`): the text, its compiled

@@ -4,17 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sync::RwLock;
-
 use crate::crypto::KeyMaterial;
 use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyLifecycle, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
+use crate::key::{KeyEvent, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
-use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
@@ -26,7 +24,6 @@ use crate::kms::support::access::{Action, Facts, NewKeyFacts};
 use crate::kms::support::paging::{check_limit, decode_marker, encode_marker};
 use crate::kms::support::policy::{check_policy_shape, parse_policy};
 use crate::kms::support::validate::{check_description, validate_tags};
-use crate::sync::AtomicBool;
 
 /// Shortest and longest deletion windows, in days.
 pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
@@ -243,9 +240,11 @@ impl Kms {
                 inner.create_key_in_store(origin, store, &arn, req.xks_key_id.as_deref(), cx.now)?
             }
         };
-        let default_policy = AtomicBool::new(plan.policy.is_none());
-        let compiled_policy = plan.policy_doc;
-        let entry = Arc::new(KeyEntry {
+        let mut state = KeyMutable::new(plan.description, plan.tags, plan.policy, plan.policy_doc);
+        state.multi_region = plan
+            .multi_region
+            .then(|| Box::new(MultiRegion::primary_in(&inner.region)));
+        let identity = KeyIdentity {
             id,
             arn,
             creation_date: cx.now,
@@ -253,23 +252,8 @@ impl Kms {
             backing,
             kind,
             versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
-            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
-            default_policy,
-            removed: AtomicBool::new(false),
-            state: RwLock::new(KeyMutable {
-                lifecycle: KeyLifecycle::Enabled,
-                description: plan.description,
-                tags: plan.tags,
-                policy: plan.policy,
-                compiled_policy,
-                grants: Default::default(),
-                deleted: false,
-                rotation: Default::default(),
-                multi_region: plan
-                    .multi_region
-                    .then(|| Box::new(MultiRegion::primary_in(&inner.region))),
-            }),
-        });
+        };
+        let entry = Arc::new(KeyEntry::new(identity, state));
         let key_metadata = inner.metadata(&entry);
         inner.insert_new_key(entry)?;
         Ok(KeyMetadataResponse { key_metadata })

@@ -35,8 +35,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::sync::{AtomicBool, RwLock};
-
 use crate::clock::Timestamp;
 use crate::crypto::KeyMaterial;
 use crate::crypto::rng::SecureRng;
@@ -55,7 +53,7 @@ use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
-use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
@@ -314,9 +312,20 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             let rotation = rotation_schedule(state.rotation.as_ref());
             let multi_region = multi_region(state.multi_region.as_ref())?;
             let lifecycle = lifecycle(&state.lifecycle);
-            let (compiled_policy, default_policy) =
-                KeyEntry::compile_policy(state.policy.as_deref());
-            table.insert(Arc::new(KeyEntry {
+            let compiled_policy = KeyEntry::compile_policy(state.policy.as_deref());
+            let mut m =
+                KeyMutable::new(state.description, state.tags, state.policy, compiled_policy);
+            m.lifecycle = lifecycle;
+            m.grants = KeyGrants::from_vec(
+                state
+                    .grants
+                    .into_iter()
+                    .map(grant)
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            m.rotation = rotation;
+            m.multi_region = multi_region;
+            let identity = KeyIdentity {
                 id,
                 arn: inner.key_arn(&id),
                 creation_date,
@@ -328,27 +337,8 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 backing,
                 kind: KeyKind::from_record(rec.secret)?,
                 versions,
-                lifecycle: LifecycleWord::new(lifecycle),
-                default_policy,
-                removed: AtomicBool::new(false),
-                state: RwLock::new(KeyMutable {
-                    lifecycle,
-                    description: state.description,
-                    tags: state.tags,
-                    policy: state.policy,
-                    compiled_policy,
-                    grants: KeyGrants::from_vec(
-                        state
-                            .grants
-                            .into_iter()
-                            .map(grant)
-                            .collect::<Result<Vec<_>>>()?,
-                    ),
-                    deleted: false,
-                    rotation,
-                    multi_region,
-                }),
-            }));
+            };
+            table.insert(Arc::new(KeyEntry::new(identity, m)));
         }
     }
 

@@ -15,15 +15,15 @@ use std::sync::Arc;
 use crate::crypto::KeyMaterial;
 use crate::error::Result;
 use crate::ids::{AliasName, KeyIdentifier};
-use crate::key::{KeyLifecycle, KeyManager};
+use crate::key::KeyManager;
 use crate::kms::Call;
 use crate::kms::model::aliases::AliasEntry;
 use crate::kms::model::backing::Backing;
-use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::support::managed::{self, ManagedService};
-use crate::sync::{AtomicBool, RwLock, RwLockUpgradableReadGuard};
+use crate::sync::RwLockUpgradableReadGuard;
 
 use super::Service;
 
@@ -91,7 +91,7 @@ impl Service {
         );
         let compiled = Arc::new(crate::kms::support::policy::parse_policy(&policy)?);
         let id = self.new_key_id();
-        let entry = Arc::new(KeyEntry {
+        let identity = KeyIdentity {
             id,
             arn: self.key_arn(&id),
             creation_date: cx.now,
@@ -104,21 +104,14 @@ impl Service {
                 cx.now,
                 None,
             ))),
-            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
-            default_policy: AtomicBool::new(false),
-            removed: AtomicBool::new(false),
-            state: RwLock::new(KeyMutable {
-                lifecycle: KeyLifecycle::Enabled,
-                description: service.description(),
-                tags: Vec::new(),
-                policy: Some(policy),
-                compiled_policy: Some(compiled),
-                grants: Default::default(),
-                deleted: false,
-                rotation: Default::default(),
-                multi_region: None,
-            }),
-        });
+        };
+        let state = KeyMutable::new(
+            service.description(),
+            Vec::new(),
+            Some(policy),
+            Some(compiled),
+        );
+        let entry = Arc::new(KeyEntry::new(identity, state));
         // AWS rotates its managed keys every year. Armed before the key is
         // visible (a timer whose key never appears, after a lost race or a
         // failed commit, is dropped when it fires).

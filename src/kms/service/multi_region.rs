@@ -22,14 +22,14 @@ use crate::ids::{KeyId, Region};
 use crate::key::{KeyEvent, KeyLifecycle, KeyManager};
 use crate::kms::call::Call;
 use crate::kms::model::backing::Backing;
-use crate::kms::model::key::{KeyEntry, KeyMutable, LifecycleWord};
+use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, RotationSchedule, Versions};
 use crate::kms::shapes::types::ReplicateKeyRequest;
 use crate::kms::support::access::{Action, Facts, NewKeyFacts};
 use crate::kms::timers::Timer;
-use crate::sync::{AtomicBool, RwLock, RwLockUpgradableReadGuard};
+use crate::sync::RwLockUpgradableReadGuard;
 
 use super::Service;
 use super::rotation::{armed, days};
@@ -134,32 +134,26 @@ impl Service {
                 return Err(Error::internal("a key's material versions are full"));
             }
         }
-        let entry = Arc::new(KeyEntry {
+        let identity = KeyIdentity {
             id,
             arn,
             creation_date: cx.now,
             manager: KeyManager::Customer,
             backing: Backing::Kms,
-            versions: Some(versions),
-            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
-            default_policy: AtomicBool::new(req.policy.is_none()),
-            removed: AtomicBool::new(false),
             // Multi-Region keys are symmetric encryption keys (CreateKey
             // refuses other specs with MultiRegion).
             kind: KeyKind::Symmetric,
-            state: RwLock::new(KeyMutable {
-                lifecycle: KeyLifecycle::Enabled,
-                description: req.description.clone().unwrap_or_default(),
-                tags: req.tags.clone(),
-                policy: req.policy.clone(),
-                compiled_policy: policy,
-                grants: Default::default(),
-                deleted: false,
-                // The primary key keeps the rotation schedule.
-                rotation: RotationSchedule::default(),
-                multi_region: Some(Box::new(relations)),
-            }),
-        });
+            versions: Some(versions),
+        };
+        // The primary key keeps the rotation schedule: a replica's is empty.
+        let mut state = KeyMutable::new(
+            req.description.clone().unwrap_or_default(),
+            req.tags.clone(),
+            req.policy.clone(),
+            policy,
+        );
+        state.multi_region = Some(Box::new(relations));
+        let entry = Arc::new(KeyEntry::new(identity, state));
         self.insert_new_key(Arc::clone(&entry))?;
         Ok(entry)
     }

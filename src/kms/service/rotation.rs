@@ -247,11 +247,10 @@ mod tests {
     use super::*;
     use crate::key::KeyManager;
     use crate::kms::model::backing::Backing;
-    use crate::kms::model::key::LifecycleWord;
+    use crate::kms::model::key::KeyIdentity;
     use crate::kms::model::versions::MaterialId;
     use crate::kms::model::versions::Versions;
     use crate::kms::{DecryptRequest, EnableKeyRotationRequest, Kms, KmsConfig};
-    use crate::sync::{AtomicBool, RwLock};
 
     /// Format-1 blobs, written by the crate before key rotation existed
     /// (produced with that code, kept as data): key id, key material,
@@ -281,34 +280,22 @@ mod tests {
     /// Puts a key with `material` (version 0) and `manager` in `kms`.
     fn insert(kms: &Kms, id: KeyId, material: [u8; 32], manager: KeyManager) -> Arc<KeyEntry> {
         let now = Timestamp::from_millis(0);
-        let entry = Arc::new(KeyEntry {
+        let identity = KeyIdentity {
             id,
             arn: kms.inner.key_arn(&id),
             creation_date: now,
+            manager,
             backing: Backing::Kms,
             kind: crate::kms::model::kind::KeyKind::Symmetric,
-            manager,
             versions: Some(Versions::new(MaterialVersion::new(
                 0,
                 KeyMaterial::from_bytes(material),
                 now,
                 None,
             ))),
-            lifecycle: LifecycleWord::new(KeyLifecycle::Enabled),
-            default_policy: AtomicBool::new(true),
-            removed: AtomicBool::new(false),
-            state: RwLock::new(KeyMutable {
-                lifecycle: KeyLifecycle::Enabled,
-                description: String::new(),
-                tags: Vec::new(),
-                policy: None,
-                compiled_policy: None,
-                grants: Default::default(),
-                deleted: false,
-                rotation: Default::default(),
-                multi_region: None,
-            }),
-        });
+        };
+        let state = KeyMutable::new(String::new(), Vec::new(), None, None);
+        let entry = Arc::new(KeyEntry::new(identity, state));
         kms.inner.insert_new_key(Arc::clone(&entry)).unwrap();
         entry
     }
