@@ -127,6 +127,27 @@ impl XksNetwork {
             .ok_or(XksError::Unreachable)
     }
 
+    /// Lends the manager a call to `uri` reaches to `f`, without taking a
+    /// reference to it: the cryptographic path's lookup, which writes no
+    /// cache line other threads read (an `Arc` clone would write the
+    /// manager's count, shared by every key of the store). The attachments
+    /// as they were at the lookup stay alive while `f` runs.
+    ///
+    /// # Errors
+    /// [`XksError::Unreachable`] if nothing is attached at the endpoint.
+    pub(crate) fn with_manager<T>(
+        &self,
+        uri: &XksProxyUri,
+        f: impl FnOnce(&dyn ExternalKeyManager) -> T,
+    ) -> Result<T, XksError> {
+        let registry = self.0.current.load();
+        let manager = registry
+            .proxies
+            .get(uri.endpoint())
+            .ok_or(XksError::Unreachable)?;
+        Ok(f(&**manager))
+    }
+
     /// Registers (or replaces) a VPC endpoint service by name.
     pub fn register_vpc_endpoint_service(&self, service_name: &str, service: VpcEndpointService) {
         self.change(|r| {

@@ -588,15 +588,10 @@ fn check_vpc_service(env: &BackendEnv<'_>, cfg: &XksStore) -> Result<()> {
     Ok(())
 }
 
-/// The manager a store's calls reach through `route`: for
-/// `PUBLIC_ENDPOINT` the one at the store's endpoint; for
-/// `VPC_ENDPOINT_SERVICE` the one behind the service, whose private DNS
-/// name must be the store's endpoint. Looked up on every call, since
-/// proxies and VPC endpoint services come and go.
-fn manager(
-    env: &CryptoEnv<'_>,
-    route: &XksRoute,
-) -> std::result::Result<Arc<dyn ExternalKeyManager>, ProxyFailure> {
+/// For a `VPC_ENDPOINT_SERVICE` route: the service exists, is usable,
+/// and its private DNS name is the store's endpoint. Nothing for a
+/// `PUBLIC_ENDPOINT` route.
+fn check_route(env: &CryptoEnv<'_>, route: &XksRoute) -> std::result::Result<(), ProxyFailure> {
     if route.connectivity == XksProxyConnectivityType::VpcEndpointService {
         let name = route
             .vpc_endpoint_service_name
@@ -612,6 +607,19 @@ fn manager(
             ));
         }
     }
+    Ok(())
+}
+
+/// The manager a store's calls reach through `route`: for
+/// `PUBLIC_ENDPOINT` the one at the store's endpoint; for
+/// `VPC_ENDPOINT_SERVICE` the one behind the service, whose private DNS
+/// name must be the store's endpoint. Looked up on every call, since
+/// proxies and VPC endpoint services come and go.
+fn manager(
+    env: &CryptoEnv<'_>,
+    route: &XksRoute,
+) -> std::result::Result<Arc<dyn ExternalKeyManager>, ProxyFailure> {
+    check_route(env, route)?;
     env.xks
         .resolve(&route.call.uri)
         .map_err(ProxyFailure::Proxy)
@@ -762,14 +770,22 @@ fn create_key(
     Ok(())
 }
 
-/// The manager of a cryptographic call, or the exception the call
-/// fails with.
-fn crypto_manager(
+/// Runs `f` with the manager of a cryptographic call, lent without a
+/// reference count (as [`manager`] finds it), or gives the exception the
+/// call fails with when there is none.
+fn with_crypto_manager<T>(
     env: &CryptoEnv<'_>,
     route: &XksRoute,
     store: &CustomKeyStoreId,
-) -> Result<Arc<dyn ExternalKeyManager>> {
-    manager(env, route).map_err(|f| f.call_error(XksCallSite::Crypto, store.as_str()))
+    f: impl FnOnce(&dyn ExternalKeyManager) -> Result<T>,
+) -> Result<T> {
+    check_route(env, route)
+        .and_then(|()| {
+            env.xks
+                .with_manager(&route.call.uri, f)
+                .map_err(ProxyFailure::Proxy)
+        })
+        .map_err(|fail| fail.call_error(XksCallSite::Crypto, store.as_str()))?
 }
 
 impl KeyCipher for DoubleLayer {
@@ -789,65 +805,66 @@ impl KeyCipher for DoubleLayer {
         let call = XksCryptoCall::new(key.backing, &self.route, self.operation)?;
         let store = call.store;
         let cipher = key.own_cipher()?;
-        let manager = crypto_manager(env, call.route, store)?;
-        let header = Header {
-            kind: BlobKind::Double,
-            key_id: key.id,
-            material: None,
-        }
-        .to_bytes();
-        let nonce: [u8; NONCE_LEN] = env.rng.array();
-        // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
-        let (mut kms_layer, tag) = plaintext.into_sealed(TAG_LEN, |buf| {
-            cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
-        });
-        // Exactly the tag's room: a doubled capacity would be wiped (and
-        // carried) by the proxy's seal for nothing.
-        kms_layer.reserve_exact(TAG_LEN);
-        kms_layer.extend_from_slice(&tag);
-        let layer_len = kms_layer.len();
-        let request = XksEncryptRequest::new(
-            caller_metadata(env, call.operation, Some(key.arn)),
-            Plaintext::from(kms_layer),
-            Some(proxy_aad(&header, &nonce)),
-        );
-        let resp = manager
-            .encrypt(&call.route.call, call.xks_key_id, request)
-            .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
-        check_encrypt_response(&resp, layer_len, store.as_str())?;
-        let proxy_tag: &[u8; TAG_LEN] = resp
-            .authentication_tag
-            .as_slice()
-            .try_into()
-            .map_err(|_| invalid_response(store.as_str(), "Encrypt", "bad tag"))?;
-        let metadata = resp.ciphertext_metadata.as_deref().unwrap_or_default();
-        out.clear();
-        out.reserve_exact(
-            HEADER_LEN
-                + NONCE_LEN
-                + 2
-                + resp.initialization_vector.len()
-                + metadata.len()
-                + TAG_LEN
-                + resp.ciphertext.len(),
-        );
-        Blob {
-            header: Header {
+        with_crypto_manager(env, call.route, store, |manager| {
+            let header = Header {
                 kind: BlobKind::Double,
                 key_id: key.id,
                 material: None,
-            },
-            header_bytes: &header,
-            nonce: &nonce,
-            body: Body::Double(XksLayer {
-                iv: &resp.initialization_vector,
-                metadata,
-                tag: proxy_tag,
-                ciphertext: &resp.ciphertext,
-            }),
-        }
-        .encode(out);
-        Ok(())
+            }
+            .to_bytes();
+            let nonce: [u8; NONCE_LEN] = env.rng.array();
+            // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
+            let (mut kms_layer, tag) = plaintext.into_sealed(TAG_LEN, |buf| {
+                cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
+            });
+            // Exactly the tag's room: a doubled capacity would be wiped (and
+            // carried) by the proxy's seal for nothing.
+            kms_layer.reserve_exact(TAG_LEN);
+            kms_layer.extend_from_slice(&tag);
+            let layer_len = kms_layer.len();
+            let request = XksEncryptRequest::new(
+                caller_metadata(env, call.operation, Some(key.arn)),
+                Plaintext::from(kms_layer),
+                Some(proxy_aad(&header, &nonce)),
+            );
+            let resp = manager
+                .encrypt(&call.route.call, call.xks_key_id, request)
+                .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
+            check_encrypt_response(&resp, layer_len, store.as_str())?;
+            let proxy_tag: &[u8; TAG_LEN] = resp
+                .authentication_tag
+                .as_slice()
+                .try_into()
+                .map_err(|_| invalid_response(store.as_str(), "Encrypt", "bad tag"))?;
+            let metadata = resp.ciphertext_metadata.as_deref().unwrap_or_default();
+            out.clear();
+            out.reserve_exact(
+                HEADER_LEN
+                    + NONCE_LEN
+                    + 2
+                    + resp.initialization_vector.len()
+                    + metadata.len()
+                    + TAG_LEN
+                    + resp.ciphertext.len(),
+            );
+            Blob {
+                header: Header {
+                    kind: BlobKind::Double,
+                    key_id: key.id,
+                    material: None,
+                },
+                header_bytes: &header,
+                nonce: &nonce,
+                body: Body::Double(XksLayer {
+                    iv: &resp.initialization_vector,
+                    metadata,
+                    tag: proxy_tag,
+                    ciphertext: &resp.ciphertext,
+                }),
+            }
+            .encode(out);
+            Ok(())
+        })
     }
 
     /// Reverses the seal: the proxy removes its layer (one proxy
@@ -867,45 +884,46 @@ impl KeyCipher for DoubleLayer {
         };
         let store = call.store;
         let cipher = key.own_cipher()?;
-        let manager = crypto_manager(env, call.route, store)?;
-        let request = XksDecryptRequest {
-            request_metadata: caller_metadata(env, call.operation, Some(key.arn)),
-            ciphertext: layer.ciphertext.to_vec(),
-            ciphertext_metadata: (!layer.metadata.is_empty()).then(|| layer.metadata.to_vec()),
-            encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
-            additional_authenticated_data: Some(proxy_aad(blob.header_bytes, blob.nonce)),
-            initialization_vector: layer.iv.to_vec(),
-            authentication_tag: layer.tag.to_vec(),
-        };
-        let resp = manager
-            .decrypt(&call.route.call, call.xks_key_id, request)
-            .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
-        let mut kms_layer = resp.plaintext;
-        let n = kms_layer.len();
-        if n != layer.ciphertext.len() || n < TAG_LEN {
-            return Err(invalid_response(
-                store.as_str(),
-                "Decrypt",
-                &format!(
-                    "a plaintext of {n} bytes for {} bytes of ciphertext",
-                    layer.ciphertext.len()
-                ),
-            ));
-        }
-        let split = n - TAG_LEN;
-        let tag: [u8; TAG_LEN] = kms_layer.expose_secret()[split..]
-            .try_into()
-            .map_err(|_| Error::internal("tag length"))?;
-        kms_layer.as_mut_vec().truncate(split);
-        cipher
-            .open_in_place(
-                blob.nonce,
-                &context::aad(blob.header_bytes, ctx),
-                kms_layer.as_mut_vec(),
-                &tag,
-            )
-            .map_err(|_| invalid_ciphertext())?;
-        Ok(kms_layer)
+        with_crypto_manager(env, call.route, store, |manager| {
+            let request = XksDecryptRequest {
+                request_metadata: caller_metadata(env, call.operation, Some(key.arn)),
+                ciphertext: layer.ciphertext.to_vec(),
+                ciphertext_metadata: (!layer.metadata.is_empty()).then(|| layer.metadata.to_vec()),
+                encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
+                additional_authenticated_data: Some(proxy_aad(blob.header_bytes, blob.nonce)),
+                initialization_vector: layer.iv.to_vec(),
+                authentication_tag: layer.tag.to_vec(),
+            };
+            let resp = manager
+                .decrypt(&call.route.call, call.xks_key_id, request)
+                .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
+            let mut kms_layer = resp.plaintext;
+            let n = kms_layer.len();
+            if n != layer.ciphertext.len() || n < TAG_LEN {
+                return Err(invalid_response(
+                    store.as_str(),
+                    "Decrypt",
+                    &format!(
+                        "a plaintext of {n} bytes for {} bytes of ciphertext",
+                        layer.ciphertext.len()
+                    ),
+                ));
+            }
+            let split = n - TAG_LEN;
+            let tag: [u8; TAG_LEN] = kms_layer.expose_secret()[split..]
+                .try_into()
+                .map_err(|_| Error::internal("tag length"))?;
+            kms_layer.as_mut_vec().truncate(split);
+            cipher
+                .open_in_place(
+                    blob.nonce,
+                    &context::aad(blob.header_bytes, ctx),
+                    kms_layer.as_mut_vec(),
+                    &tag,
+                )
+                .map_err(|_| invalid_ciphertext())?;
+            Ok(kms_layer)
+        })
     }
 }
 
