@@ -33,7 +33,9 @@ mod pki;
 
 #[path = "xks_support/kms.rs"]
 mod xks_kms;
-use xks_kms::{ENDPOINT, connect, decrypt, encrypt, key_request, round_trips};
+use xks_kms::{
+    ENDPOINT, assert_proxy_unreachable, connect, decrypt, encrypt, key_request, round_trips,
+};
 
 impl Proxy {
     fn start(secret: &str) -> Proxy {
@@ -217,16 +219,7 @@ fn a_stopped_proxy_is_not_reachable() {
     let key = xks_key(&kms, &store, "k1");
     encrypt(&kms, &key, "warm the pool").unwrap();
     proxy.kill();
-    let err = encrypt(&kms, &key, "nobody there").unwrap_err();
-    assert_eq!(err.code(), "KMSInvalidStateException");
-    kms.disconnect_custom_key_store(&store).unwrap();
-    assert_eq!(
-        connect(&kms, &store),
-        (
-            ConnectionStateType::Failed,
-            Some(ConnectionErrorCode::XksProxyNotReachable)
-        )
-    );
+    assert_proxy_unreachable(&kms, &store, &key);
     // A new store on another KMS cannot be created there.
     let other = self::kms();
     attach(&other, proxy.client());

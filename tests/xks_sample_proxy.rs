@@ -28,7 +28,7 @@ use kms_keystore::{ConnectionErrorCode, ConnectionStateType, Kms, KmsConfig};
 
 #[path = "xks_support/kms.rs"]
 mod xks_kms;
-use xks_kms::{ENDPOINT, connect, encrypt, key_request, round_trips};
+use xks_kms::{ENDPOINT, assert_proxy_unreachable, connect, key_request, round_trips};
 
 const ACCESS_KEY_ID: &str = "XKSLABACCESSKEY234567ABCD";
 const SECRET: &str = "XksLabSecretAccessKeyForSoftHsmTesting0123456789";
@@ -241,16 +241,7 @@ fn kms_works_through_the_sample_proxy_on_softhsm_and_breaks_as_aws_documents() {
 
     // The proxy stopped: crypto fails, connecting is XKS_PROXY_NOT_REACHABLE.
     proxy.stop();
-    let err = encrypt(&kms, &key, "nobody there").unwrap_err();
-    assert_eq!(err.code(), "KMSInvalidStateException");
-    kms.disconnect_custom_key_store(&store).unwrap();
-    assert_eq!(
-        connect(&kms, &store),
-        (
-            ConnectionStateType::Failed,
-            Some(ConnectionErrorCode::XksProxyNotReachable)
-        )
-    );
+    assert_proxy_unreachable(&kms, &store, &key);
 
     // A wrong secret at connect, once the proxy's secret changed under the store:
     // INVALID_CREDENTIALS, as AWS documents the code.

@@ -108,3 +108,19 @@ pub(crate) fn round_trips(kms: &Kms, key: &str, other: &str, text: &str) -> Vec<
     assert_eq!(decrypt(kms, &moved.ciphertext_blob), text.as_bytes());
     blob
 }
+
+/// Checks what a store whose proxy is gone answers: Encrypt with `key`
+/// fails with `KMSInvalidStateException`, and a reconnect ends `FAILED`
+/// with `XKS_PROXY_NOT_REACHABLE`.
+pub(crate) fn assert_proxy_unreachable(kms: &Kms, store: &str, key: &str) {
+    let err = encrypt(kms, key, "nobody there").unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    kms.disconnect_custom_key_store(store).unwrap();
+    assert_eq!(
+        connect(kms, store),
+        (
+            ConnectionStateType::Failed,
+            Some(ConnectionErrorCode::XksProxyNotReachable)
+        )
+    );
+}
