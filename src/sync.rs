@@ -16,7 +16,7 @@ pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 #[cfg(not(feature = "shuttle"))]
 #[allow(
     unused_imports,
-    reason = "the guard types, for code that names them; none does yet"
+    reason = "the guard types, for code that names them (not all do)"
 )]
 pub(crate) use parking_lot::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
 #[cfg(feature = "shuttle")]
@@ -36,7 +36,7 @@ pub(crate) use checked::{
 #[cfg(feature = "shuttle")]
 #[allow(
     unused_imports,
-    reason = "the guard types, for code that names them; none does yet"
+    reason = "the guard types, for code that names them (not all do)"
 )]
 pub(crate) use checked::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
 

@@ -929,6 +929,90 @@ fn external_key_manager_calls_vs_its_switches() {
     .run(body);
 }
 
+/// The per-thread CloudHSM cipher cache: a thread whose cache holds a
+/// key object (its first Encrypt put it there) encrypts while another
+/// thread locks `kmsuser` out of the cluster. An Encrypt that starts after
+/// the lockout has finished must fail as the locked path fails, never
+/// succeed from the cache; one that started before may succeed.
+#[test]
+fn cloudhsm_encrypt_from_the_cipher_cache_vs_the_clusters_breaks() {
+    use shuttle::sync::atomic::{AtomicUsize as Broken, Ordering as O};
+    let body = || {
+        let world = Arc::new(World::new(true));
+        let (cluster, anchor) = world.cluster.clone().unwrap();
+        let kms = &world.kms;
+        let store = kms
+            .create_custom_key_store(request_for(NAMES[0], &cluster, &anchor, PASSWORD))
+            .unwrap()
+            .custom_key_store_id
+            .to_string();
+        kms.connect_custom_key_store(&store).unwrap();
+        let key = kms
+            .create_key(CreateKeyRequest {
+                origin: Some(OriginType::AwsCloudHsm),
+                custom_key_store_id: Some(store),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        let encrypt = |kms: &Kms, key: &str| {
+            kms.encrypt(EncryptRequest {
+                key_id: key.to_owned(),
+                plaintext: Plaintext::from(&b"shuttle"[..]),
+                ..Default::default()
+            })
+            .map(drop)
+            .map_err(|e| e.code())
+        };
+        // Whether the lockout has finished.
+        let broken = Arc::new(Broken::new(0));
+        let user = {
+            let (world, key, broken) = (Arc::clone(&world), key.clone(), Arc::clone(&broken));
+            shuttle::thread::spawn(move || {
+                // Fills this thread's cache, before the lockout can start.
+                encrypt(&world.kms, &key).unwrap();
+                let breaker = {
+                    let (world, broken) = (Arc::clone(&world), Arc::clone(&broken));
+                    shuttle::thread::spawn(move || {
+                        world
+                            .kms
+                            .cloudhsm()
+                            .lock_out_user(&cluster, "kmsuser")
+                            .unwrap();
+                        broken.fetch_add(1, O::SeqCst);
+                    })
+                };
+                for _ in 0..3 {
+                    let before = broken.load(O::SeqCst);
+                    let got = encrypt(&world.kms, &key);
+                    if before > 0 {
+                        assert_eq!(got, Err("KMSInvalidStateException"), "after the lockout");
+                    }
+                }
+                breaker.join().unwrap();
+            })
+        };
+        user.join().unwrap();
+        assert_eq!(
+            encrypt(kms, &key),
+            Err("KMSInvalidStateException"),
+            "kmsuser is locked out"
+        );
+    };
+    Runner::new(
+        RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
+        Scenario::config(),
+    )
+    .run(body);
+    Runner::new(
+        PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
+        Scenario::config(),
+    )
+    .run(body);
+}
+
 /// The sequential orders the check compares against are all of them.
 #[test]
 fn interleavings_cover_every_order() {

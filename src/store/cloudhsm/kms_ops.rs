@@ -6,8 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::sync::RwLockUpgradableReadGuard;
-
+use super::cipher_cache;
 use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
 use crate::crypto::Cipher;
 #[cfg(test)]
@@ -396,7 +395,7 @@ impl CloudHsm {
             return Err(Error::internal("duplicate CloudHSM key label"));
         }
         let holders = c.active_hsms().map(|h| h.id.clone()).collect();
-        let mut clusters = RwLockUpgradableReadGuard::upgrade(clusters);
+        let mut clusters = clusters.upgrade();
         let c = clusters.get_mut(id).ok_or_else(|| not_found(id))?;
         c.keys.insert(
             label.to_owned(),
@@ -415,15 +414,31 @@ impl CloudHsm {
     /// object labelled `label`. Otherwise `KMSInvalidStateException` naming
     /// the cause (`KMSInternalException` for an internal cluster error).
     ///
-    /// One read lock, no allocation on success; the lock is released before
-    /// any AES work (the cipher is shared through an `Arc`).
+    /// A thread that found the same key object with the same session since
+    /// the cluster table last changed takes it from its own cache
+    /// (`cipher_cache.rs`): no lock, no shared write. Otherwise one read
+    /// lock, released before any AES work (the cipher is shared through an
+    /// `Arc`).
     pub(crate) fn cipher_for(
         &self,
         id: &ClusterId,
         label: &str,
         session: &CuPassword,
     ) -> Result<Arc<Cipher>> {
+        let mut at = cipher_cache::Lookup {
+            model: self.0.serial,
+            generation: self.0.clusters.generation(),
+            cluster: id,
+            label,
+            session,
+        };
+        if let Some(cipher) = cipher_cache::get(&at) {
+            return Ok(cipher);
+        }
         let clusters = self.0.clusters.read();
+        // Under the read lock no write is in progress: this is the
+        // generation of what the lock shows.
+        at.generation = self.0.clusters.generation();
         let c = clusters
             .get(id)
             .ok_or_else(|| cannot_communicate(id, "the cluster was not found"))?;
@@ -448,6 +463,7 @@ impl CloudHsm {
                 "The key material for {label} is not in any active HSM of cluster {id}."
             ));
         }
+        cipher_cache::put(&at, &key.cipher);
         Ok(Arc::clone(&key.cipher))
     }
 

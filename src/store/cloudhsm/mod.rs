@@ -7,7 +7,8 @@
 //! the fault switches tests use to break a cluster on purpose, the
 //! cloudhsmv2 `DescribeClusters` output shape, and the crate-visible
 //! operations the KMS layer calls (configuration checks, the connect
-//! sequence, key generation and use) in `kms_ops`.
+//! sequence, key generation and use) in `kms_ops`, with the per-thread cache
+//! of checked key objects in `cipher_cache`.
 //!
 //! What does not: anything about KMS keys, key stores or connection states.
 //! This module never sees a `Kms` type; it answers with cloudhsmv2 errors,
@@ -31,6 +32,8 @@
 //!   subnet; the connect check needs one free address in every subnet but
 //!   does not consume it.
 
+mod cipher_cache;
+mod clusters;
 mod kms_ops;
 mod persist;
 #[cfg(test)]
@@ -42,7 +45,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sync::RwLock;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -117,15 +119,27 @@ wire_enum! {
 /// assert!(!format!("{p:?}").contains("kmsPswd"));
 /// ```
 #[derive(Clone)]
-pub struct CuPassword(Zeroizing<String>);
+pub struct CuPassword(Arc<Zeroizing<String>>);
 
-/// The password lives in a `Zeroizing` buffer: dropping it clears it.
+/// The password lives in a `Zeroizing` buffer, shared by the clones:
+/// dropping the last clone clears it.
 impl zeroize::ZeroizeOnDrop for CuPassword {}
 
 impl CuPassword {
     /// Wraps a password (not validated; see [`CloudHsm::create_user`]).
     pub fn new(password: &str) -> CuPassword {
-        CuPassword(Zeroizing::new(password.to_owned()))
+        CuPassword(Arc::new(Zeroizing::new(password.to_owned())))
+    }
+
+    /// The password's buffer, by identity: clones share it. A `Weak`
+    /// keeps no password alive, and holds the address against reuse.
+    pub(crate) fn session(&self) -> std::sync::Weak<Zeroizing<String>> {
+        Arc::downgrade(&self.0)
+    }
+
+    /// True if `session` is this password's buffer.
+    pub(crate) fn is_session(&self, session: &std::sync::Weak<Zeroizing<String>>) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.0), session.as_ptr())
     }
 
     /// The password. Callers must not log or persist it unprotected.
@@ -148,7 +162,7 @@ impl CuPassword {
                 }
             }
         }
-        CuPassword(s)
+        CuPassword(Arc::new(s))
     }
 
     fn matches(&self, other: &str) -> bool {
@@ -323,7 +337,9 @@ impl Cluster {
 struct Inner {
     rng: Arc<SecureRng>,
     clock: Arc<dyn Clock>,
-    clusters: RwLock<BTreeMap<ClusterId, Cluster>>,
+    clusters: clusters::Clusters,
+    /// This model's serial number, for the per-thread cipher cache.
+    serial: u64,
     /// Where changes are committed (the owning Kms's storage).
     storage: Arc<Storage>,
 }
@@ -458,7 +474,8 @@ impl CloudHsm {
         CloudHsm(Arc::new(Inner {
             rng,
             clock,
-            clusters: RwLock::new(BTreeMap::new()),
+            clusters: clusters::Clusters::new(),
+            serial: cipher_cache::serial(),
             storage,
         }))
     }

@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::sync::RwLockUpgradableReadGuard;
 use zeroize::Zeroizing;
 
 use super::{
@@ -299,7 +298,7 @@ impl CloudHsm {
         extra(&out, &mut batch)?;
         storage.commit(batch)?;
         if let Some(new) = next {
-            let mut clusters = RwLockUpgradableReadGuard::upgrade(clusters);
+            let mut clusters = clusters.upgrade();
             clusters.insert(id.clone(), new);
         }
         Ok(out)
@@ -342,7 +341,7 @@ impl CloudHsm {
         let mut batch = Batch::new();
         cluster_writes(&cluster.id, None, Some(&cluster), &mut batch)?;
         storage.commit(batch)?;
-        RwLockUpgradableReadGuard::upgrade(clusters).insert(cluster.id.clone(), cluster);
+        clusters.upgrade().insert(cluster.id.clone(), cluster);
         Ok(())
     }
 
@@ -363,7 +362,7 @@ impl CloudHsm {
         let mut batch = Batch::new();
         cluster_writes(id, Some(old), None, &mut batch)?;
         storage.commit(batch)?;
-        RwLockUpgradableReadGuard::upgrade(clusters).remove(id);
+        clusters.upgrade().remove(id);
         Ok(())
     }
 
