@@ -1061,6 +1061,34 @@ fn asymmetric_keys_survive_a_restart_with_the_same_key_pairs() {
         .unwrap();
     assert_eq!(back.plaintext.expose_secret(), b"kept");
     let md = kms.describe_key(&agree).unwrap().key_metadata;
+    // The private keys are sealed at rest: the file holds no PKCS#8 in the
+    // clear, raw or base64. A PKCS#8 key shows its algorithm's OID, and the
+    // base64 of every EC PKCS#8 this crate writes has the OID's characters
+    // at the same place (12..24); both needles come from a PKCS#8 this KMS
+    // hands out, so the search works.
+    let sym = new_key(&kms);
+    let probe = kms
+        .generate_data_key_pair(GenerateDataKeyPairRequest {
+            key_id: sym,
+            key_pair_spec: Some(DataKeyPairSpec::EccNistP256),
+            ..Default::default()
+        })
+        .unwrap();
+    let probe = probe.private_key_plaintext.expose_secret();
+    const EC_OID: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const RSA_OID: &[u8] = &[
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let b64 = kms_keystore::internal::base64_encode(probe);
+    let ec_b64 = &b64.as_bytes()[12..24];
+    assert!(has(probe, EC_OID));
+    drop(kms);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!has(&bytes, EC_OID), "an EC private key is in the clear");
+    assert!(!has(&bytes, RSA_OID), "an RSA private key is in the clear");
+    assert!(!has(&bytes, ec_b64), "base64 PKCS#8 is in the file");
+    let kms = durable::open(&path, &clock);
     assert_eq!(
         (md.key_spec, md.key_usage),
         (KeySpec::EccNistP521, KeyUsage::KeyAgreement)
