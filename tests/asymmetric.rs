@@ -740,7 +740,8 @@ fn generate_data_key_pair_seals_the_pkcs8_private_key_under_a_symmetric_key() {
     }
     // The KMS key must be a symmetric encryption key.
     let rsa = create(&kms, KeySpec::Rsa2048, KeyUsage::SignVerify);
-    for key in [rsa] {
+    let ec_agree = create(&kms, KeySpec::EccNistP256, KeyUsage::KeyAgreement);
+    for key in [rsa, ec_agree] {
         let err = kms
             .generate_data_key_pair(GenerateDataKeyPairRequest {
                 key_id: key,
