@@ -11,7 +11,7 @@ mod common;
 #[cfg(feature = "durable")]
 mod durable;
 
-use common::{ACCOUNT, REGION, code, ctx, kms, kms_with_seed, new_key};
+use common::{ACCOUNT, REGION, code, ctx, kms, kms_with_seed, new_key, wire};
 use kms_keystore::server::Dispatcher;
 use kms_keystore::{
     CreateGrantRequest, CreateKeyRequest, DataKeyPairSpec, DecryptRequest,
@@ -26,15 +26,7 @@ use sha2::Digest as _;
 use SigningAlgorithmSpec as S;
 
 fn create(kms: &Kms, spec: KeySpec, usage: KeyUsage) -> String {
-    kms.create_key(CreateKeyRequest {
-        key_spec: Some(spec),
-        key_usage: Some(usage),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
-    .to_string()
+    common::create_key_of(kms, spec, usage).unwrap()
 }
 
 fn arn(id: &str) -> String {
@@ -156,13 +148,7 @@ fn create_key_allows_each_asymmetric_spec_only_its_documented_usages() {
         (KeySpec::EccNistP384, KeyUsage::GenerateVerifyMac),
     ];
     for (spec, usage) in refused {
-        let err = kms
-            .create_key(CreateKeyRequest {
-                key_spec: Some(spec),
-                key_usage: Some(usage),
-                ..Default::default()
-            })
-            .unwrap_err();
+        let err = common::create_key_of(&kms, spec, usage).unwrap_err();
         assert_eq!(err.code(), "ValidationException", "{spec} {usage}");
         assert_eq!(
             err.message(),
@@ -927,11 +913,6 @@ fn requests_and_responses_never_print_the_message_or_shared_secret() {
     let shown = format!("{out:?}");
     assert!(!shown.contains(&secret[1..20]), "{shown}");
     assert!(shown.contains("Redacted"), "{shown}");
-}
-
-fn wire(w: &Dispatcher, op: &str, body: Value) -> (u16, Value) {
-    let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
-    (r.status, serde_json::from_slice(&r.body).unwrap())
 }
 
 #[test]

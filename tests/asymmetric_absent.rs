@@ -8,8 +8,8 @@ mod common;
 
 use common::{code, kms, new_key};
 use kms_keystore::{
-    CreateKeyRequest, DataKeyPairSpec, GenerateDataKeyPairRequest, GetPublicKeyRequest, KeySpec,
-    KeyUsage, SignRequest, SigningAlgorithmSpec,
+    DataKeyPairSpec, GenerateDataKeyPairRequest, GetPublicKeyRequest, KeySpec, KeyUsage,
+    SignRequest, SigningAlgorithmSpec,
 };
 
 #[test]
@@ -21,13 +21,7 @@ fn rsa_and_ecc_specs_need_the_asymmetric_feature() {
         (KeySpec::EccNistP256, KeyUsage::KeyAgreement),
         (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
     ] {
-        let err = kms
-            .create_key(CreateKeyRequest {
-                key_spec: Some(spec),
-                key_usage: Some(usage),
-                ..Default::default()
-            })
-            .unwrap_err();
+        let err = common::create_key_of(&kms, spec, usage).unwrap_err();
         assert_eq!(err.code(), "UnsupportedOperationException", "{spec}");
         assert!(err.message().contains("feature `asymmetric`"), "{err}");
     }

@@ -16,9 +16,9 @@ use std::process::Command;
 
 use common::{ctx, kms, new_key};
 use kms_keystore::{
-    CreateKeyRequest, DataKeyPairSpec, DecryptRequest, DeriveSharedSecretRequest,
-    EncryptionAlgorithmSpec, GenerateDataKeyPairRequest, GetPublicKeyRequest,
-    KeyAgreementAlgorithmSpec, KeySpec, KeyUsage, Kms, SignRequest, SigningAlgorithmSpec,
+    DataKeyPairSpec, DecryptRequest, DeriveSharedSecretRequest, EncryptionAlgorithmSpec,
+    GenerateDataKeyPairRequest, GetPublicKeyRequest, KeyAgreementAlgorithmSpec, KeySpec, KeyUsage,
+    Kms, SignRequest, SigningAlgorithmSpec,
 };
 
 /// Whether `openssl` runs here; without it, a loud skip, or a failure
@@ -63,15 +63,7 @@ fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn create(kms: &Kms, spec: KeySpec, usage: KeyUsage) -> String {
-    kms.create_key(CreateKeyRequest {
-        key_spec: Some(spec),
-        key_usage: Some(usage),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
-    .to_string()
+    common::create_key_of(kms, spec, usage).unwrap()
 }
 
 fn public_key(kms: &Kms, id: &str) -> Vec<u8> {

@@ -14,7 +14,7 @@
 
 use crate::crypto::Plaintext;
 use crate::crypto::asymmetric::{KeyPair, PeerKeyError, Scheme};
-use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{
     DataKeyPairSpec, KeyAgreementAlgorithmSpec, KeySpec, MessageType, OriginType,
@@ -34,28 +34,12 @@ use crate::kms::shapes::types::{
 };
 use crate::kms::support::access::{Action, Facts};
 use crate::kms::support::seal::SealInput;
-use crate::kms::support::validate::MAX_CIPHERTEXT_BLOB;
+use crate::kms::support::validate::{MAX_CIPHERTEXT_BLOB, check_binary_len};
 
 /// Largest Sign / Verify message (`RAW`).
 pub const MAX_SIGN_MESSAGE: usize = 4096;
 /// Largest DeriveSharedSecret public key (the API's `PublicKeyType`).
 const MAX_PUBLIC_KEY: usize = 8192;
-
-/// A binary member outside `1..=max` bytes (not echoed).
-fn check_len(member: &str, n: usize, max: usize) -> Result<()> {
-    if n == 0 || n > max {
-        return Err(Error::invalid(
-            member,
-            Shown::Hidden,
-            if n == 0 {
-                Constraint::MinLength(1)
-            } else {
-                Constraint::MaxLength(max)
-            },
-        ));
-    }
-    Ok(())
-}
 
 fn dry_run(flag: Option<bool>) -> Result<()> {
     if flag == Some(true) {
@@ -121,6 +105,20 @@ fn signing_input(
     Ok((scheme, digest))
 }
 
+/// The [`SignCall`] of a SignRequest or VerifyRequest (same members).
+macro_rules! sign_call {
+    ($req:expr) => {
+        SignCall {
+            key_id: &$req.key_id,
+            message: $req.message.expose_secret(),
+            message_type: $req.message_type,
+            signing_algorithm: $req.signing_algorithm,
+            grant_tokens: &$req.grant_tokens,
+            dry_run: $req.dry_run,
+        }
+    };
+}
+
 /// What Sign and Verify share in a request.
 struct SignCall<'r> {
     key_id: &'r str,
@@ -176,15 +174,8 @@ impl Kms {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.sign(req);
         }
-        check_len("message", req.message.len(), MAX_SIGN_MESSAGE)?;
-        let call = SignCall {
-            key_id: &req.key_id,
-            message: req.message.expose_secret(),
-            message_type: req.message_type,
-            signing_algorithm: req.signing_algorithm,
-            grant_tokens: &req.grant_tokens,
-            dry_run: req.dry_run,
-        };
+        check_binary_len("message", req.message.len(), MAX_SIGN_MESSAGE)?;
+        let call = sign_call!(req);
         let rng = &self.inner.rng;
         let (key_id, signing_algorithm, signature) =
             self.with_signing_key(call, Action::Sign, KeyOperation::Sign, |pair, scheme, d| {
@@ -205,16 +196,9 @@ impl Kms {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.verify(req);
         }
-        check_len("message", req.message.len(), MAX_SIGN_MESSAGE)?;
-        check_len("signature", req.signature.len(), MAX_CIPHERTEXT_BLOB)?;
-        let call = SignCall {
-            key_id: &req.key_id,
-            message: req.message.expose_secret(),
-            message_type: req.message_type,
-            signing_algorithm: req.signing_algorithm,
-            grant_tokens: &req.grant_tokens,
-            dry_run: req.dry_run,
-        };
+        check_binary_len("message", req.message.len(), MAX_SIGN_MESSAGE)?;
+        check_binary_len("signature", req.signature.len(), MAX_CIPHERTEXT_BLOB)?;
+        let call = sign_call!(req);
         let (key_id, signing_algorithm, ()) =
             self.with_signing_key(call, Action::Verify, KeyOperation::Verify, |pair, scheme, d| {
                 if pair.verify(scheme, d, &req.signature) {
@@ -290,7 +274,7 @@ impl Kms {
         let alg = req
             .key_agreement_algorithm
             .ok_or_else(|| Error::required("keyAgreementAlgorithm"))?;
-        check_len("publicKey", req.public_key.len(), MAX_PUBLIC_KEY)?;
+        check_binary_len("publicKey", req.public_key.len(), MAX_PUBLIC_KEY)?;
         inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve_for_use(&cx, &req.key_id)?;
         inner.authorize(
