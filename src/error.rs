@@ -191,6 +191,9 @@ define_errors! {
     KmsInvalidState => "KMSInvalidStateException", 400;
     /// VerifyMac: the MAC is not the message's under the key and algorithm.
     KmsInvalidMac => "KMSInvalidMacException", 400;
+    /// Verify: the signature is not the message's under the key and
+    /// signing algorithm.
+    KmsInvalidSignature => "KMSInvalidSignatureException", 400;
     /// The key is not available now; retry.
     KeyUnavailable => "KeyUnavailableException", 500;
     /// A quota would be exceeded.

@@ -29,9 +29,10 @@ pub use ids::{
     XksKeyId,
 };
 pub use key::{
-    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeyMetadata, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionConfiguration,
-    MultiRegionKey, MultiRegionKeyType, OriginType, Tag, XksKeyConfiguration,
+    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
+    KeyAgreementAlgorithmSpec, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage,
+    MacAlgorithmSpec, MessageType, MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType,
+    OriginType, SigningAlgorithmSpec, Tag, XksKeyConfiguration,
 };
 pub use kms::{
     AuthorizationDecision, ConnectionMode, DecidingStatement, DecisionKind, Iam, Kms, KmsConfig,
@@ -48,28 +49,30 @@ pub use store::{
 pub use kms::{
     AliasListEntry, CancelKeyDeletionResponse, CreateAliasRequest, CreateCustomKeyStoreRequest,
     CreateCustomKeyStoreResponse, CreateGrantRequest, CreateGrantResponse, CreateKeyRequest,
-    CustomKeyStoresListEntry, DecryptRequest, DecryptResponse, DescribeCustomKeyStoresRequest,
-    DescribeCustomKeyStoresResponse, EnableKeyRotationRequest, EncryptRequest, EncryptResponse,
-    GenerateDataKeyPairRequest, GenerateDataKeyPairResponse, GenerateDataKeyRequest,
-    GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateMacRequest,
-    GenerateMacResponse, GenerateRandomRequest, GenerateRandomResponse, GetKeyPolicyRequest,
-    GetKeyPolicyResponse, GetKeyRotationStatusResponse, GrantConstraints, GrantListEntry,
-    GrantOperation, IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListAliasesRequest,
-    ListAliasesResponse, ListGrantsRequest, ListGrantsResponse, ListKeyPoliciesRequest,
-    ListKeyPoliciesResponse, ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest,
-    ListKeysResponse, ListResourceTagsRequest, ListResourceTagsResponse,
-    ListRetirableGrantsRequest, PutKeyPolicyRequest, ReEncryptRequest, ReEncryptResponse,
-    ReplicateKeyRequest, ReplicateKeyResponse, RetireGrantRequest, RevokeGrantRequest,
-    RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
-    ScheduleKeyDeletionResponse, TagResourceRequest, UntagResourceRequest, UpdateAliasRequest,
-    UpdateCustomKeyStoreRequest, UpdateKeyDescriptionRequest, UpdatePrimaryRegionRequest,
-    VerifyMacRequest, VerifyMacResponse, XksProxyAuthenticationCredential, XksProxyConfiguration,
+    CustomKeyStoresListEntry, DecryptRequest, DecryptResponse, DeriveSharedSecretRequest,
+    DeriveSharedSecretResponse, DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse,
+    EnableKeyRotationRequest, EncryptRequest, EncryptResponse, GenerateDataKeyPairRequest,
+    GenerateDataKeyPairResponse, GenerateDataKeyPairWithoutPlaintextResponse,
+    GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
+    GenerateMacRequest, GenerateMacResponse, GenerateRandomRequest, GenerateRandomResponse,
+    GetKeyPolicyRequest, GetKeyPolicyResponse, GetKeyRotationStatusResponse, GetPublicKeyRequest,
+    GetPublicKeyResponse, GrantConstraints, GrantListEntry, GrantOperation, IncludeKeyMaterial,
+    KeyListEntry, KeyMetadataResponse, ListAliasesRequest, ListAliasesResponse, ListGrantsRequest,
+    ListGrantsResponse, ListKeyPoliciesRequest, ListKeyPoliciesResponse, ListKeyRotationsRequest,
+    ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse, ListResourceTagsRequest,
+    ListResourceTagsResponse, ListRetirableGrantsRequest, PutKeyPolicyRequest, ReEncryptRequest,
+    ReEncryptResponse, RecipientInfo, ReplicateKeyRequest, ReplicateKeyResponse,
+    RetireGrantRequest, RevokeGrantRequest, RotateKeyOnDemandResponse, RotationsListEntry,
+    ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse, SignRequest, SignResponse,
+    TagResourceRequest, UntagResourceRequest, UpdateAliasRequest, UpdateCustomKeyStoreRequest,
+    UpdateKeyDescriptionRequest, UpdatePrimaryRegionRequest, VerifyMacRequest, VerifyMacResponse,
+    VerifyRequest, VerifyResponse, XksProxyAuthenticationCredential, XksProxyConfiguration,
 };
 pub use kms::{
     DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_POLICY_NAME, DEFAULT_ROTATION_PERIOD_DAYS,
     MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES, MAX_DESCRIPTION_CHARS, MAX_KEY_POLICY_BYTES,
-    MAX_MAC_MESSAGE, MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_TAGS,
-    PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
+    MAX_MAC_MESSAGE, MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_SIGN_MESSAGE,
+    MAX_TAGS, PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
 };
 
 pub mod cloudhsm {

@@ -472,12 +472,12 @@ fn rows() -> Vec<Row> {
         ),
         row!(
             "CreateKey",
-            "asymmetric key spec",
+            "SM2 key spec",
             "UnsupportedOperationException",
             |e| e
                 .kms
                 .create_key(CreateKeyRequest {
-                    key_spec: Some(KeySpec::Rsa2048),
+                    key_spec: Some(KeySpec::Sm2),
                     key_usage: Some(kms_keystore::KeyUsage::SignVerify),
                     ..Default::default()
                 })

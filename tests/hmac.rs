@@ -8,7 +8,7 @@ mod common;
 #[cfg(feature = "durable")]
 mod durable;
 
-use common::{ACCOUNT, REGION, code, kms, kms_with_seed, new_key};
+use common::{ACCOUNT, REGION, code, kms, kms_with_seed, new_key, wire};
 use kms_keystore::server::Dispatcher;
 use kms_keystore::{
     CreateGrantRequest, CreateKeyRequest, DecryptRequest, EnableKeyRotationRequest, EncryptRequest,
@@ -16,7 +16,7 @@ use kms_keystore::{
     MAX_MAC_MESSAGE, MacAlgorithmSpec, Principal, PutKeyPolicyRequest, ScheduleKeyDeletionRequest,
     VerifyMacRequest,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SPECS: [(KeySpec, MacAlgorithmSpec, usize); 4] = [
     (KeySpec::Hmac224, MacAlgorithmSpec::HmacSha224, 28),
@@ -479,11 +479,6 @@ fn requests_and_responses_never_print_the_message() {
         b"x",
     );
     assert!(!format!("{v:?}").contains("top-secret"));
-}
-
-fn wire(w: &Dispatcher, op: &str, body: Value) -> (u16, Value) {
-    let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
-    (r.status, serde_json::from_slice(&r.body).unwrap())
 }
 
 #[test]

@@ -180,3 +180,71 @@ fn errors_do_not_carry_the_plaintext() {
     assert_eq!(err.code(), "DisabledException");
     assert_no_leak(&format!("{err:?} {err}"), SECRET);
 }
+
+#[cfg(feature = "asymmetric")]
+#[test]
+fn generate_data_key_pair_response_debug_and_json_hide_the_private_key() {
+    use kms_keystore::{DataKeyPairSpec, GenerateDataKeyPairRequest};
+    let (kms, _) = kms();
+    let id = new_key(&kms);
+    for spec in [DataKeyPairSpec::EccNistP256, DataKeyPairSpec::Rsa2048] {
+        let resp = kms
+            .generate_data_key_pair(GenerateDataKeyPairRequest {
+                key_id: id.clone(),
+                key_pair_spec: Some(spec),
+                ..Default::default()
+            })
+            .unwrap();
+        // The PKCS#8 header is the same for every key of a spec: look for
+        // the private part after it.
+        let pkcs8 = resp.private_key_plaintext.expose_secret();
+        let private = &pkcs8[pkcs8.len() / 2..];
+        for out in [
+            format!("{resp:?}"),
+            format!("{resp:#?}"),
+            serde_json::to_string(&resp).unwrap(),
+        ] {
+            assert_no_leak(&out, private);
+            assert!(out.contains(REDACTED), "{out}");
+        }
+    }
+}
+
+#[cfg(feature = "asymmetric")]
+#[test]
+fn derive_shared_secret_response_debug_and_json_hide_the_secret() {
+    use kms_keystore::{
+        CreateKeyRequest, DeriveSharedSecretRequest, GetPublicKeyRequest,
+        KeyAgreementAlgorithmSpec, KeySpec, KeyUsage,
+    };
+    let (kms, _) = kms();
+    let id = kms
+        .create_key(CreateKeyRequest {
+            key_spec: Some(KeySpec::EccNistP384),
+            key_usage: Some(KeyUsage::KeyAgreement),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata
+        .key_id
+        .to_string();
+    let public = kms
+        .get_public_key(GetPublicKeyRequest {
+            key_id: id.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .public_key;
+    let resp = kms
+        .derive_shared_secret(DeriveSharedSecretRequest {
+            key_id: id,
+            key_agreement_algorithm: Some(KeyAgreementAlgorithmSpec::Ecdh),
+            public_key: public,
+            ..Default::default()
+        })
+        .unwrap();
+    let secret = resp.shared_secret.expose_secret().to_vec();
+    assert_eq!(secret.len(), 48);
+    assert_no_leak(&format!("{resp:?}"), &secret);
+    assert_no_leak(&serde_json::to_string(&resp).unwrap(), &secret);
+}

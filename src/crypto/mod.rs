@@ -5,6 +5,7 @@
 //! service layer decides *whether* to encrypt, this module only *how*.
 
 pub(crate) mod aead;
+pub(crate) mod asymmetric;
 pub(crate) mod blob;
 pub(crate) mod context;
 pub(crate) mod mac;

@@ -7,8 +7,8 @@ use crate::clock::Timestamp;
 use crate::ids::{ClusterId, CustomKeyStoreId, KeyId, XksKeyId};
 
 use super::spec::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage,
-    MacAlgorithmSpec, MultiRegionKeyType, OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeyManager, KeySpec,
+    KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec,
 };
 
 /// The metadata of a KMS key, as DescribeKey and CreateKey return it.
@@ -32,7 +32,8 @@ pub struct KeyMetadata {
     pub enabled: bool,
     /// The description.
     pub description: String,
-    /// `ENCRYPT_DECRYPT`, or `GENERATE_VERIFY_MAC` for an HMAC key.
+    /// `ENCRYPT_DECRYPT`, `GENERATE_VERIFY_MAC` (HMAC keys), `SIGN_VERIFY`
+    /// or `KEY_AGREEMENT` (asymmetric keys).
     pub key_usage: KeyUsage,
     /// The key state.
     pub key_state: KeyState,
@@ -60,6 +61,13 @@ pub struct KeyMetadata {
     /// The MAC algorithms an HMAC key supports; absent for other keys.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub mac_algorithms: Vec<MacAlgorithmSpec>,
+    /// The signing algorithms a `SIGN_VERIFY` key supports; absent for
+    /// other keys.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub signing_algorithms: Vec<SigningAlgorithmSpec>,
+    /// `[ECDH]` for a `KEY_AGREEMENT` key; absent for other keys.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub key_agreement_algorithms: Vec<KeyAgreementAlgorithmSpec>,
     /// True for a multi-Region key (primary or replica).
     pub multi_region: bool,
     /// The multi-Region key's primary and replicas (only for multi-Region

@@ -9,7 +9,8 @@ pub use metadata::{
     KeyMetadata, MultiRegionConfiguration, MultiRegionKey, Tag, XksKeyConfiguration,
 };
 pub use spec::{
-    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
+    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
+    KeyAgreementAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec,
+    MessageType, MultiRegionKeyType, OriginType, SigningAlgorithmSpec,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

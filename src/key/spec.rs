@@ -189,6 +189,59 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// `SigningAlgorithmSpec`: how Sign and Verify sign (the RSA and ECDSA
+    /// algorithms are implemented, with the feature `asymmetric`).
+    pub enum SigningAlgorithmSpec ("signingAlgorithm") {
+        /// RSASSA-PSS, SHA-256.
+        RsassaPssSha256 => "RSASSA_PSS_SHA_256",
+        /// RSASSA-PSS, SHA-384.
+        RsassaPssSha384 => "RSASSA_PSS_SHA_384",
+        /// RSASSA-PSS, SHA-512.
+        RsassaPssSha512 => "RSASSA_PSS_SHA_512",
+        /// RSASSA-PKCS1-v1_5, SHA-256.
+        RsassaPkcs1V15Sha256 => "RSASSA_PKCS1_V1_5_SHA_256",
+        /// RSASSA-PKCS1-v1_5, SHA-384.
+        RsassaPkcs1V15Sha384 => "RSASSA_PKCS1_V1_5_SHA_384",
+        /// RSASSA-PKCS1-v1_5, SHA-512.
+        RsassaPkcs1V15Sha512 => "RSASSA_PKCS1_V1_5_SHA_512",
+        /// ECDSA, SHA-256.
+        EcdsaSha256 => "ECDSA_SHA_256",
+        /// ECDSA, SHA-384.
+        EcdsaSha384 => "ECDSA_SHA_384",
+        /// ECDSA, SHA-512.
+        EcdsaSha512 => "ECDSA_SHA_512",
+        /// SM2DSA (China Regions).
+        Sm2Dsa => "SM2DSA",
+        /// ML-DSA with SHAKE256.
+        MlDsaShake256 => "ML_DSA_SHAKE_256",
+        /// Ed25519.
+        Ed25519Sha512 => "ED25519_SHA_512",
+        /// Ed25519ph.
+        Ed25519PhSha512 => "ED25519_PH_SHA_512",
+    }
+}
+
+wire_enum! {
+    /// `MessageType`: whether Sign and Verify get the message or its digest.
+    pub enum MessageType ("messageType") {
+        /// The message (at most 4096 bytes); KMS hashes it.
+        Raw => "RAW",
+        /// The digest of the message, exactly the algorithm's hash length.
+        Digest => "DIGEST",
+        /// ML-DSA's external mu (not implemented here).
+        ExternalMu => "EXTERNAL_MU",
+    }
+}
+
+wire_enum! {
+    /// `KeyAgreementAlgorithmSpec`.
+    pub enum KeyAgreementAlgorithmSpec ("keyAgreementAlgorithm") {
+        /// Elliptic-curve Diffie-Hellman.
+        Ecdh => "ECDH",
+    }
+}
+
+wire_enum! {
     /// `MacAlgorithmSpec`: the MAC algorithm of an HMAC key (one per key
     /// spec: HMAC_256 keys use HMAC_SHA_256).
     pub enum MacAlgorithmSpec ("macAlgorithm") {

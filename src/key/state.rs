@@ -176,6 +176,14 @@ pub(crate) enum KeyOperation {
     GenerateMac,
     /// VerifyMac.
     VerifyMac,
+    /// Sign.
+    Sign,
+    /// Verify.
+    Verify,
+    /// GetPublicKey.
+    GetPublicKey,
+    /// DeriveSharedSecret.
+    DeriveSharedSecret,
     /// DescribeKey.
     #[allow(
         dead_code,
@@ -244,6 +252,10 @@ impl KeyOperation {
         KeyOperation::GenerateDataKeyPair,
         KeyOperation::GenerateMac,
         KeyOperation::VerifyMac,
+        KeyOperation::Sign,
+        KeyOperation::Verify,
+        KeyOperation::GetPublicKey,
+        KeyOperation::DeriveSharedSecret,
         KeyOperation::DescribeKey,
         KeyOperation::EnableKey,
         KeyOperation::DisableKey,
@@ -282,6 +294,10 @@ impl KeyOperation {
             KeyOperation::GenerateDataKeyPair => "GenerateDataKeyPair",
             KeyOperation::GenerateMac => "GenerateMac",
             KeyOperation::VerifyMac => "VerifyMac",
+            KeyOperation::Sign => "Sign",
+            KeyOperation::Verify => "Verify",
+            KeyOperation::GetPublicKey => "GetPublicKey",
+            KeyOperation::DeriveSharedSecret => "DeriveSharedSecret",
             KeyOperation::DescribeKey => "DescribeKey",
             KeyOperation::EnableKey => "EnableKey",
             KeyOperation::DisableKey => "DisableKey",
@@ -322,6 +338,10 @@ impl KeyOperation {
                 | KeyOperation::GenerateDataKeyPair
                 | KeyOperation::GenerateMac
                 | KeyOperation::VerifyMac
+                | KeyOperation::Sign
+                | KeyOperation::Verify
+                | KeyOperation::GetPublicKey
+                | KeyOperation::DeriveSharedSecret
         )
     }
 }

@@ -612,6 +612,18 @@ impl Service {
         if let Some(alg) = facts.encryption_algorithm {
             c.set("kms:EncryptionAlgorithm", alg);
         }
+        if let Some(alg) = facts.signing_algorithm {
+            c.set("kms:SigningAlgorithm", alg);
+        }
+        if let Some(t) = facts.message_type {
+            c.set("kms:MessageType", t);
+        }
+        if let Some(alg) = facts.key_agreement_algorithm {
+            c.set("kms:KeyAgreementAlgorithm", alg);
+        }
+        if let Some(spec) = facts.data_key_pair_spec {
+            c.set("kms:DataKeyPairSpec", spec);
+        }
         if let Some(alias) = facts.key_id.and_then(request_alias) {
             c.set("kms:RequestAlias", alias);
         }

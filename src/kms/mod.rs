@@ -61,6 +61,7 @@ pub use authorize::{AuthorizationDecision, DecidingStatement, DecisionKind, Poli
 pub use partition::{Iam, Partition};
 pub use shapes::access::SimulateAuthorizationRequest;
 
+pub use ops::asymmetric::MAX_SIGN_MESSAGE;
 pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
 pub use ops::mac::MAX_MAC_MESSAGE;
@@ -68,6 +69,10 @@ pub use ops::rotation::{
     DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, ROTATION_PERIOD_DAYS,
 };
 pub use ops::stores::MAX_CUSTOM_KEY_STORES;
+pub use shapes::asymmetric::{
+    DeriveSharedSecretRequest, DeriveSharedSecretResponse, GetPublicKeyRequest,
+    GetPublicKeyResponse, RecipientInfo, SignRequest, SignResponse, VerifyRequest, VerifyResponse,
+};
 pub use shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantListEntry, GrantOperation,
     ListGrantsRequest, ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest,
@@ -87,14 +92,14 @@ pub use shapes::types::{
     CreateKeyRequest, CustomKeyStoresListEntry, DecryptRequest, DecryptResponse,
     DescribeCustomKeyStoresRequest, DescribeCustomKeyStoresResponse, EnableKeyRotationRequest,
     EncryptRequest, EncryptResponse, GenerateDataKeyPairRequest, GenerateDataKeyPairResponse,
-    GenerateDataKeyRequest, GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse,
-    GenerateRandomRequest, GenerateRandomResponse, GetKeyRotationStatusResponse,
-    IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse, ListKeyRotationsRequest,
-    ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse, ReEncryptRequest,
-    ReEncryptResponse, ReplicateKeyRequest, ReplicateKeyResponse, RotateKeyOnDemandResponse,
-    RotationsListEntry, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
-    UpdateCustomKeyStoreRequest, UpdatePrimaryRegionRequest, XksProxyAuthenticationCredential,
-    XksProxyConfiguration,
+    GenerateDataKeyPairWithoutPlaintextResponse, GenerateDataKeyRequest, GenerateDataKeyResponse,
+    GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest, GenerateRandomResponse,
+    GetKeyRotationStatusResponse, IncludeKeyMaterial, KeyListEntry, KeyMetadataResponse,
+    ListKeyRotationsRequest, ListKeyRotationsResponse, ListKeysRequest, ListKeysResponse,
+    ReEncryptRequest, ReEncryptResponse, ReplicateKeyRequest, ReplicateKeyResponse,
+    RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
+    ScheduleKeyDeletionResponse, UpdateCustomKeyStoreRequest, UpdatePrimaryRegionRequest,
+    XksProxyAuthenticationCredential, XksProxyConfiguration,
 };
 pub use support::policy::{DEFAULT_POLICY_NAME, MAX_KEY_POLICY_BYTES, default_key_policy};
 pub use support::validate::{MAX_CIPHERTEXT_BLOB, MAX_DESCRIPTION_CHARS, MAX_TAGS};

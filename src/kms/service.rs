@@ -67,7 +67,8 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, KeyEvent, KeyLifecycle, KeyMetadata, KeyState, OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeyState,
+    OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -526,6 +527,8 @@ impl Service {
             key_spec: entry.kind.spec(),
             encryption_algorithms: entry.kind.encryption_algorithms(),
             mac_algorithms: entry.kind.mac_algorithms(),
+            signing_algorithms: entry.kind.signing_algorithms(),
+            key_agreement_algorithms: entry.kind.key_agreement_algorithms(),
             multi_region: m.multi_region.is_some(),
             multi_region_configuration: m
                 .multi_region
@@ -915,16 +918,25 @@ impl Service {
     }
 
     /// Decodes `bytes`, finds its key, checks an optional expected key, the
-    /// key state for `op`, and decrypts.
+    /// key state for `op`, the algorithm `alg` against the key, and
+    /// decrypts. An RSA key's ciphertext is raw RSAES-OAEP output that
+    /// names no key: it decrypts only with `expected_key` naming the key
+    /// (without one it is a blob this KMS cannot read:
+    /// `InvalidCiphertextException`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "Decrypt's and ReEncrypt's inputs, one each"
+    )]
     pub(crate) fn decrypt_blob(
         &self,
         cx: &Call,
         bytes: &[u8],
         expected_key: Option<&str>,
+        alg: Option<EncryptionAlgorithmSpec>,
         ctx: &EncryptionContext,
         op: KeyOperation,
         re_encrypt_to: Option<KeyId>,
-    ) -> Result<(std::sync::Arc<KeyEntry>, Plaintext, Option<MaterialId>)> {
+    ) -> Result<Opened> {
         if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
             // Binary: the value is not shown.
             return Err(Error::invalid(
@@ -937,13 +949,41 @@ impl Service {
                 },
             ));
         }
-        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
-        let entry = match expected_key {
+        let given = match expected_key {
             Some(k) => {
                 let given = self.resolve(cx, k, true)?;
                 // A key that cannot decrypt is named as such, before the
                 // blob's key is compared with it.
                 given.kind.check_usage(op, &given.arn)?;
+                Some(given)
+            }
+            None => None,
+        };
+        let action = match op {
+            KeyOperation::ReEncryptFrom => Action::ReEncryptFrom,
+            _ => Action::Decrypt,
+        };
+        let requested = alg.unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
+        let facts = |entry: &KeyEntry| Facts {
+            re_encrypt_on_same_key: re_encrypt_to.map(|to| to == entry.id),
+            encryption_algorithm: Some(requested.as_str()),
+            ..Facts::crypto(ctx, expected_key.unwrap_or_default())
+        };
+        if let Some(entry) = given.as_ref().filter(|e| e.kind.is_asymmetric()) {
+            self.authorize(cx, entry, action, &facts(entry))?;
+            self.check_crypto(entry, op, cx.now)?;
+            let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
+            let plaintext = entry.kind.oaep_decrypt(algorithm, bytes, &self.rng)?;
+            return Ok(Opened {
+                entry: entry.clone(),
+                plaintext,
+                material: None,
+                algorithm,
+            });
+        }
+        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
+        let entry = match given {
+            Some(given) => {
                 if given.id != blob.header.key_id {
                     return Err(Error::from(AwsMessage::IncorrectKey).with_hint(format!(
                         "The key {} is not the key that encrypted this ciphertext.",
@@ -963,18 +1003,16 @@ impl Service {
                     .map_err(|_| invalid_ciphertext())?
             }
         };
-        let action = match op {
-            KeyOperation::ReEncryptFrom => Action::ReEncryptFrom,
-            _ => Action::Decrypt,
-        };
-        let facts = Facts {
-            re_encrypt_on_same_key: re_encrypt_to.map(|to| to == entry.id),
-            ..Facts::crypto(ctx, expected_key.unwrap_or_default())
-        };
-        self.authorize(cx, &entry, action, &facts)?;
+        self.authorize(cx, &entry, action, &facts(&entry))?;
         let access = self.check_crypto(&entry, op, cx.now)?;
+        let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
         let (plaintext, material) = self.open(cx, &entry, access, &blob, ctx)?;
-        Ok((entry, plaintext, material))
+        Ok(Opened {
+            entry,
+            plaintext,
+            material,
+            algorithm,
+        })
     }
 
     /// The service of another account of this Region that issued a grant
@@ -2102,4 +2140,18 @@ mod timer_tests {
         drop(kms);
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// What [`Service::decrypt_blob`] opened: the key, the plaintext, the
+/// material version that sealed it (symmetric keys whose material KMS
+/// holds) and the encryption algorithm.
+pub(crate) struct Opened {
+    /// The key that decrypted.
+    pub(crate) entry: std::sync::Arc<KeyEntry>,
+    /// The plaintext.
+    pub(crate) plaintext: Plaintext,
+    /// The material version's id, for a response's `KeyMaterialId`.
+    pub(crate) material: Option<MaterialId>,
+    /// `SYMMETRIC_DEFAULT`, or the RSAES-OAEP algorithm.
+    pub(crate) algorithm: EncryptionAlgorithmSpec,
 }

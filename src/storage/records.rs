@@ -102,6 +102,13 @@ impl<'de> Deserialize<'de> for SecretVec {
 pub(crate) enum KeySecretRecord {
     /// An HMAC key: its `KeySpec` and its bytes.
     Hmac { spec: String, key: SecretVec },
+    /// An asymmetric key: its `KeySpec`, its `KeyUsage` and its private
+    /// key as PKCS#8 DER.
+    Asymmetric {
+        spec: String,
+        usage: String,
+        private_key: SecretVec,
+    },
 }
 
 /// A secret string (password, secret access key) in the clear, zeroized.

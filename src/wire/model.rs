@@ -58,11 +58,27 @@ impl Status {
 /// and what they answer. Every other routed operation is implemented, and
 /// every operation of the model that is not routed is not implemented.
 #[cfg(test)]
-const KMS_EXCEPTIONS: &[(&str, Status, &str)] = &[(
-    "GenerateDataKeyPair",
-    Status::NotImplemented,
-    "checks the request, the key and its state, then `UnsupportedOperationException` (AWS's answer for keys in custom key stores)",
-)];
+const KMS_EXCEPTIONS: &[(&str, Status, &str)] = &[
+    ("DeriveSharedSecret", Status::Implemented, ASYMMETRIC),
+    ("GenerateDataKeyPair", Status::Implemented, DATA_KEY_PAIR),
+    (
+        "GenerateDataKeyPairWithoutPlaintext",
+        Status::Implemented,
+        DATA_KEY_PAIR,
+    ),
+    ("GetPublicKey", Status::Implemented, ASYMMETRIC),
+    ("Sign", Status::Implemented, ASYMMETRIC),
+    ("Verify", Status::Implemented, ASYMMETRIC),
+];
+
+/// The note of the asymmetric-key operations.
+#[cfg(test)]
+const ASYMMETRIC: &str =
+    "RSA and ECC keys, with the cargo feature `asymmetric` (the server enables it)";
+
+/// The note of the data key pair operations.
+#[cfg(test)]
+const DATA_KEY_PAIR: &str = "with the cargo feature `asymmetric` (the server enables it); without it, and for keys in custom key stores (as AWS), `UnsupportedOperationException`";
 
 /// The status of KMS operation `op` (of [`KMS_OPERATIONS`]) and a note.
 #[cfg(test)]

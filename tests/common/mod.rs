@@ -38,6 +38,31 @@ pub fn new_key(kms: &Kms) -> String {
         .to_string()
 }
 
+/// Creates a key of `spec` and `usage`; its key id.
+pub fn create_key_of(
+    kms: &Kms,
+    spec: kms_keystore::KeySpec,
+    usage: kms_keystore::KeyUsage,
+) -> kms_keystore::Result<String> {
+    kms.create_key(CreateKeyRequest {
+        key_spec: Some(spec),
+        key_usage: Some(usage),
+        ..Default::default()
+    })
+    .map(|r| r.key_metadata.key_id.to_string())
+}
+
+/// Runs `TrentService.<op>` with a JSON body through `w`: the HTTP status
+/// and the JSON answer.
+pub fn wire(
+    w: &kms_keystore::server::Dispatcher,
+    op: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
+    (r.status, serde_json::from_slice(&r.body).unwrap())
+}
+
 /// An encryption context from pairs.
 pub fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
     pairs

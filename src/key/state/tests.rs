@@ -19,6 +19,10 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         O::GenerateDataKeyPair,
         O::GenerateMac,
         O::VerifyMac,
+        O::Sign,
+        O::Verify,
+        O::GetPublicKey,
+        O::DeriveSharedSecret,
     ];
     let always = [
         O::DescribeKey,

@@ -1,26 +1,184 @@
 //! What kind of KMS key an entry is: [`KeyKind`], the one place the key
 //! specs this KMS makes are told apart — a symmetric encryption key (its
-//! material in the entry's versions, or in its custom key store) or an HMAC
-//! key (its secret here) — with the key usage, the algorithms DescribeKey
-//! lists, and which cryptographic operations each allows.
+//! material in the entry's versions, or in its custom key store), an HMAC
+//! key (its secret here) or, with the feature `asymmetric`, an RSA or ECC
+//! key pair (its private key here) — with the key usages each spec allows,
+//! the algorithms DescribeKey lists, and which cryptographic operations
+//! each allows.
 
+use crate::crypto::asymmetric::{Hash, KeyPair, PairSpec, Scheme};
 use crate::crypto::mac::{HmacHash, HmacKey};
 use crate::crypto::rng::SecureRng;
+use crate::crypto::{EncryptionContext, Plaintext};
+use crate::error::kms_err;
 use crate::error::{AwsMessage, Error, Result};
 use crate::key::state::KeyOperation;
-use crate::key::{EncryptionAlgorithmSpec, KeySpec, KeyUsage, MacAlgorithmSpec};
+use crate::key::{
+    EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeySpec, KeyUsage, MacAlgorithmSpec,
+    SigningAlgorithmSpec,
+};
 use crate::kms::shapes::grants::GrantOperation;
+use crate::kms::support::errors::invalid_ciphertext;
 use crate::storage::records::{KeySecretRecord, SecretVec};
 
 /// A key's kind, and the secret that belongs to it. One pointer wide:
 /// every key pays for the field, most are symmetric (the per-key memory
-/// budget, `tests/memory_per_key.rs`).
+/// budget, `tests/memory_per_key.rs`), so the kinds that hold a secret
+/// share one box (two boxed variants would need a tag beside the pointer).
 #[derive(Debug)]
 pub(crate) enum KeyKind {
     /// `SYMMETRIC_DEFAULT`, `ENCRYPT_DECRYPT`.
     Symmetric,
+    /// An HMAC or asymmetric key, with its secret.
+    Owned(Box<OwnedKind>),
+}
+
+/// The kinds whose secret the entry holds.
+#[derive(Debug)]
+pub(crate) enum OwnedKind {
     /// `HMAC_224/256/384/512`, `GENERATE_VERIFY_MAC`.
-    Hmac(Box<HmacEntry>),
+    Hmac(HmacEntry),
+    /// `RSA_*` (`ENCRYPT_DECRYPT` or `SIGN_VERIFY`), `ECC_NIST_*`
+    /// (`SIGN_VERIFY` or `KEY_AGREEMENT`), `ECC_SECG_P256K1` (`SIGN_VERIFY`).
+    Asymmetric(AsymmetricEntry),
+}
+
+/// [`KeyKind`] seen through its box: the one view every method matches on.
+enum View<'a> {
+    Symmetric,
+    Hmac(&'a HmacEntry),
+    Asymmetric(&'a AsymmetricEntry),
+}
+
+/// An asymmetric key's spec, usage and key pair.
+#[derive(Debug)]
+pub(crate) struct AsymmetricEntry {
+    /// The key spec (RSA or ECC).
+    spec: KeySpec,
+    /// The usage chosen at CreateKey.
+    usage: KeyUsage,
+    /// The private key (its public key with it).
+    pair: KeyPair,
+    /// The public key, DER SubjectPublicKeyInfo (GetPublicKey).
+    public_key: Vec<u8>,
+}
+
+impl AsymmetricEntry {
+    /// The key pair.
+    pub(crate) fn pair(&self) -> &KeyPair {
+        &self.pair
+    }
+
+    /// The public key, DER SubjectPublicKeyInfo.
+    pub(crate) fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+}
+
+/// The usages AWS allows for a key spec, the first being the one a spec
+/// with a single usage takes.
+pub(crate) fn allowed_usages(spec: KeySpec) -> &'static [KeyUsage] {
+    use KeySpec as K;
+    match spec {
+        K::SymmetricDefault => &[KeyUsage::EncryptDecrypt],
+        K::Hmac224 | K::Hmac256 | K::Hmac384 | K::Hmac512 => &[KeyUsage::GenerateVerifyMac],
+        K::Rsa2048 | K::Rsa3072 | K::Rsa4096 => &[KeyUsage::EncryptDecrypt, KeyUsage::SignVerify],
+        K::EccNistP256 | K::EccNistP384 | K::EccNistP521 => {
+            &[KeyUsage::SignVerify, KeyUsage::KeyAgreement]
+        }
+        K::EccSecgP256k1 => &[KeyUsage::SignVerify],
+        K::Sm2 => &[
+            KeyUsage::EncryptDecrypt,
+            KeyUsage::SignVerify,
+            KeyUsage::KeyAgreement,
+        ],
+        K::MlDsa44 | K::MlDsa65 | K::MlDsa87 | K::EccNistEdwards25519 => &[KeyUsage::SignVerify],
+        K::MlKem512 | K::MlKem768 | K::MlKem1024 => &[KeyUsage::EncapsulateDecapsulate],
+    }
+}
+
+/// Whether `spec` is one of the RSA and ECC specs this KMS makes with the
+/// feature `asymmetric`.
+pub(crate) fn is_rsa_or_ecc(spec: KeySpec) -> bool {
+    use KeySpec as K;
+    matches!(
+        spec,
+        K::Rsa2048
+            | K::Rsa3072
+            | K::Rsa4096
+            | K::EccNistP256
+            | K::EccNistP384
+            | K::EccNistP521
+            | K::EccSecgP256k1
+    )
+}
+
+/// The key pair kind of an RSA or ECC key spec (also of a data key pair).
+pub(crate) fn pair_spec(spec: KeySpec) -> Option<PairSpec> {
+    Some(match spec {
+        KeySpec::Rsa2048 => PairSpec::Rsa2048,
+        KeySpec::Rsa3072 => PairSpec::Rsa3072,
+        KeySpec::Rsa4096 => PairSpec::Rsa4096,
+        KeySpec::EccNistP256 => PairSpec::P256,
+        KeySpec::EccNistP384 => PairSpec::P384,
+        KeySpec::EccNistP521 => PairSpec::P521,
+        KeySpec::EccSecgP256k1 => PairSpec::Secp256k1,
+        _ => return None,
+    })
+}
+
+/// The signing algorithms AWS allows for a key spec (with `SIGN_VERIFY`).
+pub(crate) fn signing_algorithms(spec: KeySpec) -> &'static [SigningAlgorithmSpec] {
+    use SigningAlgorithmSpec as S;
+    match spec {
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[
+            S::RsassaPssSha256,
+            S::RsassaPssSha384,
+            S::RsassaPssSha512,
+            S::RsassaPkcs1V15Sha256,
+            S::RsassaPkcs1V15Sha384,
+            S::RsassaPkcs1V15Sha512,
+        ],
+        KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => &[S::EcdsaSha256],
+        KeySpec::EccNistP384 => &[S::EcdsaSha384],
+        KeySpec::EccNistP521 => &[S::EcdsaSha512],
+        _ => &[],
+    }
+}
+
+/// The signature scheme of a signing algorithm this KMS implements.
+pub(crate) fn scheme(alg: SigningAlgorithmSpec) -> Option<Scheme> {
+    use SigningAlgorithmSpec as S;
+    Some(match alg {
+        S::RsassaPssSha256 => Scheme::Pss(Hash::Sha256),
+        S::RsassaPssSha384 => Scheme::Pss(Hash::Sha384),
+        S::RsassaPssSha512 => Scheme::Pss(Hash::Sha512),
+        S::RsassaPkcs1V15Sha256 => Scheme::Pkcs1v15(Hash::Sha256),
+        S::RsassaPkcs1V15Sha384 => Scheme::Pkcs1v15(Hash::Sha384),
+        S::RsassaPkcs1V15Sha512 => Scheme::Pkcs1v15(Hash::Sha512),
+        S::EcdsaSha256 => Scheme::Ecdsa(Hash::Sha256),
+        S::EcdsaSha384 => Scheme::Ecdsa(Hash::Sha384),
+        S::EcdsaSha512 => Scheme::Ecdsa(Hash::Sha512),
+        _ => return None,
+    })
+}
+
+/// The OAEP hash of an RSA encryption algorithm.
+pub(crate) fn oaep_hash(alg: EncryptionAlgorithmSpec) -> Option<Hash> {
+    match alg {
+        EncryptionAlgorithmSpec::RsaesOaepSha1 => Some(Hash::Sha1),
+        EncryptionAlgorithmSpec::RsaesOaepSha256 => Some(Hash::Sha256),
+        _ => None,
+    }
+}
+
+/// `InvalidKeyUsageException`: `Algorithm <alg> is incompatible with key
+/// spec <spec>.` (AWS's text for an algorithm the key cannot use).
+pub(crate) fn incompatible_algorithm(alg: &str, spec: KeySpec) -> Error {
+    kms_err!(
+        InvalidKeyUsage,
+        "Algorithm {alg} is incompatible with key spec {spec}."
+    )
 }
 
 /// An HMAC key's spec and secret.
@@ -44,37 +202,193 @@ fn hmac_hash(spec: KeySpec) -> Option<HmacHash> {
 }
 
 impl KeyKind {
+    /// The kind through its box.
+    fn view(&self) -> View<'_> {
+        match self {
+            KeyKind::Symmetric => View::Symmetric,
+            KeyKind::Owned(o) => match &**o {
+                OwnedKind::Hmac(h) => View::Hmac(h),
+                OwnedKind::Asymmetric(a) => View::Asymmetric(a),
+            },
+        }
+    }
+
     /// A new HMAC key of `spec` (`None` if `spec` is not an HMAC spec).
     pub(crate) fn new_hmac(spec: KeySpec, rng: &SecureRng) -> Option<KeyKind> {
         let hash = hmac_hash(spec)?;
-        Some(KeyKind::Hmac(Box::new(HmacEntry {
+        Some(KeyKind::Owned(Box::new(OwnedKind::Hmac(HmacEntry {
             spec,
             key: HmacKey::generate(hash, rng),
-        })))
+        }))))
+    }
+
+    /// A new RSA or ECC key pair of `spec` for `usage` (`None` if `spec` is
+    /// not an RSA or ECC spec, or key generation failed).
+    pub(crate) fn new_asymmetric(
+        spec: KeySpec,
+        usage: KeyUsage,
+        rng: &SecureRng,
+    ) -> Option<KeyKind> {
+        let pair = KeyPair::generate(pair_spec(spec)?, rng)?;
+        KeyKind::from_pair(spec, usage, pair)
+    }
+
+    /// The kind of an asymmetric key of `spec` and `usage` holding `pair`.
+    fn from_pair(spec: KeySpec, usage: KeyUsage, pair: KeyPair) -> Option<KeyKind> {
+        let public_key = pair.public_key_der()?;
+        Some(KeyKind::Owned(Box::new(OwnedKind::Asymmetric(
+            AsymmetricEntry {
+                spec,
+                usage,
+                pair,
+                public_key,
+            },
+        ))))
+    }
+
+    /// The asymmetric key's entry, for an RSA or ECC key.
+    pub(crate) fn asymmetric(&self) -> Option<&AsymmetricEntry> {
+        match self.view() {
+            View::Asymmetric(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an RSA or ECC key.
+    pub(crate) fn is_asymmetric(&self) -> bool {
+        is_rsa_or_ecc(self.spec())
+    }
+
+    /// The encryption algorithm Encrypt, Decrypt or ReEncrypt uses on this
+    /// key (`alg`, `SYMMETRIC_DEFAULT` when absent), once it suits the key
+    /// and `ctx`: a symmetric key takes `SYMMETRIC_DEFAULT`; an RSA
+    /// `ENCRYPT_DECRYPT` key takes `RSAES_OAEP_SHA_1` or
+    /// `RSAES_OAEP_SHA_256` (`InvalidKeyUsageException` otherwise, AWS's
+    /// `Algorithm <alg> is incompatible with key spec <spec>.`) and no
+    /// encryption context (`ValidationException`). Keys of other usages
+    /// are refused by their usage first ([`KeyKind::check_usage`]).
+    pub(crate) fn encryption_algorithm(
+        &self,
+        alg: Option<EncryptionAlgorithmSpec>,
+        ctx: &EncryptionContext,
+    ) -> Result<EncryptionAlgorithmSpec> {
+        let alg = alg.unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
+        if !self.is_asymmetric() {
+            if alg != EncryptionAlgorithmSpec::SymmetricDefault {
+                return Err(kms_err!(
+                    InvalidKeyUsage,
+                    "Encryption algorithm {alg} is not valid for a symmetric encryption key; use SYMMETRIC_DEFAULT."
+                ));
+            }
+            return Ok(alg);
+        }
+        if oaep_hash(alg).is_none() {
+            return Err(incompatible_algorithm(alg.as_str(), self.spec()));
+        }
+        if !ctx.is_empty() {
+            return Err(kms_err!(
+                Validation,
+                "EncryptionContext is not supported with asymmetric KMS keys: {} is a {} key.",
+                self.spec(),
+                self.usage()
+            )
+            .with_hint("Omit EncryptionContext for RSA encryption."));
+        }
+        Ok(alg)
+    }
+
+    /// RSAES-OAEP encryption of `plaintext` under an RSA `ENCRYPT_DECRYPT`
+    /// key with `alg` (checked by [`KeyKind::encryption_algorithm`]): the
+    /// raw OAEP ciphertext, as AWS returns it. A plaintext over the key
+    /// size's limit (RSA_2048: 214 bytes with SHA-1, 190 with SHA-256) is
+    /// `ValidationException`.
+    pub(crate) fn oaep_encrypt(
+        &self,
+        alg: EncryptionAlgorithmSpec,
+        plaintext: &[u8],
+        rng: &SecureRng,
+    ) -> Result<Vec<u8>> {
+        let (pair, hash) = self.oaep_parts(alg)?;
+        let max = pair.oaep_max_plaintext(hash);
+        if plaintext.len() > max {
+            return Err(kms_err!(
+                Validation,
+                "Plaintext is too long for {alg} with key spec {}: at most {max} bytes.",
+                self.spec()
+            ));
+        }
+        pair.oaep_encrypt(hash, plaintext, rng)
+            .ok_or_else(|| Error::internal("RSA encryption failed"))
+    }
+
+    /// RSAES-OAEP decryption under an RSA `ENCRYPT_DECRYPT` key; anything
+    /// that does not decrypt is `InvalidCiphertextException`.
+    pub(crate) fn oaep_decrypt(
+        &self,
+        alg: EncryptionAlgorithmSpec,
+        ciphertext: &[u8],
+        rng: &SecureRng,
+    ) -> Result<Plaintext> {
+        let (pair, hash) = self.oaep_parts(alg)?;
+        let plaintext = pair
+            .oaep_decrypt(hash, ciphertext, rng)
+            .ok_or_else(invalid_ciphertext)?;
+        Ok(Plaintext::from(plaintext.to_vec()))
+    }
+
+    /// The key pair and OAEP hash of an RSA key and algorithm.
+    fn oaep_parts(&self, alg: EncryptionAlgorithmSpec) -> Result<(&KeyPair, Hash)> {
+        match (self.asymmetric(), oaep_hash(alg)) {
+            (Some(a), Some(hash)) => Ok((a.pair(), hash)),
+            _ => Err(incompatible_algorithm(alg.as_str(), self.spec())),
+        }
     }
 
     /// The key spec.
     pub(crate) fn spec(&self) -> KeySpec {
-        match self {
-            KeyKind::Symmetric => KeySpec::SymmetricDefault,
-            KeyKind::Hmac(h) => h.spec,
+        match self.view() {
+            View::Symmetric => KeySpec::SymmetricDefault,
+            View::Hmac(h) => h.spec,
+            View::Asymmetric(a) => a.spec,
         }
     }
 
     /// The key usage.
     pub(crate) fn usage(&self) -> KeyUsage {
-        match self {
-            KeyKind::Symmetric => KeyUsage::EncryptDecrypt,
-            KeyKind::Hmac(_) => KeyUsage::GenerateVerifyMac,
+        match self.view() {
+            View::Symmetric => KeyUsage::EncryptDecrypt,
+            View::Hmac(_) => KeyUsage::GenerateVerifyMac,
+            View::Asymmetric(a) => a.usage,
         }
     }
 
     /// DescribeKey's `EncryptionAlgorithms` (empty: absent).
     pub(crate) fn encryption_algorithms(&self) -> Vec<EncryptionAlgorithmSpec> {
-        match self {
-            KeyKind::Symmetric => vec![EncryptionAlgorithmSpec::SymmetricDefault],
-            KeyKind::Hmac(_) => Vec::new(),
+        match self.view() {
+            View::Symmetric => vec![EncryptionAlgorithmSpec::SymmetricDefault],
+            View::Hmac(_) => Vec::new(),
+            View::Asymmetric(a) if a.usage == KeyUsage::EncryptDecrypt => vec![
+                EncryptionAlgorithmSpec::RsaesOaepSha1,
+                EncryptionAlgorithmSpec::RsaesOaepSha256,
+            ],
+            View::Asymmetric(_) => Vec::new(),
         }
+    }
+
+    /// DescribeKey's `SigningAlgorithms` (empty: absent).
+    pub(crate) fn signing_algorithms(&self) -> Vec<SigningAlgorithmSpec> {
+        if self.usage() != KeyUsage::SignVerify {
+            return Vec::new();
+        }
+        signing_algorithms(self.spec()).to_vec()
+    }
+
+    /// DescribeKey's `KeyAgreementAlgorithms` (empty: absent).
+    pub(crate) fn key_agreement_algorithms(&self) -> Vec<KeyAgreementAlgorithmSpec> {
+        if self.usage() != KeyUsage::KeyAgreement {
+            return Vec::new();
+        }
+        vec![KeyAgreementAlgorithmSpec::Ecdh]
     }
 
     /// DescribeKey's `MacAlgorithms` (empty: absent).
@@ -84,17 +398,22 @@ impl KeyKind {
 
     /// The grant operations AWS allows on a key of this kind.
     pub(crate) fn grant_operations(&self) -> &'static [GrantOperation] {
-        match self {
-            KeyKind::Symmetric => GrantOperation::SYMMETRIC_ENCRYPTION,
-            KeyKind::Hmac(_) => GrantOperation::HMAC,
+        match self.view() {
+            View::Symmetric => GrantOperation::SYMMETRIC_ENCRYPTION,
+            View::Hmac(_) => GrantOperation::HMAC,
+            View::Asymmetric(a) => match a.usage {
+                KeyUsage::EncryptDecrypt => GrantOperation::ASYMMETRIC_ENCRYPTION,
+                KeyUsage::KeyAgreement => GrantOperation::KEY_AGREEMENT,
+                _ => GrantOperation::SIGN_VERIFY,
+            },
         }
     }
 
     /// The HMAC secret, for an HMAC key.
     pub(crate) fn hmac(&self) -> Option<&HmacKey> {
-        match self {
-            KeyKind::Hmac(h) => Some(&h.key),
-            KeyKind::Symmetric => None,
+        match self.view() {
+            View::Hmac(h) => Some(&h.key),
+            _ => None,
         }
     }
 
@@ -106,14 +425,31 @@ impl KeyKind {
     pub(crate) fn check_usage(&self, op: KeyOperation, arn: &str) -> Result<()> {
         use KeyOperation as O;
         let needs = match op {
-            O::Encrypt
-            | O::Decrypt
-            | O::ReEncryptFrom
-            | O::ReEncryptTo
-            | O::GenerateDataKey
-            | O::GenerateDataKeyWithoutPlaintext
-            | O::GenerateDataKeyPair => KeyUsage::EncryptDecrypt,
+            O::Encrypt | O::Decrypt | O::ReEncryptFrom | O::ReEncryptTo => KeyUsage::EncryptDecrypt,
+            O::GenerateDataKey | O::GenerateDataKeyWithoutPlaintext | O::GenerateDataKeyPair => {
+                // Data keys are sealed with SYMMETRIC_DEFAULT: an RSA
+                // ENCRYPT_DECRYPT key cannot make them.
+                if self.usage() == KeyUsage::EncryptDecrypt && self.is_asymmetric() {
+                    return Err(incompatible_algorithm(
+                        EncryptionAlgorithmSpec::SymmetricDefault.as_str(),
+                        self.spec(),
+                    ));
+                }
+                KeyUsage::EncryptDecrypt
+            }
             O::GenerateMac | O::VerifyMac => KeyUsage::GenerateVerifyMac,
+            O::Sign | O::Verify => KeyUsage::SignVerify,
+            O::DeriveSharedSecret => KeyUsage::KeyAgreement,
+            O::GetPublicKey => {
+                if self.is_asymmetric() {
+                    return Ok(());
+                }
+                return Err(kms_err!(
+                    UnsupportedOperation,
+                    "{arn} key spec is {} which is not valid for GetPublicKey.",
+                    self.spec()
+                ));
+            }
             _ => return Ok(()),
         };
         let usage = self.usage();
@@ -130,11 +466,18 @@ impl KeyKind {
     /// The durable record of the kind's secret (`None` for a symmetric key,
     /// whose material is in its versions).
     pub(crate) fn to_record(&self) -> Option<KeySecretRecord> {
-        match self {
-            KeyKind::Symmetric => None,
-            KeyKind::Hmac(h) => Some(KeySecretRecord::Hmac {
+        match self.view() {
+            View::Symmetric => None,
+            View::Hmac(h) => Some(KeySecretRecord::Hmac {
                 spec: h.spec.as_str().to_owned(),
                 key: SecretVec::new(h.key.expose_secret()),
+            }),
+            View::Asymmetric(a) => Some(KeySecretRecord::Asymmetric {
+                spec: a.spec.as_str().to_owned(),
+                usage: a.usage.as_str().to_owned(),
+                // Encoding a key this crate holds does not fail; an empty
+                // record would not read back, and says so there.
+                private_key: SecretVec(a.pair.to_pkcs8().unwrap_or_default()),
             }),
         }
     }
@@ -154,9 +497,33 @@ impl KeyKind {
                 let corrupt = || Error::internal("a stored HMAC key of the wrong size");
                 let hash = hmac_hash(spec).ok_or_else(corrupt)?;
                 let key = HmacKey::from_bytes(hash, key.0).ok_or_else(corrupt)?;
-                Ok(KeyKind::Hmac(Box::new(HmacEntry { spec, key })))
+                Ok(KeyKind::Owned(Box::new(OwnedKind::Hmac(HmacEntry {
+                    spec,
+                    key,
+                }))))
             }
+            KeySecretRecord::Asymmetric {
+                spec,
+                usage,
+                private_key,
+            } => Self::asymmetric_from_record(&spec, &usage, &private_key),
         }
+    }
+
+    /// An asymmetric key read back from its record.
+    fn asymmetric_from_record(spec: &str, usage: &str, der: &SecretVec) -> Result<KeyKind> {
+        let spec: KeySpec = spec.parse()?;
+        let usage: KeyUsage = usage.parse()?;
+        if !cfg!(feature = "asymmetric") {
+            return Err(kms_err!(
+                UnsupportedOperation,
+                "The stored state holds a {spec} key; this build of kms-keystore lacks the feature `asymmetric` that keys of that spec need."
+            ));
+        }
+        let corrupt = || Error::internal("a stored asymmetric key that does not read back");
+        let pair = KeyPair::from_pkcs8(pair_spec(spec).ok_or_else(corrupt)?, &der.0)
+            .ok_or_else(corrupt)?;
+        KeyKind::from_pair(spec, usage, pair).ok_or_else(corrupt)
     }
 }
 

@@ -5,7 +5,7 @@
 //! state, store connection and quota — and only then touches key material.
 
 use crate::crypto::Plaintext;
-use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown};
 use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
@@ -27,16 +27,6 @@ use crate::kms::support::seal::SealInput;
 pub const MAX_PLAINTEXT: usize = 4096;
 /// Largest GenerateDataKey / GenerateRandom request.
 pub const MAX_RANDOM_BYTES: u32 = 1024;
-
-fn check_algorithm(alg: Option<EncryptionAlgorithmSpec>) -> Result<()> {
-    match alg {
-        None | Some(EncryptionAlgorithmSpec::SymmetricDefault) => Ok(()),
-        Some(other) => Err(kms_err!(
-            InvalidKeyUsage,
-            "Encryption algorithm {other} is not valid for a symmetric encryption key; use SYMMETRIC_DEFAULT."
-        )),
-    }
-}
 
 fn dry_run(flag: Option<bool>) -> Result<()> {
     if flag == Some(true) {
@@ -71,18 +61,26 @@ impl Kms {
         }
         let cx = self.begin();
         let inner = &*self.inner;
-        let (entry, access) = self.encrypt_checks(&cx, &req)?;
-        let ciphertext_blob = inner.seal(
-            &cx,
-            &entry,
-            access,
-            SealInput::Owned(req.plaintext),
-            &req.encryption_context,
-        )?;
+        let (entry, access, encryption_algorithm) = self.encrypt_checks(&cx, &req)?;
+        let ciphertext_blob = if entry.kind.is_asymmetric() {
+            entry.kind.oaep_encrypt(
+                encryption_algorithm,
+                req.plaintext.expose_secret(),
+                &inner.rng,
+            )?
+        } else {
+            inner.seal(
+                &cx,
+                &entry,
+                access,
+                SealInput::Owned(req.plaintext),
+                &req.encryption_context,
+            )?
+        };
         Ok(EncryptResponse {
             ciphertext_blob,
             key_id: entry.arn.clone(),
-            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
+            encryption_algorithm,
         })
     }
 
@@ -117,17 +115,27 @@ impl Kms {
             return owner.encrypt_into(req, ciphertext_blob);
         }
         let cx = self.begin();
-        let sealed = self.encrypt_checks(&cx, req).and_then(|(entry, access)| {
-            self.inner.seal_into(
-                &cx,
-                &entry,
-                access,
-                SealInput::Borrowed(req.plaintext.expose_secret()),
-                &req.encryption_context,
-                ciphertext_blob,
-            )?;
-            Ok(entry.id)
-        });
+        let sealed = self
+            .encrypt_checks(&cx, req)
+            .and_then(|(entry, access, alg)| {
+                if entry.kind.is_asymmetric() {
+                    *ciphertext_blob = entry.kind.oaep_encrypt(
+                        alg,
+                        req.plaintext.expose_secret(),
+                        &self.inner.rng,
+                    )?;
+                    return Ok(entry.id);
+                }
+                self.inner.seal_into(
+                    &cx,
+                    &entry,
+                    access,
+                    SealInput::Borrowed(req.plaintext.expose_secret()),
+                    &req.encryption_context,
+                    ciphertext_blob,
+                )?;
+                Ok(entry.id)
+            });
         if sealed.is_err() {
             ciphertext_blob.clear();
         }
@@ -135,13 +143,14 @@ impl Kms {
     }
 
     /// Encrypt's checks, in AWS's order: the plaintext's length, grant
-    /// tokens, algorithm, the key, authorization, key state and store
-    /// (with the quota), then `DryRun`.
+    /// tokens, the key, authorization, key state, usage and store (with
+    /// the quota), the algorithm (and context) against the key, then
+    /// `DryRun`. Gives the key, its access and the algorithm.
     fn encrypt_checks(
         &self,
         cx: &crate::kms::Call,
         req: &EncryptRequest,
-    ) -> Result<(Arc<KeyEntry>, KeyAccess)> {
+    ) -> Result<(Arc<KeyEntry>, KeyAccess, EncryptionAlgorithmSpec)> {
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {
@@ -157,17 +166,25 @@ impl Kms {
             ));
         }
         inner.check_grant_tokens(&req.grant_tokens)?;
-        check_algorithm(req.encryption_algorithm)?;
         let entry = inner.resolve_for_use(cx, &req.key_id)?;
+        let requested = req
+            .encryption_algorithm
+            .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
         inner.authorize(
             cx,
             &entry,
             Action::Encrypt,
-            &Facts::crypto(&req.encryption_context, &req.key_id),
+            &Facts {
+                encryption_algorithm: Some(requested.as_str()),
+                ..Facts::crypto(&req.encryption_context, &req.key_id)
+            },
         )?;
         let access = inner.check_crypto(&entry, KeyOperation::Encrypt, cx.now)?;
+        let alg = entry
+            .kind
+            .encryption_algorithm(req.encryption_algorithm, &req.encryption_context)?;
         dry_run(req.dry_run)?;
-        Ok((entry, access))
+        Ok((entry, access, alg))
     }
 
     /// Decrypt: the blob names its key and material version (a blob written
@@ -180,21 +197,21 @@ impl Kms {
         }
         let cx = self.begin();
         self.inner.check_grant_tokens(&req.grant_tokens)?;
-        check_algorithm(req.encryption_algorithm)?;
-        let (entry, plaintext, material) = self.inner.decrypt_blob(
+        let opened = self.inner.decrypt_blob(
             &cx,
             &req.ciphertext_blob,
             req.key_id.as_deref(),
+            req.encryption_algorithm,
             &req.encryption_context,
             KeyOperation::Decrypt,
             None,
         )?;
         dry_run(req.dry_run)?;
         Ok(DecryptResponse {
-            key_id: entry.arn.clone(),
-            plaintext,
-            encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-            key_material_id: material.map(|m| m.hex()),
+            key_id: opened.entry.arn.clone(),
+            plaintext: opened.plaintext,
+            encryption_algorithm: opened.algorithm,
+            key_material_id: opened.material.map(|m| m.hex()),
         })
     }
 
@@ -206,8 +223,6 @@ impl Kms {
     pub fn re_encrypt(&self, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
         // Each side begins its own call below (`from.begin()`, `to.begin()`).
         self.inner.check_grant_tokens(&req.grant_tokens)?;
-        check_algorithm(req.source_encryption_algorithm)?;
-        check_algorithm(req.destination_encryption_algorithm)?;
         if req.destination_key_id.is_empty() {
             return Err(Error::required("destinationKeyId"));
         }
@@ -225,41 +240,57 @@ impl Kms {
             .resolve(&to_cx, &req.destination_key_id, true)
             .ok()
             .map(|e| e.id);
-        let (source, plaintext, source_material) = from.inner.decrypt_blob(
+        let source = from.inner.decrypt_blob(
             &from_cx,
             &req.ciphertext_blob,
             req.source_key_id.as_deref(),
+            req.source_encryption_algorithm,
             &req.source_encryption_context,
             KeyOperation::ReEncryptFrom,
             same_key,
         )?;
         let inner = &*to.inner;
         let dest = inner.resolve_for_use(&to_cx, &req.destination_key_id)?;
+        let requested = req
+            .destination_encryption_algorithm
+            .unwrap_or(EncryptionAlgorithmSpec::SymmetricDefault);
         inner.authorize(
             &to_cx,
             &dest,
             Action::ReEncryptTo,
             &Facts {
-                re_encrypt_on_same_key: Some(source.id == dest.id),
+                re_encrypt_on_same_key: Some(source.entry.id == dest.id),
+                encryption_algorithm: Some(requested.as_str()),
                 ..Facts::crypto(&req.destination_encryption_context, &req.destination_key_id)
             },
         )?;
         let access = inner.check_crypto(&dest, KeyOperation::ReEncryptTo, to_cx.now)?;
-        dry_run(req.dry_run)?;
-        let (ciphertext_blob, dest_material) = inner.seal_reporting(
-            &to_cx,
-            &dest,
-            access,
-            SealInput::Owned(plaintext),
+        let dest_alg = dest.kind.encryption_algorithm(
+            req.destination_encryption_algorithm,
             &req.destination_encryption_context,
         )?;
+        dry_run(req.dry_run)?;
+        let (ciphertext_blob, dest_material) = if dest.kind.is_asymmetric() {
+            let blob =
+                dest.kind
+                    .oaep_encrypt(dest_alg, source.plaintext.expose_secret(), &inner.rng)?;
+            (blob, None)
+        } else {
+            inner.seal_reporting(
+                &to_cx,
+                &dest,
+                access,
+                SealInput::Owned(source.plaintext),
+                &req.destination_encryption_context,
+            )?
+        };
         Ok(ReEncryptResponse {
             ciphertext_blob,
-            source_key_id: source.arn.clone(),
+            source_key_id: source.entry.arn.clone(),
             key_id: dest.arn.clone(),
-            source_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-            destination_encryption_algorithm: EncryptionAlgorithmSpec::SymmetricDefault,
-            source_key_material_id: source_material.map(|m| m.hex()),
+            source_encryption_algorithm: source.algorithm,
+            destination_encryption_algorithm: dest_alg,
+            source_key_material_id: source.material.map(|m| m.hex()),
             destination_key_material_id: dest_material.map(|m| m.hex()),
         })
     }

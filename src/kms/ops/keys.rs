@@ -13,7 +13,7 @@ use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
-use crate::kms::model::kind::KeyKind;
+use crate::kms::model::kind::{KeyKind, allowed_usages, is_rsa_or_ecc};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
@@ -74,26 +74,42 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     if spec != KeySpec::SymmetricDefault && req.key_usage.is_none() {
         return Err(Error::from(AwsMessage::KeyUsageRequired));
     }
-    // The one usage each spec this KMS makes allows.
-    let allowed = match spec {
-        KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
-        KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-            KeyUsage::GenerateVerifyMac
+    match spec {
+        KeySpec::SymmetricDefault
+        | KeySpec::Hmac224
+        | KeySpec::Hmac256
+        | KeySpec::Hmac384
+        | KeySpec::Hmac512 => {}
+        s if is_rsa_or_ecc(s) => {
+            if !cfg!(feature = "asymmetric") {
+                return Err(kms_err!(
+                    UnsupportedOperation,
+                    "KeySpec {spec} is not supported by this build of kms-keystore: it was built without the cargo feature `asymmetric`."
+                ));
+            }
+        }
+        KeySpec::Sm2 => {
+            return Err(kms_err!(
+                UnsupportedOperation,
+                "KeySpec SM2 is supported only in the AWS China Regions; this KMS does not implement it."
+            ));
         }
         _ => {
             return Err(kms_err!(
                 UnsupportedOperation,
-                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT) and HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512)."
+                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT), HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512) and, with the feature `asymmetric`, RSA (RSA_2048, RSA_3072, RSA_4096) and ECC (ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1) keys."
             ));
         }
-    };
+    }
+    let allowed = allowed_usages(spec);
     let usage = req.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
-    if usage != allowed {
+    if !allowed.contains(&usage) {
+        let names: Vec<&str> = allowed.iter().map(|u| u.as_str()).collect();
         return Err(kms_err!(
             Validation,
             "KeyUsage {usage} is not compatible with KeySpec {spec}."
         )
-        .with_hint(format!("Use {allowed}.")));
+        .with_hint(format!("Use {}.", names.join(" or "))));
     }
     let origin = req.origin.unwrap_or(OriginType::AwsKms);
     if spec != KeySpec::SymmetricDefault
@@ -122,7 +138,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
     if multi_region && spec != KeySpec::SymmetricDefault {
         return Err(kms_err!(
             UnsupportedOperation,
-            "Multi-Region {spec} keys are not supported by this KMS: its multi-Region keys are symmetric encryption keys (SYMMETRIC_DEFAULT)."
+            "Multi-Region {spec} keys are not supported by this KMS: its multi-Region keys are symmetric encryption keys (SYMMETRIC_DEFAULT) only (AWS also allows asymmetric and HMAC ones)."
         ));
     }
     match origin {
@@ -173,16 +189,22 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 
 impl Kms {
     /// CreateKey: a symmetric encryption key (`SYMMETRIC_DEFAULT`,
-    /// `ENCRYPT_DECRYPT`) or an HMAC key (`HMAC_224/256/384/512`,
-    /// `GENERATE_VERIFY_MAC`, outside custom key stores), Enabled; with
-    /// `MultiRegion` a symmetric multi-Region primary key (`mrk-` id) to
-    /// replicate with [`replicate_key`](Kms::replicate_key).
+    /// `ENCRYPT_DECRYPT`), an HMAC key (`HMAC_224/256/384/512`,
+    /// `GENERATE_VERIFY_MAC`) or, with the feature `asymmetric`, an RSA key
+    /// (`RSA_2048/3072/4096`: `ENCRYPT_DECRYPT` or `SIGN_VERIFY`) or ECC key
+    /// (`ECC_NIST_P256/P384/P521`: `SIGN_VERIFY` or `KEY_AGREEMENT`;
+    /// `ECC_SECG_P256K1`: `SIGN_VERIFY`) — all but the first outside custom
+    /// key stores — Enabled; with `MultiRegion` a symmetric multi-Region
+    /// primary key (`mrk-` id) to replicate with
+    /// [`replicate_key`](Kms::replicate_key).
     ///
     /// Errors: `ValidationException` (description over 8192 characters, a bad
     /// parameter combination: a `KeyUsage` the spec does not allow, or none
-    /// for an HMAC spec), `UnsupportedOperationException` (another key
-    /// spec, an HMAC key in a custom key store, Origin EXTERNAL, a
-    /// multi-Region key in a custom key store or of an HMAC spec),
+    /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
+    /// spec, SM2 outside the China Regions, an RSA or ECC spec in a build
+    /// without the feature `asymmetric`, an HMAC or asymmetric key in a
+    /// custom key store, Origin EXTERNAL, a multi-Region key in a custom
+    /// key store or of a spec other than `SYMMETRIC_DEFAULT`),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
     /// is not valid, or that fails the lockout safety check unless
@@ -227,7 +249,12 @@ impl Kms {
         {
             inner.check_lockout(&cx, policy, &arn)?;
         }
-        let kind = KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric);
+        let kind = if is_rsa_or_ecc(plan.spec) {
+            KeyKind::new_asymmetric(plan.spec, plan.usage, &inner.rng)
+                .ok_or_else(|| Error::internal("key pair generation failed"))?
+        } else {
+            KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric)
+        };
         let (backing, material) = match plan.origin {
             OriginType::AwsKms => (
                 Backing::Kms,

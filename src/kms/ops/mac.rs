@@ -10,7 +10,7 @@
 //! does not match with `KMSInvalidMacException`.
 
 use crate::crypto::mac::HmacKey;
-use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
+use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::MacAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
@@ -20,25 +20,14 @@ use crate::kms::shapes::mac::{
     GenerateMacRequest, GenerateMacResponse, VerifyMacRequest, VerifyMacResponse,
 };
 use crate::kms::support::access::{Action, Facts};
-use crate::kms::support::validate::MAX_CIPHERTEXT_BLOB;
+use crate::kms::support::validate::{MAX_CIPHERTEXT_BLOB, check_binary_len};
 
 /// Largest GenerateMac / VerifyMac message.
 pub const MAX_MAC_MESSAGE: usize = 4096;
 
 /// `Message` outside 1–[`MAX_MAC_MESSAGE`] bytes (not echoed: sensitive).
 fn check_message(n: usize) -> Result<()> {
-    if n == 0 || n > MAX_MAC_MESSAGE {
-        return Err(Error::invalid(
-            "message",
-            Shown::Hidden,
-            if n == 0 {
-                Constraint::MinLength(1)
-            } else {
-                Constraint::MaxLength(MAX_MAC_MESSAGE)
-            },
-        ));
-    }
-    Ok(())
+    check_binary_len("message", n, MAX_MAC_MESSAGE)
 }
 
 /// The key's HMAC secret, once `alg` is the key spec's algorithm.
@@ -132,18 +121,7 @@ impl Kms {
             return owner.verify_mac(req);
         }
         check_message(req.message.len())?;
-        let n = req.mac.len();
-        if n == 0 || n > MAX_CIPHERTEXT_BLOB {
-            return Err(Error::invalid(
-                "mac",
-                Shown::Hidden,
-                if n == 0 {
-                    Constraint::MinLength(1)
-                } else {
-                    Constraint::MaxLength(MAX_CIPHERTEXT_BLOB)
-                },
-            ));
-        }
+        check_binary_len("mac", req.mac.len(), MAX_CIPHERTEXT_BLOB)?;
         let call = MacCall {
             key_id: &req.key_id,
             mac_algorithm: req.mac_algorithm,

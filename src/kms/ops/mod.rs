@@ -5,6 +5,7 @@
 
 pub(crate) mod access;
 pub(crate) mod aliases;
+pub(crate) mod asymmetric;
 pub(crate) mod crypto;
 pub(crate) mod grants;
 pub(crate) mod keys;
@@ -15,4 +16,3 @@ pub(crate) mod rotation;
 pub(crate) mod storage;
 pub(crate) mod stores;
 pub(crate) mod tags;
-pub(crate) mod unsupported;

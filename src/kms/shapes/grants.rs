@@ -89,6 +89,38 @@ impl GrantOperation {
         GrantOperation::DescribeKey,
     ];
 
+    /// The grant operations AWS allows on an asymmetric `ENCRYPT_DECRYPT`
+    /// (RSA) key.
+    pub const ASYMMETRIC_ENCRYPTION: &'static [GrantOperation] = &[
+        GrantOperation::Decrypt,
+        GrantOperation::Encrypt,
+        GrantOperation::ReEncryptFrom,
+        GrantOperation::ReEncryptTo,
+        GrantOperation::GetPublicKey,
+        GrantOperation::CreateGrant,
+        GrantOperation::RetireGrant,
+        GrantOperation::DescribeKey,
+    ];
+
+    /// The grant operations AWS allows on a `SIGN_VERIFY` key.
+    pub const SIGN_VERIFY: &'static [GrantOperation] = &[
+        GrantOperation::Sign,
+        GrantOperation::Verify,
+        GrantOperation::GetPublicKey,
+        GrantOperation::CreateGrant,
+        GrantOperation::RetireGrant,
+        GrantOperation::DescribeKey,
+    ];
+
+    /// The grant operations AWS allows on a `KEY_AGREEMENT` key.
+    pub const KEY_AGREEMENT: &'static [GrantOperation] = &[
+        GrantOperation::DeriveSharedSecret,
+        GrantOperation::GetPublicKey,
+        GrantOperation::CreateGrant,
+        GrantOperation::RetireGrant,
+        GrantOperation::DescribeKey,
+    ];
+
     /// Whether the operation takes an encryption context, so that a grant
     /// constraint applies to it (AWS: the cryptographic operations of
     /// symmetric keys; CreateGrant, whose constraint bounds the grants it

@@ -197,7 +197,8 @@ pub struct EncryptRequest {
     pub encryption_context: EncryptionContext,
     /// Accepted and checked for shape; grants are not modelled.
     pub grant_tokens: Vec<String>,
-    /// `SYMMETRIC_DEFAULT` only.
+    /// `SYMMETRIC_DEFAULT` (the default) for a symmetric key;
+    /// `RSAES_OAEP_SHA_1` or `RSAES_OAEP_SHA_256` for an RSA key.
     pub encryption_algorithm: Option<EncryptionAlgorithmSpec>,
     /// Check everything, then fail with `DryRunOperationException`.
     pub dry_run: Option<bool>,
@@ -230,7 +231,8 @@ pub struct DecryptRequest {
     pub grant_tokens: Vec<String>,
     /// Optional; if given it must be the key that encrypted the blob.
     pub key_id: Option<String>,
-    /// `SYMMETRIC_DEFAULT` only.
+    /// `SYMMETRIC_DEFAULT` (the default) for a symmetric key;
+    /// `RSAES_OAEP_SHA_1` or `RSAES_OAEP_SHA_256` for an RSA key.
     pub encryption_algorithm: Option<EncryptionAlgorithmSpec>,
     /// Check everything, then fail with `DryRunOperationException`.
     pub dry_run: Option<bool>,
@@ -631,6 +633,9 @@ pub struct GenerateDataKeyPairRequest {
     pub grant_tokens: Vec<String>,
     /// Check everything, then fail with `DryRunOperationException`.
     pub dry_run: Option<bool>,
+    /// A Nitro Enclave recipient (GenerateDataKeyPair only; refused: no
+    /// attestation here).
+    pub recipient: Option<super::asymmetric::RecipientInfo>,
 }
 
 /// GenerateDataKeyPair output.
@@ -638,11 +643,29 @@ pub struct GenerateDataKeyPairRequest {
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct GenerateDataKeyPairResponse {
-    /// The private key encrypted under the KMS key.
+    /// The private key (PKCS#8 DER) encrypted under the KMS key: Decrypt
+    /// returns the PKCS#8.
     #[serde(with = "crate::base64_blob")]
     pub private_key_ciphertext_blob: Vec<u8>,
-    /// The private key (redacted in Debug and serde).
+    /// The private key, PKCS#8 DER (redacted in Debug).
     pub private_key_plaintext: Plaintext,
+    /// The public key (DER, SubjectPublicKeyInfo).
+    #[serde(with = "crate::base64_blob")]
+    pub public_key: Vec<u8>,
+    /// The key ARN.
+    pub key_id: String,
+    /// The kind of key pair.
+    pub key_pair_spec: crate::key::DataKeyPairSpec,
+}
+
+/// GenerateDataKeyPairWithoutPlaintext output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct GenerateDataKeyPairWithoutPlaintextResponse {
+    /// The private key (PKCS#8 DER) encrypted under the KMS key.
+    #[serde(with = "crate::base64_blob")]
+    pub private_key_ciphertext_blob: Vec<u8>,
     /// The public key (DER, SubjectPublicKeyInfo).
     #[serde(with = "crate::base64_blob")]
     pub public_key: Vec<u8>,

@@ -50,6 +50,10 @@ macro_rules! actions {
                     }
                     Action::GenerateMac => GrantOperation::GenerateMac,
                     Action::VerifyMac => GrantOperation::VerifyMac,
+                    Action::Sign => GrantOperation::Sign,
+                    Action::Verify => GrantOperation::Verify,
+                    Action::GetPublicKey => GrantOperation::GetPublicKey,
+                    Action::DeriveSharedSecret => GrantOperation::DeriveSharedSecret,
                     Action::DescribeKey => GrantOperation::DescribeKey,
                     Action::CreateGrant => GrantOperation::CreateGrant,
                     Action::RetireGrant => GrantOperation::RetireGrant,
@@ -75,6 +79,7 @@ actions! {
     CreateGrant => "kms:CreateGrant", cross_account: true;
     CreateKey => "kms:CreateKey", cross_account: false;
     Decrypt => "kms:Decrypt", cross_account: true;
+    DeriveSharedSecret => "kms:DeriveSharedSecret", cross_account: true;
     DeleteAlias => "kms:DeleteAlias", cross_account: false;
     DeleteCustomKeyStore => "kms:DeleteCustomKeyStore", cross_account: false;
     DescribeCustomKeyStores => "kms:DescribeCustomKeyStores", cross_account: false;
@@ -92,6 +97,7 @@ actions! {
     GenerateMac => "kms:GenerateMac", cross_account: true;
     GenerateRandom => "kms:GenerateRandom", cross_account: false;
     GetKeyPolicy => "kms:GetKeyPolicy", cross_account: false;
+    GetPublicKey => "kms:GetPublicKey", cross_account: true;
     GetKeyRotationStatus => "kms:GetKeyRotationStatus", cross_account: true;
     ListAliases => "kms:ListAliases", cross_account: false;
     ListGrants => "kms:ListGrants", cross_account: true;
@@ -108,12 +114,14 @@ actions! {
     RevokeGrant => "kms:RevokeGrant", cross_account: true;
     RotateKeyOnDemand => "kms:RotateKeyOnDemand", cross_account: false;
     ScheduleKeyDeletion => "kms:ScheduleKeyDeletion", cross_account: false;
+    Sign => "kms:Sign", cross_account: true;
     TagResource => "kms:TagResource", cross_account: false;
     UntagResource => "kms:UntagResource", cross_account: false;
     UpdateAlias => "kms:UpdateAlias", cross_account: false;
     UpdateCustomKeyStore => "kms:UpdateCustomKeyStore", cross_account: false;
     UpdateKeyDescription => "kms:UpdateKeyDescription", cross_account: false;
     UpdatePrimaryRegion => "kms:UpdatePrimaryRegion", cross_account: false;
+    Verify => "kms:Verify", cross_account: true;
     VerifyMac => "kms:VerifyMac", cross_account: true;
 }
 
@@ -125,6 +133,14 @@ pub(crate) struct Facts<'a> {
     pub(crate) encryption_context: Option<&'a EncryptionContext>,
     /// `kms:EncryptionAlgorithm` (cryptographic operations).
     pub(crate) encryption_algorithm: Option<&'a str>,
+    /// `kms:SigningAlgorithm` (Sign, Verify).
+    pub(crate) signing_algorithm: Option<&'a str>,
+    /// `kms:MessageType` (Sign, Verify).
+    pub(crate) message_type: Option<&'a str>,
+    /// `kms:KeyAgreementAlgorithm` (DeriveSharedSecret).
+    pub(crate) key_agreement_algorithm: Option<&'a str>,
+    /// `kms:DataKeyPairSpec` (GenerateDataKeyPair*).
+    pub(crate) data_key_pair_spec: Option<&'a str>,
     /// The `KeyId` parameter as given, for `kms:RequestAlias` (the alias
     /// the request named the key by, worked out only when a policy is
     /// evaluated).

@@ -18,6 +18,24 @@ pub const MAX_CIPHERTEXT_BLOB: usize = 6144;
 
 /// Checks a description: at most [`MAX_DESCRIPTION_CHARS`] characters
 /// (`ValidationException`).
+/// A binary member (a message, MAC, signature, public key) outside
+/// `1..=max` bytes: `ValidationException` naming the bound, without
+/// echoing the bytes.
+pub(crate) fn check_binary_len(member: &str, n: usize, max: usize) -> Result<()> {
+    if n == 0 || n > max {
+        return Err(Error::invalid(
+            member,
+            Shown::Hidden,
+            if n == 0 {
+                Constraint::MinLength(1)
+            } else {
+                Constraint::MaxLength(max)
+            },
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_description(description: &str) -> Result<()> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(Error::invalid(

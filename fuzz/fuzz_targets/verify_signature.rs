@@ -1,0 +1,77 @@
+//! Verify with any message, signature, message type and algorithm on an
+//! RSA and an ECDSA key: never a panic; Verify accepts exactly what Sign
+//! makes for the message, and answers anything else with
+//! `KMSInvalidSignatureException` or a validation or key-usage error.
+#![no_main]
+use std::sync::OnceLock;
+
+use kms_keystore::{
+    CreateKeyRequest, KeySpec, KeyUsage, Kms, KmsConfig, MessageType, SignRequest,
+    SigningAlgorithmSpec, VerifyRequest,
+};
+use libfuzzer_sys::fuzz_target;
+
+fn kms() -> &'static (Kms, [String; 2]) {
+    static K: OnceLock<(Kms, [String; 2])> = OnceLock::new();
+    K.get_or_init(|| {
+        let kms = Kms::new(KmsConfig::default().with_seed(1));
+        let key = |spec| {
+            kms.create_key(CreateKeyRequest {
+                key_spec: Some(spec),
+                key_usage: Some(KeyUsage::SignVerify),
+                ..Default::default()
+            })
+            .expect("a signing key")
+            .key_metadata
+            .key_id
+            .to_string()
+        };
+        let keys = [key(KeySpec::Rsa2048), key(KeySpec::EccNistP256)];
+        (kms, keys)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (kms, keys) = kms();
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let key = &keys[usize::from(pick & 1)];
+    let algs = SigningAlgorithmSpec::values();
+    let alg = algs[usize::from(pick >> 1) % algs.len()];
+    let message_type = MessageType::values()[usize::from(pick >> 5) % MessageType::values().len()];
+    let split = usize::from(pick).min(rest.len());
+    let (message, signature) = rest.split_at(split);
+    let verify = |signature: &[u8]| {
+        kms.verify(VerifyRequest {
+            key_id: key.clone(),
+            message: message.into(),
+            message_type: Some(message_type),
+            signature: signature.to_vec(),
+            signing_algorithm: Some(alg),
+            ..Default::default()
+        })
+    };
+    if let Err(e) = verify(signature) {
+        assert!(
+            [
+                "KMSInvalidSignatureException",
+                "ValidationException",
+                "InvalidKeyUsageException"
+            ]
+            .contains(&e.code()),
+            "{}",
+            e.code()
+        );
+    }
+    let signed = kms.sign(SignRequest {
+        key_id: key.clone(),
+        message: message.into(),
+        message_type: Some(message_type),
+        signing_algorithm: Some(alg),
+        ..Default::default()
+    });
+    if let Ok(s) = signed {
+        assert!(verify(&s.signature).is_ok());
+    }
+});

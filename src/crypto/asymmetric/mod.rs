@@ -1,0 +1,120 @@
+//! Asymmetric key pairs: [`KeyPair`], one enum over RSA and the four
+//! elliptic curves, dispatching in one place (`pair.rs`; without the
+//! feature `asymmetric`, an enum with no variants, `absent.rs`, so the
+//! service compiles the same and can make no pair). Generation
+//! from the crate's random source, PKCS#8 (private) and SubjectPublicKeyInfo
+//! (public) DER, RSASSA-PSS / RSASSA-PKCS1-v1_5 / ECDSA (DER signatures,
+//! RFC 6979 nonces) over a digest, RSAES-OAEP and ECDH.
+//!
+//! This module knows nothing of key specs or KMS errors: the service maps
+//! its answers (`None`, `false`) to AWS's exceptions.
+
+/// The kind of key pair: RSA of a modulus size, or an elliptic curve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PairSpec {
+    /// RSA, 2048-bit modulus.
+    Rsa2048,
+    /// RSA, 3072-bit modulus.
+    Rsa3072,
+    /// RSA, 4096-bit modulus.
+    Rsa4096,
+    /// NIST P-256.
+    P256,
+    /// NIST P-384.
+    P384,
+    /// NIST P-521.
+    P521,
+    /// secp256k1.
+    Secp256k1,
+}
+
+impl PairSpec {
+    /// The RSA modulus size in bits (`None` for a curve).
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "key pairs are made with the feature `asymmetric`")
+    )]
+    pub(crate) const fn rsa_bits(self) -> Option<usize> {
+        match self {
+            PairSpec::Rsa2048 => Some(2048),
+            PairSpec::Rsa3072 => Some(3072),
+            PairSpec::Rsa4096 => Some(4096),
+            _ => None,
+        }
+    }
+}
+
+/// The SHA-2 function a signing or OAEP algorithm hashes with (SHA-1 only
+/// for RSAES_OAEP_SHA_1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hash {
+    /// SHA-1 (OAEP only).
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl Hash {
+    /// The digest's length in bytes.
+    pub(crate) const fn len(self) -> usize {
+        match self {
+            Hash::Sha1 => 20,
+            Hash::Sha256 => 32,
+            Hash::Sha384 => 48,
+            Hash::Sha512 => 64,
+        }
+    }
+
+    /// The digest of `message`; `None` for SHA-1, which hashes no message
+    /// here (RSAES_OAEP_SHA_1 hashes inside `rsa`).
+    pub(crate) fn digest(self, message: &[u8]) -> Option<Vec<u8>> {
+        use sha2::Digest as _;
+        Some(match self {
+            Hash::Sha1 => return None,
+            Hash::Sha256 => sha2::Sha256::digest(message).to_vec(),
+            Hash::Sha384 => sha2::Sha384::digest(message).to_vec(),
+            Hash::Sha512 => sha2::Sha512::digest(message).to_vec(),
+        })
+    }
+}
+
+/// A signature scheme over a digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// RSASSA-PSS, salt as long as the digest, MGF1 with the same hash.
+    Pss(Hash),
+    /// RSASSA-PKCS1-v1_5 (deterministic).
+    Pkcs1v15(Hash),
+    /// ECDSA with an RFC 6979 nonce, DER-encoded (deterministic).
+    Ecdsa(Hash),
+}
+
+/// Why DeriveSharedSecret's peer key was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "asymmetric"),
+    allow(dead_code, reason = "key pairs are made with the feature `asymmetric`")
+)]
+pub(crate) enum PeerKeyError {
+    /// Not a SubjectPublicKeyInfo of this key's curve (or not a point on it).
+    Invalid,
+    /// This key does not agree keys (RSA).
+    NotAgreement,
+}
+
+#[cfg(not(feature = "asymmetric"))]
+mod absent;
+#[cfg(feature = "asymmetric")]
+mod pair;
+#[cfg(feature = "asymmetric")]
+#[cfg(test)]
+mod tests;
+
+#[cfg(not(feature = "asymmetric"))]
+pub(crate) use absent::KeyPair;
+#[cfg(feature = "asymmetric")]
+pub(crate) use pair::KeyPair;

@@ -1,0 +1,288 @@
+//! [`KeyPair`] over RustCrypto's `rsa`, `p256`, `p384`, `p521` and `k256`.
+
+use std::fmt;
+
+use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use rsa::traits::PublicKeyParts as _;
+use rsa::{Oaep, Pkcs1v15Sign};
+use sha2::{Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
+
+use super::{Hash, PairSpec, PeerKeyError, Scheme};
+use crate::crypto::material::REDACTED;
+use crate::crypto::rng::SecureRng;
+
+/// A private key (and so its public key). Zeroized on drop by the
+/// underlying crates; never printed.
+pub(crate) enum KeyPair {
+    /// RSA.
+    Rsa(Box<rsa::PrivateKey>),
+    /// NIST P-256.
+    P256(p256::SecretKey),
+    /// NIST P-384.
+    P384(p384::SecretKey),
+    /// NIST P-521.
+    P521(p521::SecretKey),
+    /// secp256k1.
+    Secp256k1(k256::SecretKey),
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("spec", &self.spec())
+            .field("private_key", &format_args!("{REDACTED}"))
+            .finish()
+    }
+}
+
+/// Runs `$body` with `$k` bound to the curve's secret key and `$c` to the
+/// curve's crate, for each elliptic-curve variant; `$rsa` for RSA.
+macro_rules! per_key {
+    ($self:expr, $k:ident, $c:ident => $body:expr, rsa $r:ident => $rsa:expr) => {
+        match $self {
+            KeyPair::Rsa($r) => $rsa,
+            KeyPair::P256($k) => {
+                #[allow(unused_imports, reason = "not every arm names the curve's crate")]
+                use p256 as $c;
+                $body
+            }
+            KeyPair::P384($k) => {
+                #[allow(unused_imports, reason = "not every arm names the curve's crate")]
+                use p384 as $c;
+                $body
+            }
+            KeyPair::P521($k) => {
+                #[allow(unused_imports, reason = "not every arm names the curve's crate")]
+                use p521 as $c;
+                $body
+            }
+            KeyPair::Secp256k1($k) => {
+                #[allow(unused_imports, reason = "not every arm names the curve's crate")]
+                use k256 as $c;
+                $body
+            }
+        }
+    };
+}
+
+impl KeyPair {
+    /// A new key pair of `spec` from `rng` (the same pair for the same
+    /// seeded stream). `None` only if RSA generation fails.
+    pub(crate) fn generate(spec: PairSpec, rng: &SecureRng) -> Option<KeyPair> {
+        use p256::elliptic_curve::Generate as _;
+        let mut r = rng.for_keygen();
+        Some(match spec {
+            PairSpec::Rsa2048 | PairSpec::Rsa3072 | PairSpec::Rsa4096 => {
+                let bits = spec.rsa_bits()?;
+                KeyPair::Rsa(Box::new(rsa::PrivateKey::new(&mut r, bits).ok()?))
+            }
+            PairSpec::P256 => KeyPair::P256(p256::SecretKey::generate_from_rng(&mut r)),
+            PairSpec::P384 => KeyPair::P384(p384::SecretKey::generate_from_rng(&mut r)),
+            PairSpec::P521 => KeyPair::P521(p521::SecretKey::generate_from_rng(&mut r)),
+            PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::generate_from_rng(&mut r)),
+        })
+    }
+
+    /// Reads a PKCS#8 DER private key that must be of `spec` (an RSA key
+    /// of exactly that modulus size, or a key on that curve). `None` for
+    /// anything else. For stored keys and imported key material.
+    pub(crate) fn from_pkcs8(spec: PairSpec, der: &[u8]) -> Option<KeyPair> {
+        Some(match spec {
+            PairSpec::Rsa2048 | PairSpec::Rsa3072 | PairSpec::Rsa4096 => {
+                let key = rsa::PrivateKey::from_pkcs8_der(der).ok()?;
+                if key.n().bit_width() as usize != spec.rsa_bits()? {
+                    return None;
+                }
+                KeyPair::Rsa(Box::new(key))
+            }
+            PairSpec::P256 => KeyPair::P256(p256::SecretKey::from_pkcs8_der(der).ok()?),
+            PairSpec::P384 => KeyPair::P384(p384::SecretKey::from_pkcs8_der(der).ok()?),
+            PairSpec::P521 => KeyPair::P521(p521::SecretKey::from_pkcs8_der(der).ok()?),
+            PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::from_pkcs8_der(der).ok()?),
+        })
+    }
+
+    /// The kind of pair.
+    pub(crate) fn spec(&self) -> PairSpec {
+        match self {
+            KeyPair::Rsa(k) => match k.n().bit_width() {
+                0..=2048 => PairSpec::Rsa2048,
+                2049..=3072 => PairSpec::Rsa3072,
+                _ => PairSpec::Rsa4096,
+            },
+            KeyPair::P256(_) => PairSpec::P256,
+            KeyPair::P384(_) => PairSpec::P384,
+            KeyPair::P521(_) => PairSpec::P521,
+            KeyPair::Secp256k1(_) => PairSpec::Secp256k1,
+        }
+    }
+
+    /// The private key as PKCS#8 DER (`PrivateKeyInfo`), zeroized on drop.
+    /// `None` only if encoding fails.
+    pub(crate) fn to_pkcs8(&self) -> Option<Zeroizing<Vec<u8>>> {
+        let doc = per_key!(self, k, _c => k.to_pkcs8_der(), rsa r => r.to_pkcs8_der()).ok()?;
+        Some(Zeroizing::new(doc.as_bytes().to_vec()))
+    }
+
+    /// The public key as DER SubjectPublicKeyInfo. `None` only if encoding
+    /// fails.
+    pub(crate) fn public_key_der(&self) -> Option<Vec<u8>> {
+        let doc = per_key!(
+            self,
+            k,
+            _c => k.public_key().to_public_key_der(),
+            rsa r => r.to_public_key().to_public_key_der()
+        )
+        .ok()?;
+        Some(doc.as_bytes().to_vec())
+    }
+
+    /// The signature of `digest` (already `scheme`'s hash of the message)
+    /// by `scheme`. `None` if the scheme does not suit the key or the
+    /// digest is not the hash's length.
+    pub(crate) fn sign(&self, scheme: Scheme, digest: &[u8], rng: &SecureRng) -> Option<Vec<u8>> {
+        let hash = match scheme {
+            Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => h,
+        };
+        if digest.len() != hash.len() {
+            return None;
+        }
+        match (self, scheme) {
+            (KeyPair::Rsa(k), Scheme::Pss(h)) => {
+                let mut r = rng.for_keygen();
+                match h {
+                    Hash::Sha256 => k.pss_sign_prehash_with_rng::<Sha256, _>(&mut r, digest),
+                    Hash::Sha384 => k.pss_sign_prehash_with_rng::<Sha384, _>(&mut r, digest),
+                    Hash::Sha512 => k.pss_sign_prehash_with_rng::<Sha512, _>(&mut r, digest),
+                    Hash::Sha1 => return None,
+                }
+                .ok()
+            }
+            (KeyPair::Rsa(k), Scheme::Pkcs1v15(h)) => {
+                // Blinding draws from the source; the signature does not
+                // depend on it (PKCS#1 v1.5 is deterministic).
+                k.sign_with_rng(&mut rng.for_keygen(), pkcs1v15(h)?, digest)
+                    .ok()
+            }
+            (KeyPair::Rsa(_), Scheme::Ecdsa(_)) => None,
+            (ec, Scheme::Ecdsa(_)) => per_key!(ec, k, c => {
+                let signer = c::ecdsa::SigningKey::from(k);
+                let sig: c::ecdsa::DerSignature = signer.sign_prehash(digest).ok()?;
+                Some(sig.as_bytes().to_vec())
+            }, rsa _r => None),
+            _ => None,
+        }
+    }
+
+    /// Whether `signature` is `scheme`'s signature of `digest` under this
+    /// key's public key. Any malformed input is simply `false`.
+    pub(crate) fn verify(&self, scheme: Scheme, digest: &[u8], signature: &[u8]) -> bool {
+        match (self, scheme) {
+            (KeyPair::Rsa(k), Scheme::Pss(h)) => {
+                let public = k.as_public_key();
+                match h {
+                    Hash::Sha256 => public.pss_verify_prehash::<Sha256>(digest, signature),
+                    Hash::Sha384 => public.pss_verify_prehash::<Sha384>(digest, signature),
+                    Hash::Sha512 => public.pss_verify_prehash::<Sha512>(digest, signature),
+                    Hash::Sha1 => return false,
+                }
+                .is_ok()
+            }
+            (KeyPair::Rsa(k), Scheme::Pkcs1v15(h)) => pkcs1v15(h).is_some_and(|p| {
+                digest.len() == h.len() && k.as_public_key().verify(p, digest, signature).is_ok()
+            }),
+            (KeyPair::Rsa(_), Scheme::Ecdsa(_)) => false,
+            (ec, Scheme::Ecdsa(h)) => {
+                digest.len() == h.len()
+                    && per_key!(ec, k, c => {
+                        let Ok(sig) = c::ecdsa::DerSignature::from_bytes(signature) else {
+                            return false;
+                        };
+                        let Ok(sig) = c::ecdsa::Signature::try_from(sig) else {
+                            return false;
+                        };
+                        // A high-S signature is as valid as its low-S twin
+                        // (secp256k1's verifier takes low S only).
+                        let sig = sig.normalize_s();
+                        let verifier = c::ecdsa::VerifyingKey::from(k.public_key());
+                        verifier.verify_prehash(digest, &sig).is_ok()
+                    }, rsa _r => false)
+            }
+            _ => false,
+        }
+    }
+
+    /// RSAES-OAEP encryption with `hash` (for OAEP and MGF1, empty label)
+    /// under the public key. `None` for an elliptic-curve key, or a
+    /// plaintext longer than the key allows
+    /// ([`KeyPair::oaep_max_plaintext`]).
+    pub(crate) fn oaep_encrypt(
+        &self,
+        hash: Hash,
+        plaintext: &[u8],
+        rng: &SecureRng,
+    ) -> Option<Vec<u8>> {
+        let KeyPair::Rsa(k) = self else { return None };
+        let public = k.as_public_key();
+        let mut r = rng.for_keygen();
+        match hash {
+            Hash::Sha1 => public.encrypt(&mut r, Oaep::<sha1::Sha1>::new(), plaintext),
+            Hash::Sha256 => public.encrypt(&mut r, Oaep::<Sha256>::new(), plaintext),
+            Hash::Sha384 => public.encrypt(&mut r, Oaep::<Sha384>::new(), plaintext),
+            Hash::Sha512 => public.encrypt(&mut r, Oaep::<Sha512>::new(), plaintext),
+        }
+        .ok()
+    }
+
+    /// RSAES-OAEP decryption; `None` for anything that does not decrypt.
+    pub(crate) fn oaep_decrypt(
+        &self,
+        hash: Hash,
+        ciphertext: &[u8],
+        rng: &SecureRng,
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let KeyPair::Rsa(k) = self else { return None };
+        let mut r = rng.for_keygen();
+        match hash {
+            Hash::Sha1 => k.decrypt_blinded(&mut r, Oaep::<sha1::Sha1>::new(), ciphertext),
+            Hash::Sha256 => k.decrypt_blinded(&mut r, Oaep::<Sha256>::new(), ciphertext),
+            Hash::Sha384 => k.decrypt_blinded(&mut r, Oaep::<Sha384>::new(), ciphertext),
+            Hash::Sha512 => k.decrypt_blinded(&mut r, Oaep::<Sha512>::new(), ciphertext),
+        }
+        .ok()
+        .map(Zeroizing::new)
+    }
+
+    /// The longest plaintext RSAES-OAEP with `hash` takes under this key
+    /// (`k - 2·hLen - 2`); 0 for an elliptic-curve key.
+    pub(crate) fn oaep_max_plaintext(&self, hash: Hash) -> usize {
+        match self {
+            KeyPair::Rsa(k) => k.size().saturating_sub(2 * hash.len() + 2),
+            _ => 0,
+        }
+    }
+
+    /// ECDH with the peer's public key (DER SubjectPublicKeyInfo on this
+    /// key's curve): the shared secret, the x coordinate of the shared
+    /// point, zeroized on drop.
+    pub(crate) fn ecdh(&self, peer_spki: &[u8]) -> Result<Zeroizing<Vec<u8>>, PeerKeyError> {
+        per_key!(self, k, c => {
+            let peer = c::PublicKey::from_public_key_der(peer_spki)
+                .map_err(|_| PeerKeyError::Invalid)?;
+            let shared = p256::elliptic_curve::ecdh::diffie_hellman(k.to_nonzero_scalar(), peer.as_affine());
+            Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
+        }, rsa _r => Err(PeerKeyError::NotAgreement))
+    }
+}
+
+/// PKCS#1 v1.5 signature padding for `hash` (not SHA-1).
+fn pkcs1v15(hash: Hash) -> Option<Pkcs1v15Sign> {
+    Some(match hash {
+        Hash::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
+        Hash::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
+        Hash::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+        Hash::Sha1 => return None,
+    })
+}
