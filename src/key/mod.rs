@@ -9,7 +9,8 @@ pub use metadata::{
     KeyMetadata, MultiRegionConfiguration, MultiRegionKey, Tag, XksKeyConfiguration,
 };
 pub use spec::{
-    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec, KeyManager,
-    KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
+    AlgorithmSpec, CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
+    ExpirationModelType, ImportType, KeyManager, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec,
+    MultiRegionKeyType, OriginType, WrappingKeySpec,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

@@ -227,6 +227,8 @@ pub(crate) enum BackingRecord {
     CloudHsm { store: String },
     /// `EXTERNAL_KEY_STORE`: KMS material plus an external key.
     External { store: String, xks_key_id: String },
+    /// `EXTERNAL`: imported key material.
+    Imported,
 }
 
 /// A key's own state.
@@ -242,6 +244,7 @@ pub(crate) enum LifecycleRecord {
     PendingReplicaDeletion {
         window_days: u32,
     },
+    PendingImport,
 }
 
 /// `aliases/<alias name>`.

@@ -51,6 +51,21 @@ impl MaterialId {
 }
 
 impl MaterialId {
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// The id of material imported into key `key`: as AWS does, derived
+    /// from the key id and the material itself, so that a re-import of the
+    /// same material finds the same id (and other material another).
+    pub(crate) fn derive_imported(key: &KeyId, material: &KeyMaterial) -> MaterialId {
+        let mut h = Sha256::new();
+        h.update(b"kms-keystore imported key material id v1\0");
+        h.update(key.as_bytes());
+        h.update(material.expose_secret());
+        MaterialId(h.finalize().into())
+    }
+
     /// The 64 lowercase hex digits, written in one pass (a response reports
     /// them on every Decrypt and ReEncrypt).
     pub(crate) fn hex(&self) -> String {
@@ -142,6 +157,27 @@ impl MaterialVersion {
             rotation,
             cipher: OnceLock::new(),
             id: OnceLock::new(),
+        }
+    }
+
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// Imported material, whose id (`MaterialId::derive_imported`) is
+    /// known from the start.
+    pub(crate) fn imported(
+        material: KeyMaterial,
+        date: Timestamp,
+        id: MaterialId,
+    ) -> MaterialVersion {
+        MaterialVersion {
+            index: 0,
+            material,
+            date,
+            rotation: None,
+            cipher: OnceLock::new(),
+            id: OnceLock::from(id),
         }
     }
 

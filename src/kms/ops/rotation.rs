@@ -43,7 +43,18 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
-        _ => {
+        // AWS: imported material rotates only by importing new material
+        // (not built here); the rotation operations refuse the key.
+        Backing::Imported => {
+            if operation != "GetKeyRotationStatus" {
+                return Some(kms_err!(
+                    UnsupportedOperation,
+                    "{} origin is EXTERNAL which is not valid for this operation.",
+                    entry.arn
+                ));
+            }
+        }
+        Backing::CloudHsm { .. } | Backing::External { .. } => {
             let store = entry
                 .backing
                 .store()

@@ -102,6 +102,7 @@ fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
     match rec {
         LifecycleRecord::Enabled => KeyLifecycle::Enabled,
         LifecycleRecord::Disabled => KeyLifecycle::Disabled,
+        LifecycleRecord::PendingImport => KeyLifecycle::PendingImport,
         LifecycleRecord::PendingDeletion {
             deletion_date,
             window_days,
@@ -337,6 +338,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 backing,
                 kind: KeyKind::from_record(rec.secret)?,
                 versions,
+                imported: None,
             };
             table.insert(Arc::new(KeyEntry::new(identity, m)));
         }

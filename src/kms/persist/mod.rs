@@ -69,6 +69,7 @@ pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
         KeyLifecycle::PendingReplicaDeletion { window_days } => {
             LifecycleRecord::PendingReplicaDeletion { window_days }
         }
+        KeyLifecycle::PendingImport => LifecycleRecord::PendingImport,
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod access;
 pub(crate) mod grants;
+pub(crate) mod import;
 pub(crate) mod mac;
 pub(crate) mod manage;
 pub(crate) mod types;

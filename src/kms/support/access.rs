@@ -77,6 +77,7 @@ actions! {
     Decrypt => "kms:Decrypt", cross_account: true;
     DeleteAlias => "kms:DeleteAlias", cross_account: false;
     DeleteCustomKeyStore => "kms:DeleteCustomKeyStore", cross_account: false;
+    DeleteImportedKeyMaterial => "kms:DeleteImportedKeyMaterial", cross_account: false;
     DescribeCustomKeyStores => "kms:DescribeCustomKeyStores", cross_account: false;
     DescribeKey => "kms:DescribeKey", cross_account: true;
     DisableKey => "kms:DisableKey", cross_account: false;
@@ -93,6 +94,8 @@ actions! {
     GenerateRandom => "kms:GenerateRandom", cross_account: false;
     GetKeyPolicy => "kms:GetKeyPolicy", cross_account: false;
     GetKeyRotationStatus => "kms:GetKeyRotationStatus", cross_account: true;
+    GetParametersForImport => "kms:GetParametersForImport", cross_account: false;
+    ImportKeyMaterial => "kms:ImportKeyMaterial", cross_account: false;
     ListAliases => "kms:ListAliases", cross_account: false;
     ListGrants => "kms:ListGrants", cross_account: true;
     ListKeyPolicies => "kms:ListKeyPolicies", cross_account: false;
