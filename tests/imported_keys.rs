@@ -8,122 +8,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod import_support;
 
 use std::time::Duration;
 
-use aes_kw::KeyInit as _;
 use common::{code, ctx, decrypt, encrypt, kms};
+use import_support::{external_key, import, import_req, params, wrap};
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
     EnableKeyRotationRequest, ExpirationModelType, GetParametersForImportRequest,
-    GetParametersForImportResponse, IMPORT_PARAMETERS_VALIDITY, ImportKeyMaterialRequest,
-    ImportType, KeySpec, KeyState, KeyUsage, Kms, ManualClock, OriginType,
-    ScheduleKeyDeletionRequest, Timestamp, WrappingKeySpec,
+    IMPORT_PARAMETERS_VALIDITY, ImportKeyMaterialRequest, ImportType, KeySpec, KeyState, KeyUsage,
+    Kms, ManualClock, OriginType, ScheduleKeyDeletionRequest, Timestamp, WrappingKeySpec,
 };
 use kms_keystore::{Clock, EncryptRequest};
 use rsa::pkcs8::DecodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
-use sha2::Digest as _;
 
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
-
-/// A deterministic source for the test's own OAEP padding (rand_core 0.10).
-struct TestRng(u64);
-
-impl rand_core::TryRng for TestRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 += 1;
-        let h = sha2::Sha256::digest(self.0.to_le_bytes());
-        Ok(u64::from_le_bytes(h[..8].try_into().unwrap()))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for TestRng {}
-
-fn external_key(kms: &Kms) -> String {
-    kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::External),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
-    .to_string()
-}
-
-fn params(kms: &Kms, key: &str, alg: AlgorithmSpec) -> GetParametersForImportResponse {
-    kms.get_parameters_for_import(GetParametersForImportRequest {
-        key_id: key.into(),
-        wrapping_algorithm: Some(alg),
-        wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-    })
-    .unwrap()
-}
-
-fn oaep_encrypt(public_der: &[u8], sha256: bool, data: &[u8]) -> Vec<u8> {
-    let public = rsa::PublicKey::from_public_key_der(public_der).unwrap();
-    let mut rng = TestRng(data.len() as u64);
-    if sha256 {
-        public
-            .encrypt(&mut rng, rsa::Oaep::<sha2::Sha256>::new(), data)
-            .unwrap()
-    } else {
-        public
-            .encrypt(&mut rng, rsa::Oaep::<sha1::Sha1>::new(), data)
-            .unwrap()
-    }
-}
-
-/// Wraps `material` under `public_der` as a user does for `alg`.
-fn wrap(public_der: &[u8], alg: AlgorithmSpec, material: &[u8]) -> Vec<u8> {
-    match alg {
-        AlgorithmSpec::RsaesOaepSha1 => oaep_encrypt(public_der, false, material),
-        AlgorithmSpec::RsaesOaepSha256 => oaep_encrypt(public_der, true, material),
-        AlgorithmSpec::RsaAesKeyWrapSha1 | AlgorithmSpec::RsaAesKeyWrapSha256 => {
-            let aes = [0x5a_u8; 32];
-            let sha256 = alg == AlgorithmSpec::RsaAesKeyWrapSha256;
-            let mut out = oaep_encrypt(public_der, sha256, &aes);
-            let kwp = aes_kw::KwpAes256::new_from_slice(&aes).unwrap();
-            let mut buf = vec![0u8; material.len() + 16];
-            let n = kwp.wrap_key(material, &mut buf).unwrap().len();
-            out.extend_from_slice(&buf[..n]);
-            out
-        }
-        other => panic!("not a wrapping algorithm this test uses: {other}"),
-    }
-}
-
-fn import_req(
-    key: &str,
-    p: &GetParametersForImportResponse,
-    wrapped: Vec<u8>,
-) -> ImportKeyMaterialRequest {
-    ImportKeyMaterialRequest {
-        key_id: key.into(),
-        import_token: p.import_token.clone(),
-        encrypted_key_material: wrapped,
-        expiration_model: Some(ExpirationModelType::KeyMaterialDoesNotExpire),
-        ..Default::default()
-    }
-}
-
-/// GetParametersForImport, wrap `material`, ImportKeyMaterial.
-fn import(kms: &Kms, key: &str, material: &[u8]) -> kms_keystore::Result<String> {
-    let p = params(kms, key, AlgorithmSpec::RsaesOaepSha256);
-    let wrapped = wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, material);
-    kms.import_key_material(import_req(key, &p, wrapped))
-        .map(|r| r.key_material_id)
-}
 
 fn state(kms: &Kms, key: &str) -> KeyState {
     kms.describe_key(key).unwrap().key_metadata.key_state

@@ -66,6 +66,25 @@ impl MaterialId {
         MaterialId(h.finalize().into())
     }
 
+    /// From its 64 lowercase hex digits (a durable record).
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn from_hex(s: &str) -> Option<MaterialId> {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let s = s.as_bytes();
+        if s.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = (digit(s[2 * i])? << 4) | digit(s[2 * i + 1])?;
+        }
+        Some(MaterialId(out))
+    }
+
     /// The 64 lowercase hex digits, written in one pass (a response reports
     /// them on every Decrypt and ReEncrypt).
     pub(crate) fn hex(&self) -> String {
@@ -357,6 +376,10 @@ mod tests {
                 .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
         );
         assert_ne!(MaterialId::derive(&a, 0), MaterialId::derive(&a, 1));
+        let id = MaterialId::derive(&a, 3);
+        assert_eq!(MaterialId::from_hex(&id.hex()), Some(id));
+        assert_eq!(MaterialId::from_hex(&id.hex().to_uppercase()), None);
+        assert_eq!(MaterialId::from_hex(&id.hex()[..62]), None);
         assert_ne!(MaterialId::derive(&a, 0), MaterialId::derive(&b, 0));
     }
 }

@@ -220,12 +220,6 @@ impl Kms {
         let cx = self.begin();
         let inner = &*self.inner;
         let plan = plan_key(&req)?;
-        if plan.origin == OriginType::External && inner.storage.is_durable() {
-            return Err(kms_err!(
-                UnsupportedOperation,
-                "Origin EXTERNAL (imported key material) is not supported by this KMS's durable storage yet."
-            ));
-        }
         inner.authorize_account(
             &cx,
             Action::CreateKey,

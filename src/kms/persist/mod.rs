@@ -38,9 +38,9 @@ use crate::error::Result;
 use crate::ids::{AliasName, ClusterId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
-    AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
-    MultiRegionRecord, RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord,
-    StoreRecord, StoreStateRecord,
+    AliasRecord, ConnectionRecord, ExpirationRecord, GrantRecord, ImportRecord, KeyRecord,
+    KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord, RotationScheduleRecord,
+    SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -51,6 +51,7 @@ pub(crate) mod durable;
 
 use super::model::aliases::AliasEntry;
 use super::model::grants::Grant;
+use super::model::import::Expiration;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
 use super::model::versions::{MaterialVersion, RotationKind, RotationSchedule};
@@ -82,6 +83,20 @@ pub(crate) fn key_state_record(
     lifecycle: KeyLifecycle,
     pending: &[MaterialVersion],
 ) -> KeyStateRecord {
+    let imported = entry.imported.as_ref().map(|i| i.load());
+    let material = imported.as_deref().and_then(Option::as_ref);
+    key_state_record_importing(entry, m, lifecycle, pending, material)
+}
+
+/// [`key_state_record`] of a key with imported material whose material
+/// will be `material` (an import or a deletion being committed).
+fn key_state_record_importing(
+    entry: &KeyEntry,
+    m: &KeyMutable,
+    lifecycle: KeyLifecycle,
+    pending: &[MaterialVersion],
+    material: Option<&MaterialVersion>,
+) -> KeyStateRecord {
     let published = entry.versions.iter().flat_map(|v| v.iter()).skip(1);
     let r = &m.rotation;
     KeyStateRecord {
@@ -100,6 +115,17 @@ pub(crate) fn key_state_record(
         multi_region: m.multi_region.as_ref().map(|mr| MultiRegionRecord {
             primary: mr.primary.to_string(),
             replicas: mr.replicas.iter().map(ToString::to_string).collect(),
+        }),
+        import: m.import.as_ref().map(|i| ImportRecord {
+            material: material.map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
+            date: material.map(|v| v.date.as_millis()),
+            material_id: i.material_id.map(|id| id.hex()),
+            expiration: i.expiration.map(|e| match e {
+                Expiration::Never => ExpirationRecord::Never,
+                Expiration::At(t) => ExpirationRecord::At {
+                    valid_to: t.as_millis(),
+                },
+            }),
         }),
     }
 }
@@ -278,6 +304,28 @@ impl Commit<'_> {
             return Ok(());
         }
         self.persist_key_rotation(entry, m, lifecycle, &[])
+    }
+
+    /// Commits key `entry`'s mutable part `m` with `lifecycle`, its
+    /// imported material to be `material` (an import, or `None`: a
+    /// deletion).
+    pub(crate) fn persist_key_import(
+        &self,
+        entry: &KeyEntry,
+        m: &KeyMutable,
+        lifecycle: KeyLifecycle,
+        material: Option<&MaterialVersion>,
+    ) -> Result<()> {
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.put(
+            Table::KeyStates,
+            entry.id.to_string(),
+            &key_state_record_importing(entry, m, lifecycle, &[], material),
+        )?;
+        self.storage.commit(batch)
     }
 
     /// Commits key `entry`'s mutable part `m` with `lifecycle` and the

@@ -130,7 +130,8 @@ impl Service {
         let after = m.lifecycle.apply(KeyEvent::Imported, &entry.arn)?;
         let mut next_m = m.clone();
         next_m.import = Some(Box::new(import));
-        self.commit().persist_key_state(entry, &next_m, after)?;
+        self.commit()
+            .persist_key_import(entry, &next_m, after, Some(&material))?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
         if let Some(imported) = &entry.imported {
             imported.set(Some(material));
@@ -192,7 +193,8 @@ impl Service {
         let mut next_m = m.clone();
         next_m.import = Some(Box::new(import));
         next_m.lifecycle = after;
-        self.commit().persist_key_state(entry, &next_m, after)?;
+        self.commit()
+            .persist_key_import(entry, &next_m, after, None)?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
         if let Some(imported) = &entry.imported {
             imported.set(None);
