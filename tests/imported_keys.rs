@@ -755,3 +755,140 @@ fn material_wrapped_with_the_openssl_command_line_imports() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// GetParametersForImport and ImportKeyMaterial as user `u` of the key's
+/// account under a key policy that allows `u` the action only under
+/// `condition`; the outcome's error code, if refused.
+fn as_user_under(action: &str, condition: &str) -> Option<&'static str> {
+    use kms_keystore::{AwsPartition, KmsConfig, Partition};
+    const OWNER: &str = "444455556666";
+    let partition = Partition::with_seed(AwsPartition::Aws, 9);
+    let clock = ManualClock::default();
+    let owner = partition
+        .add(
+            KmsConfig::new(OWNER, "us-west-2")
+                .unwrap()
+                .with_clock(clock.clone())
+                .with_seed(5),
+        )
+        .unwrap();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Sid":"admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Sid":"u","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":["kms:GetParametersForImport","kms:DescribeKey"],"Resource":"*"}},
+        {{"Sid":"c","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":"{action}","Resource":"*","Condition":{condition}}}]}}"#
+    );
+    let key = owner
+        .create_key(CreateKeyRequest {
+            origin: Some(OriginType::External),
+            policy: Some(policy),
+            ..Default::default()
+        })
+        .unwrap()
+        .key_metadata
+        .key_id
+        .to_string();
+    let u = partition.iam().create_user(OWNER, "/", "u").unwrap();
+    let kms = owner.as_caller(&u);
+    let p = kms
+        .get_parameters_for_import(GetParametersForImportRequest {
+            key_id: key.clone(),
+            wrapping_algorithm: Some(AlgorithmSpec::RsaAesKeyWrapSha256),
+            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+        })
+        .map_err(|e| e.code());
+    let p = match p {
+        Ok(p) => p,
+        Err(code) => return Some(code),
+    };
+    let mut req = import_req(
+        &key,
+        &p,
+        wrap(&p.public_key, AlgorithmSpec::RsaAesKeyWrapSha256, &[4; 32]),
+    );
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(Timestamp::from_millis(
+        clock.now().as_millis() + 1000 * 3600,
+    ));
+    kms.import_key_material(req).err().map(|e| e.code())
+}
+
+#[test]
+fn the_import_condition_keys_are_set_and_evaluated() {
+    let t = ManualClock::default().now().as_millis() / 1000 + 3600;
+    let cases = [
+        (
+            "kms:ImportKeyMaterial",
+            r#"{"StringEquals":{"kms:ExpirationModel":"KEY_MATERIAL_EXPIRES"}}"#.to_owned(),
+            r#"{"StringEquals":{"kms:ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE"}}"#.to_owned(),
+        ),
+        (
+            "kms:ImportKeyMaterial",
+            format!(r#"{{"NumericLessThanEquals":{{"kms:ValidTo":"{t}"}}}}"#),
+            format!(r#"{{"NumericLessThan":{{"kms:ValidTo":"{t}"}}}}"#),
+        ),
+    ];
+    for (action, allows, refuses) in cases {
+        assert_eq!(as_user_under(action, &allows), None, "{allows}");
+        assert_eq!(
+            as_user_under(action, &refuses),
+            Some("AccessDeniedException"),
+            "{refuses}"
+        );
+    }
+}
+
+#[test]
+fn the_wrapping_condition_keys_are_set_and_evaluated() {
+    // Without the unconditional GetParametersForImport statement: a
+    // policy of its own whose only grant of the action is conditional.
+    use kms_keystore::{AwsPartition, KmsConfig, Partition};
+    const OWNER: &str = "444455556666";
+    let run = |condition: &str| {
+        let partition = Partition::with_seed(AwsPartition::Aws, 9);
+        let owner = partition
+            .add(KmsConfig::new(OWNER, "us-west-2").unwrap().with_seed(5))
+            .unwrap();
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Sid":"admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:root"}},"Action":"kms:*","Resource":"*"}},
+            {{"Sid":"u","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":"kms:GetParametersForImport","Resource":"*","Condition":{condition}}}]}}"#
+        );
+        let key = owner
+            .create_key(CreateKeyRequest {
+                origin: Some(OriginType::External),
+                policy: Some(policy),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        let u = partition.iam().create_user(OWNER, "/", "u").unwrap();
+        owner
+            .as_caller(&u)
+            .get_parameters_for_import(GetParametersForImportRequest {
+                key_id: key,
+                wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
+                wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+            })
+            .err()
+            .map(|e| e.code())
+    };
+    assert_eq!(
+        run(r#"{"StringEquals":{"kms:WrappingAlgorithm":"RSAES_OAEP_SHA_256"}}"#),
+        None
+    );
+    assert_eq!(
+        run(r#"{"StringEquals":{"kms:WrappingKeySpec":"RSA_2048"}}"#),
+        None
+    );
+    assert_eq!(
+        run(r#"{"StringEquals":{"kms:WrappingAlgorithm":"RSAES_OAEP_SHA_1"}}"#),
+        Some("AccessDeniedException")
+    );
+    assert_eq!(
+        run(r#"{"StringEquals":{"kms:WrappingKeySpec":"RSA_4096"}}"#),
+        Some("AccessDeniedException")
+    );
+}

@@ -156,7 +156,10 @@ impl Kms {
             &cx,
             &entry,
             Action::GetParametersForImport,
-            &Facts::default(),
+            &Facts {
+                wrapping: Some((algorithm.as_str(), spec.as_str())),
+                ..Facts::default()
+            },
         )?;
         check_origin(&entry)?;
         self.inner
@@ -236,8 +239,15 @@ impl Kms {
         let cx = self.begin();
         let model = check_import_request(&req)?;
         let entry = self.inner.resolve(&cx, &req.key_id, false)?;
-        self.inner
-            .authorize(&cx, &entry, Action::ImportKeyMaterial, &Facts::default())?;
+        self.inner.authorize(
+            &cx,
+            &entry,
+            Action::ImportKeyMaterial,
+            &Facts {
+                expiration: Some((model.as_str(), req.valid_to)),
+                ..Facts::default()
+            },
+        )?;
         check_origin(&entry)?;
         self.inner
             .check_key(&entry, KeyOperation::ImportKeyMaterial)?;

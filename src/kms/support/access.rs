@@ -3,6 +3,7 @@
 //! can allow) and the request's facts that condition keys read ([`Facts`]).
 //! Plain data; the decision is the service's (`authorize.rs`).
 
+use crate::clock::Timestamp;
 use crate::crypto::EncryptionContext;
 use crate::key::Tag;
 use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
@@ -153,6 +154,12 @@ pub(crate) struct Facts<'a> {
     pub(crate) replica_region: Option<&'a str>,
     /// `kms:PrimaryRegion` (UpdatePrimaryRegion).
     pub(crate) primary_region: Option<&'a str>,
+    /// `kms:WrappingAlgorithm` and `kms:WrappingKeySpec`
+    /// (GetParametersForImport).
+    pub(crate) wrapping: Option<(&'a str, &'a str)>,
+    /// `kms:ExpirationModel` and, when given, `kms:ValidTo` (seconds since
+    /// the epoch) (ImportKeyMaterial).
+    pub(crate) expiration: Option<(&'a str, Option<Timestamp>)>,
 }
 
 impl<'a> Facts<'a> {
