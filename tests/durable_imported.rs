@@ -13,8 +13,8 @@ use std::time::Duration;
 use durable::{decrypt, encrypt, open, temp_dir};
 use import_support::{external_key, import, import_req, params, wrap};
 use kms_keystore::{
-    AlgorithmSpec, Clock, DeleteImportedKeyMaterialRequest, ExpirationModelType, KeyState, Kms,
-    ManualClock,
+    AlgorithmSpec, Clock, DeleteImportedKeyMaterialRequest, ExpirationModelType,
+    IncludeKeyMaterial, KeyState, Kms, ListKeyRotationsRequest, ManualClock,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -44,6 +44,7 @@ fn a_reopened_store_keeps_the_imported_material_its_expiry_and_the_deadline() {
         );
         req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
         req.valid_to = Some(valid_to);
+        req.key_material_description = Some("from hsm-01".into());
         kms.import_key_material(req).unwrap();
         let blob = encrypt(&kms, &key, b"imported");
         let before = kms.describe_key(&key).unwrap().key_metadata;
@@ -59,6 +60,19 @@ fn a_reopened_store_keeps_the_imported_material_its_expiry_and_the_deadline() {
     assert_eq!(after, before);
     assert_eq!(after.valid_to, Some(valid_to));
     assert_eq!(decrypt(&kms, &blob), b"imported");
+    let listed = kms
+        .list_key_rotations(ListKeyRotationsRequest {
+            key_id: key.clone(),
+            include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
+            ..Default::default()
+        })
+        .unwrap()
+        .rotations;
+    assert_eq!(
+        listed[0].key_material_description.as_deref(),
+        Some("from hsm-01")
+    );
+    assert_eq!(listed[0].valid_to, Some(valid_to));
     // The expiry deadline came back with the key.
     clock.advance(2 * HOUR);
     assert_eq!(state(&kms, &key), KeyState::PendingImport);

@@ -892,3 +892,94 @@ fn the_wrapping_condition_keys_are_set_and_evaluated() {
         Some("AccessDeniedException")
     );
 }
+
+#[test]
+fn list_key_rotations_shows_the_imported_material_its_state_expiry_and_description() {
+    use kms_keystore::{IncludeKeyMaterial, ListKeyRotationsRequest};
+    let (kms, clock) = kms();
+    let key = external_key(&kms);
+    let list = |include| {
+        kms.list_key_rotations(ListKeyRotationsRequest {
+            key_id: key.clone(),
+            include_key_material: include,
+            ..Default::default()
+        })
+        .unwrap()
+        .rotations
+    };
+    assert!(
+        list(Some(IncludeKeyMaterial::AllKeyMaterial)).is_empty(),
+        "nothing imported yet"
+    );
+    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+    let mut req = import_req(
+        &key,
+        &p,
+        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]),
+    );
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    let valid_to = clock.now().saturating_add(HOUR);
+    req.valid_to = Some(valid_to);
+    req.key_material_description = Some("first import: hsm-01/batch.7".into());
+    let id = kms.import_key_material(req).unwrap().key_material_id;
+    // Rotations only (the default): the imported material is no rotation.
+    assert!(list(None).is_empty());
+    let all = list(Some(IncludeKeyMaterial::AllKeyMaterial));
+    assert_eq!(all.len(), 1);
+    let e = &all[0];
+    assert_eq!(e.key_material_id, id);
+    assert_eq!(e.key_material_state, "CURRENT");
+    assert_eq!(e.import_state.as_deref(), Some("IMPORTED"));
+    assert_eq!(
+        e.expiration_model,
+        Some(ExpirationModelType::KeyMaterialExpires)
+    );
+    assert_eq!(e.valid_to, Some(valid_to));
+    assert_eq!(
+        e.key_material_description.as_deref(),
+        Some("first import: hsm-01/batch.7")
+    );
+    assert_eq!(e.rotation_date, None);
+    // Re-imported without a description: it keeps the last one.
+    import(&kms, &key, &[2; 32]).unwrap();
+    let all = list(Some(IncludeKeyMaterial::AllKeyMaterial));
+    assert_eq!(
+        all[0].key_material_description.as_deref(),
+        Some("first import: hsm-01/batch.7")
+    );
+    assert_eq!(
+        all[0].expiration_model,
+        Some(ExpirationModelType::KeyMaterialDoesNotExpire)
+    );
+    assert_eq!(all[0].valid_to, None);
+    kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.clone(),
+        key_material_id: None,
+    })
+    .unwrap();
+    let all = list(Some(IncludeKeyMaterial::AllKeyMaterial));
+    assert_eq!(all[0].import_state.as_deref(), Some("PENDING_IMPORT"));
+    assert_eq!(all[0].expiration_model, None);
+}
+
+#[test]
+fn a_key_material_description_is_at_most_256_characters_of_the_allowed_set() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+    let base = import_req(
+        &key,
+        &p,
+        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]),
+    );
+    for bad in ["x".repeat(257), "semi;colon".to_owned(), "é".to_owned()] {
+        let mut req = base.clone();
+        req.key_material_description = Some(bad.clone());
+        let err = kms.import_key_material(req).unwrap_err();
+        assert_eq!(err.code(), "ValidationException", "{bad}");
+        assert!(err.message().contains("keyMaterialDescription"), "{err}");
+    }
+    let mut req = base;
+    req.key_material_description = Some("a".repeat(256));
+    kms.import_key_material(req).unwrap();
+}

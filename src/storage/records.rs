@@ -195,6 +195,9 @@ pub(crate) struct ImportRecord {
     /// when it does (milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expiration: Option<ExpirationRecord>,
+    /// The material's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
 }
 
 /// When imported material expires.

@@ -67,6 +67,8 @@ pub(crate) struct ImportState {
     pub(crate) material_id: Option<MaterialId>,
     /// While the key has its material: when it expires.
     pub(crate) expiration: Option<Expiration>,
+    /// `KeyMaterialDescription` of the latest import that gave one.
+    pub(crate) description: Option<String>,
     /// The parameters of the latest GetParametersForImport (a later call
     /// replaces them: an older token no longer works).
     #[cfg(feature = "asymmetric")]

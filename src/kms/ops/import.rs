@@ -311,6 +311,7 @@ impl Kms {
                 &entry,
                 MaterialVersion::imported(material, cx.now, id),
                 expiration,
+                req.key_material_description.clone(),
             )?;
             Ok(ImportKeyMaterialResponse {
                 key_id: entry.arn.clone(),

@@ -406,6 +406,7 @@ fn restore_import(
     }
     m.import = Some(Box::new(ImportState {
         material_id,
+        description: rec.description,
         expiration: rec.expiration.map(|e| match e {
             ExpirationRecord::Never => Expiration::Never,
             ExpirationRecord::At { valid_to } => Expiration::At(Timestamp::from_millis(valid_to)),

@@ -120,6 +120,7 @@ fn key_state_record_importing(
             material: material.map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
             date: material.map(|v| v.date.as_millis()),
             material_id: i.material_id.map(|id| id.hex()),
+            description: i.description.clone(),
             expiration: i.expiration.map(|e| match e {
                 Expiration::Never => ExpirationRecord::Never,
                 Expiration::At(t) => ExpirationRecord::At {

@@ -116,6 +116,7 @@ impl Service {
         entry: &KeyEntry,
         material: MaterialVersion,
         expiration: Expiration,
+        description: Option<String>,
     ) -> Result<()> {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::ImportKeyMaterial)?;
@@ -127,6 +128,9 @@ impl Service {
         let before = import.expiration.and_then(Expiration::valid_to);
         import.material_id = Some(id);
         import.expiration = Some(expiration);
+        if description.is_some() {
+            import.description = description;
+        }
         let after = m.lifecycle.apply(KeyEvent::Imported, &entry.arn)?;
         let mut next_m = m.clone();
         next_m.import = Some(Box::new(import));
