@@ -756,10 +756,10 @@ fn material_wrapped_with_the_openssl_command_line_imports() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// GetParametersForImport and ImportKeyMaterial as user `u` of the key's
-/// account under a key policy that allows `u` the action only under
-/// `condition`; the outcome's error code, if refused.
-fn as_user_under(action: &str, condition: &str) -> Option<&'static str> {
+/// An EXTERNAL key whose policy lets the account root do everything and
+/// user `u` what `statements` (JSON statements for `u`, comma-separated)
+/// allow; the `Kms` as `u`, the key id and the clock.
+fn key_for_user(statements: &str) -> (Kms, String, ManualClock) {
     use kms_keystore::{AwsPartition, KmsConfig, Partition};
     const OWNER: &str = "444455556666";
     let partition = Partition::with_seed(AwsPartition::Aws, 9);
@@ -772,11 +772,12 @@ fn as_user_under(action: &str, condition: &str) -> Option<&'static str> {
                 .with_seed(5),
         )
         .unwrap();
+    let u = format!("arn:aws:iam::{OWNER}:user/u");
+    let statements = statements.replace("$U", &u);
     let policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[
         {{"Sid":"admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:root"}},"Action":"kms:*","Resource":"*"}},
-        {{"Sid":"u","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":["kms:GetParametersForImport","kms:DescribeKey"],"Resource":"*"}},
-        {{"Sid":"c","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":"{action}","Resource":"*","Condition":{condition}}}]}}"#
+        {statements}]}}"#
     );
     let key = owner
         .create_key(CreateKeyRequest {
@@ -788,28 +789,31 @@ fn as_user_under(action: &str, condition: &str) -> Option<&'static str> {
         .key_metadata
         .key_id
         .to_string();
-    let u = partition.iam().create_user(OWNER, "/", "u").unwrap();
-    let kms = owner.as_caller(&u);
-    let p = kms
-        .get_parameters_for_import(GetParametersForImportRequest {
-            key_id: key.clone(),
-            wrapping_algorithm: Some(AlgorithmSpec::RsaAesKeyWrapSha256),
-            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-        })
-        .map_err(|e| e.code());
-    let p = match p {
-        Ok(p) => p,
-        Err(code) => return Some(code),
-    };
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaAesKeyWrapSha256, &[4; 32]),
+    let user = partition.iam().create_user(OWNER, "/", "u").unwrap();
+    (owner.as_caller(&user), key, clock)
+}
+
+/// A statement allowing `u` `action` under `condition`.
+fn allow_u(action: &str, condition: &str) -> String {
+    format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"$U"}},"Action":"{action}","Resource":"*","Condition":{condition}}}"#
+    )
+}
+
+/// GetParametersForImport (allowed) then ImportKeyMaterial (expiring in an
+/// hour) as `u`, allowed ImportKeyMaterial only under `condition`; the
+/// error code, if refused.
+fn import_as_user_under(condition: &str) -> Option<&'static str> {
+    let statements = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"$U"}},"Action":"kms:GetParametersForImport","Resource":"*"}},{}"#,
+        allow_u("kms:ImportKeyMaterial", condition)
     );
+    let (kms, key, clock) = key_for_user(&statements);
+    let p = params(&kms, &key, AlgorithmSpec::RsaAesKeyWrapSha256);
+    let wrapped = wrap(&p.public_key, AlgorithmSpec::RsaAesKeyWrapSha256, &[4; 32]);
+    let mut req = import_req(&key, &p, wrapped);
     req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
-    req.valid_to = Some(Timestamp::from_millis(
-        clock.now().as_millis() + 1000 * 3600,
-    ));
+    req.valid_to = Some(clock.now().saturating_add(HOUR));
     kms.import_key_material(req).err().map(|e| e.code())
 }
 
@@ -818,20 +822,18 @@ fn the_import_condition_keys_are_set_and_evaluated() {
     let t = ManualClock::default().now().as_millis() / 1000 + 3600;
     let cases = [
         (
-            "kms:ImportKeyMaterial",
             r#"{"StringEquals":{"kms:ExpirationModel":"KEY_MATERIAL_EXPIRES"}}"#.to_owned(),
             r#"{"StringEquals":{"kms:ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE"}}"#.to_owned(),
         ),
         (
-            "kms:ImportKeyMaterial",
             format!(r#"{{"NumericLessThanEquals":{{"kms:ValidTo":"{t}"}}}}"#),
             format!(r#"{{"NumericLessThan":{{"kms:ValidTo":"{t}"}}}}"#),
         ),
     ];
-    for (action, allows, refuses) in cases {
-        assert_eq!(as_user_under(action, &allows), None, "{allows}");
+    for (allows, refuses) in cases {
+        assert_eq!(import_as_user_under(&allows), None, "{allows}");
         assert_eq!(
-            as_user_under(action, &refuses),
+            import_as_user_under(&refuses),
             Some("AccessDeniedException"),
             "{refuses}"
         );
@@ -840,40 +842,15 @@ fn the_import_condition_keys_are_set_and_evaluated() {
 
 #[test]
 fn the_wrapping_condition_keys_are_set_and_evaluated() {
-    // Without the unconditional GetParametersForImport statement: a
-    // policy of its own whose only grant of the action is conditional.
-    use kms_keystore::{AwsPartition, KmsConfig, Partition};
-    const OWNER: &str = "444455556666";
     let run = |condition: &str| {
-        let partition = Partition::with_seed(AwsPartition::Aws, 9);
-        let owner = partition
-            .add(KmsConfig::new(OWNER, "us-west-2").unwrap().with_seed(5))
-            .unwrap();
-        let policy = format!(
-            r#"{{"Version":"2012-10-17","Statement":[
-            {{"Sid":"admin","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:root"}},"Action":"kms:*","Resource":"*"}},
-            {{"Sid":"u","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:user/u"}},"Action":"kms:GetParametersForImport","Resource":"*","Condition":{condition}}}]}}"#
-        );
-        let key = owner
-            .create_key(CreateKeyRequest {
-                origin: Some(OriginType::External),
-                policy: Some(policy),
-                ..Default::default()
-            })
-            .unwrap()
-            .key_metadata
-            .key_id
-            .to_string();
-        let u = partition.iam().create_user(OWNER, "/", "u").unwrap();
-        owner
-            .as_caller(&u)
-            .get_parameters_for_import(GetParametersForImportRequest {
-                key_id: key,
-                wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
-                wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-            })
-            .err()
-            .map(|e| e.code())
+        let (kms, key, _) = key_for_user(&allow_u("kms:GetParametersForImport", condition));
+        kms.get_parameters_for_import(GetParametersForImportRequest {
+            key_id: key,
+            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
+            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+        })
+        .err()
+        .map(|e| e.code())
     };
     assert_eq!(
         run(r#"{"StringEquals":{"kms:WrappingAlgorithm":"RSAES_OAEP_SHA_256"}}"#),
@@ -891,6 +868,28 @@ fn the_wrapping_condition_keys_are_set_and_evaluated() {
         run(r#"{"StringEquals":{"kms:WrappingKeySpec":"RSA_4096"}}"#),
         Some("AccessDeniedException")
     );
+}
+
+#[test]
+fn a_user_without_a_policy_statement_may_not_import_or_delete() {
+    let (kms, key, _) = key_for_user(
+        r#"{"Effect":"Allow","Principal":{"AWS":"$U"},"Action":"kms:DescribeKey","Resource":"*"}"#,
+    );
+    let err = kms
+        .get_parameters_for_import(GetParametersForImportRequest {
+            key_id: key.clone(),
+            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
+            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "AccessDeniedException");
+    let err = kms
+        .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+            key_id: key,
+            key_material_id: None,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "AccessDeniedException");
 }
 
 #[test]

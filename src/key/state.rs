@@ -92,7 +92,7 @@ impl KeyLifecycle {
             (L::Enabled | L::Disabled, E::Enable) => Ok(L::Enabled),
             (L::Enabled | L::Disabled, E::Disable) => Ok(L::Disabled),
             (
-                L::Enabled | L::Disabled,
+                L::Enabled | L::Disabled | L::PendingImport,
                 E::ScheduleDeletion {
                     deletion_date,
                     window_days,
@@ -101,9 +101,10 @@ impl KeyLifecycle {
                 deletion_date,
                 window_days,
             }),
-            (L::Enabled | L::Disabled, E::ScheduleDeletionAfterReplicas { window_days }) => {
-                Ok(L::PendingReplicaDeletion { window_days })
-            }
+            (
+                L::Enabled | L::Disabled | L::PendingImport,
+                E::ScheduleDeletionAfterReplicas { window_days },
+            ) => Ok(L::PendingReplicaDeletion { window_days }),
             (L::PendingReplicaDeletion { window_days }, E::ReplicasDeleted { deletion_date }) => {
                 Ok(L::PendingDeletion {
                     deletion_date,
@@ -135,19 +136,6 @@ impl KeyLifecycle {
             }
             (L::PendingDeletion { .. } | L::PendingReplicaDeletion { .. }, E::Imported) => {
                 Err(pending_deletion(arn))
-            }
-            (
-                L::PendingImport,
-                E::ScheduleDeletion {
-                    deletion_date,
-                    window_days,
-                },
-            ) => Ok(L::PendingDeletion {
-                deletion_date,
-                window_days,
-            }),
-            (L::PendingImport, E::ScheduleDeletionAfterReplicas { window_days }) => {
-                Ok(L::PendingReplicaDeletion { window_days })
             }
             (L::PendingImport, E::Enable | E::Disable) => Err(pending_import(arn)),
             (L::PendingImport, E::ReplicasDeleted { .. }) => Err(kms_err!(

@@ -320,12 +320,16 @@ impl Commit<'_> {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let mut batch = Batch::new();
-        batch.put(
-            Table::KeyStates,
-            entry.id.to_string(),
+        self.commit_key_state(
+            entry,
             &key_state_record_importing(entry, m, lifecycle, &[], material),
-        )?;
+        )
+    }
+
+    /// Commits `record` as key `entry`'s state record.
+    fn commit_key_state(&self, entry: &KeyEntry, record: &KeyStateRecord) -> Result<()> {
+        let mut batch = Batch::new();
+        batch.put(Table::KeyStates, entry.id.to_string(), record)?;
         self.storage.commit(batch)
     }
 
@@ -341,13 +345,7 @@ impl Commit<'_> {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let mut batch = Batch::new();
-        batch.put(
-            Table::KeyStates,
-            entry.id.to_string(),
-            &key_state_record(entry, m, lifecycle, pending),
-        )?;
-        self.storage.commit(batch)
+        self.commit_key_state(entry, &key_state_record(entry, m, lifecycle, pending))
     }
 
     /// Commits alias `name` pointing as `alias` says, or its deletion.
