@@ -13,7 +13,7 @@ mod import_support;
 use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
-use import_support::{external_key, import, import_req, params, wrap};
+use import_support::{external_key, import, import_req, params, request, try_params, wrap};
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
     EnableKeyRotationRequest, ExpirationModelType, GetParametersForImportRequest,
@@ -299,12 +299,7 @@ fn new_key_material_after_the_first_import_is_not_supported_yet_and_existing_bef
  {
     let (kms, _) = kms();
     let key = external_key(&kms);
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[5; 32]),
-    );
+    let mut req = request(&kms, &key, &[5; 32]);
     req.import_type = Some(ImportType::ExistingKeyMaterial);
     assert_eq!(
         code(kms.import_key_material(req.clone())),
@@ -326,12 +321,7 @@ fn a_key_material_id_must_name_the_material_imported() {
     let (kms, _) = kms();
     let key = external_key(&kms);
     let id = import(&kms, &key, &[5; 32]).unwrap();
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[5; 32]),
-    );
+    let mut req = request(&kms, &key, &[5; 32]);
     req.key_material_id = Some("ab".repeat(32));
     assert_eq!(
         code(kms.import_key_material(req.clone())),
@@ -356,12 +346,7 @@ fn a_key_material_id_must_name_the_material_imported() {
 fn the_expiration_model_and_valid_to_must_agree_and_valid_to_is_within_365_days() {
     let (kms, clock) = kms();
     let key = external_key(&kms);
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let base = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[5; 32]),
-    );
+    let base = request(&kms, &key, &[5; 32]);
     let now = clock.now();
     let cases: [(Option<ExpirationModelType>, Option<Timestamp>); 5] = [
         // The default model expires: it needs a ValidTo.
@@ -401,12 +386,7 @@ fn the_expiration_model_and_valid_to_must_agree_and_valid_to_is_within_365_days(
 fn at_valid_to_the_material_is_deleted_and_the_same_material_brings_old_ciphertexts_back() {
     let (kms, clock) = kms();
     let key = external_key(&kms);
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[8; 32]),
-    );
+    let mut req = request(&kms, &key, &[8; 32]);
     req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
     req.valid_to = Some(clock.now().saturating_add(HOUR));
     let id = kms.import_key_material(req).unwrap().key_material_id;
@@ -489,12 +469,7 @@ fn delete_imported_key_material_makes_the_key_pending_import_at_once() {
 fn material_that_expires_while_the_key_is_pending_deletion_leaves_it_pending_import_on_cancel() {
     let (kms, clock) = kms();
     let key = external_key(&kms);
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[8; 32]),
-    );
+    let mut req = request(&kms, &key, &[8; 32]);
     req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
     req.valid_to = Some(clock.now().saturating_add(HOUR));
     kms.import_key_material(req).unwrap();
@@ -506,13 +481,7 @@ fn material_that_expires_while_the_key_is_pending_deletion_leaves_it_pending_imp
     clock.advance(2 * HOUR);
     assert_eq!(state(&kms, &key), KeyState::PendingDeletion);
     // GetParametersForImport is refused while pending deletion.
-    let err = kms
-        .get_parameters_for_import(GetParametersForImportRequest {
-            key_id: key.clone(),
-            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
-            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-        })
-        .unwrap_err();
+    let err = try_params(&kms, &key).unwrap_err();
     assert_eq!(err.code(), "KMSInvalidStateException");
     kms.cancel_key_deletion(&key).unwrap();
     assert_eq!(state(&kms, &key), KeyState::PendingImport);
@@ -523,13 +492,7 @@ fn keys_of_other_origins_refuse_the_import_operations() {
     let (kms, _) = kms();
     let key = common::new_key(&kms);
     let arn = kms.describe_key(&key).unwrap().key_metadata.arn;
-    let err = kms
-        .get_parameters_for_import(GetParametersForImportRequest {
-            key_id: key.clone(),
-            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
-            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-        })
-        .unwrap_err();
+    let err = try_params(&kms, &key).unwrap_err();
     assert_eq!(err.code(), "UnsupportedOperationException");
     assert_eq!(
         err.message(),
@@ -844,13 +807,7 @@ fn the_import_condition_keys_are_set_and_evaluated() {
 fn the_wrapping_condition_keys_are_set_and_evaluated() {
     let run = |condition: &str| {
         let (kms, key, _) = key_for_user(&allow_u("kms:GetParametersForImport", condition));
-        kms.get_parameters_for_import(GetParametersForImportRequest {
-            key_id: key,
-            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
-            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-        })
-        .err()
-        .map(|e| e.code())
+        try_params(&kms, &key).err().map(|e| e.code())
     };
     assert_eq!(
         run(r#"{"StringEquals":{"kms:WrappingAlgorithm":"RSAES_OAEP_SHA_256"}}"#),
@@ -875,13 +832,7 @@ fn a_user_without_a_policy_statement_may_not_import_or_delete() {
     let (kms, key, _) = key_for_user(
         r#"{"Effect":"Allow","Principal":{"AWS":"$U"},"Action":"kms:DescribeKey","Resource":"*"}"#,
     );
-    let err = kms
-        .get_parameters_for_import(GetParametersForImportRequest {
-            key_id: key.clone(),
-            wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
-            wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
-        })
-        .unwrap_err();
+    let err = try_params(&kms, &key).unwrap_err();
     assert_eq!(err.code(), "AccessDeniedException");
     let err = kms
         .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
@@ -910,12 +861,7 @@ fn list_key_rotations_shows_the_imported_material_its_state_expiry_and_descripti
         list(Some(IncludeKeyMaterial::AllKeyMaterial)).is_empty(),
         "nothing imported yet"
     );
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]),
-    );
+    let mut req = request(&kms, &key, &[2; 32]);
     req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
     let valid_to = clock.now().saturating_add(HOUR);
     req.valid_to = Some(valid_to);
@@ -965,12 +911,7 @@ fn list_key_rotations_shows_the_imported_material_its_state_expiry_and_descripti
 fn a_key_material_description_is_at_most_256_characters_of_the_allowed_set() {
     let (kms, _) = kms();
     let key = external_key(&kms);
-    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
-    let base = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]),
-    );
+    let base = request(&kms, &key, &[2; 32]);
     for bad in ["x".repeat(257), "semi;colon".to_owned(), "é".to_owned()] {
         let mut req = base.clone();
         req.key_material_description = Some(bad.clone());

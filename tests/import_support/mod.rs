@@ -46,6 +46,15 @@ pub fn external_key(kms: &Kms) -> String {
     .to_string()
 }
 
+/// GetParametersForImport for RSAES_OAEP_SHA_256 with an RSA_2048 key.
+pub fn try_params(kms: &Kms, key: &str) -> kms_keystore::Result<GetParametersForImportResponse> {
+    kms.get_parameters_for_import(GetParametersForImportRequest {
+        key_id: key.into(),
+        wrapping_algorithm: Some(AlgorithmSpec::RsaesOaepSha256),
+        wrapping_key_spec: Some(WrappingKeySpec::Rsa2048),
+    })
+}
+
 pub fn params(kms: &Kms, key: &str, alg: AlgorithmSpec) -> GetParametersForImportResponse {
     kms.get_parameters_for_import(GetParametersForImportRequest {
         key_id: key.into(),
@@ -104,8 +113,14 @@ pub fn import_req(
 
 /// GetParametersForImport, wrap `material`, ImportKeyMaterial.
 pub fn import(kms: &Kms, key: &str, material: &[u8]) -> kms_keystore::Result<String> {
+    kms.import_key_material(request(kms, key, material))
+        .map(|r| r.key_material_id)
+}
+
+/// GetParametersForImport (RSAES_OAEP_SHA_256), and the ImportKeyMaterial
+/// request of `material` wrapped under its public key (not expiring).
+pub fn request(kms: &Kms, key: &str, material: &[u8]) -> ImportKeyMaterialRequest {
     let p = params(kms, key, AlgorithmSpec::RsaesOaepSha256);
     let wrapped = wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, material);
-    kms.import_key_material(import_req(key, &p, wrapped))
-        .map(|r| r.key_material_id)
+    import_req(key, &p, wrapped)
 }
