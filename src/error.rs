@@ -164,9 +164,15 @@ define_errors! {
     Disabled => "DisabledException", 400;
     /// The request would have succeeded; `DryRun` was set.
     DryRunOperation => "DryRunOperationException", 412;
+    /// ImportKeyMaterial: the import token's parameters have expired
+    /// (GetParametersForImport's `ParametersValidTo` has passed).
+    ExpiredImportToken => "ExpiredImportTokenException", 400;
     /// The `KeyId` given to Decrypt or ReEncrypt is not the key that made the
     /// ciphertext.
     IncorrectKey => "IncorrectKeyException", 400;
+    /// ImportKeyMaterial: the key material is not the material the key was
+    /// imported with before.
+    IncorrectKeyMaterial => "IncorrectKeyMaterialException", 400;
     /// The trust anchor certificate is not the one that signed the cluster's
     /// certificate.
     IncorrectTrustAnchor => "IncorrectTrustAnchorException", 400;
@@ -181,6 +187,9 @@ define_errors! {
     InvalidGrantId => "InvalidGrantIdException", 400;
     /// A grant token is not valid.
     InvalidGrantToken => "InvalidGrantTokenException", 400;
+    /// ImportKeyMaterial: the import token is not one GetParametersForImport
+    /// gave for this key (or a later call replaced it).
+    InvalidImportToken => "InvalidImportTokenException", 400;
     /// The key's usage does not allow the operation.
     InvalidKeyUsage => "InvalidKeyUsageException", 400;
     /// The paging marker is not one this service returned.

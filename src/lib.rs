@@ -29,10 +29,11 @@ pub use ids::{
     XksKeyId,
 };
 pub use key::{
-    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
-    KeyAgreementAlgorithmSpec, KeyManager, KeyMetadata, KeySpec, KeyState, KeyUsage,
-    MacAlgorithmSpec, MessageType, MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType,
-    OriginType, SigningAlgorithmSpec, Tag, XksKeyConfiguration,
+    AlgorithmSpec, CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
+    ExpirationModelType, ImportType, KeyAgreementAlgorithmSpec, KeyManager, KeyMetadata, KeySpec,
+    KeyState, KeyUsage, MacAlgorithmSpec, MessageType, MultiRegionConfiguration, MultiRegionKey,
+    MultiRegionKeyType, OriginType, SigningAlgorithmSpec, Tag, WrappingKeySpec,
+    XksKeyConfiguration,
 };
 pub use kms::{
     AuthorizationDecision, ConnectionMode, DecidingStatement, DecisionKind, Iam, Kms, KmsConfig,
@@ -70,9 +71,15 @@ pub use kms::{
 };
 pub use kms::{
     DEFAULT_PENDING_WINDOW_DAYS, DEFAULT_POLICY_NAME, DEFAULT_ROTATION_PERIOD_DAYS,
-    MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES, MAX_DESCRIPTION_CHARS, MAX_KEY_POLICY_BYTES,
-    MAX_MAC_MESSAGE, MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT, MAX_RANDOM_BYTES, MAX_SIGN_MESSAGE,
-    MAX_TAGS, PENDING_WINDOW_DAYS, ROTATION_PERIOD_DAYS, default_key_policy,
+    IMPORT_PARAMETERS_VALIDITY, MAX_CIPHERTEXT_BLOB, MAX_CUSTOM_KEY_STORES, MAX_DESCRIPTION_CHARS,
+    MAX_KEY_POLICY_BYTES, MAX_MAC_MESSAGE, MAX_ON_DEMAND_ROTATIONS, MAX_PLAINTEXT,
+    MAX_RANDOM_BYTES, MAX_SIGN_MESSAGE, MAX_TAGS, MAX_VALID_TO, PENDING_WINDOW_DAYS,
+    ROTATION_PERIOD_DAYS, default_key_policy,
+};
+pub use kms::{
+    DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse,
+    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
+    ImportKeyMaterialResponse,
 };
 
 pub mod cloudhsm {

@@ -235,14 +235,18 @@ fn create_key_rejects_sign_verify_rsa_key_as_unsupported() {
     assert_eq!(code(r), "UnsupportedOperationException");
 }
 
+#[cfg(not(feature = "asymmetric"))]
 #[test]
-fn create_key_rejects_origin_external_as_unsupported() {
+fn without_the_asymmetric_feature_origin_external_is_refused_naming_the_feature() {
     let (kms, _) = kms();
-    let r = kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::External),
-        ..Default::default()
-    });
-    assert_eq!(code(r), "UnsupportedOperationException");
+    let err = kms
+        .create_key(CreateKeyRequest {
+            origin: Some(OriginType::External),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "UnsupportedOperationException");
+    assert!(err.message().contains("`asymmetric`"), "{err}");
 }
 
 #[test]

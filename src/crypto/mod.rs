@@ -8,6 +8,8 @@ pub(crate) mod aead;
 pub(crate) mod asymmetric;
 pub(crate) mod blob;
 pub(crate) mod context;
+#[cfg(feature = "asymmetric")]
+pub(crate) mod import;
 pub(crate) mod mac;
 pub(crate) mod material;
 pub(crate) mod rng;

@@ -7,8 +7,9 @@ use crate::clock::Timestamp;
 use crate::ids::{ClusterId, CustomKeyStoreId, KeyId, XksKeyId};
 
 use super::spec::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeyManager, KeySpec,
-    KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType, SigningAlgorithmSpec,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, ExpirationModelType, KeyAgreementAlgorithmSpec,
+    KeyManager, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, MultiRegionKeyType, OriginType,
+    SigningAlgorithmSpec,
 };
 
 /// The metadata of a KMS key, as DescribeKey and CreateKey return it.
@@ -85,6 +86,13 @@ pub struct KeyMetadata {
     /// absent otherwise, as in AWS.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub current_key_material_id: Option<String>,
+    /// For a key with imported material (origin `EXTERNAL`) that has it:
+    /// whether it expires.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiration_model: Option<ExpirationModelType>,
+    /// When the imported material expires (`KEY_MATERIAL_EXPIRES` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_to: Option<Timestamp>,
 }
 
 /// `MultiRegionConfiguration`: a multi-Region key's role, its primary key

@@ -9,8 +9,9 @@ pub use metadata::{
     KeyMetadata, MultiRegionConfiguration, MultiRegionKey, Tag, XksKeyConfiguration,
 };
 pub use spec::{
-    CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
-    KeyAgreementAlgorithmSpec, KeyManager, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec,
-    MessageType, MultiRegionKeyType, OriginType, SigningAlgorithmSpec,
+    AlgorithmSpec, CustomerMasterKeySpec, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithmSpec,
+    ExpirationModelType, ImportType, KeyAgreementAlgorithmSpec, KeyManager, KeySpec, KeyState,
+    KeyUsage, MacAlgorithmSpec, MessageType, MultiRegionKeyType, OriginType, SigningAlgorithmSpec,
+    WrappingKeySpec,
 };
 pub(crate) use state::{KeyEvent, KeyLifecycle};

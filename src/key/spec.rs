@@ -362,3 +362,59 @@ mod tests {
         }
     }
 }
+
+wire_enum! {
+    /// `AlgorithmSpec`: how GetParametersForImport's caller wraps the key
+    /// material it imports. `RSAES_PKCS1_V1_5` (deprecated) and `SM2PKE`
+    /// (China Regions) parse, and are refused.
+    pub enum AlgorithmSpec ("wrappingAlgorithm") {
+        /// RSAES-PKCS1-v1_5 (no longer supported by AWS).
+        RsaesPkcs1V15 => "RSAES_PKCS1_V1_5",
+        /// RSAES-OAEP with SHA-1 (and MGF1 with SHA-1).
+        RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
+        /// RSAES-OAEP with SHA-256 (and MGF1 with SHA-256).
+        RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+        /// An AES-256 key wrapped with RSAES-OAEP SHA-1, then the material
+        /// wrapped with it (AES Key Wrap with Padding, RFC 5649).
+        RsaAesKeyWrapSha1 => "RSA_AES_KEY_WRAP_SHA_1",
+        /// The same, with RSAES-OAEP SHA-256.
+        RsaAesKeyWrapSha256 => "RSA_AES_KEY_WRAP_SHA_256",
+        /// SM2 public key encryption (China Regions).
+        Sm2pke => "SM2PKE",
+    }
+}
+
+wire_enum! {
+    /// `WrappingKeySpec`: the RSA public key GetParametersForImport returns.
+    pub enum WrappingKeySpec ("wrappingKeySpec") {
+        /// RSA 2048.
+        Rsa2048 => "RSA_2048",
+        /// RSA 3072.
+        Rsa3072 => "RSA_3072",
+        /// RSA 4096.
+        Rsa4096 => "RSA_4096",
+        /// SM2 (China Regions).
+        Sm2 => "SM2",
+    }
+}
+
+wire_enum! {
+    /// `ExpirationModelType`: whether imported key material expires.
+    pub enum ExpirationModelType ("expirationModel") {
+        /// It expires at `ValidTo`.
+        KeyMaterialExpires => "KEY_MATERIAL_EXPIRES",
+        /// It does not expire.
+        KeyMaterialDoesNotExpire => "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+}
+
+wire_enum! {
+    /// `ImportType`: ImportKeyMaterial of the key's own material again, or
+    /// of new material (on-demand rotation, not built here).
+    pub enum ImportType ("importType") {
+        /// Material the key has not had (the first import).
+        NewKeyMaterial => "NEW_KEY_MATERIAL",
+        /// The material the key was imported with before.
+        ExistingKeyMaterial => "EXISTING_KEY_MATERIAL",
+    }
+}

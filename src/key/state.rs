@@ -38,6 +38,9 @@ pub(crate) enum KeyLifecycle {
         /// The waiting period the caller chose (7–30 days).
         window_days: u32,
     },
+    /// A key with imported key material (origin `EXTERNAL`) that has none
+    /// now: never imported, deleted (DeleteImportedKeyMaterial) or expired.
+    PendingImport,
 }
 
 /// What can happen to a key's lifecycle.
@@ -69,6 +72,15 @@ pub(crate) enum KeyEvent {
     },
     /// CancelKeyDeletion (the key comes back Disabled).
     CancelDeletion,
+    /// ImportKeyMaterial: the key has its material (again) and is Enabled.
+    #[cfg_attr(
+        not(any(feature = "asymmetric", test)),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    Imported,
+    /// DeleteImportedKeyMaterial, or the imported material's `ValidTo`:
+    /// the key waits for its material (a key pending deletion stays so).
+    MaterialDeleted,
 }
 
 impl KeyLifecycle {
@@ -80,7 +92,7 @@ impl KeyLifecycle {
             (L::Enabled | L::Disabled, E::Enable) => Ok(L::Enabled),
             (L::Enabled | L::Disabled, E::Disable) => Ok(L::Disabled),
             (
-                L::Enabled | L::Disabled,
+                L::Enabled | L::Disabled | L::PendingImport,
                 E::ScheduleDeletion {
                     deletion_date,
                     window_days,
@@ -89,9 +101,10 @@ impl KeyLifecycle {
                 deletion_date,
                 window_days,
             }),
-            (L::Enabled | L::Disabled, E::ScheduleDeletionAfterReplicas { window_days }) => {
-                Ok(L::PendingReplicaDeletion { window_days })
-            }
+            (
+                L::Enabled | L::Disabled | L::PendingImport,
+                E::ScheduleDeletionAfterReplicas { window_days },
+            ) => Ok(L::PendingReplicaDeletion { window_days }),
             (L::PendingReplicaDeletion { window_days }, E::ReplicasDeleted { deletion_date }) => {
                 Ok(L::PendingDeletion {
                     deletion_date,
@@ -114,7 +127,22 @@ impl KeyLifecycle {
                     "{arn} is not waiting for its replica keys to be deleted."
                 ))
             }
-            (L::Enabled | L::Disabled, E::CancelDeletion) => {
+            (L::Enabled | L::Disabled | L::PendingImport, E::Imported) => Ok(L::Enabled),
+            (L::Enabled | L::Disabled | L::PendingImport, E::MaterialDeleted) => {
+                Ok(L::PendingImport)
+            }
+            (L::PendingDeletion { .. } | L::PendingReplicaDeletion { .. }, E::MaterialDeleted) => {
+                Ok(self)
+            }
+            (L::PendingDeletion { .. } | L::PendingReplicaDeletion { .. }, E::Imported) => {
+                Err(pending_deletion(arn))
+            }
+            (L::PendingImport, E::Enable | E::Disable) => Err(pending_import(arn)),
+            (L::PendingImport, E::ReplicasDeleted { .. }) => Err(kms_err!(
+                KmsInvalidState,
+                "{arn} is not waiting for its replica keys to be deleted."
+            )),
+            (L::Enabled | L::Disabled | L::PendingImport, E::CancelDeletion) => {
                 Err(Error::from(AwsMessage::NotPendingDeletion {
                     arn: arn.to_owned(),
                 })
@@ -129,6 +157,7 @@ impl KeyLifecycle {
         match self {
             KeyLifecycle::PendingDeletion { .. } => KeyState::PendingDeletion,
             KeyLifecycle::PendingReplicaDeletion { .. } => KeyState::PendingReplicaDeletion,
+            KeyLifecycle::PendingImport => KeyState::PendingImport,
             _ if !store_connected => KeyState::Unavailable,
             KeyLifecycle::Enabled => KeyState::Enabled,
             KeyLifecycle::Disabled => KeyState::Disabled,
@@ -237,6 +266,12 @@ pub(crate) enum KeyOperation {
     /// UpdatePrimaryRegion, on the primary key and on the replica that
     /// becomes primary.
     UpdatePrimaryRegion,
+    /// GetParametersForImport.
+    GetParametersForImport,
+    /// ImportKeyMaterial.
+    ImportKeyMaterial,
+    /// DeleteImportedKeyMaterial.
+    DeleteImportedKeyMaterial,
 }
 
 impl KeyOperation {
@@ -280,6 +315,9 @@ impl KeyOperation {
         KeyOperation::RevokeGrant,
         KeyOperation::ReplicateKey,
         KeyOperation::UpdatePrimaryRegion,
+        KeyOperation::GetParametersForImport,
+        KeyOperation::ImportKeyMaterial,
+        KeyOperation::DeleteImportedKeyMaterial,
     ];
 
     /// The KMS API operation this row is for, as AWS names it (an external
@@ -321,6 +359,9 @@ impl KeyOperation {
             KeyOperation::RevokeGrant => "RevokeGrant",
             KeyOperation::ReplicateKey => "ReplicateKey",
             KeyOperation::UpdatePrimaryRegion => "UpdatePrimaryRegion",
+            KeyOperation::GetParametersForImport => "GetParametersForImport",
+            KeyOperation::ImportKeyMaterial => "ImportKeyMaterial",
+            KeyOperation::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
         }
     }
 
@@ -353,6 +394,13 @@ fn pending_deletion(arn: &str) -> Error {
     .with_hint("Cancel the deletion (CancelKeyDeletion) to use or change the key.")
 }
 
+fn pending_import(arn: &str) -> Error {
+    Error::from(AwsMessage::PendingImport {
+        arn: arn.to_owned(),
+    })
+    .with_hint("Import its key material (GetParametersForImport, ImportKeyMaterial) first.")
+}
+
 /// The AWS key-state table: may `op` run on a key in `state`? `arn` names
 /// the key in the error message.
 ///
@@ -365,10 +413,16 @@ fn pending_deletion(arn: &str) -> Error {
 /// | ReplicateKey, UpdatePrimaryRegion | ok | DisabledException | KMSInvalidStateException | KMSInvalidStateException |
 /// | Tag/UntagResource, UpdateKeyDescription | ok | ok | KMSInvalidStateException | ok |
 /// | Enable/DisableKeyRotation, CreateGrant | ok | DisabledException | KMSInvalidStateException | ok |
+/// | GetParametersForImport, ImportKeyMaterial | ok | ok | KMSInvalidStateException | ok |
+/// | DeleteImportedKeyMaterial | ok | ok | ok | ok |
 /// | DescribeKey, DeleteAlias, UpdateAlias (old target), List*, Get/PutKeyPolicy, Retire/RevokeGrant | ok | ok | ok | ok |
 ///
 /// PendingReplicaDeletion (a multi-Region primary key scheduled for
 /// deletion that still has replicas) has PendingDeletion's column.
+/// PendingImport (a key with imported material that has none now) refuses
+/// the cryptographic operations, Enable/DisableKey, CreateGrant, the
+/// rotation and multi-Region changes with `KMSInvalidStateException`
+/// (`<arn> is pending import.`) and allows the rest.
 pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> {
     use KeyOperation as O;
     use KeyState as S;
@@ -385,7 +439,8 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
             | O::ListKeyPolicies
             | O::ListGrants
             | O::RetireGrant
-            | O::RevokeGrant,
+            | O::RevokeGrant
+            | O::DeleteImportedKeyMaterial,
             _,
         ) => Ok(()),
         (O::CancelKeyDeletion, S::PendingDeletion | S::PendingReplicaDeletion) => Ok(()),
@@ -394,6 +449,21 @@ pub(crate) fn check(op: KeyOperation, state: KeyState, arn: &str) -> Result<()> 
         })
         .with_hint("Only a key in PendingDeletion can have its deletion cancelled.")),
         (_, S::PendingDeletion | S::PendingReplicaDeletion) => Err(pending_deletion(arn)),
+        (_, S::PendingImport)
+            if op.is_cryptographic()
+                || matches!(
+                    op,
+                    O::EnableKey
+                        | O::DisableKey
+                        | O::CreateGrant
+                        | O::KeyRotation
+                        | O::ReplicateKey
+                        | O::UpdatePrimaryRegion
+                ) =>
+        {
+            Err(pending_import(arn))
+        }
+        (_, S::PendingImport) => Ok(()),
         (_, S::Disabled)
             if op.is_cryptographic()
                 || matches!(

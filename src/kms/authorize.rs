@@ -648,6 +648,16 @@ impl Service {
         if let Some(days) = facts.rotation_period_days {
             c.set("kms:RotationPeriodInDays", days.to_string());
         }
+        if let Some((algorithm, spec)) = facts.wrapping {
+            c.set("kms:WrappingAlgorithm", algorithm);
+            c.set("kms:WrappingKeySpec", spec);
+        }
+        if let Some((model, valid_to)) = facts.expiration {
+            c.set("kms:ExpirationModel", model);
+            if let Some(t) = valid_to {
+                c.set("kms:ValidTo", (t.as_millis() / 1000).to_string());
+            }
+        }
         if let Some(tags) = facts.request_tags {
             for tag in tags {
                 c.set(

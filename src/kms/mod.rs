@@ -63,6 +63,7 @@ pub use shapes::access::SimulateAuthorizationRequest;
 
 pub use ops::asymmetric::MAX_SIGN_MESSAGE;
 pub use ops::crypto::{MAX_PLAINTEXT, MAX_RANDOM_BYTES};
+pub use ops::import::{IMPORT_PARAMETERS_VALIDITY, MAX_VALID_TO};
 pub use ops::keys::{DEFAULT_PENDING_WINDOW_DAYS, PENDING_WINDOW_DAYS};
 pub use ops::mac::MAX_MAC_MESSAGE;
 pub use ops::rotation::{
@@ -77,6 +78,11 @@ pub use shapes::grants::{
     CreateGrantRequest, CreateGrantResponse, GrantConstraints, GrantListEntry, GrantOperation,
     ListGrantsRequest, ListGrantsResponse, ListRetirableGrantsRequest, RetireGrantRequest,
     RevokeGrantRequest,
+};
+pub use shapes::import::{
+    DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse,
+    GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
+    ImportKeyMaterialResponse,
 };
 pub use shapes::mac::{
     GenerateMacRequest, GenerateMacResponse, VerifyMacRequest, VerifyMacResponse,

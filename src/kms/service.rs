@@ -45,6 +45,7 @@
 
 mod cache;
 pub(crate) mod grants;
+pub(crate) mod import;
 pub(crate) mod managed;
 pub(crate) mod multi_region;
 pub(crate) mod rotation;
@@ -67,8 +68,8 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeyState,
-    OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, ExpirationModelType, KeyEvent, KeyLifecycle,
+    KeyMetadata, KeyState, OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -85,6 +86,7 @@ use super::call::Call;
 use super::env::{BackendEnv, CryptoEnv};
 use super::model::aliases::{AliasEntry, AliasTable};
 use super::model::backing::Backing;
+use super::model::import::Expiration;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::model::table::KeyTable;
@@ -502,6 +504,7 @@ impl Service {
         let key_state = self.key_state(entry, m.lifecycle);
         let (deletion_date, pending_deletion_window_in_days) =
             (m.lifecycle.deletion_date(), m.lifecycle.window_days());
+        let expiration = m.import.as_ref().and_then(|i| i.expiration);
         KeyMetadata {
             aws_account_id: self.account_id.to_string(),
             key_id: entry.id,
@@ -540,8 +543,18 @@ impl Service {
                     id: xks_key_id.clone(),
                 }
             }),
-            current_key_material_id: reported_material(entry, entry.current_material())
-                .map(|m| m.to_string()),
+            current_key_material_id: match &entry.imported {
+                Some(imported) => imported
+                    .load()
+                    .as_ref()
+                    .map(|v| v.id(&entry.id).to_string()),
+                None => reported_material(entry, entry.current_material()).map(|m| m.to_string()),
+            },
+            expiration_model: expiration.map(|e| match e {
+                Expiration::Never => ExpirationModelType::KeyMaterialDoesNotExpire,
+                Expiration::At(_) => ExpirationModelType::KeyMaterialExpires,
+            }),
+            valid_to: expiration.and_then(Expiration::valid_to),
         }
     }
 
@@ -570,7 +583,14 @@ impl Service {
         let state = self.key_state(entry, m.lifecycle);
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
-        let after = before.apply(event, &entry.arn)?;
+        let mut after = before.apply(event, &entry.arn)?;
+        // A key with imported material that has none (deleted or expired
+        // while pending deletion) comes back pending import, not disabled.
+        if event == KeyEvent::CancelDeletion
+            && entry.imported.as_ref().is_some_and(|i| i.load().is_none())
+        {
+            after = KeyLifecycle::PendingImport;
+        }
         self.commit().persist_key_state(entry, &m, after)?;
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
         self.timers.replace(
@@ -786,6 +806,23 @@ fn key_ref<'a>(entry: &'a KeyEntry, own: Option<&'a MaterialVersion>) -> KeyRef<
     }
 }
 
+/// The version a seal uses: the key's current version, or, for a key with
+/// imported material, that material (`imported`, loaded by the caller). A
+/// key whose imported material was deleted after its state was checked is
+/// pending import.
+fn current_own<'a>(
+    entry: &'a KeyEntry,
+    imported: Option<&'a Option<MaterialVersion>>,
+) -> Result<Option<&'a MaterialVersion>> {
+    match imported {
+        None => Ok(entry.current_material()),
+        Some(Some(v)) => Ok(Some(v)),
+        Some(None) => Err(Error::from(AwsMessage::PendingImport {
+            arn: entry.arn.clone(),
+        })),
+    }
+}
+
 /// The `KeyMaterialId` a response reports for `version` of `entry`'s
 /// material: AWS reports it for keys whose material KMS holds and rotates
 /// (`AWS_KMS`), not for keys in custom key stores.
@@ -794,7 +831,7 @@ pub(crate) fn reported_material(
     version: Option<&MaterialVersion>,
 ) -> Option<MaterialId> {
     match entry.backing {
-        Backing::Kms => version.map(|v| v.id(&entry.id)),
+        Backing::Kms | Backing::Imported => version.map(|v| v.id(&entry.id)),
         _ => None,
     }
 }
@@ -858,9 +895,10 @@ impl Service {
         out: &mut Vec<u8>,
     ) -> Result<()> {
         // Encrypt and GenerateDataKey report no material id.
+        let imported = entry.imported.as_ref().map(|i| i.load());
         access.seal(
             &self.crypto_env_for(cx),
-            &key_ref(entry, entry.current_material()),
+            &key_ref(entry, current_own(entry, imported.as_deref())?),
             plaintext,
             ctx,
             out,
@@ -877,7 +915,8 @@ impl Service {
         plaintext: SealInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<(Vec<u8>, Option<MaterialId>)> {
-        let version = entry.current_material();
+        let imported = entry.imported.as_ref().map(|i| i.load());
+        let version = current_own(entry, imported.as_deref())?;
         let mut blob = Vec::new();
         access.seal(
             &self.crypto_env_for(cx),
@@ -900,13 +939,21 @@ impl Service {
         blob: &Blob<'_>,
         ctx: &EncryptionContext,
     ) -> Result<(Plaintext, Option<MaterialId>)> {
-        let version = match &entry.versions {
-            Some(_) => Some(
+        let imported = entry.imported.as_ref().map(|i| i.load());
+        let version = match (&entry.versions, imported.as_deref()) {
+            (Some(_), _) => Some(
                 entry
                     .material_version(blob.header.material_version())
                     .ok_or_else(invalid_ciphertext)?,
             ),
-            None => None,
+            // Imported material is one version, index 0.
+            (None, Some(material)) => Some(
+                material
+                    .as_ref()
+                    .filter(|v| v.index == blob.header.material_version())
+                    .ok_or_else(invalid_ciphertext)?,
+            ),
+            (None, None) => None,
         };
         let plaintext = access.open(
             &self.crypto_env_for(cx),
@@ -1685,6 +1732,13 @@ impl Service {
                     }
                     self.finish_due_transition(&store, at, now);
                 }
+                Timer::ImportedMaterialExpiry(id) => {
+                    // Deletions due earlier go first.
+                    if !keys.is_empty() {
+                        self.delete_due_keys(&std::mem::take(&mut keys), now);
+                    }
+                    self.expire_imported_due(id, at);
+                }
             }
         }
         if !keys.is_empty() {
@@ -1707,6 +1761,7 @@ impl Service {
             if let Some(next) = rotation::armed(&m) {
                 self.timers.set(next, Timer::KeyRotation(entry.id));
             }
+            self.refill_import_timers(entry, &m);
         }
         for store in &self.stores.read().stores {
             if let Some(due) = store.transition_due {

@@ -1,6 +1,6 @@
 //! Time in one place: the table of every deadline the service keeps — key
-//! deletion dates, automatic key rotations and the end of stepped-mode
-//! connection changes — and
+//! deletion dates, automatic key rotations, the expiry of imported key
+//! material and the end of stepped-mode connection changes — and
 //! `Service::advance` (`service.rs`), the only code that runs work when its time comes.
 //!
 //! # When due work runs, and the disk
@@ -60,6 +60,9 @@ pub(crate) enum Timer {
     /// This key's next automatic rotation: a new material version, and the
     /// next period armed (`service/rotation.rs`).
     KeyRotation(KeyId),
+    /// This key's imported material reaches its `ValidTo`: the material is
+    /// deleted and the key is pending import (`service/import.rs`).
+    ImportedMaterialExpiry(KeyId),
 }
 
 /// The deadlines, in order, and the earliest one in an atomic word so that

@@ -177,6 +177,44 @@ pub(crate) struct KeyStateRecord {
     /// single-Region key, and in files written before multi-Region keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) multi_region: Option<MultiRegionRecord>,
+    /// A key with imported material: its imports (absent for other keys,
+    /// and in files written before imported material existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) import: Option<ImportRecord>,
+}
+
+/// A key's imported material, inside its key state record. The import
+/// parameters (wrapping key pairs, tokens) are not recorded: a token does
+/// not survive a restart.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ImportRecord {
+    /// The material, while the key has it (sealed with the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) material: Option<SecretBytes>,
+    /// When it was imported (with `material`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) date: Option<u64>,
+    /// The id of the material the key was first imported with (64 hex
+    /// digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) material_id: Option<String>,
+    /// While the key has its material: `None` if it does not expire, else
+    /// when it does (milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration: Option<ExpirationRecord>,
+    /// The material's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+}
+
+/// When imported material expires.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "model")]
+pub(crate) enum ExpirationRecord {
+    /// `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    Never,
+    /// `KEY_MATERIAL_EXPIRES`.
+    At { valid_to: u64 },
 }
 
 /// A multi-Region key's relations, inside its key state record.
@@ -234,6 +272,8 @@ pub(crate) enum BackingRecord {
     CloudHsm { store: String },
     /// `EXTERNAL_KEY_STORE`: KMS material plus an external key.
     External { store: String, xks_key_id: String },
+    /// `EXTERNAL`: imported key material.
+    Imported,
 }
 
 /// A key's own state.
@@ -249,6 +289,7 @@ pub(crate) enum LifecycleRecord {
     PendingReplicaDeletion {
         window_days: u32,
     },
+    PendingImport,
 }
 
 /// `aliases/<alias name>`.

@@ -36,6 +36,7 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
         O::ListGrants,
         O::RetireGrant,
         O::RevokeGrant,
+        O::DeleteImportedKeyMaterial,
     ];
     if always.contains(&op) {
         return None;
@@ -69,6 +70,21 @@ fn expected(op: KeyOperation, state: KeyState) -> Option<ErrorCode> {
             Some(C::KmsInvalidState)
         }
         S::Unavailable => None,
+        S::PendingImport
+            if crypto.contains(&op)
+                || [
+                    O::EnableKey,
+                    O::DisableKey,
+                    O::CreateGrant,
+                    O::KeyRotation,
+                    O::ReplicateKey,
+                    O::UpdatePrimaryRegion,
+                ]
+                .contains(&op) =>
+        {
+            Some(C::KmsInvalidState)
+        }
+        S::PendingImport => None,
         _ => Some(C::KmsInvalidState),
     }
 }
@@ -190,4 +206,70 @@ fn api_names_are_aws_operation_names() {
     assert_eq!(KeyOperation::ReEncryptFrom.api_name(), "ReEncrypt");
     assert_eq!(KeyOperation::GenerateDataKey.api_name(), "GenerateDataKey");
     assert_eq!(KeyOperation::KeyRotation.api_name(), "EnableKeyRotation");
+}
+
+#[test]
+fn a_key_pending_import_is_refused_with_awss_pending_import_message() {
+    let err = check(KeyOperation::Encrypt, KeyState::PendingImport, ARN).unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    assert_eq!(err.message(), format!("{ARN} is pending import."));
+    let err = check(KeyOperation::EnableKey, KeyState::PendingImport, ARN).unwrap_err();
+    assert_eq!(err.message(), format!("{ARN} is pending import."));
+    assert!(
+        check(
+            KeyOperation::ScheduleKeyDeletion,
+            KeyState::PendingImport,
+            ARN
+        )
+        .is_ok()
+    );
+    assert!(
+        check(
+            KeyOperation::ImportKeyMaterial,
+            KeyState::PendingImport,
+            ARN
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn imported_material_moves_the_lifecycle_between_pending_import_and_enabled() {
+    use KeyEvent as E;
+    use KeyLifecycle as L;
+    let pending = L::PendingDeletion {
+        deletion_date: Timestamp::from_millis(5),
+        window_days: 7,
+    };
+    let sched = E::ScheduleDeletion {
+        deletion_date: Timestamp::from_millis(5),
+        window_days: 7,
+    };
+    let rows: &[(L, E, Result<L, ErrorCode>)] = &[
+        (L::PendingImport, E::Imported, Ok(L::Enabled)),
+        (L::Disabled, E::Imported, Ok(L::Enabled)),
+        (L::Enabled, E::Imported, Ok(L::Enabled)),
+        (L::Enabled, E::MaterialDeleted, Ok(L::PendingImport)),
+        (L::Disabled, E::MaterialDeleted, Ok(L::PendingImport)),
+        (L::PendingImport, E::MaterialDeleted, Ok(L::PendingImport)),
+        (pending, E::MaterialDeleted, Ok(pending)),
+        (pending, E::Imported, Err(ErrorCode::KmsInvalidState)),
+        (L::PendingImport, sched, Ok(pending)),
+        (L::PendingImport, E::Enable, Err(ErrorCode::KmsInvalidState)),
+        (
+            L::PendingImport,
+            E::Disable,
+            Err(ErrorCode::KmsInvalidState),
+        ),
+        (
+            L::PendingImport,
+            E::CancelDeletion,
+            Err(ErrorCode::KmsInvalidState),
+        ),
+    ];
+    for (from, ev, want) in rows {
+        let got = from.apply(*ev, ARN).map_err(|e| e.kind());
+        assert_eq!(&got, want, "{from:?} + {ev:?}");
+    }
+    assert_eq!(L::PendingImport.key_state(true), KeyState::PendingImport);
 }

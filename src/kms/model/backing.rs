@@ -17,6 +17,9 @@ pub(crate) enum Backing {
         store: CustomKeyStoreId,
         xks_key_id: XksKeyId,
     },
+    /// Key material the caller imported (origin EXTERNAL): in KMS, while
+    /// imported (`model/import.rs`).
+    Imported,
 }
 
 /// A [`Backing`] seen through its parts: the one place a key's kind is
@@ -32,6 +35,11 @@ impl Backing {
         match self {
             Backing::Kms => View {
                 origin: OriginType::AwsKms,
+                store: None,
+                external_key: None,
+            },
+            Backing::Imported => View {
+                origin: OriginType::External,
                 store: None,
                 external_key: None,
             },
@@ -69,6 +77,7 @@ impl Backing {
     pub(crate) fn to_record(&self) -> BackingRecord {
         let view = self.view();
         match (view.store, view.external_key) {
+            (None, _) if view.origin == OriginType::External => BackingRecord::Imported,
             (None, _) => BackingRecord::Kms,
             (Some(store), None) => BackingRecord::CloudHsm {
                 store: store.to_string(),
@@ -88,6 +97,7 @@ impl Backing {
     pub(crate) fn from_record(rec: BackingRecord) -> Result<Backing> {
         Ok(match rec {
             BackingRecord::Kms => Backing::Kms,
+            BackingRecord::Imported => Backing::Imported,
             BackingRecord::CloudHsm { store } => Backing::CloudHsm {
                 store: store.parse()?,
             },
@@ -109,6 +119,7 @@ mod tests {
         let store: CustomKeyStoreId = "cks-1234567890abcdef0".parse().unwrap();
         for backing in [
             Backing::Kms,
+            Backing::Imported,
             Backing::CloudHsm {
                 store: store.clone(),
             },

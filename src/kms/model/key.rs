@@ -14,6 +14,7 @@ use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 use super::grants::KeyGrants;
+use super::import::{ImportState, ImportedMaterial};
 use super::kind::KeyKind;
 use super::multi_region::MultiRegion;
 use super::versions::{MaterialVersion, RotationSchedule, Versions};
@@ -40,6 +41,9 @@ pub(crate) struct KeyMutable {
     /// For a multi-Region key (its id is an `mrk-` id): where its primary
     /// and replicas are (boxed: one word for the keys that have none).
     pub(crate) multi_region: Option<Box<MultiRegion>>,
+    /// For a key with imported material (origin `EXTERNAL`): its imports
+    /// (boxed: one word for the keys that have none).
+    pub(crate) import: Option<Box<ImportState>>,
 }
 
 impl KeyMutable {
@@ -61,6 +65,7 @@ impl KeyMutable {
             deleted: false,
             rotation: RotationSchedule::default(),
             multi_region: None,
+            import: None,
         }
     }
 }
@@ -74,6 +79,7 @@ pub(crate) struct KeyIdentity {
     pub(crate) backing: Backing,
     pub(crate) kind: KeyKind,
     pub(crate) versions: Option<Versions>,
+    pub(crate) imported: Option<Box<ImportedMaterial>>,
 }
 
 /// A KMS key: immutable identity and material, mutable state behind a lock.
@@ -95,6 +101,9 @@ pub(crate) struct KeyEntry {
     /// holds no key schedule — with aws-lc, whose schedule is a C-heap
     /// context, that is most of what an idle key would cost.
     pub(crate) versions: Option<Versions>,
+    /// A key with imported material (origin `EXTERNAL`): the material
+    /// while it has it (`versions` is `None`). `None` for other keys.
+    pub(crate) imported: Option<Box<ImportedMaterial>>,
     pub(crate) state: RwLock<KeyMutable>,
     /// `state.lifecycle`, mirrored for the cryptographic path.
     pub(crate) lifecycle: LifecycleWord,
@@ -120,6 +129,7 @@ impl KeyEntry {
             backing,
             kind,
             versions,
+            imported,
         } = identity;
         KeyEntry {
             id,
@@ -129,6 +139,7 @@ impl KeyEntry {
             backing,
             kind,
             versions,
+            imported,
             lifecycle: LifecycleWord::new(state.lifecycle),
             default_policy: AtomicBool::new(state.policy.is_none()),
             removed: AtomicBool::new(false),
@@ -238,9 +249,9 @@ impl LifecycleWord {
             } if window_days <= 0xff && deletion_date.as_millis() < 1 << 54 => {
                 (deletion_date.as_millis() << 10) | (u64::from(window_days) << 2) | 2
             }
-            KeyLifecycle::PendingDeletion { .. } | KeyLifecycle::PendingReplicaDeletion { .. } => {
-                Self::UNENCODABLE
-            }
+            KeyLifecycle::PendingDeletion { .. }
+            | KeyLifecycle::PendingReplicaDeletion { .. }
+            | KeyLifecycle::PendingImport => Self::UNENCODABLE,
         }
     }
 }

@@ -12,6 +12,7 @@
 pub(crate) mod aliases;
 pub(crate) mod backing;
 pub(crate) mod grants;
+pub(crate) mod import;
 pub(crate) mod key;
 pub(crate) mod kind;
 pub(crate) mod multi_region;

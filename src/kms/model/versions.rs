@@ -51,6 +51,40 @@ impl MaterialId {
 }
 
 impl MaterialId {
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// The id of material imported into key `key`: as AWS does, derived
+    /// from the key id and the material itself, so that a re-import of the
+    /// same material finds the same id (and other material another).
+    pub(crate) fn derive_imported(key: &KeyId, material: &KeyMaterial) -> MaterialId {
+        let mut h = Sha256::new();
+        h.update(b"kms-keystore imported key material id v1\0");
+        h.update(key.as_bytes());
+        h.update(material.expose_secret());
+        MaterialId(h.finalize().into())
+    }
+
+    /// From its 64 lowercase hex digits (a durable record).
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn from_hex(s: &str) -> Option<MaterialId> {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let s = s.as_bytes();
+        if s.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = (digit(s[2 * i])? << 4) | digit(s[2 * i + 1])?;
+        }
+        Some(MaterialId(out))
+    }
+
     /// The 64 lowercase hex digits, written in one pass (a response reports
     /// them on every Decrypt and ReEncrypt).
     pub(crate) fn hex(&self) -> String {
@@ -142,6 +176,27 @@ impl MaterialVersion {
             rotation,
             cipher: OnceLock::new(),
             id: OnceLock::new(),
+        }
+    }
+
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// Imported material, whose id (`MaterialId::derive_imported`) is
+    /// known from the start.
+    pub(crate) fn imported(
+        material: KeyMaterial,
+        date: Timestamp,
+        id: MaterialId,
+    ) -> MaterialVersion {
+        MaterialVersion {
+            index: 0,
+            material,
+            date,
+            rotation: None,
+            cipher: OnceLock::new(),
+            id: OnceLock::from(id),
         }
     }
 
@@ -321,6 +376,10 @@ mod tests {
                 .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
         );
         assert_ne!(MaterialId::derive(&a, 0), MaterialId::derive(&a, 1));
+        let id = MaterialId::derive(&a, 3);
+        assert_eq!(MaterialId::from_hex(&id.hex()), Some(id));
+        assert_eq!(MaterialId::from_hex(&id.hex().to_uppercase()), None);
+        assert_eq!(MaterialId::from_hex(&id.hex()[..62]), None);
         assert_ne!(MaterialId::derive(&a, 0), MaterialId::derive(&b, 0));
     }
 }

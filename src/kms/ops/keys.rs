@@ -12,6 +12,7 @@ use crate::key::{KeyEvent, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
+use crate::kms::model::import::ImportedMaterial;
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::{KeyKind, allowed_usages, is_rsa_or_ecc};
 use crate::kms::model::multi_region::MultiRegion;
@@ -142,12 +143,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         ));
     }
     match origin {
-        OriginType::External => {
-            return Err(kms_err!(
-                UnsupportedOperation,
-                "Origin EXTERNAL (imported key material) is not supported by this KMS."
-            ));
-        }
+        OriginType::External => check_imported_key(spec, multi_region, req)?,
         OriginType::AwsKms => {
             if req.custom_key_store_id.is_some() {
                 return Err(kms_err!(
@@ -185,6 +181,37 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         tags: req.tags.clone(),
         multi_region,
     })
+}
+
+/// Origin EXTERNAL: a key for imported material. This KMS imports
+/// symmetric encryption material (feature `asymmetric`, which brings the
+/// RSA wrapping keys), into single-Region keys outside custom key stores.
+fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest) -> Result<()> {
+    if !cfg!(feature = "asymmetric") {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Origin EXTERNAL (imported key material) is not supported by this KMS: build it with the feature `asymmetric`."
+        ));
+    }
+    if req.custom_key_store_id.is_some() {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "You cannot import key material into a KMS key in a custom key store."
+        ));
+    }
+    if spec != KeySpec::SymmetricDefault {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption material (SYMMETRIC_DEFAULT)."
+        ));
+    }
+    if multi_region {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Multi-Region keys with imported key material are not supported by this KMS yet."
+        ));
+    }
+    Ok(())
 }
 
 impl Kms {
@@ -255,7 +282,10 @@ impl Kms {
         } else {
             KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric)
         };
+        let imported = plan.origin == OriginType::External;
         let (backing, material) = match plan.origin {
+            // No material until ImportKeyMaterial.
+            OriginType::External => (Backing::Imported, None),
             OriginType::AwsKms => (
                 Backing::Kms,
                 // An HMAC key's secret is in its kind, not in versions.
@@ -271,6 +301,10 @@ impl Kms {
         state.multi_region = plan
             .multi_region
             .then(|| Box::new(MultiRegion::primary_in(&inner.region)));
+        if imported {
+            state.lifecycle = crate::key::KeyLifecycle::PendingImport;
+            state.import = Some(Box::default());
+        }
         let identity = KeyIdentity {
             id,
             arn,
@@ -279,6 +313,7 @@ impl Kms {
             backing,
             kind,
             versions: material.map(|m| Versions::new(MaterialVersion::new(0, m, cx.now, None))),
+            imported: imported.then(|| Box::new(ImportedMaterial::empty())),
         };
         let entry = Arc::new(KeyEntry::new(identity, state));
         let key_metadata = inner.metadata(&entry);

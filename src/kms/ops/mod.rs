@@ -8,6 +8,7 @@ pub(crate) mod aliases;
 pub(crate) mod asymmetric;
 pub(crate) mod crypto;
 pub(crate) mod grants;
+pub(crate) mod import;
 pub(crate) mod keys;
 pub(crate) mod mac;
 pub(crate) mod multi_region;

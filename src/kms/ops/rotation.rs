@@ -13,10 +13,11 @@
 
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyManager, KeySpec};
+use crate::key::{ExpirationModelType, KeyManager, KeySpec};
 
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
+use crate::kms::model::import::Expiration;
 use crate::kms::model::key::KeyEntry;
 use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GetKeyRotationStatusResponse, IncludeKeyMaterial,
@@ -43,7 +44,18 @@ pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
-        _ => {
+        // AWS: imported material rotates only by importing new material
+        // (not built here); the rotation operations refuse the key.
+        Backing::Imported => {
+            if !matches!(operation, "GetKeyRotationStatus" | "ListKeyRotations") {
+                return Some(kms_err!(
+                    UnsupportedOperation,
+                    "{} origin is EXTERNAL which is not valid for this operation.",
+                    entry.arn
+                ));
+            }
+        }
+        Backing::CloudHsm { .. } | Backing::External { .. } => {
             let store = entry
                 .backing
                 .store()
@@ -84,6 +96,52 @@ fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<
         ));
     }
     None
+}
+
+/// ListKeyRotations of a key with imported material: its one material (on
+/// the first page, with `ALL_KEY_MATERIAL`; it was no rotation), with its
+/// import state, expiration and description.
+fn imported_rotations(
+    entry: &KeyEntry,
+    include: Option<IncludeKeyMaterial>,
+    from: Option<u64>,
+) -> ListKeyRotationsResponse {
+    let m = entry.state.read();
+    let import = m.import.as_deref();
+    let listed =
+        matches!(include, Some(IncludeKeyMaterial::AllKeyMaterial)) && from.unwrap_or(0) == 0;
+    let has_material = entry.imported.as_ref().is_some_and(|i| i.load().is_some());
+    let rotations = import
+        .and_then(|i| i.material_id.map(|id| (i, id)))
+        .filter(|_| listed)
+        .map(|(i, id)| RotationsListEntry {
+            key_id: entry.id.to_string(),
+            key_material_id: id.hex(),
+            key_material_state: "CURRENT".to_owned(),
+            rotation_date: None,
+            rotation_type: None,
+            key_material_description: i.description.clone(),
+            import_state: Some(
+                if has_material {
+                    "IMPORTED"
+                } else {
+                    "PENDING_IMPORT"
+                }
+                .to_owned(),
+            ),
+            expiration_model: i.expiration.map(|e| match e {
+                Expiration::Never => ExpirationModelType::KeyMaterialDoesNotExpire,
+                Expiration::At(_) => ExpirationModelType::KeyMaterialExpires,
+            }),
+            valid_to: i.expiration.and_then(Expiration::valid_to),
+        })
+        .into_iter()
+        .collect();
+    ListKeyRotationsResponse {
+        rotations,
+        next_marker: None,
+        truncated: false,
+    }
 }
 
 impl Kms {
@@ -218,6 +276,9 @@ impl Kms {
         {
             return Err(e);
         }
+        if entry.imported.is_some() {
+            return Ok(imported_rotations(&entry, req.include_key_material, from));
+        }
         let Some(versions) = &entry.versions else {
             return Err(Error::internal("an AWS_KMS key without its material"));
         };
@@ -242,6 +303,10 @@ impl Kms {
                 .to_owned(),
                 rotation_date: v.rotation.map(|_| v.date),
                 rotation_type: v.rotation.map(|k| k.as_str().to_owned()),
+                key_material_description: None,
+                import_state: None,
+                expiration_model: None,
+                valid_to: None,
             })
             .collect();
         let truncated = end < len;

@@ -42,9 +42,9 @@ use crate::error::{Error, Result, kms_err};
 use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
-    AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, GrantRecord, KeyRecord,
-    KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord, RotationScheduleRecord,
-    StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, ExpirationRecord, GrantRecord,
+    ImportRecord, KeyRecord, KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord,
+    RotationScheduleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -53,12 +53,15 @@ use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
+use crate::kms::model::import::{Expiration, ImportState, ImportedMaterial};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
-use crate::kms::model::versions::{MaterialVersion, RotationKind, RotationSchedule, Versions};
+use crate::kms::model::versions::{
+    MaterialId, MaterialVersion, RotationKind, RotationSchedule, Versions,
+};
 use crate::kms::service::Service;
 use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
 use crate::kms::support::quota::Quota;
@@ -102,6 +105,7 @@ fn lifecycle(rec: &LifecycleRecord) -> KeyLifecycle {
     match rec {
         LifecycleRecord::Enabled => KeyLifecycle::Enabled,
         LifecycleRecord::Disabled => KeyLifecycle::Disabled,
+        LifecycleRecord::PendingImport => KeyLifecycle::PendingImport,
         LifecycleRecord::PendingDeletion {
             deletion_date,
             window_days,
@@ -325,6 +329,10 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             );
             m.rotation = rotation;
             m.multi_region = multi_region;
+            let imported = match &backing {
+                Backing::Imported => Some(Box::new(restore_import(&id, &mut m, state.import)?)),
+                _ => None,
+            };
             let identity = KeyIdentity {
                 id,
                 arn: inner.key_arn(&id),
@@ -337,6 +345,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                 backing,
                 kind: KeyKind::from_record(rec.secret)?,
                 versions,
+                imported,
             };
             table.insert(Arc::new(KeyEntry::new(identity, m)));
         }
@@ -363,6 +372,49 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     // call after a date deletes the key, as if the service had been up.
     inner.refill_timers();
     Ok(kms)
+}
+
+/// A key with imported material from its state record: its import state
+/// into `m`, and its material, if it had it.
+fn restore_import(
+    id: &KeyId,
+    m: &mut KeyMutable,
+    rec: Option<ImportRecord>,
+) -> Result<ImportedMaterial> {
+    let rec = rec.ok_or_else(|| corrupt(&format!("key {id} has no import record")))?;
+    let material_id = match &rec.material_id {
+        Some(hex) => Some(
+            MaterialId::from_hex(hex)
+                .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?,
+        ),
+        None => None,
+    };
+    let imported = ImportedMaterial::empty();
+    if let (Some(material), Some(date), Some(material_id)) = (rec.material, rec.date, material_id) {
+        let material = KeyMaterial::from_bytes(*material.0);
+        // The material must be the one its id names.
+        if MaterialId::derive_imported(id, &material) != material_id {
+            return Err(corrupt(&format!(
+                "key {id}'s imported material does not match its id"
+            )));
+        }
+        imported.set(Some(MaterialVersion::imported(
+            material,
+            Timestamp::from_millis(date),
+            material_id,
+        )));
+    }
+    m.import = Some(Box::new(ImportState {
+        material_id,
+        description: rec.description,
+        expiration: rec.expiration.map(|e| match e {
+            ExpirationRecord::Never => Expiration::Never,
+            ExpirationRecord::At { valid_to } => Expiration::At(Timestamp::from_millis(valid_to)),
+        }),
+        #[cfg(feature = "asymmetric")]
+        parameters: None,
+    }));
+    Ok(imported)
 }
 
 /// The state a store caught in a connection change comes back in, by the

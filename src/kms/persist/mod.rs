@@ -38,9 +38,9 @@ use crate::error::Result;
 use crate::ids::{AliasName, ClusterId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
-    AliasRecord, ConnectionRecord, GrantRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
-    MultiRegionRecord, RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord,
-    StoreRecord, StoreStateRecord,
+    AliasRecord, ConnectionRecord, ExpirationRecord, GrantRecord, ImportRecord, KeyRecord,
+    KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord, RotationScheduleRecord,
+    SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -51,6 +51,7 @@ pub(crate) mod durable;
 
 use super::model::aliases::AliasEntry;
 use super::model::grants::Grant;
+use super::model::import::Expiration;
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
 use super::model::versions::{MaterialVersion, RotationKind, RotationSchedule};
@@ -69,6 +70,7 @@ pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
         KeyLifecycle::PendingReplicaDeletion { window_days } => {
             LifecycleRecord::PendingReplicaDeletion { window_days }
         }
+        KeyLifecycle::PendingImport => LifecycleRecord::PendingImport,
     }
 }
 
@@ -80,6 +82,20 @@ pub(crate) fn key_state_record(
     m: &KeyMutable,
     lifecycle: KeyLifecycle,
     pending: &[MaterialVersion],
+) -> KeyStateRecord {
+    let imported = entry.imported.as_ref().map(|i| i.load());
+    let material = imported.as_deref().and_then(Option::as_ref);
+    key_state_record_importing(entry, m, lifecycle, pending, material)
+}
+
+/// [`key_state_record`] of a key with imported material whose material
+/// will be `material` (an import or a deletion being committed).
+fn key_state_record_importing(
+    entry: &KeyEntry,
+    m: &KeyMutable,
+    lifecycle: KeyLifecycle,
+    pending: &[MaterialVersion],
+    material: Option<&MaterialVersion>,
 ) -> KeyStateRecord {
     let published = entry.versions.iter().flat_map(|v| v.iter()).skip(1);
     let r = &m.rotation;
@@ -99,6 +115,18 @@ pub(crate) fn key_state_record(
         multi_region: m.multi_region.as_ref().map(|mr| MultiRegionRecord {
             primary: mr.primary.to_string(),
             replicas: mr.replicas.iter().map(ToString::to_string).collect(),
+        }),
+        import: m.import.as_ref().map(|i| ImportRecord {
+            material: material.map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
+            date: material.map(|v| v.date.as_millis()),
+            material_id: i.material_id.map(|id| id.hex()),
+            description: i.description.clone(),
+            expiration: i.expiration.map(|e| match e {
+                Expiration::Never => ExpirationRecord::Never,
+                Expiration::At(t) => ExpirationRecord::At {
+                    valid_to: t.as_millis(),
+                },
+            }),
         }),
     }
 }
@@ -279,6 +307,32 @@ impl Commit<'_> {
         self.persist_key_rotation(entry, m, lifecycle, &[])
     }
 
+    /// Commits key `entry`'s mutable part `m` with `lifecycle`, its
+    /// imported material to be `material` (an import, or `None`: a
+    /// deletion).
+    pub(crate) fn persist_key_import(
+        &self,
+        entry: &KeyEntry,
+        m: &KeyMutable,
+        lifecycle: KeyLifecycle,
+        material: Option<&MaterialVersion>,
+    ) -> Result<()> {
+        if !self.storage.is_durable() {
+            return Ok(());
+        }
+        self.commit_key_state(
+            entry,
+            &key_state_record_importing(entry, m, lifecycle, &[], material),
+        )
+    }
+
+    /// Commits `record` as key `entry`'s state record.
+    fn commit_key_state(&self, entry: &KeyEntry, record: &KeyStateRecord) -> Result<()> {
+        let mut batch = Batch::new();
+        batch.put(Table::KeyStates, entry.id.to_string(), record)?;
+        self.storage.commit(batch)
+    }
+
     /// Commits key `entry`'s mutable part `m` with `lifecycle` and the
     /// material versions `pending` that are not yet published.
     pub(crate) fn persist_key_rotation(
@@ -291,13 +345,7 @@ impl Commit<'_> {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        let mut batch = Batch::new();
-        batch.put(
-            Table::KeyStates,
-            entry.id.to_string(),
-            &key_state_record(entry, m, lifecycle, pending),
-        )?;
-        self.storage.commit(batch)
+        self.commit_key_state(entry, &key_state_record(entry, m, lifecycle, pending))
     }
 
     /// Commits alias `name` pointing as `alias` says, or its deletion.

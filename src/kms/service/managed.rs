@@ -104,6 +104,7 @@ impl Service {
                 cx.now,
                 None,
             ))),
+            imported: None,
         };
         let state = KeyMutable::new(
             service.description(),

@@ -144,6 +144,7 @@ impl Service {
             // refuses other specs with MultiRegion).
             kind: KeyKind::Symmetric,
             versions: Some(versions),
+            imported: None,
         };
         // The primary key keeps the rotation schedule: a replica's is empty.
         let mut state = KeyMutable::new(

@@ -293,6 +293,7 @@ mod tests {
                 now,
                 None,
             ))),
+            imported: None,
         };
         let state = KeyMutable::new(String::new(), Vec::new(), None, None);
         let entry = Arc::new(KeyEntry::new(identity, state));

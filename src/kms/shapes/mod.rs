@@ -7,6 +7,7 @@
 pub(crate) mod access;
 pub(crate) mod asymmetric;
 pub(crate) mod grants;
+pub(crate) mod import;
 pub(crate) mod mac;
 pub(crate) mod manage;
 pub(crate) mod types;

@@ -603,6 +603,18 @@ pub struct RotationsListEntry {
     /// `AUTOMATIC` or `ON_DEMAND` (absent for the original material).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rotation_type: Option<String>,
+    /// Imported material's description (keys with Origin `EXTERNAL` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_material_description: Option<String>,
+    /// `IMPORTED` or `PENDING_IMPORT` (keys with Origin `EXTERNAL` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub import_state: Option<String>,
+    /// Whether imported material expires (while imported).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expiration_model: Option<crate::key::ExpirationModelType>,
+    /// When imported material expires (`KEY_MATERIAL_EXPIRES` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_to: Option<Timestamp>,
 }
 
 /// ListKeyRotations output.

@@ -3,6 +3,7 @@
 //! can allow) and the request's facts that condition keys read ([`Facts`]).
 //! Plain data; the decision is the service's (`authorize.rs`).
 
+use crate::clock::Timestamp;
 use crate::crypto::EncryptionContext;
 use crate::key::Tag;
 use crate::kms::shapes::grants::{GrantConstraints, GrantOperation};
@@ -82,6 +83,7 @@ actions! {
     DeriveSharedSecret => "kms:DeriveSharedSecret", cross_account: true;
     DeleteAlias => "kms:DeleteAlias", cross_account: false;
     DeleteCustomKeyStore => "kms:DeleteCustomKeyStore", cross_account: false;
+    DeleteImportedKeyMaterial => "kms:DeleteImportedKeyMaterial", cross_account: false;
     DescribeCustomKeyStores => "kms:DescribeCustomKeyStores", cross_account: false;
     DescribeKey => "kms:DescribeKey", cross_account: true;
     DisableKey => "kms:DisableKey", cross_account: false;
@@ -99,6 +101,8 @@ actions! {
     GetKeyPolicy => "kms:GetKeyPolicy", cross_account: false;
     GetPublicKey => "kms:GetPublicKey", cross_account: true;
     GetKeyRotationStatus => "kms:GetKeyRotationStatus", cross_account: true;
+    GetParametersForImport => "kms:GetParametersForImport", cross_account: false;
+    ImportKeyMaterial => "kms:ImportKeyMaterial", cross_account: false;
     ListAliases => "kms:ListAliases", cross_account: false;
     ListGrants => "kms:ListGrants", cross_account: true;
     ListKeyPolicies => "kms:ListKeyPolicies", cross_account: false;
@@ -166,6 +170,12 @@ pub(crate) struct Facts<'a> {
     pub(crate) replica_region: Option<&'a str>,
     /// `kms:PrimaryRegion` (UpdatePrimaryRegion).
     pub(crate) primary_region: Option<&'a str>,
+    /// `kms:WrappingAlgorithm` and `kms:WrappingKeySpec`
+    /// (GetParametersForImport).
+    pub(crate) wrapping: Option<(&'a str, &'a str)>,
+    /// `kms:ExpirationModel` and, when given, `kms:ValidTo` (seconds since
+    /// the epoch) (ImportKeyMaterial).
+    pub(crate) expiration: Option<(&'a str, Option<Timestamp>)>,
 }
 
 impl<'a> Facts<'a> {

@@ -1,0 +1,131 @@
+//! Imported key material, durable: a reopened store keeps the material
+//! (sealed, never in the file in clear), its id, its expiration and the
+//! expiry deadline; a deleted material stays deleted; import tokens do not
+//! survive a restart.
+#![cfg(all(feature = "durable", feature = "asymmetric"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod durable;
+mod import_support;
+
+use std::time::Duration;
+
+use durable::{decrypt, encrypt, open, temp_dir};
+use import_support::{external_key, import, import_req, params, wrap};
+use kms_keystore::{
+    AlgorithmSpec, Clock, DeleteImportedKeyMaterialRequest, ExpirationModelType,
+    IncludeKeyMaterial, KeyState, Kms, ListKeyRotationsRequest, ManualClock,
+};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn state(kms: &Kms, key: &str) -> KeyState {
+    kms.describe_key(key).unwrap().key_metadata.key_state
+}
+
+/// 32 bytes no file would hold by chance.
+fn material() -> [u8; 32] {
+    std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11))
+}
+
+#[test]
+fn a_reopened_store_keeps_the_imported_material_its_expiry_and_the_deadline() {
+    let path = temp_dir("imported").join("kms.redb");
+    let clock = ManualClock::default();
+    let valid_to = clock.now().saturating_add(2 * HOUR);
+    let (key, blob, before) = {
+        let kms = open(&path, &clock);
+        let key = external_key(&kms);
+        let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+        let mut req = import_req(
+            &key,
+            &p,
+            wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &material()),
+        );
+        req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+        req.valid_to = Some(valid_to);
+        req.key_material_description = Some("from hsm-01".into());
+        kms.import_key_material(req).unwrap();
+        let blob = encrypt(&kms, &key, b"imported");
+        let before = kms.describe_key(&key).unwrap().key_metadata;
+        (key, blob, before)
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes.windows(32).any(|w| w == material()),
+        "the imported material is in the file in clear"
+    );
+    let kms = open(&path, &clock);
+    let after = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(after, before);
+    assert_eq!(after.valid_to, Some(valid_to));
+    assert_eq!(decrypt(&kms, &blob), b"imported");
+    let listed = kms
+        .list_key_rotations(ListKeyRotationsRequest {
+            key_id: key.clone(),
+            include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
+            ..Default::default()
+        })
+        .unwrap()
+        .rotations;
+    assert_eq!(
+        listed[0].key_material_description.as_deref(),
+        Some("from hsm-01")
+    );
+    assert_eq!(listed[0].valid_to, Some(valid_to));
+    // The expiry deadline came back with the key.
+    clock.advance(2 * HOUR);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    drop(kms);
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        kms.describe_key(&key)
+            .unwrap()
+            .key_metadata
+            .current_key_material_id,
+        None
+    );
+}
+
+#[test]
+fn deleted_material_stays_deleted_and_only_the_same_material_comes_back() {
+    let path = temp_dir("imported-delete").join("kms.redb");
+    let clock = ManualClock::default();
+    let (key, id) = {
+        let kms = open(&path, &clock);
+        let key = external_key(&kms);
+        let id = import(&kms, &key, &material()).unwrap();
+        kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+            key_id: key.clone(),
+            key_material_id: None,
+        })
+        .unwrap();
+        (key, id)
+    };
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    let err = import(&kms, &key, &[1; 32]).unwrap_err();
+    assert_eq!(err.code(), "IncorrectKeyMaterialException");
+    assert_eq!(import(&kms, &key, &material()).unwrap(), id);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn an_import_token_does_not_survive_a_restart() {
+    let path = temp_dir("imported-token").join("kms.redb");
+    let clock = ManualClock::default();
+    let (key, p) = {
+        let kms = open(&path, &clock);
+        let key = external_key(&kms);
+        let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha1);
+        (key, p)
+    };
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    let wrapped = wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha1, &material());
+    let err = kms
+        .import_key_material(import_req(&key, &p, wrapped))
+        .unwrap_err();
+    assert_eq!(err.code(), "InvalidImportTokenException");
+}
