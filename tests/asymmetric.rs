@@ -176,7 +176,7 @@ fn key_usage_is_required_for_asymmetric_specs() {
 }
 
 #[test]
-fn sm2_ml_dsa_custom_key_stores_and_multi_region_asymmetric_keys_are_refused() {
+fn sm2_ml_dsa_and_asymmetric_keys_in_custom_key_stores_are_refused() {
     let (kms, _) = kms();
     let make = |spec, usage, f: fn(&mut CreateKeyRequest)| {
         let mut req = CreateKeyRequest {
@@ -198,14 +198,6 @@ fn sm2_ml_dsa_custom_key_stores_and_multi_region_asymmetric_keys_are_refused() {
     });
     assert_eq!(store.code(), "UnsupportedOperationException");
     assert!(store.message().contains("custom key stores"), "{store}");
-    let mrk = make(KeySpec::Rsa2048, KeyUsage::SignVerify, |r| {
-        r.multi_region = Some(true)
-    });
-    assert_eq!(mrk.code(), "UnsupportedOperationException");
-    assert!(
-        mrk.message().starts_with("Multi-Region RSA_2048 keys"),
-        "{mrk}"
-    );
 }
 
 #[test]

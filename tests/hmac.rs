@@ -127,25 +127,6 @@ fn create_key_refuses_an_hmac_spec_with_any_other_usage_or_none() {
 }
 
 #[test]
-fn a_multi_region_hmac_key_is_refused_and_nothing_is_created() {
-    let (kms, _clock) = kms();
-    let err = kms
-        .create_key(CreateKeyRequest {
-            key_spec: Some(KeySpec::Hmac256),
-            key_usage: Some(KeyUsage::GenerateVerifyMac),
-            multi_region: Some(true),
-            ..Default::default()
-        })
-        .unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
-    assert!(
-        err.to_string().contains("Multi-Region HMAC_256 keys"),
-        "{err}"
-    );
-    assert!(kms.list_keys(Default::default()).unwrap().keys.is_empty());
-}
-
-#[test]
 fn generate_mac_gives_a_mac_of_the_spec_size_that_verify_mac_accepts() {
     let (kms, _) = kms();
     for (spec, alg, len) in SPECS {

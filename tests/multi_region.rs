@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use kms_keystore::{
     AwsPartition, CreateKeyRequest, DecryptRequest, EnableKeyRotationRequest, EncryptRequest,
-    ErrorCode, Kms, KmsConfig, ManualClock, MultiRegionKeyType, OriginType, Partition,
-    ReplicateKeyRequest, ScheduleKeyDeletionRequest, Tag, UpdatePrimaryRegionRequest,
+    ErrorCode, GenerateMacRequest, KeySpec, KeyUsage, Kms, KmsConfig, MacAlgorithmSpec,
+    ManualClock, MultiRegionKeyType, OriginType, Partition, ReplicateKeyRequest,
+    ScheduleKeyDeletionRequest, Tag, UpdatePrimaryRegionRequest, VerifyMacRequest,
 };
 
 const ACCOUNT: &str = "111122223333";
@@ -686,4 +687,135 @@ fn replicate_key_needs_create_key_permission_in_the_replica_region() {
         ErrorCode::NotFound
     );
     assert!(regions_of(&w.east, &key).2.is_empty());
+}
+
+/// A multi-Region primary of `spec` and `usage` in `kms`.
+fn primary_of(kms: &Kms, spec: KeySpec, usage: KeyUsage) -> String {
+    kms.create_key(CreateKeyRequest {
+        multi_region: Some(true),
+        key_spec: Some(spec),
+        key_usage: Some(usage),
+        ..CreateKeyRequest::default()
+    })
+    .unwrap()
+    .key_metadata
+    .key_id
+    .to_string()
+}
+
+#[test]
+fn a_multi_region_hmac_key_replicates_its_secret_a_mac_made_in_one_region_verifies_in_the_other() {
+    let w = world();
+    let key = primary_of(&w.east, KeySpec::Hmac384, KeyUsage::GenerateVerifyMac);
+    assert!(key.starts_with("mrk-"), "{key}");
+    let out = replicate(&w.east, &key, "eu-west-1").unwrap();
+    let r = &out.replica_key_metadata;
+    assert_eq!(r.key_spec, KeySpec::Hmac384);
+    assert_eq!(r.key_usage, KeyUsage::GenerateVerifyMac);
+    assert_eq!(r.mac_algorithms, [MacAlgorithmSpec::HmacSha384]);
+    assert_eq!(
+        r.multi_region_configuration
+            .as_ref()
+            .unwrap()
+            .multi_region_key_type,
+        MultiRegionKeyType::Replica
+    );
+    let mac = |kms: &Kms, message: &[u8]| {
+        kms.generate_mac(GenerateMacRequest {
+            key_id: key.clone(),
+            mac_algorithm: Some(MacAlgorithmSpec::HmacSha384),
+            message: message.into(),
+            ..GenerateMacRequest::default()
+        })
+        .unwrap()
+        .mac
+    };
+    let east = mac(&w.east, b"across Regions");
+    assert_eq!(mac(&w.west, b"across Regions"), east, "one secret");
+    let verified = w
+        .west
+        .verify_mac(VerifyMacRequest {
+            key_id: key.clone(),
+            mac_algorithm: Some(MacAlgorithmSpec::HmacSha384),
+            message: b"across Regions".as_slice().into(),
+            mac: east,
+            ..VerifyMacRequest::default()
+        })
+        .unwrap();
+    assert!(verified.mac_valid);
+    // HMAC keys do not rotate, multi-Region or not.
+    let err = w
+        .east
+        .enable_key_rotation(EnableKeyRotationRequest {
+            key_id: key,
+            ..EnableKeyRotationRequest::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "UnsupportedOperationException");
+}
+
+#[cfg(feature = "asymmetric")]
+#[test]
+fn a_multi_region_asymmetric_key_replicates_its_key_pair_across_regions() {
+    use kms_keystore::{
+        EncryptionAlgorithmSpec, GetPublicKeyRequest, SignRequest, SigningAlgorithmSpec,
+        VerifyRequest,
+    };
+    let w = world();
+    let signing = primary_of(&w.east, KeySpec::EccNistP256, KeyUsage::SignVerify);
+    replicate(&w.east, &signing, "ap-southeast-2").unwrap();
+    let public = |kms: &Kms, key: &str| {
+        kms.get_public_key(GetPublicKeyRequest {
+            key_id: key.into(),
+            ..GetPublicKeyRequest::default()
+        })
+        .unwrap()
+        .public_key
+    };
+    assert_eq!(public(&w.east, &signing), public(&w.sydney, &signing));
+    let signature = w
+        .east
+        .sign(SignRequest {
+            key_id: signing.clone(),
+            message: b"signed in us-east-1".as_slice().into(),
+            signing_algorithm: Some(SigningAlgorithmSpec::EcdsaSha256),
+            ..SignRequest::default()
+        })
+        .unwrap()
+        .signature;
+    let valid = w
+        .sydney
+        .verify(VerifyRequest {
+            key_id: signing,
+            message: b"signed in us-east-1".as_slice().into(),
+            signature,
+            signing_algorithm: Some(SigningAlgorithmSpec::EcdsaSha256),
+            ..VerifyRequest::default()
+        })
+        .unwrap();
+    assert!(valid.signature_valid);
+
+    let rsa = primary_of(&w.east, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+    replicate(&w.east, &rsa, "eu-west-1").unwrap();
+    let blob = w
+        .east
+        .encrypt(EncryptRequest {
+            key_id: rsa.clone(),
+            plaintext: b"for the replica".as_slice().into(),
+            encryption_algorithm: Some(EncryptionAlgorithmSpec::RsaesOaepSha256),
+            ..EncryptRequest::default()
+        })
+        .unwrap()
+        .ciphertext_blob;
+    let plain = w
+        .west
+        .decrypt(DecryptRequest {
+            key_id: Some(rsa),
+            ciphertext_blob: blob,
+            encryption_algorithm: Some(EncryptionAlgorithmSpec::RsaesOaepSha256),
+            ..DecryptRequest::default()
+        })
+        .unwrap()
+        .plaintext;
+    assert_eq!(plain.expose_secret(), b"for the replica");
 }

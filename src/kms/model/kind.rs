@@ -482,11 +482,14 @@ impl KeyKind {
         }
     }
 
+    /// The same kind with the same secret, for a multi-Region replica
+    /// (through the record, the one place a secret is copied out and read
+    /// back).
+    pub(crate) fn replica(&self) -> Result<KeyKind> {
+        KeyKind::from_record(self.to_record())
+    }
+
     /// The kind a durable record describes (`None`: a symmetric key).
-    #[cfg_attr(
-        not(any(feature = "durable", test)),
-        allow(dead_code, reason = "records are read back by durable storage only")
-    )]
     pub(crate) fn from_record(rec: Option<KeySecretRecord>) -> Result<KeyKind> {
         let Some(rec) = rec else {
             return Ok(KeyKind::Symmetric);

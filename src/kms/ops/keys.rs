@@ -136,12 +136,6 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
             "Multi-Region keys cannot be created in a custom key store."
         ));
     }
-    if multi_region && spec != KeySpec::SymmetricDefault {
-        return Err(kms_err!(
-            UnsupportedOperation,
-            "Multi-Region {spec} keys are not supported by this KMS: its multi-Region keys are symmetric encryption keys (SYMMETRIC_DEFAULT) only (AWS also allows asymmetric and HMAC ones)."
-        ));
-    }
     match origin {
         OriginType::External => check_imported_key(spec, multi_region, req)?,
         OriginType::AwsKms => {

@@ -130,18 +130,15 @@ impl Kms {
             )
             .with_hint("Add a Kms for that Region to the partition (Partition::add)."));
         };
-        let versions = entry
-            .versions
-            .as_ref()
-            .ok_or_else(|| Error::internal("a multi-Region key without its material"))?;
         let next = relations.with_replica(&region);
         let tcx = target.begin(cx.caller);
-        let replica =
-            target.insert_replica(&tcx, entry.id, versions, next.clone(), &req, policy)?;
+        let replica = target.insert_replica(&tcx, &entry, next.clone(), &req, policy)?;
         // Every other related key learns of the replica; then the replica
         // catches up with any rotation of the primary made meanwhile.
         inner.spread_relations(&entry.id, &next, |_| None)?;
-        target.sync_versions(&entry.id, versions)?;
+        if let Some(versions) = &entry.versions {
+            target.sync_versions(&entry.id, versions)?;
+        }
         Ok(ReplicateKeyResponse {
             replica_key_metadata: target.metadata(&replica),
             replica_policy: req

@@ -23,7 +23,6 @@ use crate::key::{KeyEvent, KeyLifecycle, KeyManager};
 use crate::kms::call::Call;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
-use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, RotationSchedule, Versions};
 use crate::kms::shapes::types::ReplicateKeyRequest;
@@ -79,14 +78,14 @@ impl Service {
     /// ReplicateKey's step in the replica's Region (this service): checks
     /// that the caller may create keys here (`kms:CreateKey`), that no
     /// related key is here yet (`AlreadyExistsException`), the key quota
-    /// and the policy lockout, then inserts the replica of key `id` with
-    /// `source`'s material versions and `relations`. The caller's request
-    /// was checked in the primary's Region.
+    /// and the policy lockout, then inserts the replica of the primary key
+    /// `source` with its kind (key spec, usage and, for an HMAC or
+    /// asymmetric key, its secret), its material versions and `relations`.
+    /// The caller's request was checked in the primary's Region.
     pub(crate) fn insert_replica(
         &self,
         cx: &Call,
-        id: KeyId,
-        source: &Versions,
+        source: &KeyEntry,
         relations: MultiRegion,
         req: &ReplicateKeyRequest,
         policy: Option<Arc<Policy>>,
@@ -100,13 +99,14 @@ impl Service {
                 bypass_lockout: Some(bypass),
                 new_key: Some(NewKeyFacts {
                     origin: "AWS_KMS",
-                    key_spec: "SYMMETRIC_DEFAULT",
-                    key_usage: "ENCRYPT_DECRYPT",
+                    key_spec: source.kind.spec().as_str(),
+                    key_usage: source.kind.usage().as_str(),
                     multi_region: true,
                 }),
                 ..Facts::default()
             },
         )?;
+        let id = source.id;
         let arn = self.key_arn(&id);
         if self.keys.read().contains(&id) {
             return Err(already_replicated(&arn));
@@ -124,26 +124,33 @@ impl Service {
         {
             self.check_lockout(cx, policy, &arn)?;
         }
-        let mut all = source.iter();
-        let first = all
-            .next()
-            .ok_or_else(|| Error::internal("a multi-Region key without its material"))?;
-        let versions = Versions::new(copy_version(first));
-        for v in all {
-            if !versions.push(copy_version(v)) {
-                return Err(Error::internal("a key's material versions are full"));
+        // A symmetric key's material is in its versions; an HMAC or
+        // asymmetric key's secret in its kind, copied with it.
+        let versions = match &source.versions {
+            None => None,
+            Some(source) => {
+                let mut all = source.iter();
+                let first = all
+                    .next()
+                    .ok_or_else(|| Error::internal("a multi-Region key without its material"))?;
+                let versions = Versions::new(copy_version(first));
+                for v in all {
+                    if !versions.push(copy_version(v)) {
+                        return Err(Error::internal("a key's material versions are full"));
+                    }
+                }
+                Some(versions)
             }
-        }
+        };
+        let kind = source.kind.replica()?;
         let identity = KeyIdentity {
             id,
             arn,
             creation_date: cx.now,
             manager: KeyManager::Customer,
             backing: Backing::Kms,
-            // Multi-Region keys are symmetric encryption keys (CreateKey
-            // refuses other specs with MultiRegion).
-            kind: KeyKind::Symmetric,
-            versions: Some(versions),
+            kind,
+            versions,
             imported: None,
         };
         // The primary key keeps the rotation schedule: a replica's is empty.
