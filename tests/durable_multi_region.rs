@@ -136,3 +136,47 @@ fn a_primary_waiting_for_its_replicas_still_waits_after_a_restart() {
     assert_eq!(m.key_state, kms_keystore::KeyState::PendingReplicaDeletion);
     assert_eq!(m.pending_deletion_window_in_days, Some(7));
 }
+
+#[test]
+fn a_restart_keeps_a_multi_region_hmac_keys_secret_in_every_region() {
+    use kms_keystore::{GenerateMacRequest, KeySpec, KeyUsage, MacAlgorithmSpec};
+    let dir = temp_dir("multi-region-hmac");
+    let clock = ManualClock::default();
+    let mac = |kms: &Kms, key: &str| {
+        kms.generate_mac(GenerateMacRequest {
+            key_id: key.into(),
+            mac_algorithm: Some(MacAlgorithmSpec::HmacSha256),
+            message: b"kept".as_slice().into(),
+            ..GenerateMacRequest::default()
+        })
+        .unwrap()
+        .mac
+    };
+    let (key, before) = {
+        let (_p, k) = open(&dir, &clock);
+        let key = k[0]
+            .create_key(CreateKeyRequest {
+                multi_region: Some(true),
+                key_spec: Some(KeySpec::Hmac256),
+                key_usage: Some(KeyUsage::GenerateVerifyMac),
+                ..CreateKeyRequest::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        k[0].replicate_key(ReplicateKeyRequest {
+            key_id: key.clone(),
+            replica_region: REGIONS[1].into(),
+            ..ReplicateKeyRequest::default()
+        })
+        .unwrap();
+        let before = mac(&k[0], &key);
+        assert_eq!(mac(&k[1], &key), before);
+        (key, before)
+    };
+    let (_p, k) = open(&dir, &clock);
+    assert_eq!(mac(&k[0], &key), before);
+    assert_eq!(mac(&k[1], &key), before, "the replica's secret survived");
+    assert_eq!(roles(&k[1], &key).0, MultiRegionKeyType::Replica);
+}
