@@ -923,3 +923,60 @@ fn a_key_material_description_is_at_most_256_characters_of_the_allowed_set() {
     req.key_material_description = Some("a".repeat(256));
     kms.import_key_material(req).unwrap();
 }
+
+#[test]
+fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use kms_keystore::server::Dispatcher;
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let w = Dispatcher::new(kms);
+    let call = |op: &str, body: serde_json::Value| {
+        let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        (r.status, v)
+    };
+    let (status, p) = call(
+        "GetParametersForImport",
+        serde_json::json!({"KeyId": key, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_1", "WrappingKeySpec": "RSA_2048"}),
+    );
+    assert_eq!(status, 200, "{p}");
+    assert!(p["ParametersValidTo"].is_number(), "{p}");
+    let public = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
+    let wrapped = wrap(&public, AlgorithmSpec::RsaAesKeyWrapSha1, &[6; 32]);
+    let (status, r) = call(
+        "ImportKeyMaterial",
+        serde_json::json!({
+            "KeyId": key,
+            "ImportToken": p["ImportToken"],
+            "EncryptedKeyMaterial": B64.encode(&wrapped),
+            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        }),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["KeyMaterialId"].as_str().unwrap().len(), 64);
+    let (status, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
+    assert_eq!(status, 200);
+    assert_eq!(
+        d["KeyMetadata"]["ExpirationModel"],
+        "KEY_MATERIAL_DOES_NOT_EXPIRE"
+    );
+    assert_eq!(d["KeyMetadata"]["Origin"], "EXTERNAL");
+    let (status, r) = call(
+        "DeleteImportedKeyMaterial",
+        serde_json::json!({"KeyId": key}),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["KeyMaterialId"].as_str().unwrap().len(), 64);
+    // A missing required member is named, as for every operation.
+    let (status, e) = call("ImportKeyMaterial", serde_json::json!({"KeyId": key}));
+    assert_eq!(status, 400);
+    assert_eq!(e["__type"], "ValidationException", "{e}");
+    let (status, e) = call(
+        "ImportKeyMaterial",
+        serde_json::json!({"KeyId": key, "ImportToken": "AAAA", "EncryptedKeyMaterial": "AAAA", "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(e["__type"], "InvalidImportTokenException", "{e}");
+}

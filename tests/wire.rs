@@ -405,6 +405,30 @@ fn every_routed_kms_operation_answers_with_its_output() {
     assert_error(status, &v, 400, "UnsupportedOperationException");
     tested.insert("GenerateDataKeyPair");
 
+    // Imported key material: on an AWS_KMS key, AWS's refusal naming the
+    // origin (the operations themselves: tests/imported_keys.rs).
+    for (op, body) in [
+        (
+            "GetParametersForImport",
+            json!({"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
+        ),
+        (
+            "ImportKeyMaterial",
+            json!({"KeyId": key, "ImportToken": "AAAA", "EncryptedKeyMaterial": "AAAA",
+                   "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+        ),
+        ("DeleteImportedKeyMaterial", json!({"KeyId": key})),
+    ] {
+        let (status, v) = kms(&w, op, body);
+        assert_error(status, &v, 400, "UnsupportedOperationException");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("origin is AWS_KMS which is not valid for this operation."),
+            "{v}"
+        );
+        tested.insert(op);
+    }
+
     // Multi-Region keys: this dispatcher serves one Region, so a replica
     // Region is one it does not have (the partition's server: wire_sigv4).
     let (status, v) = kms(&w, "CreateKey", json!({"MultiRegion": true}));

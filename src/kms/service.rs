@@ -946,10 +946,10 @@ impl Service {
                     .material_version(blob.header.material_version())
                     .ok_or_else(invalid_ciphertext)?,
             ),
-            // Imported material is one version, index 0.
+            // Imported material is one version, index 0; deleted since the
+            // key's state was checked, the key is pending import.
             (None, Some(material)) => Some(
-                material
-                    .as_ref()
+                current_own(entry, Some(material))?
                     .filter(|v| v.index == blob.header.material_version())
                     .ok_or_else(invalid_ciphertext)?,
             ),
