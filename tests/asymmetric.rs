@@ -1062,7 +1062,6 @@ fn asymmetric_keys_survive_a_restart_with_the_same_key_pairs() {
     assert!(!has(&bytes, EC_OID), "an EC private key is in the clear");
     assert!(!has(&bytes, RSA_OID), "an RSA private key is in the clear");
     assert!(!has(&bytes, ec_b64), "base64 PKCS#8 is in the file");
-    let kms = durable::open(&path, &clock);
     assert_eq!(
         (md.key_spec, md.key_usage),
         (KeySpec::EccNistP521, KeyUsage::KeyAgreement)

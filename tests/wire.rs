@@ -395,15 +395,59 @@ fn every_routed_kms_operation_answers_with_its_output() {
         }
     }
 
-    // Routed, and answered as AWS answers for what this KMS does not do
-    // (400 UnsupportedOperationException, after the key checks).
-    let (status, v) = kms(
-        &w,
-        "GenerateDataKeyPair",
-        json!({"KeyId": key, "KeyPairSpec": "RSA_2048"}),
-    );
-    assert_error(status, &v, 400, "UnsupportedOperationException");
-    tested.insert("GenerateDataKeyPair");
+    // Data key pairs: made with the feature `asymmetric`, refused naming
+    // the feature without it (after the key checks).
+    for op in ["GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"] {
+        let (status, v) = kms(
+            &w,
+            op,
+            json!({"KeyId": key, "KeyPairSpec": "ECC_NIST_P256"}),
+        );
+        if cfg!(feature = "asymmetric") {
+            assert_eq!(status, 200, "{op}: {v}");
+            assert!(v["PublicKey"].is_string(), "{v}");
+            assert!(v["PrivateKeyCiphertextBlob"].is_string(), "{v}");
+            assert_eq!(
+                v.get("PrivateKeyPlaintext").is_some(),
+                op == "GenerateDataKeyPair",
+                "{v}"
+            );
+        } else {
+            assert_error(status, &v, 400, "UnsupportedOperationException");
+            assert!(v["message"].as_str().unwrap().contains("asymmetric"), "{v}");
+        }
+        tested.insert(op);
+    }
+    // The asymmetric-key operations are routed in every build: on a
+    // symmetric key they answer the key usage error (their own checks), not
+    // "not supported" (tests/asymmetric.rs runs them on asymmetric keys).
+    for (op, body, want) in [
+        (
+            "Sign",
+            json!({"KeyId": key, "Message": "bQ==", "SigningAlgorithm": "ECDSA_SHA_256"}),
+            "InvalidKeyUsageException",
+        ),
+        (
+            "Verify",
+            json!({"KeyId": key, "Message": "bQ==", "Signature": "bQ==", "SigningAlgorithm": "ECDSA_SHA_256"}),
+            "InvalidKeyUsageException",
+        ),
+        (
+            "DeriveSharedSecret",
+            json!({"KeyId": key, "KeyAgreementAlgorithm": "ECDH", "PublicKey": "bQ=="}),
+            "InvalidKeyUsageException",
+        ),
+        (
+            "GetPublicKey",
+            json!({"KeyId": key}),
+            "UnsupportedOperationException",
+        ),
+    ] {
+        let (status, v) = kms(&w, op, body);
+        assert_error(status, &v, 400, want);
+        assert!(v["message"].as_str().unwrap().contains(op), "{op}: {v}");
+        tested.insert(op);
+    }
 
     // Imported key material: on an AWS_KMS key, AWS's refusal naming the
     // origin (the operations themselves: tests/imported_keys.rs).
@@ -503,10 +547,10 @@ fn unimplemented_operations_of_the_model_are_refused_with_400_naming_the_operati
             }
         }
     }
-    // The one the seeds never use but SDK users reach for first.
-    let (status, v) = call(&w, "TrentService.Sign", b"{}");
+    // One the seeds never use.
+    let (status, v) = call(&w, "TrentService.GetKeyLastUsage", b"{}");
     assert_eq!(status, 400);
-    assert!(v["message"].as_str().unwrap().contains("Sign"));
+    assert!(v["message"].as_str().unwrap().contains("GetKeyLastUsage"));
 }
 
 #[test]

@@ -313,10 +313,48 @@ def test_a_bad_parameter_value_is_validation_exception(kms):
 def test_an_unimplemented_operation_is_400_unsupported_naming_it(kms):
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     with pytest.raises(kms.exceptions.UnsupportedOperationException) as e:
-        kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="RSASSA_PSS_SHA_256")
+        kms.get_key_last_usage(KeyId=key)
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error_code(e) == "UnsupportedOperationException"
-    assert "Sign" in e.value.response["Error"]["Message"]
+    assert "GetKeyLastUsage" in e.value.response["Error"]["Message"]
+
+
+def test_sign_verify_and_get_public_key_with_an_ecc_key(kms):
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert key["SigningAlgorithms"] == ["ECDSA_SHA_256"]
+    sig = kms.sign(KeyId=key["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    assert sig["SigningAlgorithm"] == "ECDSA_SHA_256"
+    ok = kms.verify(
+        KeyId=key["KeyId"],
+        Message=b"m",
+        Signature=sig["Signature"],
+        SigningAlgorithm="ECDSA_SHA_256",
+    )
+    assert ok["SignatureValid"] is True
+    with pytest.raises(kms.exceptions.KMSInvalidSignatureException):
+        kms.verify(
+            KeyId=key["KeyId"],
+            Message=b"n",
+            Signature=sig["Signature"],
+            SigningAlgorithm="ECDSA_SHA_256",
+        )
+    pk = kms.get_public_key(KeyId=key["KeyId"])
+    assert pk["KeySpec"] == "ECC_NIST_P256"
+    assert pk["PublicKey"][:1] == b"\x30"
+
+
+def test_rsa_encryption_and_data_key_pairs(kms):
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    ct = kms.encrypt(KeyId=rsa, Plaintext=b"p", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    assert len(ct["CiphertextBlob"]) == 256
+    pt = kms.decrypt(
+        KeyId=rsa, CiphertextBlob=ct["CiphertextBlob"], EncryptionAlgorithm="RSAES_OAEP_SHA_256"
+    )
+    assert pt["Plaintext"] == b"p"
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    pair = kms.generate_data_key_pair(KeyId=sym, KeyPairSpec="ECC_NIST_P384")
+    back = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"])
+    assert back["Plaintext"] == pair["PrivateKeyPlaintext"]
 
 
 def test_cloudhsm_errors_are_cloudhsm_exception_classes(hsm):
