@@ -215,8 +215,8 @@ impl Kms {
     /// (`RSA_2048/3072/4096`: `ENCRYPT_DECRYPT` or `SIGN_VERIFY`) or ECC key
     /// (`ECC_NIST_P256/P384/P521`: `SIGN_VERIFY` or `KEY_AGREEMENT`;
     /// `ECC_SECG_P256K1`: `SIGN_VERIFY`) — all but the first outside custom
-    /// key stores — Enabled; with `MultiRegion` a symmetric multi-Region
-    /// primary key (`mrk-` id) to replicate with
+    /// key stores — Enabled; with `MultiRegion` a multi-Region
+    /// primary key of any of these specs (`mrk-` id) to replicate with
     /// [`replicate_key`](Kms::replicate_key).
     ///
     /// Errors: `ValidationException` (description over 8192 characters, a bad
