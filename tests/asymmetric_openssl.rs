@@ -5,7 +5,7 @@
 //! private key is openssl-readable and belongs to its public key.
 //!
 //! Without `openssl` on the PATH the tests say so loudly and pass, unless
-//! `KMS_REQUIRE_OPENSSL=1` (set by `.ci/run`), which makes them fail.
+//! `KMS_KEYSTORE_REQUIRE_OPENSSL=1` (set by `.ci/run`), which makes them fail.
 #![cfg(feature = "asymmetric")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,7 +22,7 @@ use kms_keystore::{
 };
 
 /// Whether `openssl` runs here; without it, a loud skip, or a failure
-/// when `KMS_REQUIRE_OPENSSL=1`.
+/// when `KMS_KEYSTORE_REQUIRE_OPENSSL=1`.
 fn have_openssl() -> bool {
     let ok = Command::new("openssl")
         .arg("version")
@@ -30,8 +30,8 @@ fn have_openssl() -> bool {
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
-            std::env::var("KMS_REQUIRE_OPENSSL").as_deref() != Ok("1"),
-            "KMS_REQUIRE_OPENSSL=1 but `openssl` is not on the PATH (Debian: apt-get install openssl)"
+            std::env::var("KMS_KEYSTORE_REQUIRE_OPENSSL").as_deref() != Ok("1"),
+            "KMS_KEYSTORE_REQUIRE_OPENSSL=1 but `openssl` is not on the PATH (Debian: apt-get install openssl)"
         );
         eprintln!("!! `openssl` is not on the PATH: the openssl interop test is SKIPPED");
     }
