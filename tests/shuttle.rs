@@ -917,16 +917,7 @@ fn external_key_manager_calls_vs_its_switches() {
         assert_eq!(ekm.key_ids().len(), 2, "no switch lost");
         assert_eq!(ekm.calls(XksOperation::Encrypt), 1);
     };
-    Runner::new(
-        RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
-        Scenario::config(),
-    )
-    .run(body);
-    Runner::new(
-        PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
-        Scenario::config(),
-    )
-    .run(body);
+    explore(body);
 }
 
 /// The per-thread CloudHSM cipher cache: a thread whose cache holds a
@@ -1001,11 +992,17 @@ fn cloudhsm_encrypt_from_the_cipher_cache_vs_the_clusters_breaks() {
             "kmsuser is locked out"
         );
     };
+    explore(body);
+}
+
+/// Runs `body` under the random scheduler, then under PCT, with the
+/// scenarios' seed, schedule counts and stack.
+fn explore(body: impl Fn() + Send + Sync + Clone + 'static) {
     Runner::new(
         RandomScheduler::new_from_seed(SEED, RANDOM_SCHEDULES),
         Scenario::config(),
     )
-    .run(body);
+    .run(body.clone());
     Runner::new(
         PctScheduler::new_from_seed(SEED, PCT_DEPTH, PCT_SCHEDULES),
         Scenario::config(),
