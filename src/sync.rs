@@ -110,6 +110,98 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Snapshot<T> {
     }
 }
 
+/// A shared value that can be withdrawn: readers [`Published::load`] it
+/// while it is there, without writing its reference count (the same
+/// `arc-swap` slots as [`Snapshot`]), and [`Published::withdraw`] takes it
+/// away for good. A reader's [`Published`] reference keeps the value alive
+/// only as long as the reader holds it, so a withdrawn value is dropped as
+/// soon as the readers in flight let go. Under shuttle, an `Option<Arc>`
+/// behind its `RwLock`.
+pub(crate) struct Published<T> {
+    #[cfg(not(feature = "shuttle"))]
+    current: arc_swap::ArcSwapOption<T>,
+    #[cfg(feature = "shuttle")]
+    current: checked::RwLock<Option<std::sync::Arc<T>>>,
+}
+
+/// A loaded [`Published`] value, kept alive while this lives (hold it for
+/// one call).
+pub(crate) struct PublishedRef<T> {
+    #[cfg(not(feature = "shuttle"))]
+    guard: arc_swap::Guard<Option<std::sync::Arc<T>>>,
+    #[cfg(feature = "shuttle")]
+    guard: Option<std::sync::Arc<T>>,
+}
+
+impl<T> Published<T> {
+    /// `value`, published.
+    pub(crate) fn new(value: std::sync::Arc<T>) -> Published<T> {
+        Published {
+            #[cfg(not(feature = "shuttle"))]
+            current: arc_swap::ArcSwapOption::new(Some(value)),
+            #[cfg(feature = "shuttle")]
+            current: checked::RwLock::new(Some(value)),
+        }
+    }
+
+    /// The value, unless it was withdrawn.
+    #[inline]
+    pub(crate) fn load(&self) -> Option<PublishedRef<T>> {
+        let r = PublishedRef {
+            #[cfg(not(feature = "shuttle"))]
+            guard: self.current.load(),
+            #[cfg(feature = "shuttle")]
+            guard: self.current.read().clone(),
+        };
+        r.guard.is_some().then_some(r)
+    }
+
+    /// Withdraws the value: loads from now on find nothing.
+    pub(crate) fn withdraw(&self) {
+        #[cfg(not(feature = "shuttle"))]
+        self.current.store(None);
+        #[cfg(feature = "shuttle")]
+        {
+            *self.current.write() = None;
+        }
+    }
+}
+
+impl<T> PublishedRef<T> {
+    #[inline]
+    fn inner(&self) -> &Option<std::sync::Arc<T>> {
+        &self.guard
+    }
+
+    /// The value as an owned `Arc` (its reference count written).
+    pub(crate) fn to_arc(&self) -> std::sync::Arc<T> {
+        match self.inner() {
+            Some(v) => std::sync::Arc::clone(v),
+            None => unreachable!("a PublishedRef is made only from a published value"),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for PublishedRef<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        match self.inner() {
+            Some(v) => v,
+            None => unreachable!("a PublishedRef is made only from a published value"),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Published<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.load() {
+            Some(v) => f.debug_tuple("Published").field(&*v).finish(),
+            None => f.write_str("Withdrawn"),
+        }
+    }
+}
+
 /// parking_lot's API over `shuttle::sync`.
 ///
 /// Shuttle's locks are std's (`LockResult`, poisoning, no upgradable read).

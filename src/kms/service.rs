@@ -44,6 +44,7 @@
 //! run and commit it first — the rule is written once, in `timers.rs`.
 
 mod cache;
+pub(crate) use cache::HeldKey;
 pub(crate) mod grants;
 pub(crate) mod import;
 pub(crate) mod managed;
@@ -345,12 +346,7 @@ impl Service {
 
     /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
     /// operations that take only a key id or key ARN.
-    pub(crate) fn resolve(
-        &self,
-        cx: &Call,
-        key_id: &str,
-        allow_alias: bool,
-    ) -> Result<Arc<KeyEntry>> {
+    pub(crate) fn resolve(&self, cx: &Call, key_id: &str, allow_alias: bool) -> Result<HeldKey> {
         let ident: KeyIdentifier = key_id.parse()?;
         // A bare key id or alias name names a key of the caller's own
         // account: for a caller of another account, not one of these.
@@ -425,7 +421,7 @@ impl Service {
 
     /// The key with `id`, or NotFoundException — also for a key whose
     /// deletion date has passed by the call's time, deleted yet or not.
-    pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<Arc<KeyEntry>> {
+    pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<HeldKey> {
         let entry = self.lookup_key(id);
         let Some(entry) = entry else {
             return Err(Error::from(AwsMessage::KeyNotFound {
@@ -439,19 +435,22 @@ impl Service {
     /// key cache, with no lock, when the thread has used the key lately;
     /// else from the table under its read lock (then cached).
     #[inline]
-    pub(crate) fn lookup_key(&self, id: &KeyId) -> Option<Arc<KeyEntry>> {
+    pub(crate) fn lookup_key(&self, id: &KeyId) -> Option<HeldKey> {
         if let Some(entry) = cache::get(self.serial, id) {
             return Some(entry);
         }
-        let entry = self.keys.read().get(id)?;
-        cache::put(self.serial, &entry);
-        Some(entry)
+        let cell = self.keys.read().cell(id)?;
+        // Loaded after the lock: a removal in between withdrew the cell,
+        // and the key is then not found, as under the lock a moment later.
+        let entry = cell.load()?;
+        cache::put(self.serial, *id, cell);
+        Some(HeldKey::Loaned(entry))
     }
 
     /// `entry`, or NotFoundException if its deletion date has passed by
     /// `now`. The deletion itself is [`Service::advance`]'s (`timers.rs`): if
     /// it could not be committed yet the key is gone all the same.
-    pub(crate) fn unless_due(&self, entry: Arc<KeyEntry>, now: Timestamp) -> Result<Arc<KeyEntry>> {
+    pub(crate) fn unless_due(&self, entry: HeldKey, now: Timestamp) -> Result<HeldKey> {
         if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
             return Err(Error::from(AwsMessage::KeyNotFound {
                 arn: entry.arn.clone(),
@@ -1022,7 +1021,7 @@ impl Service {
             let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
             let plaintext = entry.kind.oaep_decrypt(algorithm, bytes, &self.rng)?;
             return Ok(Opened {
-                entry: entry.clone(),
+                entry: HeldKey::Owned(entry.to_arc()),
                 plaintext,
                 material: None,
                 algorithm,
@@ -1876,9 +1875,8 @@ mod tests {
     use crate::kms::{CreateKeyRequest, Kms, KmsConfig, ScheduleKeyDeletionRequest};
 
     /// A key this thread has cached, removed from the table while a call
-    /// still holds its entry (so the cached `Weak` still upgrades), is not
-    /// found again: the entry's `removed` flag sends the lookup to the
-    /// table.
+    /// still holds its entry, is not found again: its cell was withdrawn
+    /// (and its `removed` flag set), so the lookup goes to the table.
     #[test]
     fn a_cached_key_that_left_the_table_is_not_found() {
         // Same seed: the same key ids in both services.
@@ -1894,16 +1892,46 @@ mod tests {
         assert_eq!(create(&other), id);
         let held = kms.inner.lookup_key(&id).unwrap();
         assert!(
-            Arc::ptr_eq(&held, &kms.inner.lookup_key(&id).unwrap()),
+            std::ptr::eq(&*held, &*kms.inner.lookup_key(&id).unwrap()),
             "the second lookup is the cached entry"
         );
         assert!(
-            !Arc::ptr_eq(&held, &other.inner.lookup_key(&id).unwrap()),
+            !std::ptr::eq(&*held, &*other.inner.lookup_key(&id).unwrap()),
             "another service's key of the same id is its own"
         );
         kms.inner.keys.write().remove(&id);
         assert!(held.is_removed());
         assert!(kms.inner.lookup_key(&id).is_none());
+    }
+
+    /// A hit of the thread's key cache lends the entry without writing its
+    /// reference count (the line every thread using a shared key would
+    /// write), and the cache keeps nothing alive once the key leaves the
+    /// table: the entry (and its material) goes when the last call in
+    /// flight lets go. (Not under shuttle, whose loads count.)
+    #[cfg(not(feature = "shuttle"))]
+    #[test]
+    fn a_cached_lookup_lends_the_entry_without_counting_it_or_keeping_it() {
+        let kms = Kms::new(KmsConfig::default());
+        let id = kms
+            .create_key(CreateKeyRequest::default())
+            .unwrap()
+            .key_metadata
+            .key_id;
+        let first = kms.inner.lookup_key(&id).unwrap();
+        let weak = Arc::downgrade(&first.to_arc());
+        drop(first);
+        let counted = weak.strong_count();
+        let held: Vec<HeldKey> = (0..4).map(|_| kms.inner.lookup_key(&id).unwrap()).collect();
+        assert!(held.iter().all(|h| matches!(h, HeldKey::Loaned(_))));
+        assert_eq!(weak.strong_count(), counted, "a cached hit writes no count");
+        kms.inner.keys.write().remove(&id);
+        assert!(weak.upgrade().is_some(), "the calls in flight keep it");
+        drop(held);
+        assert!(
+            weak.upgrade().is_none(),
+            "the thread's cache slot keeps no entry alive after its removal"
+        );
     }
 
     /// The race the stress test exercises, made deterministic: a
@@ -2202,7 +2230,7 @@ mod timer_tests {
 /// holds) and the encryption algorithm.
 pub(crate) struct Opened {
     /// The key that decrypted.
-    pub(crate) entry: std::sync::Arc<KeyEntry>,
+    pub(crate) entry: HeldKey,
     /// The plaintext.
     pub(crate) plaintext: Plaintext,
     /// The material version's id, for a response's `KeyMaterialId`.

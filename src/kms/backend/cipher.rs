@@ -24,6 +24,7 @@ use crate::kms::model::store::XksRoute;
 use crate::kms::model::versions::MaterialVersion;
 use crate::kms::support::errors::invalid_ciphertext;
 use crate::kms::support::seal::SealInput;
+use crate::sync::PublishedRef;
 
 /// The key a seal or open is for: plain data copied out of its entry.
 pub(crate) struct KeyRef<'a> {
@@ -116,7 +117,7 @@ pub(crate) struct SingleLayer {
     /// (a CloudHSM cluster's), or why it cannot be used — kept, not
     /// returned, so that `DryRunOperation` still comes before the
     /// cluster's own errors, as in AWS.
-    held: Option<Result<Arc<Cipher>>>,
+    held: Option<Result<PublishedRef<Cipher>>>,
     /// The error a failed tag check gives.
     failed: fn() -> Error,
 }
@@ -133,7 +134,7 @@ impl SingleLayer {
 
     /// The layer under a key object held outside KMS; a failed tag is
     /// `failed()`.
-    pub(crate) fn held(cipher: Result<Arc<Cipher>>, failed: fn() -> Error) -> SingleLayer {
+    pub(crate) fn held(cipher: Result<PublishedRef<Cipher>>, failed: fn() -> Error) -> SingleLayer {
         SingleLayer {
             held: Some(cipher),
             failed,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::ids::KeyId;
-use crate::sync::Ordering;
+use crate::sync::{Ordering, Published};
 
 use super::key::KeyEntry;
 
@@ -15,17 +15,45 @@ use super::key::KeyEntry;
 /// non-AES work.
 type IdHasher = foldhash::fast::RandomState;
 
+/// A key's entry as the per-thread key caches hold it (`service/cache.rs`):
+/// published while the key is in the table, withdrawn when it leaves, so a
+/// cache keeps no entry (and no material) alive past its removal.
+pub(crate) type KeyCell = Published<KeyEntry>;
+
+/// One key of the table.
+#[derive(Debug)]
+struct Row {
+    /// Its creation order.
+    seq: u64,
+    entry: Arc<KeyEntry>,
+    cell: Arc<KeyCell>,
+}
+
+impl Row {
+    /// The entry leaves the table: marked removed, then withdrawn from the
+    /// caches.
+    fn retire(&self) {
+        self.entry.removed.store(true, Ordering::Release);
+        self.cell.withdraw();
+    }
+}
+
 /// Keys by id, plus their creation order.
 #[derive(Debug, Default)]
 pub(crate) struct KeyTable {
-    by_id: HashMap<KeyId, (u64, Arc<KeyEntry>), IdHasher>,
+    by_id: HashMap<KeyId, Row, IdHasher>,
     by_seq: BTreeMap<u64, KeyId>,
     next_seq: u64,
 }
 
 impl KeyTable {
     pub(crate) fn get(&self, id: &KeyId) -> Option<Arc<KeyEntry>> {
-        self.by_id.get(id).map(|(_, e)| Arc::clone(e))
+        self.by_id.get(id).map(|r| Arc::clone(&r.entry))
+    }
+
+    /// The published entry of key `id`, for a key cache.
+    pub(crate) fn cell(&self, id: &KeyId) -> Option<Arc<KeyCell>> {
+        self.by_id.get(id).map(|r| Arc::clone(&r.cell))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -40,29 +68,33 @@ impl KeyTable {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.by_seq.insert(seq, entry.id);
-        if let Some((old_seq, old)) = self.by_id.insert(entry.id, (seq, entry)) {
+        let row = Row {
+            seq,
+            cell: Arc::new(Published::new(Arc::clone(&entry))),
+            entry,
+        };
+        if let Some(old) = self.by_id.insert(row.entry.id, row) {
             // Replaced (never done today): the old entry has left the table.
-            old.removed.store(true, Ordering::Release);
-            self.by_seq.remove(&old_seq);
+            old.retire();
+            self.by_seq.remove(&old.seq);
         }
     }
 
-    /// Removes the key `id`, marking its entry removed first (the caller
-    /// holds the table's write lock).
+    /// Removes the key `id`: its entry is marked removed and withdrawn
+    /// from the key caches (the caller holds the table's write lock).
     pub(crate) fn remove(&mut self, id: &KeyId) -> Option<Arc<KeyEntry>> {
-        if let Some((_, entry)) = self.by_id.get(id) {
-            entry.removed.store(true, Ordering::Release);
-        }
-        let (seq, entry) = self.by_id.remove(id)?;
-        self.by_seq.remove(&seq);
-        Some(entry)
+        let row = self.by_id.remove(id)?;
+        row.retire();
+        self.by_seq.remove(&row.seq);
+        Some(row.entry)
     }
 
-    /// Marks every entry removed: the table is about to be replaced.
+    /// Marks every entry removed and withdraws it from the key caches: the
+    /// table is about to be replaced.
     #[cfg_attr(not(feature = "durable"), allow(dead_code))]
     pub(crate) fn retire_all(&self) {
-        for (_, entry) in self.by_id.values() {
-            entry.removed.store(true, Ordering::Release);
+        for row in self.by_id.values() {
+            row.retire();
         }
     }
 
@@ -72,8 +104,8 @@ impl KeyTable {
         let mut out = Vec::with_capacity(limit.min(self.by_seq.len()));
         let mut iter = self.by_seq.range(from..);
         for (_, id) in iter.by_ref().take(limit) {
-            if let Some((_, e)) = self.by_id.get(id) {
-                out.push(Arc::clone(e));
+            if let Some(r) = self.by_id.get(id) {
+                out.push(Arc::clone(&r.entry));
             }
         }
         let next = iter.next().map(|(seq, _)| *seq);
@@ -84,6 +116,6 @@ impl KeyTable {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<KeyEntry>> {
         self.by_seq
             .values()
-            .filter_map(|id| self.by_id.get(id).map(|(_, e)| e))
+            .filter_map(|id| self.by_id.get(id).map(|r| &r.entry))
     }
 }

@@ -9,12 +9,10 @@ use crate::error::{AwsMessage, Constraint, Error, Result, Shown};
 use crate::key::EncryptionAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
-use std::sync::Arc;
-
 use crate::ids::KeyId;
 use crate::kms::Kms;
 use crate::kms::backend::cipher::KeyAccess;
-use crate::kms::model::key::KeyEntry;
+use crate::kms::service::HeldKey;
 use crate::kms::shapes::types::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
@@ -150,7 +148,7 @@ impl Kms {
         &self,
         cx: &crate::kms::Call,
         req: &EncryptRequest,
-    ) -> Result<(Arc<KeyEntry>, KeyAccess, EncryptionAlgorithmSpec)> {
+    ) -> Result<(HeldKey, KeyAccess, EncryptionAlgorithmSpec)> {
         let inner = &*self.inner;
         let n = req.plaintext.len();
         if n == 0 || n > MAX_PLAINTEXT {

@@ -1,27 +1,34 @@
 //! The per-thread key cache: how the cryptographic path finds a key
-//! without taking the key table's lock.
+//! without taking the key table's lock or writing the entry's reference
+//! count.
 //!
-//! A read lock writes its lock word, so with every thread reading the one
-//! key table, that word's cache line moved between the cores on every
-//! call. Instead each thread keeps, for the keys it used last, a `Weak`
-//! reference to the entry, tagged with the service's serial number (see
-//! [`serial`]). A hit upgrades the `Weak` — which writes only the entry's
-//! own reference count, a line no other key shares — and checks the
-//! entry's `removed` flag; a miss, or an entry that has left the table,
-//! falls back to the table under its read lock and refills the slot.
+//! A read lock writes its lock word, and an `Arc` clone its count, so with
+//! every thread reading the one key table (or the one hot key), those
+//! cache lines moved between the cores on every call. Instead each thread
+//! keeps, for the keys it used last, the key's *cell* (`KeyTable`'s
+//! [`KeyCell`]: the entry, published while the key is in the table),
+//! tagged with the service's serial number (see [`serial`]). A hit loads
+//! the entry from the cell through `arc-swap`, which writes only a slot of
+//! the reading thread's own, and checks the entry's `removed` flag; a miss,
+//! or a cell whose key has left the table, falls back to the table under
+//! its read lock and refills the slot. The call then holds a [`HeldKey`].
 //!
-//! Why it is exact: the flag is set under the table's write lock *before*
-//! the entry leaves the table (`KeyTable::remove`), so a hit that reads it
-//! clear found a key that was in the table at that moment — what the
-//! locked lookup would have found. New keys are never cached before a
-//! lookup found them in the table. A `Weak` keeps no material alive: a
-//! deleted key's material is wiped when its last user lets go, as before.
+//! Why it is exact: a key leaves the table (`KeyTable::remove`) under the
+//! table's write lock, its entry marked removed and its cell withdrawn
+//! *before* the table lets go of it, so a hit that finds the entry and
+//! reads the flag clear found a key that was in the table at that moment —
+//! what the locked lookup would have found. New keys are never cached
+//! before a lookup found them in the table. A cell keeps no entry alive
+//! after its withdrawal: a deleted key's material is wiped when the calls
+//! in flight let go of it, as before.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use crate::ids::KeyId;
 use crate::kms::model::key::KeyEntry;
+use crate::kms::model::table::KeyCell;
+use crate::sync::PublishedRef;
 
 /// Slots per thread (direct-mapped by the key id's last byte).
 const SLOTS: usize = 64;
@@ -29,11 +36,53 @@ const SLOTS: usize = 64;
 struct Slot {
     service: u64,
     id: KeyId,
-    entry: Weak<KeyEntry>,
+    cell: Arc<KeyCell>,
 }
 
 crate::sync::thread_local! {
     static CACHE: RefCell<Vec<Option<Slot>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A key entry held for one call: loaned from its cell (no reference count
+/// written), or owned.
+pub(crate) enum HeldKey {
+    /// From a key cell.
+    Loaned(PublishedRef<KeyEntry>),
+    /// An `Arc` of the caller's.
+    Owned(Arc<KeyEntry>),
+}
+
+impl HeldKey {
+    /// The entry as an owned `Arc`, to keep beyond the call.
+    pub(crate) fn to_arc(&self) -> Arc<KeyEntry> {
+        match self {
+            HeldKey::Loaned(r) => r.to_arc(),
+            HeldKey::Owned(a) => Arc::clone(a),
+        }
+    }
+}
+
+impl std::ops::Deref for HeldKey {
+    type Target = KeyEntry;
+    #[inline]
+    fn deref(&self) -> &KeyEntry {
+        match self {
+            HeldKey::Loaned(r) => r,
+            HeldKey::Owned(a) => a,
+        }
+    }
+}
+
+impl From<Arc<KeyEntry>> for HeldKey {
+    fn from(entry: Arc<KeyEntry>) -> HeldKey {
+        HeldKey::Owned(entry)
+    }
+}
+
+impl std::fmt::Debug for HeldKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// A serial number for a new service, never reused in the process (a
@@ -49,15 +98,15 @@ fn slot_of(id: &KeyId) -> usize {
     usize::from(id.as_bytes()[15]) % SLOTS
 }
 
-/// The entry of key `id` of service `service`, if this thread has it
-/// cached and it is still in the table.
+/// The entry of key `id` of service `service`, if this thread has its
+/// cell cached and the key is still in the table.
 #[inline]
-pub(crate) fn get(service: u64, id: &KeyId) -> Option<Arc<KeyEntry>> {
+pub(crate) fn get(service: u64, id: &KeyId) -> Option<HeldKey> {
     let entry = CACHE
         .try_with(|c| {
             let c = c.borrow();
             match c.get(slot_of(id)) {
-                Some(Some(s)) if s.service == service && s.id == *id => s.entry.upgrade(),
+                Some(Some(s)) if s.service == service && s.id == *id => s.cell.load(),
                 _ => None,
             }
         })
@@ -65,16 +114,12 @@ pub(crate) fn get(service: u64, id: &KeyId) -> Option<Arc<KeyEntry>> {
         .flatten()?;
     // Checked with the cache released: under shuttle this load may switch
     // threads.
-    (!entry.is_removed()).then_some(entry)
+    (!entry.is_removed()).then_some(HeldKey::Loaned(entry))
 }
 
-/// Remembers `entry`, just found in service `service`'s table.
-pub(crate) fn put(service: u64, entry: &Arc<KeyEntry>) {
-    let slot = Slot {
-        service,
-        id: entry.id,
-        entry: Arc::downgrade(entry),
-    };
+/// Remembers `cell`, just found in service `service`'s table under key `id`.
+pub(crate) fn put(service: u64, id: KeyId, cell: Arc<KeyCell>) {
+    let slot = Slot { service, id, cell };
     // A thread being torn down caches nothing.
     let _ = CACHE.try_with(|c| {
         let mut c = c.borrow_mut();

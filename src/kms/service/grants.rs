@@ -228,7 +228,7 @@ impl Service {
         let keys: Vec<_> = self.keys.read().iter().cloned().collect();
         let mut out = Vec::new();
         for entry in keys {
-            let Ok(entry) = self.unless_due(entry, cx.now) else {
+            let Ok(entry) = self.unless_due(entry.into(), cx.now) else {
                 continue;
             };
             let m = entry.state.read();

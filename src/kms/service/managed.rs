@@ -25,7 +25,7 @@ use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::support::managed::{self, ManagedService};
 use crate::sync::RwLockUpgradableReadGuard;
 
-use super::Service;
+use super::{HeldKey, Service};
 
 impl Service {
     /// Resolves a `KeyId` parameter (any form) of an operation that uses the
@@ -33,10 +33,10 @@ impl Service {
     /// account and Region (by name or alias ARN) that has no key yet gets
     /// its AWS managed key now. Any other `alias/aws/…` name stays
     /// `NotFoundException`.
-    pub(crate) fn resolve_for_use(&self, cx: &Call, key_id: &str) -> Result<Arc<KeyEntry>> {
+    pub(crate) fn resolve_for_use(&self, cx: &Call, key_id: &str) -> Result<HeldKey> {
         match self.resolve(cx, key_id, true) {
             Err(e) if e.code() == "NotFoundException" => match self.predefined_alias(cx, key_id) {
-                Some((name, service)) => self.managed_key(cx, name, service),
+                Some((name, service)) => self.managed_key(cx, name, service).map(HeldKey::from),
                 None => Err(e),
             },
             found => found,

@@ -4,21 +4,25 @@
 //! A read lock writes its lock word, and every CloudHSM key of every
 //! cluster shares that one lock, so each call moved its cache line between
 //! the cores. Instead each thread remembers, for the key objects it used
-//! last, the cipher as a `Weak`, the session (the key store password's
-//! buffer, by identity) it was checked with, and the generation of the
-//! cluster table at the check (`clusters.rs`). A hit needs the generation
-//! unchanged, the same session and a live cipher; it then writes only the
-//! cipher's own reference count, a line no other key object shares.
+//! last, the key object's published cipher (its cell), the session (the
+//! key store password's buffer, by identity) it was checked with, and the
+//! generation of the cluster table at the check (`clusters.rs`). A hit
+//! needs the generation unchanged, the same session and a cipher still
+//! published; it loads the cipher through `arc-swap`, which writes only a
+//! slot of the reading thread's own (not the cipher's reference count).
 //!
 //! Why it is exact: every check the locked path makes (the cluster exists
 //! and is reachable, the session is valid, an ACTIVE HSM holds the key
 //! object) depends only on the cluster table and the session. The table
 //! cannot change without the generation changing first, and the session
 //! is the same buffer, so a hit gives the answer the locked path would.
-//! Only successes are cached. A `Weak` keeps no key material alive.
+//! Only successes are cached. A cell keeps no key material alive: the key
+//! object withdraws it when it is dropped.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
+
+use crate::sync::{Published, PublishedRef};
 
 use zeroize::Zeroizing;
 
@@ -36,7 +40,7 @@ struct Slot {
     cluster: ClusterId,
     label: String,
     session: Weak<Zeroizing<String>>,
-    cipher: Weak<Cipher>,
+    cipher: Arc<Published<Cipher>>,
 }
 
 crate::sync::thread_local! {
@@ -70,9 +74,9 @@ pub(super) struct Lookup<'a> {
 }
 
 /// The cipher this thread found for the same lookup at the same
-/// generation, if it is still alive.
+/// generation, if it is still published.
 #[inline]
-pub(super) fn get(at: &Lookup<'_>) -> Option<Arc<Cipher>> {
+pub(super) fn get(at: &Lookup<'_>) -> Option<PublishedRef<Cipher>> {
     CACHE
         .try_with(|c| {
             let c = c.borrow();
@@ -84,7 +88,7 @@ pub(super) fn get(at: &Lookup<'_>) -> Option<Arc<Cipher>> {
                         && s.label == at.label
                         && s.cluster == *at.cluster =>
                 {
-                    s.cipher.upgrade()
+                    s.cipher.load()
                 }
                 _ => None,
             }
@@ -94,14 +98,14 @@ pub(super) fn get(at: &Lookup<'_>) -> Option<Arc<Cipher>> {
 }
 
 /// Remembers `cipher`, just checked by the locked path at `at.generation`.
-pub(super) fn put(at: &Lookup<'_>, cipher: &Arc<Cipher>) {
+pub(super) fn put(at: &Lookup<'_>, cipher: &Arc<Published<Cipher>>) {
     let slot = Slot {
         model: at.model,
         generation: at.generation,
         cluster: at.cluster.clone(),
         label: at.label.to_owned(),
         session: at.session.session(),
-        cipher: Arc::downgrade(cipher),
+        cipher: Arc::clone(cipher),
     };
     // A thread being torn down caches nothing.
     let _ = CACHE.try_with(|c| {

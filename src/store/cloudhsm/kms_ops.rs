@@ -3,8 +3,8 @@
 //! sequence, and key generation and use. Each documents the AWS rule it
 //! implements.
 
+use crate::sync::PublishedRef;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use super::cipher_cache;
 use super::{CloudHsm, Cluster, ClusterState, CuPassword, KMS_USER, KeyObject, MAX_FAILED_LOGINS};
@@ -397,14 +397,8 @@ impl CloudHsm {
         let holders = c.active_hsms().map(|h| h.id.clone()).collect();
         let mut clusters = clusters.upgrade();
         let c = clusters.get_mut(id).ok_or_else(|| not_found(id))?;
-        c.keys.insert(
-            label.to_owned(),
-            KeyObject {
-                cipher: Arc::new(Cipher::new(&material)),
-                material,
-                holders,
-            },
-        );
+        c.keys
+            .insert(label.to_owned(), KeyObject::new(material, holders));
         Ok(())
     }
 
@@ -417,14 +411,14 @@ impl CloudHsm {
     /// A thread that found the same key object with the same session since
     /// the cluster table last changed takes it from its own cache
     /// (`cipher_cache.rs`): no lock, no shared write. Otherwise one read
-    /// lock, released before any AES work (the cipher is shared through an
-    /// `Arc`).
+    /// lock, released before any AES work (the cipher is lent from the key
+    /// object's published cell).
     pub(crate) fn cipher_for(
         &self,
         id: &ClusterId,
         label: &str,
         session: &CuPassword,
-    ) -> Result<Arc<Cipher>> {
+    ) -> Result<PublishedRef<Cipher>> {
         let mut at = cipher_cache::Lookup {
             model: self.0.serial,
             generation: self.0.clusters.generation(),
@@ -463,8 +457,11 @@ impl CloudHsm {
                 "The key material for {label} is not in any active HSM of cluster {id}."
             ));
         }
-        cipher_cache::put(&at, &key.cipher);
-        Ok(Arc::clone(&key.cipher))
+        let cipher = key.cell.load().ok_or_else(|| {
+            Error::internal("a key object in the cluster table has no published cipher")
+        })?;
+        cipher_cache::put(&at, &key.cell);
+        Ok(cipher)
     }
 
     /// Encrypts `buf` in place with the key object labelled `label`

@@ -56,6 +56,7 @@ use crate::error::{Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::macros::wire_enum;
 use crate::storage::Storage;
+use crate::sync::Published;
 
 /// The only HSM type modelled.
 pub const HSM_TYPE: &str = "hsm1.medium";
@@ -243,12 +244,48 @@ struct CryptoUser {
 /// A persistent, non-extractable AES-256 key object: the expanded cipher
 /// (zeroized on drop) for use, and the material (zeroized, redacted) only so
 /// durable storage can seal it at rest. Neither leaves the cluster otherwise.
-#[derive(Clone, Debug)]
+///
+/// The cipher is also published in a cell of the object's own, which the
+/// per-thread cipher caches hold (`cipher_cache.rs`): a copy of the object
+/// gets a cell of its own, and dropping the object withdraws its cell, so
+/// a cache keeps no cipher alive past the object it came from.
+#[derive(Debug)]
 struct KeyObject {
     cipher: Arc<Cipher>,
+    cell: Arc<Published<Cipher>>,
     material: KeyMaterial,
     /// The HSMs that hold a copy.
     holders: Vec<HsmId>,
+}
+
+impl KeyObject {
+    /// A key object of `material`, held by `holders`.
+    fn new(material: KeyMaterial, holders: Vec<HsmId>) -> KeyObject {
+        let cipher = Arc::new(Cipher::new(&material));
+        KeyObject {
+            cell: Arc::new(Published::new(Arc::clone(&cipher))),
+            cipher,
+            material,
+            holders,
+        }
+    }
+}
+
+impl Clone for KeyObject {
+    fn clone(&self) -> KeyObject {
+        KeyObject {
+            cipher: Arc::clone(&self.cipher),
+            cell: Arc::new(Published::new(Arc::clone(&self.cipher))),
+            material: self.material.clone(),
+            holders: self.holders.clone(),
+        }
+    }
+}
+
+impl Drop for KeyObject {
+    fn drop(&mut self) {
+        self.cell.withdraw();
+    }
 }
 
 /// A modelled cloudhsmv2 cluster.

@@ -19,7 +19,6 @@
 )]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -28,7 +27,7 @@ use super::{
     SecurityGroup, Subnet,
 };
 use crate::clock::Timestamp;
-use crate::crypto::{Cipher, KeyMaterial};
+use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{ClusterId, HsmId};
 use crate::storage::records::{
@@ -56,15 +55,12 @@ impl KeyObject {
 
     fn from_record(rec: ClusterKeyRecord) -> Result<KeyObject> {
         let material = KeyMaterial::from_bytes(*rec.material.0);
-        Ok(KeyObject {
-            cipher: Arc::new(Cipher::new(&material)),
-            material,
-            holders: rec
-                .holders
-                .iter()
-                .map(|h| h.parse())
-                .collect::<Result<Vec<HsmId>>>()?,
-        })
+        let holders = rec
+            .holders
+            .iter()
+            .map(|h| h.parse())
+            .collect::<Result<Vec<HsmId>>>()?;
+        Ok(KeyObject::new(material, holders))
     }
 }
 

@@ -525,6 +525,41 @@ fn generated_key_seals_and_opens() {
     assert_eq!(&buf, b"secret data");
 }
 
+/// The thread's cipher cache lends a key object's cipher without writing
+/// its reference count, and keeps nothing alive once the object is gone:
+/// a backup's copy of the object has a cell of its own, and deleting the
+/// object withdraws the cell the cache holds. (Not under shuttle, whose
+/// loads count.)
+#[cfg(not(feature = "shuttle"))]
+#[test]
+fn the_cipher_cache_lends_without_counting_and_keeps_no_deleted_key_object() {
+    let (hsm, id, s) = connected();
+    hsm.generate_key(&id, "arn:k", &s).unwrap();
+    let first = hsm.cipher_for(&id, "arn:k", &s).unwrap();
+    let weak = std::sync::Arc::downgrade(&first.to_arc());
+    drop(first);
+    let counted = weak.strong_count();
+    let held: Vec<_> = (0..4)
+        .map(|_| hsm.cipher_for(&id, "arn:k", &s).unwrap())
+        .collect();
+    assert_eq!(weak.strong_count(), counted, "a cached hit writes no count");
+    let copy = hsm.0.clusters.read().get(&id).unwrap().keys["arn:k"].clone();
+    assert!(copy.cell.load().is_some(), "a copy publishes its own cell");
+    drop(copy);
+    assert!(
+        hsm.cipher_for(&id, "arn:k", &s).is_ok(),
+        "dropping a copy leaves the original's cell published"
+    );
+    assert!(hsm.delete_key(&id, "arn:k", &s));
+    assert!(weak.upgrade().is_some(), "the calls in flight keep it");
+    drop(held);
+    assert!(
+        weak.upgrade().is_none(),
+        "the thread's cache keeps no cipher alive after the object's deletion"
+    );
+    assert!(hsm.cipher_for(&id, "arn:k", &s).is_err());
+}
+
 #[test]
 fn generate_key_needs_two_active_hsms_in_different_azs() {
     let (hsm, id, s) = connected();
