@@ -52,7 +52,7 @@ where
 {
     /// FIPS 204 `ML-DSA.KeyGen_internal(ξ)`.
     fn from_seed(seed: Zeroizing<[u8; 32]>) -> Pair<P> {
-        let signing = ExpandedSigningKey::<P>::from_seed(&Array::from(*seed));
+        let signing = ExpandedSigningKey::<P>::from_seed(&Zeroizing::new(Array::from(*seed)));
         let verifying = signing.verifying_key();
         Pair {
             seed,
@@ -64,11 +64,12 @@ where
     /// The pair of a PKCS#8 `PrivateKeyInfo` holding this set's seed.
     fn from_pkcs8(der: &[u8]) -> Option<Pair<P>> {
         let key = SigningKey::<P>::from_pkcs8_der(der).ok()?;
-        Some(Pair::from_seed(Zeroizing::new(key.to_seed().into())))
+        let seed = Zeroizing::new(key.to_seed());
+        Some(Pair::from_seed(Zeroizing::new((*seed).into())))
     }
 
     fn to_pkcs8(&self) -> Option<Zeroizing<Vec<u8>>> {
-        let key = SigningKey::<P>::from_seed(&Array::from(*self.seed));
+        let key = SigningKey::<P>::from_seed(&Zeroizing::new(Array::from(*self.seed)));
         let doc = key.to_pkcs8_der().ok()?;
         Some(Zeroizing::new(doc.as_bytes().to_vec()))
     }
