@@ -25,14 +25,15 @@ pub(crate) struct Pair<P: MlDsaParams> {
     verifying: VerifyingKey<P>,
 }
 
-/// An ML-DSA key pair of one of the three parameter sets.
+/// An ML-DSA key pair of one of the three parameter sets (boxed: the
+/// expanded keys are tens of kilobytes).
 pub(crate) enum MlDsaKey {
     /// ML-DSA-44.
-    P44(Pair<MlDsa44>),
+    P44(Box<Pair<MlDsa44>>),
     /// ML-DSA-65.
-    P65(Pair<MlDsa65>),
+    P65(Box<Pair<MlDsa65>>),
     /// ML-DSA-87.
-    P87(Pair<MlDsa87>),
+    P87(Box<Pair<MlDsa87>>),
 }
 
 /// Runs `$body` with `$p` bound to the parameter set's [`Pair`].
@@ -51,18 +52,18 @@ where
     P: MlDsaParams + AssociatedAlgorithmIdentifier<Params = AnyRef<'static>>,
 {
     /// FIPS 204 `ML-DSA.KeyGen_internal(ξ)`.
-    fn from_seed(seed: Zeroizing<[u8; 32]>) -> Pair<P> {
+    fn from_seed(seed: Zeroizing<[u8; 32]>) -> Box<Pair<P>> {
         let signing = ExpandedSigningKey::<P>::from_seed(&Zeroizing::new(Array::from(*seed)));
         let verifying = signing.verifying_key();
-        Pair {
+        Box::new(Pair {
             seed,
             signing,
             verifying,
-        }
+        })
     }
 
     /// The pair of a PKCS#8 `PrivateKeyInfo` holding this set's seed.
-    fn from_pkcs8(der: &[u8]) -> Option<Pair<P>> {
+    fn from_pkcs8(der: &[u8]) -> Option<Box<Pair<P>>> {
         let key = SigningKey::<P>::from_pkcs8_der(der).ok()?;
         let seed = Zeroizing::new(key.to_seed());
         Some(Pair::from_seed(Zeroizing::new((*seed).into())))

@@ -28,8 +28,8 @@ pub(crate) enum KeyPair {
     P521(p521::SecretKey),
     /// secp256k1.
     Secp256k1(k256::SecretKey),
-    /// ML-DSA-44/65/87 (boxed: the expanded keys are kilobytes).
-    MlDsa(Box<MlDsaKey>),
+    /// ML-DSA-44/65/87.
+    MlDsa(MlDsaKey),
 }
 
 impl fmt::Debug for KeyPair {
@@ -89,7 +89,7 @@ impl KeyPair {
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::generate_from_rng(&mut r)),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::generate_from_rng(&mut r)),
             PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
-                KeyPair::MlDsa(Box::new(MlDsaKey::generate(spec, rng)?))
+                KeyPair::MlDsa(MlDsaKey::generate(spec, rng)?)
             }
         })
     }
@@ -112,7 +112,7 @@ impl KeyPair {
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
-                KeyPair::MlDsa(Box::new(MlDsaKey::from_pkcs8(spec, der)?))
+                KeyPair::MlDsa(MlDsaKey::from_pkcs8(spec, der)?)
             }
         })
     }
