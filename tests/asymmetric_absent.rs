@@ -13,13 +13,14 @@ use kms_keystore::{
 };
 
 #[test]
-fn rsa_and_ecc_specs_need_the_asymmetric_feature() {
+fn rsa_ecc_and_ml_dsa_specs_need_the_asymmetric_feature() {
     let (kms, _) = kms();
     for (spec, usage) in [
         (KeySpec::Rsa2048, KeyUsage::SignVerify),
         (KeySpec::Rsa4096, KeyUsage::EncryptDecrypt),
         (KeySpec::EccNistP256, KeyUsage::KeyAgreement),
         (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
+        (KeySpec::MlDsa65, KeyUsage::SignVerify),
     ] {
         let err = common::create_key_of(&kms, spec, usage).unwrap_err();
         assert_eq!(err.code(), "UnsupportedOperationException", "{spec}");

@@ -819,3 +819,43 @@ fn a_multi_region_asymmetric_key_replicates_its_key_pair_across_regions() {
         .plaintext;
     assert_eq!(plain.expose_secret(), b"for the replica");
 }
+
+#[cfg(feature = "asymmetric")]
+#[test]
+fn a_multi_region_ml_dsa_key_replicates_its_key_pair_across_regions() {
+    use kms_keystore::{GetPublicKeyRequest, SignRequest, SigningAlgorithmSpec, VerifyRequest};
+    let w = world();
+    let key = primary_of(&w.east, KeySpec::MlDsa65, KeyUsage::SignVerify);
+    replicate(&w.east, &key, "ap-southeast-2").unwrap();
+    let public = |kms: &Kms| {
+        kms.get_public_key(GetPublicKeyRequest {
+            key_id: key.clone(),
+            ..GetPublicKeyRequest::default()
+        })
+        .unwrap()
+        .public_key
+    };
+    assert_eq!(public(&w.east), public(&w.sydney));
+    let message = b"signed in ap-southeast-2".as_slice();
+    let signature = w
+        .sydney
+        .sign(SignRequest {
+            key_id: key.clone(),
+            message: message.into(),
+            signing_algorithm: Some(SigningAlgorithmSpec::MlDsaShake256),
+            ..SignRequest::default()
+        })
+        .unwrap()
+        .signature;
+    let valid = w
+        .east
+        .verify(VerifyRequest {
+            key_id: key.clone(),
+            message: message.into(),
+            signature,
+            signing_algorithm: Some(SigningAlgorithmSpec::MlDsaShake256),
+            ..VerifyRequest::default()
+        })
+        .unwrap();
+    assert!(valid.signature_valid);
+}

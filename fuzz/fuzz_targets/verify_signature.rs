@@ -1,5 +1,7 @@
 //! Verify with any message, signature, message type and algorithm on an
-//! RSA and an ECDSA key: never a panic; Verify accepts exactly what Sign
+//! RSA, an ECDSA and two ML-DSA keys (ML_DSA_44 and ML_DSA_87, RAW and
+//! EXTERNAL_MU, so FIPS 204 signature decoding sees any bytes): never a
+//! panic; Verify accepts exactly what Sign
 //! makes for the message, and answers anything else with
 //! `KMSInvalidSignatureException` or a validation or key-usage error.
 #![no_main]
@@ -11,8 +13,8 @@ use kms_keystore::{
 };
 use libfuzzer_sys::fuzz_target;
 
-fn kms() -> &'static (Kms, [String; 2]) {
-    static K: OnceLock<(Kms, [String; 2])> = OnceLock::new();
+fn kms() -> &'static (Kms, [String; 4]) {
+    static K: OnceLock<(Kms, [String; 4])> = OnceLock::new();
     K.get_or_init(|| {
         let kms = Kms::new(KmsConfig::default().with_seed(1));
         let key = |spec| {
@@ -26,21 +28,28 @@ fn kms() -> &'static (Kms, [String; 2]) {
             .key_id
             .to_string()
         };
-        let keys = [key(KeySpec::Rsa2048), key(KeySpec::EccNistP256)];
+        let keys = [
+            key(KeySpec::Rsa2048),
+            key(KeySpec::EccNistP256),
+            key(KeySpec::MlDsa44),
+            key(KeySpec::MlDsa87),
+        ];
         (kms, keys)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let (kms, keys) = kms();
-    let Some((&pick, rest)) = data.split_first() else {
+    let Some((&[pick, cut], rest)) = data.split_first_chunk::<2>() else {
         return;
     };
-    let key = &keys[usize::from(pick & 1)];
+    let key = &keys[usize::from(pick & 3)];
     let algs = SigningAlgorithmSpec::values();
-    let alg = algs[usize::from(pick >> 1) % algs.len()];
-    let message_type = MessageType::values()[usize::from(pick >> 5) % MessageType::values().len()];
-    let split = usize::from(pick).min(rest.len());
+    let alg = algs[usize::from(pick >> 2) % algs.len()];
+    let message_type = MessageType::values()[usize::from(pick >> 6) % MessageType::values().len()];
+    // The message is at most 255 bytes (a 64-byte μ among them); the rest
+    // is the signature, as long as an ML-DSA one when the input is.
+    let split = usize::from(cut).min(rest.len());
     let (message, signature) = rest.split_at(split);
     let verify = |signature: &[u8]| {
         kms.verify(VerifyRequest {

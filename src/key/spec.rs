@@ -54,7 +54,10 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// `CustomerMasterKeySpec`: the deprecated twin of [`KeySpec`].
+    /// `CustomerMasterKeySpec`: the deprecated twin of [`KeySpec`]. AWS
+    /// shows it for ML-DSA keys too (DescribeKey, GetPublicKey), though its
+    /// API enum, which CreateKey's request takes, lacks the ML-DSA values:
+    /// CreateKey refuses them ([`CustomerMasterKeySpec::is_requestable`]).
     pub enum CustomerMasterKeySpec ("customerMasterKeySpec") {
         /// RSA 2048.
         Rsa2048 => "RSA_2048",
@@ -82,6 +85,12 @@ wire_enum! {
         Hmac512 => "HMAC_512",
         /// SM2.
         Sm2 => "SM2",
+        /// ML-DSA-44 (in responses only).
+        MlDsa44 => "ML_DSA_44",
+        /// ML-DSA-65 (in responses only).
+        MlDsa65 => "ML_DSA_65",
+        /// ML-DSA-87 (in responses only).
+        MlDsa87 => "ML_DSA_87",
     }
 }
 
@@ -94,6 +103,18 @@ impl KeySpec {
 }
 
 impl CustomerMasterKeySpec {
+    /// Whether the value is in the API's `CustomerMasterKeySpec` enum, the
+    /// values a CreateKey request may name (not the ML-DSA values AWS
+    /// shows only in responses).
+    pub fn is_requestable(self) -> bool {
+        !matches!(
+            self,
+            CustomerMasterKeySpec::MlDsa44
+                | CustomerMasterKeySpec::MlDsa65
+                | CustomerMasterKeySpec::MlDsa87
+        )
+    }
+
     /// The equivalent [`KeySpec`].
     pub fn to_key_spec(self) -> KeySpec {
         // Every CustomerMasterKeySpec string is also a KeySpec string.

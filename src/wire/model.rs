@@ -74,7 +74,7 @@ const KMS_EXCEPTIONS: &[(&str, Status, &str)] = &[
 /// The note of the asymmetric-key operations.
 #[cfg(test)]
 const ASYMMETRIC: &str =
-    "RSA and ECC keys, with the cargo feature `asymmetric` (the server enables it)";
+    "RSA, ECC and ML-DSA keys, with the cargo feature `asymmetric` (the server enables it)";
 
 /// The note of the data key pair operations.
 #[cfg(test)]

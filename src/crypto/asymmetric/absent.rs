@@ -42,6 +42,11 @@ impl KeyPair {
     }
 
     /// Unreachable: no pair exists.
+    pub(crate) fn ml_dsa_mu(&self, _: &[u8]) -> Option<[u8; super::MU_LEN]> {
+        match *self {}
+    }
+
+    /// Unreachable: no pair exists.
     pub(crate) fn oaep_encrypt(&self, _: Hash, _: &[u8], _: &SecureRng) -> Option<Vec<u8>> {
         match *self {}
     }

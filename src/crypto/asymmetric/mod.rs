@@ -1,15 +1,17 @@
-//! Asymmetric key pairs: [`KeyPair`], one enum over RSA and the four
-//! elliptic curves, dispatching in one place (`pair.rs`; without the
+//! Asymmetric key pairs: [`KeyPair`], one enum over RSA, the four
+//! elliptic curves and ML-DSA, dispatching in one place (`pair.rs`; without the
 //! feature `asymmetric`, an enum with no variants, `absent.rs`, so the
 //! service compiles the same and can make no pair). Generation
 //! from the crate's random source, PKCS#8 (private) and SubjectPublicKeyInfo
 //! (public) DER, RSASSA-PSS / RSASSA-PKCS1-v1_5 / ECDSA (DER signatures,
-//! RFC 6979 nonces) over a digest, RSAES-OAEP and ECDH.
+//! RFC 6979 nonces) over a digest, ML-DSA (FIPS 204, hedged, over the
+//! message representative μ; `ml_dsa.rs`), RSAES-OAEP and ECDH.
 //!
 //! This module knows nothing of key specs or KMS errors: the service maps
 //! its answers (`None`, `false`) to AWS's exceptions.
 
-/// The kind of key pair: RSA of a modulus size, or an elliptic curve.
+/// The kind of key pair: RSA of a modulus size, an elliptic curve, or an
+/// ML-DSA parameter set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PairSpec {
     /// RSA, 2048-bit modulus.
@@ -26,6 +28,12 @@ pub(crate) enum PairSpec {
     P521,
     /// secp256k1.
     Secp256k1,
+    /// ML-DSA-44 (FIPS 204).
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204).
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204).
+    MlDsa87,
 }
 
 impl PairSpec {
@@ -82,7 +90,8 @@ impl Hash {
     }
 }
 
-/// A signature scheme over a digest.
+/// A signature scheme over a digest (for ML-DSA, over the message
+/// representative μ).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scheme {
     /// RSASSA-PSS, salt as long as the digest, MGF1 with the same hash.
@@ -91,7 +100,25 @@ pub(crate) enum Scheme {
     Pkcs1v15(Hash),
     /// ECDSA with an RFC 6979 nonce, DER-encoded (deterministic).
     Ecdsa(Hash),
+    /// Pure ML-DSA with an empty context (FIPS 204 Algorithms 2 and 3),
+    /// hedged, over the 64-byte μ.
+    MlDsa,
 }
+
+impl Scheme {
+    /// The SHA-2 hash the scheme signs a digest of (`None` for ML-DSA,
+    /// which signs μ).
+    pub(crate) const fn hash(self) -> Option<Hash> {
+        match self {
+            Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => Some(h),
+            Scheme::MlDsa => None,
+        }
+    }
+}
+
+/// The length of μ, the message representative ML-DSA signs (and of an
+/// `EXTERNAL_MU` message).
+pub(crate) const MU_LEN: usize = 64;
 
 /// Why DeriveSharedSecret's peer key was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +135,8 @@ pub(crate) enum PeerKeyError {
 
 #[cfg(not(feature = "asymmetric"))]
 mod absent;
+#[cfg(feature = "asymmetric")]
+mod ml_dsa;
 #[cfg(feature = "asymmetric")]
 mod pair;
 #[cfg(feature = "asymmetric")]

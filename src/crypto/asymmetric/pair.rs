@@ -1,4 +1,5 @@
-//! [`KeyPair`] over RustCrypto's `rsa`, `p256`, `p384`, `p521` and `k256`.
+//! [`KeyPair`] over RustCrypto's `rsa`, `p256`, `p384`, `p521`, `k256` and
+//! `ml-dsa` (through [`MlDsaKey`]).
 
 use std::fmt;
 
@@ -9,6 +10,7 @@ use rsa::{Oaep, Pkcs1v15Sign};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
+use super::ml_dsa::MlDsaKey;
 use super::{Hash, PairSpec, PeerKeyError, Scheme};
 use crate::crypto::material::REDACTED;
 use crate::crypto::rng::SecureRng;
@@ -26,6 +28,8 @@ pub(crate) enum KeyPair {
     P521(p521::SecretKey),
     /// secp256k1.
     Secp256k1(k256::SecretKey),
+    /// ML-DSA-44/65/87.
+    MlDsa(MlDsaKey),
 }
 
 impl fmt::Debug for KeyPair {
@@ -38,11 +42,13 @@ impl fmt::Debug for KeyPair {
 }
 
 /// Runs `$body` with `$k` bound to the curve's secret key and `$c` to the
-/// curve's crate, for each elliptic-curve variant; `$rsa` for RSA.
+/// curve's crate, for each elliptic-curve variant; `$rsa` for RSA, `$ml`
+/// for ML-DSA.
 macro_rules! per_key {
-    ($self:expr, $k:ident, $c:ident => $body:expr, rsa $r:ident => $rsa:expr) => {
+    ($self:expr, $k:ident, $c:ident => $body:expr, rsa $r:ident => $rsa:expr, ml $m:ident => $ml:expr) => {
         match $self {
             KeyPair::Rsa($r) => $rsa,
+            KeyPair::MlDsa($m) => $ml,
             KeyPair::P256($k) => {
                 #[allow(unused_imports, reason = "not every arm names the curve's crate")]
                 use p256 as $c;
@@ -82,11 +88,15 @@ impl KeyPair {
             PairSpec::P384 => KeyPair::P384(p384::SecretKey::generate_from_rng(&mut r)),
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::generate_from_rng(&mut r)),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::generate_from_rng(&mut r)),
+            PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
+                KeyPair::MlDsa(MlDsaKey::generate(spec, rng)?)
+            }
         })
     }
 
     /// Reads a PKCS#8 DER private key that must be of `spec` (an RSA key
-    /// of exactly that modulus size, or a key on that curve). `None` for
+    /// of exactly that modulus size, a key on that curve, or an ML-DSA
+    /// seed of that parameter set). `None` for
     /// anything else. For stored keys and imported key material.
     pub(crate) fn from_pkcs8(spec: PairSpec, der: &[u8]) -> Option<KeyPair> {
         Some(match spec {
@@ -101,6 +111,9 @@ impl KeyPair {
             PairSpec::P384 => KeyPair::P384(p384::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::from_pkcs8_der(der).ok()?),
+            PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
+                KeyPair::MlDsa(MlDsaKey::from_pkcs8(spec, der)?)
+            }
         })
     }
 
@@ -116,13 +129,21 @@ impl KeyPair {
             KeyPair::P384(_) => PairSpec::P384,
             KeyPair::P521(_) => PairSpec::P521,
             KeyPair::Secp256k1(_) => PairSpec::Secp256k1,
+            KeyPair::MlDsa(m) => m.spec(),
         }
     }
 
     /// The private key as PKCS#8 DER (`PrivateKeyInfo`), zeroized on drop.
     /// `None` only if encoding fails.
     pub(crate) fn to_pkcs8(&self) -> Option<Zeroizing<Vec<u8>>> {
-        let doc = per_key!(self, k, _c => k.to_pkcs8_der(), rsa r => r.to_pkcs8_der()).ok()?;
+        let doc = per_key!(
+            self,
+            k,
+            _c => k.to_pkcs8_der(),
+            rsa r => r.to_pkcs8_der(),
+            ml m => return m.to_pkcs8()
+        )
+        .ok()?;
         Some(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
@@ -133,23 +154,23 @@ impl KeyPair {
             self,
             k,
             _c => k.public_key().to_public_key_der(),
-            rsa r => r.to_public_key().to_public_key_der()
+            rsa r => r.to_public_key().to_public_key_der(),
+            ml m => return m.public_key_der()
         )
         .ok()?;
         Some(doc.as_bytes().to_vec())
     }
 
-    /// The signature of `digest` (already `scheme`'s hash of the message)
-    /// by `scheme`. `None` if the scheme does not suit the key or the
-    /// digest is not the hash's length.
+    /// The signature of `digest` (already `scheme`'s hash of the message;
+    /// for ML-DSA, μ) by `scheme`. `None` if the scheme does not suit the
+    /// key or the digest is not the hash's (μ's) length.
     pub(crate) fn sign(&self, scheme: Scheme, digest: &[u8], rng: &SecureRng) -> Option<Vec<u8>> {
-        let hash = match scheme {
-            Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => h,
-        };
-        if digest.len() != hash.len() {
+        if digest.len() != scheme.hash().map_or(super::MU_LEN, Hash::len) {
             return None;
         }
         match (self, scheme) {
+            (KeyPair::MlDsa(m), Scheme::MlDsa) => m.sign_mu(digest, rng),
+            (KeyPair::MlDsa(_), _) | (_, Scheme::MlDsa) => None,
             (KeyPair::Rsa(k), Scheme::Pss(h)) => {
                 let mut r = rng.for_keygen();
                 match h {
@@ -171,7 +192,7 @@ impl KeyPair {
                 let signer = c::ecdsa::SigningKey::from(k);
                 let sig: c::ecdsa::DerSignature = signer.sign_prehash(digest).ok()?;
                 Some(sig.as_bytes().to_vec())
-            }, rsa _r => None),
+            }, rsa _r => None, ml _m => None),
             _ => None,
         }
     }
@@ -180,6 +201,8 @@ impl KeyPair {
     /// key's public key. Any malformed input is simply `false`.
     pub(crate) fn verify(&self, scheme: Scheme, digest: &[u8], signature: &[u8]) -> bool {
         match (self, scheme) {
+            (KeyPair::MlDsa(m), Scheme::MlDsa) => m.verify_mu(digest, signature),
+            (KeyPair::MlDsa(_), _) | (_, Scheme::MlDsa) => false,
             (KeyPair::Rsa(k), Scheme::Pss(h)) => {
                 let public = k.as_public_key();
                 match h {
@@ -208,14 +231,23 @@ impl KeyPair {
                         let sig = sig.normalize_s();
                         let verifier = c::ecdsa::VerifyingKey::from(k.public_key());
                         verifier.verify_prehash(digest, &sig).is_ok()
-                    }, rsa _r => false)
+                    }, rsa _r => false, ml _m => false)
             }
             _ => false,
         }
     }
 
+    /// ML-DSA's μ of `message` under this key (what Sign with `RAW` signs);
+    /// `None` for a key that is not ML-DSA.
+    pub(crate) fn ml_dsa_mu(&self, message: &[u8]) -> Option<[u8; super::MU_LEN]> {
+        match self {
+            KeyPair::MlDsa(m) => m.mu(message),
+            _ => None,
+        }
+    }
+
     /// RSAES-OAEP encryption with `hash` (for OAEP and MGF1, empty label)
-    /// under the public key. `None` for an elliptic-curve key, or a
+    /// under the public key. `None` for an elliptic-curve or ML-DSA key, or a
     /// plaintext longer than the key allows
     /// ([`KeyPair::oaep_max_plaintext`]).
     pub(crate) fn oaep_encrypt(
@@ -273,7 +305,7 @@ impl KeyPair {
                 .map_err(|_| PeerKeyError::Invalid)?;
             let shared = p256::elliptic_curve::ecdh::diffie_hellman(k.to_nonzero_scalar(), peer.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
-        }, rsa _r => Err(PeerKeyError::NotAgreement))
+        }, rsa _r => Err(PeerKeyError::NotAgreement), ml _m => Err(PeerKeyError::NotAgreement))
     }
 }
 

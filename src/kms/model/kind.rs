@@ -1,8 +1,8 @@
 //! What kind of KMS key an entry is: [`KeyKind`], the one place the key
 //! specs this KMS makes are told apart — a symmetric encryption key (its
 //! material in the entry's versions, or in its custom key store), an HMAC
-//! key (its secret here) or, with the feature `asymmetric`, an RSA or ECC
-//! key pair (its private key here) — with the key usages each spec allows,
+//! key (its secret here) or, with the feature `asymmetric`, an RSA, ECC or
+//! ML-DSA key pair (its private key here) — with the key usages each spec allows,
 //! the algorithms DescribeKey lists, and which cryptographic operations
 //! each allows.
 
@@ -39,7 +39,8 @@ pub(crate) enum OwnedKind {
     /// `HMAC_224/256/384/512`, `GENERATE_VERIFY_MAC`.
     Hmac(HmacEntry),
     /// `RSA_*` (`ENCRYPT_DECRYPT` or `SIGN_VERIFY`), `ECC_NIST_*`
-    /// (`SIGN_VERIFY` or `KEY_AGREEMENT`), `ECC_SECG_P256K1` (`SIGN_VERIFY`).
+    /// (`SIGN_VERIFY` or `KEY_AGREEMENT`), `ECC_SECG_P256K1` and `ML_DSA_*`
+    /// (`SIGN_VERIFY`).
     Asymmetric(AsymmetricEntry),
 }
 
@@ -53,7 +54,7 @@ enum View<'a> {
 /// An asymmetric key's spec, usage and key pair.
 #[derive(Debug)]
 pub(crate) struct AsymmetricEntry {
-    /// The key spec (RSA or ECC).
+    /// The key spec (RSA, ECC or ML-DSA).
     spec: KeySpec,
     /// The usage chosen at CreateKey.
     usage: KeyUsage,
@@ -97,23 +98,14 @@ pub(crate) fn allowed_usages(spec: KeySpec) -> &'static [KeyUsage] {
     }
 }
 
-/// Whether `spec` is one of the RSA and ECC specs this KMS makes with the
-/// feature `asymmetric`.
-pub(crate) fn is_rsa_or_ecc(spec: KeySpec) -> bool {
-    use KeySpec as K;
-    matches!(
-        spec,
-        K::Rsa2048
-            | K::Rsa3072
-            | K::Rsa4096
-            | K::EccNistP256
-            | K::EccNistP384
-            | K::EccNistP521
-            | K::EccSecgP256k1
-    )
+/// Whether `spec` is one of the asymmetric specs this KMS makes with the
+/// feature `asymmetric`: RSA, ECC (not SM2 or Ed25519) and ML-DSA.
+pub(crate) fn is_asymmetric_spec(spec: KeySpec) -> bool {
+    pair_spec(spec).is_some()
 }
 
-/// The key pair kind of an RSA or ECC key spec (also of a data key pair).
+/// The key pair kind of an RSA, ECC or ML-DSA key spec (also of a data key
+/// pair: GenerateDataKeyPair's `KeyPairSpec` has no ML-DSA specs).
 pub(crate) fn pair_spec(spec: KeySpec) -> Option<PairSpec> {
     Some(match spec {
         KeySpec::Rsa2048 => PairSpec::Rsa2048,
@@ -123,6 +115,9 @@ pub(crate) fn pair_spec(spec: KeySpec) -> Option<PairSpec> {
         KeySpec::EccNistP384 => PairSpec::P384,
         KeySpec::EccNistP521 => PairSpec::P521,
         KeySpec::EccSecgP256k1 => PairSpec::Secp256k1,
+        KeySpec::MlDsa44 => PairSpec::MlDsa44,
+        KeySpec::MlDsa65 => PairSpec::MlDsa65,
+        KeySpec::MlDsa87 => PairSpec::MlDsa87,
         _ => return None,
     })
 }
@@ -142,6 +137,7 @@ pub(crate) fn signing_algorithms(spec: KeySpec) -> &'static [SigningAlgorithmSpe
         KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => &[S::EcdsaSha256],
         KeySpec::EccNistP384 => &[S::EcdsaSha384],
         KeySpec::EccNistP521 => &[S::EcdsaSha512],
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[S::MlDsaShake256],
         _ => &[],
     }
 }
@@ -159,6 +155,7 @@ pub(crate) fn scheme(alg: SigningAlgorithmSpec) -> Option<Scheme> {
         S::EcdsaSha256 => Scheme::Ecdsa(Hash::Sha256),
         S::EcdsaSha384 => Scheme::Ecdsa(Hash::Sha384),
         S::EcdsaSha512 => Scheme::Ecdsa(Hash::Sha512),
+        S::MlDsaShake256 => Scheme::MlDsa,
         _ => return None,
     })
 }
@@ -222,8 +219,8 @@ impl KeyKind {
         }))))
     }
 
-    /// A new RSA or ECC key pair of `spec` for `usage` (`None` if `spec` is
-    /// not an RSA or ECC spec, or key generation failed).
+    /// A new RSA, ECC or ML-DSA key pair of `spec` for `usage` (`None` if
+    /// `spec` is not one of those, or key generation failed).
     pub(crate) fn new_asymmetric(
         spec: KeySpec,
         usage: KeyUsage,
@@ -246,7 +243,7 @@ impl KeyKind {
         ))))
     }
 
-    /// The asymmetric key's entry, for an RSA or ECC key.
+    /// The asymmetric key's entry, for an RSA, ECC or ML-DSA key.
     pub(crate) fn asymmetric(&self) -> Option<&AsymmetricEntry> {
         match self.view() {
             View::Asymmetric(a) => Some(a),
@@ -254,9 +251,9 @@ impl KeyKind {
         }
     }
 
-    /// Whether this is an RSA or ECC key.
+    /// Whether this is an RSA, ECC or ML-DSA key.
     pub(crate) fn is_asymmetric(&self) -> bool {
-        is_rsa_or_ecc(self.spec())
+        is_asymmetric_spec(self.spec())
     }
 
     /// The encryption algorithm Encrypt, Decrypt or ReEncrypt uses on this

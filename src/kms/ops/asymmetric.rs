@@ -1,5 +1,5 @@
 //! Asymmetric-key operations: Sign, Verify, GetPublicKey and
-//! DeriveSharedSecret on RSA and ECC KMS keys, and GenerateDataKeyPair /
+//! DeriveSharedSecret on RSA, ECC and ML-DSA KMS keys, and GenerateDataKeyPair /
 //! GenerateDataKeyPairWithoutPlaintext (a key pair whose private key is
 //! sealed under a symmetric KMS key). RSA Encrypt, Decrypt and ReEncrypt
 //! are with the other encryption operations (`crypto.rs`).
@@ -13,7 +13,7 @@
 //! (`InvalidKeyUsageException`), then `DryRun`.
 
 use crate::crypto::Plaintext;
-use crate::crypto::asymmetric::{KeyPair, PeerKeyError, Scheme};
+use crate::crypto::asymmetric::{KeyPair, MU_LEN, PeerKeyError, Scheme};
 use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{
@@ -71,8 +71,14 @@ fn pair_of(entry: &KeyEntry) -> Result<&KeyPair> {
 
 /// The scheme of `alg` once it is one of the key spec's algorithms, and
 /// the digest Sign or Verify works on: `message` hashed (`RAW`) or
-/// `message` itself (`DIGEST`, exactly the hash's length).
+/// `message` itself (`DIGEST`, exactly the hash's length). For ML-DSA
+/// (`ML_DSA_SHAKE_256`) it is μ, FIPS 204's message representative:
+/// computed from the key's public key and `message` (`RAW`), or `message`
+/// itself (`EXTERNAL_MU`, exactly 64 bytes); ML-DSA takes no `DIGEST`, and
+/// only ML-DSA takes `EXTERNAL_MU` (AWS's `ValidationException`, `Message
+/// type <type> is incompatible with key spec <spec>.`).
 fn signing_input(
+    pair: &KeyPair,
     spec: KeySpec,
     alg: SigningAlgorithmSpec,
     message_type: MessageType,
@@ -82,23 +88,25 @@ fn signing_input(
         Some(s) if signing_algorithms(spec).contains(&alg) => s,
         _ => return Err(incompatible_algorithm(alg.as_str(), spec)),
     };
-    let hash = match scheme {
-        Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => h,
+    let incompatible_type = || {
+        kms_err!(
+            Validation,
+            "Message type {message_type} is incompatible with key spec {spec}."
+        )
     };
-    let digest = match message_type {
-        MessageType::Raw => hash.digest(message),
-        MessageType::Digest if message.len() == hash.len() => Some(message.to_vec()),
-        MessageType::Digest => {
-            return Err(
-                kms_err!(Validation, "Digest is invalid length for algorithm {alg}.")
-                    .with_hint(format!("A {alg} digest is {} bytes.", hash.len())),
-            );
-        }
-        MessageType::ExternalMu => {
-            return Err(kms_err!(
-                Validation,
-                "MessageType EXTERNAL_MU is valid only for ML_DSA keys; use RAW or DIGEST with {spec}."
-            ));
+    let invalid_length = |len: usize| {
+        kms_err!(Validation, "Digest is invalid length for algorithm {alg}.")
+            .with_hint(format!("A {alg} {message_type} message is {len} bytes."))
+    };
+    let digest = match (scheme.hash(), message_type) {
+        (Some(hash), MessageType::Raw) => hash.digest(message),
+        (Some(hash), MessageType::Digest) if message.len() == hash.len() => Some(message.to_vec()),
+        (Some(hash), MessageType::Digest) => return Err(invalid_length(hash.len())),
+        (None, MessageType::Raw) => pair.ml_dsa_mu(message).map(|mu| mu.to_vec()),
+        (None, MessageType::ExternalMu) if message.len() == MU_LEN => Some(message.to_vec()),
+        (None, MessageType::ExternalMu) => return Err(invalid_length(MU_LEN)),
+        (Some(_), MessageType::ExternalMu) | (None, MessageType::Digest) => {
+            return Err(incompatible_type());
         }
     };
     let digest = digest.ok_or_else(|| Error::internal("a signing algorithm without a digest"))?;
@@ -160,16 +168,23 @@ impl Kms {
             },
         )?;
         inner.check_crypto(&entry, op, cx.now)?;
-        let (scheme, digest) = signing_input(entry.kind.spec(), alg, message_type, call.message)?;
+        let pair = pair_of(&entry)?;
+        let (scheme, digest) =
+            signing_input(pair, entry.kind.spec(), alg, message_type, call.message)?;
         dry_run(call.dry_run)?;
-        let out = f(pair_of(&entry)?, scheme, &digest)?;
+        let out = f(pair, scheme, &digest)?;
         Ok((entry.arn.clone(), alg, out))
     }
 
-    /// Sign: a signature of a message (at most 4096 bytes, `RAW`) or of
-    /// its digest (`DIGEST`) with a `SIGN_VERIFY` key and one of its key
+    /// Sign: a signature of a message (at most 4096 bytes, `RAW`), of
+    /// its digest (`DIGEST`) or, for ML-DSA keys, of its 64-byte μ
+    /// (`EXTERNAL_MU`) with a `SIGN_VERIFY` key and one of its key
     /// spec's algorithms. RSASSA-PKCS1-v1_5 and ECDSA (RFC 6979) are
-    /// deterministic; ECDSA signatures are DER-encoded.
+    /// deterministic; ECDSA signatures are DER-encoded. ML-DSA
+    /// (`ML_DSA_SHAKE_256`) signs pure ML-DSA with an empty context, hedged
+    /// (fresh randomness from the service's random source, so a seeded Kms
+    /// repeats its signatures), in the FIPS 204 encoding; `RAW` and
+    /// `EXTERNAL_MU` of the same message sign the same μ.
     pub fn sign(&self, req: SignRequest) -> Result<SignResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.sign(req);

@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::crypto::KeyMaterial;
-use crate::error::{AwsMessage, Error, Result, kms_err};
+use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
+use crate::key::{CustomerMasterKeySpec, KeyEvent, KeyManager, KeySpec, KeyUsage, OriginType, Tag};
 
 use crate::iam::policy::Policy;
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::import::ImportedMaterial;
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
-use crate::kms::model::kind::{KeyKind, allowed_usages, is_rsa_or_ecc};
+use crate::kms::model::kind::{KeyKind, allowed_usages, is_asymmetric_spec};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
 use crate::kms::shapes::types::{
@@ -67,6 +67,19 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
             .with_hint("Use KeySpec only."));
         }
         (Some(s), None) => s,
+        (None, Some(c)) if !c.is_requestable() => {
+            let values = CustomerMasterKeySpec::values().iter();
+            return Err(Error::invalid(
+                "customerMasterKeySpec",
+                Shown::Value(c.as_str().to_owned()),
+                Constraint::Enum(
+                    values
+                        .filter(|v| v.is_requestable())
+                        .map(|v| v.as_str().to_owned())
+                        .collect(),
+                ),
+            ));
+        }
         (None, Some(c)) => c.to_key_spec(),
         (None, None) => KeySpec::SymmetricDefault,
     };
@@ -81,7 +94,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         | KeySpec::Hmac256
         | KeySpec::Hmac384
         | KeySpec::Hmac512 => {}
-        s if is_rsa_or_ecc(s) => {
+        s if is_asymmetric_spec(s) => {
             if !cfg!(feature = "asymmetric") {
                 return Err(kms_err!(
                     UnsupportedOperation,
@@ -98,7 +111,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         _ => {
             return Err(kms_err!(
                 UnsupportedOperation,
-                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT), HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512) and, with the feature `asymmetric`, RSA (RSA_2048, RSA_3072, RSA_4096) and ECC (ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1) keys."
+                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT), HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512) and, with the feature `asymmetric`, RSA (RSA_2048, RSA_3072, RSA_4096), ECC (ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1) and ML-DSA (ML_DSA_44, ML_DSA_65, ML_DSA_87) keys."
             ));
         }
     }
@@ -214,7 +227,8 @@ impl Kms {
     /// `GENERATE_VERIFY_MAC`) or, with the feature `asymmetric`, an RSA key
     /// (`RSA_2048/3072/4096`: `ENCRYPT_DECRYPT` or `SIGN_VERIFY`) or ECC key
     /// (`ECC_NIST_P256/P384/P521`: `SIGN_VERIFY` or `KEY_AGREEMENT`;
-    /// `ECC_SECG_P256K1`: `SIGN_VERIFY`) — all but the first outside custom
+    /// `ECC_SECG_P256K1`: `SIGN_VERIFY`) or ML-DSA key
+    /// (`ML_DSA_44/65/87`: `SIGN_VERIFY`) — all but the first outside custom
     /// key stores — Enabled; with `MultiRegion` a multi-Region
     /// primary key of any of these specs (`mrk-` id) to replicate with
     /// [`replicate_key`](Kms::replicate_key).
@@ -222,7 +236,7 @@ impl Kms {
     /// Errors: `ValidationException` (description over 8192 characters, a bad
     /// parameter combination: a `KeyUsage` the spec does not allow, or none
     /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
-    /// spec, SM2 outside the China Regions, an RSA or ECC spec in a build
+    /// spec, SM2 outside the China Regions, an RSA, ECC or ML-DSA spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
     /// custom key store, Origin EXTERNAL, a multi-Region key in a custom
     /// key store or of a spec other than `SYMMETRIC_DEFAULT`),
@@ -270,7 +284,7 @@ impl Kms {
         {
             inner.check_lockout(&cx, policy, &arn)?;
         }
-        let kind = if is_rsa_or_ecc(plan.spec) {
+        let kind = if is_asymmetric_spec(plan.spec) {
             KeyKind::new_asymmetric(plan.spec, plan.usage, &inner.rng)
                 .ok_or_else(|| Error::internal("key pair generation failed"))?
         } else {
