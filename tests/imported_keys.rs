@@ -13,7 +13,9 @@ mod import_support;
 use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
-use import_support::{external_key, import, import_req, params, request, try_params, wrap};
+use import_support::{
+    external_key, import, import_new, import_req, params, request, try_params, wrap,
+};
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
     EnableKeyRotationRequest, ExpirationModelType, GetParametersForImportRequest,
@@ -295,8 +297,7 @@ fn re_importing_the_same_material_works_and_different_material_is_refused() {
 }
 
 #[test]
-fn new_key_material_after_the_first_import_is_not_supported_yet_and_existing_before_it_is_incorrect()
- {
+fn existing_key_material_before_the_first_import_is_incorrect_and_new_material_the_key_has_too() {
     let (kms, _) = kms();
     let key = external_key(&kms);
     let mut req = request(&kms, &key, &[5; 32]);
@@ -306,14 +307,12 @@ fn new_key_material_after_the_first_import_is_not_supported_yet_and_existing_bef
         "IncorrectKeyMaterialException"
     );
     req.import_type = None;
-    kms.import_key_material(req.clone()).unwrap();
-    req.import_type = Some(ImportType::NewKeyMaterial);
-    let err = kms.import_key_material(req).unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
-    assert!(
-        err.message().contains("not supported by this KMS yet"),
-        "{err}"
-    );
+    kms.import_key_material(req).unwrap();
+    // The key's own material is not new.
+    let err = import_new(&kms, &key, &[5; 32]).unwrap_err();
+    assert_eq!(err.code(), "IncorrectKeyMaterialException");
+    assert!(err.message().contains("already associated"), "{err}");
+    assert_eq!(rotations(&kms, &key, true).len(), 1);
 }
 
 #[test]
@@ -577,7 +576,7 @@ fn external_keys_of_other_specs_multi_region_or_in_a_store_are_not_supported_yet
 }
 
 #[test]
-fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
+fn automatic_rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
     let (kms, _) = kms();
     let key = external_key(&kms);
     import(&kms, &key, &[1; 32]).unwrap();
@@ -594,7 +593,7 @@ fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
         format!("{arn} origin is EXTERNAL which is not valid for this operation.")
     );
     assert_eq!(
-        code(kms.rotate_key_on_demand(&key)),
+        code(kms.disable_key_rotation(&key)),
         "UnsupportedOperationException"
     );
     assert!(
@@ -602,6 +601,342 @@ fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
             .unwrap()
             .key_rotation_enabled
     );
+}
+
+fn rotations(kms: &Kms, key: &str, all: bool) -> Vec<kms_keystore::RotationsListEntry> {
+    kms.list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+        key_id: key.into(),
+        include_key_material: Some(if all {
+            kms_keystore::IncludeKeyMaterial::AllKeyMaterial
+        } else {
+            kms_keystore::IncludeKeyMaterial::RotationsOnly
+        }),
+        ..Default::default()
+    })
+    .unwrap()
+    .rotations
+}
+
+/// `(KeyMaterialId, KeyMaterialState, ImportState)` of each listed material.
+fn listed(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
+    rotations(kms, key, true)
+        .into_iter()
+        .map(|e| {
+            (
+                e.key_material_id,
+                e.key_material_state,
+                e.import_state.unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn current_material(kms: &Kms, key: &str) -> Option<String> {
+    kms.describe_key(key)
+        .unwrap()
+        .key_metadata
+        .current_key_material_id
+}
+
+fn decrypted_with(kms: &Kms, blob: &[u8]) -> String {
+    let r = kms
+        .decrypt(DecryptRequest {
+            ciphertext_blob: blob.to_vec(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.plaintext.expose_secret(), b"hello");
+    r.key_material_id.unwrap()
+}
+
+fn delete_material(kms: &Kms, key: &str, id: Option<&str>) -> kms_keystore::Result<Option<String>> {
+    kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.into(),
+        key_material_id: id.map(str::to_owned),
+    })
+    .map(|r| r.key_material_id)
+}
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+#[test]
+fn new_key_material_is_pending_rotation_until_rotate_key_on_demand_makes_it_current() {
+    let (kms, clock) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("CURRENT"), s("IMPORTED")),
+            (b.clone(), s("PENDING_ROTATION"), s("IMPORTED")),
+        ]
+    );
+    let pending = &rotations(&kms, &key, true)[1];
+    assert_eq!(
+        (pending.rotation_date, pending.rotation_type.as_deref()),
+        (None, None)
+    );
+    assert!(rotations(&kms, &key, false).is_empty(), "no rotation yet");
+    // Pending material is not used: the key still encrypts under A.
+    assert_eq!(current_material(&kms, &key).as_deref(), Some(a.as_str()));
+    let still_a = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &still_a), a);
+
+    clock.advance(HOUR);
+    let rotated_at = clock.now();
+    assert_eq!(kms.rotate_key_on_demand(&key).unwrap().key_id, key);
+    assert_eq!(current_material(&kms, &key).as_deref(), Some(b.as_str()));
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("NON_CURRENT"), s("IMPORTED")),
+            (b.clone(), s("CURRENT"), s("IMPORTED")),
+        ]
+    );
+    let only = rotations(&kms, &key, false);
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].key_material_id, b);
+    assert_eq!(only[0].rotation_date, Some(rotated_at));
+    assert_eq!(only[0].rotation_type.as_deref(), Some("ON_DEMAND"));
+    // Old ciphertexts still decrypt with A; new ones are sealed under B.
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    let under_b = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &under_b), b);
+}
+
+#[test]
+fn rotate_on_demand_needs_material_pending_rotation_and_only_one_may_be_pending() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let arn = kms.describe_key(&key).unwrap().key_metadata.arn;
+    // Pending import: the key state refuses first.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "KMSInvalidStateException"
+    );
+    import(&kms, &key, &[1; 32]).unwrap();
+    let err = kms.rotate_key_on_demand(&key).unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    assert_eq!(
+        err.message(),
+        format!(
+            "{arn} has no key material pending rotation. Import new key material (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL) first."
+        )
+    );
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    let err = import_new(&kms, &key, &[3; 32]).unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    assert!(err.message().contains(&b), "{err}");
+    kms.rotate_key_on_demand(&key).unwrap();
+    // Rotated: nothing pending again, and another new material may come.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "KMSInvalidStateException"
+    );
+    let c = import_new(&kms, &key, &[3; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    assert_eq!(current_material(&kms, &key), Some(c));
+    assert_eq!(rotations(&kms, &key, false).len(), 2);
+    // A disabled key refuses the rotation as other keys do.
+    import_new(&kms, &key, &[4; 32]).unwrap();
+    kms.disable_key(&key).unwrap();
+    assert_eq!(code(kms.rotate_key_on_demand(&key)), "DisabledException");
+}
+
+#[test]
+fn deleting_a_non_current_material_makes_the_key_pending_import_until_it_is_reimported() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    let under_b = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(
+        delete_material(&kms, &key, Some(&a)).unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("NON_CURRENT"), s("PENDING_IMPORT")),
+            (b.clone(), s("CURRENT"), s("IMPORTED")),
+        ]
+    );
+    // Every ciphertext fails while the key is pending import.
+    for blob in [&under_a, &under_b] {
+        assert_eq!(code(try_decrypt(&kms, blob)), "KMSInvalidStateException");
+    }
+    assert_eq!(code(try_encrypt(&kms, &key)), "KMSInvalidStateException");
+    // Other material is not A.
+    let mut req = request(&kms, &key, &[9; 32]);
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(
+        code(kms.import_key_material(req)),
+        "IncorrectKeyMaterialException"
+    );
+    // B's id does not name A's material.
+    let mut req = request(&kms, &key, &[1; 32]);
+    req.key_material_id = Some(b.clone());
+    assert_eq!(
+        code(kms.import_key_material(req.clone())),
+        "IncorrectKeyMaterialException"
+    );
+    req.key_material_id = Some(a.clone());
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(kms.import_key_material(req).unwrap().key_material_id, a);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(current_material(&kms, &key), Some(b.clone()));
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    assert_eq!(decrypted_with(&kms, &under_b), b);
+}
+
+#[test]
+fn deleting_without_an_id_deletes_the_current_material_and_an_unknown_id_is_not_found() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    let err = delete_material(&kms, &key, Some(&"0".repeat(64))).unwrap_err();
+    assert_eq!(err.code(), "NotFoundException");
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(delete_material(&kms, &key, None).unwrap(), Some(b.clone()));
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a, s("NON_CURRENT"), s("IMPORTED")),
+            (b.clone(), s("CURRENT"), s("PENDING_IMPORT")),
+        ]
+    );
+    // DescribeKey names no current material while it is not imported.
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.current_key_material_id, None);
+    assert_eq!(md.expiration_model, None);
+    // Deleting it again changes nothing.
+    assert_eq!(delete_material(&kms, &key, Some(&b)).unwrap(), Some(b));
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    import(&kms, &key, &[2; 32]).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn deleting_material_pending_rotation_keeps_the_key_state_and_frees_its_place() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    kms.disable_key(&key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    // A pending import leaves a disabled key disabled.
+    assert_eq!(state(&kms, &key), KeyState::Disabled);
+    kms.enable_key(&key).unwrap();
+    assert_eq!(
+        delete_material(&kms, &key, Some(&b)).unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [(a.clone(), s("CURRENT"), s("IMPORTED"))]
+    );
+    // B is no longer associated with the key...
+    let mut req = request(&kms, &key, &[2; 32]);
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(
+        code(kms.import_key_material(req)),
+        "IncorrectKeyMaterialException"
+    );
+    // ...and other material may take its place.
+    let c = import_new(&kms, &key, &[3; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    assert_eq!(current_material(&kms, &key), Some(c.clone()));
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    let under_c = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &under_c), c);
+}
+
+#[test]
+fn each_material_expires_at_its_own_valid_to() {
+    let (kms, clock) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let expiring = |material: &[u8], hours: u32| {
+        let mut req = request(&kms, &key, material);
+        req.import_type = Some(ImportType::NewKeyMaterial);
+        req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+        req.valid_to = Some(clock.now().saturating_add(HOUR * hours));
+        kms.import_key_material(req).unwrap().key_material_id
+    };
+    // Pending material that expires leaves; the key state stays.
+    let b = expiring(&[2; 32], 1);
+    assert_eq!(
+        rotations(&kms, &key, true)[1].valid_to,
+        Some(clock.now().saturating_add(HOUR))
+    );
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [(a.clone(), s("CURRENT"), s("IMPORTED"))]
+    );
+    // Rotated to, its expiry makes the key pending import; A stays.
+    let c = expiring(&[3; 32], 2);
+    assert_ne!(b, c);
+    kms.rotate_key_on_demand(&key).unwrap();
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a, s("NON_CURRENT"), s("IMPORTED")),
+            (c.clone(), s("CURRENT"), s("PENDING_IMPORT")),
+        ]
+    );
+    assert_eq!(rotations(&kms, &key, true)[1].valid_to, None);
+    import(&kms, &key, &[3; 32]).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn list_key_rotations_pages_through_imported_materials() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let mut ids = vec![import(&kms, &key, &[1; 32]).unwrap()];
+    for m in 2..=3u8 {
+        ids.push(import_new(&kms, &key, &[m; 32]).unwrap());
+        kms.rotate_key_on_demand(&key).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+                key_id: key.clone(),
+                include_key_material: Some(kms_keystore::IncludeKeyMaterial::AllKeyMaterial),
+                limit: Some(1),
+                marker: marker.take(),
+            })
+            .unwrap();
+        assert!(page.rotations.len() <= 1);
+        seen.extend(page.rotations.into_iter().map(|e| e.key_material_id));
+        match page.next_marker {
+            Some(m) => marker = Some(m),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    assert_eq!(rotations(&kms, &key, false).len(), 2);
 }
 
 #[test]

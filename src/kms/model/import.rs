@@ -1,14 +1,20 @@
 //! A key with imported key material (origin `EXTERNAL`):
-//! [`ImportedMaterial`], the material while the key has it, read by the
-//! cryptographic path without a lock; [`ImportState`], what the key's
-//! mutable part keeps of its imports (the id of the material it was first
-//! imported with, the expiration, the latest import parameters); and
+//! [`ImportState`], what the key's mutable part keeps of its materials
+//! (every material ever associated with the key, by version index: its id,
+//! whether it is imported now, its expiration and description, when it
+//! became current; which one is current; the latest import parameters);
+//! [`ImportedMaterial`], the materials imported now, mirrored from it for
+//! the cryptographic path, which reads them without a lock; and
 //! [`ImportToken`], the opaque token GetParametersForImport hands out.
 //!
-//! Deleting or expiring the material drops it (it zeroizes); only its id
-//! stays, so that a re-import can be checked to be the same material.
+//! A symmetric key's materials are numbered in import order, and a
+//! ciphertext names the version that sealed it (`versions.rs`). The first
+//! is current; ImportKeyMaterial with `NEW_KEY_MATERIAL` adds one pending
+//! rotation (never used until RotateKeyOnDemand makes it current, so a
+//! pending material that is deleted leaves its number free for another).
+//! Deleting or expiring a material drops it (it zeroizes); its id stays,
+//! so that a re-import can be checked to be the same material.
 
-#[cfg(feature = "asymmetric")]
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
@@ -17,25 +23,59 @@ use crate::sync::{Snapshot, SnapshotRef};
 
 use super::versions::{MaterialId, MaterialVersion};
 
-/// The imported material, while the key has it.
+/// The materials a key has imported now, by version index, and the
+/// current one's index: a mirror of [`ImportState`], published under the
+/// key's state lock after each change.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ImportedSet {
+    /// Version `i`'s material while it is imported.
+    slots: Vec<Option<Arc<MaterialVersion>>>,
+    /// The current version's index.
+    current: u32,
+}
+
+impl ImportedSet {
+    /// The current material, if the key has it now.
+    #[inline]
+    pub(crate) fn current(&self) -> Option<&MaterialVersion> {
+        self.get(self.current)
+    }
+
+    /// Version `index`, if it is imported now. A version pending rotation
+    /// is imported but not yet usable: it is after the current one, and
+    /// no ciphertext names it.
+    #[inline]
+    pub(crate) fn get(&self, index: u32) -> Option<&MaterialVersion> {
+        if index > self.current {
+            return None;
+        }
+        self.slots.get(index as usize)?.as_deref()
+    }
+}
+
+/// The imported materials, mirrored for the cryptographic path.
 #[derive(Debug)]
-pub(crate) struct ImportedMaterial(Snapshot<Option<MaterialVersion>>);
+pub(crate) struct ImportedMaterial(Snapshot<ImportedSet>);
 
 impl ImportedMaterial {
     /// None yet.
     pub(crate) fn empty() -> ImportedMaterial {
-        ImportedMaterial(Snapshot::new(None))
+        ImportedMaterial(Snapshot::new(ImportedSet::default()))
     }
 
-    /// The material now (hold the reference briefly).
+    /// The materials now (hold the reference briefly).
     #[inline]
-    pub(crate) fn load(&self) -> SnapshotRef<Option<MaterialVersion>> {
+    pub(crate) fn load(&self) -> SnapshotRef<ImportedSet> {
         self.0.load()
     }
 
-    /// Replaces the material; call with the key's state write lock held.
-    pub(crate) fn set(&self, version: Option<MaterialVersion>) {
-        self.0.store(version);
+    /// Publishes `state`'s materials; call with the key's state write lock
+    /// held, after the change has been committed.
+    pub(crate) fn publish(&self, state: &ImportState) {
+        self.0.store(ImportedSet {
+            slots: state.materials.iter().map(|m| m.version.clone()).collect(),
+            current: state.current,
+        });
     }
 }
 
@@ -56,23 +96,111 @@ impl Expiration {
             Expiration::At(t) => Some(t),
         }
     }
+
+    /// ExpirationModel.
+    pub(crate) fn model(self) -> crate::key::ExpirationModelType {
+        match self {
+            Expiration::Never => crate::key::ExpirationModelType::KeyMaterialDoesNotExpire,
+            Expiration::At(_) => crate::key::ExpirationModelType::KeyMaterialExpires,
+        }
+    }
+}
+
+/// ListKeyRotations' `KeyMaterialState` of an imported material.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MaterialState {
+    /// Encrypts and decrypts.
+    Current,
+    /// Decrypts what it sealed while current.
+    NonCurrent,
+    /// Imported with `NEW_KEY_MATERIAL`, waiting for RotateKeyOnDemand.
+    PendingRotation,
+}
+
+impl MaterialState {
+    /// The API name.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            MaterialState::Current => "CURRENT",
+            MaterialState::NonCurrent => "NON_CURRENT",
+            MaterialState::PendingRotation => "PENDING_ROTATION",
+        }
+    }
+}
+
+/// One material associated with a key with imported material.
+#[derive(Clone, Debug)]
+pub(crate) struct MaterialSlot {
+    /// Its id (`MaterialId::derive_imported`).
+    pub(crate) id: MaterialId,
+    /// The material while it is imported (`ImportState` `IMPORTED`).
+    pub(crate) version: Option<Arc<MaterialVersion>>,
+    /// While imported: when it expires.
+    pub(crate) expiration: Option<Expiration>,
+    /// `KeyMaterialDescription` of the latest import that gave one.
+    pub(crate) description: Option<String>,
+    /// When RotateKeyOnDemand made it current (`None` for the first).
+    pub(crate) rotation_date: Option<Timestamp>,
 }
 
 /// What a key with imported material keeps of its imports, in its mutable
 /// part.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ImportState {
-    /// The id of the material the key was first imported with: every
-    /// later import must bring the same material. `None` until then.
-    pub(crate) material_id: Option<MaterialId>,
-    /// While the key has its material: when it expires.
-    pub(crate) expiration: Option<Expiration>,
-    /// `KeyMaterialDescription` of the latest import that gave one.
-    pub(crate) description: Option<String>,
+    /// Every material associated with the key, by version index (the
+    /// first is the one the key was first imported with; at most the last
+    /// is pending rotation). Empty until the first import.
+    pub(crate) materials: Vec<MaterialSlot>,
+    /// The current material's index.
+    pub(crate) current: u32,
     /// The parameters of the latest GetParametersForImport (a later call
     /// replaces them: an older token no longer works).
     #[cfg(feature = "asymmetric")]
     pub(crate) parameters: Option<Arc<ImportParameters>>,
+}
+
+impl ImportState {
+    /// The current material's slot (none before the first import).
+    pub(crate) fn current_slot(&self) -> Option<&MaterialSlot> {
+        self.materials.get(self.current as usize)
+    }
+
+    /// The state of material `index`.
+    pub(crate) fn state_of(&self, index: usize) -> MaterialState {
+        match index.cmp(&(self.current as usize)) {
+            std::cmp::Ordering::Less => MaterialState::NonCurrent,
+            std::cmp::Ordering::Equal => MaterialState::Current,
+            std::cmp::Ordering::Greater => MaterialState::PendingRotation,
+        }
+    }
+
+    /// The index of the material pending rotation, if there is one.
+    pub(crate) fn pending(&self) -> Option<usize> {
+        let last = self.materials.len().checked_sub(1)?;
+        (last > self.current as usize).then_some(last)
+    }
+
+    /// The index of the material whose id is `id`.
+    pub(crate) fn find(&self, id: MaterialId) -> Option<usize> {
+        self.materials.iter().position(|m| m.id == id)
+    }
+
+    /// Whether every material permanently associated with the key (all
+    /// but one pending rotation) is imported: only then is the key usable.
+    pub(crate) fn complete(&self) -> bool {
+        !self.materials.is_empty()
+            && self.materials[..=self.current as usize]
+                .iter()
+                .all(|m| m.version.is_some())
+    }
+
+    /// The deadlines of the materials that expire (each one's timer).
+    pub(crate) fn deadlines(&self) -> std::collections::BTreeSet<Timestamp> {
+        self.materials
+            .iter()
+            .filter_map(|m| m.expiration.and_then(Expiration::valid_to))
+            .collect()
+    }
 }
 
 /// One GetParametersForImport's parameters: the wrapping key pair, and

@@ -183,15 +183,16 @@ impl MaterialVersion {
         not(feature = "asymmetric"),
         allow(dead_code, reason = "imports need the feature `asymmetric`")
     )]
-    /// Imported material, whose id (`MaterialId::derive_imported`) is
-    /// known from the start.
+    /// Imported material, version `index` of its key's, whose id
+    /// (`MaterialId::derive_imported`) is known from the start.
     pub(crate) fn imported(
+        index: u32,
         material: KeyMaterial,
         date: Timestamp,
         id: MaterialId,
     ) -> MaterialVersion {
         MaterialVersion {
-            index: 0,
+            index,
             material,
             date,
             rotation: None,

@@ -43,8 +43,9 @@ use crate::ids::{CustomKeyStoreId, KeyId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, ExpirationRecord, GrantRecord,
-    ImportRecord, KeyRecord, KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord,
-    RotationScheduleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    ImportRecord, ImportedMaterialRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
+    MultiRegionRecord, RotationRecord, RotationScheduleRecord, StoreBackendRecord, StoreRecord,
+    StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -53,7 +54,7 @@ use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
-use crate::kms::model::import::{Expiration, ImportState, ImportedMaterial};
+use crate::kms::model::import::{Expiration, ImportState, ImportedMaterial, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
@@ -375,45 +376,75 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
 }
 
 /// A key with imported material from its state record: its import state
-/// into `m`, and its material, if it had it.
+/// into `m`, and its materials published.
 fn restore_import(
     id: &KeyId,
     m: &mut KeyMutable,
     rec: Option<ImportRecord>,
 ) -> Result<ImportedMaterial> {
-    let rec = rec.ok_or_else(|| corrupt(&format!("key {id} has no import record")))?;
-    let material_id = match &rec.material_id {
-        Some(hex) => Some(
-            MaterialId::from_hex(hex)
-                .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?,
-        ),
-        None => None,
-    };
-    let imported = ImportedMaterial::empty();
-    if let (Some(material), Some(date), Some(material_id)) = (rec.material, rec.date, material_id) {
-        let material = KeyMaterial::from_bytes(*material.0);
-        // The material must be the one its id names.
-        if MaterialId::derive_imported(id, &material) != material_id {
-            return Err(corrupt(&format!(
-                "key {id}'s imported material does not match its id"
-            )));
-        }
-        imported.set(Some(MaterialVersion::imported(
-            material,
-            Timestamp::from_millis(date),
+    let mut rec = rec.ok_or_else(|| corrupt(&format!("key {id} has no import record")))?;
+    // A file written before imported materials rotated: its one material.
+    if rec.materials.is_empty()
+        && let Some(material_id) = rec.material_id.take()
+    {
+        rec.materials.push(ImportedMaterialRecord {
             material_id,
+            material: rec.material.take(),
+            date: rec.date.take(),
+            expiration: rec.expiration.take(),
+            description: rec.description.take(),
+            rotation_date: None,
+        });
+    }
+    let mut materials = Vec::with_capacity(rec.materials.len());
+    for (index, r) in (0u32..).zip(rec.materials) {
+        let material_id = MaterialId::from_hex(&r.material_id)
+            .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?;
+        let version = match (r.material, r.date) {
+            (Some(material), Some(date)) => {
+                let material = KeyMaterial::from_bytes(*material.0);
+                // The material must be the one its id names.
+                if MaterialId::derive_imported(id, &material) != material_id {
+                    return Err(corrupt(&format!(
+                        "key {id}'s imported material does not match its id"
+                    )));
+                }
+                Some(Arc::new(MaterialVersion::imported(
+                    index,
+                    material,
+                    Timestamp::from_millis(date),
+                    material_id,
+                )))
+            }
+            _ => None,
+        };
+        materials.push(MaterialSlot {
+            id: material_id,
+            version,
+            expiration: r.expiration.map(|e| match e {
+                ExpirationRecord::Never => Expiration::Never,
+                ExpirationRecord::At { valid_to } => {
+                    Expiration::At(Timestamp::from_millis(valid_to))
+                }
+            }),
+            description: r.description,
+            rotation_date: r.rotation_date.map(Timestamp::from_millis),
+        });
+    }
+    if !materials.is_empty() && rec.current as usize >= materials.len() {
+        return Err(corrupt(&format!(
+            "key {id}'s current imported material is not one of its materials"
         )));
     }
-    m.import = Some(Box::new(ImportState {
-        material_id,
-        description: rec.description,
-        expiration: rec.expiration.map(|e| match e {
-            ExpirationRecord::Never => Expiration::Never,
-            ExpirationRecord::At { valid_to } => Expiration::At(Timestamp::from_millis(valid_to)),
-        }),
+    let state = ImportState {
+        materials,
+        current: rec.current,
         #[cfg(feature = "asymmetric")]
         parameters: None,
-    }));
+    };
+    let imported = ImportedMaterial::empty();
+    imported.publish(&state);
+    m.import = Some(Box::new(state));
     Ok(imported)
 }
 

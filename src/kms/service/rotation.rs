@@ -121,13 +121,7 @@ impl Service {
             self.key_state(entry, m.lifecycle),
             &entry.arn,
         )?;
-        if m.rotation.on_demand_count >= limit {
-            return Err(kms_err!(
-                LimitExceeded,
-                "You have exceeded the maximum number of on-demand rotations ({limit}) for KMS key {}.",
-                entry.arn
-            ));
-        }
+        check_on_demand_limit(&m, limit, &entry.arn)?;
         let versions = entry
             .versions
             .as_ref()
@@ -238,6 +232,18 @@ impl Service {
 
 fn armed_schedule(r: &RotationSchedule) -> Option<Timestamp> {
     r.enabled.then_some(r.next).flatten()
+}
+
+/// `LimitExceededException` once key `arn` (its mutable part `m`) has made
+/// its `limit` on-demand rotations.
+pub(crate) fn check_on_demand_limit(m: &KeyMutable, limit: u32, arn: &str) -> Result<()> {
+    if m.rotation.on_demand_count >= limit {
+        return Err(kms_err!(
+            LimitExceeded,
+            "You have exceeded the maximum number of on-demand rotations ({limit}) for KMS key {arn}."
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
