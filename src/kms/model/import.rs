@@ -287,4 +287,53 @@ mod tests {
         longer.push(0);
         assert_eq!(ImportToken::decode(&longer), None);
     }
+
+    fn slot(n: u8, imported: bool) -> MaterialSlot {
+        let key = KeyId::from_random_bytes([1; 16]);
+        let material = crate::crypto::KeyMaterial::from_bytes([n; 32]);
+        let id = MaterialId::derive_imported(&key, &material);
+        MaterialSlot {
+            id,
+            version: imported.then(|| {
+                Arc::new(MaterialVersion::imported(
+                    u32::from(n),
+                    material,
+                    Timestamp::from_millis(0),
+                    id,
+                ))
+            }),
+            expiration: imported.then_some(Expiration::Never),
+            description: None,
+            rotation_date: None,
+        }
+    }
+
+    #[test]
+    fn material_pending_rotation_is_not_published_for_use_and_does_not_count_for_the_key_state() {
+        let mut state = ImportState {
+            materials: vec![slot(0, true), slot(1, true)],
+            ..ImportState::default()
+        };
+        assert_eq!(state.pending(), Some(1));
+        assert_eq!(state.state_of(0), MaterialState::Current);
+        assert_eq!(state.state_of(1), MaterialState::PendingRotation);
+        assert!(state.complete());
+        let published = ImportedMaterial::empty();
+        published.publish(&state);
+        let set = published.load();
+        assert_eq!(set.current().map(|v| v.index), Some(0));
+        assert!(set.get(1).is_none(), "pending material must not decrypt");
+        // Rotated: both usable, the first for decryption only.
+        state.current = 1;
+        assert_eq!(state.pending(), None);
+        assert_eq!(state.state_of(0), MaterialState::NonCurrent);
+        published.publish(&state);
+        let set = published.load();
+        assert_eq!(set.current().map(|v| v.index), Some(1));
+        assert_eq!(set.get(0).map(|v| v.index), Some(0));
+        // A non-current material missing: the key is not complete.
+        state.materials[0] = slot(0, false);
+        assert!(!state.complete());
+        assert!(!ImportState::default().complete());
+    }
 }

@@ -504,3 +504,62 @@ fn finish_interrupted_transitions(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+    use crate::storage::records::SecretBytes;
+
+    fn key_mutable() -> KeyMutable {
+        KeyMutable::new(String::new(), Vec::new(), None, None)
+    }
+
+    #[test]
+    fn an_import_record_written_before_rotation_restores_its_one_material() {
+        let id = KeyId::from_random_bytes([3; 16]);
+        let material = KeyMaterial::from_bytes([8; 32]);
+        let material_id = MaterialId::derive_imported(&id, &material);
+        let rec = ImportRecord {
+            material: Some(SecretBytes(zeroize::Zeroizing::new([8; 32]))),
+            date: Some(5),
+            material_id: Some(material_id.hex()),
+            expiration: Some(ExpirationRecord::At { valid_to: 9 }),
+            description: Some("old".into()),
+            ..ImportRecord::default()
+        };
+        let mut m = key_mutable();
+        let imported = restore_import(&id, &mut m, Some(rec)).unwrap();
+        let state = m.import.unwrap();
+        assert_eq!(state.materials.len(), 1);
+        let slot = &state.materials[0];
+        assert_eq!(slot.id, material_id);
+        assert_eq!(
+            slot.expiration,
+            Some(Expiration::At(Timestamp::from_millis(9)))
+        );
+        assert_eq!(slot.description.as_deref(), Some("old"));
+        assert_eq!(
+            imported.load().current().map(|v| v.id(&id)),
+            Some(material_id)
+        );
+    }
+
+    #[test]
+    fn an_import_record_whose_current_index_is_out_of_range_is_corrupt() {
+        let id = KeyId::from_random_bytes([3; 16]);
+        let rec = ImportRecord {
+            materials: vec![ImportedMaterialRecord {
+                material_id: MaterialId::derive(&id, 0).hex(),
+                material: None,
+                date: None,
+                expiration: None,
+                description: None,
+                rotation_date: None,
+            }],
+            current: 1,
+            ..ImportRecord::default()
+        };
+        assert!(restore_import(&id, &mut key_mutable(), Some(rec)).is_err());
+    }
+}
