@@ -1315,3 +1315,89 @@ fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
     assert_eq!(status, 400);
     assert_eq!(e["__type"], "InvalidImportTokenException", "{e}");
 }
+
+#[test]
+fn imported_rotations_count_toward_the_on_demand_limit() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    import(&kms, &key, &[0; 32]).unwrap();
+    // One set of parameters serves every import (RSA key generation is
+    // slow): a token works until replaced or expired.
+    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+    let new = |n: u8| {
+        let mut req = import_req(
+            &key,
+            &p,
+            wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[n; 32]),
+        );
+        req.import_type = Some(ImportType::NewKeyMaterial);
+        kms.import_key_material(req).unwrap();
+    };
+    for n in 1..=kms_keystore::MAX_ON_DEMAND_ROTATIONS as u8 {
+        new(n);
+        kms.rotate_key_on_demand(&key).unwrap();
+    }
+    new(200);
+    let err = kms.rotate_key_on_demand(&key).unwrap_err();
+    assert_eq!(err.code(), "LimitExceededException");
+    // Nothing changed: the material is still pending rotation.
+    let all = rotations(&kms, &key, true);
+    assert_eq!(all.last().unwrap().key_material_state, "PENDING_ROTATION");
+}
+
+#[test]
+fn the_wire_serves_imported_rotation_with_aws_member_names() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use kms_keystore::server::Dispatcher;
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    import(&kms, &key, &[1; 32]).unwrap();
+    let w = Dispatcher::new(kms);
+    let call = |op: &str, body: serde_json::Value| {
+        let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        (r.status, v)
+    };
+    let (_, p) = call(
+        "GetParametersForImport",
+        serde_json::json!({"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
+    );
+    let public = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
+    let wrapped = wrap(&public, AlgorithmSpec::RsaesOaepSha256, &[2; 32]);
+    let (status, r) = call(
+        "ImportKeyMaterial",
+        serde_json::json!({
+            "KeyId": key,
+            "ImportToken": p["ImportToken"],
+            "EncryptedKeyMaterial": B64.encode(&wrapped),
+            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+            "ImportType": "NEW_KEY_MATERIAL",
+            "KeyMaterialDescription": "second",
+        }),
+    );
+    assert_eq!(status, 200, "{r}");
+    let new_id = r["KeyMaterialId"].clone();
+    let (status, l) = call(
+        "ListKeyRotations",
+        serde_json::json!({"KeyId": key, "IncludeKeyMaterial": "ALL_KEY_MATERIAL"}),
+    );
+    assert_eq!(status, 200, "{l}");
+    let pending = &l["Rotations"][1];
+    assert_eq!(pending["KeyMaterialId"], new_id);
+    assert_eq!(pending["KeyMaterialState"], "PENDING_ROTATION");
+    assert_eq!(pending["ImportState"], "IMPORTED");
+    assert_eq!(pending["KeyMaterialDescription"], "second");
+    assert_eq!(pending["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE");
+    assert!(pending.get("RotationDate").is_none(), "{pending}");
+    let (status, r) = call("RotateKeyOnDemand", serde_json::json!({"KeyId": key}));
+    assert_eq!(status, 200, "{r}");
+    let (_, l) = call("ListKeyRotations", serde_json::json!({"KeyId": key}));
+    let rotated = &l["Rotations"][0];
+    assert_eq!(rotated["KeyMaterialId"], new_id);
+    assert_eq!(rotated["KeyMaterialState"], "CURRENT");
+    assert_eq!(rotated["RotationType"], "ON_DEMAND");
+    assert!(rotated["RotationDate"].is_number(), "{rotated}");
+    let (_, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
+    assert_eq!(d["KeyMetadata"]["CurrentKeyMaterialId"], new_id);
+}
