@@ -1401,3 +1401,27 @@ fn the_wire_serves_imported_rotation_with_aws_member_names() {
     let (_, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
     assert_eq!(d["KeyMetadata"]["CurrentKeyMaterialId"], new_id);
 }
+
+#[test]
+fn the_key_is_enabled_again_only_once_every_material_it_rotated_through_is_imported() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    // A material pending rotation does not count.
+    import_new(&kms, &key, &[3; 32]).unwrap();
+    delete_material(&kms, &key, Some(&a)).unwrap();
+    delete_material(&kms, &key, Some(&b)).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(import(&kms, &key, &[2; 32]).unwrap(), b);
+    assert_eq!(
+        state(&kms, &key),
+        KeyState::PendingImport,
+        "A is still missing"
+    );
+    assert_eq!(code(try_encrypt(&kms, &key)), "KMSInvalidStateException");
+    assert_eq!(import(&kms, &key, &[1; 32]).unwrap(), a);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(current_material(&kms, &key), Some(b));
+}
