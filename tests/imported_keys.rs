@@ -1259,36 +1259,49 @@ fn a_key_material_description_is_at_most_256_characters_of_the_allowed_set() {
     kms.import_key_material(req).unwrap();
 }
 
-#[test]
-fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as B64;
-    use kms_keystore::server::Dispatcher;
-    let (kms, _) = kms();
-    let key = external_key(&kms);
-    let w = Dispatcher::new(kms);
-    let call = |op: &str, body: serde_json::Value| {
+/// `kms` behind the server's dispatcher: an operation and its JSON body
+/// in, the status and JSON body out.
+fn wire(kms: Kms) -> impl Fn(&str, serde_json::Value) -> (u16, serde_json::Value) {
+    let w = kms_keystore::server::Dispatcher::new(kms);
+    move |op, body| {
         let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         (r.status, v)
-    };
+    }
+}
+
+/// GetParametersForImport over the wire (`alg`, RSA_2048), and the body of
+/// an ImportKeyMaterial of `material` wrapped under its public key.
+fn wire_wrapped(
+    call: &impl Fn(&str, serde_json::Value) -> (u16, serde_json::Value),
+    key: &str,
+    alg: AlgorithmSpec,
+    material: &[u8],
+) -> serde_json::Value {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
     let (status, p) = call(
         "GetParametersForImport",
-        serde_json::json!({"KeyId": key, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_1", "WrappingKeySpec": "RSA_2048"}),
+        serde_json::json!({"KeyId": key, "WrappingAlgorithm": alg.as_str(), "WrappingKeySpec": "RSA_2048"}),
     );
     assert_eq!(status, 200, "{p}");
     assert!(p["ParametersValidTo"].is_number(), "{p}");
     let public = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
-    let wrapped = wrap(&public, AlgorithmSpec::RsaAesKeyWrapSha1, &[6; 32]);
-    let (status, r) = call(
-        "ImportKeyMaterial",
-        serde_json::json!({
-            "KeyId": key,
-            "ImportToken": p["ImportToken"],
-            "EncryptedKeyMaterial": B64.encode(&wrapped),
-            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
-        }),
-    );
+    serde_json::json!({
+        "KeyId": key,
+        "ImportToken": p["ImportToken"],
+        "EncryptedKeyMaterial": B64.encode(wrap(&public, alg, material)),
+    })
+}
+
+#[test]
+fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let call = wire(kms);
+    let mut body = wire_wrapped(&call, &key, AlgorithmSpec::RsaAesKeyWrapSha1, &[6; 32]);
+    body["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE".into();
+    let (status, r) = call("ImportKeyMaterial", body);
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["KeyMaterialId"].as_str().unwrap().len(), 64);
     let (status, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
@@ -1347,35 +1360,15 @@ fn imported_rotations_count_toward_the_on_demand_limit() {
 
 #[test]
 fn the_wire_serves_imported_rotation_with_aws_member_names() {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as B64;
-    use kms_keystore::server::Dispatcher;
     let (kms, _) = kms();
     let key = external_key(&kms);
     import(&kms, &key, &[1; 32]).unwrap();
-    let w = Dispatcher::new(kms);
-    let call = |op: &str, body: serde_json::Value| {
-        let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        (r.status, v)
-    };
-    let (_, p) = call(
-        "GetParametersForImport",
-        serde_json::json!({"KeyId": key, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}),
-    );
-    let public = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
-    let wrapped = wrap(&public, AlgorithmSpec::RsaesOaepSha256, &[2; 32]);
-    let (status, r) = call(
-        "ImportKeyMaterial",
-        serde_json::json!({
-            "KeyId": key,
-            "ImportToken": p["ImportToken"],
-            "EncryptedKeyMaterial": B64.encode(&wrapped),
-            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
-            "ImportType": "NEW_KEY_MATERIAL",
-            "KeyMaterialDescription": "second",
-        }),
-    );
+    let call = wire(kms);
+    let mut body = wire_wrapped(&call, &key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]);
+    body["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE".into();
+    body["ImportType"] = "NEW_KEY_MATERIAL".into();
+    body["KeyMaterialDescription"] = "second".into();
+    let (status, r) = call("ImportKeyMaterial", body);
     assert_eq!(status, 200, "{r}");
     let new_id = r["KeyMaterialId"].clone();
     let (status, l) = call(
