@@ -211,3 +211,59 @@ fn a_reopened_store_keeps_every_imported_material_its_state_and_each_deadline() 
     assert_eq!(listed(&kms, &key).len(), 2);
     assert_eq!(state(&kms, &key), KeyState::Enabled);
 }
+
+#[test]
+fn a_reopened_store_keeps_an_imported_hmac_key_sealed_and_macing() {
+    let path = temp_dir("imported-hmac").join("kms.redb");
+    let clock = ManualClock::default();
+    // 64 bytes no file would hold by chance.
+    let secret: Vec<u8> = (0..64u8)
+        .map(|i| i.wrapping_mul(91).wrapping_add(3))
+        .collect();
+    let mac_request = |key: &str| kms_keystore::GenerateMacRequest {
+        key_id: key.into(),
+        message: b"message".to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha512),
+        ..Default::default()
+    };
+    let (key, mac) = {
+        let kms = open(&path, &clock);
+        let key = kms
+            .create_key(kms_keystore::CreateKeyRequest {
+                origin: Some(kms_keystore::OriginType::External),
+                key_spec: Some(kms_keystore::KeySpec::Hmac512),
+                key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        import(&kms, &key, &secret).unwrap();
+        let mac = kms.generate_mac(mac_request(&key)).unwrap().mac;
+        (key, mac)
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes.windows(64).any(|w| w == secret),
+        "the imported HMAC key is in the file in clear"
+    );
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(kms.generate_mac(mac_request(&key)).unwrap().mac, mac);
+    // Only the same material comes back after a deletion.
+    kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.clone(),
+        key_material_id: None,
+    })
+    .unwrap();
+    drop(kms);
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        import(&kms, &key, &[1; 64]).unwrap_err().code(),
+        "IncorrectKeyMaterialException"
+    );
+    import(&kms, &key, &secret).unwrap();
+    assert_eq!(kms.generate_mac(mac_request(&key)).unwrap().mac, mac);
+}

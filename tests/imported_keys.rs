@@ -550,13 +550,13 @@ fn get_parameters_refuses_pkcs1_sm2_and_missing_members() {
 }
 
 #[test]
-fn external_keys_of_other_specs_multi_region_or_in_a_store_are_not_supported_yet() {
+fn external_keys_of_asymmetric_specs_multi_region_or_in_a_store_are_not_supported_yet() {
     let (kms, _) = kms();
     for req in [
         CreateKeyRequest {
             origin: Some(OriginType::External),
-            key_spec: Some(KeySpec::Hmac256),
-            key_usage: Some(KeyUsage::GenerateVerifyMac),
+            key_spec: Some(KeySpec::EccNistP256),
+            key_usage: Some(KeyUsage::SignVerify),
             ..Default::default()
         },
         CreateKeyRequest {
@@ -1417,4 +1417,166 @@ fn the_key_is_enabled_again_only_once_every_material_it_rotated_through_is_impor
     assert_eq!(import(&kms, &key, &[1; 32]).unwrap(), a);
     assert_eq!(state(&kms, &key), KeyState::Enabled);
     assert_eq!(current_material(&kms, &key), Some(b));
+}
+
+fn external_hmac_key(kms: &Kms, spec: KeySpec) -> String {
+    kms.create_key(CreateKeyRequest {
+        origin: Some(OriginType::External),
+        key_spec: Some(spec),
+        key_usage: Some(KeyUsage::GenerateVerifyMac),
+        ..Default::default()
+    })
+    .unwrap()
+    .key_metadata
+    .key_id
+    .to_string()
+}
+
+fn try_mac(kms: &Kms, key: &str, message: &[u8]) -> kms_keystore::Result<Vec<u8>> {
+    kms.generate_mac(kms_keystore::GenerateMacRequest {
+        key_id: key.into(),
+        message: message.to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha256),
+        ..Default::default()
+    })
+    .map(|r| r.mac)
+}
+
+fn try_verify_mac(kms: &Kms, key: &str, message: &[u8], mac: &[u8]) -> kms_keystore::Result<bool> {
+    kms.verify_mac(kms_keystore::VerifyMacRequest {
+        key_id: key.into(),
+        message: message.to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha256),
+        mac: mac.to_vec(),
+        ..Default::default()
+    })
+    .map(|r| r.mac_valid)
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
+}
+
+#[test]
+fn an_imported_hmac_key_starts_pending_import_then_macs_with_the_imported_secret() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert_eq!(md.key_spec, KeySpec::Hmac256);
+    assert_eq!(md.origin, OriginType::External);
+    assert_eq!(
+        md.mac_algorithms,
+        [kms_keystore::MacAlgorithmSpec::HmacSha256]
+    );
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
+    // 40 bytes: HMAC_256 takes 32 to 64.
+    let secret: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(7)).collect();
+    import(&kms, &key, &secret).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    let mac = try_mac(&kms, &key, b"message").unwrap();
+    assert_eq!(mac, hmac_sha256(&secret, b"message"));
+    assert!(try_verify_mac(&kms, &key, b"message", &mac).unwrap());
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.current_key_material_id, None, "symmetric keys only");
+    assert_eq!(
+        md.expiration_model,
+        Some(ExpirationModelType::KeyMaterialDoesNotExpire)
+    );
+    assert!(rotations(&kms, &key, true).is_empty());
+    // HMAC keys do not rotate.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "UnsupportedOperationException"
+    );
+}
+
+#[test]
+fn imported_hmac_material_must_be_of_a_length_its_spec_allows() {
+    let (kms, _) = kms();
+    for (spec, shortest, longest) in [
+        (KeySpec::Hmac224, 28, 64),
+        (KeySpec::Hmac256, 32, 64),
+        (KeySpec::Hmac384, 48, 128),
+        (KeySpec::Hmac512, 64, 128),
+    ] {
+        let key = external_hmac_key(&kms, spec);
+        // One set of parameters serves every attempt.
+        let p = params(&kms, &key, AlgorithmSpec::RsaAesKeyWrapSha256);
+        let attempt = |len: usize| {
+            kms.import_key_material(import_req(
+                &key,
+                &p,
+                wrap(
+                    &p.public_key,
+                    AlgorithmSpec::RsaAesKeyWrapSha256,
+                    &vec![9; len],
+                ),
+            ))
+        };
+        for len in [shortest - 1, longest + 1] {
+            assert_eq!(
+                code(attempt(len)),
+                "IncorrectKeyMaterialException",
+                "{spec} with {len} bytes"
+            );
+        }
+        assert_eq!(state(&kms, &key), KeyState::PendingImport);
+        attempt(longest).unwrap();
+        assert_eq!(state(&kms, &key), KeyState::Enabled, "{spec}");
+        // The shortest is allowed too, but it is other material now.
+        assert_eq!(code(attempt(shortest)), "IncorrectKeyMaterialException");
+    }
+    let key = external_hmac_key(&kms, KeySpec::Hmac224);
+    import(&kms, &key, &[1; 28]).unwrap();
+}
+
+#[test]
+fn an_imported_hmac_key_takes_only_its_own_material_again_and_no_symmetric_only_member() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let id = import(&kms, &key, &[3; 32]).unwrap();
+    assert_eq!(import(&kms, &key, &[3; 32]).unwrap(), id);
+    assert_eq!(
+        code(import(&kms, &key, &[4; 32])),
+        "IncorrectKeyMaterialException"
+    );
+    for member in ["ImportType", "KeyMaterialDescription", "KeyMaterialId"] {
+        let mut req = request(&kms, &key, &[3; 32]);
+        match member {
+            "ImportType" => req.import_type = Some(ImportType::ExistingKeyMaterial),
+            "KeyMaterialDescription" => req.key_material_description = Some("d".into()),
+            _ => req.key_material_id = Some(id.clone()),
+        }
+        let err = kms.import_key_material(req).unwrap_err();
+        assert_eq!(err.code(), "ValidationException", "{member}");
+        assert!(err.message().starts_with(member), "{err}");
+    }
+}
+
+#[test]
+fn deleted_or_expired_imported_hmac_material_leaves_the_mac_operations_pending_import() {
+    let (kms, clock) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    import(&kms, &key, &[5; 48]).unwrap();
+    let mac = try_mac(&kms, &key, b"m").unwrap();
+    delete_material(&kms, &key, None).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
+    assert_eq!(
+        code(try_verify_mac(&kms, &key, b"m", &mac)),
+        "KMSInvalidStateException"
+    );
+    // The same material, expiring in an hour: the old MAC verifies again.
+    let mut req = request(&kms, &key, &[5; 48]);
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(clock.now().saturating_add(HOUR));
+    kms.import_key_material(req).unwrap();
+    assert!(try_verify_mac(&kms, &key, b"m", &mac).unwrap());
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
 }

@@ -68,8 +68,8 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeyState,
-    OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeySpec,
+    KeyState, OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -549,10 +549,12 @@ impl Service {
                 }
             }),
             current_key_material_id: match &m.import {
-                // While the current material is imported.
+                // A symmetric key's, while its current material is
+                // imported (AWS reports none for HMAC keys).
                 Some(import) => import
                     .current_slot()
-                    .filter(|s| s.version.is_some())
+                    .filter(|s| s.secret.is_some())
+                    .filter(|_| entry.kind.spec() == KeySpec::SymmetricDefault)
                     .map(|s| s.id.to_string()),
                 None => reported_material(entry, entry.current_material()).map(|m| m.to_string()),
             },

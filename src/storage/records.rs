@@ -102,6 +102,9 @@ impl<'de> Deserialize<'de> for SecretVec {
 pub(crate) enum KeySecretRecord {
     /// An HMAC key: its `KeySpec` and its bytes.
     Hmac { spec: String, key: SecretVec },
+    /// An HMAC key with imported material: its `KeySpec` (its bytes are in
+    /// its state record's import, while imported).
+    ImportedHmac { spec: String },
     /// An asymmetric key: its `KeySpec`, its `KeyUsage` and its private
     /// key as PKCS#8 DER.
     Asymmetric {
@@ -222,12 +225,16 @@ fn is_zero(n: &u32) -> bool {
 pub(crate) struct ImportedMaterialRecord {
     /// Its id (64 hex digits).
     pub(crate) material_id: String,
-    /// The material, while imported (sealed with the record).
+    /// A symmetric key's material, while imported (sealed with the
+    /// record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) material: Option<SecretBytes>,
     /// When it was imported (with `material`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) date: Option<u64>,
+    /// An HMAC key's material, while imported (sealed with the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) secret: Option<SecretVec>,
     /// While imported: `Never`, or when it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expiration: Option<ExpirationRecord>,

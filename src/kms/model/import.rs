@@ -18,10 +18,20 @@
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
+use crate::crypto::mac::HmacKey;
 use crate::ids::KeyId;
 use crate::sync::{Snapshot, SnapshotRef};
 
 use super::versions::{MaterialId, MaterialVersion};
+
+/// An imported material's secret, while it is imported.
+#[derive(Clone, Debug)]
+pub(crate) enum ImportedSecret {
+    /// A symmetric encryption key's: a version of its material.
+    Symmetric(Arc<MaterialVersion>),
+    /// An HMAC key's secret (its one material).
+    Hmac(Arc<HmacKey>),
+}
 
 /// The materials a key has imported now, by version index, and the
 /// current one's index: a mirror of [`ImportState`], published under the
@@ -29,7 +39,7 @@ use super::versions::{MaterialId, MaterialVersion};
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ImportedSet {
     /// Version `i`'s material while it is imported.
-    slots: Vec<Option<Arc<MaterialVersion>>>,
+    slots: Vec<Option<ImportedSecret>>,
     /// The current version's index.
     current: u32,
 }
@@ -49,7 +59,19 @@ impl ImportedSet {
         if index > self.current {
             return None;
         }
-        self.slots.get(index as usize)?.as_deref()
+        match self.slots.get(index as usize)? {
+            Some(ImportedSecret::Symmetric(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// An HMAC key's secret, if it is imported now.
+    #[inline]
+    pub(crate) fn hmac(&self) -> Option<&HmacKey> {
+        match self.slots.get(self.current as usize)? {
+            Some(ImportedSecret::Hmac(k)) => Some(k),
+            _ => None,
+        }
     }
 }
 
@@ -73,7 +95,7 @@ impl ImportedMaterial {
     /// held, after the change has been committed.
     pub(crate) fn publish(&self, state: &ImportState) {
         self.0.store(ImportedSet {
-            slots: state.materials.iter().map(|m| m.version.clone()).collect(),
+            slots: state.materials.iter().map(|m| m.secret.clone()).collect(),
             current: state.current,
         });
     }
@@ -134,7 +156,7 @@ pub(crate) struct MaterialSlot {
     /// Its id (`MaterialId::derive_imported`).
     pub(crate) id: MaterialId,
     /// The material while it is imported (`ImportState` `IMPORTED`).
-    pub(crate) version: Option<Arc<MaterialVersion>>,
+    pub(crate) secret: Option<ImportedSecret>,
     /// While imported: when it expires.
     pub(crate) expiration: Option<Expiration>,
     /// `KeyMaterialDescription` of the latest import that gave one.
@@ -191,7 +213,7 @@ impl ImportState {
         !self.materials.is_empty()
             && self.materials[..=self.current as usize]
                 .iter()
-                .all(|m| m.version.is_some())
+                .all(|m| m.secret.is_some())
     }
 
     /// The deadlines of the materials that expire (each one's timer).
@@ -291,16 +313,16 @@ mod tests {
     fn slot(n: u8, imported: bool) -> MaterialSlot {
         let key = KeyId::from_random_bytes([1; 16]);
         let material = crate::crypto::KeyMaterial::from_bytes([n; 32]);
-        let id = MaterialId::derive_imported(&key, &material);
+        let id = MaterialId::derive_imported(&key, material.expose_secret());
         MaterialSlot {
             id,
-            version: imported.then(|| {
-                Arc::new(MaterialVersion::imported(
+            secret: imported.then(|| {
+                ImportedSecret::Symmetric(Arc::new(MaterialVersion::imported(
                     u32::from(n),
                     material,
                     Timestamp::from_millis(0),
                     id,
-                ))
+                )))
             }),
             expiration: imported.then_some(Expiration::Never),
             description: None,

@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use crate::error::{Constraint, Error, Result, Shown, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{ExpirationModelType, ImportType, OriginType};
+use crate::key::{ExpirationModelType, ImportType, KeySpec, OriginType};
 use crate::kms::Kms;
 use crate::kms::model::import::Expiration;
 use crate::kms::model::key::KeyEntry;
+use crate::kms::model::kind::KeyKind;
 use crate::kms::shapes::import::{
     DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse,
     GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
@@ -125,6 +126,30 @@ fn check_import_request(req: &ImportKeyMaterialRequest) -> Result<ExpirationMode
         }
     }
     Ok(model)
+}
+
+/// `ImportType`, `KeyMaterialDescription` and `KeyMaterialId` are for
+/// symmetric encryption keys only: an HMAC key has one material, imported
+/// once and re-imported as it was (`ValidationException` otherwise).
+fn check_symmetric_members(req: &ImportKeyMaterialRequest, spec: KeySpec) -> Result<()> {
+    if spec == KeySpec::SymmetricDefault {
+        return Ok(());
+    }
+    let given = [
+        ("ImportType", req.import_type.is_some()),
+        (
+            "KeyMaterialDescription",
+            req.key_material_description.is_some(),
+        ),
+        ("KeyMaterialId", req.key_material_id.is_some()),
+    ];
+    match given.iter().find(|(_, g)| *g) {
+        Some((member, _)) => Err(kms_err!(
+            Validation,
+            "{member} is valid only for symmetric encryption KMS keys; this key's KeySpec is {spec}."
+        )),
+        None => Ok(()),
+    }
 }
 
 impl Kms {
@@ -262,6 +287,8 @@ impl Kms {
         check_origin(&entry)?;
         self.inner
             .check_key(&entry, KeyOperation::ImportKeyMaterial)?;
+        let spec = entry.kind.spec();
+        check_symmetric_members(&req, spec)?;
         let expiration = match (model, req.valid_to) {
             (ExpirationModelType::KeyMaterialExpires, Some(valid_to)) => {
                 if valid_to <= cx.now || valid_to > cx.now.saturating_add(MAX_VALID_TO) {
@@ -283,17 +310,36 @@ impl Kms {
                 .wrapping
                 .unwrap(&req.encrypted_key_material, &self.inner.rng)
                 .map_err(|_| crate::kms::support::errors::invalid_ciphertext())?;
-            let bytes: &[u8; KeyMaterial::LEN] = bytes[..]
-                .try_into()
-                .map_err(|_| crate::kms::service::import::incorrect_material(&entry.arn))?;
+            use crate::kms::model::import::ImportedSecret;
+            use crate::kms::model::versions::{MaterialId, MaterialVersion};
+            use std::sync::Arc;
+            let incorrect = || crate::kms::service::import::incorrect_material(&entry.arn);
+            let id = MaterialId::derive_imported(&entry.id, &bytes);
+            let now = cx.now;
+            let secret: Box<dyn FnOnce(u32) -> ImportedSecret> = match spec {
+                KeySpec::SymmetricDefault => {
+                    let bytes: &[u8; KeyMaterial::LEN] =
+                        bytes[..].try_into().map_err(|_| incorrect())?;
+                    let material = KeyMaterial::from_bytes(*bytes);
+                    Box::new(move |index| {
+                        ImportedSecret::Symmetric(Arc::new(MaterialVersion::imported(
+                            index, material, now, id,
+                        )))
+                    })
+                }
+                _ => {
+                    let key = KeyKind::imported_hmac_key(spec, &bytes).ok_or_else(incorrect)?;
+                    Box::new(move |_| ImportedSecret::Hmac(Arc::new(key)))
+                }
+            };
             let id = self.inner.import_material(
                 &entry,
-                KeyMaterial::from_bytes(*bytes),
+                id,
+                secret,
                 req.import_type,
                 req.key_material_id.as_deref(),
                 expiration,
                 req.key_material_description.clone(),
-                cx.now,
             )?;
             Ok(ImportKeyMaterialResponse {
                 key_id: entry.arn.clone(),

@@ -143,7 +143,7 @@ fn imported_rotations(
                 .map(|_| RotationKind::OnDemand.as_str().to_owned()),
             key_material_description: s.description.clone(),
             import_state: Some(
-                if s.version.is_some() {
+                if s.secret.is_some() {
                     "IMPORTED"
                 } else {
                     "PENDING_IMPORT"
@@ -303,6 +303,14 @@ impl Kms {
         if let Some(e) = rotation_refusal(&entry, self.inner.is_replica(&entry), "ListKeyRotations")
         {
             return Err(e);
+        }
+        // HMAC and asymmetric keys do not rotate: they list nothing.
+        if entry.kind.spec() != KeySpec::SymmetricDefault {
+            return Ok(ListKeyRotationsResponse {
+                rotations: Vec::new(),
+                next_marker: None,
+                truncated: false,
+            });
         }
         if entry.imported.is_some() {
             return Ok(imported_rotations(

@@ -40,7 +40,7 @@ use crate::crypto::KeyMaterial;
 use crate::crypto::rng::SecureRng;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{CustomKeyStoreId, KeyId};
-use crate::key::{KeyLifecycle, KeyManager};
+use crate::key::{KeyLifecycle, KeyManager, KeySpec};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, ExpirationRecord, GrantRecord,
     ImportRecord, ImportedMaterialRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
@@ -54,7 +54,9 @@ use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
-use crate::kms::model::import::{Expiration, ImportState, ImportedMaterial, MaterialSlot};
+use crate::kms::model::import::{
+    Expiration, ImportState, ImportedMaterial, ImportedSecret, MaterialSlot,
+};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
@@ -330,8 +332,14 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             );
             m.rotation = rotation;
             m.multi_region = multi_region;
+            let kind = KeyKind::from_record(rec.secret)?;
             let imported = match &backing {
-                Backing::Imported => Some(Box::new(restore_import(&id, &mut m, state.import)?)),
+                Backing::Imported => Some(Box::new(restore_import(
+                    &id,
+                    kind.spec(),
+                    &mut m,
+                    state.import,
+                )?)),
                 _ => None,
             };
             let identity = KeyIdentity {
@@ -344,7 +352,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     KeyManager::Customer
                 },
                 backing,
-                kind: KeyKind::from_record(rec.secret)?,
+                kind,
                 versions,
                 imported,
             };
@@ -375,10 +383,11 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     Ok(kms)
 }
 
-/// A key with imported material from its state record: its import state
-/// into `m`, and its materials published.
+/// A key with imported material (of `spec`) from its state record: its
+/// import state into `m`, and its materials published.
 fn restore_import(
     id: &KeyId,
+    spec: KeySpec,
     m: &mut KeyMutable,
     rec: Option<ImportRecord>,
 ) -> Result<ImportedMaterial> {
@@ -391,6 +400,7 @@ fn restore_import(
             material_id,
             material: rec.material.take(),
             date: rec.date.take(),
+            secret: None,
             expiration: rec.expiration.take(),
             description: rec.description.take(),
             rotation_date: None,
@@ -400,27 +410,46 @@ fn restore_import(
     for (index, r) in (0u32..).zip(rec.materials) {
         let material_id = MaterialId::from_hex(&r.material_id)
             .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?;
-        let version = match (r.material, r.date) {
-            (Some(material), Some(date)) => {
-                let material = KeyMaterial::from_bytes(*material.0);
-                // The material must be the one its id names.
-                if MaterialId::derive_imported(id, &material) != material_id {
-                    return Err(corrupt(&format!(
-                        "key {id}'s imported material does not match its id"
-                    )));
-                }
-                Some(Arc::new(MaterialVersion::imported(
-                    index,
-                    material,
-                    Timestamp::from_millis(date),
-                    material_id,
+        // The material must be the one its id names.
+        let check = |bytes: &[u8]| {
+            if MaterialId::derive_imported(id, bytes) == material_id {
+                Ok(())
+            } else {
+                Err(corrupt(&format!(
+                    "key {id}'s imported material does not match its id"
                 )))
             }
-            _ => None,
+        };
+        let secret = match (r.material, r.date, r.secret) {
+            (Some(material), Some(date), None) if spec == KeySpec::SymmetricDefault => {
+                let material = KeyMaterial::from_bytes(*material.0);
+                check(material.expose_secret())?;
+                Some(ImportedSecret::Symmetric(Arc::new(
+                    MaterialVersion::imported(
+                        index,
+                        material,
+                        Timestamp::from_millis(date),
+                        material_id,
+                    ),
+                )))
+            }
+            (None, None, Some(bytes)) => {
+                check(&bytes.0)?;
+                let key = KeyKind::imported_hmac_key(spec, &bytes.0).ok_or_else(|| {
+                    corrupt(&format!("key {id}'s imported material does not suit it"))
+                })?;
+                Some(ImportedSecret::Hmac(Arc::new(key)))
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err(corrupt(&format!(
+                    "key {id}'s imported material does not suit it"
+                )));
+            }
         };
         materials.push(MaterialSlot {
             id: material_id,
-            version,
+            secret,
             expiration: r.expiration.map(|e| match e {
                 ExpirationRecord::Never => Expiration::Never,
                 ExpirationRecord::At { valid_to } => {
@@ -519,7 +548,7 @@ mod tests {
     fn an_import_record_written_before_rotation_restores_its_one_material() {
         let id = KeyId::from_random_bytes([3; 16]);
         let material = KeyMaterial::from_bytes([8; 32]);
-        let material_id = MaterialId::derive_imported(&id, &material);
+        let material_id = MaterialId::derive_imported(&id, material.expose_secret());
         let rec = ImportRecord {
             material: Some(SecretBytes(zeroize::Zeroizing::new([8; 32]))),
             date: Some(5),
@@ -529,7 +558,7 @@ mod tests {
             ..ImportRecord::default()
         };
         let mut m = key_mutable();
-        let imported = restore_import(&id, &mut m, Some(rec)).unwrap();
+        let imported = restore_import(&id, KeySpec::SymmetricDefault, &mut m, Some(rec)).unwrap();
         let state = m.import.unwrap();
         assert_eq!(state.materials.len(), 1);
         let slot = &state.materials[0];
@@ -553,6 +582,7 @@ mod tests {
                 material_id: MaterialId::derive(&id, 0).hex(),
                 material: None,
                 date: None,
+                secret: None,
                 expiration: None,
                 description: None,
                 rotation_date: None,
@@ -560,6 +590,14 @@ mod tests {
             current: 1,
             ..ImportRecord::default()
         };
-        assert!(restore_import(&id, &mut key_mutable(), Some(rec)).is_err());
+        assert!(
+            restore_import(
+                &id,
+                KeySpec::SymmetricDefault,
+                &mut key_mutable(),
+                Some(rec)
+            )
+            .is_err()
+        );
     }
 }

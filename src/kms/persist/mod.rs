@@ -40,8 +40,8 @@ use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
     AliasRecord, ConnectionRecord, ExpirationRecord, GrantRecord, ImportRecord,
     ImportedMaterialRecord, KeyRecord, KeyStateRecord, LifecycleRecord, MultiRegionRecord,
-    RotationRecord, RotationScheduleRecord, SecretBytes, StoreBackendRecord, StoreRecord,
-    StoreStateRecord,
+    RotationRecord, RotationScheduleRecord, SecretBytes, SecretVec, StoreBackendRecord,
+    StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -52,7 +52,7 @@ pub(crate) mod durable;
 
 use super::model::aliases::AliasEntry;
 use super::model::grants::Grant;
-use super::model::import::{Expiration, ImportState};
+use super::model::import::{Expiration, ImportState, ImportedSecret};
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
 use super::model::versions::{MaterialVersion, RotationKind, RotationSchedule};
@@ -117,11 +117,20 @@ fn import_record(i: &ImportState) -> ImportRecord {
             .iter()
             .map(|s| ImportedMaterialRecord {
                 material_id: s.id.hex(),
-                material: s
-                    .version
-                    .as_ref()
-                    .map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
-                date: s.version.as_ref().map(|v| v.date.as_millis()),
+                material: match &s.secret {
+                    Some(ImportedSecret::Symmetric(v)) => {
+                        Some(SecretBytes(Zeroizing::new(*v.material.expose_secret())))
+                    }
+                    _ => None,
+                },
+                date: match &s.secret {
+                    Some(ImportedSecret::Symmetric(v)) => Some(v.date.as_millis()),
+                    _ => None,
+                },
+                secret: match &s.secret {
+                    Some(ImportedSecret::Hmac(k)) => Some(SecretVec::new(k.expose_secret())),
+                    _ => None,
+                },
                 expiration: s.expiration.map(|e| match e {
                     Expiration::Never => ExpirationRecord::Never,
                     Expiration::At(t) => ExpirationRecord::At {

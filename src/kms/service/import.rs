@@ -11,17 +11,14 @@
 //! after the commit, still under that lock. The expiry timer moves with
 //! the expiration, after the key's lock in the lock order.
 
-use std::sync::Arc;
-
 use crate::clock::Timestamp;
-use crate::crypto::KeyMaterial;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::KeyId;
 use crate::key::state::KeyOperation;
 use crate::key::{ImportType, KeyEvent, KeyLifecycle};
-use crate::kms::model::import::{Expiration, ImportState, MaterialSlot};
+use crate::kms::model::import::{Expiration, ImportState, ImportedSecret, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyMutable};
-use crate::kms::model::versions::{MaterialId, MaterialVersion, RotationSchedule};
+use crate::kms::model::versions::{MaterialId, RotationSchedule};
 use crate::kms::timers::Timer;
 use crate::sync::RwLockUpgradableReadGuard;
 
@@ -111,7 +108,8 @@ impl Service {
         not(feature = "asymmetric"),
         allow(dead_code, reason = "imports need the feature `asymmetric`")
     )]
-    /// ImportKeyMaterial's change: `material`, imported at `now` with
+    /// ImportKeyMaterial's change: the material whose id is `id` (`secret`
+    /// makes its secret, given its version index), imported with
     /// `expiration`, as `import_type` says (default: new for the first
     /// import, existing after). New material is the key's first (current)
     /// or, after that, pending rotation (one at a time); existing material
@@ -126,17 +124,16 @@ impl Service {
     pub(crate) fn import_material(
         &self,
         entry: &KeyEntry,
-        material: KeyMaterial,
+        id: MaterialId,
+        secret: impl FnOnce(u32) -> ImportedSecret,
         import_type: Option<ImportType>,
         expected: Option<&str>,
         expiration: Expiration,
         description: Option<String>,
-        now: Timestamp,
     ) -> Result<MaterialId> {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::ImportKeyMaterial)?;
         let mut import = import_state(entry, &m)?;
-        let id = MaterialId::derive_imported(&entry.id, &material);
         if expected.is_some_and(|e| e != id.hex()) {
             return Err(incorrect_material(&entry.arn));
         }
@@ -166,7 +163,7 @@ impl Service {
                 }
                 import.materials.push(MaterialSlot {
                     id,
-                    version: None,
+                    secret: None,
                     expiration: None,
                     description: None,
                     rotation_date: None,
@@ -175,12 +172,10 @@ impl Service {
             }
         };
         let slot = &mut import.materials[index];
-        if slot.version.is_none() {
+        if slot.secret.is_none() {
             let version = u32::try_from(index)
                 .map_err(|_| Error::internal("too many imported key materials"))?;
-            slot.version = Some(Arc::new(MaterialVersion::imported(
-                version, material, now, id,
-            )));
+            slot.secret = Some(secret(version));
         }
         slot.expiration = Some(expiration);
         if description.is_some() {
@@ -261,7 +256,7 @@ impl Service {
             return Ok(None);
         };
         let id = slot.id;
-        if slot.version.is_none() {
+        if slot.secret.is_none() {
             // No effect, as AWS: nothing to delete.
             return Ok(Some(id));
         }
@@ -366,7 +361,7 @@ fn drop_material(
         return Ok(lifecycle);
     }
     let slot = &mut import.materials[index];
-    slot.version = None;
+    slot.secret = None;
     slot.expiration = None;
     lifecycle.apply(KeyEvent::MaterialDeleted, arn)
 }
