@@ -25,6 +25,10 @@ use crate::sync::{Snapshot, SnapshotRef};
 use super::versions::{MaterialId, MaterialVersion};
 
 /// An imported material's secret, while it is imported.
+#[cfg_attr(
+    not(any(feature = "asymmetric", feature = "durable")),
+    allow(dead_code, reason = "imports need the feature `asymmetric`")
+)]
 #[derive(Clone, Debug)]
 pub(crate) enum ImportedSecret {
     /// A symmetric encryption key's: a version of its material.

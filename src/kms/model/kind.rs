@@ -233,6 +233,10 @@ impl KeyKind {
         }))))
     }
 
+    #[cfg_attr(
+        not(any(feature = "asymmetric", feature = "durable")),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
     /// Imported HMAC key material for a key of `spec`: its bytes, of the
     /// length AWS allows for the spec (`None` otherwise, or if `spec` is
     /// not an HMAC spec).

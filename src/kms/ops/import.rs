@@ -17,7 +17,6 @@ use crate::key::{ExpirationModelType, ImportType, KeySpec, OriginType};
 use crate::kms::Kms;
 use crate::kms::model::import::Expiration;
 use crate::kms::model::key::KeyEntry;
-use crate::kms::model::kind::KeyKind;
 use crate::kms::shapes::import::{
     DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse,
     GetParametersForImportRequest, GetParametersForImportResponse, ImportKeyMaterialRequest,
@@ -311,6 +310,7 @@ impl Kms {
                 .unwrap(&req.encrypted_key_material, &self.inner.rng)
                 .map_err(|_| crate::kms::support::errors::invalid_ciphertext())?;
             use crate::kms::model::import::ImportedSecret;
+            use crate::kms::model::kind::KeyKind;
             use crate::kms::model::versions::{MaterialId, MaterialVersion};
             use std::sync::Arc;
             let incorrect = || crate::kms::service::import::incorrect_material(&entry.arn);
