@@ -232,8 +232,9 @@ impl Kms {
     /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
     /// spec, SM2 outside the China Regions, an RSA or ECC spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
-    /// custom key store, Origin EXTERNAL, a multi-Region key in a custom
-    /// key store or of a spec other than `SYMMETRIC_DEFAULT`),
+    /// custom key store, Origin EXTERNAL for an RSA or ECC spec, for a
+    /// multi-Region key or without the feature `asymmetric`, a
+    /// multi-Region key in a custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
     /// is not valid, or that fails the lockout safety check unless
