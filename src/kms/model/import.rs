@@ -3,8 +3,10 @@
 //! (every material ever associated with the key, by version index: its id,
 //! whether it is imported now, its expiration and description, when it
 //! became current; which one is current; the latest import parameters);
-//! [`ImportedMaterial`], the materials imported now, mirrored from it for
-//! the cryptographic path, which reads them without a lock; and
+//! [`ImportedMaterial`], the materials imported now ([`ImportedSecret`]: a
+//! symmetric key's material versions, or an HMAC key's one secret),
+//! mirrored from it for the cryptographic path, which reads them without a
+//! lock; and
 //! [`ImportToken`], the opaque token GetParametersForImport hands out.
 //!
 //! A symmetric key's materials are numbered in import order, and a

@@ -1,6 +1,6 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
-//! DeleteImportedKeyMaterial, for symmetric encryption keys created with
-//! Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA);
+//! DeleteImportedKeyMaterial, for symmetric encryption and HMAC keys
+//! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA);
 //! their on-demand rotation is in `rotation.rs`.
 //!
 //! Order of checks: the request's own members (`ValidationException`),
@@ -242,8 +242,12 @@ impl Kms {
     }
 
     /// ImportKeyMaterial: unwraps `EncryptedKeyMaterial` with the private
-    /// key of the parameters `ImportToken` names, and imports the 32 bytes
-    /// found as `ImportType` says. `NEW_KEY_MATERIAL` (the default for the
+    /// key of the parameters `ImportToken` names, and imports the bytes
+    /// found. An HMAC key takes one material, of the lengths AWS allows
+    /// for its spec (`HMAC_224` 28–64 bytes, `HMAC_256` 32–64, `HMAC_384`
+    /// 48–128, `HMAC_512` 64–128), and only it again after; `ImportType`,
+    /// `KeyMaterialDescription` and `KeyMaterialId` are for symmetric keys
+    /// only. A symmetric key takes 32 bytes as `ImportType` says. `NEW_KEY_MATERIAL` (the default for the
     /// first import) brings material the key has not had: the first becomes
     /// current and the key is Enabled; a later one is pending rotation
     /// (ListKeyRotations' `PENDING_ROTATION`, one at a time) until
@@ -258,15 +262,17 @@ impl Kms {
     /// [`delete_imported_key_material`](Kms::delete_imported_key_material)
     /// deletes it. Returns the material's `KeyMaterialId`.
     ///
-    /// Errors: `ValidationException`, `NotFoundException`,
+    /// Errors: `ValidationException` (also a symmetric-only member for an
+    /// HMAC key), `NotFoundException`,
     /// `UnsupportedOperationException` (origin not `EXTERNAL`),
     /// `KMSInvalidStateException` (the key state; `NEW_KEY_MATERIAL` while
     /// another material is pending rotation),
     /// `InvalidImportTokenException`, `ExpiredImportTokenException`,
     /// `InvalidCiphertextException` (the material does not unwrap),
-    /// `IncorrectKeyMaterialException` (existing material the key does not
-    /// have, or new material it has; a `KeyMaterialId` that is not the
-    /// material's), `AccessDeniedException`.
+    /// `IncorrectKeyMaterialException` (material of a length the key's
+    /// spec does not allow, existing material the key does not have, new
+    /// material it has; a `KeyMaterialId` that is not the material's),
+    /// `AccessDeniedException`.
     pub fn import_key_material(
         &self,
         req: ImportKeyMaterialRequest,
@@ -302,17 +308,21 @@ impl Kms {
         };
         #[cfg(feature = "asymmetric")]
         {
+            use std::sync::Arc;
+
             use crate::crypto::KeyMaterial;
-            let token = crate::kms::model::import::ImportToken::decode(&req.import_token);
+            use crate::kms::model::import::{ImportToken, ImportedSecret};
+            use crate::kms::model::kind::KeyKind;
+            use crate::kms::model::versions::{MaterialId, MaterialVersion};
+
+            let token = ImportToken::decode(&req.import_token);
             let parameters = self.inner.import_parameters(&entry, token, cx.now)?;
             let bytes = parameters
                 .wrapping
                 .unwrap(&req.encrypted_key_material, &self.inner.rng)
                 .map_err(|_| crate::kms::support::errors::invalid_ciphertext())?;
-            use crate::kms::model::import::ImportedSecret;
-            use crate::kms::model::kind::KeyKind;
-            use crate::kms::model::versions::{MaterialId, MaterialVersion};
-            use std::sync::Arc;
+            // The material's bytes: 32 for a symmetric key, the lengths
+            // its spec allows for an HMAC key.
             let incorrect = || crate::kms::service::import::incorrect_material(&entry.arn);
             let id = MaterialId::derive_imported(&entry.id, &bytes);
             let now = cx.now;
