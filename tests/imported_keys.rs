@@ -1580,3 +1580,41 @@ fn deleted_or_expired_imported_hmac_material_leaves_the_mac_operations_pending_i
     assert_eq!(state(&kms, &key), KeyState::PendingImport);
     assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
 }
+
+#[test]
+fn grants_on_an_imported_hmac_key_allow_the_mac_operations_only_while_it_has_material() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let bob = "arn:aws:iam::111122223333:user/bob";
+    let grant = |ops: &[kms_keystore::GrantOperation]| {
+        kms.create_grant(kms_keystore::CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: bob.into(),
+            operations: ops.to_vec(),
+            ..Default::default()
+        })
+    };
+    // Pending import: CreateGrant is refused, as for every key.
+    assert_eq!(
+        code(grant(&[kms_keystore::GrantOperation::GenerateMac])),
+        "KMSInvalidStateException"
+    );
+    import(&kms, &key, &[8; 32]).unwrap();
+    // An HMAC key's grant operations, not an encryption key's.
+    assert_eq!(
+        code(grant(&[kms_keystore::GrantOperation::Encrypt])),
+        "ValidationException"
+    );
+    let as_bob = kms.as_caller(&bob.parse::<kms_keystore::Principal>().unwrap());
+    assert_eq!(code(try_mac(&as_bob, &key, b"m")), "AccessDeniedException");
+    grant(&[kms_keystore::GrantOperation::GenerateMac]).unwrap();
+    assert_eq!(
+        try_mac(&as_bob, &key, b"m").unwrap(),
+        hmac_sha256(&[8; 32], b"m")
+    );
+    delete_material(&kms, &key, None).unwrap();
+    assert_eq!(
+        code(try_mac(&as_bob, &key, b"m")),
+        "KMSInvalidStateException"
+    );
+}
