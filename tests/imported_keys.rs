@@ -1420,16 +1420,8 @@ fn the_key_is_enabled_again_only_once_every_material_it_rotated_through_is_impor
 }
 
 fn external_hmac_key(kms: &Kms, spec: KeySpec) -> String {
-    kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::External),
-        key_spec: Some(spec),
-        key_usage: Some(KeyUsage::GenerateVerifyMac),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
-    .to_string()
+    common::create_key_with_origin(kms, OriginType::External, spec, KeyUsage::GenerateVerifyMac)
+        .unwrap()
 }
 
 fn try_mac(kms: &Kms, key: &str, message: &[u8]) -> kms_keystore::Result<Vec<u8>> {

@@ -267,13 +267,6 @@ impl Kms {
         {
             return Err(e);
         }
-        if entry.imported.is_some() {
-            self.inner
-                .rotate_imported(&entry, MAX_ON_DEMAND_ROTATIONS, cx.now)?;
-            return Ok(RotateKeyOnDemandResponse {
-                key_id: entry.id.to_string(),
-            });
-        }
         self.inner
             .rotate_on_demand(&entry, MAX_ON_DEMAND_ROTATIONS, cx.now)?;
         // A multi-Region primary key's replicas share the new material.

@@ -191,11 +191,12 @@ impl Service {
         Ok(id)
     }
 
-    /// RotateKeyOnDemand of a key with imported material: its material
+    /// RotateKeyOnDemand of a key with imported material (through
+    /// `rotate_on_demand`): its material
     /// pending rotation becomes current at `now` (the earlier ones stay,
     /// and decrypt). `KMSInvalidStateException` if none is pending;
     /// `LimitExceededException` after `limit` on-demand rotations.
-    pub(crate) fn rotate_imported(
+    pub(super) fn rotate_imported(
         &self,
         entry: &KeyEntry,
         limit: u32,

@@ -105,7 +105,8 @@ impl Service {
     }
 
     /// RotateKeyOnDemand's change: a new current version of `entry`'s
-    /// material, made now, unless the key has had `limit` on-demand
+    /// material, made now (for a key with imported material, the material
+    /// pending rotation), unless the key has had `limit` on-demand
     /// rotations (`LimitExceededException`). The automatic schedule is not
     /// moved, as in AWS.
     pub(crate) fn rotate_on_demand(
@@ -114,6 +115,10 @@ impl Service {
         limit: u32,
         now: Timestamp,
     ) -> Result<()> {
+        // Imported material rotates to material imported for it.
+        if entry.imported.is_some() {
+            return self.rotate_imported(entry, limit, now);
+        }
         let m = entry.state.upgradable_read();
         self.check_mutable(entry, &m)?;
         crate::key::state::check(
