@@ -1,5 +1,6 @@
-//! Imported key material, durable: a reopened store keeps the material
-//! (sealed, never in the file in clear), its id, its expiration and the
+//! Imported key material, durable: a reopened store keeps every material
+//! (sealed, never in the file in clear), its id, its state (current, not
+//! current, pending rotation; imported or not), its expiration and the
 //! expiry deadline; a deleted material stays deleted; import tokens do not
 //! survive a restart.
 #![cfg(all(feature = "durable", feature = "asymmetric"))]
@@ -128,4 +129,141 @@ fn an_import_token_does_not_survive_a_restart() {
         .import_key_material(import_req(&key, &p, wrapped))
         .unwrap_err();
     assert_eq!(err.code(), "InvalidImportTokenException");
+}
+
+fn listed(kms: &Kms, key: &str) -> Vec<kms_keystore::RotationsListEntry> {
+    kms.list_key_rotations(ListKeyRotationsRequest {
+        key_id: key.into(),
+        include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
+        ..Default::default()
+    })
+    .unwrap()
+    .rotations
+}
+
+/// 32 other bytes no file would hold by chance.
+fn second_material() -> [u8; 32] {
+    std::array::from_fn(|i| (i as u8).wrapping_mul(53).wrapping_add(29))
+}
+
+#[test]
+fn a_reopened_store_keeps_every_imported_material_its_state_and_each_deadline() {
+    let path = temp_dir("imported-rotation").join("kms.redb");
+    let clock = ManualClock::default();
+    let (key, under_a, under_b, a, before) = {
+        let kms = open(&path, &clock);
+        let key = external_key(&kms);
+        let a = import(&kms, &key, &material()).unwrap();
+        let under_a = encrypt(&kms, &key, b"first");
+        import_support::import_new(&kms, &key, &second_material()).unwrap();
+        kms.rotate_key_on_demand(&key).unwrap();
+        let under_b = encrypt(&kms, &key, b"second");
+        // A third, pending rotation, expiring in an hour.
+        let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+        let mut req = import_req(
+            &key,
+            &p,
+            wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[7; 32]),
+        );
+        req.import_type = Some(kms_keystore::ImportType::NewKeyMaterial);
+        req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+        req.valid_to = Some(clock.now().saturating_add(HOUR));
+        kms.import_key_material(req).unwrap();
+        // The first material deleted: the key is pending import.
+        kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+            key_id: key.clone(),
+            key_material_id: Some(a.clone()),
+        })
+        .unwrap();
+        assert_eq!(state(&kms, &key), KeyState::PendingImport);
+        let before = listed(&kms, &key);
+        (key, under_a, under_b, a, before)
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes.windows(32).any(|w| w == second_material()),
+        "a rotated-to imported material is in the file in clear"
+    );
+    let kms = open(&path, &clock);
+    assert_eq!(listed(&kms, &key), before);
+    assert_eq!(
+        before
+            .iter()
+            .map(|e| (e.key_material_state.as_str(), e.import_state.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("NON_CURRENT", Some("PENDING_IMPORT")),
+            ("CURRENT", Some("IMPORTED")),
+            ("PENDING_ROTATION", Some("IMPORTED")),
+        ]
+    );
+    assert!(before[1].rotation_date.is_some());
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(import(&kms, &key, &material()).unwrap(), a);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(decrypt(&kms, &under_a), b"first");
+    assert_eq!(decrypt(&kms, &under_b), b"second");
+    // The pending material's deadline came back with the key.
+    clock.advance(HOUR);
+    assert_eq!(listed(&kms, &key).len(), 2);
+    drop(kms);
+    let kms = open(&path, &clock);
+    assert_eq!(listed(&kms, &key).len(), 2);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn a_reopened_store_keeps_an_imported_hmac_key_sealed_and_macing() {
+    let path = temp_dir("imported-hmac").join("kms.redb");
+    let clock = ManualClock::default();
+    // 64 bytes no file would hold by chance.
+    let secret: Vec<u8> = (0..64u8)
+        .map(|i| i.wrapping_mul(91).wrapping_add(3))
+        .collect();
+    let mac_request = |key: &str| kms_keystore::GenerateMacRequest {
+        key_id: key.into(),
+        message: b"message".to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha512),
+        ..Default::default()
+    };
+    let (key, mac) = {
+        let kms = open(&path, &clock);
+        let key = kms
+            .create_key(kms_keystore::CreateKeyRequest {
+                origin: Some(kms_keystore::OriginType::External),
+                key_spec: Some(kms_keystore::KeySpec::Hmac512),
+                key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        import(&kms, &key, &secret).unwrap();
+        let mac = kms.generate_mac(mac_request(&key)).unwrap().mac;
+        (key, mac)
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        !bytes.windows(64).any(|w| w == secret),
+        "the imported HMAC key is in the file in clear"
+    );
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(kms.generate_mac(mac_request(&key)).unwrap().mac, mac);
+    // Only the same material comes back after a deletion.
+    kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.clone(),
+        key_material_id: None,
+    })
+    .unwrap();
+    drop(kms);
+    let kms = open(&path, &clock);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        import(&kms, &key, &[1; 64]).unwrap_err().code(),
+        "IncorrectKeyMaterialException"
+    );
+    import(&kms, &key, &secret).unwrap();
+    assert_eq!(kms.generate_mac(mac_request(&key)).unwrap().mac, mac);
 }

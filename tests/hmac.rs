@@ -525,3 +525,20 @@ fn an_hmac_key_survives_a_restart_and_makes_the_same_macs() {
     assert_eq!(md.key_spec, KeySpec::Hmac224);
     assert_eq!(md.key_usage, KeyUsage::GenerateVerifyMac);
 }
+
+#[test]
+fn an_hmac_key_lists_no_rotations() {
+    let (kms, _) = kms();
+    let key = hmac_key(&kms, KeySpec::Hmac256);
+    for include in [None, Some(kms_keystore::IncludeKeyMaterial::AllKeyMaterial)] {
+        let r = kms
+            .list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+                key_id: key.clone(),
+                include_key_material: include,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(r.rotations.is_empty());
+        assert!(!r.truncated);
+    }
+}

@@ -13,7 +13,9 @@ mod import_support;
 use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
-use import_support::{external_key, import, import_req, params, request, try_params, wrap};
+use import_support::{
+    external_key, import, import_new, import_req, params, request, try_params, wrap,
+};
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
     EnableKeyRotationRequest, ExpirationModelType, GetParametersForImportRequest,
@@ -295,8 +297,7 @@ fn re_importing_the_same_material_works_and_different_material_is_refused() {
 }
 
 #[test]
-fn new_key_material_after_the_first_import_is_not_supported_yet_and_existing_before_it_is_incorrect()
- {
+fn existing_key_material_before_the_first_import_is_incorrect_and_new_material_the_key_has_too() {
     let (kms, _) = kms();
     let key = external_key(&kms);
     let mut req = request(&kms, &key, &[5; 32]);
@@ -306,14 +307,12 @@ fn new_key_material_after_the_first_import_is_not_supported_yet_and_existing_bef
         "IncorrectKeyMaterialException"
     );
     req.import_type = None;
-    kms.import_key_material(req.clone()).unwrap();
-    req.import_type = Some(ImportType::NewKeyMaterial);
-    let err = kms.import_key_material(req).unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
-    assert!(
-        err.message().contains("not supported by this KMS yet"),
-        "{err}"
-    );
+    kms.import_key_material(req).unwrap();
+    // The key's own material is not new.
+    let err = import_new(&kms, &key, &[5; 32]).unwrap_err();
+    assert_eq!(err.code(), "IncorrectKeyMaterialException");
+    assert!(err.message().contains("already associated"), "{err}");
+    assert_eq!(rotations(&kms, &key, true).len(), 1);
 }
 
 #[test]
@@ -551,13 +550,13 @@ fn get_parameters_refuses_pkcs1_sm2_and_missing_members() {
 }
 
 #[test]
-fn external_keys_of_other_specs_multi_region_or_in_a_store_are_not_supported_yet() {
+fn external_keys_of_asymmetric_specs_multi_region_or_in_a_store_are_not_supported_yet() {
     let (kms, _) = kms();
     for req in [
         CreateKeyRequest {
             origin: Some(OriginType::External),
-            key_spec: Some(KeySpec::Hmac256),
-            key_usage: Some(KeyUsage::GenerateVerifyMac),
+            key_spec: Some(KeySpec::EccNistP256),
+            key_usage: Some(KeyUsage::SignVerify),
             ..Default::default()
         },
         CreateKeyRequest {
@@ -577,7 +576,7 @@ fn external_keys_of_other_specs_multi_region_or_in_a_store_are_not_supported_yet
 }
 
 #[test]
-fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
+fn automatic_rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
     let (kms, _) = kms();
     let key = external_key(&kms);
     import(&kms, &key, &[1; 32]).unwrap();
@@ -594,7 +593,7 @@ fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
         format!("{arn} origin is EXTERNAL which is not valid for this operation.")
     );
     assert_eq!(
-        code(kms.rotate_key_on_demand(&key)),
+        code(kms.disable_key_rotation(&key)),
         "UnsupportedOperationException"
     );
     assert!(
@@ -602,6 +601,342 @@ fn rotation_is_refused_for_an_external_key_and_its_status_reads_off() {
             .unwrap()
             .key_rotation_enabled
     );
+}
+
+fn rotations(kms: &Kms, key: &str, all: bool) -> Vec<kms_keystore::RotationsListEntry> {
+    kms.list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+        key_id: key.into(),
+        include_key_material: Some(if all {
+            kms_keystore::IncludeKeyMaterial::AllKeyMaterial
+        } else {
+            kms_keystore::IncludeKeyMaterial::RotationsOnly
+        }),
+        ..Default::default()
+    })
+    .unwrap()
+    .rotations
+}
+
+/// `(KeyMaterialId, KeyMaterialState, ImportState)` of each listed material.
+fn listed(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
+    rotations(kms, key, true)
+        .into_iter()
+        .map(|e| {
+            (
+                e.key_material_id,
+                e.key_material_state,
+                e.import_state.unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn current_material(kms: &Kms, key: &str) -> Option<String> {
+    kms.describe_key(key)
+        .unwrap()
+        .key_metadata
+        .current_key_material_id
+}
+
+fn decrypted_with(kms: &Kms, blob: &[u8]) -> String {
+    let r = kms
+        .decrypt(DecryptRequest {
+            ciphertext_blob: blob.to_vec(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.plaintext.expose_secret(), b"hello");
+    r.key_material_id.unwrap()
+}
+
+fn delete_material(kms: &Kms, key: &str, id: Option<&str>) -> kms_keystore::Result<Option<String>> {
+    kms.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.into(),
+        key_material_id: id.map(str::to_owned),
+    })
+    .map(|r| r.key_material_id)
+}
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+#[test]
+fn new_key_material_is_pending_rotation_until_rotate_key_on_demand_makes_it_current() {
+    let (kms, clock) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("CURRENT"), s("IMPORTED")),
+            (b.clone(), s("PENDING_ROTATION"), s("IMPORTED")),
+        ]
+    );
+    let pending = &rotations(&kms, &key, true)[1];
+    assert_eq!(
+        (pending.rotation_date, pending.rotation_type.as_deref()),
+        (None, None)
+    );
+    assert!(rotations(&kms, &key, false).is_empty(), "no rotation yet");
+    // Pending material is not used: the key still encrypts under A.
+    assert_eq!(current_material(&kms, &key).as_deref(), Some(a.as_str()));
+    let still_a = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &still_a), a);
+
+    clock.advance(HOUR);
+    let rotated_at = clock.now();
+    assert_eq!(kms.rotate_key_on_demand(&key).unwrap().key_id, key);
+    assert_eq!(current_material(&kms, &key).as_deref(), Some(b.as_str()));
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("NON_CURRENT"), s("IMPORTED")),
+            (b.clone(), s("CURRENT"), s("IMPORTED")),
+        ]
+    );
+    let only = rotations(&kms, &key, false);
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].key_material_id, b);
+    assert_eq!(only[0].rotation_date, Some(rotated_at));
+    assert_eq!(only[0].rotation_type.as_deref(), Some("ON_DEMAND"));
+    // Old ciphertexts still decrypt with A; new ones are sealed under B.
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    let under_b = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &under_b), b);
+}
+
+#[test]
+fn rotate_on_demand_needs_material_pending_rotation_and_only_one_may_be_pending() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let arn = kms.describe_key(&key).unwrap().key_metadata.arn;
+    // Pending import: the key state refuses first.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "KMSInvalidStateException"
+    );
+    import(&kms, &key, &[1; 32]).unwrap();
+    let err = kms.rotate_key_on_demand(&key).unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    assert_eq!(
+        err.message(),
+        format!(
+            "{arn} has no key material pending rotation. Import new key material (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL) first."
+        )
+    );
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    let err = import_new(&kms, &key, &[3; 32]).unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+    assert!(err.message().contains(&b), "{err}");
+    kms.rotate_key_on_demand(&key).unwrap();
+    // Rotated: nothing pending again, and another new material may come.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "KMSInvalidStateException"
+    );
+    let c = import_new(&kms, &key, &[3; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    assert_eq!(current_material(&kms, &key), Some(c));
+    assert_eq!(rotations(&kms, &key, false).len(), 2);
+    // A disabled key refuses the rotation as other keys do.
+    import_new(&kms, &key, &[4; 32]).unwrap();
+    kms.disable_key(&key).unwrap();
+    assert_eq!(code(kms.rotate_key_on_demand(&key)), "DisabledException");
+}
+
+#[test]
+fn deleting_a_non_current_material_makes_the_key_pending_import_until_it_is_reimported() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    let under_b = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(
+        delete_material(&kms, &key, Some(&a)).unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a.clone(), s("NON_CURRENT"), s("PENDING_IMPORT")),
+            (b.clone(), s("CURRENT"), s("IMPORTED")),
+        ]
+    );
+    // Every ciphertext fails while the key is pending import.
+    for blob in [&under_a, &under_b] {
+        assert_eq!(code(try_decrypt(&kms, blob)), "KMSInvalidStateException");
+    }
+    assert_eq!(code(try_encrypt(&kms, &key)), "KMSInvalidStateException");
+    // Other material is not A.
+    let mut req = request(&kms, &key, &[9; 32]);
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(
+        code(kms.import_key_material(req)),
+        "IncorrectKeyMaterialException"
+    );
+    // B's id does not name A's material.
+    let mut req = request(&kms, &key, &[1; 32]);
+    req.key_material_id = Some(b.clone());
+    assert_eq!(
+        code(kms.import_key_material(req.clone())),
+        "IncorrectKeyMaterialException"
+    );
+    req.key_material_id = Some(a.clone());
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(kms.import_key_material(req).unwrap().key_material_id, a);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(current_material(&kms, &key), Some(b.clone()));
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    assert_eq!(decrypted_with(&kms, &under_b), b);
+}
+
+#[test]
+fn deleting_without_an_id_deletes_the_current_material_and_an_unknown_id_is_not_found() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    let err = delete_material(&kms, &key, Some(&"0".repeat(64))).unwrap_err();
+    assert_eq!(err.code(), "NotFoundException");
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(delete_material(&kms, &key, None).unwrap(), Some(b.clone()));
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a, s("NON_CURRENT"), s("IMPORTED")),
+            (b.clone(), s("CURRENT"), s("PENDING_IMPORT")),
+        ]
+    );
+    // DescribeKey names no current material while it is not imported.
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.current_key_material_id, None);
+    assert_eq!(md.expiration_model, None);
+    // Deleting it again changes nothing.
+    assert_eq!(delete_material(&kms, &key, Some(&b)).unwrap(), Some(b));
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    import(&kms, &key, &[2; 32]).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn deleting_material_pending_rotation_keeps_the_key_state_and_frees_its_place() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    kms.disable_key(&key).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    // A pending import leaves a disabled key disabled.
+    assert_eq!(state(&kms, &key), KeyState::Disabled);
+    kms.enable_key(&key).unwrap();
+    assert_eq!(
+        delete_material(&kms, &key, Some(&b)).unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [(a.clone(), s("CURRENT"), s("IMPORTED"))]
+    );
+    // B is no longer associated with the key...
+    let mut req = request(&kms, &key, &[2; 32]);
+    req.import_type = Some(ImportType::ExistingKeyMaterial);
+    assert_eq!(
+        code(kms.import_key_material(req)),
+        "IncorrectKeyMaterialException"
+    );
+    // ...and other material may take its place.
+    let c = import_new(&kms, &key, &[3; 32]).unwrap();
+    let under_a = try_encrypt(&kms, &key).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    assert_eq!(current_material(&kms, &key), Some(c.clone()));
+    assert_eq!(decrypted_with(&kms, &under_a), a);
+    let under_c = try_encrypt(&kms, &key).unwrap();
+    assert_eq!(decrypted_with(&kms, &under_c), c);
+}
+
+#[test]
+fn each_material_expires_at_its_own_valid_to() {
+    let (kms, clock) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let expiring = |material: &[u8], hours: u32| {
+        let mut req = request(&kms, &key, material);
+        req.import_type = Some(ImportType::NewKeyMaterial);
+        req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+        req.valid_to = Some(clock.now().saturating_add(HOUR * hours));
+        kms.import_key_material(req).unwrap().key_material_id
+    };
+    // Pending material that expires leaves; the key state stays.
+    let b = expiring(&[2; 32], 1);
+    assert_eq!(
+        rotations(&kms, &key, true)[1].valid_to,
+        Some(clock.now().saturating_add(HOUR))
+    );
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(
+        listed(&kms, &key),
+        [(a.clone(), s("CURRENT"), s("IMPORTED"))]
+    );
+    // Rotated to, its expiry makes the key pending import; A stays.
+    let c = expiring(&[3; 32], 2);
+    assert_ne!(b, c);
+    kms.rotate_key_on_demand(&key).unwrap();
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(
+        listed(&kms, &key),
+        [
+            (a, s("NON_CURRENT"), s("IMPORTED")),
+            (c.clone(), s("CURRENT"), s("PENDING_IMPORT")),
+        ]
+    );
+    assert_eq!(rotations(&kms, &key, true)[1].valid_to, None);
+    import(&kms, &key, &[3; 32]).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+}
+
+#[test]
+fn list_key_rotations_pages_through_imported_materials() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let mut ids = vec![import(&kms, &key, &[1; 32]).unwrap()];
+    for m in 2..=3u8 {
+        ids.push(import_new(&kms, &key, &[m; 32]).unwrap());
+        kms.rotate_key_on_demand(&key).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+                key_id: key.clone(),
+                include_key_material: Some(kms_keystore::IncludeKeyMaterial::AllKeyMaterial),
+                limit: Some(1),
+                marker: marker.take(),
+            })
+            .unwrap();
+        assert!(page.rotations.len() <= 1);
+        seen.extend(page.rotations.into_iter().map(|e| e.key_material_id));
+        match page.next_marker {
+            Some(m) => marker = Some(m),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    assert_eq!(rotations(&kms, &key, false).len(), 2);
 }
 
 #[test]
@@ -924,36 +1259,49 @@ fn a_key_material_description_is_at_most_256_characters_of_the_allowed_set() {
     kms.import_key_material(req).unwrap();
 }
 
-#[test]
-fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as B64;
-    use kms_keystore::server::Dispatcher;
-    let (kms, _) = kms();
-    let key = external_key(&kms);
-    let w = Dispatcher::new(kms);
-    let call = |op: &str, body: serde_json::Value| {
+/// `kms` behind the server's dispatcher: an operation and its JSON body
+/// in, the status and JSON body out.
+fn wire(kms: Kms) -> impl Fn(&str, serde_json::Value) -> (u16, serde_json::Value) {
+    let w = kms_keystore::server::Dispatcher::new(kms);
+    move |op, body| {
         let r = w.dispatch(&format!("TrentService.{op}"), body.to_string().as_bytes());
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         (r.status, v)
-    };
+    }
+}
+
+/// GetParametersForImport over the wire (`alg`, RSA_2048), and the body of
+/// an ImportKeyMaterial of `material` wrapped under its public key.
+fn wire_wrapped(
+    call: &impl Fn(&str, serde_json::Value) -> (u16, serde_json::Value),
+    key: &str,
+    alg: AlgorithmSpec,
+    material: &[u8],
+) -> serde_json::Value {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
     let (status, p) = call(
         "GetParametersForImport",
-        serde_json::json!({"KeyId": key, "WrappingAlgorithm": "RSA_AES_KEY_WRAP_SHA_1", "WrappingKeySpec": "RSA_2048"}),
+        serde_json::json!({"KeyId": key, "WrappingAlgorithm": alg.as_str(), "WrappingKeySpec": "RSA_2048"}),
     );
     assert_eq!(status, 200, "{p}");
     assert!(p["ParametersValidTo"].is_number(), "{p}");
     let public = B64.decode(p["PublicKey"].as_str().unwrap()).unwrap();
-    let wrapped = wrap(&public, AlgorithmSpec::RsaAesKeyWrapSha1, &[6; 32]);
-    let (status, r) = call(
-        "ImportKeyMaterial",
-        serde_json::json!({
-            "KeyId": key,
-            "ImportToken": p["ImportToken"],
-            "EncryptedKeyMaterial": B64.encode(&wrapped),
-            "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
-        }),
-    );
+    serde_json::json!({
+        "KeyId": key,
+        "ImportToken": p["ImportToken"],
+        "EncryptedKeyMaterial": B64.encode(wrap(&public, alg, material)),
+    })
+}
+
+#[test]
+fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let call = wire(kms);
+    let mut body = wire_wrapped(&call, &key, AlgorithmSpec::RsaAesKeyWrapSha1, &[6; 32]);
+    body["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE".into();
+    let (status, r) = call("ImportKeyMaterial", body);
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["KeyMaterialId"].as_str().unwrap().len(), 64);
     let (status, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
@@ -979,4 +1327,286 @@ fn the_wire_serves_the_three_import_operations_with_base64_blobs() {
     );
     assert_eq!(status, 400);
     assert_eq!(e["__type"], "InvalidImportTokenException", "{e}");
+}
+
+#[test]
+fn imported_rotations_count_toward_the_on_demand_limit() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    import(&kms, &key, &[0; 32]).unwrap();
+    // One set of parameters serves every import (RSA key generation is
+    // slow): a token works until replaced or expired.
+    let p = params(&kms, &key, AlgorithmSpec::RsaesOaepSha256);
+    let new = |n: u8| {
+        let mut req = import_req(
+            &key,
+            &p,
+            wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[n; 32]),
+        );
+        req.import_type = Some(ImportType::NewKeyMaterial);
+        kms.import_key_material(req).unwrap();
+    };
+    for n in 1..=kms_keystore::MAX_ON_DEMAND_ROTATIONS as u8 {
+        new(n);
+        kms.rotate_key_on_demand(&key).unwrap();
+    }
+    new(200);
+    let err = kms.rotate_key_on_demand(&key).unwrap_err();
+    assert_eq!(err.code(), "LimitExceededException");
+    // Nothing changed: the material is still pending rotation.
+    let all = rotations(&kms, &key, true);
+    assert_eq!(all.last().unwrap().key_material_state, "PENDING_ROTATION");
+}
+
+#[test]
+fn the_wire_serves_imported_rotation_with_aws_member_names() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    import(&kms, &key, &[1; 32]).unwrap();
+    let call = wire(kms);
+    let mut body = wire_wrapped(&call, &key, AlgorithmSpec::RsaesOaepSha256, &[2; 32]);
+    body["ExpirationModel"] = "KEY_MATERIAL_DOES_NOT_EXPIRE".into();
+    body["ImportType"] = "NEW_KEY_MATERIAL".into();
+    body["KeyMaterialDescription"] = "second".into();
+    let (status, r) = call("ImportKeyMaterial", body);
+    assert_eq!(status, 200, "{r}");
+    let new_id = r["KeyMaterialId"].clone();
+    let (status, l) = call(
+        "ListKeyRotations",
+        serde_json::json!({"KeyId": key, "IncludeKeyMaterial": "ALL_KEY_MATERIAL"}),
+    );
+    assert_eq!(status, 200, "{l}");
+    let pending = &l["Rotations"][1];
+    assert_eq!(pending["KeyMaterialId"], new_id);
+    assert_eq!(pending["KeyMaterialState"], "PENDING_ROTATION");
+    assert_eq!(pending["ImportState"], "IMPORTED");
+    assert_eq!(pending["KeyMaterialDescription"], "second");
+    assert_eq!(pending["ExpirationModel"], "KEY_MATERIAL_DOES_NOT_EXPIRE");
+    assert!(pending.get("RotationDate").is_none(), "{pending}");
+    let (status, r) = call("RotateKeyOnDemand", serde_json::json!({"KeyId": key}));
+    assert_eq!(status, 200, "{r}");
+    let (_, l) = call("ListKeyRotations", serde_json::json!({"KeyId": key}));
+    let rotated = &l["Rotations"][0];
+    assert_eq!(rotated["KeyMaterialId"], new_id);
+    assert_eq!(rotated["KeyMaterialState"], "CURRENT");
+    assert_eq!(rotated["RotationType"], "ON_DEMAND");
+    assert!(rotated["RotationDate"].is_number(), "{rotated}");
+    let (_, d) = call("DescribeKey", serde_json::json!({"KeyId": key}));
+    assert_eq!(d["KeyMetadata"]["CurrentKeyMaterialId"], new_id);
+}
+
+#[test]
+fn the_key_is_enabled_again_only_once_every_material_it_rotated_through_is_imported() {
+    let (kms, _) = kms();
+    let key = external_key(&kms);
+    let a = import(&kms, &key, &[1; 32]).unwrap();
+    let b = import_new(&kms, &key, &[2; 32]).unwrap();
+    kms.rotate_key_on_demand(&key).unwrap();
+    // A material pending rotation does not count.
+    import_new(&kms, &key, &[3; 32]).unwrap();
+    delete_material(&kms, &key, Some(&a)).unwrap();
+    delete_material(&kms, &key, Some(&b)).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(import(&kms, &key, &[2; 32]).unwrap(), b);
+    assert_eq!(
+        state(&kms, &key),
+        KeyState::PendingImport,
+        "A is still missing"
+    );
+    assert_eq!(code(try_encrypt(&kms, &key)), "KMSInvalidStateException");
+    assert_eq!(import(&kms, &key, &[1; 32]).unwrap(), a);
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    assert_eq!(current_material(&kms, &key), Some(b));
+}
+
+fn external_hmac_key(kms: &Kms, spec: KeySpec) -> String {
+    common::create_key_with_origin(kms, OriginType::External, spec, KeyUsage::GenerateVerifyMac)
+        .unwrap()
+}
+
+fn try_mac(kms: &Kms, key: &str, message: &[u8]) -> kms_keystore::Result<Vec<u8>> {
+    kms.generate_mac(kms_keystore::GenerateMacRequest {
+        key_id: key.into(),
+        message: message.to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha256),
+        ..Default::default()
+    })
+    .map(|r| r.mac)
+}
+
+fn try_verify_mac(kms: &Kms, key: &str, message: &[u8], mac: &[u8]) -> kms_keystore::Result<bool> {
+    kms.verify_mac(kms_keystore::VerifyMacRequest {
+        key_id: key.into(),
+        message: message.to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha256),
+        mac: mac.to_vec(),
+        ..Default::default()
+    })
+    .map(|r| r.mac_valid)
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
+}
+
+#[test]
+fn an_imported_hmac_key_starts_pending_import_then_macs_with_the_imported_secret() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert_eq!(md.key_spec, KeySpec::Hmac256);
+    assert_eq!(md.origin, OriginType::External);
+    assert_eq!(
+        md.mac_algorithms,
+        [kms_keystore::MacAlgorithmSpec::HmacSha256]
+    );
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
+    // 40 bytes: HMAC_256 takes 32 to 64.
+    let secret: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(7)).collect();
+    import(&kms, &key, &secret).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::Enabled);
+    let mac = try_mac(&kms, &key, b"message").unwrap();
+    assert_eq!(mac, hmac_sha256(&secret, b"message"));
+    assert!(try_verify_mac(&kms, &key, b"message", &mac).unwrap());
+    let md = kms.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.current_key_material_id, None, "symmetric keys only");
+    assert_eq!(
+        md.expiration_model,
+        Some(ExpirationModelType::KeyMaterialDoesNotExpire)
+    );
+    assert!(rotations(&kms, &key, true).is_empty());
+    // HMAC keys do not rotate.
+    assert_eq!(
+        code(kms.rotate_key_on_demand(&key)),
+        "UnsupportedOperationException"
+    );
+}
+
+#[test]
+fn imported_hmac_material_must_be_of_a_length_its_spec_allows() {
+    let (kms, _) = kms();
+    for (spec, shortest, longest) in [
+        (KeySpec::Hmac224, 28, 64),
+        (KeySpec::Hmac256, 32, 64),
+        (KeySpec::Hmac384, 48, 128),
+        (KeySpec::Hmac512, 64, 128),
+    ] {
+        let key = external_hmac_key(&kms, spec);
+        // One set of parameters serves every attempt.
+        let p = params(&kms, &key, AlgorithmSpec::RsaAesKeyWrapSha256);
+        let attempt = |len: usize| {
+            kms.import_key_material(import_req(
+                &key,
+                &p,
+                wrap(
+                    &p.public_key,
+                    AlgorithmSpec::RsaAesKeyWrapSha256,
+                    &vec![9; len],
+                ),
+            ))
+        };
+        for len in [shortest - 1, longest + 1] {
+            assert_eq!(
+                code(attempt(len)),
+                "IncorrectKeyMaterialException",
+                "{spec} with {len} bytes"
+            );
+        }
+        assert_eq!(state(&kms, &key), KeyState::PendingImport);
+        attempt(longest).unwrap();
+        assert_eq!(state(&kms, &key), KeyState::Enabled, "{spec}");
+        // The shortest is allowed too, but it is other material now.
+        assert_eq!(code(attempt(shortest)), "IncorrectKeyMaterialException");
+    }
+    let key = external_hmac_key(&kms, KeySpec::Hmac224);
+    import(&kms, &key, &[1; 28]).unwrap();
+}
+
+#[test]
+fn an_imported_hmac_key_takes_only_its_own_material_again_and_no_symmetric_only_member() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let id = import(&kms, &key, &[3; 32]).unwrap();
+    assert_eq!(import(&kms, &key, &[3; 32]).unwrap(), id);
+    assert_eq!(
+        code(import(&kms, &key, &[4; 32])),
+        "IncorrectKeyMaterialException"
+    );
+    for member in ["ImportType", "KeyMaterialDescription", "KeyMaterialId"] {
+        let mut req = request(&kms, &key, &[3; 32]);
+        match member {
+            "ImportType" => req.import_type = Some(ImportType::ExistingKeyMaterial),
+            "KeyMaterialDescription" => req.key_material_description = Some("d".into()),
+            _ => req.key_material_id = Some(id.clone()),
+        }
+        let err = kms.import_key_material(req).unwrap_err();
+        assert_eq!(err.code(), "ValidationException", "{member}");
+        assert!(err.message().starts_with(member), "{err}");
+    }
+}
+
+#[test]
+fn deleted_or_expired_imported_hmac_material_leaves_the_mac_operations_pending_import() {
+    let (kms, clock) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    import(&kms, &key, &[5; 48]).unwrap();
+    let mac = try_mac(&kms, &key, b"m").unwrap();
+    delete_material(&kms, &key, None).unwrap();
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
+    assert_eq!(
+        code(try_verify_mac(&kms, &key, b"m", &mac)),
+        "KMSInvalidStateException"
+    );
+    // The same material, expiring in an hour: the old MAC verifies again.
+    let mut req = request(&kms, &key, &[5; 48]);
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(clock.now().saturating_add(HOUR));
+    kms.import_key_material(req).unwrap();
+    assert!(try_verify_mac(&kms, &key, b"m", &mac).unwrap());
+    clock.advance(HOUR);
+    assert_eq!(state(&kms, &key), KeyState::PendingImport);
+    assert_eq!(code(try_mac(&kms, &key, b"m")), "KMSInvalidStateException");
+}
+
+#[test]
+fn grants_on_an_imported_hmac_key_allow_the_mac_operations_only_while_it_has_material() {
+    let (kms, _) = kms();
+    let key = external_hmac_key(&kms, KeySpec::Hmac256);
+    let bob = "arn:aws:iam::111122223333:user/bob";
+    let grant = |ops: &[kms_keystore::GrantOperation]| {
+        kms.create_grant(kms_keystore::CreateGrantRequest {
+            key_id: key.clone(),
+            grantee_principal: bob.into(),
+            operations: ops.to_vec(),
+            ..Default::default()
+        })
+    };
+    // Pending import: CreateGrant is refused, as for every key.
+    assert_eq!(
+        code(grant(&[kms_keystore::GrantOperation::GenerateMac])),
+        "KMSInvalidStateException"
+    );
+    import(&kms, &key, &[8; 32]).unwrap();
+    // An HMAC key's grant operations, not an encryption key's.
+    assert_eq!(
+        code(grant(&[kms_keystore::GrantOperation::Encrypt])),
+        "ValidationException"
+    );
+    let as_bob = kms.as_caller(&bob.parse::<kms_keystore::Principal>().unwrap());
+    assert_eq!(code(try_mac(&as_bob, &key, b"m")), "AccessDeniedException");
+    grant(&[kms_keystore::GrantOperation::GenerateMac]).unwrap();
+    assert_eq!(
+        try_mac(&as_bob, &key, b"m").unwrap(),
+        hmac_sha256(&[8; 32], b"m")
+    );
+    delete_material(&kms, &key, None).unwrap();
+    assert_eq!(
+        code(try_mac(&as_bob, &key, b"m")),
+        "KMSInvalidStateException"
+    );
 }

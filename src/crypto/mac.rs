@@ -88,6 +88,16 @@ impl HmacKey {
         (bytes.len() == hash.len()).then_some(HmacKey { hash, key: bytes })
     }
 
+    #[cfg_attr(
+        not(any(feature = "asymmetric", feature = "durable")),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// Imported key material: `bytes` of any length (the caller checks
+    /// the lengths its key spec allows; HMAC takes a key of any length).
+    pub(crate) fn imported(hash: HmacHash, bytes: Zeroizing<Vec<u8>>) -> HmacKey {
+        HmacKey { hash, key: bytes }
+    }
+
     /// The key bytes. Callers must not log or persist them unprotected.
     pub(crate) fn expose_secret(&self) -> &[u8] {
         &self.key

@@ -430,12 +430,14 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// `ImportType`: ImportKeyMaterial of the key's own material again, or
-    /// of new material (on-demand rotation, not built here).
+    /// `ImportType`: ImportKeyMaterial of one of the key's own materials
+    /// again, or of new material (the first, or one for on-demand
+    /// rotation).
     pub enum ImportType ("importType") {
-        /// Material the key has not had (the first import).
+        /// Material the key has not had: the first import, or material
+        /// pending rotation after it.
         NewKeyMaterial => "NEW_KEY_MATERIAL",
-        /// The material the key was imported with before.
+        /// A material the key has had imported before.
         ExistingKeyMaterial => "EXISTING_KEY_MATERIAL",
     }
 }

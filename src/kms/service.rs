@@ -69,8 +69,8 @@ use crate::ids::{
 };
 use crate::key::state::{self, KeyOperation};
 use crate::key::{
-    CustomerMasterKeySpec, EncryptionAlgorithmSpec, ExpirationModelType, KeyEvent, KeyLifecycle,
-    KeyMetadata, KeyState, OriginType,
+    CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyEvent, KeyLifecycle, KeyMetadata, KeySpec,
+    KeyState, OriginType,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::cloudhsm::CloudHsm;
@@ -87,7 +87,7 @@ use super::call::Call;
 use super::env::{BackendEnv, CryptoEnv};
 use super::model::aliases::{AliasEntry, AliasTable};
 use super::model::backing::Backing;
-use super::model::import::Expiration;
+use super::model::import::{Expiration, ImportedSet};
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{ConnectOutcome, StoreBackend, StoreEntry, StoreTable, XksRoute};
 use super::model::table::KeyTable;
@@ -503,7 +503,12 @@ impl Service {
         let key_state = self.key_state(entry, m.lifecycle);
         let (deletion_date, pending_deletion_window_in_days) =
             (m.lifecycle.deletion_date(), m.lifecycle.window_days());
-        let expiration = m.import.as_ref().and_then(|i| i.expiration);
+        // The current material's: what DescribeKey reports of an import.
+        let expiration = m
+            .import
+            .as_ref()
+            .and_then(|i| i.current_slot())
+            .and_then(|s| s.expiration);
         KeyMetadata {
             aws_account_id: self.account_id.to_string(),
             key_id: entry.id,
@@ -542,17 +547,17 @@ impl Service {
                     id: xks_key_id.clone(),
                 }
             }),
-            current_key_material_id: match &entry.imported {
-                Some(imported) => imported
-                    .load()
-                    .as_ref()
-                    .map(|v| v.id(&entry.id).to_string()),
+            current_key_material_id: match &m.import {
+                // A symmetric key's, while its current material is
+                // imported (AWS reports none for HMAC keys).
+                Some(import) => import
+                    .current_slot()
+                    .filter(|s| s.secret.is_some())
+                    .filter(|_| entry.kind.spec() == KeySpec::SymmetricDefault)
+                    .map(|s| s.id.to_string()),
                 None => reported_material(entry, entry.current_material()).map(|m| m.to_string()),
             },
-            expiration_model: expiration.map(|e| match e {
-                Expiration::Never => ExpirationModelType::KeyMaterialDoesNotExpire,
-                Expiration::At(_) => ExpirationModelType::KeyMaterialExpires,
-            }),
+            expiration_model: expiration.map(Expiration::model),
             valid_to: expiration.and_then(Expiration::valid_to),
         }
     }
@@ -583,11 +588,10 @@ impl Service {
         crate::key::state::check(op, state, &entry.arn)?;
         let before = m.lifecycle;
         let mut after = before.apply(event, &entry.arn)?;
-        // A key with imported material that has none (deleted or expired
-        // while pending deletion) comes back pending import, not disabled.
-        if event == KeyEvent::CancelDeletion
-            && entry.imported.as_ref().is_some_and(|i| i.load().is_none())
-        {
+        // A key with imported material that lacks some (deleted or
+        // expired while pending deletion) comes back pending import, not
+        // disabled.
+        if event == KeyEvent::CancelDeletion && m.import.as_ref().is_some_and(|i| !i.complete()) {
             after = KeyLifecycle::PendingImport;
         }
         self.commit().persist_key_state(entry, &m, after)?;
@@ -811,14 +815,15 @@ fn key_ref<'a>(entry: &'a KeyEntry, own: Option<&'a MaterialVersion>) -> KeyRef<
 /// pending import.
 fn current_own<'a>(
     entry: &'a KeyEntry,
-    imported: Option<&'a Option<MaterialVersion>>,
+    imported: Option<&'a ImportedSet>,
 ) -> Result<Option<&'a MaterialVersion>> {
     match imported {
         None => Ok(entry.current_material()),
-        Some(Some(v)) => Ok(Some(v)),
-        Some(None) => Err(Error::from(AwsMessage::PendingImport {
-            arn: entry.arn.clone(),
-        })),
+        Some(set) => set.current().map(Some).ok_or_else(|| {
+            Error::from(AwsMessage::PendingImport {
+                arn: entry.arn.clone(),
+            })
+        }),
     }
 }
 
@@ -945,11 +950,11 @@ impl Service {
                     .material_version(blob.header.material_version())
                     .ok_or_else(invalid_ciphertext)?,
             ),
-            // Imported material is one version, index 0; deleted since the
-            // key's state was checked, the key is pending import.
-            (None, Some(material)) => Some(
-                current_own(entry, Some(material))?
-                    .filter(|v| v.index == blob.header.material_version())
+            // Imported material: the version the blob names, if it is
+            // imported now (one deleted since the key's state was checked
+            // is missing: the key is pending import then).
+            (None, Some(set)) => Some(
+                set.get(blob.header.material_version())
                     .ok_or_else(invalid_ciphertext)?,
             ),
             (None, None) => None,

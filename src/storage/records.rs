@@ -102,6 +102,9 @@ impl<'de> Deserialize<'de> for SecretVec {
 pub(crate) enum KeySecretRecord {
     /// An HMAC key: its `KeySpec` and its bytes.
     Hmac { spec: String, key: SecretVec },
+    /// An HMAC key with imported material: its `KeySpec` (its bytes are in
+    /// its state record's import, while imported).
+    ImportedHmac { spec: String },
     /// An asymmetric key: its `KeySpec`, its `KeyUsage` and its private
     /// key as PKCS#8 DER.
     Asymmetric {
@@ -183,28 +186,64 @@ pub(crate) struct KeyStateRecord {
     pub(crate) import: Option<ImportRecord>,
 }
 
-/// A key's imported material, inside its key state record. The import
+/// A key's imported materials, inside its key state record. The import
 /// parameters (wrapping key pairs, tokens) are not recorded: a token does
 /// not survive a restart.
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct ImportRecord {
-    /// The material, while the key has it (sealed with the record).
+    /// Every material associated with the key, by version index (absent
+    /// in files written before imported materials rotated: those have the
+    /// one material in the fields below).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) materials: Vec<ImportedMaterialRecord>,
+    /// The current material's index.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) current: u32,
+    /// Files before rotation: the material, while the key had it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) material: Option<SecretBytes>,
+    /// Files before rotation: when it was imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) date: Option<u64>,
+    /// Files before rotation: its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) material_id: Option<String>,
+    /// Files before rotation: its expiration while imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expiration: Option<ExpirationRecord>,
+    /// Files before rotation: its description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// One material of a key with imported material.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ImportedMaterialRecord {
+    /// Its id (64 hex digits).
+    pub(crate) material_id: String,
+    /// A symmetric key's material, while imported (sealed with the
+    /// record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) material: Option<SecretBytes>,
     /// When it was imported (with `material`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) date: Option<u64>,
-    /// The id of the material the key was first imported with (64 hex
-    /// digits).
+    /// An HMAC key's material, while imported (sealed with the record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) material_id: Option<String>,
-    /// While the key has its material: `None` if it does not expire, else
-    /// when it does (milliseconds).
+    pub(crate) secret: Option<SecretVec>,
+    /// While imported: `Never`, or when it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expiration: Option<ExpirationRecord>,
-    /// The material's description.
+    /// Its description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
+    /// When RotateKeyOnDemand made it current (milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation_date: Option<u64>,
 }
 
 /// When imported material expires.

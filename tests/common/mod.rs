@@ -44,7 +44,18 @@ pub fn create_key_of(
     spec: kms_keystore::KeySpec,
     usage: kms_keystore::KeyUsage,
 ) -> kms_keystore::Result<String> {
+    create_key_with_origin(kms, kms_keystore::OriginType::AwsKms, spec, usage)
+}
+
+/// Creates a key of `origin`, `spec` and `usage`; its key id.
+pub fn create_key_with_origin(
+    kms: &Kms,
+    origin: kms_keystore::OriginType,
+    spec: kms_keystore::KeySpec,
+    usage: kms_keystore::KeyUsage,
+) -> kms_keystore::Result<String> {
     kms.create_key(CreateKeyRequest {
+        origin: Some(origin),
         key_spec: Some(spec),
         key_usage: Some(usage),
         ..Default::default()

@@ -124,3 +124,11 @@ pub fn request(kms: &Kms, key: &str, material: &[u8]) -> ImportKeyMaterialReques
     let wrapped = wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, material);
     import_req(key, &p, wrapped)
 }
+
+/// ImportKeyMaterial of `material` with ImportType NEW_KEY_MATERIAL (not
+/// expiring).
+pub fn import_new(kms: &Kms, key: &str, material: &[u8]) -> kms_keystore::Result<String> {
+    let mut req = request(kms, key, material);
+    req.import_type = Some(kms_keystore::ImportType::NewKeyMaterial);
+    kms.import_key_material(req).map(|r| r.key_material_id)
+}

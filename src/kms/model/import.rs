@@ -1,41 +1,109 @@
 //! A key with imported key material (origin `EXTERNAL`):
-//! [`ImportedMaterial`], the material while the key has it, read by the
-//! cryptographic path without a lock; [`ImportState`], what the key's
-//! mutable part keeps of its imports (the id of the material it was first
-//! imported with, the expiration, the latest import parameters); and
+//! [`ImportState`], what the key's mutable part keeps of its materials
+//! (every material ever associated with the key, by version index: its id,
+//! whether it is imported now, its expiration and description, when it
+//! became current; which one is current; the latest import parameters);
+//! [`ImportedMaterial`], the materials imported now ([`ImportedSecret`]: a
+//! symmetric key's material versions, or an HMAC key's one secret),
+//! mirrored from it for the cryptographic path, which reads them without a
+//! lock; and
 //! [`ImportToken`], the opaque token GetParametersForImport hands out.
 //!
-//! Deleting or expiring the material drops it (it zeroizes); only its id
-//! stays, so that a re-import can be checked to be the same material.
+//! A symmetric key's materials are numbered in import order, and a
+//! ciphertext names the version that sealed it (`versions.rs`). The first
+//! is current; ImportKeyMaterial with `NEW_KEY_MATERIAL` adds one pending
+//! rotation (never used until RotateKeyOnDemand makes it current, so a
+//! pending material that is deleted leaves its number free for another).
+//! Deleting or expiring a material drops it (it zeroizes); its id stays,
+//! so that a re-import can be checked to be the same material.
 
-#[cfg(feature = "asymmetric")]
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
+use crate::crypto::mac::HmacKey;
 use crate::ids::KeyId;
 use crate::sync::{Snapshot, SnapshotRef};
 
 use super::versions::{MaterialId, MaterialVersion};
 
-/// The imported material, while the key has it.
+/// An imported material's secret, while it is imported.
+#[cfg_attr(
+    not(any(feature = "asymmetric", feature = "durable")),
+    allow(dead_code, reason = "imports need the feature `asymmetric`")
+)]
+#[derive(Clone, Debug)]
+pub(crate) enum ImportedSecret {
+    /// A symmetric encryption key's: a version of its material.
+    Symmetric(Arc<MaterialVersion>),
+    /// An HMAC key's secret (its one material).
+    Hmac(Arc<HmacKey>),
+}
+
+/// The materials a key has imported now, by version index, and the
+/// current one's index: a mirror of [`ImportState`], published under the
+/// key's state lock after each change.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ImportedSet {
+    /// Version `i`'s material while it is imported.
+    slots: Vec<Option<ImportedSecret>>,
+    /// The current version's index.
+    current: u32,
+}
+
+impl ImportedSet {
+    /// The current material, if the key has it now.
+    #[inline]
+    pub(crate) fn current(&self) -> Option<&MaterialVersion> {
+        self.get(self.current)
+    }
+
+    /// Version `index`, if it is imported now. A version pending rotation
+    /// is imported but not yet usable: it is after the current one, and
+    /// no ciphertext names it.
+    #[inline]
+    pub(crate) fn get(&self, index: u32) -> Option<&MaterialVersion> {
+        if index > self.current {
+            return None;
+        }
+        match self.slots.get(index as usize)? {
+            Some(ImportedSecret::Symmetric(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// An HMAC key's secret, if it is imported now.
+    #[inline]
+    pub(crate) fn hmac(&self) -> Option<&HmacKey> {
+        match self.slots.get(self.current as usize)? {
+            Some(ImportedSecret::Hmac(k)) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+/// The imported materials, mirrored for the cryptographic path.
 #[derive(Debug)]
-pub(crate) struct ImportedMaterial(Snapshot<Option<MaterialVersion>>);
+pub(crate) struct ImportedMaterial(Snapshot<ImportedSet>);
 
 impl ImportedMaterial {
     /// None yet.
     pub(crate) fn empty() -> ImportedMaterial {
-        ImportedMaterial(Snapshot::new(None))
+        ImportedMaterial(Snapshot::new(ImportedSet::default()))
     }
 
-    /// The material now (hold the reference briefly).
+    /// The materials now (hold the reference briefly).
     #[inline]
-    pub(crate) fn load(&self) -> SnapshotRef<Option<MaterialVersion>> {
+    pub(crate) fn load(&self) -> SnapshotRef<ImportedSet> {
         self.0.load()
     }
 
-    /// Replaces the material; call with the key's state write lock held.
-    pub(crate) fn set(&self, version: Option<MaterialVersion>) {
-        self.0.store(version);
+    /// Publishes `state`'s materials; call with the key's state write lock
+    /// held, after the change has been committed.
+    pub(crate) fn publish(&self, state: &ImportState) {
+        self.0.store(ImportedSet {
+            slots: state.materials.iter().map(|m| m.secret.clone()).collect(),
+            current: state.current,
+        });
     }
 }
 
@@ -56,23 +124,111 @@ impl Expiration {
             Expiration::At(t) => Some(t),
         }
     }
+
+    /// ExpirationModel.
+    pub(crate) fn model(self) -> crate::key::ExpirationModelType {
+        match self {
+            Expiration::Never => crate::key::ExpirationModelType::KeyMaterialDoesNotExpire,
+            Expiration::At(_) => crate::key::ExpirationModelType::KeyMaterialExpires,
+        }
+    }
+}
+
+/// ListKeyRotations' `KeyMaterialState` of an imported material.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MaterialState {
+    /// Encrypts and decrypts.
+    Current,
+    /// Decrypts what it sealed while current.
+    NonCurrent,
+    /// Imported with `NEW_KEY_MATERIAL`, waiting for RotateKeyOnDemand.
+    PendingRotation,
+}
+
+impl MaterialState {
+    /// The API name.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            MaterialState::Current => "CURRENT",
+            MaterialState::NonCurrent => "NON_CURRENT",
+            MaterialState::PendingRotation => "PENDING_ROTATION",
+        }
+    }
+}
+
+/// One material associated with a key with imported material.
+#[derive(Clone, Debug)]
+pub(crate) struct MaterialSlot {
+    /// Its id (`MaterialId::derive_imported`).
+    pub(crate) id: MaterialId,
+    /// The material while it is imported (`ImportState` `IMPORTED`).
+    pub(crate) secret: Option<ImportedSecret>,
+    /// While imported: when it expires.
+    pub(crate) expiration: Option<Expiration>,
+    /// `KeyMaterialDescription` of the latest import that gave one.
+    pub(crate) description: Option<String>,
+    /// When RotateKeyOnDemand made it current (`None` for the first).
+    pub(crate) rotation_date: Option<Timestamp>,
 }
 
 /// What a key with imported material keeps of its imports, in its mutable
 /// part.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ImportState {
-    /// The id of the material the key was first imported with: every
-    /// later import must bring the same material. `None` until then.
-    pub(crate) material_id: Option<MaterialId>,
-    /// While the key has its material: when it expires.
-    pub(crate) expiration: Option<Expiration>,
-    /// `KeyMaterialDescription` of the latest import that gave one.
-    pub(crate) description: Option<String>,
+    /// Every material associated with the key, by version index (the
+    /// first is the one the key was first imported with; at most the last
+    /// is pending rotation). Empty until the first import.
+    pub(crate) materials: Vec<MaterialSlot>,
+    /// The current material's index.
+    pub(crate) current: u32,
     /// The parameters of the latest GetParametersForImport (a later call
     /// replaces them: an older token no longer works).
     #[cfg(feature = "asymmetric")]
     pub(crate) parameters: Option<Arc<ImportParameters>>,
+}
+
+impl ImportState {
+    /// The current material's slot (none before the first import).
+    pub(crate) fn current_slot(&self) -> Option<&MaterialSlot> {
+        self.materials.get(self.current as usize)
+    }
+
+    /// The state of material `index`.
+    pub(crate) fn state_of(&self, index: usize) -> MaterialState {
+        match index.cmp(&(self.current as usize)) {
+            std::cmp::Ordering::Less => MaterialState::NonCurrent,
+            std::cmp::Ordering::Equal => MaterialState::Current,
+            std::cmp::Ordering::Greater => MaterialState::PendingRotation,
+        }
+    }
+
+    /// The index of the material pending rotation, if there is one.
+    pub(crate) fn pending(&self) -> Option<usize> {
+        let last = self.materials.len().checked_sub(1)?;
+        (last > self.current as usize).then_some(last)
+    }
+
+    /// The index of the material whose id is `id`.
+    pub(crate) fn find(&self, id: MaterialId) -> Option<usize> {
+        self.materials.iter().position(|m| m.id == id)
+    }
+
+    /// Whether every material permanently associated with the key (all
+    /// but one pending rotation) is imported: only then is the key usable.
+    pub(crate) fn complete(&self) -> bool {
+        !self.materials.is_empty()
+            && self.materials[..=self.current as usize]
+                .iter()
+                .all(|m| m.secret.is_some())
+    }
+
+    /// The deadlines of the materials that expire (each one's timer).
+    pub(crate) fn deadlines(&self) -> std::collections::BTreeSet<Timestamp> {
+        self.materials
+            .iter()
+            .filter_map(|m| m.expiration.and_then(Expiration::valid_to))
+            .collect()
+    }
 }
 
 /// One GetParametersForImport's parameters: the wrapping key pair, and
@@ -158,5 +314,54 @@ mod tests {
         let mut longer = bytes;
         longer.push(0);
         assert_eq!(ImportToken::decode(&longer), None);
+    }
+
+    fn slot(n: u8, imported: bool) -> MaterialSlot {
+        let key = KeyId::from_random_bytes([1; 16]);
+        let material = crate::crypto::KeyMaterial::from_bytes([n; 32]);
+        let id = MaterialId::derive_imported(&key, material.expose_secret());
+        MaterialSlot {
+            id,
+            secret: imported.then(|| {
+                ImportedSecret::Symmetric(Arc::new(MaterialVersion::imported(
+                    u32::from(n),
+                    material,
+                    Timestamp::from_millis(0),
+                    id,
+                )))
+            }),
+            expiration: imported.then_some(Expiration::Never),
+            description: None,
+            rotation_date: None,
+        }
+    }
+
+    #[test]
+    fn material_pending_rotation_is_not_published_for_use_and_does_not_count_for_the_key_state() {
+        let mut state = ImportState {
+            materials: vec![slot(0, true), slot(1, true)],
+            ..ImportState::default()
+        };
+        assert_eq!(state.pending(), Some(1));
+        assert_eq!(state.state_of(0), MaterialState::Current);
+        assert_eq!(state.state_of(1), MaterialState::PendingRotation);
+        assert!(state.complete());
+        let published = ImportedMaterial::empty();
+        published.publish(&state);
+        let set = published.load();
+        assert_eq!(set.current().map(|v| v.index), Some(0));
+        assert!(set.get(1).is_none(), "pending material must not decrypt");
+        // Rotated: both usable, the first for decryption only.
+        state.current = 1;
+        assert_eq!(state.pending(), None);
+        assert_eq!(state.state_of(0), MaterialState::NonCurrent);
+        published.publish(&state);
+        let set = published.load();
+        assert_eq!(set.current().map(|v| v.index), Some(1));
+        assert_eq!(set.get(0).map(|v| v.index), Some(0));
+        // A non-current material missing: the key is not complete.
+        state.materials[0] = slot(0, false);
+        assert!(!state.complete());
+        assert!(!ImportState::default().complete());
     }
 }

@@ -183,8 +183,9 @@ pub(crate) fn incompatible_algorithm(alg: &str, spec: KeySpec) -> Error {
 pub(crate) struct HmacEntry {
     /// The key spec (one of the four HMAC specs).
     spec: KeySpec,
-    /// The secret.
-    key: HmacKey,
+    /// The secret; `None` for a key with imported material (origin
+    /// `EXTERNAL`), whose secret is in its imported materials.
+    key: Option<HmacKey>,
 }
 
 /// The hash of an HMAC key spec (`None` for the others).
@@ -215,8 +216,42 @@ impl KeyKind {
         let hash = hmac_hash(spec)?;
         Some(KeyKind::Owned(Box::new(OwnedKind::Hmac(HmacEntry {
             spec,
-            key: HmacKey::generate(hash, rng),
+            key: Some(HmacKey::generate(hash, rng)),
         }))))
+    }
+
+    /// An HMAC key of `spec` whose secret will be imported (`None` if
+    /// `spec` is not an HMAC spec).
+    pub(crate) fn imported_hmac(spec: KeySpec) -> Option<KeyKind> {
+        hmac_hash(spec)?;
+        Some(KeyKind::Owned(Box::new(OwnedKind::Hmac(HmacEntry {
+            spec,
+            key: None,
+        }))))
+    }
+
+    #[cfg_attr(
+        not(any(feature = "asymmetric", feature = "durable")),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// Imported HMAC key material for a key of `spec`: its bytes, of the
+    /// length AWS allows for the spec (`None` otherwise, or if `spec` is
+    /// not an HMAC spec).
+    pub(crate) fn imported_hmac_key(spec: KeySpec, bytes: &[u8]) -> Option<HmacKey> {
+        let allowed = match spec {
+            KeySpec::Hmac224 => 28..=64,
+            KeySpec::Hmac256 => 32..=64,
+            KeySpec::Hmac384 => 48..=128,
+            KeySpec::Hmac512 => 64..=128,
+            _ => return None,
+        };
+        if !allowed.contains(&bytes.len()) {
+            return None;
+        }
+        Some(HmacKey::imported(
+            hmac_hash(spec)?,
+            zeroize::Zeroizing::new(bytes.to_vec()),
+        ))
     }
 
     /// A new RSA, ECC or ML-DSA key pair of `spec` for `usage` (`None` if
@@ -409,7 +444,7 @@ impl KeyKind {
     /// The HMAC secret, for an HMAC key.
     pub(crate) fn hmac(&self) -> Option<&HmacKey> {
         match self.view() {
-            View::Hmac(h) => Some(&h.key),
+            View::Hmac(h) => h.key.as_ref(),
             _ => None,
         }
     }
@@ -465,9 +500,14 @@ impl KeyKind {
     pub(crate) fn to_record(&self) -> Option<KeySecretRecord> {
         match self.view() {
             View::Symmetric => None,
-            View::Hmac(h) => Some(KeySecretRecord::Hmac {
-                spec: h.spec.as_str().to_owned(),
-                key: SecretVec::new(h.key.expose_secret()),
+            View::Hmac(h) => Some(match &h.key {
+                Some(key) => KeySecretRecord::Hmac {
+                    spec: h.spec.as_str().to_owned(),
+                    key: SecretVec::new(key.expose_secret()),
+                },
+                None => KeySecretRecord::ImportedHmac {
+                    spec: h.spec.as_str().to_owned(),
+                },
             }),
             View::Asymmetric(a) => Some(KeySecretRecord::Asymmetric {
                 spec: a.spec.as_str().to_owned(),
@@ -499,9 +539,11 @@ impl KeyKind {
                 let key = HmacKey::from_bytes(hash, key.0).ok_or_else(corrupt)?;
                 Ok(KeyKind::Owned(Box::new(OwnedKind::Hmac(HmacEntry {
                     spec,
-                    key,
+                    key: Some(key),
                 }))))
             }
+            KeySecretRecord::ImportedHmac { spec } => KeyKind::imported_hmac(spec.parse()?)
+                .ok_or_else(|| Error::internal("a stored imported HMAC key of another spec")),
             KeySecretRecord::Asymmetric {
                 spec,
                 usage,

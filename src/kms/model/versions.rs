@@ -58,11 +58,11 @@ impl MaterialId {
     /// The id of material imported into key `key`: as AWS does, derived
     /// from the key id and the material itself, so that a re-import of the
     /// same material finds the same id (and other material another).
-    pub(crate) fn derive_imported(key: &KeyId, material: &KeyMaterial) -> MaterialId {
+    pub(crate) fn derive_imported(key: &KeyId, material: &[u8]) -> MaterialId {
         let mut h = Sha256::new();
         h.update(b"kms-keystore imported key material id v1\0");
         h.update(key.as_bytes());
-        h.update(material.expose_secret());
+        h.update(material);
         MaterialId(h.finalize().into())
     }
 
@@ -183,15 +183,16 @@ impl MaterialVersion {
         not(feature = "asymmetric"),
         allow(dead_code, reason = "imports need the feature `asymmetric`")
     )]
-    /// Imported material, whose id (`MaterialId::derive_imported`) is
-    /// known from the start.
+    /// Imported material, version `index` of its key's, whose id
+    /// (`MaterialId::derive_imported`) is known from the start.
     pub(crate) fn imported(
+        index: u32,
         material: KeyMaterial,
         date: Timestamp,
         id: MaterialId,
     ) -> MaterialVersion {
         MaterialVersion {
-            index: 0,
+            index,
             material,
             date,
             rotation: None,

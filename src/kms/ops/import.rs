@@ -1,6 +1,7 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
-//! DeleteImportedKeyMaterial, for symmetric encryption keys created with
-//! Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA).
+//! DeleteImportedKeyMaterial, for symmetric encryption and HMAC keys
+//! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA);
+//! their on-demand rotation is in `rotation.rs`.
 //!
 //! Order of checks: the request's own members (`ValidationException`),
 //! the key (`NotFoundException`), authorization (key policy and IAM only:
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use crate::error::{Constraint, Error, Result, Shown, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{ExpirationModelType, ImportType, OriginType};
+use crate::key::{ExpirationModelType, ImportType, KeySpec, OriginType};
 use crate::kms::Kms;
 use crate::kms::model::import::Expiration;
 use crate::kms::model::key::KeyEntry;
@@ -126,6 +127,30 @@ fn check_import_request(req: &ImportKeyMaterialRequest) -> Result<ExpirationMode
     Ok(model)
 }
 
+/// `ImportType`, `KeyMaterialDescription` and `KeyMaterialId` are for
+/// symmetric encryption keys only: an HMAC key has one material, imported
+/// once and re-imported as it was (`ValidationException` otherwise).
+fn check_symmetric_members(req: &ImportKeyMaterialRequest, spec: KeySpec) -> Result<()> {
+    if spec == KeySpec::SymmetricDefault {
+        return Ok(());
+    }
+    let given = [
+        ("ImportType", req.import_type.is_some()),
+        (
+            "KeyMaterialDescription",
+            req.key_material_description.is_some(),
+        ),
+        ("KeyMaterialId", req.key_material_id.is_some()),
+    ];
+    match given.iter().find(|(_, g)| *g) {
+        Some((member, _)) => Err(kms_err!(
+            Validation,
+            "{member} is valid only for symmetric encryption KMS keys; this key's KeySpec is {spec}."
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Kms {
     /// GetParametersForImport (key id or key ARN of a key with Origin
     /// `EXTERNAL`): a new RSA wrapping key pair of `WrappingKeySpec`
@@ -217,21 +242,37 @@ impl Kms {
     }
 
     /// ImportKeyMaterial: unwraps `EncryptedKeyMaterial` with the private
-    /// key of the parameters `ImportToken` names, and makes the 32 bytes
-    /// found the key's material; the key is Enabled. The first import fixes
-    /// the material: a later one must bring the same
-    /// (`IncorrectKeyMaterialException`), and may change the expiration.
-    /// `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`, which needs a
-    /// `ValidTo` after now and at most 365 days on; at `ValidTo` the
-    /// material is deleted and the key is pending import.
+    /// key of the parameters `ImportToken` names, and imports the bytes
+    /// found. An HMAC key takes one material, of the lengths AWS allows
+    /// for its spec (`HMAC_224` 28–64 bytes, `HMAC_256` 32–64, `HMAC_384`
+    /// 48–128, `HMAC_512` 64–128), and only it again after; `ImportType`,
+    /// `KeyMaterialDescription` and `KeyMaterialId` are for symmetric keys
+    /// only. A symmetric key takes 32 bytes as `ImportType` says. `NEW_KEY_MATERIAL` (the default for the
+    /// first import) brings material the key has not had: the first becomes
+    /// current and the key is Enabled; a later one is pending rotation
+    /// (ListKeyRotations' `PENDING_ROTATION`, one at a time) until
+    /// [`rotate_key_on_demand`](Kms::rotate_key_on_demand) makes it
+    /// current. `EXISTING_KEY_MATERIAL` (the default after) re-imports one
+    /// of the key's materials (`KeyMaterialId`, if given, must be its id),
+    /// for example one deleted or expired, or to change its expiration; once
+    /// every material the key has rotated through is imported again the key
+    /// is Enabled. `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`,
+    /// which needs a `ValidTo` after now and at most 365 days on; at
+    /// `ValidTo` the material is deleted as
+    /// [`delete_imported_key_material`](Kms::delete_imported_key_material)
+    /// deletes it. Returns the material's `KeyMaterialId`.
     ///
-    /// Errors: `ValidationException`, `NotFoundException`,
-    /// `UnsupportedOperationException` (origin not `EXTERNAL`;
-    /// `NEW_KEY_MATERIAL` after the first import: on-demand rotation of
-    /// imported material is not built), `KMSInvalidStateException`,
+    /// Errors: `ValidationException` (also a symmetric-only member for an
+    /// HMAC key), `NotFoundException`,
+    /// `UnsupportedOperationException` (origin not `EXTERNAL`),
+    /// `KMSInvalidStateException` (the key state; `NEW_KEY_MATERIAL` while
+    /// another material is pending rotation),
     /// `InvalidImportTokenException`, `ExpiredImportTokenException`,
     /// `InvalidCiphertextException` (the material does not unwrap),
-    /// `IncorrectKeyMaterialException`, `AccessDeniedException`.
+    /// `IncorrectKeyMaterialException` (material of a length the key's
+    /// spec does not allow, existing material the key does not have, new
+    /// material it has; a `KeyMaterialId` that is not the material's),
+    /// `AccessDeniedException`.
     pub fn import_key_material(
         &self,
         req: ImportKeyMaterialRequest,
@@ -251,6 +292,8 @@ impl Kms {
         check_origin(&entry)?;
         self.inner
             .check_key(&entry, KeyOperation::ImportKeyMaterial)?;
+        let spec = entry.kind.spec();
+        check_symmetric_members(&req, spec)?;
         let expiration = match (model, req.valid_to) {
             (ExpirationModelType::KeyMaterialExpires, Some(valid_to)) => {
                 if valid_to <= cx.now || valid_to > cx.now.saturating_add(MAX_VALID_TO) {
@@ -265,51 +308,46 @@ impl Kms {
         };
         #[cfg(feature = "asymmetric")]
         {
+            use std::sync::Arc;
+
             use crate::crypto::KeyMaterial;
+            use crate::kms::model::import::{ImportToken, ImportedSecret};
+            use crate::kms::model::kind::KeyKind;
             use crate::kms::model::versions::{MaterialId, MaterialVersion};
-            let token = crate::kms::model::import::ImportToken::decode(&req.import_token);
+
+            let token = ImportToken::decode(&req.import_token);
             let parameters = self.inner.import_parameters(&entry, token, cx.now)?;
             let bytes = parameters
                 .wrapping
                 .unwrap(&req.encrypted_key_material, &self.inner.rng)
                 .map_err(|_| crate::kms::support::errors::invalid_ciphertext())?;
-            let bytes: &[u8; KeyMaterial::LEN] = bytes[..]
-                .try_into()
-                .map_err(|_| crate::kms::service::import::incorrect_material(&entry.arn))?;
-            let material = KeyMaterial::from_bytes(*bytes);
-            let id = MaterialId::derive_imported(&entry.id, &material);
-            let own = entry
-                .state
-                .read()
-                .import
-                .as_ref()
-                .and_then(|i| i.material_id);
-            let import_type = req.import_type.unwrap_or(if own.is_some() {
-                ImportType::ExistingKeyMaterial
-            } else {
-                ImportType::NewKeyMaterial
-            });
-            match (import_type, own) {
-                (ImportType::NewKeyMaterial, Some(_)) => {
-                    return Err(kms_err!(
-                        UnsupportedOperation,
-                        "Importing NEW_KEY_MATERIAL into {}, which has imported key material, is not supported by this KMS yet (on-demand rotation of imported key material).",
-                        entry.arn
-                    ));
+            // The material's bytes: 32 for a symmetric key, the lengths
+            // its spec allows for an HMAC key.
+            let incorrect = || crate::kms::service::import::incorrect_material(&entry.arn);
+            let id = MaterialId::derive_imported(&entry.id, &bytes);
+            let now = cx.now;
+            let secret: Box<dyn FnOnce(u32) -> ImportedSecret> = match spec {
+                KeySpec::SymmetricDefault => {
+                    let bytes: &[u8; KeyMaterial::LEN] =
+                        bytes[..].try_into().map_err(|_| incorrect())?;
+                    let material = KeyMaterial::from_bytes(*bytes);
+                    Box::new(move |index| {
+                        ImportedSecret::Symmetric(Arc::new(MaterialVersion::imported(
+                            index, material, now, id,
+                        )))
+                    })
                 }
-                (ImportType::ExistingKeyMaterial, None) => {
-                    return Err(crate::kms::service::import::incorrect_material(&entry.arn));
+                _ => {
+                    let key = KeyKind::imported_hmac_key(spec, &bytes).ok_or_else(incorrect)?;
+                    Box::new(move |_| ImportedSecret::Hmac(Arc::new(key)))
                 }
-                _ => {}
-            }
-            if let Some(expected) = &req.key_material_id
-                && *expected != id.hex()
-            {
-                return Err(crate::kms::service::import::incorrect_material(&entry.arn));
-            }
-            self.inner.import_material(
+            };
+            let id = self.inner.import_material(
                 &entry,
-                MaterialVersion::imported(material, cx.now, id),
+                id,
+                secret,
+                req.import_type,
+                req.key_material_id.as_deref(),
                 expiration,
                 req.key_material_description.clone(),
             )?;
@@ -328,15 +366,20 @@ impl Kms {
     }
 
     /// DeleteImportedKeyMaterial (key id or key ARN of a key with Origin
-    /// `EXTERNAL`): deletes the key's material now (its expiry timer goes
-    /// too); the key is pending import until the same material is imported
-    /// again. On a key that has no material it changes nothing. Allowed in
-    /// every key state; a key pending deletion stays so.
+    /// `EXTERNAL`): deletes the material `KeyMaterialId` names, or the
+    /// current one, now (its expiry timer goes too). Material pending
+    /// rotation is no longer associated with the key (other material may
+    /// be imported in its place) and the key state stays; any other
+    /// material leaves the key pending import until the same material is
+    /// imported again, and until then ciphertexts fail with
+    /// `KMSInvalidStateException`. Material that is not imported changes
+    /// nothing. Allowed in every key state; a key pending deletion stays
+    /// so. Returns the deleted material's id.
     ///
     /// Errors: `ValidationException` (`KeyMaterialId` not 64 lowercase hex
     /// digits), `NotFoundException` (no such key, or a `KeyMaterialId` that
-    /// is not the key's), `UnsupportedOperationException` (origin not
-    /// `EXTERNAL`), `AccessDeniedException`.
+    /// is not one of the key's), `UnsupportedOperationException` (origin
+    /// not `EXTERNAL`), `AccessDeniedException`.
     pub fn delete_imported_key_material(
         &self,
         req: DeleteImportedKeyMaterialRequest,

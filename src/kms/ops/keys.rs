@@ -191,8 +191,9 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 }
 
 /// Origin EXTERNAL: a key for imported material. This KMS imports
-/// symmetric encryption material (feature `asymmetric`, which brings the
-/// RSA wrapping keys), into single-Region keys outside custom key stores.
+/// symmetric encryption and HMAC material (feature `asymmetric`, which
+/// brings the RSA wrapping keys), into single-Region keys outside custom
+/// key stores.
 fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest) -> Result<()> {
     if !cfg!(feature = "asymmetric") {
         return Err(kms_err!(
@@ -206,10 +207,17 @@ fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest)
             "You cannot import key material into a KMS key in a custom key store."
         ));
     }
-    if spec != KeySpec::SymmetricDefault {
+    if !matches!(
+        spec,
+        KeySpec::SymmetricDefault
+            | KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512
+    ) {
         return Err(kms_err!(
             UnsupportedOperation,
-            "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption material (SYMMETRIC_DEFAULT)."
+            "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption (SYMMETRIC_DEFAULT) and HMAC (HMAC_224, HMAC_256, HMAC_384, HMAC_512) material."
         ));
     }
     if multi_region {
@@ -238,8 +246,9 @@ impl Kms {
     /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
     /// spec, SM2 outside the China Regions, an RSA, ECC or ML-DSA spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
-    /// custom key store, Origin EXTERNAL, a multi-Region key in a custom
-    /// key store or of a spec other than `SYMMETRIC_DEFAULT`),
+    /// custom key store, Origin EXTERNAL for an RSA or ECC spec, for a
+    /// multi-Region key or without the feature `asymmetric`, a
+    /// multi-Region key in a custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
     /// is not valid, or that fails the lockout safety check unless
@@ -287,6 +296,9 @@ impl Kms {
         let kind = if is_asymmetric_spec(plan.spec) {
             KeyKind::new_asymmetric(plan.spec, plan.usage, &inner.rng)
                 .ok_or_else(|| Error::internal("key pair generation failed"))?
+        } else if plan.origin == OriginType::External {
+            // Its secret comes with ImportKeyMaterial.
+            KeyKind::imported_hmac(plan.spec).unwrap_or(KeyKind::Symmetric)
         } else {
             KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric)
         };

@@ -15,6 +15,7 @@ use crate::key::MacAlgorithmSpec;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
+use crate::kms::model::import::ImportedSet;
 use crate::kms::model::key::KeyEntry;
 use crate::kms::shapes::mac::{
     GenerateMacRequest, GenerateMacResponse, VerifyMacRequest, VerifyMacResponse,
@@ -30,15 +31,34 @@ fn check_message(n: usize) -> Result<()> {
     check_binary_len("message", n, MAX_MAC_MESSAGE)
 }
 
-/// The key's HMAC secret, once `alg` is the key spec's algorithm.
-fn hmac_for(entry: &KeyEntry, alg: MacAlgorithmSpec) -> Result<&HmacKey> {
+/// The key's HMAC secret — for a key with imported material, the one in
+/// `imported` (its materials, loaded by the caller) — once `alg` is the
+/// key spec's algorithm.
+fn hmac_for<'a>(
+    entry: &'a KeyEntry,
+    imported: Option<&'a ImportedSet>,
+    alg: MacAlgorithmSpec,
+) -> Result<&'a HmacKey> {
     let spec = entry.kind.spec();
-    match entry.kind.hmac() {
-        Some(key) if spec.mac_algorithm() == Some(alg) => Ok(key),
-        _ => Err(kms_err!(
+    if spec.mac_algorithm() != Some(alg) {
+        return Err(kms_err!(
             InvalidKeyUsage,
             "Algorithm {alg} is incompatible with key spec {spec}."
-        )),
+        ));
+    }
+    match imported {
+        None => entry.kind.hmac().ok_or_else(|| {
+            kms_err!(
+                InvalidKeyUsage,
+                "Algorithm {alg} is incompatible with key spec {spec}."
+            )
+        }),
+        // Deleted since the key's state was checked: pending import.
+        Some(set) => set.hmac().ok_or_else(|| {
+            Error::from(AwsMessage::PendingImport {
+                arn: entry.arn.clone(),
+            })
+        }),
     }
 }
 
@@ -80,7 +100,8 @@ impl Kms {
             },
         )?;
         inner.check_crypto(&entry, op, cx.now)?;
-        let key = hmac_for(&entry, alg)?;
+        let imported = entry.imported.as_ref().map(|i| i.load());
+        let key = hmac_for(&entry, imported.as_deref(), alg)?;
         if call.dry_run == Some(true) {
             return Err(Error::from(AwsMessage::DryRun));
         }

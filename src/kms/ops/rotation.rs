@@ -1,8 +1,10 @@
 //! Key rotation: EnableKeyRotation, DisableKeyRotation,
 //! GetKeyRotationStatus, RotateKeyOnDemand and ListKeyRotations.
 //!
-//! Only symmetric encryption keys whose material KMS generated (`AWS_KMS`
-//! origin, customer managed) rotate. Each operation checks, in AWS's
+//! Only customer managed symmetric encryption keys rotate: automatically
+//! and on demand those whose material KMS generated (`AWS_KMS` origin), on
+//! demand only those with imported material (`EXTERNAL`), to material
+//! imported for the purpose. Each operation checks, in AWS's
 //! order: the request's shape (`ValidationException`), the key's existence
 //! (`NotFoundException`), authorization, the key state for the changes
 //! (Disabled: `DisabledException`; PendingDeletion:
@@ -13,12 +15,13 @@
 
 use crate::error::{Error, Result, kms_err};
 use crate::key::state::KeyOperation;
-use crate::key::{ExpirationModelType, KeyManager, KeySpec};
+use crate::key::{KeyManager, KeySpec};
 
 use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
-use crate::kms::model::import::Expiration;
+use crate::kms::model::import::{Expiration, MaterialSlot};
 use crate::kms::model::key::KeyEntry;
+use crate::kms::model::versions::RotationKind;
 use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GetKeyRotationStatusResponse, IncludeKeyMaterial,
     ListKeyRotationsRequest, ListKeyRotationsResponse, RotateKeyOnDemandResponse,
@@ -36,18 +39,18 @@ pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
 pub const MAX_ON_DEMAND_ROTATIONS: u32 = 25;
 
 /// Why `entry` cannot have its rotation changed by `operation`, if it
-/// cannot: the one place the kinds of key that do not rotate are listed
-/// (imported keys join here when they exist). HMAC keys do not rotate
-/// (AWS: automatic rotation is for symmetric encryption keys only, and so
-/// is on-demand rotation); their status reads `false` and they list no
-/// rotations. A multi-Region replica rotates with its primary key.
+/// cannot: the one place the kinds of key that do not rotate are listed.
+/// HMAC keys do not rotate (AWS: automatic rotation is for symmetric
+/// encryption keys only, and so is on-demand rotation); their status reads
+/// `false` and they list no rotations. A multi-Region replica rotates with
+/// its primary key. A key with imported material rotates on demand only,
+/// to material imported for it (`NEW_KEY_MATERIAL`).
 fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<Error> {
     match &entry.backing {
         Backing::Kms => {}
-        // AWS: imported material rotates only by importing new material
-        // (not built here); the rotation operations refuse the key.
+        // AWS: imported material never rotates automatically.
         Backing::Imported => {
-            if !matches!(operation, "GetKeyRotationStatus" | "ListKeyRotations") {
+            if matches!(operation, "EnableKeyRotation" | "DisableKeyRotation") {
                 return Some(kms_err!(
                     UnsupportedOperation,
                     "{} origin is EXTERNAL which is not valid for this operation.",
@@ -98,49 +101,64 @@ fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<
     None
 }
 
-/// ListKeyRotations of a key with imported material: its one material (on
-/// the first page, with `ALL_KEY_MATERIAL`; it was no rotation), with its
-/// import state, expiration and description.
+/// ListKeyRotations of a key with imported material: its materials in
+/// import order, from `from`, `limit` at a time — with `ALL_KEY_MATERIAL`
+/// every one (the first, those rotated to, one pending rotation), else
+/// only those rotated to — each with its state, import state, expiration
+/// and description.
 fn imported_rotations(
     entry: &KeyEntry,
     include: Option<IncludeKeyMaterial>,
     from: Option<u64>,
+    limit: usize,
 ) -> ListKeyRotationsResponse {
     let m = entry.state.read();
-    let import = m.import.as_deref();
-    let listed =
-        matches!(include, Some(IncludeKeyMaterial::AllKeyMaterial)) && from.unwrap_or(0) == 0;
-    let has_material = entry.imported.as_ref().is_some_and(|i| i.load().is_some());
-    let rotations = import
-        .and_then(|i| i.material_id.map(|id| (i, id)))
-        .filter(|_| listed)
-        .map(|(i, id)| RotationsListEntry {
+    let all = matches!(include, Some(IncludeKeyMaterial::AllKeyMaterial));
+    let Some(import) = m.import.as_deref() else {
+        return ListKeyRotationsResponse {
+            rotations: Vec::new(),
+            next_marker: None,
+            truncated: false,
+        };
+    };
+    let listed: Vec<(usize, &MaterialSlot)> = import
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| all || s.rotation_date.is_some())
+        .collect();
+    let start = usize::try_from(from.unwrap_or(0)).unwrap_or(usize::MAX);
+    let end = start.saturating_add(limit).min(listed.len());
+    let rotations = listed
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|&(index, s)| RotationsListEntry {
             key_id: entry.id.to_string(),
-            key_material_id: id.hex(),
-            key_material_state: "CURRENT".to_owned(),
-            rotation_date: None,
-            rotation_type: None,
-            key_material_description: i.description.clone(),
+            key_material_id: s.id.hex(),
+            key_material_state: import.state_of(index).as_str().to_owned(),
+            rotation_date: s.rotation_date,
+            rotation_type: s
+                .rotation_date
+                .map(|_| RotationKind::OnDemand.as_str().to_owned()),
+            key_material_description: s.description.clone(),
             import_state: Some(
-                if has_material {
+                if s.secret.is_some() {
                     "IMPORTED"
                 } else {
                     "PENDING_IMPORT"
                 }
                 .to_owned(),
             ),
-            expiration_model: i.expiration.map(|e| match e {
-                Expiration::Never => ExpirationModelType::KeyMaterialDoesNotExpire,
-                Expiration::At(_) => ExpirationModelType::KeyMaterialExpires,
-            }),
-            valid_to: i.expiration.and_then(Expiration::valid_to),
+            expiration_model: s.expiration.map(Expiration::model),
+            valid_to: s.expiration.and_then(Expiration::valid_to),
         })
-        .into_iter()
         .collect();
+    let truncated = end < listed.len();
     ListKeyRotationsResponse {
         rotations,
-        next_marker: None,
-        truncated: false,
+        next_marker: truncated.then(|| encode_marker(end as u64)),
+        truncated,
     }
 }
 
@@ -233,7 +251,10 @@ impl Kms {
 
     /// RotateKeyOnDemand (key id or key ARN): a new current material
     /// version now, whether or not automatic rotation is on (its schedule
-    /// does not move). At most [`MAX_ON_DEMAND_ROTATIONS`] per key
+    /// does not move). For a key with imported material (Origin
+    /// `EXTERNAL`), the material imported with `NEW_KEY_MATERIAL` and
+    /// pending rotation becomes current (`KMSInvalidStateException` if
+    /// there is none). At most [`MAX_ON_DEMAND_ROTATIONS`] per key
     /// (`LimitExceededException`).
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<RotateKeyOnDemandResponse> {
         let cx = self.begin();
@@ -276,8 +297,21 @@ impl Kms {
         {
             return Err(e);
         }
+        // HMAC and asymmetric keys do not rotate: they list nothing.
+        if entry.kind.spec() != KeySpec::SymmetricDefault {
+            return Ok(ListKeyRotationsResponse {
+                rotations: Vec::new(),
+                next_marker: None,
+                truncated: false,
+            });
+        }
         if entry.imported.is_some() {
-            return Ok(imported_rotations(&entry, req.include_key_material, from));
+            return Ok(imported_rotations(
+                &entry,
+                req.include_key_material,
+                from,
+                limit,
+            ));
         }
         let Some(versions) = &entry.versions else {
             return Err(Error::internal("an AWS_KMS key without its material"));

@@ -40,11 +40,12 @@ use crate::crypto::KeyMaterial;
 use crate::crypto::rng::SecureRng;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{CustomKeyStoreId, KeyId};
-use crate::key::{KeyLifecycle, KeyManager};
+use crate::key::{KeyLifecycle, KeyManager, KeySpec};
 use crate::storage::records::{
     AliasRecord, ClusterKeyRecord, ClusterRecord, ConnectionRecord, ExpirationRecord, GrantRecord,
-    ImportRecord, KeyRecord, KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord,
-    RotationScheduleRecord, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    ImportRecord, ImportedMaterialRecord, KeyRecord, KeyStateRecord, LifecycleRecord,
+    MultiRegionRecord, RotationRecord, RotationScheduleRecord, StoreBackendRecord, StoreRecord,
+    StoreStateRecord,
 };
 use crate::storage::{Batch, Durable, Identity, RootKey, Storage, Table};
 use crate::store::{ConnectionErrorCode, ConnectionEvent, ConnectionState, Transition};
@@ -53,7 +54,9 @@ use crate::kms::backend::kinds;
 use crate::kms::model::aliases::{AliasEntry, AliasTable};
 use crate::kms::model::backing::Backing;
 use crate::kms::model::grants::{Grant, KeyGrants};
-use crate::kms::model::import::{Expiration, ImportState, ImportedMaterial};
+use crate::kms::model::import::{
+    Expiration, ImportState, ImportedMaterial, ImportedSecret, MaterialSlot,
+};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::KeyKind;
 use crate::kms::model::multi_region::MultiRegion;
@@ -329,8 +332,14 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
             );
             m.rotation = rotation;
             m.multi_region = multi_region;
+            let kind = KeyKind::from_record(rec.secret)?;
             let imported = match &backing {
-                Backing::Imported => Some(Box::new(restore_import(&id, &mut m, state.import)?)),
+                Backing::Imported => Some(Box::new(restore_import(
+                    &id,
+                    kind.spec(),
+                    &mut m,
+                    state.import,
+                )?)),
                 _ => None,
             };
             let identity = KeyIdentity {
@@ -343,7 +352,7 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
                     KeyManager::Customer
                 },
                 backing,
-                kind: KeyKind::from_record(rec.secret)?,
+                kind,
                 versions,
                 imported,
             };
@@ -374,46 +383,97 @@ pub(crate) fn open(mut config: KmsConfig) -> Result<Kms> {
     Ok(kms)
 }
 
-/// A key with imported material from its state record: its import state
-/// into `m`, and its material, if it had it.
+/// A key with imported material (of `spec`) from its state record: its
+/// import state into `m`, and its materials published.
 fn restore_import(
     id: &KeyId,
+    spec: KeySpec,
     m: &mut KeyMutable,
     rec: Option<ImportRecord>,
 ) -> Result<ImportedMaterial> {
-    let rec = rec.ok_or_else(|| corrupt(&format!("key {id} has no import record")))?;
-    let material_id = match &rec.material_id {
-        Some(hex) => Some(
-            MaterialId::from_hex(hex)
-                .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?,
-        ),
-        None => None,
-    };
-    let imported = ImportedMaterial::empty();
-    if let (Some(material), Some(date), Some(material_id)) = (rec.material, rec.date, material_id) {
-        let material = KeyMaterial::from_bytes(*material.0);
-        // The material must be the one its id names.
-        if MaterialId::derive_imported(id, &material) != material_id {
-            return Err(corrupt(&format!(
-                "key {id}'s imported material does not match its id"
-            )));
-        }
-        imported.set(Some(MaterialVersion::imported(
-            material,
-            Timestamp::from_millis(date),
+    let mut rec = rec.ok_or_else(|| corrupt(&format!("key {id} has no import record")))?;
+    // A file written before imported materials rotated: its one material.
+    if rec.materials.is_empty()
+        && let Some(material_id) = rec.material_id.take()
+    {
+        rec.materials.push(ImportedMaterialRecord {
             material_id,
+            material: rec.material.take(),
+            date: rec.date.take(),
+            secret: None,
+            expiration: rec.expiration.take(),
+            description: rec.description.take(),
+            rotation_date: None,
+        });
+    }
+    let mut materials = Vec::with_capacity(rec.materials.len());
+    for (index, r) in (0u32..).zip(rec.materials) {
+        let material_id = MaterialId::from_hex(&r.material_id)
+            .ok_or_else(|| corrupt(&format!("key {id} has a bad key material id")))?;
+        // The material must be the one its id names.
+        let check = |bytes: &[u8]| {
+            if MaterialId::derive_imported(id, bytes) == material_id {
+                Ok(())
+            } else {
+                Err(corrupt(&format!(
+                    "key {id}'s imported material does not match its id"
+                )))
+            }
+        };
+        let secret = match (r.material, r.date, r.secret) {
+            (Some(material), Some(date), None) if spec == KeySpec::SymmetricDefault => {
+                let material = KeyMaterial::from_bytes(*material.0);
+                check(material.expose_secret())?;
+                Some(ImportedSecret::Symmetric(Arc::new(
+                    MaterialVersion::imported(
+                        index,
+                        material,
+                        Timestamp::from_millis(date),
+                        material_id,
+                    ),
+                )))
+            }
+            (None, None, Some(bytes)) => {
+                check(&bytes.0)?;
+                let key = KeyKind::imported_hmac_key(spec, &bytes.0).ok_or_else(|| {
+                    corrupt(&format!("key {id}'s imported material does not suit it"))
+                })?;
+                Some(ImportedSecret::Hmac(Arc::new(key)))
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err(corrupt(&format!(
+                    "key {id}'s imported material does not suit it"
+                )));
+            }
+        };
+        materials.push(MaterialSlot {
+            id: material_id,
+            secret,
+            expiration: r.expiration.map(|e| match e {
+                ExpirationRecord::Never => Expiration::Never,
+                ExpirationRecord::At { valid_to } => {
+                    Expiration::At(Timestamp::from_millis(valid_to))
+                }
+            }),
+            description: r.description,
+            rotation_date: r.rotation_date.map(Timestamp::from_millis),
+        });
+    }
+    if !materials.is_empty() && rec.current as usize >= materials.len() {
+        return Err(corrupt(&format!(
+            "key {id}'s current imported material is not one of its materials"
         )));
     }
-    m.import = Some(Box::new(ImportState {
-        material_id,
-        description: rec.description,
-        expiration: rec.expiration.map(|e| match e {
-            ExpirationRecord::Never => Expiration::Never,
-            ExpirationRecord::At { valid_to } => Expiration::At(Timestamp::from_millis(valid_to)),
-        }),
+    let state = ImportState {
+        materials,
+        current: rec.current,
         #[cfg(feature = "asymmetric")]
         parameters: None,
-    }));
+    };
+    let imported = ImportedMaterial::empty();
+    imported.publish(&state);
+    m.import = Some(Box::new(state));
     Ok(imported)
 }
 
@@ -472,4 +532,72 @@ fn finish_interrupted_transitions(
         store.transition_due = None;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+    use crate::storage::records::SecretBytes;
+
+    fn key_mutable() -> KeyMutable {
+        KeyMutable::new(String::new(), Vec::new(), None, None)
+    }
+
+    #[test]
+    fn an_import_record_written_before_rotation_restores_its_one_material() {
+        let id = KeyId::from_random_bytes([3; 16]);
+        let material = KeyMaterial::from_bytes([8; 32]);
+        let material_id = MaterialId::derive_imported(&id, material.expose_secret());
+        let rec = ImportRecord {
+            material: Some(SecretBytes(zeroize::Zeroizing::new([8; 32]))),
+            date: Some(5),
+            material_id: Some(material_id.hex()),
+            expiration: Some(ExpirationRecord::At { valid_to: 9 }),
+            description: Some("old".into()),
+            ..ImportRecord::default()
+        };
+        let mut m = key_mutable();
+        let imported = restore_import(&id, KeySpec::SymmetricDefault, &mut m, Some(rec)).unwrap();
+        let state = m.import.unwrap();
+        assert_eq!(state.materials.len(), 1);
+        let slot = &state.materials[0];
+        assert_eq!(slot.id, material_id);
+        assert_eq!(
+            slot.expiration,
+            Some(Expiration::At(Timestamp::from_millis(9)))
+        );
+        assert_eq!(slot.description.as_deref(), Some("old"));
+        assert_eq!(
+            imported.load().current().map(|v| v.id(&id)),
+            Some(material_id)
+        );
+    }
+
+    #[test]
+    fn an_import_record_whose_current_index_is_out_of_range_is_corrupt() {
+        let id = KeyId::from_random_bytes([3; 16]);
+        let rec = ImportRecord {
+            materials: vec![ImportedMaterialRecord {
+                material_id: MaterialId::derive(&id, 0).hex(),
+                material: None,
+                date: None,
+                secret: None,
+                expiration: None,
+                description: None,
+                rotation_date: None,
+            }],
+            current: 1,
+            ..ImportRecord::default()
+        };
+        assert!(
+            restore_import(
+                &id,
+                KeySpec::SymmetricDefault,
+                &mut key_mutable(),
+                Some(rec)
+            )
+            .is_err()
+        );
+    }
 }

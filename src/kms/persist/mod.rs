@@ -38,9 +38,10 @@ use crate::error::Result;
 use crate::ids::{AliasName, ClusterId};
 use crate::key::{KeyLifecycle, KeyManager};
 use crate::storage::records::{
-    AliasRecord, ConnectionRecord, ExpirationRecord, GrantRecord, ImportRecord, KeyRecord,
-    KeyStateRecord, LifecycleRecord, MultiRegionRecord, RotationRecord, RotationScheduleRecord,
-    SecretBytes, StoreBackendRecord, StoreRecord, StoreStateRecord,
+    AliasRecord, ConnectionRecord, ExpirationRecord, GrantRecord, ImportRecord,
+    ImportedMaterialRecord, KeyRecord, KeyStateRecord, LifecycleRecord, MultiRegionRecord,
+    RotationRecord, RotationScheduleRecord, SecretBytes, SecretVec, StoreBackendRecord,
+    StoreRecord, StoreStateRecord,
 };
 use crate::storage::{Batch, Storage, Table};
 use crate::store::ConnectionState;
@@ -51,7 +52,7 @@ pub(crate) mod durable;
 
 use super::model::aliases::AliasEntry;
 use super::model::grants::Grant;
-use super::model::import::Expiration;
+use super::model::import::{Expiration, ImportState, ImportedSecret};
 use super::model::key::{KeyEntry, KeyMutable};
 use super::model::store::{StoreBackend, StoreEntry};
 use super::model::versions::{MaterialVersion, RotationKind, RotationSchedule};
@@ -76,26 +77,14 @@ pub(crate) fn lifecycle_record(l: KeyLifecycle) -> LifecycleRecord {
 
 /// The state record of `entry`: its mutable part `m` with `lifecycle`, and
 /// its material versions after the first — those published, then
-/// `pending` (a rotation being committed).
+/// `pending` (a rotation being committed). A key with imported material
+/// records every material `m` associates with it, with the bytes of those
+/// imported now (sealed with the record).
 pub(crate) fn key_state_record(
     entry: &KeyEntry,
     m: &KeyMutable,
     lifecycle: KeyLifecycle,
     pending: &[MaterialVersion],
-) -> KeyStateRecord {
-    let imported = entry.imported.as_ref().map(|i| i.load());
-    let material = imported.as_deref().and_then(Option::as_ref);
-    key_state_record_importing(entry, m, lifecycle, pending, material)
-}
-
-/// [`key_state_record`] of a key with imported material whose material
-/// will be `material` (an import or a deletion being committed).
-fn key_state_record_importing(
-    entry: &KeyEntry,
-    m: &KeyMutable,
-    lifecycle: KeyLifecycle,
-    pending: &[MaterialVersion],
-    material: Option<&MaterialVersion>,
 ) -> KeyStateRecord {
     let published = entry.versions.iter().flat_map(|v| v.iter()).skip(1);
     let r = &m.rotation;
@@ -116,18 +105,44 @@ fn key_state_record_importing(
             primary: mr.primary.to_string(),
             replicas: mr.replicas.iter().map(ToString::to_string).collect(),
         }),
-        import: m.import.as_ref().map(|i| ImportRecord {
-            material: material.map(|v| SecretBytes(Zeroizing::new(*v.material.expose_secret()))),
-            date: material.map(|v| v.date.as_millis()),
-            material_id: i.material_id.map(|id| id.hex()),
-            description: i.description.clone(),
-            expiration: i.expiration.map(|e| match e {
-                Expiration::Never => ExpirationRecord::Never,
-                Expiration::At(t) => ExpirationRecord::At {
-                    valid_to: t.as_millis(),
+        import: m.import.as_deref().map(import_record),
+    }
+}
+
+/// The record of a key's imported materials.
+fn import_record(i: &ImportState) -> ImportRecord {
+    ImportRecord {
+        materials: i
+            .materials
+            .iter()
+            .map(|s| ImportedMaterialRecord {
+                material_id: s.id.hex(),
+                material: match &s.secret {
+                    Some(ImportedSecret::Symmetric(v)) => {
+                        Some(SecretBytes(Zeroizing::new(*v.material.expose_secret())))
+                    }
+                    _ => None,
                 },
-            }),
-        }),
+                date: match &s.secret {
+                    Some(ImportedSecret::Symmetric(v)) => Some(v.date.as_millis()),
+                    _ => None,
+                },
+                secret: match &s.secret {
+                    Some(ImportedSecret::Hmac(k)) => Some(SecretVec::new(k.expose_secret())),
+                    _ => None,
+                },
+                expiration: s.expiration.map(|e| match e {
+                    Expiration::Never => ExpirationRecord::Never,
+                    Expiration::At(t) => ExpirationRecord::At {
+                        valid_to: t.as_millis(),
+                    },
+                }),
+                description: s.description.clone(),
+                rotation_date: s.rotation_date.map(Timestamp::as_millis),
+            })
+            .collect(),
+        current: i.current,
+        ..ImportRecord::default()
     }
 }
 
@@ -307,23 +322,13 @@ impl Commit<'_> {
         self.persist_key_rotation(entry, m, lifecycle, &[])
     }
 
-    /// Commits key `entry`'s mutable part `m` with `lifecycle`, its
-    /// imported material to be `material` (an import, or `None`: a
-    /// deletion).
-    pub(crate) fn persist_key_import(
-        &self,
-        entry: &KeyEntry,
-        m: &KeyMutable,
-        lifecycle: KeyLifecycle,
-        material: Option<&MaterialVersion>,
-    ) -> Result<()> {
+    /// Commits key `entry`'s mutable part `m`, whose imported materials
+    /// (an import, a rotation or a deletion) are about to be published.
+    pub(crate) fn persist_key_import(&self, entry: &KeyEntry, m: &KeyMutable) -> Result<()> {
         if !self.storage.is_durable() {
             return Ok(());
         }
-        self.commit_key_state(
-            entry,
-            &key_state_record_importing(entry, m, lifecycle, &[], material),
-        )
+        self.commit_key_state(entry, &key_state_record(entry, m, m.lifecycle, &[]))
     }
 
     /// Commits `record` as key `entry`'s state record.

@@ -1,7 +1,8 @@
 //! The service side of imported key material (origin `EXTERNAL`): keeping
-//! a key's latest import parameters, importing its material, deleting it
-//! (DeleteImportedKeyMaterial), and expiring it when its `ValidTo` timer
-//! (`Timer::ImportedMaterialExpiry`) is due.
+//! a key's latest import parameters, importing its materials (new or
+//! existing), rotating to a material pending rotation (RotateKeyOnDemand),
+//! deleting one (DeleteImportedKeyMaterial), and expiring each when its
+//! `ValidTo` timer (`Timer::ImportedMaterialExpiry`) is due.
 //!
 //! Every change follows the persistence rule (check, commit, then apply)
 //! under the key's own `state` lock, taken upgradable; the material is
@@ -14,10 +15,10 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::KeyId;
 use crate::key::state::KeyOperation;
-use crate::key::{KeyEvent, KeyLifecycle};
-use crate::kms::model::import::{Expiration, ImportState};
+use crate::key::{ImportType, KeyEvent, KeyLifecycle};
+use crate::kms::model::import::{Expiration, ImportState, ImportedSecret, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyMutable};
-use crate::kms::model::versions::{MaterialId, MaterialVersion};
+use crate::kms::model::versions::{MaterialId, RotationSchedule};
 use crate::kms::timers::Timer;
 use crate::sync::RwLockUpgradableReadGuard;
 
@@ -107,55 +108,128 @@ impl Service {
         not(feature = "asymmetric"),
         allow(dead_code, reason = "imports need the feature `asymmetric`")
     )]
-    /// ImportKeyMaterial's change: `material` (whose id is `id`) becomes
-    /// the key's, with `expiration`; the key is Enabled. The material must
-    /// be the key's own if it has been imported before
-    /// (`IncorrectKeyMaterialException`).
+    /// ImportKeyMaterial's change: the material whose id is `id` (`secret`
+    /// makes its secret, given its version index), imported with
+    /// `expiration`, as `import_type` says (default: new for the first
+    /// import, existing after). New material is the key's first (current)
+    /// or, after that, pending rotation (one at a time); existing material
+    /// must be one the key has (`IncorrectKeyMaterialException`), and
+    /// `expected`, if given, its id. Once every material permanently
+    /// associated with the key is imported, the key is Enabled; a material
+    /// pending rotation leaves the key state alone. Returns its id.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "ImportKeyMaterial's members, one each"
+    )]
     pub(crate) fn import_material(
         &self,
         entry: &KeyEntry,
-        material: MaterialVersion,
+        id: MaterialId,
+        secret: impl FnOnce(u32) -> ImportedSecret,
+        import_type: Option<ImportType>,
+        expected: Option<&str>,
         expiration: Expiration,
         description: Option<String>,
-    ) -> Result<()> {
+    ) -> Result<MaterialId> {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::ImportKeyMaterial)?;
         let mut import = import_state(entry, &m)?;
-        let id = material.id(&entry.id);
-        if import.material_id.is_some_and(|own| own != id) {
+        if expected.is_some_and(|e| e != id.hex()) {
             return Err(incorrect_material(&entry.arn));
         }
-        let before = import.expiration.and_then(Expiration::valid_to);
-        import.material_id = Some(id);
-        import.expiration = Some(expiration);
+        let import_type = import_type.unwrap_or(if import.materials.is_empty() {
+            ImportType::NewKeyMaterial
+        } else {
+            ImportType::ExistingKeyMaterial
+        });
+        let index = match (import_type, import.find(id)) {
+            (ImportType::ExistingKeyMaterial, None) => return Err(incorrect_material(&entry.arn)),
+            (ImportType::ExistingKeyMaterial, Some(i)) => i,
+            (ImportType::NewKeyMaterial, Some(_)) => {
+                return Err(kms_err!(
+                    IncorrectKeyMaterial,
+                    "The key material is already associated with {}. Import it with ImportType EXISTING_KEY_MATERIAL.",
+                    entry.arn
+                ));
+            }
+            (ImportType::NewKeyMaterial, None) => {
+                if let Some(pending) = import.pending() {
+                    return Err(kms_err!(
+                        KmsInvalidState,
+                        "{} already has key material {} pending rotation. Rotate the key (RotateKeyOnDemand) or delete that key material first.",
+                        entry.arn,
+                        import.materials[pending].id
+                    ));
+                }
+                import.materials.push(MaterialSlot {
+                    id,
+                    secret: None,
+                    expiration: None,
+                    description: None,
+                    rotation_date: None,
+                });
+                import.materials.len() - 1
+            }
+        };
+        let slot = &mut import.materials[index];
+        if slot.secret.is_none() {
+            let version = u32::try_from(index)
+                .map_err(|_| Error::internal("too many imported key materials"))?;
+            slot.secret = Some(secret(version));
+        }
+        slot.expiration = Some(expiration);
         if description.is_some() {
-            import.description = description;
+            slot.description = description;
         }
-        let after = m.lifecycle.apply(KeyEvent::Imported, &entry.arn)?;
-        let mut next_m = m.clone();
-        next_m.import = Some(Box::new(import));
-        self.commit()
-            .persist_key_import(entry, &next_m, after, Some(&material))?;
-        let mut m = RwLockUpgradableReadGuard::upgrade(m);
-        if let Some(imported) = &entry.imported {
-            imported.set(Some(material));
-        }
-        self.timers.replace(
-            before,
-            expiration.valid_to(),
-            Timer::ImportedMaterialExpiry(entry.id),
-        );
-        next_m.lifecycle = after;
-        *m = next_m;
-        entry.lifecycle.store(after);
-        Ok(())
+        let permanent = index <= import.current as usize;
+        let after = if permanent && import.complete() {
+            m.lifecycle.apply(KeyEvent::Imported, &entry.arn)?
+        } else {
+            m.lifecycle
+        };
+        self.apply_import(entry, m, import, after, None)?;
+        Ok(id)
     }
 
-    /// DeleteImportedKeyMaterial's change: the key's material is dropped
-    /// and the key is pending import (a key pending deletion stays so).
-    /// `expected`, if given, must be the key's material id
-    /// (`NotFoundException` otherwise). Returns the id of the material the
-    /// key was imported with, if any.
+    /// RotateKeyOnDemand of a key with imported material (through
+    /// `rotate_on_demand`): its material
+    /// pending rotation becomes current at `now` (the earlier ones stay,
+    /// and decrypt). `KMSInvalidStateException` if none is pending;
+    /// `LimitExceededException` after `limit` on-demand rotations.
+    pub(super) fn rotate_imported(
+        &self,
+        entry: &KeyEntry,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<()> {
+        let m = entry.state.upgradable_read();
+        self.check_import_op(entry, &m, KeyOperation::KeyRotation)?;
+        let mut import = import_state(entry, &m)?;
+        let Some(pending) = import.pending() else {
+            return Err(kms_err!(
+                KmsInvalidState,
+                "{} has no key material pending rotation. Import new key material (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL) first.",
+                entry.arn
+            ));
+        };
+        super::rotation::check_on_demand_limit(&m, limit, &entry.arn)?;
+        import.current = u32::try_from(pending)
+            .map_err(|_| Error::internal("too many imported key materials"))?;
+        import.materials[pending].rotation_date = Some(now);
+        let mut rotation = m.rotation;
+        rotation.on_demand_count += 1;
+        let lifecycle = m.lifecycle;
+        self.apply_import(entry, m, import, lifecycle, Some(rotation))
+    }
+
+    /// DeleteImportedKeyMaterial's change: the material `expected` names
+    /// (`NotFoundException` if the key has none of that id), or the
+    /// current one, is dropped. A material pending rotation goes for good
+    /// (other material may take its place) and the key state stays; any
+    /// other makes the key pending import (a key pending deletion stays
+    /// so) until it is imported again. Deleting material that is not
+    /// imported changes nothing. Returns the material's id (none if the
+    /// key has never had material).
     pub(crate) fn delete_imported_material(
         &self,
         entry: &KeyEntry,
@@ -163,59 +237,77 @@ impl Service {
     ) -> Result<Option<MaterialId>> {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::DeleteImportedKeyMaterial)?;
-        let import = import_state(entry, &m)?;
-        if let Some(expected) = expected
-            && import.material_id.map(|id| id.hex()).as_deref() != Some(expected)
-        {
-            return Err(kms_err!(
-                NotFound,
-                "Key material {expected} does not exist for {}.",
-                entry.arn
-            ));
-        }
-        let has_material = entry.imported.as_ref().is_some_and(|i| i.load().is_some());
-        if !has_material {
+        let mut import = import_state(entry, &m)?;
+        let index = match expected {
+            Some(expected) => import
+                .materials
+                .iter()
+                .position(|s| s.id.hex() == expected)
+                .ok_or_else(|| {
+                    kms_err!(
+                        NotFound,
+                        "Key material {expected} does not exist for {}.",
+                        entry.arn
+                    )
+                })?,
+            None => import.current as usize,
+        };
+        let Some(slot) = import.materials.get(index) else {
+            // Never imported: nothing to delete.
+            return Ok(None);
+        };
+        let id = slot.id;
+        if slot.secret.is_none() {
             // No effect, as AWS: nothing to delete.
-            return Ok(import.material_id);
+            return Ok(Some(id));
         }
-        let id = import.material_id;
-        self.drop_material(entry, m, import)?;
-        Ok(id)
+        let after = drop_material(&mut import, index, m.lifecycle, &entry.arn)?;
+        self.apply_import(entry, m, import, after, None)?;
+        Ok(Some(id))
     }
 
-    /// Drops the key's material under its lock `m` (checked): commit,
-    /// then take the material out, cancel its expiry and record the state.
-    fn drop_material(
+    /// Commits key `entry`'s new import state `import` (and `lifecycle`,
+    /// and the rotation schedule if given) under its lock `m` (checked),
+    /// then publishes the materials, moves the expiry timers and records
+    /// the state.
+    fn apply_import(
         &self,
         entry: &KeyEntry,
         m: RwLockUpgradableReadGuard<'_, KeyMutable>,
-        mut import: ImportState,
+        import: ImportState,
+        lifecycle: KeyLifecycle,
+        rotation: Option<RotationSchedule>,
     ) -> Result<()> {
-        let before = import.expiration.and_then(Expiration::valid_to);
-        import.expiration = None;
-        let after = m.lifecycle.apply(KeyEvent::MaterialDeleted, &entry.arn)?;
+        let before = m.import.as_ref().map(|i| i.deadlines()).unwrap_or_default();
+        let after = import.deadlines();
         let mut next_m = m.clone();
         next_m.import = Some(Box::new(import));
-        next_m.lifecycle = after;
-        self.commit()
-            .persist_key_import(entry, &next_m, after, None)?;
-        let mut m = RwLockUpgradableReadGuard::upgrade(m);
-        if let Some(imported) = &entry.imported {
-            imported.set(None);
+        next_m.lifecycle = lifecycle;
+        if let Some(rotation) = rotation {
+            next_m.rotation = rotation;
         }
-        if let Some(at) = before {
-            self.timers
-                .cancel(at, Timer::ImportedMaterialExpiry(entry.id));
+        self.commit().persist_key_import(entry, &next_m)?;
+        let mut m = RwLockUpgradableReadGuard::upgrade(m);
+        if let (Some(imported), Some(import)) = (&entry.imported, &next_m.import) {
+            imported.publish(import);
+        }
+        let timer = Timer::ImportedMaterialExpiry(entry.id);
+        for at in before.difference(&after) {
+            self.timers.cancel(*at, timer.clone());
+        }
+        for at in after.difference(&before) {
+            self.timers.set(*at, timer.clone());
         }
         *m = next_m;
-        entry.lifecycle.store(after);
+        entry.lifecycle.store(lifecycle);
         Ok(())
     }
 
-    /// The expiry of key `id`'s imported material due at `at` (its
-    /// timer), run by `advance`. Nothing but the timer changes if the key
-    /// is gone or its material no longer expires then; a failed commit
-    /// leaves it due.
+    /// The expiry of key `id`'s imported materials due at `at` (its
+    /// timer), run by `advance`: each material that expires then is
+    /// dropped as DeleteImportedKeyMaterial drops it. Nothing but the
+    /// timer changes if the key is gone or no material expires then; a
+    /// failed commit leaves it due.
     pub(crate) fn expire_imported_due(&self, id: KeyId, at: Timestamp) {
         let timer = Timer::ImportedMaterialExpiry(id);
         let Some(entry) = self.keys.read().get(&id) else {
@@ -223,31 +315,56 @@ impl Service {
             return;
         };
         let m = entry.state.upgradable_read();
-        let Ok(import) = import_state(&entry, &m) else {
+        let Ok(mut import) = import_state(&entry, &m) else {
             self.timers.cancel(at, timer);
             return;
         };
-        if m.deleted || import.expiration != Some(Expiration::At(at)) {
+        let due: Vec<usize> = (0..import.materials.len())
+            .filter(|&i| import.materials[i].expiration == Some(Expiration::At(at)))
+            .collect();
+        if m.deleted || due.is_empty() {
             self.timers.cancel(at, timer);
             return;
         }
+        let mut lifecycle = m.lifecycle;
+        // From the last: a pending material leaves the list.
+        for &i in due.iter().rev() {
+            match drop_material(&mut import, i, lifecycle, &entry.arn) {
+                Ok(l) => lifecycle = l,
+                Err(_) => return,
+            }
+        }
         // On a failed commit the timer stays: the next call retries.
-        let _ = self.drop_material(&entry, m, import);
+        let _ = self.apply_import(&entry, m, import, lifecycle, None);
     }
 
     /// The expiry timers of keys with imported material (a durable
     /// service on open).
     pub(crate) fn refill_import_timers(&self, entry: &KeyEntry, m: &KeyMutable) {
-        if let Some(at) = m
-            .import
-            .as_ref()
-            .and_then(|i| i.expiration)
-            .and_then(Expiration::valid_to)
-            && m.lifecycle != KeyLifecycle::PendingImport
-        {
+        for at in m.import.iter().flat_map(|i| i.deadlines()) {
             self.timers.set(at, Timer::ImportedMaterialExpiry(entry.id));
         }
     }
+}
+
+/// Drops material `index` of `import` (which is imported): one pending
+/// rotation leaves the list and the key state `lifecycle` stays; any other
+/// stays listed, pending import, and the key is pending import. Returns
+/// the key's lifecycle after.
+fn drop_material(
+    import: &mut ImportState,
+    index: usize,
+    lifecycle: KeyLifecycle,
+    arn: &str,
+) -> Result<KeyLifecycle> {
+    if import.pending() == Some(index) {
+        import.materials.truncate(index);
+        return Ok(lifecycle);
+    }
+    let slot = &mut import.materials[index];
+    slot.secret = None;
+    slot.expiration = None;
+    lifecycle.apply(KeyEvent::MaterialDeleted, arn)
 }
 
 #[cfg_attr(

@@ -105,7 +105,8 @@ impl Service {
     }
 
     /// RotateKeyOnDemand's change: a new current version of `entry`'s
-    /// material, made now, unless the key has had `limit` on-demand
+    /// material, made now (for a key with imported material, the material
+    /// pending rotation), unless the key has had `limit` on-demand
     /// rotations (`LimitExceededException`). The automatic schedule is not
     /// moved, as in AWS.
     pub(crate) fn rotate_on_demand(
@@ -114,6 +115,10 @@ impl Service {
         limit: u32,
         now: Timestamp,
     ) -> Result<()> {
+        // Imported material rotates to material imported for it.
+        if entry.imported.is_some() {
+            return self.rotate_imported(entry, limit, now);
+        }
         let m = entry.state.upgradable_read();
         self.check_mutable(entry, &m)?;
         crate::key::state::check(
@@ -121,13 +126,7 @@ impl Service {
             self.key_state(entry, m.lifecycle),
             &entry.arn,
         )?;
-        if m.rotation.on_demand_count >= limit {
-            return Err(kms_err!(
-                LimitExceeded,
-                "You have exceeded the maximum number of on-demand rotations ({limit}) for KMS key {}.",
-                entry.arn
-            ));
-        }
+        check_on_demand_limit(&m, limit, &entry.arn)?;
         let versions = entry
             .versions
             .as_ref()
@@ -238,6 +237,18 @@ impl Service {
 
 fn armed_schedule(r: &RotationSchedule) -> Option<Timestamp> {
     r.enabled.then_some(r.next).flatten()
+}
+
+/// `LimitExceededException` once key `arn` (its mutable part `m`) has made
+/// its `limit` on-demand rotations.
+pub(crate) fn check_on_demand_limit(m: &KeyMutable, limit: u32, arn: &str) -> Result<()> {
+    if m.rotation.on_demand_count >= limit {
+        return Err(kms_err!(
+            LimitExceeded,
+            "You have exceeded the maximum number of on-demand rotations ({limit}) for KMS key {arn}."
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
