@@ -73,7 +73,7 @@ impl Partition {
     }
 
     /// Adds the KMS of `config`'s account and Region, in memory (or durable,
-    /// with the `durable` feature and [`KmsConfig::with_durable_storage`]).
+    /// with the `durable` feature and `KmsConfig::with_durable_storage`).
     /// A Region of another partition is `ValidationException`; an account
     /// and Region the partition already has is `AlreadyExistsException`.
     pub fn add(&self, config: KmsConfig) -> Result<Kms> {

@@ -220,8 +220,8 @@ macro_rules! operations {
 }
 pub(crate) use operations;
 
-/// One HTTP request as the server received it: what [`Dispatcher::handle`]
-/// authenticates and routes.
+/// One HTTP request as the server received it: what `Dispatcher::handle`
+/// (feature `server`) authenticates and routes.
 #[derive(Clone, Copy, Debug)]
 pub struct WireRequest<'a> {
     /// `POST` for every AWS JSON 1.1 call.
@@ -272,7 +272,7 @@ pub enum AuthMode {
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
     /// The default account and Region's KMS, or, inside
-    /// [`Dispatcher::handle`], the caller's handle for this request.
+    /// `Dispatcher::handle`, the caller's handle for this request.
     kms: Kms,
     /// The accounts and Regions beyond it.
     world: Option<std::sync::Arc<members::Members>>,
