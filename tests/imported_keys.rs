@@ -1632,9 +1632,9 @@ fn two_regions() -> (kms_keystore::Partition, Kms, Kms, ManualClock) {
     (partition, east, west, clock)
 }
 
-/// A multi-Region primary key with imported material `material` in `kms`,
-/// and its replica in eu-west-1 (pending import); the key id.
-fn imported_multi_region(kms: &Kms, material: &[u8]) -> String {
+/// A multi-Region primary key with imported material `material` in `kms`;
+/// the key id.
+fn imported_multi_region_primary(kms: &Kms, material: &[u8]) -> String {
     let key = kms
         .create_key(CreateKeyRequest {
             origin: Some(OriginType::External),
@@ -1646,6 +1646,13 @@ fn imported_multi_region(kms: &Kms, material: &[u8]) -> String {
         .key_id
         .to_string();
     import(kms, &key, material).unwrap();
+    key
+}
+
+/// A multi-Region primary key with imported material `material` in `kms`,
+/// and its replica in eu-west-1 (pending import); the key id.
+fn imported_multi_region(kms: &Kms, material: &[u8]) -> String {
+    let key = imported_multi_region_primary(kms, material);
     kms.replicate_key(kms_keystore::ReplicateKeyRequest {
         key_id: key.clone(),
         replica_region: "eu-west-1".into(),
@@ -1804,4 +1811,28 @@ fn new_material_for_a_multi_region_primary_after_its_first_is_not_supported_yet(
     let key = imported_multi_region(&east, &[7; 32]);
     let err = import_new(&east, &key, &[9; 32]).unwrap_err();
     assert_eq!(err.code(), "UnsupportedOperationException");
+}
+
+#[test]
+fn replicating_an_imported_key_checks_create_key_with_key_origin_external() {
+    for (origin, allowed) in [("EXTERNAL", true), ("AWS_KMS", false)] {
+        let (p, east, _west, _) = two_regions();
+        let key = imported_multi_region_primary(&east, &[7; 32]);
+        let u = p.iam().create_user("111122223333", "/", "u").unwrap();
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"kms:ReplicateKey","Resource":"*"}},
+            {{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*",
+              "Condition":{{"StringEquals":{{"kms:KeyOrigin":"{origin}"}}}}}}]}}"#
+        );
+        p.iam().put_identity_policy(&u, "p", &policy).unwrap();
+        let got = east
+            .as_caller(&u)
+            .replicate_key(kms_keystore::ReplicateKeyRequest {
+                key_id: key,
+                replica_region: "eu-west-1".into(),
+                ..Default::default()
+            });
+        assert_eq!(got.is_ok(), allowed, "{origin}: {got:?}");
+    }
 }
