@@ -12,7 +12,7 @@ mod import_support;
 use std::time::Duration;
 
 use durable::{decrypt, encrypt, open, temp_dir};
-use import_support::{external_key, import, import_req, params, wrap};
+use import_support::{external_key, external_multi_region_key, import, import_req, params, wrap};
 use kms_keystore::{
     AlgorithmSpec, Clock, DeleteImportedKeyMaterialRequest, ExpirationModelType,
     IncludeKeyMaterial, KeyState, Kms, ListKeyRotationsRequest, ManualClock,
@@ -292,16 +292,7 @@ fn a_reopened_store_keeps_a_replicas_import_state() {
     let clock = ManualClock::default();
     let (key, blob) = {
         let (_p, east, _west) = open_regions(&dir, &clock);
-        let key = east
-            .create_key(kms_keystore::CreateKeyRequest {
-                origin: Some(kms_keystore::OriginType::External),
-                multi_region: Some(true),
-                ..Default::default()
-            })
-            .unwrap()
-            .key_metadata
-            .key_id
-            .to_string();
+        let key = external_multi_region_key(&east);
         import(&east, &key, &material()).unwrap();
         east.replicate_key(kms_keystore::ReplicateKeyRequest {
             key_id: key.clone(),

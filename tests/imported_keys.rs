@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
 use import_support::{
-    external_key, import, import_new, import_req, params, request, try_params, wrap,
+    external_key, external_multi_region_key, import, import_new, import_req, params, request,
+    try_params, wrap,
 };
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
@@ -1635,16 +1636,7 @@ fn two_regions() -> (kms_keystore::Partition, Kms, Kms, ManualClock) {
 /// A multi-Region primary key with imported material `material` in `kms`;
 /// the key id.
 fn imported_multi_region_primary(kms: &Kms, material: &[u8]) -> String {
-    let key = kms
-        .create_key(CreateKeyRequest {
-            origin: Some(OriginType::External),
-            multi_region: Some(true),
-            ..Default::default()
-        })
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string();
+    let key = external_multi_region_key(kms);
     import(kms, &key, material).unwrap();
     key
 }
@@ -1665,14 +1657,8 @@ fn imported_multi_region(kms: &Kms, material: &[u8]) -> String {
 #[test]
 fn a_multi_region_external_key_is_created_pending_import_with_an_mrk_id() {
     let (_p, east, _west, _) = two_regions();
-    let md = east
-        .create_key(CreateKeyRequest {
-            origin: Some(OriginType::External),
-            multi_region: Some(true),
-            ..Default::default()
-        })
-        .unwrap()
-        .key_metadata;
+    let key = external_multi_region_key(&east);
+    let md = east.describe_key(&key).unwrap().key_metadata;
     assert!(md.key_id.to_string().starts_with("mrk-"));
     assert_eq!(md.origin, OriginType::External);
     assert_eq!(md.key_state, KeyState::PendingImport);
@@ -1687,16 +1673,7 @@ fn a_multi_region_external_key_is_created_pending_import_with_an_mrk_id() {
 #[test]
 fn a_primary_pending_import_cannot_be_replicated() {
     let (_p, east, _west, _) = two_regions();
-    let key = east
-        .create_key(CreateKeyRequest {
-            origin: Some(OriginType::External),
-            multi_region: Some(true),
-            ..Default::default()
-        })
-        .unwrap()
-        .key_metadata
-        .key_id
-        .to_string();
+    let key = external_multi_region_key(&east);
     let err = east
         .replicate_key(kms_keystore::ReplicateKeyRequest {
             key_id: key,

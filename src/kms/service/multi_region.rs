@@ -81,7 +81,9 @@ impl Service {
     /// related key is here yet (`AlreadyExistsException`), the key quota
     /// and the policy lockout, then inserts the replica of the primary key
     /// `source` with its kind (key spec, usage and, for an HMAC or
-    /// asymmetric key, its secret), its material versions and `relations`.
+    /// asymmetric key, its secret), its material versions and `relations`;
+    /// a replica of a key with imported material is pending import, with
+    /// the ids of the primary's materials and none of them imported.
     /// The caller's request was checked in the primary's Region.
     pub(crate) fn insert_replica(
         &self,
@@ -364,7 +366,8 @@ fn replica_import_state(primary: ImportState) -> ImportState {
             })
             .collect(),
         current: primary.current,
-        ..ImportState::default()
+        #[cfg(feature = "asymmetric")]
+        parameters: None,
     }
 }
 
