@@ -12,7 +12,7 @@ mod import_support;
 use std::time::Duration;
 
 use durable::{decrypt, encrypt, open, temp_dir};
-use import_support::{external_key, import, import_req, params, wrap};
+use import_support::{external_key, external_multi_region_key, import, import_req, params, wrap};
 use kms_keystore::{
     AlgorithmSpec, Clock, DeleteImportedKeyMaterialRequest, ExpirationModelType,
     IncludeKeyMaterial, KeyState, Kms, ListKeyRotationsRequest, ManualClock,
@@ -266,4 +266,59 @@ fn a_reopened_store_keeps_an_imported_hmac_key_sealed_and_macing() {
     );
     import(&kms, &key, &secret).unwrap();
     assert_eq!(kms.generate_mac(mac_request(&key)).unwrap().mac, mac);
+}
+
+/// us-east-1 and eu-west-1 of one account, each durable in `dir`.
+fn open_regions(dir: &std::path::Path, clock: &ManualClock) -> (kms_keystore::Partition, Kms, Kms) {
+    let partition = kms_keystore::Partition::new(kms_keystore::AwsPartition::Aws);
+    let add = |region: &str| {
+        partition
+            .add(
+                kms_keystore::KmsConfig::new(durable::ACCOUNT, region)
+                    .unwrap()
+                    .with_clock(clock.clone())
+                    .with_durable_storage(dir.join(format!("{region}.redb")), durable::root()),
+            )
+            .unwrap()
+    };
+    let east = add("us-east-1");
+    let west = add("eu-west-1");
+    (partition, east, west)
+}
+
+#[test]
+fn a_reopened_store_keeps_a_replicas_import_state() {
+    let dir = temp_dir("imported-multi-region");
+    let clock = ManualClock::default();
+    let (key, blob) = {
+        let (_p, east, _west) = open_regions(&dir, &clock);
+        let key = external_multi_region_key(&east);
+        import(&east, &key, &material()).unwrap();
+        east.replicate_key(kms_keystore::ReplicateKeyRequest {
+            key_id: key.clone(),
+            replica_region: "eu-west-1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let blob = encrypt(&east, &key, b"crosses");
+        (key, blob)
+    };
+    // Reopened: the replica is still pending import, and still takes only
+    // the primary's material.
+    {
+        let (_p, _east, west) = open_regions(&dir, &clock);
+        let md = west.describe_key(&key).unwrap().key_metadata;
+        assert_eq!(md.origin, kms_keystore::OriginType::External);
+        assert_eq!(md.key_state, KeyState::PendingImport);
+        assert_eq!(
+            import(&west, &key, &second_material()).unwrap_err().code(),
+            "IncorrectKeyMaterialException"
+        );
+        import(&west, &key, &material()).unwrap();
+        assert_eq!(decrypt(&west, &blob), b"crosses");
+    }
+    // Reopened again: the replica keeps its imported material.
+    let (_p, _east, west) = open_regions(&dir, &clock);
+    assert_eq!(state(&west, &key), KeyState::Enabled);
+    assert_eq!(decrypt(&west, &blob), b"crosses");
 }

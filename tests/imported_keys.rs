@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
 use import_support::{
-    external_key, import, import_new, import_req, params, request, try_params, wrap,
+    external_key, external_multi_region_key, import, import_new, import_req, params, request,
+    try_params, wrap,
 };
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
@@ -550,7 +551,7 @@ fn get_parameters_refuses_pkcs1_sm2_and_missing_members() {
 }
 
 #[test]
-fn external_keys_of_asymmetric_specs_multi_region_or_in_a_store_are_not_supported_yet() {
+fn external_keys_of_asymmetric_specs_multi_region_hmac_or_in_a_store_are_not_supported_yet() {
     let (kms, _) = kms();
     for req in [
         CreateKeyRequest {
@@ -562,6 +563,8 @@ fn external_keys_of_asymmetric_specs_multi_region_or_in_a_store_are_not_supporte
         CreateKeyRequest {
             origin: Some(OriginType::External),
             multi_region: Some(true),
+            key_spec: Some(KeySpec::Hmac256),
+            key_usage: Some(KeyUsage::GenerateVerifyMac),
             ..Default::default()
         },
         CreateKeyRequest {
@@ -1609,4 +1612,204 @@ fn grants_on_an_imported_hmac_key_allow_the_mac_operations_only_while_it_has_mat
         code(try_mac(&as_bob, &key, b"m")),
         "KMSInvalidStateException"
     );
+}
+
+/// Two Regions of one account, on one clock.
+fn two_regions() -> (kms_keystore::Partition, Kms, Kms, ManualClock) {
+    let clock = ManualClock::default();
+    let partition = kms_keystore::Partition::with_seed(kms_keystore::AwsPartition::Aws, 5);
+    let add = |region: &str, seed: u64| {
+        partition
+            .add(
+                kms_keystore::KmsConfig::new("111122223333", region)
+                    .unwrap()
+                    .with_clock(clock.clone())
+                    .with_seed(seed),
+            )
+            .unwrap()
+    };
+    let east = add("us-east-1", 1);
+    let west = add("eu-west-1", 2);
+    (partition, east, west, clock)
+}
+
+/// A multi-Region primary key with imported material `material` in `kms`;
+/// the key id.
+fn imported_multi_region_primary(kms: &Kms, material: &[u8]) -> String {
+    let key = external_multi_region_key(kms);
+    import(kms, &key, material).unwrap();
+    key
+}
+
+/// A multi-Region primary key with imported material `material` in `kms`,
+/// and its replica in eu-west-1 (pending import); the key id.
+fn imported_multi_region(kms: &Kms, material: &[u8]) -> String {
+    let key = imported_multi_region_primary(kms, material);
+    kms.replicate_key(kms_keystore::ReplicateKeyRequest {
+        key_id: key.clone(),
+        replica_region: "eu-west-1".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    key
+}
+
+#[test]
+fn a_multi_region_external_key_is_created_pending_import_with_an_mrk_id() {
+    let (_p, east, _west, _) = two_regions();
+    let key = external_multi_region_key(&east);
+    let md = east.describe_key(&key).unwrap().key_metadata;
+    assert!(md.key_id.to_string().starts_with("mrk-"));
+    assert_eq!(md.origin, OriginType::External);
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert!(md.multi_region);
+    let c = md.multi_region_configuration.unwrap();
+    assert_eq!(
+        c.multi_region_key_type,
+        kms_keystore::MultiRegionKeyType::Primary
+    );
+}
+
+#[test]
+fn a_primary_pending_import_cannot_be_replicated() {
+    let (_p, east, _west, _) = two_regions();
+    let key = external_multi_region_key(&east);
+    let err = east
+        .replicate_key(kms_keystore::ReplicateKeyRequest {
+            key_id: key,
+            replica_region: "eu-west-1".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "KMSInvalidStateException");
+}
+
+#[test]
+fn a_replica_of_an_imported_primary_is_external_pending_import_without_material() {
+    let (_p, east, west, _) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    let md = west.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.origin, OriginType::External);
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert_eq!(md.current_key_material_id, None);
+    let c = md.multi_region_configuration.unwrap();
+    assert_eq!(
+        c.multi_region_key_type,
+        kms_keystore::MultiRegionKeyType::Replica
+    );
+    assert_eq!(c.primary_key.region, "us-east-1");
+    let primary = east.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(primary.origin, OriginType::External);
+    assert_eq!(primary.key_state, KeyState::Enabled);
+    let replicas = primary.multi_region_configuration.unwrap().replica_keys;
+    assert_eq!(replicas.len(), 1);
+    assert_eq!(replicas[0].region, "eu-west-1");
+    assert_eq!(code(try_encrypt(&west, &key)), "KMSInvalidStateException");
+}
+
+#[test]
+fn a_replica_takes_only_its_primarys_material() {
+    let (_p, east, west, _) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    let err = import(&west, &key, &[8; 32]).unwrap_err();
+    assert_eq!(err.code(), "IncorrectKeyMaterialException");
+    let err = import_new(&west, &key, &[8; 32]).unwrap_err();
+    assert_eq!(err.code(), "UnsupportedOperationException");
+    assert_eq!(state(&west, &key), KeyState::PendingImport);
+    let id = import(&west, &key, &[7; 32]).unwrap();
+    assert_eq!(state(&west, &key), KeyState::Enabled);
+    assert_eq!(
+        Some(id),
+        east.describe_key(&key)
+            .unwrap()
+            .key_metadata
+            .current_key_material_id
+    );
+}
+
+#[test]
+fn ciphertexts_of_imported_multi_region_keys_cross_regions_both_ways() {
+    let (_p, east, west, _) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    import(&west, &key, &[7; 32]).unwrap();
+    let from_east = try_encrypt(&east, &key).unwrap();
+    assert_eq!(try_decrypt(&west, &from_east).unwrap(), b"hello");
+    let from_west = try_encrypt(&west, &key).unwrap();
+    assert_eq!(try_decrypt(&east, &from_west).unwrap(), b"hello");
+}
+
+#[test]
+fn a_replicas_expiration_is_its_own() {
+    let (_p, east, west, clock) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    let p = params(&west, &key, AlgorithmSpec::RsaesOaepSha256);
+    let mut req = import_req(
+        &key,
+        &p,
+        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &[7; 32]),
+    );
+    let valid_to = clock.now().saturating_add(HOUR);
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(valid_to);
+    west.import_key_material(req).unwrap();
+    let md = west.describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.valid_to, Some(valid_to));
+    assert_eq!(
+        east.describe_key(&key).unwrap().key_metadata.valid_to,
+        None,
+        "the primary's material does not expire"
+    );
+    clock.advance(2 * HOUR);
+    assert_eq!(state(&west, &key), KeyState::PendingImport);
+    assert_eq!(state(&east, &key), KeyState::Enabled);
+}
+
+#[test]
+fn deleting_a_replicas_material_leaves_only_the_replica_pending_import() {
+    let (_p, east, west, _) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    import(&west, &key, &[7; 32]).unwrap();
+    west.delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+        key_id: key.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(state(&west, &key), KeyState::PendingImport);
+    assert_eq!(state(&east, &key), KeyState::Enabled);
+    let blob = try_encrypt(&east, &key).unwrap();
+    assert_eq!(code(try_decrypt(&west, &blob)), "KMSInvalidStateException");
+    import(&west, &key, &[7; 32]).unwrap();
+    assert_eq!(try_decrypt(&west, &blob).unwrap(), b"hello");
+}
+
+#[test]
+fn new_material_for_a_multi_region_primary_after_its_first_is_not_supported_yet() {
+    let (_p, east, _west, _) = two_regions();
+    let key = imported_multi_region(&east, &[7; 32]);
+    let err = import_new(&east, &key, &[9; 32]).unwrap_err();
+    assert_eq!(err.code(), "UnsupportedOperationException");
+}
+
+#[test]
+fn replicating_an_imported_key_checks_create_key_with_key_origin_external() {
+    for (origin, allowed) in [("EXTERNAL", true), ("AWS_KMS", false)] {
+        let (p, east, _west, _) = two_regions();
+        let key = imported_multi_region_primary(&east, &[7; 32]);
+        let u = p.iam().create_user("111122223333", "/", "u").unwrap();
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"kms:ReplicateKey","Resource":"*"}},
+            {{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*",
+              "Condition":{{"StringEquals":{{"kms:KeyOrigin":"{origin}"}}}}}}]}}"#
+        );
+        p.iam().put_identity_policy(&u, "p", &policy).unwrap();
+        let got = east
+            .as_caller(&u)
+            .replicate_key(kms_keystore::ReplicateKeyRequest {
+                key_id: key,
+                replica_region: "eu-west-1".into(),
+                ..Default::default()
+            });
+        assert_eq!(got.is_ok(), allowed, "{origin}: {got:?}");
+    }
 }

@@ -46,6 +46,20 @@ pub fn external_key(kms: &Kms) -> String {
     .to_string()
 }
 
+/// A multi-Region primary key with Origin EXTERNAL (pending import); its
+/// key id.
+pub fn external_multi_region_key(kms: &Kms) -> String {
+    kms.create_key(CreateKeyRequest {
+        origin: Some(OriginType::External),
+        multi_region: Some(true),
+        ..Default::default()
+    })
+    .unwrap()
+    .key_metadata
+    .key_id
+    .to_string()
+}
+
 /// GetParametersForImport for RSAES_OAEP_SHA_256 with an RSA_2048 key.
 pub fn try_params(kms: &Kms, key: &str) -> kms_keystore::Result<GetParametersForImportResponse> {
     kms.get_parameters_for_import(GetParametersForImportRequest {

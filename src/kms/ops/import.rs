@@ -1,7 +1,8 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
 //! DeleteImportedKeyMaterial, for symmetric encryption and HMAC keys
-//! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA);
-//! their on-demand rotation is in `rotation.rs`.
+//! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA),
+//! multi-Region symmetric keys among them (a replica imports only its
+//! primary key's material); their on-demand rotation is in `rotation.rs`.
 //!
 //! Order of checks: the request's own members (`ValidationException`),
 //! the key (`NotFoundException`), authorization (key policy and IAM only:
@@ -256,7 +257,10 @@ impl Kms {
     /// of the key's materials (`KeyMaterialId`, if given, must be its id),
     /// for example one deleted or expired, or to change its expiration; once
     /// every material the key has rotated through is imported again the key
-    /// is Enabled. `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`,
+    /// is Enabled. A multi-Region replica takes only its primary key's
+    /// material (`NEW_KEY_MATERIAL` is `UnsupportedOperationException`
+    /// there, as is new material after the first on a multi-Region primary
+    /// key here). `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`,
     /// which needs a `ValidTo` after now and at most 365 days on; at
     /// `ValidTo` the material is deleted as
     /// [`delete_imported_key_material`](Kms::delete_imported_key_material)
@@ -264,7 +268,8 @@ impl Kms {
     ///
     /// Errors: `ValidationException` (also a symmetric-only member for an
     /// HMAC key), `NotFoundException`,
-    /// `UnsupportedOperationException` (origin not `EXTERNAL`),
+    /// `UnsupportedOperationException` (origin not `EXTERNAL`; new material
+    /// for a multi-Region key as above),
     /// `KMSInvalidStateException` (the key state; `NEW_KEY_MATERIAL` while
     /// another material is pending rotation),
     /// `InvalidImportTokenException`, `ExpiredImportTokenException`,

@@ -220,10 +220,10 @@ fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest)
             "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption (SYMMETRIC_DEFAULT) and HMAC (HMAC_224, HMAC_256, HMAC_384, HMAC_512) material."
         ));
     }
-    if multi_region {
+    if multi_region && spec != KeySpec::SymmetricDefault {
         return Err(kms_err!(
             UnsupportedOperation,
-            "Multi-Region keys with imported key material are not supported by this KMS yet."
+            "Multi-Region {spec} keys with imported key material are not supported by this KMS yet: it makes multi-Region keys with imported material of spec SYMMETRIC_DEFAULT."
         ));
     }
     Ok(())
@@ -247,7 +247,7 @@ impl Kms {
     /// spec, SM2 outside the China Regions, an RSA, ECC or ML-DSA spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
     /// custom key store, Origin EXTERNAL for an RSA or ECC spec, for a
-    /// multi-Region key or without the feature `asymmetric`, a
+    /// multi-Region HMAC key or without the feature `asymmetric`, a
     /// multi-Region key in a custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that

@@ -6,7 +6,9 @@
 //! material and its versions (a ciphertext made under one decrypts under
 //! any other) and their rotation, which only the primary key's schedule
 //! drives; policy, tags, description, aliases, grants and key state are
-//! each key's own. The Regions are the [`Partition`](crate::Partition)'s
+//! each key's own. A key with imported material is the exception: its
+//! replicas get no material, and each imports the primary's with its own
+//! expiration (`service/import.rs`). The Regions are the [`Partition`](crate::Partition)'s
 //! Kms services: a replica Region whose Kms the partition does not hold is
 //! refused. The service side is `service/multi_region.rs`.
 //!
@@ -79,7 +81,9 @@ impl Kms {
     /// id or key ARN) in `ReplicaRegion`, another Region of this account in
     /// the partition, with its own `Policy` (the default key policy when
     /// absent), `Description` and `Tags`, and the primary's material
-    /// versions. The replica is Enabled.
+    /// versions. The replica is Enabled; a replica of a key with imported
+    /// material (Origin `EXTERNAL`) has none, and is pending import until
+    /// the primary's material is imported into it.
     ///
     /// Errors, in order: `ValidationException` (ReplicaRegion missing or
     /// malformed, a description over 8192 characters), `TagException`,

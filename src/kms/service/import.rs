@@ -153,6 +153,7 @@ impl Service {
                 ));
             }
             (ImportType::NewKeyMaterial, None) => {
+                check_new_multi_region(&m, &import, &self.region, &entry.arn)?;
                 if let Some(pending) = import.pending() {
                     return Err(kms_err!(
                         KmsInvalidState,
@@ -365,6 +366,35 @@ fn drop_material(
     slot.secret = None;
     slot.expiration = None;
     lifecycle.apply(KeyEvent::MaterialDeleted, arn)
+}
+
+/// New material for a multi-Region key: a replica takes only its primary
+/// key's materials (`UnsupportedOperationException`, as AWS); a primary
+/// key takes its first, but new material to rotate to is not supported
+/// here yet.
+fn check_new_multi_region(
+    m: &KeyMutable,
+    import: &ImportState,
+    region: &crate::ids::Region,
+    arn: &str,
+) -> Result<()> {
+    let Some(relations) = m.multi_region.as_deref() else {
+        return Ok(());
+    };
+    if relations.primary != *region {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "You cannot import new key material into {arn}, a replica key. Import it into the primary key in {}, then import the same key material here with ImportType EXISTING_KEY_MATERIAL.",
+            relations.primary
+        ));
+    }
+    if !import.materials.is_empty() {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "New key material for rotation of multi-Region key {arn} is not supported by this KMS yet."
+        ));
+    }
+    Ok(())
 }
 
 #[cfg_attr(

@@ -22,6 +22,7 @@ use crate::ids::{KeyId, Region};
 use crate::key::{KeyEvent, KeyLifecycle, KeyManager};
 use crate::kms::call::Call;
 use crate::kms::model::backing::Backing;
+use crate::kms::model::import::{ImportState, ImportedMaterial, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, RotationSchedule, Versions};
@@ -80,7 +81,9 @@ impl Service {
     /// related key is here yet (`AlreadyExistsException`), the key quota
     /// and the policy lockout, then inserts the replica of the primary key
     /// `source` with its kind (key spec, usage and, for an HMAC or
-    /// asymmetric key, its secret), its material versions and `relations`.
+    /// asymmetric key, its secret), its material versions and `relations`;
+    /// a replica of a key with imported material is pending import, with
+    /// the ids of the primary's materials and none of them imported.
     /// The caller's request was checked in the primary's Region.
     pub(crate) fn insert_replica(
         &self,
@@ -98,7 +101,7 @@ impl Service {
                 request_tags: Some(&req.tags),
                 bypass_lockout: Some(bypass),
                 new_key: Some(NewKeyFacts {
-                    origin: "AWS_KMS",
+                    origin: source.backing.origin().as_str(),
                     key_spec: source.kind.spec().as_str(),
                     key_usage: source.kind.usage().as_str(),
                     multi_region: true,
@@ -143,15 +146,30 @@ impl Service {
             }
         };
         let kind = source.kind.replica()?;
+        // A key with imported material: the replica gets none (the same
+        // material is imported into it), only the ids of the primary's
+        // materials, which its imports must match.
+        let import = match (&source.imported, &source.backing) {
+            (Some(_), Backing::Imported) => Some(self.read_key(source, |m| {
+                replica_import_state(m.import.as_deref().cloned().unwrap_or_default())
+            })),
+            _ => None,
+        };
         let identity = KeyIdentity {
             id,
             arn,
             creation_date: cx.now,
             manager: KeyManager::Customer,
-            backing: Backing::Kms,
+            backing: if import.is_some() {
+                Backing::Imported
+            } else {
+                Backing::Kms
+            },
             kind,
             versions,
-            imported: None,
+            imported: import
+                .is_some()
+                .then(|| Box::new(ImportedMaterial::empty())),
         };
         // The primary key keeps the rotation schedule: a replica's is empty.
         let mut state = KeyMutable::new(
@@ -161,6 +179,10 @@ impl Service {
             policy,
         );
         state.multi_region = Some(Box::new(relations));
+        if let Some(import) = import {
+            state.lifecycle = KeyLifecycle::PendingImport;
+            state.import = Some(Box::new(import));
+        }
         let entry = Arc::new(KeyEntry::new(identity, state));
         self.insert_new_key(Arc::clone(&entry))?;
         Ok(entry)
@@ -324,6 +346,28 @@ impl Service {
         *m = next;
         entry.lifecycle.store(lifecycle);
         Ok(())
+    }
+}
+
+/// A replica's import state, from its primary key's `primary`: the ids of
+/// the materials permanently associated with the primary (not one pending
+/// rotation), none of them imported yet.
+fn replica_import_state(primary: ImportState) -> ImportState {
+    let permanent = primary.materials.len().min(primary.current as usize + 1);
+    ImportState {
+        materials: primary.materials[..permanent]
+            .iter()
+            .map(|m| MaterialSlot {
+                id: m.id,
+                secret: None,
+                expiration: None,
+                description: None,
+                rotation_date: m.rotation_date,
+            })
+            .collect(),
+        current: primary.current,
+        #[cfg(feature = "asymmetric")]
+        parameters: None,
     }
 }
 
