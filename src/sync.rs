@@ -173,7 +173,9 @@ impl<T> PublishedRef<T> {
         &self.guard
     }
 
-    /// The value as an owned `Arc` (its reference count written).
+    /// The value as an owned `Arc` (its reference count written; tests:
+    /// to watch its count).
+    #[cfg(all(test, not(feature = "shuttle")))]
     pub(crate) fn to_arc(&self) -> std::sync::Arc<T> {
         match self.inner() {
             Some(v) => std::sync::Arc::clone(v),

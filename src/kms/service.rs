@@ -1020,18 +1020,21 @@ impl Service {
             encryption_algorithm: Some(requested.as_str()),
             ..Facts::crypto(ctx, expected_key.unwrap_or_default())
         };
-        if let Some(entry) = given.as_ref().filter(|e| e.kind.is_asymmetric()) {
-            self.authorize(cx, entry, action, &facts(entry))?;
-            self.check_crypto(entry, op, cx.now)?;
-            let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-            let plaintext = entry.kind.oaep_decrypt(algorithm, bytes, &self.rng)?;
-            return Ok(Opened {
-                entry: HeldKey::Owned(entry.to_arc()),
-                plaintext,
-                material: None,
-                algorithm,
-            });
-        }
+        let given = match given {
+            Some(entry) if entry.kind.is_asymmetric() => {
+                self.authorize(cx, &entry, action, &facts(&entry))?;
+                self.check_crypto(&entry, op, cx.now)?;
+                let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
+                let plaintext = entry.kind.oaep_decrypt(algorithm, bytes, &self.rng)?;
+                return Ok(Opened {
+                    entry,
+                    plaintext,
+                    material: None,
+                    algorithm,
+                });
+            }
+            given => given,
+        };
         let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
         let entry = match given {
             Some(given) => {

@@ -53,7 +53,8 @@ pub(crate) enum HeldKey {
 }
 
 impl HeldKey {
-    /// The entry as an owned `Arc`, to keep beyond the call.
+    /// The entry as an owned `Arc` (tests: to watch its count).
+    #[cfg(all(test, not(feature = "shuttle")))]
     pub(crate) fn to_arc(&self) -> Arc<KeyEntry> {
         match self {
             HeldKey::Loaned(r) => r.to_arc(),
