@@ -16,9 +16,9 @@ use kms_keystore::server::Dispatcher;
 use kms_keystore::{
     CreateGrantRequest, CreateKeyRequest, DataKeyPairSpec, DecryptRequest,
     DeriveSharedSecretRequest, EncryptRequest, EncryptionAlgorithmSpec, GenerateDataKeyPairRequest,
-    GenerateDataKeyRequest, GetPublicKeyRequest, GrantOperation, KeyAgreementAlgorithmSpec,
-    KeySpec, KeyUsage, Kms, MessageType, OriginType, PutKeyPolicyRequest, ReEncryptRequest,
-    SignRequest, SigningAlgorithmSpec, VerifyRequest,
+    GenerateDataKeyRequest, GetPublicKeyRequest, GrantConstraints, GrantOperation,
+    KeyAgreementAlgorithmSpec, KeySpec, KeyUsage, Kms, MessageType, OriginType,
+    PutKeyPolicyRequest, ReEncryptRequest, SignRequest, SigningAlgorithmSpec, VerifyRequest,
 };
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -810,6 +810,34 @@ fn grants_allow_only_the_operations_of_the_key_usage() {
             "{usage} {refused}"
         );
     }
+}
+
+#[test]
+fn grant_constraints_are_refused_on_asymmetric_keys_even_for_their_encrypt_and_decrypt() {
+    let (kms, _) = kms();
+    let grantee = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let id = create(&kms, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+    let grant = |constraints| {
+        kms.create_grant(CreateGrantRequest {
+            key_id: id.clone(),
+            grantee_principal: grantee.clone(),
+            operations: vec![GrantOperation::Encrypt, GrantOperation::Decrypt],
+            constraints,
+            ..Default::default()
+        })
+    };
+    let subset = GrantConstraints {
+        encryption_context_subset: Some(ctx(&[("dept", "it")])),
+        ..Default::default()
+    };
+    let err = grant(Some(subset)).unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert!(
+        err.to_string()
+            .contains("Grant constraints are not supported"),
+        "{err}"
+    );
+    assert!(grant(None).is_ok());
 }
 
 #[test]

@@ -15,6 +15,7 @@
 
 use crate::error::{AwsMessage, Constraint, Error, Result, Shown, Violation, kms_err};
 use crate::iam::Principal;
+use crate::key::KeySpec;
 use crate::key::state::KeyOperation;
 
 use crate::kms::Kms;
@@ -165,6 +166,16 @@ fn check_operations_and_constraints(
         (Some(p), None) | (None, Some(p)) => p,
         (None, None) => return Ok(()),
     };
+    // AWS: an encryption context grant constraint cannot be used for the
+    // cryptographic operations of asymmetric or HMAC keys, which take no
+    // encryption context.
+    if entry.kind.spec() != KeySpec::SymmetricDefault {
+        return Err(kms_err!(
+            Validation,
+            "Grant constraints are not supported for KMS key {key_arn}: a {} key's operations take no encryption context.",
+            entry.kind.spec()
+        ));
+    }
     if pairs.len() > MAX_CONSTRAINT_PAIRS {
         return Err(kms_err!(
             Validation,
