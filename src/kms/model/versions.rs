@@ -89,12 +89,13 @@ impl MaterialId {
     /// them on every Decrypt and ReEncrypt).
     pub(crate) fn hex(&self) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(DIGITS[usize::from(b >> 4)]));
-            s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        let mut digits = [0u8; 64];
+        for (pair, b) in digits.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
         }
-        s
+        // Every byte is an ASCII digit, so this never falls back.
+        String::from_utf8(digits.to_vec()).unwrap_or_default()
     }
 }
 
@@ -371,6 +372,9 @@ mod tests {
         let s = MaterialId::derive(&a, 0).to_string();
         assert_eq!(s, MaterialId::derive(&a, 0).hex());
         assert_eq!(MaterialId([0xa5; 32]).hex(), "a5".repeat(32));
+        let counting = MaterialId(std::array::from_fn(|i| (i * 9) as u8));
+        let expected: String = (0..32).map(|i| format!("{:02x}", i * 9)).collect();
+        assert_eq!(counting.hex(), expected);
         assert_eq!(s.len(), 64);
         assert!(
             s.bytes()

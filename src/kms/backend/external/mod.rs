@@ -660,7 +660,12 @@ fn health_check(
 
 /// A fresh `kmsRequestId`.
 fn request_id(env: &CryptoEnv<'_>) -> String {
-    uuid::Uuid::from_bytes(env.rng.array()).to_string()
+    // Encoded into a stack buffer, not through `Display`'s formatter.
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::from_bytes(env.rng.array())
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 /// `requestMetadata` for a call made on behalf of the account's caller.
