@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(s, MaterialId::derive(&a, 0).hex());
         assert_eq!(MaterialId([0xa5; 32]).hex(), "a5".repeat(32));
         let counting = MaterialId(std::array::from_fn(|i| (i * 9) as u8));
-        let expected: String = (0..32).map(|i| format!("{:02x}", i * 9)).collect();
+        let expected: String = (0..32).map(|i| format!("{:02x}", (i * 9) as u8)).collect();
         assert_eq!(counting.hex(), expected);
         assert_eq!(s.len(), 64);
         assert!(
