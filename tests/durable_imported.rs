@@ -2,7 +2,9 @@
 //! (sealed, never in the file in clear), its id, its state (current, not
 //! current, pending rotation; imported or not), its expiration and the
 //! expiry deadline; a deleted material stays deleted; import tokens do not
-//! survive a restart.
+//! survive a restart. Multi-Region keys too: a replica's import state,
+//! material pending multi-Region import and rotation, the rotation that
+//! reached the replica, and an imported multi-Region HMAC replica.
 #![cfg(all(feature = "durable", feature = "asymmetric"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -321,4 +323,149 @@ fn a_reopened_store_keeps_a_replicas_import_state() {
     let (_p, _east, west) = open_regions(&dir, &clock);
     assert_eq!(state(&west, &key), KeyState::Enabled);
     assert_eq!(decrypt(&west, &blob), b"crosses");
+}
+
+fn material_ids_and_states(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
+    listed(kms, key)
+        .into_iter()
+        .map(|e| {
+            (
+                e.key_material_id,
+                e.key_material_state,
+                e.import_state.unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_reopened_store_keeps_multi_region_material_pending_import_and_its_rotation() {
+    let dir = temp_dir("imported-multi-region-rotation");
+    let clock = ManualClock::default();
+    let (key, second, before) = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        let key = external_multi_region_key(&east);
+        import(&east, &key, &material()).unwrap();
+        east.replicate_key(kms_keystore::ReplicateKeyRequest {
+            key_id: key.clone(),
+            replica_region: "eu-west-1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        import(&west, &key, &material()).unwrap();
+        let second = import_support::import_new(&east, &key, &second_material()).unwrap();
+        let before = (
+            material_ids_and_states(&east, &key),
+            material_ids_and_states(&west, &key),
+        );
+        assert_eq!(
+            before.1[1],
+            (
+                second.clone(),
+                "PENDING_MULTI_REGION_IMPORT_AND_ROTATION".into(),
+                "PENDING_IMPORT".into()
+            )
+        );
+        (key, second, before)
+    };
+    // Reopened: both Regions list the pending material as before; the
+    // replica imports it, and the primary key rotates both.
+    let blob = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        assert_eq!(
+            (
+                material_ids_and_states(&east, &key),
+                material_ids_and_states(&west, &key)
+            ),
+            before
+        );
+        assert_eq!(
+            east.rotate_key_on_demand(&key).unwrap_err().code(),
+            "KMSInvalidStateException"
+        );
+        import(&west, &key, &second_material()).unwrap();
+        east.rotate_key_on_demand(&key).unwrap();
+        encrypt(&west, &key, b"rotated")
+    };
+    let bytes = std::fs::read(dir.join("eu-west-1.redb")).unwrap();
+    assert!(
+        !bytes.windows(32).any(|w| w == second_material()),
+        "the replica's imported material is in the file in clear"
+    );
+    // Reopened again: the rotation reached the replica and stays.
+    let (_p, east, west) = open_regions(&dir, &clock);
+    for kms in [&east, &west] {
+        assert_eq!(
+            kms.describe_key(&key)
+                .unwrap()
+                .key_metadata
+                .current_key_material_id,
+            Some(second.clone())
+        );
+        assert_eq!(decrypt(kms, &blob), b"rotated");
+    }
+    assert_eq!(
+        material_ids_and_states(&west, &key)
+            .into_iter()
+            .map(|(_, s, _)| s)
+            .collect::<Vec<_>>(),
+        ["NON_CURRENT", "CURRENT"]
+    );
+}
+
+#[test]
+fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
+    let dir = temp_dir("imported-multi-region-hmac");
+    let clock = ManualClock::default();
+    let secret: Vec<u8> = (0..48u8)
+        .map(|i| i.wrapping_mul(67).wrapping_add(13))
+        .collect();
+    let mac_request = |key: &str| kms_keystore::GenerateMacRequest {
+        key_id: key.into(),
+        message: b"message".to_vec().into(),
+        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha384),
+        ..Default::default()
+    };
+    let (key, mac) = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        let key = east
+            .create_key(kms_keystore::CreateKeyRequest {
+                origin: Some(kms_keystore::OriginType::External),
+                multi_region: Some(true),
+                key_spec: Some(kms_keystore::KeySpec::Hmac384),
+                key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        import(&east, &key, &secret).unwrap();
+        east.replicate_key(kms_keystore::ReplicateKeyRequest {
+            key_id: key.clone(),
+            replica_region: "eu-west-1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let mac = east.generate_mac(mac_request(&key)).unwrap().mac;
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        (key, mac)
+    };
+    {
+        let (_p, _east, west) = open_regions(&dir, &clock);
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        assert_eq!(
+            import(&west, &key, &[2; 48]).unwrap_err().code(),
+            "IncorrectKeyMaterialException"
+        );
+        import(&west, &key, &secret).unwrap();
+    }
+    let bytes = std::fs::read(dir.join("eu-west-1.redb")).unwrap();
+    assert!(
+        !bytes.windows(48).any(|w| w == secret),
+        "the replica's imported HMAC key is in the file in clear"
+    );
+    let (_p, _east, west) = open_regions(&dir, &clock);
+    assert_eq!(state(&west, &key), KeyState::Enabled);
+    assert_eq!(west.generate_mac(mac_request(&key)).unwrap().mac, mac);
 }

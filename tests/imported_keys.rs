@@ -551,20 +551,13 @@ fn get_parameters_refuses_pkcs1_sm2_and_missing_members() {
 }
 
 #[test]
-fn external_keys_of_asymmetric_specs_multi_region_hmac_or_in_a_store_are_not_supported_yet() {
+fn external_keys_of_asymmetric_specs_or_in_a_store_are_not_supported_yet() {
     let (kms, _) = kms();
     for req in [
         CreateKeyRequest {
             origin: Some(OriginType::External),
             key_spec: Some(KeySpec::EccNistP256),
             key_usage: Some(KeyUsage::SignVerify),
-            ..Default::default()
-        },
-        CreateKeyRequest {
-            origin: Some(OriginType::External),
-            multi_region: Some(true),
-            key_spec: Some(KeySpec::Hmac256),
-            key_usage: Some(KeyUsage::GenerateVerifyMac),
             ..Default::default()
         },
         CreateKeyRequest {
@@ -1780,14 +1773,6 @@ fn deleting_a_replicas_material_leaves_only_the_replica_pending_import() {
     assert_eq!(code(try_decrypt(&west, &blob)), "KMSInvalidStateException");
     import(&west, &key, &[7; 32]).unwrap();
     assert_eq!(try_decrypt(&west, &blob).unwrap(), b"hello");
-}
-
-#[test]
-fn new_material_for_a_multi_region_primary_after_its_first_is_not_supported_yet() {
-    let (_p, east, _west, _) = two_regions();
-    let key = imported_multi_region(&east, &[7; 32]);
-    let err = import_new(&east, &key, &[9; 32]).unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
 }
 
 #[test]
