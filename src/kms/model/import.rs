@@ -449,11 +449,11 @@ mod tests {
 
     #[test]
     fn a_replica_follows_its_primarys_lineage_and_keeps_its_own_secrets() {
-        let primary = ImportState {
+        let mut primary = ImportState {
             materials: vec![slot(0, true), slot(1, true), slot(2, true)],
-            current: 1,
             ..ImportState::default()
         };
+        primary.current = 1;
         // A replica with the first imported, and another pending material
         // the primary key no longer has.
         let mut replica = ImportState {

@@ -295,7 +295,10 @@ impl Kms {
     /// ListKeyRotations (key id or key ARN; any key state): the versions of
     /// the key's material rotations made, oldest first (with
     /// `IncludeKeyMaterial` `ALL_KEY_MATERIAL`, the original too), `Limit`
-    /// (1–1000, default 100) at a time; `NextMarker` continues.
+    /// (1–1000, default 100) at a time; `NextMarker` continues. A key
+    /// with imported material lists its materials; on a multi-Region key,
+    /// material pending rotation that some related key has not imported
+    /// yet is `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` in every Region.
     pub fn list_key_rotations(
         &self,
         req: ListKeyRotationsRequest,

@@ -1,7 +1,8 @@
 //! The service side of multi-Region keys: making a replica in this
 //! Region's Kms, keeping every related key's relations ([`MultiRegion`])
 //! in step, copying material versions from the primary key to its
-//! replicas, and what a replica's deletion does to the others.
+//! replicas (imported materials' ids follow in `import.rs`), and what a
+//! replica's deletion does to the others.
 //!
 //! Each Region's Kms is its own [`Service`] with its own locks and its own
 //! durable file. A change that touches several Regions (ReplicateKey,
