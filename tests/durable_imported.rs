@@ -134,13 +134,7 @@ fn an_import_token_does_not_survive_a_restart() {
 }
 
 fn listed(kms: &Kms, key: &str) -> Vec<kms_keystore::RotationsListEntry> {
-    kms.list_key_rotations(ListKeyRotationsRequest {
-        key_id: key.into(),
-        include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
-        ..Default::default()
-    })
-    .unwrap()
-    .rotations
+    import_support::rotations(kms, key, true)
 }
 
 /// 32 other bytes no file would hold by chance.
@@ -288,20 +282,27 @@ fn open_regions(dir: &std::path::Path, clock: &ManualClock) -> (kms_keystore::Pa
     (partition, east, west)
 }
 
+/// A multi-Region key with `material()` imported into its primary key in
+/// `east`, replicated into eu-west-1 (pending import there); its key id.
+fn replicated(east: &Kms) -> String {
+    let key = external_multi_region_key(east);
+    import(east, &key, &material()).unwrap();
+    east.replicate_key(kms_keystore::ReplicateKeyRequest {
+        key_id: key.clone(),
+        replica_region: "eu-west-1".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    key
+}
+
 #[test]
 fn a_reopened_store_keeps_a_replicas_import_state() {
     let dir = temp_dir("imported-multi-region");
     let clock = ManualClock::default();
     let (key, blob) = {
         let (_p, east, _west) = open_regions(&dir, &clock);
-        let key = external_multi_region_key(&east);
-        import(&east, &key, &material()).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        let key = replicated(&east);
         let blob = encrypt(&east, &key, b"crosses");
         (key, blob)
     };
@@ -325,38 +326,18 @@ fn a_reopened_store_keeps_a_replicas_import_state() {
     assert_eq!(decrypt(&west, &blob), b"crosses");
 }
 
-fn material_ids_and_states(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
-    listed(kms, key)
-        .into_iter()
-        .map(|e| {
-            (
-                e.key_material_id,
-                e.key_material_state,
-                e.import_state.unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_reopened_store_keeps_multi_region_material_pending_import_and_its_rotation() {
     let dir = temp_dir("imported-multi-region-rotation");
     let clock = ManualClock::default();
     let (key, second, before) = {
         let (_p, east, west) = open_regions(&dir, &clock);
-        let key = external_multi_region_key(&east);
-        import(&east, &key, &material()).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        let key = replicated(&east);
         import(&west, &key, &material()).unwrap();
         let second = import_support::import_new(&east, &key, &second_material()).unwrap();
         let before = (
-            material_ids_and_states(&east, &key),
-            material_ids_and_states(&west, &key),
+            import_support::materials(&east, &key),
+            import_support::materials(&west, &key),
         );
         assert_eq!(
             before.1[1],
@@ -374,8 +355,8 @@ fn a_reopened_store_keeps_multi_region_material_pending_import_and_its_rotation(
         let (_p, east, west) = open_regions(&dir, &clock);
         assert_eq!(
             (
-                material_ids_and_states(&east, &key),
-                material_ids_and_states(&west, &key)
+                import_support::materials(&east, &key),
+                import_support::materials(&west, &key)
             ),
             before
         );
@@ -405,7 +386,7 @@ fn a_reopened_store_keeps_multi_region_material_pending_import_and_its_rotation(
         assert_eq!(decrypt(kms, &blob), b"rotated");
     }
     assert_eq!(
-        material_ids_and_states(&west, &key)
+        import_support::materials(&west, &key)
             .into_iter()
             .map(|(_, s, _)| s)
             .collect::<Vec<_>>(),
@@ -420,26 +401,18 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
     let secret: Vec<u8> = (0..48u8)
         .map(|i| i.wrapping_mul(67).wrapping_add(13))
         .collect();
-    let mac_request = |key: &str| kms_keystore::GenerateMacRequest {
-        key_id: key.into(),
-        message: b"message".to_vec().into(),
-        mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha384),
-        ..Default::default()
+    let mac = |kms: &Kms, key: &str| {
+        let req = kms_keystore::GenerateMacRequest {
+            key_id: key.into(),
+            message: b"message".to_vec().into(),
+            mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha384),
+            ..Default::default()
+        };
+        kms.generate_mac(req).unwrap().mac
     };
-    let (key, mac) = {
+    let (key, first_mac) = {
         let (_p, east, west) = open_regions(&dir, &clock);
-        let key = east
-            .create_key(kms_keystore::CreateKeyRequest {
-                origin: Some(kms_keystore::OriginType::External),
-                multi_region: Some(true),
-                key_spec: Some(kms_keystore::KeySpec::Hmac384),
-                key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
-                ..Default::default()
-            })
-            .unwrap()
-            .key_metadata
-            .key_id
-            .to_string();
+        let key = import_support::external_hmac_key(&east, kms_keystore::KeySpec::Hmac384, true);
         import(&east, &key, &secret).unwrap();
         east.replicate_key(kms_keystore::ReplicateKeyRequest {
             key_id: key.clone(),
@@ -447,9 +420,9 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
             ..Default::default()
         })
         .unwrap();
-        let mac = east.generate_mac(mac_request(&key)).unwrap().mac;
         assert_eq!(state(&west, &key), KeyState::PendingImport);
-        (key, mac)
+        let first_mac = mac(&east, &key);
+        (key, first_mac)
     };
     {
         let (_p, _east, west) = open_regions(&dir, &clock);
@@ -467,5 +440,5 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
     );
     let (_p, _east, west) = open_regions(&dir, &clock);
     assert_eq!(state(&west, &key), KeyState::Enabled);
-    assert_eq!(west.generate_mac(mac_request(&key)).unwrap().mac, mac);
+    assert_eq!(mac(&west, &key), first_mac);
 }

@@ -16,37 +16,22 @@ mod import_support;
 
 use std::time::Duration;
 
-use common::code;
-use import_support::{external_multi_region_key, import, import_new, import_req, params, wrap};
+use common::{code, ctx};
+use import_support::{
+    expiring_request, external_hmac_key, external_multi_region_key, import, import_new,
+    materials as listed, rotations,
+};
 use kms_keystore::{
-    AlgorithmSpec, Clock, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
-    EncryptRequest, ExpirationModelType, GenerateMacRequest, ImportType, IncludeKeyMaterial,
-    KeySpec, KeyState, KeyUsage, Kms, ListKeyRotationsRequest, MacAlgorithmSpec, ManualClock,
-    MultiRegionKeyType, OriginType, ReplicateKeyRequest, VerifyMacRequest,
+    Clock, DeleteImportedKeyMaterialRequest, GenerateMacRequest, ImportType, KeySpec, KeyState,
+    Kms, MacAlgorithmSpec, ManualClock, MultiRegionKeyType, OriginType, ReplicateKeyRequest,
+    VerifyMacRequest,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// us-east-1, eu-west-1 and ap-south-1 of one account, on one clock.
 fn regions() -> (kms_keystore::Partition, [Kms; 3], ManualClock) {
-    let clock = ManualClock::default();
-    let partition = kms_keystore::Partition::with_seed(kms_keystore::AwsPartition::Aws, 7);
-    let add = |region: &str, seed: u64| {
-        partition
-            .add(
-                kms_keystore::KmsConfig::new("111122223333", region)
-                    .unwrap()
-                    .with_clock(clock.clone())
-                    .with_seed(seed),
-            )
-            .unwrap()
-    };
-    let kms = [
-        add("us-east-1", 1),
-        add("eu-west-1", 2),
-        add("ap-south-1", 3),
-    ];
-    (partition, kms, clock)
+    import_support::regions(["us-east-1", "eu-west-1", "ap-south-1"])
 }
 
 fn replicate(primary: &Kms, key: &str, region: &str) {
@@ -70,47 +55,16 @@ fn current_id(kms: &Kms, key: &str) -> Option<String> {
         .current_key_material_id
 }
 
-/// ListKeyRotations with every material: (id, KeyMaterialState,
-/// ImportState) each.
-fn listed(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
-    kms.list_key_rotations(ListKeyRotationsRequest {
-        key_id: key.into(),
-        include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
-        ..Default::default()
-    })
-    .unwrap()
-    .rotations
-    .into_iter()
-    .map(|e| {
-        (
-            e.key_material_id,
-            e.key_material_state,
-            e.import_state.unwrap(),
-        )
-    })
-    .collect()
-}
-
 fn states(kms: &Kms, key: &str) -> Vec<String> {
     listed(kms, key).into_iter().map(|(_, s, _)| s).collect()
 }
 
 fn encrypt(kms: &Kms, key: &str, plaintext: &[u8]) -> Vec<u8> {
-    kms.encrypt(EncryptRequest {
-        key_id: key.into(),
-        plaintext: plaintext.to_vec().into(),
-        ..Default::default()
-    })
-    .unwrap()
-    .ciphertext_blob
+    common::encrypt(kms, key, plaintext, &ctx(&[]))
 }
 
 fn try_decrypt(kms: &Kms, blob: &[u8]) -> kms_keystore::Result<Vec<u8>> {
-    kms.decrypt(DecryptRequest {
-        ciphertext_blob: blob.to_vec(),
-        ..Default::default()
-    })
-    .map(|r| r.plaintext.expose_secret().to_vec())
+    common::decrypt(kms, blob, &ctx(&[]))
 }
 
 fn delete(kms: &Kms, key: &str, id: Option<&str>) -> kms_keystore::Result<Option<String>> {
@@ -216,23 +170,11 @@ fn rotate_key_on_demand_on_the_primary_waits_for_every_replica_then_rotates_ever
     }
     import(&kms[2], &key, &SECOND).unwrap();
     kms[0].rotate_key_on_demand(&key).unwrap();
-    let primary = kms[0]
-        .list_key_rotations(ListKeyRotationsRequest {
-            key_id: key.clone(),
-            ..Default::default()
-        })
-        .unwrap()
-        .rotations;
+    let primary = rotations(&kms[0], &key, false);
     for k in &kms {
         assert_eq!(current_id(k, &key), Some(second.clone()));
         assert_eq!(states(k, &key), ["NON_CURRENT", "CURRENT"]);
-        let rotated = k
-            .list_key_rotations(ListKeyRotationsRequest {
-                key_id: key.clone(),
-                ..Default::default()
-            })
-            .unwrap()
-            .rotations;
+        let rotated = rotations(k, &key, false);
         assert_eq!(rotated.len(), 1);
         assert_eq!(rotated[0].rotation_date, primary[0].rotation_date);
         assert_eq!(rotated[0].rotation_type.as_deref(), Some("ON_DEMAND"));
@@ -354,15 +296,8 @@ fn a_replica_made_while_material_is_pending_lists_it_and_the_rotation_waits_for_
 fn the_expiry_of_the_primarys_pending_material_removes_it_from_the_replicas() {
     let (_p, kms, clock) = regions();
     let (key, _) = imported_everywhere(&kms);
-    let p = params(&kms[0], &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &SECOND),
-    );
+    let mut req = expiring_request(&kms[0], &key, &SECOND, clock.now().saturating_add(HOUR));
     req.import_type = Some(ImportType::NewKeyMaterial);
-    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
-    req.valid_to = Some(clock.now().saturating_add(HOUR));
     kms[0].import_key_material(req).unwrap();
     import(&kms[1], &key, &SECOND).unwrap();
     assert_eq!(listed(&kms[1], &key).len(), 2);
@@ -416,17 +351,7 @@ fn hmac_algorithm(spec: KeySpec) -> (MacAlgorithmSpec, usize) {
 }
 
 fn external_multi_region_hmac_key(kms: &Kms, spec: KeySpec) -> String {
-    kms.create_key(CreateKeyRequest {
-        origin: Some(OriginType::External),
-        multi_region: Some(true),
-        key_spec: Some(spec),
-        key_usage: Some(KeyUsage::GenerateVerifyMac),
-        ..Default::default()
-    })
-    .unwrap()
-    .key_metadata
-    .key_id
-    .to_string()
+    external_hmac_key(kms, spec, true)
 }
 
 fn try_mac(kms: &Kms, key: &str, alg: MacAlgorithmSpec) -> kms_keystore::Result<Vec<u8>> {
@@ -529,14 +454,7 @@ fn an_imported_multi_region_hmac_keys_deletion_and_expiry_are_its_own() {
     replicate(&kms[0], &key, "ap-south-1");
     import(&kms[1], &key, &s).unwrap();
     // ap-south-1's secret expires in an hour; the others do not.
-    let p = params(&kms[2], &key, AlgorithmSpec::RsaesOaepSha256);
-    let mut req = import_req(
-        &key,
-        &p,
-        wrap(&p.public_key, AlgorithmSpec::RsaesOaepSha256, &s),
-    );
-    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
-    req.valid_to = Some(clock.now().saturating_add(HOUR));
+    let req = expiring_request(&kms[2], &key, &s, clock.now().saturating_add(HOUR));
     kms[2].import_key_material(req).unwrap();
     let mac = try_mac(&kms[2], &key, alg).unwrap();
     // The replica in eu-west-1 deletes its secret: only it is pending import.
