@@ -2,7 +2,9 @@
 //! (sealed, never in the file in clear), its id, its state (current, not
 //! current, pending rotation; imported or not), its expiration and the
 //! expiry deadline; a deleted material stays deleted; import tokens do not
-//! survive a restart.
+//! survive a restart. Multi-Region keys too: a replica's import state,
+//! material pending multi-Region import and rotation, the rotation that
+//! reached the replica, and an imported multi-Region HMAC replica.
 #![cfg(all(feature = "durable", feature = "asymmetric"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -132,13 +134,7 @@ fn an_import_token_does_not_survive_a_restart() {
 }
 
 fn listed(kms: &Kms, key: &str) -> Vec<kms_keystore::RotationsListEntry> {
-    kms.list_key_rotations(ListKeyRotationsRequest {
-        key_id: key.into(),
-        include_key_material: Some(IncludeKeyMaterial::AllKeyMaterial),
-        ..Default::default()
-    })
-    .unwrap()
-    .rotations
+    import_support::rotations(kms, key, true)
 }
 
 /// 32 other bytes no file would hold by chance.
@@ -286,20 +282,27 @@ fn open_regions(dir: &std::path::Path, clock: &ManualClock) -> (kms_keystore::Pa
     (partition, east, west)
 }
 
+/// A multi-Region key with `material()` imported into its primary key in
+/// `east`, replicated into eu-west-1 (pending import there); its key id.
+fn replicated(east: &Kms) -> String {
+    let key = external_multi_region_key(east);
+    import(east, &key, &material()).unwrap();
+    east.replicate_key(kms_keystore::ReplicateKeyRequest {
+        key_id: key.clone(),
+        replica_region: "eu-west-1".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    key
+}
+
 #[test]
 fn a_reopened_store_keeps_a_replicas_import_state() {
     let dir = temp_dir("imported-multi-region");
     let clock = ManualClock::default();
     let (key, blob) = {
         let (_p, east, _west) = open_regions(&dir, &clock);
-        let key = external_multi_region_key(&east);
-        import(&east, &key, &material()).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        let key = replicated(&east);
         let blob = encrypt(&east, &key, b"crosses");
         (key, blob)
     };
@@ -321,4 +324,121 @@ fn a_reopened_store_keeps_a_replicas_import_state() {
     let (_p, _east, west) = open_regions(&dir, &clock);
     assert_eq!(state(&west, &key), KeyState::Enabled);
     assert_eq!(decrypt(&west, &blob), b"crosses");
+}
+
+#[test]
+fn a_reopened_store_keeps_multi_region_material_pending_import_and_its_rotation() {
+    let dir = temp_dir("imported-multi-region-rotation");
+    let clock = ManualClock::default();
+    let (key, second, before) = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        let key = replicated(&east);
+        import(&west, &key, &material()).unwrap();
+        let second = import_support::import_new(&east, &key, &second_material()).unwrap();
+        let before = (
+            import_support::materials(&east, &key),
+            import_support::materials(&west, &key),
+        );
+        assert_eq!(
+            before.1[1],
+            (
+                second.clone(),
+                "PENDING_MULTI_REGION_IMPORT_AND_ROTATION".into(),
+                "PENDING_IMPORT".into()
+            )
+        );
+        (key, second, before)
+    };
+    // Reopened: both Regions list the pending material as before; the
+    // replica imports it, and the primary key rotates both.
+    let blob = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        assert_eq!(
+            (
+                import_support::materials(&east, &key),
+                import_support::materials(&west, &key)
+            ),
+            before
+        );
+        assert_eq!(
+            east.rotate_key_on_demand(&key).unwrap_err().code(),
+            "KMSInvalidStateException"
+        );
+        import(&west, &key, &second_material()).unwrap();
+        east.rotate_key_on_demand(&key).unwrap();
+        encrypt(&west, &key, b"rotated")
+    };
+    let bytes = std::fs::read(dir.join("eu-west-1.redb")).unwrap();
+    assert!(
+        !bytes.windows(32).any(|w| w == second_material()),
+        "the replica's imported material is in the file in clear"
+    );
+    // Reopened again: the rotation reached the replica and stays.
+    let (_p, east, west) = open_regions(&dir, &clock);
+    for kms in [&east, &west] {
+        assert_eq!(
+            kms.describe_key(&key)
+                .unwrap()
+                .key_metadata
+                .current_key_material_id,
+            Some(second.clone())
+        );
+        assert_eq!(decrypt(kms, &blob), b"rotated");
+    }
+    assert_eq!(
+        import_support::materials(&west, &key)
+            .into_iter()
+            .map(|(_, s, _)| s)
+            .collect::<Vec<_>>(),
+        ["NON_CURRENT", "CURRENT"]
+    );
+}
+
+#[test]
+fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
+    let dir = temp_dir("imported-multi-region-hmac");
+    let clock = ManualClock::default();
+    let secret: Vec<u8> = (0..48u8)
+        .map(|i| i.wrapping_mul(67).wrapping_add(13))
+        .collect();
+    let mac = |kms: &Kms, key: &str| {
+        let req = kms_keystore::GenerateMacRequest {
+            key_id: key.into(),
+            message: b"message".to_vec().into(),
+            mac_algorithm: Some(kms_keystore::MacAlgorithmSpec::HmacSha384),
+            ..Default::default()
+        };
+        kms.generate_mac(req).unwrap().mac
+    };
+    let (key, first_mac) = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        let key = import_support::external_hmac_key(&east, kms_keystore::KeySpec::Hmac384, true);
+        import(&east, &key, &secret).unwrap();
+        east.replicate_key(kms_keystore::ReplicateKeyRequest {
+            key_id: key.clone(),
+            replica_region: "eu-west-1".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        let first_mac = mac(&east, &key);
+        (key, first_mac)
+    };
+    {
+        let (_p, _east, west) = open_regions(&dir, &clock);
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        assert_eq!(
+            import(&west, &key, &[2; 48]).unwrap_err().code(),
+            "IncorrectKeyMaterialException"
+        );
+        import(&west, &key, &secret).unwrap();
+    }
+    let bytes = std::fs::read(dir.join("eu-west-1.redb")).unwrap();
+    assert!(
+        !bytes.windows(48).any(|w| w == secret),
+        "the replica's imported HMAC key is in the file in clear"
+    );
+    let (_p, _east, west) = open_regions(&dir, &clock);
+    assert_eq!(state(&west, &key), KeyState::Enabled);
+    assert_eq!(mac(&west, &key), first_mac);
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use common::{code, ctx, decrypt, encrypt, kms};
 use import_support::{
-    external_key, external_multi_region_key, import, import_new, import_req, params, request,
-    try_params, wrap,
+    external_key, external_multi_region_key, import, import_new, import_req, materials as listed,
+    params, request, rotations, try_params, wrap,
 };
 use kms_keystore::{
     AlgorithmSpec, CreateKeyRequest, DecryptRequest, DeleteImportedKeyMaterialRequest,
@@ -551,20 +551,13 @@ fn get_parameters_refuses_pkcs1_sm2_and_missing_members() {
 }
 
 #[test]
-fn external_keys_of_asymmetric_specs_multi_region_hmac_or_in_a_store_are_not_supported_yet() {
+fn external_keys_of_asymmetric_specs_or_in_a_store_are_not_supported_yet() {
     let (kms, _) = kms();
     for req in [
         CreateKeyRequest {
             origin: Some(OriginType::External),
             key_spec: Some(KeySpec::EccNistP256),
             key_usage: Some(KeyUsage::SignVerify),
-            ..Default::default()
-        },
-        CreateKeyRequest {
-            origin: Some(OriginType::External),
-            multi_region: Some(true),
-            key_spec: Some(KeySpec::Hmac256),
-            key_usage: Some(KeyUsage::GenerateVerifyMac),
             ..Default::default()
         },
         CreateKeyRequest {
@@ -604,34 +597,6 @@ fn automatic_rotation_is_refused_for_an_external_key_and_its_status_reads_off() 
             .unwrap()
             .key_rotation_enabled
     );
-}
-
-fn rotations(kms: &Kms, key: &str, all: bool) -> Vec<kms_keystore::RotationsListEntry> {
-    kms.list_key_rotations(kms_keystore::ListKeyRotationsRequest {
-        key_id: key.into(),
-        include_key_material: Some(if all {
-            kms_keystore::IncludeKeyMaterial::AllKeyMaterial
-        } else {
-            kms_keystore::IncludeKeyMaterial::RotationsOnly
-        }),
-        ..Default::default()
-    })
-    .unwrap()
-    .rotations
-}
-
-/// `(KeyMaterialId, KeyMaterialState, ImportState)` of each listed material.
-fn listed(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
-    rotations(kms, key, true)
-        .into_iter()
-        .map(|e| {
-            (
-                e.key_material_id,
-                e.key_material_state,
-                e.import_state.unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn current_material(kms: &Kms, key: &str) -> Option<String> {
@@ -1616,20 +1581,7 @@ fn grants_on_an_imported_hmac_key_allow_the_mac_operations_only_while_it_has_mat
 
 /// Two Regions of one account, on one clock.
 fn two_regions() -> (kms_keystore::Partition, Kms, Kms, ManualClock) {
-    let clock = ManualClock::default();
-    let partition = kms_keystore::Partition::with_seed(kms_keystore::AwsPartition::Aws, 5);
-    let add = |region: &str, seed: u64| {
-        partition
-            .add(
-                kms_keystore::KmsConfig::new("111122223333", region)
-                    .unwrap()
-                    .with_clock(clock.clone())
-                    .with_seed(seed),
-            )
-            .unwrap()
-    };
-    let east = add("us-east-1", 1);
-    let west = add("eu-west-1", 2);
+    let (partition, [east, west], clock) = import_support::regions(["us-east-1", "eu-west-1"]);
     (partition, east, west, clock)
 }
 
@@ -1780,14 +1732,6 @@ fn deleting_a_replicas_material_leaves_only_the_replica_pending_import() {
     assert_eq!(code(try_decrypt(&west, &blob)), "KMSInvalidStateException");
     import(&west, &key, &[7; 32]).unwrap();
     assert_eq!(try_decrypt(&west, &blob).unwrap(), b"hello");
-}
-
-#[test]
-fn new_material_for_a_multi_region_primary_after_its_first_is_not_supported_yet() {
-    let (_p, east, _west, _) = two_regions();
-    let key = imported_multi_region(&east, &[7; 32]);
-    let err = import_new(&east, &key, &[9; 32]).unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
 }
 
 #[test]

@@ -146,3 +146,84 @@ pub fn import_new(kms: &Kms, key: &str, material: &[u8]) -> kms_keystore::Result
     req.import_type = Some(kms_keystore::ImportType::NewKeyMaterial);
     kms.import_key_material(req).map(|r| r.key_material_id)
 }
+
+/// The request of [`request`], with the material expiring at `valid_to`.
+pub fn expiring_request(
+    kms: &Kms,
+    key: &str,
+    material: &[u8],
+    valid_to: kms_keystore::Timestamp,
+) -> ImportKeyMaterialRequest {
+    let mut req = request(kms, key, material);
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(valid_to);
+    req
+}
+
+/// An HMAC key of `spec` with Origin EXTERNAL (pending import), a
+/// multi-Region primary key if `multi_region`; its key id.
+pub fn external_hmac_key(kms: &Kms, spec: kms_keystore::KeySpec, multi_region: bool) -> String {
+    kms.create_key(CreateKeyRequest {
+        origin: Some(OriginType::External),
+        multi_region: Some(multi_region),
+        key_spec: Some(spec),
+        key_usage: Some(kms_keystore::KeyUsage::GenerateVerifyMac),
+        ..Default::default()
+    })
+    .unwrap()
+    .key_metadata
+    .key_id
+    .to_string()
+}
+
+/// ListKeyRotations of `key`, with every material if `all`.
+pub fn rotations(kms: &Kms, key: &str, all: bool) -> Vec<kms_keystore::RotationsListEntry> {
+    kms.list_key_rotations(kms_keystore::ListKeyRotationsRequest {
+        key_id: key.into(),
+        include_key_material: Some(if all {
+            kms_keystore::IncludeKeyMaterial::AllKeyMaterial
+        } else {
+            kms_keystore::IncludeKeyMaterial::RotationsOnly
+        }),
+        ..Default::default()
+    })
+    .unwrap()
+    .rotations
+}
+
+/// Every material of `key` as ListKeyRotations lists it: its id,
+/// `KeyMaterialState` and `ImportState`.
+pub fn materials(kms: &Kms, key: &str) -> Vec<(String, String, String)> {
+    rotations(kms, key, true)
+        .into_iter()
+        .map(|e| {
+            (
+                e.key_material_id,
+                e.key_material_state,
+                e.import_state.unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A `Kms` of one account in each of `regions`, seeded 1, 2, … in turn,
+/// on one clock, in one partition.
+pub fn regions<const N: usize>(
+    regions: [&str; N],
+) -> (kms_keystore::Partition, [Kms; N], kms_keystore::ManualClock) {
+    let clock = kms_keystore::ManualClock::default();
+    let partition = kms_keystore::Partition::with_seed(kms_keystore::AwsPartition::Aws, 5);
+    let mut seed = 0;
+    let kms = regions.map(|region| {
+        seed += 1;
+        partition
+            .add(
+                kms_keystore::KmsConfig::new("111122223333", region)
+                    .unwrap()
+                    .with_clock(clock.clone())
+                    .with_seed(seed),
+            )
+            .unwrap()
+    });
+    (partition, kms, clock)
+}

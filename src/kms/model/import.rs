@@ -6,7 +6,8 @@
 //! [`ImportedMaterial`], the materials imported now ([`ImportedSecret`]: a
 //! symmetric key's material versions, or an HMAC key's one secret),
 //! mirrored from it for the cryptographic path, which reads them without a
-//! lock; and
+//! lock; [`Lineage`], a multi-Region primary key's material ids and
+//! current index, which its replicas follow; and
 //! [`ImportToken`], the opaque token GetParametersForImport hands out.
 //!
 //! A symmetric key's materials are numbered in import order, and a
@@ -16,6 +17,9 @@
 //! pending material that is deleted leaves its number free for another).
 //! Deleting or expiring a material drops it (it zeroizes); its id stays,
 //! so that a re-import can be checked to be the same material.
+//! A multi-Region replica key lists the same ids at the same indexes as
+//! its primary key (so a ciphertext's version means the same material in
+//! every Region); it imports each material itself.
 
 use std::sync::Arc;
 
@@ -143,6 +147,10 @@ pub(crate) enum MaterialState {
     NonCurrent,
     /// Imported with `NEW_KEY_MATERIAL`, waiting for RotateKeyOnDemand.
     PendingRotation,
+    /// A multi-Region key's material imported with `NEW_KEY_MATERIAL`
+    /// into its primary key but not yet into every replica key: the
+    /// rotation waits for those imports.
+    PendingMultiRegionImportAndRotation,
 }
 
 impl MaterialState {
@@ -152,6 +160,9 @@ impl MaterialState {
             MaterialState::Current => "CURRENT",
             MaterialState::NonCurrent => "NON_CURRENT",
             MaterialState::PendingRotation => "PENDING_ROTATION",
+            MaterialState::PendingMultiRegionImportAndRotation => {
+                "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+            }
         }
     }
 }
@@ -193,13 +204,69 @@ impl ImportState {
         self.materials.get(self.current as usize)
     }
 
-    /// The state of material `index`.
-    pub(crate) fn state_of(&self, index: usize) -> MaterialState {
+    /// The state of material `index`; `everywhere`: whether a material
+    /// pending rotation is imported into every related multi-Region key
+    /// (always true for a single-Region key).
+    pub(crate) fn state_of(&self, index: usize, everywhere: bool) -> MaterialState {
         match index.cmp(&(self.current as usize)) {
             std::cmp::Ordering::Less => MaterialState::NonCurrent,
             std::cmp::Ordering::Equal => MaterialState::Current,
-            std::cmp::Ordering::Greater => MaterialState::PendingRotation,
+            std::cmp::Ordering::Greater if everywhere => MaterialState::PendingRotation,
+            std::cmp::Ordering::Greater => MaterialState::PendingMultiRegionImportAndRotation,
         }
+    }
+
+    /// The materials' ids and rotation dates, in order, and the current
+    /// one's index: what a multi-Region primary key's replicas follow.
+    pub(crate) fn lineage(&self) -> Lineage {
+        Lineage {
+            materials: self
+                .materials
+                .iter()
+                .map(|m| (m.id, m.rotation_date))
+                .collect(),
+            current: self.current,
+        }
+    }
+
+    /// Makes this (a replica's) state follow its primary key's `lineage`:
+    /// the same material ids at the same indexes (a material the primary
+    /// key has that this one lacks comes in pending import; one the
+    /// primary no longer has goes, with its secret), the same rotation
+    /// dates and the same current material. Returns whether anything
+    /// changed.
+    pub(crate) fn follow(&mut self, lineage: &Lineage) -> bool {
+        let mut changed = false;
+        for (i, &(id, rotation_date)) in lineage.materials.iter().enumerate() {
+            match self.materials.get_mut(i) {
+                Some(slot) if slot.id == id => {
+                    if slot.rotation_date != rotation_date {
+                        slot.rotation_date = rotation_date;
+                        changed = true;
+                    }
+                    continue;
+                }
+                Some(_) => self.materials.truncate(i),
+                None => {}
+            }
+            self.materials.push(MaterialSlot {
+                id,
+                secret: None,
+                expiration: None,
+                description: None,
+                rotation_date,
+            });
+            changed = true;
+        }
+        if self.materials.len() > lineage.materials.len() {
+            self.materials.truncate(lineage.materials.len());
+            changed = true;
+        }
+        if self.current != lineage.current {
+            self.current = lineage.current;
+            changed = true;
+        }
+        changed
     }
 
     /// The index of the material pending rotation, if there is one.
@@ -229,6 +296,17 @@ impl ImportState {
             .filter_map(|m| m.expiration.and_then(Expiration::valid_to))
             .collect()
     }
+}
+
+/// A multi-Region primary key's materials as its replicas follow them
+/// ([`ImportState::lineage`]): ids and rotation dates by index, and the
+/// current index. No secret is in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Lineage {
+    /// Each material's id and rotation date, by version index.
+    pub(crate) materials: Vec<(MaterialId, Option<Timestamp>)>,
+    /// The current material's index.
+    pub(crate) current: u32,
 }
 
 /// One GetParametersForImport's parameters: the wrapping key pair, and
@@ -343,8 +421,12 @@ mod tests {
             ..ImportState::default()
         };
         assert_eq!(state.pending(), Some(1));
-        assert_eq!(state.state_of(0), MaterialState::Current);
-        assert_eq!(state.state_of(1), MaterialState::PendingRotation);
+        assert_eq!(state.state_of(0, true), MaterialState::Current);
+        assert_eq!(state.state_of(1, true), MaterialState::PendingRotation);
+        assert_eq!(
+            state.state_of(1, false),
+            MaterialState::PendingMultiRegionImportAndRotation
+        );
         assert!(state.complete());
         let published = ImportedMaterial::empty();
         published.publish(&state);
@@ -354,7 +436,7 @@ mod tests {
         // Rotated: both usable, the first for decryption only.
         state.current = 1;
         assert_eq!(state.pending(), None);
-        assert_eq!(state.state_of(0), MaterialState::NonCurrent);
+        assert_eq!(state.state_of(0, false), MaterialState::NonCurrent);
         published.publish(&state);
         let set = published.load();
         assert_eq!(set.current().map(|v| v.index), Some(1));
@@ -363,5 +445,39 @@ mod tests {
         state.materials[0] = slot(0, false);
         assert!(!state.complete());
         assert!(!ImportState::default().complete());
+    }
+
+    #[test]
+    fn a_replica_follows_its_primarys_lineage_and_keeps_its_own_secrets() {
+        let mut primary = ImportState {
+            materials: vec![slot(0, true), slot(1, true), slot(2, true)],
+            ..ImportState::default()
+        };
+        primary.current = 1;
+        // A replica with the first imported, and another pending material
+        // the primary key no longer has.
+        let mut replica = ImportState {
+            materials: vec![slot(0, true), slot(5, true)],
+            ..ImportState::default()
+        };
+        assert!(replica.follow(&primary.lineage()));
+        assert_eq!(replica.lineage(), primary.lineage());
+        assert!(
+            replica.materials[0].secret.is_some(),
+            "its own import stays"
+        );
+        assert!(replica.materials[1].secret.is_none());
+        assert!(replica.materials[2].secret.is_none());
+        assert!(!replica.complete(), "the new current one is not imported");
+        assert!(
+            !replica.follow(&primary.lineage()),
+            "nothing left to change"
+        );
+        // The primary key's pending material deleted: it goes here too.
+        let mut fewer = primary.clone();
+        fewer.materials.truncate(2);
+        assert!(replica.follow(&fewer.lineage()));
+        assert_eq!(replica.materials.len(), 2);
+        assert_eq!(replica.pending(), None);
     }
 }

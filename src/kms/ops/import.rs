@@ -1,8 +1,9 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
 //! DeleteImportedKeyMaterial, for symmetric encryption and HMAC keys
 //! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA),
-//! multi-Region symmetric keys among them (a replica imports only its
-//! primary key's material); their on-demand rotation is in `rotation.rs`.
+//! multi-Region keys among them (a replica imports only its primary key's
+//! materials, each new one after the primary key); their on-demand
+//! rotation is in `rotation.rs`.
 //!
 //! Order of checks: the request's own members (`ValidationException`),
 //! the key (`NotFoundException`), authorization (key policy and IAM only:
@@ -258,9 +259,13 @@ impl Kms {
     /// for example one deleted or expired, or to change its expiration; once
     /// every material the key has rotated through is imported again the key
     /// is Enabled. A multi-Region replica takes only its primary key's
-    /// material (`NEW_KEY_MATERIAL` is `UnsupportedOperationException`
-    /// there, as is new material after the first on a multi-Region primary
-    /// key here). `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`,
+    /// materials (`NEW_KEY_MATERIAL` is `UnsupportedOperationException`
+    /// there): new material to rotate to goes into the primary key, and
+    /// each replica lists it too, pending import, until the same material
+    /// is imported there with `EXISTING_KEY_MATERIAL`; until every replica
+    /// has, it is `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` in
+    /// ListKeyRotations (then `PENDING_ROTATION`) and the primary key does
+    /// not rotate. `ExpirationModel` defaults to `KEY_MATERIAL_EXPIRES`,
     /// which needs a `ValidTo` after now and at most 365 days on; at
     /// `ValidTo` the material is deleted as
     /// [`delete_imported_key_material`](Kms::delete_imported_key_material)
@@ -268,8 +273,8 @@ impl Kms {
     ///
     /// Errors: `ValidationException` (also a symmetric-only member for an
     /// HMAC key), `NotFoundException`,
-    /// `UnsupportedOperationException` (origin not `EXTERNAL`; new material
-    /// for a multi-Region key as above),
+    /// `UnsupportedOperationException` (origin not `EXTERNAL`;
+    /// `NEW_KEY_MATERIAL` for a multi-Region replica key),
     /// `KMSInvalidStateException` (the key state; `NEW_KEY_MATERIAL` while
     /// another material is pending rotation),
     /// `InvalidImportTokenException`, `ExpiredImportTokenException`,
@@ -379,7 +384,10 @@ impl Kms {
     /// imported again, and until then ciphertexts fail with
     /// `KMSInvalidStateException`. Material that is not imported changes
     /// nothing. Allowed in every key state; a key pending deletion stays
-    /// so. Returns the deleted material's id.
+    /// so. Deleting a multi-Region primary key's material pending rotation
+    /// deletes it from its replicas too; a replica's deletion changes only
+    /// the replica (its material pending rotation stays listed there,
+    /// pending import). Returns the deleted material's id.
     ///
     /// Errors: `ValidationException` (`KeyMaterialId` not 64 lowercase hex
     /// digits), `NotFoundException` (no such key, or a `KeyMaterialId` that

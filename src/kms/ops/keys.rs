@@ -150,7 +150,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         ));
     }
     match origin {
-        OriginType::External => check_imported_key(spec, multi_region, req)?,
+        OriginType::External => check_imported_key(spec, req)?,
         OriginType::AwsKms => {
             if req.custom_key_store_id.is_some() {
                 return Err(kms_err!(
@@ -192,9 +192,9 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 
 /// Origin EXTERNAL: a key for imported material. This KMS imports
 /// symmetric encryption and HMAC material (feature `asymmetric`, which
-/// brings the RSA wrapping keys), into single-Region keys outside custom
-/// key stores.
-fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest) -> Result<()> {
+/// brings the RSA wrapping keys), into single-Region and multi-Region keys
+/// outside custom key stores.
+fn check_imported_key(spec: KeySpec, req: &CreateKeyRequest) -> Result<()> {
     if !cfg!(feature = "asymmetric") {
         return Err(kms_err!(
             UnsupportedOperation,
@@ -220,12 +220,6 @@ fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest)
             "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption (SYMMETRIC_DEFAULT) and HMAC (HMAC_224, HMAC_256, HMAC_384, HMAC_512) material."
         ));
     }
-    if multi_region && spec != KeySpec::SymmetricDefault {
-        return Err(kms_err!(
-            UnsupportedOperation,
-            "Multi-Region {spec} keys with imported key material are not supported by this KMS yet: it makes multi-Region keys with imported material of spec SYMMETRIC_DEFAULT."
-        ));
-    }
     Ok(())
 }
 
@@ -246,8 +240,8 @@ impl Kms {
     /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
     /// spec, SM2 outside the China Regions, an RSA, ECC or ML-DSA spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
-    /// custom key store, Origin EXTERNAL for an RSA or ECC spec, for a
-    /// multi-Region HMAC key or without the feature `asymmetric`, a
+    /// custom key store, Origin EXTERNAL for an RSA or ECC spec or
+    /// without the feature `asymmetric`, a
     /// multi-Region key in a custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that

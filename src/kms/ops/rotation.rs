@@ -14,6 +14,7 @@
 //! every earlier one still decrypts.
 
 use crate::error::{Error, Result, kms_err};
+use crate::ids::Region;
 use crate::key::state::KeyOperation;
 use crate::key::{KeyManager, KeySpec};
 
@@ -21,7 +22,7 @@ use crate::kms::Kms;
 use crate::kms::model::backing::Backing;
 use crate::kms::model::import::{Expiration, MaterialSlot};
 use crate::kms::model::key::KeyEntry;
-use crate::kms::model::versions::RotationKind;
+use crate::kms::model::versions::{MaterialId, RotationKind};
 use crate::kms::shapes::types::{
     EnableKeyRotationRequest, GetKeyRotationStatusResponse, IncludeKeyMaterial,
     ListKeyRotationsRequest, ListKeyRotationsResponse, RotateKeyOnDemandResponse,
@@ -105,12 +106,15 @@ fn rotation_refusal(entry: &KeyEntry, replica: bool, operation: &str) -> Option<
 /// import order, from `from`, `limit` at a time — with `ALL_KEY_MATERIAL`
 /// every one (the first, those rotated to, one pending rotation), else
 /// only those rotated to — each with its state, import state, expiration
-/// and description.
+/// and description. `missing`: for a multi-Region key, the material
+/// pending rotation and the Regions whose related key has not imported it
+/// (then it is `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`).
 fn imported_rotations(
     entry: &KeyEntry,
     include: Option<IncludeKeyMaterial>,
     from: Option<u64>,
     limit: usize,
+    missing: Option<(MaterialId, Vec<Region>)>,
 ) -> ListKeyRotationsResponse {
     let m = entry.state.read();
     let all = matches!(include, Some(IncludeKeyMaterial::AllKeyMaterial));
@@ -136,7 +140,15 @@ fn imported_rotations(
         .map(|&(index, s)| RotationsListEntry {
             key_id: entry.id.to_string(),
             key_material_id: s.id.hex(),
-            key_material_state: import.state_of(index).as_str().to_owned(),
+            key_material_state: import
+                .state_of(
+                    index,
+                    missing
+                        .as_ref()
+                        .is_none_or(|(id, regions)| *id != s.id || regions.is_empty()),
+                )
+                .as_str()
+                .to_owned(),
             rotation_date: s.rotation_date,
             rotation_type: s
                 .rotation_date
@@ -254,7 +266,11 @@ impl Kms {
     /// does not move). For a key with imported material (Origin
     /// `EXTERNAL`), the material imported with `NEW_KEY_MATERIAL` and
     /// pending rotation becomes current (`KMSInvalidStateException` if
-    /// there is none). At most [`MAX_ON_DEMAND_ROTATIONS`] per key
+    /// there is none). For a multi-Region primary key with imported
+    /// material, only once every replica key has imported that material
+    /// too (until then it is `PENDING_MULTI_REGION_IMPORT_AND_ROTATION`
+    /// and this is `KMSInvalidStateException`); then it becomes current on
+    /// every replica as well. At most [`MAX_ON_DEMAND_ROTATIONS`] per key
     /// (`LimitExceededException`).
     pub fn rotate_key_on_demand(&self, key_id: &str) -> Result<RotateKeyOnDemandResponse> {
         let cx = self.begin();
@@ -279,7 +295,10 @@ impl Kms {
     /// ListKeyRotations (key id or key ARN; any key state): the versions of
     /// the key's material rotations made, oldest first (with
     /// `IncludeKeyMaterial` `ALL_KEY_MATERIAL`, the original too), `Limit`
-    /// (1–1000, default 100) at a time; `NextMarker` continues.
+    /// (1–1000, default 100) at a time; `NextMarker` continues. A key
+    /// with imported material lists its materials; on a multi-Region key,
+    /// material pending rotation that some related key has not imported
+    /// yet is `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` in every Region.
     pub fn list_key_rotations(
         &self,
         req: ListKeyRotationsRequest,
@@ -306,11 +325,13 @@ impl Kms {
             });
         }
         if entry.imported.is_some() {
+            let missing = self.inner.pending_missing(&entry);
             return Ok(imported_rotations(
                 &entry,
                 req.include_key_material,
                 from,
                 limit,
+                missing,
             ));
         }
         let Some(versions) = &entry.versions else {

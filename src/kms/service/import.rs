@@ -10,13 +10,21 @@
 //! [`ImportedMaterial`](crate::kms::model::import::ImportedMaterial) only
 //! after the commit, still under that lock. The expiry timer moves with
 //! the expiration, after the key's lock in the lock order.
+//!
+//! A multi-Region key's replicas follow its primary key's materials
+//! ([`Lineage`]): after each change to a primary key, once its lock is
+//! released, each replica's Region takes the same ids at the same indexes
+//! and the same current one ([`Service::follow_lineage`]); a replica
+//! imports each material itself. Material pending rotation on a primary
+//! key becomes current (RotateKeyOnDemand) only once every replica has
+//! imported it ([`Service::pending_missing`]).
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result, kms_err};
-use crate::ids::KeyId;
+use crate::ids::{KeyId, Region};
 use crate::key::state::KeyOperation;
 use crate::key::{ImportType, KeyEvent, KeyLifecycle};
-use crate::kms::model::import::{Expiration, ImportState, ImportedSecret, MaterialSlot};
+use crate::kms::model::import::{Expiration, ImportState, ImportedSecret, Lineage, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyMutable};
 use crate::kms::model::versions::{MaterialId, RotationSchedule};
 use crate::kms::timers::Timer;
@@ -142,6 +150,9 @@ impl Service {
         } else {
             ImportType::ExistingKeyMaterial
         });
+        if import_type == ImportType::NewKeyMaterial {
+            check_new_multi_region(&m, &self.region, &entry.arn)?;
+        }
         let index = match (import_type, import.find(id)) {
             (ImportType::ExistingKeyMaterial, None) => return Err(incorrect_material(&entry.arn)),
             (ImportType::ExistingKeyMaterial, Some(i)) => i,
@@ -153,7 +164,6 @@ impl Service {
                 ));
             }
             (ImportType::NewKeyMaterial, None) => {
-                check_new_multi_region(&m, &import, &self.region, &entry.arn)?;
                 if let Some(pending) = import.pending() {
                     return Err(kms_err!(
                         KmsInvalidState,
@@ -189,13 +199,16 @@ impl Service {
             m.lifecycle
         };
         self.apply_import(entry, m, import, after, None)?;
+        self.push_lineage(entry);
         Ok(id)
     }
 
     /// RotateKeyOnDemand of a key with imported material (through
     /// `rotate_on_demand`): its material
     /// pending rotation becomes current at `now` (the earlier ones stay,
-    /// and decrypt). `KMSInvalidStateException` if none is pending;
+    /// and decrypt); a multi-Region primary key's replicas follow.
+    /// `KMSInvalidStateException` if none is pending, or if a related
+    /// multi-Region key has not imported it yet;
     /// `LimitExceededException` after `limit` on-demand rotations.
     pub(super) fn rotate_imported(
         &self,
@@ -203,6 +216,8 @@ impl Service {
         limit: u32,
         now: Timestamp,
     ) -> Result<()> {
+        // The related keys are read before this key's lock is taken.
+        let missing = self.pending_missing(entry);
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::KeyRotation)?;
         let mut import = import_state(entry, &m)?;
@@ -213,6 +228,28 @@ impl Service {
                 entry.arn
             ));
         };
+        if m.multi_region.is_some() {
+            let id = import.materials[pending].id;
+            match missing {
+                Some((checked, regions)) if checked == id && regions.is_empty() => {}
+                Some((checked, regions)) if checked == id => {
+                    return Err(kms_err!(
+                        KmsInvalidState,
+                        "Key material {id} of {} is pending multi-Region import and rotation: it is not imported into the related multi-Region key in {}. Import the same key material there (ImportKeyMaterial with ImportType EXISTING_KEY_MATERIAL), then rotate.",
+                        entry.arn,
+                        join(&regions)
+                    ));
+                }
+                // The material changed since the related keys were read.
+                _ => {
+                    return Err(kms_err!(
+                        KmsInvalidState,
+                        "The key material pending rotation of {} changed during the request. Try again.",
+                        entry.arn
+                    ));
+                }
+            }
+        }
         super::rotation::check_on_demand_limit(&m, limit, &entry.arn)?;
         import.current = u32::try_from(pending)
             .map_err(|_| Error::internal("too many imported key materials"))?;
@@ -220,7 +257,92 @@ impl Service {
         let mut rotation = m.rotation;
         rotation.on_demand_count += 1;
         let lifecycle = m.lifecycle;
-        self.apply_import(entry, m, import, lifecycle, Some(rotation))
+        self.apply_import(entry, m, import, lifecycle, Some(rotation))?;
+        self.push_lineage(entry);
+        Ok(())
+    }
+
+    /// For a multi-Region key with material pending rotation: that
+    /// material's id, and the Regions of the related keys (this one
+    /// included) that have not imported it, primary first. `None` for
+    /// any other key. Takes each key's lock in turn, never two at once.
+    pub(crate) fn pending_missing(&self, entry: &KeyEntry) -> Option<(MaterialId, Vec<Region>)> {
+        let (relations, id, here) = self.read_key(entry, |m| {
+            let relations = m.multi_region.as_deref()?.clone();
+            let import = m.import.as_deref()?;
+            let slot = &import.materials[import.pending()?];
+            Some((relations, slot.id, slot.secret.is_some()))
+        })?;
+        let missing = relations
+            .regions()
+            .filter(|region| {
+                if **region == self.region {
+                    return !here;
+                }
+                // A Region the partition no longer has is not waited for.
+                let Some(service) = self.sibling_in(region.as_str()) else {
+                    return false;
+                };
+                let Some(other) = service.keys.read().get(&entry.id) else {
+                    return false;
+                };
+                !service.read_key(&other, |m| {
+                    m.deleted
+                        || m.import.as_deref().is_some_and(|i| {
+                            i.find(id).is_some_and(|k| i.materials[k].secret.is_some())
+                        })
+                })
+            })
+            .cloned()
+            .collect();
+        Some((id, missing))
+    }
+
+    /// After a change to `entry`'s materials: if it is a multi-Region
+    /// primary key, each replica follows its [`Lineage`]. Best effort, as
+    /// the versions of a rotation reach the replicas: a replica whose
+    /// commit fails catches up at the primary key's next change.
+    fn push_lineage(&self, entry: &KeyEntry) {
+        let Some((replicas, lineage)) = self.read_key(entry, |m| {
+            let relations = m
+                .multi_region
+                .as_deref()
+                .filter(|mr| mr.primary == self.region)?;
+            Some((relations.replicas.clone(), m.import.as_deref()?.lineage()))
+        }) else {
+            return;
+        };
+        for region in &replicas {
+            if let Some(replica) = self.sibling_in(region.as_str()) {
+                let _ = replica.follow_lineage(&entry.id, &lineage);
+            }
+        }
+    }
+
+    /// Key `id` here (a multi-Region replica) follows its primary key's
+    /// `lineage`: committed, then published. A material the primary key
+    /// dropped pending rotation goes here too (with its secret); a new one
+    /// comes in pending import; after a rotation the same material is
+    /// current, and if this key has not imported it, it is pending import.
+    /// Nothing happens if the key is not here or nothing changes.
+    pub(crate) fn follow_lineage(&self, id: &KeyId, lineage: &Lineage) -> Result<()> {
+        let Some(entry) = self.keys.read().get(id) else {
+            return Ok(());
+        };
+        let m = entry.state.upgradable_read();
+        if m.deleted || m.import.is_none() {
+            return Ok(());
+        }
+        let mut import = import_state(&entry, &m)?;
+        if !import.follow(lineage) {
+            return Ok(());
+        }
+        let after = if import.complete() {
+            m.lifecycle
+        } else {
+            m.lifecycle.apply(KeyEvent::MaterialDeleted, &entry.arn)?
+        };
+        self.apply_import(&entry, m, import, after, None)
     }
 
     /// DeleteImportedKeyMaterial's change: the material `expected` names
@@ -239,6 +361,7 @@ impl Service {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::DeleteImportedKeyMaterial)?;
         let mut import = import_state(entry, &m)?;
+        let replica = is_replica(&m, &self.region);
         let index = match expected {
             Some(expected) => import
                 .materials
@@ -258,12 +381,16 @@ impl Service {
             return Ok(None);
         };
         let id = slot.id;
-        if slot.secret.is_none() {
+        // A primary key's pending material goes even if not imported here
+        // (a replica made primary before it imported it).
+        let listed_only = !replica && import.pending() == Some(index);
+        if slot.secret.is_none() && !listed_only {
             // No effect, as AWS: nothing to delete.
             return Ok(Some(id));
         }
-        let after = drop_material(&mut import, index, m.lifecycle, &entry.arn)?;
+        let after = drop_material(&mut import, index, m.lifecycle, &entry.arn, replica)?;
         self.apply_import(entry, m, import, after, None)?;
+        self.push_lineage(entry);
         Ok(Some(id))
     }
 
@@ -328,15 +455,21 @@ impl Service {
             return;
         }
         let mut lifecycle = m.lifecycle;
+        let replica = is_replica(&m, &self.region);
         // From the last: a pending material leaves the list.
         for &i in due.iter().rev() {
-            match drop_material(&mut import, i, lifecycle, &entry.arn) {
+            match drop_material(&mut import, i, lifecycle, &entry.arn, replica) {
                 Ok(l) => lifecycle = l,
                 Err(_) => return,
             }
         }
         // On a failed commit the timer stays: the next call retries.
-        let _ = self.apply_import(&entry, m, import, lifecycle, None);
+        if self
+            .apply_import(&entry, m, import, lifecycle, None)
+            .is_ok()
+        {
+            self.push_lineage(&entry);
+        }
     }
 
     /// The expiry timers of keys with imported material (a durable
@@ -349,17 +482,25 @@ impl Service {
 }
 
 /// Drops material `index` of `import` (which is imported): one pending
-/// rotation leaves the list and the key state `lifecycle` stays; any other
-/// stays listed, pending import, and the key is pending import. Returns
-/// the key's lifecycle after.
+/// rotation leaves the list and the key state `lifecycle` stays (on a
+/// multi-Region `replica`, whose materials follow its primary key's, it
+/// stays listed, pending import); any other stays listed, pending import,
+/// and the key is pending import. Returns the key's lifecycle after.
 fn drop_material(
     import: &mut ImportState,
     index: usize,
     lifecycle: KeyLifecycle,
     arn: &str,
+    replica: bool,
 ) -> Result<KeyLifecycle> {
     if import.pending() == Some(index) {
-        import.materials.truncate(index);
+        if replica {
+            let slot = &mut import.materials[index];
+            slot.secret = None;
+            slot.expiration = None;
+        } else {
+            import.materials.truncate(index);
+        }
         return Ok(lifecycle);
     }
     let slot = &mut import.materials[index];
@@ -368,33 +509,35 @@ fn drop_material(
     lifecycle.apply(KeyEvent::MaterialDeleted, arn)
 }
 
+/// True if `m` is a multi-Region replica key's (its primary key is in
+/// another Region than `region`).
+fn is_replica(m: &KeyMutable, region: &Region) -> bool {
+    m.multi_region
+        .as_deref()
+        .is_some_and(|mr| mr.primary != *region)
+}
+
 /// New material for a multi-Region key: a replica takes only its primary
-/// key's materials (`UnsupportedOperationException`, as AWS); a primary
-/// key takes its first, but new material to rotate to is not supported
-/// here yet.
-fn check_new_multi_region(
-    m: &KeyMutable,
-    import: &ImportState,
-    region: &crate::ids::Region,
-    arn: &str,
-) -> Result<()> {
-    let Some(relations) = m.multi_region.as_deref() else {
-        return Ok(());
-    };
-    if relations.primary != *region {
-        return Err(kms_err!(
+/// key's materials (`UnsupportedOperationException`); new material goes
+/// into the primary key, then the same into each replica.
+fn check_new_multi_region(m: &KeyMutable, region: &Region, arn: &str) -> Result<()> {
+    match m.multi_region.as_deref() {
+        Some(relations) if relations.primary != *region => Err(kms_err!(
             UnsupportedOperation,
             "You cannot import new key material into {arn}, a replica key. Import it into the primary key in {}, then import the same key material here with ImportType EXISTING_KEY_MATERIAL.",
             relations.primary
-        ));
+        )),
+        _ => Ok(()),
     }
-    if !import.materials.is_empty() {
-        return Err(kms_err!(
-            UnsupportedOperation,
-            "New key material for rotation of multi-Region key {arn} is not supported by this KMS yet."
-        ));
-    }
-    Ok(())
+}
+
+/// Regions, comma-separated.
+fn join(regions: &[Region]) -> String {
+    regions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg_attr(

@@ -1,7 +1,8 @@
 //! The service side of multi-Region keys: making a replica in this
 //! Region's Kms, keeping every related key's relations ([`MultiRegion`])
 //! in step, copying material versions from the primary key to its
-//! replicas, and what a replica's deletion does to the others.
+//! replicas (imported materials' ids follow in `import.rs`), and what a
+//! replica's deletion does to the others.
 //!
 //! Each Region's Kms is its own [`Service`] with its own locks and its own
 //! durable file. A change that touches several Regions (ReplicateKey,
@@ -22,7 +23,7 @@ use crate::ids::{KeyId, Region};
 use crate::key::{KeyEvent, KeyLifecycle, KeyManager};
 use crate::kms::call::Call;
 use crate::kms::model::backing::Backing;
-use crate::kms::model::import::{ImportState, ImportedMaterial, MaterialSlot};
+use crate::kms::model::import::{ImportState, ImportedMaterial};
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, RotationSchedule, Versions};
@@ -83,7 +84,8 @@ impl Service {
     /// `source` with its kind (key spec, usage and, for an HMAC or
     /// asymmetric key, its secret), its material versions and `relations`;
     /// a replica of a key with imported material is pending import, with
-    /// the ids of the primary's materials and none of them imported.
+    /// the ids of the primary's materials (one pending rotation among
+    /// them) and none of them imported.
     /// The caller's request was checked in the primary's Region.
     pub(crate) fn insert_replica(
         &self,
@@ -151,7 +153,7 @@ impl Service {
         // materials, which its imports must match.
         let import = match (&source.imported, &source.backing) {
             (Some(_), Backing::Imported) => Some(self.read_key(source, |m| {
-                replica_import_state(m.import.as_deref().cloned().unwrap_or_default())
+                replica_import_state(m.import.as_deref().unwrap_or(&ImportState::default()))
             })),
             _ => None,
         };
@@ -349,26 +351,13 @@ impl Service {
     }
 }
 
-/// A replica's import state, from its primary key's `primary`: the ids of
-/// the materials permanently associated with the primary (not one pending
-/// rotation), none of them imported yet.
-fn replica_import_state(primary: ImportState) -> ImportState {
-    let permanent = primary.materials.len().min(primary.current as usize + 1);
-    ImportState {
-        materials: primary.materials[..permanent]
-            .iter()
-            .map(|m| MaterialSlot {
-                id: m.id,
-                secret: None,
-                expiration: None,
-                description: None,
-                rotation_date: m.rotation_date,
-            })
-            .collect(),
-        current: primary.current,
-        #[cfg(feature = "asymmetric")]
-        parameters: None,
-    }
+/// A replica's import state, from its primary key's `primary`: the ids
+/// of the primary's materials (one pending rotation among them), none of
+/// them imported yet.
+fn replica_import_state(primary: &ImportState) -> ImportState {
+    let mut state = ImportState::default();
+    state.follow(&primary.lineage());
+    state
 }
 
 /// AlreadyExistsException: the Region already has a key of this

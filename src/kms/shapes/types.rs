@@ -595,7 +595,10 @@ pub struct RotationsListEntry {
     pub key_id: String,
     /// The material's id (64 lowercase hex digits).
     pub key_material_id: String,
-    /// `CURRENT` or `NON_CURRENT`.
+    /// `CURRENT` or `NON_CURRENT`; for imported material also
+    /// `PENDING_ROTATION`, or on a multi-Region key
+    /// `PENDING_MULTI_REGION_IMPORT_AND_ROTATION` (imported into the primary
+    /// key but not yet into every replica key).
     pub key_material_state: String,
     /// When the rotation made it (absent for the original material).
     #[serde(skip_serializing_if = "Option::is_none", default)]
