@@ -455,7 +455,31 @@ fn material_that_is_not_a_private_key_of_the_key_spec_is_incorrect_key_material(
             .unwrap()
             .to_vec()
     };
-    let cases: [(KeySpec, &[u8], &str); 8] = [
+    // Version 1 (multi-prime) in the PKCS#1 key inside the PKCS#8.
+    let multi_prime = {
+        let mut der = rsa_o.pkcs8.clone();
+        // PrivateKeyInfo: version, rsaEncryption with NULL parameters,
+        // then the OCTET STRING holding RSAPrivateKey, whose version is at 30.
+        assert_eq!(&der[22..24], &[0x04, 0x82], "the PKCS#1 key at 26");
+        assert_eq!(&der[30..33], &[0x02, 0x01, 0x00]);
+        der[32] = 1;
+        der
+    };
+    // Another key's public point in the ECPrivateKey's publicKey.
+    let mismatched = {
+        let (_, other) = p256_key(15);
+        let mut der = p256_o.pkcs8.clone();
+        let n = der.len();
+        der[n - 64..].copy_from_slice(&other.pkcs8[other.pkcs8.len() - 64..]);
+        der
+    };
+    let cases: [(KeySpec, &[u8], &str); 10] = [
+        (KeySpec::Rsa2048, &multi_prime, "a multi-prime key"),
+        (
+            KeySpec::EccNistP256,
+            &mismatched,
+            "a key pair that is not one",
+        ),
         (KeySpec::EccNistP384, &p256_o.pkcs8, "a P-256 key"),
         (KeySpec::EccNistP256, &k256_o.pkcs8, "a secp256k1 key"),
         (KeySpec::EccSecgP256k1, &p256_o.pkcs8, "a P-256 key"),
