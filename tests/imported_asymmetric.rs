@@ -514,7 +514,7 @@ fn material_that_is_not_a_private_key_of_the_key_spec_is_incorrect_key_material(
 fn a_second_import_takes_only_the_same_private_key_and_no_import_type() {
     let (kms, _) = kms();
     let key = external(&kms, KeySpec::EccNistP256, KeyUsage::SignVerify);
-    let (_, first) = p256_key(20);
+    let (first_key, first) = p256_key(20);
     let (_, other) = p256_key(21);
     let id = import(&kms, &key, &first.pkcs8).unwrap();
     let err = import(&kms, &key, &other.pkcs8).unwrap_err();
@@ -522,6 +522,16 @@ fn a_second_import_takes_only_the_same_private_key_and_no_import_type() {
     assert_eq!(public_key(&kms, &key).unwrap(), first.spki, "unchanged");
     // The same key again (to change its expiration, say): the same id.
     assert_eq!(import(&kms, &key, &first.pkcs8).unwrap(), id);
+    // Also in another PKCS#8 encoding: RFC 5915's ECPrivateKey with
+    // neither parameters nor public key.
+    let mut minimal = vec![
+        0x30, 0x41, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+        0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x27, 0x30, 0x25,
+        0x02, 0x01, 0x01, 0x04, 0x20,
+    ];
+    minimal.extend_from_slice(&first_key.to_bytes());
+    assert_ne!(minimal, first.pkcs8);
+    assert_eq!(import(&kms, &key, &minimal).unwrap(), id);
     // ImportType is for symmetric encryption keys only.
     for import_type in [ImportType::NewKeyMaterial, ImportType::ExistingKeyMaterial] {
         let mut req = request_with(&kms, &key, AlgorithmSpec::RsaAesKeyWrapSha256, &first.pkcs8);
