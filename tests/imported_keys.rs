@@ -556,7 +556,7 @@ fn external_keys_of_asymmetric_specs_or_in_a_store_are_not_supported_yet() {
     for req in [
         CreateKeyRequest {
             origin: Some(OriginType::External),
-            key_spec: Some(KeySpec::EccNistP256),
+            key_spec: Some(KeySpec::MlDsa65),
             key_usage: Some(KeyUsage::SignVerify),
             ..Default::default()
         },

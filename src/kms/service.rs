@@ -1025,7 +1025,12 @@ impl Service {
                 self.authorize(cx, &entry, action, &facts(&entry))?;
                 self.check_crypto(&entry, op, cx.now)?;
                 let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-                let plaintext = entry.kind.oaep_decrypt(algorithm, bytes, &self.rng)?;
+                let plaintext = entry.kind.oaep_decrypt(
+                    entry.key_pair()?.pair(),
+                    algorithm,
+                    bytes,
+                    &self.rng,
+                )?;
                 return Ok(Opened {
                     entry,
                     plaintext,

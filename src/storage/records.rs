@@ -112,6 +112,10 @@ pub(crate) enum KeySecretRecord {
         usage: String,
         private_key: SecretVec,
     },
+    /// An asymmetric key with imported material: its `KeySpec` and
+    /// `KeyUsage` (its private key, PKCS#8 DER, is in its state record's
+    /// import, while imported).
+    ImportedAsymmetric { spec: String, usage: String },
 }
 
 /// A secret string (password, secret access key) in the clear, zeroized.

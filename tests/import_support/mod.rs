@@ -14,7 +14,7 @@ use rsa::pkcs8::DecodePublicKey as _;
 use sha2::Digest as _;
 
 /// A deterministic source for the test's own OAEP padding (rand_core 0.10).
-pub struct TestRng(u64);
+pub struct TestRng(pub u64);
 
 impl rand_core::TryRng for TestRng {
     type Error = std::convert::Infallible;

@@ -4,7 +4,8 @@
 //! whether it is imported now, its expiration and description, when it
 //! became current; which one is current; the latest import parameters);
 //! [`ImportedMaterial`], the materials imported now ([`ImportedSecret`]: a
-//! symmetric key's material versions, or an HMAC key's one secret),
+//! symmetric key's material versions, an HMAC key's one secret or an
+//! asymmetric key's one key pair),
 //! mirrored from it for the cryptographic path, which reads them without a
 //! lock; [`Lineage`], a multi-Region primary key's material ids and
 //! current index, which its replicas follow; and
@@ -28,6 +29,7 @@ use crate::crypto::mac::HmacKey;
 use crate::ids::KeyId;
 use crate::sync::{Snapshot, SnapshotRef};
 
+use super::kind::PairMaterial;
 use super::versions::{MaterialId, MaterialVersion};
 
 /// An imported material's secret, while it is imported.
@@ -41,6 +43,8 @@ pub(crate) enum ImportedSecret {
     Symmetric(Arc<MaterialVersion>),
     /// An HMAC key's secret (its one material).
     Hmac(Arc<HmacKey>),
+    /// An asymmetric key's key pair (its one material).
+    KeyPair(Arc<PairMaterial>),
 }
 
 /// The materials a key has imported now, by version index, and the
@@ -80,6 +84,15 @@ impl ImportedSet {
     pub(crate) fn hmac(&self) -> Option<&HmacKey> {
         match self.slots.get(self.current as usize)? {
             Some(ImportedSecret::Hmac(k)) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// An asymmetric key's key pair, if it is imported now.
+    #[inline]
+    pub(crate) fn key_pair(&self) -> Option<&Arc<PairMaterial>> {
+        match self.slots.get(self.current as usize)? {
+            Some(ImportedSecret::KeyPair(p)) => Some(p),
             _ => None,
         }
     }
@@ -412,6 +425,55 @@ mod tests {
             description: None,
             rotation_date: None,
         }
+    }
+
+    #[cfg(feature = "asymmetric")]
+    #[test]
+    fn an_imported_key_pair_is_published_for_use_and_never_prints_its_private_key() {
+        use crate::key::KeySpec;
+        use crate::kms::model::kind::KeyKind;
+        let rng = crate::crypto::rng::SecureRng::new(Some(5));
+        let made = crate::crypto::asymmetric::KeyPair::generate(
+            crate::crypto::asymmetric::PairSpec::P256,
+            &rng,
+        )
+        .unwrap();
+        let der = made.to_pkcs8().unwrap();
+        let pair = KeyKind::imported_pair(KeySpec::EccNistP256, &der).unwrap();
+        assert_eq!(pair.to_pkcs8().unwrap(), der, "one encoding");
+        assert!(KeyKind::imported_pair(KeySpec::EccNistP384, &der).is_none());
+        let key = KeyId::from_random_bytes([2; 16]);
+        let state = ImportState {
+            materials: vec![MaterialSlot {
+                id: MaterialId::derive_imported(&key, &der),
+                secret: Some(ImportedSecret::KeyPair(Arc::new(pair))),
+                expiration: Some(Expiration::Never),
+                description: None,
+                rotation_date: None,
+            }],
+            ..ImportState::default()
+        };
+        let published = ImportedMaterial::empty();
+        assert!(published.load().key_pair().is_none());
+        published.publish(&state);
+        let set = published.load();
+        assert!(set.key_pair().is_some() && set.hmac().is_none() && set.current().is_none());
+        let printed = format!("{state:?} {:?}", *set);
+        assert!(
+            printed.contains(crate::crypto::material::REDACTED),
+            "{printed}"
+        );
+        // The private scalar appears in no form.
+        let crate::crypto::asymmetric::KeyPair::P256(scalar) = &made else {
+            panic!("a P-256 pair")
+        };
+        let scalar = scalar.to_bytes();
+        let hex: String = scalar.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!printed.contains(&hex), "{printed}");
+        assert!(
+            !printed.contains(&format!("{:?}", &scalar[..8])),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::clock::Timestamp;
+use crate::error::{AwsMessage, Error, Result};
 use crate::iam::policy::{Policy, PolicyKind};
 use crate::ids::KeyId;
 use crate::key::{KeyLifecycle, KeyManager, Tag};
@@ -14,8 +15,8 @@ use crate::sync::{AtomicBool, Ordering};
 
 use super::backing::Backing;
 use super::grants::KeyGrants;
-use super::import::{ImportState, ImportedMaterial};
-use super::kind::KeyKind;
+use super::import::{ImportState, ImportedMaterial, ImportedSet};
+use super::kind::{KeyKind, PairMaterial};
 use super::multi_region::MultiRegion;
 use super::versions::{MaterialVersion, RotationSchedule, Versions};
 
@@ -183,6 +184,34 @@ impl KeyEntry {
     #[inline]
     pub(crate) fn current_material(&self) -> Option<&MaterialVersion> {
         self.versions.as_ref().map(Versions::current)
+    }
+
+    /// The key pair an asymmetric key uses now — the one place that says
+    /// which: the pair KMS made at CreateKey, or, for a key with imported
+    /// material, the pair imported now. A key whose imported pair was
+    /// deleted or expired after its state was checked is pending import
+    /// (`KMSInvalidStateException`); a key that is not asymmetric has none
+    /// (an internal error: its usage was checked first).
+    pub(crate) fn key_pair(&self) -> Result<Arc<PairMaterial>> {
+        let Some(entry) = self.kind.asymmetric() else {
+            return Err(Error::internal(
+                "an asymmetric operation on a key without a key pair",
+            ));
+        };
+        if let Some(own) = entry.own_pair() {
+            return Ok(Arc::clone(own));
+        }
+        // Cloned out: the snapshot is not held while the pair works.
+        let imported = self.imported.as_ref().map(|i| i.load());
+        imported
+            .as_deref()
+            .and_then(ImportedSet::key_pair)
+            .cloned()
+            .ok_or_else(|| {
+                Error::from(AwsMessage::PendingImport {
+                    arn: self.arn.clone(),
+                })
+            })
     }
 
     /// Version `index` of the KMS material, if the key has it.

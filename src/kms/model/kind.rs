@@ -20,6 +20,8 @@ use crate::key::{
 use crate::kms::shapes::grants::GrantOperation;
 use crate::kms::support::errors::invalid_ciphertext;
 use crate::storage::records::{KeySecretRecord, SecretVec};
+use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// A key's kind, and the secret that belongs to it. One pointer wide:
 /// every key pays for the field, most are symmetric (the per-key memory
@@ -51,20 +53,49 @@ enum View<'a> {
     Asymmetric(&'a AsymmetricEntry),
 }
 
-/// An asymmetric key's spec, usage and key pair.
+/// An asymmetric key's spec, usage and, unless it is imported, key pair.
 #[derive(Debug)]
 pub(crate) struct AsymmetricEntry {
     /// The key spec (RSA, ECC or ML-DSA).
     spec: KeySpec,
     /// The usage chosen at CreateKey.
     usage: KeyUsage,
-    /// The private key (its public key with it).
-    pair: KeyPair,
-    /// The public key, DER SubjectPublicKeyInfo (GetPublicKey).
-    public_key: Vec<u8>,
+    /// The key pair; `None` for a key with imported material (origin
+    /// `EXTERNAL`), whose pair is in its imported materials.
+    pair: Option<Arc<PairMaterial>>,
 }
 
 impl AsymmetricEntry {
+    /// The key pair KMS made for the key (`None`: imported).
+    pub(crate) fn own_pair(&self) -> Option<&Arc<PairMaterial>> {
+        self.pair.as_ref()
+    }
+}
+
+/// An asymmetric key's material: its key pair (the private key zeroizes on
+/// drop and never prints) and its public key as DER SubjectPublicKeyInfo
+/// (GetPublicKey), made once.
+pub(crate) struct PairMaterial {
+    pair: KeyPair,
+    public_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for PairMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The pair prints its spec and a placeholder for its private key.
+        f.debug_struct("PairMaterial")
+            .field("pair", &self.pair)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PairMaterial {
+    /// The material of `pair` (`None` if its public key does not encode).
+    fn new(pair: KeyPair) -> Option<PairMaterial> {
+        let public_key = pair.public_key_der()?;
+        Some(PairMaterial { pair, public_key })
+    }
+
     /// The key pair.
     pub(crate) fn pair(&self) -> &KeyPair {
         &self.pair
@@ -73,6 +104,13 @@ impl AsymmetricEntry {
     /// The public key, DER SubjectPublicKeyInfo.
     pub(crate) fn public_key(&self) -> &[u8] {
         &self.public_key
+    }
+
+    /// The private key as PKCS#8 DER, in this crate's one encoding of it
+    /// (what an imported key's material id is derived from, and what the
+    /// durable store keeps), zeroized on drop. `None` only if encoding fails.
+    pub(crate) fn to_pkcs8(&self) -> Option<Zeroizing<Vec<u8>>> {
+        self.pair.to_pkcs8()
     }
 }
 
@@ -262,18 +300,37 @@ impl KeyKind {
         rng: &SecureRng,
     ) -> Option<KeyKind> {
         let pair = KeyPair::generate(pair_spec(spec)?, rng)?;
-        KeyKind::from_pair(spec, usage, pair)
+        KeyKind::from_pair(spec, usage, Some(PairMaterial::new(pair)?))
     }
 
-    /// The kind of an asymmetric key of `spec` and `usage` holding `pair`.
-    fn from_pair(spec: KeySpec, usage: KeyUsage, pair: KeyPair) -> Option<KeyKind> {
-        let public_key = pair.public_key_der()?;
+    /// An RSA or ECC key of `spec` and `usage` whose key pair will be
+    /// imported (`None` if `spec` is not an asymmetric spec).
+    pub(crate) fn imported_asymmetric(spec: KeySpec, usage: KeyUsage) -> Option<KeyKind> {
+        pair_spec(spec)?;
+        KeyKind::from_pair(spec, usage, None)
+    }
+
+    #[cfg_attr(
+        not(any(feature = "asymmetric", feature = "durable")),
+        allow(dead_code, reason = "imports need the feature `asymmetric`")
+    )]
+    /// Imported key material for an asymmetric key of `spec`: a private key
+    /// in PKCS#8 (`PrivateKeyInfo`, DER) of the spec's algorithm and size or
+    /// curve (an RSA key of exactly the modulus size, two primes; an EC key
+    /// on the named curve), its public key derived from it. `None` for
+    /// anything else.
+    pub(crate) fn imported_pair(spec: KeySpec, der: &[u8]) -> Option<PairMaterial> {
+        PairMaterial::new(KeyPair::from_pkcs8(pair_spec(spec)?, der)?)
+    }
+
+    /// The kind of an asymmetric key of `spec` and `usage` holding `pair`
+    /// (`None`: imported later).
+    fn from_pair(spec: KeySpec, usage: KeyUsage, pair: Option<PairMaterial>) -> Option<KeyKind> {
         Some(KeyKind::Owned(Box::new(OwnedKind::Asymmetric(
             AsymmetricEntry {
                 spec,
                 usage,
-                pair,
-                public_key,
+                pair: pair.map(Arc::new),
             },
         ))))
     }
@@ -330,17 +387,18 @@ impl KeyKind {
     }
 
     /// RSAES-OAEP encryption of `plaintext` under an RSA `ENCRYPT_DECRYPT`
-    /// key with `alg` (checked by [`KeyKind::encryption_algorithm`]): the
+    /// key's `pair` ([`KeyEntry::key_pair`](super::key::KeyEntry::key_pair)) with `alg` (checked by [`KeyKind::encryption_algorithm`]): the
     /// raw OAEP ciphertext, as AWS returns it. A plaintext over the key
     /// size's limit (RSA_2048: 214 bytes with SHA-1, 190 with SHA-256) is
     /// `ValidationException`.
     pub(crate) fn oaep_encrypt(
         &self,
+        pair: &KeyPair,
         alg: EncryptionAlgorithmSpec,
         plaintext: &[u8],
         rng: &SecureRng,
     ) -> Result<Vec<u8>> {
-        let (pair, hash) = self.oaep_parts(alg)?;
+        let hash = self.oaep_hash(alg)?;
         let max = pair.oaep_max_plaintext(hash);
         if plaintext.len() > max {
             return Err(kms_err!(
@@ -353,25 +411,26 @@ impl KeyKind {
             .ok_or_else(|| Error::internal("RSA encryption failed"))
     }
 
-    /// RSAES-OAEP decryption under an RSA `ENCRYPT_DECRYPT` key; anything
+    /// RSAES-OAEP decryption under an RSA `ENCRYPT_DECRYPT` key's `pair`; anything
     /// that does not decrypt is `InvalidCiphertextException`.
     pub(crate) fn oaep_decrypt(
         &self,
+        pair: &KeyPair,
         alg: EncryptionAlgorithmSpec,
         ciphertext: &[u8],
         rng: &SecureRng,
     ) -> Result<Plaintext> {
-        let (pair, hash) = self.oaep_parts(alg)?;
+        let hash = self.oaep_hash(alg)?;
         let plaintext = pair
             .oaep_decrypt(hash, ciphertext, rng)
             .ok_or_else(invalid_ciphertext)?;
         Ok(Plaintext::from(plaintext.to_vec()))
     }
 
-    /// The key pair and OAEP hash of an RSA key and algorithm.
-    fn oaep_parts(&self, alg: EncryptionAlgorithmSpec) -> Result<(&KeyPair, Hash)> {
+    /// The OAEP hash of an RSA key's encryption algorithm.
+    fn oaep_hash(&self, alg: EncryptionAlgorithmSpec) -> Result<Hash> {
         match (self.asymmetric(), oaep_hash(alg)) {
-            (Some(a), Some(hash)) => Ok((a.pair(), hash)),
+            (Some(_), Some(hash)) => Ok(hash),
             _ => Err(incompatible_algorithm(alg.as_str(), self.spec())),
         }
     }
@@ -509,12 +568,18 @@ impl KeyKind {
                     spec: h.spec.as_str().to_owned(),
                 },
             }),
-            View::Asymmetric(a) => Some(KeySecretRecord::Asymmetric {
-                spec: a.spec.as_str().to_owned(),
-                usage: a.usage.as_str().to_owned(),
-                // Encoding a key this crate holds does not fail; an empty
-                // record would not read back, and says so there.
-                private_key: SecretVec(a.pair.to_pkcs8().unwrap_or_default()),
+            View::Asymmetric(a) => Some(match &a.pair {
+                Some(pair) => KeySecretRecord::Asymmetric {
+                    spec: a.spec.as_str().to_owned(),
+                    usage: a.usage.as_str().to_owned(),
+                    // Encoding a key this crate holds does not fail; an empty
+                    // record would not read back, and says so there.
+                    private_key: SecretVec(pair.to_pkcs8().unwrap_or_default()),
+                },
+                None => KeySecretRecord::ImportedAsymmetric {
+                    spec: a.spec.as_str().to_owned(),
+                    usage: a.usage.as_str().to_owned(),
+                },
             }),
         }
     }
@@ -548,12 +613,16 @@ impl KeyKind {
                 spec,
                 usage,
                 private_key,
-            } => Self::asymmetric_from_record(&spec, &usage, &private_key),
+            } => Self::asymmetric_from_record(&spec, &usage, Some(&private_key)),
+            KeySecretRecord::ImportedAsymmetric { spec, usage } => {
+                Self::asymmetric_from_record(&spec, &usage, None)
+            }
         }
     }
 
-    /// An asymmetric key read back from its record.
-    fn asymmetric_from_record(spec: &str, usage: &str, der: &SecretVec) -> Result<KeyKind> {
+    /// An asymmetric key read back from its record (`der`: its private key;
+    /// `None` for a key with imported material).
+    fn asymmetric_from_record(spec: &str, usage: &str, der: Option<&SecretVec>) -> Result<KeyKind> {
         let spec: KeySpec = spec.parse()?;
         let usage: KeyUsage = usage.parse()?;
         if !cfg!(feature = "asymmetric") {
@@ -563,8 +632,15 @@ impl KeyKind {
             ));
         }
         let corrupt = || Error::internal("a stored asymmetric key that does not read back");
-        let pair = KeyPair::from_pkcs8(pair_spec(spec).ok_or_else(corrupt)?, &der.0)
-            .ok_or_else(corrupt)?;
+        let kind = pair_spec(spec).ok_or_else(corrupt)?;
+        let pair = match der {
+            Some(der) => Some(
+                KeyPair::from_pkcs8(kind, &der.0)
+                    .and_then(PairMaterial::new)
+                    .ok_or_else(corrupt)?,
+            ),
+            None => None,
+        };
         KeyKind::from_pair(spec, usage, pair).ok_or_else(corrupt)
     }
 }

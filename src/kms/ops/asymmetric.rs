@@ -17,12 +17,10 @@ use crate::crypto::asymmetric::{KeyPair, MU_LEN, PeerKeyError, Scheme};
 use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{
-    DataKeyPairSpec, KeyAgreementAlgorithmSpec, KeySpec, MessageType, OriginType,
-    SigningAlgorithmSpec,
+    DataKeyPairSpec, KeyAgreementAlgorithmSpec, KeySpec, MessageType, SigningAlgorithmSpec,
 };
 
 use crate::kms::Kms;
-use crate::kms::model::key::KeyEntry;
 use crate::kms::model::kind::{KeyKind, incompatible_algorithm, scheme, signing_algorithms};
 use crate::kms::shapes::asymmetric::{
     DeriveSharedSecretRequest, DeriveSharedSecretResponse, GetPublicKeyRequest,
@@ -58,15 +56,6 @@ fn refuse_recipient(recipient: Option<&RecipientInfo>) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// The key pair of an asymmetric `entry` (its usage already checked).
-fn pair_of(entry: &KeyEntry) -> Result<&KeyPair> {
-    entry
-        .kind
-        .asymmetric()
-        .map(|a| a.pair())
-        .ok_or_else(|| Error::internal("an asymmetric operation on a key without a key pair"))
 }
 
 /// The scheme of `alg` once it is one of the key spec's algorithms, and
@@ -168,7 +157,8 @@ impl Kms {
             },
         )?;
         inner.check_crypto(&entry, op, cx.now)?;
-        let pair = pair_of(&entry)?;
+        let material = entry.key_pair()?;
+        let pair = material.pair();
         let (scheme, digest) =
             signing_input(pair, entry.kind.spec(), alg, message_type, call.message)?;
         dry_run(call.dry_run)?;
@@ -254,10 +244,7 @@ impl Kms {
         )?;
         inner.check_crypto(&entry, KeyOperation::GetPublicKey, cx.now)?;
         let kind: &KeyKind = &entry.kind;
-        let public_key = kind
-            .asymmetric()
-            .map(|a| a.public_key().to_vec())
-            .ok_or_else(|| Error::internal("GetPublicKey on a key without a key pair"))?;
+        let public_key = entry.key_pair()?.public_key().to_vec();
         let spec = kind.spec();
         Ok(GetPublicKeyResponse {
             key_id: entry.arn.clone(),
@@ -306,7 +293,9 @@ impl Kms {
         refuse_recipient(req.recipient.as_ref())?;
         dry_run(req.dry_run)?;
         let spec = entry.kind.spec();
-        let secret = pair_of(&entry)?
+        let secret = entry
+            .key_pair()?
+            .pair()
             .ecdh(&req.public_key)
             .map_err(|e| match e {
                 PeerKeyError::Invalid => kms_err!(
@@ -319,7 +308,7 @@ impl Kms {
             key_id: entry.arn.clone(),
             shared_secret: Plaintext::from(secret.to_vec()),
             key_agreement_algorithm: KeyAgreementAlgorithmSpec::Ecdh,
-            key_origin: OriginType::AwsKms,
+            key_origin: entry.backing.origin(),
         })
     }
 

@@ -62,6 +62,7 @@ impl Kms {
         let (entry, access, encryption_algorithm) = self.encrypt_checks(&cx, &req)?;
         let ciphertext_blob = if entry.kind.is_asymmetric() {
             entry.kind.oaep_encrypt(
+                entry.key_pair()?.pair(),
                 encryption_algorithm,
                 req.plaintext.expose_secret(),
                 &inner.rng,
@@ -118,6 +119,7 @@ impl Kms {
             .and_then(|(entry, access, alg)| {
                 if entry.kind.is_asymmetric() {
                     *ciphertext_blob = entry.kind.oaep_encrypt(
+                        entry.key_pair()?.pair(),
                         alg,
                         req.plaintext.expose_secret(),
                         &self.inner.rng,
@@ -269,9 +271,12 @@ impl Kms {
         )?;
         dry_run(req.dry_run)?;
         let (ciphertext_blob, dest_material) = if dest.kind.is_asymmetric() {
-            let blob =
-                dest.kind
-                    .oaep_encrypt(dest_alg, source.plaintext.expose_secret(), &inner.rng)?;
+            let blob = dest.kind.oaep_encrypt(
+                dest.key_pair()?.pair(),
+                dest_alg,
+                source.plaintext.expose_secret(),
+                &inner.rng,
+            )?;
             (blob, None)
         } else {
             inner.seal_reporting(

@@ -1,9 +1,9 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
-//! DeleteImportedKeyMaterial, for symmetric encryption and HMAC keys
-//! created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA),
-//! multi-Region keys among them (a replica imports only its primary key's
-//! materials, each new one after the primary key); their on-demand
-//! rotation is in `rotation.rs`.
+//! DeleteImportedKeyMaterial, for symmetric encryption, HMAC, RSA and ECC
+//! keys created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA),
+//! multi-Region symmetric and HMAC keys among them (a replica imports only
+//! its primary key's materials, each new one after the primary key); their
+//! on-demand rotation is in `rotation.rs`.
 //!
 //! Order of checks: the request's own members (`ValidationException`),
 //! the key (`NotFoundException`), authorization (key policy and IAM only:
@@ -153,6 +153,45 @@ fn check_symmetric_members(req: &ImportKeyMaterialRequest, spec: KeySpec) -> Res
     }
 }
 
+/// The wrapping algorithms AWS allows for the key material of key spec
+/// `spec` (`UnsupportedOperationException` otherwise): an RSA private key
+/// only with `RSA_AES_KEY_WRAP_SHA_1` or `RSA_AES_KEY_WRAP_SHA_256` (it is
+/// too long for RSAES-OAEP alone), and ECC_NIST_P521 material not with
+/// `RSAES_OAEP_*` under an `RSA_2048` wrapping key.
+#[cfg(feature = "asymmetric")]
+fn check_wrapping(
+    spec: KeySpec,
+    algorithm: crate::key::AlgorithmSpec,
+    wrapping: crate::key::WrappingKeySpec,
+) -> Result<()> {
+    use crate::key::{AlgorithmSpec as A, WrappingKeySpec as W};
+    let oaep = matches!(algorithm, A::RsaesOaepSha1 | A::RsaesOaepSha256);
+    match spec {
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 if oaep => Err(kms_err!(
+            UnsupportedOperation,
+            "WrappingAlgorithm {algorithm} cannot wrap {spec} key material (an RSA private key). Use RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256."
+        )),
+        KeySpec::EccNistP521 if oaep && wrapping == W::Rsa2048 => Err(kms_err!(
+            UnsupportedOperation,
+            "WrappingAlgorithm {algorithm} with WrappingKeySpec RSA_2048 cannot wrap ECC_NIST_P521 key material. Use RSA_3072 or RSA_4096, or RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256."
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `IncorrectKeyMaterialException` for asymmetric key material that is not
+/// a private key of the key's spec in PKCS#8.
+#[cfg(feature = "asymmetric")]
+fn not_a_private_key(arn: &str, spec: KeySpec) -> Error {
+    kms_err!(
+        IncorrectKeyMaterial,
+        "The key material is not a {spec} private key for {arn}."
+    )
+    .with_hint(format!(
+        "Import the private key of a {spec} key pair (not its public key), DER-encoded in PKCS #8 (RFC 5208) format."
+    ))
+}
+
 impl Kms {
     /// GetParametersForImport (key id or key ARN of a key with Origin
     /// `EXTERNAL`): a new RSA wrapping key pair of `WrappingKeySpec`
@@ -163,9 +202,15 @@ impl Kms {
     /// and `ParametersValidTo`, 24 hours on. The key's earlier parameters
     /// stop working. Tokens live in memory: they do not survive a restart.
     ///
+    /// The algorithm must suit the key's material, as AWS's table of
+    /// wrapping algorithms says: an RSA key's private key only with
+    /// `RSA_AES_KEY_WRAP_SHA_1` or `RSA_AES_KEY_WRAP_SHA_256`, an
+    /// ECC_NIST_P521 key's not with `RSAES_OAEP_*` under `RSA_2048`.
+    ///
     /// Errors: `ValidationException` (a member missing),
     /// `NotFoundException`, `UnsupportedOperationException` (origin not
-    /// `EXTERNAL`; `RSAES_PKCS1_V1_5`, `SM2PKE` or an `SM2` wrapping key),
+    /// `EXTERNAL`; `RSAES_PKCS1_V1_5`, `SM2PKE` or an `SM2` wrapping key;
+    /// an algorithm and wrapping key that cannot wrap the key's material),
     /// `KMSInvalidStateException` (pending deletion), `AccessDeniedException`.
     pub fn get_parameters_for_import(
         &self,
@@ -204,6 +249,7 @@ impl Kms {
                     "WrappingAlgorithm {algorithm} with WrappingKeySpec {spec} is not supported. Use RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1 or RSA_AES_KEY_WRAP_SHA_256 with RSA_2048, RSA_3072 or RSA_4096."
                 ));
             }
+            check_wrapping(entry.kind.spec(), algorithm, spec)?;
             // The key pair is made before the key's lock is taken: RSA key
             // generation takes a while.
             let wrapping =
@@ -247,7 +293,11 @@ impl Kms {
     /// key of the parameters `ImportToken` names, and imports the bytes
     /// found. An HMAC key takes one material, of the lengths AWS allows
     /// for its spec (`HMAC_224` 28–64 bytes, `HMAC_256` 32–64, `HMAC_384`
-    /// 48–128, `HMAC_512` 64–128), and only it again after; `ImportType`,
+    /// 48–128, `HMAC_512` 64–128), and only it again after; an RSA or ECC
+    /// key takes one private key, in PKCS#8 (`PrivateKeyInfo`, DER) of its
+    /// spec's modulus size or named curve, whose public key becomes the
+    /// key's (GetPublicKey), and only that key again after (in any PKCS#8
+    /// encoding of it); `ImportType`,
     /// `KeyMaterialDescription` and `KeyMaterialId` are for symmetric keys
     /// only. A symmetric key takes 32 bytes as `ImportType` says. `NEW_KEY_MATERIAL` (the default for the
     /// first import) brings material the key has not had: the first becomes
@@ -280,7 +330,8 @@ impl Kms {
     /// `InvalidImportTokenException`, `ExpiredImportTokenException`,
     /// `InvalidCiphertextException` (the material does not unwrap),
     /// `IncorrectKeyMaterialException` (material of a length the key's
-    /// spec does not allow, existing material the key does not have, new
+    /// spec does not allow, not a private key of the key's spec, existing
+    /// material the key does not have, new
     /// material it has; a `KeyMaterialId` that is not the material's),
     /// `AccessDeniedException`.
     pub fn import_key_material(
@@ -332,12 +383,28 @@ impl Kms {
                 .unwrap(&req.encrypted_key_material, &self.inner.rng)
                 .map_err(|_| crate::kms::support::errors::invalid_ciphertext())?;
             // The material's bytes: 32 for a symmetric key, the lengths
-            // its spec allows for an HMAC key.
+            // its spec allows for an HMAC key, the PKCS#8 private key of
+            // an asymmetric key (its id is of the pair's one encoding, so
+            // the same key re-imported in another encoding is the same).
             let incorrect = || crate::kms::service::import::incorrect_material(&entry.arn);
-            let id = MaterialId::derive_imported(&entry.id, &bytes);
+            let pair = if crate::kms::model::kind::is_asymmetric_spec(spec) {
+                let pair = KeyKind::imported_pair(spec, &bytes)
+                    .ok_or_else(|| not_a_private_key(&entry.arn, spec))?;
+                let der = pair
+                    .to_pkcs8()
+                    .ok_or_else(|| Error::internal("an imported key pair that does not encode"))?;
+                Some((pair, der))
+            } else {
+                None
+            };
+            let id = MaterialId::derive_imported(
+                &entry.id,
+                pair.as_ref().map_or(&bytes[..], |(_, der)| &der[..]),
+            );
             let now = cx.now;
-            let secret: Box<dyn FnOnce(u32) -> ImportedSecret> = match spec {
-                KeySpec::SymmetricDefault => {
+            let secret: Box<dyn FnOnce(u32) -> ImportedSecret> = match (spec, pair) {
+                (_, Some((pair, _))) => Box::new(move |_| ImportedSecret::KeyPair(Arc::new(pair))),
+                (KeySpec::SymmetricDefault, None) => {
                     let bytes: &[u8; KeyMaterial::LEN] =
                         bytes[..].try_into().map_err(|_| incorrect())?;
                     let material = KeyMaterial::from_bytes(*bytes);
@@ -347,7 +414,7 @@ impl Kms {
                         )))
                     })
                 }
-                _ => {
+                (_, None) => {
                     let key = KeyKind::imported_hmac_key(spec, &bytes).ok_or_else(incorrect)?;
                     Box::new(move |_| ImportedSecret::Hmac(Arc::new(key)))
                 }

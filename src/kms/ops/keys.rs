@@ -150,7 +150,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         ));
     }
     match origin {
-        OriginType::External => check_imported_key(spec, req)?,
+        OriginType::External => check_imported_key(spec, multi_region, req)?,
         OriginType::AwsKms => {
             if req.custom_key_store_id.is_some() {
                 return Err(kms_err!(
@@ -191,10 +191,10 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 }
 
 /// Origin EXTERNAL: a key for imported material. This KMS imports
-/// symmetric encryption and HMAC material (feature `asymmetric`, which
-/// brings the RSA wrapping keys), into single-Region and multi-Region keys
-/// outside custom key stores.
-fn check_imported_key(spec: KeySpec, req: &CreateKeyRequest) -> Result<()> {
+/// symmetric encryption, HMAC, RSA and ECC material (feature `asymmetric`,
+/// which brings the RSA wrapping keys), outside custom key stores; not
+/// ML-DSA material, as AWS. Multi-Region keys of symmetric and HMAC specs.
+fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest) -> Result<()> {
     if !cfg!(feature = "asymmetric") {
         return Err(kms_err!(
             UnsupportedOperation,
@@ -207,17 +207,16 @@ fn check_imported_key(spec: KeySpec, req: &CreateKeyRequest) -> Result<()> {
             "You cannot import key material into a KMS key in a custom key store."
         ));
     }
-    if !matches!(
-        spec,
-        KeySpec::SymmetricDefault
-            | KeySpec::Hmac224
-            | KeySpec::Hmac256
-            | KeySpec::Hmac384
-            | KeySpec::Hmac512
-    ) {
+    if matches!(spec, KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87) {
         return Err(kms_err!(
             UnsupportedOperation,
-            "Imported key material for {spec} keys is not supported by this KMS yet: it imports symmetric encryption (SYMMETRIC_DEFAULT) and HMAC (HMAC_224, HMAC_256, HMAC_384, HMAC_512) material."
+            "You can't import key material for ML-DSA KMS keys: {spec} keys with Origin EXTERNAL are not supported."
+        ));
+    }
+    if multi_region && is_asymmetric_spec(spec) {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "Multi-Region {spec} keys with imported key material are not supported by this KMS yet: it makes multi-Region keys with imported material of the symmetric and HMAC specs."
         ));
     }
     Ok(())
@@ -233,15 +232,18 @@ impl Kms {
     /// (`ML_DSA_44/65/87`: `SIGN_VERIFY`) — all but the first outside custom
     /// key stores — Enabled; with `MultiRegion` a multi-Region
     /// primary key of any of these specs (`mrk-` id) to replicate with
-    /// [`replicate_key`](Kms::replicate_key).
+    /// [`replicate_key`](Kms::replicate_key). With Origin `EXTERNAL` (feature
+    /// `asymmetric`) a symmetric, HMAC, RSA or ECC key without material,
+    /// `PendingImport` until
+    /// [`import_key_material`](Kms::import_key_material).
     ///
     /// Errors: `ValidationException` (description over 8192 characters, a bad
     /// parameter combination: a `KeyUsage` the spec does not allow, or none
     /// for a spec other than `SYMMETRIC_DEFAULT`), `UnsupportedOperationException` (another key
     /// spec, SM2 outside the China Regions, an RSA, ECC or ML-DSA spec in a build
     /// without the feature `asymmetric`, an HMAC or asymmetric key in a
-    /// custom key store, Origin EXTERNAL for an RSA or ECC spec or
-    /// without the feature `asymmetric`, a
+    /// custom key store, Origin EXTERNAL for an ML-DSA spec, for a
+    /// multi-Region RSA or ECC key or without the feature `asymmetric`, a
     /// multi-Region key in a custom key store),
     /// `TagException`, `LimitExceededException` (too many keys, or a policy
     /// over 32,768 bytes), `MalformedPolicyDocumentException` (a policy that
@@ -287,12 +289,14 @@ impl Kms {
         {
             inner.check_lockout(&cx, policy, &arn)?;
         }
-        let kind = if is_asymmetric_spec(plan.spec) {
+        let kind = if plan.origin == OriginType::External {
+            // Its secret comes with ImportKeyMaterial.
+            KeyKind::imported_asymmetric(plan.spec, plan.usage)
+                .or_else(|| KeyKind::imported_hmac(plan.spec))
+                .unwrap_or(KeyKind::Symmetric)
+        } else if is_asymmetric_spec(plan.spec) {
             KeyKind::new_asymmetric(plan.spec, plan.usage, &inner.rng)
                 .ok_or_else(|| Error::internal("key pair generation failed"))?
-        } else if plan.origin == OriginType::External {
-            // Its secret comes with ImportKeyMaterial.
-            KeyKind::imported_hmac(plan.spec).unwrap_or(KeyKind::Symmetric)
         } else {
             KeyKind::new_hmac(plan.spec, &inner.rng).unwrap_or(KeyKind::Symmetric)
         };

@@ -58,7 +58,7 @@ use crate::kms::model::import::{
     Expiration, ImportState, ImportedMaterial, ImportedSecret, MaterialSlot,
 };
 use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
-use crate::kms::model::kind::KeyKind;
+use crate::kms::model::kind::{KeyKind, is_asymmetric_spec};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::store::{StoreBackend, StoreEntry, StoreTable};
 use crate::kms::model::table::KeyTable;
@@ -435,10 +435,15 @@ fn restore_import(
             }
             (None, None, Some(bytes)) => {
                 check(&bytes.0)?;
-                let key = KeyKind::imported_hmac_key(spec, &bytes.0).ok_or_else(|| {
-                    corrupt(&format!("key {id}'s imported material does not suit it"))
-                })?;
-                Some(ImportedSecret::Hmac(Arc::new(key)))
+                let unsuited =
+                    || corrupt(&format!("key {id}'s imported material does not suit it"));
+                Some(if is_asymmetric_spec(spec) {
+                    let pair = KeyKind::imported_pair(spec, &bytes.0).ok_or_else(unsuited)?;
+                    ImportedSecret::KeyPair(Arc::new(pair))
+                } else {
+                    let key = KeyKind::imported_hmac_key(spec, &bytes.0).ok_or_else(unsuited)?;
+                    ImportedSecret::Hmac(Arc::new(key))
+                })
             }
             (None, None, None) => None,
             _ => {

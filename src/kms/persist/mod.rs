@@ -129,6 +129,11 @@ fn import_record(i: &ImportState) -> ImportRecord {
                 },
                 secret: match &s.secret {
                     Some(ImportedSecret::Hmac(k)) => Some(SecretVec::new(k.expose_secret())),
+                    // Encoding a pair this crate holds does not fail; an
+                    // empty record would not read back, and says so there.
+                    Some(ImportedSecret::KeyPair(p)) => {
+                        Some(SecretVec(p.to_pkcs8().unwrap_or_default()))
+                    }
                     _ => None,
                 },
                 expiration: s.expiration.map(|e| match e {
