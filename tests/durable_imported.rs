@@ -287,13 +287,18 @@ fn open_regions(dir: &std::path::Path, clock: &ManualClock) -> (kms_keystore::Pa
 fn replicated(east: &Kms) -> String {
     let key = external_multi_region_key(east);
     import(east, &key, &material()).unwrap();
+    replicate_west(east, &key);
+    key
+}
+
+/// ReplicateKey of `key` from `east` into eu-west-1.
+fn replicate_west(east: &Kms, key: &str) {
     east.replicate_key(kms_keystore::ReplicateKeyRequest {
-        key_id: key.clone(),
+        key_id: key.into(),
         replica_region: "eu-west-1".into(),
         ..Default::default()
     })
     .unwrap();
-    key
 }
 
 #[test]
@@ -414,12 +419,7 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
         let (_p, east, west) = open_regions(&dir, &clock);
         let key = import_support::external_hmac_key(&east, kms_keystore::KeySpec::Hmac384, true);
         import(&east, &key, &secret).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        replicate_west(&east, &key);
         assert_eq!(state(&west, &key), KeyState::PendingImport);
         let first_mac = mac(&east, &key);
         (key, first_mac)
@@ -486,12 +486,7 @@ fn a_reopened_store_keeps_an_imported_multi_region_ecc_replica_sealed() {
             .key_id
             .to_string();
         import(&east, &key, &pkcs8).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        replicate_west(&east, &key);
         assert_eq!(state(&west, &key), KeyState::PendingImport);
         key
     };

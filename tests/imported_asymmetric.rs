@@ -202,19 +202,22 @@ fn rsa_verifies(key: &rsa::PrivateKey, message: &[u8], sig: &[u8]) -> bool {
         .is_ok()
 }
 
+/// Each RSA and ECC key spec, with a usage AWS allows for it (each usage
+/// of each family at least once).
+const SPECS_AND_USAGES: [(KeySpec, KeyUsage); 7] = [
+    (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
+    (KeySpec::Rsa3072, KeyUsage::SignVerify),
+    (KeySpec::Rsa4096, KeyUsage::SignVerify),
+    (KeySpec::EccNistP256, KeyUsage::SignVerify),
+    (KeySpec::EccNistP384, KeyUsage::KeyAgreement),
+    (KeySpec::EccNistP521, KeyUsage::SignVerify),
+    (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
+];
+
 #[test]
 fn rsa_and_ecc_keys_with_every_allowed_usage_start_pending_import_and_refuse_every_use() {
     let (kms, _) = kms();
-    let cases = [
-        (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
-        (KeySpec::Rsa3072, KeyUsage::SignVerify),
-        (KeySpec::Rsa4096, KeyUsage::SignVerify),
-        (KeySpec::EccNistP256, KeyUsage::SignVerify),
-        (KeySpec::EccNistP384, KeyUsage::KeyAgreement),
-        (KeySpec::EccNistP521, KeyUsage::SignVerify),
-        (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
-    ];
-    for (spec, usage) in cases {
+    for (spec, usage) in SPECS_AND_USAGES {
         let key = external(&kms, spec, usage);
         let md = kms.describe_key(&key).unwrap().key_metadata;
         assert_eq!(md.key_state, KeyState::PendingImport, "{spec}");
@@ -730,16 +733,7 @@ fn imported_primary_and_replica(
 #[test]
 fn multi_region_rsa_and_ecc_keys_with_origin_external_are_primary_keys_pending_import() {
     let (_p, kms, _) = two_regions();
-    let cases = [
-        (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
-        (KeySpec::Rsa3072, KeyUsage::SignVerify),
-        (KeySpec::Rsa4096, KeyUsage::SignVerify),
-        (KeySpec::EccNistP256, KeyUsage::KeyAgreement),
-        (KeySpec::EccNistP384, KeyUsage::SignVerify),
-        (KeySpec::EccNistP521, KeyUsage::SignVerify),
-        (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
-    ];
-    for (spec, usage) in cases {
+    for (spec, usage) in SPECS_AND_USAGES {
         let key = create_external(&kms[0], spec, usage, true);
         assert!(key.starts_with("mrk-"), "{spec}: {key}");
         let md = kms[0].describe_key(&key).unwrap().key_metadata;
