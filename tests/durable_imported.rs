@@ -4,7 +4,7 @@
 //! expiry deadline; a deleted material stays deleted; import tokens do not
 //! survive a restart. Multi-Region keys too: a replica's import state,
 //! material pending multi-Region import and rotation, the rotation that
-//! reached the replica, and an imported multi-Region HMAC replica.
+//! reached the replica, and imported multi-Region HMAC and ECC replicas.
 #![cfg(all(feature = "durable", feature = "asymmetric"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -287,13 +287,18 @@ fn open_regions(dir: &std::path::Path, clock: &ManualClock) -> (kms_keystore::Pa
 fn replicated(east: &Kms) -> String {
     let key = external_multi_region_key(east);
     import(east, &key, &material()).unwrap();
+    replicate_west(east, &key);
+    key
+}
+
+/// ReplicateKey of `key` from `east` into eu-west-1.
+fn replicate_west(east: &Kms, key: &str) {
     east.replicate_key(kms_keystore::ReplicateKeyRequest {
-        key_id: key.clone(),
+        key_id: key.into(),
         replica_region: "eu-west-1".into(),
         ..Default::default()
     })
     .unwrap();
-    key
 }
 
 #[test]
@@ -414,12 +419,7 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
         let (_p, east, west) = open_regions(&dir, &clock);
         let key = import_support::external_hmac_key(&east, kms_keystore::KeySpec::Hmac384, true);
         import(&east, &key, &secret).unwrap();
-        east.replicate_key(kms_keystore::ReplicateKeyRequest {
-            key_id: key.clone(),
-            replica_region: "eu-west-1".into(),
-            ..Default::default()
-        })
-        .unwrap();
+        replicate_west(&east, &key);
         assert_eq!(state(&west, &key), KeyState::PendingImport);
         let first_mac = mac(&east, &key);
         (key, first_mac)
@@ -441,4 +441,93 @@ fn a_reopened_store_keeps_an_imported_multi_region_hmac_replica() {
     let (_p, _east, west) = open_regions(&dir, &clock);
     assert_eq!(state(&west, &key), KeyState::Enabled);
     assert_eq!(mac(&west, &key), first_mac);
+}
+
+#[test]
+fn a_reopened_store_keeps_an_imported_multi_region_ecc_replica_sealed() {
+    use p256::elliptic_curve::Generate as _;
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+
+    let dir = temp_dir("imported-multi-region-ecc");
+    let clock = ManualClock::default();
+    let outside = p256::SecretKey::generate_from_rng(&mut import_support::TestRng(200));
+    let pkcs8 = outside.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let spki = outside.public_key().to_public_key_der().unwrap().to_vec();
+    let alg = kms_keystore::SigningAlgorithmSpec::EcdsaSha256;
+    let sign = |kms: &Kms, key: &str, message: &[u8]| {
+        kms.sign(kms_keystore::SignRequest {
+            key_id: key.into(),
+            message: message.to_vec().into(),
+            message_type: Some(kms_keystore::MessageType::Raw),
+            signing_algorithm: Some(alg),
+            ..Default::default()
+        })
+        .map(|r| r.signature)
+    };
+    let public_key = |kms: &Kms, key: &str| {
+        kms.get_public_key(kms_keystore::GetPublicKeyRequest {
+            key_id: key.into(),
+            ..Default::default()
+        })
+        .map(|r| r.public_key)
+    };
+    let key = {
+        let (_p, east, west) = open_regions(&dir, &clock);
+        let key = east
+            .create_key(kms_keystore::CreateKeyRequest {
+                origin: Some(kms_keystore::OriginType::External),
+                key_spec: Some(kms_keystore::KeySpec::EccNistP256),
+                key_usage: Some(kms_keystore::KeyUsage::SignVerify),
+                multi_region: Some(true),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_metadata
+            .key_id
+            .to_string();
+        import(&east, &key, &pkcs8).unwrap();
+        replicate_west(&east, &key);
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        key
+    };
+    // Reopened: the replica is still pending import, without a public key,
+    // and takes only the primary key's private key.
+    {
+        let (_p, _east, west) = open_regions(&dir, &clock);
+        assert_eq!(state(&west, &key), KeyState::PendingImport);
+        assert_eq!(
+            public_key(&west, &key).unwrap_err().code(),
+            "KMSInvalidStateException"
+        );
+        let other = p256::SecretKey::generate_from_rng(&mut import_support::TestRng(201));
+        let other = other.to_pkcs8_der().unwrap().as_bytes().to_vec();
+        assert_eq!(
+            import(&west, &key, &other).unwrap_err().code(),
+            "IncorrectKeyMaterialException"
+        );
+        import(&west, &key, &pkcs8).unwrap();
+    }
+    let bytes = std::fs::read(dir.join("eu-west-1.redb")).unwrap();
+    let scalar = outside.to_bytes();
+    assert!(
+        !bytes.windows(scalar.len()).any(|w| w == scalar.as_slice()),
+        "the replica's imported private key is in the file in clear"
+    );
+    // Reopened again: the replica keeps the imported pair.
+    let (_p, east, west) = open_regions(&dir, &clock);
+    assert_eq!(state(&west, &key), KeyState::Enabled);
+    assert_eq!(public_key(&west, &key).unwrap(), spki);
+    assert_eq!(public_key(&east, &key).unwrap(), spki);
+    let signature = sign(&west, &key, b"after a restart").unwrap();
+    let verified = east
+        .verify(kms_keystore::VerifyRequest {
+            key_id: key.clone(),
+            message: b"after a restart".to_vec().into(),
+            message_type: Some(kms_keystore::MessageType::Raw),
+            signature,
+            signing_algorithm: Some(alg),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(verified.signature_valid);
 }

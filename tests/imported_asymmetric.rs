@@ -23,8 +23,9 @@ use kms_keystore::{
     DeleteImportedKeyMaterialRequest, DeriveSharedSecretRequest, EncryptRequest,
     EncryptionAlgorithmSpec, ExpirationModelType, GetParametersForImportRequest,
     GetPublicKeyRequest, GrantOperation, ImportKeyMaterialRequest, ImportType,
-    KeyAgreementAlgorithmSpec, KeySpec, KeyState, KeyUsage, Kms, MessageType, OriginType,
-    SignRequest, SigningAlgorithmSpec, VerifyRequest, WrappingKeySpec,
+    KeyAgreementAlgorithmSpec, KeySpec, KeyState, KeyUsage, Kms, MessageType, MultiRegionKeyType,
+    OriginType, ReplicateKeyRequest, SignRequest, SigningAlgorithmSpec, VerifyRequest,
+    WrappingKeySpec,
 };
 use p256::elliptic_curve::Generate as _;
 use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
@@ -76,10 +77,17 @@ ec_key!(p521_key, p521);
 ec_key!(k256_key, k256);
 
 fn external(kms: &Kms, spec: KeySpec, usage: KeyUsage) -> String {
+    create_external(kms, spec, usage, false)
+}
+
+/// A key with Origin EXTERNAL of `spec` and `usage` (a multi-Region
+/// primary key if `multi_region`); its key id.
+fn create_external(kms: &Kms, spec: KeySpec, usage: KeyUsage, multi_region: bool) -> String {
     kms.create_key(CreateKeyRequest {
         origin: Some(OriginType::External),
         key_spec: Some(spec),
         key_usage: Some(usage),
+        multi_region: Some(multi_region),
         ..Default::default()
     })
     .unwrap()
@@ -194,19 +202,22 @@ fn rsa_verifies(key: &rsa::PrivateKey, message: &[u8], sig: &[u8]) -> bool {
         .is_ok()
 }
 
+/// Each RSA and ECC key spec, with a usage AWS allows for it (each usage
+/// of each family at least once).
+const SPECS_AND_USAGES: [(KeySpec, KeyUsage); 7] = [
+    (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
+    (KeySpec::Rsa3072, KeyUsage::SignVerify),
+    (KeySpec::Rsa4096, KeyUsage::SignVerify),
+    (KeySpec::EccNistP256, KeyUsage::SignVerify),
+    (KeySpec::EccNistP384, KeyUsage::KeyAgreement),
+    (KeySpec::EccNistP521, KeyUsage::SignVerify),
+    (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
+];
+
 #[test]
 fn rsa_and_ecc_keys_with_every_allowed_usage_start_pending_import_and_refuse_every_use() {
     let (kms, _) = kms();
-    let cases = [
-        (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt),
-        (KeySpec::Rsa3072, KeyUsage::SignVerify),
-        (KeySpec::Rsa4096, KeyUsage::SignVerify),
-        (KeySpec::EccNistP256, KeyUsage::SignVerify),
-        (KeySpec::EccNistP384, KeyUsage::KeyAgreement),
-        (KeySpec::EccNistP521, KeyUsage::SignVerify),
-        (KeySpec::EccSecgP256k1, KeyUsage::SignVerify),
-    ];
-    for (spec, usage) in cases {
+    for (spec, usage) in SPECS_AND_USAGES {
         let key = external(&kms, spec, usage);
         let md = kms.describe_key(&key).unwrap().key_metadata;
         assert_eq!(md.key_state, KeyState::PendingImport, "{spec}");
@@ -271,7 +282,7 @@ fn rsa_and_ecc_keys_with_every_allowed_usage_start_pending_import_and_refuse_eve
 }
 
 #[test]
-fn ml_dsa_keys_and_multi_region_asymmetric_keys_refuse_origin_external() {
+fn ml_dsa_keys_refuse_origin_external() {
     let (kms, _) = kms();
     for spec in [KeySpec::MlDsa44, KeySpec::MlDsa65, KeySpec::MlDsa87] {
         let err = kms
@@ -285,16 +296,6 @@ fn ml_dsa_keys_and_multi_region_asymmetric_keys_refuse_origin_external() {
         assert_eq!(err.code(), "UnsupportedOperationException", "{spec}");
         assert!(err.message().contains("ML-DSA"), "{err}");
     }
-    let err = kms
-        .create_key(CreateKeyRequest {
-            origin: Some(OriginType::External),
-            key_spec: Some(KeySpec::EccNistP256),
-            key_usage: Some(KeyUsage::SignVerify),
-            multi_region: Some(true),
-            ..Default::default()
-        })
-        .unwrap_err();
-    assert_eq!(err.code(), "UnsupportedOperationException");
 }
 
 #[test]
@@ -697,6 +698,260 @@ fn grants_on_an_imported_signing_key_allow_its_operations_once_imported() {
     let app = kms.as_caller(&grantee.parse().unwrap());
     assert_eq!(public_key(&app, &key).unwrap(), outside.spki);
     sign(&app, &key, SigningAlgorithmSpec::EcdsaSha256, b"granted").unwrap();
+}
+
+/// us-east-1 (where the primary keys are made) and eu-west-1.
+fn two_regions() -> (kms_keystore::Partition, [Kms; 2], kms_keystore::ManualClock) {
+    import_support::regions(["us-east-1", "eu-west-1"])
+}
+
+fn replicate(primary: &Kms, key: &str, region: &str) -> kms_keystore::Result<()> {
+    primary
+        .replicate_key(ReplicateKeyRequest {
+            key_id: key.into(),
+            replica_region: region.into(),
+            ..Default::default()
+        })
+        .map(|_| ())
+}
+
+/// A multi-Region primary key of `spec` and `usage` in `kms[0]` with
+/// `pkcs8` imported, replicated to `kms[1]` (pending import there); the
+/// key id and the material id.
+fn imported_primary_and_replica(
+    kms: &[Kms; 2],
+    spec: KeySpec,
+    usage: KeyUsage,
+    pkcs8: &[u8],
+) -> (String, String) {
+    let key = create_external(&kms[0], spec, usage, true);
+    let id = import(&kms[0], &key, pkcs8).unwrap();
+    replicate(&kms[0], &key, "eu-west-1").unwrap();
+    (key, id)
+}
+
+#[test]
+fn multi_region_rsa_and_ecc_keys_with_origin_external_are_primary_keys_pending_import() {
+    let (_p, kms, _) = two_regions();
+    for (spec, usage) in SPECS_AND_USAGES {
+        let key = create_external(&kms[0], spec, usage, true);
+        assert!(key.starts_with("mrk-"), "{spec}: {key}");
+        let md = kms[0].describe_key(&key).unwrap().key_metadata;
+        assert_eq!(md.key_state, KeyState::PendingImport, "{spec}");
+        assert_eq!(md.origin, OriginType::External);
+        assert_eq!((md.key_spec, md.key_usage), (spec, usage));
+        assert!(md.multi_region);
+        assert_eq!(
+            md.multi_region_configuration.unwrap().multi_region_key_type,
+            MultiRegionKeyType::Primary
+        );
+        assert_eq!(code(public_key(&kms[0], &key)), "KMSInvalidStateException");
+    }
+}
+
+#[test]
+fn a_replica_of_an_imported_signing_key_is_pending_import_and_takes_only_the_primary_private_key() {
+    let (_p, kms, _) = two_regions();
+    let (outside_key, outside) = p256_key(100);
+    let (key, id) = imported_primary_and_replica(
+        &kms,
+        KeySpec::EccNistP256,
+        KeyUsage::SignVerify,
+        &outside.pkcs8,
+    );
+    let md = kms[1].describe_key(&key).unwrap().key_metadata;
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert_eq!(md.origin, OriginType::External);
+    assert_eq!(md.key_spec, KeySpec::EccNistP256);
+    assert_eq!(
+        md.multi_region_configuration.unwrap().multi_region_key_type,
+        MultiRegionKeyType::Replica
+    );
+    // Neither the material nor the public key came with the replica.
+    assert_eq!(code(public_key(&kms[1], &key)), "KMSInvalidStateException");
+    let alg = SigningAlgorithmSpec::EcdsaSha256;
+    assert_eq!(
+        code(sign(&kms[1], &key, alg, b"m")),
+        "KMSInvalidStateException"
+    );
+    // Another key of the same curve is not the primary key's.
+    let (_, other) = p256_key(101);
+    assert_eq!(
+        code(import(&kms[1], &key, &other.pkcs8)),
+        "IncorrectKeyMaterialException"
+    );
+    assert_eq!(state(&kms[1], &key), KeyState::PendingImport);
+    assert_eq!(code(public_key(&kms[1], &key)), "KMSInvalidStateException");
+    assert_eq!(import(&kms[1], &key, &outside.pkcs8).unwrap(), id);
+    assert_eq!(state(&kms[1], &key), KeyState::Enabled);
+    for k in &kms {
+        assert_eq!(public_key(k, &key).unwrap(), outside.spki);
+    }
+    // A signature made in one Region verifies in the other.
+    let east = sign(&kms[0], &key, alg, b"east").unwrap();
+    let west = sign(&kms[1], &key, alg, b"west").unwrap();
+    assert!(verify(&kms[1], &key, alg, b"east", &east).unwrap());
+    assert!(verify(&kms[0], &key, alg, b"west", &west).unwrap());
+    assert!(ec_verifies!(p256, outside_key, b"west", &west));
+}
+
+#[test]
+fn a_replica_of_an_imported_rsa_key_refuses_another_rsa_key_and_signs_as_its_primary() {
+    let (_p, kms, _) = two_regions();
+    let (outside_key, outside) = rsa_key(2048, 110);
+    let (key, id) =
+        imported_primary_and_replica(&kms, KeySpec::Rsa2048, KeyUsage::SignVerify, &outside.pkcs8);
+    let (_, other) = rsa_key(2048, 111);
+    assert_eq!(
+        code(import(&kms[1], &key, &other.pkcs8)),
+        "IncorrectKeyMaterialException"
+    );
+    assert_eq!(import(&kms[1], &key, &outside.pkcs8).unwrap(), id);
+    assert_eq!(public_key(&kms[1], &key).unwrap(), outside.spki);
+    let alg = SigningAlgorithmSpec::RsassaPkcs1V15Sha256;
+    let west = sign(&kms[1], &key, alg, b"west").unwrap();
+    assert!(verify(&kms[0], &key, alg, b"west", &west).unwrap());
+    assert!(rsa_verifies(&outside_key, b"west", &west));
+}
+
+#[test]
+fn an_imported_multi_region_rsa_encryption_key_decrypts_in_one_region_what_another_encrypted() {
+    let (_p, kms, _) = two_regions();
+    let (_, outside) = rsa_key(2048, 120);
+    let (key, _) = imported_primary_and_replica(
+        &kms,
+        KeySpec::Rsa2048,
+        KeyUsage::EncryptDecrypt,
+        &outside.pkcs8,
+    );
+    import(&kms[1], &key, &outside.pkcs8).unwrap();
+    let alg = EncryptionAlgorithmSpec::RsaesOaepSha256;
+    let encrypt = |k: &Kms, plaintext: &[u8]| {
+        k.encrypt(EncryptRequest {
+            key_id: key.clone(),
+            plaintext: plaintext.to_vec().into(),
+            encryption_algorithm: Some(alg),
+            ..Default::default()
+        })
+        .unwrap()
+        .ciphertext_blob
+    };
+    let decrypt = |k: &Kms, blob: Vec<u8>| {
+        k.decrypt(DecryptRequest {
+            key_id: Some(key.clone()),
+            ciphertext_blob: blob,
+            encryption_algorithm: Some(alg),
+            ..Default::default()
+        })
+        .unwrap()
+        .plaintext
+        .expose_secret()
+        .to_vec()
+    };
+    assert_eq!(decrypt(&kms[1], encrypt(&kms[0], b"east")), b"east");
+    assert_eq!(decrypt(&kms[0], encrypt(&kms[1], b"west")), b"west");
+}
+
+#[test]
+fn an_imported_multi_region_key_agreement_key_derives_one_secret_in_every_region() {
+    let (_p, kms, _) = two_regions();
+    let (ours, outside) = p384_key(130);
+    let (key, _) = imported_primary_and_replica(
+        &kms,
+        KeySpec::EccNistP384,
+        KeyUsage::KeyAgreement,
+        &outside.pkcs8,
+    );
+    import(&kms[1], &key, &outside.pkcs8).unwrap();
+    let (peer, peer_o) = p384_key(131);
+    let derive = |k: &Kms| {
+        k.derive_shared_secret(DeriveSharedSecretRequest {
+            key_id: key.clone(),
+            key_agreement_algorithm: Some(KeyAgreementAlgorithmSpec::Ecdh),
+            public_key: peer_o.spki.clone(),
+            ..Default::default()
+        })
+        .unwrap()
+        .shared_secret
+        .expose_secret()
+        .to_vec()
+    };
+    let expected =
+        p384::ecdh::diffie_hellman(peer.to_nonzero_scalar(), ours.public_key().as_affine());
+    assert_eq!(derive(&kms[0]), expected.raw_secret_bytes().as_slice());
+    assert_eq!(derive(&kms[1]), expected.raw_secret_bytes().as_slice());
+}
+
+#[test]
+fn an_imported_multi_region_asymmetric_keys_deletion_and_expiry_are_its_own() {
+    let (_p, kms, clock) = import_support::regions(["us-east-1", "eu-west-1", "ap-south-1"]);
+    let (_, outside) = p256_key(140);
+    let key = create_external(&kms[0], KeySpec::EccNistP256, KeyUsage::SignVerify, true);
+    import(&kms[0], &key, &outside.pkcs8).unwrap();
+    replicate(&kms[0], &key, "eu-west-1").unwrap();
+    replicate(&kms[0], &key, "ap-south-1").unwrap();
+    import(&kms[1], &key, &outside.pkcs8).unwrap();
+    // ap-south-1's key expires in an hour; the others do not.
+    let mut req = request_with(
+        &kms[2],
+        &key,
+        AlgorithmSpec::RsaAesKeyWrapSha256,
+        &outside.pkcs8,
+    );
+    req.expiration_model = Some(ExpirationModelType::KeyMaterialExpires);
+    req.valid_to = Some(clock.now().saturating_add(HOUR));
+    kms[2].import_key_material(req).unwrap();
+    let alg = SigningAlgorithmSpec::EcdsaSha256;
+    let sig = sign(&kms[2], &key, alg, b"m").unwrap();
+    // The replica in eu-west-1 deletes its key: only it is pending import.
+    kms[1]
+        .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+            key_id: key.clone(),
+            key_material_id: None,
+        })
+        .unwrap();
+    assert_eq!(state(&kms[1], &key), KeyState::PendingImport);
+    assert_eq!(code(public_key(&kms[1], &key)), "KMSInvalidStateException");
+    assert_eq!(state(&kms[0], &key), KeyState::Enabled);
+    assert!(verify(&kms[0], &key, alg, b"m", &sig).unwrap());
+    assert!(verify(&kms[2], &key, alg, b"m", &sig).unwrap());
+    clock.advance(HOUR);
+    assert_eq!(state(&kms[2], &key), KeyState::PendingImport);
+    assert_eq!(state(&kms[0], &key), KeyState::Enabled);
+    assert!(verify(&kms[0], &key, alg, b"m", &sig).unwrap());
+    // The primary key's deletion leaves the replicas as they are.
+    import(&kms[1], &key, &outside.pkcs8).unwrap();
+    kms[0]
+        .delete_imported_key_material(DeleteImportedKeyMaterialRequest {
+            key_id: key.clone(),
+            key_material_id: None,
+        })
+        .unwrap();
+    assert_eq!(state(&kms[0], &key), KeyState::PendingImport);
+    assert_eq!(state(&kms[1], &key), KeyState::Enabled);
+    assert!(verify(&kms[1], &key, alg, b"m", &sig).unwrap());
+}
+
+#[test]
+fn an_imported_multi_region_asymmetric_key_takes_no_new_material_and_does_not_rotate() {
+    let (_p, kms, _) = two_regions();
+    let (_, outside) = rsa_key(2048, 150);
+    let (key, _) =
+        imported_primary_and_replica(&kms, KeySpec::Rsa2048, KeyUsage::SignVerify, &outside.pkcs8);
+    import(&kms[1], &key, &outside.pkcs8).unwrap();
+    let (_, other) = rsa_key(2048, 151);
+    for k in &kms {
+        let mut req = request_with(k, &key, AlgorithmSpec::RsaAesKeyWrapSha256, &other.pkcs8);
+        req.import_type = Some(ImportType::NewKeyMaterial);
+        assert_eq!(code(k.import_key_material(req)), "ValidationException");
+        assert_eq!(
+            code(k.rotate_key_on_demand(&key)),
+            "UnsupportedOperationException"
+        );
+    }
+    for k in &kms {
+        assert_eq!(public_key(k, &key).unwrap(), outside.spki);
+    }
 }
 
 #[cfg(feature = "durable")]

@@ -1,7 +1,7 @@
 //! Imported key material: GetParametersForImport, ImportKeyMaterial and
 //! DeleteImportedKeyMaterial, for symmetric encryption, HMAC, RSA and ECC
 //! keys created with Origin `EXTERNAL` (feature `asymmetric`: the wrapping keys are RSA),
-//! multi-Region symmetric and HMAC keys among them (a replica imports only
+//! multi-Region keys of each of these specs among them (a replica imports only
 //! its primary key's materials, each new one after the primary key); their
 //! on-demand rotation is in `rotation.rs`.
 //!

@@ -150,7 +150,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         ));
     }
     match origin {
-        OriginType::External => check_imported_key(spec, multi_region, req)?,
+        OriginType::External => check_imported_key(spec, req)?,
         OriginType::AwsKms => {
             if req.custom_key_store_id.is_some() {
                 return Err(kms_err!(
@@ -193,8 +193,8 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
 /// Origin EXTERNAL: a key for imported material. This KMS imports
 /// symmetric encryption, HMAC, RSA and ECC material (feature `asymmetric`,
 /// which brings the RSA wrapping keys), outside custom key stores; not
-/// ML-DSA material, as AWS. Multi-Region keys of symmetric and HMAC specs.
-fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest) -> Result<()> {
+/// ML-DSA material, as AWS; multi-Region keys of each of these specs.
+fn check_imported_key(spec: KeySpec, req: &CreateKeyRequest) -> Result<()> {
     if !cfg!(feature = "asymmetric") {
         return Err(kms_err!(
             UnsupportedOperation,
@@ -211,12 +211,6 @@ fn check_imported_key(spec: KeySpec, multi_region: bool, req: &CreateKeyRequest)
         return Err(kms_err!(
             UnsupportedOperation,
             "You can't import key material for ML-DSA KMS keys: {spec} keys with Origin EXTERNAL are not supported."
-        ));
-    }
-    if multi_region && is_asymmetric_spec(spec) {
-        return Err(kms_err!(
-            UnsupportedOperation,
-            "Multi-Region {spec} keys with imported key material are not supported by this KMS yet: it makes multi-Region keys with imported material of the symmetric and HMAC specs."
         ));
     }
     Ok(())
