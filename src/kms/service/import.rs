@@ -64,8 +64,9 @@ impl Service {
         self.check_import_op(entry, &m, KeyOperation::GetParametersForImport)?;
         let mut import = import_state(entry, &m)?;
         import.parameters = Some(parameters);
-        // The parameters are not committed: tokens do not survive a
-        // restart (and durable storage refuses these keys for now).
+        // The parameters are not committed: the wrapping private key is
+        // never written, so a token from before a durable store reopens
+        // no longer imports (GetParametersForImport gives a new one).
         let mut m = RwLockUpgradableReadGuard::upgrade(m);
         m.import = Some(Box::new(import));
         Ok(())
