@@ -290,6 +290,12 @@ impl Service {
         id.arn(&self.region, &self.account_id)
     }
 
+    /// True in the China Regions (partition `aws-cn`), where AWS makes SM2
+    /// keys and data key pairs.
+    pub(crate) fn in_china_regions(&self) -> bool {
+        self.shared.partition == AwsPartition::AwsCn
+    }
+
     /// True if an ARN of `partition`, `region` and `account` names this
     /// service's account and Region.
     fn is_home(&self, partition: AwsPartition, region: &str, account: &str) -> bool {
@@ -1025,7 +1031,7 @@ impl Service {
                 self.authorize(cx, &entry, action, &facts(&entry))?;
                 self.check_crypto(&entry, op, cx.now)?;
                 let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-                let plaintext = entry.kind.oaep_decrypt(
+                let plaintext = entry.kind.pair_decrypt(
                     entry.key_pair()?.pair(),
                     algorithm,
                     bytes,

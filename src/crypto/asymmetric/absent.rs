@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{Hash, PairSpec, PeerKeyError, Scheme};
+use super::{Cipher, PairSpec, PeerKeyError, Scheme};
 use crate::crypto::rng::SecureRng;
 
 /// No key pair: this build lacks the feature `asymmetric`.
@@ -47,22 +47,17 @@ impl KeyPair {
     }
 
     /// Unreachable: no pair exists.
-    pub(crate) fn oaep_encrypt(&self, _: Hash, _: &[u8], _: &SecureRng) -> Option<Vec<u8>> {
+    pub(crate) fn encrypt(&self, _: Cipher, _: &[u8], _: &SecureRng) -> Option<Vec<u8>> {
         match *self {}
     }
 
     /// Unreachable: no pair exists.
-    pub(crate) fn oaep_decrypt(
-        &self,
-        _: Hash,
-        _: &[u8],
-        _: &SecureRng,
-    ) -> Option<Zeroizing<Vec<u8>>> {
+    pub(crate) fn decrypt(&self, _: Cipher, _: &[u8], _: &SecureRng) -> Option<Zeroizing<Vec<u8>>> {
         match *self {}
     }
 
     /// Unreachable: no pair exists.
-    pub(crate) fn oaep_max_plaintext(&self, _: Hash) -> usize {
+    pub(crate) fn max_plaintext(&self, _: Cipher) -> usize {
         match *self {}
     }
 

@@ -1,11 +1,12 @@
 //! Asymmetric key pairs: [`KeyPair`], one enum over RSA, the four
-//! elliptic curves and ML-DSA, dispatching in one place (`pair.rs`; without the
+//! elliptic curves, SM2 and ML-DSA, dispatching in one place (`pair.rs`; without the
 //! feature `asymmetric`, an enum with no variants, `absent.rs`, so the
 //! service compiles the same and can make no pair). Generation
 //! from the crate's random source, PKCS#8 (private) and SubjectPublicKeyInfo
 //! (public) DER, RSASSA-PSS / RSASSA-PKCS1-v1_5 / ECDSA (DER signatures,
 //! RFC 6979 nonces) over a digest, ML-DSA (FIPS 204, hedged, over the
-//! message representative μ; `ml_dsa.rs`), RSAES-OAEP and ECDH.
+//! message representative μ; `ml_dsa.rs`), SM2DSA over e = SM3(Z ‖ M) and
+//! SM2PKE (GM/T 0009 DER, C1C3C2), RSAES-OAEP and ECDH.
 //!
 //! This module knows nothing of key specs or KMS errors: the service maps
 //! its answers (`None`, `false`) to AWS's exceptions.
@@ -28,6 +29,8 @@ pub(crate) enum PairSpec {
     P521,
     /// secp256k1.
     Secp256k1,
+    /// SM2 (GB/T 32918), the curve of the China Regions' SM2 keys.
+    Sm2,
     /// ML-DSA-44 (FIPS 204).
     MlDsa44,
     /// ML-DSA-65 (FIPS 204).
@@ -103,6 +106,13 @@ pub(crate) enum Scheme {
     /// Pure ML-DSA with an empty context (FIPS 204 Algorithms 2 and 3),
     /// hedged, over the 64-byte μ.
     MlDsa,
+    /// SM2DSA (GB/T 32918.2) with the distinguishing ID [`SM2_DIST_ID`],
+    /// randomized, DER-encoded (r, s): over the message itself (`raw`;
+    /// `sm2` computes e = SM3(Z ‖ M)) or over the 32-byte e.
+    Sm2Dsa {
+        /// The input is the message, not e.
+        raw: bool,
+    },
 }
 
 impl Scheme {
@@ -111,14 +121,49 @@ impl Scheme {
     pub(crate) const fn hash(self) -> Option<Hash> {
         match self {
             Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => Some(h),
-            Scheme::MlDsa => None,
+            Scheme::MlDsa | Scheme::Sm2Dsa { .. } => None,
         }
     }
+
+    /// The length of what the scheme signs: the digest, μ (ML-DSA) or
+    /// e (SM2DSA); `None` for a raw SM2DSA message (any length).
+    pub(crate) const fn digest_len(self) -> Option<usize> {
+        match self {
+            Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => Some(h.len()),
+            Scheme::MlDsa => Some(MU_LEN),
+            Scheme::Sm2Dsa { raw: false } => Some(SM2_DIGEST_LEN),
+            Scheme::Sm2Dsa { raw: true } => None,
+        }
+    }
+}
+
+/// An asymmetric encryption scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cipher {
+    /// RSAES-OAEP with the hash (for OAEP and MGF1), empty label.
+    Oaep(Hash),
+    /// SM2 public key encryption (GB/T 32918.4), GM/T 0009 ASN.1 DER
+    /// (x, y, C3, C2), SM3.
+    Sm2Pke,
 }
 
 /// The length of μ, the message representative ML-DSA signs (and of an
 /// `EXTERNAL_MU` message).
 pub(crate) const MU_LEN: usize = 64;
+
+/// The length of SM2DSA's e = SM3(Z ‖ M) (and of a `DIGEST` message).
+pub(crate) const SM2_DIGEST_LEN: usize = 32;
+
+/// The longest plaintext SM2PKE takes here (AWS's limit).
+pub(crate) const SM2PKE_MAX_PLAINTEXT: usize = 1024;
+
+/// The distinguishing ID SM2DSA hashes into Z (AWS KMS's default, and
+/// GB/T 35276's).
+#[cfg_attr(
+    not(feature = "asymmetric"),
+    allow(dead_code, reason = "key pairs are made with the feature `asymmetric`")
+)]
+pub(crate) const SM2_DIST_ID: &str = "1234567812345678";
 
 /// Why DeriveSharedSecret's peer key was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

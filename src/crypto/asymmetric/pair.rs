@@ -1,5 +1,5 @@
-//! [`KeyPair`] over RustCrypto's `rsa`, `p256`, `p384`, `p521`, `k256` and
-//! `ml-dsa` (through [`MlDsaKey`]).
+//! [`KeyPair`] over RustCrypto's `rsa`, `p256`, `p384`, `p521`, `k256`,
+//! `sm2` and `ml-dsa` (through [`MlDsaKey`]).
 
 use std::fmt;
 
@@ -11,7 +11,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
 use super::ml_dsa::MlDsaKey;
-use super::{Hash, PairSpec, PeerKeyError, Scheme};
+use super::{Cipher, Hash, PairSpec, PeerKeyError, SM2_DIST_ID, SM2PKE_MAX_PLAINTEXT, Scheme};
 use crate::crypto::material::REDACTED;
 use crate::crypto::rng::SecureRng;
 
@@ -28,6 +28,8 @@ pub(crate) enum KeyPair {
     P521(p521::SecretKey),
     /// secp256k1.
     Secp256k1(k256::SecretKey),
+    /// SM2 (China Regions).
+    Sm2(sm2::SecretKey),
     /// ML-DSA-44/65/87.
     MlDsa(MlDsaKey),
 }
@@ -42,13 +44,14 @@ impl fmt::Debug for KeyPair {
 }
 
 /// Runs `$body` with `$k` bound to the curve's secret key and `$c` to the
-/// curve's crate, for each elliptic-curve variant; `$rsa` for RSA, `$ml`
-/// for ML-DSA.
+/// curve's crate, for each ECDSA curve's variant; `$rsa` for RSA, `$ml`
+/// for ML-DSA, `$sm2` for SM2.
 macro_rules! per_key {
-    ($self:expr, $k:ident, $c:ident => $body:expr, rsa $r:ident => $rsa:expr, ml $m:ident => $ml:expr) => {
+    ($self:expr, $k:ident, $c:ident => $body:expr, rsa $r:ident => $rsa:expr, ml $m:ident => $ml:expr, sm2 $s:ident => $sm2:expr) => {
         match $self {
             KeyPair::Rsa($r) => $rsa,
             KeyPair::MlDsa($m) => $ml,
+            KeyPair::Sm2($s) => $sm2,
             KeyPair::P256($k) => {
                 #[allow(unused_imports, reason = "not every arm names the curve's crate")]
                 use p256 as $c;
@@ -88,6 +91,7 @@ impl KeyPair {
             PairSpec::P384 => KeyPair::P384(p384::SecretKey::generate_from_rng(&mut r)),
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::generate_from_rng(&mut r)),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::generate_from_rng(&mut r)),
+            PairSpec::Sm2 => KeyPair::Sm2(sm2::SecretKey::generate_from_rng(&mut r)),
             PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
                 KeyPair::MlDsa(MlDsaKey::generate(spec, rng)?)
             }
@@ -111,6 +115,7 @@ impl KeyPair {
             PairSpec::P384 => KeyPair::P384(p384::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::P521 => KeyPair::P521(p521::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::Secp256k1 => KeyPair::Secp256k1(k256::SecretKey::from_pkcs8_der(der).ok()?),
+            PairSpec::Sm2 => KeyPair::Sm2(sm2::SecretKey::from_pkcs8_der(der).ok()?),
             PairSpec::MlDsa44 | PairSpec::MlDsa65 | PairSpec::MlDsa87 => {
                 KeyPair::MlDsa(MlDsaKey::from_pkcs8(spec, der)?)
             }
@@ -129,6 +134,7 @@ impl KeyPair {
             KeyPair::P384(_) => PairSpec::P384,
             KeyPair::P521(_) => PairSpec::P521,
             KeyPair::Secp256k1(_) => PairSpec::Secp256k1,
+            KeyPair::Sm2(_) => PairSpec::Sm2,
             KeyPair::MlDsa(m) => m.spec(),
         }
     }
@@ -141,7 +147,8 @@ impl KeyPair {
             k,
             _c => k.to_pkcs8_der(),
             rsa r => r.to_pkcs8_der(),
-            ml m => return m.to_pkcs8()
+            ml m => return m.to_pkcs8(),
+            sm2 s => s.to_pkcs8_der()
         )
         .ok()?;
         Some(Zeroizing::new(doc.as_bytes().to_vec()))
@@ -155,22 +162,37 @@ impl KeyPair {
             k,
             _c => k.public_key().to_public_key_der(),
             rsa r => r.to_public_key().to_public_key_der(),
-            ml m => return m.public_key_der()
+            ml m => return m.public_key_der(),
+            sm2 s => s.public_key().to_public_key_der()
         )
         .ok()?;
         Some(doc.as_bytes().to_vec())
     }
 
     /// The signature of `digest` (already `scheme`'s hash of the message;
-    /// for ML-DSA, μ) by `scheme`. `None` if the scheme does not suit the
-    /// key or the digest is not the hash's (μ's) length.
+    /// for ML-DSA, μ; for SM2DSA, e or the raw message) by `scheme`. `None`
+    /// if the scheme does not suit the key or the digest is not the hash's
+    /// (μ's, e's) length.
     pub(crate) fn sign(&self, scheme: Scheme, digest: &[u8], rng: &SecureRng) -> Option<Vec<u8>> {
-        if digest.len() != scheme.hash().map_or(super::MU_LEN, Hash::len) {
+        if scheme.digest_len().is_some_and(|len| len != digest.len()) {
             return None;
         }
         match (self, scheme) {
             (KeyPair::MlDsa(m), Scheme::MlDsa) => m.sign_mu(digest, rng),
             (KeyPair::MlDsa(_), _) | (_, Scheme::MlDsa) => None,
+            (KeyPair::Sm2(k), Scheme::Sm2Dsa { raw }) => {
+                use sm2::dsa::signature::RandomizedSigner as _;
+                use sm2::dsa::signature::hazmat::RandomizedPrehashSigner as _;
+                let signer = sm2::dsa::SigningKey::new(SM2_DIST_ID, k).ok()?;
+                let mut r = rng.for_keygen();
+                let sig: sm2::dsa::Signature = if raw {
+                    signer.try_sign_with_rng(&mut r, digest).ok()?
+                } else {
+                    signer.sign_prehash_with_rng(&mut r, digest).ok()?
+                };
+                Some(sig.to_der().as_bytes().to_vec())
+            }
+            (KeyPair::Sm2(_), _) | (_, Scheme::Sm2Dsa { .. }) => None,
             (KeyPair::Rsa(k), Scheme::Pss(h)) => {
                 let mut r = rng.for_keygen();
                 match h {
@@ -192,7 +214,7 @@ impl KeyPair {
                 let signer = c::ecdsa::SigningKey::from(k);
                 let sig: c::ecdsa::DerSignature = signer.sign_prehash(digest).ok()?;
                 Some(sig.as_bytes().to_vec())
-            }, rsa _r => None, ml _m => None),
+            }, rsa _r => None, ml _m => None, sm2 _s => None),
             _ => None,
         }
     }
@@ -203,6 +225,23 @@ impl KeyPair {
         match (self, scheme) {
             (KeyPair::MlDsa(m), Scheme::MlDsa) => m.verify_mu(digest, signature),
             (KeyPair::MlDsa(_), _) | (_, Scheme::MlDsa) => false,
+            (KeyPair::Sm2(k), Scheme::Sm2Dsa { raw }) => {
+                use sm2::dsa::signature::Verifier as _;
+                use sm2::dsa::signature::hazmat::PrehashVerifier as _;
+                let (Ok(sig), Ok(verifier)) = (
+                    sm2::dsa::Signature::from_der(signature),
+                    sm2::dsa::VerifyingKey::new(SM2_DIST_ID, k.public_key()),
+                ) else {
+                    return false;
+                };
+                if raw {
+                    verifier.verify(digest, &sig).is_ok()
+                } else {
+                    digest.len() == super::SM2_DIGEST_LEN
+                        && verifier.verify_prehash(digest, &sig).is_ok()
+                }
+            }
+            (KeyPair::Sm2(_), _) | (_, Scheme::Sm2Dsa { .. }) => false,
             (KeyPair::Rsa(k), Scheme::Pss(h)) => {
                 let public = k.as_public_key();
                 match h {
@@ -231,7 +270,7 @@ impl KeyPair {
                         let sig = sig.normalize_s();
                         let verifier = c::ecdsa::VerifyingKey::from(k.public_key());
                         verifier.verify_prehash(digest, &sig).is_ok()
-                    }, rsa _r => false, ml _m => false)
+                    }, rsa _r => false, ml _m => false, sm2 _s => false)
             }
             _ => false,
         }
@@ -246,52 +285,75 @@ impl KeyPair {
         }
     }
 
-    /// RSAES-OAEP encryption with `hash` (for OAEP and MGF1, empty label)
-    /// under the public key. `None` for an elliptic-curve or ML-DSA key, or a
-    /// plaintext longer than the key allows
-    /// ([`KeyPair::oaep_max_plaintext`]).
-    pub(crate) fn oaep_encrypt(
+    /// Encryption under the public key with `cipher`: RSAES-OAEP (an RSA
+    /// key) or SM2PKE (an SM2 key; GM/T 0009 DER, C1C3C2). `None` for a key
+    /// the cipher does not suit, or a plaintext longer than it allows
+    /// ([`KeyPair::max_plaintext`]).
+    pub(crate) fn encrypt(
         &self,
-        hash: Hash,
+        cipher: Cipher,
         plaintext: &[u8],
         rng: &SecureRng,
     ) -> Option<Vec<u8>> {
-        let KeyPair::Rsa(k) = self else { return None };
-        let public = k.as_public_key();
         let mut r = rng.for_keygen();
-        match hash {
-            Hash::Sha1 => public.encrypt(&mut r, Oaep::<sha1::Sha1>::new(), plaintext),
-            Hash::Sha256 => public.encrypt(&mut r, Oaep::<Sha256>::new(), plaintext),
-            Hash::Sha384 => public.encrypt(&mut r, Oaep::<Sha384>::new(), plaintext),
-            Hash::Sha512 => public.encrypt(&mut r, Oaep::<Sha512>::new(), plaintext),
+        match (self, cipher) {
+            (KeyPair::Rsa(k), Cipher::Oaep(hash)) => {
+                let public = k.as_public_key();
+                match hash {
+                    Hash::Sha1 => public.encrypt(&mut r, Oaep::<sha1::Sha1>::new(), plaintext),
+                    Hash::Sha256 => public.encrypt(&mut r, Oaep::<Sha256>::new(), plaintext),
+                    Hash::Sha384 => public.encrypt(&mut r, Oaep::<Sha384>::new(), plaintext),
+                    Hash::Sha512 => public.encrypt(&mut r, Oaep::<Sha512>::new(), plaintext),
+                }
+                .ok()
+            }
+            (KeyPair::Sm2(k), Cipher::Sm2Pke) if plaintext.len() <= SM2PKE_MAX_PLAINTEXT => {
+                let key =
+                    sm2::pke::EncryptingKey::new_with_mode(k.public_key(), sm2::pke::Mode::C1C3C2);
+                key.encrypt_der(&mut r, plaintext).ok()
+            }
+            _ => None,
         }
-        .ok()
     }
 
-    /// RSAES-OAEP decryption; `None` for anything that does not decrypt.
-    pub(crate) fn oaep_decrypt(
+    /// Decryption with `cipher` under the private key; `None` for anything
+    /// that does not decrypt.
+    pub(crate) fn decrypt(
         &self,
-        hash: Hash,
+        cipher: Cipher,
         ciphertext: &[u8],
         rng: &SecureRng,
     ) -> Option<Zeroizing<Vec<u8>>> {
-        let KeyPair::Rsa(k) = self else { return None };
-        let mut r = rng.for_keygen();
-        match hash {
-            Hash::Sha1 => k.decrypt_blinded(&mut r, Oaep::<sha1::Sha1>::new(), ciphertext),
-            Hash::Sha256 => k.decrypt_blinded(&mut r, Oaep::<Sha256>::new(), ciphertext),
-            Hash::Sha384 => k.decrypt_blinded(&mut r, Oaep::<Sha384>::new(), ciphertext),
-            Hash::Sha512 => k.decrypt_blinded(&mut r, Oaep::<Sha512>::new(), ciphertext),
+        match (self, cipher) {
+            (KeyPair::Rsa(k), Cipher::Oaep(hash)) => {
+                let mut r = rng.for_keygen();
+                match hash {
+                    Hash::Sha1 => k.decrypt_blinded(&mut r, Oaep::<sha1::Sha1>::new(), ciphertext),
+                    Hash::Sha256 => k.decrypt_blinded(&mut r, Oaep::<Sha256>::new(), ciphertext),
+                    Hash::Sha384 => k.decrypt_blinded(&mut r, Oaep::<Sha384>::new(), ciphertext),
+                    Hash::Sha512 => k.decrypt_blinded(&mut r, Oaep::<Sha512>::new(), ciphertext),
+                }
+                .ok()
+            }
+            (KeyPair::Sm2(k), Cipher::Sm2Pke) => {
+                let key = sm2::pke::DecryptingKey::new_with_mode(
+                    k.to_nonzero_scalar(),
+                    sm2::pke::Mode::C1C3C2,
+                );
+                key.decrypt_der(ciphertext).ok()
+            }
+            _ => None,
         }
-        .ok()
         .map(Zeroizing::new)
     }
 
-    /// The longest plaintext RSAES-OAEP with `hash` takes under this key
-    /// (`k - 2·hLen - 2`); 0 for an elliptic-curve key.
-    pub(crate) fn oaep_max_plaintext(&self, hash: Hash) -> usize {
-        match self {
-            KeyPair::Rsa(k) => k.size().saturating_sub(2 * hash.len() + 2),
+    /// The longest plaintext `cipher` takes under this key: RSAES-OAEP's
+    /// `k - 2·hLen - 2`, SM2PKE's 1024 bytes (AWS's limit); 0 for a key the
+    /// cipher does not suit.
+    pub(crate) fn max_plaintext(&self, cipher: Cipher) -> usize {
+        match (self, cipher) {
+            (KeyPair::Rsa(k), Cipher::Oaep(hash)) => k.size().saturating_sub(2 * hash.len() + 2),
+            (KeyPair::Sm2(_), Cipher::Sm2Pke) => SM2PKE_MAX_PLAINTEXT,
             _ => 0,
         }
     }
@@ -305,7 +367,11 @@ impl KeyPair {
                 .map_err(|_| PeerKeyError::Invalid)?;
             let shared = p256::elliptic_curve::ecdh::diffie_hellman(k.to_nonzero_scalar(), peer.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
-        }, rsa _r => Err(PeerKeyError::NotAgreement), ml _m => Err(PeerKeyError::NotAgreement))
+        },
+        rsa _r => Err(PeerKeyError::NotAgreement),
+        ml _m => Err(PeerKeyError::NotAgreement),
+        // SM2 key agreement is not implemented (CreateKey refuses it).
+        sm2 _s => Err(PeerKeyError::NotAgreement))
     }
 }
 

@@ -64,17 +64,23 @@ fn rsa_signs_with_pss_and_pkcs1_and_pkcs1_is_deterministic() {
 fn oaep_round_trips_up_to_the_documented_limit() {
     let rng = SecureRng::new(Some(3));
     let key = KeyPair::generate(PairSpec::Rsa2048, &rng).unwrap();
-    assert_eq!(key.oaep_max_plaintext(Hash::Sha1), 214);
-    assert_eq!(key.oaep_max_plaintext(Hash::Sha256), 190);
+    assert_eq!(key.max_plaintext(Cipher::Oaep(Hash::Sha1)), 214);
+    assert_eq!(key.max_plaintext(Cipher::Oaep(Hash::Sha256)), 190);
     for h in [Hash::Sha1, Hash::Sha256] {
-        let max = key.oaep_max_plaintext(h);
-        let ct = key.oaep_encrypt(h, &vec![7; max], &rng).unwrap();
+        let max = key.max_plaintext(Cipher::Oaep(h));
+        let ct = key.encrypt(Cipher::Oaep(h), &vec![7; max], &rng).unwrap();
         assert_eq!(ct.len(), 256);
-        assert_eq!(&*key.oaep_decrypt(h, &ct, &rng).unwrap(), &vec![7; max]);
-        assert!(key.oaep_encrypt(h, &vec![7; max + 1], &rng).is_none());
+        assert_eq!(
+            &*key.decrypt(Cipher::Oaep(h), &ct, &rng).unwrap(),
+            &vec![7; max]
+        );
+        assert!(
+            key.encrypt(Cipher::Oaep(h), &vec![7; max + 1], &rng)
+                .is_none()
+        );
         let mut bad = ct.clone();
         bad[0] ^= 1;
-        assert!(key.oaep_decrypt(h, &bad, &rng).is_none());
+        assert!(key.decrypt(Cipher::Oaep(h), &bad, &rng).is_none());
     }
 }
 
@@ -169,7 +175,7 @@ fn ml_dsa_signs_mu_and_verifies_only_its_own_signature() {
         assert!(key.sign(Scheme::Ecdsa(Hash::Sha512), &mu, &rng).is_none());
         assert!(!key.verify(Scheme::Ecdsa(Hash::Sha512), &mu, &sig));
         assert!(key.ecdh(&spki).is_err());
-        assert_eq!(key.oaep_max_plaintext(Hash::Sha256), 0);
+        assert_eq!(key.max_plaintext(Cipher::Oaep(Hash::Sha256)), 0);
     }
     let ec = KeyPair::generate(PairSpec::P256, &rng).unwrap();
     assert!(ec.ml_dsa_mu(b"m").is_none());

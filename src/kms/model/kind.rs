@@ -6,7 +6,7 @@
 //! the algorithms DescribeKey lists, and which cryptographic operations
 //! each allows.
 
-use crate::crypto::asymmetric::{Hash, KeyPair, PairSpec, Scheme};
+use crate::crypto::asymmetric::{Cipher, Hash, KeyPair, PairSpec, Scheme};
 use crate::crypto::mac::{HmacHash, HmacKey};
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, Plaintext};
@@ -137,13 +137,14 @@ pub(crate) fn allowed_usages(spec: KeySpec) -> &'static [KeyUsage] {
 }
 
 /// Whether `spec` is one of the asymmetric specs this KMS makes with the
-/// feature `asymmetric`: RSA, ECC (not SM2 or Ed25519) and ML-DSA.
+/// feature `asymmetric`: RSA, ECC (not Ed25519), ML-DSA and SM2 (in the
+/// China Regions only: CreateKey checks the Region).
 pub(crate) fn is_asymmetric_spec(spec: KeySpec) -> bool {
     pair_spec(spec).is_some()
 }
 
-/// The key pair kind of an RSA, ECC or ML-DSA key spec (also of a data key
-/// pair: GenerateDataKeyPair's `KeyPairSpec` has no ML-DSA specs).
+/// The key pair kind of an RSA, ECC, SM2 or ML-DSA key spec (also of a data
+/// key pair: GenerateDataKeyPair's `KeyPairSpec` has no ML-DSA specs).
 pub(crate) fn pair_spec(spec: KeySpec) -> Option<PairSpec> {
     Some(match spec {
         KeySpec::Rsa2048 => PairSpec::Rsa2048,
@@ -153,6 +154,7 @@ pub(crate) fn pair_spec(spec: KeySpec) -> Option<PairSpec> {
         KeySpec::EccNistP384 => PairSpec::P384,
         KeySpec::EccNistP521 => PairSpec::P521,
         KeySpec::EccSecgP256k1 => PairSpec::Secp256k1,
+        KeySpec::Sm2 => PairSpec::Sm2,
         KeySpec::MlDsa44 => PairSpec::MlDsa44,
         KeySpec::MlDsa65 => PairSpec::MlDsa65,
         KeySpec::MlDsa87 => PairSpec::MlDsa87,
@@ -176,6 +178,20 @@ pub(crate) fn signing_algorithms(spec: KeySpec) -> &'static [SigningAlgorithmSpe
         KeySpec::EccNistP384 => &[S::EcdsaSha384],
         KeySpec::EccNistP521 => &[S::EcdsaSha512],
         KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[S::MlDsaShake256],
+        KeySpec::Sm2 => &[S::Sm2Dsa],
+        _ => &[],
+    }
+}
+
+/// The encryption algorithms AWS allows for an asymmetric key spec (with
+/// `ENCRYPT_DECRYPT`).
+pub(crate) fn encryption_algorithms(spec: KeySpec) -> &'static [EncryptionAlgorithmSpec] {
+    use EncryptionAlgorithmSpec as E;
+    match spec {
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            &[E::RsaesOaepSha1, E::RsaesOaepSha256]
+        }
+        KeySpec::Sm2 => &[E::Sm2Pke],
         _ => &[],
     }
 }
@@ -194,15 +210,18 @@ pub(crate) fn scheme(alg: SigningAlgorithmSpec) -> Option<Scheme> {
         S::EcdsaSha384 => Scheme::Ecdsa(Hash::Sha384),
         S::EcdsaSha512 => Scheme::Ecdsa(Hash::Sha512),
         S::MlDsaShake256 => Scheme::MlDsa,
+        // `raw` is chosen by the message type (`signing_input`).
+        S::Sm2Dsa => Scheme::Sm2Dsa { raw: false },
         _ => return None,
     })
 }
 
-/// The OAEP hash of an RSA encryption algorithm.
-pub(crate) fn oaep_hash(alg: EncryptionAlgorithmSpec) -> Option<Hash> {
+/// The cipher of an asymmetric encryption algorithm.
+fn cipher(alg: EncryptionAlgorithmSpec) -> Option<Cipher> {
     match alg {
-        EncryptionAlgorithmSpec::RsaesOaepSha1 => Some(Hash::Sha1),
-        EncryptionAlgorithmSpec::RsaesOaepSha256 => Some(Hash::Sha256),
+        EncryptionAlgorithmSpec::RsaesOaepSha1 => Some(Cipher::Oaep(Hash::Sha1)),
+        EncryptionAlgorithmSpec::RsaesOaepSha256 => Some(Cipher::Oaep(Hash::Sha256)),
+        EncryptionAlgorithmSpec::Sm2Pke => Some(Cipher::Sm2Pke),
         _ => None,
     }
 }
@@ -352,7 +371,7 @@ impl KeyKind {
     /// key (`alg`, `SYMMETRIC_DEFAULT` when absent), once it suits the key
     /// and `ctx`: a symmetric key takes `SYMMETRIC_DEFAULT`; an RSA
     /// `ENCRYPT_DECRYPT` key takes `RSAES_OAEP_SHA_1` or
-    /// `RSAES_OAEP_SHA_256` (`InvalidKeyUsageException` otherwise, AWS's
+    /// `RSAES_OAEP_SHA_256`, an SM2 one `SM2PKE` (`InvalidKeyUsageException` otherwise, AWS's
     /// `Algorithm <alg> is incompatible with key spec <spec>.`) and no
     /// encryption context (`ValidationException`). Keys of other usages
     /// are refused by their usage first ([`KeyKind::check_usage`]).
@@ -371,7 +390,7 @@ impl KeyKind {
             }
             return Ok(alg);
         }
-        if oaep_hash(alg).is_none() {
+        if !encryption_algorithms(self.spec()).contains(&alg) {
             return Err(incompatible_algorithm(alg.as_str(), self.spec()));
         }
         if !ctx.is_empty() {
@@ -381,25 +400,27 @@ impl KeyKind {
                 self.spec(),
                 self.usage()
             )
-            .with_hint("Omit EncryptionContext for RSA encryption."));
+            .with_hint("Omit EncryptionContext for asymmetric encryption."));
         }
         Ok(alg)
     }
 
-    /// RSAES-OAEP encryption of `plaintext` under an RSA `ENCRYPT_DECRYPT`
-    /// key's `pair` ([`KeyEntry::key_pair`](super::key::KeyEntry::key_pair)) with `alg` (checked by [`KeyKind::encryption_algorithm`]): the
-    /// raw OAEP ciphertext, as AWS returns it. A plaintext over the key
-    /// size's limit (RSA_2048: 214 bytes with SHA-1, 190 with SHA-256) is
-    /// `ValidationException`.
-    pub(crate) fn oaep_encrypt(
+    /// RSAES-OAEP or SM2PKE encryption of `plaintext` under an RSA or SM2
+    /// `ENCRYPT_DECRYPT` key's `pair`
+    /// ([`KeyEntry::key_pair`](super::key::KeyEntry::key_pair)) with `alg`
+    /// (checked by [`KeyKind::encryption_algorithm`]): the raw OAEP
+    /// ciphertext or SM2PKE's GM/T 0009 DER (C1C3C2), as AWS returns them.
+    /// A plaintext over the limit (RSA_2048: 214 bytes with SHA-1, 190 with
+    /// SHA-256; SM2PKE: 1024 bytes) is `ValidationException`.
+    pub(crate) fn pair_encrypt(
         &self,
         pair: &KeyPair,
         alg: EncryptionAlgorithmSpec,
         plaintext: &[u8],
         rng: &SecureRng,
     ) -> Result<Vec<u8>> {
-        let hash = self.oaep_hash(alg)?;
-        let max = pair.oaep_max_plaintext(hash);
+        let cipher = self.cipher(alg)?;
+        let max = pair.max_plaintext(cipher);
         if plaintext.len() > max {
             return Err(kms_err!(
                 Validation,
@@ -407,30 +428,33 @@ impl KeyKind {
                 self.spec()
             ));
         }
-        pair.oaep_encrypt(hash, plaintext, rng)
-            .ok_or_else(|| Error::internal("RSA encryption failed"))
+        pair.encrypt(cipher, plaintext, rng)
+            .ok_or_else(|| Error::internal("asymmetric encryption failed"))
     }
 
-    /// RSAES-OAEP decryption under an RSA `ENCRYPT_DECRYPT` key's `pair`; anything
-    /// that does not decrypt is `InvalidCiphertextException`.
-    pub(crate) fn oaep_decrypt(
+    /// RSAES-OAEP or SM2PKE decryption under an RSA or SM2
+    /// `ENCRYPT_DECRYPT` key's `pair`; anything that does not decrypt is
+    /// `InvalidCiphertextException`.
+    pub(crate) fn pair_decrypt(
         &self,
         pair: &KeyPair,
         alg: EncryptionAlgorithmSpec,
         ciphertext: &[u8],
         rng: &SecureRng,
     ) -> Result<Plaintext> {
-        let hash = self.oaep_hash(alg)?;
+        let cipher = self.cipher(alg)?;
         let plaintext = pair
-            .oaep_decrypt(hash, ciphertext, rng)
+            .decrypt(cipher, ciphertext, rng)
             .ok_or_else(invalid_ciphertext)?;
         Ok(Plaintext::from(plaintext.to_vec()))
     }
 
-    /// The OAEP hash of an RSA key's encryption algorithm.
-    fn oaep_hash(&self, alg: EncryptionAlgorithmSpec) -> Result<Hash> {
-        match (self.asymmetric(), oaep_hash(alg)) {
-            (Some(_), Some(hash)) => Ok(hash),
+    /// The cipher of an asymmetric key's encryption algorithm.
+    fn cipher(&self, alg: EncryptionAlgorithmSpec) -> Result<Cipher> {
+        match (self.asymmetric(), cipher(alg)) {
+            (Some(_), Some(cipher)) if encryption_algorithms(self.spec()).contains(&alg) => {
+                Ok(cipher)
+            }
             _ => Err(incompatible_algorithm(alg.as_str(), self.spec())),
         }
     }
@@ -458,10 +482,9 @@ impl KeyKind {
         match self.view() {
             View::Symmetric => vec![EncryptionAlgorithmSpec::SymmetricDefault],
             View::Hmac(_) => Vec::new(),
-            View::Asymmetric(a) if a.usage == KeyUsage::EncryptDecrypt => vec![
-                EncryptionAlgorithmSpec::RsaesOaepSha1,
-                EncryptionAlgorithmSpec::RsaesOaepSha256,
-            ],
+            View::Asymmetric(a) if a.usage == KeyUsage::EncryptDecrypt => {
+                encryption_algorithms(a.spec).to_vec()
+            }
             View::Asymmetric(_) => Vec::new(),
         }
     }

@@ -13,7 +13,7 @@
 //! (`InvalidKeyUsageException`), then `DryRun`.
 
 use crate::crypto::Plaintext;
-use crate::crypto::asymmetric::{KeyPair, MU_LEN, PeerKeyError, Scheme};
+use crate::crypto::asymmetric::{KeyPair, MU_LEN, PeerKeyError, SM2_DIGEST_LEN, Scheme};
 use crate::error::{AwsMessage, Error, Result, kms_err};
 use crate::key::state::KeyOperation;
 use crate::key::{
@@ -46,6 +46,15 @@ fn dry_run(flag: Option<bool>) -> Result<()> {
     Ok(())
 }
 
+/// `UnsupportedOperationException` for SM2 (a `KeySpec` or `KeyPairSpec`,
+/// `parameter`) outside the China Regions (partition `aws-cn`).
+pub(crate) fn sm2_outside_china(parameter: &str) -> Error {
+    kms_err!(
+        UnsupportedOperation,
+        "{parameter} SM2 is supported only in the AWS China Regions."
+    )
+}
+
 /// A Nitro Enclave recipient: this KMS verifies no attestation document,
 /// so every one is refused as one that is not valid.
 fn refuse_recipient(recipient: Option<&RecipientInfo>) -> Result<()> {
@@ -65,7 +74,10 @@ fn refuse_recipient(recipient: Option<&RecipientInfo>) -> Result<()> {
 /// computed from the key's public key and `message` (`RAW`), or `message`
 /// itself (`EXTERNAL_MU`, exactly 64 bytes); ML-DSA takes no `DIGEST`, and
 /// only ML-DSA takes `EXTERNAL_MU` (AWS's `ValidationException`, `Message
-/// type <type> is incompatible with key spec <spec>.`).
+/// type <type> is incompatible with key spec <spec>.`). For SM2
+/// (`SM2DSA`) it is the message itself (`RAW`: `sm2` computes
+/// e = SM3(Z ‖ M) with the default distinguishing ID) or e (`DIGEST`,
+/// exactly 32 bytes).
 fn signing_input(
     pair: &KeyPair,
     spec: KeySpec,
@@ -87,14 +99,26 @@ fn signing_input(
         kms_err!(Validation, "Digest is invalid length for algorithm {alg}.")
             .with_hint(format!("A {alg} {message_type} message is {len} bytes."))
     };
-    let digest = match (scheme.hash(), message_type) {
-        (Some(hash), MessageType::Raw) => hash.digest(message),
-        (Some(hash), MessageType::Digest) if message.len() == hash.len() => Some(message.to_vec()),
-        (Some(hash), MessageType::Digest) => return Err(invalid_length(hash.len())),
-        (None, MessageType::Raw) => pair.ml_dsa_mu(message).map(|mu| mu.to_vec()),
-        (None, MessageType::ExternalMu) if message.len() == MU_LEN => Some(message.to_vec()),
-        (None, MessageType::ExternalMu) => return Err(invalid_length(MU_LEN)),
-        (Some(_), MessageType::ExternalMu) | (None, MessageType::Digest) => {
+    let digest = match (scheme, scheme.hash(), message_type) {
+        (Scheme::Sm2Dsa { .. }, _, MessageType::Raw) => {
+            return Ok((Scheme::Sm2Dsa { raw: true }, message.to_vec()));
+        }
+        (Scheme::Sm2Dsa { .. }, _, MessageType::Digest) if message.len() == SM2_DIGEST_LEN => {
+            Some(message.to_vec())
+        }
+        (Scheme::Sm2Dsa { .. }, _, MessageType::Digest) => {
+            return Err(invalid_length(SM2_DIGEST_LEN));
+        }
+        (Scheme::Sm2Dsa { .. }, _, MessageType::ExternalMu) => return Err(incompatible_type()),
+        (_, Some(hash), MessageType::Raw) => hash.digest(message),
+        (_, Some(hash), MessageType::Digest) if message.len() == hash.len() => {
+            Some(message.to_vec())
+        }
+        (_, Some(hash), MessageType::Digest) => return Err(invalid_length(hash.len())),
+        (_, None, MessageType::Raw) => pair.ml_dsa_mu(message).map(|mu| mu.to_vec()),
+        (_, None, MessageType::ExternalMu) if message.len() == MU_LEN => Some(message.to_vec()),
+        (_, None, MessageType::ExternalMu) => return Err(invalid_length(MU_LEN)),
+        (_, Some(_), MessageType::ExternalMu) | (_, None, MessageType::Digest) => {
             return Err(incompatible_type());
         }
     };
@@ -316,8 +340,9 @@ impl Kms {
     /// its private key (PKCS#8 DER) in plaintext and sealed under a
     /// symmetric encryption KMS key with the encryption context (the same
     /// blob as Encrypt's: Decrypt returns the PKCS#8), and its public key
-    /// (DER SubjectPublicKeyInfo). Keys in custom key stores, SM2 and
-    /// ECC_NIST_EDWARDS25519 pairs are `UnsupportedOperationException`.
+    /// (DER SubjectPublicKeyInfo); SM2 pairs in the China Regions only. Keys
+    /// in custom key stores, SM2 pairs elsewhere and ECC_NIST_EDWARDS25519
+    /// pairs are `UnsupportedOperationException`.
     pub fn generate_data_key_pair(
         &self,
         req: GenerateDataKeyPairRequest,
@@ -403,10 +428,13 @@ impl Kms {
         }
         let access = inner.check_crypto(&entry, KeyOperation::GenerateDataKeyPair, cx.now)?;
         let key_spec: KeySpec = pair_spec.as_str().parse()?;
+        if key_spec == KeySpec::Sm2 && !inner.in_china_regions() {
+            return Err(sm2_outside_china("KeyPairSpec"));
+        }
         let Some(pair_kind) = crate::kms::model::kind::pair_spec(key_spec) else {
             return Err(kms_err!(
                 UnsupportedOperation,
-                "KeyPairSpec {pair_spec} is not supported by this KMS: it makes RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521 and ECC_SECG_P256K1 data key pairs."
+                "KeyPairSpec {pair_spec} is not supported by this KMS: it makes RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1 and (in the China Regions) SM2 data key pairs."
             ));
         };
         if !cfg!(feature = "asymmetric") {

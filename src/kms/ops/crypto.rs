@@ -61,7 +61,7 @@ impl Kms {
         let inner = &*self.inner;
         let (entry, access, encryption_algorithm) = self.encrypt_checks(&cx, &req)?;
         let ciphertext_blob = if entry.kind.is_asymmetric() {
-            entry.kind.oaep_encrypt(
+            entry.kind.pair_encrypt(
                 entry.key_pair()?.pair(),
                 encryption_algorithm,
                 req.plaintext.expose_secret(),
@@ -118,7 +118,7 @@ impl Kms {
             .encrypt_checks(&cx, req)
             .and_then(|(entry, access, alg)| {
                 if entry.kind.is_asymmetric() {
-                    *ciphertext_blob = entry.kind.oaep_encrypt(
+                    *ciphertext_blob = entry.kind.pair_encrypt(
                         entry.key_pair()?.pair(),
                         alg,
                         req.plaintext.expose_secret(),
@@ -271,7 +271,7 @@ impl Kms {
         )?;
         dry_run(req.dry_run)?;
         let (ciphertext_blob, dest_material) = if dest.kind.is_asymmetric() {
-            let blob = dest.kind.oaep_encrypt(
+            let blob = dest.kind.pair_encrypt(
                 dest.key_pair()?.pair(),
                 dest_alg,
                 source.plaintext.expose_secret(),

@@ -17,6 +17,7 @@ use crate::kms::model::key::{KeyEntry, KeyIdentity, KeyMutable};
 use crate::kms::model::kind::{KeyKind, allowed_usages, is_asymmetric_spec};
 use crate::kms::model::multi_region::MultiRegion;
 use crate::kms::model::versions::{MaterialVersion, Versions};
+use crate::kms::ops::asymmetric::sm2_outside_china;
 use crate::kms::shapes::types::{
     CancelKeyDeletionResponse, CreateKeyRequest, KeyListEntry, KeyMetadataResponse,
     ListKeysRequest, ListKeysResponse, ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse,
@@ -47,8 +48,9 @@ struct KeyPlan {
     multi_region: bool,
 }
 
-/// Checks the parts of a CreateKey request that do not depend on a key store.
-fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
+/// Checks the parts of a CreateKey request that do not depend on a key store
+/// (`china`: the Kms serves a China Region, where SM2 keys are made).
+fn plan_key(req: &CreateKeyRequest, china: bool) -> Result<KeyPlan> {
     let description = req.description.clone().unwrap_or_default();
     check_description(&description)?;
     let policy_doc = match &req.policy {
@@ -94,6 +96,7 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         | KeySpec::Hmac256
         | KeySpec::Hmac384
         | KeySpec::Hmac512 => {}
+        KeySpec::Sm2 if !china => return Err(sm2_outside_china("KeySpec")),
         s if is_asymmetric_spec(s) => {
             if !cfg!(feature = "asymmetric") {
                 return Err(kms_err!(
@@ -102,16 +105,10 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
                 ));
             }
         }
-        KeySpec::Sm2 => {
-            return Err(kms_err!(
-                UnsupportedOperation,
-                "KeySpec SM2 is supported only in the AWS China Regions; this KMS does not implement it."
-            ));
-        }
         _ => {
             return Err(kms_err!(
                 UnsupportedOperation,
-                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT), HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512) and, with the feature `asymmetric`, RSA (RSA_2048, RSA_3072, RSA_4096), ECC (ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1) and ML-DSA (ML_DSA_44, ML_DSA_65, ML_DSA_87) keys."
+                "KeySpec {spec} is not supported by this KMS: it implements symmetric encryption keys (SYMMETRIC_DEFAULT), HMAC keys (HMAC_224, HMAC_256, HMAC_384, HMAC_512) and, with the feature `asymmetric`, RSA (RSA_2048, RSA_3072, RSA_4096), ECC (ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1), ML-DSA (ML_DSA_44, ML_DSA_65, ML_DSA_87) and, in the China Regions, SM2 keys."
             ));
         }
     }
@@ -124,6 +121,12 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
             "KeyUsage {usage} is not compatible with KeySpec {spec}."
         )
         .with_hint(format!("Use {}.", names.join(" or "))));
+    }
+    if spec == KeySpec::Sm2 && usage == KeyUsage::KeyAgreement {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "KeyUsage KEY_AGREEMENT with KeySpec SM2 is not supported by this KMS: it makes SM2 keys for ENCRYPT_DECRYPT and SIGN_VERIFY."
+        ));
     }
     let origin = req.origin.unwrap_or(OriginType::AwsKms);
     if spec != KeySpec::SymmetricDefault
@@ -138,6 +141,12 @@ fn plan_key(req: &CreateKeyRequest) -> Result<KeyPlan> {
         ));
     }
     let multi_region = req.multi_region == Some(true);
+    if spec == KeySpec::Sm2 && (multi_region || origin == OriginType::External) {
+        return Err(kms_err!(
+            UnsupportedOperation,
+            "KeySpec SM2 with MultiRegion or Origin EXTERNAL is not supported by this KMS: it makes single-Region SM2 keys with Origin AWS_KMS."
+        ));
+    }
     if multi_region
         && (matches!(
             origin,
@@ -248,7 +257,7 @@ impl Kms {
     pub fn create_key(&self, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
         let cx = self.begin();
         let inner = &*self.inner;
-        let plan = plan_key(&req)?;
+        let plan = plan_key(&req, inner.in_china_regions())?;
         inner.authorize_account(
             &cx,
             Action::CreateKey,
