@@ -439,13 +439,13 @@ fn sm2_data_key_pairs_are_made_in_the_china_regions() {
 #[cfg(feature = "durable")]
 #[test]
 fn an_sm2_key_is_sealed_in_the_durable_store_and_signs_after_a_reopen() {
-    let dir = durable::temp_dir("sm2");
+    let path = durable::temp_dir("sm2").join("kms.redb");
     let clock = ManualClock::default();
     let config = || {
         KmsConfig::new(ACCOUNT, "cn-north-1")
             .unwrap()
             .with_clock(clock.clone())
-            .with_durable_storage(&dir, durable::root())
+            .with_durable_storage(&path, durable::root())
     };
     let kms = Kms::open(config()).unwrap();
     let key = create(&kms, KeyUsage::SignVerify).unwrap();
