@@ -127,6 +127,10 @@ impl Scheme {
 
     /// The length of what the scheme signs: the digest, μ (ML-DSA) or
     /// e (SM2DSA); `None` for a raw SM2DSA message (any length).
+    #[cfg_attr(
+        not(feature = "asymmetric"),
+        allow(dead_code, reason = "key pairs are made with the feature `asymmetric`")
+    )]
     pub(crate) const fn digest_len(self) -> Option<usize> {
         match self {
             Scheme::Pss(h) | Scheme::Pkcs1v15(h) | Scheme::Ecdsa(h) => Some(h.len()),
@@ -155,6 +159,10 @@ pub(crate) const MU_LEN: usize = 64;
 pub(crate) const SM2_DIGEST_LEN: usize = 32;
 
 /// The longest plaintext SM2PKE takes here (AWS's limit).
+#[cfg_attr(
+    not(feature = "asymmetric"),
+    allow(dead_code, reason = "key pairs are made with the feature `asymmetric`")
+)]
 pub(crate) const SM2PKE_MAX_PLAINTEXT: usize = 1024;
 
 /// The distinguishing ID SM2DSA hashes into Z (AWS KMS's default, and
