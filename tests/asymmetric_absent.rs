@@ -29,6 +29,15 @@ fn rsa_ecc_and_ml_dsa_specs_need_the_asymmetric_feature() {
 }
 
 #[test]
+fn sm2_in_a_china_region_needs_the_asymmetric_feature() {
+    let config = kms_keystore::KmsConfig::new(common::ACCOUNT, "cn-north-1").unwrap();
+    let kms = kms_keystore::Kms::new(config);
+    let err = common::create_key_of(&kms, KeySpec::Sm2, KeyUsage::SignVerify).unwrap_err();
+    assert_eq!(err.code(), "UnsupportedOperationException");
+    assert!(err.message().contains("feature `asymmetric`"), "{err}");
+}
+
+#[test]
 fn data_key_pairs_need_the_asymmetric_feature() {
     let (kms, _) = kms();
     let key = new_key(&kms);
