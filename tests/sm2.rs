@@ -14,8 +14,9 @@ mod durable;
 use common::{ACCOUNT, code};
 use kms_keystore::{
     CreateKeyRequest, DataKeyPairSpec, DecryptRequest, EncryptRequest, EncryptionAlgorithmSpec,
-    GenerateDataKeyPairRequest, GetPublicKeyRequest, KeySpec, KeyUsage, Kms, KmsConfig,
-    ManualClock, MessageType, OriginType, SignRequest, SigningAlgorithmSpec, VerifyRequest,
+    GenerateDataKeyPairRequest, GenerateDataKeyPairResponse, GetPublicKeyRequest, KeySpec,
+    KeyUsage, Kms, KmsConfig, ManualClock, MessageType, OriginType, SignRequest,
+    SigningAlgorithmSpec, VerifyRequest,
 };
 use sm2::dsa::signature::Verifier as _;
 use sm2::dsa::signature::hazmat::PrehashVerifier as _;
@@ -119,6 +120,15 @@ fn e(public: &sm2::PublicKey, message: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// GenerateDataKeyPair SM2 under a new symmetric key.
+fn sm2_data_key_pair(kms: &Kms) -> kms_keystore::Result<GenerateDataKeyPairResponse> {
+    kms.generate_data_key_pair(GenerateDataKeyPairRequest {
+        key_id: common::new_key(kms),
+        key_pair_spec: Some(DataKeyPairSpec::Sm2),
+        ..Default::default()
+    })
+}
+
 #[test]
 fn sm2_is_refused_outside_the_china_regions() {
     let (kms, _) = common::kms();
@@ -130,14 +140,7 @@ fn sm2_is_refused_outside_the_china_regions() {
             "KeySpec SM2 is supported only in the AWS China Regions."
         );
     }
-    let sym = common::new_key(&kms);
-    let err = kms
-        .generate_data_key_pair(GenerateDataKeyPairRequest {
-            key_id: sym,
-            key_pair_spec: Some(DataKeyPairSpec::Sm2),
-            ..Default::default()
-        })
-        .unwrap_err();
+    let err = sm2_data_key_pair(&kms).unwrap_err();
     assert_eq!(err.code(), "UnsupportedOperationException");
     assert!(err.message().contains("China Regions"), "{err}");
 }
@@ -422,14 +425,7 @@ fn sm2pke_takes_at_most_1024_bytes_and_only_its_algorithm() {
 #[test]
 fn sm2_data_key_pairs_are_made_in_the_china_regions() {
     let kms = china_kms();
-    let sym = common::new_key(&kms);
-    let out = kms
-        .generate_data_key_pair(GenerateDataKeyPairRequest {
-            key_id: sym,
-            key_pair_spec: Some(DataKeyPairSpec::Sm2),
-            ..Default::default()
-        })
-        .unwrap();
+    let out = sm2_data_key_pair(&kms).unwrap();
     assert_eq!(out.key_pair_spec, DataKeyPairSpec::Sm2);
     let secret = sm2::SecretKey::from_pkcs8_der(out.private_key_plaintext.expose_secret()).unwrap();
     let public = sm2::PublicKey::from_public_key_der(&out.public_key).unwrap();
