@@ -1,8 +1,8 @@
 //! What kind of KMS key an entry is: [`KeyKind`], the one place the key
 //! specs this KMS makes are told apart — a symmetric encryption key (its
 //! material in the entry's versions, or in its custom key store), an HMAC
-//! key (its secret here) or, with the feature `asymmetric`, an RSA, ECC or
-//! ML-DSA key pair (its private key here) — with the key usages each spec allows,
+//! key (its secret here) or, with the feature `asymmetric`, an RSA, ECC,
+//! SM2 or ML-DSA key pair (its private key here) — with the key usages each spec allows,
 //! the algorithms DescribeKey lists, and which cryptographic operations
 //! each allows.
 
@@ -40,7 +40,7 @@ pub(crate) enum KeyKind {
 pub(crate) enum OwnedKind {
     /// `HMAC_224/256/384/512`, `GENERATE_VERIFY_MAC`.
     Hmac(HmacEntry),
-    /// `RSA_*` (`ENCRYPT_DECRYPT` or `SIGN_VERIFY`), `ECC_NIST_*`
+    /// `RSA_*` and `SM2` (`ENCRYPT_DECRYPT` or `SIGN_VERIFY`), `ECC_NIST_*`
     /// (`SIGN_VERIFY` or `KEY_AGREEMENT`), `ECC_SECG_P256K1` and `ML_DSA_*`
     /// (`SIGN_VERIFY`).
     Asymmetric(AsymmetricEntry),

@@ -1,8 +1,8 @@
 //! Asymmetric-key operations: Sign, Verify, GetPublicKey and
-//! DeriveSharedSecret on RSA, ECC and ML-DSA KMS keys, and GenerateDataKeyPair /
+//! DeriveSharedSecret on RSA, ECC, SM2 and ML-DSA KMS keys, and GenerateDataKeyPair /
 //! GenerateDataKeyPairWithoutPlaintext (a key pair whose private key is
-//! sealed under a symmetric KMS key). RSA Encrypt, Decrypt and ReEncrypt
-//! are with the other encryption operations (`crypto.rs`).
+//! sealed under a symmetric KMS key). RSA and SM2 Encrypt, Decrypt and
+//! ReEncrypt are with the other encryption operations (`crypto.rs`).
 //!
 //! Each checks, in order: the request's shape (`ValidationException`),
 //! grant tokens, the key's existence, authorization (with the condition
@@ -198,7 +198,10 @@ impl Kms {
     /// (`ML_DSA_SHAKE_256`) signs pure ML-DSA with an empty context, hedged
     /// (fresh randomness from the service's random source, so a seeded Kms
     /// repeats its signatures), in the FIPS 204 encoding; `RAW` and
-    /// `EXTERNAL_MU` of the same message sign the same μ.
+    /// `EXTERNAL_MU` of the same message sign the same μ. SM2DSA (SM2 keys,
+    /// China Regions) signs e = SM3(Z ‖ M) with the distinguishing ID
+    /// `1234567812345678` (`RAW`) or the caller's 32-byte e (`DIGEST`),
+    /// randomized from the same source, DER-encoded (r, s).
     pub fn sign(&self, req: SignRequest) -> Result<SignResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.sign(req);

@@ -52,7 +52,10 @@ impl Kms {
     /// version, binding the encryption context. The blob carries the key id
     /// and the version, so Decrypt needs no `KeyId`. The plaintext is
     /// sealed in its own buffer, then copied once into the new blob; to
-    /// reuse a buffer instead, see [`Kms::encrypt_into`].
+    /// reuse a buffer instead, see [`Kms::encrypt_into`]. Under an RSA or
+    /// SM2 `ENCRYPT_DECRYPT` key (feature `asymmetric`): RSAES-OAEP or
+    /// SM2PKE (GM/T 0009 DER, C1C3C2, at most 1024 bytes) with the public
+    /// key, no encryption context.
     pub fn encrypt(&self, req: EncryptRequest) -> Result<EncryptResponse> {
         if let Some(owner) = self.routed(&req.key_id) {
             return owner.encrypt(req);

@@ -232,9 +232,11 @@ impl Kms {
     /// (`RSA_2048/3072/4096`: `ENCRYPT_DECRYPT` or `SIGN_VERIFY`) or ECC key
     /// (`ECC_NIST_P256/P384/P521`: `SIGN_VERIFY` or `KEY_AGREEMENT`;
     /// `ECC_SECG_P256K1`: `SIGN_VERIFY`) or ML-DSA key
-    /// (`ML_DSA_44/65/87`: `SIGN_VERIFY`) — all but the first outside custom
-    /// key stores — Enabled; with `MultiRegion` a multi-Region
-    /// primary key of any of these specs (`mrk-` id) to replicate with
+    /// (`ML_DSA_44/65/87`: `SIGN_VERIFY`) or, in the China Regions only, an
+    /// SM2 key (`SM2`: `SIGN_VERIFY` or `ENCRYPT_DECRYPT`; not
+    /// `KEY_AGREEMENT`, multi-Region or `EXTERNAL`) — all but the first
+    /// outside custom key stores — Enabled; with `MultiRegion` a multi-Region
+    /// primary key of any of these specs but SM2 (`mrk-` id) to replicate with
     /// [`replicate_key`](Kms::replicate_key). With Origin `EXTERNAL` (feature
     /// `asymmetric`) a symmetric, HMAC, RSA or ECC key without material,
     /// `PendingImport` until
