@@ -1031,12 +1031,7 @@ impl Service {
                 self.authorize(cx, &entry, action, &facts(&entry))?;
                 self.check_crypto(&entry, op, cx.now)?;
                 let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-                let plaintext = entry.kind.pair_decrypt(
-                    entry.key_pair()?.pair(),
-                    algorithm,
-                    bytes,
-                    &self.rng,
-                )?;
+                let plaintext = entry.pair_decrypt(algorithm, bytes, &self.rng)?;
                 return Ok(Opened {
                     entry,
                     plaintext,

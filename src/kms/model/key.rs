@@ -214,6 +214,31 @@ impl KeyEntry {
             })
     }
 
+    /// RSAES-OAEP or SM2PKE encryption under this asymmetric key's
+    /// current pair ([`KeyEntry::key_pair`]); see
+    /// [`KeyKind::pair_encrypt`].
+    pub(crate) fn pair_encrypt(
+        &self,
+        alg: crate::key::EncryptionAlgorithmSpec,
+        plaintext: &[u8],
+        rng: &crate::crypto::rng::SecureRng,
+    ) -> Result<Vec<u8>> {
+        self.kind
+            .pair_encrypt(self.key_pair()?.pair(), alg, plaintext, rng)
+    }
+
+    /// The decryption that reverses [`KeyEntry::pair_encrypt`]; see
+    /// [`KeyKind::pair_decrypt`].
+    pub(crate) fn pair_decrypt(
+        &self,
+        alg: crate::key::EncryptionAlgorithmSpec,
+        ciphertext: &[u8],
+        rng: &crate::crypto::rng::SecureRng,
+    ) -> Result<crate::crypto::Plaintext> {
+        self.kind
+            .pair_decrypt(self.key_pair()?.pair(), alg, ciphertext, rng)
+    }
+
     /// Version `index` of the KMS material, if the key has it.
     #[inline]
     pub(crate) fn material_version(&self, index: u32) -> Option<&MaterialVersion> {

@@ -64,8 +64,7 @@ impl Kms {
         let inner = &*self.inner;
         let (entry, access, encryption_algorithm) = self.encrypt_checks(&cx, &req)?;
         let ciphertext_blob = if entry.kind.is_asymmetric() {
-            entry.kind.pair_encrypt(
-                entry.key_pair()?.pair(),
+            entry.pair_encrypt(
                 encryption_algorithm,
                 req.plaintext.expose_secret(),
                 &inner.rng,
@@ -121,12 +120,8 @@ impl Kms {
             .encrypt_checks(&cx, req)
             .and_then(|(entry, access, alg)| {
                 if entry.kind.is_asymmetric() {
-                    *ciphertext_blob = entry.kind.pair_encrypt(
-                        entry.key_pair()?.pair(),
-                        alg,
-                        req.plaintext.expose_secret(),
-                        &self.inner.rng,
-                    )?;
+                    *ciphertext_blob =
+                        entry.pair_encrypt(alg, req.plaintext.expose_secret(), &self.inner.rng)?;
                     return Ok(entry.id);
                 }
                 self.inner.seal_into(
@@ -274,12 +269,7 @@ impl Kms {
         )?;
         dry_run(req.dry_run)?;
         let (ciphertext_blob, dest_material) = if dest.kind.is_asymmetric() {
-            let blob = dest.kind.pair_encrypt(
-                dest.key_pair()?.pair(),
-                dest_alg,
-                source.plaintext.expose_secret(),
-                &inner.rng,
-            )?;
+            let blob = dest.pair_encrypt(dest_alg, source.plaintext.expose_secret(), &inner.rng)?;
             (blob, None)
         } else {
             inner.seal_reporting(
