@@ -115,10 +115,11 @@ pub mod xks {
     pub use crate::store::external::api::{
         AUTHENTICATION_TAG_LEN, DEFAULT_DEADLINE, EkmFleetDetail, EkmHealthStatus,
         HealthStatusRequest, HealthStatusResponse, KeyMetadataRequest, KeyMetadataResponse,
-        MAX_AAD_LEN, MAX_CIPHERTEXT_METADATA_LEN, MAX_PLAINTEXT_LEN, RequestMetadata, XksCall,
-        XksCdivAlgorithm, XksCredential, XksDecryptRequest, XksDecryptResponse, XksEncryptRequest,
+        MAX_AAD_LEN, MAX_CIPHERTEXT_METADATA_LEN, MAX_IV_LEN, MAX_PLAINTEXT_LEN, RequestMetadata,
+        RequestMetadataRef, XksCall, XksCdivAlgorithm, XksCredential, XksDecryptInPlace,
+        XksDecryptRequest, XksDecryptResponse, XksEncryptInPlace, XksEncryptRequest,
         XksEncryptResponse, XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage,
-        XksOperation, XksProxyUri, gcm_aad,
+        XksOperation, XksProxyUri, XksSealed, gcm_aad,
     };
     pub use crate::store::external::error::{XksError, XksErrorBody};
     pub use crate::store::external::memory::{InMemoryExternalKeyManager, Latency, MAX_KEY_USAGES};

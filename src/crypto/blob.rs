@@ -326,6 +326,72 @@ impl<'a> Blob<'a> {
     }
 }
 
+/// A double-layer blob written in place, so that the proxy seals the KMS
+/// layer where it lies in the caller's buffer: [`begin`](Self::begin) lays
+/// the fields out for the usual answer (a 12-byte IV, no metadata) with
+/// room for the body, and [`finish`](Self::finish) fills in the proxy's
+/// IV, metadata and tag, moving the body only when the answer's fields
+/// have other lengths. The bytes are those of [`Blob::encode`].
+#[derive(Debug)]
+pub(crate) struct DoubleBlobWriter {
+    /// Where the IV's length byte is.
+    fields_at: usize,
+    /// Where the body (the proxy's ciphertext) starts.
+    body_at: usize,
+}
+
+/// The IV length [`DoubleBlobWriter::begin`] leaves room for.
+const USUAL_IV_LEN: usize = 12;
+
+impl DoubleBlobWriter {
+    /// Clears `out` and writes the header, the KMS layer's nonce and room
+    /// for the proxy's fields; the body goes from [`body_at`](Self::body_at).
+    /// Reserves `body_len` more bytes.
+    pub(crate) fn begin(
+        out: &mut Vec<u8>,
+        header: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        body_len: usize,
+    ) -> DoubleBlobWriter {
+        out.clear();
+        out.reserve_exact(header.len() + NONCE_LEN + 2 + USUAL_IV_LEN + TAG_LEN + body_len);
+        out.extend_from_slice(header);
+        out.extend_from_slice(nonce);
+        let fields_at = out.len();
+        out.push(USUAL_IV_LEN as u8);
+        out.extend_from_slice(&[0; USUAL_IV_LEN]);
+        out.push(0);
+        out.extend_from_slice(&[0; TAG_LEN]);
+        DoubleBlobWriter {
+            fields_at,
+            body_at: out.len(),
+        }
+    }
+
+    /// Where the body starts in `out`.
+    pub(crate) fn body_at(&self) -> usize {
+        self.body_at
+    }
+
+    /// Writes the proxy's fields (`iv` at most 255 bytes, `metadata` at most
+    /// 255, as the blob's length bytes allow) before the body.
+    pub(crate) fn finish(self, out: &mut Vec<u8>, iv: &[u8], metadata: &[u8], tag: &[u8; TAG_LEN]) {
+        if iv.len() == USUAL_IV_LEN && metadata.is_empty() {
+            let fields = &mut out[self.fields_at + 1..self.body_at];
+            fields[..USUAL_IV_LEN].copy_from_slice(iv);
+            fields[USUAL_IV_LEN + 1..].copy_from_slice(tag);
+            return;
+        }
+        let mut fields = Vec::with_capacity(2 + iv.len() + metadata.len() + TAG_LEN);
+        fields.push(iv.len() as u8);
+        fields.extend_from_slice(iv);
+        fields.push(metadata.len() as u8);
+        fields.extend_from_slice(metadata);
+        fields.extend_from_slice(tag);
+        out.splice(self.fields_at..self.body_at, fields);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +529,51 @@ mod tests {
         let mut again = Vec::new();
         b.encode(&mut again);
         assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn a_double_layer_blob_written_in_place_is_the_encoded_blob() {
+        let header = Header {
+            kind: BlobKind::Double,
+            key_id: key(),
+            material: None,
+        };
+        let header_bytes = header.to_bytes();
+        let nonce = [1; 12];
+        let body = [5u8; 19];
+        // (IV, metadata): the usual answer, then each field of another length.
+        let answers: [(&[u8], &[u8]); 4] = [
+            (&[3; 12], b""),
+            (&[3; 16], b""),
+            (&[3; 12], b"meta"),
+            (&[3; 16], &[9; 20]),
+        ];
+        for (iv, metadata) in answers {
+            let mut expected = Vec::new();
+            Blob {
+                header,
+                header_bytes: &header_bytes,
+                nonce: &nonce,
+                body: Body::Double(XksLayer {
+                    iv,
+                    metadata,
+                    tag: &[4; 16],
+                    ciphertext: &body,
+                }),
+            }
+            .encode(&mut expected);
+            let mut out = b"stale bytes from an earlier call".to_vec();
+            let writer = DoubleBlobWriter::begin(&mut out, &header_bytes, &nonce, body.len());
+            assert_eq!(writer.body_at(), out.len());
+            out.extend_from_slice(&body);
+            writer.finish(&mut out, iv, metadata, &[4; 16]);
+            assert_eq!(
+                out,
+                expected,
+                "IV of {} bytes, metadata {metadata:?}",
+                iv.len()
+            );
+        }
     }
 
     #[test]

@@ -112,13 +112,24 @@ impl Plaintext {
     /// is ciphertext, so only the spare capacity is wiped. Sealing the
     /// caller's buffer in place saves the copy-then-wipe of sealing a copy.
     /// If `seal` panics, the bytes are wiped as on any drop.
-    pub(crate) fn seal_into_ciphertext<T>(
-        mut self,
-        seal: impl FnOnce(&mut [u8]) -> T,
-    ) -> (Vec<u8>, T) {
-        let result = seal(self.0.0.as_mut_slice());
-        self.0.0.spare_capacity_mut().zeroize();
-        (std::mem::take(&mut self.0.0), result)
+    pub(crate) fn seal_into_ciphertext<T>(self, seal: impl FnOnce(&mut [u8]) -> T) -> (Vec<u8>, T) {
+        match self.try_seal_into_ciphertext(|buf| Ok::<T, std::convert::Infallible>(seal(buf))) {
+            Ok(sealed) => sealed,
+            Err(never) => match never {},
+        }
+    }
+
+    /// As [`seal_into_ciphertext`](Plaintext::seal_into_ciphertext), for a
+    /// seal that may refuse: on `Err` the bytes are wiped as on any drop
+    /// (a seal that refuses must do so before it writes).
+    pub(crate) fn try_seal_into_ciphertext<T, E>(
+        self,
+        seal: impl FnOnce(&mut [u8]) -> Result<T, E>,
+    ) -> Result<(Vec<u8>, T), E> {
+        let mut plaintext = self;
+        let result = seal(plaintext.0.0.as_mut_slice())?;
+        plaintext.0.0.spare_capacity_mut().zeroize();
+        Ok((std::mem::take(&mut plaintext.0.0), result))
     }
 }
 

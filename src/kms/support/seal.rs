@@ -13,24 +13,6 @@ pub(crate) enum SealInput<'a> {
 }
 
 impl SealInput<'_> {
-    /// Seals the bytes with `seal` and returns the sealed buffer (with room
-    /// for `room` more bytes when it is a new one) and `seal`'s result.
-    pub(crate) fn into_sealed<T>(
-        self,
-        room: usize,
-        seal: impl FnOnce(&mut [u8]) -> T,
-    ) -> (Vec<u8>, T) {
-        match self {
-            SealInput::Owned(plaintext) => plaintext.seal_into_ciphertext(seal),
-            SealInput::Borrowed(bytes) => {
-                let mut buf = Vec::with_capacity(bytes.len() + room);
-                buf.extend_from_slice(bytes);
-                let result = seal(&mut buf);
-                (buf, result)
-            }
-        }
-    }
-
     /// Seals the bytes with `seal` and appends the result to `out`: the
     /// caller's plaintext sealed in its own buffer, then copied; borrowed
     /// bytes copied onto `out`, then sealed there. Returns `seal`'s result.

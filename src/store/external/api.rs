@@ -579,6 +579,169 @@ pub struct XksDecryptResponse {
     pub plaintext: Plaintext,
 }
 
+/// [`RequestMetadata`] borrowed from the call it describes: what the
+/// in-place calls ([`ExternalKeyManager::encrypt_in_place`] and
+/// [`ExternalKeyManager::decrypt_in_place`]) carry, so that KMS builds no
+/// strings for a manager in the same process.
+///
+/// [`ExternalKeyManager::encrypt_in_place`]: crate::xks::ExternalKeyManager::encrypt_in_place
+/// [`ExternalKeyManager::decrypt_in_place`]: crate::xks::ExternalKeyManager::decrypt_in_place
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestMetadataRef<'a> {
+    /// The principal that called KMS.
+    pub aws_principal_arn: Option<&'a str>,
+    /// The KMS operation that caused this call.
+    pub kms_operation: &'a str,
+    /// The KMS request id.
+    pub kms_request_id: &'a str,
+    /// The KMS key's ARN.
+    pub kms_key_arn: Option<&'a str>,
+    /// The VPC the KMS request came from.
+    pub aws_source_vpc: Option<&'a str>,
+    /// The VPC endpoint the KMS request came through.
+    pub aws_source_vpce: Option<&'a str>,
+    /// The AWS service that called KMS on the caller's behalf.
+    pub kms_via_service: Option<&'a str>,
+}
+
+impl RequestMetadataRef<'_> {
+    /// The owned metadata with the same fields, as a request body carries it.
+    pub fn to_request_metadata(&self) -> RequestMetadata {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        RequestMetadata {
+            aws_principal_arn: owned(self.aws_principal_arn),
+            kms_operation: self.kms_operation.to_owned(),
+            kms_request_id: self.kms_request_id.to_owned(),
+            kms_key_arn: owned(self.kms_key_arn),
+            aws_source_vpc: owned(self.aws_source_vpc),
+            aws_source_vpce: owned(self.aws_source_vpce),
+            kms_via_service: owned(self.kms_via_service),
+        }
+    }
+}
+
+/// An Encrypt whose plaintext is the caller's buffer, sealed in place: the
+/// borrowed form of [`XksEncryptRequest`] (always `AES_GCM`, no CDIV).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XksEncryptInPlace<'a> {
+    /// Who asks and why.
+    pub request_metadata: RequestMetadataRef<'a>,
+    /// Bound to the ciphertext; needed again to decrypt.
+    pub additional_authenticated_data: Option<&'a [u8]>,
+}
+
+impl XksEncryptInPlace<'_> {
+    /// The owned request body for `plaintext`.
+    pub fn to_request(&self, plaintext: Plaintext) -> XksEncryptRequest {
+        XksEncryptRequest::new(
+            self.request_metadata.to_request_metadata(),
+            plaintext,
+            self.additional_authenticated_data.map(<[u8]>::to_vec),
+        )
+    }
+}
+
+/// A Decrypt whose ciphertext is the caller's buffer, opened in place: the
+/// borrowed form of [`XksDecryptRequest`] (always `AES_GCM`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XksDecryptInPlace<'a> {
+    /// Who asks and why.
+    pub request_metadata: RequestMetadataRef<'a>,
+    /// The AAD given to Encrypt.
+    pub additional_authenticated_data: Option<&'a [u8]>,
+    /// As Encrypt gave it.
+    pub ciphertext_metadata: Option<&'a [u8]>,
+    /// As Encrypt gave it.
+    pub initialization_vector: &'a [u8],
+    /// As Encrypt gave it.
+    pub authentication_tag: &'a [u8],
+}
+
+impl XksDecryptInPlace<'_> {
+    /// The owned request body for `ciphertext`.
+    pub fn to_request(&self, ciphertext: Vec<u8>) -> XksDecryptRequest {
+        XksDecryptRequest {
+            request_metadata: self.request_metadata.to_request_metadata(),
+            ciphertext,
+            ciphertext_metadata: self.ciphertext_metadata.map(<[u8]>::to_vec),
+            encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
+            additional_authenticated_data: self.additional_authenticated_data.map(<[u8]>::to_vec),
+            initialization_vector: self.initialization_vector.to_vec(),
+            authentication_tag: self.authentication_tag.to_vec(),
+        }
+    }
+}
+
+/// Longest IV an Encrypt answer may carry (bytes): the API allows 12 or 16.
+pub const MAX_IV_LEN: usize = 16;
+
+/// What an in-place Encrypt answers beside the ciphertext it left in the
+/// caller's buffer: the borrowed form's [`XksEncryptResponse`], held inline
+/// (no allocation unless the manager returns ciphertextMetadata).
+#[derive(Clone, PartialEq, Eq)]
+pub struct XksSealed {
+    iv: [u8; MAX_IV_LEN],
+    iv_len: u8,
+    tag: [u8; AUTHENTICATION_TAG_LEN],
+    metadata: Option<Vec<u8>>,
+}
+
+impl XksSealed {
+    /// An answer with this IV (12 or 16 bytes), tag and metadata.
+    ///
+    /// # Errors
+    /// [`XksError::InvalidResponse`](crate::xks::XksError::InvalidResponse)
+    /// when the IV is not 12 or 16 bytes or the tag is not
+    /// [`AUTHENTICATION_TAG_LEN`] bytes: KMS would reject such an answer.
+    pub fn new(
+        initialization_vector: &[u8],
+        authentication_tag: &[u8],
+        ciphertext_metadata: Option<&[u8]>,
+    ) -> Result<XksSealed, super::XksError> {
+        let iv_len = initialization_vector.len();
+        let tag: [u8; AUTHENTICATION_TAG_LEN] = authentication_tag
+            .try_into()
+            .map_err(|_| super::XksError::InvalidResponse)?;
+        if iv_len != 12 && iv_len != MAX_IV_LEN {
+            return Err(super::XksError::InvalidResponse);
+        }
+        let mut iv = [0; MAX_IV_LEN];
+        iv[..iv_len].copy_from_slice(initialization_vector);
+        Ok(XksSealed {
+            iv,
+            iv_len: iv_len as u8,
+            tag,
+            metadata: ciphertext_metadata.map(<[u8]>::to_vec),
+        })
+    }
+
+    /// The IV (12 or 16 bytes).
+    pub fn initialization_vector(&self) -> &[u8] {
+        &self.iv[..usize::from(self.iv_len)]
+    }
+
+    /// The authentication tag.
+    pub fn authentication_tag(&self) -> &[u8; AUTHENTICATION_TAG_LEN] {
+        &self.tag
+    }
+
+    /// The ciphertextMetadata, if the manager returned any (KMS rejects
+    /// more than [`MAX_CIPHERTEXT_METADATA_LEN`] bytes).
+    pub fn ciphertext_metadata(&self) -> Option<&[u8]> {
+        self.metadata.as_deref()
+    }
+}
+
+impl fmt::Debug for XksSealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XksSealed")
+            .field("initialization_vector", &self.initialization_vector())
+            .field("authentication_tag", &self.tag)
+            .field("ciphertext_metadata", &self.metadata)
+            .finish()
+    }
+}
+
 /// The GCM AAD the proxy feeds its key manager. Without metadata it is the
 /// caller's AAD as is; with metadata it is
 /// `len16be(aad) || aad || len8(metadata) || metadata`, so neither part can

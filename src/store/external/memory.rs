@@ -34,8 +34,9 @@ use super::ExternalKeyManager;
 use super::api::{
     AUTHENTICATION_TAG_LEN, EkmFleetDetail, EkmHealthStatus, HealthStatusRequest,
     HealthStatusResponse, KeyMetadataRequest, KeyMetadataResponse, MAX_AAD_LEN, MAX_PLAINTEXT_LEN,
-    XksCall, XksCredential, XksDecryptRequest, XksDecryptResponse, XksEncryptRequest,
-    XksEncryptResponse, XksKeySpec, XksKeyStatus, XksKeyUsage, XksOperation, XksProxyUri, gcm_aad,
+    RequestMetadataRef, XksCall, XksCredential, XksDecryptInPlace, XksDecryptRequest,
+    XksDecryptResponse, XksEncryptInPlace, XksEncryptRequest, XksEncryptResponse, XksKeySpec,
+    XksKeyStatus, XksKeyUsage, XksOperation, XksProxyUri, XksSealed, gcm_aad,
 };
 use super::error::XksError;
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
@@ -601,25 +602,19 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         key_id: &XksKeyId,
         request: XksEncryptRequest,
     ) -> Result<XksEncryptResponse, XksError> {
-        self.admit(call, XksOperation::Encrypt)?;
-        let aad = request.additional_authenticated_data.as_deref();
-        if request.plaintext.len() > MAX_PLAINTEXT_LEN || aad.is_some_and(|a| a.len() > MAX_AAD_LEN)
-        {
-            return Err(XksError::Validation);
-        }
-        let state = self.0.state.load();
-        let (cipher, metadata) = usable_cipher(&state, key_id, XksKeyUsage::Encrypt)?;
-        let gcm_aad = gcm_aad(aad, metadata).ok_or(XksError::Validation)?;
-        let iv: [u8; NONCE_LEN] = self.0.rng.array();
+        let XksEncryptRequest {
+            plaintext,
+            additional_authenticated_data: aad,
+            ..
+        } = request;
         // Sealed in the request's own buffer: no copy of the plaintext.
-        let (ciphertext, tag) = request
-            .plaintext
-            .seal_into_ciphertext(|buf| cipher.seal_in_place(&iv, &gcm_aad, buf));
+        let (ciphertext, sealed) = plaintext
+            .try_seal_into_ciphertext(|buf| self.seal(call, key_id, aad.as_deref(), buf))?;
         Ok(XksEncryptResponse {
             ciphertext,
-            ciphertext_metadata: metadata.map(<[u8]>::to_vec),
-            initialization_vector: iv.to_vec(),
-            authentication_tag: tag.to_vec(),
+            ciphertext_metadata: sealed.ciphertext_metadata().map(<[u8]>::to_vec),
+            initialization_vector: sealed.initialization_vector().to_vec(),
+            authentication_tag: sealed.authentication_tag().to_vec(),
             ciphertext_data_integrity_value: None,
         })
     }
@@ -630,11 +625,87 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         key_id: &XksKeyId,
         request: XksDecryptRequest,
     ) -> Result<XksDecryptResponse, XksError> {
+        let XksDecryptRequest {
+            request_metadata: _,
+            ciphertext,
+            ciphertext_metadata,
+            encryption_algorithm: _,
+            additional_authenticated_data,
+            initialization_vector,
+            authentication_tag,
+        } = request;
+        let borrowed = XksDecryptInPlace {
+            request_metadata: RequestMetadataRef::default(),
+            additional_authenticated_data: additional_authenticated_data.as_deref(),
+            ciphertext_metadata: ciphertext_metadata.as_deref(),
+            initialization_vector: &initialization_vector,
+            authentication_tag: &authentication_tag,
+        };
+        // Opened in the request's own buffer (zeroed if the tag fails).
+        let mut plaintext = Plaintext::from(ciphertext);
+        self.open(call, key_id, &borrowed, plaintext.as_mut_vec())?;
+        Ok(XksDecryptResponse { plaintext })
+    }
+
+    /// Seals `buf` in place with no allocation (none without ciphertext
+    /// metadata).
+    fn encrypt_in_place(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &XksEncryptInPlace<'_>,
+        buf: &mut [u8],
+    ) -> Result<XksSealed, XksError> {
+        self.seal(call, key_id, request.additional_authenticated_data, buf)
+    }
+
+    /// Opens `buf` in place with no allocation (none without ciphertext
+    /// metadata); a ciphertext whose tag fails is wiped.
+    fn decrypt_in_place(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &XksDecryptInPlace<'_>,
+        buf: &mut [u8],
+    ) -> Result<(), XksError> {
+        self.open(call, key_id, request, buf)
+    }
+}
+
+impl InMemoryExternalKeyManager {
+    /// Encrypt's checks and seal, for both forms of the call.
+    fn seal(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        aad: Option<&[u8]>,
+        buf: &mut [u8],
+    ) -> Result<XksSealed, XksError> {
+        self.admit(call, XksOperation::Encrypt)?;
+        if buf.len() > MAX_PLAINTEXT_LEN || aad.is_some_and(|a| a.len() > MAX_AAD_LEN) {
+            return Err(XksError::Validation);
+        }
+        let state = self.0.state.load();
+        let (cipher, metadata) = usable_cipher(&state, key_id, XksKeyUsage::Encrypt)?;
+        let gcm_aad = gcm_aad(aad, metadata).ok_or(XksError::Validation)?;
+        let iv: [u8; NONCE_LEN] = self.0.rng.array();
+        let tag = cipher.seal_in_place(&iv, &gcm_aad, buf);
+        XksSealed::new(&iv, &tag, metadata)
+    }
+
+    /// Decrypt's checks and open, for both forms of the call.
+    fn open(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &XksDecryptInPlace<'_>,
+        buf: &mut [u8],
+    ) -> Result<(), XksError> {
         self.admit(call, XksOperation::Decrypt)?;
-        let aad = request.additional_authenticated_data.as_deref();
-        let metadata = request.ciphertext_metadata.as_deref();
+        let aad = request.additional_authenticated_data;
+        let metadata = request.ciphertext_metadata;
         let iv_len = request.initialization_vector.len();
-        if request.ciphertext.len() > MAX_PLAINTEXT_LEN
+        if buf.len() > MAX_PLAINTEXT_LEN
             || aad.is_some_and(|a| a.len() > MAX_AAD_LEN)
             || metadata.is_some_and(|m| m.len() > usize::from(u8::MAX))
             || (iv_len != 12 && iv_len != 16)
@@ -646,22 +717,17 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         let (cipher, _) = usable_cipher(&state, key_id, XksKeyUsage::Decrypt)?;
         // This manager only ever issues 12-byte IVs, so a 16-byte one cannot
         // be one of its ciphertexts.
-        let iv: [u8; NONCE_LEN] = request
+        let iv: &[u8; NONCE_LEN] = request
             .initialization_vector
-            .as_slice()
             .try_into()
             .map_err(|_| XksError::InvalidCiphertext)?;
-        let tag: [u8; TAG_LEN] = request
+        let tag: &[u8; TAG_LEN] = request
             .authentication_tag
-            .as_slice()
             .try_into()
             .map_err(|_| XksError::Validation)?;
         let gcm_aad = gcm_aad(aad, metadata).ok_or(XksError::Validation)?;
-        // Opened in the request's own buffer (zeroed if the tag fails).
-        let mut plaintext = Plaintext::from(request.ciphertext);
         cipher
-            .open_in_place(&iv, &gcm_aad, plaintext.as_mut_vec(), &tag)
-            .map_err(|_| XksError::InvalidCiphertext)?;
-        Ok(XksDecryptResponse { plaintext })
+            .open_in_place(iv, &gcm_aad, buf, tag)
+            .map_err(|_| XksError::InvalidCiphertext)
     }
 }

@@ -712,3 +712,248 @@ fn managers_are_send_sync_and_usable_as_trait_objects() {
     assert_send_sync::<XksCredential>();
     let _: Arc<dyn ExternalKeyManager> = Arc::new(setup(None).0);
 }
+
+/// A manager that implements only the owned calls, delegating to an
+/// in-memory one and bending its answers: what a client for a remote
+/// proxy looks like to KMS, which uses the provided in-place forms.
+#[derive(Debug)]
+struct OwnedOnly {
+    inner: InMemoryExternalKeyManager,
+    /// Bytes added to every Encrypt ciphertext and Decrypt plaintext.
+    extra: usize,
+    /// The IV length of every Encrypt answer (`None`: as given).
+    iv_len: Option<usize>,
+}
+
+impl ExternalKeyManager for OwnedOnly {
+    fn get_health_status(
+        &self,
+        call: &XksCall,
+        request: &HealthStatusRequest,
+    ) -> Result<HealthStatusResponse, XksError> {
+        self.inner.get_health_status(call, request)
+    }
+
+    fn get_key_metadata(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: &KeyMetadataRequest,
+    ) -> Result<KeyMetadataResponse, XksError> {
+        self.inner.get_key_metadata(call, key_id, request)
+    }
+
+    fn encrypt(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: XksEncryptRequest,
+    ) -> Result<XksEncryptResponse, XksError> {
+        let mut r = self.inner.encrypt(call, key_id, request)?;
+        r.ciphertext.extend(std::iter::repeat_n(0, self.extra));
+        if let Some(n) = self.iv_len {
+            r.initialization_vector.resize(n, 0);
+        }
+        Ok(r)
+    }
+
+    fn decrypt(
+        &self,
+        call: &XksCall,
+        key_id: &XksKeyId,
+        request: XksDecryptRequest,
+    ) -> Result<XksDecryptResponse, XksError> {
+        let r = self.inner.decrypt(call, key_id, request)?;
+        let mut p = r.plaintext.expose_secret().to_vec();
+        p.extend(std::iter::repeat_n(0, self.extra));
+        Ok(XksDecryptResponse {
+            plaintext: p.into(),
+        })
+    }
+}
+
+fn owned_only(seed: u64, extra: usize, iv_len: Option<usize>) -> OwnedOnly {
+    let (inner, _, _) = setup(Some(seed));
+    OwnedOnly {
+        inner,
+        extra,
+        iv_len,
+    }
+}
+
+fn in_place_request(aad: &[u8]) -> XksEncryptInPlace<'_> {
+    XksEncryptInPlace {
+        request_metadata: RequestMetadataRef {
+            kms_operation: "Encrypt",
+            kms_request_id: "req-1",
+            ..RequestMetadataRef::default()
+        },
+        additional_authenticated_data: Some(aad),
+    }
+}
+
+fn in_place_decrypt<'a>(aad: &'a [u8], sealed: &'a XksSealed) -> XksDecryptInPlace<'a> {
+    XksDecryptInPlace {
+        request_metadata: RequestMetadataRef {
+            kms_operation: "Decrypt",
+            kms_request_id: "req-1",
+            ..RequestMetadataRef::default()
+        },
+        additional_authenticated_data: Some(aad),
+        ciphertext_metadata: sealed.ciphertext_metadata(),
+        initialization_vector: sealed.initialization_vector(),
+        authentication_tag: sealed.authentication_tag(),
+    }
+}
+
+#[test]
+fn the_in_place_forms_give_what_the_owned_forms_give() {
+    // The in-memory manager's own in-place calls, and the provided ones
+    // over a manager with only the owned calls, against the owned answer
+    // of a manager with the same seed.
+    let (owned, call, key) = setup(Some(9));
+    let expected = enc(&owned, &call, &key, Some(b"header")).unwrap();
+    let (in_memory, _, _) = setup(Some(9));
+    let adapted = owned_only(9, 0, None);
+    for manager in [&in_memory as &dyn ExternalKeyManager, &adapted] {
+        let mut buf = b"kms-layer-bytes".to_vec();
+        let sealed = manager
+            .encrypt_in_place(&call, &key, &in_place_request(b"header"), &mut buf)
+            .unwrap();
+        assert_eq!(buf, expected.ciphertext);
+        assert_eq!(
+            sealed.initialization_vector(),
+            expected.initialization_vector
+        );
+        assert_eq!(sealed.authentication_tag()[..], expected.authentication_tag);
+        assert_eq!(sealed.ciphertext_metadata(), None);
+        manager
+            .decrypt_in_place(&call, &key, &in_place_decrypt(b"header", &sealed), &mut buf)
+            .unwrap();
+        assert_eq!(buf, b"kms-layer-bytes");
+        // The AAD is bound in place as in the owned form.
+        let mut again = expected.ciphertext.clone();
+        assert_eq!(
+            manager.decrypt_in_place(
+                &call,
+                &key,
+                &in_place_decrypt(b"other", &sealed),
+                &mut again
+            ),
+            Err(XksError::InvalidCiphertext)
+        );
+    }
+}
+
+#[test]
+fn in_place_metadata_is_returned_and_authenticated() {
+    let (ekm, call, key) = setup(Some(3));
+    ekm.set_ciphertext_metadata(Some(b"vendor")).unwrap();
+    let mut buf = b"kms-layer-bytes".to_vec();
+    let sealed = ekm
+        .encrypt_in_place(&call, &key, &in_place_request(b"h"), &mut buf)
+        .unwrap();
+    assert_eq!(sealed.ciphertext_metadata(), Some(&b"vendor"[..]));
+    let tampered = XksSealed::new(
+        sealed.initialization_vector(),
+        sealed.authentication_tag(),
+        Some(b"vendoR"),
+    )
+    .unwrap();
+    let mut copy = buf.clone();
+    assert_eq!(
+        ekm.decrypt_in_place(&call, &key, &in_place_decrypt(b"h", &tampered), &mut copy),
+        Err(XksError::InvalidCiphertext)
+    );
+    ekm.decrypt_in_place(&call, &key, &in_place_decrypt(b"h", &sealed), &mut buf)
+        .unwrap();
+    assert_eq!(buf, b"kms-layer-bytes");
+}
+
+#[test]
+fn the_provided_in_place_forms_refuse_answers_kms_rejects() {
+    let (_, call, key) = setup(Some(5));
+    // A longer ciphertext, and IVs of neither 12 nor 16 bytes.
+    for (extra, iv_len) in [(1, None), (0, Some(11)), (0, Some(13)), (0, Some(17))] {
+        let manager = owned_only(5, extra, iv_len);
+        let mut buf = b"kms-layer-bytes".to_vec();
+        assert_eq!(
+            manager.encrypt_in_place(&call, &key, &in_place_request(b"h"), &mut buf),
+            Err(XksError::InvalidResponse),
+            "{extra} extra bytes, IV of {iv_len:?}"
+        );
+    }
+    // A 16-byte IV is the API's other length.
+    let manager = owned_only(5, 0, Some(16));
+    let mut buf = b"kms-layer-bytes".to_vec();
+    let sealed = manager
+        .encrypt_in_place(&call, &key, &in_place_request(b"h"), &mut buf)
+        .unwrap();
+    assert_eq!(sealed.initialization_vector().len(), 16);
+    // A plaintext of another length than the ciphertext.
+    let sealing = owned_only(5, 0, None);
+    let mut buf = b"kms-layer-bytes".to_vec();
+    let sealed = sealing
+        .encrypt_in_place(&call, &key, &in_place_request(b"h"), &mut buf)
+        .unwrap();
+    let longer = owned_only(5, 1, None);
+    assert_eq!(
+        longer.decrypt_in_place(&call, &key, &in_place_decrypt(b"h", &sealed), &mut buf),
+        Err(XksError::InvalidResponse)
+    );
+}
+
+#[test]
+fn a_sealed_answer_holds_only_the_apis_lengths() {
+    for iv in [12, 16] {
+        let sealed = XksSealed::new(&vec![1; iv], &[2; 16], None).unwrap();
+        assert_eq!(sealed.initialization_vector(), vec![1; iv]);
+        assert_eq!(sealed.authentication_tag(), &[2; 16]);
+    }
+    for iv in [0, 11, 13, 15, 17] {
+        assert_eq!(
+            XksSealed::new(&vec![1; iv], &[2; 16], None),
+            Err(XksError::InvalidResponse),
+            "IV of {iv} bytes"
+        );
+    }
+    for tag in [0, 15, 17] {
+        assert_eq!(
+            XksSealed::new(&[1; 12], &vec![2; tag], None),
+            Err(XksError::InvalidResponse),
+            "tag of {tag} bytes"
+        );
+    }
+}
+
+#[test]
+fn borrowed_metadata_becomes_the_same_owned_metadata() {
+    let borrowed = RequestMetadataRef {
+        aws_principal_arn: Some("arn:aws:iam::111122223333:user/alice"),
+        kms_operation: "Encrypt",
+        kms_request_id: "req-9",
+        kms_key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k"),
+        aws_source_vpc: Some("vpc-1"),
+        aws_source_vpce: Some("vpce-1"),
+        kms_via_service: Some("ec2.us-east-1.amazonaws.com"),
+    };
+    let owned = borrowed.to_request_metadata();
+    assert_eq!(
+        owned,
+        RequestMetadata {
+            aws_principal_arn: Some("arn:aws:iam::111122223333:user/alice".into()),
+            kms_operation: "Encrypt".into(),
+            kms_request_id: "req-9".into(),
+            kms_key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k".into()),
+            aws_source_vpc: Some("vpc-1".into()),
+            aws_source_vpce: Some("vpce-1".into()),
+            kms_via_service: Some("ec2.us-east-1.amazonaws.com".into()),
+        }
+    );
+    let request = in_place_request(b"aad").to_request(b"p".into());
+    assert_eq!(
+        request.additional_authenticated_data.as_deref(),
+        Some(&b"aad"[..])
+    );
+    assert_eq!(request.request_metadata.kms_request_id, "req-1");
+}

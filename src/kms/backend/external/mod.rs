@@ -35,24 +35,32 @@
 //! (KMS never sends an empty one).
 //!
 //! Every proxy failure, and any malformed proxy answer (IV not 12 or 16
-//! bytes, tag not 16, metadata over 20, ciphertext not the input's length),
-//! is `KMSInvalidStateException` (DESIGN decision 10); nothing is ever
-//! encrypted or decrypted with one layer only.
+//! bytes, tag not 16, metadata over 20, ciphertext or plaintext not the
+//! input's length), is `KMSInvalidStateException` (DESIGN decision 10);
+//! nothing is ever encrypted or decrypted with one layer only.
+//!
+//! Both layers are sealed in the buffer the blob is written to, and opened
+//! in the buffer the plaintext is returned in: KMS calls the manager's
+//! in-place forms ([`ExternalKeyManager::encrypt_in_place`] and
+//! [`ExternalKeyManager::decrypt_in_place`]) with borrowed request metadata
+//! and AAD. The in-memory manager seals there without allocating; any
+//! other manager gets the owned request its trait method takes, through the
+//! trait's provided in-place forms.
 
 use std::any::Any;
 use std::sync::Arc;
 
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
 use crate::crypto::blob::{
-    Blob, BlobKind, Body, HEADER_LEN, Header, MAX_XKS_METADATA_LEN, XksLayer,
+    Blob, BlobKind, Body, DoubleBlobWriter, HEADER_LEN_V2, Header, MAX_XKS_METADATA_LEN,
 };
 use crate::crypto::{EncryptionContext, Plaintext, SecretString, context};
 use crate::error::{AwsMessage, Error, Result, Shown, Violation, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, XksKeyId};
 use crate::store::external::api::{
-    AUTHENTICATION_TAG_LEN, HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse,
-    RequestMetadata, XksDecryptRequest, XksEncryptRequest, XksEncryptResponse,
-    XksEncryptionAlgorithm, XksKeySpec, XksKeyStatus, XksKeyUsage,
+    HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse, RequestMetadata,
+    RequestMetadataRef, XksDecryptInPlace, XksEncryptInPlace, XksKeySpec, XksKeyStatus,
+    XksKeyUsage,
 };
 use crate::store::external::api::{validate_endpoint, validate_path};
 use crate::store::external::mapping::{
@@ -88,8 +96,10 @@ use crate::kms::shapes::types::{
 use crate::kms::support::errors::invalid_ciphertext;
 use crate::kms::support::seal::SealInput;
 
-/// Length of the AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
-const PROXY_AAD_LEN: usize = HEADER_LEN + NONCE_LEN;
+/// Longest AAD KMS gives the proxy: blob header ‖ KMS-layer nonce. A
+/// double-layer blob has an 18-byte format-1 header; the room is that of
+/// the longest header, so no header overflows it.
+const PROXY_AAD_LEN: usize = HEADER_LEN_V2 + NONCE_LEN;
 
 /// Why KMS could not get an answer it can use from a store's proxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -644,7 +654,10 @@ fn health_check(
 ) -> std::result::Result<(), ProxyFailure> {
     let (manager, call) = route(env, cfg)?;
     let request = HealthStatusRequest {
-        request_metadata: RequestMetadata::new(operation, request_id(&env.crypto)),
+        request_metadata: RequestMetadata::new(
+            operation,
+            request_id(&env.crypto, &mut uuid::Uuid::encode_buffer()),
+        ),
     };
     let health = manager
         .get_health_status(&call, &request)
@@ -659,22 +672,46 @@ fn health_check(
 }
 
 /// A fresh `kmsRequestId`.
-fn request_id(env: &CryptoEnv<'_>) -> String {
-    // Encoded into a stack buffer, not through `Display`'s formatter.
-    let mut buf = uuid::Uuid::encode_buffer();
+fn request_id<'b>(env: &CryptoEnv<'_>, buf: &'b mut [u8; 45]) -> &'b str {
+    // Encoded into the caller's stack buffer, not through `Display`.
     uuid::Uuid::from_bytes(env.rng.array())
         .hyphenated()
-        .encode_lower(&mut buf)
-        .to_owned()
+        .encode_lower(buf)
 }
 
-/// `requestMetadata` for a call made on behalf of the account's caller.
-fn caller_metadata(env: &CryptoEnv<'_>, operation: &str, key_arn: Option<&str>) -> RequestMetadata {
-    RequestMetadata {
-        aws_principal_arn: Some(env.principal_arn.to_owned()),
-        kms_key_arn: key_arn.map(str::to_owned),
-        kms_via_service: env.via_service.map(str::to_owned),
-        ..RequestMetadata::new(operation, request_id(env))
+/// `requestMetadata` for a call made on behalf of the account's caller,
+/// borrowed from the call (the request id is written into `id`).
+fn caller_metadata<'a>(
+    env: &CryptoEnv<'a>,
+    operation: &'a str,
+    key_arn: Option<&'a str>,
+    id: &'a mut [u8; 45],
+) -> RequestMetadataRef<'a> {
+    RequestMetadataRef {
+        aws_principal_arn: Some(env.principal_arn),
+        kms_operation: operation,
+        kms_request_id: request_id(env, id),
+        kms_key_arn: key_arn,
+        kms_via_service: env.via_service,
+        ..RequestMetadataRef::default()
+    }
+}
+
+/// A proxy failure of a cryptographic call as KMS answers it. An answer
+/// the in-place call rejects (`InvalidResponse`: an IV, tag, ciphertext or
+/// plaintext of the wrong length, or a body that is not the API's) is an
+/// invalid response to `op`.
+fn crypto_error(err: XksError, op: &str, store: &str) -> Error {
+    match err {
+        XksError::InvalidResponse => invalid_response(
+            store,
+            op,
+            &format!(
+                "{} (a body that is not the API's, or an IV, tag or result of the wrong length)",
+                err.describe()
+            ),
+        ),
+        err => kms_error(err, XksCallSite::Crypto, store),
     }
 }
 
@@ -695,40 +732,6 @@ fn unusable_because(meta: &KeyMetadataResponse) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
-/// The proxy's answer to Encrypt, checked against what KMS accepts.
-fn check_encrypt_response(resp: &XksEncryptResponse, input_len: usize, store: &str) -> Result<()> {
-    let iv = resp.initialization_vector.len();
-    let problem = if iv != 12 && iv != 16 {
-        Some(format!(
-            "an initializationVector of {iv} bytes (12 or 16 expected)"
-        ))
-    } else if resp.authentication_tag.len() != AUTHENTICATION_TAG_LEN {
-        Some(format!(
-            "an authenticationTag of {} bytes ({AUTHENTICATION_TAG_LEN} expected)",
-            resp.authentication_tag.len()
-        ))
-    } else if resp
-        .ciphertext_metadata
-        .as_ref()
-        .is_some_and(|m| m.len() > MAX_XKS_METADATA_LEN)
-    {
-        Some(format!(
-            "ciphertextMetadata longer than {MAX_XKS_METADATA_LEN} bytes"
-        ))
-    } else if resp.ciphertext.len() != input_len {
-        Some(format!(
-            "a ciphertext of {} bytes for {input_len} bytes of input",
-            resp.ciphertext.len()
-        ))
-    } else {
-        None
-    };
-    match problem {
-        None => Ok(()),
-        Some(p) => Err(invalid_response(store, "Encrypt", &p)),
-    }
-}
-
 fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
     kms_err!(
         KmsInvalidState,
@@ -737,11 +740,30 @@ fn invalid_response(store: &str, op: &str, problem: &str) -> Error {
 }
 
 /// The AAD KMS gives the proxy: blob header ‖ KMS-layer nonce.
-fn proxy_aad(header: &[u8], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(PROXY_AAD_LEN);
-    aad.extend_from_slice(header);
-    aad.extend_from_slice(nonce);
+fn proxy_aad(header: &[u8], nonce: &[u8; NONCE_LEN]) -> ProxyAad {
+    let mut aad = ProxyAad {
+        buf: [0; PROXY_AAD_LEN],
+        len: 0,
+    };
+    let len = header.len() + NONCE_LEN;
+    aad.buf[..header.len()].copy_from_slice(header);
+    aad.buf[header.len()..len].copy_from_slice(nonce);
+    aad.len = len;
     aad
+}
+
+/// The AAD KMS gives the proxy, on the stack: at most [`PROXY_AAD_LEN`]
+/// bytes (a format-2 or format-3 header is longer than a format-1 one).
+struct ProxyAad {
+    buf: [u8; PROXY_AAD_LEN],
+    len: usize,
+}
+
+impl std::ops::Deref for ProxyAad {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 /// CreateKey in an external key store (the generic code has checked the
@@ -760,7 +782,13 @@ fn create_key(
     let (manager, call) =
         route(env, cfg).map_err(|f| f.call_error(XksCallSite::CreateKey, store.as_str()))?;
     let request = KeyMetadataRequest {
-        request_metadata: caller_metadata(&env.crypto, "CreateKey", None),
+        request_metadata: caller_metadata(
+            &env.crypto,
+            "CreateKey",
+            None,
+            &mut uuid::Uuid::encode_buffer(),
+        )
+        .to_request_metadata(),
     };
     let meta = manager
         .get_key_metadata(&call, xks_key_id, &request)
@@ -818,56 +846,41 @@ impl KeyCipher for DoubleLayer {
             }
             .to_bytes();
             let nonce: [u8; NONCE_LEN] = env.rng.array();
-            // The KMS layer: ciphertext ‖ tag, which becomes the proxy's plaintext.
-            let (mut kms_layer, tag) = plaintext.into_sealed(TAG_LEN, |buf| {
+            // The KMS layer (ciphertext ‖ tag) is sealed where the blob's
+            // body goes, and the proxy seals it again there, in place.
+            let layer_len = plaintext.len() + TAG_LEN;
+            let blob = DoubleBlobWriter::begin(out, &header, &nonce, layer_len);
+            let tag = plaintext.seal_onto(out, |buf| {
                 cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
             });
-            // Exactly the tag's room: a doubled capacity would be wiped (and
-            // carried) by the proxy's seal for nothing.
-            kms_layer.reserve_exact(TAG_LEN);
-            kms_layer.extend_from_slice(&tag);
-            let layer_len = kms_layer.len();
-            let request = XksEncryptRequest::new(
-                caller_metadata(env, call.operation, Some(key.arn)),
-                Plaintext::from(kms_layer),
-                Some(proxy_aad(&header, &nonce)),
-            );
-            let resp = manager
-                .encrypt(&call.route.call, call.xks_key_id, request)
-                .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
-            check_encrypt_response(&resp, layer_len, store.as_str())?;
-            let proxy_tag: &[u8; TAG_LEN] = resp
-                .authentication_tag
-                .as_slice()
-                .try_into()
-                .map_err(|_| invalid_response(store.as_str(), "Encrypt", "bad tag"))?;
-            let metadata = resp.ciphertext_metadata.as_deref().unwrap_or_default();
-            out.clear();
-            out.reserve_exact(
-                HEADER_LEN
-                    + NONCE_LEN
-                    + 2
-                    + resp.initialization_vector.len()
-                    + metadata.len()
-                    + TAG_LEN
-                    + resp.ciphertext.len(),
-            );
-            Blob {
-                header: Header {
-                    kind: BlobKind::Double,
-                    key_id: key.id,
-                    material: None,
-                },
-                header_bytes: &header,
-                nonce: &nonce,
-                body: Body::Double(XksLayer {
-                    iv: &resp.initialization_vector,
-                    metadata,
-                    tag: proxy_tag,
-                    ciphertext: &resp.ciphertext,
-                }),
+            out.extend_from_slice(&tag);
+            let mut id = uuid::Uuid::encode_buffer();
+            let request = XksEncryptInPlace {
+                request_metadata: caller_metadata(env, call.operation, Some(key.arn), &mut id),
+                additional_authenticated_data: Some(&proxy_aad(&header, &nonce)),
+            };
+            let sealed = manager
+                .encrypt_in_place(
+                    &call.route.call,
+                    call.xks_key_id,
+                    &request,
+                    &mut out[blob.body_at()..],
+                )
+                .map_err(|e| crypto_error(e, "Encrypt", store.as_str()))?;
+            let metadata = sealed.ciphertext_metadata().unwrap_or_default();
+            if metadata.len() > MAX_XKS_METADATA_LEN {
+                return Err(invalid_response(
+                    store.as_str(),
+                    "Encrypt",
+                    &format!("ciphertextMetadata longer than {MAX_XKS_METADATA_LEN} bytes"),
+                ));
             }
-            .encode(out);
+            blob.finish(
+                out,
+                sealed.initialization_vector(),
+                metadata,
+                sealed.authentication_tag(),
+            );
             Ok(())
         })
     }
@@ -890,30 +903,30 @@ impl KeyCipher for DoubleLayer {
         let store = call.store;
         let cipher = key.own_cipher()?;
         with_crypto_manager(env, call.route, store, |manager| {
-            let request = XksDecryptRequest {
-                request_metadata: caller_metadata(env, call.operation, Some(key.arn)),
-                ciphertext: layer.ciphertext.to_vec(),
-                ciphertext_metadata: (!layer.metadata.is_empty()).then(|| layer.metadata.to_vec()),
-                encryption_algorithm: XksEncryptionAlgorithm::AesGcm,
-                additional_authenticated_data: Some(proxy_aad(blob.header_bytes, blob.nonce)),
-                initialization_vector: layer.iv.to_vec(),
-                authentication_tag: layer.tag.to_vec(),
-            };
-            let resp = manager
-                .decrypt(&call.route.call, call.xks_key_id, request)
-                .map_err(|e| kms_error(e, XksCallSite::Crypto, store.as_str()))?;
-            let mut kms_layer = resp.plaintext;
-            let n = kms_layer.len();
-            if n != layer.ciphertext.len() || n < TAG_LEN {
-                return Err(invalid_response(
-                    store.as_str(),
-                    "Decrypt",
-                    &format!(
-                        "a plaintext of {n} bytes for {} bytes of ciphertext",
-                        layer.ciphertext.len()
-                    ),
-                ));
+            // `Blob::read` has checked this; kept so the split below cannot underflow.
+            let n = layer.ciphertext.len();
+            if n < TAG_LEN {
+                return Err(invalid_ciphertext());
             }
+            let mut id = uuid::Uuid::encode_buffer();
+            let request = XksDecryptInPlace {
+                request_metadata: caller_metadata(env, call.operation, Some(key.arn), &mut id),
+                additional_authenticated_data: Some(&proxy_aad(blob.header_bytes, blob.nonce)),
+                ciphertext_metadata: (!layer.metadata.is_empty()).then_some(layer.metadata),
+                initialization_vector: layer.iv,
+                authentication_tag: layer.tag,
+            };
+            // The proxy opens its layer in the buffer KMS returns, then the
+            // KMS layer is opened there too: the only copy is this one.
+            let mut kms_layer = Plaintext::from(layer.ciphertext);
+            manager
+                .decrypt_in_place(
+                    &call.route.call,
+                    call.xks_key_id,
+                    &request,
+                    kms_layer.as_mut_vec(),
+                )
+                .map_err(|e| crypto_error(e, "Decrypt", store.as_str()))?;
             let split = n - TAG_LEN;
             let tag: [u8; TAG_LEN] = kms_layer.expose_secret()[split..]
                 .try_into()
