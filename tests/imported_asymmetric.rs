@@ -796,6 +796,55 @@ fn a_replica_of_an_imported_signing_key_is_pending_import_and_takes_only_the_pri
 }
 
 #[test]
+fn an_imported_signing_key_moved_to_another_primary_region_replicates_pending_import_from_there() {
+    let (_p, kms, _) = import_support::regions(["us-east-1", "eu-west-1", "ap-south-1"]);
+    let (outside_key, outside) = p256_key(110);
+    let key = create_external(&kms[0], KeySpec::EccNistP256, KeyUsage::SignVerify, true);
+    let id = import(&kms[0], &key, &outside.pkcs8).unwrap();
+    replicate(&kms[0], &key, "eu-west-1").unwrap();
+    assert_eq!(import(&kms[1], &key, &outside.pkcs8).unwrap(), id);
+    kms[0]
+        .update_primary_region(kms_keystore::UpdatePrimaryRegionRequest {
+            key_id: key.clone(),
+            primary_region: "eu-west-1".into(),
+        })
+        .unwrap();
+    let kind = |k: &Kms| {
+        k.describe_key(&key)
+            .unwrap()
+            .key_metadata
+            .multi_region_configuration
+            .unwrap()
+            .multi_region_key_type
+    };
+    assert_eq!(kind(&kms[0]), MultiRegionKeyType::Replica);
+    assert_eq!(kind(&kms[1]), MultiRegionKeyType::Primary);
+    // Only the new primary key replicates; its replica waits for the same
+    // private key and refuses another one.
+    assert_eq!(
+        code(replicate(&kms[0], &key, "ap-south-1")),
+        "UnsupportedOperationException"
+    );
+    replicate(&kms[1], &key, "ap-south-1").unwrap();
+    assert_eq!(state(&kms[2], &key), KeyState::PendingImport);
+    let (_, other) = p256_key(111);
+    assert_eq!(
+        code(import(&kms[2], &key, &other.pkcs8)),
+        "IncorrectKeyMaterialException"
+    );
+    assert_eq!(import(&kms[2], &key, &outside.pkcs8).unwrap(), id);
+    let alg = SigningAlgorithmSpec::EcdsaSha256;
+    for (i, k) in kms.iter().enumerate() {
+        assert_eq!(public_key(k, &key).unwrap(), outside.spki, "region {i}");
+        let sig = sign(k, &key, alg, b"moved").unwrap();
+        assert!(
+            ec_verifies!(p256, outside_key, b"moved", &sig),
+            "region {i}"
+        );
+    }
+}
+
+#[test]
 fn a_replica_of_an_imported_rsa_key_refuses_another_rsa_key_and_signs_as_its_primary() {
     let (_p, kms, _) = two_regions();
     let (outside_key, outside) = rsa_key(2048, 110);
