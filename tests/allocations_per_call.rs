@@ -1,0 +1,82 @@
+//! What a cryptographic call allocates, per origin: nothing for an Encrypt
+//! into a buffer the caller keeps, and only what the response owns for
+//! Encrypt and Decrypt. Counted with an instrumented global allocator, so
+//! this file holds one test only (parallel tests would be counted too).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+#[path = "../benches/common/mod.rs"]
+mod setup;
+
+use kms_keystore::DecryptRequest;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const CALLS: usize = 500;
+
+#[test]
+fn a_call_allocates_only_what_its_response_owns_for_every_origin() {
+    let kms = setup::kms();
+    let keys = [
+        ("AWS_KMS", setup::aws_kms_key(&kms)),
+        ("AWS_CLOUDHSM", setup::cloudhsm_key(&kms)),
+        ("EXTERNAL_KEY_STORE", setup::external_key(&kms)),
+    ];
+    for (origin, key) in &keys {
+        let req = setup::encrypt_request(key, 4096);
+        let mut blob = Vec::with_capacity(4096 + 256);
+        // The first calls fill the thread's key and cipher caches and its
+        // nonce source; what follows is the steady state.
+        for _ in 0..3 {
+            kms.encrypt_into(&req, &mut blob).unwrap();
+        }
+
+        let region = Region::new(GLOBAL);
+        for _ in 0..CALLS {
+            kms.encrypt_into(&req, &mut blob).unwrap();
+        }
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (0, 0),
+            "{origin}: encrypt_into into a reused buffer: {change:?}"
+        );
+
+        // Encrypt: the blob and the key ARN of the response.
+        let requests: Vec<_> = (0..CALLS).map(|_| req.clone()).collect();
+        let region = Region::new(GLOBAL);
+        for r in requests {
+            drop(kms.encrypt(r).unwrap());
+        }
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (2 * CALLS, 0),
+            "{origin}: Encrypt: {change:?}"
+        );
+
+        // Decrypt: the plaintext and the key ARN of the response, and its
+        // key material id where the origin has one.
+        let requests: Vec<_> = (0..CALLS)
+            .map(|_| DecryptRequest {
+                ciphertext_blob: blob.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let mut owned = 0;
+        let region = Region::new(GLOBAL);
+        for r in requests {
+            let response = kms.decrypt(r).unwrap();
+            assert_eq!(response.plaintext.len(), 4096);
+            owned += 2 + usize::from(response.key_material_id.is_some());
+        }
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (owned, 0),
+            "{origin}: Decrypt: {change:?}"
+        );
+    }
+}
