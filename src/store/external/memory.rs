@@ -608,8 +608,12 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
             ..
         } = request;
         // Sealed in the request's own buffer: no copy of the plaintext.
+        let request = XksEncryptInPlace {
+            request_metadata: RequestMetadataRef::default(),
+            additional_authenticated_data: aad.as_deref(),
+        };
         let (ciphertext, sealed) = plaintext
-            .try_seal_into_ciphertext(|buf| self.seal(call, key_id, aad.as_deref(), buf))?;
+            .try_seal_into_ciphertext(|buf| self.encrypt_in_place(call, key_id, &request, buf))?;
         Ok(XksEncryptResponse {
             ciphertext,
             ciphertext_metadata: sealed.ciphertext_metadata().map(<[u8]>::to_vec),
@@ -643,7 +647,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         };
         // Opened in the request's own buffer (zeroed if the tag fails).
         let mut plaintext = Plaintext::from(ciphertext);
-        self.open(call, key_id, &borrowed, plaintext.as_mut_vec())?;
+        self.decrypt_in_place(call, key_id, &borrowed, plaintext.as_mut_vec())?;
         Ok(XksDecryptResponse { plaintext })
     }
 
@@ -656,31 +660,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         request: &XksEncryptInPlace<'_>,
         buf: &mut [u8],
     ) -> Result<XksSealed, XksError> {
-        self.seal(call, key_id, request.additional_authenticated_data, buf)
-    }
-
-    /// Opens `buf` in place with no allocation (none without ciphertext
-    /// metadata); a ciphertext whose tag fails is wiped.
-    fn decrypt_in_place(
-        &self,
-        call: &XksCall,
-        key_id: &XksKeyId,
-        request: &XksDecryptInPlace<'_>,
-        buf: &mut [u8],
-    ) -> Result<(), XksError> {
-        self.open(call, key_id, request, buf)
-    }
-}
-
-impl InMemoryExternalKeyManager {
-    /// Encrypt's checks and seal, for both forms of the call.
-    fn seal(
-        &self,
-        call: &XksCall,
-        key_id: &XksKeyId,
-        aad: Option<&[u8]>,
-        buf: &mut [u8],
-    ) -> Result<XksSealed, XksError> {
+        let aad = request.additional_authenticated_data;
         self.admit(call, XksOperation::Encrypt)?;
         if buf.len() > MAX_PLAINTEXT_LEN || aad.is_some_and(|a| a.len() > MAX_AAD_LEN) {
             return Err(XksError::Validation);
@@ -693,8 +673,9 @@ impl InMemoryExternalKeyManager {
         XksSealed::new(&iv, &tag, metadata)
     }
 
-    /// Decrypt's checks and open, for both forms of the call.
-    fn open(
+    /// Opens `buf` in place with no allocation (none without ciphertext
+    /// metadata); a ciphertext whose tag fails is wiped.
+    fn decrypt_in_place(
         &self,
         call: &XksCall,
         key_id: &XksKeyId,
