@@ -222,6 +222,9 @@ impl KeyPair {
     /// Whether `signature` is `scheme`'s signature of `digest` under this
     /// key's public key. Any malformed input is simply `false`.
     pub(crate) fn verify(&self, scheme: Scheme, digest: &[u8], signature: &[u8]) -> bool {
+        if scheme.digest_len().is_some_and(|len| len != digest.len()) {
+            return false;
+        }
         match (self, scheme) {
             (KeyPair::MlDsa(m), Scheme::MlDsa) => m.verify_mu(digest, signature),
             (KeyPair::MlDsa(_), _) | (_, Scheme::MlDsa) => false,
@@ -237,8 +240,7 @@ impl KeyPair {
                 if raw {
                     verifier.verify(digest, &sig).is_ok()
                 } else {
-                    digest.len() == super::SM2_DIGEST_LEN
-                        && verifier.verify_prehash(digest, &sig).is_ok()
+                    verifier.verify_prehash(digest, &sig).is_ok()
                 }
             }
             (KeyPair::Sm2(_), _) | (_, Scheme::Sm2Dsa { .. }) => false,

@@ -247,3 +247,23 @@ fn ml_dsa_keys_round_trip_through_seed_pkcs8_of_their_own_parameter_set() {
         assert!(!debug.contains(&format!("{seed:?}")[1..20]), "{debug}");
     }
 }
+
+#[test]
+fn sign_and_verify_refuse_a_digest_of_another_length_than_the_schemes() {
+    let rng = SecureRng::new(Some(12));
+    let cases = [
+        (PairSpec::P256, Scheme::Ecdsa(Hash::Sha256)),
+        (PairSpec::Sm2, Scheme::Sm2Dsa { raw: false }),
+    ];
+    for (spec, scheme) in cases {
+        let key = KeyPair::generate(spec, &rng).unwrap();
+        let digest = [5u8; 32];
+        let sig = key.sign(scheme, &digest, &rng).unwrap();
+        assert!(key.verify(scheme, &digest, &sig), "{spec:?}");
+        for len in [31, 33] {
+            let other = vec![5u8; len];
+            assert!(key.sign(scheme, &other, &rng).is_none(), "{spec:?} {len}");
+            assert!(!key.verify(scheme, &other, &sig), "{spec:?} {len}");
+        }
+    }
+}

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::clock::Timestamp;
 use crate::error::{AwsMessage, Error, Result};
 use crate::iam::policy::{Policy, PolicyKind};
-use crate::ids::KeyId;
-use crate::key::{KeyLifecycle, KeyManager, Tag};
+use crate::ids::{KeyId, Region};
+use crate::key::{KeyLifecycle, KeyManager, MultiRegionKeyType, Tag};
 use crate::sync::RwLock;
 use crate::sync::{AtomicBool, Ordering};
 
@@ -48,6 +48,17 @@ pub(crate) struct KeyMutable {
 }
 
 impl KeyMutable {
+    /// The key's multi-Region role in `region` (`None` for a single-Region
+    /// key), as [`MultiRegion::key_type`] tells it.
+    pub(crate) fn multi_region_type(&self, region: &Region) -> Option<MultiRegionKeyType> {
+        self.multi_region.as_deref().map(|mr| mr.key_type(region))
+    }
+
+    /// True if this is a multi-Region replica key as seen from `region`.
+    pub(crate) fn is_replica_in(&self, region: &Region) -> bool {
+        self.multi_region_type(region) == Some(MultiRegionKeyType::Replica)
+    }
+
     /// The mutable part of a new key: enabled, with no grants, no rotation
     /// and no multi-Region relations (set those after, where they apply).
     pub(crate) fn new(

@@ -23,7 +23,7 @@ use crate::clock::Timestamp;
 use crate::error::{Error, Result, kms_err};
 use crate::ids::{KeyId, Region};
 use crate::key::state::KeyOperation;
-use crate::key::{ImportType, KeyEvent, KeyLifecycle};
+use crate::key::{ImportType, KeyEvent, KeyLifecycle, MultiRegionKeyType};
 use crate::kms::model::import::{Expiration, ImportState, ImportedSecret, Lineage, MaterialSlot};
 use crate::kms::model::key::{KeyEntry, KeyMutable};
 use crate::kms::model::versions::{MaterialId, RotationSchedule};
@@ -308,7 +308,7 @@ impl Service {
             let relations = m
                 .multi_region
                 .as_deref()
-                .filter(|mr| mr.primary == self.region)?;
+                .filter(|mr| mr.key_type(&self.region) == MultiRegionKeyType::Primary)?;
             Some((relations.replicas.clone(), m.import.as_deref()?.lineage()))
         }) else {
             return;
@@ -362,7 +362,7 @@ impl Service {
         let m = entry.state.upgradable_read();
         self.check_import_op(entry, &m, KeyOperation::DeleteImportedKeyMaterial)?;
         let mut import = import_state(entry, &m)?;
-        let replica = is_replica(&m, &self.region);
+        let replica = m.is_replica_in(&self.region);
         let index = match expected {
             Some(expected) => import
                 .materials
@@ -456,7 +456,7 @@ impl Service {
             return;
         }
         let mut lifecycle = m.lifecycle;
-        let replica = is_replica(&m, &self.region);
+        let replica = m.is_replica_in(&self.region);
         // From the last: a pending material leaves the list.
         for &i in due.iter().rev() {
             match drop_material(&mut import, i, lifecycle, &entry.arn, replica) {
@@ -510,20 +510,12 @@ fn drop_material(
     lifecycle.apply(KeyEvent::MaterialDeleted, arn)
 }
 
-/// True if `m` is a multi-Region replica key's (its primary key is in
-/// another Region than `region`).
-fn is_replica(m: &KeyMutable, region: &Region) -> bool {
-    m.multi_region
-        .as_deref()
-        .is_some_and(|mr| mr.primary != *region)
-}
-
 /// New material for a multi-Region key: a replica takes only its primary
 /// key's materials (`UnsupportedOperationException`); new material goes
 /// into the primary key, then the same into each replica.
 fn check_new_multi_region(m: &KeyMutable, region: &Region, arn: &str) -> Result<()> {
     match m.multi_region.as_deref() {
-        Some(relations) if relations.primary != *region => Err(kms_err!(
+        Some(relations) if m.is_replica_in(region) => Err(kms_err!(
             UnsupportedOperation,
             "You cannot import new key material into {arn}, a replica key. Import it into the primary key in {}, then import the same key material here with ImportType EXISTING_KEY_MATERIAL.",
             relations.primary

@@ -58,11 +58,7 @@ impl Service {
 
     /// True if `entry` is a multi-Region replica key.
     pub(crate) fn is_replica(&self, entry: &KeyEntry) -> bool {
-        self.read_key(entry, |m| {
-            m.multi_region
-                .as_ref()
-                .is_some_and(|mr| mr.primary != self.region)
-        })
+        self.read_key(entry, |m| m.is_replica_in(&self.region))
     }
 
     /// The automatic rotation schedule `entry` follows: its own, or for a
