@@ -53,8 +53,9 @@ fi
 # 2. A private SoftHSM token and its keys.
 work="$(mktemp -d)"
 trap 'rm -rf -- "$work"' EXIT
-pin="$(head -c 32 /dev/urandom | base64 | tr -dc '0-9' | head -c 8)"
-pin="${pin:-12345678}"
+# Always eight digits: SoftHSM refuses a PIN shorter than four ("Could not get
+# SO PIN"), which filtering digits out of random base64 gave about one run in 14.
+pin="$(printf '%08d' "$(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 100000000 ))")"
 mkdir -p "$work/tokens"
 cat > "$work/softhsm2.conf" <<EOF
 directories.tokendir = $work/tokens
