@@ -85,19 +85,32 @@ impl MaterialId {
         Some(MaterialId(out))
     }
 
-    /// The 64 lowercase hex digits, written in one pass (a response reports
-    /// them on every Decrypt and ReEncrypt).
+    /// The 64 lowercase hex digits, written in one pass through a table of
+    /// the 256 digit pairs (a response reports them on every Decrypt and
+    /// ReEncrypt).
     pub(crate) fn hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut digits = [0u8; 64];
-        for (pair, b) in digits.chunks_exact_mut(2).zip(self.0) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0xf)];
+        for (pair, &b) in digits.chunks_exact_mut(2).zip(&self.0) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
+        let mut out = String::with_capacity(digits.len());
         // Every byte is an ASCII digit, so this never falls back.
-        String::from_utf8(digits.to_vec()).unwrap_or_default()
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        out
     }
 }
+
+/// The two lowercase hex digits of every byte value.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [DIGITS[b >> 4], DIGITS[b & 0xf]];
+        b += 1;
+    }
+    table
+};
 
 impl fmt::Display for MaterialId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -372,9 +385,14 @@ mod tests {
         let s = MaterialId::derive(&a, 0).to_string();
         assert_eq!(s, MaterialId::derive(&a, 0).hex());
         assert_eq!(MaterialId([0xa5; 32]).hex(), "a5".repeat(32));
-        let counting = MaterialId(std::array::from_fn(|i| (i * 9) as u8));
-        let expected: String = (0..32).map(|i| format!("{:02x}", (i * 9) as u8)).collect();
-        assert_eq!(counting.hex(), expected);
+        // Every byte value, in eight ids of 32 bytes.
+        for first in (0..256).step_by(32) {
+            let counting = MaterialId(std::array::from_fn(|i| (first + i) as u8));
+            let expected: String = (0..32)
+                .map(|i| format!("{:02x}", (first + i) as u8))
+                .collect();
+            assert_eq!(counting.hex(), expected);
+        }
         assert_eq!(s.len(), 64);
         assert!(
             s.bytes()
