@@ -104,6 +104,19 @@ impl std::ops::Deref for HeaderBytes {
     }
 }
 
+impl HeaderBytes {
+    /// A copy of a header's bytes as read (`Blob::header_bytes`), so that
+    /// they outlive the buffer they were read from; `None` beyond 22.
+    pub(crate) fn copy_of(bytes: &[u8]) -> Option<HeaderBytes> {
+        let mut buf = [0u8; HEADER_LEN_V2];
+        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(HeaderBytes {
+            buf,
+            len: u8::try_from(bytes.len()).ok()?,
+        })
+    }
+}
+
 impl Header {
     /// The header's bytes: 18 in format 1, 22 in format 2.
     pub fn to_bytes(&self) -> HeaderBytes {

@@ -98,7 +98,7 @@ use super::support::access::{Action, Facts};
 use super::support::errors::{
     invalid_ciphertext, store_not_found as not_found, xks_key_already_in_use,
 };
-use super::support::seal::SealInput;
+use super::support::seal::{OpenInput, SealInput};
 use super::support::validate::MAX_CIPHERTEXT_BLOB;
 use super::timers::{Timer, Timers};
 use super::{ConnectionMode, KmsConfig, Quotas};
@@ -938,31 +938,29 @@ impl Service {
         Ok((blob, reported_material(entry, version)))
     }
 
-    /// Decrypts a decoded blob made under `entry`, with the version of its
-    /// material the blob names (a version the key does not have is an
-    /// invalid ciphertext).
+    /// Decrypts a blob made under `entry`, in its own buffer, with the
+    /// version of its material the blob names (a version the key does not
+    /// have is an invalid ciphertext).
     pub(crate) fn open(
         &self,
         cx: &Call<'_>,
         entry: &KeyEntry,
         access: KeyAccess,
-        blob: &Blob<'_>,
+        blob: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<(Plaintext, Option<MaterialId>)> {
+        let named = blob.blob()?.header.material_version();
         let imported = entry.imported.as_ref().map(|i| i.load());
         let version = match (&entry.versions, imported.as_deref()) {
             (Some(_), _) => Some(
                 entry
-                    .material_version(blob.header.material_version())
+                    .material_version(named)
                     .ok_or_else(invalid_ciphertext)?,
             ),
             // Imported material: the version the blob names, if it is
             // imported now (one deleted since the key's state was checked
             // is missing: the key is pending import then).
-            (None, Some(set)) => Some(
-                set.get(blob.header.material_version())
-                    .ok_or_else(invalid_ciphertext)?,
-            ),
+            (None, Some(set)) => Some(set.get(named).ok_or_else(invalid_ciphertext)?),
             (None, None) => None,
         };
         let plaintext = access.open(
@@ -987,13 +985,14 @@ impl Service {
     pub(crate) fn decrypt_blob(
         &self,
         cx: &Call,
-        bytes: &[u8],
+        input: OpenInput,
         expected_key: Option<&str>,
         alg: Option<EncryptionAlgorithmSpec>,
         ctx: &EncryptionContext,
         op: KeyOperation,
         re_encrypt_to: Option<KeyId>,
     ) -> Result<Opened> {
+        let bytes = input.bytes();
         if bytes.is_empty() || bytes.len() > MAX_CIPHERTEXT_BLOB {
             // Binary: the value is not shown.
             return Err(Error::invalid(
@@ -1041,10 +1040,10 @@ impl Service {
             }
             given => given,
         };
-        let blob = Blob::read(bytes).map_err(|_| invalid_ciphertext())?;
+        let header = input.blob()?.header;
         let entry = match given {
             Some(given) => {
-                if given.id != blob.header.key_id {
+                if given.id != header.key_id {
                     return Err(Error::from(AwsMessage::IncorrectKey).with_hint(format!(
                         "The key {} is not the key that encrypted this ciphertext.",
                         given.arn
@@ -1058,7 +1057,7 @@ impl Service {
                 // ciphertext, not a missing key. A key whose deletion date
                 // has passed is gone too, whether or not it has been purged
                 // from the table yet: the same answer either way.
-                let found = self.lookup_key(&blob.header.key_id);
+                let found = self.lookup_key(&header.key_id);
                 self.unless_due(found.ok_or_else(invalid_ciphertext)?, cx.now)
                     .map_err(|_| invalid_ciphertext())?
             }
@@ -1066,7 +1065,7 @@ impl Service {
         self.authorize(cx, &entry, action, &facts(&entry))?;
         let access = self.check_crypto(&entry, op, cx.now)?;
         let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-        let (plaintext, material) = self.open(cx, &entry, access, &blob, ctx)?;
+        let (plaintext, material) = self.open(cx, &entry, access, input, ctx)?;
         Ok(Opened {
             entry,
             plaintext,

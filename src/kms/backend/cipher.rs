@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
-use crate::crypto::blob::{Blob, BlobKind, Body, Header};
+use crate::crypto::blob::{BlobKind, Body, Header, HeaderBytes};
 use crate::crypto::{Cipher, EncryptionContext, Plaintext, context};
 use crate::error::{Error, Result};
 use crate::ids::KeyId;
@@ -23,7 +23,7 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::XksRoute;
 use crate::kms::model::versions::MaterialVersion;
 use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::SealInput;
+use crate::kms::support::seal::{OpenInput, SealInput};
 use crate::sync::PublishedRef;
 
 /// The key a seal or open is for: plain data copied out of its entry.
@@ -62,12 +62,12 @@ pub(crate) trait KeyCipher {
         out: &mut Vec<u8>,
     ) -> Result<()>;
 
-    /// Decrypts a decoded blob made under `key`.
+    /// Decrypts a blob made under `key`, in the blob's own buffer.
     fn open(
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: &Blob<'_>,
+        blob: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext>;
 }
@@ -101,7 +101,7 @@ impl KeyCipher for KeyAccess {
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: &Blob<'_>,
+        blob: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         match self {
@@ -180,13 +180,13 @@ impl KeyCipher for SingleLayer {
         Ok(())
     }
 
-    /// Opens a single-layer blob (checking the tag, then decrypting in
-    /// place in the output). Anything but a single-layer blob is invalid.
+    /// Opens a single-layer blob in its own buffer (checking the tag, then
+    /// decrypting in place). Anything but a single-layer blob is invalid.
     fn open(
         self,
         _env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: &Blob<'_>,
+        input: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         let held = self.held.transpose()?;
@@ -194,15 +194,21 @@ impl KeyCipher for SingleLayer {
             Some(c) => &**c,
             None => key.own_cipher()?,
         };
+        let blob = input.blob()?;
         let Body::Single { ciphertext, tag } = blob.body else {
             return Err(invalid_ciphertext());
         };
-        let aad = context::aad(blob.header_bytes, ctx);
-        let mut out = Plaintext::from(ciphertext);
-        cipher
-            .open_in_place(blob.nonce, &aad, out.as_mut_vec(), tag)
-            .map_err(|_| (self.failed)())?;
-        Ok(out)
+        let (nonce, tag) = (*blob.nonce, *tag);
+        let start = blob.header_bytes.len() + NONCE_LEN;
+        let body = start..start + ciphertext.len();
+        let header = HeaderBytes::copy_of(blob.header_bytes).ok_or_else(invalid_ciphertext)?;
+        let aad = context::aad(&header, ctx);
+        input.open_at(body, |buf| {
+            cipher
+                .open_in_place(&nonce, &aad, buf, &tag)
+                .map_err(|_| (self.failed)())?;
+            Ok(buf.len())
+        })
     }
 }
 

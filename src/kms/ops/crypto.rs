@@ -19,7 +19,7 @@ use crate::kms::shapes::types::{
     GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
 };
 use crate::kms::support::access::{Action, Facts};
-use crate::kms::support::seal::SealInput;
+use crate::kms::support::seal::{OpenInput, SealInput};
 
 /// Largest Encrypt plaintext.
 pub const MAX_PLAINTEXT: usize = 4096;
@@ -197,7 +197,7 @@ impl Kms {
         self.inner.check_grant_tokens(&req.grant_tokens)?;
         let opened = self.inner.decrypt_blob(
             &cx,
-            &req.ciphertext_blob,
+            OpenInput::new(req.ciphertext_blob),
             req.key_id.as_deref(),
             req.encryption_algorithm,
             &req.encryption_context,
@@ -240,7 +240,7 @@ impl Kms {
             .map(|e| e.id);
         let source = from.inner.decrypt_blob(
             &from_cx,
-            &req.ciphertext_blob,
+            OpenInput::new(req.ciphertext_blob),
             req.source_key_id.as_deref(),
             req.source_encryption_algorithm,
             &req.source_encryption_context,

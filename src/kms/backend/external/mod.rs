@@ -52,13 +52,14 @@ use std::sync::Arc;
 
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
 use crate::crypto::blob::{
-    Blob, BlobKind, Body, DoubleBlobWriter, HEADER_LEN_V2, Header, MAX_XKS_METADATA_LEN,
+    BlobKind, Body, DoubleBlobWriter, HEADER_LEN_V2, Header, HeaderBytes, MAX_XKS_METADATA_LEN,
+    XksLayer,
 };
 use crate::crypto::{EncryptionContext, Plaintext, SecretString, context};
 use crate::error::{AwsMessage, Error, Result, Shown, Violation, kms_err};
 use crate::ids::{AccountId, CustomKeyStoreId, XksKeyId};
 use crate::store::external::api::{
-    HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse, RequestMetadata,
+    HealthStatusRequest, KeyMetadataRequest, KeyMetadataResponse, MAX_IV_LEN, RequestMetadata,
     RequestMetadataRef, XksDecryptInPlace, XksEncryptInPlace, XksKeySpec, XksKeyStatus,
     XksKeyUsage,
 };
@@ -94,7 +95,7 @@ use crate::kms::shapes::types::{
     XksProxyConfiguration,
 };
 use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::SealInput;
+use crate::kms::support::seal::{OpenInput, SealInput};
 
 /// Longest AAD KMS gives the proxy: blob header ‖ KMS-layer nonce. A
 /// double-layer blob has an 18-byte format-1 header; the room is that of
@@ -893,55 +894,94 @@ impl KeyCipher for DoubleLayer {
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: &Blob<'_>,
+        input: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         let call = XksCryptoCall::new(key.backing, &self.route, self.operation)?;
+        let blob = input.blob()?;
         let Body::Double(layer) = blob.body else {
             return Err(invalid_ciphertext());
         };
+        // The proxy's fields are copied out (a few dozen bytes, on the
+        // stack): the buffer they were read from is about to be opened.
+        let fields = ProxyFields::copy_of(&layer).ok_or_else(invalid_ciphertext)?;
+        let aad = proxy_aad(blob.header_bytes, blob.nonce);
+        let header = HeaderBytes::copy_of(blob.header_bytes).ok_or_else(invalid_ciphertext)?;
+        let nonce = *blob.nonce;
+        let n = layer.ciphertext.len();
+        let body = input.bytes().len() - n..input.bytes().len();
         let store = call.store;
         let cipher = key.own_cipher()?;
         with_crypto_manager(env, call.route, store, |manager| {
             // `Blob::read` has checked this; kept so the split below cannot underflow.
-            let n = layer.ciphertext.len();
             if n < TAG_LEN {
                 return Err(invalid_ciphertext());
             }
             let mut id = uuid::Uuid::encode_buffer();
             let request = XksDecryptInPlace {
                 request_metadata: caller_metadata(env, call.operation, Some(key.arn), &mut id),
-                additional_authenticated_data: Some(&proxy_aad(blob.header_bytes, blob.nonce)),
-                ciphertext_metadata: (!layer.metadata.is_empty()).then_some(layer.metadata),
-                initialization_vector: layer.iv,
-                authentication_tag: layer.tag,
+                additional_authenticated_data: Some(&aad),
+                ciphertext_metadata: (!fields.metadata().is_empty()).then_some(fields.metadata()),
+                initialization_vector: fields.iv(),
+                authentication_tag: &fields.tag,
             };
-            // The proxy opens its layer in the buffer KMS returns, then the
-            // KMS layer is opened there too: the only copy is this one.
-            let mut kms_layer = Plaintext::from(layer.ciphertext);
-            manager
-                .decrypt_in_place(
-                    &call.route.call,
-                    call.xks_key_id,
-                    &request,
-                    kms_layer.as_mut_vec(),
-                )
-                .map_err(|e| crypto_error(e, "Decrypt", store.as_str()))?;
-            let split = n - TAG_LEN;
-            let tag: [u8; TAG_LEN] = kms_layer.expose_secret()[split..]
-                .try_into()
-                .map_err(|_| Error::internal("tag length"))?;
-            kms_layer.as_mut_vec().truncate(split);
-            cipher
-                .open_in_place(
-                    blob.nonce,
-                    &context::aad(blob.header_bytes, ctx),
-                    kms_layer.as_mut_vec(),
-                    &tag,
-                )
-                .map_err(|_| invalid_ciphertext())?;
-            Ok(kms_layer)
+            // The proxy opens its layer in the blob's own buffer, then the
+            // KMS layer is opened there too: nothing is copied but the
+            // plaintext, to the front of that buffer.
+            input.open_at(body, |buf| {
+                manager
+                    .decrypt_in_place(&call.route.call, call.xks_key_id, &request, buf)
+                    .map_err(|e| crypto_error(e, "Decrypt", store.as_str()))?;
+                let (kms_layer, tag) = buf.split_at_mut(n - TAG_LEN);
+                let tag: &[u8; TAG_LEN] = (&*tag)
+                    .try_into()
+                    .map_err(|_| Error::internal("tag length"))?;
+                cipher
+                    .open_in_place(&nonce, &context::aad(&header, ctx), kms_layer, tag)
+                    .map_err(|_| invalid_ciphertext())?;
+                Ok(kms_layer.len())
+            })
         })
+    }
+}
+
+/// The proxy's IV, ciphertext metadata and tag of a double-layer blob,
+/// copied onto the stack.
+struct ProxyFields {
+    iv: [u8; MAX_IV_LEN],
+    iv_len: usize,
+    metadata: [u8; MAX_XKS_METADATA_LEN],
+    metadata_len: usize,
+    tag: [u8; TAG_LEN],
+}
+
+impl ProxyFields {
+    /// The fields of `layer`; `None` if they are longer than a blob holds.
+    fn copy_of(layer: &XksLayer<'_>) -> Option<ProxyFields> {
+        let mut fields = ProxyFields {
+            iv: [0; MAX_IV_LEN],
+            iv_len: layer.iv.len(),
+            metadata: [0; MAX_XKS_METADATA_LEN],
+            metadata_len: layer.metadata.len(),
+            tag: *layer.tag,
+        };
+        fields
+            .iv
+            .get_mut(..layer.iv.len())?
+            .copy_from_slice(layer.iv);
+        fields
+            .metadata
+            .get_mut(..layer.metadata.len())?
+            .copy_from_slice(layer.metadata);
+        Some(fields)
+    }
+
+    fn iv(&self) -> &[u8] {
+        &self.iv[..self.iv_len]
+    }
+
+    fn metadata(&self) -> &[u8] {
+        &self.metadata[..self.metadata_len]
     }
 }
 
