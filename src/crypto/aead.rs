@@ -1,5 +1,5 @@
-//! AES-256-GCM: seal and open in place with a 96-bit nonce and a detached
-//! 128-bit tag.
+//! AES-256-GCM: seal (in place or into another buffer) and open in place,
+//! with a 96-bit nonce and a detached 128-bit tag.
 //!
 //! Two backends, chosen at compile time, produce the same bytes (the
 //! known-answer tests below and `tests/crypto_backends.rs` run under each),
@@ -54,6 +54,21 @@ impl Cipher {
         self.0.seal(nonce, aad, buf).unwrap_or([0; TAG_LEN])
     }
 
+    /// Encrypts `plaintext` into `out` (of the same length) and returns the
+    /// tag: the plaintext is read once, with no copy made first. Buffers of
+    /// different lengths give the all-zero tag and leave `out` as it was.
+    pub fn seal_to(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        self.0
+            .seal_to(nonce, aad, plaintext, out)
+            .unwrap_or([0; TAG_LEN])
+    }
+
     /// Decrypts `buf` in place after checking `tag` in constant time. On
     /// failure `buf` is zeroed, so no unauthenticated plaintext survives.
     pub fn open_in_place(
@@ -94,6 +109,7 @@ mod backend {
 
     use aes_gcm::aead::AeadInOut;
     use aes_gcm::aead::consts::U12;
+    use aes_gcm::aead::inout::InOutBuf;
     use aes_gcm::{AesGcm, KeyInit, Nonce, Tag};
 
     use super::{NONCE_LEN, OpenError, TAG_LEN};
@@ -119,6 +135,20 @@ mod backend {
         ) -> Result<[u8; TAG_LEN], OpenError> {
             self.0
                 .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into())
+                .map(Into::into)
+                .map_err(|_| OpenError)
+        }
+
+        pub(super) fn seal_to(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            plaintext: &[u8],
+            out: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], OpenError> {
+            let buf = InOutBuf::new(plaintext, out).map_err(|_| OpenError)?;
+            self.0
+                .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf)
                 .map(Into::into)
                 .map_err(|_| OpenError)
         }
@@ -181,6 +211,30 @@ mod backend {
                 )
                 .map_err(|_| OpenError)?;
             tag.as_ref().try_into().map_err(|_| OpenError)
+        }
+
+        pub(super) fn seal_to(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            plaintext: &[u8],
+            out: &mut [u8],
+        ) -> Result<[u8; TAG_LEN], OpenError> {
+            if plaintext.len() != out.len() {
+                return Err(OpenError);
+            }
+            let mut tag = [0; TAG_LEN];
+            self.0
+                .seal_out_of_place_scatter(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    plaintext,
+                    out,
+                    &[],
+                    &mut tag,
+                )
+                .map_err(|_| OpenError)?;
+            Ok(tag)
         }
 
         pub(super) fn open(
@@ -251,6 +305,24 @@ mod tests {
         drop(c);
         d.open_in_place(&[2; 12], b"", &mut buf, &tag).unwrap();
         assert_eq!(buf, b"shared");
+    }
+
+    #[test]
+    fn sealing_into_another_buffer_gives_the_bytes_of_sealing_in_place() {
+        let c = Cipher::new(&KeyMaterial::from_bytes([3; 32]));
+        let plaintext: Vec<u8> = (0..100u8).collect();
+        let mut in_place = plaintext.clone();
+        let tag = c.seal_in_place(&[5; 12], b"aad", &mut in_place);
+        let mut out = vec![0; 100];
+        assert_eq!(c.seal_to(&[5; 12], b"aad", &plaintext, &mut out), tag);
+        assert_eq!(out, in_place);
+        // Lengths that differ: nothing written, and a tag nothing opens with.
+        let mut short = vec![7; 99];
+        assert_eq!(
+            c.seal_to(&[5; 12], b"aad", &plaintext, &mut short),
+            [0; TAG_LEN]
+        );
+        assert_eq!(short, vec![7; 99]);
     }
 
     /// NIST GCM test case 14 (AES-256, zero key, one zero block, zero IV).

@@ -147,7 +147,7 @@ impl KeyCipher for SingleLayer {
     /// sealed plaintext and its tag. The caller's own plaintext is sealed
     /// in its buffer, then copied once into the blob (a sealed buffer holds
     /// ciphertext only, so nothing is left to wipe); borrowed bytes are
-    /// copied into the blob and sealed there.
+    /// sealed straight into the blob.
     fn seal(
         self,
         env: &CryptoEnv<'_>,
@@ -171,12 +171,29 @@ impl KeyCipher for SingleLayer {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = env.rng.array();
         let aad = context::aad(&header, ctx);
-        out.clear();
-        out.reserve_exact(header.len() + NONCE_LEN + plaintext.len() + TAG_LEN);
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&nonce);
-        let tag = plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
-        out.extend_from_slice(&tag);
+        let body = header.len() + NONCE_LEN;
+        let total = body + plaintext.len() + TAG_LEN;
+        match plaintext {
+            SealInput::Owned(_) => {
+                out.clear();
+                out.reserve_exact(total);
+                out.extend_from_slice(&header);
+                out.extend_from_slice(&nonce);
+                let tag = plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
+                out.extend_from_slice(&tag);
+            }
+            SealInput::Borrowed(bytes) => {
+                // `resize` writes only what `out` did not hold: a buffer
+                // reused from call to call (`encrypt_into`) is overwritten,
+                // not cleared and filled first; the bytes are read once,
+                // sealed straight into it.
+                out.resize(total, 0);
+                out[..header.len()].copy_from_slice(&header);
+                out[header.len()..body].copy_from_slice(&nonce);
+                let (sealed, tag) = out[body..].split_at_mut(bytes.len());
+                tag.copy_from_slice(&cipher.seal_to(&nonce, &aad, bytes, sealed));
+            }
+        }
         Ok(())
     }
 
