@@ -58,7 +58,7 @@ use std::time::Duration;
 use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockUpgradableReadGuard, Snapshot};
 
 use crate::clock::{Clock, Timestamp};
-use crate::crypto::blob::Blob;
+use crate::crypto::blob::{Blob, Header};
 use crate::crypto::rng::SecureRng;
 use crate::crypto::{EncryptionContext, KeyMaterial, Plaintext};
 use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
@@ -939,17 +939,18 @@ impl Service {
     }
 
     /// Decrypts a blob made under `entry`, in its own buffer, with the
-    /// version of its material the blob names (a version the key does not
-    /// have is an invalid ciphertext).
+    /// version of its material its `header` (as already read) names (a
+    /// version the key does not have is an invalid ciphertext).
     pub(crate) fn open(
         &self,
         cx: &Call<'_>,
         entry: &KeyEntry,
         access: KeyAccess,
+        header: Header,
         blob: OpenInput,
         ctx: &EncryptionContext,
     ) -> Result<(Plaintext, Option<MaterialId>)> {
-        let named = blob.blob()?.header.material_version();
+        let named = header.material_version();
         let imported = entry.imported.as_ref().map(|i| i.load());
         let version = match (&entry.versions, imported.as_deref()) {
             (Some(_), _) => Some(
@@ -1065,7 +1066,7 @@ impl Service {
         self.authorize(cx, &entry, action, &facts(&entry))?;
         let access = self.check_crypto(&entry, op, cx.now)?;
         let algorithm = entry.kind.encryption_algorithm(alg, ctx)?;
-        let (plaintext, material) = self.open(cx, &entry, access, input, ctx)?;
+        let (plaintext, material) = self.open(cx, &entry, access, header, input, ctx)?;
         Ok(Opened {
             entry,
             plaintext,
