@@ -86,6 +86,22 @@ impl Drop for SecretBytes {
 }
 
 impl Plaintext {
+    /// `len` zero bytes, to be filled (a data key, random bytes).
+    ///
+    /// Allocated, then filled: `vec![0; len]` asks for zeroed memory, which
+    /// glibc's `calloc` serves without its per-thread cache (179
+    /// instructions for a 32-byte data key against 102 this way, counted
+    /// with cachegrind).
+    #[allow(
+        clippy::slow_vector_initialization,
+        reason = "calloc is the slow path here (see above)"
+    )]
+    pub(crate) fn zeroed(len: usize) -> Plaintext {
+        let mut bytes = Vec::with_capacity(len);
+        bytes.resize(len, 0);
+        Plaintext::from(bytes)
+    }
+
     /// The secret bytes.
     pub fn expose_secret(&self) -> &[u8] {
         &self.0.0

@@ -852,6 +852,7 @@ impl Service {
     /// returns what the operation needs of the key's backing. One read of
     /// the key's state and, for a custom key store key, one of the store
     /// table. `now` is the call's time (the quota's).
+    #[inline(always)]
     pub(crate) fn check_crypto(
         &self,
         entry: &KeyEntry,

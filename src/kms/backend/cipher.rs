@@ -187,6 +187,11 @@ impl KeyCipher for SingleLayer {
                 // reused from call to call (`encrypt_into`) is overwritten,
                 // not cleared and filled first; the bytes are read once,
                 // sealed straight into it.
+                if out.capacity() == 0 {
+                    // A new blob (Encrypt's, GenerateDataKey's): allocated
+                    // at its size, not grown into it.
+                    *out = Vec::with_capacity(total);
+                }
                 out.resize(total, 0);
                 out[..header.len()].copy_from_slice(&header);
                 out[header.len()..body].copy_from_slice(&nonce);

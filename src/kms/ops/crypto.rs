@@ -359,7 +359,7 @@ impl Kms {
         )?;
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
-        let mut plaintext = Plaintext::from(vec![0u8; len]);
+        let mut plaintext = Plaintext::zeroed(len);
         inner.rng.fill(plaintext.as_mut_vec());
         let blob = inner.seal(
             cx,
@@ -386,7 +386,7 @@ impl Kms {
             let plaintext = self.inner.store_random(store, n, cx.now)?;
             return Ok(GenerateRandomResponse { plaintext });
         }
-        let mut plaintext = Plaintext::from(vec![0u8; n]);
+        let mut plaintext = Plaintext::zeroed(n);
         self.inner.rng.fill(plaintext.as_mut_vec());
         Ok(GenerateRandomResponse { plaintext })
     }

@@ -33,6 +33,7 @@ impl Service {
     /// account and Region (by name or alias ARN) that has no key yet gets
     /// its AWS managed key now. Any other `alias/aws/…` name stays
     /// `NotFoundException`.
+    #[inline(always)]
     pub(crate) fn resolve_for_use(&self, cx: &Call, key_id: &str) -> Result<HeldKey> {
         match self.resolve(cx, key_id, true) {
             Err(e) if e.code() == "NotFoundException" => match self.predefined_alias(cx, key_id) {

@@ -525,7 +525,7 @@ impl CloudHsm {
                 .with_hint("Add an HSM (cloudhsmv2 CreateHsm)."));
             }
         }
-        let mut out = Plaintext::from(vec![0u8; n]);
+        let mut out = Plaintext::zeroed(n);
         self.0.rng.fill(out.as_mut_vec());
         Ok(out)
     }
