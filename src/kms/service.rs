@@ -353,15 +353,32 @@ impl Service {
     /// Resolves a `KeyId` parameter to a key. `allow_alias` is false for the
     /// operations that take only a key id or key ARN.
     pub(crate) fn resolve(&self, cx: &Call, key_id: &str, allow_alias: bool) -> Result<HeldKey> {
+        // A bare key id of the caller's own account, the common case, is
+        // read without building a `KeyIdentifier`; anything else, and a
+        // bare id from another account, is answered by the full reading.
+        let id = match KeyId::parse_hyphenated(key_id) {
+            Some(id) if !self.is_foreign(cx) => id,
+            _ => self.key_id_named(cx, key_id, allow_alias)?,
+        };
+        self.key_by_id(cx, &id)
+    }
+
+    /// Whether the caller is of another account than this KMS's.
+    fn is_foreign(&self, cx: &Call) -> bool {
+        cx.caller
+            .principal
+            .account()
+            .is_some_and(|a| *a != self.account_id)
+    }
+
+    /// The key id `key_id` names, read as [`KeyIdentifier`] (see
+    /// [`Service::resolve`]).
+    fn key_id_named(&self, cx: &Call, key_id: &str, allow_alias: bool) -> Result<KeyId> {
         let ident: KeyIdentifier = key_id.parse()?;
         // A bare key id or alias name names a key of the caller's own
         // account: for a caller of another account, not one of these.
-        let foreign = cx
-            .caller
-            .principal
-            .account()
-            .is_some_and(|a| *a != self.account_id);
-        let id = match ident {
+        let foreign = self.is_foreign(cx);
+        Ok(match ident {
             KeyIdentifier::KeyId(id) if foreign => {
                 return Err(Error::from(AwsMessage::KeyNotFound {
                     arn: id.arn(
@@ -421,8 +438,7 @@ impl Service {
                 }
                 self.alias_target(&alias)?
             }
-        };
-        self.key_by_id(cx, &id)
+        })
     }
 
     /// The key with `id`, or NotFoundException — also for a key whose

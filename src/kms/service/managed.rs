@@ -54,12 +54,7 @@ impl Service {
         let name = match key_id.parse::<KeyIdentifier>().ok()? {
             KeyIdentifier::AliasName(name) => {
                 // A bare alias name names the caller's own account's alias.
-                let foreign = cx
-                    .caller
-                    .principal
-                    .account()
-                    .is_some_and(|a| *a != self.account_id);
-                (!foreign).then_some(name)?
+                (!self.is_foreign(cx)).then_some(name)?
             }
             KeyIdentifier::AliasArn {
                 partition,
