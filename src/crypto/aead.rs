@@ -54,19 +54,26 @@ impl Cipher {
         self.0.seal(nonce, aad, buf).unwrap_or([0; TAG_LEN])
     }
 
-    /// Encrypts `plaintext` into `out` (of the same length) and returns the
-    /// tag: the plaintext is read once, with no copy made first. Buffers of
-    /// different lengths give the all-zero tag and leave `out` as it was.
+    /// Encrypts `plaintext` into `out`, which takes the ciphertext and then
+    /// the tag ([`TAG_LEN`] bytes more than `plaintext`): the plaintext is
+    /// read once, with no copy made first, and the tag is written where it
+    /// goes. An `out` of any other length is left as it was, and the
+    /// answer is `false`.
+    #[must_use = "an `out` of the wrong length holds no ciphertext"]
     pub fn seal_to(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
         plaintext: &[u8],
         out: &mut [u8],
-    ) -> [u8; TAG_LEN] {
-        self.0
-            .seal_to(nonce, aad, plaintext, out)
-            .unwrap_or([0; TAG_LEN])
+    ) -> bool {
+        let Some((sealed, tag)) = out
+            .split_at_mut_checked(plaintext.len())
+            .filter(|(_, tag)| tag.len() == TAG_LEN)
+        else {
+            return false;
+        };
+        self.0.seal_to(nonce, aad, plaintext, sealed, tag).is_ok()
     }
 
     /// Decrypts `buf` in place after checking `tag` in constant time. On
@@ -139,18 +146,23 @@ mod backend {
                 .map_err(|_| OpenError)
         }
 
+        /// `out` (ciphertext) is as long as `plaintext`, `tag` is
+        /// [`TAG_LEN`] bytes; the caller checked both.
         pub(super) fn seal_to(
             &self,
             nonce: &[u8; NONCE_LEN],
             aad: &[u8],
             plaintext: &[u8],
             out: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], OpenError> {
+            tag: &mut [u8],
+        ) -> Result<(), OpenError> {
             let buf = InOutBuf::new(plaintext, out).map_err(|_| OpenError)?;
-            self.0
+            let sealed = self
+                .0
                 .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf)
-                .map(Into::into)
-                .map_err(|_| OpenError)
+                .map_err(|_| OpenError)?;
+            tag.copy_from_slice(&sealed);
+            Ok(())
         }
 
         pub(super) fn open(
@@ -213,17 +225,20 @@ mod backend {
             tag.as_ref().try_into().map_err(|_| OpenError)
         }
 
+        /// `out` (ciphertext) is as long as `plaintext`, `tag` is
+        /// [`TAG_LEN`] bytes; the caller checked both. AWS-LC writes the
+        /// tag into the blob itself.
         pub(super) fn seal_to(
             &self,
             nonce: &[u8; NONCE_LEN],
             aad: &[u8],
             plaintext: &[u8],
             out: &mut [u8],
-        ) -> Result<[u8; TAG_LEN], OpenError> {
+            tag: &mut [u8],
+        ) -> Result<(), OpenError> {
             if plaintext.len() != out.len() {
                 return Err(OpenError);
             }
-            let mut tag = [0; TAG_LEN];
             self.0
                 .seal_out_of_place_scatter(
                     Nonce::assume_unique_for_key(*nonce),
@@ -231,10 +246,9 @@ mod backend {
                     plaintext,
                     out,
                     &[],
-                    &mut tag,
+                    tag,
                 )
-                .map_err(|_| OpenError)?;
-            Ok(tag)
+                .map_err(|_| OpenError)
         }
 
         pub(super) fn open(
@@ -313,16 +327,19 @@ mod tests {
         let plaintext: Vec<u8> = (0..100u8).collect();
         let mut in_place = plaintext.clone();
         let tag = c.seal_in_place(&[5; 12], b"aad", &mut in_place);
-        let mut out = vec![0; 100];
-        assert_eq!(c.seal_to(&[5; 12], b"aad", &plaintext, &mut out), tag);
-        assert_eq!(out, in_place);
-        // Lengths that differ: nothing written, and a tag nothing opens with.
-        let mut short = vec![7; 99];
-        assert_eq!(
-            c.seal_to(&[5; 12], b"aad", &plaintext, &mut short),
-            [0; TAG_LEN]
-        );
-        assert_eq!(short, vec![7; 99]);
+        let mut out = vec![0; 100 + TAG_LEN];
+        assert!(c.seal_to(&[5; 12], b"aad", &plaintext, &mut out));
+        assert_eq!(out[..100], in_place[..]);
+        assert_eq!(out[100..], tag[..]);
+        // Any other length: nothing written, and `false`.
+        for len in [0, 99, 100, 100 + TAG_LEN - 1, 100 + TAG_LEN + 1] {
+            let mut wrong = vec![7; len];
+            assert!(
+                !c.seal_to(&[5; 12], b"aad", &plaintext, &mut wrong),
+                "{len}"
+            );
+            assert_eq!(wrong, vec![7; len]);
+        }
     }
 
     /// NIST GCM test case 14 (AES-256, zero key, one zero block, zero IV).

@@ -9,6 +9,7 @@
 //! [`SecureRng::for_keygen`] lends them this source through [`KeygenRng`],
 //! so a seeded service makes the same key pairs too.
 
+use crate::crypto::aead::NONCE_LEN;
 use crate::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -35,6 +36,28 @@ impl SecureRng {
             SecureRng::Thread => rand::rng().fill_bytes(buf),
             SecureRng::Seeded(m) => m.lock().fill_bytes(buf),
         }
+    }
+
+    /// A fresh 96-bit AES-GCM nonce: the same bytes as `array::<12>()`
+    /// would give (the same three words of the stream, little-endian), drawn
+    /// as two integers. Filled byte-wise, the array would then be read back
+    /// whole before its stores retire (a failed store forward on every
+    /// seal).
+    pub(crate) fn nonce(&self) -> [u8; NONCE_LEN] {
+        let (low, high) = match self {
+            SecureRng::Thread => {
+                let mut rng = rand::rng();
+                (rng.next_u64(), rng.next_u32())
+            }
+            SecureRng::Seeded(m) => {
+                let mut rng = m.lock();
+                (rng.next_u64(), rng.next_u32())
+            }
+        };
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce[..8].copy_from_slice(&low.to_le_bytes());
+        nonce[8..].copy_from_slice(&high.to_le_bytes());
+        nonce
     }
 
     pub(crate) fn array<const N: usize>(&self) -> [u8; N] {
@@ -109,6 +132,22 @@ impl rand_core::TryCryptoRng for KeygenRng<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nonce_is_the_next_twelve_bytes_of_the_stream() {
+        let (a, b) = (SecureRng::new(Some(11)), SecureRng::new(Some(11)));
+        // 100 nonces are 300 words: across several 64-word blocks, and at
+        // every offset of a 64-bit read within one.
+        for i in 0..100 {
+            assert_eq!(a.nonce(), b.array::<12>(), "nonce {i}");
+            if i % 7 == 0 {
+                // Shift the stream by one word.
+                assert_eq!(a.array::<4>(), b.array::<4>());
+            }
+        }
+        let t = SecureRng::new(None);
+        assert_ne!(t.nonce(), t.nonce());
+    }
 
     #[test]
     fn same_seed_gives_same_bytes() {

@@ -169,7 +169,7 @@ impl KeyCipher for SingleLayer {
             material,
         }
         .to_bytes();
-        let nonce: [u8; NONCE_LEN] = env.rng.array();
+        let nonce: [u8; NONCE_LEN] = env.rng.nonce();
         let aad = context::aad(&header, ctx);
         let body = header.len() + NONCE_LEN;
         let total = body + plaintext.len() + TAG_LEN;
@@ -195,8 +195,9 @@ impl KeyCipher for SingleLayer {
                 out.resize(total, 0);
                 out[..header.len()].copy_from_slice(&header);
                 out[header.len()..body].copy_from_slice(&nonce);
-                let (sealed, tag) = out[body..].split_at_mut(bytes.len());
-                tag.copy_from_slice(&cipher.seal_to(&nonce, &aad, bytes, sealed));
+                if !cipher.seal_to(&nonce, &aad, bytes, &mut out[body..]) {
+                    return Err(Error::internal("a blob of the wrong length"));
+                }
             }
         }
         Ok(())

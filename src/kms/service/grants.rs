@@ -81,7 +81,7 @@ impl Service {
     /// A new token for grant `grant_id` (64 hex characters) of key `key`.
     pub(crate) fn grant_token(&self, key: &KeyId, grant_id: &str) -> Result<String> {
         let id = grant_id_bytes(grant_id).ok_or_else(|| Error::internal("a malformed grant id"))?;
-        let nonce: [u8; NONCE_LEN] = self.rng.array();
+        let nonce: [u8; NONCE_LEN] = self.rng.nonce();
         let mut bytes = Vec::with_capacity(TOKEN_PAYLOAD + TAG_LEN);
         bytes.push(if key.is_multi_region() {
             TOKEN_VERSION_MRK

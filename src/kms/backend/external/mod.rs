@@ -846,7 +846,7 @@ impl KeyCipher for DoubleLayer {
                 material: None,
             }
             .to_bytes();
-            let nonce: [u8; NONCE_LEN] = env.rng.array();
+            let nonce: [u8; NONCE_LEN] = env.rng.nonce();
             // The KMS layer (ciphertext ‖ tag) is sealed where the blob's
             // body goes, and the proxy seals it again there, in place.
             let layer_len = plaintext.len() + TAG_LEN;
