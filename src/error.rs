@@ -342,7 +342,7 @@ impl Error {
     /// This error with `hint` as its guidance (see [`Error::hint`]).
     #[must_use]
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Error {
-        self.text_mut().hint = Some(hint.into());
+        self.text_mut().0.hint = Some(hint.into());
         self
     }
 }
@@ -351,37 +351,47 @@ impl Error {
 /// rendered from (if any), and the crate's guidance, kept apart.
 ///
 /// Built from a `String` or `&str` (`"…".into()`), it reads as that text.
+///
+/// One pointer wide: an [`Error`] is then two words, so a `Result` of this
+/// crate is small, and a call that succeeds — nearly every call — moves
+/// little through each `?` (a 64-byte error made every `Result` on the
+/// cryptographic path a copy through memory). The parts live behind the
+/// pointer, allocated only when an error is made.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Message {
+pub struct Message(Box<MessageParts>);
+
+/// What a [`Message`] holds.
+#[derive(Clone, PartialEq, Eq, Default)]
+struct MessageParts {
     text: String,
-    case: Option<Box<AwsMessage>>,
+    case: Option<AwsMessage>,
     hint: Option<String>,
 }
 
 impl Message {
     /// The text AWS sends (empty where AWS sends none).
     pub fn as_str(&self) -> &str {
-        &self.text
+        &self.0.text
     }
 
     /// The crate's guidance, if any.
     pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
+        self.0.hint.as_deref()
     }
 
     /// The table entry the text was rendered from, if any.
     pub fn aws_message(&self) -> Option<&AwsMessage> {
-        self.case.as_deref()
+        self.0.case.as_ref()
     }
 }
 
 impl From<String> for Message {
     fn from(text: String) -> Message {
-        Message {
+        Message(Box::new(MessageParts {
             text,
             case: None,
             hint: None,
-        }
+        }))
     }
 }
 
@@ -394,38 +404,38 @@ impl From<&str> for Message {
 impl std::ops::Deref for Message {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.text
+        self.as_str()
     }
 }
 
 impl PartialEq<str> for Message {
     fn eq(&self, other: &str) -> bool {
-        self.text == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Message {
     fn eq(&self, other: &&str) -> bool {
-        self.text == *other
+        self.as_str() == *other
     }
 }
 
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.text, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl From<AwsMessage> for Error {
     fn from(case: AwsMessage) -> Error {
         let mut err = case.code().with_message(case.to_string());
-        err.text_mut().case = Some(Box::new(case));
+        err.text_mut().0.case = Some(case);
         err
     }
 }
@@ -458,6 +468,18 @@ pub(crate) use kms_err;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_two_words_so_results_stay_small() {
+        assert_eq!(
+            std::mem::size_of::<Error>(),
+            2 * std::mem::size_of::<usize>()
+        );
+        assert_eq!(
+            std::mem::size_of::<Result<()>>(),
+            2 * std::mem::size_of::<usize>()
+        );
+    }
 
     #[test]
     fn every_code_round_trips_through_its_name() {
