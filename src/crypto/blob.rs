@@ -381,6 +381,30 @@ impl DoubleBlobWriter {
         }
     }
 
+    /// As [`begin`](Self::begin), but `out` is sized to hold the body as
+    /// well, for a body written into it (the bytes there are left as they
+    /// were: a buffer reused from call to call is overwritten, not cleared
+    /// and filled first).
+    pub(crate) fn begin_sized(
+        out: &mut Vec<u8>,
+        header: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        body_len: usize,
+    ) -> DoubleBlobWriter {
+        let fields_at = header.len() + NONCE_LEN;
+        let body_at = fields_at + 2 + USUAL_IV_LEN + TAG_LEN;
+        if out.capacity() == 0 {
+            *out = Vec::with_capacity(body_at + body_len);
+        }
+        out.resize(body_at + body_len, 0);
+        out[..header.len()].copy_from_slice(header);
+        out[header.len()..fields_at].copy_from_slice(nonce);
+        let fields = &mut out[fields_at..body_at];
+        fields.fill(0);
+        fields[0] = USUAL_IV_LEN as u8;
+        DoubleBlobWriter { fields_at, body_at }
+    }
+
     /// Where the body starts in `out`.
     pub(crate) fn body_at(&self) -> usize {
         self.body_at
@@ -586,6 +610,20 @@ mod tests {
                 "IV of {} bytes, metadata {metadata:?}",
                 iv.len()
             );
+            // Sized for the body, written there: in a new buffer, in a
+            // reused one of stale bytes as long as the blob, and in shorter
+            // and longer ones.
+            let len = expected.len() - iv.len() - metadata.len() + USUAL_IV_LEN;
+            for stale in [0, 7, len, len + 40] {
+                let mut out = vec![0xee; stale];
+                let writer =
+                    DoubleBlobWriter::begin_sized(&mut out, &header_bytes, &nonce, body.len());
+                assert_eq!(out.len(), writer.body_at() + body.len());
+                let at = writer.body_at();
+                out[at..].copy_from_slice(&body);
+                writer.finish(&mut out, iv, metadata, &[4; 16]);
+                assert_eq!(out, expected, "{stale} stale bytes, IV {}", iv.len());
+            }
         }
     }
 

@@ -826,8 +826,9 @@ impl KeyCipher for DoubleLayer {
     /// Double encryption: the KMS layer under the key's own material, then
     /// the proxy's layer under the external key (see the module docs).
     /// Exactly one proxy Encrypt call; no lock held during it. The KMS
-    /// layer is sealed in the caller's plaintext buffer, which the proxy
-    /// then seals again in place: the only copy is into the blob.
+    /// layer is sealed in the caller's plaintext buffer (borrowed bytes:
+    /// straight into the blob), which the proxy then seals again in place:
+    /// the only copy is into the blob.
     fn seal(
         self,
         env: &CryptoEnv<'_>,
@@ -850,11 +851,25 @@ impl KeyCipher for DoubleLayer {
             // The KMS layer (ciphertext ‖ tag) is sealed where the blob's
             // body goes, and the proxy seals it again there, in place.
             let layer_len = plaintext.len() + TAG_LEN;
-            let blob = DoubleBlobWriter::begin(out, &header, &nonce, layer_len);
-            let tag = plaintext.seal_onto(out, |buf| {
-                cipher.seal_in_place(&nonce, &context::aad(&header, ctx), buf)
-            });
-            out.extend_from_slice(&tag);
+            let aad = context::aad(&header, ctx);
+            let blob = match plaintext {
+                SealInput::Owned(_) => {
+                    let blob = DoubleBlobWriter::begin(out, &header, &nonce, layer_len);
+                    let tag =
+                        plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
+                    out.extend_from_slice(&tag);
+                    blob
+                }
+                // Borrowed bytes are sealed straight into the blob, and a
+                // buffer reused by `encrypt_into` is overwritten in place.
+                SealInput::Borrowed(bytes) => {
+                    let blob = DoubleBlobWriter::begin_sized(out, &header, &nonce, layer_len);
+                    if !cipher.seal_to(&nonce, &aad, bytes, &mut out[blob.body_at()..]) {
+                        return Err(Error::internal("a blob of the wrong length"));
+                    }
+                    blob
+                }
+            };
             let mut id = uuid::Uuid::encode_buffer();
             let request = XksEncryptInPlace {
                 request_metadata: caller_metadata(env, call.operation, Some(key.arn), &mut id),
