@@ -174,12 +174,14 @@ impl KeyCipher for SingleLayer {
         let body = header.len() + NONCE_LEN;
         let total = body + plaintext.len() + TAG_LEN;
         match plaintext {
-            SealInput::Owned(_) => {
+            SealInput::Owned(plaintext) => {
                 out.clear();
                 out.reserve_exact(total);
                 out.extend_from_slice(&header);
                 out.extend_from_slice(&nonce);
-                let tag = plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
+                let (ciphertext, tag) =
+                    plaintext.seal_into_ciphertext(|buf| cipher.seal_in_place(&nonce, &aad, buf));
+                out.extend_from_slice(&ciphertext);
                 out.extend_from_slice(&tag);
             }
             SealInput::Borrowed(bytes) => {

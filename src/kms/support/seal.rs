@@ -11,34 +11,17 @@ use crate::error::{Error, Result};
 use crate::kms::support::errors::invalid_ciphertext;
 
 /// What a seal encrypts: the caller's plaintext, consumed (sealed in its own
-/// buffer, so nothing is left to wipe), or bytes the caller keeps (a data
-/// key, which GenerateDataKey also returns), sealed in a copy.
+/// buffer, so nothing is left to wipe, then copied into the blob), or bytes
+/// the caller keeps (a data key, which GenerateDataKey also returns; the
+/// plaintext of `encrypt_into`), sealed straight into the blob.
 pub(crate) enum SealInput<'a> {
-    /// Sealed in place.
+    /// Sealed in place, then copied.
     Owned(Plaintext),
-    /// Copied, then sealed.
+    /// Sealed into the blob (`Cipher::seal_to`).
     Borrowed(&'a [u8]),
 }
 
 impl SealInput<'_> {
-    /// Seals the bytes with `seal` and appends the result to `out`: the
-    /// caller's plaintext sealed in its own buffer, then copied; borrowed
-    /// bytes copied onto `out`, then sealed there. Returns `seal`'s result.
-    pub(crate) fn seal_onto<T>(self, out: &mut Vec<u8>, seal: impl FnOnce(&mut [u8]) -> T) -> T {
-        match self {
-            SealInput::Owned(plaintext) => {
-                let (ciphertext, result) = plaintext.seal_into_ciphertext(seal);
-                out.extend_from_slice(&ciphertext);
-                result
-            }
-            SealInput::Borrowed(bytes) => {
-                let start = out.len();
-                out.extend_from_slice(bytes);
-                seal(&mut out[start..])
-            }
-        }
-    }
-
     /// How many bytes are sealed.
     pub(crate) fn len(&self) -> usize {
         match self {

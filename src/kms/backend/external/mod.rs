@@ -853,10 +853,11 @@ impl KeyCipher for DoubleLayer {
             let layer_len = plaintext.len() + TAG_LEN;
             let aad = context::aad(&header, ctx);
             let blob = match plaintext {
-                SealInput::Owned(_) => {
+                SealInput::Owned(plaintext) => {
                     let blob = DoubleBlobWriter::begin(out, &header, &nonce, layer_len);
-                    let tag =
-                        plaintext.seal_onto(out, |buf| cipher.seal_in_place(&nonce, &aad, buf));
+                    let (ciphertext, tag) = plaintext
+                        .seal_into_ciphertext(|buf| cipher.seal_in_place(&nonce, &aad, buf));
+                    out.extend_from_slice(&ciphertext);
                     out.extend_from_slice(&tag);
                     blob
                 }
