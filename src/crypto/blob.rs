@@ -356,6 +356,55 @@ pub(crate) struct DoubleBlobWriter {
 /// The IV length [`DoubleBlobWriter::begin`] leaves room for.
 const USUAL_IV_LEN: usize = 12;
 
+/// The proxy's fields for the usual answer: the IV's length byte, the IV,
+/// the metadata's length byte (no metadata), the tag.
+const USUAL_FIELDS_LEN: usize = 2 + USUAL_IV_LEN + TAG_LEN;
+
+/// [`USUAL_FIELDS_LEN`] bytes laid out for the usual answer, zeros where
+/// [`DoubleBlobWriter::finish`] writes the IV and tag.
+fn usual_fields() -> [u8; USUAL_FIELDS_LEN] {
+    let mut fields = [0; USUAL_FIELDS_LEN];
+    fields[0] = USUAL_IV_LEN as u8;
+    fields
+}
+
+/// Starts a blob in `out` for a body appended after it: clears `out`,
+/// reserves `total` bytes, and writes the header and the KMS layer's
+/// nonce. Returns where the next field goes.
+pub(crate) fn begin_appending(
+    out: &mut Vec<u8>,
+    header: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    total: usize,
+) -> usize {
+    out.clear();
+    out.reserve_exact(total);
+    out.extend_from_slice(header);
+    out.extend_from_slice(nonce);
+    out.len()
+}
+
+/// Starts a blob in `out` for a body written into it: `out` becomes
+/// `total` bytes long with the header and the KMS layer's nonce at its
+/// front; the rest is left as it was (a new buffer is allocated at its
+/// size; a buffer reused from call to call is overwritten, not cleared and
+/// filled first). Returns where the next field goes.
+pub(crate) fn begin_sized(
+    out: &mut Vec<u8>,
+    header: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    total: usize,
+) -> usize {
+    if out.capacity() == 0 {
+        *out = Vec::with_capacity(total);
+    }
+    out.resize(total, 0);
+    let at = header.len() + NONCE_LEN;
+    out[..header.len()].copy_from_slice(header);
+    out[header.len()..at].copy_from_slice(nonce);
+    at
+}
+
 impl DoubleBlobWriter {
     /// Clears `out` and writes the header, the KMS layer's nonce and room
     /// for the proxy's fields; the body goes from [`body_at`](Self::body_at).
@@ -366,15 +415,9 @@ impl DoubleBlobWriter {
         nonce: &[u8; NONCE_LEN],
         body_len: usize,
     ) -> DoubleBlobWriter {
-        out.clear();
-        out.reserve_exact(header.len() + NONCE_LEN + 2 + USUAL_IV_LEN + TAG_LEN + body_len);
-        out.extend_from_slice(header);
-        out.extend_from_slice(nonce);
-        let fields_at = out.len();
-        out.push(USUAL_IV_LEN as u8);
-        out.extend_from_slice(&[0; USUAL_IV_LEN]);
-        out.push(0);
-        out.extend_from_slice(&[0; TAG_LEN]);
+        let total = header.len() + NONCE_LEN + USUAL_FIELDS_LEN + body_len;
+        let fields_at = begin_appending(out, header, nonce, total);
+        out.extend_from_slice(&usual_fields());
         DoubleBlobWriter {
             fields_at,
             body_at: out.len(),
@@ -382,26 +425,17 @@ impl DoubleBlobWriter {
     }
 
     /// As [`begin`](Self::begin), but `out` is sized to hold the body as
-    /// well, for a body written into it (the bytes there are left as they
-    /// were: a buffer reused from call to call is overwritten, not cleared
-    /// and filled first).
+    /// well, for a body written into it (see [`begin_sized`]).
     pub(crate) fn begin_sized(
         out: &mut Vec<u8>,
         header: &[u8],
         nonce: &[u8; NONCE_LEN],
         body_len: usize,
     ) -> DoubleBlobWriter {
-        let fields_at = header.len() + NONCE_LEN;
-        let body_at = fields_at + 2 + USUAL_IV_LEN + TAG_LEN;
-        if out.capacity() == 0 {
-            *out = Vec::with_capacity(body_at + body_len);
-        }
-        out.resize(body_at + body_len, 0);
-        out[..header.len()].copy_from_slice(header);
-        out[header.len()..fields_at].copy_from_slice(nonce);
-        let fields = &mut out[fields_at..body_at];
-        fields.fill(0);
-        fields[0] = USUAL_IV_LEN as u8;
+        let total = header.len() + NONCE_LEN + USUAL_FIELDS_LEN + body_len;
+        let fields_at = begin_sized(out, header, nonce, total);
+        let body_at = fields_at + USUAL_FIELDS_LEN;
+        out[fields_at..body_at].copy_from_slice(&usual_fields());
         DoubleBlobWriter { fields_at, body_at }
     }
 

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use crate::crypto::aead::{NONCE_LEN, TAG_LEN};
-use crate::crypto::blob::{BlobKind, Body, Header, HeaderBytes};
+use crate::crypto::blob::{BlobKind, Body, Header, HeaderBytes, begin_appending, begin_sized};
 use crate::crypto::{Cipher, EncryptionContext, Plaintext, context};
 use crate::error::{Error, Result};
 use crate::ids::KeyId;
@@ -23,7 +23,7 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::XksRoute;
 use crate::kms::model::versions::MaterialVersion;
 use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::{OpenInput, SealInput};
+use crate::kms::support::seal::{OpenInput, SealInput, seal_borrowed};
 use crate::sync::PublishedRef;
 
 /// The key a seal or open is for: plain data copied out of its entry.
@@ -171,35 +171,18 @@ impl KeyCipher for SingleLayer {
         .to_bytes();
         let nonce: [u8; NONCE_LEN] = env.rng.nonce();
         let aad = context::aad(&header, ctx);
-        let body = header.len() + NONCE_LEN;
-        let total = body + plaintext.len() + TAG_LEN;
+        let total = header.len() + NONCE_LEN + plaintext.len() + TAG_LEN;
         match plaintext {
             SealInput::Owned(plaintext) => {
-                out.clear();
-                out.reserve_exact(total);
-                out.extend_from_slice(&header);
-                out.extend_from_slice(&nonce);
+                begin_appending(out, &header, &nonce, total);
                 let (ciphertext, tag) =
                     plaintext.seal_into_ciphertext(|buf| cipher.seal_in_place(&nonce, &aad, buf));
                 out.extend_from_slice(&ciphertext);
                 out.extend_from_slice(&tag);
             }
             SealInput::Borrowed(bytes) => {
-                // `resize` writes only what `out` did not hold: a buffer
-                // reused from call to call (`encrypt_into`) is overwritten,
-                // not cleared and filled first; the bytes are read once,
-                // sealed straight into it.
-                if out.capacity() == 0 {
-                    // A new blob (Encrypt's, GenerateDataKey's): allocated
-                    // at its size, not grown into it.
-                    *out = Vec::with_capacity(total);
-                }
-                out.resize(total, 0);
-                out[..header.len()].copy_from_slice(&header);
-                out[header.len()..body].copy_from_slice(&nonce);
-                if !cipher.seal_to(&nonce, &aad, bytes, &mut out[body..]) {
-                    return Err(Error::internal("a blob of the wrong length"));
-                }
+                let body = begin_sized(out, &header, &nonce, total);
+                seal_borrowed(cipher, &nonce, &aad, bytes, &mut out[body..])?;
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ use std::ops::Range;
 use zeroize::Zeroize;
 
 use crate::crypto::Plaintext;
+use crate::crypto::aead::{Cipher, NONCE_LEN};
 use crate::crypto::blob::Blob;
 use crate::error::{Error, Result};
 use crate::kms::support::errors::invalid_ciphertext;
@@ -28,6 +29,23 @@ impl SealInput<'_> {
             SealInput::Owned(p) => p.len(),
             SealInput::Borrowed(b) => b.len(),
         }
+    }
+}
+
+/// Seals borrowed bytes straight into `out`, which takes the ciphertext
+/// and then the tag (`Cipher::seal_to`); an `out` of any other length is a
+/// `KMSInternalException` (the layers size it, so it never is).
+pub(crate) fn seal_borrowed(
+    cipher: &Cipher,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    bytes: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    if cipher.seal_to(nonce, aad, bytes, out) {
+        Ok(())
+    } else {
+        Err(Error::internal("a blob of the wrong length"))
     }
 }
 
@@ -90,6 +108,16 @@ fn move_to_front(buf: &mut [u8], start: usize, keep: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_bytes_sealed_into_a_slot_of_the_wrong_length_are_an_internal_error() {
+        let cipher = Cipher::new(&crate::crypto::KeyMaterial::from_bytes([1; 32]));
+        let mut slot = vec![0; 5 + crate::crypto::aead::TAG_LEN];
+        seal_borrowed(&cipher, &[2; NONCE_LEN], b"", b"bytes", &mut slot).unwrap();
+        let err =
+            seal_borrowed(&cipher, &[2; NONCE_LEN], b"", b"bytes", &mut slot[1..]).unwrap_err();
+        assert_eq!(err.code(), "KMSInternalException");
+    }
 
     #[test]
     fn the_opened_body_moves_to_the_front_and_leaves_no_copy_behind() {

@@ -95,7 +95,7 @@ use crate::kms::shapes::types::{
     XksProxyConfiguration,
 };
 use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::{OpenInput, SealInput};
+use crate::kms::support::seal::{OpenInput, SealInput, seal_borrowed};
 
 /// Longest AAD KMS gives the proxy: blob header ‖ KMS-layer nonce. A
 /// double-layer blob has an 18-byte format-1 header; the room is that of
@@ -865,9 +865,7 @@ impl KeyCipher for DoubleLayer {
                 // buffer reused by `encrypt_into` is overwritten in place.
                 SealInput::Borrowed(bytes) => {
                     let blob = DoubleBlobWriter::begin_sized(out, &header, &nonce, layer_len);
-                    if !cipher.seal_to(&nonce, &aad, bytes, &mut out[blob.body_at()..]) {
-                        return Err(Error::internal("a blob of the wrong length"));
-                    }
+                    seal_borrowed(cipher, &nonce, &aad, bytes, &mut out[blob.body_at()..])?;
                     blob
                 }
             };
