@@ -60,15 +60,22 @@ impl fmt::Debug for KeyMaterial {
 /// assert_eq!(p.expose_secret(), b"secret");
 /// assert!(!format!("{p:?}").contains("secret"));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Plaintext(SecretBytes);
+#[derive(Default)]
+pub struct Plaintext {
+    bytes: SecretBytes,
+    /// Where the secret starts in `bytes`: 0, except for a plaintext opened
+    /// inside its ciphertext blob's buffer, which keeps the blob's header
+    /// in front of it rather than move 4 KiB down over it (see
+    /// [`Plaintext::narrowed`]).
+    start: usize,
+}
 
 /// A byte vector that zeroizes its whole allocation on drop.
 ///
 /// Not `Zeroizing<Vec<u8>>`: `Vec`'s `Zeroize` clears element by element
 /// (one volatile store per byte, about 1.3 µs for 4 KiB here), where the
 /// slice impls clear in bulk behind an optimization barrier (about 0.1 µs).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Default)]
 struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
@@ -102,23 +109,44 @@ impl Plaintext {
         Plaintext::from(bytes)
     }
 
+    /// Narrows the plaintext to its `len` bytes at `start`: a Decrypt's
+    /// plaintext, opened inside the blob's own buffer, stays where it was
+    /// opened rather than move 4 KiB down over the blob's header. What is
+    /// in front of it stays in the buffer and is wiped with it on drop;
+    /// what is behind it is cut off into the spare capacity, which is wiped
+    /// too. `None` (the plaintext dropped and wiped) if those bytes are not
+    /// all there.
+    pub(crate) fn narrowed(mut self, start: usize, len: usize) -> Option<Plaintext> {
+        let start = self.start.checked_add(start)?;
+        let end = start
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.0.len())?;
+        self.bytes.0.truncate(end);
+        self.start = start;
+        Some(self)
+    }
+
     /// The secret bytes.
+    #[inline]
     pub fn expose_secret(&self) -> &[u8] {
-        &self.0.0
+        self.bytes.0.get(self.start..).unwrap_or_default()
     }
 
     /// Number of bytes.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.0.0.len()
+        self.bytes.0.len().saturating_sub(self.start)
     }
 
     /// Whether there are no bytes.
     pub fn is_empty(&self) -> bool {
-        self.0.0.is_empty()
+        self.len() == 0
     }
 
-    pub(crate) fn as_mut_vec(&mut self) -> &mut Vec<u8> {
-        &mut self.0.0
+    /// The secret bytes, to fill or open in place.
+    #[inline]
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.bytes.0.get_mut(self.start..).unwrap_or_default()
     }
 
     /// Encrypts the bytes in place with `seal` and gives the buffer up as
@@ -143,36 +171,63 @@ impl Plaintext {
         seal: impl FnOnce(&mut [u8]) -> Result<T, E>,
     ) -> Result<(Vec<u8>, T), E> {
         let mut plaintext = self;
-        let result = seal(plaintext.0.0.as_mut_slice())?;
-        plaintext.0.0.spare_capacity_mut().zeroize();
-        Ok((std::mem::take(&mut plaintext.0.0), result))
+        let result = seal(plaintext.as_mut_slice())?;
+        let start = std::mem::take(&mut plaintext.start);
+        let buf = &mut plaintext.bytes.0;
+        // What was in front of an opened plaintext (a blob's header) and
+        // the spare capacity: not secret, wiped all the same.
+        if let Some(front) = buf.get_mut(..start) {
+            front.zeroize();
+        }
+        buf.drain(..start);
+        buf.spare_capacity_mut().zeroize();
+        Ok((std::mem::take(buf), result))
     }
 }
+
+impl Clone for Plaintext {
+    /// A copy of the secret bytes alone, in a buffer of their own.
+    fn clone(&self) -> Plaintext {
+        Plaintext::from(self.expose_secret())
+    }
+}
+
+impl PartialEq for Plaintext {
+    /// Compares the secret bytes (not in constant time: for tests and
+    /// callers' own checks, never for authentication).
+    fn eq(&self, other: &Plaintext) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+impl Eq for Plaintext {}
 
 /// The bytes live in a `Zeroizing` buffer: dropping a `Plaintext` clears them.
 impl ZeroizeOnDrop for Plaintext {}
 
 impl From<Vec<u8>> for Plaintext {
     fn from(v: Vec<u8>) -> Self {
-        Plaintext(SecretBytes(v))
+        Plaintext {
+            bytes: SecretBytes(v),
+            start: 0,
+        }
     }
 }
 
 impl From<&[u8]> for Plaintext {
     fn from(v: &[u8]) -> Self {
-        Plaintext(SecretBytes(v.to_vec()))
+        Plaintext::from(v.to_vec())
     }
 }
 
 impl<const N: usize> From<&[u8; N]> for Plaintext {
     fn from(v: &[u8; N]) -> Self {
-        Plaintext(SecretBytes(v.to_vec()))
+        Plaintext::from(v.to_vec())
     }
 }
 
 impl From<&str> for Plaintext {
     fn from(v: &str) -> Self {
-        Plaintext(SecretBytes(v.as_bytes().to_vec()))
+        Plaintext::from(v.as_bytes().to_vec())
     }
 }
 
@@ -295,6 +350,27 @@ mod tests {
         assert_eq!(n, 6);
         assert_eq!(ct, b"secret".map(|b| b ^ 0xff));
         assert_eq!(ct.capacity(), cap, "the caller's buffer, not a copy");
+    }
+
+    #[test]
+    fn a_narrowed_plaintext_is_its_window_alone_everywhere() {
+        let p = Plaintext::from(&b"hhhhSECRETttt"[..])
+            .narrowed(4, 6)
+            .unwrap();
+        assert_eq!(p.expose_secret(), b"SECRET");
+        assert_eq!((p.len(), p.is_empty()), (6, false));
+        assert_eq!(p, Plaintext::from("SECRET"));
+        assert_ne!(p, Plaintext::from("hhhhSECRET"));
+        let copy = p.clone();
+        assert_eq!(copy.expose_secret(), b"SECRET");
+        assert_eq!(copy.bytes.0.len(), 6, "a clone copies the window alone");
+        // Narrowing again is relative to the window.
+        let inner = copy.narrowed(1, 4).unwrap();
+        assert_eq!(inner.expose_secret(), b"ECRE");
+        assert!(inner.clone().narrowed(1, 4).is_none(), "past the end");
+        assert!(inner.narrowed(usize::MAX, 1).is_none());
+        let (sealed, n) = p.seal_into_ciphertext(|buf| buf.len());
+        assert_eq!((sealed.as_slice(), n), (&b"SECRET"[..], 6));
     }
 
     #[test]

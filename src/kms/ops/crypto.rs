@@ -144,6 +144,7 @@ impl Kms {
     /// tokens, the key, authorization, key state, usage and store (with
     /// the quota), the algorithm (and context) against the key, then
     /// `DryRun`. Gives the key, its access and the algorithm.
+    #[inline(always)]
     fn encrypt_checks(
         &self,
         cx: &crate::kms::Call,
@@ -360,7 +361,7 @@ impl Kms {
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
         let mut plaintext = Plaintext::zeroed(len);
-        inner.rng.fill(plaintext.as_mut_vec());
+        inner.rng.fill(plaintext.as_mut_slice());
         let blob = inner.seal(
             cx,
             &entry,
@@ -387,7 +388,7 @@ impl Kms {
             return Ok(GenerateRandomResponse { plaintext });
         }
         let mut plaintext = Plaintext::zeroed(n);
-        self.inner.rng.fill(plaintext.as_mut_vec());
+        self.inner.rng.fill(plaintext.as_mut_slice());
         Ok(GenerateRandomResponse { plaintext })
     }
 }

@@ -3,8 +3,6 @@
 
 use std::ops::Range;
 
-use zeroize::Zeroize;
-
 use crate::crypto::Plaintext;
 use crate::crypto::aead::{Cipher, NONCE_LEN};
 use crate::crypto::blob::Blob;
@@ -50,8 +48,9 @@ pub(crate) fn seal_borrowed(
 }
 
 /// A ciphertext blob the call owns (the request's `CiphertextBlob`): its
-/// plaintext is opened in the blob's own buffer and moved to the front, so
-/// a Decrypt allocates nothing for it and copies nothing out of it.
+/// plaintext is opened in the blob's own buffer and stays where it was
+/// opened (`Plaintext::narrowed`), so a Decrypt allocates nothing for
+/// it and neither copies nor moves it.
 pub(crate) struct OpenInput {
     bytes: Vec<u8>,
 }
@@ -73,35 +72,26 @@ impl OpenInput {
     }
 
     /// Opens the body at `range` of the blob in place with `open`, which
-    /// returns how many of its leading bytes are the plaintext; those are
-    /// moved to the front of the buffer, which becomes the plaintext. The
-    /// buffer is a [`Plaintext`] before `open` runs, so whatever `open`
-    /// leaves in it, and the bytes of the body behind the moved plaintext,
-    /// are wiped (on an error, the whole buffer when it drops).
+    /// returns how many of its leading bytes are the plaintext; those
+    /// become the plaintext, where they are. The buffer is a [`Plaintext`]
+    /// before `open` runs, so whatever `open` leaves in it is wiped (on an
+    /// error, the whole buffer when it drops; else with the plaintext).
     pub(crate) fn open_at(
         self,
         range: Range<usize>,
         open: impl FnOnce(&mut [u8]) -> Result<usize>,
     ) -> Result<Plaintext> {
-        let mut out = Plaintext::from(self.bytes);
-        let buf = out.as_mut_vec();
-        let body = buf.get_mut(range.clone()).ok_or_else(invalid_ciphertext)?;
+        let mut buf = Plaintext::from(self.bytes);
+        let body = buf
+            .as_mut_slice()
+            .get_mut(range.clone())
+            .ok_or_else(invalid_ciphertext)?;
         let keep = open(body)?;
         if keep > range.len() {
             return Err(Error::internal("an opened body longer than the body"));
         }
-        move_to_front(buf, range.start, keep);
-        buf.truncate(keep);
-        Ok(out)
-    }
-}
-
-/// Moves the `keep` bytes at `start` to the front of `buf` and wipes what
-/// is left of them behind the moved copy (`buf[keep..start + keep]`).
-fn move_to_front(buf: &mut [u8], start: usize, keep: usize) {
-    buf.copy_within(start..start + keep, 0);
-    if let Some(stale) = buf.get_mut(keep..start + keep) {
-        stale.zeroize();
+        buf.narrowed(range.start, keep)
+            .ok_or_else(|| Error::internal("an opened body outside the blob"))
     }
 }
 
@@ -120,17 +110,21 @@ mod tests {
     }
 
     #[test]
-    fn the_opened_body_moves_to_the_front_and_leaves_no_copy_behind() {
+    fn the_opened_body_stays_where_it_was_opened_and_nothing_behind_it_is_kept() {
         // header (5), body (9: the "plaintext"), tag (3)
-        let mut buf = b"hhhhhPLAINTEXTttt".to_vec();
-        move_to_front(&mut buf, 5, 9);
-        assert_eq!(&buf[..9], b"PLAINTEXT");
-        assert_eq!(&buf[9..14], &[0; 5]);
-        assert_eq!(&buf[14..], b"ttt");
-        // A body longer than its offset: the tail it leaves is wiped too.
-        let mut buf = b"hPLAINt".to_vec();
-        move_to_front(&mut buf, 1, 5);
-        assert_eq!(buf, b"PLAIN\0t");
+        let blob = b"hhhhhPLAINTEXTttt".to_vec();
+        let at = blob.as_ptr();
+        let out = OpenInput::new(blob).open_at(5..14, |_| Ok(9)).unwrap();
+        assert_eq!(out.expose_secret(), b"PLAINTEXT");
+        assert_eq!(out.len(), 9);
+        assert_eq!(
+            out.expose_secret().as_ptr(),
+            at.wrapping_add(5),
+            "not moved"
+        );
+        // Re-sealing it in place gives back the plaintext's bytes alone.
+        let (sealed, ()) = out.seal_into_ciphertext(|buf| buf.make_ascii_lowercase());
+        assert_eq!(sealed, b"plaintext");
     }
 
     #[test]

@@ -526,7 +526,7 @@ impl CloudHsm {
             }
         }
         let mut out = Plaintext::zeroed(n);
-        self.0.rng.fill(out.as_mut_vec());
+        self.0.rng.fill(out.as_mut_slice());
         Ok(out)
     }
 

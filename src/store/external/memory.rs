@@ -647,7 +647,7 @@ impl ExternalKeyManager for InMemoryExternalKeyManager {
         };
         // Opened in the request's own buffer (zeroed if the tag fails).
         let mut plaintext = Plaintext::from(ciphertext);
-        self.decrypt_in_place(call, key_id, &borrowed, plaintext.as_mut_vec())?;
+        self.decrypt_in_place(call, key_id, &borrowed, plaintext.as_mut_slice())?;
         Ok(XksDecryptResponse { plaintext })
     }
 
