@@ -261,6 +261,7 @@ impl KeyId {
 
     /// The UUID key id a hyphenated UUID of either case spells, or `None`
     /// (what [`KeyId::from_str`] reads first, without building an error).
+    #[inline]
     pub(crate) fn parse_hyphenated(s: &str) -> Option<KeyId> {
         hyphenated_uuid_bytes(s).map(KeyId::from_bytes)
     }
@@ -331,6 +332,7 @@ impl<'de> Deserialize<'de> for KeyId {
 /// half the instructions of a table lookup per digit, and none of the
 /// byte-by-byte copying of `uuid`'s own parser, whose vector read then
 /// waited for the copies to retire.
+#[inline]
 fn hyphenated_uuid_bytes(s: &str) -> Option<[u8; 16]> {
     let s: &[u8; 36] = s.as_bytes().try_into().ok()?;
     if [s[8], s[13], s[18], s[23]] != [b'-'; 4] {
@@ -348,12 +350,14 @@ fn hyphenated_uuid_bytes(s: &str) -> Option<[u8; 16]> {
         w[4..].copy_from_slice(&s[hi..hi + 4]);
         u64::from_le_bytes(w)
     };
-    let words = [word(0), halves(9, 14), halves(19, 24), word(28)];
-    let mut out = [0u8; 16];
-    for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
-        chunk.copy_from_slice(&hex_word(w)?.to_le_bytes());
-    }
-    Some(out)
+    // Assembled in registers and stored whole: a KeyId written four bytes
+    // at a time stalls the first 16-byte read of it (a failed store
+    // forward).
+    let bytes = u128::from(hex_word(word(0))?)
+        | u128::from(hex_word(halves(9, 14))?) << 32
+        | u128::from(hex_word(halves(19, 24))?) << 64
+        | u128::from(hex_word(word(28))?) << 96;
+    Some(bytes.to_le_bytes())
 }
 
 /// Eight hexadecimal digits of either case, as the bytes of a little-endian

@@ -443,24 +443,36 @@ impl Service {
 
     /// The key with `id`, or NotFoundException — also for a key whose
     /// deletion date has passed by the call's time, deleted yet or not.
+    #[inline]
     pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<HeldKey> {
         let entry = self.lookup_key(id);
         let Some(entry) = entry else {
-            return Err(Error::from(AwsMessage::KeyNotFound {
-                arn: self.key_arn(id),
-            }));
+            return Err(self.key_not_found(id));
         };
         self.unless_due(entry, cx.now)
+    }
+
+    #[cold]
+    fn key_not_found(&self, id: &KeyId) -> Error {
+        Error::from(AwsMessage::KeyNotFound {
+            arn: self.key_arn(id),
+        })
     }
 
     /// The entry of key `id` if it is in the key table: from this thread's
     /// key cache, with no lock, when the thread has used the key lately;
     /// else from the table under its read lock (then cached).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup_key(&self, id: &KeyId) -> Option<HeldKey> {
-        if let Some(entry) = cache::get(self.serial, id) {
-            return Some(entry);
+        match cache::get(self.serial, id) {
+            Some(entry) => Some(entry),
+            None => self.lookup_key_in_table(id),
         }
+    }
+
+    /// [`Service::lookup_key`] on a miss of the thread's cache.
+    #[inline(never)]
+    fn lookup_key_in_table(&self, id: &KeyId) -> Option<HeldKey> {
         let cell = self.keys.read().cell(id)?;
         // Loaded after the lock: a removal in between withdrew the cell,
         // and the key is then not found, as under the lock a moment later.
@@ -472,6 +484,7 @@ impl Service {
     /// `entry`, or NotFoundException if its deletion date has passed by
     /// `now`. The deletion itself is [`Service::advance`]'s (`timers.rs`): if
     /// it could not be committed yet the key is gone all the same.
+    #[inline]
     pub(crate) fn unless_due(&self, entry: HeldKey, now: Timestamp) -> Result<HeldKey> {
         if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
             return Err(Error::from(AwsMessage::KeyNotFound {

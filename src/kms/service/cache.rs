@@ -101,7 +101,7 @@ fn slot_of(id: &KeyId) -> usize {
 
 /// The entry of key `id` of service `service`, if this thread has its
 /// cell cached and the key is still in the table.
-#[inline]
+#[inline(always)]
 pub(crate) fn get(service: u64, id: &KeyId) -> Option<HeldKey> {
     let entry = CACHE
         .try_with(|c| {
