@@ -971,6 +971,7 @@ impl Service {
     /// Decrypts a blob made under `entry`, in its own buffer, with the
     /// version of its material its `header` (as already read) names (a
     /// version the key does not have is an invalid ciphertext).
+    #[inline(always)]
     pub(crate) fn open(
         &self,
         cx: &Call<'_>,
@@ -1013,6 +1014,7 @@ impl Service {
         clippy::too_many_arguments,
         reason = "Decrypt's and ReEncrypt's inputs, one each"
     )]
+    #[inline(always)]
     pub(crate) fn decrypt_blob(
         &self,
         cx: &Call,
