@@ -4,6 +4,10 @@
 //! context, quota). `encrypt_4096/<origin>` is `Kms::encrypt` (a new blob
 //! per call, the request cloned just before); `<origin>_into` is
 //! `Kms::encrypt_into`, into a buffer reused from call to call.
+//! `decrypt_4096/<origin>` opens a cloned request's blob in place;
+//! `<origin>_into` is `Kms::decrypt_into`, which copies the blob into a
+//! plaintext buffer reused from call to call and opens it there, as the
+//! raw entry copies and opens.
 //!
 //! `cargo bench --bench crypto` (add `-- --quick` for a short run;
 //! `--features aws-lc` for the aws-lc-rs backend).
@@ -22,7 +26,9 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kms_keystore::{DataKeySpec, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms};
+use kms_keystore::{
+    DataKeySpec, DecryptRequest, EncryptionContext, GenerateDataKeyRequest, Kms, Plaintext,
+};
 
 use common::RawSeal;
 
@@ -132,6 +138,16 @@ fn decrypt_4096(c: &mut Criterion) {
                 |req| k.kms.decrypt(req).expect("decrypt"),
                 common::BATCH,
             )
+        });
+        // Into a plaintext buffer the caller keeps: the blob copied into
+        // it and opened there, as the raw entry copies and opens.
+        let mut plaintext = Plaintext::default();
+        g.bench_function(format!("{name}_into"), |b| {
+            b.iter(|| {
+                k.kms
+                    .decrypt_into(black_box(&req), &mut plaintext)
+                    .expect("decrypt_into")
+            })
         });
     }
     g.finish();

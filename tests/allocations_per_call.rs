@@ -1,7 +1,7 @@
 //! What a cryptographic call allocates, per origin: nothing for an Encrypt
-//! into a buffer the caller keeps, only what the response owns for
-//! Encrypt, and for Decrypt not even its plaintext, which is opened in the
-//! request's own blob. Counted with an instrumented global allocator, so
+//! or a Decrypt into a buffer the caller keeps, only what the response owns
+//! for Encrypt, and for Decrypt not even its plaintext, which is opened in
+//! the request's own blob. Counted with an instrumented global allocator, so
 //! this file holds one test only (parallel tests would be counted too).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
@@ -79,6 +79,26 @@ fn a_call_allocates_only_what_its_response_owns_for_every_origin() {
             (change.allocations, change.reallocations),
             (owned, 0),
             "{origin}: Decrypt: {change:?}"
+        );
+
+        // decrypt_into a buffer the caller keeps: nothing at all, once the
+        // buffer has the blob's size.
+        let req = DecryptRequest {
+            ciphertext_blob: blob.clone(),
+            ..Default::default()
+        };
+        let mut plaintext = kms_keystore::Plaintext::default();
+        kms.decrypt_into(&req, &mut plaintext).unwrap();
+        let region = Region::new(GLOBAL);
+        for _ in 0..CALLS {
+            kms.decrypt_into(&req, &mut plaintext).unwrap();
+        }
+        let change = region.change();
+        assert_eq!(plaintext.expose_secret(), &[0x5a; 4096][..], "{origin}");
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (0, 0),
+            "{origin}: decrypt_into a reused buffer: {change:?}"
         );
     }
 }

@@ -497,6 +497,28 @@ fn rsa_encrypt_and_decrypt_round_trip_with_both_oaep_algorithms_up_to_the_limit(
             code(kms.decrypt(decrypt_req(None, Some(alg), &out.ciphertext_blob))),
             "InvalidCiphertextException"
         );
+        // Decrypt into a buffer the caller keeps: the same answers.
+        let mut buf = kms_keystore::Plaintext::from(vec![7; 4096]);
+        let used = kms
+            .decrypt_into(
+                &decrypt_req(Some(&id), Some(alg), &out.ciphertext_blob),
+                &mut buf,
+            )
+            .unwrap();
+        assert_eq!(
+            (used.to_string(), buf.expose_secret()),
+            (id.clone(), &plaintext[..])
+        );
+        for req in [
+            decrypt_req(Some(&id), Some(other), &out.ciphertext_blob),
+            decrypt_req(None, Some(alg), &out.ciphertext_blob),
+        ] {
+            assert_eq!(
+                code(kms.decrypt_into(&req, &mut buf)),
+                "InvalidCiphertextException"
+            );
+            assert!(buf.is_empty());
+        }
     }
 }
 

@@ -424,3 +424,81 @@ fn xks_blobs_tampered_after_the_header_are_rejected_by_the_proxy_or_the_codec() 
     // And the untouched blob still decrypts.
     assert_eq!(decrypt(&f.kms, &blob, None).unwrap(), PLAINTEXT);
 }
+
+/// `Kms::decrypt_into` on `blob` into `buf`: the error code, or the
+/// plaintext and the key that decrypted; an error leaves `buf` empty.
+fn decrypt_into(
+    kms: &Kms,
+    blob: &[u8],
+    key_id: Option<&str>,
+    buf: &mut kms_keystore::Plaintext,
+) -> Result<Vec<u8>, &'static str> {
+    let req = DecryptRequest {
+        ciphertext_blob: blob.to_vec(),
+        encryption_context: context(),
+        key_id: key_id.map(str::to_owned),
+        ..Default::default()
+    };
+    match kms.decrypt_into(&req, buf) {
+        Ok(_) => Ok(buf.expose_secret().to_vec()),
+        Err(e) => {
+            assert!(buf.is_empty(), "an error leaves the buffer empty");
+            Err(e.code())
+        }
+    }
+}
+
+#[test]
+fn decrypt_into_answers_as_decrypt_does_for_every_flip_and_origin() {
+    let f = fixture();
+    for (origin, key) in &f.keys {
+        let blob = encrypt(&f.kms, key);
+        // One buffer for every call, refilled each time; it starts out
+        // holding a longer plaintext than the blob's.
+        let mut buf = kms_keystore::Plaintext::from(vec![0xa5; 4096]);
+        for named in [None, Some(key.as_str())] {
+            let req = DecryptRequest {
+                ciphertext_blob: blob.clone(),
+                encryption_context: context(),
+                key_id: named.map(str::to_owned),
+                ..Default::default()
+            };
+            let used = f.kms.decrypt_into(&req, &mut buf).unwrap();
+            assert_eq!(used.to_string(), *key, "{origin}");
+            assert_eq!(buf.expose_secret(), PLAINTEXT, "{origin}");
+            for i in 0..blob.len() {
+                for bit in [0, 3, 7] {
+                    let mut t = blob.clone();
+                    t[i] ^= 1 << bit;
+                    assert_eq!(
+                        decrypt_into(&f.kms, &t, named, &mut buf),
+                        decrypt(&f.kms, &t, named),
+                        "{origin}: byte {i} bit {bit}, key named: {}",
+                        named.is_some()
+                    );
+                }
+            }
+            for cut in [1, 16, blob.len() - 1] {
+                assert_eq!(
+                    decrypt_into(&f.kms, &blob[..blob.len() - cut], named, &mut buf),
+                    decrypt(&f.kms, &blob[..blob.len() - cut], named),
+                    "{origin}: {cut} bytes cut"
+                );
+            }
+            assert_eq!(
+                decrypt_into(&f.kms, &blob, named, &mut buf),
+                Ok(PLAINTEXT.to_vec())
+            );
+        }
+        // DryRun: the same exception, and no plaintext.
+        let dry = DecryptRequest {
+            ciphertext_blob: blob.clone(),
+            encryption_context: context(),
+            dry_run: Some(true),
+            ..Default::default()
+        };
+        let err = f.kms.decrypt_into(&dry, &mut buf).unwrap_err();
+        assert_eq!(err.code(), "DryRunOperationException", "{origin}");
+        assert!(buf.is_empty(), "{origin}");
+    }
+}

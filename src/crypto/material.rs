@@ -126,6 +126,20 @@ impl Plaintext {
         Some(self)
     }
 
+    /// `bytes`, copied into this plaintext's buffer, which is taken (this
+    /// plaintext is left empty): its capacity is reused, so a caller that
+    /// refills one buffer in a loop allocates nothing per call. Whatever
+    /// the buffer held beyond `bytes` stays in its spare capacity, and is
+    /// wiped with it.
+    pub(crate) fn refilled_from(&mut self, bytes: &[u8]) -> Plaintext {
+        let mut taken = std::mem::take(self);
+        taken.start = 0;
+        let buf = &mut taken.bytes.0;
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        taken
+    }
+
     /// The secret bytes.
     #[inline]
     pub fn expose_secret(&self) -> &[u8] {

@@ -97,6 +97,7 @@ impl KeyCipher for KeyAccess {
         }
     }
 
+    #[inline(always)]
     fn open(
         self,
         env: &CryptoEnv<'_>,
@@ -190,6 +191,7 @@ impl KeyCipher for SingleLayer {
 
     /// Opens a single-layer blob in its own buffer (checking the tag, then
     /// decrypting in place). Anything but a single-layer blob is invalid.
+    #[inline(always)]
     fn open(
         self,
         _env: &CryptoEnv<'_>,

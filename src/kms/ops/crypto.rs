@@ -214,6 +214,57 @@ impl Kms {
         })
     }
 
+    /// Decrypt into a buffer the caller keeps: the same checks, errors and
+    /// plaintext as [`Kms::decrypt`], with the blob copied into
+    /// `plaintext`'s buffer and opened there (its capacity is reused, so a
+    /// caller that decrypts in a loop allocates nothing per call, and no
+    /// response strings are built). Returns the id of the key that
+    /// decrypted; [`Kms::decrypt`] also gives its ARN and the key material
+    /// id. The bytes stay in a [`Plaintext`], wiped when it drops or is
+    /// refilled. On an error, `plaintext` is left empty.
+    ///
+    /// ```
+    /// use kms_keystore::{CreateKeyRequest, DecryptRequest, EncryptRequest, Kms, KmsConfig, Plaintext};
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id;
+    /// let blob = kms
+    ///     .encrypt(EncryptRequest {
+    ///         key_id: key.to_string(),
+    ///         plaintext: Plaintext::from(&b"hello"[..]),
+    ///         ..Default::default()
+    ///     })
+    ///     .unwrap()
+    ///     .ciphertext_blob;
+    /// let req = DecryptRequest { ciphertext_blob: blob, ..Default::default() };
+    /// let mut plaintext = Plaintext::default();
+    /// assert_eq!(kms.decrypt_into(&req, &mut plaintext).unwrap(), key);
+    /// assert_eq!(plaintext.expose_secret(), b"hello");
+    /// ```
+    pub fn decrypt_into(&self, req: &DecryptRequest, plaintext: &mut Plaintext) -> Result<KeyId> {
+        if let Some(owner) = self.routed_blob(req.key_id.as_deref(), &req.ciphertext_blob) {
+            return owner.decrypt_into(req, plaintext);
+        }
+        let cx = self.begin();
+        let input = OpenInput::in_buffer(plaintext.refilled_from(&req.ciphertext_blob));
+        let opened = self
+            .inner
+            .check_grant_tokens(&req.grant_tokens)
+            .and_then(|()| {
+                self.inner.decrypt_blob(
+                    &cx,
+                    input,
+                    req.key_id.as_deref(),
+                    req.encryption_algorithm,
+                    &req.encryption_context,
+                    KeyOperation::Decrypt,
+                    None,
+                )
+            })
+            .and_then(|opened| dry_run(req.dry_run).map(|()| opened))?;
+        *plaintext = opened.plaintext;
+        Ok(opened.entry.id)
+    }
+
     /// ReEncrypt: decrypts under the source key and context (with the
     /// material version the blob names), encrypts under the destination key
     /// and context with its current material — so re-encrypting under the

@@ -47,41 +47,51 @@ pub(crate) fn seal_borrowed(
     }
 }
 
-/// A ciphertext blob the call owns (the request's `CiphertextBlob`): its
-/// plaintext is opened in the blob's own buffer and stays where it was
-/// opened (`Plaintext::narrowed`), so a Decrypt allocates nothing for
-/// it and neither copies nor moves it.
+/// A ciphertext blob the call owns (the request's `CiphertextBlob`, or a
+/// copy of it in a caller's buffer for `Kms::decrypt_into`): its plaintext
+/// is opened in the blob's own buffer and stays where it was opened
+/// (`Plaintext::narrowed`), so a Decrypt allocates nothing for it and
+/// neither copies nor moves it. The buffer is a [`Plaintext`] from the
+/// start: a reused one may hold an earlier plaintext beyond the blob, and
+/// is wiped whole however the call ends.
 pub(crate) struct OpenInput {
-    bytes: Vec<u8>,
+    bytes: Plaintext,
 }
 
 impl OpenInput {
     /// The request's blob, taken.
     pub(crate) fn new(bytes: Vec<u8>) -> OpenInput {
+        OpenInput {
+            bytes: Plaintext::from(bytes),
+        }
+    }
+
+    /// A blob already in a secret buffer (a caller's, refilled).
+    pub(crate) fn in_buffer(bytes: Plaintext) -> OpenInput {
         OpenInput { bytes }
     }
 
     /// The blob's bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.expose_secret()
     }
 
     /// The blob decoded, or `InvalidCiphertextException`.
     pub(crate) fn blob(&self) -> Result<Blob<'_>> {
-        Blob::read(&self.bytes).map_err(|_| invalid_ciphertext())
+        Blob::read(self.bytes()).map_err(|_| invalid_ciphertext())
     }
 
     /// Opens the body at `range` of the blob in place with `open`, which
     /// returns how many of its leading bytes are the plaintext; those
-    /// become the plaintext, where they are. The buffer is a [`Plaintext`]
-    /// before `open` runs, so whatever `open` leaves in it is wiped (on an
-    /// error, the whole buffer when it drops; else with the plaintext).
+    /// become the plaintext, where they are. Whatever `open` leaves in the
+    /// buffer is wiped (on an error, the whole buffer when it drops; else
+    /// with the plaintext).
     pub(crate) fn open_at(
         self,
         range: Range<usize>,
         open: impl FnOnce(&mut [u8]) -> Result<usize>,
     ) -> Result<Plaintext> {
-        let mut buf = Plaintext::from(self.bytes);
+        let mut buf = self.bytes;
         let body = buf
             .as_mut_slice()
             .get_mut(range.clone())
