@@ -130,9 +130,14 @@ impl Plaintext {
     /// plaintext is left empty): its capacity is reused, so a caller that
     /// refills one buffer in a loop allocates nothing per call. Whatever
     /// the buffer held beyond `bytes` stays in its spare capacity, and is
-    /// wiped with it.
+    /// wiped with it. A buffer too small for `bytes` is not grown (a grown
+    /// `Vec` frees its old allocation unwiped): it is dropped, and wiped,
+    /// and `bytes` get a buffer of their own.
     pub(crate) fn refilled_from(&mut self, bytes: &[u8]) -> Plaintext {
         let mut taken = std::mem::take(self);
+        if taken.bytes.0.capacity() < bytes.len() {
+            return Plaintext::from(bytes);
+        }
         taken.start = 0;
         let buf = &mut taken.bytes.0;
         buf.clear();
@@ -385,6 +390,20 @@ mod tests {
         assert!(inner.narrowed(usize::MAX, 1).is_none());
         let (sealed, n) = p.seal_into_ciphertext(|buf| buf.len());
         assert_eq!((sealed.as_slice(), n), (&b"SECRET"[..], 6));
+    }
+
+    #[test]
+    fn a_refill_reuses_a_buffer_large_enough_and_replaces_a_smaller_one() {
+        let mut p = Plaintext::from(vec![0xa5; 64]).narrowed(8, 16).unwrap();
+        let at = p.bytes.0.as_ptr();
+        let refilled = p.refilled_from(b"new bytes");
+        assert!(p.is_empty(), "the buffer was taken");
+        assert_eq!(refilled.expose_secret(), b"new bytes");
+        assert_eq!(refilled.bytes.0.as_ptr(), at, "the same allocation");
+        let mut small = refilled;
+        let grown = small.refilled_from(&[7; 100]);
+        assert_eq!(grown.expose_secret(), &[7; 100][..]);
+        assert_eq!(grown.bytes.0.capacity(), 100, "a buffer of its own");
     }
 
     #[test]
