@@ -940,8 +940,8 @@ impl KeyCipher for DoubleLayer {
                 authentication_tag: &fields.tag,
             };
             // The proxy opens its layer in the blob's own buffer, then the
-            // KMS layer is opened there too: nothing is copied but the
-            // plaintext, to the front of that buffer.
+            // KMS layer is opened there too, and the plaintext stays where
+            // it was opened: nothing is copied.
             input.open_at(body, |buf| {
                 manager
                     .decrypt_in_place(&call.route.call, call.xks_key_id, &request, buf)
