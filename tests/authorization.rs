@@ -207,6 +207,24 @@ fn the_role_in_the_other_account_encrypts_and_decrypts_with_the_key_arn() {
         .unwrap();
     assert_eq!(out.plaintext.expose_secret(), b"secret");
     assert_eq!(out.key_id, w.key_arn);
+    // So does Decrypt into a buffer the caller keeps; a third account's
+    // root is refused by the key policy either way, with the same answer.
+    let req = DecryptRequest {
+        ciphertext_blob: blob.clone(),
+        ..DecryptRequest::default()
+    };
+    let mut buf = kms_keystore::Plaintext::default();
+    let used = kms.decrypt_into(&req, &mut buf).unwrap();
+    assert!(w.key_arn.ends_with(&format!("key/{used}")), "{used}");
+    assert_eq!(buf.expose_secret(), b"secret");
+    let third = w.as_(THIRD, &Principal::root(THIRD.parse().unwrap()));
+    let refused = third.decrypt_into(&req, &mut buf).unwrap_err();
+    assert_eq!(refused.kind(), ErrorCode::AccessDenied, "{refused}");
+    assert_eq!(
+        refused.message(),
+        third.decrypt(req.clone()).unwrap_err().message()
+    );
+    assert!(buf.is_empty());
     kms.generate_data_key(GenerateDataKeyRequest {
         key_id: w.key_arn.clone(),
         number_of_bytes: Some(32),
