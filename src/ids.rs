@@ -328,8 +328,9 @@ impl<'de> Deserialize<'de> for KeyId {
 /// either case), as `uuid::Uuid::try_parse` reads one of 36 characters.
 ///
 /// Every keyed call parses its KeyId, so the 32 digits are read as four
-/// words of eight and decoded eight at a time ([`hex_word`]): fewer than
-/// half the instructions of a table lookup per digit, and none of the
+/// words of eight and decoded eight at a time ([`hex_word`]): straight-line
+/// code, about a sixth fewer instructions than a table lookup per digit
+/// (cachegrind: about 185 against 220 an id), and none of the
 /// byte-by-byte copying of `uuid`'s own parser, whose vector read then
 /// waited for the copies to retire.
 #[inline]
