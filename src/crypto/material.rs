@@ -193,11 +193,9 @@ impl Plaintext {
         let result = seal(plaintext.as_mut_slice())?;
         let start = std::mem::take(&mut plaintext.start);
         let buf = &mut plaintext.bytes.0;
-        // What was in front of an opened plaintext (a blob's header) and
-        // the spare capacity: not secret, wiped all the same.
-        if let Some(front) = buf.get_mut(..start) {
-            front.zeroize();
-        }
+        // An opened plaintext's ciphertext moves down over what was in
+        // front of it (a blob's header); what that leaves behind joins the
+        // spare capacity, which is wiped.
         buf.drain(..start);
         buf.spare_capacity_mut().zeroize();
         Ok((std::mem::take(buf), result))

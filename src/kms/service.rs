@@ -452,6 +452,7 @@ impl Service {
         self.unless_due(entry, cx.now)
     }
 
+    /// NotFoundException for key `id` (off the hot path).
     #[cold]
     fn key_not_found(&self, id: &KeyId) -> Error {
         Error::from(AwsMessage::KeyNotFound {
