@@ -12,7 +12,7 @@ use crate::key::state::KeyOperation;
 use crate::ids::KeyId;
 use crate::kms::Kms;
 use crate::kms::backend::cipher::KeyAccess;
-use crate::kms::service::{HeldKey, Opened};
+use crate::kms::service::HeldKey;
 use crate::kms::shapes::types::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest,
     GenerateDataKeyResponse, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
@@ -190,13 +190,22 @@ impl Kms {
     /// before rotation existed names the original); a `KeyId`, if given, must be that key
     /// (`IncorrectKeyException`). Any tampering, another key's blob or a
     /// different context is `InvalidCiphertextException` and gives no plaintext.
-    pub fn decrypt(&self, mut req: DecryptRequest) -> Result<DecryptResponse> {
+    pub fn decrypt(&self, req: DecryptRequest) -> Result<DecryptResponse> {
         if let Some(owner) = self.routed_blob(req.key_id.as_deref(), &req.ciphertext_blob) {
             return owner.decrypt(req);
         }
         let cx = self.begin();
-        let input = OpenInput::new(std::mem::take(&mut req.ciphertext_blob));
-        let opened = self.decrypt_checked(&cx, &req, input)?;
+        self.inner.check_grant_tokens(&req.grant_tokens)?;
+        let opened = self.inner.decrypt_blob(
+            &cx,
+            OpenInput::new(req.ciphertext_blob),
+            req.key_id.as_deref(),
+            req.encryption_algorithm,
+            &req.encryption_context,
+            KeyOperation::Decrypt,
+            None,
+        )?;
+        dry_run(req.dry_run)?;
         Ok(DecryptResponse {
             key_id: opened.entry.arn.clone(),
             plaintext: opened.plaintext,
@@ -239,33 +248,27 @@ impl Kms {
         }
         let cx = self.begin();
         let input = OpenInput::in_buffer(plaintext.refilled_from(&req.ciphertext_blob));
-        let opened = self.decrypt_checked(&cx, req, input)?;
+        // Decrypt's own steps, written out again rather than shared: with
+        // a shared helper, LLVM stopped inlining aes-gcm's GHASH padding
+        // into the crate's seal (+375 instructions for an `encrypt_into`
+        // of 4 KiB, +430 for a Decrypt, cachegrind, aes-gcm backend).
+        let opened = self
+            .inner
+            .check_grant_tokens(&req.grant_tokens)
+            .and_then(|()| {
+                self.inner.decrypt_blob(
+                    &cx,
+                    input,
+                    req.key_id.as_deref(),
+                    req.encryption_algorithm,
+                    &req.encryption_context,
+                    KeyOperation::Decrypt,
+                    None,
+                )
+            })
+            .and_then(|opened| dry_run(req.dry_run).map(|()| opened))?;
         *plaintext = opened.plaintext;
         Ok(opened.entry.id)
-    }
-
-    /// Decrypt's checks and open, in AWS's order, for `decrypt` and
-    /// `decrypt_into`: grant tokens, then the blob (`input`, taken from
-    /// `req` or copied out of it) with `req`'s key, algorithm and context,
-    /// then `DryRun`.
-    fn decrypt_checked(
-        &self,
-        cx: &crate::kms::Call,
-        req: &DecryptRequest,
-        input: OpenInput,
-    ) -> Result<Opened> {
-        self.inner.check_grant_tokens(&req.grant_tokens)?;
-        let opened = self.inner.decrypt_blob(
-            cx,
-            input,
-            req.key_id.as_deref(),
-            req.encryption_algorithm,
-            &req.encryption_context,
-            KeyOperation::Decrypt,
-            None,
-        )?;
-        dry_run(req.dry_run)?;
-        Ok(opened)
     }
 
     /// ReEncrypt: decrypts under the source key and context (with the
