@@ -1,4 +1,4 @@
-//! AES-256-GCM: seal (in place or into another buffer) and open in place,
+//! AES-256-GCM: seal and open, in place or into another buffer,
 //! with a 96-bit nonce and a detached 128-bit tag.
 //!
 //! Two backends, chosen at compile time, produce the same bytes (the
@@ -89,6 +89,27 @@ impl Cipher {
             .open(nonce, aad, buf, tag)
             .inspect_err(|_| buf.fill(0))
     }
+
+    /// Decrypts `ciphertext` into `out` (as long as it) after checking
+    /// `tag` in constant time: the ciphertext is read once, with no copy
+    /// made first. On failure, or when the lengths differ, `out` is zeroed,
+    /// so no unauthenticated plaintext (nor what `out` held) survives.
+    pub fn open_to(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8; TAG_LEN],
+        out: &mut [u8],
+    ) -> Result<(), OpenError> {
+        if ciphertext.len() != out.len() {
+            out.fill(0);
+            return Err(OpenError);
+        }
+        self.0
+            .open_to(nonce, aad, ciphertext, tag, out)
+            .inspect_err(|_| out.fill(0))
+    }
 }
 
 /// The expanded AES key schedule and GHASH key are zeroized when the backend
@@ -174,6 +195,21 @@ mod backend {
         ) -> Result<(), OpenError> {
             self.0
                 .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into(), &Tag::from(*tag))
+                .map_err(|_| OpenError)
+        }
+
+        /// `out` is as long as `ciphertext`; the caller checked.
+        pub(super) fn open_to(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            ciphertext: &[u8],
+            tag: &[u8; TAG_LEN],
+            out: &mut [u8],
+        ) -> Result<(), OpenError> {
+            let buf = InOutBuf::new(ciphertext, out).map_err(|_| OpenError)?;
+            self.0
+                .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf, &Tag::from(*tag))
                 .map_err(|_| OpenError)
         }
     }
@@ -268,6 +304,26 @@ mod backend {
                 .map(|_| ())
                 .map_err(|_| OpenError)
         }
+
+        /// `out` is as long as `ciphertext`; the caller checked.
+        pub(super) fn open_to(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            aad: &[u8],
+            ciphertext: &[u8],
+            tag: &[u8; TAG_LEN],
+            out: &mut [u8],
+        ) -> Result<(), OpenError> {
+            self.0
+                .open_separate_gather(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    ciphertext,
+                    tag,
+                    out,
+                )
+                .map_err(|_| OpenError)
+        }
     }
 }
 
@@ -339,6 +395,43 @@ mod tests {
                 "{len}"
             );
             assert_eq!(wrong, vec![7; len]);
+        }
+    }
+
+    #[test]
+    fn opening_into_another_buffer_gives_the_bytes_of_opening_in_place() {
+        let c = Cipher::new(&KeyMaterial::from_bytes([3; 32]));
+        let plaintext: Vec<u8> = (0..100u8).collect();
+        let mut sealed = plaintext.clone();
+        let tag = c.seal_in_place(&[5; 12], b"aad", &mut sealed);
+        let mut out = vec![0xEE; 100];
+        c.open_to(&[5; 12], b"aad", &sealed, &tag, &mut out)
+            .unwrap();
+        assert_eq!(out, plaintext);
+        // A wrong tag, AAD or nonce: refused, and `out` zeroed whatever it
+        // held (here, the plaintext of the call before).
+        let mut bad_tag = tag;
+        bad_tag[0] ^= 1;
+        for (nonce, aad, tag) in [
+            ([5; 12], &b"aad"[..], bad_tag),
+            ([5; 12], &b"aae"[..], tag),
+            ([6; 12], &b"aad"[..], tag),
+        ] {
+            let mut out = plaintext.clone();
+            assert_eq!(
+                c.open_to(&nonce, aad, &sealed, &tag, &mut out),
+                Err(OpenError)
+            );
+            assert_eq!(out, [0; 100]);
+        }
+        // Any other length: refused, and zeroed too.
+        for len in [0, 99, 101] {
+            let mut wrong = vec![7; len];
+            assert_eq!(
+                c.open_to(&[5; 12], b"aad", &sealed, &tag, &mut wrong),
+                Err(OpenError)
+            );
+            assert_eq!(wrong, vec![0; len]);
         }
     }
 

@@ -145,6 +145,23 @@ impl Plaintext {
         taken
     }
 
+    /// This plaintext's buffer, taken (this plaintext is left empty), made
+    /// `len` bytes long for an opening to overwrite: its capacity is
+    /// reused, so a caller that opens into one buffer in a loop allocates
+    /// nothing per call. What it held beyond `len` stays in its spare
+    /// capacity, and is wiped with it. A buffer too small is not grown (a
+    /// grown `Vec` frees its old allocation unwiped): it is dropped, and
+    /// wiped, and a new one of `len` zero bytes is given.
+    pub(crate) fn reused_for(&mut self, len: usize) -> Plaintext {
+        let mut taken = std::mem::take(self);
+        if taken.bytes.0.capacity() < len {
+            return Plaintext::zeroed(len);
+        }
+        taken.start = 0;
+        taken.bytes.0.resize(len, 0);
+        taken
+    }
+
     /// The secret bytes.
     #[inline]
     pub fn expose_secret(&self) -> &[u8] {
@@ -401,6 +418,27 @@ mod tests {
         let mut small = refilled;
         let grown = small.refilled_from(&[7; 100]);
         assert_eq!(grown.expose_secret(), &[7; 100][..]);
+        assert_eq!(grown.bytes.0.capacity(), 100, "a buffer of its own");
+    }
+
+    #[test]
+    fn a_reuse_keeps_a_buffer_large_enough_at_the_length_asked_and_replaces_a_smaller_one() {
+        let mut p = Plaintext::from(vec![0xa5; 64]).narrowed(8, 16).unwrap();
+        let at = p.bytes.0.as_ptr();
+        let reused = p.reused_for(40);
+        assert!(p.is_empty(), "the buffer was taken");
+        assert_eq!(reused.len(), 40, "the window starts at the front again");
+        assert_eq!(reused.bytes.0.as_ptr(), at, "the same allocation");
+        assert_eq!(reused.bytes.0.capacity(), 64);
+        // Longer again, within the capacity: still the same allocation,
+        // the new bytes zero.
+        let mut reused = reused;
+        let longer = reused.reused_for(64);
+        assert_eq!(longer.bytes.0.as_ptr(), at);
+        assert_eq!(&longer.expose_secret()[40..], &[0; 24][..]);
+        let mut small = longer;
+        let grown = small.reused_for(100);
+        assert_eq!(grown.expose_secret(), &[0; 100][..]);
         assert_eq!(grown.bytes.0.capacity(), 100, "a buffer of its own");
     }
 

@@ -979,7 +979,7 @@ impl Service {
         entry: &KeyEntry,
         access: KeyAccess,
         header: Header,
-        blob: OpenInput,
+        blob: OpenInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<(Plaintext, Option<MaterialId>)> {
         let named = header.material_version();
@@ -1019,7 +1019,7 @@ impl Service {
     pub(crate) fn decrypt_blob(
         &self,
         cx: &Call,
-        input: OpenInput,
+        input: OpenInput<'_>,
         expected_key: Option<&str>,
         alg: Option<EncryptionAlgorithmSpec>,
         ctx: &EncryptionContext,

@@ -23,7 +23,7 @@ use crate::kms::model::backing::Backing;
 use crate::kms::model::store::XksRoute;
 use crate::kms::model::versions::MaterialVersion;
 use crate::kms::support::errors::invalid_ciphertext;
-use crate::kms::support::seal::{OpenInput, SealInput, seal_borrowed};
+use crate::kms::support::seal::{OpenInput, SealInput, SealedBody, seal_borrowed};
 use crate::sync::PublishedRef;
 
 /// The key a seal or open is for: plain data copied out of its entry.
@@ -62,12 +62,13 @@ pub(crate) trait KeyCipher {
         out: &mut Vec<u8>,
     ) -> Result<()>;
 
-    /// Decrypts a blob made under `key`, in the blob's own buffer.
+    /// Decrypts a blob made under `key`, in the blob's own buffer or into
+    /// the caller's (`OpenInput`).
     fn open(
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: OpenInput,
+        blob: OpenInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext>;
 }
@@ -102,7 +103,7 @@ impl KeyCipher for KeyAccess {
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        blob: OpenInput,
+        blob: OpenInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         match self {
@@ -189,14 +190,15 @@ impl KeyCipher for SingleLayer {
         Ok(())
     }
 
-    /// Opens a single-layer blob in its own buffer (checking the tag, then
-    /// decrypting in place). Anything but a single-layer blob is invalid.
+    /// Opens a single-layer blob (checking the tag, then decrypting) in its
+    /// own buffer, or from a borrowed blob into the caller's buffer.
+    /// Anything but a single-layer blob is invalid.
     #[inline(always)]
     fn open(
         self,
         _env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        input: OpenInput,
+        input: OpenInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         let held = self.held.transpose()?;
@@ -213,11 +215,14 @@ impl KeyCipher for SingleLayer {
         let body = start..start + ciphertext.len();
         let header = HeaderBytes::copy_of(blob.header_bytes).ok_or_else(invalid_ciphertext)?;
         let aad = context::aad(&header, ctx);
-        input.open_at(body, |buf| {
-            cipher
-                .open_in_place(&nonce, &aad, buf, &tag)
-                .map_err(|_| (self.failed)())?;
-            Ok(buf.len())
+        input.open_body_at(body, |body| {
+            match body {
+                SealedBody::InPlace(buf) => cipher.open_in_place(&nonce, &aad, buf, &tag),
+                SealedBody::Apart { sealed, out } => {
+                    cipher.open_to(&nonce, &aad, sealed, &tag, out)
+                }
+            }
+            .map_err(|_| (self.failed)())
         })
     }
 }

@@ -215,10 +215,12 @@ impl Kms {
     }
 
     /// Decrypt into a buffer the caller keeps: the same checks, errors and
-    /// plaintext as [`Kms::decrypt`], with the blob copied into
-    /// `plaintext`'s buffer and opened there (its capacity is reused, so a
-    /// caller that decrypts in a loop allocates nothing per call, and no
-    /// response strings are built). Returns the id of the key that
+    /// plaintext as [`Kms::decrypt`], opened from the request's blob
+    /// straight into `plaintext`'s buffer, the copy fused with the
+    /// decryption (an external key store key's blob, whose proxy layer is
+    /// opened first, is copied into the buffer and opened there). Its
+    /// capacity is reused, so a caller that decrypts in a loop allocates
+    /// nothing per call, and no response strings are built. Returns the id of the key that
     /// decrypted; [`Kms::decrypt`] also gives its ARN and the key material
     /// id. The bytes stay in a [`Plaintext`]: the next call overwrites
     /// them, and what it does not overwrite is wiped when the buffer drops
@@ -247,7 +249,7 @@ impl Kms {
             return owner.decrypt_into(req, plaintext);
         }
         let cx = self.begin();
-        let input = OpenInput::in_buffer(plaintext.refilled_from(&req.ciphertext_blob));
+        let input = OpenInput::apart(&req.ciphertext_blob, plaintext);
         // Decrypt's own steps, written out again rather than shared: with
         // a shared helper, LLVM stopped inlining aes-gcm's GHASH padding
         // into the crate's seal (+375 instructions for an `encrypt_into`

@@ -47,33 +47,58 @@ pub(crate) fn seal_borrowed(
     }
 }
 
-/// A ciphertext blob the call owns (the request's `CiphertextBlob`, or a
-/// copy of it in a caller's buffer for `Kms::decrypt_into`): its plaintext
-/// is opened in the blob's own buffer and stays where it was opened
-/// (`Plaintext::narrowed`), so a Decrypt allocates nothing for it and
-/// neither copies nor moves it. The buffer is a [`Plaintext`] from the
-/// start: a reused one may hold an earlier plaintext beyond the blob, and
-/// is wiped whole however the call ends.
-pub(crate) struct OpenInput {
-    bytes: Plaintext,
+/// A ciphertext blob to open, in one of two forms:
+///
+/// - the request's `CiphertextBlob`, taken ([`OpenInput::new`]): its body
+///   is opened in the blob's own buffer and the plaintext stays where it
+///   was opened (`Plaintext::narrowed`), so a Decrypt allocates nothing
+///   for it and neither copies nor moves it;
+/// - a blob the caller keeps, with the caller's plaintext buffer
+///   ([`OpenInput::apart`], `Kms::decrypt_into`): a single-layer body is
+///   opened from the blob straight into the buffer, the copy fused with
+///   the decryption; a double-layer one is copied into the buffer first
+///   and opened there.
+///
+/// The buffer the plaintext ends in is a [`Plaintext`] from the start: a
+/// reused one may hold an earlier plaintext, and is wiped whole however
+/// the call ends.
+pub(crate) enum OpenInput<'a> {
+    /// The request's blob, opened in its own buffer.
+    Owned(Plaintext),
+    /// A borrowed blob, opened into the caller's buffer.
+    Apart {
+        /// The blob.
+        blob: &'a [u8],
+        /// The caller's buffer, taken.
+        out: Plaintext,
+    },
 }
 
-impl OpenInput {
-    /// The request's blob, taken.
-    pub(crate) fn new(bytes: Vec<u8>) -> OpenInput {
-        OpenInput {
-            bytes: Plaintext::from(bytes),
-        }
-    }
+/// A blob's body, as a layer opens it.
+pub(crate) enum SealedBody<'a> {
+    /// In the blob's own buffer: opened in place.
+    InPlace(&'a mut [u8]),
+    /// In a borrowed blob: opened into `out`, which is as long as `sealed`.
+    Apart {
+        /// The sealed body.
+        sealed: &'a [u8],
+        /// Where its plaintext goes.
+        out: &'a mut [u8],
+    },
+}
 
-    /// A blob already in a secret buffer (a caller's, refilled).
-    pub(crate) fn in_buffer(bytes: Plaintext) -> OpenInput {
-        OpenInput { bytes }
+impl OpenInput<'_> {
+    /// The request's blob, taken.
+    pub(crate) fn new(bytes: Vec<u8>) -> OpenInput<'static> {
+        OpenInput::Owned(Plaintext::from(bytes))
     }
 
     /// The blob's bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
-        self.bytes.expose_secret()
+        match self {
+            OpenInput::Owned(bytes) => bytes.expose_secret(),
+            OpenInput::Apart { blob, .. } => blob,
+        }
     }
 
     /// The blob decoded, or `InvalidCiphertextException`.
@@ -83,7 +108,8 @@ impl OpenInput {
 
     /// Opens the body at `range` of the blob in place with `open`, which
     /// returns how many of its leading bytes are the plaintext; those
-    /// become the plaintext, where they are. Whatever `open` leaves in the
+    /// become the plaintext, where they are. A borrowed blob is copied
+    /// into the caller's buffer first. Whatever `open` leaves in the
     /// buffer is wiped (on an error, the whole buffer when it drops; else
     /// with the plaintext).
     pub(crate) fn open_at(
@@ -91,7 +117,10 @@ impl OpenInput {
         range: Range<usize>,
         open: impl FnOnce(&mut [u8]) -> Result<usize>,
     ) -> Result<Plaintext> {
-        let mut buf = self.bytes;
+        let mut buf = match self {
+            OpenInput::Owned(bytes) => bytes,
+            OpenInput::Apart { blob, mut out } => out.refilled_from(blob),
+        };
         let body = buf
             .as_mut_slice()
             .get_mut(range.clone())
@@ -102,6 +131,44 @@ impl OpenInput {
         }
         buf.narrowed(range.start, keep)
             .ok_or_else(|| Error::internal("an opened body outside the blob"))
+    }
+
+    /// Opens the body at `range` of the blob, all of which is the
+    /// plaintext, with `open`: in place in the blob's own buffer, or from
+    /// a borrowed blob into the caller's buffer. On an error the buffer is
+    /// wiped whole when it drops.
+    #[inline(always)]
+    pub(crate) fn open_body_at(
+        self,
+        range: Range<usize>,
+        open: impl FnOnce(SealedBody<'_>) -> Result<()>,
+    ) -> Result<Plaintext> {
+        match self {
+            OpenInput::Owned(_) => self.open_at(range, |body| {
+                let n = body.len();
+                open(SealedBody::InPlace(body)).map(|()| n)
+            }),
+            OpenInput::Apart { blob, mut out } => {
+                let sealed = blob.get(range).ok_or_else(invalid_ciphertext)?;
+                let mut out = out.reused_for(sealed.len());
+                open(SealedBody::Apart {
+                    sealed,
+                    out: out.as_mut_slice(),
+                })?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl<'a> OpenInput<'a> {
+    /// `blob`, to be opened into `out`'s buffer (taken: `out` is left
+    /// empty), whose capacity is reused.
+    pub(crate) fn apart(blob: &'a [u8], out: &mut Plaintext) -> OpenInput<'a> {
+        OpenInput::Apart {
+            blob,
+            out: std::mem::take(out),
+        }
     }
 }
 

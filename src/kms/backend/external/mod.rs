@@ -908,7 +908,7 @@ impl KeyCipher for DoubleLayer {
         self,
         env: &CryptoEnv<'_>,
         key: &KeyRef<'_>,
-        input: OpenInput,
+        input: OpenInput<'_>,
         ctx: &EncryptionContext,
     ) -> Result<Plaintext> {
         let call = XksCryptoCall::new(key.backing, &self.route, self.operation)?;
