@@ -80,9 +80,28 @@ struct SecretBytes(Vec<u8>);
 
 impl SecretBytes {
     /// Zeroes the bytes and the spare capacity; keeps the length.
+    ///
+    /// An empty part is skipped rather than cleared: zeroize clears an
+    /// empty slice with `memset(ptr, 0, 0)`, and an unallocated `Vec`'s
+    /// pointer is dangling (`0x1`). glibc's AVX-512 `memset` answers a
+    /// short length with a masked store, and a masked store to an unmapped
+    /// page takes a microcode assist even with no byte enabled: `perf` put
+    /// 17–20 % of a `decrypt_into` of 4 KiB (some 170 ns on a Xeon with
+    /// AVX-512) in the two empty clears of the buffers it takes and gives
+    /// back.
     fn wipe(&mut self) {
-        self.0.as_mut_slice().zeroize();
-        self.0.spare_capacity_mut().zeroize();
+        if !self.0.is_empty() {
+            self.0.as_mut_slice().zeroize();
+        }
+        wipe_spare(&mut self.0);
+    }
+}
+
+/// Zeroes `buf`'s spare capacity, if it has any (see [`SecretBytes::wipe`]).
+fn wipe_spare(buf: &mut Vec<u8>) {
+    let spare = buf.spare_capacity_mut();
+    if !spare.is_empty() {
+        spare.zeroize();
     }
 }
 
@@ -214,7 +233,7 @@ impl Plaintext {
         // front of it (a blob's header); what that leaves behind joins the
         // spare capacity, which is wiped.
         buf.drain(..start);
-        buf.spare_capacity_mut().zeroize();
+        wipe_spare(buf);
         Ok((std::mem::take(buf), result))
     }
 }
