@@ -220,9 +220,9 @@ impl Kms {
     /// decryption (an external key store key's blob, whose proxy layer is
     /// opened first, is copied into the buffer and opened there). Its
     /// capacity is reused, so a caller that decrypts in a loop allocates
-    /// nothing per call, and no response strings are built. Returns the id of the key that
-    /// decrypted; [`Kms::decrypt`] also gives its ARN and the key material
-    /// id. The bytes stay in a [`Plaintext`]: the next call overwrites
+    /// nothing per call, and no response strings are built. Returns the id
+    /// of the key that decrypted; [`Kms::decrypt`] also gives its ARN and
+    /// the key material id. The bytes stay in a [`Plaintext`]: the next call overwrites
     /// them, and what it does not overwrite is wiped when the buffer drops
     /// (a buffer too small for the next blob is dropped, and wiped, for a
     /// new one). On an error, `plaintext` is left empty.

@@ -205,6 +205,59 @@ mod tests {
     }
 
     #[test]
+    fn a_body_is_opened_in_its_own_buffer_or_into_the_callers_and_never_outside_the_blob() {
+        let blob = b"hhhhhPLAINTEXTttt".to_vec();
+        let upper = |body: SealedBody<'_>| {
+            match body {
+                SealedBody::InPlace(buf) => buf.make_ascii_lowercase(),
+                SealedBody::Apart { sealed, out } => {
+                    assert_eq!(sealed.len(), out.len());
+                    out.copy_from_slice(sealed);
+                    out.make_ascii_lowercase();
+                }
+            }
+            Ok(())
+        };
+        // In place: the window of the blob's own buffer, not moved.
+        let owned = blob.clone();
+        let at = owned.as_ptr().wrapping_add(5);
+        let out = OpenInput::new(owned).open_body_at(5..14, upper).unwrap();
+        assert_eq!(out.expose_secret(), b"plaintext");
+        assert_eq!(out.expose_secret().as_ptr(), at, "not moved");
+        // Apart: the caller's buffer, reused (it held a longer plaintext),
+        // the blob untouched.
+        let mut caller = Plaintext::from(vec![0xa5; 64]);
+        let reused = caller.expose_secret().as_ptr();
+        let out = OpenInput::apart(&blob, &mut caller)
+            .open_body_at(5..14, upper)
+            .unwrap();
+        assert!(caller.is_empty(), "the caller's buffer was taken");
+        assert_eq!(out.expose_secret(), b"plaintext");
+        assert_eq!(out.expose_secret().as_ptr(), reused, "the same allocation");
+        assert_eq!(blob, b"hhhhhPLAINTEXTttt");
+        // A body outside the blob, or an opener's error: that error, in
+        // either form.
+        let mut caller = out;
+        for input in [
+            OpenInput::new(blob.clone()),
+            OpenInput::apart(&blob, &mut caller),
+        ] {
+            let err = input.open_body_at(5..18, upper).unwrap_err();
+            assert_eq!(err.code(), "InvalidCiphertextException");
+        }
+        let mut caller = Plaintext::default();
+        for input in [
+            OpenInput::new(blob.clone()),
+            OpenInput::apart(&blob, &mut caller),
+        ] {
+            let err = input
+                .open_body_at(5..14, |_| Err(Error::internal("refused")))
+                .unwrap_err();
+            assert_eq!(err.code(), "KMSInternalException");
+        }
+    }
+
+    #[test]
     fn open_at_keeps_what_the_opener_says_and_refuses_a_body_outside_the_blob() {
         let input = OpenInput::new(b"hhhhhPLAINTEXTttt".to_vec());
         let out = input
