@@ -87,8 +87,8 @@ impl SecretBytes {
     /// short length with a masked store, and a masked store to an unmapped
     /// page takes a microcode assist even with no byte enabled: `perf` put
     /// 17–20 % of a `decrypt_into` of 4 KiB (some 170 ns on a Xeon with
-    /// AVX-512) in the two empty clears of the buffers it takes and gives
-    /// back.
+    /// AVX-512) in the empty clears of the two placeholders it drops (left
+    /// where the caller's buffer is taken out and where it is passed on).
     fn wipe(&mut self) {
         if !self.0.is_empty() {
             self.0.as_mut_slice().zeroize();
