@@ -145,22 +145,11 @@ impl Plaintext {
         Some(self)
     }
 
-    /// `bytes`, copied into this plaintext's buffer, which is taken (this
-    /// plaintext is left empty): its capacity is reused, so a caller that
-    /// refills one buffer in a loop allocates nothing per call. Whatever
-    /// the buffer held beyond `bytes` stays in its spare capacity, and is
-    /// wiped with it. A buffer too small for `bytes` is not grown (a grown
-    /// `Vec` frees its old allocation unwiped): it is dropped, and wiped,
-    /// and `bytes` get a buffer of their own.
+    /// `bytes`, copied into this plaintext's buffer, taken and reused as
+    /// [`reused_for`](Plaintext::reused_for) takes and reuses it.
     pub(crate) fn refilled_from(&mut self, bytes: &[u8]) -> Plaintext {
-        let mut taken = std::mem::take(self);
-        if taken.bytes.0.capacity() < bytes.len() {
-            return Plaintext::from(bytes);
-        }
-        taken.start = 0;
-        let buf = &mut taken.bytes.0;
-        buf.clear();
-        buf.extend_from_slice(bytes);
+        let mut taken = self.reused_for(bytes.len());
+        taken.as_mut_slice().copy_from_slice(bytes);
         taken
     }
 

@@ -222,10 +222,10 @@ impl Kms {
     /// capacity is reused, so a caller that decrypts in a loop allocates
     /// nothing per call, and no response strings are built. Returns the id
     /// of the key that decrypted; [`Kms::decrypt`] also gives its ARN and
-    /// the key material id. The bytes stay in a [`Plaintext`]: the next call overwrites
-    /// them, and what it does not overwrite is wiped when the buffer drops
-    /// (a buffer too small for the next blob is dropped, and wiped, for a
-    /// new one). On an error, `plaintext` is left empty.
+    /// the key material id. The bytes stay in a [`Plaintext`]: the next
+    /// call overwrites them, and what it does not overwrite is wiped when
+    /// the buffer drops (a buffer too small for the next blob is dropped,
+    /// and wiped, for a new one). On an error, `plaintext` is left empty.
     ///
     /// ```
     /// use kms_keystore::{CreateKeyRequest, DecryptRequest, EncryptRequest, Kms, KmsConfig, Plaintext};

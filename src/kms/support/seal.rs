@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn a_body_is_opened_in_its_own_buffer_or_into_the_callers_and_never_outside_the_blob() {
         let blob = b"hhhhhPLAINTEXTttt".to_vec();
-        let upper = |body: SealedBody<'_>| {
+        let lower = |body: SealedBody<'_>| {
             match body {
                 SealedBody::InPlace(buf) => buf.make_ascii_lowercase(),
                 SealedBody::Apart { sealed, out } => {
@@ -221,7 +221,7 @@ mod tests {
         // In place: the window of the blob's own buffer, not moved.
         let owned = blob.clone();
         let at = owned.as_ptr().wrapping_add(5);
-        let out = OpenInput::new(owned).open_body_at(5..14, upper).unwrap();
+        let out = OpenInput::new(owned).open_body_at(5..14, lower).unwrap();
         assert_eq!(out.expose_secret(), b"plaintext");
         assert_eq!(out.expose_secret().as_ptr(), at, "not moved");
         // Apart: the caller's buffer, reused (it held a longer plaintext),
@@ -229,7 +229,7 @@ mod tests {
         let mut caller = Plaintext::from(vec![0xa5; 64]);
         let reused = caller.expose_secret().as_ptr();
         let out = OpenInput::apart(&blob, &mut caller)
-            .open_body_at(5..14, upper)
+            .open_body_at(5..14, lower)
             .unwrap();
         assert!(caller.is_empty(), "the caller's buffer was taken");
         assert_eq!(out.expose_secret(), b"plaintext");
@@ -242,7 +242,7 @@ mod tests {
             OpenInput::new(blob.clone()),
             OpenInput::apart(&blob, &mut caller),
         ] {
-            let err = input.open_body_at(5..18, upper).unwrap_err();
+            let err = input.open_body_at(5..18, lower).unwrap_err();
             assert_eq!(err.code(), "InvalidCiphertextException");
         }
         let mut caller = Plaintext::default();
