@@ -173,6 +173,17 @@ impl<T> PublishedRef<T> {
         &self.guard
     }
 
+    /// A reference that owns `value` (its reference count written once),
+    /// for a value that is not published but goes where published ones do.
+    pub(crate) fn owned(value: std::sync::Arc<T>) -> PublishedRef<T> {
+        PublishedRef {
+            #[cfg(not(feature = "shuttle"))]
+            guard: arc_swap::Guard::from_inner(Some(value)),
+            #[cfg(feature = "shuttle")]
+            guard: Some(value),
+        }
+    }
+
     /// The value as an owned `Arc` (its reference count written; tests:
     /// to watch its count).
     #[cfg(all(test, not(feature = "shuttle")))]

@@ -44,22 +44,22 @@ crate::sync::thread_local! {
 }
 
 /// A key entry held for one call: loaned from its cell (no reference count
-/// written), or owned.
-pub(crate) enum HeldKey {
-    /// From a key cell.
-    Loaned(PublishedRef<KeyEntry>),
-    /// An `Arc` of the caller's.
-    Owned(Arc<KeyEntry>),
-}
+/// written), or an `Arc` of the caller's. One guard either way (an owned
+/// `Arc` is a guard that owes nothing), so reaching the entry reads no
+/// variant first, and a held key is two words, not three.
+pub(crate) struct HeldKey(PublishedRef<KeyEntry>);
 
 impl HeldKey {
+    /// The entry, loaned from its cell.
+    #[inline]
+    pub(crate) fn loaned(entry: PublishedRef<KeyEntry>) -> HeldKey {
+        HeldKey(entry)
+    }
+
     /// The entry as an owned `Arc` (tests: to watch its count).
     #[cfg(all(test, not(feature = "shuttle")))]
     pub(crate) fn to_arc(&self) -> Arc<KeyEntry> {
-        match self {
-            HeldKey::Loaned(r) => r.to_arc(),
-            HeldKey::Owned(a) => Arc::clone(a),
-        }
+        self.0.to_arc()
     }
 }
 
@@ -67,16 +67,13 @@ impl std::ops::Deref for HeldKey {
     type Target = KeyEntry;
     #[inline]
     fn deref(&self) -> &KeyEntry {
-        match self {
-            HeldKey::Loaned(r) => r,
-            HeldKey::Owned(a) => a,
-        }
+        &self.0
     }
 }
 
 impl From<Arc<KeyEntry>> for HeldKey {
     fn from(entry: Arc<KeyEntry>) -> HeldKey {
-        HeldKey::Owned(entry)
+        HeldKey(PublishedRef::owned(entry))
     }
 }
 
@@ -103,19 +100,22 @@ fn slot_of(id: &KeyId) -> usize {
 /// cell cached and the key is still in the table.
 #[inline(always)]
 pub(crate) fn get(service: u64, id: &KeyId) -> Option<HeldKey> {
-    let entry = CACHE
-        .try_with(|c| {
-            let c = c.borrow();
-            match c.get(slot_of(id)) {
-                Some(Some(s)) if s.service == service && s.id == *id => s.cell.load(),
-                _ => None,
-            }
-        })
-        .ok()
-        .flatten()?;
+    // Loaded into its place from inside the closure, rather than handed
+    // out of it as an `Option` in a `Result`: that was copied out wider
+    // than it was written (a failed store forward on every hit).
+    let mut entry = None;
+    let _ = CACHE.try_with(|c| {
+        if let Some(Some(s)) = c.borrow().get(slot_of(id))
+            && s.service == service
+            && s.id == *id
+        {
+            entry = s.cell.load();
+        }
+    });
+    let entry = entry?;
     // Checked with the cache released: under shuttle this load may switch
     // threads.
-    (!entry.is_removed()).then_some(HeldKey::Loaned(entry))
+    (!entry.is_removed()).then_some(HeldKey::loaned(entry))
 }
 
 /// Remembers `cell`, just found in service `service`'s table under key `id`.

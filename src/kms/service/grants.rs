@@ -233,9 +233,9 @@ impl Service {
         let keys: Vec<_> = self.keys.read().iter().cloned().collect();
         let mut out = Vec::new();
         for entry in keys {
-            let Ok(entry) = self.unless_due(entry.into(), cx.now) else {
+            if self.unless_due(&entry, cx.now).is_err() {
                 continue;
-            };
+            }
             let m = entry.state.read();
             if m.deleted {
                 continue;

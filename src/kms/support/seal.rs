@@ -135,26 +135,38 @@ impl OpenInput<'_> {
 
     /// Opens the body at `range` of the blob, all of which is the
     /// plaintext, with `open`: in place in the blob's own buffer, or from
-    /// a borrowed blob into the caller's buffer. On an error the buffer is
-    /// wiped whole when it drops.
+    /// a borrowed blob into the caller's buffer. `open` is also lent the
+    /// blob's bytes before the body (its header and nonce), read where
+    /// they are: no copy of them outlives the call. On an error the buffer
+    /// is wiped whole when it drops.
     #[inline(always)]
     pub(crate) fn open_body_at(
         self,
         range: Range<usize>,
-        open: impl FnOnce(SealedBody<'_>) -> Result<()>,
+        open: impl FnOnce(&[u8], SealedBody<'_>) -> Result<()>,
     ) -> Result<Plaintext> {
         match self {
-            OpenInput::Owned(_) => self.open_at(range, |body| {
-                let n = body.len();
-                open(SealedBody::InPlace(body)).map(|()| n)
-            }),
+            OpenInput::Owned(mut buf) => {
+                let (before, rest) = buf
+                    .as_mut_slice()
+                    .split_at_mut_checked(range.start)
+                    .ok_or_else(invalid_ciphertext)?;
+                let body = rest.get_mut(..range.len()).ok_or_else(invalid_ciphertext)?;
+                open(before, SealedBody::InPlace(body))?;
+                buf.narrowed(range.start, range.len())
+                    .ok_or_else(|| Error::internal("an opened body outside the blob"))
+            }
             OpenInput::Apart { blob, mut out } => {
-                let sealed = blob.get(range).ok_or_else(invalid_ciphertext)?;
+                let sealed = blob.get(range.clone()).ok_or_else(invalid_ciphertext)?;
+                let before = &blob[..range.start];
                 let mut out = out.reused_for(sealed.len());
-                open(SealedBody::Apart {
-                    sealed,
-                    out: out.as_mut_slice(),
-                })?;
+                open(
+                    before,
+                    SealedBody::Apart {
+                        sealed,
+                        out: out.as_mut_slice(),
+                    },
+                )?;
                 Ok(out)
             }
         }
@@ -207,7 +219,8 @@ mod tests {
     #[test]
     fn a_body_is_opened_in_its_own_buffer_or_into_the_callers_and_never_outside_the_blob() {
         let blob = b"hhhhhPLAINTEXTttt".to_vec();
-        let lower = |body: SealedBody<'_>| {
+        let lower = |before: &[u8], body: SealedBody<'_>| {
+            assert_eq!(before, b"hhhhh", "the bytes before the body, lent");
             match body {
                 SealedBody::InPlace(buf) => buf.make_ascii_lowercase(),
                 SealedBody::Apart { sealed, out } => {
@@ -251,7 +264,7 @@ mod tests {
             OpenInput::apart(&blob, &mut caller),
         ] {
             let err = input
-                .open_body_at(5..14, |_| Err(Error::internal("refused")))
+                .open_body_at(5..14, |_, _| Err(Error::internal("refused")))
                 .unwrap_err();
             assert_eq!(err.code(), "KMSInternalException");
         }

@@ -77,24 +77,22 @@ pub(super) struct Lookup<'a> {
 /// generation, if it is still published.
 #[inline]
 pub(super) fn get(at: &Lookup<'_>) -> Option<PublishedRef<Cipher>> {
-    CACHE
-        .try_with(|c| {
-            let c = c.borrow();
-            match c.get(slot_of(at.label)) {
-                Some(Some(s))
-                    if s.model == at.model
-                        && s.generation == at.generation
-                        && at.session.is_session(&s.session)
-                        && s.label == at.label
-                        && s.cluster == *at.cluster =>
-                {
-                    s.cipher.load()
-                }
-                _ => None,
-            }
-        })
-        .ok()
-        .flatten()
+    // Loaded into its place from inside the closure (as the key cache
+    // does): handed out as an `Option` in a `Result`, it was copied out
+    // wider than it was written.
+    let mut cipher = None;
+    let _ = CACHE.try_with(|c| {
+        if let Some(Some(s)) = c.borrow().get(slot_of(at.label))
+            && s.model == at.model
+            && s.generation == at.generation
+            && at.session.is_session(&s.session)
+            && s.label == at.label
+            && s.cluster == *at.cluster
+        {
+            cipher = s.cipher.load();
+        }
+    });
+    cipher
 }
 
 /// Remembers `cipher`, just checked by the locked path at `at.generation`.
