@@ -860,7 +860,7 @@ impl Service {
 /// material to use: plain data, borrowed.
 fn key_ref<'a>(entry: &'a KeyEntry, own: Option<&'a MaterialVersion>) -> KeyRef<'a> {
     KeyRef {
-        id: entry.id,
+        id: &entry.id,
         arn: &entry.arn,
         backing: &entry.backing,
         own,

@@ -28,8 +28,11 @@ use crate::sync::PublishedRef;
 
 /// The key a seal or open is for: plain data copied out of its entry.
 pub(crate) struct KeyRef<'a> {
-    /// The key id, carried in the blob's header.
-    pub(crate) id: KeyId,
+    /// The key id, carried in the blob's header: borrowed from the entry,
+    /// so that it is read where it was written long ago (a copy of its 17
+    /// bytes was read back at once across two stores, a failed store
+    /// forward on every seal).
+    pub(crate) id: &'a KeyId,
     /// The key ARN.
     pub(crate) arn: &'a str,
     /// Where its material is.
@@ -167,7 +170,7 @@ impl KeyCipher for SingleLayer {
         };
         let header = Header {
             kind: BlobKind::Single,
-            key_id: key.id,
+            key_id: *key.id,
             material,
         }
         .to_bytes();

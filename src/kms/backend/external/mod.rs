@@ -843,7 +843,7 @@ impl KeyCipher for DoubleLayer {
         with_crypto_manager(env, call.route, store, |manager| {
             let header = Header {
                 kind: BlobKind::Double,
-                key_id: key.id,
+                key_id: *key.id,
                 material: None,
             }
             .to_bytes();
