@@ -444,6 +444,13 @@ impl DoubleBlobWriter {
         self.body_at
     }
 
+    /// The blob's header and nonce, as written at its start (the AAD KMS
+    /// gives the proxy), and the body, apart.
+    pub(crate) fn head_and_body<'b>(&self, out: &'b mut [u8]) -> (&'b [u8], &'b mut [u8]) {
+        let (head, body) = out.split_at_mut(self.body_at);
+        (&head[..self.fields_at], body)
+    }
+
     /// Writes the proxy's fields (`iv` at most 255 bytes, `metadata` at most
     /// 255, as the blob's length bytes allow) before the body.
     pub(crate) fn finish(self, out: &mut Vec<u8>, iv: &[u8], metadata: &[u8], tag: &[u8; TAG_LEN]) {
@@ -653,8 +660,11 @@ mod tests {
                 let writer =
                     DoubleBlobWriter::begin_sized(&mut out, &header_bytes, &nonce, body.len());
                 assert_eq!(out.len(), writer.body_at() + body.len());
-                let at = writer.body_at();
-                out[at..].copy_from_slice(&body);
+                // The header and nonce (the proxy's AAD), lent apart from
+                // the body, which is written through the other half.
+                let (head, rest) = writer.head_and_body(&mut out);
+                assert_eq!(head, [&header_bytes[..], &nonce[..]].concat());
+                rest.copy_from_slice(&body);
                 writer.finish(&mut out, iv, metadata, &[4; 16]);
                 assert_eq!(out, expected, "{stale} stale bytes, IV {}", iv.len());
             }

@@ -870,17 +870,16 @@ impl KeyCipher for DoubleLayer {
                 }
             };
             let mut id = uuid::Uuid::encode_buffer();
+            // The proxy's AAD (header ‖ nonce) is read where the blob
+            // begins, not assembled in a copy of its own (read back at
+            // once, the copy stalled on its own stores).
+            let (proxy_aad, body) = blob.head_and_body(out);
             let request = XksEncryptInPlace {
                 request_metadata: caller_metadata(env, call.operation, Some(key.arn), &mut id),
-                additional_authenticated_data: Some(&proxy_aad(&header, &nonce)),
+                additional_authenticated_data: Some(proxy_aad),
             };
             let sealed = manager
-                .encrypt_in_place(
-                    &call.route.call,
-                    call.xks_key_id,
-                    &request,
-                    &mut out[blob.body_at()..],
-                )
+                .encrypt_in_place(&call.route.call, call.xks_key_id, &request, body)
                 .map_err(|e| crypto_error(e, "Encrypt", store.as_str()))?;
             let metadata = sealed.ciphertext_metadata().unwrap_or_default();
             if metadata.len() > MAX_XKS_METADATA_LEN {
