@@ -134,7 +134,9 @@ impl Plaintext {
     /// in front of it stays in the buffer and is wiped with it on drop;
     /// what is behind it is cut off into the spare capacity, which is wiped
     /// too. `None` (the plaintext dropped and wiped) if those bytes are not
-    /// all there.
+    /// all there. Inlined: returned from a call, the plaintext was read
+    /// back wider than it had been written.
+    #[inline(always)]
     pub(crate) fn narrowed(mut self, start: usize, len: usize) -> Option<Plaintext> {
         let start = self.start.checked_add(start)?;
         let end = start
