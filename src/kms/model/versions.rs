@@ -87,9 +87,7 @@ impl MaterialId {
 
     /// The 64 lowercase hex digits, written in one pass through a table of
     /// the 256 digit pairs (a response reports them on every Decrypt and
-    /// ReEncrypt). Inlined: returned from a call, the `String` was read
-    /// back wider than it had been written.
-    #[inline(always)]
+    /// ReEncrypt).
     pub(crate) fn hex(&self) -> String {
         let mut digits = [0u8; 64];
         for (pair, &b) in digits.chunks_exact_mut(2).zip(&self.0) {
