@@ -504,8 +504,9 @@ impl Service {
         Some(HeldKey::loaned(entry))
     }
 
-    /// NotFoundException if `entry`'s deletion date has passed by `now`. The deletion itself is [`Service::advance`]'s (`timers.rs`): if
-    /// it could not be committed yet the key is gone all the same.
+    /// NotFoundException if `entry`'s deletion date has passed by `now`.
+    /// The deletion itself is [`Service::advance`]'s (`timers.rs`): if it
+    /// could not be committed yet the key is gone all the same.
     ///
     /// The entry is borrowed, not moved through: a held key moved into a
     /// call and back out is copied by a 16-byte load right after its

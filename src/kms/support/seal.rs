@@ -121,10 +121,7 @@ impl OpenInput<'_> {
             OpenInput::Owned(bytes) => bytes,
             OpenInput::Apart { blob, mut out } => out.refilled_from(blob),
         };
-        let body = buf
-            .as_mut_slice()
-            .get_mut(range.clone())
-            .ok_or_else(invalid_ciphertext)?;
+        let (_, body) = split_at_body(buf.as_mut_slice(), &range)?;
         let keep = open(body)?;
         if keep > range.len() {
             return Err(Error::internal("an opened body longer than the body"));
@@ -147,11 +144,7 @@ impl OpenInput<'_> {
     ) -> Result<Plaintext> {
         match self {
             OpenInput::Owned(mut buf) => {
-                let (before, rest) = buf
-                    .as_mut_slice()
-                    .split_at_mut_checked(range.start)
-                    .ok_or_else(invalid_ciphertext)?;
-                let body = rest.get_mut(..range.len()).ok_or_else(invalid_ciphertext)?;
+                let (before, body) = split_at_body(buf.as_mut_slice(), &range)?;
                 open(before, SealedBody::InPlace(body))?;
                 buf.narrowed(range.start, range.len())
                     .ok_or_else(|| Error::internal("an opened body outside the blob"))
@@ -171,6 +164,20 @@ impl OpenInput<'_> {
             }
         }
     }
+}
+
+/// The bytes of `buf` before `range`, and the body at `range`; a range
+/// that is not within `buf` (or runs backwards) is an invalid ciphertext.
+fn split_at_body<'b>(buf: &'b mut [u8], range: &Range<usize>) -> Result<(&'b [u8], &'b mut [u8])> {
+    let len = range
+        .end
+        .checked_sub(range.start)
+        .ok_or_else(invalid_ciphertext)?;
+    let (before, rest) = buf
+        .split_at_mut_checked(range.start)
+        .ok_or_else(invalid_ciphertext)?;
+    let body = rest.get_mut(..len).ok_or_else(invalid_ciphertext)?;
+    Ok((before, body))
 }
 
 impl<'a> OpenInput<'a> {
@@ -256,6 +263,16 @@ mod tests {
             OpenInput::apart(&blob, &mut caller),
         ] {
             let err = input.open_body_at(5..18, lower).unwrap_err();
+            assert_eq!(err.code(), "InvalidCiphertextException");
+        }
+        // A range that runs backwards is not a body either.
+        let mut caller = Plaintext::default();
+        for input in [
+            OpenInput::new(blob.clone()),
+            OpenInput::apart(&blob, &mut caller),
+        ] {
+            let backwards = Range { start: 9, end: 5 };
+            let err = input.open_body_at(backwards, lower).unwrap_err();
             assert_eq!(err.code(), "InvalidCiphertextException");
         }
         let mut caller = Plaintext::default();
