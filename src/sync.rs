@@ -5,12 +5,19 @@
 //! crate's own locking.
 //!
 //! Code in the crate imports these names (and `thread_local!`) from
-//! `crate::sync`, never from `parking_lot` or `std::sync::atomic` (`std::sync::{Arc, OnceLock}` stay
-//! std: shuttle does not need them). The shuttle versions offer the same
-//! subset of the API the crate uses, with the same blocking semantics; they
-//! work only inside a `shuttle::check_*` run, so the feature is never for
-//! users.
+//! `crate::sync`, never from `parking_lot` or `std::sync::atomic`
+//! (`std::sync::{Arc, OnceLock}` stay std: shuttle does not need them). The
+//! shuttle versions offer the same subset of the API the crate uses, with
+//! the same blocking semantics. Inside a `shuttle::check_*` run they are
+//! shuttle's; outside one they fall back to parking_lot and std, so every
+//! other test also passes with the feature on (`--all-features`). The
+//! feature is still never for users.
 
+/// Per-thread statics: std's, or under shuttle a pair (shuttle's inside a
+/// run, so that each of its threads has its own, as they may share an OS
+/// thread; std's elsewhere).
+#[cfg(feature = "shuttle")]
+pub(crate) use checked::dual_thread_local as thread_local;
 #[cfg(not(feature = "shuttle"))]
 pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
 #[cfg(not(feature = "shuttle"))]
@@ -19,18 +26,15 @@ pub(crate) use parking_lot::{Mutex, RwLock, RwLockUpgradableReadGuard};
     reason = "the guard types, for code that names them (not all do)"
 )]
 pub(crate) use parking_lot::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
-#[cfg(feature = "shuttle")]
-pub(crate) use shuttle::thread_local;
 #[cfg(not(feature = "shuttle"))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-/// Per-thread statics: std's, or under shuttle its own, so that each of
-/// its threads has its own (its threads may share an OS thread).
+/// Per-thread statics: std's (see above for the `shuttle` feature's).
 #[cfg(not(feature = "shuttle"))]
 pub(crate) use std::thread_local;
 
 #[cfg(feature = "shuttle")]
 pub(crate) use checked::{
-    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock,
+    AtomicBool, AtomicU32, AtomicU64, AtomicUsize, LocalKey, Mutex, Ordering, RwLock,
     RwLockUpgradableReadGuard,
 };
 #[cfg(feature = "shuttle")]
@@ -215,12 +219,18 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Published<T> {
     }
 }
 
-/// parking_lot's API over `shuttle::sync`.
+/// parking_lot's API, modelled by `shuttle` inside a schedule exploration.
 ///
-/// Shuttle's locks are std's (`LockResult`, poisoning, no upgradable read).
-/// Poisoning is dropped (parking_lot has none; a panic ends the shuttle run
-/// anyway), and the upgradable read is built from a gate mutex plus the
-/// rwlock:
+/// Each primitive works in two modes, chosen at every acquisition: inside
+/// a `shuttle::check_*` run (a current shuttle task exists) it goes through
+/// shuttle's own primitives, so the exploration sees and schedules every
+/// acquisition; anywhere else (the unit and integration tests, built with
+/// `--all-features`) it is plain parking_lot or std. A lock's data always
+/// lives in the real lock; inside a run the shuttle lock is taken first and
+/// released last, so the real one is never contended there and never
+/// blocks the one OS thread shuttle's tasks share.
+///
+/// The upgradable read is built from a gate mutex plus the shuttle rwlock:
 ///
 /// - `read` takes the rwlock's read side only;
 /// - `upgradable_read` takes the gate, then the read side;
@@ -239,6 +249,13 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Published<T> {
 /// policy makes a new reader wait behind a parked writer, and shuttle's
 /// does not, so a deadlock that needs that policy is not found here
 /// (shuttle still reports a thread taking a read lock it already holds).
+///
+/// Poisoning is dropped (parking_lot has none; a panic ends the shuttle run
+/// anyway).
+///
+/// An atomic holds a shuttle atomic and a std one, and uses the one of the
+/// mode it is called in (a value never crosses from one mode to the other:
+/// a shuttle run builds what it uses and drops it before it ends).
 #[cfg(feature = "shuttle")]
 mod checked {
     use std::fmt;
@@ -247,37 +264,78 @@ mod checked {
 
     use shuttle::sync as s;
 
-    pub(crate) use s::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-    pub(crate) use s::{MutexGuard, RwLockReadGuard};
+    pub(crate) use std::sync::atomic::Ordering;
+
+    /// Whether the caller runs as a task of a shuttle exploration.
+    #[inline]
+    fn in_run() -> bool {
+        shuttle::current::try_get_current_task().is_some()
+    }
+
+    /// Shuttle's guard when taken inside a run, else nothing.
+    fn scheduled<G>(take: impl FnOnce() -> G) -> Option<G> {
+        in_run().then(take)
+    }
 
     /// A mutex; `lock` returns the guard itself, as parking_lot's does.
     #[derive(Default)]
-    pub(crate) struct Mutex<T>(s::Mutex<T>);
+    pub(crate) struct Mutex<T> {
+        sched: s::Mutex<()>,
+        data: parking_lot::Mutex<T>,
+    }
+
+    /// A held [`Mutex`]: the data, then (dropped last) shuttle's lock.
+    pub(crate) struct MutexGuard<'a, T> {
+        data: parking_lot::MutexGuard<'a, T>,
+        _sched: Option<s::MutexGuard<'a, ()>>,
+    }
 
     impl<T> Mutex<T> {
         /// An unlocked mutex holding `value`.
         #[track_caller]
         pub(crate) fn new(value: T) -> Mutex<T> {
-            Mutex(s::Mutex::new(value))
+            Mutex {
+                sched: s::Mutex::new(()),
+                data: parking_lot::Mutex::new(value),
+            }
         }
 
         /// Blocks until the mutex is this thread's.
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap_or_else(PoisonError::into_inner)
+            let sched = scheduled(|| self.sched.lock().unwrap_or_else(PoisonError::into_inner));
+            MutexGuard {
+                data: self.data.lock(),
+                _sched: sched,
+            }
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.data
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            &mut self.data
         }
     }
 
     impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            fmt::Debug::fmt(&self.0, f)
+            fmt::Debug::fmt(&self.data, f)
         }
     }
 
     /// A reader-writer lock with upgradable reads (see the module docs).
     pub(crate) struct RwLock<T> {
-        /// Held by upgradable readers and writers.
+        /// Held by upgradable readers and writers (inside a run).
         gate: s::Mutex<()>,
-        data: s::RwLock<T>,
+        /// Shuttle's view of the read and write sides (inside a run).
+        sched: s::RwLock<()>,
+        data: parking_lot::RwLock<T>,
     }
 
     impl<T> RwLock<T> {
@@ -286,31 +344,45 @@ mod checked {
         pub(crate) fn new(value: T) -> RwLock<T> {
             RwLock {
                 gate: s::Mutex::new(()),
-                data: s::RwLock::new(value),
+                sched: s::RwLock::new(()),
+                data: parking_lot::RwLock::new(value),
             }
         }
 
         /// Shared access, alongside other readers and one upgradable reader.
         pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
-            self.data.read().unwrap_or_else(PoisonError::into_inner)
+            let sched = scheduled(|| self.sched.read().unwrap_or_else(PoisonError::into_inner));
+            RwLockReadGuard {
+                data: self.data.read(),
+                _sched: sched,
+            }
         }
 
         /// Exclusive access.
         pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
-            let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
-            let data = self.data.write().unwrap_or_else(PoisonError::into_inner);
-            RwLockWriteGuard { data, _gate: gate }
+            let sched = scheduled(|| {
+                let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+                let side = self.sched.write().unwrap_or_else(PoisonError::into_inner);
+                (side, gate)
+            });
+            RwLockWriteGuard {
+                data: self.data.write(),
+                _sched: sched,
+            }
         }
 
         /// Shared access that excludes writers and other upgradable readers,
         /// and can become exclusive with [`RwLockUpgradableReadGuard::upgrade`].
         pub(crate) fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
-            let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
-            let data = self.data.read().unwrap_or_else(PoisonError::into_inner);
+            let sched = scheduled(|| {
+                let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+                let side = self.sched.read().unwrap_or_else(PoisonError::into_inner);
+                (side, gate)
+            });
             RwLockUpgradableReadGuard {
                 lock: self,
-                data,
-                gate,
+                data: self.data.upgradable_read(),
+                sched,
             }
         }
     }
@@ -327,10 +399,24 @@ mod checked {
         }
     }
 
-    /// Exclusive access; releases the rwlock, then the gate.
+    /// Shared access: the data, then (dropped last) shuttle's read side.
+    pub(crate) struct RwLockReadGuard<'a, T> {
+        data: parking_lot::RwLockReadGuard<'a, T>,
+        _sched: Option<s::RwLockReadGuard<'a, ()>>,
+    }
+
+    impl<T> Deref for RwLockReadGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.data
+        }
+    }
+
+    /// Exclusive access; releases the data, shuttle's write side, then the
+    /// gate.
     pub(crate) struct RwLockWriteGuard<'a, T> {
-        data: s::RwLockWriteGuard<'a, T>,
-        _gate: MutexGuard<'a, ()>,
+        data: parking_lot::RwLockWriteGuard<'a, T>,
+        _sched: Option<(s::RwLockWriteGuard<'a, ()>, s::MutexGuard<'a, ()>)>,
     }
 
     impl<T> Deref for RwLockWriteGuard<'_, T> {
@@ -346,21 +432,30 @@ mod checked {
         }
     }
 
-    /// Upgradable shared access: the gate plus the read side.
+    /// Upgradable shared access: the data, then shuttle's read side and
+    /// the gate.
     pub(crate) struct RwLockUpgradableReadGuard<'a, T> {
         lock: &'a RwLock<T>,
-        data: RwLockReadGuard<'a, T>,
-        gate: MutexGuard<'a, ()>,
+        data: parking_lot::RwLockUpgradableReadGuard<'a, T>,
+        sched: Option<(s::RwLockReadGuard<'a, ()>, s::MutexGuard<'a, ()>)>,
     }
 
     impl<'a, T> RwLockUpgradableReadGuard<'a, T> {
         /// Exclusive access, with no writer in between: the gate stays
-        /// held while the read side is swapped for the write side.
+        /// held while the read side is swapped for the write side. Inside a
+        /// run, shuttle's write side is taken first: once it is held, no
+        /// plain reader holds the data, so the real upgrade never waits.
         pub(crate) fn upgrade(guard: Self) -> RwLockWriteGuard<'a, T> {
-            let RwLockUpgradableReadGuard { lock, data, gate } = guard;
-            drop(data);
-            let data = lock.data.write().unwrap_or_else(PoisonError::into_inner);
-            RwLockWriteGuard { data, _gate: gate }
+            let RwLockUpgradableReadGuard { lock, data, sched } = guard;
+            let sched = sched.map(|(side, gate)| {
+                drop(side);
+                let side = lock.sched.write().unwrap_or_else(PoisonError::into_inner);
+                (side, gate)
+            });
+            RwLockWriteGuard {
+                data: parking_lot::RwLockUpgradableReadGuard::upgrade(data),
+                _sched: sched,
+            }
         }
     }
 
@@ -369,5 +464,243 @@ mod checked {
         fn deref(&self) -> &T {
             &self.data
         }
+    }
+
+    /// The atomics the crate uses, in both modes (see the module docs).
+    macro_rules! dual_atomic {
+        ($($name:ident: $t:ty),*) => {$(
+            #[doc = concat!("`", stringify!($name), "` in both modes.")]
+            #[derive(Default)]
+            pub(crate) struct $name {
+                sched: s::atomic::$name,
+                plain: std::sync::atomic::$name,
+            }
+
+            #[allow(dead_code, reason = "the subset the crate uses varies by type")]
+            impl $name {
+                /// A new atomic holding `v`.
+                pub(crate) const fn new(v: $t) -> $name {
+                    $name {
+                        sched: s::atomic::$name::new(v),
+                        plain: std::sync::atomic::$name::new(v),
+                    }
+                }
+
+                /// Loads the value.
+                pub(crate) fn load(&self, order: Ordering) -> $t {
+                    if in_run() { self.sched.load(order) } else { self.plain.load(order) }
+                }
+
+                /// Stores `v`.
+                pub(crate) fn store(&self, v: $t, order: Ordering) {
+                    if in_run() { self.sched.store(v, order) } else { self.plain.store(v, order) }
+                }
+
+                /// Stores `v`, returning the previous value.
+                pub(crate) fn swap(&self, v: $t, order: Ordering) -> $t {
+                    if in_run() { self.sched.swap(v, order) } else { self.plain.swap(v, order) }
+                }
+
+                /// Stores `new` if the value is `current`.
+                pub(crate) fn compare_exchange(
+                    &self,
+                    current: $t,
+                    new: $t,
+                    success: Ordering,
+                    failure: Ordering,
+                ) -> Result<$t, $t> {
+                    if in_run() {
+                        self.sched.compare_exchange(current, new, success, failure)
+                    } else {
+                        self.plain.compare_exchange(current, new, success, failure)
+                    }
+                }
+
+                /// Applies `f` until it stores (or `f` declines).
+                pub(crate) fn fetch_update(
+                    &self,
+                    set: Ordering,
+                    fetch: Ordering,
+                    f: impl FnMut($t) -> Option<$t>,
+                ) -> Result<$t, $t> {
+                    if in_run() {
+                        self.sched.fetch_update(set, fetch, f)
+                    } else {
+                        self.plain.fetch_update(set, fetch, f)
+                    }
+                }
+            }
+
+            impl fmt::Debug for $name {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fmt::Debug::fmt(&self.load(Ordering::SeqCst), f)
+                }
+            }
+        )*};
+    }
+
+    dual_atomic!(AtomicBool: bool, AtomicU32: u32, AtomicU64: u64, AtomicUsize: usize);
+
+    /// The integer atomics' `fetch_add`.
+    macro_rules! dual_fetch_add {
+        ($($name:ident: $t:ty),*) => {$(
+            impl $name {
+                /// Adds `v`, returning the previous value.
+                #[allow(dead_code, reason = "the subset the crate uses varies by type")]
+                pub(crate) fn fetch_add(&self, v: $t, order: Ordering) -> $t {
+                    if in_run() { self.sched.fetch_add(v, order) } else { self.plain.fetch_add(v, order) }
+                }
+            }
+        )*};
+    }
+
+    dual_fetch_add!(AtomicU32: u32, AtomicU64: u64, AtomicUsize: usize);
+
+    /// A per-thread value in both modes: per shuttle task inside a run (the
+    /// tasks share an OS thread), per OS thread elsewhere. Declared with
+    /// [`crate::sync::thread_local!`].
+    pub(crate) struct LocalKey<T: 'static> {
+        plain: &'static std::thread::LocalKey<T>,
+        sched: &'static shuttle::thread::LocalKey<T>,
+    }
+
+    /// A per-thread value that was already destroyed.
+    #[derive(Debug)]
+    pub(crate) struct AccessError;
+
+    impl<T: 'static> LocalKey<T> {
+        /// The pair of keys `thread_local!` declares.
+        pub(crate) const fn new(
+            plain: &'static std::thread::LocalKey<T>,
+            sched: &'static shuttle::thread::LocalKey<T>,
+        ) -> LocalKey<T> {
+            LocalKey { plain, sched }
+        }
+
+        /// Lends the value, unless it was destroyed.
+        pub(crate) fn try_with<R>(
+            &'static self,
+            f: impl FnOnce(&T) -> R,
+        ) -> Result<R, AccessError> {
+            if in_run() {
+                self.sched.try_with(f).map_err(|_| AccessError)
+            } else {
+                self.plain.try_with(f).map_err(|_| AccessError)
+            }
+        }
+    }
+
+    /// `thread_local!` for [`LocalKey`]: a std and a shuttle per-thread
+    /// value behind one name.
+    macro_rules! dual_thread_local {
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+            $crate::sync::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+        };
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
+            $(#[$attr])* $vis static $name: $crate::sync::LocalKey<$t> = {
+                ::std::thread_local!(static PLAIN: $t = $init);
+                ::shuttle::thread_local!(static SCHED: $t = $init);
+                $crate::sync::LocalKey::new(&PLAIN, &SCHED)
+            };
+        };
+    }
+    pub(crate) use dual_thread_local;
+}
+
+#[cfg(all(test, feature = "shuttle"))]
+mod shuttle_mode_tests {
+    //! The `shuttle` feature's primitives: scheduled by shuttle inside a
+    //! run (else these explorations would find nothing), plain outside.
+
+    use super::{AtomicU64, Mutex, Ordering, RwLock};
+    use std::sync::Arc;
+
+    /// Runs `body` over 200 random schedules; the panic's message, if one
+    /// schedule failed.
+    fn explore_for_failure(body: impl Fn() + Send + Sync + 'static) -> Option<String> {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shuttle::check_random(body, 200);
+        }));
+        outcome.err().map(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
+        })
+    }
+
+    #[test]
+    fn inside_a_run_atomics_are_schedule_points() {
+        let failure = explore_for_failure(|| {
+            let n = Arc::new(AtomicU64::new(0));
+            let racer = {
+                let n = Arc::clone(&n);
+                shuttle::thread::spawn(move || {
+                    let v = n.load(Ordering::SeqCst);
+                    n.store(v + 1, Ordering::SeqCst);
+                })
+            };
+            let v = n.load(Ordering::SeqCst);
+            n.store(v + 1, Ordering::SeqCst);
+            racer.join().unwrap();
+            assert_eq!(n.load(Ordering::SeqCst), 2, "a lost update");
+        });
+        assert!(failure.unwrap().contains("a lost update"));
+    }
+
+    #[test]
+    fn inside_a_run_a_mutex_order_inversion_is_a_found_deadlock() {
+        let failure = explore_for_failure(|| {
+            let locks = Arc::new((Mutex::new(()), Mutex::new(())));
+            let other = {
+                let locks = Arc::clone(&locks);
+                shuttle::thread::spawn(move || {
+                    let _b = locks.1.lock();
+                    let _a = locks.0.lock();
+                })
+            };
+            {
+                let _a = locks.0.lock();
+                let _b = locks.1.lock();
+            }
+            other.join().unwrap();
+        });
+        assert!(failure.unwrap().contains("deadlock"));
+    }
+
+    /// The upgrade waits for plain readers: one that holds the read side
+    /// while it waits for a lock the upgrader holds is a deadlock.
+    #[test]
+    fn inside_a_run_an_upgrade_waiting_on_a_reader_is_a_found_deadlock() {
+        let failure = explore_for_failure(|| {
+            let locks = Arc::new((RwLock::new(0u8), RwLock::new(0u8)));
+            let other = {
+                let locks = Arc::clone(&locks);
+                shuttle::thread::spawn(move || {
+                    let _r0 = locks.0.read();
+                    let _w1 = locks.1.write();
+                })
+            };
+            {
+                let up0 = locks.0.upgradable_read();
+                let _r1 = locks.1.read();
+                let _w0 = super::RwLockUpgradableReadGuard::upgrade(up0);
+            }
+            other.join().unwrap();
+        });
+        assert!(failure.unwrap().contains("deadlock"));
+    }
+
+    #[test]
+    fn outside_a_run_the_primitives_are_plain() {
+        let n = AtomicU64::new(1);
+        n.fetch_add(2, Ordering::SeqCst);
+        let m = Mutex::new(n.load(Ordering::SeqCst));
+        let rw = RwLock::new(*m.lock());
+        let up = rw.upgradable_read();
+        let mut w = super::RwLockUpgradableReadGuard::upgrade(up);
+        *w += 1;
+        drop(w);
+        assert_eq!(*rw.read(), 4);
     }
 }

@@ -17,6 +17,10 @@ const KEYS: usize = 50_000;
     feature = "aws-lc",
     ignore = "AWS-LC allocates its key context on the C heap, which this allocator does not see (benches/scale.rs reports resident memory)"
 )]
+#[cfg_attr(
+    feature = "shuttle",
+    ignore = "the test-only shuttle feature pairs every lock and atomic with shuttle's, which a real build does not carry"
+)]
 fn a_key_costs_at_most_one_kib() {
     let mut quotas = Quotas::default();
     quotas.max_keys = 2 * KEYS;
