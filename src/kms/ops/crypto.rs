@@ -362,13 +362,7 @@ impl Kms {
             return owner.generate_data_key(req);
         }
         let cx = self.begin();
-        let (key_id, ciphertext_blob, plaintext) =
-            self.data_key(&cx, &req, KeyOperation::GenerateDataKey)?;
-        Ok(GenerateDataKeyResponse {
-            ciphertext_blob,
-            plaintext,
-            key_id,
-        })
+        self.data_key(&cx, &req, KeyOperation::GenerateDataKey)
     }
 
     /// GenerateDataKeyWithoutPlaintext: as GenerateDataKey, without the plaintext.
@@ -380,20 +374,27 @@ impl Kms {
             return owner.generate_data_key_without_plaintext(req);
         }
         let cx = self.begin();
-        let (key_id, ciphertext_blob, _plaintext) =
-            self.data_key(&cx, &req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
+        let GenerateDataKeyResponse {
+            ciphertext_blob,
+            key_id,
+            ..
+        } = self.data_key(&cx, &req, KeyOperation::GenerateDataKeyWithoutPlaintext)?;
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob,
             key_id,
         })
     }
 
+    /// A data key for GenerateDataKey(WithoutPlaintext), as GenerateDataKey
+    /// answers. The response is built here, not handed out as a tuple and
+    /// rebuilt: the tuple's fields were copied at once across their own
+    /// stores (a failed store forward on every call).
     fn data_key(
         &self,
         cx: &crate::kms::Call,
         req: &GenerateDataKeyRequest,
         op: KeyOperation,
-    ) -> Result<(String, Vec<u8>, Plaintext)> {
+    ) -> Result<GenerateDataKeyResponse> {
         let inner = &*self.inner;
         let len = match (req.key_spec, req.number_of_bytes) {
             (Some(spec), None) => spec.len(),
@@ -419,16 +420,26 @@ impl Kms {
         )?;
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
+        // Each part is made well before the response is copied out, and
+        // the blob is sealed in its place: a part copied right after a
+        // call wrote it was read back across that call's narrower stores.
+        let key_id = entry.arn.clone();
         let mut plaintext = Plaintext::zeroed(len);
         inner.rng.fill(plaintext.as_mut_slice());
-        let blob = inner.seal(
+        let mut response = GenerateDataKeyResponse {
+            ciphertext_blob: Vec::new(),
+            plaintext,
+            key_id,
+        };
+        inner.seal_into(
             cx,
             &entry,
             access,
-            SealInput::Borrowed(plaintext.expose_secret()),
+            SealInput::Borrowed(response.plaintext.expose_secret()),
             &req.encryption_context,
+            &mut response.ciphertext_blob,
         )?;
-        Ok((entry.arn.clone(), blob, plaintext))
+        Ok(response)
     }
 
     /// GenerateRandom: 1–1024 random bytes (from a CloudHSM key store's
