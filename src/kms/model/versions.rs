@@ -95,10 +95,9 @@ impl MaterialId {
     pub(crate) fn hex(&self) -> String {
         let mut digits = Vec::with_capacity(64);
         for four in self.0.chunks_exact(4) {
-            let word = four
-                .iter()
-                .rev()
-                .fold(0u64, |w, &b| (w << 16) | u64::from(HEX_PAIRS[usize::from(b)]));
+            let word = four.iter().rev().fold(0u64, |w, &b| {
+                (w << 16) | u64::from(HEX_PAIRS[usize::from(b)])
+            });
             digits.extend_from_slice(&word.to_le_bytes());
         }
         // Every byte is an ASCII digit, so this never falls back.

@@ -206,11 +206,16 @@ impl Kms {
             None,
         )?;
         dry_run(req.dry_run)?;
+        // The strings are made one after the other, each well before the
+        // response is put together: a string read back right after the
+        // call that wrote it waited on that call's stores.
+        let key_material_id = opened.material.map(|m| m.hex());
+        let key_id = String::from(opened.entry.arn.as_str());
         Ok(DecryptResponse {
-            key_id: opened.entry.arn.clone(),
+            key_id,
             plaintext: opened.plaintext,
             encryption_algorithm: opened.algorithm,
-            key_material_id: opened.material.map(|m| m.hex()),
+            key_material_id,
         })
     }
 
