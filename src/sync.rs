@@ -496,26 +496,6 @@ mod checked {
                     if in_run() { self.sched.store(v, order) } else { self.plain.store(v, order) }
                 }
 
-                /// Stores `v`, returning the previous value.
-                pub(crate) fn swap(&self, v: $t, order: Ordering) -> $t {
-                    if in_run() { self.sched.swap(v, order) } else { self.plain.swap(v, order) }
-                }
-
-                /// Stores `new` if the value is `current`.
-                pub(crate) fn compare_exchange(
-                    &self,
-                    current: $t,
-                    new: $t,
-                    success: Ordering,
-                    failure: Ordering,
-                ) -> Result<$t, $t> {
-                    if in_run() {
-                        self.sched.compare_exchange(current, new, success, failure)
-                    } else {
-                        self.plain.compare_exchange(current, new, success, failure)
-                    }
-                }
-
                 /// Applies `f` until it stores (or `f` declines).
                 pub(crate) fn fetch_update(
                     &self,
