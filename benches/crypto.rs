@@ -9,6 +9,9 @@
 //! into a plaintext buffer reused from call to call. Its raw entry copies
 //! the ciphertext back and opens it in place; `raw_aes_gcm_open_to` opens
 //! it into another buffer, the copy fused, as `decrypt_into` does.
+//! `generate_data_key/aes_256` is `Kms::generate_data_key` (a new response
+//! per call); `aes_256_into` is `Kms::generate_data_key_into`, into a data
+//! key and a blob buffer reused from call to call.
 //!
 //! `cargo bench --bench crypto` (add `-- --quick` for a short run;
 //! `--features aws-lc` for the aws-lc-rs backend).
@@ -181,6 +184,14 @@ fn generate_data_key(c: &mut Criterion) {
             |req| k.kms.generate_data_key(req).expect("generate_data_key"),
             common::BATCH,
         )
+    });
+    let (mut data_key, mut blob) = (Plaintext::default(), Vec::new());
+    g.bench_function("aes_256_into", |b| {
+        b.iter(|| {
+            k.kms
+                .generate_data_key_into(black_box(&req), &mut data_key, &mut blob)
+                .expect("generate_data_key_into")
+        })
     });
     g.finish();
 }

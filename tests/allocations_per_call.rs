@@ -1,14 +1,14 @@
-//! What a cryptographic call allocates, per origin: nothing for an Encrypt
-//! or a Decrypt into a buffer the caller keeps, only what the response owns
-//! for Encrypt, and for Decrypt not even its plaintext, which is opened in
-//! the request's own blob. Counted with an instrumented global allocator, so
+//! What a cryptographic call allocates, per origin: nothing for an Encrypt,
+//! a Decrypt or a GenerateDataKey into buffers the caller keeps, only what
+//! the response owns for Encrypt and GenerateDataKey, and for Decrypt not
+//! even its plaintext, which is opened in the request's own blob. Counted with an instrumented global allocator, so
 //! this file holds one test only (parallel tests would be counted too).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 #[path = "../benches/common/mod.rs"]
 mod setup;
 
-use kms_keystore::DecryptRequest;
+use kms_keystore::{DataKeySpec, DecryptRequest, GenerateDataKeyRequest, Plaintext};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 
@@ -99,6 +99,42 @@ fn a_call_allocates_only_what_its_response_owns_for_every_origin() {
             (change.allocations, change.reallocations),
             (0, 0),
             "{origin}: decrypt_into a reused buffer: {change:?}"
+        );
+
+        // GenerateDataKey: the blob, the data key and the key ARN.
+        let req = GenerateDataKeyRequest {
+            key_id: key.clone(),
+            key_spec: Some(DataKeySpec::Aes256),
+            ..Default::default()
+        };
+        let requests: Vec<_> = (0..CALLS).map(|_| req.clone()).collect();
+        let region = Region::new(GLOBAL);
+        for r in requests {
+            drop(kms.generate_data_key(r).unwrap());
+        }
+        let change = region.change();
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (3 * CALLS, 0),
+            "{origin}: GenerateDataKey: {change:?}"
+        );
+
+        // generate_data_key_into buffers the caller keeps: nothing at all,
+        // once they have the data key's and the blob's sizes.
+        let (mut data_key, mut blob) = (Plaintext::default(), Vec::new());
+        kms.generate_data_key_into(&req, &mut data_key, &mut blob)
+            .unwrap();
+        let region = Region::new(GLOBAL);
+        for _ in 0..CALLS {
+            kms.generate_data_key_into(&req, &mut data_key, &mut blob)
+                .unwrap();
+        }
+        let change = region.change();
+        assert_eq!(data_key.len(), 32, "{origin}");
+        assert_eq!(
+            (change.allocations, change.reallocations),
+            (0, 0),
+            "{origin}: generate_data_key_into reused buffers: {change:?}"
         );
     }
 }

@@ -12,6 +12,10 @@
 //! an XKS blob may give either code; a flip in the header, or a blob whose
 //! framing no longer parses, is `InvalidCiphertextException`. Blobs moved
 //! between keys of different origins are rejected too.
+//!
+//! The forms that write into the caller's buffers answer as the plain ones,
+//! for every origin: `decrypt_into` for every flip, `generate_data_key_into`
+//! for every data key size and every refusal.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -500,5 +504,136 @@ fn decrypt_into_answers_as_decrypt_does_for_every_flip_and_origin() {
         let err = f.kms.decrypt_into(&dry, &mut buf).unwrap_err();
         assert_eq!(err.code(), "DryRunOperationException", "{origin}");
         assert!(buf.is_empty(), "{origin}");
+    }
+}
+
+#[test]
+fn generate_data_key_into_answers_as_generate_data_key_does_for_every_origin() {
+    let f = fixture();
+    for (origin, key) in &f.keys {
+        // One pair of buffers for every call; they start out holding more
+        // than any data key and blob.
+        let mut data_key = kms_keystore::Plaintext::from(vec![0xa5; 4096]);
+        let mut blob = vec![0x5a; 8192];
+        for (spec, bytes) in [
+            (Some(DataKeySpec::Aes256), None),
+            (Some(DataKeySpec::Aes128), None),
+            (None, Some(1)),
+            (None, Some(1024)),
+        ] {
+            let req = GenerateDataKeyRequest {
+                key_id: key.clone(),
+                key_spec: spec,
+                number_of_bytes: bytes,
+                encryption_context: context(),
+                ..Default::default()
+            };
+            let plain = f.kms.generate_data_key(req.clone()).unwrap();
+            let used = f
+                .kms
+                .generate_data_key_into(&req, &mut data_key, &mut blob)
+                .unwrap();
+            assert_eq!(
+                plain.key_id,
+                f.kms.describe_key(key).unwrap().key_metadata.arn
+            );
+            assert_eq!(used.to_string(), *key, "{origin}");
+            assert_eq!(
+                data_key.len(),
+                plain.plaintext.len(),
+                "{origin} {spec:?} {bytes:?}"
+            );
+            assert_eq!(
+                blob.len(),
+                plain.ciphertext_blob.len(),
+                "{origin} {spec:?} {bytes:?}"
+            );
+            assert_ne!(data_key, plain.plaintext, "{origin}: a fresh data key");
+            assert_eq!(
+                decrypt(&f.kms, &blob, Some(key)).unwrap(),
+                data_key.expose_secret(),
+                "{origin} {spec:?} {bytes:?}"
+            );
+            // The blob is bound to its encryption context.
+            let other = f.kms.decrypt(DecryptRequest {
+                ciphertext_blob: blob.clone(),
+                ..Default::default()
+            });
+            assert_eq!(
+                other.unwrap_err().code(),
+                "InvalidCiphertextException",
+                "{origin}"
+            );
+        }
+
+        // Every refusal is GenerateDataKey's, and leaves both buffers empty.
+        let base = GenerateDataKeyRequest {
+            key_id: key.clone(),
+            key_spec: Some(DataKeySpec::Aes256),
+            ..Default::default()
+        };
+        let refused = [
+            GenerateDataKeyRequest {
+                number_of_bytes: Some(32),
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                key_spec: None,
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                key_spec: None,
+                number_of_bytes: Some(0),
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                key_spec: None,
+                number_of_bytes: Some(1025),
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                key_id: "alias/no-such-alias".into(),
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                grant_tokens: vec!["not-a-grant-token".into()],
+                ..base.clone()
+            },
+            GenerateDataKeyRequest {
+                dry_run: Some(true),
+                ..base.clone()
+            },
+        ];
+        for req in refused {
+            f.kms
+                .generate_data_key_into(&base, &mut data_key, &mut blob)
+                .unwrap();
+            let want = f.kms.generate_data_key(req.clone()).unwrap_err();
+            let got = f
+                .kms
+                .generate_data_key_into(&req, &mut data_key, &mut blob)
+                .unwrap_err();
+            assert_eq!(
+                (got.code(), got.to_string()),
+                (want.code(), want.to_string()),
+                "{origin}: {req:?}"
+            );
+            assert!(data_key.is_empty(), "{origin}: {req:?}");
+            assert!(blob.is_empty(), "{origin}: {req:?}");
+        }
+
+        // A disabled key: the same refusal, through either form.
+        f.kms.disable_key(key).unwrap();
+        let want = f.kms.generate_data_key(base.clone()).unwrap_err();
+        let got = f
+            .kms
+            .generate_data_key_into(&base, &mut data_key, &mut blob)
+            .unwrap_err();
+        assert_eq!(
+            (got.code(), got.to_string()),
+            (want.code(), want.to_string())
+        );
+        assert_eq!(got.code(), "DisabledException", "{origin}");
+        f.kms.enable_key(key).unwrap();
     }
 }

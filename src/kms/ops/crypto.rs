@@ -390,16 +390,84 @@ impl Kms {
         })
     }
 
-    /// A data key for GenerateDataKey(WithoutPlaintext), as GenerateDataKey
-    /// answers. The response is built here, not handed out as a tuple and
-    /// rebuilt: the tuple's fields were copied at once across their own
-    /// stores (a failed store forward on every call).
-    fn data_key(
+    /// GenerateDataKey into buffers the caller keeps: the data key goes
+    /// into `plaintext` and its ciphertext blob into `ciphertext_blob`
+    /// (cleared first). Both buffers' capacity is reused, so a caller that
+    /// makes data keys in a loop allocates nothing per call; a `plaintext`
+    /// too small for the data key is dropped, and wiped, for a new one
+    /// (never grown: a grown buffer would free its old allocation
+    /// unwiped). Returns the id of the key that encrypted the data key (an
+    /// alias resolves to its key); the response's key ARN is that key's
+    /// ARN. The same checks, errors and blob as
+    /// [`generate_data_key`](Kms::generate_data_key); on an error both
+    /// buffers are left empty.
+    ///
+    /// ```
+    /// use kms_keystore::{
+    ///     CreateKeyRequest, DataKeySpec, DecryptRequest, GenerateDataKeyRequest, Kms, KmsConfig,
+    ///     Plaintext,
+    /// };
+    /// let kms = Kms::new(KmsConfig::default());
+    /// let key = kms.create_key(CreateKeyRequest::default()).unwrap().key_metadata.key_id;
+    /// let req = GenerateDataKeyRequest {
+    ///     key_id: key.to_string(),
+    ///     key_spec: Some(DataKeySpec::Aes256),
+    ///     ..Default::default()
+    /// };
+    /// let (mut data_key, mut blob) = (Plaintext::default(), Vec::with_capacity(256));
+    /// assert_eq!(kms.generate_data_key_into(&req, &mut data_key, &mut blob).unwrap(), key);
+    /// assert_eq!(data_key.len(), 32);
+    /// let opened = kms
+    ///     .decrypt(DecryptRequest { ciphertext_blob: blob, ..Default::default() })
+    ///     .unwrap();
+    /// assert_eq!(opened.plaintext, data_key);
+    /// ```
+    pub fn generate_data_key_into(
+        &self,
+        req: &GenerateDataKeyRequest,
+        plaintext: &mut Plaintext,
+        ciphertext_blob: &mut Vec<u8>,
+    ) -> Result<KeyId> {
+        if let Some(owner) = self.routed(&req.key_id) {
+            return owner.generate_data_key_into(req, plaintext, ciphertext_blob);
+        }
+        let cx = self.begin();
+        let inner = &*self.inner;
+        let sealed = self
+            .data_key_checks(&cx, req, KeyOperation::GenerateDataKey)
+            .and_then(|(entry, access, len)| {
+                let mut data_key = plaintext.reused_for(len);
+                inner.rng.fill(data_key.as_mut_slice());
+                inner.seal_into(
+                    &cx,
+                    &entry,
+                    access,
+                    SealInput::Borrowed(data_key.expose_secret()),
+                    &req.encryption_context,
+                    ciphertext_blob,
+                )?;
+                *plaintext = data_key;
+                Ok(entry.id)
+            });
+        if sealed.is_err() {
+            // Dropped, and so wiped: a refused call hands back no key.
+            *plaintext = Plaintext::default();
+            ciphertext_blob.clear();
+        }
+        sealed
+    }
+
+    /// GenerateDataKey's checks, in AWS's order: the key spec or number
+    /// of bytes, grant tokens, the key, authorization, key state, usage
+    /// and store (with the quota), then `DryRun`. Gives the key, its
+    /// access and the data key's length.
+    #[inline(always)]
+    fn data_key_checks(
         &self,
         cx: &crate::kms::Call,
         req: &GenerateDataKeyRequest,
         op: KeyOperation,
-    ) -> Result<GenerateDataKeyResponse> {
+    ) -> Result<(HeldKey, KeyAccess, usize)> {
         let inner = &*self.inner;
         let len = match (req.key_spec, req.number_of_bytes) {
             (Some(spec), None) => spec.len(),
@@ -409,7 +477,7 @@ impl Kms {
                 return Err(Error::from(AwsMessage::KeySpecOrNumberOfBytes));
             }
         };
-        self.inner.check_grant_tokens(&req.grant_tokens)?;
+        inner.check_grant_tokens(&req.grant_tokens)?;
         let entry = inner.resolve_for_use(cx, &req.key_id)?;
         let action = match op {
             KeyOperation::GenerateDataKeyWithoutPlaintext => {
@@ -425,6 +493,21 @@ impl Kms {
         )?;
         let access = inner.check_crypto(&entry, op, cx.now)?;
         dry_run(req.dry_run)?;
+        Ok((entry, access, len))
+    }
+
+    /// A data key for GenerateDataKey(WithoutPlaintext), as GenerateDataKey
+    /// answers. The response is built here, not handed out as a tuple and
+    /// rebuilt: the tuple's fields were copied at once across their own
+    /// stores (a failed store forward on every call).
+    fn data_key(
+        &self,
+        cx: &crate::kms::Call,
+        req: &GenerateDataKeyRequest,
+        op: KeyOperation,
+    ) -> Result<GenerateDataKeyResponse> {
+        let inner = &*self.inner;
+        let (entry, access, len) = self.data_key_checks(cx, req, op)?;
         // Each part is made well before the response is copied out, and
         // the blob is sealed in its place: a part copied right after a
         // call wrote it was read back across that call's narrower stores.
