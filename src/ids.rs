@@ -13,6 +13,34 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{AwsMessage, Constraint, Error, Result, Shown, kms_err};
 
+/// Whether `a` and `b` are the same bytes, compared inline: 16-byte
+/// blocks (the last one overlapping the one before), or two overlapping
+/// words for 8 to 15 bytes. `==` on slices of a length not known at
+/// compile time calls `memcmp`; on the hot path, for the 12-digit account
+/// ids asked on every call and the CloudHSM cache's labels and cluster
+/// ids, that call cost more than the compare.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if let (Some(a_last), Some(b_last)) = (a.last_chunk::<16>(), b.last_chunk::<16>()) {
+        return a_last == b_last
+            && a.chunks_exact(16)
+                .zip(b.chunks_exact(16))
+                .all(|(x, y)| x.first_chunk::<16>() == y.first_chunk::<16>());
+    }
+    match (
+        a.first_chunk::<8>(),
+        a.last_chunk::<8>(),
+        b.first_chunk::<8>(),
+        b.last_chunk::<8>(),
+    ) {
+        (Some(a0), Some(a1), Some(b0), Some(b1)) => a0 == b0 && a1 == b1,
+        _ => a == b,
+    }
+}
+
 /// Implements Display, AsRef<str>, FromStr and serde for a validated string newtype.
 macro_rules! string_id {
     ($ty:ident) => {
@@ -98,9 +126,18 @@ fn is_hsm_alphabet(c: char) -> bool {
 }
 
 /// A 12-digit AWS account id, e.g. `111122223333`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct AccountId(String);
 string_id!(AccountId);
+
+/// Byte equality, as derived, compared inline ([`same_bytes`]): every call
+/// asks whether its caller is of another account.
+impl PartialEq for AccountId {
+    #[inline]
+    fn eq(&self, other: &AccountId) -> bool {
+        same_bytes(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
 
 impl AccountId {
     /// For constants known to be valid.
@@ -493,9 +530,18 @@ impl FromStr for CustomKeyStoreId {
 }
 
 /// A CloudHSM cluster id: `cluster-` + 11–16 characters of `[2-7a-zA-Z]`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct ClusterId(String);
 string_id!(ClusterId);
+
+/// Byte equality, as derived, compared inline ([`same_bytes`]): the
+/// CloudHSM cipher cache compares one on every hit.
+impl PartialEq for ClusterId {
+    #[inline]
+    fn eq(&self, other: &ClusterId) -> bool {
+        same_bytes(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
 
 fn parse_hsm_style(field: &str, prefix: &str, s: &str) -> Result<String> {
     let pattern = format!("{prefix}[2-7a-zA-Z]{{11,16}}");
@@ -693,6 +739,41 @@ impl fmt::Display for KeyIdentifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_answers_as_slice_equality_for_every_length_and_difference() {
+        for len in 0..=80usize {
+            let a: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "len {len}");
+            // A difference at every position is found.
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "len {len}, byte {at}");
+            }
+            // Another length never matches, even as a prefix.
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!same_bytes(&a, &longer), "len {len}");
+            assert!(!same_bytes(&longer, &a), "len {len}");
+        }
+        let (one, two) = (
+            AccountId::new_unchecked("111122223333"),
+            AccountId::new_unchecked("111122223334"),
+        );
+        assert_eq!(one, AccountId::new_unchecked("111122223333"));
+        assert_ne!(one, two);
+        let cluster = |s: &str| s.parse::<ClusterId>().ok();
+        assert!(cluster("cluster-234567abcde").is_some());
+        assert_eq!(
+            cluster("cluster-234567abcde"),
+            cluster("cluster-234567abcde")
+        );
+        assert_ne!(
+            cluster("cluster-234567abcde"),
+            cluster("cluster-234567abcdf")
+        );
+    }
 
     #[test]
     fn the_uuid_parser_accepts_and_refuses_exactly_what_uuids_own_does() {

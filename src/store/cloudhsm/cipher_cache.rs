@@ -86,7 +86,7 @@ pub(super) fn get(at: &Lookup<'_>) -> Option<PublishedRef<Cipher>> {
             && s.model == at.model
             && s.generation == at.generation
             && at.session.is_session(&s.session)
-            && s.label == at.label
+            && crate::ids::same_bytes(s.label.as_bytes(), at.label.as_bytes())
             && s.cluster == *at.cluster
         {
             cipher = s.cipher.load();
