@@ -1,85 +1,18 @@
 //! The random source behind key ids, key material and nonces.
 //!
 //! Unseeded, each thread uses rand's userspace CSPRNG (`rand::rng()`, ChaCha
-//! reseeded from the OS), so the crypto path takes no lock. Its bytes are
-//! drawn 256 at a time into a per-thread pool and handed out from there
-//! (see [`Pool`]). Seeded, one ChaCha20 stream behind a mutex gives the
-//! same bytes for the same calls.
+//! reseeded from the OS), so the crypto path takes no lock. Seeded, one
+//! ChaCha20 stream behind a mutex gives the same bytes for the same calls.
 //!
 //! RustCrypto's key generators (RSA, the elliptic curves) take a
 //! `rand_core` 0.10 generator while `rand` 0.9 speaks `rand_core` 0.9:
 //! [`SecureRng::for_keygen`] lends them this source through [`KeygenRng`],
 //! so a seeded service makes the same key pairs too.
 
-use std::cell::RefCell;
-
 use crate::crypto::aead::NONCE_LEN;
 use crate::sync::Mutex;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zeroize::Zeroize;
-
-/// Bytes a [`Pool`] draws at once: one block buffer of rand's ChaCha.
-const POOL_LEN: usize = 256;
-
-/// The unseeded source's bytes, drawn ahead from the thread's `rand::rng()`
-/// and handed out in order, each byte once.
-///
-/// A draw from `rand::rng()` itself clones and drops the thread's `Rc`
-/// handle and copies word by word out of ChaCha's block buffer: about 12 %
-/// of a GenerateDataKey (two draws: the data key and the nonce) with
-/// aws-lc-rs, in `perf`. From the pool, a draw is one per-thread borrow
-/// and one copy. The bytes are the generator's, in its order, so the
-/// source is as good as before. What the pool holds is as secret as
-/// ChaCha's own block buffer, which holds the same 256 bytes: the pool is
-/// wiped when its thread ends, and each refill overwrites it whole.
-struct Pool {
-    bytes: [u8; POOL_LEN],
-    /// The bytes before this were handed out.
-    next: usize,
-}
-
-impl Pool {
-    /// Copies the next `buf.len()` bytes (at most [`POOL_LEN`]) into `buf`,
-    /// drawing a new pool first when fewer are left.
-    #[inline]
-    fn take(&mut self, buf: &mut [u8]) {
-        if POOL_LEN - self.next < buf.len() {
-            rand::rng().fill_bytes(&mut self.bytes);
-            self.next = 0;
-        }
-        let at = self.next;
-        if let Some(src) = self.bytes.get(at..at + buf.len()) {
-            buf.copy_from_slice(src);
-            self.next = at + buf.len();
-        }
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
-    }
-}
-
-crate::sync::thread_local! {
-    static POOL: RefCell<Pool> = const {
-        RefCell::new(Pool { bytes: [0; POOL_LEN], next: POOL_LEN })
-    };
-}
-
-/// Fills `buf` from this thread's pool; a draw longer than half a pool,
-/// or one made while the thread is being torn down, straight from
-/// `rand::rng()`.
-#[inline]
-fn thread_fill(buf: &mut [u8]) {
-    if buf.len() <= POOL_LEN / 2
-        && let Ok(()) = POOL.try_with(|p| p.borrow_mut().take(buf))
-    {
-        return;
-    }
-    rand::rng().fill_bytes(buf);
-}
 
 /// A cryptographically secure random source, optionally deterministic.
 #[derive(Debug)]
@@ -100,7 +33,7 @@ impl SecureRng {
 
     pub(crate) fn fill(&self, buf: &mut [u8]) {
         match self {
-            SecureRng::Thread => thread_fill(buf),
+            SecureRng::Thread => rand::rng().fill_bytes(buf),
             SecureRng::Seeded(m) => m.lock().fill_bytes(buf),
         }
     }
@@ -113,13 +46,8 @@ impl SecureRng {
     pub(crate) fn nonce(&self) -> [u8; NONCE_LEN] {
         let (low, high) = match self {
             SecureRng::Thread => {
-                let mut words = [0u8; 12];
-                thread_fill(&mut words);
-                let (low, high) = words.split_at(8);
-                (
-                    u64::from_le_bytes(low.try_into().unwrap_or_default()),
-                    u32::from_le_bytes(high.try_into().unwrap_or_default()),
-                )
+                let mut rng = rand::rng();
+                (rng.next_u64(), rng.next_u32())
             }
             SecureRng::Seeded(m) => {
                 let mut rng = m.lock();
@@ -204,54 +132,6 @@ impl rand_core::TryCryptoRng for KeygenRng<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_pool_hands_out_its_bytes_in_order_and_refills_when_too_few_are_left() {
-        let mut pool = Pool {
-            bytes: [0; POOL_LEN],
-            next: POOL_LEN,
-        };
-        let mut a = [0u8; 100];
-        pool.take(&mut a);
-        assert_eq!(pool.next, 100);
-        assert_eq!(a[..], pool.bytes[..100]);
-        assert_ne!(a, [0; 100], "a refill drew from the generator");
-        let mut b = [0u8; 100];
-        pool.take(&mut b);
-        assert_eq!(pool.next, 200);
-        assert_eq!(b[..], pool.bytes[100..200]);
-        // 56 left, 100 asked: a new pool, handed out from its start.
-        let before = pool.bytes;
-        let mut c = [0u8; 100];
-        pool.take(&mut c);
-        assert_eq!(pool.next, 100);
-        assert_eq!(c[..], pool.bytes[..100]);
-        assert_ne!(pool.bytes, before);
-        // Exactly what is left is handed out without a refill.
-        let mut d = [0u8; POOL_LEN - 100];
-        pool.take(&mut d);
-        assert_eq!(pool.next, POOL_LEN);
-        assert_eq!(d[..], pool.bytes[100..]);
-    }
-
-    #[test]
-    fn an_unseeded_source_never_hands_out_the_same_bytes_twice() {
-        let rng = SecureRng::new(None);
-        let mut seen = std::collections::HashSet::new();
-        // Data keys, nonces and long draws interleaved, across many pools.
-        for i in 0..2_000 {
-            assert!(seen.insert(rng.array::<32>().to_vec()), "data key {i}");
-            assert!(seen.insert(rng.nonce().to_vec()), "nonce {i}");
-            if i % 100 == 0 {
-                assert!(seen.insert(rng.array::<1024>().to_vec()), "long draw {i}");
-            }
-        }
-        // And each thread has its own pool.
-        let other = std::thread::spawn(|| SecureRng::new(None).array::<32>())
-            .join()
-            .unwrap_or_default();
-        assert!(seen.insert(other.to_vec()));
-    }
 
     #[test]
     fn a_nonce_is_the_next_twelve_bytes_of_the_stream() {
