@@ -126,7 +126,7 @@ fn is_hsm_alphabet(c: char) -> bool {
 }
 
 /// A 12-digit AWS account id, e.g. `111122223333`.
-#[derive(Clone, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Eq, PartialOrd, Ord, Debug)]
 pub struct AccountId(String);
 string_id!(AccountId);
 
@@ -136,6 +136,13 @@ impl PartialEq for AccountId {
     #[inline]
     fn eq(&self, other: &AccountId) -> bool {
         same_bytes(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+/// As derived: the string's hash, so equal ids hash alike.
+impl std::hash::Hash for AccountId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
@@ -530,7 +537,7 @@ impl FromStr for CustomKeyStoreId {
 }
 
 /// A CloudHSM cluster id: `cluster-` + 11–16 characters of `[2-7a-zA-Z]`.
-#[derive(Clone, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Eq, PartialOrd, Ord, Debug)]
 pub struct ClusterId(String);
 string_id!(ClusterId);
 
@@ -540,6 +547,13 @@ impl PartialEq for ClusterId {
     #[inline]
     fn eq(&self, other: &ClusterId) -> bool {
         same_bytes(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+/// As derived: the string's hash, so equal ids hash alike.
+impl std::hash::Hash for ClusterId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 

@@ -225,12 +225,35 @@ fn the_role_in_the_other_account_encrypts_and_decrypts_with_the_key_arn() {
         third.decrypt(req.clone()).unwrap_err().message()
     );
     assert!(buf.is_empty());
-    kms.generate_data_key(GenerateDataKeyRequest {
+    let gdk = GenerateDataKeyRequest {
         key_id: w.key_arn.clone(),
         number_of_bytes: Some(32),
         ..GenerateDataKeyRequest::default()
-    })
-    .unwrap();
+    };
+    kms.generate_data_key(gdk.clone()).unwrap();
+    // GenerateDataKey into buffers the caller keeps goes to the owner's
+    // account too, and the third account is refused with the same answer.
+    let (mut data_key, mut sealed) = (kms_keystore::Plaintext::default(), Vec::new());
+    let used = kms
+        .generate_data_key_into(&gdk, &mut data_key, &mut sealed)
+        .unwrap();
+    assert!(w.key_arn.ends_with(&format!("key/{used}")), "{used}");
+    let opened = kms
+        .decrypt(DecryptRequest {
+            ciphertext_blob: sealed.clone(),
+            ..DecryptRequest::default()
+        })
+        .unwrap();
+    assert_eq!(opened.plaintext, data_key);
+    let refused = third
+        .generate_data_key_into(&gdk, &mut data_key, &mut sealed)
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorCode::AccessDenied, "{refused}");
+    assert_eq!(
+        refused.message(),
+        third.generate_data_key(gdk.clone()).unwrap_err().message()
+    );
+    assert!(data_key.is_empty() && sealed.is_empty());
     let re = kms
         .re_encrypt(ReEncryptRequest {
             ciphertext_blob: blob,
