@@ -18,7 +18,7 @@ const KEYS: usize = 50_000;
     ignore = "AWS-LC allocates its key context on the C heap, which this allocator does not see (benches/scale.rs reports resident memory)"
 )]
 #[cfg_attr(
-    feature = "shuttle",
+    all(feature = "shuttle", not(feature = "aws-lc")),
     ignore = "the test-only shuttle feature pairs every lock and atomic with shuttle's, which a real build does not carry"
 )]
 fn a_key_costs_at_most_one_kib() {
