@@ -234,6 +234,7 @@ impl<'a> Reader<'a> {
 
 impl<'a> Blob<'a> {
     /// Decodes `bytes`, borrowing the fields.
+    #[inline(always)]
     pub fn read(bytes: &'a [u8]) -> Result<Blob<'a>, BlobError> {
         let mut r = Reader { buf: bytes };
         let fixed: &[u8; HEADER_LEN] = r.array("header")?;
