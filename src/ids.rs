@@ -41,6 +41,27 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// Implements `PartialEq` for a string newtype with [`same_bytes`] (byte
+/// equality, as derived, compared inline), and `Hash` over the same string
+/// so equal ids hash alike. For the ids compared on the hot path: the
+/// account id (every call asks whether its caller is of another account)
+/// and the cluster id (every CloudHSM cache hit).
+macro_rules! inline_eq {
+    ($ty:ident) => {
+        impl PartialEq for $ty {
+            #[inline]
+            fn eq(&self, other: &$ty) -> bool {
+                same_bytes(self.0.as_bytes(), other.0.as_bytes())
+            }
+        }
+        impl std::hash::Hash for $ty {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
+            }
+        }
+    };
+}
+
 /// Implements Display, AsRef<str>, FromStr and serde for a validated string newtype.
 macro_rules! string_id {
     ($ty:ident) => {
@@ -130,21 +151,7 @@ fn is_hsm_alphabet(c: char) -> bool {
 pub struct AccountId(String);
 string_id!(AccountId);
 
-/// Byte equality, as derived, compared inline ([`same_bytes`]): every call
-/// asks whether its caller is of another account.
-impl PartialEq for AccountId {
-    #[inline]
-    fn eq(&self, other: &AccountId) -> bool {
-        same_bytes(self.0.as_bytes(), other.0.as_bytes())
-    }
-}
-
-/// As derived: the string's hash, so equal ids hash alike.
-impl std::hash::Hash for AccountId {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-    }
-}
+inline_eq!(AccountId);
 
 impl AccountId {
     /// For constants known to be valid.
@@ -541,21 +548,7 @@ impl FromStr for CustomKeyStoreId {
 pub struct ClusterId(String);
 string_id!(ClusterId);
 
-/// Byte equality, as derived, compared inline ([`same_bytes`]): the
-/// CloudHSM cipher cache compares one on every hit.
-impl PartialEq for ClusterId {
-    #[inline]
-    fn eq(&self, other: &ClusterId) -> bool {
-        same_bytes(self.0.as_bytes(), other.0.as_bytes())
-    }
-}
-
-/// As derived: the string's hash, so equal ids hash alike.
-impl std::hash::Hash for ClusterId {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-    }
-}
+inline_eq!(ClusterId);
 
 fn parse_hsm_style(field: &str, prefix: &str, s: &str) -> Result<String> {
     let pattern = format!("{prefix}[2-7a-zA-Z]{{11,16}}");
