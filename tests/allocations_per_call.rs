@@ -1,8 +1,9 @@
 //! What a cryptographic call allocates, per origin: nothing for an Encrypt,
 //! a Decrypt or a GenerateDataKey into buffers the caller keeps, only what
 //! the response owns for Encrypt and GenerateDataKey, and for Decrypt not
-//! even its plaintext, which is opened in the request's own blob. Counted with an instrumented global allocator, so
-//! this file holds one test only (parallel tests would be counted too).
+//! even its plaintext, which is opened in the request's own blob. Counted
+//! with an instrumented global allocator, so this file holds one test only
+//! (parallel tests would be counted too).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 #[path = "../benches/common/mod.rs"]

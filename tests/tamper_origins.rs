@@ -548,7 +548,11 @@ fn generate_data_key_into_answers_as_generate_data_key_does_for_every_origin() {
                 plain.ciphertext_blob.len(),
                 "{origin} {spec:?} {bytes:?}"
             );
-            assert_ne!(data_key, plain.plaintext, "{origin}: a fresh data key");
+            // A fresh data key each call (one byte long, two may match by
+            // chance).
+            if data_key.len() >= 16 {
+                assert_ne!(data_key, plain.plaintext, "{origin}: a fresh data key");
+            }
             assert_eq!(
                 decrypt(&f.kms, &blob, Some(key)).unwrap(),
                 data_key.expose_secret(),
