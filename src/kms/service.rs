@@ -285,6 +285,23 @@ impl Service {
     }
 }
 
+/// Whether `entry`'s deletion date has passed by `now` (see
+/// [`Service::unless_due`]).
+#[inline(always)]
+fn is_due(entry: &KeyEntry, now: Timestamp) -> bool {
+    entry.lifecycle().deletion_date().is_some_and(|d| now >= d)
+}
+
+/// NotFoundException for a key whose deletion date has passed; takes the
+/// entry (held or borrowed) so that the caller's copy ends here.
+#[cold]
+#[inline(never)]
+fn key_gone(entry: impl std::ops::Deref<Target = KeyEntry>) -> Error {
+    Error::from(AwsMessage::KeyNotFound {
+        arn: entry.arn.clone(),
+    })
+}
+
 impl Service {
     pub(crate) fn key_arn(&self, id: &KeyId) -> String {
         id.arn(&self.region, &self.account_id)
@@ -451,10 +468,13 @@ impl Service {
     #[inline(always)]
     pub(crate) fn key_by_id(&self, cx: &Call, id: &KeyId) -> Result<HeldKey> {
         match cache::get(self.serial, id) {
-            Some(entry) => {
-                self.unless_due(&entry, cx.now)?;
-                Ok(entry)
-            }
+            // Checked without `?`: an error path that drops the held key
+            // in place kept it in memory, and the `Ok` copied it out with
+            // a 16-byte load right after its 8-byte stores (a failed store
+            // forward on every call). Moved into the cold path, it stays
+            // in registers.
+            Some(entry) if is_due(&entry, cx.now) => Err(key_gone(entry)),
+            Some(entry) => Ok(entry),
             None => self.key_by_id_in_table(cx, *id),
         }
     }
@@ -513,10 +533,8 @@ impl Service {
     /// 8-byte stores, a failed store forward on every lookup.
     #[inline]
     pub(crate) fn unless_due(&self, entry: &KeyEntry, now: Timestamp) -> Result<()> {
-        if entry.lifecycle().deletion_date().is_some_and(|d| now >= d) {
-            return Err(Error::from(AwsMessage::KeyNotFound {
-                arn: entry.arn.clone(),
-            }));
+        if is_due(entry, now) {
+            return Err(key_gone(entry));
         }
         Ok(())
     }

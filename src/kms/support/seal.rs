@@ -94,6 +94,7 @@ impl OpenInput<'_> {
     }
 
     /// The blob's bytes.
+    #[inline(always)]
     pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             OpenInput::Owned(bytes) => bytes.expose_secret(),
@@ -101,7 +102,11 @@ impl OpenInput<'_> {
         }
     }
 
-    /// The blob decoded, or `InvalidCiphertextException`.
+    /// The blob decoded, or `InvalidCiphertextException`. Always inlined:
+    /// returned from a call, the decoded header came back through memory
+    /// in narrow stores and Decrypt read it at once with 16-byte loads, a
+    /// failed store forward on every call.
+    #[inline(always)]
     pub(crate) fn blob(&self) -> Result<Blob<'_>> {
         Blob::read(self.bytes()).map_err(|_| invalid_ciphertext())
     }
