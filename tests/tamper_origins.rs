@@ -507,6 +507,31 @@ fn decrypt_into_answers_as_decrypt_does_for_every_flip_and_origin() {
     }
 }
 
+/// Checks that `generate_data_key_into` refuses `req` with the code and
+/// message `generate_data_key` gives, and leaves both buffers (filled
+/// first) empty; the refusal.
+fn refused_alike(
+    kms: &Kms,
+    req: &GenerateDataKeyRequest,
+    data_key: &mut kms_keystore::Plaintext,
+    blob: &mut Vec<u8>,
+    origin: &OriginType,
+) -> kms_keystore::Error {
+    *data_key = kms_keystore::Plaintext::from(vec![0xa5; 64]);
+    blob.clear();
+    blob.extend_from_slice(&[0x5a; 64]);
+    let want = kms.generate_data_key(req.clone()).unwrap_err();
+    let got = kms.generate_data_key_into(req, data_key, blob).unwrap_err();
+    assert_eq!(
+        (got.code(), got.to_string()),
+        (want.code(), want.to_string()),
+        "{origin}: {req:?}"
+    );
+    assert!(data_key.is_empty(), "{origin}: {req:?}");
+    assert!(blob.is_empty(), "{origin}: {req:?}");
+    got
+}
+
 #[test]
 fn generate_data_key_into_answers_as_generate_data_key_does_for_every_origin() {
     let f = fixture();
@@ -609,34 +634,12 @@ fn generate_data_key_into_answers_as_generate_data_key_does_for_every_origin() {
             },
         ];
         for req in refused {
-            f.kms
-                .generate_data_key_into(&base, &mut data_key, &mut blob)
-                .unwrap();
-            let want = f.kms.generate_data_key(req.clone()).unwrap_err();
-            let got = f
-                .kms
-                .generate_data_key_into(&req, &mut data_key, &mut blob)
-                .unwrap_err();
-            assert_eq!(
-                (got.code(), got.to_string()),
-                (want.code(), want.to_string()),
-                "{origin}: {req:?}"
-            );
-            assert!(data_key.is_empty(), "{origin}: {req:?}");
-            assert!(blob.is_empty(), "{origin}: {req:?}");
+            refused_alike(&f.kms, &req, &mut data_key, &mut blob, origin);
         }
 
         // A disabled key: the same refusal, through either form.
         f.kms.disable_key(key).unwrap();
-        let want = f.kms.generate_data_key(base.clone()).unwrap_err();
-        let got = f
-            .kms
-            .generate_data_key_into(&base, &mut data_key, &mut blob)
-            .unwrap_err();
-        assert_eq!(
-            (got.code(), got.to_string()),
-            (want.code(), want.to_string())
-        );
+        let got = refused_alike(&f.kms, &base, &mut data_key, &mut blob, origin);
         assert_eq!(got.code(), "DisabledException", "{origin}");
         f.kms.enable_key(key).unwrap();
     }
